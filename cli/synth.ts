@@ -1,0 +1,127 @@
+/**
+ * `npm run synth`: validates the platform file, synthesizes every stack into a temporary folder,
+ * then swaps it in place of `cdktf.out` — so bad input or a failed synth leaves the previous
+ * output untouched — and prints a summary of what was produced.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { App } from "cdktf";
+import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
+import { buildPlatform } from "../stacks";
+import { SlipwayValidationError } from "../constructs/util";
+
+export interface StackSummary {
+  readonly name: string;
+  readonly description: string;
+  /** Resources per provider, e.g. `{ aws: 42, kubernetes: 7 }`. */
+  readonly resourcesByProvider: Record<string, number>;
+  readonly resources: number;
+  readonly dependsOn: string[];
+}
+
+export interface SynthResult {
+  readonly platform: PlatformConfig;
+  readonly outdir: string;
+  readonly stacks: StackSummary[];
+}
+
+export const DEFAULT_PLATFORM_FILE = "platform.yaml";
+export const DEFAULT_OUTDIR = "cdktf.out";
+
+/** Synthesizes the platform file into `outdir`, atomically. */
+export function synthesize(options: { platformFile: string; outdir: string }): SynthResult {
+  const platform = loadPlatformFile(options.platformFile);
+  const outdir = path.resolve(options.outdir);
+  const staging = `${outdir}.tmp-${process.pid}`;
+  fs.rmSync(staging, { recursive: true, force: true });
+  try {
+    const app = new App({ outdir: staging, skipValidation: false });
+    const built = buildPlatform(app, platform);
+    app.synth();
+    const stacks = built.stacks.map((stack) => summarizeStack(staging, stack.stackName, stack.description, stack.dependencies.map((d) => d.node.id)));
+    replaceDirectory(staging, outdir);
+    return { platform, outdir, stacks };
+  } catch (error) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** Moves `from` to `to`, replacing what was there with two renames (no half-written state). */
+function replaceDirectory(from: string, to: string): void {
+  const old = `${to}.old-${process.pid}`;
+  const hadPrevious = fs.existsSync(to);
+  if (hadPrevious) fs.renameSync(to, old);
+  try {
+    fs.renameSync(from, to);
+  } catch (error) {
+    if (hadPrevious) fs.renameSync(old, to);
+    throw error;
+  }
+  if (hadPrevious) fs.rmSync(old, { recursive: true, force: true });
+}
+
+function summarizeStack(outdir: string, name: string, description: string, dependsOn: string[]): StackSummary {
+  const json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8"));
+  const resourcesByProvider: Record<string, number> = {};
+  let resources = 0;
+  for (const [type, instances] of Object.entries<Record<string, unknown>>(json.resource ?? {})) {
+    const provider = type.split("_")[0];
+    const count = Object.keys(instances).length;
+    resourcesByProvider[provider] = (resourcesByProvider[provider] ?? 0) + count;
+    resources += count;
+  }
+  return { name, description, resourcesByProvider, resources, dependsOn };
+}
+
+/** The summary table: stack, resources per provider, what the stack is for. */
+export function formatSummary(result: SynthResult): string {
+  const rows = result.stacks.map((s) => [
+    s.name,
+    Object.entries(s.resourcesByProvider).sort().map(([p, n]) => `${p} ${n}`).join(", ") || "-",
+    s.description,
+  ]);
+  const header = ["stack", "resources", "what it holds"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+  const total = result.stacks.reduce((n, s) => n + s.resources, 0);
+  return [
+    line(header),
+    line(widths.map((w) => "-".repeat(w))),
+    ...rows.map(line),
+    "",
+    `${result.stacks.length} stacks, ${total} resources from ${result.platform.file} -> ${path.relative(process.cwd(), result.outdir) || "."}`,
+  ].join("\n");
+}
+
+export function main(argv: string[]): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      platform: { type: "string", short: "p" },
+      out: { type: "string", short: "o" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(`usage: npm run synth -- [--platform FILE] [--out DIR] [--json]
+  --platform FILE  the platform file (default: $SLIPWAY_PLATFORM_FILE or ${DEFAULT_PLATFORM_FILE})
+  --out DIR        where to write the stacks (default: ${DEFAULT_OUTDIR}); replaced only on success
+  --json           print the summary as JSON`);
+    return 0;
+  }
+  const platformFile = values.platform ?? process.env.SLIPWAY_PLATFORM_FILE ?? DEFAULT_PLATFORM_FILE;
+  try {
+    const result = synthesize({ platformFile, outdir: values.out ?? DEFAULT_OUTDIR });
+    console.log(values.json ? JSON.stringify({ platformFile, outdir: result.outdir, stacks: result.stacks }, null, 2) : formatSummary(result));
+    return 0;
+  } catch (error) {
+    if (error instanceof PlatformFileError || error instanceof SlipwayValidationError) {
+      console.error(`${error.message}\nNothing was written; ${DEFAULT_OUTDIR} is as it was.`);
+      return 1;
+    }
+    throw error;
+  }
+}

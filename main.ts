@@ -1,0 +1,19 @@
+/**
+ * The cdktf app: what `cdktf synth` / `cdktf deploy <stack>` run (through cdktf.json). It builds
+ * every stack of the platform file named by $SLIPWAY_PLATFORM_FILE (default platform.yaml).
+ * `npm run synth` does the same through cli/synth.ts, atomically and with a summary.
+ */
+import { App } from "cdktf";
+import { loadPlatformFile, PlatformFileError } from "./platform/model";
+import { buildPlatform } from "./stacks";
+
+const file = process.env.SLIPWAY_PLATFORM_FILE ?? "platform.yaml";
+try {
+  const app = new App();
+  buildPlatform(app, loadPlatformFile(file));
+  app.synth();
+} catch (error) {
+  if (!(error instanceof PlatformFileError)) throw error;
+  console.error(error.message);
+  process.exitCode = 1;
+}

@@ -1,0 +1,79 @@
+/**
+ * What every Slipway stack shares: its backend, its AWS provider and its description. Providers
+ * and backends are configured here, in stacks, never inside a construct.
+ */
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { EnvironmentConfig, PlatformConfig } from "../platform/model";
+
+/** A stack that says what it is for; the synth summary prints it. */
+export abstract class SlipwayStack extends TerraformStack {
+  /** One line: what this stack holds. */
+  abstract readonly description: string;
+
+  constructor(scope: Construct, readonly stackName: string, platform: PlatformConfig) {
+    super(scope, stackName);
+    configureBackend(this, stackName, platform);
+  }
+}
+
+/**
+ * The backend the platform file names. Local state lives beside the project, not in `cdktf.out`
+ * (which each synth replaces), at a path relative to the stack's working directory
+ * `cdktf.out/stacks/<stack>` so the output is the same in any folder.
+ */
+export function configureBackend(stack: TerraformStack, stackName: string, platform: PlatformConfig): void {
+  const backend = platform.backend;
+  switch (backend.type) {
+    case "local":
+      new LocalBackend(stack, { path: `../../../terraform.${stackName}.tfstate` });
+      return;
+    case "s3": {
+      const s3 = new S3Backend(stack, {
+        bucket: backend.bucket,
+        region: backend.region,
+        key: `${backend.keyPrefix.replace(/\/+$/, "")}/${stackName}.tfstate`,
+        encrypt: true,
+      });
+      // Terraform's native S3 lock file (1.10+); cdktf 0.21's typed config predates it.
+      s3.addOverride("use_lockfile", true);
+      return;
+    }
+    case "remote":
+      new CloudBackend(stack, {
+        organization: backend.organization,
+        hostname: backend.hostname,
+        workspaces: new NamedCloudWorkspace(`${backend.workspacePrefix}${stackName}`),
+      });
+      return;
+  }
+}
+
+/** Tags every AWS resource of a stack carries, through the provider's default_tags. */
+export function defaultTags(platform: PlatformConfig, tags: Record<string, string>): Record<string, string> {
+  return { "slipway:platform": platform.name, "managed-by": "slipway", ...tags };
+}
+
+/**
+ * The AWS provider for an environment's account and region, assuming its role when the platform
+ * file names one. `allowed_account_ids` stops a plan run with the wrong credentials.
+ */
+export function environmentAwsProvider(
+  scope: Construct,
+  id: string,
+  platform: PlatformConfig,
+  environment: EnvironmentConfig,
+  tags: Record<string, string>,
+  options: { alias?: string; region?: string } = {},
+): AwsProvider {
+  return new AwsProvider(scope, id, {
+    alias: options.alias,
+    region: options.region ?? environment.region,
+    allowedAccountIds: [environment.account],
+    assumeRole: environment.assumeRoleArn
+      ? [{ roleArn: environment.assumeRoleArn, sessionName: "slipway" }]
+      : undefined,
+    defaultTags: [{ tags: defaultTags(platform, tags) }],
+  });
+}

@@ -1,0 +1,53 @@
+/**
+ * The whole platform from one validated platform file: a `platform-<env>` stack per environment,
+ * a `<app>-delivery` stack per app, and a `<app>-<env>` stack per app and environment.
+ */
+import { Construct } from "constructs";
+import { appInEnvironment, PlatformConfig } from "../platform/model";
+import { AppEnvironmentStack } from "./app-environment-stack";
+import { SlipwayStack } from "./common";
+import { DeliveryStack } from "./delivery-stack";
+import { PlatformStack } from "./platform-stack";
+
+export { AppEnvironmentStack, AppEnvironmentStackProps } from "./app-environment-stack";
+export { SlipwayStack, configureBackend, defaultTags, environmentAwsProvider } from "./common";
+export { DeliveryStack, DeliveryStackProps } from "./delivery-stack";
+export { PlatformStack, PlatformStackProps } from "./platform-stack";
+
+export interface Platform {
+  readonly platformStacks: PlatformStack[];
+  readonly deliveryStacks: DeliveryStack[];
+  readonly appStacks: AppEnvironmentStack[];
+  /** Every stack, in dependency order. */
+  readonly stacks: SlipwayStack[];
+}
+
+/** Adds every stack of the platform to `scope` (usually the cdktf `App`). */
+export function buildPlatform(scope: Construct, platform: PlatformConfig): Platform {
+  const platformStacks: PlatformStack[] = [];
+  for (const environment of platform.environments) {
+    // One GitHub OIDC provider per AWS account: the first environment in the account creates it.
+    const sharedGithubOidc = platformStacks.find((s) => s.environment.account === environment.account)?.githubOidc;
+    platformStacks.push(new PlatformStack(scope, { platform, environment, sharedGithubOidc }));
+  }
+  // The registry lives with the last environment in promotion order (production): the account
+  // guarded most closely holds the artefacts every environment runs.
+  const registryEnvironment = platform.environments[platform.environments.length - 1];
+  const deliveryStacks: DeliveryStack[] = [];
+  const appStacks: AppEnvironmentStack[] = [];
+  for (const app of platform.apps) {
+    const deliveryStack = new DeliveryStack(scope, { platform, app, platformStacks, registryEnvironment });
+    deliveryStacks.push(deliveryStack);
+    platform.environments.forEach((environment, i) => {
+      appStacks.push(
+        new AppEnvironmentStack(scope, {
+          platform,
+          deployment: appInEnvironment(app, environment),
+          platformStack: platformStacks[i],
+          deliveryStack,
+        }),
+      );
+    });
+  }
+  return { platformStacks, deliveryStacks, appStacks, stacks: [...platformStacks, ...deliveryStacks, ...appStacks] };
+}

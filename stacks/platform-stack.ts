@@ -1,0 +1,69 @@
+import { TerraformOutput } from "cdktf";
+import { Construct } from "constructs";
+import { GithubOidcProvider } from "../constructs/github-oidc-provider";
+import { KubernetesCluster } from "../constructs/kubernetes-cluster";
+import { Network } from "../constructs/network";
+import { EnvironmentConfig, PlatformConfig } from "../platform/model";
+import { SlipwayStack, environmentAwsProvider } from "./common";
+
+export interface PlatformStackProps {
+  readonly platform: PlatformConfig;
+  readonly environment: EnvironmentConfig;
+  /**
+   * The GitHub OIDC provider of another platform stack in the same AWS account. IAM allows one
+   * per account, so only the first environment of an account creates it.
+   * @default this stack creates the account's provider
+   */
+  readonly sharedGithubOidc?: GithubOidcProvider;
+}
+
+/** `platform-<env>`: the environment's network, its EKS cluster, and the account's GitHub OIDC provider. */
+export class PlatformStack extends SlipwayStack {
+  readonly description: string;
+  readonly environment: EnvironmentConfig;
+  readonly network: Network;
+  readonly cluster: KubernetesCluster;
+  /** The account's GitHub OIDC provider: created here, or shared from another platform stack. */
+  readonly githubOidc: GithubOidcProvider;
+
+  constructor(scope: Construct, props: PlatformStackProps) {
+    const { platform, environment } = props;
+    super(scope, `platform-${environment.name}`, platform);
+    this.environment = environment;
+    environmentAwsProvider(this, "aws", platform, environment, { "slipway:environment": environment.name });
+
+    const clusterName = `${platform.name}-${environment.name}`;
+    this.network = new Network(this, "Network", {
+      name: clusterName,
+      cidrBlock: environment.network.cidr,
+      availabilityZones: environment.network.zones,
+      accountId: environment.account,
+      region: environment.region,
+      natGateways: environment.network.natGateways,
+      clusterName,
+    });
+    this.cluster = new KubernetesCluster(this, "Cluster", {
+      name: clusterName,
+      network: this.network,
+      accountId: environment.account,
+      region: environment.region,
+      kubernetesVersion: environment.cluster.version,
+      publicAccessCidrs: environment.cluster.publicAccessCidrs,
+      nodeInstanceTypes: environment.cluster.nodeInstanceTypes,
+      nodeMinSize: environment.cluster.nodes.min,
+      nodeDesiredSize: environment.cluster.nodes.desired,
+      nodeMaxSize: environment.cluster.nodes.max,
+      adminPrincipalArns: environment.cluster.adminRoleArns,
+    });
+    this.githubOidc = props.sharedGithubOidc ?? new GithubOidcProvider(this, "GithubOidc");
+
+    new TerraformOutput(this, "cluster_name", { value: this.cluster.name, description: "EKS cluster name" });
+    new TerraformOutput(this, "vpc_id", { value: this.network.vpcId, description: "VPC id" });
+
+    const zones = environment.network.zones.length;
+    this.description =
+      `${environment.name} (${environment.profile}) in ${environment.account}/${environment.region}: ` +
+      `VPC ${environment.network.cidr} over ${zones} zones, EKS ${environment.cluster.version}` +
+      (props.sharedGithubOidc ? "" : ", the account's GitHub OIDC provider");
+  }
+}
