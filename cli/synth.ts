@@ -35,6 +35,7 @@ export function synthesize(options: { platformFile: string; outdir: string }): S
   const outdir = path.resolve(options.outdir);
   const staging = `${outdir}.tmp-${process.pid}`;
   fs.rmSync(staging, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(outdir), { recursive: true });
   try {
     const app = new App({ outdir: staging, skipValidation: false });
     const built = buildPlatform(app, platform);
@@ -113,13 +114,14 @@ export function main(argv: string[]): number {
     return 0;
   }
   const platformFile = values.platform ?? process.env.SLIPWAY_PLATFORM_FILE ?? DEFAULT_PLATFORM_FILE;
+  const outdir = values.out ?? DEFAULT_OUTDIR;
   try {
-    const result = synthesize({ platformFile, outdir: values.out ?? DEFAULT_OUTDIR });
+    const result = synthesize({ platformFile, outdir });
     console.log(values.json ? JSON.stringify({ platformFile, outdir: result.outdir, stacks: result.stacks }, null, 2) : formatSummary(result));
     return 0;
   } catch (error) {
     if (error instanceof PlatformFileError || error instanceof SlipwayValidationError) {
-      console.error(`${error.message}\nNothing was written; ${DEFAULT_OUTDIR} is as it was.`);
+      console.error(`${error.message}\nNothing was written; ${outdir} is as it was.`);
       return 1;
     }
     throw error;

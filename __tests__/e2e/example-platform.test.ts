@@ -1,0 +1,106 @@
+/**
+ * End to end: the example platform file synthesizes into every stack, deterministically and
+ * atomically, and the AWS part of every stack passes a real `terraform validate` and `plan`.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { synthesize } from "../../cli/synth";
+import { checkSynthesizedStacks, findTerraform, StackCheck } from "../support/terraform";
+import { EXAMPLE_FILE, readTree, ROOT, tempDir } from "../support/platform";
+
+const EXPECTED_STACKS = ["platform-dev", "platform-staging", "platform-prod", "hello-delivery", "hello-dev", "hello-staging", "hello-prod"];
+
+let work: string;
+let outdir: string;
+beforeAll(() => {
+  work = tempDir();
+  outdir = path.join(work, "cdktf.out");
+  synthesize({ platformFile: EXAMPLE_FILE, outdir });
+});
+afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
+
+test("the example platform writes the platform-*, hello-delivery and hello-* stacks", () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+  expect(Object.keys(manifest.stacks).sort()).toEqual([...EXPECTED_STACKS].sort());
+  for (const name of EXPECTED_STACKS) {
+    expect(fs.existsSync(path.join(outdir, "stacks", name, "cdk.tf.json"))).toBe(true);
+  }
+  expect(manifest.stacks["hello-prod"].dependencies.sort()).toEqual(["hello-delivery", "platform-prod"]);
+});
+
+test("the output is byte-identical in another folder and carries no absolute path or timestamp", () => {
+  const other = path.join(tempDir(), "elsewhere", "out");
+  try {
+    synthesize({ platformFile: path.relative(process.cwd(), EXAMPLE_FILE), outdir: other });
+    const a = readTree(outdir);
+    const b = readTree(other);
+    expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    for (const [file, bytes] of a) expect(b.get(file)?.equals(bytes)).toBe(true);
+    for (const [file, bytes] of a) {
+      const text = bytes.toString("utf8");
+      expect({ file, hasWorkDir: text.includes(work) || text.includes(ROOT) }).toEqual({ file, hasWorkDir: false });
+      expect({ file, timestamp: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text) }).toEqual({ file, timestamp: false });
+    }
+  } finally {
+    fs.rmSync(path.dirname(path.dirname(other)), { recursive: true, force: true });
+  }
+});
+
+test("a failed synth leaves the previous output byte-for-byte untouched", () => {
+  const before = readTree(outdir);
+  const bad = path.join(work, "bad.yaml");
+  fs.writeFileSync(bad, fs.readFileSync(EXAMPLE_FILE, "utf8").replace("port: 8080", "port: 80800"));
+  expect(() => synthesize({ platformFile: bad, outdir })).toThrow(/apps\[0\]\.port: received number 80800; expected at most 65535/);
+  const after = readTree(outdir);
+  expect([...after.keys()].sort()).toEqual([...before.keys()].sort());
+  for (const [file, bytes] of before) expect(after.get(file)?.equals(bytes)).toBe(true);
+  // No temporary folder is left behind either.
+  expect(fs.readdirSync(work).filter((f) => f.startsWith("cdktf.out."))).toEqual([]);
+});
+
+test("`npm run synth` as a user types it: exit 1, the problems on stderr, nothing written", () => {
+  const out = path.join(work, "cli-out");
+  const bad = path.join(work, "bad-cli.yaml");
+  fs.writeFileSync(bad, "github: {owner: acme}\napps: []\nenvironments: []\n");
+  const result = spawnSync(process.execPath, ["scripts/run.js", "cli/synth.ts", "--platform", bad, "--out", out], { cwd: ROOT, encoding: "utf8" });
+  expect(result.status).toBe(1);
+  expect(result.stderr).toContain(`${bad}:2:7: apps: has 0 items; expected at least 1`);
+  expect(result.stderr).toContain("Nothing was written");
+  expect(fs.existsSync(out)).toBe(false);
+
+  const good = execFileSync(process.execPath, ["scripts/run.js", "cli/synth.ts", "--platform", EXAMPLE_FILE, "--out", out], { cwd: ROOT, encoding: "utf8" });
+  expect(good).toMatch(/^platform-prod\s+aws \d+\s+prod \(production\)/m);
+  expect(good).toMatch(/^hello-prod\s+.*https:\/\/hello\.acme\.example/m);
+  expect(good).toMatch(/7 stacks, \d+ resources from/);
+});
+
+const tools = findTerraform();
+const terraformMissing = "missing" in tools ? tools.missing : undefined;
+if (terraformMissing) {
+  // Loud on purpose: the real-Terraform layer of verification did not run.
+  console.warn(`\n${"!".repeat(78)}\nSKIPPING real Terraform validate/plan: ${terraformMissing}\n${"!".repeat(78)}\n`);
+}
+const withTerraform = terraformMissing ? test.skip : test;
+
+describe("real Terraform, offline, on the AWS part of every stack", () => {
+  let checks: StackCheck[] = [];
+  beforeAll(async () => {
+    if (!("missing" in tools)) checks = await checkSynthesizedStacks(outdir, tools);
+  }, 300_000);
+
+  withTerraform.each(EXPECTED_STACKS)("%s validates and plans", (name) => {
+    const check = checks.find((c) => c.stack === name)!;
+    expect(check).toBeDefined();
+    expect({ validate: check.validate.ok, output: check.validate.ok ? "" : check.validate.output }).toEqual({ validate: true, output: "" });
+    expect({ plan: check.plan.ok, output: check.plan.ok ? "" : check.plan.output }).toEqual({ plan: true, output: "" });
+    expect(check.plan.toDestroy ?? 0).toBe(0);
+  });
+
+  withTerraform("the platform stacks plan their network and cluster", () => {
+    const adds = Object.fromEntries(checks.map((c) => [c.stack, c.plan.toAdd]));
+    // prod has a NAT gateway per zone, dev one: prod plans more.
+    expect(adds["platform-prod"]).toBeGreaterThan(adds["platform-dev"]!);
+    for (const name of ["platform-dev", "platform-staging", "platform-prod"]) expect(adds[name]).toBeGreaterThan(30);
+  });
+});

@@ -1,0 +1,246 @@
+/**
+ * Real Terraform checks of synthesized stacks, offline: the AWS part of each stack is initialised
+ * against the machine's filesystem mirror of hashicorp/aws, validated, and planned with mock
+ * credentials. Non-AWS resources (Kubernetes, GitHub) have no offline plugin here, so they are
+ * left out and references to them become placeholders; upstream remote states are seeded with
+ * placeholder outputs so downstream stacks plan too.
+ */
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export const AWS_PROVIDER_VERSION = "5.100.0";
+
+export interface TerraformTools {
+  readonly terraform: string;
+  readonly pluginDir: string;
+}
+
+/** The Terraform CLI and the aws provider mirror, or why they are missing. */
+export function findTerraform(): TerraformTools | { missing: string } {
+  const terraform = process.env.SLIPWAY_TERRAFORM ?? whichSync("terraform");
+  if (!terraform) return { missing: "no `terraform` on PATH (set SLIPWAY_TERRAFORM to its path)" };
+  const candidates = [process.env.SLIPWAY_TF_PLUGIN_DIR, "/opt/tf-plugins", path.join(os.homedir(), ".terraform.d", "plugins")].filter(
+    (d): d is string => !!d,
+  );
+  const pluginDir = candidates.find((d) => fs.existsSync(path.join(d, "registry.terraform.io", "hashicorp", "aws", AWS_PROVIDER_VERSION)));
+  if (!pluginDir) {
+    return { missing: `no filesystem mirror of hashicorp/aws ${AWS_PROVIDER_VERSION} in ${candidates.join(", ")} (set SLIPWAY_TF_PLUGIN_DIR)` };
+  }
+  return { terraform, pluginDir };
+}
+
+function whichSync(command: string): string | undefined {
+  for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
+    const candidate = path.join(dir, command);
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+type Json = any;
+
+const NON_AWS = /^(kubernetes|github|helm|tls|random|null|time)_/;
+/** A reference to a resource or data source Terraform cannot plan offline. */
+const NON_AWS_REFERENCE = /\b(?:data\.)?(?:kubernetes|github|helm|tls|random|null|time)_[a-z0-9_]+\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_]+|\[\d+\]|\["[^"]*"\])*/g;
+const PLACEHOLDER = "slipway-placeholder";
+
+/**
+ * The AWS part of a synthesized stack, ready for an offline plan: other providers' resources,
+ * data sources and provider blocks removed, references to them replaced by a placeholder string,
+ * AWS providers given mock credentials, and the backend made local (a remote backend cannot be
+ * reached offline).
+ */
+export function awsPartOf(stack: Json): Json {
+  const out: Json = JSON.parse(JSON.stringify(stack));
+  delete out["//"];
+  for (const block of ["resource", "data"]) {
+    for (const type of Object.keys(out[block] ?? {})) {
+      if (NON_AWS.test(type)) delete out[block][type];
+    }
+    if (out[block] && Object.keys(out[block]).length === 0) delete out[block];
+  }
+  for (const name of Object.keys(out.provider ?? {})) {
+    if (name !== "aws") delete out.provider[name];
+  }
+  out.provider = out.provider ?? {};
+  out.provider.aws = (out.provider.aws ?? [{ region: "us-east-1" }]).map((p: Json) => {
+    const { assume_role: _assumeRole, allowed_account_ids: _allowed, ...rest } = p;
+    return {
+      ...rest,
+      access_key: "mock",
+      secret_key: "mock",
+      skip_credentials_validation: true,
+      skip_requesting_account_id: true,
+      skip_metadata_api_check: true,
+      skip_region_validation: true,
+    };
+  });
+  if (out.terraform?.required_providers) {
+    for (const name of Object.keys(out.terraform.required_providers)) {
+      if (name !== "aws") delete out.terraform.required_providers[name];
+    }
+  }
+  if (out.terraform?.backend && !out.terraform.backend.local) out.terraform.backend = { local: {} };
+  // depends_on entries that name removed resources.
+  walk(out, (node) => {
+    if (Array.isArray(node.depends_on)) {
+      node.depends_on = node.depends_on.filter((d: string) => !NON_AWS.test(d.replace(/^data\./, "")));
+      if (node.depends_on.length === 0) delete node.depends_on;
+    }
+  });
+  return replaceStrings(out, (s) =>
+    s.includes("${") ? s.replace(/\$\{([^}]*)\}/g, (_m, expr: string) => `\${${expr.replace(NON_AWS_REFERENCE, `"${PLACEHOLDER}"`)}}`) : s,
+  );
+}
+
+function walk(node: Json, visit: (n: Json) => void): void {
+  if (Array.isArray(node)) node.forEach((n) => walk(n, visit));
+  else if (node && typeof node === "object") {
+    visit(node);
+    Object.values(node).forEach((n) => walk(n, visit));
+  }
+}
+
+function replaceStrings(node: Json, f: (s: string) => string): Json {
+  if (typeof node === "string") return f(node);
+  if (Array.isArray(node)) return node.map((n) => replaceStrings(n, f));
+  if (node && typeof node === "object") return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, replaceStrings(v, f)]));
+  return node;
+}
+
+/** A placeholder of the right shape for a cross-stack output, judged by its producer's value. */
+function placeholderFor(name: string, producerValue: unknown): { value: unknown; type: unknown } {
+  const scalar = (n: string): string => {
+    const lower = n.toLowerCase();
+    if (lower.includes("arn")) return "arn:aws:iam::123456789012:role/slipway-placeholder";
+    if (lower.includes("cidr")) return "10.0.0.0/16";
+    if (lower.includes("certificate_authority")) return Buffer.from("placeholder-ca").toString("base64");
+    if (lower.includes("endpoint") || lower.includes("url")) return "https://placeholder.invalid";
+    if (lower.includes("port")) return "5432";
+    return `${PLACEHOLDER}-${n.length}`;
+  };
+  if (Array.isArray(producerValue)) {
+    const n = Math.max(producerValue.length, 1);
+    return { value: Array.from({ length: n }, (_, i) => `${scalar(name)}-${i}`), type: ["list", "string"] };
+  }
+  return { value: scalar(name), type: "string" };
+}
+
+export interface StackCheck {
+  readonly stack: string;
+  readonly validate: { ok: boolean; output: string };
+  readonly plan: { ok: boolean; output: string; toAdd?: number; toChange?: number; toDestroy?: number };
+}
+
+/**
+ * Runs `terraform init` (against the mirror), `validate` and `plan` on the AWS part of every stack
+ * in a synthesized cdktf output folder. Stacks run a few at a time; returns one result per stack.
+ */
+export async function checkSynthesizedStacks(outdir: string, tools: TerraformTools, concurrency = 2): Promise<StackCheck[]> {
+  const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+  const names: string[] = Object.keys(manifest.stacks);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-tf-"));
+  const stacks: Record<string, Json> = {};
+  for (const name of names) {
+    stacks[name] = JSON.parse(fs.readFileSync(path.join(outdir, manifest.stacks[name].synthesizedStackPath), "utf8"));
+  }
+  // Same layout as cdktf.out, so the relative paths of local state and remote state hold.
+  const dirOf = (name: string) => path.join(work, "cdktf.out", "stacks", name);
+  for (const name of names) {
+    fs.mkdirSync(dirOf(name), { recursive: true });
+    const aws = awsPartOf(stacks[name]);
+    seedRemoteStates(aws, dirOf(name), stacks);
+    fs.writeFileSync(path.join(dirOf(name), "main.tf.json"), JSON.stringify(aws, null, 2));
+  }
+  const rc = path.join(work, "terraformrc");
+  fs.writeFileSync(rc, "");
+  const env = { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", TF_INPUT: "0" };
+
+  // Every stack needs the same single provider: initialise once, then share the result.
+  const initDir = path.join(work, "init");
+  fs.mkdirSync(initDir);
+  fs.writeFileSync(
+    path.join(initDir, "main.tf.json"),
+    JSON.stringify({ terraform: { required_providers: { aws: { source: "hashicorp/aws", version: AWS_PROVIDER_VERSION } } } }),
+  );
+  const init = await run(tools.terraform, ["init", "-input=false", "-no-color", "-backend=false", `-plugin-dir=${tools.pluginDir}`], initDir, env);
+  if (init.code !== 0) throw new Error(`terraform init against ${tools.pluginDir} failed:\n${init.output}`);
+
+  const results: StackCheck[] = [];
+  const queue = [...names];
+  const worker = async () => {
+    for (let name = queue.shift(); name; name = queue.shift()) {
+      const dir = dirOf(name);
+      fs.cpSync(path.join(initDir, ".terraform"), path.join(dir, ".terraform"), { recursive: true, verbatimSymlinks: true });
+      fs.copyFileSync(path.join(initDir, ".terraform.lock.hcl"), path.join(dir, ".terraform.lock.hcl"));
+      const reinit = await run(tools.terraform, ["init", "-input=false", "-no-color", `-plugin-dir=${tools.pluginDir}`], dir, env);
+      if (reinit.code !== 0) {
+        results.push({ stack: name, validate: { ok: false, output: reinit.output }, plan: { ok: false, output: "not run: init failed" } });
+        continue;
+      }
+      const validate = await run(tools.terraform, ["validate", "-no-color"], dir, env);
+      const plan = await run(tools.terraform, ["plan", "-input=false", "-refresh=false", "-lock=false", "-no-color"], dir, env);
+      const counts = /Plan: (\d+) to add, (\d+) to change, (\d+) to destroy/.exec(plan.output);
+      const noChanges = /No changes\./.test(plan.output);
+      results.push({
+        stack: name,
+        validate: { ok: validate.code === 0, output: validate.output },
+        plan: {
+          ok: plan.code === 0,
+          output: plan.output,
+          toAdd: counts ? Number(counts[1]) : noChanges ? 0 : undefined,
+          toChange: counts ? Number(counts[2]) : noChanges ? 0 : undefined,
+          toDestroy: counts ? Number(counts[3]) : noChanges ? 0 : undefined,
+        },
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  fs.rmSync(work, { recursive: true, force: true });
+  return names.map((n) => results.find((r) => r.stack === n)!);
+}
+
+/** Writes a state file with placeholder outputs wherever the stack reads a remote state. */
+function seedRemoteStates(stack: Json, stackDir: string, allStacks: Record<string, Json>): void {
+  const remotes: Record<string, Json> = stack.data?.terraform_remote_state ?? {};
+  const text = JSON.stringify(stack);
+  for (const [id, remote] of Object.entries(remotes)) {
+    const producerName = id.replace(/^cross-stack-reference-input-/, "");
+    const producerOutputs: Record<string, Json> = allStacks[producerName]?.output ?? {};
+    const used = new Set<string>();
+    for (const m of text.matchAll(new RegExp(`data\\.terraform_remote_state\\.${escape(id)}\\.outputs\\.([A-Za-z0-9_-]+)`, "g"))) used.add(m[1]);
+    const outputs: Record<string, Json> = {};
+    for (const name of used) outputs[name] = placeholderFor(name, producerOutputs[name]?.value);
+    let statePath = remote.config?.path;
+    if (remote.backend !== "local" || !statePath) {
+      statePath = `../../../terraform.${producerName}.tfstate`;
+      remote.backend = "local";
+      remote.config = { path: statePath };
+    }
+    fs.mkdirSync(path.dirname(path.resolve(stackDir, statePath)), { recursive: true });
+    fs.writeFileSync(
+      path.resolve(stackDir, statePath),
+      JSON.stringify({ version: 4, terraform_version: "1.11.0", serial: 1, lineage: "slipway-placeholder", outputs, resources: [] }),
+    );
+  }
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+}
+
+function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+  });
+}
