@@ -1,0 +1,164 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { appInEnvironment, loadPlatformFile, parsePlatform, PlatformFileError } from "../../platform/model";
+import { EXAMPLE_FILE, exampleDocument, examplePlatform, tempDir } from "../support/platform";
+
+/** The problems reported for the example document after `change`. */
+function problemsAfter(change: (doc: any) => void): PlatformFileError {
+  const doc = exampleDocument();
+  change(doc);
+  try {
+    parsePlatform(stringify(doc), "bad.yaml");
+  } catch (error) {
+    if (error instanceof PlatformFileError) return error;
+    throw error;
+  }
+  throw new Error("expected the platform file to be rejected");
+}
+
+describe("the example platform file", () => {
+  const platform = loadPlatformFile(EXAMPLE_FILE);
+
+  test("declares hello promoted through dev, staging and prod", () => {
+    expect(platform.apps.map((a) => a.name)).toEqual(["hello"]);
+    expect(platform.environments.map((e) => e.name)).toEqual(["dev", "staging", "prod"]);
+    expect(platform.backend).toEqual({ type: "local" });
+  });
+
+  test("dev gets the development profile: one NAT, small nodes and database, no approval, no protection", () => {
+    const dev = platform.environments[0];
+    expect(dev.profile).toBe("development");
+    expect(dev.network.natGateways).toBe("one");
+    expect(dev.cluster.nodeInstanceTypes).toEqual(["t3.medium"]);
+    expect(dev.database.instanceClass).toBe("db.t4g.micro");
+    expect(dev.approval.required).toBe(false);
+    expect(dev.protection).toEqual({ deletionProtection: false, multiAz: false });
+  });
+
+  test("prod gets the production profile: NAT per zone, multi-AZ, deletion protection, required reviewers", () => {
+    const prod = platform.environments[2];
+    expect(prod.profile).toBe("production");
+    expect(prod.network.natGateways).toBe("per-zone");
+    expect(prod.protection).toEqual({ deletionProtection: true, multiAz: true });
+    expect(prod.approval).toEqual({ required: true, reviewers: { users: [], teams: ["platform"] } });
+    expect(prod.cluster.nodes).toEqual({ min: 3, desired: 3, max: 9 });
+    expect(prod.assumeRoleArn).toBe("arn:aws:iam::222222222222:role/slipway-deploy");
+  });
+
+  test("an app declares port, health path, resources, env, secrets, domains, test and migration commands", () => {
+    const hello = platform.apps[0];
+    expect(hello).toMatchObject({
+      port: 8080,
+      healthPath: "/healthz",
+      cpu: "250m",
+      memory: "256Mi",
+      env: { LOG_LEVEL: "info" },
+      secrets: ["SESSION_KEY"],
+      testCommand: "npm test",
+      migrateCommand: "npm run migrate",
+    });
+    expect(hello.domains.prod).toBe("hello.acme.example");
+  });
+
+  test("replicas: the app's override for an environment beats the environment's, which beats the app's own", () => {
+    const [dev, , prod] = platform.environments;
+    const hello = platform.apps[0];
+    expect(appInEnvironment(hello, prod).replicas).toEqual({ min: 3, max: 12 });
+    expect(appInEnvironment(hello, dev).replicas).toEqual({ min: 2, max: 4 });
+    const withEnvReplicas = examplePlatform((d) => (d.environments[0].replicas = { min: 1, max: 1 }));
+    expect(appInEnvironment(withEnvReplicas.apps[0], withEnvReplicas.environments[0]).replicas).toEqual({ min: 1, max: 1 });
+    const noAppReplicas = examplePlatform((d) => delete d.apps[0].replicas);
+    expect(appInEnvironment(noAppReplicas.apps[0], noAppReplicas.environments[1]).replicas).toEqual({ min: 1, max: 2 });
+  });
+
+  test("backends: s3 with a key prefix, remote with a workspace prefix", () => {
+    const s3 = examplePlatform((d) => (d.backend = { type: "s3", bucket: "acme-state", region: "eu-west-1" }));
+    expect(s3.backend).toEqual({ type: "s3", bucket: "acme-state", region: "eu-west-1", keyPrefix: "slipway" });
+    const remote = examplePlatform((d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: "acme-" }));
+    expect(remote.backend).toEqual({ type: "remote", organization: "acme", hostname: "app.terraform.io", workspacePrefix: "acme-" });
+  });
+
+  test("a profile can be chosen explicitly: staging as production-like", () => {
+    const platform2 = examplePlatform((d) => {
+      d.environments[1].profile = "production";
+      d.environments[1].approval = { reviewers: { users: ["alice"] } };
+    });
+    expect(platform2.environments[1]).toMatchObject({ production: true, protection: { multiAz: true, deletionProtection: true } });
+  });
+});
+
+describe("bad platform files: every problem at once, with file, line, path, value and what is valid", () => {
+  test.each<[string, (doc: any) => void, RegExp]>([
+    ["a port out of range", (d) => (d.apps[0].port = 70000), /bad\.yaml:\d+:\d+: apps\[0\]\.port: received number 70000; expected at most 65535/],
+    ["a wrong type", (d) => (d.apps[0].port = "http"), /apps\[0\]\.port: expected number, received string "http"/],
+    ["a missing required value", (d) => delete d.apps[0].healthPath, /apps\[0\]\.healthPath: is required \(expected string\)/],
+    ["an unknown key, with a suggestion", (d) => (d.apps[0].helthPath = "/x"), /apps\[0\]: unknown key "helthPath" \(did you mean "healthPath"\?\); valid keys here: name, port, healthPath/],
+    ["a name invalid for DNS", (d) => (d.apps[0].name = "Hello_World"), /apps\[0\]\.name: received string "Hello_World"; an app name must be a DNS label/],
+    ["a duplicate environment", (d) => d.environments.push({ ...d.environments[0], network: { cidr: "10.99.0.0/16", zones: ["eu-west-1a", "eu-west-1b"] } }), /environments\[3\]\.name: environment name "dev" is used twice \(also environments\[0\]\)/],
+    ["an invalid CIDR", (d) => (d.environments[0].network.cidr = "10.300.0.0/16"), /environments\[0\]\.network\.cidr: "10\.300\.0\.0\/16" is not a valid IPv4 CIDR/],
+    ["a CIDR too large for a VPC", (d) => (d.environments[0].network.cidr = "10.0.0.0/8"), /prefix \/8 in "10\.0\.0\.0\/8" is out of range: a VPC takes \/16 to \/23/],
+    ["overlapping CIDRs in one account", (d) => (d.environments[1].network.cidr = "10.10.128.0/17"), /environments\[1\]\.network\.cidr: 10\.10\.128\.0\/17 overlaps 10\.10\.0\.0\/16 of environment "dev"/],
+    ["a zone of another region", (d) => (d.environments[0].network.zones = ["eu-west-1a", "us-east-1b"]), /environments\[0\]\.network\.zones\[1\]: "us-east-1b" is not a zone of eu-west-1/],
+    ["approval without reviewers", (d) => delete d.environments[2].approval, /environments\[2\]: deploys to "prod" need approval \(the production profile's default\) but no reviewers are named/],
+    ["an override for no declared environment", (d) => (d.apps[0].overrides.prd = { replicas: { min: 1, max: 2 } }), /apps\[0\]\.overrides\.prd: names no declared environment \(did you mean "prod"\?\); declared: dev, staging, prod/],
+    ["a domain that is not a domain", (d) => (d.apps[0].domains.dev = "not a domain"), /apps\[0\]\.domains\.dev: "not a domain" is not a domain name/],
+    ["a missing domain for an environment", (d) => delete d.apps[0].domains.staging, /apps\[0\]\.domains: no domain for environment "staging"/],
+    ["replicas min above max", (d) => (d.apps[0].replicas = { min: 5, max: 2 }), /apps\[0\]\.replicas: min 5 is above max 2/],
+    ["an unknown backend", (d) => (d.backend = { type: "consul" }), /backend\.type: received string "consul"; expected one of: local, s3, remote/],
+    ["an account id that is not 12 digits", (d) => (d.environments[0].account = "12345"), /environments\[0\]\.account: received string "12345"; expected a 12-digit AWS account id/],
+    ["a cluster API open to the internet", (d) => (d.environments[0].cluster.publicAccessCidrs = ["0.0.0.0/0"]), /publicAccessCidrs\[0\]: "0\.0\.0\.0\/0" opens the cluster API to the whole internet/],
+    ["nodes min above desired", (d) => (d.environments[0].cluster.nodes = { min: 3, desired: 2, max: 4 }), /environments\[0\]\.cluster\.nodes: min 3, desired 2, max 4: expected min <= desired <= max/],
+    ["a secret also given as a plain variable", (d) => (d.apps[0].env.SESSION_KEY = "x"), /apps\[0\]\.secrets\[0\]: SESSION_KEY is also a plain variable in env/],
+    ["an unknown profile", (d) => (d.environments[0].profile = "prod"), /environments\[0\]\.profile: received string "prod"; expected one of: "development", "production"/],
+  ])("%s", (_kind, change, message) => {
+    const error = problemsAfter(change);
+    expect(error.message).toMatch(message);
+    expect(error.message.startsWith("bad.yaml: ")).toBe(true);
+  });
+
+  test("every problem is reported at once, in file order, each with its line", () => {
+    const error = problemsAfter((d) => {
+      d.apps[0].port = 0;
+      d.apps[0].helthPath = "/x";
+      d.environments[0].account = "x";
+      d.environments[1].network.zones = ["mars-1a", "eu-west-1a"];
+    });
+    expect(error.problems.map((p) => p.path)).toEqual(["apps[0].port", "apps[0]", "environments[0].account", "environments[1].network.zones[0]"]);
+    const lines = error.problems.map((p) => p.line!);
+    expect(lines.every((l) => l > 0)).toBe(true);
+    expect([...lines].sort((a, b) => a - b)).toEqual(lines);
+  });
+
+  test("a YAML syntax error names the line", () => {
+    expect(() => parsePlatform("github: {owner: acme\napps: [", "broken.yaml")).toThrow(/broken\.yaml:\d+:\d+: YAML syntax error/);
+  });
+
+  test("a duplicate key is a YAML error, not a silent override", () => {
+    expect(() => parsePlatform("github: {owner: a}\ngithub: {owner: b}\n", "dup.yaml")).toThrow(/dup\.yaml:2:1: YAML syntax error: Map keys must be unique/);
+  });
+
+  test("an empty file says what it needs", () => {
+    expect(() => parsePlatform("", "empty.yaml")).toThrow("empty.yaml: the file is empty; it needs at least github.owner, apps and environments");
+  });
+
+  test("a file that is not there says how to choose one", () => {
+    const missing = path.join(tempDir(), "nope.yaml");
+    expect(() => loadPlatformFile(missing)).toThrow(`${missing}: cannot read the platform file (no such file); pass an existing YAML file with --platform or SLIPWAY_PLATFORM_FILE`);
+  });
+
+  test("a file that is a list, not a mapping", () => {
+    expect(() => parsePlatform("- a\n- b\n", "list.yaml")).toThrow(/list\.yaml:1:1: expected object, received a list/);
+  });
+
+  test("the error lists each problem on its own line under a count", () => {
+    const error = problemsAfter((d) => {
+      d.apps[0].port = -1;
+      d.environments[0].region = "Europe";
+    });
+    const [head, ...rest] = error.message.split("\n");
+    expect(head).toBe(`bad.yaml: ${error.problems.length} problems in the platform file:`);
+    expect(rest).toHaveLength(error.problems.length);
+    expect(fs.existsSync("bad.yaml")).toBe(false);
+  });
+});
