@@ -1,8 +1,9 @@
 /**
  * The few helpers every Slipway construct shares: validation errors that name the construct path,
- * the field, the value received and what is accepted; and resource naming.
+ * the field, the value received and what is accepted; resource naming; AWS partitions, identifier
+ * patterns and policy documents; and IPv4 CIDR arithmetic.
  */
-import { Token } from "cdktf";
+import { Fn, Token } from "cdktf";
 import { IConstruct } from "constructs";
 
 /** Thrown when a construct receives a prop it cannot build from. */
@@ -52,6 +53,57 @@ export function resourceName(parts: readonly string[], maxLength = 63): string {
     .replace(/-+/g, "-")
     .replace(/^-|-$/g, "");
   return name.length <= maxLength ? name : name.slice(0, maxLength).replace(/-$/, "");
+}
+
+/**
+ * An AWS region name: two letters, one or more lower-case words, then a number, e.g. `eu-west-1`,
+ * `us-gov-west-1` or `ap-southeast-4`. Accepts everything the platform file's `region` accepts
+ * (`^[a-z]{2}(-gov)?-[a-z]+-\d$`). Rejects `eu-west`, `EU-WEST-1`, `europe`.
+ */
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** A 12-digit AWS account id, e.g. `123456789012`. */
+export const AWS_ACCOUNT_ID_PATTERN = /^\d{12}$/;
+
+/**
+ * CloudWatch Logs' retention periods in days, ascending, led by `0`: to Terraform's
+ * `aws_cloudwatch_log_group` 0 means "never expire". Constructs whose logs must expire leave 0 out
+ * (`LOG_RETENTION_DAYS.filter((days) => days !== 0)`).
+ */
+export const LOG_RETENTION_DAYS = [
+  0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/** The AWS partition of a region and the DNS suffix of its service endpoints and principals. */
+export interface AwsPartition {
+  /** The ARN partition: `aws`, `aws-cn` or `aws-us-gov`. */
+  readonly partition: string;
+  /** `amazonaws.com`, or `amazonaws.com.cn` in China. */
+  readonly dnsSuffix: string;
+}
+
+/**
+ * The partition and service DNS suffix of a region: `cn-*` is `aws-cn` / `amazonaws.com.cn`,
+ * `us-gov-*` is `aws-us-gov` / `amazonaws.com`, anything else (including an unresolved token) is
+ * `aws` / `amazonaws.com`. Use it for ARNs (`arn:<partition>:…`) and regional service principals
+ * (`logs.<region>.<dnsSuffix>`); global principals such as `eks.amazonaws.com` keep their name.
+ * @param region an AWS region name, e.g. `eu-west-1`
+ */
+export function partitionOf(region: string): AwsPartition {
+  if (isKnown(region) && region.startsWith("cn-")) return { partition: "aws-cn", dnsSuffix: "amazonaws.com.cn" };
+  if (isKnown(region) && region.startsWith("us-gov-")) return { partition: "aws-us-gov", dnsSuffix: "amazonaws.com" };
+  return { partition: "aws", dnsSuffix: "amazonaws.com" };
+}
+
+/**
+ * A policy document (IAM or KMS) as JSON: plain `JSON.stringify` when every value is known at
+ * synth, otherwise Terraform's `jsonencode` so references (an account id from a data source)
+ * resolve at plan time.
+ * @param document the policy, e.g. `{ Version: "2012-10-17", Statement: [...] }`
+ */
+export function policyJson(document: object): string {
+  const json = JSON.stringify(document);
+  return Token.isUnresolved(json) ? Fn.jsonencode(document) : json;
 }
 
 /** Splits an IPv4 CIDR like Terraform's `cidrsubnet(prefix, newbits, netnum)`. */

@@ -1,0 +1,463 @@
+import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { KubernetesCluster, KubernetesClusterProps } from "../../constructs/kubernetes-cluster";
+import { SlipwayValidationError } from "../../constructs/util";
+
+type Json = Record<string, any>;
+
+const network = { vpcId: "vpc-123", privateSubnetIds: ["subnet-a", "subnet-b"] };
+const base: KubernetesClusterProps = { name: "prod", network, accountId: "123456789012", region: "eu-west-1" };
+
+function build(props: Partial<KubernetesClusterProps> = {}) {
+  const stack = new TerraformStack(Testing.app(), "test");
+  const cluster = new KubernetesCluster(stack, "Cluster", { ...base, ...props });
+  return { stack, cluster, synth: () => JSON.parse(Testing.synth(stack)) as Json };
+}
+
+function synth(props: Partial<KubernetesClusterProps> = {}): Json {
+  return build(props).synth();
+}
+
+/** All resources of a type, in synth order. */
+function all(template: Json, type: string): Json[] {
+  return Object.values(template.resource[type] ?? {});
+}
+
+/** The one resource of a type. */
+function one(template: Json, type: string): Json {
+  const found = all(template, type);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+function addon(template: Json, name: string): Json {
+  const found = all(template, "aws_eks_addon").find((a) => a.addon_name === name);
+  expect(found).toBeDefined();
+  return found!;
+}
+
+/** Asserts `fn` fails validation naming the construct path, the field and what is accepted. */
+function expectInvalid(fn: () => unknown, field: string, accepted: string | RegExp) {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(SlipwayValidationError);
+  const e = error as SlipwayValidationError;
+  expect(e.path).toBe("test/Cluster");
+  expect(e.field).toBe(field);
+  expect(e.accepted).toMatch(accepted);
+  expect(e.message).toContain(`test/Cluster: ${field} `);
+}
+
+describe("KubernetesCluster", () => {
+  test("secure defaults", () => {
+    const template = synth();
+    const cluster = one(template, "aws_eks_cluster");
+    const [clusterAddress] = Object.keys(template.resource.aws_eks_cluster);
+    const keyAddress = `aws_kms_key.${Object.keys(template.resource.aws_kms_key)[0]}`;
+    const logGroupAddress = `aws_cloudwatch_log_group.${Object.keys(template.resource.aws_cloudwatch_log_group)[0]}`;
+
+    // Pinned version, private-only endpoint in the private subnets.
+    expect(cluster.name).toBe("prod");
+    expect(cluster.version).toBe("1.33");
+    expect(cluster.vpc_config).toEqual({
+      subnet_ids: ["subnet-a", "subnet-b"],
+      endpoint_private_access: true,
+      endpoint_public_access: false,
+    });
+    // Secrets envelope-encrypted with the construct's rotating key.
+    expect(cluster.encryption_config).toEqual({ resources: ["secrets"], provider: { key_arn: `\${${keyAddress}.arn}` } });
+    expect(one(template, "aws_kms_key")).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
+    expect(one(template, "aws_kms_alias")).toMatchObject({ name: "alias/eks/prod", target_key_id: `\${${keyAddress}.key_id}` });
+    // Access entries only; the applying identity stays admin.
+    expect(cluster.access_config).toEqual({ authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: true });
+    expect(template.resource.aws_eks_access_entry).toBeUndefined();
+    // Every control-plane log, to a log group that exists first, kept a year, encrypted.
+    expect(cluster.enabled_cluster_log_types).toEqual(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
+    expect(cluster.depends_on).toContain(logGroupAddress);
+    expect(one(template, "aws_cloudwatch_log_group")).toEqual({
+      name: "/aws/eks/prod/cluster",
+      retention_in_days: 365,
+      kms_key_id: `\${${keyAddress}.arn}`,
+    });
+
+    // Nodes: IMDSv2 with one hop, encrypted gp3 root disk, no public IP.
+    const launchTemplate = one(template, "aws_launch_template");
+    expect(launchTemplate.metadata_options).toEqual({ http_endpoint: "enabled", http_tokens: "required", http_put_response_hop_limit: 1 });
+    expect(launchTemplate.block_device_mappings).toEqual([
+      { device_name: "/dev/xvda", ebs: { volume_size: 50, volume_type: "gp3", encrypted: "true", delete_on_termination: "true" } },
+    ]);
+    expect(launchTemplate.network_interfaces).toEqual([
+      {
+        device_index: 0,
+        associate_public_ip_address: "false",
+        delete_on_termination: "true",
+        security_groups: [`\${aws_eks_cluster.${clusterAddress}.vpc_config[0].cluster_security_group_id}`],
+      },
+    ]);
+    expect(launchTemplate.image_id).toBeUndefined();
+    expect(launchTemplate.user_data).toBeUndefined();
+
+    const nodeGroup = one(template, "aws_eks_node_group");
+    expect(nodeGroup).toMatchObject({
+      subnet_ids: ["subnet-a", "subnet-b"],
+      ami_type: "AL2023_x86_64_STANDARD",
+      instance_types: ["m6i.large"],
+      scaling_config: { min_size: 2, desired_size: 3, max_size: 6 },
+      update_config: { max_unavailable: 1 },
+      node_group_name_prefix: "prod-nodes-",
+      version: `\${aws_eks_cluster.${clusterAddress}.version}`,
+      lifecycle: { create_before_destroy: true, ignore_changes: ["scaling_config[0].desired_size"] },
+    });
+    const launchTemplateAddress = `aws_launch_template.${Object.keys(template.resource.aws_launch_template)[0]}`;
+    expect(nodeGroup.launch_template).toEqual({
+      id: `\${${launchTemplateAddress}.id}`,
+      version: `\${${launchTemplateAddress}.latest_version}`,
+    });
+    expect(nodeGroup.disk_size).toBeUndefined();
+
+    // Service-account roles trust this provider.
+    expect(one(template, "aws_iam_openid_connect_provider")).toEqual({
+      url: `\${aws_eks_cluster.${clusterAddress}.identity[0].oidc[0].issuer}`,
+      client_id_list: ["sts.amazonaws.com"],
+    });
+
+    // Core add-ons, managed, at EKS's default versions; CoreDNS waits for nodes.
+    const nodeGroupAddress = `aws_eks_node_group.${Object.keys(template.resource.aws_eks_node_group)[0]}`;
+    expect(all(template, "aws_eks_addon").map((a) => a.addon_name)).toEqual(
+      expect.arrayContaining(["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"]),
+    );
+    for (const a of all(template, "aws_eks_addon")) {
+      expect(a).toMatchObject({ resolve_conflicts_on_create: "OVERWRITE", resolve_conflicts_on_update: "OVERWRITE" });
+      expect(a.addon_version).toBeUndefined();
+    }
+    expect(addon(template, "coredns").depends_on).toEqual([nodeGroupAddress]);
+  });
+
+  test("cluster role is assumable only by EKS for this account and can use the secrets key", () => {
+    const template = synth();
+    const roles = all(template, "aws_iam_role");
+    const clusterRole = roles.find((r) => r.name === "prod-eks-cluster")!;
+    expect(JSON.parse(clusterRole.assume_role_policy).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Service: "eks.amazonaws.com" },
+        Action: "sts:AssumeRole",
+        Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
+      },
+    ]);
+    const attachments = all(template, "aws_iam_role_policy_attachment").map((a) => a.policy_arn);
+    expect(attachments).toContain("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy");
+    const keyPolicy = one(template, "aws_iam_role_policy");
+    expect(keyPolicy.policy).toContain("kms:Encrypt");
+    expect(keyPolicy.policy).toContain("aws_kms_key.");
+  });
+
+  test("key policy lets CloudWatch Logs use the key for this cluster's log group only", () => {
+    const policy = JSON.parse(one(synth(), "aws_kms_key").policy);
+    expect(policy.Statement).toEqual([
+      expect.objectContaining({ Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*" }),
+      expect.objectContaining({
+        Principal: { Service: "logs.eu-west-1.amazonaws.com" },
+        Condition: {
+          ArnEquals: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/prod/cluster" },
+        },
+      }),
+    ]);
+  });
+
+  test("node role is trusted by EC2 and has the worker, CNI and registry read-only policies", () => {
+    const template = synth();
+    const nodeRole = all(template, "aws_iam_role").find((r) => r.name === "prod-eks-node")!;
+    expect(JSON.parse(nodeRole.assume_role_policy).Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
+    const attached = all(template, "aws_iam_role_policy_attachment")
+      .filter((a) => a.role.includes("NodeRole"))
+      .map((a) => a.policy_arn);
+    expect(attached.sort()).toEqual([
+      "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+      "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+      "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+    ]);
+    expect(one(template, "aws_eks_node_group").depends_on).toHaveLength(3);
+  });
+
+  test("exposes typed attributes as references to the cluster", () => {
+    const { stack, cluster, synth: synthesize } = build();
+    const attributes = {
+      name: cluster.name,
+      version: cluster.version,
+      endpoint: cluster.endpoint,
+      certificateAuthorityData: cluster.certificateAuthorityData,
+      clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+      oidcIssuer: cluster.oidcIssuer,
+      oidcProviderArn: cluster.oidcProviderArn,
+    };
+    for (const [id, value] of Object.entries(attributes)) new TerraformOutput(stack, id, { value });
+    const outputs = Object.fromEntries(Object.entries(synthesize().output as Json).map(([id, o]) => [id, o.value]));
+    const eks = "aws_eks_cluster.Cluster_EB0386A7";
+    expect(outputs).toEqual({
+      name: `\${${eks}.name}`,
+      version: `\${${eks}.version}`,
+      endpoint: `\${${eks}.endpoint}`,
+      certificateAuthorityData: `\${${eks}.certificate_authority[0].data}`,
+      clusterSecurityGroupId: `\${${eks}.vpc_config[0].cluster_security_group_id}`,
+      oidcIssuer: `\${replace(${eks}.identity[0].oidc[0].issuer, "https://", "")}`,
+      oidcProviderArn: `\${aws_iam_openid_connect_provider.${cluster.oidcProvider.friendlyUniqueId}.arn}`,
+    });
+    expect(cluster.cluster.node.id).toBe("Resource");
+    expect(cluster.secretsKey.terraformResourceType).toBe("aws_kms_key");
+    expect(cluster.nodeGroup.terraformResourceType).toBe("aws_eks_node_group");
+    expect(cluster.nodeRole.terraformResourceType).toBe("aws_iam_role");
+    expect(Object.keys(cluster.addons).sort()).toEqual(["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
+  });
+
+  test("kubernetesVersion pins the control plane version", () => {
+    expect(one(synth({ kubernetesVersion: "1.32" }), "aws_eks_cluster").version).toBe("1.32");
+  });
+
+  test("publicAccessCidrs enables the public endpoint for those CIDRs only", () => {
+    const cluster = one(synth({ publicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"] }), "aws_eks_cluster");
+    expect(cluster.vpc_config).toMatchObject({
+      endpoint_private_access: true,
+      endpoint_public_access: true,
+      public_access_cidrs: ["203.0.113.0/24", "198.51.100.7/32"],
+    });
+  });
+
+  test("nodeInstanceTypes sets the instance types and the AMI for their architecture", () => {
+    expect(one(synth({ nodeInstanceTypes: ["m6i.xlarge", "m5.xlarge"] }), "aws_eks_node_group")).toMatchObject({
+      instance_types: ["m6i.xlarge", "m5.xlarge"],
+      ami_type: "AL2023_x86_64_STANDARD",
+    });
+    expect(one(synth({ nodeInstanceTypes: ["m7g.large", "c7gn.large"] }), "aws_eks_node_group")).toMatchObject({
+      instance_types: ["m7g.large", "c7gn.large"],
+      ami_type: "AL2023_ARM_64_STANDARD",
+    });
+  });
+
+  test("node sizes set the scaling config", () => {
+    const nodeGroup = one(synth({ nodeMinSize: 1, nodeDesiredSize: 1, nodeMaxSize: 10 }), "aws_eks_node_group");
+    expect(nodeGroup.scaling_config).toEqual({ min_size: 1, desired_size: 1, max_size: 10 });
+  });
+
+  test("nodeDiskGiB sizes the root volume", () => {
+    const launchTemplate = one(synth({ nodeDiskGiB: 200 }), "aws_launch_template");
+    expect(launchTemplate.block_device_mappings[0].ebs).toMatchObject({ volume_size: 200, volume_type: "gp3", encrypted: "true" });
+  });
+
+  test("region picks the partition of ARNs and the logs service principal", () => {
+    const { cluster, synth: synthesize } = build({ region: "cn-north-1", adminPrincipalArns: ["arn:aws-cn:iam::123456789012:role/ops"] });
+    cluster.grantNamespaceAccess("Deploy", "arn:aws-cn:iam::123456789012:role/deploy", "api");
+    const template = synthesize();
+    const statements = JSON.parse(one(template, "aws_kms_key").policy).Statement;
+    expect(statements[0].Principal).toEqual({ AWS: "arn:aws-cn:iam::123456789012:root" });
+    expect(statements[1].Principal).toEqual({ Service: "logs.cn-north-1.amazonaws.com.cn" });
+    expect(statements[1].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"]).toBe(
+      "arn:aws-cn:logs:cn-north-1:123456789012:log-group:/aws/eks/prod/cluster",
+    );
+    expect(all(template, "aws_iam_role_policy_attachment").map((a) => a.policy_arn).sort()).toEqual([
+      "arn:aws-cn:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+      "arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy",
+      "arn:aws-cn:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+      "arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy",
+    ]);
+    expect(all(template, "aws_eks_access_policy_association").map((a) => a.policy_arn).sort()).toEqual([
+      "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+      "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+    ]);
+    // Global service principals keep their name in every partition.
+    const roles = all(template, "aws_iam_role").map((r) => JSON.parse(r.assume_role_policy).Statement[0].Principal);
+    expect(roles).toEqual([{ Service: "eks.amazonaws.com" }, { Service: "ec2.amazonaws.com" }]);
+  });
+
+  test("logRetentionDays sets the log group retention", () => {
+    expect(one(synth({ logRetentionDays: 30 }), "aws_cloudwatch_log_group").retention_in_days).toBe(30);
+    expect(one(synth({ logRetentionDays: 0 }), "aws_cloudwatch_log_group").retention_in_days).toBe(0);
+  });
+
+  test("adminPrincipalArns get access entries with cluster-wide admin", () => {
+    const admins = ["arn:aws:iam::123456789012:role/platform-admin", "arn:aws:iam::123456789012:user/alice"];
+    const template = synth({ adminPrincipalArns: admins });
+    expect(all(template, "aws_eks_access_entry").map((e) => e.principal_arn)).toEqual(admins);
+    const associations = all(template, "aws_eks_access_policy_association");
+    expect(associations).toHaveLength(2);
+    for (const association of associations) {
+      expect(association).toMatchObject({
+        policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+        access_scope: { type: "cluster" },
+      });
+      expect(association.principal_arn).toMatch(/^\$\{aws_eks_access_entry\..+\.principal_arn\}$/);
+    }
+    // Ids come from the principal, so reordering the list does not replace entries.
+    expect(Object.keys(template.resource.aws_eks_access_entry)[0]).toContain("Admin-123456789012-role-platform-admin");
+  });
+
+  test("addonVersions pins the listed add-ons only", () => {
+    const template = synth({ addonVersions: { coredns: "v1.12.1-eksbuild.2" } });
+    expect(addon(template, "coredns").addon_version).toBe("v1.12.1-eksbuild.2");
+    expect(addon(template, "vpc-cni").addon_version).toBeUndefined();
+  });
+
+  test("grantNamespaceAccess scopes an access policy to one namespace", () => {
+    const { cluster, synth: synthesize } = build();
+    const association = cluster.grantNamespaceAccess("DeployApi", "arn:aws:iam::123456789012:role/deploy-api", "api");
+    const template = synthesize();
+    expect(one(template, "aws_eks_access_entry")).toMatchObject({
+      principal_arn: "arn:aws:iam::123456789012:role/deploy-api",
+      type: "STANDARD",
+    });
+    expect(one(template, "aws_eks_access_policy_association")).toMatchObject({
+      policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+      access_scope: { type: "namespace", namespaces: ["api"] },
+    });
+    expect(association.node.path).toBe("test/Cluster/DeployApi/AccessPolicy");
+    expect(association.terraformResourceType).toBe("aws_eks_access_policy_association");
+  });
+
+  test("grantNamespaceAccess takes another policy and reuses a principal's access entry", () => {
+    const { cluster, synth: synthesize } = build({ adminPrincipalArns: ["arn:aws:iam::123456789012:role/ops"] });
+    cluster.grantNamespaceAccess("DeployWeb", "arn:aws:iam::123456789012:role/deploy", "web");
+    cluster.grantNamespaceAccess("ViewApi", "arn:aws:iam::123456789012:role/deploy", "api", "AmazonEKSViewPolicy");
+    cluster.grantNamespaceAccess("OpsEditWeb", "arn:aws:iam::123456789012:role/ops", "web");
+    const template = synthesize();
+    // One entry per principal: EKS refuses a second entry for the same principal.
+    expect(all(template, "aws_eks_access_entry").map((e) => e.principal_arn).sort()).toEqual([
+      "arn:aws:iam::123456789012:role/deploy",
+      "arn:aws:iam::123456789012:role/ops",
+    ]);
+    const entries = template.resource.aws_eks_access_entry as Json;
+    const entryOf = (reference: string) => entries[/aws_eks_access_entry\.([^.]+)\./.exec(reference)![1]].principal_arn;
+    const scoped = all(template, "aws_eks_access_policy_association").filter((a) => a.access_scope.type === "namespace");
+    expect(scoped.map((a) => [entryOf(a.principal_arn), a.policy_arn.split("/")[1], a.access_scope.namespaces].join(" ")).sort()).toEqual([
+      "arn:aws:iam::123456789012:role/deploy AmazonEKSEditPolicy web",
+      "arn:aws:iam::123456789012:role/deploy AmazonEKSViewPolicy api",
+      "arn:aws:iam::123456789012:role/ops AmazonEKSEditPolicy web",
+    ]);
+  });
+
+  test("accepts unresolved references and skips their validation", () => {
+    const stack = new TerraformStack(Testing.app(), "test");
+    const account = new TerraformVariable(stack, "account", { type: "string" });
+    const subnets = new TerraformVariable(stack, "subnets", { type: "list(string)" });
+    new KubernetesCluster(stack, "Cluster", {
+      ...base,
+      accountId: account.stringValue,
+      network: { vpcId: "vpc-123", privateSubnetIds: subnets.listValue },
+    });
+    const template = JSON.parse(Testing.synth(stack));
+    // A reference in a policy is encoded by Terraform, not JSON.stringify.
+    expect(one(template, "aws_kms_key").policy).toMatch(/^\$\{jsonencode\(.*var\.account.*\)\}$/s);
+    expect(one(template, "aws_eks_cluster").vpc_config.subnet_ids).toBe("${var.subnets}");
+  });
+
+  describe("validation", () => {
+    test("fails when name is not a valid EKS cluster name", () => {
+      expectInvalid(() => build({ name: "-prod" }), "name", /1-100 letters, digits/);
+      expectInvalid(() => build({ name: "prod.cluster" }), "name", /1-100 letters, digits/);
+      expectInvalid(() => build({ name: "a".repeat(101) }), "name", /1-100/);
+    });
+
+    test("fails when accountId is not 12 digits", () => {
+      expectInvalid(() => build({ accountId: "12345" }), "accountId", /12-digit/);
+    });
+
+    test("fails when region is not a region name", () => {
+      expectInvalid(() => build({ region: "Ireland" }), "region", /eu-west-1/);
+    });
+
+    test("fails when fewer than two private subnets are given", () => {
+      expectInvalid(
+        () => build({ network: { vpcId: "vpc-123", privateSubnetIds: ["subnet-a"] } }),
+        "network.privateSubnetIds",
+        /at least two subnets/,
+      );
+    });
+
+    test("fails when kubernetesVersion is not 1.NN", () => {
+      expectInvalid(() => build({ kubernetesVersion: "1.33.1" }), "kubernetesVersion", /'1.NN'/);
+      expectInvalid(() => build({ kubernetesVersion: "latest" }), "kubernetesVersion", /'1.NN'/);
+    });
+
+    test("fails when publicAccessCidrs opens the API to the whole internet", () => {
+      let error: unknown;
+      try {
+        build({ publicAccessCidrs: ["203.0.113.0/24", "0.0.0.0/0"] });
+      } catch (e) {
+        error = e;
+      }
+      expect((error as Error).message).toBe(
+        'test/Cluster: publicAccessCidrs[1] "0.0.0.0/0" is invalid: a CIDR narrower than the whole internet; ' +
+          "list your offices or VPN egress, or leave publicAccessCidrs empty for a private endpoint",
+      );
+    });
+
+    test("fails when publicAccessCidrs holds something that is not an IPv4 CIDR", () => {
+      expectInvalid(() => build({ publicAccessCidrs: ["203.0.113.7"] }), "publicAccessCidrs[0]", /IPv4 CIDR/);
+      expectInvalid(() => build({ publicAccessCidrs: ["office"] }), "publicAccessCidrs[0]", /IPv4 CIDR/);
+      expectInvalid(() => build({ publicAccessCidrs: ["203.0.113.7/24"] }), "publicAccessCidrs[0]", /no host bits/);
+    });
+
+    test("fails when nodeInstanceTypes is empty, malformed or mixes architectures", () => {
+      expectInvalid(() => build({ nodeInstanceTypes: [] }), "nodeInstanceTypes", /at least one/);
+      expectInvalid(() => build({ nodeInstanceTypes: ["large"] }), "nodeInstanceTypes[0]", /m6i.large/);
+      expectInvalid(() => build({ nodeInstanceTypes: ["m6i.large", "m7g.large"] }), "nodeInstanceTypes", /one CPU architecture/);
+    });
+
+    test("fails when a node size is not a whole number of at least 1", () => {
+      expectInvalid(() => build({ nodeMinSize: 0 }), "nodeMinSize", /at least 1/);
+      expectInvalid(() => build({ nodeMaxSize: 2.5 }), "nodeMaxSize", /whole number/);
+    });
+
+    test("fails when nodeMinSize exceeds nodeDesiredSize", () => {
+      expectInvalid(() => build({ nodeMinSize: 4 }), "nodeMinSize", /nodeMinSize <= nodeDesiredSize <= nodeMaxSize/);
+    });
+
+    test("fails when nodeDesiredSize exceeds nodeMaxSize", () => {
+      expectInvalid(() => build({ nodeDesiredSize: 7 }), "nodeDesiredSize", /at most nodeMaxSize \(6\)/);
+    });
+
+    test("fails when nodeDiskGiB is outside 20-16384", () => {
+      expectInvalid(() => build({ nodeDiskGiB: 8 }), "nodeDiskGiB", /from 20/);
+      expectInvalid(() => build({ nodeDiskGiB: 20000 }), "nodeDiskGiB", /16384/);
+    });
+
+    test("fails when logRetentionDays is not a CloudWatch retention value", () => {
+      expectInvalid(() => build({ logRetentionDays: 100 }), "logRetentionDays", /one of CloudWatch Logs' retention values: 0, 1, 3/);
+    });
+
+    test("fails when an admin principal is not an IAM role or user ARN", () => {
+      expectInvalid(
+        () => build({ adminPrincipalArns: ["arn:aws:sts::123456789012:assumed-role/admin/alice"] }),
+        "adminPrincipalArns[0]",
+        /IAM role or user ARN/,
+      );
+    });
+
+    test("fails when an admin principal is listed twice", () => {
+      const arn = "arn:aws:iam::123456789012:role/admin";
+      expectInvalid(() => build({ adminPrincipalArns: [arn, arn] }), "adminPrincipalArns", /each principal once/);
+    });
+
+    test("fails when addonVersions names an unknown add-on or a malformed version", () => {
+      expectInvalid(() => build({ addonVersions: { "aws-ebs-csi-driver": "v1.0.0-eksbuild.1" } as never }), "addonVersions", /vpc-cni/);
+      expectInvalid(() => build({ addonVersions: { coredns: "1.12" } }), "addonVersions.coredns", /eksbuild/);
+    });
+
+    test("fails when grantNamespaceAccess gets a bad principal, namespace or policy", () => {
+      const { cluster } = build();
+      const role = "arn:aws:iam::123456789012:role/deploy";
+      expectInvalid(() => cluster.grantNamespaceAccess("A", "deploy", "api"), "grantNamespaceAccess.principalArn", /IAM role or user ARN/);
+      expectInvalid(() => cluster.grantNamespaceAccess("B", role, "Api_1"), "grantNamespaceAccess.namespace", /namespace name/);
+      expectInvalid(() => cluster.grantNamespaceAccess("C", role, "api", "edit"), "grantNamespaceAccess.policy", /AmazonEKSEditPolicy/);
+    });
+
+    test("fails when grantNamespaceAccess repeats a principal and policy", () => {
+      const { cluster } = build();
+      const role = "arn:aws:iam::123456789012:role/deploy";
+      cluster.grantNamespaceAccess("Api", role, "api");
+      expectInvalid(() => cluster.grantNamespaceAccess("Web", role, "web"), "grantNamespaceAccess.policy", /one association per principal and policy/);
+    });
+  });
+});

@@ -1,0 +1,546 @@
+/**
+ * An EKS cluster with private API endpoint, encrypted secrets, audited control plane and one managed
+ * node group, wired for IAM roles for service accounts and EKS access entries.
+ */
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
+import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
+import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
+import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
+import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
+import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
+import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
+import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
+import { Fn, Token } from "cdktf";
+import { Construct } from "constructs";
+import {
+  AWS_ACCOUNT_ID_PATTERN,
+  AWS_REGION_PATTERN,
+  invalid,
+  isKnown,
+  LOG_RETENTION_DAYS,
+  parseCidr,
+  partitionOf,
+  policyJson,
+  resourceName,
+} from "./util";
+
+/** The part of a network a cluster needs; `Network` satisfies it. */
+export interface ClusterNetwork {
+  readonly vpcId: string;
+  /** Subnets without a route from the internet, in at least two availability zones. */
+  readonly privateSubnetIds: string[];
+}
+
+/** The EKS add-ons this construct installs and manages. */
+export type CoreAddonName = "vpc-cni" | "kube-proxy" | "coredns" | "eks-pod-identity-agent";
+
+export interface KubernetesClusterProps {
+  /**
+   * The EKS cluster name: 1-100 characters, letters, digits, `_` and `-`, starting with a letter or
+   * digit. Also names the log group (`/aws/eks/<name>/cluster`), KMS alias and IAM roles.
+   */
+  readonly name: string;
+  /** Where the control plane's network interfaces and the nodes live (the private subnets). */
+  readonly network: ClusterNetwork;
+  /** The 12-digit AWS account id the cluster is created in; scopes the key policy and role trust. */
+  readonly accountId: string;
+  /** The AWS region the cluster is created in, e.g. `eu-west-1`; scopes the key policy. */
+  readonly region: string;
+  /**
+   * The Kubernetes version, `1.NN`. Pinned so upgrades are deliberate: change it to upgrade the
+   * control plane, then the node group follows.
+   * @default "1.33"
+   */
+  readonly kubernetesVersion?: string;
+  /**
+   * IPv4 CIDRs allowed to reach the Kubernetes API over the internet. The private endpoint is always
+   * on. `0.0.0.0/0` (the whole internet) is refused.
+   * @default [] - no public endpoint; the API is reachable only from inside the VPC
+   */
+  readonly publicAccessCidrs?: string[];
+  /**
+   * EC2 instance types for the node group, all of one CPU architecture (Graviton `…g` families get
+   * the ARM64 AMI). Several types give the autoscaler more capacity pools.
+   * @default ["m6i.large"]
+   */
+  readonly nodeInstanceTypes?: string[];
+  /**
+   * The fewest nodes, at least 1.
+   * @default 2
+   */
+  readonly nodeMinSize?: number;
+  /**
+   * Nodes at creation, between `nodeMinSize` and `nodeMaxSize`. Later changes to the live value
+   * (by a cluster autoscaler) are left alone.
+   * @default 3
+   */
+  readonly nodeDesiredSize?: number;
+  /**
+   * The most nodes.
+   * @default 6
+   */
+  readonly nodeMaxSize?: number;
+  /**
+   * Size of each node's encrypted gp3 root volume, 20-16384 GiB.
+   * @default 50
+   */
+  readonly nodeDiskGiB?: number;
+  /**
+   * Days to keep control-plane logs; one of CloudWatch Logs' retention values, or 0 to keep forever.
+   * @default 365
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * IAM role or user ARNs given cluster-admin through EKS access entries. The identity that runs
+   * `terraform apply` is already admin (it creates the cluster), so do not list it here.
+   * @default [] - only the identity that created the cluster is admin
+   */
+  readonly adminPrincipalArns?: string[];
+  /**
+   * Pinned add-on versions by add-on name (`vpc-cni`, `kube-proxy`, `coredns`,
+   * `eks-pod-identity-agent`), e.g. `{ coredns: "v1.12.1-eksbuild.2" }`.
+   * @default {} - each add-on gets EKS's default version for the cluster's Kubernetes version
+   */
+  readonly addonVersions?: Readonly<Partial<Record<CoreAddonName, string>>>;
+}
+
+const DEFAULT_VERSION = "1.33";
+const CLUSTER_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
+/** Control-plane log retention offered: all of CloudWatch's periods, including 0 (keep forever). */
+const CLUSTER_LOG_RETENTION_DAYS: readonly number[] = LOG_RETENTION_DAYS;
+const CORE_ADDONS: ReadonlyArray<{ name: CoreAddonName; id: string }> = [
+  { name: "vpc-cni", id: "VpcCni" },
+  { name: "kube-proxy", id: "KubeProxy" },
+  { name: "coredns", id: "CoreDns" },
+  { name: "eks-pod-identity-agent", id: "PodIdentityAgent" },
+];
+/** The ARN of an EKS access policy, e.g. `AmazonEKSEditPolicy`, in `partition`. */
+const accessPolicyArn = (partition: string, policy: string) => `arn:${partition}:eks::aws:cluster-access-policy/${policy}`;
+/** The ARN of an AWS-managed IAM policy, e.g. `AmazonEKSClusterPolicy`, in `partition`. */
+const managedPolicyArn = (partition: string, policy: string) => `arn:${partition}:iam::aws:policy/${policy}`;
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+const PRINCIPAL_ACCEPTED = "an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/deploy";
+
+/**
+ * An EKS cluster that is private and audited by default: API endpoint inside the VPC (public access
+ * only from listed CIDRs), Kubernetes secrets envelope-encrypted with a rotating KMS key, all five
+ * control-plane log types kept for a year, access through EKS access entries only, nodes in private
+ * subnets with IMDSv2 and encrypted disks, and an OIDC provider for service-account roles.
+ */
+export class KubernetesCluster extends Construct {
+  /** The `aws_eks_cluster`. */
+  public readonly cluster: EksCluster;
+  /** The cluster name (a reference, so users wait for the cluster). */
+  public readonly name: string;
+  /** The Kubernetes API server URL. */
+  public readonly endpoint: string;
+  /** Base64 PEM of the cluster's certificate authority, for kubeconfigs and providers. */
+  public readonly certificateAuthorityData: string;
+  /** The IAM OIDC provider that service-account roles trust. */
+  public readonly oidcProvider: IamOpenidConnectProvider;
+  /** ARN of {@link oidcProvider}, the `Federated` principal of service-account roles. */
+  public readonly oidcProviderArn: string;
+  /** The OIDC issuer without `https://`, the prefix of trust-policy condition keys (`<issuer>:sub`). */
+  public readonly oidcIssuer: string;
+  /** The KMS key encrypting Kubernetes secrets and the control-plane log group. */
+  public readonly secretsKey: KmsKey;
+  /** The managed node group. */
+  public readonly nodeGroup: EksNodeGroup;
+  /** The role the nodes run as. */
+  public readonly nodeRole: IamRole;
+  /** The security group EKS creates for the control plane and nodes. */
+  public readonly clusterSecurityGroupId: string;
+  /** The Kubernetes version running (a reference to the cluster's). */
+  public readonly version: string;
+  /** The managed add-ons, by name. */
+  public readonly addons: Readonly<Record<CoreAddonName, EksAddon>>;
+
+  /** Access entries by principal ARN, so a principal granted twice gets one entry. */
+  private readonly accessEntries = new Map<string, EksAccessEntry>();
+  /** `principal policy` pairs already associated: EKS keeps one association per pair. */
+  private readonly associations = new Set<string>();
+  /** The ARN partition of the cluster's region (`aws`, `aws-cn`, `aws-us-gov`). */
+  private readonly partition: string;
+
+  constructor(scope: Construct, id: string, props: KubernetesClusterProps) {
+    super(scope, id);
+
+    const kubernetesVersion = props.kubernetesVersion ?? DEFAULT_VERSION;
+    const publicAccessCidrs = props.publicAccessCidrs ?? [];
+    const instanceTypes = props.nodeInstanceTypes ?? ["m6i.large"];
+    const minSize = props.nodeMinSize ?? 2;
+    const desiredSize = props.nodeDesiredSize ?? 3;
+    const maxSize = props.nodeMaxSize ?? 6;
+    const diskGiB = props.nodeDiskGiB ?? 50;
+    const logRetentionDays = props.logRetentionDays ?? 365;
+    const adminPrincipalArns = props.adminPrincipalArns ?? [];
+    const addonVersions = props.addonVersions ?? {};
+
+    this.validate(props, { kubernetesVersion, publicAccessCidrs, minSize, desiredSize, maxSize, diskGiB, logRetentionDays });
+    const amiType = this.amiTypeFor(instanceTypes);
+    this.validateAddonVersions(addonVersions);
+    adminPrincipalArns.forEach((arn, i) => this.validatePrincipal(`adminPrincipalArns[${i}]`, arn));
+    const duplicate = adminPrincipalArns.find((arn, i) => isKnown(arn) && adminPrincipalArns.indexOf(arn) !== i);
+    if (duplicate !== undefined) invalid(this, "adminPrincipalArns", adminPrincipalArns, `each principal once; ${duplicate} is repeated`);
+
+    const { name, accountId, region } = props;
+    const { partition, dnsSuffix } = partitionOf(region);
+    this.partition = partition;
+    const logGroupName = `/aws/eks/${name}/cluster`;
+    const named = (suffix: string, maxLength: number) => `${resourceName([name], maxLength - suffix.length - 1)}-${suffix}`;
+
+    // One key for the cluster's data at rest: Kubernetes secrets and the control-plane logs.
+    this.secretsKey = new KmsKey(this, "SecretsKey", {
+      description: `EKS secrets and control-plane logs of ${name}`,
+      enableKeyRotation: true,
+      deletionWindowInDays: 30,
+      policy: policyJson({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            // The account's IAM policies decide who else may use the key (the cluster role below).
+            Sid: "AccountIam",
+            Effect: "Allow",
+            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
+            Action: "kms:*",
+            Resource: "*",
+          },
+          {
+            Sid: "ClusterLogGroup",
+            Effect: "Allow",
+            Principal: { Service: `logs.${region}.${dnsSuffix}` },
+            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            Resource: "*",
+            Condition: {
+              ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}` },
+            },
+          },
+        ],
+      }),
+    });
+    new KmsAlias(this, "SecretsKeyAlias", { name: `alias/eks/${name}`, targetKeyId: this.secretsKey.keyId });
+
+    // EKS would create this group itself with no expiry; creating it first sets retention and encryption.
+    const logGroup = new CloudwatchLogGroup(this, "LogGroup", {
+      name: logGroupName,
+      retentionInDays: logRetentionDays,
+      kmsKeyId: this.secretsKey.arn,
+    });
+
+    const clusterRole = new IamRole(this, "ClusterRole", {
+      name: named("eks-cluster", 64),
+      assumeRolePolicy: policyJson({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Service: "eks.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            // Only EKS acting for this account may assume it (confused-deputy protection).
+            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+          },
+        ],
+      }),
+    });
+    const clusterPolicy = new IamRolePolicyAttachment(this, "ClusterPolicy", {
+      role: clusterRole.name,
+      policyArn: managedPolicyArn(partition, "AmazonEKSClusterPolicy"),
+    });
+    const clusterKeyPolicy = new IamRolePolicy(this, "ClusterKeyPolicy", {
+      name: "secrets-encryption",
+      role: clusterRole.name,
+      policy: policyJson({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+            Resource: this.secretsKey.arn,
+          },
+        ],
+      }),
+    });
+
+    const publicEndpoint = !isKnown(publicAccessCidrs) || publicAccessCidrs.length > 0;
+    this.cluster = new EksCluster(this, "Resource", {
+      name,
+      version: kubernetesVersion,
+      roleArn: clusterRole.arn,
+      vpcConfig: {
+        subnetIds: props.network.privateSubnetIds,
+        endpointPrivateAccess: true,
+        endpointPublicAccess: publicEndpoint,
+        ...(publicEndpoint ? { publicAccessCidrs } : {}),
+      },
+      encryptionConfig: { resources: ["secrets"], provider: { keyArn: this.secretsKey.arn } },
+      accessConfig: {
+        // Access entries only: no aws-auth ConfigMap to drift from what Terraform declares.
+        authenticationMode: "API",
+        // The identity running `terraform apply` keeps cluster-admin, so Terraform (and whoever runs
+        // it) can always manage what is in the cluster even if every listed admin is removed.
+        bootstrapClusterCreatorAdminPermissions: true,
+      },
+      enabledClusterLogTypes: CLUSTER_LOG_TYPES,
+      // The log group must exist first (or EKS creates an unmanaged one); the role's policies must
+      // outlive the cluster so EKS can clean up its network interfaces on delete.
+      dependsOn: [logGroup, clusterPolicy, clusterKeyPolicy],
+    });
+
+    this.name = this.cluster.name;
+    this.version = this.cluster.version;
+    this.endpoint = this.cluster.endpoint;
+    this.certificateAuthorityData = this.cluster.certificateAuthority.get(0).data;
+    this.clusterSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
+
+    adminPrincipalArns.forEach((principalArn, i) => {
+      const grantId = isKnown(principalArn) ? `Admin-${principalArn.split(":").slice(4).join("-").replace(/[^A-Za-z0-9_-]/g, "-")}` : `Admin${i}`;
+      this.associate(grantId, principalArn, "AmazonEKSClusterAdminPolicy", { type: "cluster" });
+    });
+
+    this.nodeRole = new IamRole(this, "NodeRole", {
+      name: named("eks-node", 64),
+      assumeRolePolicy: policyJson({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+      }),
+    });
+    const nodePolicies = [
+      ["WorkerNodePolicy", "AmazonEKSWorkerNodePolicy"],
+      ["CniPolicy", "AmazonEKS_CNI_Policy"],
+      ["RegistryReadOnlyPolicy", "AmazonEC2ContainerRegistryReadOnly"],
+    ].map(
+      ([policyId, policy]) =>
+        new IamRolePolicyAttachment(this, `Node${policyId}`, {
+          role: this.nodeRole.name,
+          policyArn: managedPolicyArn(partition, policy),
+        }),
+    );
+
+    // No image or user data: EKS picks the AMI for `amiType` and bootstraps the node itself.
+    const launchTemplate = new LaunchTemplate(this, "NodeLaunchTemplate", {
+      namePrefix: `${named("nodes", 100)}-`,
+      description: `Nodes of EKS cluster ${name}`,
+      updateDefaultVersion: true,
+      metadataOptions: {
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        // One hop: the node reaches IMDS, pods (one hop further) cannot take the node role's credentials.
+        httpPutResponseHopLimit: 1,
+      },
+      blockDeviceMappings: [
+        {
+          deviceName: "/dev/xvda",
+          ebs: { volumeSize: diskGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+        },
+      ],
+      networkInterfaces: [
+        {
+          deviceIndex: 0,
+          associatePublicIpAddress: "false",
+          deleteOnTermination: "true",
+          // Security groups set here replace EKS's default, so name the cluster group explicitly.
+          securityGroups: [this.clusterSecurityGroupId],
+        },
+      ],
+    });
+
+    this.nodeGroup = new EksNodeGroup(this, "Nodes", {
+      clusterName: this.cluster.name,
+      // A prefix lets a replacement group (new instance types) start before the old one drains.
+      nodeGroupNamePrefix: `${named("nodes", 37)}-`,
+      version: this.cluster.version,
+      nodeRoleArn: this.nodeRole.arn,
+      subnetIds: props.network.privateSubnetIds,
+      amiType,
+      instanceTypes,
+      launchTemplate: { id: launchTemplate.id, version: Token.asString(launchTemplate.latestVersion) },
+      scalingConfig: { minSize, desiredSize, maxSize },
+      updateConfig: { maxUnavailable: 1 },
+      // The node role's policies must exist before nodes join and outlive them on delete.
+      dependsOn: nodePolicies,
+      lifecycle: {
+        createBeforeDestroy: true,
+        // A cluster autoscaler owns the live node count; applying would otherwise reset it.
+        ignoreChanges: ["scaling_config[0].desired_size"],
+      },
+    });
+
+    this.oidcProvider = new IamOpenidConnectProvider(this, "OidcProvider", {
+      url: this.cluster.identity.get(0).oidc.get(0).issuer,
+      clientIdList: ["sts.amazonaws.com"],
+    });
+    this.oidcProviderArn = this.oidcProvider.arn;
+    this.oidcIssuer = Fn.replace(this.cluster.identity.get(0).oidc.get(0).issuer, "https://", "");
+
+    const addons: Partial<Record<CoreAddonName, EksAddon>> = {};
+    for (const addon of CORE_ADDONS) {
+      addons[addon.name] = new EksAddon(this, addon.id, {
+        clusterName: this.cluster.name,
+        addonName: addon.name,
+        addonVersion: addonVersions[addon.name],
+        // EKS installs self-managed copies at creation; managed add-ons take them over.
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+        // CoreDNS pods need nodes to schedule on, or the add-on never becomes active.
+        dependsOn: addon.name === "coredns" ? [this.nodeGroup] : undefined,
+      });
+    }
+    this.addons = addons as Record<CoreAddonName, EksAddon>;
+  }
+
+  /**
+   * Lets an IAM principal (a deploy role, say) act in one namespace only: an access entry for the
+   * principal and an access policy scoped to `namespace`.
+   * @param id construct id of the grant, unique in this cluster
+   * @param principalArn an IAM role or user ARN
+   * @param namespace the Kubernetes namespace
+   * @param policy an EKS access policy name
+   * @returns the access policy association
+   */
+  public grantNamespaceAccess(
+    id: string,
+    principalArn: string,
+    namespace: string,
+    policy = "AmazonEKSEditPolicy",
+  ): EksAccessPolicyAssociation {
+    this.validatePrincipal("grantNamespaceAccess.principalArn", principalArn);
+    if (isKnown(namespace) && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
+      invalid(this, "grantNamespaceAccess.namespace", namespace, "a Kubernetes namespace name: 1-63 lower-case letters, digits and '-'");
+    }
+    return this.associate(id, principalArn, policy, { type: "namespace", namespaces: [namespace] });
+  }
+
+  /** An access policy association for `principalArn`, creating its access entry once. */
+  private associate(
+    id: string,
+    principalArn: string,
+    policy: string,
+    accessScope: { type: string; namespaces?: string[] },
+  ): EksAccessPolicyAssociation {
+    const field = accessScope.type === "namespace" ? "grantNamespaceAccess.policy" : "adminPrincipalArns";
+    if (isKnown(policy) && !/^AmazonEKS[A-Za-z0-9]+Policy$/.test(policy)) {
+      invalid(this, field, policy, "an EKS access policy name, e.g. AmazonEKSEditPolicy, AmazonEKSViewPolicy or AmazonEKSAdminPolicy");
+    }
+    if (isKnown(principalArn) && isKnown(policy)) {
+      const key = `${principalArn} ${policy}`;
+      if (this.associations.has(key)) {
+        invalid(this, field, policy, `one association per principal and policy; ${principalArn} already has ${policy}`);
+      }
+      this.associations.add(key);
+    }
+
+    const grant = new Construct(this, id);
+    let entry = isKnown(principalArn) ? this.accessEntries.get(principalArn) : undefined;
+    if (!entry) {
+      entry = new EksAccessEntry(grant, "AccessEntry", { clusterName: this.cluster.name, principalArn, type: "STANDARD" });
+      if (isKnown(principalArn)) this.accessEntries.set(principalArn, entry);
+    }
+    return new EksAccessPolicyAssociation(grant, "AccessPolicy", {
+      clusterName: this.cluster.name,
+      // The entry's attribute, so the association waits for the entry.
+      principalArn: entry.principalArn,
+      policyArn: accessPolicyArn(this.partition, policy),
+      accessScope,
+    });
+  }
+
+  private validate(
+    props: KubernetesClusterProps,
+    v: {
+      kubernetesVersion: string;
+      publicAccessCidrs: string[];
+      minSize: number;
+      desiredSize: number;
+      maxSize: number;
+      diskGiB: number;
+      logRetentionDays: number;
+    },
+  ): void {
+    if (isKnown(props.name) && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(props.name)) {
+      invalid(this, "name", props.name, "1-100 letters, digits, '_' and '-', starting with a letter or digit");
+    }
+    if (isKnown(props.accountId) && !AWS_ACCOUNT_ID_PATTERN.test(props.accountId)) {
+      invalid(this, "accountId", props.accountId, "a 12-digit AWS account id");
+    }
+    if (isKnown(props.region) && !AWS_REGION_PATTERN.test(props.region)) {
+      invalid(this, "region", props.region, "an AWS region name such as eu-west-1");
+    }
+    const subnets = props.network.privateSubnetIds;
+    if (isKnown(subnets) && subnets.length < 2) {
+      invalid(this, "network.privateSubnetIds", subnets, "at least two subnets, in different availability zones (EKS requires two)");
+    }
+    if (isKnown(v.kubernetesVersion) && !/^1\.\d{2}$/.test(v.kubernetesVersion)) {
+      invalid(this, "kubernetesVersion", v.kubernetesVersion, "a pinned Kubernetes minor version '1.NN', e.g. \"1.33\"");
+    }
+    if (isKnown(v.publicAccessCidrs)) {
+      v.publicAccessCidrs.forEach((cidr, i) => {
+        if (!isKnown(cidr)) return;
+        const parsed = parseCidr(cidr);
+        if (!parsed) invalid(this, `publicAccessCidrs[${i}]`, cidr, "an IPv4 CIDR such as 203.0.113.0/24");
+        if (parsed.prefix === 0) {
+          invalid(this, `publicAccessCidrs[${i}]`, cidr, "a CIDR narrower than the whole internet; list your offices or VPN egress, or leave publicAccessCidrs empty for a private endpoint");
+        }
+        const mask = (~0 << (32 - parsed.prefix)) >>> 0;
+        if (((parsed.network & mask) >>> 0) !== parsed.network) {
+          invalid(this, `publicAccessCidrs[${i}]`, cidr, "a CIDR whose address is the network's first address (no host bits set)");
+        }
+      });
+    }
+    for (const [field, value] of [
+      ["nodeMinSize", v.minSize],
+      ["nodeDesiredSize", v.desiredSize],
+      ["nodeMaxSize", v.maxSize],
+    ] as const) {
+      if (isKnown(value) && (!Number.isInteger(value) || value < 1)) invalid(this, field, value, "a whole number of nodes, at least 1");
+    }
+    if ([v.minSize, v.desiredSize, v.maxSize].every(isKnown)) {
+      if (v.minSize > v.desiredSize) {
+        invalid(this, "nodeMinSize", v.minSize, `at most nodeDesiredSize (${v.desiredSize}): nodeMinSize <= nodeDesiredSize <= nodeMaxSize`);
+      }
+      if (v.desiredSize > v.maxSize) {
+        invalid(this, "nodeDesiredSize", v.desiredSize, `at most nodeMaxSize (${v.maxSize}): nodeMinSize <= nodeDesiredSize <= nodeMaxSize`);
+      }
+    }
+    if (isKnown(v.diskGiB) && (!Number.isInteger(v.diskGiB) || v.diskGiB < 20 || v.diskGiB > 16384)) {
+      invalid(this, "nodeDiskGiB", v.diskGiB, "a whole number of GiB from 20 (the AMI's size) to 16384 (gp3's maximum)");
+    }
+    if (isKnown(v.logRetentionDays) && !CLUSTER_LOG_RETENTION_DAYS.includes(v.logRetentionDays)) {
+      invalid(this, "logRetentionDays", v.logRetentionDays, `one of CloudWatch Logs' retention values: ${CLUSTER_LOG_RETENTION_DAYS.join(", ")} (0 keeps logs forever)`);
+    }
+  }
+
+  /** The AL2023 AMI type for the instance types' CPU architecture; Graviton families end in `g…`. */
+  private amiTypeFor(instanceTypes: string[]): string {
+    if (!isKnown(instanceTypes)) return "AL2023_x86_64_STANDARD";
+    if (instanceTypes.length === 0) invalid(this, "nodeInstanceTypes", instanceTypes, "at least one EC2 instance type, e.g. m6i.large");
+    const arm = instanceTypes.map((type, i) => {
+      if (!isKnown(type)) return undefined;
+      if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(type)) invalid(this, `nodeInstanceTypes[${i}]`, type, "an EC2 instance type such as m6i.large");
+      return /^[a-z]+\d+g[a-z-]*\./.test(type);
+    });
+    const known = arm.filter((a): a is boolean => a !== undefined);
+    if (known.some((a) => a) && known.some((a) => !a)) {
+      invalid(this, "nodeInstanceTypes", instanceTypes, "instance types of one CPU architecture: all Graviton (e.g. m7g.large) or all x86 (e.g. m6i.large)");
+    }
+    return known[0] ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
+  }
+
+  private validateAddonVersions(addonVersions: Readonly<Partial<Record<string, string>>>): void {
+    const names = CORE_ADDONS.map((a) => a.name as string);
+    for (const [addon, version] of Object.entries(addonVersions)) {
+      if (!names.includes(addon)) invalid(this, "addonVersions", addon, `add-on names among ${names.join(", ")}`);
+      if (version !== undefined && isKnown(version) && !/^v\d+\.\d+\.\d+-eksbuild\.\d+$/.test(version)) {
+        invalid(this, `addonVersions.${addon}`, version, "an EKS add-on version such as v1.19.5-eksbuild.1");
+      }
+    }
+  }
+
+  private validatePrincipal(field: string, arn: string): void {
+    if (isKnown(arn) && !PRINCIPAL_ARN.test(arn)) invalid(this, field, arn, PRINCIPAL_ACCEPTED);
+  }
+}
