@@ -388,6 +388,9 @@ export class KubernetesCluster extends Construct {
         resolveConflictsOnUpdate: "OVERWRITE",
         // CoreDNS pods need nodes to schedule on, or the add-on never becomes active.
         dependsOn: addon.name === "coredns" ? [this.nodeGroup] : undefined,
+        // The VPC CNI's network policy agent enforces Kubernetes NetworkPolicies; without it they
+        // are accepted and silently ignored.
+        configurationValues: addon.name === "vpc-cni" ? JSON.stringify({ enableNetworkPolicy: "true" }) : undefined,
       });
     }
     this.addons = addons as Record<CoreAddonName, EksAddon>;

@@ -134,6 +134,9 @@ describe("KubernetesCluster", () => {
       expect(a.addon_version).toBeUndefined();
     }
     expect(addon(template, "coredns").depends_on).toEqual([nodeGroupAddress]);
+    // NetworkPolicies are enforced, not silently ignored.
+    expect(JSON.parse(addon(template, "vpc-cni").configuration_values)).toEqual({ enableNetworkPolicy: "true" });
+    expect(addon(template, "kube-proxy").configuration_values).toBeUndefined();
   });
 
   test("cluster role is assumable only by EKS for this account and can use the secrets key", () => {
