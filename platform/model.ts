@@ -49,6 +49,11 @@ export interface EnvironmentConfig {
   readonly replicas?: Replicas;
   readonly approval: { readonly required: boolean; readonly reviewers: { readonly users: string[]; readonly teams: string[] } };
   readonly protection: { readonly deletionProtection: boolean; readonly multiAz: boolean };
+  /** Runner labels of the deploy jobs. */
+  readonly deploy: { readonly runsOn: string[] };
+  readonly dns: { readonly hostedZoneId?: string };
+  readonly loadBalancer: { readonly allowFrom: "cdn" | "internet" };
+  readonly cdn: { readonly priceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All"; readonly webAclArn?: string };
 }
 
 export interface AppConfig {
@@ -64,6 +69,10 @@ export interface AppConfig {
   readonly replicas?: Replicas;
   readonly domains: Record<string, string>;
   readonly overrides: Record<string, { readonly replicas?: Replicas }>;
+  /** The NodePort the load balancer targets: set, or derived from the name. */
+  readonly nodePort: number;
+  readonly staticPath: string;
+  readonly egress: { readonly cidr: string; readonly port: number; readonly protocol: "TCP" | "UDP" }[];
 }
 
 /** One app in one environment, with the sizing that applies there. */
@@ -94,6 +103,7 @@ export const PROFILE_DEFAULTS = {
     nodes: { min: 1, desired: 2, max: 3 },
     database: { instanceClass: "db.t4g.micro", storageGiB: 20, maxStorageGiB: 100 },
     replicas: { min: 1, max: 2 },
+    priceClass: "PriceClass_100",
     approvalRequired: false,
     deletionProtection: false,
     multiAz: false,
@@ -105,6 +115,7 @@ export const PROFILE_DEFAULTS = {
     nodes: { min: 2, desired: 3, max: 6 },
     database: { instanceClass: "db.m6g.large", storageGiB: 100, maxStorageGiB: 1000 },
     replicas: { min: 3, max: 10 },
+    priceClass: "PriceClass_All",
     approvalRequired: true,
     deletionProtection: true,
     multiAz: true,
@@ -201,7 +212,7 @@ function resolve(parsed: ParsedPlatform, file: string): PlatformConfig {
     github: parsed.github,
     backend: parsed.backend,
     apps: parsed.apps.map(resolveApp),
-    environments: parsed.environments.map(resolveEnvironment),
+    environments: parsed.environments.map((env) => resolveEnvironment(env, parsed.name)),
   };
 }
 
@@ -219,7 +230,20 @@ function resolveApp(app: ParsedApp): AppConfig {
     replicas: app.replicas,
     domains: app.domains,
     overrides: app.overrides,
+    nodePort: app.nodePort ?? defaultNodePort(app.name),
+    staticPath: app.staticPath,
+    egress: app.egress,
   };
+}
+
+/**
+ * A NodePort derived from the app's name (FNV-1a into 30000-32767), so adding or reordering apps
+ * never moves another app's port. Two apps that collide get an error asking for an explicit one.
+ */
+export function defaultNodePort(name: string): number {
+  let hash = 0x811c9dc5;
+  for (const ch of name) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return 30000 + (hash % 2768);
 }
 
 /** The profile an environment gets when its file does not name one. */
@@ -227,7 +251,7 @@ export function defaultProfile(name: string): Profile {
   return name === "prod" || name === "production" ? "production" : "development";
 }
 
-function resolveEnvironment(env: ParsedEnvironment): EnvironmentConfig {
+function resolveEnvironment(env: ParsedEnvironment, platformName: string): EnvironmentConfig {
   const profile = env.profile ?? defaultProfile(env.name);
   const d = PROFILE_DEFAULTS[profile];
   const reviewers = env.approval.reviewers;
@@ -258,6 +282,11 @@ function resolveEnvironment(env: ParsedEnvironment): EnvironmentConfig {
       deletionProtection: env.protection.deletionProtection ?? d.deletionProtection,
       multiAz: env.protection.multiAz ?? d.multiAz,
     },
+    // A runner inside the VPC reaches the private API endpoint; see README "Reaching the cluster".
+    deploy: { runsOn: env.deploy.runsOn ?? ["self-hosted", `${platformName}-${env.name}`] },
+    dns: { hostedZoneId: env.dns.hostedZoneId },
+    loadBalancer: { allowFrom: env.loadBalancer.allowFrom },
+    cdn: { priceClass: env.cdn.priceClass ?? d.priceClass, webAclArn: env.cdn.webAclArn },
   };
 }
 
@@ -362,6 +391,17 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
         out.push({ at: ["environments", j, "network", "cidr"], message: `${cb} overlaps ${ca} of environment ${JSON.stringify(a.name)} in the same account ${String(a.account)}: choose a CIDR that does not overlap` });
       }
     });
+  });
+
+  const nodePorts = new Map<number, string>();
+  (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
+    if (!isRecord(app) || typeof app.name !== "string") return;
+    const port = typeof app.nodePort === "number" ? app.nodePort : defaultNodePort(app.name);
+    const other = nodePorts.get(port);
+    if (other !== undefined && other !== app.name) {
+      out.push({ at: ["apps", i, ...(typeof app.nodePort === "number" ? ["nodePort"] : [])], message: `node port ${port} is also ${JSON.stringify(other)}'s: set a distinct nodePort (30000-32767) on one of them` });
+    }
+    nodePorts.set(port, app.name);
   });
 
   (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {

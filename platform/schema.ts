@@ -60,6 +60,27 @@ export const appSchema = z.strictObject({
     .describe("The app's public domain per environment, keyed by environment name."),
   test: z.string().min(1).describe("Command that runs the app's tests inside its image."),
   migrate: z.string().min(1).optional().describe("Command that migrates the database, run before each rollout. @default none"),
+  nodePort: z
+    .int()
+    .min(30000)
+    .max(32767)
+    .optional()
+    .describe("The Kubernetes NodePort the load balancer targets, unique per cluster. @default derived from the app's name"),
+  staticPath: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\/-]*\*$/, { error: "expected a CloudFront path pattern such as /static/*" })
+    .default("/static/*")
+    .describe("Paths the CDN serves from the static-assets bucket. @default /static/*"),
+  egress: z
+    .array(
+      z.strictObject({
+        cidr: cidr,
+        port: z.int().min(1).max(65535),
+        protocol: z.enum(["TCP", "UDP"]).default("TCP"),
+      }),
+    )
+    .default([])
+    .describe("Where the app may connect besides its database and DNS. @default nowhere else"),
   overrides: z
     .record(z.string(), z.strictObject({ replicas: replicas.optional() }))
     .default({})
@@ -124,6 +145,38 @@ export const environmentSchema = z.strictObject({
     .strictObject({
       deletionProtection: z.boolean().optional(),
       multiAz: z.boolean().optional(),
+    })
+    .default({}),
+  deploy: z
+    .strictObject({
+      runsOn: z
+        .array(z.string().min(1))
+        .min(1)
+        .optional()
+        .describe("Runner labels of the deploy job: a runner that can reach the cluster API. @default [self-hosted, <platform>-<env>], a runner inside the VPC"),
+    })
+    .default({}),
+  dns: z
+    .strictObject({
+      hostedZoneId: z
+        .string()
+        .regex(/^Z[A-Z0-9]{1,31}$/, { error: "expected a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ" })
+        .optional()
+        .describe("Route 53 zone that validates certificates. @default none: the validation records are output for your DNS"),
+    })
+    .default({}),
+  loadBalancer: z
+    .strictObject({
+      allowFrom: z.enum(["cdn", "internet"]).default("cdn").describe("Who may reach the load balancer. @default cdn"),
+    })
+    .default({ allowFrom: "cdn" }),
+  cdn: z
+    .strictObject({
+      priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]).optional().describe("@default PriceClass_All in production, PriceClass_100 otherwise"),
+      webAclArn: z
+        .string()
+        .regex(/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]+\/[\w-]+$/, { error: "expected a WAFv2 web ACL ARN of scope CLOUDFRONT (us-east-1, global/webacl/...)" })
+        .optional(),
     })
     .default({}),
 });

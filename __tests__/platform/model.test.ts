@@ -79,6 +79,25 @@ describe("the example platform file", () => {
     expect(remote.backend).toEqual({ type: "remote", organization: "acme", hostname: "app.terraform.io", workspacePrefix: "acme-" });
   });
 
+  test("runtime defaults: deploy runners inside the VPC, load balancer behind the CDN, price class per profile", () => {
+    const [dev, , prod] = platform.environments;
+    expect(dev.deploy.runsOn).toEqual(["self-hosted", "acme-dev"]);
+    expect(dev.loadBalancer.allowFrom).toBe("cdn");
+    expect(dev.cdn.priceClass).toBe("PriceClass_100");
+    expect(prod.cdn.priceClass).toBe("PriceClass_All");
+    expect(dev.dns.hostedZoneId).toBeUndefined();
+    expect(platform.apps[0]).toMatchObject({ staticPath: "/static/*", egress: [] });
+  });
+
+  test("an app's node port is derived from its name (stable when apps are added or reordered) or set", () => {
+    const hello = platform.apps[0];
+    expect(hello.nodePort).toBeGreaterThanOrEqual(30000);
+    expect(hello.nodePort).toBeLessThanOrEqual(32767);
+    const more = examplePlatform((d) => d.apps.unshift({ ...d.apps[0], name: "api" }));
+    expect(more.apps.find((a) => a.name === "hello")!.nodePort).toBe(hello.nodePort);
+    expect(examplePlatform((d) => (d.apps[0].nodePort = 31000)).apps[0].nodePort).toBe(31000);
+  });
+
   test("a profile can be chosen explicitly: staging as production-like", () => {
     const platform2 = examplePlatform((d) => {
       d.environments[1].profile = "production";
@@ -110,6 +129,10 @@ describe("bad platform files: every problem at once, with file, line, path, valu
     ["a cluster API open to the internet", (d) => (d.environments[0].cluster.publicAccessCidrs = ["0.0.0.0/0"]), /publicAccessCidrs\[0\]: "0\.0\.0\.0\/0" opens the cluster API to the whole internet/],
     ["nodes min above desired", (d) => (d.environments[0].cluster.nodes = { min: 3, desired: 2, max: 4 }), /environments\[0\]\.cluster\.nodes: min 3, desired 2, max 4: expected min <= desired <= max/],
     ["a secret also given as a plain variable", (d) => (d.apps[0].env.SESSION_KEY = "x"), /apps\[0\]\.secrets\[0\]: SESSION_KEY is also a plain variable in env/],
+    ["two apps on one node port", (d) => d.apps.push({ ...d.apps[0], name: "api", nodePort: 31000 }, { ...d.apps[0], name: "web", nodePort: 31000 }), /apps\[2\]\.nodePort: node port 31000 is also "api"'s: set a distinct nodePort/],
+    ["a node port out of range", (d) => (d.apps[0].nodePort = 8080), /apps\[0\]\.nodePort: received number 8080; expected at least 30000/],
+    ["a static path that is not a pattern", (d) => (d.apps[0].staticPath = "static"), /apps\[0\]\.staticPath: received string "static"; expected a CloudFront path pattern/],
+    ["an unknown load balancer exposure", (d) => (d.environments[0].loadBalancer = { allowFrom: "everyone" }), /environments\[0\]\.loadBalancer\.allowFrom: received string "everyone"; expected one of: "cdn", "internet"/],
     ["an unknown profile", (d) => (d.environments[0].profile = "prod"), /environments\[0\]\.profile: received string "prod"; expected one of: "development", "production"/],
   ])("%s", (_kind, change, message) => {
     const error = problemsAfter(change);
