@@ -96,6 +96,10 @@ export class Network extends Construct {
   public readonly publicSubnetIds: string[];
   /** Ids of {@link privateSubnets}, in zone order (e.g. for a cluster or database). */
   public readonly privateSubnetIds: string[];
+  /** CIDRs of {@link publicSubnets}, known at synth (e.g. where load balancer traffic comes from). */
+  public readonly publicSubnetCidrs: string[];
+  /** CIDRs of {@link privateSubnets}, known at synth (e.g. where the database lives). */
+  public readonly privateSubnetCidrs: string[];
   /** The public route table (default route to the internet gateway). */
   public readonly publicRouteTable: RouteTable;
   /** One route table per zone for its private subnet (default route to NAT), e.g. for gateway endpoints. */
@@ -142,12 +146,14 @@ export class Network extends Construct {
       tags: { Name: `${name}-default-deny` },
     });
 
+    this.privateSubnetCidrs = zones.map((_, i) => cidrSubnet(props.cidrBlock, 3, i));
+    this.publicSubnetCidrs = zones.map((_, i) => cidrSubnet(props.cidrBlock, 5, 16 + i));
     this.privateSubnets = zones.map(
       (zone, i) =>
         new Subnet(this, `PrivateSubnet${i}`, {
           vpcId: this.vpc.id,
           availabilityZone: zone,
-          cidrBlock: cidrSubnet(props.cidrBlock, 3, i),
+          cidrBlock: this.privateSubnetCidrs[i],
           mapPublicIpOnLaunch: false,
           tags: { Name: `${name}-private-${zone}`, "kubernetes.io/role/internal-elb": "1", ...clusterTags },
         }),
@@ -157,7 +163,7 @@ export class Network extends Construct {
         new Subnet(this, `PublicSubnet${i}`, {
           vpcId: this.vpc.id,
           availabilityZone: zone,
-          cidrBlock: cidrSubnet(props.cidrBlock, 5, 16 + i),
+          cidrBlock: this.publicSubnetCidrs[i],
           // The load balancer and NAT gateways bring their own addresses; nothing else gets one by accident.
           mapPublicIpOnLaunch: false,
           tags: { Name: `${name}-public-${zone}`, "kubernetes.io/role/elb": "1", ...clusterTags },

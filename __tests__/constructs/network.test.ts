@@ -291,6 +291,9 @@ describe("Network", () => {
     expect(network.vpc.node.id).toBe("Resource");
     expect(network.cidrBlock).toBe("10.20.0.0/16");
     expect(network.availabilityZones).toEqual(["eu-west-1a", "eu-west-1b", "eu-west-1c"]);
+    // Literal CIDRs, the same the subnets get, for network policies and security rules.
+    expect(network.privateSubnetCidrs).toEqual(["10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19"]);
+    expect(network.publicSubnetCidrs).toEqual(["10.20.128.0/21", "10.20.136.0/21", "10.20.144.0/21"]);
     expect(network.privateSubnets.map((s) => s.node.id)).toEqual(["PrivateSubnet0", "PrivateSubnet1", "PrivateSubnet2"]);
     expect(network.publicSubnets.map((s) => s.node.id)).toEqual(["PublicSubnet0", "PublicSubnet1", "PublicSubnet2"]);
     expect(network.privateRouteTables.map((t) => t.node.id)).toEqual(["PrivateRouteTable0", "PrivateRouteTable1", "PrivateRouteTable2"]);
