@@ -122,7 +122,11 @@ export const PROFILE_DEFAULTS = {
   },
 } as const;
 
-export const DEFAULT_POSTGRES_VERSION = "16.8";
+/**
+ * The pinned major: RDS applies minor upgrades itself (auto minor version upgrade), and a pinned
+ * minor would make Terraform plan a downgrade after each one.
+ */
+export const DEFAULT_POSTGRES_VERSION = "16";
 
 /** One problem in a platform file. */
 export interface PlatformProblem {

@@ -125,7 +125,11 @@ export const environmentSchema = z.strictObject({
       instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: "expected an RDS instance class such as db.t4g.micro" }).optional(),
       storageGiB: z.int().min(20).max(65536).optional(),
       maxStorageGiB: z.int().min(20).max(65536).optional(),
-      engineVersion: z.string().regex(/^\d{2}\.\d+$/, { error: "expected a Postgres version such as 16.8" }).optional(),
+      engineVersion: z
+        .string()
+        .regex(/^\d{2}(\.\d+)?$/, { error: "expected a PostgreSQL major version such as 16, or major.minor such as 16.8" })
+        .optional()
+        .describe("PostgreSQL version. A major alone lets RDS apply minor upgrades without Terraform planning a downgrade. @default 16"),
     })
     .default({}),
   replicas: replicas.optional().describe("Instances of every app here, unless the app overrides them."),

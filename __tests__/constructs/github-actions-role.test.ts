@@ -1,0 +1,351 @@
+import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { ContainerRegistry } from "../../constructs/container-registry";
+import { GithubActionsRole, GithubActionsRoleProps } from "../../constructs/github-actions-role";
+import { GithubOidcProvider } from "../../constructs/github-oidc-provider";
+import { SlipwayValidationError } from "../../constructs/util";
+
+type Json = Record<string, any>;
+
+const OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com";
+const CLUSTER = { name: "platform-prod", arn: "arn:aws:eks:eu-west-1:123456789012:cluster/platform-prod" };
+const BASE: GithubActionsRoleProps = {
+  name: "shop-build",
+  oidcProvider: { arn: OIDC_ARN },
+  repository: "acme/shop",
+  allow: { branches: ["main"] },
+};
+const ROLE_ARN = "${aws_iam_role.Role_1ABCC5F0.arn}";
+const ROLE_NAME = "${aws_iam_role.Role_1ABCC5F0.name}";
+
+function synth(overrides: Partial<GithubActionsRoleProps> = {}, use?: (role: GithubActionsRole, stack: TerraformStack) => void) {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, "test");
+  const role = new GithubActionsRole(stack, "Role", { ...BASE, ...overrides });
+  use?.(role, stack);
+  const tf: Json = JSON.parse(Testing.synth(stack));
+  return { role, stack, tf };
+}
+
+/** Resources of `type` keyed by their Terraform name without the hash (`Role_<ids under the role>`). */
+function byId(tf: Json, type: string): Record<string, Json> {
+  return Object.fromEntries(Object.entries(tf.resource[type] ?? {}).map(([name, r]) => [name.replace(/_[0-9A-F]{8}$/, ""), r as Json]));
+}
+
+function countByType(tf: Json): Record<string, number> {
+  return Object.fromEntries(Object.entries(tf.resource as Json).map(([type, byName]) => [type, Object.keys(byName).length]));
+}
+
+/** The role's trust policy as an object (plain JSON when the provider ARN is a literal). */
+function trust(tf: Json): Json {
+  return JSON.parse(byId(tf, "aws_iam_role").Role.assume_role_policy);
+}
+
+function catchError(fn: () => unknown): SlipwayValidationError {
+  let error: unknown;
+  try {
+    fn();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(SlipwayValidationError);
+  return error as SlipwayValidationError;
+}
+
+function expectError(error: SlipwayValidationError, field: string, accepted: string | RegExp): void {
+  expect(error.path).toBe("test/Role");
+  expect(error.field).toBe(field);
+  expect(error.message.startsWith(`test/Role: ${field} `)).toBe(true);
+  if (typeof accepted === "string") expect(error.accepted).toContain(accepted);
+  else expect(error.accepted).toMatch(accepted);
+}
+
+function expectInvalid(overrides: Partial<GithubActionsRoleProps>, field: string, accepted: string | RegExp): void {
+  expectError(
+    catchError(() => synth(overrides)),
+    field,
+    accepted,
+  );
+}
+
+function expectInvalidUse(use: (role: GithubActionsRole, stack: TerraformStack) => void, field: string, accepted: string | RegExp): void {
+  expectError(
+    catchError(() => synth({}, use)),
+    field,
+    accepted,
+  );
+}
+
+describe("GithubActionsRole", () => {
+  test("secure defaults: a trust policy of exact audience and subject, no permissions", () => {
+    const { tf, role } = synth();
+
+    expect(countByType(tf)).toEqual({ aws_iam_role: 1 });
+    expect(tf.provider).toBeUndefined();
+    expect(tf.data).toBeUndefined();
+
+    const resource = byId(tf, "aws_iam_role").Role;
+    expect(resource).toMatchObject({ name: "shop-build", description: "GitHub Actions (acme/shop)", max_session_duration: 3600 });
+    expect(resource.managed_policy_arns).toBeUndefined();
+    expect(resource.inline_policy).toBeUndefined();
+
+    expect(trust(tf)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "GithubActions",
+          Effect: "Allow",
+          Principal: { Federated: OIDC_ARN },
+          Action: "sts:AssumeRoleWithWebIdentity",
+          Condition: {
+            StringEquals: {
+              "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+              "token.actions.githubusercontent.com:sub": ["repo:acme/shop:ref:refs/heads/main"],
+            },
+          },
+        },
+      ],
+    });
+    // Exact matching only: no pattern operator, no wildcard, no pull request subject.
+    const json = resource.assume_role_policy as string;
+    expect(json).not.toContain("StringLike");
+    expect(json).not.toContain("*");
+    expect(json).not.toContain("pull_request");
+    expect(role.subjects).toEqual(["repo:acme/shop:ref:refs/heads/main"]);
+  });
+
+  test("typed attributes are the role's own", () => {
+    const { tf } = synth({}, (role, stack) => {
+      new TerraformOutput(stack, "arn", { value: role.arn });
+      new TerraformOutput(stack, "name", { value: role.roleName });
+    });
+    expect(tf.output).toEqual({ arn: { value: ROLE_ARN }, name: { value: ROLE_NAME } });
+  });
+
+  test("the account's GithubOidcProvider is the federated principal (a reference, through jsonencode)", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "test");
+    const oidc = new GithubOidcProvider(stack, "GithubOidc");
+    new GithubActionsRole(stack, "Role", { ...BASE, oidcProvider: oidc });
+    const tf: Json = JSON.parse(Testing.synth(stack));
+    const policy: string = byId(tf, "aws_iam_role").Role.assume_role_policy;
+    expect(policy.startsWith("${jsonencode(")).toBe(true);
+    expect(policy).toContain('"Federated" = aws_iam_openid_connect_provider.GithubOidc_86785739.arn');
+    expect(policy).toContain('"StringEquals" = {"token.actions.githubusercontent.com:aud" = "sts.amazonaws.com", "token.actions.githubusercontent.com:sub" = ["repo:acme/shop:ref:refs/heads/main"]}');
+  });
+
+  test("branches and environments become exact subjects, branches first", () => {
+    const { tf, role } = synth({ allow: { branches: ["main", "release/2024"], environments: ["prod", "Staging EU"] } });
+    const subjects = [
+      "repo:acme/shop:ref:refs/heads/main",
+      "repo:acme/shop:ref:refs/heads/release/2024",
+      "repo:acme/shop:environment:prod",
+      "repo:acme/shop:environment:Staging EU",
+    ];
+    expect(role.subjects).toEqual(subjects);
+    expect(trust(tf).Statement[0].Condition).toEqual({
+      StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": subjects },
+    });
+  });
+
+  test("environments alone: only jobs in that environment", () => {
+    const { tf } = synth({ allow: { environments: ["prod"] } });
+    expect(trust(tf).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"]).toEqual(["repo:acme/shop:environment:prod"]);
+  });
+
+  test("maxSessionDurationSeconds and description", () => {
+    const { tf } = synth({ maxSessionDurationSeconds: 7200, description: "Builds shop" });
+    expect(byId(tf, "aws_iam_role").Role).toMatchObject({ max_session_duration: 7200, description: "Builds shop" });
+  });
+
+  test("allowEksNamespace: DescribeCluster on the cluster only, an access entry and a namespace-scoped association", () => {
+    let association: unknown;
+    const { tf } = synth({}, (role) => {
+      association = role.allowEksNamespace(CLUSTER, "shop");
+    });
+    expect(association).toBeDefined();
+    expect(countByType(tf)).toEqual({ aws_iam_role: 1, aws_iam_role_policy: 1, aws_eks_access_entry: 1, aws_eks_access_policy_association: 1 });
+
+    const describe = byId(tf, "aws_iam_role_policy")["Role_Eks-platform-prod_DescribeCluster"];
+    expect(describe).toMatchObject({ name: "eks-describe-platform-prod", role: ROLE_NAME });
+    expect(JSON.parse(describe.policy).Statement).toEqual([{ Sid: "DescribeCluster", Effect: "Allow", Action: "eks:DescribeCluster", Resource: CLUSTER.arn }]);
+
+    const entry = byId(tf, "aws_eks_access_entry")["Role_Eks-platform-prod_AccessEntry"];
+    expect(entry).toEqual({ cluster_name: "platform-prod", principal_arn: ROLE_ARN, type: "STANDARD" });
+
+    const associations = byId(tf, "aws_eks_access_policy_association");
+    expect(associations).toEqual({
+      "Role_Eks-platform-prod_AmazonEKSEditPolicy": {
+        cluster_name: "platform-prod",
+        // The entry's attribute, so the association waits for the entry.
+        principal_arn: `\${aws_eks_access_entry.${Object.keys(tf.resource.aws_eks_access_entry)[0]}.principal_arn}`,
+        policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+        access_scope: { type: "namespace", namespaces: ["shop"] },
+      },
+    });
+    // Nothing cluster-wide.
+    expect(JSON.stringify(tf)).not.toContain('"cluster"');
+    expect(JSON.stringify(tf)).not.toContain("ClusterAdmin");
+  });
+
+  test("allowEksNamespace: more namespaces share the entry and the policy's association; another policy gets its own", () => {
+    const { tf } = synth({}, (role) => {
+      const first = role.allowEksNamespace(CLUSTER, "shop");
+      expect(role.allowEksNamespace(CLUSTER, "shop-jobs")).toBe(first);
+      role.allowEksNamespace(CLUSTER, "monitoring", "AmazonEKSViewPolicy");
+    });
+    expect(countByType(tf)).toMatchObject({ aws_iam_role_policy: 1, aws_eks_access_entry: 1, aws_eks_access_policy_association: 2 });
+    const associations = byId(tf, "aws_eks_access_policy_association");
+    expect(associations["Role_Eks-platform-prod_AmazonEKSEditPolicy"].access_scope).toEqual({ type: "namespace", namespaces: ["shop", "shop-jobs"] });
+    expect(associations["Role_Eks-platform-prod_AmazonEKSViewPolicy"]).toMatchObject({
+      policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+      access_scope: { type: "namespace", namespaces: ["monitoring"] },
+    });
+  });
+
+  test("allowEksNamespace: AmazonEKSAdminPolicy is accepted at namespace scope", () => {
+    const { tf } = synth({}, (role) => role.allowEksNamespace(CLUSTER, "shop", "AmazonEKSAdminPolicy"));
+    expect(Object.values(byId(tf, "aws_eks_access_policy_association"))[0]).toMatchObject({
+      policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
+      access_scope: { type: "namespace", namespaces: ["shop"] },
+    });
+  });
+
+  test("allowEksNamespace: the partition comes from region, or from the cluster's ARN", () => {
+    const cnCluster = { name: "platform", arn: "arn:aws-cn:eks:cn-north-1:123456789012:cluster/platform" };
+    const fromArn = synth({}, (role) => role.allowEksNamespace(cnCluster, "shop")).tf;
+    expect(Object.values(byId(fromArn, "aws_eks_access_policy_association"))[0].policy_arn).toBe(
+      "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+    );
+    const fromRegion = synth({ region: "us-gov-west-1" }, (role) => role.allowEksNamespace(CLUSTER, "shop")).tf;
+    expect(Object.values(byId(fromRegion, "aws_eks_access_policy_association"))[0].policy_arn).toBe(
+      "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
+    );
+  });
+
+  test("allowEksNamespace: a cluster known only by reference (another stack's) works at plan time", () => {
+    const { tf } = synth({}, (role, stack) => {
+      const name = new TerraformVariable(stack, "cluster_name", { type: "string" });
+      const arn = new TerraformVariable(stack, "cluster_arn", { type: "string" });
+      const cluster = { name: name.stringValue, arn: arn.stringValue };
+      role.allowEksNamespace(cluster, "shop");
+      role.allowEksNamespace(cluster, "shop-jobs");
+    });
+    expect(countByType(tf)).toMatchObject({ aws_eks_access_entry: 1, aws_eks_access_policy_association: 1 });
+    expect(byId(tf, "aws_eks_access_entry").Role_Eks0_AccessEntry.cluster_name).toBe("${var.cluster_name}");
+    expect(byId(tf, "aws_eks_access_policy_association").Role_Eks0_AmazonEKSEditPolicy).toMatchObject({
+      cluster_name: "${var.cluster_name}",
+      policy_arn: 'arn:${element(split(":", var.cluster_arn), 1)}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+      access_scope: { type: "namespace", namespaces: ["shop", "shop-jobs"] },
+    });
+    expect(byId(tf, "aws_iam_role_policy").Role_Eks0_DescribeCluster).toMatchObject({ name_prefix: "eks-describe-" });
+  });
+
+  test("addPolicy: an inline policy with the given statements", () => {
+    const statement = { Effect: "Allow" as const, Action: ["s3:GetObject"], Resource: "arn:aws:s3:::shop-assets/*" };
+    const { tf } = synth({}, (role) => {
+      role.addPolicy("assets", [statement]);
+      role.addPolicy("whoami", [{ Effect: "Allow", Action: "sts:GetCallerIdentity", Resource: "*" }], { allowWildcardResourceFor: ["sts:GetCallerIdentity"] });
+    });
+    const policies = byId(tf, "aws_iam_role_policy");
+    expect(policies["Role_Policy-assets"]).toMatchObject({ name: "assets", role: ROLE_NAME });
+    expect(JSON.parse(policies["Role_Policy-assets"].policy)).toEqual({ Version: "2012-10-17", Statement: [statement] });
+    expect(JSON.parse(policies["Role_Policy-whoami"].policy).Statement[0]).toEqual({ Effect: "Allow", Action: "sts:GetCallerIdentity", Resource: "*" });
+  });
+
+  test("a ContainerRegistry grant lands on the role", () => {
+    const { tf } = synth({}, (role, stack) => {
+      new ContainerRegistry(stack, "Registry", { name: "shop/api", accountId: "123456789012", region: "eu-west-1" }).grantPush(role);
+    });
+    expect(byId(tf, "aws_iam_role_policy")["Role_EcrPush-test-Registry"]).toMatchObject({ name: "ecr-push-shop-api", role: ROLE_NAME });
+  });
+
+  test("fails when name is not an IAM role name", () => {
+    expectInvalid({ name: "x".repeat(65) }, "name", "1-64");
+    expectInvalid({ name: "shop build" }, "name", "1-64");
+  });
+
+  test("fails when repository is not exactly one owner/name (wildcards refused)", () => {
+    for (const repository of ["acme/*", "*", "acme/sh?p", "acme", "acme/shop/extra", "/shop", "acme/", "*/shop"]) {
+      expectInvalid({ repository }, "repository", "exactly one '/', no wildcard");
+    }
+  });
+
+  test("fails when allow has no branch and no environment", () => {
+    expectInvalid({ allow: {} }, "allow", "at least one branch or environment");
+    expectInvalid({ allow: { branches: [], environments: [] } }, "allow", "at least one branch or environment");
+  });
+
+  test("fails when a branch is a wildcard, empty, a full ref or repeated", () => {
+    for (const branch of ["*", "release/*", "main?", "", "refs/heads/main", "a..b", "has space", "-x", "feature/"]) {
+      expectInvalid({ allow: { branches: ["main", branch] } }, "allow.branches[1]", "exact branch name");
+    }
+    expectInvalid({ allow: { branches: ["main", "main"] } }, "allow.branches[1]", "each branch once");
+  });
+
+  test("fails when an environment is a wildcard, empty, holds ':' or is repeated", () => {
+    for (const environment of ["*", "prod*", "pr?d", "", " prod", "prod:eu", "x".repeat(256)]) {
+      expectInvalid({ allow: { environments: [environment] } }, "allow.environments[0]", "exact GitHub environment name");
+    }
+    expectInvalid({ allow: { environments: ["prod", "prod"] } }, "allow.environments[1]", "each environment once");
+  });
+
+  test("fails when maxSessionDurationSeconds is outside 3600-43200", () => {
+    for (const maxSessionDurationSeconds of [3599, 43201, 3600.5]) {
+      expectInvalid({ maxSessionDurationSeconds }, "maxSessionDurationSeconds", "3600 (1 hour) to 43200 (12 hours)");
+    }
+  });
+
+  test("fails when region is not a region name", () => {
+    expectInvalid({ region: "europe" }, "region", "eu-west-1");
+  });
+
+  test("fails when allowEksNamespace gets a bad namespace or one already granted", () => {
+    expectInvalidUse((role) => role.allowEksNamespace(CLUSTER, "Shop_NS"), "allowEksNamespace.namespace", "Kubernetes namespace name");
+    expectInvalidUse((role) => role.allowEksNamespace(CLUSTER, "x".repeat(64)), "allowEksNamespace.namespace", "Kubernetes namespace name");
+    expectInvalidUse(
+      (role) => {
+        role.allowEksNamespace(CLUSTER, "shop");
+        role.allowEksNamespace(CLUSTER, "shop");
+      },
+      "allowEksNamespace.namespace",
+      "not yet granted",
+    );
+  });
+
+  test("fails when allowEksNamespace gets cluster admin or not an access policy", () => {
+    expectInvalidUse((role) => role.allowEksNamespace(CLUSTER, "shop", "AmazonEKSClusterAdminPolicy"), "allowEksNamespace.policy", "never AmazonEKSClusterAdminPolicy");
+    expectInvalidUse((role) => role.allowEksNamespace(CLUSTER, "shop", "AdministratorAccess"), "allowEksNamespace.policy", "namespace scope");
+  });
+
+  test("fails when addPolicy grants every action, or every resource without an explicit exception", () => {
+    expectInvalidUse((role) => role.addPolicy("all", [{ Effect: "Allow", Action: "*", Resource: "arn:aws:s3:::x" }]), "addPolicy.statements[0].Action", "never granted");
+    expectInvalidUse(
+      (role) => role.addPolicy("all", [{ Effect: "Allow", Action: ["s3:GetObject", "*"], Resource: "*" }], { allowWildcardResourceFor: ["*"] }),
+      "addPolicy.statements[0].Action",
+      "never granted",
+    );
+    expectInvalidUse((role) => role.addPolicy("any", [{ Effect: "Allow", Action: "s3:GetObject", Resource: "*" }]), "addPolicy.statements[0].Resource", "allowWildcardResourceFor");
+    expectInvalidUse(
+      (role) =>
+        role.addPolicy("mixed", [{ Effect: "Allow", Action: ["ecr:GetAuthorizationToken", "s3:GetObject"], Resource: ["*"] }], {
+          allowWildcardResourceFor: ["ecr:GetAuthorizationToken"],
+        }),
+      "addPolicy.statements[0].Resource",
+      "ecr:GetAuthorizationToken",
+    );
+  });
+
+  test("fails when addPolicy has no statement, an empty action list, a bad or repeated id", () => {
+    expectInvalidUse((role) => role.addPolicy("none", []), "addPolicy.statements", "at least one statement");
+    expectInvalidUse((role) => role.addPolicy("empty", [{ Effect: "Allow", Action: [], Resource: "arn:aws:s3:::x" }]), "addPolicy.statements[0].Action", "at least one action");
+    expectInvalidUse((role) => role.addPolicy("bad id", [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::x" }]), "addPolicy.id", "1-128");
+    expectInvalidUse(
+      (role) => {
+        role.addPolicy("twice", [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::x" }]);
+        role.addPolicy("twice", [{ Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::x" }]);
+      },
+      "addPolicy.id",
+      "not yet used",
+    );
+  });
+});
