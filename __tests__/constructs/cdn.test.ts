@@ -1,0 +1,615 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { App, TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Cdn, CdnProps } from "../../constructs/cdn";
+import { SlipwayValidationError } from "../../constructs/util";
+import { checkSynthesizedStacks, findTerraform } from "../support/terraform";
+
+type Json = Record<string, any>;
+
+const CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+const CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+const ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3";
+const CERTIFICATE_ARN = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef";
+const WEB_ACL_ARN = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/shop-prod/a1b2c3d4-5678-90ab-cdef-0123456789ab";
+const LB_DNS_NAME = "shop-prod-1234567890.eu-west-1.elb.amazonaws.com";
+
+type BaseProps = Omit<CdnProps, "certificateProvider">;
+const BASE: BaseProps = {
+  name: "shop-prod",
+  accountId: "123456789012",
+  domain: "shop.example.com",
+  loadBalancerDnsName: LB_DNS_NAME,
+};
+
+/** A stack with the default AWS provider (eu-west-1) and one aliased to us-east-1, as app stacks have. */
+function testStack(app = Testing.app()) {
+  const stack = new TerraformStack(app, "test");
+  new AwsProvider(stack, "aws", { region: "eu-west-1" });
+  const usEast1 = new AwsProvider(stack, "aws_us_east_1", { alias: "us-east-1", region: "us-east-1" });
+  return { stack, usEast1 };
+}
+
+function synth(overrides: Partial<CdnProps> = {}) {
+  const { stack, usEast1 } = testStack();
+  const cdn = new Cdn(stack, "Cdn", { ...BASE, certificateProvider: usEast1, ...overrides });
+  const tf: Json = JSON.parse(Testing.synth(stack));
+  return { cdn, stack, tf };
+}
+
+/** All resources of a Terraform type, in synth order. */
+function all(tf: Json, type: string): Json[] {
+  return Object.values(tf.resource[type] ?? {});
+}
+
+/** The Terraform address (`type.name`) of the resource with construct id `id` (`Resource` drops out of the name). */
+function address(tf: Json, type: string, id: string): string {
+  const pattern = id === "Resource" ? /^Cdn_[0-9A-F]{8}$/ : new RegExp(`^Cdn_${id}_[0-9A-F]{8}$`);
+  const name = Object.keys(tf.resource[type] ?? {}).find((k) => pattern.test(k));
+  if (!name) throw new Error(`no ${type} with construct id ${id}`);
+  return `${type}.${name}`;
+}
+
+/** The resource of `type` created with construct id `id` directly under the Cdn. */
+function one(tf: Json, type: string, id: string): Json {
+  return tf.resource[type][address(tf, type, id).slice(type.length + 1)];
+}
+
+/** The Terraform reference to an attribute of the resource of `type` with construct id `id`. */
+function ref(tf: Json, type: string, id: string, attribute = "id"): string {
+  return `\${${address(tf, type, id)}.${attribute}}`;
+}
+
+function countByType(tf: Json): Record<string, number> {
+  return Object.fromEntries(Object.entries(tf.resource as Json).map(([type, byName]) => [type, Object.keys(byName).length]));
+}
+
+/**
+ * A policy document rendered as `${jsonencode({...})}` (policyJson with references) back to an
+ * object: `=` becomes `:`, bare references such as `aws_s3_bucket.x.arn` become `"${aws_s3_bucket.x.arn}"`.
+ */
+function policyOf(rendered: string): Json {
+  const match = /^\$\{jsonencode\(([\s\S]*)\)\}$/.exec(rendered);
+  if (!match) return JSON.parse(rendered);
+  const hcl = match[1];
+  let json = "";
+  for (let i = 0; i < hcl.length; ) {
+    const c = hcl[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (hcl[j] !== '"') j += hcl[j] === "\\" ? 2 : 1;
+      json += hcl.slice(i, j + 1);
+      i = j + 1;
+    } else if (/[A-Za-z_]/.test(c)) {
+      const ident = /^[A-Za-z_][A-Za-z0-9_.-]*/.exec(hcl.slice(i))![0];
+      json += ["true", "false", "null"].includes(ident) ? ident : JSON.stringify(`\${${ident}}`);
+      i += ident.length;
+    } else {
+      json += c === "=" ? ":" : c;
+      i += 1;
+    }
+  }
+  return JSON.parse(json);
+}
+
+function expectInvalid(overrides: Partial<CdnProps>, field: string, accepted: string | RegExp): void {
+  let error: unknown;
+  try {
+    synth(overrides);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(SlipwayValidationError);
+  const validation = error as SlipwayValidationError;
+  expect(validation.path).toBe("test/Cdn");
+  expect(validation.field).toBe(field);
+  expect(validation.message.startsWith(`test/Cdn: ${field} `)).toBe(true);
+  if (typeof accepted === "string") expect(validation.accepted).toContain(accepted);
+  else expect(validation.accepted).toMatch(accepted);
+}
+
+describe("Cdn", () => {
+  test("secure defaults", () => {
+    const { tf, cdn } = synth();
+
+    expect(countByType(tf)).toEqual({
+      aws_acm_certificate: 1,
+      aws_acm_certificate_validation: 1,
+      aws_cloudfront_distribution: 1,
+      aws_cloudfront_origin_access_control: 1,
+      aws_cloudfront_response_headers_policy: 1,
+      aws_s3_bucket: 2,
+      aws_s3_bucket_versioning: 1,
+      aws_s3_bucket_server_side_encryption_configuration: 2,
+      aws_s3_bucket_public_access_block: 2,
+      aws_s3_bucket_ownership_controls: 2,
+      aws_s3_bucket_acl: 1,
+      aws_s3_bucket_lifecycle_configuration: 1,
+      aws_s3_bucket_policy: 2,
+    });
+    // Managed policies are constants, never looked up: nothing calls an API at plan time.
+    expect(tf.data).toBeUndefined();
+
+    const distribution = one(tf, "aws_cloudfront_distribution", "Resource");
+    const headersPolicy = ref(tf, "aws_cloudfront_response_headers_policy", "ResponseHeadersPolicy");
+    expect(distribution).toMatchObject({
+      enabled: true,
+      is_ipv6_enabled: true,
+      http_version: "http2and3",
+      aliases: ["shop.example.com"],
+      price_class: "PriceClass_100",
+      restrictions: { geo_restriction: { restriction_type: "none", locations: [] } },
+    });
+    expect(distribution.web_acl_id).toBeUndefined();
+
+    // Viewers: SNI, TLS 1.2 with the 2021 cipher suites at least, the certificate once issued.
+    expect(distribution.viewer_certificate).toEqual({
+      acm_certificate_arn: ref(tf, "aws_acm_certificate_validation", "CertificateValidation", "certificate_arn"),
+      ssl_support_method: "sni-only",
+      minimum_protocol_version: "TLSv1.2_2021",
+    });
+
+    // Origins: the load balancer over HTTPS only, the bucket through origin access control.
+    expect(distribution.origin).toEqual([
+      {
+        origin_id: "app",
+        domain_name: LB_DNS_NAME,
+        custom_origin_config: { http_port: 80, https_port: 443, origin_protocol_policy: "https-only", origin_ssl_protocols: ["TLSv1.2"] },
+      },
+      {
+        origin_id: "assets",
+        domain_name: ref(tf, "aws_s3_bucket", "AssetsBucket", "bucket_regional_domain_name"),
+        origin_access_control_id: ref(tf, "aws_cloudfront_origin_access_control", "OriginAccessControl"),
+      },
+    ]);
+    expect(one(tf, "aws_cloudfront_origin_access_control", "OriginAccessControl")).toMatchObject({
+      name: "shop-prod-assets",
+      origin_access_control_origin_type: "s3",
+      signing_behavior: "always",
+      signing_protocol: "sigv4",
+    });
+
+    // Behaviours: the app uncached with the viewer's headers (Host) forwarded; static assets cached.
+    expect(distribution.default_cache_behavior).toEqual({
+      target_origin_id: "app",
+      viewer_protocol_policy: "redirect-to-https",
+      allowed_methods: ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"],
+      cached_methods: ["GET", "HEAD"],
+      cache_policy_id: CACHING_DISABLED,
+      origin_request_policy_id: ALL_VIEWER,
+      response_headers_policy_id: headersPolicy,
+      compress: true,
+    });
+    expect(distribution.ordered_cache_behavior).toEqual([
+      {
+        path_pattern: "/static/*",
+        target_origin_id: "assets",
+        viewer_protocol_policy: "redirect-to-https",
+        allowed_methods: ["GET", "HEAD", "OPTIONS"],
+        cached_methods: ["GET", "HEAD"],
+        cache_policy_id: CACHING_OPTIMIZED,
+        response_headers_policy_id: headersPolicy,
+        compress: true,
+      },
+    ]);
+    // No behaviour lets plain HTTP through, or serves without the security headers or compression.
+    [distribution.default_cache_behavior, ...distribution.ordered_cache_behavior].forEach((behaviour: Json) => {
+      expect(behaviour).toMatchObject({ viewer_protocol_policy: "redirect-to-https", response_headers_policy_id: headersPolicy, compress: true });
+    });
+
+    expect(one(tf, "aws_cloudfront_response_headers_policy", "ResponseHeadersPolicy")).toMatchObject({
+      name: "shop-prod-security-headers",
+      security_headers_config: {
+        strict_transport_security: { access_control_max_age_sec: 31536000, include_subdomains: true, preload: true, override: true },
+        content_type_options: { override: true },
+        frame_options: { frame_option: "DENY", override: true },
+        referrer_policy: { referrer_policy: "strict-origin-when-cross-origin", override: true },
+        xss_protection: { protection: true, mode_block: true, override: true },
+      },
+    });
+
+    // Assets bucket: private, versioned, encrypted, ACLs disabled.
+    const assets = ref(tf, "aws_s3_bucket", "AssetsBucket");
+    expect(one(tf, "aws_s3_bucket", "AssetsBucket")).toMatchObject({ bucket: "shop-prod-assets-123456789012" });
+    expect(one(tf, "aws_s3_bucket", "AssetsBucket").force_destroy).toBeUndefined();
+    expect(one(tf, "aws_s3_bucket_versioning", "AssetsBucketVersioning")).toMatchObject({
+      bucket: assets,
+      versioning_configuration: { status: "Enabled" },
+    });
+    expect(one(tf, "aws_s3_bucket_server_side_encryption_configuration", "AssetsBucketEncryption")).toMatchObject({
+      bucket: assets,
+      rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } }],
+    });
+    expect(one(tf, "aws_s3_bucket_public_access_block", "AssetsBucketPublicAccessBlock")).toMatchObject({
+      bucket: assets,
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(one(tf, "aws_s3_bucket_ownership_controls", "AssetsBucketOwnership")).toMatchObject({
+      bucket: assets,
+      rule: { object_ownership: "BucketOwnerEnforced" },
+    });
+
+    // The bucket policy admits this distribution only, for reads only, and refuses non-TLS requests.
+    const assetsArn = ref(tf, "aws_s3_bucket", "AssetsBucket", "arn");
+    const bucketPolicy = one(tf, "aws_s3_bucket_policy", "AssetsBucketPolicy");
+    expect(bucketPolicy.bucket).toBe(assets);
+    expect(bucketPolicy.depends_on).toEqual([address(tf, "aws_s3_bucket_public_access_block", "AssetsBucketPublicAccessBlock")]);
+    expect(policyOf(bucketPolicy.policy)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "CloudFrontReadsAssets",
+          Effect: "Allow",
+          Principal: { Service: "cloudfront.amazonaws.com" },
+          Action: "s3:GetObject",
+          Resource: `${assetsArn}/*`,
+          Condition: { StringEquals: { "AWS:SourceArn": ref(tf, "aws_cloudfront_distribution", "Resource", "arn") } },
+        },
+        {
+          Sid: "DenyInsecureTransport",
+          Effect: "Deny",
+          Principal: "*",
+          Action: "s3:*",
+          Resource: [assetsArn, `${assetsArn}/*`],
+          Condition: { Bool: { "aws:SecureTransport": "false" } },
+        },
+      ],
+    });
+
+    // Access logs: a private, encrypted bucket with ACLs enabled for CloudFront's log delivery, kept a year.
+    const logs = ref(tf, "aws_s3_bucket", "LogsBucket");
+    expect(distribution.logging_config).toEqual({
+      bucket: ref(tf, "aws_s3_bucket", "LogsBucket", "bucket_regional_domain_name"),
+      include_cookies: false,
+      prefix: "cloudfront/",
+    });
+    expect(distribution.depends_on).toEqual([address(tf, "aws_s3_bucket_acl", "LogsBucketAcl")]);
+    expect(one(tf, "aws_s3_bucket", "LogsBucket")).toMatchObject({ bucket: "shop-prod-cdn-logs-123456789012" });
+    expect(one(tf, "aws_s3_bucket_ownership_controls", "LogsBucketOwnership")).toMatchObject({
+      bucket: logs,
+      rule: { object_ownership: "BucketOwnerPreferred" },
+    });
+    expect(one(tf, "aws_s3_bucket_acl", "LogsBucketAcl")).toMatchObject({
+      bucket: logs,
+      acl: "private",
+      depends_on: [address(tf, "aws_s3_bucket_ownership_controls", "LogsBucketOwnership")],
+    });
+    expect(one(tf, "aws_s3_bucket_public_access_block", "LogsBucketPublicAccessBlock")).toMatchObject({
+      bucket: logs,
+      block_public_acls: true,
+      block_public_policy: true,
+      ignore_public_acls: true,
+      restrict_public_buckets: true,
+    });
+    expect(one(tf, "aws_s3_bucket_server_side_encryption_configuration", "LogsBucketEncryption").rule).toEqual([
+      { apply_server_side_encryption_by_default: { sse_algorithm: "AES256" } },
+    ]);
+    expect(one(tf, "aws_s3_bucket_lifecycle_configuration", "LogsBucketLifecycle")).toMatchObject({
+      bucket: logs,
+      rule: [{ status: "Enabled", filter: [{ prefix: "" }], expiration: [{ days: 365 }] }],
+    });
+    const logsArn = ref(tf, "aws_s3_bucket", "LogsBucket", "arn");
+    expect(policyOf(one(tf, "aws_s3_bucket_policy", "LogsBucketPolicy").policy).Statement).toEqual([
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [logsArn, `${logsArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ]);
+
+    // The certificate: created in us-east-1, DNS-validated; the distribution waits until it is issued.
+    expect(one(tf, "aws_acm_certificate", "Certificate")).toMatchObject({
+      provider: "aws.us-east-1",
+      domain_name: "shop.example.com",
+      validation_method: "DNS",
+      lifecycle: { create_before_destroy: true },
+    });
+    const validation = one(tf, "aws_acm_certificate_validation", "CertificateValidation");
+    expect(validation).toEqual(
+      expect.objectContaining({ provider: "aws.us-east-1", certificate_arn: ref(tf, "aws_acm_certificate", "Certificate", "arn") }),
+    );
+    expect(validation.validation_record_fqdns).toBeUndefined();
+    // Only the certificate and its validation use the us-east-1 provider.
+    Object.entries(tf.resource as Json).forEach(([type, byName]) =>
+      Object.values(byName as Json).forEach((resource: Json) =>
+        expect({ type, provider: resource.provider }).toEqual({
+          type,
+          provider: type.startsWith("aws_acm_") ? "aws.us-east-1" : undefined,
+        }),
+      ),
+    );
+    // No hosted zone: the record to create is exposed.
+    const option = `tolist(${address(tf, "aws_acm_certificate", "Certificate")}.domain_validation_options).0`;
+    expect(tf.resource.aws_route53_record).toBeUndefined();
+    const stackWithOutput = synthOutputs((c) => ({ validation: c.certificateValidation }));
+    expect(stackWithOutput.validation.value).toEqual({
+      name: `\${${option}.resource_record_name}`,
+      type: `\${${option}.resource_record_type}`,
+      value: `\${${option}.resource_record_value}`,
+    });
+    expect(cdn.logsBucket).toBeDefined();
+  });
+
+  test("exposes typed attributes for other constructs", () => {
+    const outputs = synthOutputs((cdn) => ({
+      distribution_id: cdn.distributionId,
+      arn: cdn.arn,
+      domain_name: cdn.domainName,
+      hosted_zone_id: cdn.hostedZoneId,
+      assets_bucket_name: cdn.assetsBucketName,
+      assets_bucket_arn: cdn.assetsBucket.arn,
+      certificate_arn: cdn.certificateArn,
+      logs_bucket: cdn.logsBucket!.bucket,
+    }));
+    const d = "aws_cloudfront_distribution.Cdn_";
+    expect(outputs.distribution_id.value).toMatch(new RegExp(`^\\$\\{${d}[0-9A-F]{8}\\.id\\}$`));
+    expect(outputs.arn.value).toMatch(new RegExp(`^\\$\\{${d}[0-9A-F]{8}\\.arn\\}$`));
+    expect(outputs.domain_name.value).toMatch(new RegExp(`^\\$\\{${d}[0-9A-F]{8}\\.domain_name\\}$`));
+    expect(outputs.hosted_zone_id.value).toMatch(new RegExp(`^\\$\\{${d}[0-9A-F]{8}\\.hosted_zone_id\\}$`));
+    expect(outputs.assets_bucket_name.value).toMatch(/^\$\{aws_s3_bucket\.Cdn_AssetsBucket_[0-9A-F]{8}\.bucket\}$/);
+    expect(outputs.assets_bucket_arn.value).toMatch(/^\$\{aws_s3_bucket\.Cdn_AssetsBucket_[0-9A-F]{8}\.arn\}$/);
+    expect(outputs.certificate_arn.value).toMatch(/^\$\{aws_acm_certificate_validation\.Cdn_CertificateValidation_[0-9A-F]{8}\.certificate_arn\}$/);
+    expect(outputs.logs_bucket.value).toMatch(/^\$\{aws_s3_bucket\.Cdn_LogsBucket_[0-9A-F]{8}\.bucket\}$/);
+
+    const { cdn } = synth();
+    expect(cdn.distribution.node.id).toBe("Resource");
+    expect(cdn.assetsBucket.node.id).toBe("AssetsBucket");
+    expect(cdn.logsBucket!.node.id).toBe("LogsBucket");
+  });
+
+  test("priceClass sets the distribution's price class", () => {
+    expect(one(synth({ priceClass: "PriceClass_All" }).tf, "aws_cloudfront_distribution", "Resource").price_class).toBe("PriceClass_All");
+    expect(one(synth({ priceClass: "PriceClass_200" }).tf, "aws_cloudfront_distribution", "Resource").price_class).toBe("PriceClass_200");
+  });
+
+  test("webAclArn attaches the WAFv2 web ACL", () => {
+    const { tf } = synth({ webAclArn: WEB_ACL_ARN });
+    expect(one(tf, "aws_cloudfront_distribution", "Resource").web_acl_id).toBe(WEB_ACL_ARN);
+  });
+
+  test("staticPathPattern routes that path to the assets bucket", () => {
+    const { tf } = synth({ staticPathPattern: "/assets/*" });
+    const behaviours: Json[] = one(tf, "aws_cloudfront_distribution", "Resource").ordered_cache_behavior;
+    expect(behaviours).toHaveLength(1);
+    expect(behaviours[0]).toMatchObject({ path_pattern: "/assets/*", target_origin_id: "assets", cache_policy_id: CACHING_OPTIMIZED });
+  });
+
+  test("certificateArn uses an existing certificate and creates none", () => {
+    const { tf, cdn } = synth({ certificateArn: CERTIFICATE_ARN });
+    expect(tf.resource.aws_acm_certificate).toBeUndefined();
+    expect(tf.resource.aws_acm_certificate_validation).toBeUndefined();
+    expect(tf.resource.aws_route53_record).toBeUndefined();
+    expect(one(tf, "aws_cloudfront_distribution", "Resource").viewer_certificate.acm_certificate_arn).toBe(CERTIFICATE_ARN);
+    expect(cdn.certificateArn).toBe(CERTIFICATE_ARN);
+    expect(cdn.certificateValidation).toBeUndefined();
+    // A longer domain is fine when ACM does not have to issue for it.
+    const long = `${"a".repeat(60)}.example.com`;
+    expect(one(synth({ certificateArn: CERTIFICATE_ARN, domain: long }).tf, "aws_cloudfront_distribution", "Resource").aliases).toEqual([long]);
+  });
+
+  test("hostedZoneId creates the validation record and waits for it", () => {
+    const { tf, cdn } = synth({ hostedZoneId: "Z0123456789ABCDEFGHIJ" });
+    const option = `tolist(${address(tf, "aws_acm_certificate", "Certificate")}.domain_validation_options).0`;
+    const record = one(tf, "aws_route53_record", "CertificateValidationRecord");
+    expect(record).toEqual(
+      expect.objectContaining({
+        zone_id: "Z0123456789ABCDEFGHIJ",
+        name: `\${${option}.resource_record_name}`,
+        type: `\${${option}.resource_record_type}`,
+        records: [`\${${option}.resource_record_value}`],
+        ttl: 60,
+        allow_overwrite: true,
+      }),
+    );
+    // Route 53 is global: the record uses the stack's default provider.
+    expect(record.provider).toBeUndefined();
+    expect(one(tf, "aws_acm_certificate_validation", "CertificateValidation")).toMatchObject({
+      provider: "aws.us-east-1",
+      certificate_arn: ref(tf, "aws_acm_certificate", "Certificate", "arn"),
+      validation_record_fqdns: [ref(tf, "aws_route53_record", "CertificateValidationRecord", "fqdn")],
+    });
+    expect(one(tf, "aws_cloudfront_distribution", "Resource").viewer_certificate.acm_certificate_arn).toBe(
+      ref(tf, "aws_acm_certificate_validation", "CertificateValidation", "certificate_arn"),
+    );
+    expect(cdn.certificateValidation).toBeUndefined();
+  });
+
+  test("accessLogs false creates no log bucket and no logging config", () => {
+    const { tf, cdn } = synth({ accessLogs: false });
+    expect(all(tf, "aws_s3_bucket")).toHaveLength(1);
+    expect(tf.resource.aws_s3_bucket_acl).toBeUndefined();
+    expect(tf.resource.aws_s3_bucket_lifecycle_configuration).toBeUndefined();
+    expect(all(tf, "aws_s3_bucket_policy")).toHaveLength(1);
+    const distribution = one(tf, "aws_cloudfront_distribution", "Resource");
+    expect(distribution.logging_config).toBeUndefined();
+    expect(distribution.depends_on).toBeUndefined();
+    expect(cdn.logsBucket).toBeUndefined();
+  });
+
+  test("accessLogs true is the default", () => {
+    expect(synth({ accessLogs: true }).tf).toEqual(synth().tf);
+  });
+
+  test("construct ids are stable", () => {
+    const ids = (overrides: Partial<CdnProps>) => synth(overrides).cdn.node.children.map((c) => c.node.id).sort();
+    const core = [
+      "Resource",
+      "AssetsBucket",
+      "AssetsBucketVersioning",
+      "AssetsBucketEncryption",
+      "AssetsBucketPublicAccessBlock",
+      "AssetsBucketOwnership",
+      "AssetsBucketPolicy",
+      "OriginAccessControl",
+      "ResponseHeadersPolicy",
+    ];
+    const logs = ["LogsBucket", "LogsBucketEncryption", "LogsBucketPublicAccessBlock", "LogsBucketOwnership", "LogsBucketAcl", "LogsBucketLifecycle", "LogsBucketPolicy"];
+    expect(ids({ hostedZoneId: "Z0123456789ABCDEFGHIJ" })).toEqual(
+      [...core, ...logs, "Certificate", "CertificateValidationRecord", "CertificateValidation"].sort(),
+    );
+    expect(ids({ certificateArn: CERTIFICATE_ARN, accessLogs: false })).toEqual([...core].sort());
+  });
+
+  test("synthesizes deterministically", () => {
+    expect(synth().tf).toEqual(synth().tf);
+  });
+
+  test("skips validation of unresolved tokens", () => {
+    const { stack, usEast1 } = testStack();
+    const variable = (id: string) => new TerraformVariable(stack, id, { type: "string" }).stringValue;
+    new Cdn(stack, "Cdn", {
+      ...BASE,
+      certificateProvider: usEast1,
+      accountId: variable("account"),
+      domain: variable("domain"),
+      loadBalancerDnsName: variable("lb"),
+      hostedZoneId: variable("zone"),
+      webAclArn: variable("waf"),
+      staticPathPattern: variable("path"),
+    });
+    const tf: Json = JSON.parse(Testing.synth(stack));
+    const distribution = one(tf, "aws_cloudfront_distribution", "Resource");
+    expect(distribution.aliases).toEqual(["${var.domain}"]);
+    expect(distribution.web_acl_id).toBe("${var.waf}");
+    expect(distribution.ordered_cache_behavior[0].path_pattern).toBe("${var.path}");
+    expect(one(tf, "aws_s3_bucket", "AssetsBucket").bucket).toBe("shop-prod-assets-${var.account}");
+    expect(one(tf, "aws_route53_record", "CertificateValidationRecord").zone_id).toBe("${var.zone}");
+  });
+
+  describe("validation", () => {
+    test.each(["", "Shop", "9lives", "shop_prod", "shop-", "xn--shop", "sthree-shop", "a".repeat(41)])("fails when name is %j", (name) => {
+      expectInvalid({ name }, "name", "1 to 40 lower-case letters, digits and '-'");
+    });
+
+    test.each(["a".repeat(40), "s", "shop-prod-2"])("accepts name %j", (name) => {
+      expect(one(synth({ name }).tf, "aws_s3_bucket", "AssetsBucket").bucket).toBe(`${name}-assets-123456789012`);
+    });
+
+    test.each(["12345678901", "abcdefghijkl", ""])("fails when accountId is %j", (accountId) => {
+      expectInvalid({ accountId }, "accountId", "a 12-digit AWS account id");
+    });
+
+    test.each(["", "localhost", "Shop.example.com", "shop.example.com.", "https://shop.example.com", "*.example.com", "-shop.example.com", "shop.example.123", "shop..example.com", `${"a".repeat(64)}.example.com`])(
+      "fails when domain is %j",
+      (domain) => {
+        expectInvalid({ domain }, "domain", "a lower-case fully qualified domain name");
+      },
+    );
+
+    test("fails when domain is longer than ACM's 64 characters and the certificate is created here", () => {
+      expectInvalid({ domain: `${"a".repeat(60)}.example.com` }, "domain", "at most 64 characters for a certificate ACM creates");
+    });
+
+    test.each(["", "10.0.0.1", "https://lb.example.com", "lb example.com"])("fails when loadBalancerDnsName is %j", (loadBalancerDnsName) => {
+      expectInvalid({ loadBalancerDnsName }, "loadBalancerDnsName", "the load balancer's DNS name");
+    });
+
+    test("fails when certificateProvider is not for us-east-1", () => {
+      const { stack } = testStack();
+      const euWest1 = new AwsProvider(stack, "aws_eu_west_1", { alias: "eu", region: "eu-west-1" });
+      expect(() => new Cdn(stack, "Cdn", { ...BASE, certificateProvider: euWest1 })).toThrow(
+        /^test\/Cdn: certificateProvider "test\/aws_eu_west_1 \(region eu-west-1\)" is invalid: an AWS provider for us-east-1: CloudFront takes certificates only from there$/,
+      );
+    });
+
+    test("fails when certificateProvider is missing", () => {
+      const { stack } = testStack();
+      expect(() => new Cdn(stack, "Cdn", { ...BASE } as CdnProps)).toThrow(/^test\/Cdn: certificateProvider \(missing\) is invalid: an AWS provider/);
+    });
+
+    test.each([
+      "arn:aws:acm:eu-west-1:123456789012:certificate/12345678-90ab-cdef-1234-567890abcdef",
+      "arn:aws:iam::123456789012:server-certificate/shop",
+      "12345678-90ab-cdef-1234-567890abcdef",
+    ])("fails when certificateArn is %j", (certificateArn) => {
+      expectInvalid({ certificateArn }, "certificateArn", "an ACM certificate ARN in us-east-1");
+    });
+
+    test("fails when hostedZoneId comes with certificateArn", () => {
+      expectInvalid({ certificateArn: CERTIFICATE_ARN, hostedZoneId: "Z0123456789ABCDEFGHIJ" }, "hostedZoneId", "no hostedZoneId with certificateArn");
+    });
+
+    test.each(["", "z0123", "/hostedzone/Z0123456789ABCDEFGHIJ", "example.com"])("fails when hostedZoneId is %j", (hostedZoneId) => {
+      expectInvalid({ hostedZoneId }, "hostedZoneId", "a Route 53 hosted zone id");
+    });
+
+    test.each(["static/*", "", "*", "/*", "/static/<x>", "/static/ *", `/${"a".repeat(255)}`])("fails when staticPathPattern is %j", (staticPathPattern) => {
+      expectInvalid({ staticPathPattern }, "staticPathPattern", "a CloudFront path pattern starting with '/' other than '/*'");
+    });
+
+    test.each(["PriceClass_300", "priceclass_100", "All"])("fails when priceClass is %j", (priceClass) => {
+      expectInvalid({ priceClass: priceClass as CdnProps["priceClass"] }, "priceClass", "one of PriceClass_100, PriceClass_200, PriceClass_All");
+    });
+
+    test.each([
+      // Scope REGIONAL (an ALB's web ACL), not CLOUDFRONT.
+      "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop-prod/a1b2c3d4-5678-90ab-cdef-0123456789ab",
+      // CLOUDFRONT web ACLs live in us-east-1.
+      "arn:aws:wafv2:eu-west-1:123456789012:global/webacl/shop-prod/a1b2c3d4-5678-90ab-cdef-0123456789ab",
+      // WAF Classic ids are not accepted.
+      "a1b2c3d4-5678-90ab-cdef-0123456789ab",
+      "arn:aws:wafv2:us-east-1:123456789012:global/webacl/shop-prod",
+    ])("fails when webAclArn is %j", (webAclArn) => {
+      expectInvalid({ webAclArn }, "webAclArn", "a WAFv2 web ACL ARN of scope CLOUDFRONT (in us-east-1)");
+    });
+  });
+});
+
+/** Synthesizes a Cdn with default props and stack outputs of what `pick` returns; gives the outputs. */
+function synthOutputs(pick: (cdn: Cdn) => Record<string, unknown>, overrides: Partial<CdnProps> = {}): Json {
+  const { stack, usEast1 } = testStack();
+  const cdn = new Cdn(stack, "Cdn", { ...BASE, certificateProvider: usEast1, ...overrides });
+  Object.entries(pick(cdn)).forEach(([name, value]) => new TerraformOutput(stack, name, { value }));
+  return JSON.parse(Testing.synth(stack)).output;
+}
+
+const tools = findTerraform();
+const terraformMissing = "missing" in tools ? tools.missing : undefined;
+if (terraformMissing) console.warn(`SKIPPING real Terraform validate/plan of Cdn: ${terraformMissing}`);
+
+(terraformMissing ? describe.skip : describe)("real Terraform, offline", () => {
+  test("validates and plans with a created, an externally validated and an existing certificate", async () => {
+    if ("missing" in tools) return;
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-cdn-"));
+    try {
+      const app = new App({ outdir });
+      const variants: Record<string, Partial<CdnProps>> = {
+        "cdn-hosted-zone": { hostedZoneId: "Z0123456789ABCDEFGHIJ", webAclArn: WEB_ACL_ARN },
+        "cdn-external-dns": {},
+        "cdn-existing-certificate": { certificateArn: CERTIFICATE_ARN, accessLogs: false, priceClass: "PriceClass_All", staticPathPattern: "/assets/*" },
+      };
+      for (const [name, overrides] of Object.entries(variants)) {
+        const stack = new TerraformStack(app, name);
+        new AwsProvider(stack, "aws", { region: "eu-west-1" });
+        const usEast1 = new AwsProvider(stack, "aws_us_east_1", { alias: "us-east-1", region: "us-east-1" });
+        const cdn = new Cdn(stack, "Cdn", { ...BASE, certificateProvider: usEast1, ...overrides });
+        new TerraformOutput(stack, "domain_name", { value: cdn.domainName });
+        if (cdn.certificateValidation) new TerraformOutput(stack, "certificate_validation", { value: cdn.certificateValidation });
+      }
+      app.synth();
+      const checks = await checkSynthesizedStacks(outdir, tools, 3);
+      const summary = checks.map((c) => ({
+        stack: c.stack,
+        validate: c.validate.ok ? "ok" : c.validate.output,
+        plan: c.plan.ok ? "ok" : c.plan.output,
+        warnings: /Warning:/.test(c.validate.output + c.plan.output) ? c.plan.output : "",
+        toAdd: c.plan.toAdd,
+      }));
+      expect(summary.sort((a, b) => a.stack.localeCompare(b.stack))).toEqual([
+        { stack: "cdn-existing-certificate", validate: "ok", plan: "ok", warnings: "", toAdd: 9 },
+        { stack: "cdn-external-dns", validate: "ok", plan: "ok", warnings: "", toAdd: 18 },
+        { stack: "cdn-hosted-zone", validate: "ok", plan: "ok", warnings: "", toAdd: 19 },
+      ]);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  }, 300_000);
+});
