@@ -1,0 +1,638 @@
+import { createHash } from "node:crypto";
+import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
+import { KubernetesWorkload, KubernetesWorkloadProps } from "../../constructs/kubernetes-workload";
+import { SlipwayValidationError } from "../../constructs/util";
+
+type Json = Record<string, any>;
+
+const BASE: KubernetesWorkloadProps = {
+  name: "shop",
+  image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:bootstrap",
+  port: 8080,
+  healthPath: "/healthz",
+  replicas: { min: 2, max: 6 },
+  nodePort: 30080,
+  ingressFromCidrs: ["10.20.128.0/21", "10.20.136.0/21"],
+};
+
+const SERVER_LABELS = { "app.kubernetes.io/name": "shop", "app.kubernetes.io/component": "server" };
+const NAMESPACE_REF = "${kubernetes_namespace_v1.Workload_Namespace_B295A28A.metadata[0].name}";
+
+function build(overrides: Partial<KubernetesWorkloadProps> = {}) {
+  const stack = new TerraformStack(Testing.app(), "test");
+  const workload = new KubernetesWorkload(stack, "Workload", { ...BASE, ...overrides });
+  return { stack, workload, synth: () => JSON.parse(Testing.synth(stack)) as Json };
+}
+
+function synth(overrides: Partial<KubernetesWorkloadProps> = {}): Json {
+  return build(overrides).synth();
+}
+
+/** All resources of a Terraform type, in synth order. */
+function all(tf: Json, type: string): Json[] {
+  return Object.values(tf.resource[type] ?? {});
+}
+
+/** The one resource of a type. */
+function one(tf: Json, type: string): Json {
+  const found = all(tf, type);
+  expect(found).toHaveLength(1);
+  return found[0];
+}
+
+/** The network policy with Kubernetes name `name`. */
+function policy(tf: Json, name: string): Json {
+  const found = all(tf, "kubernetes_network_policy_v1").find((p) => p.metadata.name === name);
+  expect(found).toBeDefined();
+  return found!;
+}
+
+function podSpec(tf: Json): Json {
+  return one(tf, "kubernetes_deployment_v1").spec.template.spec;
+}
+
+function appContainer(tf: Json): Json {
+  const containers = podSpec(tf).container;
+  expect(containers).toHaveLength(1);
+  return containers[0];
+}
+
+function migrationPodSpec(tf: Json): Json {
+  return one(tf, "kubernetes_cron_job_v1").spec.job_template.spec.template.spec;
+}
+
+function countByType(tf: Json): Record<string, number> {
+  return Object.fromEntries(Object.entries(tf.resource as Json).map(([type, byName]) => [type, Object.keys(byName).length]));
+}
+
+/** Asserts `fn` fails validation naming the construct path, the field and what is accepted. */
+function expectInvalid(overrides: Partial<KubernetesWorkloadProps>, field: string, accepted: string | RegExp): void {
+  let error: unknown;
+  try {
+    synth(overrides);
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(SlipwayValidationError);
+  const validation = error as SlipwayValidationError;
+  expect(validation.path).toBe("test/Workload");
+  expect(validation.field).toBe(field);
+  expect(validation.message.startsWith(`test/Workload: ${field} `)).toBe(true);
+  if (typeof accepted === "string") expect(validation.accepted).toContain(accepted);
+  else expect(validation.accepted).toMatch(accepted);
+}
+
+const POD_SECURITY_CONTEXT = {
+  run_as_non_root: true,
+  run_as_user: "10001",
+  run_as_group: "10001",
+  fs_group: "10001",
+  seccomp_profile: { type: "RuntimeDefault" },
+};
+const CONTAINER_SECURITY_CONTEXT = {
+  allow_privilege_escalation: false,
+  privileged: false,
+  read_only_root_filesystem: true,
+  run_as_non_root: true,
+  capabilities: { drop: ["ALL"] },
+  seccomp_profile: { type: "RuntimeDefault" },
+};
+
+describe("KubernetesWorkload", () => {
+  test("secure defaults", () => {
+    const tf = synth();
+
+    expect(countByType(tf)).toEqual({
+      kubernetes_namespace_v1: 1,
+      kubernetes_service_account_v1: 1,
+      kubernetes_config_map_v1: 1,
+      kubernetes_secret_v1: 1,
+      kubernetes_deployment_v1: 1,
+      kubernetes_service_v1: 1,
+      kubernetes_horizontal_pod_autoscaler_v2: 1,
+      kubernetes_pod_disruption_budget_v1: 1,
+      kubernetes_network_policy_v1: 3,
+    });
+
+    // The namespace enforces, audits and warns on the restricted Pod Security Standard.
+    expect(one(tf, "kubernetes_namespace_v1").metadata).toEqual({
+      name: "shop",
+      labels: {
+        "app.kubernetes.io/name": "shop",
+        "app.kubernetes.io/managed-by": "terraform",
+        "pod-security.kubernetes.io/enforce": "restricted",
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+      },
+    });
+
+    // No Kubernetes API token, no AWS role.
+    const serviceAccount = one(tf, "kubernetes_service_account_v1");
+    expect(serviceAccount.automount_service_account_token).toBe(false);
+    expect(serviceAccount.metadata).toMatchObject({ name: "shop", namespace: NAMESPACE_REF });
+    expect(serviceAccount.metadata.annotations).toBeUndefined();
+
+    // The Deployment: created with the bootstrap image, then owned by the pipeline and the autoscaler.
+    const deployment = one(tf, "kubernetes_deployment_v1");
+    expect(deployment.metadata).toMatchObject({ name: "shop", namespace: NAMESPACE_REF });
+    expect(deployment.wait_for_rollout).toBe(false);
+    expect(deployment.lifecycle).toEqual({
+      ignore_changes: ["spec[0].template[0].spec[0].container[0].image", "spec[0].replicas"],
+    });
+    expect(deployment.spec).toMatchObject({
+      replicas: "2",
+      revision_history_limit: 10,
+      selector: { match_labels: SERVER_LABELS },
+      strategy: { type: "RollingUpdate", rolling_update: { max_unavailable: "0", max_surge: "25%" } },
+    });
+    expect(deployment.spec.template.metadata.labels).toMatchObject(SERVER_LABELS);
+
+    // The pod: non-root, seccomp, no token, no service links, spread over zones and nodes, /tmp only.
+    const pod = podSpec(tf);
+    expect(pod.security_context).toEqual(POD_SECURITY_CONTEXT);
+    expect(pod.automount_service_account_token).toBe(false);
+    expect(pod.enable_service_links).toBe(false);
+    expect(pod.service_account_name).toBe("${kubernetes_service_account_v1.Workload_ServiceAccount_E689C2B4.metadata[0].name}");
+    expect(pod.termination_grace_period_seconds).toBe(30);
+    expect(pod.topology_spread_constraint).toEqual(
+      ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+        topology_key: topologyKey,
+        max_skew: 1,
+        when_unsatisfiable: "ScheduleAnyway",
+        label_selector: [{ match_labels: SERVER_LABELS }],
+        match_label_keys: ["pod-template-hash"],
+      })),
+    );
+    expect(pod.volume).toEqual([{ name: "tmp", empty_dir: { size_limit: "64Mi" } }]);
+    expect(pod.host_network).toBeUndefined();
+    expect(pod.host_pid).toBeUndefined();
+
+    // The container: hardened, sized, probed, configured from the ConfigMap and Secret.
+    const container = appContainer(tf);
+    expect(container.name).toBe("app");
+    expect(container.image).toBe(BASE.image);
+    expect(container.port).toEqual([{ name: "http", container_port: 8080, protocol: "TCP" }]);
+    expect(container.security_context).toEqual(CONTAINER_SECURITY_CONTEXT);
+    expect(container.resources).toEqual({
+      requests: { cpu: "250m", memory: "256Mi" },
+      limits: { cpu: "500m", memory: "256Mi" },
+    });
+    expect(container.volume_mount).toEqual([{ name: "tmp", mount_path: "/tmp" }]);
+    const httpGet = { path: "/healthz", port: "http" };
+    expect(container.startup_probe).toEqual({ http_get: httpGet, period_seconds: 5, failure_threshold: 30, timeout_seconds: 3 });
+    expect(container.readiness_probe).toEqual({ http_get: httpGet, period_seconds: 10, failure_threshold: 3, timeout_seconds: 3 });
+    expect(container.liveness_probe).toEqual({ http_get: httpGet, period_seconds: 20, failure_threshold: 3, timeout_seconds: 3 });
+    expect(container.env_from).toEqual([
+      { config_map_ref: { name: "${kubernetes_config_map_v1.Workload_Config_7E1DA780.metadata[0].name}" } },
+      { secret_ref: { name: "${kubernetes_secret_v1.Workload_Secrets_CAC18A16.metadata[0].name}" } },
+    ]);
+    expect(container.env).toBeUndefined();
+
+    // NodePort Service keeping the load balancer's source address.
+    expect(one(tf, "kubernetes_service_v1")).toMatchObject({
+      metadata: { name: "shop", namespace: NAMESPACE_REF },
+      spec: {
+        type: "NodePort",
+        external_traffic_policy: "Local",
+        selector: SERVER_LABELS,
+        port: [{ name: "http", port: 80, target_port: "http", node_port: 30080, protocol: "TCP" }],
+      },
+    });
+
+    // CPU autoscaling of the Deployment between min and max.
+    expect(one(tf, "kubernetes_horizontal_pod_autoscaler_v2").spec).toEqual({
+      min_replicas: 2,
+      max_replicas: 6,
+      scale_target_ref: { api_version: "apps/v1", kind: "Deployment", name: "${kubernetes_deployment_v1.Workload_692FF5F4.metadata[0].name}" },
+      metric: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", average_utilization: 70 } } }],
+    });
+
+    // One pod at a time may be evicted.
+    expect(one(tf, "kubernetes_pod_disruption_budget_v1").spec).toEqual({
+      max_unavailable: "1",
+      selector: { match_labels: SERVER_LABELS },
+    });
+
+    // Everything in the namespace is denied, then the load balancer's subnets and DNS are allowed.
+    expect(policy(tf, "default-deny").spec).toEqual({ pod_selector: {}, policy_types: ["Ingress", "Egress"] });
+    expect(policy(tf, "default-deny").metadata.namespace).toBe(NAMESPACE_REF);
+    expect(policy(tf, "shop-ingress").spec).toEqual({
+      pod_selector: { match_labels: SERVER_LABELS },
+      policy_types: ["Ingress"],
+      ingress: [
+        {
+          from: [{ ip_block: { cidr: "10.20.128.0/21" } }, { ip_block: { cidr: "10.20.136.0/21" } }],
+          ports: [{ port: "8080", protocol: "TCP" }],
+        },
+      ],
+    });
+    expect(policy(tf, "shop-egress").spec).toEqual({
+      pod_selector: { match_labels: { "app.kubernetes.io/name": "shop" } },
+      policy_types: ["Egress"],
+      egress: [
+        {
+          to: [
+            {
+              namespace_selector: { match_labels: { "kubernetes.io/metadata.name": "kube-system" } },
+              pod_selector: { match_labels: { "k8s-app": "kube-dns" } },
+            },
+          ],
+          ports: [
+            { port: "53", protocol: "UDP" },
+            { port: "53", protocol: "TCP" },
+          ],
+        },
+      ],
+    });
+
+    // Empty configuration, and no migration template.
+    expect(one(tf, "kubernetes_config_map_v1")).toMatchObject({ metadata: { name: "shop-config", namespace: NAMESPACE_REF }, data: {} });
+    expect(one(tf, "kubernetes_secret_v1")).toMatchObject({ metadata: { name: "shop-secrets", namespace: NAMESPACE_REF }, type: "Opaque" });
+    expect(tf.resource.kubernetes_cron_job_v1).toBeUndefined();
+  });
+
+  test("every namespaced object lives in the workload's namespace", () => {
+    const tf = synth();
+    for (const [type, byName] of Object.entries(tf.resource as Json)) {
+      if (type === "kubernetes_namespace_v1") continue;
+      for (const resource of Object.values(byName as Json)) expect(resource.metadata.namespace).toBe(NAMESPACE_REF);
+    }
+  });
+
+  test("namespace names the namespace; attributes reference it", () => {
+    const { workload, synth: synthesize } = build({ namespace: "shop-prod" });
+    const tf = synthesize();
+    expect(one(tf, "kubernetes_namespace_v1").metadata.name).toBe("shop-prod");
+    expect(one(tf, "kubernetes_deployment_v1").metadata.name).toBe("shop");
+    expect(workload.deploymentName).toBe("shop");
+  });
+
+  test("env fills the ConfigMap and rolls pods when it changes", () => {
+    const env = { LOG_LEVEL: "info", FEATURE_X: "on" };
+    const tf = synth({ env });
+    expect(one(tf, "kubernetes_config_map_v1").data).toEqual(env);
+    // A hash of the sorted configuration, never the values.
+    const expected = createHash("sha256").update(JSON.stringify({ FEATURE_X: "on", LOG_LEVEL: "info" })).digest("hex");
+    const annotations = one(tf, "kubernetes_deployment_v1").spec.template.metadata.annotations;
+    expect(annotations).toEqual({ "slipway.dev/config-sha256": expected });
+    expect(JSON.stringify(annotations)).not.toContain("info");
+
+    const changed = synth({ env: { ...env, LOG_LEVEL: "debug" } });
+    expect(one(changed, "kubernetes_deployment_v1").spec.template.metadata.annotations["slipway.dev/config-sha256"]).not.toBe(expected);
+    // Key order does not matter.
+    const reordered = synth({ env: { FEATURE_X: "on", LOG_LEVEL: "info" } });
+    expect(one(reordered, "kubernetes_deployment_v1").spec.template.metadata.annotations["slipway.dev/config-sha256"]).toBe(expected);
+  });
+
+  test("secretEnv fills the Secret (references allowed) and never leaks into metadata", () => {
+    const stack = new TerraformStack(Testing.app(), "test");
+    const password = new TerraformVariable(stack, "password", { type: "string", sensitive: true });
+    new KubernetesWorkload(stack, "Workload", {
+      ...BASE,
+      secretEnv: { DATABASE_URL: `postgres://app:${password.stringValue}@db:5432/app`, API_KEY: "s3cr3t-value" },
+    });
+    const tf = JSON.parse(Testing.synth(stack));
+    const secret = one(tf, "kubernetes_secret_v1");
+    expect(secret.data).toEqual({ DATABASE_URL: "postgres://app:${var.password}@db:5432/app", API_KEY: "s3cr3t-value" });
+    expect(appContainer(tf).env_from[1]).toEqual({ secret_ref: { name: "${kubernetes_secret_v1.Workload_Secrets_CAC18A16.metadata[0].name}" } });
+    // Only the Secret's data carries the values.
+    const withoutSecretData = JSON.stringify({ ...tf, resource: { ...tf.resource, kubernetes_secret_v1: { x: { ...secret, data: {} } } } });
+    expect(withoutSecretData).not.toContain("s3cr3t-value");
+    expect(withoutSecretData).not.toContain("var.password");
+    expect(tf.output).toBeUndefined();
+  });
+
+  test("cpu, cpuLimit and memory size the pods", () => {
+    expect(appContainer(synth({ cpu: "500m", memory: "1Gi" })).resources).toEqual({
+      requests: { cpu: "500m", memory: "1Gi" },
+      limits: { cpu: "1", memory: "1Gi" },
+    });
+    expect(appContainer(synth({ cpu: "1.5" })).resources.limits.cpu).toBe("3");
+    expect(appContainer(synth({ cpu: "0.3" })).resources.limits.cpu).toBe("600m");
+    expect(appContainer(synth({ cpu: "250m", cpuLimit: "250m" })).resources).toEqual({
+      requests: { cpu: "250m", memory: "256Mi" },
+      limits: { cpu: "250m", memory: "256Mi" },
+    });
+  });
+
+  test("replicas set the initial size, the autoscaler's bounds and the PDB stays at one", () => {
+    const tf = synth({ replicas: { min: 1, max: 1 } });
+    expect(one(tf, "kubernetes_deployment_v1").spec.replicas).toBe("1");
+    expect(one(tf, "kubernetes_horizontal_pod_autoscaler_v2").spec).toMatchObject({ min_replicas: 1, max_replicas: 1 });
+    expect(one(tf, "kubernetes_pod_disruption_budget_v1").spec.max_unavailable).toBe("1");
+  });
+
+  test("targetCpuUtilizationPercent sets the autoscaler's target", () => {
+    const tf = synth({ targetCpuUtilizationPercent: 50 });
+    expect(one(tf, "kubernetes_horizontal_pod_autoscaler_v2").spec.metric[0].resource.target).toEqual({
+      type: "Utilization",
+      average_utilization: 50,
+    });
+  });
+
+  test("port and healthPath set the container port, probes and ingress rule", () => {
+    const tf = synth({ port: 3000, healthPath: "/api/health?deep=false" });
+    const container = appContainer(tf);
+    expect(container.port).toEqual([{ name: "http", container_port: 3000, protocol: "TCP" }]);
+    for (const probe of ["startup_probe", "readiness_probe", "liveness_probe"]) {
+      expect(container[probe].http_get).toEqual({ path: "/api/health?deep=false", port: "http" });
+    }
+    expect(policy(tf, "shop-ingress").spec.ingress[0].ports).toEqual([{ port: "3000", protocol: "TCP" }]);
+  });
+
+  test("nodePort and ingressFromCidrs set the Service's node port and ingress sources", () => {
+    const tf = synth({ nodePort: 32767, ingressFromCidrs: ["192.168.0.0/24"] });
+    expect(one(tf, "kubernetes_service_v1").spec.port[0].node_port).toBe(32767);
+    expect(policy(tf, "shop-ingress").spec.ingress[0].from).toEqual([{ ip_block: { cidr: "192.168.0.0/24" } }]);
+  });
+
+  test("databaseEgress allows the database's subnets on its port", () => {
+    const tf = synth({ databaseEgress: { cidrs: ["10.20.0.0/19", "10.20.32.0/19"], port: 5432 } });
+    const egress = policy(tf, "shop-egress").spec.egress;
+    expect(egress).toHaveLength(2);
+    expect(egress[1]).toEqual({
+      to: [{ ip_block: { cidr: "10.20.0.0/19" } }, { ip_block: { cidr: "10.20.32.0/19" } }],
+      ports: [{ port: "5432", protocol: "TCP" }],
+    });
+  });
+
+  test("extraEgress adds one rule per destination, TCP unless told", () => {
+    const tf = synth({
+      databaseEgress: { cidrs: ["10.20.0.0/19"], port: 5432 },
+      extraEgress: [
+        { cidr: "0.0.0.0/0", port: 443 },
+        { cidr: "10.30.0.0/16", port: 514, protocol: "UDP" },
+      ],
+    });
+    const egress = policy(tf, "shop-egress").spec.egress;
+    expect(egress).toHaveLength(4);
+    expect(egress[0].ports).toEqual([
+      { port: "53", protocol: "UDP" },
+      { port: "53", protocol: "TCP" },
+    ]);
+    expect(egress.slice(2)).toEqual([
+      { to: [{ ip_block: { cidr: "0.0.0.0/0" } }], ports: [{ port: "443", protocol: "TCP" }] },
+      { to: [{ ip_block: { cidr: "10.30.0.0/16" } }], ports: [{ port: "514", protocol: "UDP" }] },
+    ]);
+  });
+
+  test("serviceAccountRoleArn annotates the service account for IAM roles for service accounts", () => {
+    const tf = synth({ serviceAccountRoleArn: "arn:aws:iam::123456789012:role/shop-prod" });
+    const serviceAccount = one(tf, "kubernetes_service_account_v1");
+    expect(serviceAccount.metadata.annotations).toEqual({ "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/shop-prod" });
+    // EKS projects its own token for the role: the API token stays unmounted.
+    expect(serviceAccount.automount_service_account_token).toBe(false);
+    expect(podSpec(tf).automount_service_account_token).toBe(false);
+  });
+
+  test("automountServiceAccountToken opts in to the Kubernetes API token", () => {
+    const tf = synth({ automountServiceAccountToken: true, migrateCommand: "migrate" });
+    expect(one(tf, "kubernetes_service_account_v1").automount_service_account_token).toBe(true);
+    expect(podSpec(tf).automount_service_account_token).toBe(true);
+    expect(migrationPodSpec(tf).automount_service_account_token).toBe(true);
+  });
+
+  test("migrateCommand creates a suspended CronJob template with the app's security and configuration", () => {
+    const { workload, synth: synthesize } = build({ migrateCommand: "npm run migrate", env: { LOG_LEVEL: "info" } });
+    const tf = synthesize();
+    expect(workload.migrationTemplateName).toBe("shop-migrate");
+    const cronJob = one(tf, "kubernetes_cron_job_v1");
+    expect(cronJob.metadata).toMatchObject({ name: "shop-migrate", namespace: NAMESPACE_REF });
+    expect(cronJob.spec).toMatchObject({ suspend: true, schedule: "0 0 31 2 *", concurrency_policy: "Forbid" });
+    expect(cronJob.lifecycle).toEqual({
+      ignore_changes: ["spec[0].job_template[0].spec[0].template[0].spec[0].container[0].image"],
+    });
+    expect(cronJob.spec.job_template.spec).toMatchObject({ backoff_limit: 0, active_deadline_seconds: 900, ttl_seconds_after_finished: "86400" });
+
+    const pod = migrationPodSpec(tf);
+    const app = podSpec(tf);
+    expect(pod.restart_policy).toBe("Never");
+    expect(pod.security_context).toEqual(POD_SECURITY_CONTEXT);
+    for (const field of ["security_context", "service_account_name", "automount_service_account_token", "enable_service_links", "volume"]) {
+      expect(pod[field]).toEqual(app[field]);
+    }
+    expect(pod.container).toHaveLength(1);
+    const container = pod.container[0];
+    expect(container).toMatchObject({ name: "migrate", image: BASE.image, command: ["/bin/sh", "-c", "npm run migrate"] });
+    expect(container.security_context).toEqual(CONTAINER_SECURITY_CONTEXT);
+    for (const field of ["env_from", "resources", "volume_mount", "security_context"]) {
+      expect(container[field]).toEqual(appContainer(tf)[field]);
+    }
+    expect(container.readiness_probe).toBeUndefined();
+
+    // Migration pods are not load-balancer targets, but reach DNS and the database.
+    const labels = cronJob.spec.job_template.spec.template.metadata.labels;
+    expect(labels).toMatchObject({ "app.kubernetes.io/name": "shop", "app.kubernetes.io/component": "migrate" });
+    expect(labels).toMatchObject(policy(tf, "shop-egress").spec.pod_selector.match_labels);
+    expect(labels["app.kubernetes.io/component"]).not.toBe(policy(tf, "shop-ingress").spec.pod_selector.match_labels["app.kubernetes.io/component"]);
+  });
+
+  test("migrateCommand as a list runs without a shell; migrateTimeoutSeconds bounds the Job", () => {
+    const tf = synth({ migrateCommand: ["./bin/migrate", "up"], migrateTimeoutSeconds: 3600 });
+    expect(migrationPodSpec(tf).container[0].command).toEqual(["./bin/migrate", "up"]);
+    expect(one(tf, "kubernetes_cron_job_v1").spec.job_template.spec.active_deadline_seconds).toBe(3600);
+  });
+
+  test("exposes typed attributes for other constructs and the pipeline", () => {
+    const { stack, workload } = build({ migrateCommand: "migrate" });
+    expect(workload.deploymentName).toBe("shop");
+    expect(workload.containerName).toBe("app");
+    expect(workload.serviceName).toBe("shop");
+    expect(workload.serviceAccountName).toBe("shop");
+    expect(workload.nodePort).toBe(30080);
+    expect(workload.migrationTemplateName).toBe("shop-migrate");
+    expect(build().workload.migrationTemplateName).toBeUndefined();
+    new TerraformOutput(stack, "namespace", { value: workload.namespace });
+    new TerraformOutput(stack, "deployment", { value: workload.deployment.metadata.name });
+    new TerraformOutput(stack, "service", { value: workload.service.metadata.name });
+    new TerraformOutput(stack, "config", { value: workload.configMap.metadata.name });
+    new TerraformOutput(stack, "secret", { value: workload.secret.metadata.name });
+    new TerraformOutput(stack, "account", { value: workload.serviceAccount.metadata.name });
+    new TerraformOutput(stack, "namespace_id", { value: workload.namespaceResource.id });
+    const tf = JSON.parse(Testing.synth(stack));
+    expect(tf.output.namespace.value).toBe(NAMESPACE_REF);
+    expect(tf.output.deployment.value).toBe("${kubernetes_deployment_v1.Workload_692FF5F4.metadata[0].name}");
+    expect(tf.output.service.value).toBe("${kubernetes_service_v1.Workload_Service_D15F4388.metadata[0].name}");
+    expect(tf.output.config.value).toBe("${kubernetes_config_map_v1.Workload_Config_7E1DA780.metadata[0].name}");
+    expect(tf.output.secret.value).toBe("${kubernetes_secret_v1.Workload_Secrets_CAC18A16.metadata[0].name}");
+    expect(tf.output.account.value).toBe("${kubernetes_service_account_v1.Workload_ServiceAccount_E689C2B4.metadata[0].name}");
+    expect(tf.output.namespace_id.value).toBe("${kubernetes_namespace_v1.Workload_Namespace_B295A28A.id}");
+  });
+
+  test("construct ids are stable", () => {
+    const { workload } = build({ migrateCommand: "migrate" });
+    expect(workload.node.children.map((c) => c.node.id).sort()).toEqual(
+      [
+        "Autoscaler",
+        "Config",
+        "DefaultDenyPolicy",
+        "DisruptionBudget",
+        "EgressPolicy",
+        "IngressPolicy",
+        "MigrationTemplate",
+        "Namespace",
+        "Resource",
+        "Secrets",
+        "Service",
+        "ServiceAccount",
+      ].sort(),
+    );
+    expect(workload.deployment.node.id).toBe("Resource");
+  });
+
+  test("synthesizes deterministically", () => {
+    const props = { env: { B: "2", A: "1" }, migrateCommand: "migrate", extraEgress: [{ cidr: "0.0.0.0/0", port: 443 }] };
+    expect(Testing.synth(build(props).stack)).toBe(Testing.synth(build(props).stack));
+  });
+
+  test("accepts unresolved references and skips their validation", () => {
+    const stack = new TerraformStack(Testing.app(), "test");
+    const cidr = new TerraformVariable(stack, "cidr", { type: "string" });
+    const dbCidr = new TerraformVariable(stack, "db_cidr", { type: "string" });
+    const role = new TerraformVariable(stack, "role", { type: "string" });
+    const level = new TerraformVariable(stack, "level", { type: "string" });
+    const port = new TerraformVariable(stack, "port", { type: "number" });
+    new KubernetesWorkload(stack, "Workload", {
+      ...BASE,
+      ingressFromCidrs: [cidr.stringValue],
+      databaseEgress: { cidrs: [dbCidr.stringValue], port: port.numberValue },
+      serviceAccountRoleArn: role.stringValue,
+      env: { LOG_LEVEL: level.stringValue },
+    });
+    const tf = JSON.parse(Testing.synth(stack));
+    expect(policy(tf, "shop-ingress").spec.ingress[0].from).toEqual([{ ip_block: { cidr: "${var.cidr}" } }]);
+    expect(policy(tf, "shop-egress").spec.egress[1]).toEqual({
+      to: [{ ip_block: { cidr: "${var.db_cidr}" } }],
+      ports: [{ port: "${var.port}", protocol: "TCP" }],
+    });
+    expect(one(tf, "kubernetes_service_account_v1").metadata.annotations["eks.amazonaws.com/role-arn"]).toBe("${var.role}");
+    // A reference in the configuration is hashed by Terraform.
+    expect(one(tf, "kubernetes_deployment_v1").spec.template.metadata.annotations["slipway.dev/config-sha256"]).toMatch(
+      /^\$\{sha256\(jsonencode\(.*var\.level.*\)\)\}$/s,
+    );
+  });
+
+  describe("validation", () => {
+    test("fails when name is not a DNS label of at most 40 characters", () => {
+      expectInvalid({ name: "Shop" }, "name", /DNS label of at most 40/);
+      expectInvalid({ name: "1shop" }, "name", /starting with a letter/);
+      expectInvalid({ name: "shop-" }, "name", /DNS label/);
+      expectInvalid({ name: "a".repeat(41) }, "name", /at most 40/);
+      expect(() => synth({ name: "a".repeat(40) })).not.toThrow();
+    });
+
+    test("fails when namespace is not a DNS label or is a system namespace", () => {
+      expectInvalid({ namespace: "Shop_Prod" }, "namespace", /DNS label of at most 63/);
+      expectInvalid({ namespace: "default" }, "namespace", /not 'default'/);
+      expectInvalid({ namespace: "kube-system" }, "namespace", /'kube-'/);
+    });
+
+    test("fails when image has spaces or is empty", () => {
+      expectInvalid({ image: "" }, "image", /container image reference/);
+      expectInvalid({ image: "shop latest" }, "image", /without spaces/);
+    });
+
+    test("fails when port is out of range", () => {
+      expectInvalid({ port: 0 }, "port", "from 1 to 65535");
+      expectInvalid({ port: 65536 }, "port", "from 1 to 65535");
+      expectInvalid({ port: 80.5 }, "port", "whole port number");
+    });
+
+    test("fails when healthPath is not a path", () => {
+      expectInvalid({ healthPath: "healthz" }, "healthPath", /starting with '\/'/);
+      expectInvalid({ healthPath: "/health check" }, "healthPath", /without spaces/);
+    });
+
+    test("fails when cpu is not a CPU quantity", () => {
+      expectInvalid({ cpu: "250mi" }, "cpu", /CPU quantity such as 250m/);
+      expectInvalid({ cpu: "0m" }, "cpu", /positive/);
+      expectInvalid({ cpu: "-1" }, "cpu", /CPU quantity/);
+      expectInvalid({ cpu: "0.0001" }, "cpu", /CPU quantity/);
+    });
+
+    test("fails when cpuLimit is not a CPU quantity or is below cpu", () => {
+      expectInvalid({ cpuLimit: "lots" }, "cpuLimit", /CPU quantity/);
+      expectInvalid({ cpu: "500m", cpuLimit: "250m" }, "cpuLimit", /at least cpu \(500m\)/);
+    });
+
+    test("fails when memory is not a memory quantity", () => {
+      expectInvalid({ memory: "256m" }, "memory", /256Mi/);
+      expectInvalid({ memory: "1 Gi" }, "memory", /memory quantity/);
+      expectInvalid({ memory: "0Mi" }, "memory", /memory quantity/);
+    });
+
+    test("fails when replica min is above max or below 1", () => {
+      expectInvalid({ replicas: { min: 4, max: 3 } }, "replicas.min", /at most replicas.max \(3\)/);
+      expectInvalid({ replicas: { min: 0, max: 3 } }, "replicas.min", /at least 1/);
+      expectInvalid({ replicas: { min: 1, max: 2.5 } }, "replicas.max", /whole number/);
+    });
+
+    test("fails when targetCpuUtilizationPercent is outside 1-100", () => {
+      expectInvalid({ targetCpuUtilizationPercent: 0 }, "targetCpuUtilizationPercent", "from 1 to 100");
+      expectInvalid({ targetCpuUtilizationPercent: 101 }, "targetCpuUtilizationPercent", "from 1 to 100");
+    });
+
+    test("fails when an env or secretEnv name is not a variable name, or is in both", () => {
+      expectInvalid({ env: { "LOG-LEVEL": "info" } }, "env", /environment variable names/);
+      expectInvalid({ secretEnv: { "1KEY": "x" } }, "secretEnv", /environment variable names/);
+      expectInvalid({ env: { API_KEY: "a" }, secretEnv: { API_KEY: "b" } }, "secretEnv", /not also in env/);
+    });
+
+    test("fails when nodePort is out of range", () => {
+      expectInvalid({ nodePort: 29999 }, "nodePort", "30000 to 32767");
+      expectInvalid({ nodePort: 32768 }, "nodePort", "30000 to 32767");
+      expectInvalid({ nodePort: 80 }, "nodePort", "NodePort range");
+    });
+
+    test("fails when a CIDR is invalid", () => {
+      expectInvalid({ ingressFromCidrs: ["10.20.128.0/33"] }, "ingressFromCidrs[0]", /IPv4 CIDR/);
+      expectInvalid({ ingressFromCidrs: ["10.20.128.0/21", "subnet-a"] }, "ingressFromCidrs[1]", /IPv4 CIDR/);
+      expectInvalid({ ingressFromCidrs: ["10.20.128.1/21"] }, "ingressFromCidrs[0]", /no host bits/);
+      expectInvalid({ ingressFromCidrs: ["0.0.0.0/0"] }, "ingressFromCidrs[0]", /not the whole internet/);
+      expectInvalid({ ingressFromCidrs: [] }, "ingressFromCidrs", /at least one/);
+      expectInvalid({ databaseEgress: { cidrs: ["10.0.0.0/8", "300.0.0.0/8"], port: 5432 } }, "databaseEgress.cidrs[1]", /IPv4 CIDR/);
+      expectInvalid({ databaseEgress: { cidrs: [], port: 5432 } }, "databaseEgress.cidrs", /at least one/);
+      expectInvalid({ extraEgress: [{ cidr: "api.example.com", port: 443 }] }, "extraEgress[0].cidr", /IPv4 CIDR/);
+    });
+
+    test("fails when a CIDR list is only known at plan (one ip_block per CIDR is written at synth)", () => {
+      for (const field of ["ingressFromCidrs", "databaseEgress.cidrs"]) {
+        const stack = new TerraformStack(Testing.app(), "test");
+        const cidrs = new TerraformVariable(stack, "cidrs", { type: "list(string)" }).listValue;
+        const props: Partial<KubernetesWorkloadProps> =
+          field === "ingressFromCidrs" ? { ingressFromCidrs: cidrs } : { databaseEgress: { cidrs, port: 5432 } };
+        let error: unknown;
+        try {
+          new KubernetesWorkload(stack, "Workload", { ...BASE, ...props });
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(SlipwayValidationError);
+        const validation = error as SlipwayValidationError;
+        expect(validation.path).toBe("test/Workload");
+        expect(validation.field).toBe(field);
+        expect(validation.accepted).toMatch(/known at synth/);
+        expect(validation.message.startsWith(`test/Workload: ${field} `)).toBe(true);
+      }
+    });
+
+    test("fails when an egress port or protocol is invalid", () => {
+      expectInvalid({ databaseEgress: { cidrs: ["10.0.0.0/8"], port: 0 } }, "databaseEgress.port", "from 1 to 65535");
+      expectInvalid({ extraEgress: [{ cidr: "0.0.0.0/0", port: 70000 }] }, "extraEgress[0].port", "from 1 to 65535");
+      expectInvalid({ extraEgress: [{ cidr: "0.0.0.0/0", port: 443, protocol: "ICMP" as "TCP" }] }, "extraEgress[0].protocol", "TCP or UDP");
+    });
+
+    test("fails when serviceAccountRoleArn is not an IAM role ARN", () => {
+      expectInvalid({ serviceAccountRoleArn: "shop-prod" }, "serviceAccountRoleArn", /IAM role ARN/);
+      expectInvalid({ serviceAccountRoleArn: "arn:aws:iam::123456789012:user/deploy" }, "serviceAccountRoleArn", /IAM role ARN/);
+    });
+
+    test("fails when migrateCommand is empty or migrateTimeoutSeconds is not positive", () => {
+      expectInvalid({ migrateCommand: "  " }, "migrateCommand", /non-empty/);
+      expectInvalid({ migrateCommand: [] }, "migrateCommand", /non-empty/);
+      expectInvalid({ migrateCommand: ["migrate", ""] }, "migrateCommand", /non-empty/);
+      expectInvalid({ migrateCommand: "migrate", migrateTimeoutSeconds: 0 }, "migrateTimeoutSeconds", /at least 1/);
+    });
+  });
+});

@@ -1,0 +1,671 @@
+/**
+ * One app's runtime in a Kubernetes namespace it owns: a restricted namespace, a hardened Deployment
+ * behind a NodePort Service for the load balancer, autoscaling, a disruption budget, default-deny
+ * network policies and, optionally, a suspended CronJob the delivery pipeline runs migrations from.
+ */
+import { createHash } from "node:crypto";
+import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
+import { CronJobV1 } from "@cdktf/provider-kubernetes/lib/cron-job-v1";
+import {
+  DeploymentV1,
+  DeploymentV1SpecTemplateSpecContainerEnvFrom,
+  DeploymentV1SpecTemplateSpecContainerResources,
+  DeploymentV1SpecTemplateSpecContainerSecurityContext,
+  DeploymentV1SpecTemplateSpecContainerVolumeMount,
+  DeploymentV1SpecTemplateSpecSecurityContext,
+  DeploymentV1SpecTemplateSpecVolume,
+} from "@cdktf/provider-kubernetes/lib/deployment-v1";
+import { HorizontalPodAutoscalerV2 } from "@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2";
+import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
+import { NetworkPolicyV1, NetworkPolicyV1SpecEgress } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
+import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1";
+import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
+import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
+import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
+import { Fn } from "cdktf";
+import { Construct } from "constructs";
+import { invalid, isKnown, parseCidr } from "./util";
+
+/** Replica bounds: the autoscaler keeps the Deployment between them. */
+export interface WorkloadReplicas {
+  /** The fewest pods, at least 1; also the Deployment's replicas at creation. */
+  readonly min: number;
+  /** The most pods, at least `min`. */
+  readonly max: number;
+}
+
+/** Egress the workload's pods may open to the database. */
+export interface WorkloadDatabaseEgress {
+  /** IPv4 CIDRs the database lives in (its subnets' CIDRs), e.g. `["10.20.0.0/19"]`. */
+  readonly cidrs: string[];
+  /** The database's TCP port, e.g. `5432`. */
+  readonly port: number;
+}
+
+/** One more destination the workload's pods may reach. */
+export interface WorkloadEgressRule {
+  /** The destination IPv4 CIDR, e.g. `203.0.113.0/24`, or `0.0.0.0/0` for any address. */
+  readonly cidr: string;
+  /** The destination port, 1-65535. */
+  readonly port: number;
+  /**
+   * The transport protocol.
+   * @default "TCP"
+   */
+  readonly protocol?: "TCP" | "UDP";
+}
+
+export interface KubernetesWorkloadProps {
+  /**
+   * The app's name: a DNS label (lower-case letters, digits and `-`, starting with a letter) of at
+   * most 40 characters. Names the Deployment, Service, service account and the `<name>-config`,
+   * `<name>-secrets`, `<name>-migrate` objects.
+   */
+  readonly name: string;
+  /**
+   * The namespace this construct creates and owns (one workload per namespace): a DNS label of at
+   * most 63 characters, not `default` nor `kube-*`.
+   * @default name
+   */
+  readonly namespace?: string;
+  /**
+   * The container image the Deployment (and migration template) is created with, e.g.
+   * `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop@sha256:…`. Only the first apply uses it: the
+   * delivery pipeline owns the image afterwards (`kubectl set image`), and Terraform ignores it.
+   */
+  readonly image: string;
+  /** The port the container listens on, 1-65535. */
+  readonly port: number;
+  /** The HTTP path of the app's health check, e.g. `/healthz`; the startup, readiness and liveness probes call it. */
+  readonly healthPath: string;
+  /**
+   * CPU request per pod, a Kubernetes quantity such as `250m` or `1`.
+   * @default "250m"
+   */
+  readonly cpu?: string;
+  /**
+   * CPU limit per pod, a Kubernetes quantity at least `cpu`.
+   * @default twice `cpu` (bursts allowed, a runaway pod cannot starve its node); `cpu` itself when
+   * `cpu` is a reference
+   */
+  readonly cpuLimit?: string;
+  /**
+   * Memory request and limit per pod (equal, so pods are never OOM-killed to make room for others'
+   * bursts), a Kubernetes quantity such as `256Mi` or `1Gi`.
+   * @default "256Mi"
+   */
+  readonly memory?: string;
+  /** The autoscaler's bounds, `1 <= min <= max`; the Deployment starts with `min` pods. */
+  readonly replicas: WorkloadReplicas;
+  /**
+   * Average CPU use, in percent of the request, the autoscaler aims for (1-100).
+   * @default 70
+   */
+  readonly targetCpuUtilizationPercent?: number;
+  /**
+   * Plain (non-secret) environment variables, stored in the `<name>-config` ConfigMap. Names are
+   * letters, digits and `_`, not starting with a digit. A change rolls the pods.
+   * @default {} - an empty ConfigMap
+   */
+  readonly env?: Record<string, string>;
+  /**
+   * Secret environment variables, stored in the `<name>-secrets` Secret; values may be Terraform
+   * references (e.g. a `DATABASE_URL` built from the database's endpoint and managed secret). Never
+   * copied into labels, annotations or outputs. Names as for `env`, and not also in `env`. Pods
+   * pick up a changed value when they next restart (the next deploy).
+   * @default {} - an empty Secret
+   */
+  readonly secretEnv?: Record<string, string>;
+  /**
+   * The node port (30000-32767, unique in the cluster) the load balancer's instance target group
+   * sends traffic to.
+   */
+  readonly nodePort: number;
+  /**
+   * IPv4 CIDRs the load balancer's traffic comes from (the public subnets' CIDRs): the only sources
+   * admitted to the pods, on the container port. At least one; `0.0.0.0/0` is refused.
+   */
+  readonly ingressFromCidrs: string[];
+  /**
+   * The database the pods may connect to.
+   * @default none - no database egress
+   */
+  readonly databaseEgress?: WorkloadDatabaseEgress;
+  /**
+   * Further destinations the pods may reach, e.g. `{ cidr: "0.0.0.0/0", port: 443 }` for an HTTPS
+   * API, or AWS STS when `serviceAccountRoleArn` is set. DNS to the cluster's resolver is always allowed.
+   * @default [] - DNS (and the database) only
+   */
+  readonly extraEgress?: WorkloadEgressRule[];
+  /**
+   * An IAM role the pods assume through IAM roles for service accounts (annotation
+   * `eks.amazonaws.com/role-arn`). The role's trust policy must name
+   * `system:serviceaccount:<namespace>:<name>`; the pods also need egress to STS (`extraEgress`).
+   * @default none - pods get no AWS credentials of their own
+   */
+  readonly serviceAccountRoleArn?: string;
+  /**
+   * Mount the Kubernetes API token in the pods. IAM roles for service accounts do not need it (EKS
+   * projects its own token).
+   * @default false - the pods cannot call the Kubernetes API
+   */
+  readonly automountServiceAccountToken?: boolean;
+  /**
+   * The database migration command. A string runs with `/bin/sh -c` (the image needs a shell); a
+   * list runs as is (exec form). Creates the suspended CronJob `<name>-migrate`, the template the
+   * pipeline creates a Job from before each rollout.
+   * @default none - no migration template
+   */
+  readonly migrateCommand?: string | string[];
+  /**
+   * How long a migration Job may run before Kubernetes stops it and marks it failed, in seconds.
+   * @default 900
+   */
+  readonly migrateTimeoutSeconds?: number;
+}
+
+/** The app container's name, for `kubectl set image deployment/<name> app=<image>`. */
+const CONTAINER_NAME = "app";
+/** The migration container's name, for `kubectl set image cronjob/<name>-migrate migrate=<image>`. */
+const MIGRATE_CONTAINER_NAME = "migrate";
+/** UID and GID the pods run as: non-root, and outside the range images usually assign. */
+const RUN_AS_ID = "10001";
+const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CPU_PATTERN = /^(\d+)m$|^(\d+(\.\d{1,3})?)$/;
+const MEMORY_PATTERN = /^[1-9]\d*(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
+/** A schedule that never comes (31 February): the CronJob is a template, run only by the pipeline. */
+const NEVER = "0 0 31 2 *";
+
+/**
+ * An app's Kubernetes runtime, secure by default: a namespace enforcing the `restricted` Pod Security
+ * Standard; a Deployment whose pods run as a non-root user with a read-only root filesystem, no
+ * privileges, no capabilities, the runtime's seccomp profile and no Kubernetes API token, with
+ * requests and limits, startup/readiness/liveness probes, zero-downtime rolling updates and spread
+ * across zones and nodes; a CPU autoscaler; a disruption budget; and network policies that deny
+ * everything except load-balancer ingress, DNS and the listed egress.
+ *
+ * The delivery pipeline owns the image: Terraform creates the Deployment with `image` and then
+ * ignores image changes (and replica changes, which the autoscaler owns). The pipeline runs
+ * `kubectl set image deployment/<deploymentName> <containerName>=<image@digest>`; with
+ * `migrateCommand` it first runs `kubectl set image cronjob/<migrationTemplateName> migrate=<image@digest>`
+ * and `kubectl create job --from=cronjob/<migrationTemplateName> <job>`, and waits for the Job.
+ */
+export class KubernetesWorkload extends Construct {
+  /** The namespace's name, a reference to the namespace resource (so users wait for it). */
+  public readonly namespace: string;
+  /** The `kubernetes_namespace_v1`. */
+  public readonly namespaceResource: NamespaceV1;
+  /** The `kubernetes_deployment_v1`. */
+  public readonly deployment: DeploymentV1;
+  /** The Deployment's name, known at synth (for the pipeline's `kubectl` commands). */
+  public readonly deploymentName: string;
+  /** The app container's name in the Deployment, `app`. */
+  public readonly containerName: string = CONTAINER_NAME;
+  /** The NodePort `kubernetes_service_v1`. */
+  public readonly service: ServiceV1;
+  /** The Service's name, known at synth. */
+  public readonly serviceName: string;
+  /** The node port the load balancer targets. */
+  public readonly nodePort: number;
+  /** The `kubernetes_service_account_v1` the pods run as. */
+  public readonly serviceAccount: ServiceAccountV1;
+  /** The service account's name, known at synth (IAM trust: `system:serviceaccount:<namespace>:<name>`). */
+  public readonly serviceAccountName: string;
+  /** The suspended migration CronJob's name, when `migrateCommand` is set. */
+  public readonly migrationTemplateName?: string;
+  /** The migration CronJob, when `migrateCommand` is set. */
+  public readonly migrationTemplate?: CronJobV1;
+  /** The `<name>-config` ConfigMap holding `env`. */
+  public readonly configMap: ConfigMapV1;
+  /** The `<name>-secrets` Secret holding `secretEnv`. */
+  public readonly secret: SecretV1;
+  /** The `kubernetes_horizontal_pod_autoscaler_v2`. */
+  public readonly autoscaler: HorizontalPodAutoscalerV2;
+  /** The `kubernetes_pod_disruption_budget_v1`. */
+  public readonly disruptionBudget: PodDisruptionBudgetV1;
+
+  constructor(scope: Construct, id: string, props: KubernetesWorkloadProps) {
+    super(scope, id);
+
+    const name = props.name;
+    const namespaceName = props.namespace ?? name;
+    const cpu = props.cpu ?? "250m";
+    const memory = props.memory ?? "256Mi";
+    const targetCpu = props.targetCpuUtilizationPercent ?? 70;
+    const env = props.env ?? {};
+    const secretEnv = props.secretEnv ?? {};
+    const extraEgress = props.extraEgress ?? [];
+    const automount = props.automountServiceAccountToken ?? false;
+    const migrateTimeoutSeconds = props.migrateTimeoutSeconds ?? 900;
+
+    this.validate(props, { namespaceName, cpu, memory, targetCpu, env, secretEnv, extraEgress, migrateTimeoutSeconds });
+    const cpuLimit = props.cpuLimit ?? doubleCpu(cpu);
+
+    this.deploymentName = name;
+    this.serviceName = name;
+    this.serviceAccountName = name;
+    this.nodePort = props.nodePort;
+
+    const commonLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/managed-by": "terraform" };
+    // Selectors are immutable on a Deployment: these labels are a stable contract.
+    const serverLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "server" };
+    const migrateLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "migrate" };
+    const anyPodOfApp = { "app.kubernetes.io/name": name };
+
+    this.namespaceResource = new NamespaceV1(this, "Namespace", {
+      metadata: {
+        name: namespaceName,
+        labels: {
+          ...commonLabels,
+          // The restricted Pod Security Standard: the API server refuses any pod that could escalate.
+          "pod-security.kubernetes.io/enforce": "restricted",
+          "pod-security.kubernetes.io/enforce-version": "latest",
+          "pod-security.kubernetes.io/audit": "restricted",
+          "pod-security.kubernetes.io/warn": "restricted",
+        },
+      },
+    });
+    this.namespace = this.namespaceResource.metadata.name;
+    const namespace = this.namespace;
+
+    this.serviceAccount = new ServiceAccountV1(this, "ServiceAccount", {
+      metadata: {
+        name,
+        namespace,
+        labels: commonLabels,
+        ...(props.serviceAccountRoleArn !== undefined ? { annotations: { "eks.amazonaws.com/role-arn": props.serviceAccountRoleArn } } : {}),
+      },
+      automountServiceAccountToken: automount,
+    });
+
+    this.configMap = new ConfigMapV1(this, "Config", {
+      metadata: { name: `${name}-config`, namespace, labels: commonLabels },
+      data: env,
+    });
+    this.secret = new SecretV1(this, "Secrets", {
+      metadata: { name: `${name}-secrets`, namespace, labels: commonLabels },
+      type: "Opaque",
+      data: secretEnv,
+    });
+
+    // Shared by the app and migration pods: same identity, same hardening, same configuration.
+    const podSecurityContext: DeploymentV1SpecTemplateSpecSecurityContext = {
+      runAsNonRoot: true,
+      runAsUser: RUN_AS_ID,
+      runAsGroup: RUN_AS_ID,
+      fsGroup: RUN_AS_ID,
+      seccompProfile: { type: "RuntimeDefault" },
+    };
+    const containerSecurityContext: DeploymentV1SpecTemplateSpecContainerSecurityContext = {
+      allowPrivilegeEscalation: false,
+      privileged: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    };
+    // References (not literal names), so pods are created after their configuration exists.
+    const envFrom: DeploymentV1SpecTemplateSpecContainerEnvFrom[] = [
+      { configMapRef: { name: this.configMap.metadata.name } },
+      { secretRef: { name: this.secret.metadata.name } },
+    ];
+    const resources: DeploymentV1SpecTemplateSpecContainerResources = {
+      requests: { cpu, memory },
+      limits: { cpu: cpuLimit, memory },
+    };
+    // The root filesystem is read-only; /tmp is the one writable, size-capped scratch directory.
+    const volumes: DeploymentV1SpecTemplateSpecVolume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
+    const volumeMounts: DeploymentV1SpecTemplateSpecContainerVolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+    const podBasics = {
+      serviceAccountName: this.serviceAccount.metadata.name,
+      automountServiceAccountToken: automount,
+      // No `<SERVICE>_HOST` variables for every Service in the namespace: configuration is explicit.
+      enableServiceLinks: false,
+      securityContext: podSecurityContext,
+      volume: volumes,
+    };
+
+    const probe = (periodSeconds: number, failureThreshold: number) => ({
+      httpGet: { path: props.healthPath, port: "http" },
+      periodSeconds,
+      failureThreshold,
+      timeoutSeconds: 3,
+    });
+    const spread = (topologyKey: string) => ({
+      topologyKey,
+      maxSkew: 1,
+      // Prefer spreading, but never leave a pod pending for it (a zone may be short of nodes).
+      whenUnsatisfiable: "ScheduleAnyway",
+      labelSelector: [{ matchLabels: serverLabels }],
+      // Spread each rollout's new pods, not old and new together.
+      matchLabelKeys: ["pod-template-hash"],
+    });
+
+    this.deployment = new DeploymentV1(this, "Resource", {
+      metadata: { name, namespace, labels: { ...commonLabels, ...serverLabels } },
+      // The first apply runs before the pipeline has pushed an image: do not wait for healthy pods.
+      waitForRollout: false,
+      spec: {
+        replicas: String(props.replicas.min),
+        revisionHistoryLimit: 10,
+        selector: { matchLabels: serverLabels },
+        // One extra pod at a time and never one fewer than desired: a rollout never reduces capacity.
+        strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "0", maxSurge: "25%" } },
+        template: {
+          metadata: {
+            labels: { ...commonLabels, ...serverLabels },
+            // Rolls the pods when the plain configuration changes (a hash, never the values).
+            annotations: { "slipway.dev/config-sha256": configHash(env) },
+          },
+          spec: {
+            ...podBasics,
+            terminationGracePeriodSeconds: 30,
+            topologySpreadConstraint: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],
+            container: [
+              {
+                name: CONTAINER_NAME,
+                image: props.image,
+                imagePullPolicy: "IfNotPresent",
+                port: [{ name: "http", containerPort: props.port, protocol: "TCP" }],
+                envFrom,
+                resources,
+                // Up to 150 s to start before liveness applies, so slow starts are not killed.
+                startupProbe: probe(5, 30),
+                readinessProbe: probe(10, 3),
+                livenessProbe: probe(20, 3),
+                securityContext: containerSecurityContext,
+                volumeMount: volumeMounts,
+              },
+            ],
+          },
+        },
+      },
+      lifecycle: {
+        // The pipeline sets the image (`kubectl set image`); the autoscaler sets the replicas.
+        ignoreChanges: ["spec[0].template[0].spec[0].container[0].image", "spec[0].replicas"],
+      },
+    });
+
+    this.service = new ServiceV1(this, "Service", {
+      metadata: { name, namespace, labels: commonLabels },
+      spec: {
+        type: "NodePort",
+        selector: serverLabels,
+        // Only nodes running a ready pod pass the load balancer's health check, and pods see the
+        // load balancer's address (no second hop through another node, no SNAT).
+        externalTrafficPolicy: "Local",
+        port: [{ name: "http", port: 80, targetPort: "http", nodePort: props.nodePort, protocol: "TCP" }],
+      },
+    });
+
+    this.autoscaler = new HorizontalPodAutoscalerV2(this, "Autoscaler", {
+      metadata: { name, namespace, labels: commonLabels },
+      spec: {
+        minReplicas: props.replicas.min,
+        maxReplicas: props.replicas.max,
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: this.deployment.metadata.name },
+        metric: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: targetCpu } } }],
+      },
+    });
+
+    // maxUnavailable 1 rather than minAvailable: it follows the autoscaler's replica count (a fixed
+    // minAvailable would block every drain whenever the app sits at that count), lets node upgrades
+    // proceed one pod at a time, and never deadlocks a single-replica app (minAvailable 1 with one
+    // replica would stall every node drain). With min >= 2 at least min - 1 pods always serve.
+    this.disruptionBudget = new PodDisruptionBudgetV1(this, "DisruptionBudget", {
+      metadata: { name, namespace, labels: commonLabels },
+      spec: { maxUnavailable: "1", selector: { matchLabels: serverLabels } },
+    });
+
+    // Network policies (enforced on EKS by the VPC CNI's network policy agent; kubelet probes from
+    // the node are always allowed). Everything in the namespace is denied unless allowed below.
+    new NetworkPolicyV1(this, "DefaultDenyPolicy", {
+      metadata: { name: "default-deny", namespace, labels: commonLabels },
+      spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+    });
+    new NetworkPolicyV1(this, "IngressPolicy", {
+      metadata: { name: `${name}-ingress`, namespace, labels: commonLabels },
+      spec: {
+        podSelector: { matchLabels: serverLabels },
+        policyTypes: ["Ingress"],
+        // externalTrafficPolicy Local keeps the load balancer's address as the source, and policies
+        // see the pod's port after the node port is translated.
+        ingress: [
+          {
+            from: props.ingressFromCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+            ports: [{ port: String(props.port), protocol: "TCP" }],
+          },
+        ],
+      },
+    });
+    const egress: NetworkPolicyV1SpecEgress[] = [
+      {
+        to: [
+          {
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+          },
+        ],
+        ports: [
+          { port: "53", protocol: "UDP" },
+          { port: "53", protocol: "TCP" },
+        ],
+      },
+    ];
+    if (props.databaseEgress) {
+      egress.push({
+        to: props.databaseEgress.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+        ports: [{ port: String(props.databaseEgress.port), protocol: "TCP" }],
+      });
+    }
+    for (const rule of extraEgress) {
+      egress.push({ to: [{ ipBlock: { cidr: rule.cidr } }], ports: [{ port: String(rule.port), protocol: rule.protocol ?? "TCP" }] });
+    }
+    // App and migration pods alike: both need DNS and the database.
+    new NetworkPolicyV1(this, "EgressPolicy", {
+      metadata: { name: `${name}-egress`, namespace, labels: commonLabels },
+      spec: { podSelector: { matchLabels: anyPodOfApp }, policyTypes: ["Egress"], egress },
+    });
+
+    if (props.migrateCommand !== undefined) {
+      this.migrationTemplateName = `${name}-migrate`;
+      const command = typeof props.migrateCommand === "string" ? ["/bin/sh", "-c", props.migrateCommand] : props.migrateCommand;
+      this.migrationTemplate = new CronJobV1(this, "MigrationTemplate", {
+        metadata: { name: this.migrationTemplateName, namespace, labels: { ...commonLabels, ...migrateLabels } },
+        spec: {
+          // Never runs on its own: the pipeline creates Jobs from it (`kubectl create job --from`).
+          suspend: true,
+          schedule: NEVER,
+          concurrencyPolicy: "Forbid",
+          jobTemplate: {
+            metadata: { labels: { ...commonLabels, ...migrateLabels } },
+            spec: {
+              // A failed migration is not retried blindly: the Job fails and the pipeline stops the rollout.
+              backoffLimit: 0,
+              activeDeadlineSeconds: migrateTimeoutSeconds,
+              // Finished Jobs (and their logs) are kept a day, then removed.
+              ttlSecondsAfterFinished: "86400",
+              template: {
+                metadata: { labels: { ...commonLabels, ...migrateLabels } },
+                spec: {
+                  ...podBasics,
+                  restartPolicy: "Never",
+                  container: [
+                    {
+                      name: MIGRATE_CONTAINER_NAME,
+                      image: props.image,
+                      imagePullPolicy: "IfNotPresent",
+                      command,
+                      envFrom,
+                      resources,
+                      securityContext: containerSecurityContext,
+                      volumeMount: volumeMounts,
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+        lifecycle: {
+          // The pipeline sets the image to the digest it is about to roll out.
+          ignoreChanges: ["spec[0].job_template[0].spec[0].template[0].spec[0].container[0].image"],
+        },
+      });
+    }
+  }
+
+  private validate(
+    props: KubernetesWorkloadProps,
+    v: {
+      namespaceName: string;
+      cpu: string;
+      memory: string;
+      targetCpu: number;
+      env: Record<string, string>;
+      secretEnv: Record<string, string>;
+      extraEgress: WorkloadEgressRule[];
+      migrateTimeoutSeconds: number;
+    },
+  ): void {
+    const { name } = props;
+    if (isKnown(name) && (name.length > 40 || !NAME_PATTERN.test(name))) {
+      invalid(this, "name", name, "a DNS label of at most 40 characters: lower-case letters, digits and '-', starting with a letter, not ending with '-'");
+    }
+    const ns = v.namespaceName;
+    if (isKnown(ns)) {
+      if (ns.length > 63 || !NAMESPACE_PATTERN.test(ns)) {
+        invalid(this, "namespace", ns, "a DNS label of at most 63 characters: lower-case letters, digits and '-'");
+      }
+      if (ns === "default" || ns.startsWith("kube-")) {
+        invalid(this, "namespace", ns, "a namespace this workload owns: not 'default' nor a 'kube-' system namespace");
+      }
+    }
+    if (isKnown(props.image) && !/^[^\s]+$/.test(props.image)) {
+      invalid(this, "image", props.image, "a container image reference without spaces, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:bootstrap");
+    }
+    this.validatePort("port", props.port);
+    if (isKnown(props.healthPath) && !/^\/[^\s]*$/.test(props.healthPath)) {
+      invalid(this, "healthPath", props.healthPath, "an HTTP path starting with '/', without spaces, e.g. /healthz");
+    }
+    if (isKnown(v.cpu) && !isCpuQuantity(v.cpu)) {
+      invalid(this, "cpu", v.cpu, "a positive Kubernetes CPU quantity such as 250m, 0.5 or 1");
+    }
+    const limit = props.cpuLimit;
+    if (limit !== undefined && isKnown(limit)) {
+      if (!isCpuQuantity(limit)) invalid(this, "cpuLimit", limit, "a positive Kubernetes CPU quantity such as 500m or 2");
+      if (isKnown(v.cpu) && millicores(limit) < millicores(v.cpu)) invalid(this, "cpuLimit", limit, `a CPU quantity at least cpu (${v.cpu})`);
+    }
+    if (isKnown(v.memory) && !MEMORY_PATTERN.test(v.memory)) {
+      invalid(this, "memory", v.memory, "a Kubernetes memory quantity such as 256Mi or 1Gi (Ki, Mi, Gi, Ti; 'm' would mean thousandths of a byte)");
+    }
+    const { min, max } = props.replicas;
+    if (isKnown(min) && (!Number.isInteger(min) || min < 1)) invalid(this, "replicas.min", min, "a whole number of pods, at least 1");
+    if (isKnown(max) && (!Number.isInteger(max) || max < 1)) invalid(this, "replicas.max", max, "a whole number of pods, at least 1");
+    if (isKnown(min) && isKnown(max) && min > max) {
+      invalid(this, "replicas.min", min, `at most replicas.max (${max}): 1 <= min <= max`);
+    }
+    if (isKnown(v.targetCpu) && (!Number.isInteger(v.targetCpu) || v.targetCpu < 1 || v.targetCpu > 100)) {
+      invalid(this, "targetCpuUtilizationPercent", v.targetCpu, "a whole percentage of the CPU request from 1 to 100");
+    }
+    for (const [field, vars] of [
+      ["env", v.env],
+      ["secretEnv", v.secretEnv],
+    ] as const) {
+      if (!isKnown(vars)) continue;
+      for (const key of Object.keys(vars)) {
+        if (!ENV_NAME_PATTERN.test(key)) {
+          invalid(this, field, key, "environment variable names of letters, digits and '_', not starting with a digit, e.g. LOG_LEVEL");
+        }
+      }
+    }
+    if (isKnown(v.env) && isKnown(v.secretEnv)) {
+      const both = Object.keys(v.secretEnv).find((key) => key in v.env);
+      if (both !== undefined) invalid(this, "secretEnv", both, "names not also in env (one source per variable)");
+    }
+    if (isKnown(props.nodePort) && (!Number.isInteger(props.nodePort) || props.nodePort < 30000 || props.nodePort > 32767)) {
+      invalid(this, "nodePort", props.nodePort, "a whole number from 30000 to 32767 (the cluster's NodePort range)");
+    }
+    // One `ip_block` per CIDR: the lists must be known at synth (their CIDRs may be references).
+    const listKnown = "a list known at synth, e.g. Network.publicSubnetCidrs (its items may be references)";
+    const ingressFrom = props.ingressFromCidrs;
+    if (!isKnown(ingressFrom)) invalid(this, "ingressFromCidrs", ingressFrom, listKnown);
+    if (ingressFrom.length === 0) invalid(this, "ingressFromCidrs", ingressFrom, "at least one IPv4 CIDR: the load balancer's subnets");
+    ingressFrom.forEach((cidr, i) => {
+      this.validateCidr(`ingressFromCidrs[${i}]`, cidr);
+      if (isKnown(cidr) && parseCidr(cidr)!.prefix === 0) {
+        invalid(this, `ingressFromCidrs[${i}]`, cidr, "the load balancer's subnets' CIDRs, not the whole internet");
+      }
+    });
+    if (props.databaseEgress) {
+      const { cidrs, port } = props.databaseEgress;
+      if (!isKnown(cidrs)) invalid(this, "databaseEgress.cidrs", cidrs, listKnown);
+      if (cidrs.length === 0) invalid(this, "databaseEgress.cidrs", cidrs, "at least one IPv4 CIDR: the database's subnets");
+      cidrs.forEach((cidr, i) => this.validateCidr(`databaseEgress.cidrs[${i}]`, cidr));
+      this.validatePort("databaseEgress.port", port);
+    }
+    if (isKnown(v.extraEgress)) {
+      v.extraEgress.forEach((rule, i) => {
+        this.validateCidr(`extraEgress[${i}].cidr`, rule.cidr);
+        this.validatePort(`extraEgress[${i}].port`, rule.port);
+        if (rule.protocol !== undefined && rule.protocol !== "TCP" && rule.protocol !== "UDP") {
+          invalid(this, `extraEgress[${i}].protocol`, rule.protocol, "TCP or UDP");
+        }
+      });
+    }
+    if (props.serviceAccountRoleArn !== undefined && isKnown(props.serviceAccountRoleArn) && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(props.serviceAccountRoleArn)) {
+      invalid(this, "serviceAccountRoleArn", props.serviceAccountRoleArn, "an IAM role ARN, e.g. arn:aws:iam::123456789012:role/shop-prod");
+    }
+    const command = props.migrateCommand;
+    if (command !== undefined && isKnown(command)) {
+      const empty = typeof command === "string" ? command.trim() === "" : command.length === 0 || command.some((part) => isKnown(part) && part === "");
+      if (empty) invalid(this, "migrateCommand", command, "a non-empty shell command, or a non-empty list of non-empty arguments");
+    }
+    const timeout = v.migrateTimeoutSeconds;
+    if (isKnown(timeout) && (!Number.isInteger(timeout) || timeout < 1)) {
+      invalid(this, "migrateTimeoutSeconds", timeout, "a whole number of seconds, at least 1");
+    }
+  }
+
+  private validatePort(field: string, port: number): void {
+    if (isKnown(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+      invalid(this, field, port, "a whole port number from 1 to 65535");
+    }
+  }
+
+  private validateCidr(field: string, cidr: string): void {
+    if (!isKnown(cidr)) return;
+    const parsed = parseCidr(cidr);
+    if (!parsed) invalid(this, field, cidr, "an IPv4 CIDR such as 10.0.0.0/24");
+    const mask = parsed.prefix === 0 ? 0 : (~0 << (32 - parsed.prefix)) >>> 0;
+    if (((parsed.network & mask) >>> 0) !== parsed.network) {
+      invalid(this, field, cidr, "an IPv4 CIDR whose address is the network's first address (no host bits set)");
+    }
+  }
+}
+
+function isCpuQuantity(quantity: string): boolean {
+  return CPU_PATTERN.test(quantity) && millicores(quantity) > 0;
+}
+
+/** A CPU quantity in millicores: `250m` is 250, `0.5` is 500, `2` is 2000. */
+function millicores(quantity: string): number {
+  return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
+}
+
+/** Twice a CPU quantity, in whole cores when it is a whole number of them: `250m` -> `500m`, `1` -> `2`. */
+function doubleCpu(quantity: string): string {
+  // An unresolved request cannot be doubled at synth: the limit equals it.
+  if (!isKnown(quantity)) return quantity;
+  const doubled = millicores(quantity) * 2;
+  return doubled % 1000 === 0 ? String(doubled / 1000) : `${doubled}m`;
+}
+
+/** SHA-256 of the plain configuration (keys sorted, so it is deterministic); Terraform hashes it when values are references. */
+function configHash(env: Record<string, string>): string {
+  const sorted = Object.fromEntries(Object.keys(env).sort().map((key) => [key, env[key]]));
+  const json = JSON.stringify(sorted);
+  return isKnown(json) ? createHash("sha256").update(json).digest("hex") : Fn.sha256(Fn.jsonencode(sorted));
+}
