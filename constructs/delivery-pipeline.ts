@@ -44,6 +44,8 @@ export const PIPELINE_WORKFLOW_PATHS = {
 
 /** The pull-request workflow's job, which is also its status check's name. */
 const PR_JOB = "build-and-test";
+/** The status checks a branch ruleset should require: the pull-request workflow's job. */
+export const PIPELINE_REQUIRED_CHECKS: readonly string[] = [PR_JOB];
 /** The image the build job loads into the runner's Docker to test; never pushed. */
 const LOCAL_TAG = "slipway-ci:local";
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;

@@ -38,7 +38,7 @@ const kubernetesQuantityMemory = z
 const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 export const appSchema = z.strictObject({
-  name: dnsName("an app name", 20).describe("The app's name: used for its repository, registry, namespace and stacks."),
+  name: dnsName("an app name", 17).describe("The app's name: used for its repository, registry, namespace and stacks."),
   port: z.int().min(1).max(65535).describe("The port the container listens on."),
   healthPath: z
     .string()
@@ -207,6 +207,16 @@ export const platformSchema = z.strictObject({
     owner: z
       .string()
       .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/, { error: "expected a GitHub user or organization name" }),
+    appId: z
+      .int()
+      .min(1)
+      .optional()
+      .describe("The GitHub App Terraform authenticates as: the only actor that may bypass the default-branch ruleset, to update the generated workflows. @default none"),
+    defaultBranch: z
+      .string()
+      .regex(/^[A-Za-z0-9._\/-]+$/, { error: "expected a branch name such as main" })
+      .default("main")
+      .describe("Default branch of the app repositories. @default main"),
   }),
   backend: backendSchema.default({ type: "local" }).describe("Where Terraform keeps state. @default local"),
   apps: z.array(appSchema).min(1, { error: "declare at least one app" }),

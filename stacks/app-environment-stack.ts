@@ -1,6 +1,15 @@
+import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
+import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
+import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
+import { Cdn } from "../constructs/cdn";
+import { GithubActionsRole } from "../constructs/github-actions-role";
+import { KubernetesWorkload } from "../constructs/kubernetes-workload";
+import { LoadBalancer } from "../constructs/load-balancer";
+import { PostgresDatabase } from "../constructs/postgres-database";
+import { SourceRepository } from "../constructs/source-repository";
 import { AppEnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 import { DeliveryStack } from "./delivery-stack";
@@ -14,46 +23,179 @@ export interface AppEnvironmentStackProps {
 }
 
 /**
- * `<app>-<env>`: the app's runtime in one environment — Postgres, load balancer, CDN, Kubernetes
- * workload and the environment's deploy role — on the cluster of `platform-<env>`.
+ * `<app>-<env>`: the app's runtime in one environment — browser → CDN → load balancer → workload
+ * → Postgres — plus the environment's deploy role, on the cluster of `platform-<env>`.
  */
 export class AppEnvironmentStack extends SlipwayStack {
   readonly description: string;
   readonly deployment: AppEnvironmentConfig;
   /** The app's public URL in this environment. */
   readonly url: string;
+  readonly database: PostgresDatabase;
+  readonly loadBalancer: LoadBalancer;
+  readonly cdn: Cdn;
+  readonly workload: KubernetesWorkload;
+  /** The role this environment's deploy job assumes: this GitHub environment only, this namespace only. */
+  readonly deployRole: GithubActionsRole;
 
   constructor(scope: Construct, props: AppEnvironmentStackProps) {
-    const { platform, deployment, platformStack } = props;
+    const { platform, deployment, platformStack, deliveryStack } = props;
     const { app, environment } = deployment;
-    super(scope, `${app.name}-${environment.name}`, platform);
+    const name = `${app.name}-${environment.name}`;
+    super(scope, name, platform);
     this.deployment = deployment;
-    this.addDependency(props.deliveryStack);
+    this.url = `https://${deployment.domain}`;
 
     const tags = { "slipway:app": app.name, "slipway:environment": environment.name };
     environmentAwsProvider(this, "aws", platform, environment, tags);
     // CloudFront only takes certificates from us-east-1.
-    environmentAwsProvider(this, "aws_us_east_1", platform, environment, tags, { alias: "us-east-1", region: "us-east-1" });
+    const usEast1 = environmentAwsProvider(this, "aws_us_east_1", platform, environment, tags, { alias: "us-east-1", region: "us-east-1" });
+    new GithubProvider(this, "github", { owner: platform.github.owner });
 
     // Configured from the cluster of platform-<env> (a cross-stack reference), never in the stack
     // that creates the cluster: Terraform cannot configure a provider from a resource it has yet
     // to create in the same plan.
-    const cluster = platformStack.cluster;
+    const { network, cluster } = platformStack;
     new KubernetesProvider(this, "kubernetes", {
       host: cluster.endpoint,
       clusterCaCertificate: Fn.base64decode(cluster.certificateAuthorityData),
-      exec: [{
-        apiVersion: "client.authentication.k8s.io/v1beta1",
-        command: "aws",
-        args: [
-          "eks", "get-token", "--cluster-name", cluster.name, "--region", environment.region,
-          ...(environment.assumeRoleArn ? ["--role-arn", environment.assumeRoleArn] : []),
-        ],
-      }],
+      exec: [
+        {
+          apiVersion: "client.authentication.k8s.io/v1beta1",
+          command: "aws",
+          args: [
+            "eks", "get-token", "--cluster-name", cluster.name, "--region", environment.region,
+            ...(environment.assumeRoleArn ? ["--role-arn", environment.assumeRoleArn] : []),
+          ],
+        },
+      ],
     });
 
-    this.url = `https://${deployment.domain}`;
+    const production = environment.production;
+    this.database = new PostgresDatabase(this, "Database", {
+      name,
+      network,
+      accountId: environment.account,
+      region: environment.region,
+      engineVersion: environment.database.engineVersion,
+      instanceClass: environment.database.instanceClass,
+      storageGiB: environment.database.storageGiB,
+      maxStorageGiB: environment.database.maxStorageGiB,
+      multiAz: environment.protection.multiAz,
+      deletionProtection: environment.protection.deletionProtection,
+      backupRetentionDays: production ? 7 : 2,
+      performanceInsights: production,
+      preventDestroy: production,
+      databaseName: app.name.replace(/-/g, "_"),
+    });
+    // Pods share their node's security group (the cluster's): only they reach the database.
+    this.database.allowConnectionsFrom({ securityGroupId: cluster.clusterSecurityGroupId }, "PostgreSQL from the EKS cluster nodes", "AllowFromCluster");
+
+    this.loadBalancer = new LoadBalancer(this, "LoadBalancer", {
+      name,
+      network,
+      accountId: environment.account,
+      region: environment.region,
+      domain: deployment.domain,
+      hostedZoneId: environment.dns.hostedZoneId,
+      healthPath: app.healthPath,
+      targetPort: app.nodePort,
+      targetAutoscalingGroupNames: [cluster.nodeGroup.resources.get(0).autoscalingGroups.get(0).name],
+      targetSecurityGroupId: cluster.clusterSecurityGroupId,
+      allowFrom: environment.loadBalancer.allowFrom,
+      deletionProtection: environment.protection.deletionProtection,
+      accessLogs: production,
+    });
+
+    this.cdn = new Cdn(this, "Cdn", {
+      name,
+      accountId: environment.account,
+      domain: deployment.domain,
+      loadBalancerDnsName: this.loadBalancer.dnsName,
+      certificateProvider: usEast1,
+      hostedZoneId: environment.dns.hostedZoneId,
+      staticPathPattern: app.staticPath,
+      priceClass: environment.cdn.priceClass,
+      webAclArn: environment.cdn.webAclArn,
+      accessLogs: production,
+    });
+    if (environment.dns.hostedZoneId) {
+      for (const type of ["A", "AAAA"]) {
+        new Route53Record(this, `Domain${type}`, {
+          zoneId: environment.dns.hostedZoneId,
+          name: deployment.domain,
+          type,
+          alias: { name: this.cdn.domainName, zoneId: this.cdn.hostedZoneId, evaluateTargetHealth: false },
+        });
+      }
+    }
+
+    // DATABASE_URL from the endpoint and the password RDS manages in Secrets Manager. Read at
+    // apply time (the secret does not exist before the database), kept only in the Kubernetes
+    // Secret and Terraform's state (encrypted at rest in the s3 and remote backends).
+    const masterSecret = new DataAwsSecretsmanagerSecretVersion(this, "DatabaseMasterSecret", {
+      secretId: this.database.masterUserSecretArn,
+    });
+    const password = Fn.urlencode(Fn.lookup(Fn.jsondecode(masterSecret.secretString), "password", ""));
+    const databaseUrl = `postgresql://${this.database.masterUsername}:${password}@${this.database.endpoint}:${this.database.port}/${this.database.databaseName}?sslmode=require`;
+
+    this.workload = new KubernetesWorkload(this, "Workload", {
+      name: app.name,
+      // The pipeline sets the real image digest on its first deploy; Terraform never touches it after.
+      image: `${deliveryStack.registry.repositoryUrl}:initial`,
+      port: app.port,
+      healthPath: app.healthPath,
+      cpu: app.cpu,
+      memory: app.memory,
+      replicas: deployment.replicas,
+      env: app.env,
+      secretEnv: { DATABASE_URL: databaseUrl },
+      nodePort: app.nodePort,
+      // With externalTrafficPolicy Local, pods see the load balancer's addresses in the public subnets.
+      ingressFromCidrs: network.publicSubnetCidrs,
+      databaseEgress: { cidrs: network.privateSubnetCidrs, port: this.database.port },
+      extraEgress: app.egress,
+      migrateCommand: app.migrateCommand,
+    });
+
+    this.deployRole = new GithubActionsRole(this, "DeployRole", {
+      name: `${name}-deploy`,
+      oidcProvider: platformStack.githubOidc,
+      repository: deliveryStack.repository.fullName,
+      allow: { environments: [environment.name] },
+      region: environment.region,
+      description: `Deploys ${app.name} to ${environment.name} from ${deliveryStack.repository.fullName}'s ${environment.name} environment`,
+    });
+    this.deployRole.allowEksNamespace({ name: cluster.name, arn: cluster.cluster.arn }, app.name);
+
+    // This environment's facts, as variables of its GitHub environment (never secrets: none is).
+    const variables: Record<string, string> = {
+      AWS_REGION: environment.region,
+      DEPLOY_ROLE_ARN: this.deployRole.arn,
+      CLUSTER_NAME: cluster.name,
+      NAMESPACE: this.workload.namespace,
+      APP_URL: this.url,
+    };
+    for (const variable of deliveryStack.pipeline.variables.environment) {
+      if (variables[variable] === undefined) throw new Error(`${this.node.path}: the pipeline reads vars.${variable}, which this stack does not set`);
+      SourceRepository.environmentVariable(this, `Variable-${variable}`, {
+        repository: deliveryStack.repository.name,
+        environment: deliveryStack.repository.environments[environment.name].environment,
+        name: variable,
+        value: variables[variable],
+      });
+    }
+
     new TerraformOutput(this, "url", { value: this.url, description: `${app.name}'s URL in ${environment.name}` });
-    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas`;
+    new TerraformOutput(this, "cdn_domain_name", {
+      value: this.cdn.domainName,
+      description: `Point ${deployment.domain} here (CNAME or alias)${environment.dns.hostedZoneId ? "; done in Route 53" : ""}`,
+    });
+    for (const [id, record] of Object.entries({ load_balancer: this.loadBalancer.certificateValidation, cdn: this.cdn.certificateValidation })) {
+      if (record) new TerraformOutput(this, `${id}_certificate_validation`, { value: record, description: "Add this DNS record to validate the certificate" });
+    }
+    new TerraformOutput(this, "deploy_role_arn", { value: this.deployRole.arn });
+
+    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}`;
   }
 }

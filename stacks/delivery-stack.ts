@@ -1,5 +1,9 @@
 import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { Construct } from "constructs";
+import { ContainerRegistry } from "../constructs/container-registry";
+import { DeliveryPipeline, PIPELINE_REQUIRED_CHECKS } from "../constructs/delivery-pipeline";
+import { GithubActionsRole } from "../constructs/github-actions-role";
+import { SourceRepository } from "../constructs/source-repository";
 import { AppConfig, EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 import { PlatformStack } from "./platform-stack";
@@ -9,25 +13,86 @@ export interface DeliveryStackProps {
   readonly app: AppConfig;
   /** The platform stack of every environment, in promotion order. */
   readonly platformStacks: PlatformStack[];
-  /** The environment whose account holds the app's registry and build role. */
-  readonly registryEnvironment: EnvironmentConfig;
+  /** The platform stack whose account holds the app's registry and build role. */
+  readonly registryPlatform: PlatformStack;
 }
 
 /**
  * `<app>-delivery`: the app's GitHub repository and its rules and environments, its container
- * registry, its CI/CD workflow and the CI build role. One per app, shared by its environments.
+ * registry, its CI/CD workflows and the CI build role. One per app, shared by its environments.
  */
 export class DeliveryStack extends SlipwayStack {
   readonly description: string;
   readonly app: AppConfig;
+  readonly repository: SourceRepository;
+  readonly registry: ContainerRegistry;
+  /** The role the deliver workflow's build job assumes to push; only the default branch can. */
+  readonly buildRole: GithubActionsRole;
+  readonly pipeline: DeliveryPipeline;
 
   constructor(scope: Construct, props: DeliveryStackProps) {
     const { platform, app } = props;
     super(scope, `${app.name}-delivery`, platform);
     this.app = app;
-    environmentAwsProvider(this, "aws", platform, props.registryEnvironment, { "slipway:app": app.name });
-    // The token comes from GITHUB_TOKEN (or `gh auth token`) at plan time, never from a file.
+    const registryEnvironment: EnvironmentConfig = props.registryPlatform.environment;
+    environmentAwsProvider(this, "aws", platform, registryEnvironment, { "slipway:app": app.name });
+    // The token comes from GITHUB_TOKEN (or a GitHub App) at plan time, never from a file.
     new GithubProvider(this, "github", { owner: platform.github.owner });
-    this.description = `${app.name}'s repository ${platform.github.owner}/${app.name}, registry and pipeline (registry in ${props.registryEnvironment.account})`;
+
+    const defaultBranch = platform.github.defaultBranch;
+    this.repository = new SourceRepository(this, "Repository", {
+      name: app.name,
+      owner: platform.github.owner,
+      description: `${app.name}, delivered by Slipway`,
+      defaultBranch,
+      requiredStatusChecks: [...PIPELINE_REQUIRED_CHECKS],
+      rulesetBypassAppIds: platform.github.appId ? [platform.github.appId] : [],
+      environments: platform.environments.map((env) => ({
+        name: env.name,
+        requireApproval: env.approval.required,
+        reviewers: env.approval.required ? env.approval.reviewers : undefined,
+      })),
+    });
+
+    this.registry = new ContainerRegistry(this, "Registry", {
+      name: app.name,
+      accountId: registryEnvironment.account,
+      region: registryEnvironment.region,
+      // Every environment's nodes pull the same images, across accounts.
+      pullAccountIds: [...new Set(platform.environments.map((e) => e.account))].filter((a) => a !== registryEnvironment.account),
+    });
+    this.buildRole = new GithubActionsRole(this, "BuildRole", {
+      name: `${app.name}-build`,
+      oidcProvider: props.registryPlatform.githubOidc,
+      repository: this.repository.fullName,
+      allow: { branches: [defaultBranch] },
+      region: registryEnvironment.region,
+      description: `Pushes ${app.name}'s images from ${this.repository.fullName}@${defaultBranch}`,
+    });
+    this.registry.grantPush(this.buildRole);
+
+    this.pipeline = new DeliveryPipeline(this, "Pipeline", {
+      appName: app.name,
+      testCommand: app.testCommand,
+      migrateCommand: app.migrateCommand,
+      healthPath: app.healthPath,
+      defaultBranch,
+      repository: this.repository,
+      environments: platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn })),
+    });
+    // The workflows are committed before the ruleset starts requiring pull requests.
+    this.repository.ruleset.dependsOn = [...(this.repository.ruleset.dependsOn ?? []), ...Object.values(this.pipeline.files).map((file) => file.fqn)];
+
+    const variables: Record<string, string> = {
+      AWS_REGION: registryEnvironment.region,
+      ECR_REPOSITORY_URL: this.registry.repositoryUrl,
+      BUILD_ROLE_ARN: this.buildRole.arn,
+    };
+    for (const name of this.pipeline.variables.repository) {
+      if (variables[name] === undefined) throw new Error(`${this.node.path}: the pipeline reads vars.${name}, which this stack does not set`);
+      this.repository.addVariable(name, variables[name]);
+    }
+
+    this.description = `${this.repository.fullName}: repository, ECR registry (${registryEnvironment.account}), build role, ${Object.keys(this.pipeline.workflows).length} workflows`;
   }
 }

@@ -32,11 +32,11 @@ export function buildPlatform(scope: Construct, platform: PlatformConfig): Platf
   }
   // The registry lives with the last environment in promotion order (production): the account
   // guarded most closely holds the artefacts every environment runs.
-  const registryEnvironment = platform.environments[platform.environments.length - 1];
+  const registryPlatform = platformStacks[platformStacks.length - 1];
   const deliveryStacks: DeliveryStack[] = [];
   const appStacks: AppEnvironmentStack[] = [];
   for (const app of platform.apps) {
-    const deliveryStack = new DeliveryStack(scope, { platform, app, platformStacks, registryEnvironment });
+    const deliveryStack = new DeliveryStack(scope, { platform, app, platformStacks, registryPlatform });
     deliveryStacks.push(deliveryStack);
     platform.environments.forEach((environment, i) => {
       appStacks.push(

@@ -63,14 +63,15 @@ describe("providers", () => {
     expect(k8s.exec[0].api_version).toBe("client.authentication.k8s.io/v1beta1");
     expect(k8s.exec[0].args.slice(0, 3)).toEqual(["eks", "get-token", "--cluster-name"]);
     expect(k8s.exec[0].args.slice(4)).toEqual(["--region", "eu-west-1", "--role-arn", "arn:aws:iam::222222222222:role/slipway-deploy"]);
-    expect(Object.keys(stack.data.terraform_remote_state)).toEqual(["cross-stack-reference-input-platform-prod"]);
+    expect(Object.keys(stack.data.terraform_remote_state).sort()).toEqual(["cross-stack-reference-input-hello-delivery", "cross-stack-reference-input-platform-prod"]);
     // The cluster's stack itself configures no Kubernetes provider.
     expect(example["platform-prod"].provider.kubernetes).toBeUndefined();
   });
 
-  test("the delivery stack configures GitHub for the owner, with no token in the configuration", () => {
+  test("the delivery and runtime stacks configure GitHub for the owner, with no token in the configuration", () => {
     const [github] = example["hello-delivery"].provider.github;
     expect(github).toEqual({ owner: "acme-corp" });
+    expect(example["hello-prod"].provider.github).toEqual([{ owner: "acme-corp" }]);
     // The registry's account is the last environment's (production).
     expect(example["hello-delivery"].provider.aws[0].allowed_account_ids).toEqual(["222222222222"]);
   });

@@ -153,11 +153,18 @@ export async function checkSynthesizedStacks(outdir: string, tools: TerraformToo
   }
   // Same layout as cdktf.out, so the relative paths of local state and remote state hold.
   const dirOf = (name: string) => path.join(work, "cdktf.out", "stacks", name);
+  // Several stacks may read one producer's state: seed each state file once, with every output
+  // any reader uses.
+  const seeds = new Map<string, Record<string, Json>>();
   for (const name of names) {
     fs.mkdirSync(dirOf(name), { recursive: true });
     const aws = awsPartOf(stacks[name]);
-    seedRemoteStates(aws, dirOf(name), stacks);
+    for (const [file, outputs] of remoteStateSeeds(aws, dirOf(name), stacks)) seeds.set(file, { ...seeds.get(file), ...outputs });
     fs.writeFileSync(path.join(dirOf(name), "main.tf.json"), JSON.stringify(aws, null, 2));
+  }
+  for (const [file, outputs] of seeds) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ version: 4, terraform_version: "1.11.0", serial: 1, lineage: "slipway-placeholder", outputs, resources: [] }));
   }
   const rc = path.join(work, "terraformrc");
   fs.writeFileSync(rc, "");
@@ -207,29 +214,28 @@ export async function checkSynthesizedStacks(outdir: string, tools: TerraformToo
   return names.map((n) => results.find((r) => r.stack === n)!);
 }
 
-/** Writes a state file with placeholder outputs wherever the stack reads a remote state. */
-function seedRemoteStates(stack: Json, stackDir: string, allStacks: Record<string, Json>): void {
+/**
+ * The state files a stack reads through remote state, each with placeholder outputs for what the
+ * stack uses. Remote states of other backends are pointed at a local file (changing `stack`).
+ */
+function remoteStateSeeds(stack: Json, stackDir: string, allStacks: Record<string, Json>): Map<string, Record<string, Json>> {
+  const seeds = new Map<string, Record<string, Json>>();
   const remotes: Record<string, Json> = stack.data?.terraform_remote_state ?? {};
   const text = JSON.stringify(stack);
   for (const [id, remote] of Object.entries(remotes)) {
     const producerName = id.replace(/^cross-stack-reference-input-/, "");
     const producerOutputs: Record<string, Json> = allStacks[producerName]?.output ?? {};
-    const used = new Set<string>();
-    for (const m of text.matchAll(new RegExp(`data\\.terraform_remote_state\\.${escape(id)}\\.outputs\\.([A-Za-z0-9_-]+)`, "g"))) used.add(m[1]);
     const outputs: Record<string, Json> = {};
-    for (const name of used) outputs[name] = placeholderFor(name, producerOutputs[name]?.value);
-    let statePath = remote.config?.path;
-    if (remote.backend !== "local" || !statePath) {
-      statePath = `../../../terraform.${producerName}.tfstate`;
-      remote.backend = "local";
-      remote.config = { path: statePath };
+    for (const m of text.matchAll(new RegExp(`data\\.terraform_remote_state\\.${escape(id)}\\.outputs\\.([A-Za-z0-9_-]+)`, "g"))) {
+      outputs[m[1]] = placeholderFor(m[1], producerOutputs[m[1]]?.value);
     }
-    fs.mkdirSync(path.dirname(path.resolve(stackDir, statePath)), { recursive: true });
-    fs.writeFileSync(
-      path.resolve(stackDir, statePath),
-      JSON.stringify({ version: 4, terraform_version: "1.11.0", serial: 1, lineage: "slipway-placeholder", outputs, resources: [] }),
-    );
+    if (remote.backend !== "local" || !remote.config?.path) {
+      remote.backend = "local";
+      remote.config = { path: `../../../terraform.${producerName}.tfstate` };
+    }
+    seeds.set(path.resolve(stackDir, remote.config.path), outputs);
   }
+  return seeds;
 }
 
 function escape(text: string): string {
