@@ -5,13 +5,14 @@
  */
 import { App } from "cdktf";
 import { loadPlatformFile, PlatformFileError } from "./platform/model";
-import { buildPlatform } from "./stacks";
+import { buildPlatform, writeWorkflowFiles } from "./stacks";
 
 const file = process.env.SLIPWAY_PLATFORM_FILE ?? "platform.yaml";
 try {
   const app = new App();
-  buildPlatform(app, loadPlatformFile(file));
+  const built = buildPlatform(app, loadPlatformFile(file));
   app.synth();
+  writeWorkflowFiles(app.outdir, built);
 } catch (error) {
   if (!(error instanceof PlatformFileError)) throw error;
   console.error(error.message);

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
-import { buildPlatform } from "../stacks";
+import { buildPlatform, writeWorkflowFiles } from "../stacks";
 import { SlipwayValidationError } from "../constructs/util";
 
 export interface StackSummary {
@@ -24,6 +24,8 @@ export interface SynthResult {
   readonly platform: PlatformConfig;
   readonly outdir: string;
   readonly stacks: StackSummary[];
+  /** Generated workflow files, relative to `outdir`. */
+  readonly workflows: string[];
 }
 
 export const DEFAULT_PLATFORM_FILE = "platform.yaml";
@@ -40,9 +42,10 @@ export function synthesize(options: { platformFile: string; outdir: string }): S
     const app = new App({ outdir: staging, skipValidation: false });
     const built = buildPlatform(app, platform);
     app.synth();
+    const workflows = writeWorkflowFiles(staging, built);
     const stacks = built.stacks.map((stack) => summarizeStack(staging, stack.stackName, stack.description, stack.dependencies.map((d) => d.node.id)));
     replaceDirectory(staging, outdir);
-    return { platform, outdir, stacks };
+    return { platform, outdir, stacks, workflows };
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw error;
@@ -93,6 +96,7 @@ export function formatSummary(result: SynthResult): string {
     ...rows.map(line),
     "",
     `${result.stacks.length} stacks, ${total} resources from ${result.platform.file} -> ${path.relative(process.cwd(), result.outdir) || "."}`,
+    `workflows (committed to each app repository by its delivery stack): ${result.workflows.map((w) => path.join(path.relative(process.cwd(), result.outdir) || ".", w)).join(", ")}`,
   ].join("\n");
 }
 
@@ -117,7 +121,7 @@ export function main(argv: string[]): number {
   const outdir = values.out ?? DEFAULT_OUTDIR;
   try {
     const result = synthesize({ platformFile, outdir });
-    console.log(values.json ? JSON.stringify({ platformFile, outdir: result.outdir, stacks: result.stacks }, null, 2) : formatSummary(result));
+    console.log(values.json ? JSON.stringify({ platformFile, outdir: result.outdir, stacks: result.stacks, workflows: result.workflows }, null, 2) : formatSummary(result));
     return 0;
   } catch (error) {
     if (error instanceof PlatformFileError || error instanceof SlipwayValidationError) {

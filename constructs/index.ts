@@ -1,5 +1,14 @@
-/** Slipway's public surface: every construct and its props. */
+/** Slipway's public surface: every construct, its props and its typed attributes. */
+export * from "./cdn";
+export * from "./container-registry";
+export * from "./delivery-pipeline";
+export * from "./github-actions-role";
 export * from "./github-oidc-provider";
 export * from "./kubernetes-cluster";
+export * from "./kubernetes-workload";
+export * from "./load-balancer";
 export * from "./network";
+export * from "./postgres-database";
+export * from "./source-repository";
+export * from "./workflow";
 export { SlipwayValidationError } from "./util";

@@ -96,14 +96,22 @@ export function partitionOf(region: string): AwsPartition {
 }
 
 /**
- * A policy document (IAM or KMS) as JSON: plain `JSON.stringify` when every value is known at
- * synth, otherwise Terraform's `jsonencode` so references (an account id from a data source)
- * resolve at plan time.
+ * A policy document (IAM, KMS, S3, ECR) as a JSON string. References to other resources (string
+ * tokens) stay inside the JSON as Terraform interpolations (`"Resource": "${aws_x.y.arn}"`), so the
+ * synthesized document is plain JSON that reviewers, `terraform plan` and Slipway's policy rules
+ * read alike. Only a list or number token, which JSON cannot carry, falls back to Terraform's
+ * `jsonencode`.
  * @param document the policy, e.g. `{ Version: "2012-10-17", Statement: [...] }`
  */
 export function policyJson(document: object): string {
-  const json = JSON.stringify(document);
-  return Token.isUnresolved(json) ? Fn.jsonencode(document) : json;
+  return hasListOrNumberToken(document) ? Fn.jsonencode(document) : JSON.stringify(document);
+}
+
+function hasListOrNumberToken(value: unknown): boolean {
+  if (Array.isArray(value)) return Token.isUnresolved(value) || value.some(hasListOrNumberToken);
+  if (typeof value === "number") return Token.isUnresolved(value);
+  if (value && typeof value === "object") return Object.values(value).some(hasListOrNumberToken);
+  return false;
 }
 
 /** Splits an IPv4 CIDR like Terraform's `cidrsubnet(prefix, newbits, netnum)`. */

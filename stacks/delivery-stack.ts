@@ -81,7 +81,7 @@ export class DeliveryStack extends SlipwayStack {
       environments: platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn })),
     });
     // The workflows are committed before the ruleset starts requiring pull requests.
-    this.repository.ruleset.dependsOn = [...(this.repository.ruleset.dependsOn ?? []), ...Object.values(this.pipeline.files).map((file) => file.fqn)];
+    this.repository.ruleset.dependsOn = [...(this.repository.ruleset.dependsOn ?? []), ...Object.values(this.pipeline.files).map((file) => `${file.terraformResourceType}.${file.friendlyUniqueId}`)];
 
     const variables: Record<string, string> = {
       AWS_REGION: registryEnvironment.region,

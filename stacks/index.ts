@@ -2,6 +2,8 @@
  * The whole platform from one validated platform file: a `platform-<env>` stack per environment,
  * a `<app>-delivery` stack per app, and a `<app>-<env>` stack per app and environment.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { Construct } from "constructs";
 import { appInEnvironment, PlatformConfig } from "../platform/model";
 import { AppEnvironmentStack } from "./app-environment-stack";
@@ -50,4 +52,22 @@ export function buildPlatform(scope: Construct, platform: PlatformConfig): Platf
     });
   }
   return { platformStacks, deliveryStacks, appStacks, stacks: [...platformStacks, ...deliveryStacks, ...appStacks] };
+}
+
+/**
+ * Writes each app's generated GitHub Actions workflows to `<outdir>/workflows/<app>/`, the same
+ * files the delivery stack commits to the app's repository, so a reader can open them. Returns
+ * the paths written, relative to `outdir`.
+ */
+export function writeWorkflowFiles(outdir: string, built: Platform): string[] {
+  const written: string[] = [];
+  for (const stack of built.deliveryStacks) {
+    for (const [file, yaml] of Object.entries(stack.pipeline.workflows)) {
+      const relative = path.join("workflows", stack.app.name, path.basename(file));
+      fs.mkdirSync(path.dirname(path.join(outdir, relative)), { recursive: true });
+      fs.writeFileSync(path.join(outdir, relative), yaml);
+      written.push(relative);
+    }
+  }
+  return written;
 }

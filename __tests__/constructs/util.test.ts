@@ -42,15 +42,24 @@ describe("policyJson", () => {
     );
   });
 
-  test("is Terraform's jsonencode when a value is a reference", () => {
+  test("keeps a string reference as an interpolation inside plain JSON, readable by tools", () => {
     const stack = new TerraformStack(Testing.app(), "test");
     const account = new TerraformVariable(stack, "account", { type: "string" });
     const json = policyJson({ Version: "2012-10-17", Condition: { StringEquals: { "aws:SourceAccount": account.stringValue } } });
     expect(Token.isUnresolved(json)).toBe(true);
     new TerraformOutput(stack, "policy", { value: json });
     const value: string = JSON.parse(Testing.synth(stack)).output.policy.value;
+    expect(JSON.parse(value)).toEqual({ Version: "2012-10-17", Condition: { StringEquals: { "aws:SourceAccount": "${var.account}" } } });
+  });
+
+  test("is Terraform's jsonencode when a value is a list reference, which JSON cannot carry", () => {
+    const stack = new TerraformStack(Testing.app(), "test");
+    const arns = new TerraformVariable(stack, "arns", { type: "list(string)" });
+    const json = policyJson({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: arns.listValue }] });
+    new TerraformOutput(stack, "policy", { value: json });
+    const value: string = JSON.parse(Testing.synth(stack)).output.policy.value;
     expect(value.startsWith("${jsonencode({")).toBe(true);
-    expect(value).toContain('"aws:SourceAccount" = var.account');
+    expect(value).toContain('"Resource" = var.arns');
     expect(value).not.toContain("TfToken");
   });
 });

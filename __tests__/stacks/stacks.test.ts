@@ -1,27 +1,4 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { App } from "cdktf";
-import { PlatformConfig } from "../../platform/model";
-import { buildPlatform } from "../../stacks";
-import { examplePlatform, tempDir } from "../support/platform";
-
-/**
- * Every stack of a platform, synthesized as `npm run synth` does (a whole app, so cross-stack
- * references resolve to remote state) and parsed, by stack name.
- */
-function synthAll(platform: PlatformConfig): Record<string, any> {
-  const outdir = tempDir();
-  try {
-    const app = new App({ outdir });
-    const built = buildPlatform(app, platform);
-    app.synth();
-    return Object.fromEntries(
-      built.stacks.map((s) => [s.stackName, JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s.stackName, "cdk.tf.json"), "utf8"))]),
-    );
-  } finally {
-    fs.rmSync(outdir, { recursive: true, force: true });
-  }
-}
+import { examplePlatform, synthAll } from "../support/platform";
 
 const example = synthAll(examplePlatform());
 

@@ -2,8 +2,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { App } from "cdktf";
 import { parse, stringify } from "yaml";
 import { parsePlatform, PlatformConfig } from "../../platform/model";
+import { buildPlatform } from "../../stacks";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const EXAMPLE_FILE = path.join(ROOT, "platform.yaml");
@@ -37,4 +39,34 @@ export function readTree(dir: string): Map<string, Buffer> {
   };
   visit(dir);
   return files;
+}
+
+/**
+ * Every stack of a platform, synthesized as `npm run synth` does (a whole app, so cross-stack
+ * references resolve to remote state) and parsed, by stack name.
+ */
+export function synthAll(platform: PlatformConfig): Record<string, any> {
+  const outdir = tempDir();
+  try {
+    const app = new App({ outdir });
+    const built = buildPlatform(app, platform);
+    app.synth();
+    return Object.fromEntries(
+      built.stacks.map((s) => [s.stackName, JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s.stackName, "cdk.tf.json"), "utf8"))]),
+    );
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** The resources of `type` in a synthesized stack, by construct path (`"//".metadata.path`). */
+export function resourcesByPath(stack: any, type: string): Record<string, any> {
+  return Object.fromEntries(Object.values<any>(stack.resource?.[type] ?? {}).map((r) => [r["//"]?.metadata?.path, r]));
+}
+
+/** The one resource of `type` whose construct path ends with `suffix`. */
+export function resourceAt(stack: any, type: string, suffix: string): any {
+  const matches = Object.entries(resourcesByPath(stack, type)).filter(([p]) => p.endsWith(suffix));
+  if (matches.length !== 1) throw new Error(`expected one ${type} at *${suffix}, found ${matches.map(([p]) => p).join(", ") || "none"}`);
+  return matches[0][1];
 }

@@ -1,0 +1,135 @@
+/** The delivery side of the example platform: repository, registry, identities, pipeline. */
+import { examplePlatform, resourceAt, resourcesByPath, synthAll } from "../support/platform";
+
+const stacks = synthAll(examplePlatform());
+const delivery = stacks["hello-delivery"];
+const ISSUER = "token.actions.githubusercontent.com";
+
+function trust(role: any): any {
+  return JSON.parse(role.assume_role_policy).Statement;
+}
+
+describe("identity without long-lived keys", () => {
+  test("the build role trusts only the default branch of this repository, with exact sub and aud", () => {
+    const role = resourceAt(delivery, "aws_iam_role", "BuildRole/Resource");
+    const [statement, ...rest] = trust(role);
+    expect(rest).toEqual([]);
+    expect(statement.Action).toBe("sts:AssumeRoleWithWebIdentity");
+    expect(statement.Condition).toEqual({
+      StringEquals: { [`${ISSUER}:aud`]: "sts.amazonaws.com", [`${ISSUER}:sub`]: ["repo:acme-corp/hello:ref:refs/heads/main"] },
+    });
+    expect(JSON.stringify(statement.Condition)).not.toContain("*");
+    // The registry's account's OIDC provider: platform-prod's, through remote state.
+    expect(statement.Principal.Federated).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-platform-prod\.outputs\./);
+  });
+
+  test("each environment's deploy role trusts only jobs in that GitHub environment", () => {
+    for (const env of ["dev", "staging", "prod"]) {
+      const role = resourceAt(stacks[`hello-${env}`], "aws_iam_role", "DeployRole/Resource");
+      const [statement] = trust(role);
+      expect(statement.Condition.StringEquals[`${ISSUER}:sub`]).toEqual([`repo:acme-corp/hello:environment:${env}`]);
+      expect(statement.Condition.StringEquals[`${ISSUER}:aud`]).toBe("sts.amazonaws.com");
+      expect(statement.Condition.StringLike).toBeUndefined();
+    }
+  });
+
+  test("no role anywhere can be assumed from a pull request or a wildcard subject", () => {
+    for (const stack of Object.values(stacks)) {
+      for (const role of Object.values<any>(stack.resource?.aws_iam_role ?? {})) {
+        const subs = JSON.stringify(trust(role));
+        expect(subs).not.toContain("pull_request");
+        expect(subs).not.toMatch(/repo:[^"]*\*/);
+      }
+    }
+  });
+
+  test("the deploy role reaches only its app's namespace: a namespace-scoped access policy and DescribeCluster", () => {
+    const prod = stacks["hello-prod"];
+    const [association] = Object.values<any>(prod.resource.aws_eks_access_policy_association);
+    expect(association.access_scope).toEqual({ type: "namespace", namespaces: ["hello"] });
+    expect(association.policy_arn).toBe("arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy");
+    const statements = Object.values<any>(prod.resource.aws_iam_role_policy).flatMap((p) => JSON.parse(p.policy).Statement);
+    const describe = statements.find((s) => [s.Action].flat().includes("eks:DescribeCluster"));
+    expect([describe.Action].flat()).toEqual(["eks:DescribeCluster"]);
+    expect(describe.Resource).toMatch(/cross-stack-reference-input-platform-prod/);
+  });
+
+  test("the build role may push to this app's registry only", () => {
+    const statements = Object.values<any>(delivery.resource.aws_iam_role_policy).flatMap((p) => JSON.parse(p.policy).Statement);
+    const wildcard = statements.filter((s) => s.Resource === "*");
+    expect(wildcard.flatMap((s) => [s.Action].flat())).toEqual(["ecr:GetAuthorizationToken"]);
+    const push = statements.find((s) => [s.Action].flat().includes("ecr:PutImage"));
+    expect(push.Resource).toBe(`\${${Object.keys(delivery.resource.aws_ecr_repository).map((k) => `aws_ecr_repository.${k}`)[0]}.arn}`);
+  });
+});
+
+describe("registry", () => {
+  test("immutable tags, scan on push, KMS, lifecycle, and pulls from the other environments' accounts", () => {
+    const repo = resourceAt(delivery, "aws_ecr_repository", "Registry/Resource");
+    expect(repo.image_tag_mutability).toBe("IMMUTABLE");
+    expect(repo.image_scanning_configuration).toEqual({ scan_on_push: true });
+    expect(repo.encryption_configuration[0].encryption_type).toBe("KMS");
+    expect(repo.lifecycle).toEqual({ prevent_destroy: true });
+    const policy = JSON.parse(resourceAt(delivery, "aws_ecr_repository_policy", "Registry/RepositoryPolicy").policy);
+    // The registry lives in prod's account (222…); dev and staging (111…) pull across accounts.
+    expect(JSON.stringify(policy)).toContain("arn:aws:iam::111111111111:root");
+    expect(JSON.stringify(policy)).not.toContain("222222222222");
+  });
+});
+
+describe("repository", () => {
+  test("private, protected default branch requiring the pipeline's check, an environment per deployment environment", () => {
+    const repo = resourceAt(delivery, "github_repository", "Repository/Resource");
+    expect(repo).toMatchObject({ name: "hello", visibility: "private", vulnerability_alerts: true, delete_branch_on_merge: true, allow_squash_merge: true, allow_merge_commit: false });
+    const ruleset = resourceAt(delivery, "github_repository_ruleset", "Repository/DefaultBranchRuleset");
+    expect(ruleset.rules.required_status_checks.required_check.map((c: any) => c.context)).toEqual(["build-and-test"]);
+    expect(ruleset.rules.pull_request.required_approving_review_count).toBe(1);
+    expect(ruleset.bypass_actors).toBeUndefined();
+    // The workflows are committed before the ruleset requires pull requests.
+    expect(ruleset.depends_on).toEqual(expect.arrayContaining([expect.stringMatching(/^github_repository_file\.Pipeline_PullRequestWorkflow/), expect.stringMatching(/^github_repository_file\.Pipeline_DeliverWorkflow/)]));
+    const environments = resourcesByPath(delivery, "github_repository_environment");
+    expect(Object.values<any>(environments).map((e) => e.environment).sort()).toEqual(["dev", "prod", "staging"]);
+  });
+
+  test("production requires the named reviewers, prevents self-review and admins cannot bypass; dev does not wait", () => {
+    const prod = resourceAt(delivery, "github_repository_environment", "Environment-prod");
+    expect(prod.can_admins_bypass).toBe(false);
+    expect(prod.prevent_self_review).toBe(true);
+    expect(prod.reviewers[0].teams).toEqual([expect.stringMatching(/data\.github_team\..*\.id/)]);
+    const dev = resourceAt(delivery, "github_repository_environment", "Environment-dev");
+    expect(dev.reviewers).toBeUndefined();
+    expect(dev.can_admins_bypass).toBe(false);
+  });
+
+  test("the GitHub App named in the platform file is the only ruleset bypass", () => {
+    const withApp = synthAll(examplePlatform((d) => (d.github.appId = 123456)));
+    const ruleset = resourceAt(withApp["hello-delivery"], "github_repository_ruleset", "Repository/DefaultBranchRuleset");
+    expect(ruleset.bypass_actors).toEqual([expect.objectContaining({ actor_id: 123456, actor_type: "Integration" })]);
+  });
+
+  test("the workflow reads only Actions variables, which the stacks set: repository-level here, per environment in <app>-<env>", () => {
+    const repoVars = Object.values<any>(delivery.resource.github_actions_variable).map((v) => v.variable_name).sort();
+    expect(repoVars).toEqual(["AWS_REGION", "BUILD_ROLE_ARN", "ECR_REPOSITORY_URL"]);
+    expect(delivery.resource.github_actions_secret).toBeUndefined();
+    const prodVars = Object.values<any>(stacks["hello-prod"].resource.github_actions_environment_variable);
+    expect(prodVars.map((v) => v.variable_name).sort()).toEqual(["APP_URL", "AWS_REGION", "CLUSTER_NAME", "DEPLOY_ROLE_ARN", "NAMESPACE"]);
+    expect(prodVars.find((v) => v.variable_name === "APP_URL").value).toBe("https://hello.acme.example");
+    for (const v of prodVars) expect(v.environment).toMatch(/cross-stack-reference-input-hello-delivery/);
+  });
+});
+
+describe("pipeline", () => {
+  test("the workflow files are committed to the repository's default branch", () => {
+    const files = Object.values<any>(delivery.resource.github_repository_file);
+    expect(files.map((f) => f.file).sort()).toEqual([".github/workflows/deliver.yml", ".github/workflows/pull-request.yml"]);
+    for (const f of files) expect(f.branch).toBe("main");
+  });
+
+  test("deploy jobs run on the environment's runners (inside the VPC by default)", () => {
+    const content = Object.values<any>(delivery.resource.github_repository_file).find((f) => f.file.endsWith("deliver.yml")).content;
+    expect(content).toContain("- self-hosted\n      - acme-prod");
+    const custom = synthAll(examplePlatform((d) => (d.environments[0].deploy = { runsOn: ["ubuntu-latest"] })));
+    const customContent = Object.values<any>(custom["hello-delivery"].resource.github_repository_file).find((f) => f.file.endsWith("deliver.yml")).content;
+    expect(customContent).toMatch(/ {2}deploy-dev:\n {4}runs-on:\n {6}- ubuntu-latest\n {4}needs:/);
+  });
+});
