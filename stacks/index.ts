@@ -62,7 +62,7 @@ export function buildPlatform(scope: Construct, platform: PlatformConfig): Platf
 export function writeWorkflowFiles(outdir: string, built: Platform): string[] {
   const written: string[] = [];
   for (const stack of built.deliveryStacks) {
-    for (const [file, yaml] of Object.entries(stack.pipeline.workflows)) {
+    for (const [file, yaml] of Object.entries({ ...stack.pipeline.workflows, ...stack.pipeline.configFiles })) {
       const relative = path.join("workflows", stack.app.name, path.basename(file));
       fs.mkdirSync(path.dirname(path.join(outdir, relative)), { recursive: true });
       fs.writeFileSync(path.join(outdir, relative), yaml);

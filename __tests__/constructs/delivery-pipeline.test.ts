@@ -480,3 +480,29 @@ describe("DeliveryPipeline", () => {
     );
   });
 });
+
+describe("self-hosted runner labels", () => {
+  test("custom labels are declared in .github/actionlint.yaml; standard ones are not", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "labels");
+    const custom = new DeliveryPipeline(stack, "Custom", {
+      appName: "hello",
+      testCommand: "npm test",
+      healthPath: "/healthz",
+      repository: { name: "hello" },
+      environments: [{ name: "dev", runsOn: ["self-hosted", "linux", "acme-dev"] }, { name: "prod", runsOn: "ubuntu-latest" }],
+    });
+    expect(custom.selfHostedRunnerLabels).toEqual(["acme-dev"]);
+    expect(custom.configFiles[".github/actionlint.yaml"]).toContain("self-hosted-runner:\n  labels:\n    - acme-dev\n");
+    expect(Object.keys(custom.files).sort()).toEqual([".github/actionlint.yaml", ".github/workflows/deliver.yml", ".github/workflows/pull-request.yml"]);
+    const standard = new DeliveryPipeline(stack, "Standard", {
+      appName: "hello",
+      testCommand: "npm test",
+      healthPath: "/healthz",
+      repository: { name: "hello" },
+      environments: [{ name: "dev" }],
+    });
+    expect(standard.configFiles).toEqual({});
+    expect(Object.keys(standard.files)).not.toContain(".github/actionlint.yaml");
+  });
+});

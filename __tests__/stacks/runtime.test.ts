@@ -1,0 +1,135 @@
+/**
+ * The runtime side of the example platform: browser → CDN → load balancer → workload → Postgres,
+ * wired per environment, and every difference between production and dev a user would expect.
+ */
+import { examplePlatform, resourceAt, synthAll } from "../support/platform";
+
+const stacks = synthAll(examplePlatform());
+const dev = stacks["hello-dev"];
+const prod = stacks["hello-prod"];
+
+const db = (stack: any) => resourceAt(stack, "aws_db_instance", "Database/Resource");
+const alb = (stack: any) => resourceAt(stack, "aws_lb", "LoadBalancer/Resource");
+const cdn = (stack: any) => resourceAt(stack, "aws_cloudfront_distribution", "Cdn/Resource");
+const deployment = (stack: any) => resourceAt(stack, "kubernetes_deployment_v1", "Workload/Resource");
+
+describe("wiring", () => {
+  test("the CDN's app origin is this environment's load balancer, over HTTPS only", () => {
+    const origins = cdn(prod).origin;
+    const app = origins.find((o: any) => o.custom_origin_config);
+    expect(app.domain_name).toBe(`\${${Object.keys(prod.resource.aws_lb).map((k) => `aws_lb.${k}`)[0]}.dns_name}`);
+    expect(app.custom_origin_config.origin_protocol_policy).toBe("https-only");
+    expect(cdn(prod).aliases).toEqual(["hello.acme.example"]);
+  });
+
+  test("the load balancer targets the app's NodePort on the node group and admits only CloudFront", () => {
+    const tg = resourceAt(prod, "aws_lb_target_group", "LoadBalancer/TargetGroup");
+    const service = resourceAt(prod, "kubernetes_service_v1", "Workload/Service");
+    expect(tg.port).toBe(service.spec.port[0].node_port);
+    expect(tg.target_type).toBe("instance");
+    expect(tg.health_check.path).toBe("/healthz");
+    const attachments = Object.values<any>(prod.resource.aws_autoscaling_attachment ?? {});
+    expect(attachments).toHaveLength(1);
+    expect(attachments[0].autoscaling_group_name).toMatch(/cross-stack-reference-input-platform-prod/);
+    const ingress = Object.values<any>(prod.resource.aws_vpc_security_group_ingress_rule).filter((r) => r.prefix_list_id);
+    expect(ingress.map((r) => [r.prefix_list_id, r.from_port])).toEqual([["pl-4fa04526", 443]]);
+  });
+
+  test("the database admits only the cluster's security group, and the workload gets DATABASE_URL from its managed secret", () => {
+    const rules = Object.values<any>(prod.resource.aws_vpc_security_group_ingress_rule).filter((r) => r.from_port === 5432);
+    expect(rules).toHaveLength(1);
+    expect(rules[0].referenced_security_group_id).toMatch(/cross-stack-reference-input-platform-prod/);
+    expect(rules[0].cidr_ipv4).toBeUndefined();
+    const secret = resourceAt(prod, "kubernetes_secret_v1", "Workload/Secrets");
+    expect(secret.data.DATABASE_URL).toMatch(
+      /^postgresql:\/\/app_admin:\$\{urlencode\(jsondecode\(data\.aws_secretsmanager_secret_version\.DatabaseMasterSecret\.secret_string\)\.password\)\}@\$\{aws_db_instance\.[A-Za-z0-9_]+\.address\}:5432\/hello\?sslmode=require$/,
+    );
+    const version = Object.values<any>(prod.data.aws_secretsmanager_secret_version)[0];
+    expect(version.secret_id).toMatch(/aws_db_instance\..*\.master_user_secret\[0\]\.secret_arn/);
+    // The password never appears in an output.
+    expect(JSON.stringify(prod.output)).not.toMatch(/secret|password/i);
+  });
+
+  test("network policies admit the load balancer's subnets and allow egress to the database's", () => {
+    const ingress = resourceAt(prod, "kubernetes_network_policy_v1", "Workload/IngressPolicy");
+    expect(JSON.stringify(ingress)).toContain("10.30.128.0/21");
+    const egress = resourceAt(prod, "kubernetes_network_policy_v1", "Workload/EgressPolicy");
+    expect(JSON.stringify(egress)).toContain("10.30.0.0/19");
+  });
+
+  test("the workload pulls from the app's registry and Terraform leaves the image to the pipeline", () => {
+    const d = deployment(prod);
+    expect(d.spec.template.spec.container[0].image).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-hello-delivery\.outputs\..*\}:initial$/);
+    expect(d.lifecycle.ignore_changes).toEqual(expect.arrayContaining(["spec[0].template[0].spec[0].container[0].image"]));
+  });
+
+  test("the URL is output per environment", () => {
+    expect(dev.output.url.value).toBe("https://hello.dev.acme.example");
+    expect(prod.output.url.value).toBe("https://hello.acme.example");
+  });
+});
+
+describe("production differs from dev where a user expects it", () => {
+  test.each<[string, (s: any) => unknown, unknown, unknown]>([
+    ["database multi-AZ", (s) => db(s).multi_az, false, true],
+    ["database deletion protection", (s) => db(s).deletion_protection, false, true],
+    ["database backups kept 7 days (2 in dev)", (s) => db(s).backup_retention_period, 2, 7],
+    ["database Performance Insights", (s) => db(s).performance_insights_enabled, false, true],
+    ["database cannot be destroyed by a plan", (s) => db(s).lifecycle?.prevent_destroy ?? false, false, true],
+    ["database instance class", (s) => db(s).instance_class, "db.t4g.micro", "db.m6g.large"],
+    ["database storage", (s) => db(s).allocated_storage, 20, 100],
+    ["load balancer deletion protection", (s) => alb(s).enable_deletion_protection, false, true],
+    ["load balancer access logs", (s) => alb(s).access_logs?.enabled ?? false, false, true],
+    ["CDN access logs", (s) => cdn(s).logging_config !== undefined, false, true],
+    ["CDN price class", (s) => cdn(s).price_class, "PriceClass_100", "PriceClass_All"],
+    ["replicas at least", (s) => deployment(s).spec.replicas, "2", "3"],
+    ["autoscaler ceiling", (s) => resourceAt(s, "kubernetes_horizontal_pod_autoscaler_v2", "Workload/Autoscaler").spec.max_replicas, 4, 12],
+  ])("%s", (_what, read, devValue, prodValue) => {
+    expect(read(dev)).toEqual(devValue);
+    expect(read(prod)).toEqual(prodValue);
+  });
+
+  test("NAT gateways: one in dev, one per zone in production", () => {
+    expect(Object.keys(stacks["platform-dev"].resource.aws_nat_gateway)).toHaveLength(1);
+    expect(Object.keys(stacks["platform-prod"].resource.aws_nat_gateway)).toHaveLength(3);
+  });
+
+  test("the same hardening everywhere: pod security, encryption, TLS", () => {
+    for (const stack of [dev, prod]) {
+      const container = deployment(stack).spec.template.spec.container[0];
+      expect(container.security_context).toMatchObject({ allow_privilege_escalation: false, read_only_root_filesystem: true, capabilities: { drop: ["ALL"] } });
+      expect(db(stack)).toMatchObject({ storage_encrypted: true, publicly_accessible: false, manage_master_user_password: true, iam_database_authentication_enabled: true });
+      expect(cdn(stack).viewer_certificate.minimum_protocol_version).toBe("TLSv1.2_2021");
+      expect(resourceAt(stack, "aws_lb_listener", "LoadBalancer/HttpsListener").ssl_policy).toBe("ELBSecurityPolicy-TLS13-1-2-2021-06");
+    }
+  });
+});
+
+describe("platform-file choices reach the runtime", () => {
+  test("a Route 53 zone validates certificates and points the domain at the CDN", () => {
+    const zoned = synthAll(examplePlatform((d) => (d.environments[2].dns = { hostedZoneId: "Z0123456789ABCDEFGHIJ" })))["hello-prod"];
+    const records = Object.values<any>(zoned.resource.aws_route53_record);
+    const alias = records.filter((r) => r.alias);
+    expect(alias.map((r) => r.type).sort()).toEqual(["A", "AAAA"]);
+    expect(alias[0]).toMatchObject({ zone_id: "Z0123456789ABCDEFGHIJ", name: "hello.acme.example" });
+    expect(zoned.output.load_balancer_certificate_validation).toBeUndefined();
+    expect(prod.output.load_balancer_certificate_validation).toBeDefined();
+  });
+
+  test("a load balancer open to the internet, and a WAF on the CDN", () => {
+    const open = synthAll(
+      examplePlatform((d) => {
+        d.environments[0].loadBalancer = { allowFrom: "internet" };
+        d.environments[0].cdn = { webAclArn: "arn:aws:wafv2:us-east-1:111111111111:global/webacl/acme/0123abcd-0123-0123-0123-0123456789ab" };
+      }),
+    )["hello-dev"];
+    const cidrs = Object.values<any>(open.resource.aws_vpc_security_group_ingress_rule).map((r) => r.cidr_ipv4 ?? r.cidr_ipv6).filter(Boolean);
+    expect(cidrs).toEqual(expect.arrayContaining(["0.0.0.0/0", "::/0"]));
+    expect(cdn(open).web_acl_id).toMatch(/^arn:aws:wafv2:us-east-1:/);
+  });
+
+  test("app egress from the platform file reaches the egress network policy", () => {
+    const egress = synthAll(examplePlatform((d) => (d.apps[0].egress = [{ cidr: "192.0.2.0/24", port: 443 }])))["hello-dev"];
+    expect(JSON.stringify(resourceAt(egress, "kubernetes_network_policy_v1", "Workload/EgressPolicy"))).toContain("192.0.2.0/24");
+  });
+});
