@@ -1,0 +1,40 @@
+/** Slipway's policy-as-code: the engine and every rule. `ALL_RULES` is what `npm run check` runs. */
+import { EvaluateOptions, EvaluationResult, evaluate as evaluateRules, Rule, StackInput } from "./engine";
+import { CDN_RULES } from "./rules/aws-cdn";
+import { COMPUTE_RULES } from "./rules/aws-compute";
+import { DATABASE_RULES } from "./rules/aws-database";
+import { IAM_RULES } from "./rules/aws-iam";
+import { KMS_LOGS_RULES } from "./rules/aws-kms-logs";
+import { NETWORK_RULES } from "./rules/aws-network";
+import { STORAGE_RULES } from "./rules/aws-storage";
+import { GITHUB_RULES } from "./rules/github";
+import { KUBERNETES_RULES } from "./rules/kubernetes";
+import { PRODUCTION_SAFETY_RULES } from "./rules/production-safety";
+
+export * from "./engine";
+export { CDN_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, STORAGE_RULES };
+
+/** The rules by area (one file in policy/rules/ each), in documentation order. */
+export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
+  "S3 (aws-storage)": STORAGE_RULES,
+  "RDS (aws-database)": DATABASE_RULES,
+  "Network: security groups, VPC, load balancers (aws-network)": NETWORK_RULES,
+  "CloudFront (aws-cdn)": CDN_RULES,
+  "EKS and nodes (aws-compute)": COMPUTE_RULES,
+  "IAM and policy documents (aws-iam)": IAM_RULES,
+  "KMS, CloudWatch Logs, ECR (aws-kms-logs)": KMS_LOGS_RULES,
+  "Kubernetes (kubernetes)": KUBERNETES_RULES,
+  "GitHub (github)": GITHUB_RULES,
+  "Production safety (production-safety)": PRODUCTION_SAFETY_RULES,
+};
+
+/** Every rule. */
+export const ALL_RULES: readonly Rule[] = Object.values(RULES_BY_AREA).flat();
+
+/**
+ * Runs the rules (every rule of {@link ALL_RULES} unless `options.rules` says otherwise) over the
+ * synthesized stacks; see the engine's `evaluate`.
+ */
+export function evaluate(stacks: readonly StackInput[], options: EvaluateOptions = {}): EvaluationResult {
+  return evaluateRules(stacks, { ...options, rules: options.rules ?? ALL_RULES });
+}

@@ -1,0 +1,132 @@
+/** CloudFront distributions. */
+import { block, dig, isTrue, list, ResourceView, Rule, show } from "../engine";
+
+const TYPES = ["aws_cloudfront_distribution"];
+const SECURE_VIEWER_POLICIES = ["redirect-to-https", "https-only"];
+const MINIMUM_VIEWER_TLS = "TLSv1.2_2021";
+/** Newer than TLSv1.2_2021: also accepted. */
+const ACCEPTED_VIEWER_TLS = [MINIMUM_VIEWER_TLS, "TLSv1.2_2025", "TLSv1.3_2025"];
+
+/** Every cache behaviour, labelled: the default one and each ordered one. */
+function behaviours(distribution: ResourceView): { label: string; behaviour: any }[] {
+  const result: { label: string; behaviour: any }[] = [];
+  const defaultBehaviour = block(distribution.config.default_cache_behavior);
+  if (defaultBehaviour) result.push({ label: "default_cache_behavior", behaviour: defaultBehaviour });
+  list(distribution.config.ordered_cache_behavior).forEach((b, i) => result.push({ label: `ordered_cache_behavior[${i}] (${b?.path_pattern ?? "?"})`, behaviour: b }));
+  return result;
+}
+
+/** An origin served by S3's REST endpoint (website endpoints are custom HTTP origins). */
+function isS3Origin(origin: any): boolean {
+  if (origin?.s3_origin_config !== undefined) return true;
+  if (origin?.custom_origin_config !== undefined) return false;
+  const domain = String(origin?.domain_name ?? "");
+  return /\.s3[.-]([a-z0-9-]+\.)?amazonaws\.com/.test(domain) || /aws_s3_bucket\.[^.]+\.bucket(_regional)?_domain_name/.test(domain);
+}
+
+export const CDN_RULES: Rule[] = [
+  {
+    id: "SLW-CF-001",
+    title: "CloudFront behaviours send viewers over HTTPS (redirect-to-https or https-only)",
+    severity: "high",
+    resourceTypes: TYPES,
+    references: { checkov: ["CKV_AWS_34"], trivy: ["AVD-AWS-0012"] },
+    fix: "set viewer_protocol_policy = \"redirect-to-https\" on every cache behaviour",
+    check(distribution) {
+      return behaviours(distribution)
+        .filter(({ behaviour }) => !SECURE_VIEWER_POLICIES.includes(behaviour.viewer_protocol_policy))
+        .map(({ label, behaviour }) => `${label} has viewer_protocol_policy ${show(behaviour.viewer_protocol_policy)}: viewers can use plain HTTP`);
+    },
+  },
+  {
+    id: "SLW-CF-002",
+    title: "CloudFront viewer certificates require TLSv1.2_2021 or newer",
+    severity: "high",
+    resourceTypes: TYPES,
+    references: { checkov: ["CKV_AWS_174"], trivy: ["AVD-AWS-0013"] },
+    fix: "use an ACM certificate with ssl_support_method = \"sni-only\" and minimum_protocol_version = \"TLSv1.2_2021\"",
+    check(distribution) {
+      const certificate = block(distribution.config.viewer_certificate);
+      if (!certificate) return ["no viewer_certificate"];
+      if (isTrue(certificate.cloudfront_default_certificate)) return ["uses the *.cloudfront.net default certificate, which accepts TLSv1"];
+      const version = certificate.minimum_protocol_version;
+      return ACCEPTED_VIEWER_TLS.includes(version) ? [] : [`minimum_protocol_version is ${show(version)}, older than ${MINIMUM_VIEWER_TLS}`];
+    },
+  },
+  {
+    id: "SLW-CF-003",
+    title: "CloudFront custom origins are reached over HTTPS only, with TLSv1.2",
+    severity: "high",
+    resourceTypes: TYPES,
+    references: { other: ["AWS FSBP CloudFront.9", "AWS FSBP CloudFront.10"] },
+    fix: "set custom_origin_config { origin_protocol_policy = \"https-only\", origin_ssl_protocols = [\"TLSv1.2\"] }",
+    check(distribution) {
+      const problems: string[] = [];
+      for (const origin of list(distribution.config.origin)) {
+        const custom = block(origin?.custom_origin_config);
+        if (!custom) continue;
+        const id = show(origin.origin_id);
+        if (custom.origin_protocol_policy !== "https-only") problems.push(`origin ${id} has origin_protocol_policy ${show(custom.origin_protocol_policy)}: CloudFront may reach it over plain HTTP`);
+        const weak = list(custom.origin_ssl_protocols).filter((p) => p !== "TLSv1.2");
+        if (weak.length > 0 || list(custom.origin_ssl_protocols).length === 0) problems.push(`origin ${id} allows origin_ssl_protocols ${show(custom.origin_ssl_protocols)}; only TLSv1.2`);
+      }
+      return problems;
+    },
+  },
+  {
+    id: "SLW-CF-004",
+    title: "CloudFront S3 origins use origin access control",
+    severity: "high",
+    resourceTypes: TYPES,
+    relatedTypes: ["aws_cloudfront_origin_access_control"],
+    references: { other: ["AWS FSBP CloudFront.13"] },
+    fix: "create an aws_cloudfront_origin_access_control (type s3, signing always, sigv4), set origin_access_control_id on the origin and drop s3_origin_config's origin access identity",
+    check(distribution) {
+      return list(distribution.config.origin)
+        .filter(isS3Origin)
+        .filter((origin) => !origin.origin_access_control_id)
+        .map((origin) =>
+          dig(origin, "s3_origin_config", "origin_access_identity")
+            ? `S3 origin ${show(origin.origin_id)} uses a legacy origin access identity instead of origin access control`
+            : `S3 origin ${show(origin.origin_id)} has no origin_access_control_id: the bucket must be public for CloudFront to read it`,
+        );
+    },
+  },
+  {
+    id: "SLW-CF-005",
+    title: "Production CloudFront distributions write access logs",
+    severity: "medium",
+    productionOnly: true,
+    resourceTypes: TYPES,
+    references: { checkov: ["CKV_AWS_86"], trivy: ["AVD-AWS-0010"] },
+    fix: "set logging_config { bucket = <log bucket regional domain name> }",
+    check(distribution) {
+      return dig(distribution.config, "logging_config", "bucket") ? [] : ["no logging_config: viewer requests are not logged"];
+    },
+  },
+  {
+    id: "SLW-CF-006",
+    title: "CloudFront distributions are protected by a WAF web ACL",
+    severity: "low",
+    resourceTypes: TYPES,
+    references: { checkov: ["CKV_AWS_68"], trivy: ["AVD-AWS-0011"] },
+    fix: "set web_acl_id to a WAFv2 web ACL of scope CLOUDFRONT (platform file: cdn.webAclArn)",
+    check(distribution) {
+      return distribution.config.web_acl_id ? [] : ["no web_acl_id: no WAF filters requests before they reach the app"];
+    },
+  },
+  {
+    id: "SLW-CF-007",
+    title: "CloudFront behaviours attach a response headers policy",
+    severity: "low",
+    resourceTypes: TYPES,
+    relatedTypes: ["aws_cloudfront_response_headers_policy"],
+    references: { checkov: ["CKV2_AWS_32"] },
+    fix: "attach an aws_cloudfront_response_headers_policy with HSTS and the security headers (response_headers_policy_id) to every behaviour",
+    check(distribution) {
+      return behaviours(distribution)
+        .filter(({ behaviour }) => !behaviour.response_headers_policy_id)
+        .map(({ label }) => `${label} has no response_headers_policy_id: responses lack HSTS and security headers`);
+    },
+  },
+];
