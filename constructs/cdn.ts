@@ -129,6 +129,12 @@ export interface CdnProps {
    */
   readonly webAclArn?: string;
   /**
+   * Terraform `lifecycle.prevent_destroy` on the static-assets bucket, which holds data the
+   * pipeline uploaded. `false` for throwaway environments.
+   * @default true
+   */
+  readonly preventDestroy?: boolean;
+  /**
    * CloudFront standard access logs, to a dedicated private bucket where they expire after a year.
    * `false` turns them off.
    * @default true
@@ -192,6 +198,7 @@ export class Cdn extends Construct {
     this.assetsBucket = new S3Bucket(this, "AssetsBucket", {
       bucket: `${name}-assets-${accountId}`,
       tags: tags("assets"),
+      ...((props.preventDestroy ?? true) ? { lifecycle: { preventDestroy: true } } : {}),
     });
     this.assetsBucketName = this.assetsBucket.bucket;
     new S3BucketVersioningA(this, "AssetsBucketVersioning", {
@@ -395,6 +402,12 @@ export class Cdn extends Construct {
       bucket: `${name}-cdn-logs-${accountId}`,
       tags: { Name: `${name}-cdn-logs` },
     });
+    // Versioned, so a log deleted or overwritten by mistake (or on purpose) can be recovered; the
+    // lifecycle rule below expires old versions too.
+    new S3BucketVersioningA(this, "LogsBucketVersioning", {
+      bucket: bucket.id,
+      versioningConfiguration: { status: "Enabled" },
+    });
     // SSE-S3: CloudFront standard logging cannot write to SSE-KMS buckets without key grants.
     new S3BucketServerSideEncryptionConfigurationA(this, "LogsBucketEncryption", {
       bucket: bucket.id,
@@ -419,6 +432,7 @@ export class Cdn extends Construct {
           status: "Enabled",
           filter: [{ prefix: "" }],
           expiration: [{ days: ACCESS_LOG_EXPIRY_DAYS }],
+          noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
           abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
         },
       ],

@@ -102,6 +102,12 @@ export interface KubernetesClusterProps {
    */
   readonly adminPrincipalArns?: string[];
   /**
+   * Terraform `lifecycle.prevent_destroy` on the secrets key: destroying it makes the cluster's
+   * secrets and logs unreadable. `false` for throwaway environments.
+   * @default true
+   */
+  readonly preventDestroy?: boolean;
+  /**
    * Pinned add-on versions by add-on name (`vpc-cni`, `kube-proxy`, `coredns`,
    * `eks-pod-identity-agent`), e.g. `{ coredns: "v1.12.1-eksbuild.2" }`.
    * @default {} - each add-on gets EKS's default version for the cluster's Kubernetes version
@@ -199,6 +205,7 @@ export class KubernetesCluster extends Construct {
       description: `EKS secrets and control-plane logs of ${name}`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
+      ...((props.preventDestroy ?? true) ? { lifecycle: { preventDestroy: true } } : {}),
       policy: policyJson({
         Version: "2012-10-17",
         Statement: [

@@ -71,6 +71,12 @@ export interface NetworkProps {
    * `kubernetes.io/cluster/<clusterName> = shared` so the cluster may place load balancers in them.
    * @default no cluster tag (the `kubernetes.io/role/elb` and `internal-elb` role tags are always set)
    */
+  /**
+   * Terraform `lifecycle.prevent_destroy` on the log key: destroying it makes every log it
+   * encrypted unreadable. `false` for throwaway environments.
+   * @default true
+   */
+  readonly preventDestroy?: boolean;
   readonly clusterName?: string;
 }
 
@@ -235,6 +241,7 @@ export class Network extends Construct {
       description: `${name}: encrypts CloudWatch log groups (VPC flow logs and others)`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
+      ...((props.preventDestroy ?? true) ? { lifecycle: { preventDestroy: true } } : {}),
       policy: policyJson({
         Version: "2012-10-17",
         Statement: [

@@ -96,7 +96,7 @@ export interface PostgresDatabaseProps {
    */
   readonly performanceInsights?: boolean;
   /**
-   * Terraform `lifecycle.prevent_destroy` on the instance: any plan that would destroy or replace it
+   * Terraform `lifecycle.prevent_destroy` on the instance and its KMS key: any plan that would destroy or replace it
    * fails, so production data cannot be lost to a plan. `false` for throwaway environments.
    * @default true
    */
@@ -268,6 +268,8 @@ export class PostgresDatabase extends Construct {
       description: `RDS PostgreSQL ${name}: storage, Performance Insights, master-user secret and logs`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
+      // Losing the key loses the data and every snapshot: it is protected like the instance.
+      ...(preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
       policy: policyJson({
         Version: "2012-10-17",
         Statement: [

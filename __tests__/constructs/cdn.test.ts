@@ -121,7 +121,7 @@ describe("Cdn", () => {
       aws_cloudfront_origin_access_control: 1,
       aws_cloudfront_response_headers_policy: 1,
       aws_s3_bucket: 2,
-      aws_s3_bucket_versioning: 1,
+      aws_s3_bucket_versioning: 2,
       aws_s3_bucket_server_side_encryption_configuration: 2,
       aws_s3_bucket_public_access_block: 2,
       aws_s3_bucket_ownership_controls: 2,
@@ -451,7 +451,7 @@ describe("Cdn", () => {
       "OriginAccessControl",
       "ResponseHeadersPolicy",
     ];
-    const logs = ["LogsBucket", "LogsBucketEncryption", "LogsBucketPublicAccessBlock", "LogsBucketOwnership", "LogsBucketAcl", "LogsBucketLifecycle", "LogsBucketPolicy"];
+    const logs = ["LogsBucket", "LogsBucketVersioning", "LogsBucketEncryption", "LogsBucketPublicAccessBlock", "LogsBucketOwnership", "LogsBucketAcl", "LogsBucketLifecycle", "LogsBucketPolicy"];
     expect(ids({ hostedZoneId: "Z0123456789ABCDEFGHIJ" })).toEqual(
       [...core, ...logs, "Certificate", "CertificateValidationRecord", "CertificateValidation"].sort(),
     );
@@ -605,11 +605,19 @@ if (terraformMissing) console.warn(`SKIPPING real Terraform validate/plan of Cdn
       }));
       expect(summary.sort((a, b) => a.stack.localeCompare(b.stack))).toEqual([
         { stack: "cdn-existing-certificate", validate: "ok", plan: "ok", warnings: "", toAdd: 9 },
-        { stack: "cdn-external-dns", validate: "ok", plan: "ok", warnings: "", toAdd: 18 },
-        { stack: "cdn-hosted-zone", validate: "ok", plan: "ok", warnings: "", toAdd: 19 },
+        { stack: "cdn-external-dns", validate: "ok", plan: "ok", warnings: "", toAdd: 19 },
+        { stack: "cdn-hosted-zone", validate: "ok", plan: "ok", warnings: "", toAdd: 20 },
       ]);
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }
   }, 300_000);
+});
+
+describe("Cdn preventDestroy", () => {
+  test("the assets bucket cannot be destroyed by a plan by default; log buckets and throwaway environments are not protected", () => {
+    expect(one(synth().tf, "aws_s3_bucket", "AssetsBucket").lifecycle).toEqual({ prevent_destroy: true });
+    expect(one(synth().tf, "aws_s3_bucket", "LogsBucket").lifecycle).toBeUndefined();
+    expect(one(synth({ preventDestroy: false }).tf, "aws_s3_bucket", "AssetsBucket").lifecycle).toBeUndefined();
+  });
 });

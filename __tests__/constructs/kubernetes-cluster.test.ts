@@ -465,3 +465,10 @@ describe("KubernetesCluster", () => {
     });
   });
 });
+
+describe("KubernetesCluster preventDestroy", () => {
+  test("the secrets key cannot be destroyed by a plan by default; throwaway environments opt out", () => {
+    expect(one(synth(), "aws_kms_key").lifecycle).toEqual({ prevent_destroy: true });
+    expect(one(synth({ preventDestroy: false }), "aws_kms_key").lifecycle).toBeUndefined();
+  });
+});

@@ -427,3 +427,10 @@ describe("Network", () => {
     });
   });
 });
+
+describe("Network preventDestroy", () => {
+  test("the log key cannot be destroyed by a plan by default; throwaway environments opt out", () => {
+    expect(one(synth().tf, "aws_kms_key", "LogKey").lifecycle).toEqual({ prevent_destroy: true });
+    expect(one(synth({ preventDestroy: false }).tf, "aws_kms_key", "LogKey").lifecycle).toBeUndefined();
+  });
+});

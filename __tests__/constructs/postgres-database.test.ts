@@ -566,3 +566,10 @@ describe("PostgresDatabase", () => {
     });
   });
 });
+
+describe("PostgresDatabase preventDestroy covers the key", () => {
+  test("the instance and its KMS key are protected together", () => {
+    expect(one(synth(), "aws_kms_key", "Key").lifecycle).toEqual({ prevent_destroy: true });
+    expect(one(synth({ preventDestroy: false }), "aws_kms_key", "Key").lifecycle).toBeUndefined();
+  });
+});
