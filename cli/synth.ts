@@ -10,10 +10,13 @@ import { App } from "cdktf";
 import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
 import { buildPlatform, writeWorkflowFiles } from "../stacks";
 import { SlipwayValidationError } from "../constructs/util";
+import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
+import { loadSynthesized } from "./check";
 
 export interface StackSummary {
   readonly name: string;
   readonly description: string;
+  readonly production: boolean;
   /** Resources per provider, e.g. `{ aws: 42, kubernetes: 7 }`. */
   readonly resourcesByProvider: Record<string, number>;
   readonly resources: number;
@@ -26,6 +29,8 @@ export interface SynthResult {
   readonly stacks: StackSummary[];
   /** Generated workflow files, relative to `outdir`. */
   readonly workflows: string[];
+  /** The policy rules' verdict: no unsuppressed high finding, or synth would have failed. */
+  readonly policy: EvaluationResult;
 }
 
 export const DEFAULT_PLATFORM_FILE = "platform.yaml";
@@ -43,9 +48,21 @@ export function synthesize(options: { platformFile: string; outdir: string }): S
     const built = buildPlatform(app, platform);
     app.synth();
     const workflows = writeWorkflowFiles(staging, built);
-    const stacks = built.stacks.map((stack) => summarizeStack(staging, stack.stackName, stack.description, stack.dependencies.map((d) => d.node.id)));
+    // What `npm run check` and CI read besides the stacks: which are production, and what the
+    // platform file accepts. No file paths, so the output stays the same in any folder.
+    const productionEnvironments = platform.environments.filter((e) => e.production).map((e) => e.name);
+    const summary = {
+      stacks: built.stacks.map((s) => ({ name: s.stackName, description: s.description, production: s.production, dependsOn: s.dependencies.map((d) => d.node.id), suppressions: s.suppressions })),
+      productionEnvironments,
+    };
+    fs.writeFileSync(path.join(staging, "slipway.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    // The policy rules run on exactly what Terraform will see; a high finding stops here.
+    const loaded = loadSynthesized(staging);
+    const policy = evaluate(loaded.stacks, { suppressions: loaded.suppressions, productionEnvironments });
+    enforce(policy);
+    const stacks = built.stacks.map((stack) => summarizeStack(staging, stack.stackName, stack.description, stack.production, stack.dependencies.map((d) => d.node.id)));
     replaceDirectory(staging, outdir);
-    return { platform, outdir, stacks, workflows };
+    return { platform, outdir, stacks, workflows, policy };
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw error;
@@ -66,7 +83,7 @@ function replaceDirectory(from: string, to: string): void {
   if (hadPrevious) fs.rmSync(old, { recursive: true, force: true });
 }
 
-function summarizeStack(outdir: string, name: string, description: string, dependsOn: string[]): StackSummary {
+function summarizeStack(outdir: string, name: string, description: string, production: boolean, dependsOn: string[]): StackSummary {
   const json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8"));
   const resourcesByProvider: Record<string, number> = {};
   let resources = 0;
@@ -76,7 +93,21 @@ function summarizeStack(outdir: string, name: string, description: string, depen
     resourcesByProvider[provider] = (resourcesByProvider[provider] ?? 0) + count;
     resources += count;
   }
-  return { name, description, resourcesByProvider, resources, dependsOn };
+  return { name, description, production, resourcesByProvider, resources, dependsOn };
+}
+
+/** One line for the policy verdict, then the suppressed findings with their reasons. */
+function policySummary(policy: EvaluationResult): string {
+  const open = policy.findings.filter((f) => !f.suppressed);
+  const suppressed = policy.findings.filter((f) => f.suppressed);
+  const count = (severity: string) => open.filter((f) => f.severity === severity).length;
+  const lines = [
+    `policy: ${policy.stats.rules} rules, ${policy.stats.checks} checks: ${count("high")} high, ${count("medium")} medium, ${count("low")} low open; ${suppressed.length} suppressed (details: npm run check)`,
+  ];
+  for (const f of open.filter((f) => f.severity !== "high")) lines.push(`  ${f.severity} ${f.rule.id} ${f.path}: ${f.message}`);
+  for (const f of suppressed) lines.push(`  suppressed ${f.rule.id} ${f.path}: ${f.suppressed!.reason}`);
+  for (const s of policy.unusedSuppressions) lines.push(`  unused suppression ${s.rule} ${s.path}: nothing matched; remove it`);
+  return lines.join("\n");
 }
 
 /** The summary table: stack, resources per provider, what the stack is for. */
@@ -96,6 +127,7 @@ export function formatSummary(result: SynthResult): string {
     ...rows.map(line),
     "",
     `${result.stacks.length} stacks, ${total} resources from ${result.platform.file} -> ${path.relative(process.cwd(), result.outdir) || "."}`,
+    policySummary(result.policy),
     `workflows (committed to each app repository by its delivery stack): ${result.workflows.map((w) => path.join(path.relative(process.cwd(), result.outdir) || ".", w)).join(", ")}`,
   ].join("\n");
 }
@@ -124,6 +156,10 @@ export function main(argv: string[]): number {
     console.log(values.json ? JSON.stringify({ platformFile, outdir: result.outdir, stacks: result.stacks, workflows: result.workflows }, null, 2) : formatSummary(result));
     return 0;
   } catch (error) {
+    if (error instanceof PolicyViolationError || error instanceof PolicyConfigurationError) {
+      console.error(`${error.message}\nFix the resources, or accept a finding with a reasoned suppression in ${platformFile}.\nNothing was written; ${outdir} is as it was.`);
+      return 1;
+    }
     if (error instanceof PlatformFileError || error instanceof SlipwayValidationError) {
       console.error(`${error.message}\nNothing was written; ${outdir} is as it was.`);
       return 1;

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { cidrsOverlap, parseCidr } from "../constructs/util";
+import { ALL_RULES } from "../policy";
 import {
   BackendConfig,
   ParsedApp,
@@ -54,6 +55,16 @@ export interface EnvironmentConfig {
   readonly dns: { readonly hostedZoneId?: string };
   readonly loadBalancer: { readonly allowFrom: "cdn" | "internet" };
   readonly cdn: { readonly priceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All"; readonly webAclArn?: string };
+  /** Accepted policy findings for this environment's stacks; paths are relative to each stack. */
+  readonly suppressions: PolicySuppression[];
+}
+
+/** An accepted policy finding, as the platform file states it. */
+export interface PolicySuppression {
+  readonly rule: string;
+  /** Construct path inside the stack; undefined for the whole stack. */
+  readonly path?: string;
+  readonly reason: string;
 }
 
 export interface AppConfig {
@@ -73,6 +84,8 @@ export interface AppConfig {
   readonly nodePort: number;
   readonly staticPath: string;
   readonly egress: { readonly cidr: string; readonly port: number; readonly protocol: "TCP" | "UDP" }[];
+  /** Accepted policy findings for this app's stacks; paths are relative to each stack. */
+  readonly suppressions: PolicySuppression[];
 }
 
 /** One app in one environment, with the sizing that applies there. */
@@ -237,6 +250,7 @@ function resolveApp(app: ParsedApp): AppConfig {
     nodePort: app.nodePort ?? defaultNodePort(app.name),
     staticPath: app.staticPath,
     egress: app.egress,
+    suppressions: app.suppressions,
   };
 }
 
@@ -291,6 +305,7 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
     dns: { hostedZoneId: env.dns.hostedZoneId },
     loadBalancer: { allowFrom: env.loadBalancer.allowFrom },
     cdn: { priceClass: env.cdn.priceClass ?? d.priceClass, webAclArn: env.cdn.webAclArn },
+    suppressions: env.suppressions,
   };
 }
 
@@ -376,6 +391,18 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     const reviewerCount = (Array.isArray(reviewers.users) ? reviewers.users.length : 0) + (Array.isArray(reviewers.teams) ? reviewers.teams.length : 0);
     const profile = env.profile ?? (typeof env.name === "string" ? defaultProfile(env.name) : "development");
     const required = typeof approval.required === "boolean" ? approval.required : profile === "production";
+    const protection = isRecord(env.protection) ? env.protection : {};
+    if (profile === "production" && typeof protection.overrideReason !== "string") {
+      for (const key of ["deletionProtection", "multiAz"]) {
+        if (protection[key] === false) {
+          out.push({
+            at: ["environments", i, "protection", key],
+            message: `turning ${key} off in a production environment needs a reason: add protection.overrideReason ("why, and until when"), or remove ${key}: false`,
+          });
+        }
+      }
+    }
+    suppressionProblems(env.suppressions, ["environments", i, "suppressions"], out);
     if (required && reviewerCount === 0) {
       out.push({
         at: ["environments", i, ...(isRecord(env.approval) ? ["approval"] : [])],
@@ -411,6 +438,7 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
   (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
     if (!isRecord(app)) return;
     replicasProblem(app.replicas, ["apps", i, "replicas"], out);
+    suppressionProblems(app.suppressions, ["apps", i, "suppressions"], out);
     if (isRecord(app.domains)) {
       for (const [envName, domain] of Object.entries(app.domains)) {
         if (envNames.length > 0 && !envNames.includes(envName)) {
@@ -444,6 +472,17 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     }
   });
   return out;
+}
+
+/** Suppressions must name a rule Slipway has. */
+function suppressionProblems(value: unknown, at: PropertyKey[], out: LocatedProblem[]): void {
+  if (!Array.isArray(value)) return;
+  const ids = ALL_RULES.map((r) => r.id);
+  value.forEach((s: unknown, k: number) => {
+    if (isRecord(s) && typeof s.rule === "string" && /^SLW-[A-Z0-9]+-\d{3}$/.test(s.rule) && !ids.includes(s.rule)) {
+      out.push({ at: [...at, k, "rule"], message: `no policy rule ${JSON.stringify(s.rule)}${suggest(s.rule, ids)}; the rules are listed in docs/policy-rules.md` });
+    }
+  });
 }
 
 function replicasProblem(value: unknown, at: PropertyKey[], out: LocatedProblem[]): void {

@@ -23,6 +23,17 @@ const cidr = z
   .string()
   .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, { error: "expected an IPv4 CIDR such as 10.0.0.0/16" });
 
+/** An accepted policy finding: the rule, where (relative to the stack), and why. */
+const suppression = z.strictObject({
+  rule: z.string().regex(/^SLW-[A-Z0-9]+-\d{3}$/, { error: "expected a policy rule id such as SLW-CF-006 (see docs/policy-rules.md)" }),
+  path: z
+    .string()
+    .regex(/^[A-Za-z0-9_.\/-]+$/, { error: "expected a construct path inside the stack, such as Cdn or Database/Resource" })
+    .optional()
+    .describe("Construct path inside each stack it applies to, e.g. Cdn/Resource. @default the whole stack"),
+  reason: z.string().trim().min(10, { error: "give the reason in at least 10 characters: a suppression without a reason is not accepted" }),
+});
+
 const replicas = z.strictObject({
   min: z.int().min(1).max(100).describe("Fewest running instances."),
   max: z.int().min(1).max(1000).describe("Most running instances (the autoscaler's ceiling)."),
@@ -81,6 +92,10 @@ export const appSchema = z.strictObject({
     )
     .default([])
     .describe("Where the app may connect besides its database and DNS. @default nowhere else"),
+  suppressions: z
+    .array(suppression)
+    .default([])
+    .describe("Policy findings accepted for this app's stacks (<app>-delivery and <app>-<env>), each with a reason."),
   overrides: z
     .record(z.string(), z.strictObject({ replicas: replicas.optional() }))
     .default({})
@@ -149,8 +164,18 @@ export const environmentSchema = z.strictObject({
     .strictObject({
       deletionProtection: z.boolean().optional(),
       multiAz: z.boolean().optional(),
+      overrideReason: z
+        .string()
+        .trim()
+        .min(10)
+        .optional()
+        .describe("Why a production environment turns deletion protection or multi-AZ off; required to do so."),
     })
     .default({}),
+  suppressions: z
+    .array(suppression)
+    .default([])
+    .describe("Policy findings accepted for this environment's stacks (platform-<env> and <app>-<env>), each with a reason."),
   deploy: z
     .strictObject({
       runsOn: z

@@ -42,7 +42,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     const { platform, deployment, platformStack, deliveryStack } = props;
     const { app, environment } = deployment;
     const name = `${app.name}-${environment.name}`;
-    super(scope, name, platform);
+    super(scope, name, platform, { production: environment.production, suppressions: [...environment.suppressions, ...app.suppressions] });
     this.deployment = deployment;
     this.url = `https://${deployment.domain}`;
 
@@ -118,6 +118,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       priceClass: environment.cdn.priceClass,
       webAclArn: environment.cdn.webAclArn,
       accessLogs: production,
+      preventDestroy: production,
     });
     if (environment.dns.hostedZoneId) {
       for (const type of ["A", "AAAA"]) {

@@ -5,15 +5,32 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { CloudBackend, LocalBackend, NamedCloudWorkspace, S3Backend, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { EnvironmentConfig, PlatformConfig } from "../platform/model";
+import { EnvironmentConfig, PlatformConfig, PolicySuppression } from "../platform/model";
+
+/** What a stack tells the synth summary and the policy rules about itself. */
+export interface SlipwayStackOptions {
+  /** Production rules apply (multi-AZ, deletion protection, access logs, prevent_destroy). */
+  readonly production: boolean;
+  /** Accepted policy findings from the platform file, paths relative to the stack. */
+  readonly suppressions: readonly PolicySuppression[];
+}
 
 /** A stack that says what it is for; the synth summary prints it. */
 export abstract class SlipwayStack extends TerraformStack {
   /** One line: what this stack holds. */
   abstract readonly description: string;
+  readonly production: boolean;
+  /** Accepted policy findings, with construct paths made absolute (`<stack>/<path>`). */
+  readonly suppressions: { readonly rule: string; readonly path: string; readonly reason: string }[];
 
-  constructor(scope: Construct, readonly stackName: string, platform: PlatformConfig) {
+  constructor(scope: Construct, readonly stackName: string, platform: PlatformConfig, options: SlipwayStackOptions) {
     super(scope, stackName);
+    this.production = options.production;
+    this.suppressions = options.suppressions.map((s) => ({
+      rule: s.rule,
+      path: s.path ? `${stackName}/${s.path.replace(/^\/+|\/+$/g, "")}` : stackName,
+      reason: s.reason,
+    }));
     configureBackend(this, stackName, platform);
   }
 }

@@ -32,7 +32,8 @@ export class DeliveryStack extends SlipwayStack {
 
   constructor(scope: Construct, props: DeliveryStackProps) {
     const { platform, app } = props;
-    super(scope, `${app.name}-delivery`, platform);
+    // Production-grade when any environment is: it holds the registry every environment runs from.
+    super(scope, `${app.name}-delivery`, platform, { production: platform.environments.some((e) => e.production), suppressions: app.suppressions });
     this.app = app;
     const registryEnvironment: EnvironmentConfig = props.registryPlatform.environment;
     environmentAwsProvider(this, "aws", platform, registryEnvironment, { "slipway:app": app.name });

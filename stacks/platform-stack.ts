@@ -28,7 +28,7 @@ export class PlatformStack extends SlipwayStack {
 
   constructor(scope: Construct, props: PlatformStackProps) {
     const { platform, environment } = props;
-    super(scope, `platform-${environment.name}`, platform);
+    super(scope, `platform-${environment.name}`, platform, { production: environment.production, suppressions: environment.suppressions });
     this.environment = environment;
     environmentAwsProvider(this, "aws", platform, environment, { "slipway:environment": environment.name });
 
@@ -41,6 +41,7 @@ export class PlatformStack extends SlipwayStack {
       region: environment.region,
       natGateways: environment.network.natGateways,
       clusterName,
+      preventDestroy: environment.production,
     });
     this.cluster = new KubernetesCluster(this, "Cluster", {
       name: clusterName,
@@ -54,6 +55,7 @@ export class PlatformStack extends SlipwayStack {
       nodeDesiredSize: environment.cluster.nodes.desired,
       nodeMaxSize: environment.cluster.nodes.max,
       adminPrincipalArns: environment.cluster.adminRoleArns,
+      preventDestroy: environment.production,
     });
     this.githubOidc = props.sharedGithubOidc ?? new GithubOidcProvider(this, "GithubOidc");
 
