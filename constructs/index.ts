@@ -8,6 +8,7 @@ export * from "./kubernetes-cluster";
 export * from "./kubernetes-workload";
 export * from "./load-balancer";
 export * from "./network";
+export * from "./policy-suppression";
 export * from "./postgres-database";
 export * from "./source-repository";
 export * from "./workflow";

@@ -55,6 +55,8 @@ export interface ResourceView {
   readonly path: string;
   /** The resource's configuration as synthesized (the `//` metadata removed). */
   readonly config: any;
+  /** Findings accepted on this resource by `suppressPolicy()` on its construct (from `//.slipway.suppressions`). */
+  readonly suppressions?: readonly { readonly rule: string; readonly reason: string }[];
 }
 
 /** What rules may know about the platform beyond one stack. */
@@ -155,17 +157,24 @@ const MIN_REASON_LENGTH = 10;
 /** Runs `rules` over every resource of every stack. Throws {@link PolicyConfigurationError} for bad rules or suppressions. */
 export function evaluate(stacks: readonly StackInput[], options: EvaluateOptions = {}): EvaluationResult {
   const rules = options.rules ?? [];
-  const suppressions = options.suppressions ?? [];
+  const platformSuppressions = options.suppressions ?? [];
+  const views = stacks.map((input) => createStackView(input, { productionEnvironments: [...(options.productionEnvironments ?? [])] }));
+  // Suppressions made next to a construct (suppressPolicy) count like the platform file's, scoped to that resource.
+  const resourceSuppressions = new Map<ResourceView, Suppression[]>();
+  for (const view of views) {
+    for (const resource of view.all()) {
+      if (resource.suppressions?.length) resourceSuppressions.set(resource, resource.suppressions.map((s) => ({ rule: s.rule, path: resource.path, reason: s.reason })));
+    }
+  }
+  const suppressions = [...platformSuppressions, ...[...resourceSuppressions.values()].flat()];
   validateConfiguration(rules, suppressions);
 
-  const context: StackContext = { productionEnvironments: [...(options.productionEnvironments ?? [])] };
   const findings: Finding[] = [];
   const used = new Set<Suppression>();
   let resources = 0;
   let checks = 0;
 
-  for (const input of stacks) {
-    const stack = createStackView(input, context);
+  for (const stack of views) {
     resources += stack.all().length;
     for (const rule of rules) {
       if (rule.productionOnly && !stack.production) continue;
@@ -180,7 +189,9 @@ export function evaluate(stacks: readonly StackInput[], options: EvaluateOptions
             messages = [`the rule could not evaluate this resource: ${error instanceof Error ? error.message : String(error)}`];
           }
           for (const message of messages) {
-            const suppression = suppressions.find((s) => s.rule === rule.id && pathMatches(s.path, resource.path));
+            const suppression =
+              resourceSuppressions.get(resource)?.find((s) => s.rule === rule.id) ??
+              platformSuppressions.find((s) => s.rule === rule.id && pathMatches(s.path, resource.path));
             if (suppression) used.add(suppression);
             findings.push({
               rule,
@@ -288,6 +299,7 @@ export function createStackView(input: StackInput, context: StackContext = { pro
         address: `${type}.${name}`,
         path: typeof meta?.metadata?.path === "string" ? meta.metadata.path : `${input.name}/${type}.${name}`,
         config,
+        ...(Array.isArray(meta?.slipway?.suppressions) ? { suppressions: meta.slipway.suppressions } : {}),
       };
       list.push(view);
       all.push(view);
