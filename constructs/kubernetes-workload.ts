@@ -8,6 +8,7 @@ import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
 import { CronJobV1 } from "@cdktf/provider-kubernetes/lib/cron-job-v1";
 import {
   DeploymentV1,
+  DeploymentV1SpecTemplateSpecContainerEnv,
   DeploymentV1SpecTemplateSpecContainerEnvFrom,
   DeploymentV1SpecTemplateSpecContainerResources,
   DeploymentV1SpecTemplateSpecContainerSecurityContext,
@@ -117,6 +118,17 @@ export interface KubernetesWorkloadProps {
    */
   readonly secretEnv?: Record<string, string>;
   /**
+   * Names of secrets whose values Terraform never sees: each becomes an environment variable read
+   * from the `<name>-external` Secret, which Terraform creates empty and then leaves alone
+   * (`ignore_changes` on its data), so the values live only in the cluster. Set them out of band,
+   * e.g. `kubectl -n <namespace> create secret generic <name>-external --from-literal=KEY=... --dry-run=client -o yaml | kubectl apply -f -`.
+   * A pod does not start until every named key exists, so a missing secret fails the rollout
+   * (and the pipeline rolls back) instead of running the app without it. Names as for `env`, and
+   * in neither `env` nor `secretEnv`.
+   * @default [] - no external Secret
+   */
+  readonly externalSecrets?: string[];
+  /**
    * The node port (30000-32767, unique in the cluster) the load balancer's instance target group
    * sends traffic to.
    */
@@ -221,6 +233,8 @@ export class KubernetesWorkload extends Construct {
   public readonly configMap: ConfigMapV1;
   /** The `<name>-secrets` Secret holding `secretEnv`. */
   public readonly secret: SecretV1;
+  /** The `<name>-external` Secret whose values are set outside Terraform, when {@link KubernetesWorkloadProps.externalSecrets} names any. */
+  public readonly externalSecret?: SecretV1;
   /** The `kubernetes_horizontal_pod_autoscaler_v2`. */
   public readonly autoscaler: HorizontalPodAutoscalerV2;
   /** The `kubernetes_pod_disruption_budget_v1`. */
@@ -289,6 +303,15 @@ export class KubernetesWorkload extends Construct {
       type: "Opaque",
       data: secretEnv,
     });
+    const externalSecrets = props.externalSecrets ?? [];
+    if (externalSecrets.length > 0) {
+      this.externalSecret = new SecretV1(this, "ExternalSecrets", {
+        metadata: { name: `${name}-external`, namespace, labels: commonLabels },
+        type: "Opaque",
+        // Values are set with kubectl; Terraform must neither hold nor revert them.
+        lifecycle: { ignoreChanges: ["data", "binary_data"] },
+      });
+    }
 
     // Shared by the app and migration pods: same identity, same hardening, same configuration.
     const podSecurityContext: DeploymentV1SpecTemplateSpecSecurityContext = {
@@ -311,6 +334,10 @@ export class KubernetesWorkload extends Construct {
       { configMapRef: { name: this.configMap.metadata.name } },
       { secretRef: { name: this.secret.metadata.name } },
     ];
+    // Not optional: the kubelet refuses to start a pod whose declared secret is missing.
+    const externalEnv: DeploymentV1SpecTemplateSpecContainerEnv[] | undefined = this.externalSecret
+      ? externalSecrets.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: this.externalSecret!.metadata.name, key, optional: false } } }))
+      : undefined;
     const resources: DeploymentV1SpecTemplateSpecContainerResources = {
       requests: { cpu, memory },
       limits: { cpu: cpuLimit, memory },
@@ -370,6 +397,7 @@ export class KubernetesWorkload extends Construct {
                 imagePullPolicy: "IfNotPresent",
                 port: [{ name: "http", containerPort: props.port, protocol: "TCP" }],
                 envFrom,
+                env: externalEnv,
                 resources,
                 // Up to 150 s to start before liveness applies, so slow starts are not killed.
                 startupProbe: probe(5, 30),
@@ -499,6 +527,7 @@ export class KubernetesWorkload extends Construct {
                       imagePullPolicy: "IfNotPresent",
                       command,
                       envFrom,
+                      env: externalEnv,
                       resources,
                       securityContext: containerSecurityContext,
                       volumeMount: volumeMounts,
@@ -585,6 +614,19 @@ export class KubernetesWorkload extends Construct {
       const both = Object.keys(v.secretEnv).find((key) => key in v.env);
       if (both !== undefined) invalid(this, "secretEnv", both, "names not also in env (one source per variable)");
     }
+    const external = props.externalSecrets ?? [];
+    if (!isKnown(external)) invalid(this, "externalSecrets", external, "a list of names known at synth");
+    const seen = new Set<string>();
+    external.forEach((key, i) => {
+      if (!isKnown(key) || !ENV_NAME_PATTERN.test(key)) {
+        invalid(this, `externalSecrets[${i}]`, key, "an environment variable name of letters, digits and '_', not starting with a digit, e.g. SESSION_KEY");
+      }
+      if (seen.has(key)) invalid(this, `externalSecrets[${i}]`, key, "names listed once");
+      seen.add(key);
+      if ((isKnown(v.env) && key in v.env) || (isKnown(v.secretEnv) && key in v.secretEnv)) {
+        invalid(this, `externalSecrets[${i}]`, key, "names in neither env nor secretEnv (one source per variable)");
+      }
+    });
     if (isKnown(props.nodePort) && (!Number.isInteger(props.nodePort) || props.nodePort < 30000 || props.nodePort > 32767)) {
       invalid(this, "nodePort", props.nodePort, "a whole number from 30000 to 32767 (the cluster's NodePort range)");
     }

@@ -313,6 +313,9 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
  * The app as it runs in one environment. Replicas, most specific first: the app's override for
  * the environment, the environment's, the app's own, the environment profile's.
  */
+/** The environment variable Slipway fills from the database; apps cannot declare it. */
+const RESERVED_VARIABLE = "DATABASE_URL";
+
 export function appInEnvironment(app: AppConfig, environment: EnvironmentConfig): AppEnvironmentConfig {
   const replicas =
     app.overrides[environment.name]?.replicas ??
@@ -464,9 +467,20 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     }
     if (Array.isArray(app.secrets) && isRecord(app.env)) {
       const plain = app.env;
+      const seen = new Set<unknown>();
       app.secrets.forEach((s: unknown, k: number) => {
         if (typeof s === "string" && s in plain) {
           out.push({ at: ["apps", i, "secrets", k], message: `${s} is also a plain variable in env: name it in one place only` });
+        }
+        if (seen.has(s)) out.push({ at: ["apps", i, "secrets", k], message: `${s} is listed twice: name each secret once` });
+        seen.add(s);
+      });
+    }
+    // Slipway sets DATABASE_URL itself, from the environment's database.
+    for (const [key, names] of [["secrets", Array.isArray(app.secrets) ? app.secrets : []], ["env", isRecord(app.env) ? Object.keys(app.env) : []]] as const) {
+      names.forEach((s: unknown, k: number) => {
+        if (s === RESERVED_VARIABLE) {
+          out.push({ at: ["apps", i, key, ...(key === "secrets" ? [k] : [RESERVED_VARIABLE])], message: `${RESERVED_VARIABLE} is set by Slipway from the environment's Postgres database: choose another name` });
         }
       });
     }

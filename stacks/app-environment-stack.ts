@@ -151,6 +151,8 @@ export class AppEnvironmentStack extends SlipwayStack {
       replicas: deployment.replicas,
       env: app.env,
       secretEnv: { DATABASE_URL: databaseUrl },
+      // The app's own secrets: names here, values set in the cluster, never seen by Terraform.
+      externalSecrets: app.secrets,
       nodePort: app.nodePort,
       // With externalTrafficPolicy Local, pods see the load balancer's addresses in the public subnets.
       ingressFromCidrs: network.publicSubnetCidrs,

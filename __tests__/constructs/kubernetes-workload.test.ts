@@ -303,6 +303,23 @@ describe("KubernetesWorkload", () => {
     expect(tf.output).toBeUndefined();
   });
 
+  test("externalSecrets: an empty Secret Terraform never reverts, read key by key (not optional) by the app and the migration", () => {
+    const tf = synth({ externalSecrets: ["SESSION_KEY", "STRIPE_KEY"], migrateCommand: ["npm", "run", "migrate"] });
+    const secrets = all(tf, "kubernetes_secret_v1");
+    const external = secrets.find((s) => s.metadata.name === "shop-external");
+    expect(external).toMatchObject({ type: "Opaque", lifecycle: { ignore_changes: ["data", "binary_data"] } });
+    expect(external!.data).toBeUndefined();
+    const expected = ["SESSION_KEY", "STRIPE_KEY"].map((key) => ({ name: key, value_from: { secret_key_ref: { name: expect.stringMatching(/^\$\{kubernetes_secret_v1\.Workload_ExternalSecrets_[0-9A-F]+\.metadata\[0\]\.name\}$/), key, optional: false } } }));
+    expect(appContainer(tf).env).toEqual(expected);
+    expect(migrationPodSpec(tf).container[0].env).toEqual(expected);
+  });
+
+  test("no externalSecrets: no external Secret and no env entries", () => {
+    const tf = synth();
+    expect(all(tf, "kubernetes_secret_v1").map((s) => s.metadata.name)).toEqual(["shop-secrets"]);
+    expect(appContainer(tf).env).toBeUndefined();
+  });
+
   test("cpu, cpuLimit and memory size the pods", () => {
     expect(appContainer(synth({ cpu: "500m", memory: "1Gi" })).resources).toEqual({
       requests: { cpu: "500m", memory: "1Gi" },
@@ -577,6 +594,9 @@ describe("KubernetesWorkload", () => {
       expectInvalid({ env: { "LOG-LEVEL": "info" } }, "env", /environment variable names/);
       expectInvalid({ secretEnv: { "1KEY": "x" } }, "secretEnv", /environment variable names/);
       expectInvalid({ env: { API_KEY: "a" }, secretEnv: { API_KEY: "b" } }, "secretEnv", /not also in env/);
+      expectInvalid({ externalSecrets: ["bad-name"] }, "externalSecrets[0]", /environment variable name/);
+      expectInvalid({ externalSecrets: ["A_KEY", "A_KEY"] }, "externalSecrets[1]", /names listed once/);
+      expectInvalid({ env: { API_KEY: "a" }, externalSecrets: ["API_KEY"] }, "externalSecrets[0]", /neither env nor secretEnv/);
     });
 
     test("fails when nodePort is out of range", () => {

@@ -35,6 +35,15 @@ describe("wiring", () => {
     expect(ingress.map((r) => [r.prefix_list_id, r.from_port])).toEqual([["pl-4fa04526", 443]]);
   });
 
+  test("the app's declared secrets (names only) reach the pods from an external Secret whose values Terraform never holds", () => {
+    const external = resourceAt(dev, "kubernetes_secret_v1", "Workload/ExternalSecrets");
+    expect(external.metadata.name).toBe("hello-external");
+    expect(external.data).toBeUndefined();
+    expect(external.lifecycle.ignore_changes).toEqual(["data", "binary_data"]);
+    const env = deployment(dev).spec.template.spec.container[0].env;
+    expect(env.map((e: any) => [e.name, e.value_from.secret_key_ref.key, e.value_from.secret_key_ref.optional])).toEqual([["SESSION_KEY", "SESSION_KEY", false]]);
+  });
+
   test("the database admits only the cluster's security group, and the workload gets DATABASE_URL from its managed secret", () => {
     const rules = Object.values<any>(prod.resource.aws_vpc_security_group_ingress_rule).filter((r) => r.from_port === 5432);
     expect(rules).toHaveLength(1);
