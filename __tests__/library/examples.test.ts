@@ -1,0 +1,130 @@
+/**
+ * examples/: a team's own cdktf app built from Slipway's constructs. It is type-checked with
+ * `tsc -p examples` ("slipway" mapped to this repository's index.ts), bundled with esbuild the way
+ * its cdktf.json does, run as a real app, and its stack is checked for the non-default props it
+ * sets, the secure defaults it keeps, and (where Terraform is installed) an offline validate + plan.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildSync } from "esbuild";
+import { ROOT, tempDir } from "../support/platform";
+import { checkSynthesizedStacks, findTerraform } from "../support/terraform";
+
+type Json = Record<string, any>;
+
+let work: string;
+let tsc: { status: number | null; output: string };
+let tf: Json;
+
+beforeAll(() => {
+  work = tempDir("slipway-examples-");
+  const result = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(ROOT, "examples")], {
+    cwd: ROOT,
+    encoding: "utf8",
+  });
+  tsc = { status: result.status, output: `${result.stdout}${result.stderr}` };
+
+  // As examples/team-app/cdktf.json does, with "slipway" taken from this repository's source.
+  const bundle = path.join(work, "team-app.js");
+  buildSync({
+    entryPoints: [path.join(ROOT, "examples", "team-app", "main.ts")],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    packages: "external",
+    alias: { slipway: path.join(ROOT, "index.ts") },
+    outfile: bundle,
+    logLevel: "warning",
+  });
+  const outdir = path.join(work, "cdktf.out");
+  const app = spawnSync(process.execPath, [bundle], {
+    cwd: work,
+    encoding: "utf8",
+    env: { ...process.env, CDKTF_OUTDIR: outdir, NODE_PATH: path.join(ROOT, "node_modules") },
+  });
+  if (app.status !== 0) throw new Error(`examples/team-app failed:\n${app.stdout}\n${app.stderr}`);
+  tf = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "orders-dev", "cdk.tf.json"), "utf8"));
+}, 120_000);
+
+afterAll(() => {
+  if (work) fs.rmSync(work, { recursive: true, force: true });
+});
+
+function resources(type: string): Json[] {
+  return Object.values(tf.resource[type] ?? {});
+}
+
+function only(type: string): Json {
+  const all = resources(type);
+  expect(all).toHaveLength(1);
+  return all[0];
+}
+
+test("examples type-check with tsc -p examples", () => {
+  expect(tsc).toEqual({ status: 0, output: "" });
+});
+
+test("the app configures its provider and state backend itself", () => {
+  expect(tf.provider.aws).toEqual([{ region: "eu-central-1", allowed_account_ids: ["123456789012"], default_tags: [{ tags: { team: "orders" } }] }]);
+  expect(tf.terraform.backend).toEqual({
+    s3: { bucket: "acme-orders-terraform-state", key: "orders-dev.tfstate", region: "eu-central-1", encrypt: true, use_lockfile: true },
+  });
+});
+
+test("Network: one shared NAT gateway and 90 days of flow logs, as set", () => {
+  expect(resources("aws_nat_gateway")).toHaveLength(1);
+  expect(resources("aws_subnet")).toHaveLength(4);
+  expect(only("aws_vpc").cidr_block).toBe("10.42.0.0/16");
+  const flowLogs = resources("aws_cloudwatch_log_group").find((g) => g.name === "/orders-dev/vpc-flow-logs");
+  expect(flowLogs?.retention_in_days).toBe(90);
+});
+
+test("PostgresDatabase: the instance class, storage, backups and database name set, secure defaults kept", () => {
+  expect(only("aws_db_instance")).toMatchObject({
+    identifier: "orders-dev",
+    instance_class: "db.r6g.large",
+    allocated_storage: 100,
+    max_allocated_storage: 500,
+    backup_retention_period: 14,
+    db_name: "orders",
+    // Defaults the example leaves alone.
+    multi_az: true,
+    deletion_protection: true,
+    storage_encrypted: true,
+    publicly_accessible: false,
+    manage_master_user_password: true,
+    lifecycle: { prevent_destroy: true },
+  });
+  const ingress = resources("aws_vpc_security_group_ingress_rule");
+  expect(ingress).toHaveLength(1);
+  expect(ingress[0]).toMatchObject({ from_port: 5432, to_port: 5432, referenced_security_group_id: "${aws_security_group.Workers.id}" });
+});
+
+test("ContainerRegistry: 50 releases kept, and the worker role may pull from this repository only", () => {
+  const registryAddress = `aws_ecr_repository.${Object.keys(tf.resource.aws_ecr_repository)[0]}`;
+  expect(only("aws_ecr_repository")).toMatchObject({ name: "orders/worker", image_tag_mutability: "IMMUTABLE" });
+  const rules = JSON.parse(only("aws_ecr_lifecycle_policy").policy).rules as Json[];
+  expect(rules.find((r) => r.selection.tagStatus === "tagged")?.selection).toMatchObject({ countType: "imageCountMoreThan", countNumber: 50 });
+
+  const pull = resources("aws_iam_role_policy").find((p) => p.role === "${aws_iam_role.WorkerRole.name}");
+  const statements = JSON.parse(pull?.policy).Statement as Json[];
+  expect(statements.find((s) => s.Sid === "PullImages")).toEqual({
+    Sid: "PullImages",
+    Effect: "Allow",
+    Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+    Resource: `\${${registryAddress}.arn}`,
+  });
+});
+
+const tools = findTerraform();
+const terraformMissing = "missing" in tools ? tools.missing : undefined;
+if (terraformMissing) console.warn(`SKIPPING real Terraform validate/plan of examples/team-app: ${terraformMissing}`);
+
+(terraformMissing ? test.skip : test)("real Terraform validates and plans the example offline", async () => {
+  if ("missing" in tools) return;
+  const [check] = await checkSynthesizedStacks(path.join(work, "cdktf.out"), tools, 1);
+  expect({ stack: check.stack, validate: check.validate.ok, plan: check.plan.ok }).toEqual({ stack: "orders-dev", validate: true, plan: true });
+  expect(check.plan.toAdd).toBe(Object.values(tf.resource).reduce((n, byName) => n + Object.keys(byName as Json).length, 0));
+});
