@@ -1,0 +1,147 @@
+/**
+ * `npm run diagram`: one diagram per environment, drawn from the synthesized stacks in
+ * `cdktf.out` (synthesized first when that folder does not exist yet, or with `--synth`):
+ * `docs/diagrams/<env>.md` with a Mermaid flowchart (GitHub renders it), `docs/diagrams/<env>.svg`
+ * rendered offline by Graphviz compiled to WebAssembly (`@viz-js/viz`), and an index
+ * `docs/diagrams/README.md`. `--check` compares instead of writing, for CI.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { instance } from "@viz-js/viz";
+import { PlatformFileError } from "../platform/model";
+import { SlipwayValidationError } from "../constructs/util";
+import { PolicyConfigurationError, PolicyViolationError } from "../policy";
+import { DEFAULT_OUTDIR, DEFAULT_PLATFORM_FILE, synthesize } from "./synth";
+import { buildDiagrams, EnvironmentDiagram } from "./diagram/graph";
+import { GENERATED_MARKER, toDot, toIndex, toMarkdown } from "./diagram/render";
+import { DiagramInputError, loadSynthesizedOutput, SynthesizedOutput } from "./diagram/terraform-json";
+
+export { buildDiagrams, parseWorkflow, safeId } from "./diagram/graph";
+export type { DiagramEdge, DiagramGroup, DiagramNode, EnvironmentDiagram } from "./diagram/graph";
+export { caption, escapeDotHtml, escapeMarkdown, escapeMermaid, GENERATED_MARKER, quoteDot, toDot, toIndex, toMarkdown, toMermaid } from "./diagram/render";
+export { DiagramInputError, expressions, loadSynthesizedOutput, ResourceIndex } from "./diagram/terraform-json";
+
+export const DEFAULT_DIAGRAM_DIR = path.join("docs", "diagrams");
+export const INDEX_FILE = "README.md";
+
+/** Graphviz DOT -> SVG, offline (Graphviz compiled to WebAssembly). */
+export async function renderSvg(dot: string): Promise<string> {
+  const viz = await instance();
+  const result = viz.render(dot, { format: "svg", engine: "dot" });
+  if (result.status !== "success") {
+    throw new Error(`Graphviz could not render the diagram: ${result.errors.map((e) => e.message).join("; ")}`);
+  }
+  return result.output.endsWith("\n") ? result.output : `${result.output}\n`;
+}
+
+/** Every file `npm run diagram` writes, by name relative to the diagrams folder. */
+export async function generateDiagramFiles(output: SynthesizedOutput): Promise<{ diagrams: EnvironmentDiagram[]; files: Map<string, string> }> {
+  const diagrams = buildDiagrams(output);
+  if (diagrams.length === 0) throw new DiagramInputError("the synthesized stacks carry no environment (AWS provider default tag slipway:environment): nothing to draw");
+  const files = new Map<string, string>();
+  for (const d of diagrams) {
+    files.set(`${d.environment}.md`, toMarkdown(d));
+    files.set(`${d.environment}.svg`, await renderSvg(toDot(d)));
+  }
+  files.set(INDEX_FILE, toIndex(diagrams));
+  return { diagrams, files };
+}
+
+/** Generated files in `dir` that the current output no longer produces (an environment removed). */
+export function staleFiles(dir: string, files: Map<string, string>): string[] {
+  if (!fs.existsSync(dir)) return [];
+  const stale: string[] = [];
+  for (const name of fs.readdirSync(dir).sort()) {
+    if (!name.endsWith(".md") || files.has(name)) continue;
+    const first = fs.readFileSync(path.join(dir, name), "utf8").split("\n", 1)[0];
+    if (first !== GENERATED_MARKER) continue;
+    stale.push(name);
+    const svg = name.replace(/\.md$/, ".svg");
+    if (fs.existsSync(path.join(dir, svg)) && !files.has(svg)) stale.push(svg);
+  }
+  return stale;
+}
+
+/** The files whose content on disk differs from `files` (missing ones included). */
+export function changedFiles(dir: string, files: Map<string, string>): string[] {
+  return [...files].filter(([name, content]) => {
+    const file = path.join(dir, name);
+    return !fs.existsSync(file) || fs.readFileSync(file, "utf8") !== content;
+  }).map(([name]) => name);
+}
+
+const USAGE = `usage: npm run diagram -- [--in DIR] [--out DIR] [--synth] [--platform FILE] [--check] [--json]
+  --in DIR         the synthesized output to draw (default: ${DEFAULT_OUTDIR}); synthesized first when it does not exist
+  --out DIR        where to write <env>.md, <env>.svg and ${INDEX_FILE} (default: ${DEFAULT_DIAGRAM_DIR})
+  --synth          synthesize the platform file into --in first, even when it exists
+  --platform FILE  the platform file to synthesize (implies --synth; default: $SLIPWAY_PLATFORM_FILE or ${DEFAULT_PLATFORM_FILE})
+  --check          write nothing; exit 1 when the files in --out differ from what would be written
+  --json           print the graphs (nodes, groups, edges and how each edge was derived) as JSON`;
+
+export async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        in: { type: "string" },
+        out: { type: "string", short: "o" },
+        synth: { type: "boolean" },
+        platform: { type: "string", short: "p" },
+        check: { type: "boolean" },
+        json: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const quiet = process.env.CI === "true" && !values.json;
+  const inDir = values.in ?? DEFAULT_OUTDIR;
+  const outDir = values.out ?? DEFAULT_DIAGRAM_DIR;
+  const platformFile = values.platform ?? process.env.SLIPWAY_PLATFORM_FILE ?? DEFAULT_PLATFORM_FILE;
+  try {
+    if (values.synth || values.platform !== undefined || !fs.existsSync(inDir)) {
+      if (!quiet && !values.json) console.log(`synthesizing ${platformFile} into ${inDir}${fs.existsSync(inDir) || values.synth || values.platform !== undefined ? "" : ` (${inDir} does not exist yet)`}`);
+      synthesize({ platformFile, outdir: inDir });
+    }
+    const { diagrams, files } = await generateDiagramFiles(loadSynthesizedOutput(inDir));
+    const stale = staleFiles(outDir, files);
+    const changed = changedFiles(outDir, files);
+    if (values.json) console.log(JSON.stringify(diagrams, null, 2));
+    if (values.check) {
+      if (changed.length === 0 && stale.length === 0) {
+        if (!quiet && !values.json) console.log(`${outDir}: ${files.size} files up to date with ${inDir}`);
+        return 0;
+      }
+      console.error(`${outDir} is out of date with ${inDir}: ${[...changed, ...stale.map((s) => `${s} (no longer generated)`)].join(", ")}. Run \`npm run diagram\` and commit the result.`);
+      return 1;
+    }
+    fs.mkdirSync(outDir, { recursive: true });
+    for (const name of changed) fs.writeFileSync(path.join(outDir, name), files.get(name)!);
+    for (const name of stale) fs.rmSync(path.join(outDir, name));
+    if (!values.json) {
+      if (!quiet) {
+        for (const d of diagrams) console.log(`${d.environment}: ${d.nodes.length} boxes, ${d.edges.length} arrows from ${d.stacks.join(", ")} -> ${path.join(outDir, `${d.environment}.md`)}, ${path.join(outDir, `${d.environment}.svg`)}`);
+      }
+      console.log(`${diagrams.length} diagrams in ${outDir}: ${changed.length} files written, ${files.size - changed.length} unchanged${stale.length ? `, ${stale.length} stale removed` : ""}`);
+    }
+    return 0;
+  } catch (error) {
+    if (error instanceof DiagramInputError) {
+      console.error(`${error.message}\nNothing was written to ${outDir}.`);
+      return 1;
+    }
+    if (error instanceof PlatformFileError || error instanceof SlipwayValidationError || error instanceof PolicyViolationError || error instanceof PolicyConfigurationError) {
+      console.error(`${error.message}\nSynthesis failed; ${inDir} is as it was and nothing was written to ${outDir}.`);
+      return 1;
+    }
+    throw error;
+  }
+}
