@@ -25,6 +25,13 @@ export { DiagramInputError, expressions, loadSynthesizedOutput, ResourceIndex } 
 export const DEFAULT_DIAGRAM_DIR = path.join("docs", "diagrams");
 export const INDEX_FILE = "README.md";
 
+/**
+ * Graphviz sizes boxes with Helvetica/Arial metrics, then names only `Helvetica,sans-Serif` in
+ * the SVG; where Helvetica is missing, `sans-serif` may be a wider face (DejaVu Sans on Linux) and
+ * text would spill out of its box. The fonts with Arial's metrics are named before the fallback.
+ */
+const SVG_FONT_FAMILY = "Helvetica,Arial,Liberation Sans,Arimo,sans-serif";
+
 /** Graphviz DOT -> SVG, offline (Graphviz compiled to WebAssembly). */
 export async function renderSvg(dot: string): Promise<string> {
   const viz = await instance();
@@ -32,7 +39,8 @@ export async function renderSvg(dot: string): Promise<string> {
   if (result.status !== "success") {
     throw new Error(`Graphviz could not render the diagram: ${result.errors.map((e) => e.message).join("; ")}`);
   }
-  return result.output.endsWith("\n") ? result.output : `${result.output}\n`;
+  const svg = result.output.replace(/font-family="Helvetica,sans-Serif"/g, `font-family="${SVG_FONT_FAMILY}"`);
+  return svg.endsWith("\n") ? svg : `${svg}\n`;
 }
 
 /** Every file `npm run diagram` writes, by name relative to the diagrams folder. */

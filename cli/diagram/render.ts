@@ -136,7 +136,7 @@ export function toDot(diagram: EnvironmentDiagram): string {
   const lines = [
     `digraph ${quoteDot(diagram.environment)} {`,
     `  graph [rankdir=TB, fontname=${quoteDot(FONT)}, fontsize=16, labelloc=t, labeljust=l, label=${dotLabel(caption(diagram), [], 16)}, nodesep=0.35, ranksep=0.45, pad=0.3, bgcolor="#ffffff", newrank=true];`,
-    `  node [fontname=${quoteDot(FONT)}, fontsize=11, style="rounded,filled", penwidth=1.3, margin="0.3,0.1"];`,
+    `  node [fontname=${quoteDot(FONT)}, fontsize=11, style="rounded,filled", penwidth=1.3, margin="0.22,0.08"];`,
     `  edge [fontname=${quoteDot(FONT)}, fontsize=10, color="#5b6570", fontcolor="#222222", arrowsize=0.7, penwidth=1.1];`,
   ];
   const childrenOf = (parent: string | undefined) => diagram.groups.filter((g) => g.parent === parent);
