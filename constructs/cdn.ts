@@ -70,6 +70,7 @@ export interface CdnCertificateValidationRecord {
   readonly value: string;
 }
 
+/** Props of {@link Cdn}. `name`, `accountId`, `domain`, `loadBalancerDnsName` and `certificateProvider` are required. */
 export interface CdnProps {
   /**
    * Prefix of resource names, e.g. `shop-prod`: 1 to 40 lower-case letters, digits and `-`,

@@ -12,6 +12,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
 import { AWS_ACCOUNT_ID_PATTERN, AWS_REGION_PATTERN, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
 
+/** Props of {@link ContainerRegistry}. Only `name`, `accountId` and `region` are required. */
 export interface ContainerRegistryProps {
   /**
    * The ECR repository name, e.g. `shop/api`: 2-256 characters, lower-case letters and digits in

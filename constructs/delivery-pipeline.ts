@@ -33,7 +33,9 @@ export const PIPELINE_VARIABLES = {
 
 /** The names of the variables {@link DeliveryPipeline} reads, by where they are set. */
 export interface PipelineVariables {
+  /** Variables set on the repository, read by the build jobs (outside any environment). */
   readonly repository: readonly string[];
+  /** Variables set on each GitHub environment, read by that environment's deploy job. */
   readonly environment: readonly string[];
 }
 
@@ -69,6 +71,10 @@ export interface PipelineEnvironment {
   readonly runsOn?: string | readonly string[];
 }
 
+/**
+ * Props of {@link DeliveryPipeline}. `appName`, `testCommand`, `healthPath`, `repository` and
+ * `environments` are required; the rest name what the workload and repository call things.
+ */
 export interface DeliveryPipelineProps {
   /** The app's name (a DNS label of at most 32 characters); names the concurrency groups and migration jobs. */
   readonly appName: string;

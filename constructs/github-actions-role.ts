@@ -28,6 +28,7 @@ export interface GithubActionsRoleAllow {
   readonly environments?: string[];
 }
 
+/** Props of {@link GithubActionsRole}. Only `maxSessionDurationSeconds`, `description` and `region` are optional. */
 export interface GithubActionsRoleProps {
   /** The IAM role name: 1-64 letters, digits and `+=,.@_-`. */
   readonly name: string;
@@ -64,14 +65,21 @@ export interface GithubActionsRoleProps {
 
 /** One statement of an inline policy given to {@link GithubActionsRole.addPolicy}. */
 export interface PolicyStatement {
-  /** An optional statement id: letters and digits. */
+  /**
+   * A statement id: letters and digits.
+   * @default no id
+   */
   readonly Sid?: string;
+  /** Whether the statement allows or denies its actions. */
   readonly Effect: "Allow" | "Deny";
   /** Actions such as `s3:GetObject`; `"*"` is refused. */
   readonly Action: string | string[];
   /** Resource ARNs; `"*"` is refused unless every action is listed in `allowWildcardResourceFor`. */
   readonly Resource: string | string[];
-  /** IAM condition block, e.g. `{ StringEquals: { "aws:RequestedRegion": "eu-west-1" } }`. */
+  /**
+   * IAM condition block, e.g. `{ StringEquals: { "aws:RequestedRegion": "eu-west-1" } }`.
+   * @default no condition
+   */
   readonly Condition?: Record<string, Record<string, string | string[]>>;
 }
 
@@ -87,7 +95,9 @@ export interface AddPolicyOptions {
 
 /** The EKS cluster a role deploys to; an `aws_eks_cluster` (`KubernetesCluster.cluster`) satisfies it. */
 export interface EksClusterRef {
+  /** The cluster's name, e.g. `slipway-prod`: the access entry is created on it. */
   readonly name: string;
+  /** The cluster's ARN: the resource of the `eks:DescribeCluster` grant; its partition picks the EKS access policy ARNs when no `region` is given. */
   readonly arn: string;
 }
 

@@ -1,6 +1,7 @@
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
 import { Construct } from "constructs";
 
+/** Props of {@link GithubOidcProvider}; all optional. */
 export interface GithubOidcProviderProps {
   /**
    * Audiences GitHub's tokens may carry.
@@ -18,6 +19,7 @@ export class GithubOidcProvider extends Construct {
   /** The token issuer, as IAM condition keys name it (`token.actions.githubusercontent.com:sub`). */
   static readonly ISSUER = "token.actions.githubusercontent.com";
 
+  /** The `aws_iam_openid_connect_provider` (construct id `Resource`). */
   readonly provider: IamOpenidConnectProvider;
   /** The provider's ARN, the federated principal of role trust policies. */
   readonly arn: string;

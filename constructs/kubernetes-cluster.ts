@@ -31,6 +31,7 @@ import {
 
 /** The part of a network a cluster needs; `Network` satisfies it. */
 export interface ClusterNetwork {
+  /** The VPC the subnets belong to. */
   readonly vpcId: string;
   /** Subnets without a route from the internet, in at least two availability zones. */
   readonly privateSubnetIds: string[];
@@ -39,6 +40,7 @@ export interface ClusterNetwork {
 /** The EKS add-ons this construct installs and manages. */
 export type CoreAddonName = "vpc-cni" | "kube-proxy" | "coredns" | "eks-pod-identity-agent";
 
+/** Props of {@link KubernetesCluster}. Only `name`, `network`, `accountId` and `region` are required. */
 export interface KubernetesClusterProps {
   /**
    * The EKS cluster name: 1-100 characters, letters, digits, `_` and `-`, starting with a letter or

@@ -56,6 +56,10 @@ export interface WorkloadEgressRule {
   readonly protocol?: "TCP" | "UDP";
 }
 
+/**
+ * Props of {@link KubernetesWorkload}. `name`, `image`, `port`, `healthPath`, `replicas`, `nodePort`
+ * and `ingressFromCidrs` are required.
+ */
 export interface KubernetesWorkloadProps {
   /**
    * The app's name: a DNS label (lower-case letters, digits and `-`, starting with a letter) of at

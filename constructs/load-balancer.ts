@@ -26,6 +26,7 @@ import { AWS_ACCOUNT_ID_PATTERN, AWS_REGION_PATTERN, invalid, isKnown, partition
 
 /** The part of a network a load balancer needs; `Network` satisfies it. */
 export interface LoadBalancerNetwork {
+  /** The VPC the subnets belong to; the load balancer's security group is created in it. */
   readonly vpcId: string;
   /** Subnets with a route to the internet gateway, in at least two availability zones. */
   readonly publicSubnetIds: string[];
@@ -44,6 +45,10 @@ export interface CertificateValidationRecord {
   readonly value: string;
 }
 
+/**
+ * Props of {@link LoadBalancer}. `name`, `network`, `accountId`, `region`, `domain`, `healthPath` and
+ * `targetPort` are required.
+ */
 export interface LoadBalancerProps {
   /**
    * The load balancer's name, also the prefix of its target group (`<name>-tg`), security group

@@ -36,6 +36,7 @@ export type NatGatewayMode = "one" | "per-zone";
 /** The flow-log retention periods offered: CloudWatch's, without 0 (never expire), so flow logs always expire. */
 const FLOW_LOG_RETENTION_DAYS: readonly number[] = LOG_RETENTION_DAYS.filter((days) => days !== 0);
 
+/** Props of {@link Network}. Only `name`, `cidrBlock`, `availabilityZones`, `accountId` and `region` are required. */
 export interface NetworkProps {
   /**
    * Prefix of the Name tags and resource names, e.g. `slipway-prod`: a DNS label (lower-case
@@ -67,16 +68,16 @@ export interface NetworkProps {
    */
   readonly flowLogRetentionDays?: number;
   /**
-   * An EKS cluster that uses these subnets: when given, every subnet is tagged
-   * `kubernetes.io/cluster/<clusterName> = shared` so the cluster may place load balancers in them.
-   * @default no cluster tag (the `kubernetes.io/role/elb` and `internal-elb` role tags are always set)
-   */
-  /**
    * Terraform `lifecycle.prevent_destroy` on the log key: destroying it makes every log it
    * encrypted unreadable. `false` for throwaway environments.
    * @default true
    */
   readonly preventDestroy?: boolean;
+  /**
+   * An EKS cluster that uses these subnets: when given, every subnet is tagged
+   * `kubernetes.io/cluster/<clusterName> = shared` so the cluster may place load balancers in them.
+   * @default no cluster tag (the `kubernetes.io/role/elb` and `internal-elb` role tags are always set)
+   */
   readonly clusterName?: string;
 }
 

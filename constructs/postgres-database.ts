@@ -25,6 +25,7 @@ import {
 
 /** The part of a network a database needs; `Network` satisfies it. */
 export interface DatabaseNetwork {
+  /** The VPC the subnets belong to; the database's security group is created in it. */
   readonly vpcId: string;
   /** Subnets without a route from the internet, in at least two availability zones. */
   readonly privateSubnetIds: string[];
@@ -36,6 +37,7 @@ export interface DatabasePeer {
   readonly securityGroupId: string;
 }
 
+/** Props of {@link PostgresDatabase}. Only `name`, `network`, `accountId` and `region` are required. */
 export interface PostgresDatabaseProps {
   /**
    * The DB instance identifier, e.g. `shop-prod`: lower-case letters, digits and single `-`,

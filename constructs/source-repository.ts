@@ -62,6 +62,7 @@ export interface SourceRepositoryEnvironment {
   readonly waitTimerMinutes?: number;
 }
 
+/** Props of {@link SourceRepository}. Only `name` and `owner` are required. */
 export interface SourceRepositoryProps {
   /**
    * The repository name: 1-100 letters, digits, `.`, `-` or `_`, not `.` or `..`, e.g. `orders-api`.

@@ -13,6 +13,7 @@ export class SlipwayValidationError extends Error {
     public readonly path: string,
     /** The prop, e.g. `availabilityZones[2]`. */
     public readonly field: string,
+    /** The value received, as given (shown JSON-encoded in the message). */
     public readonly received: unknown,
     /** What would be valid. */
     public readonly accepted: string,

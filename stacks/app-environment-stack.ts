@@ -15,10 +15,15 @@ import { SlipwayStack, environmentAwsProvider } from "./common";
 import { DeliveryStack } from "./delivery-stack";
 import { PlatformStack } from "./platform-stack";
 
+/** Props of {@link AppEnvironmentStack}. */
 export interface AppEnvironmentStackProps {
+  /** The validated platform file: GitHub owner and backend. */
   readonly platform: PlatformConfig;
+  /** The app in this environment, with the environment's settings (domain, replicas) resolved. */
   readonly deployment: AppEnvironmentConfig;
+  /** The environment's `platform-<env>` stack: its network and cluster host the app. */
   readonly platformStack: PlatformStack;
+  /** The app's `<app>-delivery` stack: its registry, repository and pipeline. */
   readonly deliveryStack: DeliveryStack;
 }
 
@@ -27,13 +32,19 @@ export interface AppEnvironmentStackProps {
  * → Postgres — plus the environment's deploy role, on the cluster of `platform-<env>`.
  */
 export class AppEnvironmentStack extends SlipwayStack {
+  /** One line for the synth summary: the URL, replicas and database. */
   readonly description: string;
+  /** The app in this environment. */
   readonly deployment: AppEnvironmentConfig;
   /** The app's public URL in this environment. */
   readonly url: string;
+  /** The app's Postgres in this environment, admitting only the cluster's nodes. */
   readonly database: PostgresDatabase;
+  /** The app's load balancer, in the environment's public subnets, forwarding to the workload's node port. */
   readonly loadBalancer: LoadBalancer;
+  /** The app's CloudFront distribution for its domain, in front of {@link loadBalancer}. */
   readonly cdn: Cdn;
+  /** The app's namespace, Deployment and policies on the environment's cluster. */
   readonly workload: KubernetesWorkload;
   /** The role this environment's deploy job assumes: this GitHub environment only, this namespace only. */
   readonly deployRole: GithubActionsRole;

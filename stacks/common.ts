@@ -19,10 +19,21 @@ export interface SlipwayStackOptions {
 export abstract class SlipwayStack extends TerraformStack {
   /** One line: what this stack holds. */
   abstract readonly description: string;
+  /** Production rules apply to this stack ({@link SlipwayStackOptions.production}). */
   readonly production: boolean;
-  /** Accepted policy findings, with construct paths made absolute (`<stack>/<path>`). */
+  /**
+   * Accepted policy findings, with construct paths made absolute (`<stack>/<path>`): the rule id,
+   * the construct path it is accepted for, and why.
+   */
   readonly suppressions: { readonly rule: string; readonly path: string; readonly reason: string }[];
 
+  /**
+   * @param scope the app
+   * @param stackName the stack's name, e.g. `platform-dev`: its construct id, its folder in
+   *   `cdktf.out/stacks/` and its state file or workspace name
+   * @param platform the validated platform, for the backend
+   * @param options production flag and policy suppressions
+   */
   constructor(scope: Construct, readonly stackName: string, platform: PlatformConfig, options: SlipwayStackOptions) {
     super(scope, stackName);
     this.production = options.production;

@@ -8,8 +8,11 @@ import { AppConfig, EnvironmentConfig, PlatformConfig } from "../platform/model"
 import { SlipwayStack, environmentAwsProvider } from "./common";
 import { PlatformStack } from "./platform-stack";
 
+/** Props of {@link DeliveryStack}. */
 export interface DeliveryStackProps {
+  /** The validated platform file: GitHub owner, environments and backend. */
   readonly platform: PlatformConfig;
+  /** The app this stack delivers. */
   readonly app: AppConfig;
   /** The platform stack of every environment, in promotion order. */
   readonly platformStacks: PlatformStack[];
@@ -22,12 +25,17 @@ export interface DeliveryStackProps {
  * registry, its CI/CD workflows and the CI build role. One per app, shared by its environments.
  */
 export class DeliveryStack extends SlipwayStack {
+  /** One line for the synth summary: the repository, the registry's account, the workflows. */
   readonly description: string;
+  /** The app this stack delivers. */
   readonly app: AppConfig;
+  /** The app's GitHub repository, its ruleset and one deployment environment per environment. */
   readonly repository: SourceRepository;
+  /** The app's ECR repository, in the account of the last environment; every environment's account may pull. */
   readonly registry: ContainerRegistry;
   /** The role the deliver workflow's build job assumes to push; only the default branch can. */
   readonly buildRole: GithubActionsRole;
+  /** The app's CI/CD workflows, committed to {@link repository}. */
   readonly pipeline: DeliveryPipeline;
 
   constructor(scope: Construct, props: DeliveryStackProps) {

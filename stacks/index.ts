@@ -16,9 +16,13 @@ export { SlipwayStack, configureBackend, defaultTags, environmentAwsProvider } f
 export { DeliveryStack, DeliveryStackProps } from "./delivery-stack";
 export { PlatformStack, PlatformStackProps } from "./platform-stack";
 
+/** The stacks {@link buildPlatform} added. */
 export interface Platform {
+  /** `platform-<env>`, one per environment, in promotion order. */
   readonly platformStacks: PlatformStack[];
+  /** `<app>-delivery`, one per app, in the platform file's order. */
   readonly deliveryStacks: DeliveryStack[];
+  /** `<app>-<env>`, per app then per environment in promotion order. */
   readonly appStacks: AppEnvironmentStack[];
   /** Every stack, in dependency order. */
   readonly stacks: SlipwayStack[];

@@ -6,8 +6,11 @@ import { Network } from "../constructs/network";
 import { EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 
+/** Props of {@link PlatformStack}. */
 export interface PlatformStackProps {
+  /** The validated platform file: its name prefixes the cluster (`<name>-<env>`), its backend holds the state. */
   readonly platform: PlatformConfig;
+  /** The environment this stack builds, with every default resolved. */
   readonly environment: EnvironmentConfig;
   /**
    * The GitHub OIDC provider of another platform stack in the same AWS account. IAM allows one
@@ -19,9 +22,13 @@ export interface PlatformStackProps {
 
 /** `platform-<env>`: the environment's network, its EKS cluster, and the account's GitHub OIDC provider. */
 export class PlatformStack extends SlipwayStack {
+  /** One line for the synth summary: the environment, its account, network and cluster version. */
   readonly description: string;
+  /** The environment this stack builds. */
   readonly environment: EnvironmentConfig;
+  /** The environment's VPC (`<platform>-<env>`), its subnets tagged for the cluster. */
   readonly network: Network;
+  /** The environment's EKS cluster (`<platform>-<env>`) in the network's private subnets. */
   readonly cluster: KubernetesCluster;
   /** The account's GitHub OIDC provider: created here, or shared from another platform stack. */
   readonly githubOidc: GithubOidcProvider;

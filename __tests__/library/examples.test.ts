@@ -126,5 +126,5 @@ if (terraformMissing) console.warn(`SKIPPING real Terraform validate/plan of exa
   if ("missing" in tools) return;
   const [check] = await checkSynthesizedStacks(path.join(work, "cdktf.out"), tools, 1);
   expect({ stack: check.stack, validate: check.validate.ok, plan: check.plan.ok }).toEqual({ stack: "orders-dev", validate: true, plan: true });
-  expect(check.plan.toAdd).toBe(Object.values(tf.resource).reduce((n, byName) => n + Object.keys(byName as Json).length, 0));
+  expect(check.plan.toAdd).toBe(Object.values(tf.resource as Record<string, Json>).reduce((n, byName) => n + Object.keys(byName).length, 0));
 });
