@@ -18,16 +18,25 @@ export type Permission = "read" | "write" | "none";
  * scope is listed, so list only what the jobs need.
  */
 export interface Permissions {
+  /** `actions` */
   readonly actions?: Permission;
+  /** `attestations` */
   readonly attestations?: Permission;
+  /** `checks` */
   readonly checks?: Permission;
+  /** `contents` */
   readonly contents?: Permission;
+  /** `deployments` */
   readonly deployments?: Permission;
+  /** `discussions` */
   readonly discussions?: Permission;
   /** `id-token`: `write` lets the job request an OpenID Connect token (to assume a cloud role); GitHub has no `read` level. */
   readonly idToken?: "write" | "none";
+  /** `issues` */
   readonly issues?: Permission;
+  /** `packages` */
   readonly packages?: Permission;
+  /** `pages` */
   readonly pages?: Permission;
   /** `pull-requests` */
   readonly pullRequests?: Permission;
@@ -35,6 +44,7 @@ export interface Permissions {
   readonly repositoryProjects?: Permission;
   /** `security-events` */
   readonly securityEvents?: Permission;
+  /** `statuses` */
   readonly statuses?: Permission;
 }
 
@@ -63,6 +73,7 @@ export type WorkflowDispatchTrigger = Record<string, never>;
 
 /** The events that start a workflow (`on`). */
 export interface WorkflowTriggers {
+  /** `push` */
   readonly push?: PushTrigger;
   /** `pull_request` */
   readonly pullRequest?: PullRequestTrigger;
@@ -80,6 +91,7 @@ export interface Concurrency {
 
 /** The GitHub environment a job deploys to; its protection rules (reviewers) and variables apply. */
 export interface JobEnvironment {
+  /** The environment's name, e.g. `prod`; GitHub creates it on first use when the repository has none by that name. */
   readonly name: string;
   /** The URL shown on the deployment, e.g. `${{ vars.APP_URL }}`. */
   readonly url?: string;
@@ -92,6 +104,7 @@ export type ActionInputs = Readonly<Record<string, string | number | boolean>>;
 export interface Step {
   /** The step id, for `steps.<id>.outputs` and `steps.<id>.outcome`: a letter or `_`, then letters, digits, `_` or `-`. */
   readonly id?: string;
+  /** The name shown in the run's log. @default GitHub's: the action or the first line of `run` */
   readonly name?: string;
   /** Condition, e.g. `failure() && steps.deploy.outcome == 'success'`. */
   readonly if?: string;
@@ -120,26 +133,35 @@ export interface Job {
   readonly runsOn: string | readonly string[];
   /** Jobs that must succeed first; each must be declared earlier in {@link Workflow.jobs}. */
   readonly needs?: readonly string[];
+  /** Condition, e.g. `github.event_name == 'push'`; the job is skipped when it is false. */
   readonly if?: string;
+  /** The GitHub environment the job deploys to: its protection rules run first and its variables apply. */
   readonly environment?: JobEnvironment;
+  /** At most one running job per group. */
   readonly concurrency?: Concurrency;
+  /** The job's `GITHUB_TOKEN` permissions, replacing the workflow's. */
   readonly permissions?: Permissions;
   /** `timeout-minutes` */
   readonly timeoutMinutes?: number;
   /** Job outputs, usually `${{ steps.<id>.outputs.<name> }}`. */
   readonly outputs?: Readonly<Record<string, string>>;
+  /** Environment variables of every step of the job. */
   readonly env?: Readonly<Record<string, string>>;
+  /** The steps, run in order; at least one. */
   readonly steps: readonly Step[];
 }
 
 /** A whole workflow file. */
 export interface Workflow {
+  /** The name shown in the Actions tab. */
   readonly name: string;
   /** `on` */
   readonly on: WorkflowTriggers;
   /** Default token permissions of every job. */
   readonly permissions: Permissions;
+  /** At most one running run per group. */
   readonly concurrency?: Concurrency;
+  /** Environment variables of every job. */
   readonly env?: Readonly<Record<string, string>>;
   /** Jobs by id, in the order they are written. */
   readonly jobs: Readonly<Record<string, Job>>;
