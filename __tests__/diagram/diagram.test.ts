@@ -357,6 +357,8 @@ describe("DOT and SVG", () => {
     expect(svg.startsWith("<?xml")).toBe(true);
     expect(svg).toMatch(/<svg width="\d+pt" height="\d+pt"/);
     expectWellFormed(svg);
+    // Arial-metric faces come before the generic fallback, so text fits the boxes Graphviz sized.
+    expect([...new Set([...svg.matchAll(/font-family="([^"]*)"/g)].map((m) => m[1]))]).toEqual(["Helvetica,Arial,Liberation Sans,Arimo,sans-serif"]);
     const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
     // Graphviz writes some characters as numeric references (`-` as `&#45;`, `'` as `&#39;`).
     const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1].replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n))));
