@@ -1,15 +1,25 @@
 /**
  * Slipway as a library: `import { Network, PostgresDatabase } from "slipway"` in your own cdktf app.
  *
- * - every construct, with its props and typed attributes (`constructs/`);
+ * - every construct, with its props and typed attributes (`constructs/`): {@link Network},
+ *   {@link KubernetesCluster}, {@link SourceRepository}, {@link ContainerRegistry},
+ *   {@link DeliveryPipeline}, {@link PostgresDatabase}, {@link LoadBalancer}, {@link Cdn},
+ *   {@link KubernetesWorkload}, {@link GithubActionsRole} and {@link GithubOidcProvider}. Each
+ *   props page lists every prop with its default; each construct page lists its outputs (public
+ *   fields) and intent methods;
  * - the stacks Slipway composes them into, and {@link buildPlatform} for a whole platform file (`stacks/`);
  * - the platform-file loader, {@link loadPlatformFile} and {@link parsePlatform}, and the types of
  *   the validated model it returns (`platform/`).
+ *
+ * Peer dependencies: `cdktf ~0.21.0`, `constructs ^10.4.2`, `@cdktf/provider-aws ~20.1.0`,
+ * `@cdktf/provider-github ~15.3.1`, `@cdktf/provider-kubernetes ~12.1.1`.
  *
  * @packageDocumentation
  */
 export * from "./constructs";
 export * from "./stacks";
+// The options every stack passes to SlipwayStack's constructor (stacks/index.ts re-exports the class, not its options).
+export type { SlipwayStackOptions } from "./stacks/common";
 // The retention values log-retention props accept (NetworkProps.flowLogRetentionDays and friends link here).
 export { LOG_RETENTION_DAYS } from "./constructs/util";
 export {

@@ -125,4 +125,8 @@ test("the reference shows each construct's props with their defaults, and its ou
   expect(page("interfaces/PostgresDatabaseProps.md")).toMatch(/`instanceClass\?`.*\*\*Default\*\*\s*`"db.t4g.micro"`/);
   expect(page("classes/PostgresDatabase.md")).toMatch(/`masterUserSecretArn`.*Secrets Manager/);
   expect(page("classes/ContainerRegistry.md")).toMatch(/### grantPull\(\)/);
+  // The index page (index.ts's comment) states the peer ranges package.json declares.
+  const peers = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).peerDependencies as Record<string, string>;
+  const index = page("README.md");
+  for (const [name, range] of Object.entries(peers)) expect(index).toContain(`\`${name} ${range}\``);
 });
