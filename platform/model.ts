@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { POSTGRES_INSTANCE_CLASSES, SUPPORTED_MAJORS } from "../constructs/postgres-database";
 import { cidrsOverlap, parseCidr } from "../constructs/util";
 import { ALL_RULES } from "../policy";
 import {
@@ -381,10 +382,29 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
       cluster.publicAccessCidrs.forEach((c: unknown, k: number) => {
         if (c === "0.0.0.0/0") {
           out.push({ at: ["environments", i, "cluster", "publicAccessCidrs", k], message: `"0.0.0.0/0" opens the cluster API to the whole internet: list your office, VPN or CI egress CIDRs instead` });
-        }
+        } else cidrProblem(c, ["environments", i, "cluster", "publicAccessCidrs", k], out);
       });
     }
     const database = isRecord(env.database) ? env.database : {};
+    // What the PostgresDatabase construct accepts, checked here so the message names the file and path.
+    if (typeof database.instanceClass === "string" && /^db\.[a-z0-9]+\.[a-z0-9]+$/.test(database.instanceClass)) {
+      const [, family, size] = database.instanceClass.split(".");
+      const sizes = POSTGRES_INSTANCE_CLASSES[family];
+      if (!sizes || !sizes.includes(size)) {
+        out.push({
+          at: ["environments", i, "database", "instanceClass"],
+          message: sizes
+            ? `${JSON.stringify(database.instanceClass)}: db.${family} comes in ${sizes.join(", ")}`
+            : `${JSON.stringify(database.instanceClass)} is not a class RDS for PostgreSQL offers: expected db.<family>.<size> with a family among ${Object.keys(POSTGRES_INSTANCE_CLASSES).join(", ")}`,
+        });
+      }
+    }
+    if (typeof database.engineVersion === "string" && /^\d{2}(\.\d+)?$/.test(database.engineVersion)) {
+      const major = Number(database.engineVersion.split(".")[0]);
+      if (!(SUPPORTED_MAJORS as readonly number[]).includes(major)) {
+        out.push({ at: ["environments", i, "database", "engineVersion"], message: `PostgreSQL ${major} is not supported: expected a major among ${SUPPORTED_MAJORS.join(", ")}` });
+      }
+    }
     if (typeof database.storageGiB === "number" && typeof database.maxStorageGiB === "number" && database.maxStorageGiB < database.storageGiB) {
       out.push({ at: ["environments", i, "database", "maxStorageGiB"], message: `${database.maxStorageGiB} is below storageGiB ${database.storageGiB}: the autoscaling ceiling must be at least the allocated storage` });
     }
@@ -465,6 +485,11 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
         }
       }
     }
+    if (Array.isArray(app.egress)) {
+      app.egress.forEach((rule: unknown, k: number) => {
+        if (isRecord(rule)) cidrProblem(rule.cidr, ["apps", i, "egress", k, "cidr"], out);
+      });
+    }
     if (Array.isArray(app.secrets) && isRecord(app.env)) {
       const plain = app.env;
       const seen = new Set<unknown>();
@@ -486,6 +511,13 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     }
   });
   return out;
+}
+
+/** A CIDR the schema's pattern let through with octets above 255, a prefix above 32, or host bits set. */
+function cidrProblem(value: unknown, at: PropertyKey[], out: LocatedProblem[]): void {
+  if (typeof value !== "string" || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(value)) return; // the schema reports it
+  if (!parseCidr(value)) out.push({ at, message: `${JSON.stringify(value)} is not a valid IPv4 CIDR (octets 0-255, prefix 0-32)` });
+  else if (cidrBaseMismatch(value)) out.push({ at, message: `${JSON.stringify(value)} has host bits set; did you mean ${cidrBaseMismatch(value)}?` });
 }
 
 /** Suppressions must name a rule Slipway has. */
@@ -556,6 +588,11 @@ function describeIssue(issue: Issue, raw: unknown): string {
       return issue.keys
         .map((k) => `unknown key ${JSON.stringify(k)}${suggest(k, valid)}; valid keys here: ${valid.join(", ")}`)
         .join("; ");
+    }
+    case "invalid_key": {
+      // A record key (e.g. an env variable name): say what is wrong with the key, not its value.
+      const key = issue.path[issue.path.length - 1];
+      return `key ${JSON.stringify(String(key))} is not valid: ${issue.issues.map((i) => i.message).join("; ")}`;
     }
     case "invalid_union":
       // The only union is the backend, told apart by its `type`.
