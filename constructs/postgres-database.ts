@@ -134,7 +134,7 @@ export interface PostgresDatabaseProps {
 const POSTGRES_PORT = 5432;
 const DEFAULT_ENGINE_VERSION = "16.8";
 /** The PostgreSQL majors Slipway supports; every parameter the construct sets exists in each of their families. */
-export const SUPPORTED_MAJORS = [13, 14, 15, 16, 17] as const;
+const SUPPORTED_MAJORS = [13, 14, 15, 16, 17] as const;
 /** The log types RDS for PostgreSQL exports to CloudWatch Logs, with the construct ids of their log groups. */
 const LOG_EXPORTS = [
   { logType: "postgresql", id: "PostgresqlLogGroup" },

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
-import { POSTGRES_INSTANCE_CLASSES, SUPPORTED_MAJORS } from "../constructs/postgres-database";
+import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
 import { cidrsOverlap, parseCidr } from "../constructs/util";
 import { ALL_RULES } from "../policy";
 import {
@@ -334,6 +334,9 @@ interface LocatedProblem {
   readonly at: PropertyKey[];
   readonly message: string;
 }
+
+/** The PostgreSQL majors the PostgresDatabase construct supports (a test keeps the two in step). */
+const SUPPORTED_MAJORS = [13, 14, 15, 16, 17] as const;
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
