@@ -1,8 +1,8 @@
 /**
  * A typed model of a GitHub Actions workflow and its renderer. TypeScript names are camelCase
- * (`runsOn`, `timeoutMinutes`, `cancelInProgress`, `idToken`, `pullRequest`); {@link renderWorkflow}
+ * (`runsOn`, `timeoutMinutes`, `cancelInProgress`, `idToken`, `pullRequest`, `failFast`); {@link renderWorkflow}
  * turns them into GitHub's keys (`runs-on`, `timeout-minutes`, `cancel-in-progress`, `id-token`,
- * `pull_request`) in a fixed order and serializes the result with the `yaml` library — never by
+ * `pull_request`, `fail-fast`) in a fixed order and serializes the result with the `yaml` library — never by
  * concatenating YAML text — so the same model always gives the same bytes.
  */
 import { Document } from "yaml";
@@ -68,6 +68,12 @@ export interface PullRequestTrigger {
   readonly paths?: readonly string[];
 }
 
+/** One `on.schedule` entry. */
+export interface ScheduleTrigger {
+  /** A POSIX cron expression in UTC, e.g. `17 3 * * *` (GitHub may start scheduled runs late). */
+  readonly cron: string;
+}
+
 /** `on.workflow_dispatch`: manual runs from the Actions tab or the API; inputs are not modelled. */
 export type WorkflowDispatchTrigger = Record<string, never>;
 
@@ -77,6 +83,8 @@ export interface WorkflowTriggers {
   readonly push?: PushTrigger;
   /** `pull_request` */
   readonly pullRequest?: PullRequestTrigger;
+  /** `schedule`: cron expressions. */
+  readonly schedule?: readonly ScheduleTrigger[];
   /** `workflow_dispatch` */
   readonly workflowDispatch?: WorkflowDispatchTrigger;
 }
@@ -96,6 +104,25 @@ export interface JobEnvironment {
   /** The URL shown on the deployment, e.g. `${{ vars.APP_URL }}`. */
   readonly url?: string;
 }
+
+/** A value of one matrix combination: a scalar, or a list (e.g. runner labels for `runs-on`). */
+export type MatrixValue = string | number | boolean | readonly string[];
+
+/**
+ * `strategy`: run the job once per matrix combination. Only `include` is modelled: each entry is
+ * one combination, spelled out, so what runs is plain to read.
+ */
+export interface Strategy {
+  /** `matrix.include`: one entry per job run (GitHub allows at most 256), read as `matrix.<key>`. */
+  readonly include: readonly Readonly<Record<string, MatrixValue>>[];
+  /** `fail-fast`: cancel the other combinations when one fails. @default GitHub's, true */
+  readonly failFast?: boolean;
+  /** `max-parallel`: at most this many combinations at once. @default GitHub's, as many as runners allow */
+  readonly maxParallel?: number;
+}
+
+/** GitHub's limit on the combinations of one matrix. */
+export const MAX_MATRIX_COMBINATIONS = 256;
 
 /** Scalar inputs of an action (`with`). */
 export type ActionInputs = Readonly<Record<string, string | number | boolean>>;
@@ -121,6 +148,8 @@ export interface Step {
   readonly shell?: string;
   /** `timeout-minutes` */
   readonly timeoutMinutes?: number;
+  /** `working-directory` of `run`. */
+  readonly workingDirectory?: string;
   /** A shell script; must not contain `${{` (pass values through `env`). */
   readonly run?: string;
 }
@@ -141,6 +170,8 @@ export interface Job {
   readonly concurrency?: Concurrency;
   /** The job's `GITHUB_TOKEN` permissions, replacing the workflow's. */
   readonly permissions?: Permissions;
+  /** `strategy`: run the job once per matrix combination. */
+  readonly strategy?: Strategy;
   /** `timeout-minutes` */
   readonly timeoutMinutes?: number;
   /** Job outputs, usually `${{ steps.<id>.outputs.<name> }}`. */
@@ -188,6 +219,12 @@ const PERMISSION_KEYS: ReadonlyArray<[keyof Permissions, string]> = [
   ["statuses", "statuses"],
 ];
 
+/** Options of {@link renderWorkflow}. */
+export interface RenderOptions {
+  /** Comment lines written after the {@link WORKFLOW_HEADER}, e.g. how to regenerate the file. @default none */
+  readonly comment?: readonly string[];
+}
+
 /**
  * The workflow as GitHub Actions YAML: the {@link WORKFLOW_HEADER} comment, then GitHub's keys in
  * a fixed order (model keys in the order of this module's interfaces; jobs, steps, `env`, `with`
@@ -195,12 +232,13 @@ const PERMISSION_KEYS: ReadonlyArray<[keyof Permissions, string]> = [
  * on one line.
  * @throws Error when the model is not a valid workflow: no jobs, a job without steps, a bad job or
  *   step id, a duplicate step id, `needs` naming a job not declared before, a step with both or
- *   neither of `uses` and `run`, `${{` inside `run`, or a timeout that is not a positive integer.
+ *   neither of `uses` and `run`, `${{` inside `run`, a timeout that is not a positive integer, or a
+ *   matrix with no combination or more than {@link MAX_MATRIX_COMBINATIONS}.
  */
-export function renderWorkflow(workflow: Workflow): string {
+export function renderWorkflow(workflow: Workflow, options: RenderOptions = {}): string {
   validate(workflow);
   const doc = new Document(toGithub(workflow));
-  doc.commentBefore = ` ${WORKFLOW_HEADER}`;
+  doc.commentBefore = [WORKFLOW_HEADER, ...(options.comment ?? [])].map((line) => ` ${line}`.trimEnd()).join("\n");
   return doc.toString({ lineWidth: 0 });
 }
 
@@ -213,6 +251,7 @@ function toGithub(workflow: Workflow): Record<string, unknown> {
       pull_request:
         workflow.on.pullRequest &&
         compact({ branches: workflow.on.pullRequest.branches, types: workflow.on.pullRequest.types, paths: workflow.on.pullRequest.paths }),
+      schedule: workflow.on.schedule && workflow.on.schedule.map((entry) => ({ cron: entry.cron })),
       workflow_dispatch: workflow.on.workflowDispatch && {},
     }),
     permissions: permissions(workflow.permissions),
@@ -231,6 +270,13 @@ function jobToGithub(job: Job): Record<string, unknown> {
     environment: job.environment && compact({ name: job.environment.name, url: job.environment.url }),
     concurrency: concurrency(job.concurrency),
     permissions: permissions(job.permissions),
+    strategy:
+      job.strategy &&
+      compact({
+        "fail-fast": job.strategy.failFast,
+        "max-parallel": job.strategy.maxParallel,
+        matrix: { include: job.strategy.include.map((entry) => Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]))) },
+      }),
     "timeout-minutes": job.timeoutMinutes,
     outputs: job.outputs && { ...job.outputs },
     env: job.env && { ...job.env },
@@ -243,6 +289,7 @@ function jobToGithub(job: Job): Record<string, unknown> {
         with: step.with && { ...step.with },
         env: step.env && { ...step.env },
         shell: step.shell,
+        "working-directory": step.workingDirectory,
         "timeout-minutes": step.timeoutMinutes,
         run: step.run,
       }),
@@ -281,6 +328,13 @@ function validate(workflow: Workflow): void {
       if (!jobIds.slice(0, jobIndex).includes(need)) fail(`${where}.needs`, `names ${JSON.stringify(need)}, which is not a job declared before it`);
     });
     checkTimeout(where, job.timeoutMinutes);
+    if (job.strategy !== undefined) {
+      const combinations = job.strategy.include.length;
+      if (combinations === 0) fail(`${where}.strategy`, "has an empty matrix: list at least one combination");
+      if (combinations > MAX_MATRIX_COMBINATIONS) fail(`${where}.strategy`, `has ${combinations} matrix combinations; GitHub runs at most ${MAX_MATRIX_COMBINATIONS}: split the job`);
+      const maxParallel = job.strategy.maxParallel;
+      if (maxParallel !== undefined && !(Number.isInteger(maxParallel) && maxParallel > 0)) fail(`${where}.strategy`, `max-parallel ${maxParallel} is not a positive whole number`);
+    }
     if (job.steps.length === 0) fail(`${where}.steps`, "is empty: a job needs at least one step");
     const stepIds = new Set<string>();
     job.steps.forEach((step, stepIndex) => {
@@ -293,6 +347,7 @@ function validate(workflow: Workflow): void {
       if ((step.uses === undefined) === (step.run === undefined)) fail(at, "must have exactly one of uses and run");
       if (step.with !== undefined && step.uses === undefined) fail(at, "has with but no uses");
       if (step.shell !== undefined && step.run === undefined) fail(at, "has shell but no run");
+      if (step.workingDirectory !== undefined && step.run === undefined) fail(at, "has working-directory but no run");
       // Script injection: GitHub expands ${{ }} into the script text before the shell parses it.
       if (step.run?.includes("${{")) fail(`${at}.run`, "contains '${{': pass expressions to the script through env instead");
       checkTimeout(at, step.timeoutMinutes);

@@ -1,0 +1,420 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { App } from "cdktf";
+import { parse } from "yaml";
+import {
+  DEFAULT_WORKFLOWS_DIR,
+  INFRA_ACTIONS,
+  INFRA_WORKFLOW_FILES,
+  InfraStack,
+  infraStacks,
+  infraWorkflows,
+  jobsInDependencyOrder,
+  main,
+  staleFiles,
+} from "../../cli/infra-workflows";
+import { MAX_MATRIX_COMBINATIONS, WORKFLOW_HEADER } from "../../constructs/workflow";
+import { loadPlatformFile } from "../../platform/model";
+import { buildPlatform } from "../../stacks";
+import { actionlint } from "../support/actionlint";
+import { EXAMPLE_FILE, ROOT, examplePlatform, tempDir } from "../support/platform";
+
+type Json = Record<string, any>;
+
+const { plan: PLAN, apply: APPLY, drift: DRIFT } = INFRA_WORKFLOW_FILES;
+const COMMITTED_DIR = path.join(ROOT, DEFAULT_WORKFLOWS_DIR);
+
+/** The example with a second app (`api`), an s3 backend and a fourth environment (`qa`, its own account). */
+function multiPlatform() {
+  return examplePlatform((doc) => {
+    doc.backend = { type: "s3", bucket: "acme-terraform-state", region: "eu-west-1" };
+    doc.apps.push({ ...doc.apps[0], name: "api", domains: { dev: "api.dev.acme.example", staging: "api.staging.acme.example", qa: "api.qa.acme.example", prod: "api.acme.example" }, nodePort: 31001 });
+    doc.apps[0].domains.qa = "hello.qa.acme.example";
+    doc.environments.splice(2, 0, {
+      name: "qa",
+      account: "333333333333",
+      region: "us-east-1",
+      network: { cidr: "10.40.0.0/16", zones: ["us-east-1a", "us-east-1b"] },
+      deploy: { runsOn: ["self-hosted", "qa-deployers"] },
+    });
+  });
+}
+
+const example = loadPlatformFile(EXAMPLE_FILE);
+let exampleFiles: Record<string, string>;
+let multiFiles: Record<string, string>;
+let multiStacks: InfraStack[];
+let multi: Record<string, Json>;
+let exampleStacks: InfraStack[];
+
+beforeAll(() => {
+  exampleStacks = infraStacks(example);
+  exampleFiles = infraWorkflows(example);
+  const platform = multiPlatform();
+  multiFiles = infraWorkflows(platform);
+  multiStacks = infraStacks(platform);
+  multi = Object.fromEntries(Object.entries(multiFiles).map(([file, yaml]) => [file, parse(yaml)]));
+});
+
+/** Every job of a parsed workflow with its id. */
+const jobsOf = (workflow: Json): Array<[string, Json]> => Object.entries(workflow.jobs);
+const stepsUsing = (job: Json, action: string): Json[] => job.steps.filter((s: Json) => typeof s.uses === "string" && s.uses.startsWith(`${action}@`));
+const matrixStacks = (job: Json): string[] => (job.strategy?.matrix?.include ?? []).map((e: Json) => e.stack);
+
+describe("committed workflows", () => {
+  test("equal what the generator makes from platform.yaml (run `npm run workflows` when this fails)", () => {
+    for (const [file, yaml] of Object.entries(exampleFiles)) {
+      const committed = path.join(COMMITTED_DIR, file);
+      expect(fs.existsSync(committed) ? fs.readFileSync(committed, "utf8") : `(missing ${committed})`).toBe(yaml);
+    }
+    expect(staleFiles(COMMITTED_DIR, exampleFiles)).toEqual([]);
+  });
+
+  test("pass actionlint, as do those of a multi-app, multi-environment s3 platform", () => {
+    const findings = actionlint({
+      ...Object.fromEntries(Object.entries(exampleFiles).map(([f, y]) => [`.github/workflows/${f}`, y])),
+      ...Object.fromEntries(Object.entries(multiFiles).map(([f, y]) => [`multi/.github/workflows/${f}`, y])),
+    });
+    expect(findings).toEqual([]);
+  });
+
+  test("every run script is valid bash", () => {
+    for (const [file, yaml] of [...Object.entries(exampleFiles), ...Object.entries(multiFiles)]) {
+      // One `bash -n` per file: each script becomes a function, so a finding names its step.
+      const scripts = jobsOf(parse(yaml)).flatMap(([jobId, job]) => job.steps.filter((s: Json) => s.run).map((s: Json) => ({ where: `${jobId}: ${s.name}`, run: s.run })));
+      const source = scripts.map((s, i) => `# ${s.where}\nstep_${i}() {\n${s.run}\n}\n`).join("");
+      const result = spawnSync("bash", ["-n"], { input: source, encoding: "utf8" });
+      expect({ file, stderr: result.stderr, status: result.status }).toEqual({ file, stderr: "", status: 0 });
+    }
+  });
+
+  test("start with the generated-file header and say how to regenerate", () => {
+    for (const yaml of Object.values(exampleFiles)) {
+      expect(yaml.startsWith(`# ${WORKFLOW_HEADER}\n# Regenerate with \`npm run workflows\``)).toBe(true);
+    }
+  });
+});
+
+describe("infraStacks", () => {
+  test("the example's stacks: dependency levels, deployment environments, providers and runners", () => {
+    const stacks = exampleStacks;
+    const byName = Object.fromEntries(stacks.map((s) => [s.name, s]));
+    expect(stacks.map((s) => [s.name, s.level])).toEqual([
+      ["platform-dev", 0],
+      ["platform-staging", 0],
+      ["platform-prod", 0],
+      ["hello-delivery", 1],
+      ["hello-dev", 2],
+      ["hello-staging", 2],
+      ["hello-prod", 2],
+    ]);
+    expect(byName["hello-staging"].dependsOn).toEqual(["platform-staging", "hello-delivery", "platform-dev"]);
+    // The delivery stack's AWS resources live in production's account: it applies under prod.
+    expect(byName["hello-delivery"]).toMatchObject({ environment: "prod", production: true, providers: ["aws", "github"], runsOn: ["ubuntu-latest"] });
+    expect(byName["platform-dev"]).toMatchObject({ environment: "dev", production: false, providers: ["aws"], runsOn: ["ubuntu-latest"] });
+    // Kubernetes resources need the cluster's private API: the environment's deploy runners.
+    expect(byName["hello-prod"]).toMatchObject({ environment: "prod", production: true, providers: ["aws", "github", "kubernetes"], runsOn: ["self-hosted", "acme-prod"] });
+  });
+
+  test("agree with the dependencies a real synth records in manifest.json", () => {
+    const outdir = tempDir("slipway-infra-synth-");
+    try {
+      const app = new App({ outdir });
+      buildPlatform(app, example);
+      app.synth();
+      const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
+      const recorded = Object.fromEntries(Object.entries<any>(manifest.stacks).map(([name, s]) => [name, [...s.dependencies].sort()]));
+      expect(Object.fromEntries(exampleStacks.map((s) => [s.name, [...s.dependsOn].sort()]))).toEqual(recorded);
+    } finally {
+      fs.rmSync(outdir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("pull-request workflow", () => {
+  test("runs npm ci, npm test and npm run synth of the platform file it was generated from, then uploads the stacks", () => {
+    const synth = multi[PLAN].jobs.synth;
+    expect(synth.steps.filter((s: Json) => s.run).map((s: Json) => s.run)).toEqual(["npm ci --no-audit --no-fund", "npm test", "npm run synth -- --platform test.yaml"]);
+    expect(stepsUsing(synth, "actions/upload-artifact")[0].with).toMatchObject({ name: "cdktf-out", path: "cdktf.out" });
+    expect(multi[PLAN].on).toEqual({ pull_request: { branches: ["main"] } });
+    expect(multi[PLAN].concurrency).toEqual({ group: "slipway-plan-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
+  });
+
+  test("plans every stack once, one matrix job per dependency level, each level after the levels it reads", () => {
+    const jobs = multi[PLAN].jobs;
+    const planJobs = Object.keys(jobs).filter((id) => id.startsWith("plan-"));
+    expect(planJobs).toEqual(["plan-level-0", "plan-level-1", "plan-level-2"]);
+    expect(planJobs.flatMap((id) => matrixStacks(jobs[id])).sort()).toEqual(multiStacks.map((s) => s.name).sort());
+    expect(matrixStacks(jobs["plan-level-1"])).toEqual(["hello-delivery", "api-delivery"]);
+    expect(jobs["plan-level-1"].needs).toEqual(["synth", "plan-level-0"]);
+    expect(jobs["plan-level-2"].needs).toEqual(["synth", "plan-level-0", "plan-level-1"]);
+    expect(jobs["plan-level-0"].strategy["fail-fast"]).toBe(false);
+  });
+
+  test("each plan assumes its environment's plan role through OIDC and uploads the binary plan and its JSON", () => {
+    const job = multi[PLAN].jobs["plan-level-2"];
+    const qa = job.strategy.matrix.include.find((e: Json) => e.stack === "api-qa");
+    expect(qa).toEqual({ stack: "api-qa", region: "us-east-1", runner: ["self-hosted", "qa-deployers"], github: true, role_variable: "SLIPWAY_PLAN_ROLE_ARN_QA" });
+    expect(job["runs-on"]).toBe("${{ matrix.runner }}");
+    expect(stepsUsing(job, "aws-actions/configure-aws-credentials")[0].with).toEqual({
+      "role-to-assume": "${{ vars[matrix.role_variable] }}",
+      "aws-region": "${{ matrix.region }}",
+      "role-session-name": "slipway-plan",
+    });
+    const plan = job.steps.find((s: Json) => s.name === "terraform plan");
+    expect(plan.run).toContain("terraform plan -input=false -no-color -lock=false -out=tfplan");
+    expect(plan.run).toContain("terraform show -json tfplan > plan.json");
+    const upload = stepsUsing(job, "actions/upload-artifact")[0].with;
+    expect(upload.name).toBe("plan-${{ matrix.stack }}");
+    expect(upload.path.split("\n")).toEqual(["tfplan", "plan.json", "plan.txt"].map((f) => `cdktf.out/stacks/\${{ matrix.stack }}/${f}`));
+  });
+
+  test("the GitHub provider's token comes from a GitHub App, only for stacks that use it", () => {
+    const job = multi[PLAN].jobs["plan-level-0"];
+    const token = stepsUsing(job, "actions/create-github-app-token")[0];
+    expect(token).toMatchObject({ id: "github-app", if: "matrix.github" });
+    expect(token.with).toEqual({ "app-id": "${{ vars.SLIPWAY_PLAN_GITHUB_APP_ID }}", "private-key": "${{ secrets.SLIPWAY_PLAN_GITHUB_APP_PRIVATE_KEY }}", owner: "acme-corp" });
+    expect(job.strategy.matrix.include.every((e: Json) => e.github === false)).toBe(true);
+    expect(multi[PLAN].jobs["plan-level-1"].strategy.matrix.include.every((e: Json) => e.github === true)).toBe(true);
+  });
+
+  test("one job posts the summary comment, found again by its marker, and fails the check on protected destroys", () => {
+    const summary = multi[PLAN].jobs.summary;
+    expect(summary.needs).toEqual(["synth", "plan-level-0", "plan-level-1", "plan-level-2"]);
+    expect(summary.if).toContain("!cancelled()");
+    const script = summary.steps.map((s: Json) => s.run ?? "").join("\n");
+    expect(script).toContain("node scripts/plan-summary.js");
+    expect(script).toContain('gh api --method PATCH "repos/$GH_REPO/issues/comments/$id"');
+    expect(summary.steps.find((s: Json) => s.name === "Post or update the pull-request comment").env.MARKER).toBe("<!-- slipway-plan-summary -->");
+    expect(summary.steps[summary.steps.length - 1]).toMatchObject({ if: "steps.summary.outputs.status != '0'" });
+  });
+});
+
+describe("apply workflow", () => {
+  const applyJobs = () => jobsOf(multi[APPLY]).filter(([id]) => id.startsWith("apply-"));
+
+  test("runs on pushes to the default branch and first finds the merged pull request's successful plan run", () => {
+    expect(multi[APPLY].on).toEqual({ push: { branches: ["main"] } });
+    const reviewed = multi[APPLY].jobs.reviewed;
+    const find = reviewed.steps.find((s: Json) => s.id === "find");
+    expect(find.run).toContain('gh api "repos/$GH_REPO/commits/$SHA/pulls"');
+    expect(find.run).toContain(".base.ref == \"main\"");
+    expect(find.run).toContain(`actions/workflows/${PLAN}/runs?event=pull_request&status=success&head_sha=$head`);
+    expect(reviewed.outputs["run-id"]).toBe("${{ steps.find.outputs.run-id }}");
+  });
+
+  test("one job per dependency level and environment, in dependency order, each needing the jobs of its stacks' dependencies", () => {
+    const jobs = Object.fromEntries(applyJobs());
+    expect(Object.keys(jobs)).toEqual([
+      "apply-level-0-dev",
+      "apply-level-0-staging",
+      "apply-level-0-qa",
+      "apply-level-0-prod",
+      "apply-level-1-prod",
+      "apply-level-2-dev",
+      "apply-level-2-staging",
+      "apply-level-2-qa",
+      "apply-level-2-prod",
+    ]);
+    expect(jobs["apply-level-1-prod"].needs).toEqual(["reviewed", "synth", "apply-level-0-prod"]);
+    expect(matrixStacks(jobs["apply-level-2-staging"])).toEqual(["hello-staging", "api-staging"]);
+    // staging shares dev's account, whose platform stack holds the GitHub OIDC provider.
+    expect(jobs["apply-level-2-staging"].needs).toEqual(["reviewed", "synth", "apply-level-0-staging", "apply-level-1-prod", "apply-level-0-dev"]);
+    expect(jobs["apply-level-2-qa"].needs).toEqual(["reviewed", "synth", "apply-level-0-qa", "apply-level-1-prod"]);
+    // Every stack is applied after each stack it depends on.
+    const position = new Map(Object.keys(jobs).flatMap((id, i) => matrixStacks(jobs[id]).map((s) => [s, i] as const)));
+    for (const stack of multiStacks) for (const dependency of stack.dependsOn) expect(position.get(dependency)!).toBeLessThan(position.get(stack.name)!);
+    expect([...position.keys()].sort()).toEqual(multiStacks.map((s) => s.name).sort());
+  });
+
+  test("each job runs under its deployment environment with one apply at a time per stack, never cancelled", () => {
+    const environmentOf = new Map(multiStacks.map((s) => [s.name, s.environment]));
+    for (const [id, job] of applyJobs()) {
+      expect(job.concurrency).toEqual({ group: "slipway-apply-${{ matrix.stack }}", "cancel-in-progress": false });
+      expect(job.strategy["fail-fast"]).toBe(false);
+      for (const stack of matrixStacks(job)) expect({ id, stack, environment: job.environment.name }).toEqual({ id, stack, environment: environmentOf.get(stack) });
+      expect(stepsUsing(job, "aws-actions/configure-aws-credentials")[0].with["role-to-assume"]).toBe("${{ vars.SLIPWAY_APPLY_ROLE_ARN }}");
+    }
+    expect(multi[APPLY].jobs["apply-level-2-prod"].environment).toEqual({ name: "prod" });
+  });
+
+  test("applies a fresh plan only after it matches the reviewed plan downloaded from the pull request's run", () => {
+    const job = multi[APPLY].jobs["apply-level-2-prod"];
+    const names = job.steps.map((s: Json) => s.name);
+    const download = job.steps.find((s: Json) => s.name === "Download the reviewed plan");
+    expect(download.with).toEqual({ name: "plan-${{ matrix.stack }}", path: "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}", "github-token": "${{ github.token }}" });
+    const compare = job.steps.find((s: Json) => s.name === "Compare with the reviewed plan");
+    expect(compare.run).toBe('node scripts/plan-summary.js compare reviewed/plan.json "cdktf.out/stacks/$STACK/fresh.json"');
+    expect(names.indexOf("terraform plan")).toBeLessThan(names.indexOf("Compare with the reviewed plan"));
+    expect(names.indexOf("Compare with the reviewed plan")).toBeLessThan(names.indexOf("terraform apply"));
+    expect(job.steps.find((s: Json) => s.name === "terraform apply").run).toBe("terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan");
+  });
+
+  test("uses the platform file's GitHub App id when it names one", () => {
+    const files = infraWorkflows(examplePlatform((doc) => (doc.github.appId = 123456)));
+    const token = stepsUsing(parse(files[APPLY]).jobs["apply-level-1-prod"], "actions/create-github-app-token")[0];
+    expect(token.with["app-id"]).toBe("123456");
+    expect(token.with["private-key"]).toBe("${{ secrets.SLIPWAY_GITHUB_APP_PRIVATE_KEY }}");
+  });
+});
+
+describe("drift workflow", () => {
+  test("runs nightly and on demand, planning every stack with -detailed-exitcode", () => {
+    const drift = multi[DRIFT];
+    expect(drift.on).toEqual({ schedule: [{ cron: "17 4 * * *" }], workflow_dispatch: {} });
+    expect(matrixStacks(drift.jobs.drift).sort()).toEqual(multiStacks.map((s) => s.name).sort());
+    const plan = drift.jobs.drift.steps.find((s: Json) => s.name === "terraform plan -detailed-exitcode");
+    expect(plan.run).toContain("terraform plan -input=false -no-color -lock=false -detailed-exitcode -out=drift.tfplan || code=$?");
+    expect(plan.run).toContain('if [ "$code" != 0 ] && [ "$code" != 2 ]; then exit 1; fi');
+  });
+
+  test("one job opens or updates an issue per drifting stack and closes it when the drift is gone", () => {
+    const report = multi[DRIFT].jobs.report;
+    expect(report.needs).toEqual(["synth", "drift"]);
+    const script = report.steps.find((s: Json) => s.name === "Open, update or close one issue per stack").run;
+    expect(script).toContain('gh issue list --label "$LABEL" --state open');
+    expect(script).toContain('gh issue edit "$number" --body-file');
+    expect(script).toContain('gh issue create --title "$title" --label "$LABEL"');
+    expect(script).toContain('gh issue close "$number"');
+  });
+});
+
+describe("every workflow", () => {
+  test("gives each job least permissions: id-token only where a role is assumed, pull-requests and issues only where written", () => {
+    for (const [file, workflow] of [...Object.entries(multi), ...Object.entries(exampleFiles).map(([f, y]) => [f, parse(y)] as const)]) {
+      expect(workflow.permissions).toEqual({ contents: "read" });
+      for (const [id, job] of jobsOf(workflow)) {
+        const where = `${file} ${id}`;
+        expect({ where, explicit: job.permissions !== undefined }).toEqual({ where, explicit: true });
+        const assumesRole = stepsUsing(job, "aws-actions/configure-aws-credentials").length > 0;
+        expect({ where, idToken: job.permissions["id-token"] }).toEqual({ where, idToken: assumesRole ? "write" : undefined });
+        expect({ where, pullRequests: job.permissions["pull-requests"] }).toEqual({
+          where,
+          pullRequests: id === "summary" ? "write" : id === "reviewed" ? "read" : undefined,
+        });
+        expect({ where, issues: job.permissions.issues }).toEqual({ where, issues: id === "report" ? "write" : undefined });
+        // actions: read only to fetch the reviewed plan run and its artifacts.
+        expect({ where, actions: job.permissions.actions }).toEqual({ where, actions: id === "reviewed" || id.startsWith("apply-") ? "read" : undefined });
+        expect(Object.values(job.permissions).filter((level) => level === "write").length).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  test("pins every action to a full release tag and holds no secret in plain text", () => {
+    const pinned = new Set(Object.values(INFRA_ACTIONS));
+    for (const [file, yaml] of [...Object.entries(exampleFiles), ...Object.entries(multiFiles)]) {
+      for (const [, job] of jobsOf(parse(yaml))) {
+        for (const step of job.steps.filter((s: Json) => s.uses)) {
+          expect(step.uses).toMatch(/^[\w.-]+\/[\w.-]+@v\d+\.\d+\.\d+$/);
+          expect(pinned.has(step.uses)).toBe(true);
+          // No long-lived AWS keys: credentials come from OIDC only.
+          expect(Object.keys(step.with ?? {})).not.toEqual(expect.arrayContaining(["aws-access-key-id"]));
+        }
+      }
+      expect({ file, keys: yaml.match(/AKIA[0-9A-Z]{16}|-----BEGIN|ghp_|github_pat_/g) }).toEqual({ file, keys: null });
+      // The only secret read is the GitHub App's private key, passed to the action that needs it.
+      expect([...new Set(yaml.match(/secrets\.[A-Z_]+/g) ?? [])].sort()).toEqual(
+        file === APPLY ? ["secrets.SLIPWAY_GITHUB_APP_PRIVATE_KEY"] : ["secrets.SLIPWAY_PLAN_GITHUB_APP_PRIVATE_KEY"],
+      );
+    }
+  });
+
+  test("refuse clearly with the local backend, and only then", () => {
+    const refusal = (yaml: string) => parse(yaml).jobs[Object.keys(parse(yaml).jobs)[0]].steps.find((s: Json) => s.name === "Refuse local Terraform state");
+    for (const file of [PLAN, APPLY, DRIFT]) {
+      const step = refusal(exampleFiles[file]);
+      expect(step.run).toContain("::error title=No shared Terraform state::platform.yaml keeps Terraform state in local files (backend: local)");
+      expect(step.run).toMatch(/\nexit 1$/);
+      expect(refusal(multiFiles[file])).toBeUndefined();
+    }
+    // The pull request still tests and synthesizes before refusing to plan.
+    const synthSteps = parse(exampleFiles[PLAN]).jobs.synth.steps.map((s: Json) => s.name);
+    expect(synthSteps.indexOf("npm test")).toBeLessThan(synthSteps.indexOf("Refuse local Terraform state"));
+  });
+});
+
+describe("jobsInDependencyOrder", () => {
+  const stack = (name: string, level: number, dependsOn: string[] = []): InfraStack => ({
+    name,
+    level,
+    dependsOn,
+    production: false,
+    environment: "dev",
+    region: "eu-west-1",
+    providers: ["aws"],
+    runsOn: ["ubuntu-latest"],
+  });
+
+  test("splits a level larger than one matrix into parts, and needs every part holding a dependency", () => {
+    const platforms = [stack("platform-dev", 0)];
+    const apps = Array.from({ length: MAX_MATRIX_COMBINATIONS + 10 }, (_, i) => stack(`app${i}-dev`, 1, ["platform-dev"]));
+    const top = stack("report", 2, ["app0-dev", `app${MAX_MATRIX_COMBINATIONS + 5}-dev`]);
+    const jobs = jobsInDependencyOrder([top, ...apps, ...platforms], (s) => String(s.level), (g) => `plan-${g.key}${g.parts > 1 ? `-part-${g.part}` : ""}`);
+    expect(jobs.map((j) => [j.id, j.stacks.length, j.needs])).toEqual([
+      ["plan-0", 1, []],
+      ["plan-1-part-1", MAX_MATRIX_COMBINATIONS, ["plan-0"]],
+      ["plan-1-part-2", 10, ["plan-0"]],
+      ["plan-2", 1, ["plan-1-part-1", "plan-1-part-2"]],
+    ]);
+  });
+});
+
+describe("npm run workflows", () => {
+  let dir: string;
+  let logs: string[];
+  let errors: string[];
+  beforeEach(() => {
+    dir = tempDir("slipway-workflows-");
+    logs = [];
+    errors = [];
+    jest.spyOn(console, "log").mockImplementation((line: string) => void logs.push(line));
+    jest.spyOn(console, "error").mockImplementation((line: string) => void errors.push(line));
+  });
+  afterEach(() => {
+    jest.restoreAllMocks();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("writes the three workflows, warning that the local backend makes CI refuse", () => {
+    expect(main(["--platform", EXAMPLE_FILE, "--out", dir])).toBe(0);
+    expect(fs.readdirSync(dir).sort()).toEqual([APPLY, DRIFT, PLAN]);
+    expect(fs.readFileSync(path.join(dir, PLAN), "utf8")).toBe(exampleFiles[PLAN]);
+    expect(errors.join("\n")).toContain("uses the local backend");
+    expect(main(["--platform", EXAMPLE_FILE, "--out", dir, "--check"])).toBe(0);
+  });
+
+  test("fails when stale with --check, listing each file and its first differing line, writing nothing", () => {
+    main(["--platform", EXAMPLE_FILE, "--out", dir]);
+    const planFile = path.join(dir, PLAN);
+    fs.writeFileSync(planFile, fs.readFileSync(planFile, "utf8").replace("timeout-minutes: 30", "timeout-minutes: 45"));
+    fs.rmSync(path.join(dir, DRIFT));
+    fs.writeFileSync(path.join(dir, "slipway-old.yml"), `# ${WORKFLOW_HEADER}\nname: old\n`);
+    fs.writeFileSync(path.join(dir, "other.yml"), "name: someone else's\n");
+    errors.length = 0;
+    expect(main(["--platform", EXAMPLE_FILE, "--out", dir, "--check"])).toBe(1);
+    const message = errors.join("\n");
+    expect(message).toMatch(new RegExp(`${PLAN}: differs from line \\d+\\n    committed: timeout-minutes: 45\\n    generated: timeout-minutes: 30`));
+    expect(message).toContain(`${path.join(dir, DRIFT)}: missing`);
+    expect(message).toContain(`${path.join(dir, "slipway-old.yml")}: generated earlier but no longer produced`);
+    expect(message).not.toContain("other.yml");
+    expect(message).toContain("Run `npm run workflows` and commit the result.");
+    expect(fs.existsSync(path.join(dir, DRIFT))).toBe(false);
+    // Writing fixes all three and removes only the stale generated file.
+    expect(main(["--platform", EXAMPLE_FILE, "--out", dir])).toBe(0);
+    expect(fs.readdirSync(dir).sort()).toEqual(["other.yml", APPLY, DRIFT, PLAN].sort());
+    expect(main(["--platform", EXAMPLE_FILE, "--out", dir, "--check"])).toBe(0);
+  });
+
+  test("fails on a bad platform file without writing", () => {
+    const bad = path.join(dir, "bad.yaml");
+    fs.writeFileSync(bad, "name: x\n");
+    expect(main(["--platform", bad, "--out", path.join(dir, "out")])).toBe(1);
+    expect(errors.join("\n")).toContain("Nothing was written.");
+    expect(fs.existsSync(path.join(dir, "out"))).toBe(false);
+  });
+
+  test("fails when the default branch is not a plain branch name", () => {
+    expect(() => infraWorkflows(example, { defaultBranch: 'main"; rm -rf /' })).toThrow(/must be a branch name such as main/);
+  });
+});

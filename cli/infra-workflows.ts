@@ -1,0 +1,722 @@
+/**
+ * `npm run workflows`: the infrastructure repository's own CI, generated from the platform file's
+ * stacks so it never falls out of step with them, into `.github/workflows/`:
+ *
+ * - `slipway-plan.yml` (pull request): `npm ci`, `npm test`, `npm run synth`, then `terraform plan
+ *   -out` for every stack, one matrix job per dependency level; every plan uploaded; one comment
+ *   summarizing the plans, updated in place; a plan that destroys a protected resource fails.
+ * - `slipway-apply.yml` (push to the default branch): finds the merged pull request's reviewed plans,
+ *   plans every stack again and applies only a plan that makes exactly the reviewed changes, in
+ *   dependency order, one apply at a time per stack, each under its deployment environment.
+ * - `slipway-drift.yml` (nightly): `terraform plan -detailed-exitcode` per stack; drift opens or
+ *   updates one issue per stack, no drift closes it.
+ *
+ * `--check` writes nothing and exits 1 listing every file that differs from what it would write.
+ * The plan JSON logic (summary, protected resources, comparison, drift issues) lives in
+ * `scripts/plan-summary.js`, plain Node, which the jobs run without `npm ci`.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { App, TerraformProvider } from "cdktf";
+import { PIPELINE_ACTIONS } from "../constructs/delivery-pipeline";
+import { SlipwayValidationError } from "../constructs/util";
+import { Job, MAX_MATRIX_COMBINATIONS, MatrixValue, renderWorkflow, Step, Workflow, WORKFLOW_HEADER } from "../constructs/workflow";
+import { EnvironmentConfig, loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
+import { COMMENT_MARKER, DRIFT_LABEL } from "../scripts/plan-summary";
+import { AppEnvironmentStack, buildPlatform, PlatformStack, SlipwayStack } from "../stacks";
+
+/** The actions the workflows use, pinned to full release tags (the app pipeline's where shared). */
+export const INFRA_ACTIONS = {
+  checkout: PIPELINE_ACTIONS.checkout,
+  configureAwsCredentials: PIPELINE_ACTIONS.configureAwsCredentials,
+  setupNode: "actions/setup-node@v4.4.0",
+  setupTerraform: "hashicorp/setup-terraform@v3.1.2",
+  uploadArtifact: "actions/upload-artifact@v4.6.2",
+  downloadArtifact: "actions/download-artifact@v4.3.0",
+  createGithubAppToken: "actions/create-github-app-token@v2.0.6",
+} as const;
+
+/** The Terraform CLI the jobs install (the version the offline checks here run). */
+export const TERRAFORM_VERSION = "1.11.4";
+/** The Node.js the jobs install (package.json's engines). */
+export const NODE_VERSION = "20";
+
+/** The generated files, relative to the output folder (`.github/workflows` by default). */
+export const INFRA_WORKFLOW_FILES = {
+  plan: "slipway-plan.yml",
+  apply: "slipway-apply.yml",
+  drift: "slipway-drift.yml",
+} as const;
+
+export const DEFAULT_WORKFLOWS_DIR = path.join(".github", "workflows");
+
+/**
+ * The GitHub Actions variables and secrets the workflows read; none holds a long-lived cloud key.
+ * Set them before the first run (see README, "The infrastructure repository's CI").
+ */
+export const INFRA_SETTINGS = {
+  /** Repository variable per environment: the role pull-request plans and drift checks assume (read-only). */
+  planRoleVariable: (environment: string) => `SLIPWAY_PLAN_ROLE_ARN_${environment.toUpperCase().replace(/-/g, "_")}`,
+  /** Environment variable of each GitHub environment: the role apply assumes there. */
+  applyRoleVariable: "SLIPWAY_APPLY_ROLE_ARN",
+  /** Repository variable and secret: the read-only GitHub App plans and drift checks use for the GitHub provider. */
+  planGithubAppIdVariable: "SLIPWAY_PLAN_GITHUB_APP_ID",
+  planGithubAppKeySecret: "SLIPWAY_PLAN_GITHUB_APP_PRIVATE_KEY",
+  /** Variable (unless the platform file sets `github.appId`) and environment secret: the GitHub App apply uses. */
+  applyGithubAppIdVariable: "SLIPWAY_GITHUB_APP_ID",
+  applyGithubAppKeySecret: "SLIPWAY_GITHUB_APP_PRIVATE_KEY",
+  /** The pull-request label that lets a plan destroy protected resources. */
+  allowDestroyLabel: "slipway:allow-destroy",
+  /** The label of drift issues. */
+  driftLabel: DRIFT_LABEL,
+} as const;
+
+/** One stack as the CI sees it. */
+export interface InfraStack {
+  readonly name: string;
+  /** Stacks whose state this one reads (cdktf cross-stack references), which apply first. */
+  readonly dependsOn: readonly string[];
+  /** 0 for a stack without dependencies, else one more than its deepest dependency. */
+  readonly level: number;
+  readonly production: boolean;
+  /** The deployment environment: its GitHub environment gates apply, its roles and region are used. */
+  readonly environment: string;
+  readonly region: string;
+  /** Terraform providers the stack configures, e.g. `["aws", "github", "kubernetes"]`. */
+  readonly providers: readonly string[];
+  /**
+   * Runner labels of its Terraform jobs: the environment's deploy runners (`deploy.runsOn`) for a
+   * stack with Kubernetes resources, whose provider must reach the cluster's private API; else
+   * `ubuntu-latest`.
+   */
+  readonly runsOn: readonly string[];
+}
+
+/** Options of the generated workflows. */
+export interface InfraWorkflowOptions {
+  /** This repository's default branch: merges to it apply. @default "main" */
+  readonly defaultBranch?: string;
+  /** The platform file the jobs synthesize, relative to the repository root. @default the platform's file */
+  readonly platformFile?: string;
+  /** When the drift check runs (cron, UTC). @default "17 4 * * *" */
+  readonly driftCron?: string;
+}
+
+const DEFAULT_DRIFT_CRON = "17 4 * * *";
+const GITHUB_HOSTED = ["ubuntu-latest"];
+const CDKTF_OUT_ARTIFACT = "cdktf-out";
+const PLAN_RETENTION_DAYS = 30;
+
+/**
+ * Every stack of the platform with what its CI jobs need: dependencies (cdktf resolves cross-stack
+ * references as `npm run synth` does, without writing anything), dependency level, deployment
+ * environment, region, providers and runners. In `buildPlatform`'s order (dependency order).
+ */
+export function infraStacks(platform: PlatformConfig): InfraStack[] {
+  // The App makes its output folder on construction; nothing is synthesized into it.
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-infra-"));
+  try {
+    const built = buildPlatform(new App({ outdir }), platform);
+    built.stacks.forEach((stack) => stack.prepareStack());
+    const levels = new Map<string, number>();
+    return built.stacks.map((stack) => {
+      const dependsOn = stack.dependencies.map((d) => d.node.id);
+      const level = dependsOn.length === 0 ? 0 : 1 + Math.max(...dependsOn.map((d) => levels.get(d) ?? 0));
+      levels.set(stack.stackName, level);
+      const environment = environmentOf(stack, platform);
+      const providers = [...new Set(stack.node.findAll().filter(TerraformProvider.isTerraformProvider).map((p) => p.terraformResourceType))].sort();
+      return {
+        name: stack.stackName,
+        dependsOn,
+        level,
+        production: stack.production,
+        environment: environment.name,
+        region: environment.region,
+        providers,
+        runsOn: providers.includes("kubernetes") ? environment.deploy.runsOn : GITHUB_HOSTED,
+      };
+    });
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The deployment environment a stack belongs to: its own for `platform-<env>` and `<app>-<env>`;
+ * for `<app>-delivery`, the environment of the platform stack it depends on (the registry's, the
+ * last in promotion order).
+ */
+function environmentOf(stack: SlipwayStack, platform: PlatformConfig): EnvironmentConfig {
+  if (stack instanceof PlatformStack) return stack.environment;
+  if (stack instanceof AppEnvironmentStack) return stack.deployment.environment;
+  const platformDependencies = stack.dependencies.filter((d): d is PlatformStack => d instanceof PlatformStack);
+  return platformDependencies.length === 1 ? platformDependencies[0].environment : platform.environments[platform.environments.length - 1];
+}
+
+/** The three workflows as typed models, by file name. */
+export function infraWorkflowModels(platform: PlatformConfig, options: InfraWorkflowOptions = {}): Record<string, Workflow> {
+  const settings = resolveOptions(platform, options);
+  const stacks = infraStacks(platform);
+  return {
+    [INFRA_WORKFLOW_FILES.plan]: planWorkflow(platform, stacks, settings),
+    [INFRA_WORKFLOW_FILES.apply]: applyWorkflow(platform, stacks, settings),
+    [INFRA_WORKFLOW_FILES.drift]: driftWorkflow(platform, stacks, settings),
+  };
+}
+
+/** The three workflows as GitHub Actions YAML, by file name. */
+export function infraWorkflows(platform: PlatformConfig, options: InfraWorkflowOptions = {}): Record<string, string> {
+  const comment = ["Regenerate with `npm run workflows` after changing the platform file; a test fails while this file is stale."];
+  return Object.fromEntries(Object.entries(infraWorkflowModels(platform, options)).map(([file, model]) => [file, renderWorkflow(model, { comment })]));
+}
+
+interface Settings {
+  readonly defaultBranch: string;
+  readonly platformFile: string;
+  readonly driftCron: string;
+}
+
+function resolveOptions(platform: PlatformConfig, options: InfraWorkflowOptions): Settings {
+  const defaultBranch = options.defaultBranch ?? "main";
+  // Both end up inside shell scripts and jq filters: keep them to characters that need no quoting there.
+  if (!/^[A-Za-z0-9._/-]+$/.test(defaultBranch)) throw new Error(`infra workflows: default branch ${JSON.stringify(defaultBranch)} must be a branch name such as main`);
+  // The jobs run at the repository root: a path given from elsewhere is made relative to here.
+  const given = options.platformFile ?? platform.file;
+  const platformFile = (path.isAbsolute(given) ? path.relative(process.cwd(), given) : given).split(path.sep).join("/");
+  if (!/^[A-Za-z0-9._/-]+$/.test(platformFile)) throw new Error(`infra workflows: platform file ${JSON.stringify(platformFile)} must be a relative path of letters, digits, '.', '_', '-' and '/'`);
+  const driftCron = options.driftCron ?? DEFAULT_DRIFT_CRON;
+  if (driftCron.trim().split(/\s+/).length !== 5) throw new Error(`infra workflows: drift schedule ${JSON.stringify(driftCron)} must be a five-field cron expression such as ${DEFAULT_DRIFT_CRON}`);
+  return { defaultBranch, platformFile, driftCron };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared steps and jobs
+
+const checkout: Step = { name: "Check out", uses: INFRA_ACTIONS.checkout, with: { "persist-credentials": false } };
+const setupNode: Step = { name: "Set up Node.js", uses: INFRA_ACTIONS.setupNode, with: { "node-version": NODE_VERSION } };
+const setupTerraform: Step = {
+  name: "Set up Terraform",
+  uses: INFRA_ACTIONS.setupTerraform,
+  // No wrapper: it would mix Terraform's exit code and output handling into the scripts below.
+  with: { terraform_version: TERRAFORM_VERSION, terraform_wrapper: false },
+};
+/** Jobs that do not check out start from no leftover stacks (a self-hosted runner keeps its workspace). */
+const cleanWorkspace: Step = { name: "Clean the workspace", run: "rm -rf cdktf.out" };
+const downloadStacks: Step = { name: "Download the synthesized stacks", uses: INFRA_ACTIONS.downloadArtifact, with: { name: CDKTF_OUT_ARTIFACT, path: "cdktf.out" } };
+const stackDir = "cdktf.out/stacks/${{ matrix.stack }}";
+const terraformInit: Step = { name: "terraform init", workingDirectory: stackDir, run: "terraform init -input=false -no-color" };
+/** The environment every Terraform job runs with. */
+const terraformEnv = { STACK: "${{ matrix.stack }}", TF_IN_AUTOMATION: "1", TF_INPUT: "0" };
+const runUrl = "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}";
+
+/** `npm ci`, optionally `npm test`, `npm run synth`, and the synthesized stacks as an artifact. */
+function synthJob(settings: Settings, options: { test: boolean; refuseLocalState?: string; needs?: string[] }): Job {
+  const synth = settings.platformFile === "platform.yaml" ? "npm run synth" : `npm run synth -- --platform ${settings.platformFile}`;
+  const steps: Step[] = [
+    checkout,
+    { ...setupNode, with: { ...setupNode.with, cache: "npm" } },
+    { name: "npm ci", run: "npm ci --no-audit --no-fund" },
+    ...(options.test ? [{ name: "npm test", run: "npm test" }] : []),
+    { name: "npm run synth", run: synth },
+    ...(options.refuseLocalState ? [refuseLocalStateStep(options.refuseLocalState)] : []),
+    {
+      name: "Upload the synthesized stacks",
+      uses: INFRA_ACTIONS.uploadArtifact,
+      with: { name: CDKTF_OUT_ARTIFACT, path: "cdktf.out", "if-no-files-found": "error", "retention-days": 7 },
+    },
+  ];
+  return { name: "synth", runsOn: "ubuntu-latest", needs: options.needs, permissions: { contents: "read" }, timeoutMinutes: 30, steps };
+}
+
+/**
+ * With the local backend, state lives in files on whichever machine ran Terraform: a runner's are
+ * gone when its job ends. CI would plan against no state and apply would lose it, so the jobs
+ * refuse, saying why and what to do.
+ */
+function refuseLocalStateStep(platformFile: string): Step {
+  return {
+    name: "Refuse local Terraform state",
+    run: [
+      `echo "::error title=No shared Terraform state::${platformFile} keeps Terraform state in local files (backend: local), which vanish with the runner when the job ends: CI would plan against no state and apply would lose it. Set backend to s3 or remote in ${platformFile}, run npm run workflows and commit the result; nothing was planned or applied."`,
+      "exit 1",
+    ].join("\n"),
+  };
+}
+
+function awsCredentials(roleExpression: string, sessionName: string): Step {
+  return {
+    name: "AWS credentials (OIDC)",
+    uses: INFRA_ACTIONS.configureAwsCredentials,
+    with: { "role-to-assume": roleExpression, "aws-region": "${{ matrix.region }}", "role-session-name": sessionName },
+  };
+}
+
+function githubAppToken(platform: PlatformConfig, appId: string, keySecret: string): Step {
+  return {
+    name: "GitHub App token for the GitHub provider",
+    id: "github-app",
+    if: "matrix.github",
+    uses: INFRA_ACTIONS.createGithubAppToken,
+    with: { "app-id": appId, "private-key": `\${{ secrets.${keySecret} }}`, owner: platform.github.owner },
+  };
+}
+
+/** `GITHUB_TOKEN` for the GitHub provider, empty for stacks without it. */
+const githubProviderEnv = { GITHUB_TOKEN: "${{ steps.github-app.outputs.token }}" };
+
+/** Stacks that share one matrix job. */
+export interface StackGroup {
+  readonly key: string;
+  /** 1-based part of the group, when it has more stacks than one matrix takes. */
+  readonly part: number;
+  readonly parts: number;
+  readonly stacks: InfraStack[];
+}
+
+/** Stacks grouped by `key`, groups in first-seen order, each cut into parts a matrix accepts ({@link MAX_MATRIX_COMBINATIONS}). */
+export function groupStacks(stacks: readonly InfraStack[], key: (s: InfraStack) => string): StackGroup[] {
+  const groups = new Map<string, InfraStack[]>();
+  for (const stack of stacks) groups.set(key(stack), [...(groups.get(key(stack)) ?? []), stack]);
+  return [...groups].flatMap(([k, members]) => {
+    const parts = Math.ceil(members.length / MAX_MATRIX_COMBINATIONS);
+    return Array.from({ length: parts }, (_, i) => ({ key: k, part: i + 1, parts, stacks: members.slice(i * MAX_MATRIX_COMBINATIONS, (i + 1) * MAX_MATRIX_COMBINATIONS) }));
+  });
+}
+
+/**
+ * Matrix jobs for `stacks`: grouped by `groupKey` after sorting by level (so every job comes after
+ * the jobs it needs), each job needing exactly the jobs that hold its stacks' direct dependencies.
+ */
+export function jobsInDependencyOrder(
+  stacks: readonly InfraStack[],
+  groupKey: (s: InfraStack) => string,
+  jobId: (g: StackGroup) => string,
+): Array<{ id: string; stacks: InfraStack[]; needs: string[] }> {
+  const ordered = [...stacks].sort((a, b) => a.level - b.level);
+  const jobOf = new Map<string, string>();
+  return groupStacks(ordered, groupKey).map((g) => {
+    const id = jobId(g);
+    g.stacks.forEach((s) => jobOf.set(s.name, id));
+    const needs = [...new Set(g.stacks.flatMap((s) => s.dependsOn.map((d) => jobOf.get(d)!)))];
+    return { id, stacks: g.stacks, needs };
+  });
+}
+
+function matrixEntry(stack: InfraStack, extra: Record<string, MatrixValue> = {}): Record<string, MatrixValue> {
+  return { stack: stack.name, region: stack.region, runner: [...stack.runsOn], github: stack.providers.includes("github"), ...extra };
+}
+
+const partSuffix = (g: StackGroup) => (g.parts > 1 ? `-part-${g.part}` : "");
+
+// ---------------------------------------------------------------------------------------------
+// Pull request: test, synthesize, plan every stack, summarize
+
+function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
+  const local = platform.backend.type === "local";
+  const sameRepository = "github.event.pull_request.head.repo.full_name == github.repository";
+  const planJobs = jobsInDependencyOrder(stacks, (s) => String(s.level), (g) => `plan-level-${g.key}${partSuffix(g)}`);
+  const jobs: Record<string, Job> = { synth: synthJob(settings, { test: true, refuseLocalState: local ? settings.platformFile : undefined }) };
+  for (const { id, stacks: members, needs } of planJobs) {
+    jobs[id] = {
+      name: "plan ${{ matrix.stack }}",
+      runsOn: "${{ matrix.runner }}",
+      needs: ["synth", ...needs],
+      // Pull requests from forks get no OIDC token or secrets; they are tested and synthesized only.
+      if: sameRepository,
+      permissions: { idToken: "write" },
+      strategy: { failFast: false, include: members.map((s) => matrixEntry(s, { role_variable: INFRA_SETTINGS.planRoleVariable(s.environment) })) },
+      timeoutMinutes: 30,
+      env: terraformEnv,
+      steps: [
+        cleanWorkspace,
+        downloadStacks,
+        setupTerraform,
+        awsCredentials("${{ vars[matrix.role_variable] }}", "slipway-plan"),
+        githubAppToken(platform, `\${{ vars.${INFRA_SETTINGS.planGithubAppIdVariable} }}`, INFRA_SETTINGS.planGithubAppKeySecret),
+        terraformInit,
+        {
+          name: "terraform plan",
+          workingDirectory: stackDir,
+          env: githubProviderEnv,
+          // No lock: a pull request's plan never holds up an apply; apply re-plans under the lock.
+          run: ["terraform plan -input=false -no-color -lock=false -out=tfplan", "terraform show -json tfplan > plan.json", "terraform show -no-color tfplan > plan.txt"].join("\n"),
+        },
+        {
+          name: "Upload the plan",
+          uses: INFRA_ACTIONS.uploadArtifact,
+          with: {
+            name: "plan-${{ matrix.stack }}",
+            path: ["tfplan", "plan.json", "plan.txt"].map((f) => `${stackDir}/${f}`).join("\n"),
+            "if-no-files-found": "error",
+            "retention-days": PLAN_RETENTION_DAYS,
+          },
+        },
+      ],
+    };
+  }
+  jobs.summary = {
+    name: "plan summary",
+    runsOn: "ubuntu-latest",
+    needs: ["synth", ...planJobs.map((j) => j.id)],
+    // After failed plans too: the comment says which stacks have no plan.
+    if: `\${{ !cancelled() && needs.synth.result == 'success' && ${sameRepository} }}`,
+    permissions: { contents: "read", pullRequests: "write" },
+    timeoutMinutes: 10,
+    env: {
+      GH_TOKEN: "${{ github.token }}",
+      GH_REPO: "${{ github.repository }}",
+      PR: "${{ github.event.pull_request.number }}",
+    },
+    steps: [
+      checkout,
+      setupNode,
+      downloadStacks,
+      { name: "Download the plans", uses: INFRA_ACTIONS.downloadArtifact, with: { pattern: "plan-*", path: "plans" } },
+      {
+        name: "Summarize the plans",
+        id: "summary",
+        env: { COMMIT: "${{ github.event.pull_request.head.sha }}", RUN_URL: runUrl, LABEL: INFRA_SETTINGS.allowDestroyLabel },
+        // The label is read now, not from the event, so re-running this job after labelling counts it.
+        run: [
+          `allow=$(gh pr view "$PR" --json labels --jq "[.labels[].name] | index(\\"$LABEL\\") != null")`,
+          'args=(summarize --plans plans --slipway cdktf.out/slipway.json --out comment.md --commit "$COMMIT" --run-url "$RUN_URL")',
+          'if [ "$allow" = "true" ]; then args+=(--allow-destroy); fi',
+          "status=0",
+          'node scripts/plan-summary.js "${args[@]}" || status=$?',
+          'echo "status=$status" >> "$GITHUB_OUTPUT"',
+          'cat comment.md >> "$GITHUB_STEP_SUMMARY"',
+          'if [ "$status" -ge 2 ]; then exit "$status"; fi',
+        ].join("\n"),
+      },
+      {
+        name: "Post or update the pull-request comment",
+        env: { MARKER: COMMENT_MARKER },
+        run: [
+          'id=$(gh api "repos/$GH_REPO/issues/$PR/comments" --paginate --jq ".[] | select(.user.login == \\"github-actions[bot]\\" and (.body | contains(\\"$MARKER\\"))) | .id" | head -n 1)',
+          'if [ -n "$id" ]; then',
+          '  gh api --method PATCH "repos/$GH_REPO/issues/comments/$id" --field body=@comment.md > /dev/null',
+          "else",
+          '  gh api --method POST "repos/$GH_REPO/issues/$PR/comments" --field body=@comment.md > /dev/null',
+          "fi",
+        ].join("\n"),
+      },
+      {
+        name: "Fail on missing plans or protected destroys",
+        if: "steps.summary.outputs.status != '0'",
+        run: 'echo "::error title=Plan check failed::a stack has no plan, or a plan destroys or replaces a protected resource; see the pull-request comment"\nexit 1',
+      },
+    ],
+  };
+  return {
+    name: "Slipway plan",
+    on: { pullRequest: { branches: [settings.defaultBranch] } },
+    permissions: { contents: "read" },
+    // A new push supersedes the plans of the previous one.
+    concurrency: { group: "slipway-plan-${{ github.event.pull_request.number }}", cancelInProgress: true },
+    jobs,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Merge: apply exactly what was reviewed
+
+function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
+  const local = platform.backend.type === "local";
+  const promotion = platform.environments.map((e) => e.name);
+  // Within a level, environments in promotion order, so dev applies before prod.
+  const ordered = [...stacks].sort((a, b) => a.level - b.level || promotion.indexOf(a.environment) - promotion.indexOf(b.environment));
+  const applyJobs = jobsInDependencyOrder(ordered, (s) => `${s.level}-${s.environment}`, (g) => `apply-level-${g.key}${partSuffix(g)}`);
+  const jobs: Record<string, Job> = {
+    reviewed: {
+      name: "find the reviewed plans",
+      runsOn: "ubuntu-latest",
+      permissions: { contents: "read", pullRequests: "read", actions: "read" },
+      timeoutMinutes: 10,
+      outputs: { "run-id": "${{ steps.find.outputs.run-id }}", "pull-request": "${{ steps.find.outputs.pull-request }}" },
+      steps: [
+        ...(local ? [refuseLocalStateStep(settings.platformFile)] : []),
+        {
+          name: "Find the merged pull request and its plan run",
+          id: "find",
+          env: { GH_TOKEN: "${{ github.token }}", GH_REPO: "${{ github.repository }}", SHA: "${{ github.sha }}" },
+          run: [
+            `pr=$(gh api "repos/$GH_REPO/commits/$SHA/pulls" --jq '[.[] | select(.merged_at != null and .base.ref == "${settings.defaultBranch}")][0] | select(. != null) | "\\(.number) \\(.head.sha)"')`,
+            'if [ -z "$pr" ]; then',
+            `  echo "::error title=No reviewed plan::$SHA is not the merge of a pull request into ${settings.defaultBranch}, so no plan was reviewed; nothing was applied. Changes reach the infrastructure through pull requests."`,
+            "  exit 1",
+            "fi",
+            'read -r number head <<< "$pr"',
+            `run_id=$(gh api "repos/$GH_REPO/actions/workflows/${INFRA_WORKFLOW_FILES.plan}/runs?event=pull_request&status=success&head_sha=$head&per_page=1" --jq '.workflow_runs[0].id // empty')`,
+            'if [ -z "$run_id" ]; then',
+            `  echo "::error title=No reviewed plan::pull request #$number (head $head) has no successful ${INFRA_WORKFLOW_FILES.plan} run; nothing was applied."`,
+            "  exit 1",
+            "fi",
+            'echo "Applying what pull request #$number reviewed in run $run_id"',
+            '{ echo "pull-request=$number"; echo "run-id=$run_id"; } >> "$GITHUB_OUTPUT"',
+          ].join("\n"),
+        },
+      ],
+    },
+    synth: synthJob(settings, { test: false, needs: ["reviewed"] }),
+  };
+  const appId = platform.github.appId !== undefined ? String(platform.github.appId) : `\${{ vars.${INFRA_SETTINGS.applyGithubAppIdVariable} }}`;
+  for (const { id, stacks: members, needs } of applyJobs) {
+    const environment = members[0].environment;
+    jobs[id] = {
+      name: "apply ${{ matrix.stack }}",
+      runsOn: "${{ matrix.runner }}",
+      needs: ["reviewed", "synth", ...needs],
+      // Production's GitHub environment makes these wait for its reviewers; its variables and secrets apply.
+      environment: { name: environment },
+      // One apply at a time per stack, never cancelled halfway.
+      concurrency: { group: "slipway-apply-${{ matrix.stack }}", cancelInProgress: false },
+      permissions: { contents: "read", idToken: "write", actions: "read" },
+      // Never cancel a sibling's apply because another failed.
+      strategy: { failFast: false, include: members.map((s) => matrixEntry(s)) },
+      timeoutMinutes: 120,
+      env: terraformEnv,
+      steps: [
+        checkout,
+        setupNode,
+        downloadStacks,
+        {
+          name: "Download the reviewed plan",
+          uses: INFRA_ACTIONS.downloadArtifact,
+          with: { name: "plan-${{ matrix.stack }}", path: "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}", "github-token": "${{ github.token }}" },
+        },
+        setupTerraform,
+        awsCredentials(`\${{ vars.${INFRA_SETTINGS.applyRoleVariable} }}`, "slipway-apply"),
+        githubAppToken(platform, appId, INFRA_SETTINGS.applyGithubAppKeySecret),
+        terraformInit,
+        {
+          name: "terraform plan",
+          workingDirectory: stackDir,
+          env: githubProviderEnv,
+          run: ["terraform plan -input=false -no-color -lock-timeout=10m -out=fresh.tfplan", "terraform show -json fresh.tfplan > fresh.json"].join("\n"),
+        },
+        {
+          name: "Compare with the reviewed plan",
+          run: 'node scripts/plan-summary.js compare reviewed/plan.json "cdktf.out/stacks/$STACK/fresh.json"',
+        },
+        {
+          name: "terraform apply",
+          workingDirectory: stackDir,
+          env: githubProviderEnv,
+          run: "terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan",
+        },
+      ],
+    };
+  }
+  return {
+    name: "Slipway apply",
+    on: { push: { branches: [settings.defaultBranch] } },
+    permissions: { contents: "read" },
+    jobs,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Nightly drift
+
+function driftWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
+  const local = platform.backend.type === "local";
+  const driftJobs = groupStacks(stacks, () => "all").map((g) => ({ id: `drift${partSuffix(g)}`, stacks: g.stacks }));
+  const jobs: Record<string, Job> = { synth: synthJob(settings, { test: false, refuseLocalState: local ? settings.platformFile : undefined }) };
+  for (const { id, stacks: members } of driftJobs) {
+    jobs[id] = {
+      name: "drift ${{ matrix.stack }}",
+      runsOn: "${{ matrix.runner }}",
+      needs: ["synth"],
+      permissions: { idToken: "write" },
+      strategy: { failFast: false, include: members.map((s) => matrixEntry(s, { role_variable: INFRA_SETTINGS.planRoleVariable(s.environment) })) },
+      timeoutMinutes: 30,
+      env: terraformEnv,
+      steps: [
+        cleanWorkspace,
+        downloadStacks,
+        setupTerraform,
+        awsCredentials("${{ vars[matrix.role_variable] }}", "slipway-drift"),
+        githubAppToken(platform, `\${{ vars.${INFRA_SETTINGS.planGithubAppIdVariable} }}`, INFRA_SETTINGS.planGithubAppKeySecret),
+        terraformInit,
+        {
+          name: "terraform plan -detailed-exitcode",
+          workingDirectory: stackDir,
+          env: githubProviderEnv,
+          // 0: no drift, 2: drift, anything else: the plan failed. Recorded for the report job either way.
+          run: [
+            'out="$RUNNER_TEMP/drift"',
+            'mkdir -p "$out"',
+            "code=0",
+            "terraform plan -input=false -no-color -lock=false -detailed-exitcode -out=drift.tfplan || code=$?",
+            'echo "$code" > "$out/exitcode"',
+            'if [ "$code" = 2 ]; then',
+            '  terraform show -json drift.tfplan > "$out/plan.json"',
+            '  terraform show -no-color drift.tfplan > "$out/plan.txt"',
+            "fi",
+            'if [ "$code" != 0 ] && [ "$code" != 2 ]; then exit 1; fi',
+          ].join("\n"),
+        },
+        {
+          name: "Upload the result",
+          if: "${{ !cancelled() }}",
+          uses: INFRA_ACTIONS.uploadArtifact,
+          with: { name: "drift-${{ matrix.stack }}", path: "${{ runner.temp }}/drift", "if-no-files-found": "warn", "retention-days": PLAN_RETENTION_DAYS },
+        },
+      ],
+    };
+  }
+  jobs.report = {
+    name: "drift issues",
+    runsOn: "ubuntu-latest",
+    needs: ["synth", ...driftJobs.map((j) => j.id)],
+    if: "${{ !cancelled() && needs.synth.result == 'success' }}",
+    permissions: { contents: "read", issues: "write" },
+    timeoutMinutes: 15,
+    env: { GH_TOKEN: "${{ github.token }}", GH_REPO: "${{ github.repository }}" },
+    steps: [
+      checkout,
+      setupNode,
+      downloadStacks,
+      { name: "Download the drift results", uses: INFRA_ACTIONS.downloadArtifact, with: { pattern: "drift-*", path: "drift" } },
+      {
+        name: "Write the reports",
+        env: { RUN_URL: runUrl },
+        run: 'node scripts/plan-summary.js drift-report --dir drift --slipway cdktf.out/slipway.json --out-dir drift-reports --run-url "$RUN_URL"',
+      },
+      {
+        name: "Open, update or close one issue per stack",
+        env: { LABEL: INFRA_SETTINGS.driftLabel },
+        run: [
+          'gh label create "$LABEL" --color D93F0B --description "Terraform found drift; opened, updated and closed by the nightly drift check" --force',
+          `gh issue list --label "$LABEL" --state open --limit 1000 --json number,title --jq '.[] | "\\(.number)\\t\\(.title)"' > open-issues.tsv`,
+          "while IFS=$'\\t' read -r stack status title; do",
+          "  number=$(awk -F '\\t' -v t=\"$title\" '$2 == t { print $1; exit }' open-issues.tsv)",
+          '  case "$status" in',
+          "    drift)",
+          '      if [ -n "$number" ]; then gh issue edit "$number" --body-file "drift-reports/$stack.md" > /dev/null; echo "$stack: drift, updated #$number"',
+          '      else gh issue create --title "$title" --label "$LABEL" --body-file "drift-reports/$stack.md"; fi ;;',
+          "    clean)",
+          '      if [ -n "$number" ]; then gh issue close "$number" --comment "$(cat "drift-reports/$stack.md")"; echo "$stack: no drift, closed #$number"; fi ;;',
+          "    *)",
+          '      echo "::warning title=Drift unknown::$stack: the drift plan is $status; its issue is left as it is" ;;',
+          "  esac",
+          "done < drift-reports/status.tsv",
+        ].join("\n"),
+      },
+    ],
+  };
+  return {
+    name: "Slipway drift",
+    on: { schedule: [{ cron: settings.driftCron }], workflowDispatch: {} },
+    permissions: { contents: "read" },
+    concurrency: { group: "slipway-drift", cancelInProgress: false },
+    jobs,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing and checking
+
+/** A generated file that is not what is on disk. */
+export interface StaleFile {
+  /** Path as given: `<dir>/<file>`. */
+  readonly file: string;
+  /** `missing`: not on disk; `differs`: other content; `extra`: a generated Slipway workflow no longer produced. */
+  readonly problem: "missing" | "differs" | "extra";
+  /** For `differs`: the first differing line, 1-based, and both versions of it. */
+  readonly line?: { readonly number: number; readonly onDisk: string; readonly generated: string };
+}
+
+/** How the files in `dir` differ from `expected` (file name -> content); `[]` when up to date. */
+export function staleFiles(dir: string, expected: Record<string, string>): StaleFile[] {
+  const stale: StaleFile[] = [];
+  for (const [name, content] of Object.entries(expected)) {
+    const file = path.join(dir, name);
+    if (!fs.existsSync(file)) {
+      stale.push({ file, problem: "missing" });
+      continue;
+    }
+    const onDisk = fs.readFileSync(file, "utf8");
+    if (onDisk === content) continue;
+    const a = onDisk.split("\n");
+    const b = content.split("\n");
+    let i = 0;
+    while (i < Math.max(a.length, b.length) && a[i] === b[i]) i++;
+    stale.push({ file, problem: "differs", line: { number: i + 1, onDisk: a[i] ?? "(end of file)", generated: b[i] ?? "(end of file)" } });
+  }
+  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
+    if (!/^slipway-.*\.ya?ml$/.test(name) || name in expected) continue;
+    if (fs.readFileSync(path.join(dir, name), "utf8").includes(WORKFLOW_HEADER)) stale.push({ file: path.join(dir, name), problem: "extra" });
+  }
+  return stale;
+}
+
+function describeStale(s: StaleFile): string {
+  const cut = (text: string) => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
+  switch (s.problem) {
+    case "missing":
+      return `  ${s.file}: missing`;
+    case "extra":
+      return `  ${s.file}: generated earlier but no longer produced`;
+    case "differs":
+      return `  ${s.file}: differs from line ${s.line!.number}\n    committed: ${cut(s.line!.onDisk.trim())}\n    generated: ${cut(s.line!.generated.trim())}`;
+  }
+}
+
+export function main(argv: string[]): number {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      platform: { type: "string", short: "p" },
+      out: { type: "string", short: "o" },
+      branch: { type: "string" },
+      check: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(`usage: npm run workflows -- [--platform FILE] [--out DIR] [--branch NAME] [--check]
+  --platform FILE  the platform file (default: $SLIPWAY_PLATFORM_FILE or platform.yaml)
+  --out DIR        where the workflows go (default: ${DEFAULT_WORKFLOWS_DIR})
+  --branch NAME    this repository's default branch, where merges apply (default: main)
+  --check          write nothing; exit 1 listing every file that differs from what would be written`);
+    return 0;
+  }
+  const platformFile = values.platform ?? process.env.SLIPWAY_PLATFORM_FILE ?? "platform.yaml";
+  const dir = values.out ?? DEFAULT_WORKFLOWS_DIR;
+  let files: Record<string, string>;
+  let platform: PlatformConfig;
+  try {
+    platform = loadPlatformFile(platformFile);
+    files = infraWorkflows(platform, { defaultBranch: values.branch });
+  } catch (error) {
+    if (error instanceof PlatformFileError || error instanceof SlipwayValidationError) {
+      console.error(`${error.message}\nNothing was written.`);
+      return 1;
+    }
+    throw error;
+  }
+  if (platform.backend.type === "local") {
+    console.error(
+      `warning: ${platformFile} uses the local backend: CI has no state to plan against or apply to, so the generated plan, apply and drift jobs stop with an error until the platform file names an s3 or remote backend.`,
+    );
+  }
+  const stale = staleFiles(dir, files);
+  if (values.check) {
+    if (stale.length === 0) {
+      console.log(`${Object.keys(files).length} workflows in ${dir} are up to date with ${platformFile}.`);
+      return 0;
+    }
+    console.error(`The workflows in ${dir} are stale against ${platformFile}:\n${stale.map(describeStale).join("\n")}\nRun \`npm run workflows\` and commit the result.`);
+    return 1;
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
+  for (const s of stale.filter((s) => s.problem === "extra")) fs.rmSync(s.file);
+  const changed = new Set(stale.map((s) => s.file));
+  for (const name of Object.keys(files)) console.log(`${changed.has(path.join(dir, name)) ? "wrote" : "unchanged"} ${path.join(dir, name)}`);
+  for (const s of stale.filter((s) => s.problem === "extra")) console.log(`removed ${s.file}`);
+  return 0;
+}

@@ -1,0 +1,77 @@
+/** Types of scripts/plan-summary.js (plain Node, so CI jobs run it without `npm ci`). */
+
+/** `terraform show -json` of a plan; only the parts the summary reads are typed. */
+export interface PlanJson {
+  readonly resource_changes?: ReadonlyArray<{
+    readonly address: string;
+    readonly mode?: string;
+    readonly type: string;
+    readonly change?: { readonly actions?: string[]; readonly after?: unknown; readonly after_unknown?: unknown; readonly replace_paths?: unknown };
+  }>;
+  readonly errored?: boolean;
+  readonly [key: string]: unknown;
+}
+
+export interface ResourceChange {
+  readonly address: string;
+  readonly type: string;
+  readonly actions: string[];
+  readonly change: Record<string, unknown>;
+}
+
+/** Terraform's counting: a replacement is one to add and one to destroy, and also counts in `replace`. */
+export interface Counts {
+  readonly add: number;
+  readonly change: number;
+  readonly destroy: number;
+  readonly replace: number;
+  readonly forget: number;
+}
+
+export interface ProtectedChange {
+  readonly address: string;
+  readonly type: string;
+  readonly action: "destroy" | "replace";
+  /** What is lost, e.g. "the database". */
+  readonly loses: string;
+}
+
+export interface StackInfo {
+  readonly name: string;
+  readonly production: boolean;
+  readonly dependsOn?: string[];
+}
+
+export interface StackPlan {
+  readonly stack: string;
+  readonly production: boolean;
+  readonly plan?: PlanJson;
+  /** Why there is no usable plan. */
+  readonly error?: string;
+}
+
+export interface DriftReport {
+  readonly stack: string;
+  readonly status: "drift" | "clean" | "failed" | "missing";
+  readonly title: string;
+  readonly body: string;
+}
+
+export const COMMENT_MARKER: string;
+export const DRIFT_LABEL: string;
+/** Resource type -> what destroying it loses; protected in production stacks. */
+export const PROTECTED_TYPES: Readonly<Record<string, string>>;
+
+export function effectiveChanges(plan: PlanJson | undefined): ResourceChange[];
+export function countChanges(plan: PlanJson | undefined): Counts;
+export function protectedChanges(plan: PlanJson | undefined, production: boolean): ProtectedChange[];
+export function readPlans(dir: string, stacks: StackInfo[]): StackPlan[];
+export function summarize(
+  plans: StackPlan[],
+  options?: { commit?: string; runUrl?: string; allowDestroy?: boolean },
+): { markdown: string; blocked: string[]; protected: Array<ProtectedChange & { stack: string }> };
+export function comparePlans(reviewed: PlanJson, fresh: PlanJson): string[];
+export function driftIssueTitle(stack: string): string;
+export function driftReport(dir: string, stack: StackInfo, options?: { runUrl?: string }): DriftReport;
+export function readStacks(file: string): StackInfo[];
+export function main(argv: string[], io?: { log?: (line: string) => void; error?: (line: string) => void }): number;
