@@ -338,6 +338,7 @@ interface LocatedProblem {
 /** The PostgreSQL majors the PostgresDatabase construct supports (a test keeps the two in step). */
 const SUPPORTED_MAJORS = [13, 14, 15, 16, 17] as const;
 
+const CIDR_SHAPE = /^\d+\.\d+\.\d+\.\d+\/\d+$/;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 function crossFieldProblems(raw: unknown): LocatedProblem[] {
@@ -352,7 +353,8 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
   (Array.isArray(raw.environments) ? raw.environments : []).forEach((env: unknown, i: number) => {
     if (!isRecord(env)) return;
     const network = isRecord(env.network) ? env.network : {};
-    if (typeof network.cidr === "string") {
+    // A CIDR not even shaped like one is the schema's to report; check the rest.
+    if (typeof network.cidr === "string" && CIDR_SHAPE.test(network.cidr)) {
       const parsed = parseCidr(network.cidr);
       if (!parsed) {
         out.push({ at: ["environments", i, "network", "cidr"], message: `${JSON.stringify(network.cidr)} is not a valid IPv4 CIDR (octets 0-255, prefix 0-32)` });
@@ -518,7 +520,7 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
 
 /** A CIDR the schema's pattern let through with octets above 255, a prefix above 32, or host bits set. */
 function cidrProblem(value: unknown, at: PropertyKey[], out: LocatedProblem[]): void {
-  if (typeof value !== "string" || !/^\d+\.\d+\.\d+\.\d+\/\d+$/.test(value)) return; // the schema reports it
+  if (typeof value !== "string" || !CIDR_SHAPE.test(value)) return; // the schema reports it
   if (!parseCidr(value)) out.push({ at, message: `${JSON.stringify(value)} is not a valid IPv4 CIDR (octets 0-255, prefix 0-32)` });
   else if (cidrBaseMismatch(value)) out.push({ at, message: `${JSON.stringify(value)} has host bits set; did you mean ${cidrBaseMismatch(value)}?` });
 }
