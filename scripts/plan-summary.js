@@ -282,18 +282,18 @@ function driftIssueTitle(/** @type {string} */ stack) {
 function driftReport(/** @type {string} */ dir, /** @type {StackInfo} */ stack, /** @type {{ runUrl?: string }} */ options = {}) {
   const base = path.join(dir, `drift-${stack.name}`);
   const title = driftIssueTitle(stack.name);
-  const run = options.runUrl ? `[the nightly drift check](${options.runUrl})` : "the nightly drift check";
+  const run = (/** @type {string} */ the) => (options.runUrl ? `[${the} nightly drift check](${options.runUrl})` : `${the} nightly drift check`);
   const read = (/** @type {string} */ file) => (fs.existsSync(path.join(base, file)) ? fs.readFileSync(path.join(base, file), "utf8") : undefined);
   const exitcode = read("exitcode")?.trim();
   if (exitcode === undefined) return { stack: stack.name, status: "missing", title, body: "" };
-  if (exitcode === "0") return { stack: stack.name, status: "clean", title, body: `No drift in ${run}.` };
+  if (exitcode === "0") return { stack: stack.name, status: "clean", title, body: `No drift in ${run("the")}.` };
   if (exitcode !== "2") return { stack: stack.name, status: "failed", title, body: "" };
   const planJson = read("plan.json");
   const counts = planJson ? countChanges(JSON.parse(planJson)) : undefined;
   let text = read("plan.txt") ?? "(no plan text)";
   if (text.length > MAX_PLAN_TEXT) text = `${text.slice(0, MAX_PLAN_TEXT)}\n… cut at ${MAX_PLAN_TEXT} characters; the whole plan is in the run's artifact drift-${stack.name}.`;
   const body = [
-    `${run} found that the real infrastructure of stack \`${stack.name}\`${stack.production ? " (production)" : ""} no longer matches the configuration on the default branch.`,
+    `${run("The")} found that the real infrastructure of stack \`${stack.name}\`${stack.production ? " (production)" : ""} no longer matches the configuration on the default branch.`,
     "",
     counts ? `Bringing it back: **${counts.add} to add, ${counts.change} to change, ${counts.destroy} to destroy** (${counts.replace} replacements).` : "",
     "",
