@@ -2,42 +2,81 @@
  * `npm run synth`: validates the platform file, synthesizes every stack into a temporary folder,
  * then swaps it in place of `cdktf.out` — so bad input or a failed synth leaves the previous
  * output untouched — and prints a summary of what was produced.
+ *
+ * Output conventions (cli/output.ts): a table per stack with its resources per provider and per
+ * type, what it holds, the apps' URLs, the policy verdict and the workflows; quiet in CI (one line
+ * per stack, the totals and the policy verdict); colour only on a terminal and never with
+ * NO_COLOR; progress on stderr while synthesizing many stacks on a terminal; `--json` for machines.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
-import { buildPlatform, writeWorkflowFiles } from "../stacks";
+import { AppEnvironmentStack, buildPlatform, DeliveryStack, PlatformStack, SlipwayStack, writeWorkflowFiles } from "../stacks";
 import { SlipwayValidationError } from "../constructs/util";
 import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
 import { loadSynthesized } from "./check";
+import { colourEnabled, columns, isCI, Painter, painter, progress as progressLine, visibleLength, wrap } from "./output";
+import { withoutTokenCreationStacks } from "./token-stacks";
+
+/** Which kind of stack: one per environment, one per app, or one per app and environment. */
+export type StackKind = "platform" | "delivery" | "app";
 
 export interface StackSummary {
   readonly name: string;
+  readonly kind: StackKind;
   readonly description: string;
   readonly production: boolean;
   /** Resources per provider, e.g. `{ aws: 42, kubernetes: 7 }`. */
   readonly resourcesByProvider: Record<string, number>;
+  /** Resources per Terraform type, e.g. `{ aws_subnet: 6, aws_vpc: 1 }`, sorted by type. */
+  readonly resourcesByType: Record<string, number>;
   readonly resources: number;
   readonly dependsOn: string[];
+}
+
+/** An app's public URL in one environment, from the platform file's `domains`. */
+export interface AppUrl {
+  readonly app: string;
+  readonly environment: string;
+  readonly url: string;
 }
 
 export interface SynthResult {
   readonly platform: PlatformConfig;
   readonly outdir: string;
   readonly stacks: StackSummary[];
+  /** Every app's URL in every environment, apps in file order, environments in promotion order. */
+  readonly urls: AppUrl[];
   /** Generated workflow files, relative to `outdir`. */
   readonly workflows: string[];
   /** The policy rules' verdict: no unsuppressed high finding, or synth would have failed. */
   readonly policy: EvaluationResult;
+  /** Wall time of `synthesize`, for the human summary only (never in files or `--json`). */
+  readonly durationMs: number;
+}
+
+/** What `synthesize` is doing, for a progress line. */
+export type SynthProgress =
+  | { readonly phase: "construct"; readonly stacks: number }
+  | { readonly phase: "prepare" | "write"; readonly stack: string; readonly index: number; readonly total: number }
+  | { readonly phase: "policy"; readonly stacks: number };
+
+export interface SynthOptions {
+  readonly platformFile: string;
+  readonly outdir: string;
+  /** Called as synthesis moves through its phases and stacks. @default none */
+  readonly onProgress?: (event: SynthProgress) => void;
 }
 
 export const DEFAULT_PLATFORM_FILE = "platform.yaml";
 export const DEFAULT_OUTDIR = "cdktf.out";
 
 /** Synthesizes the platform file into `outdir`, atomically. */
-export function synthesize(options: { platformFile: string; outdir: string }): SynthResult {
+export function synthesize(options: SynthOptions): SynthResult {
+  const started = process.hrtime.bigint();
+  const report = options.onProgress ?? (() => undefined);
   const platform = loadPlatformFile(options.platformFile);
   const outdir = path.resolve(options.outdir);
   const staging = `${outdir}.tmp-${process.pid}`;
@@ -45,8 +84,14 @@ export function synthesize(options: { platformFile: string; outdir: string }): S
   fs.mkdirSync(path.dirname(outdir), { recursive: true });
   try {
     const app = new App({ outdir: staging, skipValidation: false });
-    const built = buildPlatform(app, platform);
-    app.synth();
+    report({ phase: "construct", stacks: platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
+    // cdktf's token creation stacks are a third of a large synth and never reach the output.
+    const built = withoutTokenCreationStacks(() => {
+      const platformStacks = buildPlatform(app, platform);
+      reportPerStack(platformStacks.stacks, report);
+      app.synth();
+      return platformStacks;
+    });
     const workflows = writeWorkflowFiles(staging, built);
     // What `npm run check` and CI read besides the stacks: which are production, and what the
     // platform file accepts. No file paths, so the output stays the same in any folder.
@@ -57,15 +102,38 @@ export function synthesize(options: { platformFile: string; outdir: string }): S
     };
     fs.writeFileSync(path.join(staging, "slipway.json"), `${JSON.stringify(summary, null, 2)}\n`);
     // The policy rules run on exactly what Terraform will see; a high finding stops here.
+    report({ phase: "policy", stacks: built.stacks.length });
     const loaded = loadSynthesized(staging);
     const policy = evaluate(loaded.stacks, { suppressions: loaded.suppressions, productionEnvironments });
     enforce(policy);
-    const stacks = built.stacks.map((stack) => summarizeStack(staging, stack.stackName, stack.description, stack.production, stack.dependencies.map((d) => d.node.id)));
+    const synthesized = new Map(loaded.stacks.map((s) => [s.name, s.json]));
+    const stacks = built.stacks.map((stack) => summarizeStack(stack, synthesized.get(stack.stackName)));
+    const urls = built.appStacks.map((s) => ({ app: s.deployment.app.name, environment: s.deployment.environment.name, url: s.url }));
     replaceDirectory(staging, outdir);
-    return { platform, outdir, stacks, workflows, policy };
+    return { platform, outdir, stacks, urls, workflows, policy, durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Reports each stack as cdktf prepares (resolves) and then writes it. */
+function reportPerStack(stacks: readonly SlipwayStack[], report: (event: SynthProgress) => void): void {
+  // cdktf visits the stacks in construct-tree order, not ours: count as they come.
+  let prepared = 0;
+  let written = 0;
+  for (const stack of stacks) {
+    const prepare = stack.prepareStack.bind(stack);
+    const synthesizer = stack.synthesizer;
+    const write = synthesizer.synthesize.bind(synthesizer);
+    stack.prepareStack = () => {
+      report({ phase: "prepare", stack: stack.stackName, index: prepared++, total: stacks.length });
+      prepare();
+    };
+    synthesizer.synthesize = (session) => {
+      report({ phase: "write", stack: stack.stackName, index: written++, total: stacks.length });
+      write(session);
+    };
   }
 }
 
@@ -83,54 +151,211 @@ function replaceDirectory(from: string, to: string): void {
   if (hadPrevious) fs.rmSync(old, { recursive: true, force: true });
 }
 
-function summarizeStack(outdir: string, name: string, description: string, production: boolean, dependsOn: string[]): StackSummary {
-  const json = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8"));
+function stackKind(stack: SlipwayStack): StackKind {
+  if (stack instanceof PlatformStack) return "platform";
+  if (stack instanceof DeliveryStack) return "delivery";
+  if (stack instanceof AppEnvironmentStack) return "app";
+  throw new Error(`${stack.stackName}: not a stack buildPlatform creates`);
+}
+
+/** Counts a synthesized stack's resources per provider and per type (its `cdk.tf.json`, already parsed). */
+function summarizeStack(stack: SlipwayStack, json: { resource?: Record<string, Record<string, unknown>> } | undefined): StackSummary {
   const resourcesByProvider: Record<string, number> = {};
+  const resourcesByType: Record<string, number> = {};
   let resources = 0;
-  for (const [type, instances] of Object.entries<Record<string, unknown>>(json.resource ?? {})) {
+  for (const [type, instances] of Object.entries(json?.resource ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const provider = type.split("_")[0];
     const count = Object.keys(instances).length;
     resourcesByProvider[provider] = (resourcesByProvider[provider] ?? 0) + count;
+    resourcesByType[type] = count;
     resources += count;
   }
-  return { name, description, production, resourcesByProvider, resources, dependsOn };
+  return {
+    name: stack.stackName,
+    kind: stackKind(stack),
+    description: stack.description,
+    production: stack.production,
+    resourcesByProvider,
+    resourcesByType,
+    resources,
+    dependsOn: stack.dependencies.map((d) => d.node.id),
+  };
 }
 
-/** One line for the policy verdict, then the suppressed findings with their reasons. */
-function policySummary(policy: EvaluationResult): string {
+/** How much the human summary says. */
+export type Verbosity = "quiet" | "normal" | "verbose";
+
+export interface FormatOptions {
+  /**
+   * `quiet`: one line per stack, the totals and the policy verdict with its open findings (the
+   * default in CI); `normal`: also resource types per stack (up to {@link TYPE_LINES_UP_TO} stacks),
+   * the app URLs, suppressed findings and the workflows; `verbose`: resource types for every stack.
+   * @default "normal"
+   */
+  readonly verbosity?: Verbosity;
+  /** @default no colour */
+  readonly paint?: Painter;
+  /** Line width for the wrapped resource-type lines. @default 120 */
+  readonly width?: number;
+  /** Paths are shown relative to this folder. @default process.cwd() */
+  readonly cwd?: string;
+}
+
+/** Beyond this many stacks, `normal` output leaves out the per-type lines (`--verbose` or `--json` have them). */
+export const TYPE_LINES_UP_TO = 20;
+
+/**
+ * A stack's resource types, a line per provider (wrapped to `width`): `aws: subnet×6, vpc` for
+ * `aws_subnet: 6, aws_vpc: 1`; a single resource shows no count.
+ */
+export function typeLines(byType: Record<string, number>, width: number): string[] {
+  const byProvider = new Map<string, string[]>();
+  for (const [type, count] of Object.entries(byType)) {
+    const provider = type.split("_")[0];
+    const short = type.slice(provider.length + 1) || type;
+    byProvider.set(provider, [...(byProvider.get(provider) ?? []), count === 1 ? short : `${short}×${count}`]);
+  }
+  return [...byProvider.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .flatMap(([provider, types]) => wrap([`${provider}: ${types[0]}`, ...types.slice(1)], width, "    ", "      "));
+}
+
+/** From this many open findings of one rule, the summary gives them one line (`--json` and `npm run check` list each). */
+export const GROUP_FINDINGS_FROM = 5;
+
+/** One line for the policy verdict, then the findings worth reading. */
+function policySummary(policy: EvaluationResult, verbosity: Verbosity, paint: Painter): string[] {
   const open = policy.findings.filter((f) => !f.suppressed);
   const suppressed = policy.findings.filter((f) => f.suppressed);
   const count = (severity: string) => open.filter((f) => f.severity === severity).length;
+  const severity = (s: string) => paint(s === "high" ? "red" : s === "medium" ? "yellow" : "dim", s);
   const lines = [
     `policy: ${policy.stats.rules} rules, ${policy.stats.checks} checks: ${count("high")} high, ${count("medium")} medium, ${count("low")} low open; ${suppressed.length} suppressed (details: npm run check)`,
   ];
-  for (const f of open.filter((f) => f.severity !== "high")) lines.push(`  ${f.severity} ${f.rule.id} ${f.path}: ${f.message}`);
-  for (const f of suppressed) lines.push(`  suppressed ${f.rule.id} ${f.path}: ${f.suppressed!.reason}`);
-  for (const s of policy.unusedSuppressions) lines.push(`  unused suppression ${s.rule} ${s.path}: nothing matched; remove it`);
-  return lines.join("\n");
+  // Open findings one per line, except that a rule found in many places gets one line.
+  const groups = new Map<string, typeof open>();
+  for (const f of open.filter((f) => f.severity !== "high")) groups.set(f.rule.id, [...(groups.get(f.rule.id) ?? []), f]);
+  for (const group of groups.values()) {
+    const [first] = group;
+    if (group.length <= GROUP_FINDINGS_FROM - 1) {
+      for (const f of group) lines.push(`  ${severity(f.severity)} ${f.rule.id} ${f.path}: ${f.message}`);
+    } else {
+      lines.push(`  ${severity(first.severity)} ${first.rule.id} in ${group.length} places (${group.slice(0, 2).map((f) => f.path).join(", ")}, …): ${first.message}`);
+    }
+  }
+  if (verbosity !== "quiet") for (const f of suppressed) lines.push(`  ${paint("dim", "suppressed")} ${f.rule.id} ${f.path}: ${f.suppressed!.reason}`);
+  for (const s of policy.unusedSuppressions) lines.push(`  ${paint("yellow", "unused suppression")} ${s.rule} ${s.path}: nothing matched; remove it`);
+  return lines;
 }
 
-/** The summary table: stack, resources per provider, what the stack is for. */
-export function formatSummary(result: SynthResult): string {
+/** The apps' URLs: a row per app, a column per environment in promotion order. */
+function urlTable(result: SynthResult, paint: Painter): string[] {
+  const environments = result.platform.environments.map((e) => e.name);
+  const apps = result.platform.apps.map((a) => a.name);
+  const url = (app: string, env: string) => result.urls.find((u) => u.app === app && u.environment === env)?.url ?? "-";
+  return columns([["app", ...environments].map((h) => paint("bold", h)), ...apps.map((app) => [app, ...environments.map((env) => paint("cyan", url(app, env)))])]);
+}
+
+/** The workflow files: listed for a few apps, summarized for many. */
+function workflowSummary(result: SynthResult, out: string): string {
+  const byApp = new Map<string, string[]>();
+  for (const w of result.workflows) {
+    const app = path.basename(path.dirname(w));
+    byApp.set(app, [...(byApp.get(app) ?? []), w]);
+  }
+  const intro = "workflows (committed to each app repository by its delivery stack):";
+  if (byApp.size <= 3) return `${intro} ${result.workflows.map((w) => path.join(out, w)).join(", ")}`;
+  const names = [...new Set(result.workflows.map((w) => path.basename(w)))];
+  return `${intro} ${result.workflows.length} files in ${path.join(out, "workflows", "<app>")}/ for ${byApp.size} apps (${names.join(", ")})`;
+}
+
+/** The human summary: a table of stacks, resource types, URLs, totals, policy and workflows. */
+export function formatSummary(result: SynthResult, options: FormatOptions = {}): string {
+  const verbosity = options.verbosity ?? "normal";
+  const paint = options.paint ?? painter(false);
+  const width = options.width ?? 120;
+  const cwd = options.cwd ?? process.cwd();
+  const out = path.relative(cwd, result.outdir) || ".";
+  const withTypes = verbosity === "verbose" || (verbosity === "normal" && result.stacks.length <= TYPE_LINES_UP_TO);
+
+  const header = ["stack", "resources", "what it holds"].map((h) => paint("bold", h));
   const rows = result.stacks.map((s) => [
-    s.name,
+    s.production ? paint("yellow", s.name) : s.name,
     Object.entries(s.resourcesByProvider).sort().map(([p, n]) => `${p} ${n}`).join(", ") || "-",
     s.description,
   ]);
-  const header = ["stack", "resources", "what it holds"];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+  const rule = header.map((_, i) => "-".repeat(Math.max(...[header, ...rows].map((r) => visibleLength(r[i])))));
+  const table = columns([header, rule, ...rows]);
+  const lines = table.slice(0, 2);
+  const shown = new Map<string, string>();
+  result.stacks.forEach((s, i) => {
+    lines.push(table[i + 2]);
+    if (!withTypes || s.resources === 0) return;
+    // Stacks of one kind often hold the same types: name the first such stack instead of repeating.
+    const key = `${s.kind} ${JSON.stringify(s.resourcesByType)}`;
+    const same = shown.get(key);
+    if (same === undefined) shown.set(key, s.name);
+    const typeText = same === undefined ? typeLines(s.resourcesByType, width) : [`    same types as ${same}`];
+    lines.push(...typeText.map((l) => paint("dim", l)));
+  });
+  lines.push("");
+  if (verbosity !== "quiet") {
+    if (!withTypes) lines.push(paint("dim", `(resource types per stack: --verbose or --json)`), "");
+    lines.push(...urlTable(result, paint), "");
+  }
   const total = result.stacks.reduce((n, s) => n + s.resources, 0);
-  return [
-    line(header),
-    line(widths.map((w) => "-".repeat(w))),
-    ...rows.map(line),
-    "",
-    `${result.stacks.length} stacks, ${total} resources from ${result.platform.file} -> ${path.relative(process.cwd(), result.outdir) || "."}`,
-    policySummary(result.policy),
-    `workflows (committed to each app repository by its delivery stack): ${result.workflows.map((w) => path.join(path.relative(process.cwd(), result.outdir) || ".", w)).join(", ")}`,
-  ].join("\n");
+  const seconds = verbosity === "quiet" ? "" : ` in ${(result.durationMs / 1000).toFixed(1)} s`;
+  lines.push(paint("bold", `${result.stacks.length} stacks, ${total} resources from ${result.platform.file} -> ${out}${seconds}`));
+  lines.push(...policySummary(result.policy, verbosity, paint));
+  if (verbosity !== "quiet") lines.push(workflowSummary(result, out));
+  return lines.join("\n");
 }
+
+/** The `--json` document: everything the human summary says, in a stable shape. */
+export function summaryJson(result: SynthResult, platformFile: string): object {
+  const open = result.policy.findings.filter((f) => !f.suppressed);
+  const count = (severity: string) => open.filter((f) => f.severity === severity).length;
+  return {
+    platformFile,
+    outdir: result.outdir,
+    totals: { stacks: result.stacks.length, resources: result.stacks.reduce((n, s) => n + s.resources, 0) },
+    stacks: result.stacks,
+    urls: result.urls,
+    policy: {
+      rules: result.policy.stats.rules,
+      checks: result.policy.stats.checks,
+      open: { high: count("high"), medium: count("medium"), low: count("low") },
+      suppressed: result.policy.findings.length - open.length,
+      findings: result.policy.findings.map((f) => ({
+        rule: f.rule.id,
+        severity: f.severity,
+        stack: f.stack,
+        path: f.path,
+        message: f.message,
+        ...(f.suppressed ? { suppressed: f.suppressed.reason } : {}),
+      })),
+      unusedSuppressions: result.policy.unusedSuppressions,
+    },
+    workflows: result.workflows,
+  };
+}
+
+/** The progress line's text for one event. */
+function progressText(event: SynthProgress): string {
+  switch (event.phase) {
+    case "construct":
+      return `synth: constructing ${event.stacks} stacks`;
+    case "prepare":
+      return `synth: resolving ${event.index + 1}/${event.total} ${event.stack}`;
+    case "write":
+      return `synth: writing ${event.index + 1}/${event.total} ${event.stack}`;
+    case "policy":
+      return `synth: checking policy over ${event.stacks} stacks`;
+  }
+}
+
+/** Stacks from which the progress line is worth showing: below this a synth is over in a blink. */
+export const PROGRESS_FROM_STACKS = 10;
 
 export function main(argv: string[]): number {
   const { values } = parseArgs({
@@ -139,23 +364,46 @@ export function main(argv: string[]): number {
       platform: { type: "string", short: "p" },
       out: { type: "string", short: "o" },
       json: { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
+      verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {
-    console.log(`usage: npm run synth -- [--platform FILE] [--out DIR] [--json]
+    console.log(`usage: npm run synth -- [--platform FILE] [--out DIR] [--json] [--quiet | --verbose]
   --platform FILE  the platform file (default: $SLIPWAY_PLATFORM_FILE or ${DEFAULT_PLATFORM_FILE})
   --out DIR        where to write the stacks (default: ${DEFAULT_OUTDIR}); replaced only on success
-  --json           print the summary as JSON`);
+  --json           print the summary as JSON (stacks, resources by provider and type, URLs, policy, workflows)
+  --quiet, -q      one line per stack, the totals and the policy verdict (the default when CI=true)
+  --verbose, -v    resource types for every stack, however many
+Colour only on a terminal, never with NO_COLOR; a progress line on stderr for ${PROGRESS_FROM_STACKS}+ stacks on a terminal.`);
     return 0;
   }
   const platformFile = values.platform ?? process.env.SLIPWAY_PLATFORM_FILE ?? DEFAULT_PLATFORM_FILE;
   const outdir = values.out ?? DEFAULT_OUTDIR;
+  const status = progressLine(process.stderr);
   try {
-    const result = synthesize({ platformFile, outdir });
-    console.log(values.json ? JSON.stringify({ platformFile, outdir: result.outdir, stacks: result.stacks, workflows: result.workflows }, null, 2) : formatSummary(result));
+    const result = synthesize({
+      platformFile,
+      outdir,
+      onProgress: status.enabled
+        ? (event) => {
+            const total = "total" in event ? event.total : event.stacks;
+            if (total >= PROGRESS_FROM_STACKS) status.update(progressText(event));
+          }
+        : undefined,
+    });
+    status.done();
+    if (values.json) {
+      console.log(JSON.stringify(summaryJson(result, platformFile), null, 2));
+    } else {
+      const verbosity: Verbosity = values.verbose ? "verbose" : values.quiet || isCI() ? "quiet" : "normal";
+      const width = process.stdout.isTTY ? Math.max(60, (process.stdout.columns || 120) - 1) : 120;
+      console.log(formatSummary(result, { verbosity, paint: painter(colourEnabled(process.stdout)), width }));
+    }
     return 0;
   } catch (error) {
+    status.done();
     if (error instanceof PolicyViolationError || error instanceof PolicyConfigurationError) {
       console.error(`${error.message}\nFix the resources, or accept a finding with a reasoned suppression in ${platformFile}.\nNothing was written; ${outdir} is as it was.`);
       return 1;

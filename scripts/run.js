@@ -2,26 +2,79 @@
 // Runs a TypeScript entry point: esbuild bundles it (types stripped, not checked; `npm test`
 // type-checks with tsc) into .build/ with node_modules left external, then Node runs the result.
 // A type-checking runner such as ts-node costs seconds on every synth; this costs milliseconds.
+//
+// The bundle is reused while its inputs are unchanged: .build/<name>.inputs.json records a hash
+// of every source file esbuild read (from its metafile) plus this script, tsconfig.json and the
+// esbuild version. Checking costs about 1 ms; bundling costs about 55 ms, an eighth of a synth of
+// the example platform. Bundles are written to a temporary file and renamed, so concurrent runs
+// never read a half-written bundle.
 "use strict";
+const crypto = require("node:crypto");
+const fs = require("node:fs");
 const path = require("node:path");
-const esbuild = require("esbuild");
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
   console.error("usage: node scripts/run.js <entry.ts> [args...]");
   process.exit(2);
 }
-const outfile = path.join(__dirname, "..", ".build", path.basename(entry).replace(/\.ts$/, ".js"));
-esbuild.buildSync({
-  entryPoints: [entry],
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "cjs",
-  packages: "external",
-  outfile,
-  logLevel: "warning",
-});
+const ROOT = path.join(__dirname, "..");
+const outfile = path.join(ROOT, ".build", path.basename(entry).replace(/\.ts$/, ".js"));
+const inputsFile = outfile.replace(/\.js$/, ".inputs.json");
+
+/** A hash of the files that decide the bundle besides its inputs, and of the entry's name. */
+function settingsHash() {
+  const hash = crypto.createHash("sha256").update(path.resolve(entry));
+  for (const file of [__filename, path.join(ROOT, "tsconfig.json"), require.resolve("esbuild/package.json")]) {
+    hash.update(fs.existsSync(file) ? fs.readFileSync(file) : "missing");
+  }
+  return hash.digest("hex");
+}
+
+function fileHash(file) {
+  return crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
+}
+
+/** True when the bundle on disk was built from exactly the files that are there now. */
+function upToDate(settings) {
+  try {
+    const recorded = JSON.parse(fs.readFileSync(inputsFile, "utf8"));
+    if (recorded.settings !== settings || !fs.existsSync(outfile)) return false;
+    return Object.entries(recorded.inputs).every(([file, hash]) => fileHash(path.join(ROOT, file)) === hash);
+  } catch {
+    return false; // no record, or an input is gone
+  }
+}
+
+function bundle(settings) {
+  const esbuild = require("esbuild");
+  const temporary = `${outfile}.${process.pid}.tmp`;
+  const result = esbuild.buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "cjs",
+    packages: "external",
+    outfile: temporary,
+    metafile: true,
+    logLevel: "warning",
+  });
+  const inputs = {};
+  for (const input of Object.keys(result.metafile.inputs).sort()) {
+    // Inputs are relative to the working directory; record them relative to the project.
+    const absolute = path.resolve(input);
+    inputs[path.relative(ROOT, absolute)] = fileHash(absolute);
+  }
+  fs.renameSync(temporary, outfile);
+  const temporaryInputs = `${inputsFile}.${process.pid}.tmp`;
+  fs.writeFileSync(temporaryInputs, `${JSON.stringify({ settings, inputs }, null, 1)}\n`);
+  fs.renameSync(temporaryInputs, inputsFile);
+}
+
+const settings = settingsHash();
+if (process.env.SLIPWAY_REBUNDLE === "1" || !upToDate(settings)) bundle(settings);
+
 process.argv = [process.argv[0], outfile, ...args];
 // A command module exports `main(argv)` returning its exit code; an app (main.ts) just runs.
 const entryModule = require(outfile);
