@@ -155,10 +155,9 @@ function environmentOf(stack: SlipwayStack, platform: PlatformConfig): Environme
   return platformDependencies.length === 1 ? platformDependencies[0].environment : platform.environments[platform.environments.length - 1];
 }
 
-/** The three workflows as typed models, by file name. */
-export function infraWorkflowModels(platform: PlatformConfig, options: InfraWorkflowOptions = {}): Record<string, Workflow> {
+/** The three workflows as typed models, by file name; `stacks` are {@link infraStacks} of the platform. */
+export function infraWorkflowModels(platform: PlatformConfig, options: InfraWorkflowOptions = {}, stacks: InfraStack[] = infraStacks(platform)): Record<string, Workflow> {
   const settings = resolveOptions(platform, options);
-  const stacks = infraStacks(platform);
   return {
     [INFRA_WORKFLOW_FILES.plan]: planWorkflow(platform, stacks, settings),
     [INFRA_WORKFLOW_FILES.apply]: applyWorkflow(platform, stacks, settings),
@@ -166,10 +165,10 @@ export function infraWorkflowModels(platform: PlatformConfig, options: InfraWork
   };
 }
 
-/** The three workflows as GitHub Actions YAML, by file name. */
-export function infraWorkflows(platform: PlatformConfig, options: InfraWorkflowOptions = {}): Record<string, string> {
+/** The three workflows as GitHub Actions YAML, by file name; `stacks` are {@link infraStacks} of the platform. */
+export function infraWorkflows(platform: PlatformConfig, options: InfraWorkflowOptions = {}, stacks: InfraStack[] = infraStacks(platform)): Record<string, string> {
   const comment = ["Regenerate with `npm run workflows` after changing the platform file; a test fails while this file is stale."];
-  return Object.fromEntries(Object.entries(infraWorkflowModels(platform, options)).map(([file, model]) => [file, renderWorkflow(model, { comment })]));
+  return Object.fromEntries(Object.entries(infraWorkflowModels(platform, options, stacks)).map(([file, model]) => [file, renderWorkflow(model, { comment })]));
 }
 
 interface Settings {
