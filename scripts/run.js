@@ -75,6 +75,9 @@ function bundle(settings) {
 const settings = settingsHash();
 if (process.env.SLIPWAY_REBUNDLE === "1" || !upToDate(settings)) bundle(settings);
 
+// Dependencies' compiled code is reused across runs too (scripts/code-cache.js).
+require("./code-cache").enableCodeCache(outfile.replace(/\.js$/, ".code-cache"), ROOT);
+
 process.argv = [process.argv[0], outfile, ...args];
 // A command module exports `main(argv)` returning its exit code; an app (main.ts) just runs.
 const entryModule = require(outfile);

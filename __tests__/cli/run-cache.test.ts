@@ -1,0 +1,66 @@
+/**
+ * scripts/run.js reuses its esbuild bundle while the bundle's inputs are unchanged, and
+ * scripts/code-cache.js reuses the dependencies' compiled code: neither may ever run stale code.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ROOT, tempDir } from "../support/platform";
+
+const work = tempDir("slipway-run-cache-");
+const name = `run-cache-test-${process.pid}`;
+const entry = path.join(work, `${name}.ts`);
+const helper = path.join(work, "helper.ts");
+const build = path.join(ROOT, ".build");
+const outputs = [`${name}.js`, `${name}.inputs.json`, `${name}.code-cache`].map((f) => path.join(build, f));
+
+afterAll(() => {
+  fs.rmSync(work, { recursive: true, force: true });
+  for (const f of outputs) fs.rmSync(f, { force: true });
+});
+
+function run(env: Record<string, string> = {}): { out: string; bundleMtime: number } {
+  const result = spawnSync(process.execPath, ["scripts/run.js", entry, "arg1"], { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
+  expect(result.stderr).toBe("");
+  expect(result.status).toBe(0);
+  return { out: result.stdout.trim(), bundleMtime: fs.statSync(outputs[0]).mtimeMs };
+}
+
+test("the bundle is rebuilt exactly when an input changes (same size too), and the output is never stale", () => {
+  // A dependency from node_modules (yaml) exercises the code cache; main(argv) gets the arguments.
+  fs.writeFileSync(helper, `export const word = "alpha";\n`);
+  fs.writeFileSync(entry, `import { stringify } from "yaml";\nimport { word } from "./helper";\nexport function main(argv: string[]) { console.log(stringify({ word, argv }).trim().replace(/\\s+/g, " ")); return 0; }\n`);
+  const first = run();
+  expect(first.out).toBe("word: alpha argv: - arg1");
+  const record = JSON.parse(fs.readFileSync(outputs[1], "utf8"));
+  expect(Object.keys(record.inputs)).toEqual(expect.arrayContaining([path.relative(ROOT, entry), path.relative(ROOT, helper)]));
+  expect(Object.keys(record.inputs).some((f) => f.includes("node_modules"))).toBe(false);
+  expect(fs.existsSync(outputs[2])).toBe(true); // yaml's compiled code
+
+  const second = run();
+  expect(second.out).toBe(first.out);
+  expect(second.bundleMtime).toBe(first.bundleMtime); // reused
+
+  fs.writeFileSync(helper, `export const word = "omega";\n`); // same length
+  const third = run();
+  expect(third.out).toBe("word: omega argv: - arg1");
+  expect(third.bundleMtime).not.toBe(first.bundleMtime);
+
+  expect(run({ SLIPWAY_REBUNDLE: "1" }).bundleMtime).not.toBe(third.bundleMtime);
+  expect(run({ SLIPWAY_CODE_CACHE: "0" }).out).toBe("word: omega argv: - arg1");
+});
+
+test("a code cache from other dependencies (another lock file) is ignored, not used", () => {
+  const cache = fs.readFileSync(outputs[2]);
+  const headerLength = cache.readUInt32LE(0);
+  const header = JSON.parse(cache.subarray(4, 4 + headerLength).toString("utf8"));
+  expect(Object.keys(header.entries).some((f) => f.includes(`${path.sep}node_modules${path.sep}yaml${path.sep}`))).toBe(true);
+  // Same entries under another key: as after `npm install` changed node_modules.
+  const other = Buffer.from(JSON.stringify({ ...header, key: "another-lock-file" }), "utf8");
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(other.length, 0);
+  fs.writeFileSync(outputs[2], Buffer.concat([length, other, cache.subarray(4 + headerLength)]));
+  expect(run().out).toBe("word: omega argv: - arg1");
+  const rewritten = fs.readFileSync(outputs[2]);
+  expect(JSON.parse(rewritten.subarray(4, 4 + rewritten.readUInt32LE(0)).toString("utf8")).key).toBe(header.key);
+});
