@@ -211,7 +211,7 @@ const terraformEnv = { STACK: "${{ matrix.stack }}", TF_IN_AUTOMATION: "1", TF_I
 const runUrl = "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}";
 
 /** `npm ci`, optionally `npm test`, `npm run synth`, and the synthesized stacks as an artifact. */
-function synthJob(settings: Settings, options: { test: boolean; refuseLocalState?: string; needs?: string[] }): Job {
+function synthJob(settings: Settings, options: { test: boolean; localState?: string; needs?: string[] }): Job {
   const synth = settings.platformFile === "platform.yaml" ? "npm run synth" : `npm run synth -- --platform ${settings.platformFile}`;
   const steps: Step[] = [
     checkout,
@@ -219,7 +219,7 @@ function synthJob(settings: Settings, options: { test: boolean; refuseLocalState
     { name: "npm ci", run: "npm ci --no-audit --no-fund" },
     ...(options.test ? [{ name: "npm test", run: "npm test" }] : []),
     { name: "npm run synth", run: synth },
-    ...(options.refuseLocalState ? [refuseLocalStateStep(options.refuseLocalState)] : []),
+    ...(options.localState ? [localStateNotice(options.localState)] : []),
     {
       name: "Upload the synthesized stacks",
       uses: INFRA_ACTIONS.uploadArtifact,
@@ -231,18 +231,19 @@ function synthJob(settings: Settings, options: { test: boolean; refuseLocalState
 
 /**
  * With the local backend, state lives in files on whichever machine ran Terraform: a runner's are
- * gone when its job ends. CI would plan against no state and apply would lose it, so the jobs
- * refuse, saying why and what to do.
+ * gone when its job ends. CI would plan against no state and apply would lose it, so the Terraform
+ * jobs are generated but switched off (`if: false`), and this step says so on every run as a
+ * warning annotation, with what to do. Tests and synth still run, so the check stays meaningful.
  */
-function refuseLocalStateStep(platformFile: string): Step {
+function localStateNotice(platformFile: string): Step {
   return {
-    name: "Refuse local Terraform state",
-    run: [
-      `echo "::error title=No shared Terraform state::${platformFile} keeps Terraform state in local files (backend: local), which vanish with the runner when the job ends: CI would plan against no state and apply would lose it. Set backend to s3 or remote in ${platformFile}, run npm run workflows and commit the result; nothing was planned or applied."`,
-      "exit 1",
-    ].join("\n"),
+    name: "No shared Terraform state: Terraform jobs skipped",
+    run: `echo "::warning title=No shared Terraform state::${platformFile} keeps Terraform state in local files (backend: local), which vanish with the runner when the job ends, so the Terraform jobs of this workflow are switched off: nothing is planned, applied or checked for drift. Set backend to s3 or remote in ${platformFile}, run npm run workflows and commit the result."`,
   };
 }
+
+/** The condition of a job that runs Terraform: off with the local backend (see {@link localStateNotice}). */
+const terraformJobIf = (local: boolean, condition?: string): string | undefined => (local ? "false" : condition);
 
 function awsCredentials(roleExpression: string, sessionName: string): Step {
   return {
@@ -316,14 +317,14 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
   const local = platform.backend.type === "local";
   const sameRepository = "github.event.pull_request.head.repo.full_name == github.repository";
   const planJobs = jobsInDependencyOrder(stacks, (s) => String(s.level), (g) => `plan-level-${g.key}${partSuffix(g)}`);
-  const jobs: Record<string, Job> = { synth: synthJob(settings, { test: true, refuseLocalState: local ? settings.platformFile : undefined }) };
+  const jobs: Record<string, Job> = { synth: synthJob(settings, { test: true, localState: local ? settings.platformFile : undefined }) };
   for (const { id, stacks: members, needs } of planJobs) {
     jobs[id] = {
       name: "plan ${{ matrix.stack }}",
       runsOn: "${{ matrix.runner }}",
       needs: ["synth", ...needs],
       // Pull requests from forks get no OIDC token or secrets; they are tested and synthesized only.
-      if: sameRepository,
+      if: terraformJobIf(local, sameRepository),
       permissions: { idToken: "write" },
       strategy: { failFast: false, include: members.map((s) => matrixEntry(s, { role_variable: INFRA_SETTINGS.planRoleVariable(s.environment) })) },
       timeoutMinutes: 30,
@@ -360,7 +361,7 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
     runsOn: "ubuntu-latest",
     needs: ["synth", ...planJobs.map((j) => j.id)],
     // After failed plans too: the comment says which stacks have no plan.
-    if: `\${{ !cancelled() && needs.synth.result == 'success' && ${sameRepository} }}`,
+    if: terraformJobIf(local, `\${{ !cancelled() && needs.synth.result == 'success' && ${sameRepository} }}`),
     permissions: { contents: "read", pullRequests: "write" },
     timeoutMinutes: 10,
     env: {
@@ -434,8 +435,10 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
       permissions: { contents: "read", pullRequests: "read", actions: "read" },
       timeoutMinutes: 10,
       outputs: { "run-id": "${{ steps.find.outputs.run-id }}", "pull-request": "${{ steps.find.outputs.pull-request }}" },
-      steps: [
-        ...(local ? [refuseLocalStateStep(settings.platformFile)] : []),
+      // With the local backend the notice stands in for the search (same id, no outputs: nothing runs after it).
+      steps: local
+        ? [{ ...localStateNotice(settings.platformFile), id: "find" }]
+        : [
         {
           name: "Find the merged pull request and its plan run",
           id: "find",
@@ -458,7 +461,7 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
         },
       ],
     },
-    synth: synthJob(settings, { test: false, needs: ["reviewed"] }),
+    synth: { ...synthJob(settings, { test: false, needs: ["reviewed"] }), if: terraformJobIf(local) },
   };
   const appId = platform.github.appId !== undefined ? String(platform.github.appId) : `\${{ vars.${INFRA_SETTINGS.applyGithubAppIdVariable} }}`;
   for (const { id, stacks: members, needs } of applyJobs) {
@@ -467,6 +470,7 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
       name: "apply ${{ matrix.stack }}",
       runsOn: "${{ matrix.runner }}",
       needs: ["reviewed", "synth", ...needs],
+      if: terraformJobIf(local),
       // Production's GitHub environment makes these wait for its reviewers; its variables and secrets apply.
       environment: { name: environment },
       // One apply at a time per stack, never cancelled halfway.
@@ -522,12 +526,13 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
 function driftWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
   const local = platform.backend.type === "local";
   const driftJobs = groupStacks(stacks, () => "all").map((g) => ({ id: `drift${partSuffix(g)}`, stacks: g.stacks }));
-  const jobs: Record<string, Job> = { synth: synthJob(settings, { test: false, refuseLocalState: local ? settings.platformFile : undefined }) };
+  const jobs: Record<string, Job> = { synth: synthJob(settings, { test: false, localState: local ? settings.platformFile : undefined }) };
   for (const { id, stacks: members } of driftJobs) {
     jobs[id] = {
       name: "drift ${{ matrix.stack }}",
       runsOn: "${{ matrix.runner }}",
       needs: ["synth"],
+      if: terraformJobIf(local),
       permissions: { idToken: "write" },
       strategy: { failFast: false, include: members.map((s) => matrixEntry(s, { role_variable: INFRA_SETTINGS.planRoleVariable(s.environment) })) },
       timeoutMinutes: 30,
@@ -570,7 +575,7 @@ function driftWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
     name: "drift issues",
     runsOn: "ubuntu-latest",
     needs: ["synth", ...driftJobs.map((j) => j.id)],
-    if: "${{ !cancelled() && needs.synth.result == 'success' }}",
+    if: terraformJobIf(local, "${{ !cancelled() && needs.synth.result == 'success' }}"),
     permissions: { contents: "read", issues: "write" },
     timeoutMinutes: 15,
     env: { GH_TOKEN: "${{ github.token }}", GH_REPO: "${{ github.repository }}" },
@@ -699,7 +704,7 @@ export function main(argv: string[]): number {
   }
   if (platform.backend.type === "local") {
     console.error(
-      `warning: ${platformFile} uses the local backend: CI has no state to plan against or apply to, so the generated plan, apply and drift jobs stop with an error until the platform file names an s3 or remote backend.`,
+      `warning: ${platformFile} uses the local backend: CI has no state to plan against or apply to, so the generated Terraform jobs are switched off (tests and synth still run, with a warning on every run) until the platform file names an s3 or remote backend.`,
     );
   }
   const stale = staleFiles(dir, files);
