@@ -11,10 +11,13 @@ import { SlipwayStack } from "./common";
 import { DeliveryStack } from "./delivery-stack";
 import { PlatformStack } from "./platform-stack";
 
-export { AppEnvironmentStack, AppEnvironmentStackProps } from "./app-environment-stack";
+export { AppEnvironmentStack } from "./app-environment-stack";
+export type { AppEnvironmentStackProps } from "./app-environment-stack";
 export { SlipwayStack, configureBackend, defaultTags, environmentAwsProvider } from "./common";
-export { DeliveryStack, DeliveryStackProps } from "./delivery-stack";
-export { PlatformStack, PlatformStackProps } from "./platform-stack";
+export { DeliveryStack } from "./delivery-stack";
+export type { DeliveryStackProps } from "./delivery-stack";
+export { PlatformStack } from "./platform-stack";
+export type { PlatformStackProps } from "./platform-stack";
 
 /** The stacks {@link buildPlatform} added. */
 export interface Platform {

@@ -77,9 +77,10 @@ let packed: { filename: string; files: string[] };
 let tf: Json;
 
 beforeAll(() => {
+  // The build here; `npm pack --ignore-scripts` then skips the prepack that rebuilds for `npm publish`.
   run("npm", ["run", "build", "--silent"], ROOT);
   work = tempDir("slipway-pack-");
-  const [pack] = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", work], ROOT)) as { filename: string; files: { path: string }[] }[];
+  const [pack] = JSON.parse(run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], ROOT)) as { filename: string; files: { path: string }[] }[];
   packed = { filename: pack.filename, files: pack.files.map((f) => f.path) };
 
   app = path.join(work, "app");
