@@ -12,7 +12,6 @@
 // cdktf 0.21 calls this module's export at each token's creation (`(0, m.captureStackTrace)()`),
 // so replacing the export takes effect everywhere. The package has no exports map: the path
 // resolves. cdktf is pinned; the test in __tests__/cli checks the hook still has this shape.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 import stackTrace = require("cdktf/lib/tokens/private/stack-trace");
 
 const NO_STACK: () => string[] = () => [];
