@@ -5,5 +5,11 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   // esbuild strips types only; `tsc --noEmit` in `npm test` does the type-checking once.
   transform: { "^.+\\.ts$": "<rootDir>/scripts/jest-transform.js" },
+  setupFilesAfterEnv: ["<rootDir>/__tests__/support/jest-setup.ts"],
+  // Two workers on two cores (jest's default would be one): the Terraform-heavy files overlap with
+  // the rest. A worker that has grown past the limit is replaced between files, keeping the whole
+  // run near 2 GB.
+  maxWorkers: 2,
+  workerIdleMemoryLimit: "700MB",
   testTimeout: 120000,
 };

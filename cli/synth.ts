@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
-import { AppEnvironmentStack, buildPlatform, DeliveryStack, PlatformStack, SlipwayStack, writeWorkflowFiles } from "../stacks";
+import { AppEnvironmentStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, writeWorkflowFiles } from "../stacks";
 import { SlipwayValidationError } from "../constructs/util";
 import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
 import { loadSynthesized } from "./check";
@@ -92,20 +92,8 @@ export function synthesize(options: SynthOptions): SynthResult {
       app.synth();
       return platformStacks;
     });
-    const workflows = writeWorkflowFiles(staging, built);
-    // What `npm run check` and CI read besides the stacks: which are production, and what the
-    // platform file accepts. No file paths, so the output stays the same in any folder.
-    const productionEnvironments = platform.environments.filter((e) => e.production).map((e) => e.name);
-    const summary = {
-      stacks: built.stacks.map((s) => ({ name: s.stackName, description: s.description, production: s.production, dependsOn: s.dependencies.map((d) => d.node.id), suppressions: s.suppressions })),
-      productionEnvironments,
-    };
-    fs.writeFileSync(path.join(staging, "slipway.json"), `${JSON.stringify(summary, null, 2)}\n`);
-    // The policy rules run on exactly what Terraform will see; a high finding stops here.
     report({ phase: "policy", stacks: built.stacks.length });
-    const loaded = loadSynthesized(staging);
-    const policy = evaluate(loaded.stacks, { suppressions: loaded.suppressions, productionEnvironments });
-    enforce(policy);
+    const { workflows, loaded, policy } = completeSynthesizedOutput(staging, platform, built);
     const synthesized = new Map(loaded.stacks.map((s) => [s.name, s.json]));
     const stacks = built.stacks.map((stack) => summarizeStack(stack, synthesized.get(stack.stackName)));
     const urls = built.appStacks.map((s) => ({ app: s.deployment.app.name, environment: s.deployment.environment.name, url: s.url }));
@@ -115,6 +103,27 @@ export function synthesize(options: SynthOptions): SynthResult {
     fs.rmSync(staging, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * What every synth writes after cdktf's own output — the app workflows and `slipway.json` — then
+ * the policy rules on exactly what Terraform will see: throws {@link PolicyViolationError} on an
+ * unsuppressed high finding. Shared by `npm run synth` and the cdktf app (`main.ts`).
+ */
+export function completeSynthesizedOutput(outdir: string, platform: PlatformConfig, built: Platform) {
+  const workflows = writeWorkflowFiles(outdir, built);
+  // What `npm run check` and CI read besides the stacks: which are production, and what the
+  // platform file accepts. No file paths, so the output stays the same in any folder.
+  const productionEnvironments = platform.environments.filter((e) => e.production).map((e) => e.name);
+  const summary = {
+    stacks: built.stacks.map((s) => ({ name: s.stackName, description: s.description, production: s.production, dependsOn: s.dependencies.map((d) => d.node.id), suppressions: s.suppressions })),
+    productionEnvironments,
+  };
+  fs.writeFileSync(path.join(outdir, "slipway.json"), `${JSON.stringify(summary, null, 2)}\n`);
+  const loaded = loadSynthesized(outdir);
+  const policy = evaluate(loaded.stacks, { suppressions: loaded.suppressions, productionEnvironments });
+  enforce(policy);
+  return { workflows, loaded, policy };
 }
 
 /** Reports each stack as cdktf prepares (resolves) and then writes it. */

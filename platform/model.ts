@@ -50,7 +50,8 @@ export interface EnvironmentConfig {
   /** Replicas for every app here, unless an app overrides them. */
   readonly replicas?: Replicas;
   readonly approval: { readonly required: boolean; readonly reviewers: { readonly users: string[]; readonly teams: string[] } };
-  readonly protection: { readonly deletionProtection: boolean; readonly multiAz: boolean };
+  /** `overrideReason`: why a production environment turns either off (required then). */
+  readonly protection: { readonly deletionProtection: boolean; readonly multiAz: boolean; readonly overrideReason?: string };
   /** Runner labels of the deploy jobs. */
   readonly deploy: { readonly runsOn: string[] };
   readonly dns: { readonly hostedZoneId?: string };
@@ -300,6 +301,7 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
     protection: {
       deletionProtection: env.protection.deletionProtection ?? d.deletionProtection,
       multiAz: env.protection.multiAz ?? d.multiAz,
+      overrideReason: env.protection.overrideReason,
     },
     // A runner inside the VPC reaches the private API endpoint; see README "Reaching the cluster".
     deploy: { runsOn: env.deploy.runsOn ?? ["self-hosted", `${platformName}-${env.name}`] },

@@ -10,7 +10,7 @@ import { KubernetesWorkload } from "../constructs/kubernetes-workload";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { PostgresDatabase } from "../constructs/postgres-database";
 import { SourceRepository } from "../constructs/source-repository";
-import { AppEnvironmentConfig, PlatformConfig } from "../platform/model";
+import { AppEnvironmentConfig, EnvironmentConfig, PlatformConfig, PolicySuppression } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 import { DeliveryStack } from "./delivery-stack";
 import { PlatformStack } from "./platform-stack";
@@ -53,7 +53,10 @@ export class AppEnvironmentStack extends SlipwayStack {
     const { platform, deployment, platformStack, deliveryStack } = props;
     const { app, environment } = deployment;
     const name = `${app.name}-${environment.name}`;
-    super(scope, name, platform, { production: environment.production, suppressions: [...environment.suppressions, ...app.suppressions] });
+    super(scope, name, platform, {
+      production: environment.production,
+      suppressions: [...environment.suppressions, ...app.suppressions, ...protectionOverrides(environment)],
+    });
     this.deployment = deployment;
     this.url = `https://${deployment.domain}`;
 
@@ -212,4 +215,24 @@ export class AppEnvironmentStack extends SlipwayStack {
 
     this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}`;
   }
+}
+
+/**
+ * A production environment that turns deletion protection or Multi-AZ off must say why in
+ * `protection.overrideReason` (the platform model refuses it otherwise); that reason accepts the
+ * matching policy findings, which the synth summary then lists with it.
+ */
+export function protectionOverrides(environment: EnvironmentConfig): PolicySuppression[] {
+  const reason = environment.protection.overrideReason;
+  if (!environment.production || !reason) return [];
+  const because = `protection.overrideReason: ${reason}`;
+  return [
+    ...(environment.protection.deletionProtection
+      ? []
+      : [
+          { rule: "SLW-RDS-006", path: "Database", reason: because },
+          { rule: "SLW-ALB-002", path: "LoadBalancer", reason: because },
+        ]),
+    ...(environment.protection.multiAz ? [] : [{ rule: "SLW-RDS-007", path: "Database", reason: because }]),
+  ];
 }

@@ -97,18 +97,19 @@ describe("suppressPolicy", () => {
 
 const tools = findTerraform();
 const terraformMissing = "missing" in tools ? tools.missing : undefined;
-if (terraformMissing) console.warn(`SKIPPING real Terraform validate/plan of suppressPolicy output: ${terraformMissing}`);
+if (terraformMissing) console.warn(`SKIPPING real Terraform validate of suppressPolicy output: ${terraformMissing}`);
 
 (terraformMissing ? describe.skip : describe)("real Terraform, offline", () => {
-  test("Terraform ignores the suppressions: validate and plan pass", async () => {
+  test("Terraform ignores the suppressions under the // key: validate passes", async () => {
     if ("missing" in tools) return;
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-suppress-"));
     try {
       const app = new App({ outdir });
       build(new TerraformStack(app, "suppressed"), (s) => suppressPolicy(s, "SLW-S3-003", REASON));
       app.synth();
-      const [check] = await checkSynthesizedStacks(outdir, tools, 1);
-      expect({ validate: check.validate.ok || check.validate.output, plan: check.plan.ok || check.plan.output, toAdd: check.plan.toAdd }).toEqual({ validate: true, plan: true, toAdd: 3 });
+      const [check] = await checkSynthesizedStacks(outdir, tools, 1, { plan: false });
+      expect(check.validate.ok || check.validate.output).toBe(true);
+      expect(check.validate.output).not.toMatch(/Warning/);
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });
     }

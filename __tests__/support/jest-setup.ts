@@ -1,0 +1,11 @@
+/**
+ * Every test file runs without cdktf's token creation stack traces, as `npm run synth` does
+ * (cli/token-stacks.ts): they cost a third of a large synth's CPU and never change the output.
+ * SLIPWAY_TOKEN_STACKS=1 keeps them, to trace a "cannot resolve" error to its line.
+ */
+import stackTrace = require("cdktf/lib/tokens/private/stack-trace");
+import { tokenStacksRequested } from "../../cli/token-stacks";
+
+if (!tokenStacksRequested()) {
+  (stackTrace as { captureStackTrace: () => string[] }).captureStackTrace = () => [];
+}
