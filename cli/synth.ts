@@ -417,8 +417,13 @@ Colour only on a terminal, never with NO_COLOR; a progress line on stderr for ${
       console.error(`${error.message}\nFix the resources, or accept a finding with a reasoned suppression in ${platformFile}.\nNothing was written; ${outdir} is as it was.`);
       return 1;
     }
-    if (error instanceof PlatformFileError || error instanceof SlipwayValidationError) {
+    if (error instanceof PlatformFileError) {
       console.error(`${error.message}\nNothing was written; ${outdir} is as it was.`);
+      return 1;
+    }
+    if (error instanceof SlipwayValidationError) {
+      // The platform file passed its own checks, but a construct refused a value built from it.
+      console.error(`${platformFile}: a construct refused a value built from this file:\n  ${error.message}\nNothing was written; ${outdir} is as it was.`);
       return 1;
     }
     throw error;
