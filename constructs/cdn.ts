@@ -3,23 +3,20 @@
  * assets from a private S3 bucket through origin access control, security headers on every
  * response, a us-east-1 ACM certificate for the app's domain and standard access logs.
  */
-import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
-import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
 import { CloudfrontDistribution } from "@cdktf/provider-aws/lib/cloudfront-distribution";
 import { CloudfrontOriginAccessControl } from "@cdktf/provider-aws/lib/cloudfront-origin-access-control";
 import { CloudfrontResponseHeadersPolicy } from "@cdktf/provider-aws/lib/cloudfront-response-headers-policy";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketAcl } from "@cdktf/provider-aws/lib/s3-bucket-acl";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
-import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { ITerraformDependable, TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
+import { blockAllPublicAccess, CertificateValidationRecord, denyInsecureTransport, dnsValidatedCertificate } from "./aws-common";
 import { AWS_ACCOUNT_ID_PATTERN, invalid, isKnown, policyJson } from "./util";
 
 /** CloudFront price classes: which edge locations serve the distribution. */
@@ -61,14 +58,6 @@ const HOSTED_ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
 const PATH_PATTERN = /^\/[A-Za-z0-9_\-.*$/~"'@:+&?]{0,254}$/;
 
 /** A DNS record that proves control of a domain to ACM. */
-export interface CdnCertificateValidationRecord {
-  /** The record name, e.g. `_3f2c….app.example.com.` (a Terraform reference). */
-  readonly name: string;
-  /** The record type, `CNAME`. */
-  readonly type: string;
-  /** The record value, e.g. `_9a1b….acm-validations.aws.` (a Terraform reference). */
-  readonly value: string;
-}
 
 /** Props of {@link Cdn}. `name`, `accountId`, `domain`, `loadBalancerDnsName` and `certificateProvider` are required. */
 export interface CdnProps {
@@ -173,7 +162,7 @@ export class Cdn extends Construct {
    * The DNS record to create for the certificate's validation, when this construct creates the
    * certificate and no `hostedZoneId` is given (e.g. for a stack output).
    */
-  public readonly certificateValidation?: CdnCertificateValidationRecord;
+  public readonly certificateValidation?: CertificateValidationRecord;
 
   constructor(scope: Construct, id: string, props: CdnProps) {
     super(scope, id);
@@ -190,7 +179,14 @@ export class Cdn extends Construct {
     if (props.certificateArn !== undefined) {
       this.certificateArn = props.certificateArn;
     } else {
-      const created = this.createCertificate(props);
+      // In us-east-1 (the provider alias), where CloudFront looks for certificates.
+      const created = dnsValidatedCertificate(this, {
+        domain,
+        hostedZoneId: props.hostedZoneId,
+        provider: props.certificateProvider,
+        nameTag: domain,
+        keyAlgorithm: "RSA_2048",
+      });
       this.certificateArn = created.arn;
       this.certificateValidation = created.pendingRecord;
     }
@@ -212,7 +208,7 @@ export class Cdn extends Construct {
       bucket: this.assetsBucket.id,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
     });
-    const assetsPublicAccessBlock = this.blockPublicAccess("AssetsBucketPublicAccessBlock", this.assetsBucket);
+    const assetsPublicAccessBlock = blockAllPublicAccess(this, "AssetsBucketPublicAccessBlock", this.assetsBucket.id);
     // ACLs disabled: the bucket policy alone decides access.
     new S3BucketOwnershipControls(this, "AssetsBucketOwnership", {
       bucket: this.assetsBucket.id,
@@ -338,58 +334,13 @@ export class Cdn extends Construct {
             // This distribution only: another account's distribution cannot read through OAC.
             Condition: { StringEquals: { "AWS:SourceArn": this.distribution.arn } },
           },
-          denyInsecureTransport(this.assetsBucket),
+          denyInsecureTransport(this.assetsBucket.arn),
         ],
       }),
       // S3 aborts concurrent configuration changes to one bucket (OperationAborted): block public
       // access first, then attach the policy.
       dependsOn: [assetsPublicAccessBlock],
     });
-  }
-
-  /**
-   * A DNS-validated certificate for `domain` in us-east-1. Returns the ARN the distribution uses
-   * and, without a hosted zone, the validation record someone must create.
-   */
-  private createCertificate(props: CdnProps): { arn: string; pendingRecord?: CdnCertificateValidationRecord } {
-    const certificate = new AcmCertificate(this, "Certificate", {
-      provider: props.certificateProvider,
-      domainName: props.domain,
-      validationMethod: "DNS",
-      keyAlgorithm: "RSA_2048",
-      tags: { Name: props.domain },
-      // A replacement (new domain) is issued before the distribution lets go of the old one.
-      lifecycle: { createBeforeDestroy: true },
-    });
-    const option = certificate.domainValidationOptions.get(0);
-    const record: CdnCertificateValidationRecord = {
-      name: option.resourceRecordName,
-      type: option.resourceRecordType,
-      value: option.resourceRecordValue,
-    };
-
-    let validationRecordFqdns: string[] | undefined;
-    if (props.hostedZoneId !== undefined) {
-      const validationRecord = new Route53Record(this, "CertificateValidationRecord", {
-        zoneId: props.hostedZoneId,
-        name: record.name,
-        type: record.type,
-        records: [record.value],
-        ttl: 60,
-        // ACM gives every certificate for the same name in one account the same record (a load
-        // balancer certificate for `domain` included), so another stack may already have made it.
-        allowOverwrite: true,
-      });
-      validationRecordFqdns = [validationRecord.fqdn];
-    }
-
-    // Waits for the certificate to be issued: CloudFront refuses a certificate that is not.
-    const validation = new AcmCertificateValidation(this, "CertificateValidation", {
-      provider: props.certificateProvider,
-      certificateArn: certificate.arn,
-      validationRecordFqdns,
-    });
-    return { arn: validation.certificateArn, pendingRecord: validationRecordFqdns ? undefined : record };
   }
 
   /**
@@ -414,7 +365,7 @@ export class Cdn extends Construct {
       bucket: bucket.id,
       rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
     });
-    const publicAccessBlock = this.blockPublicAccess("LogsBucketPublicAccessBlock", bucket);
+    const publicAccessBlock = blockAllPublicAccess(this, "LogsBucketPublicAccessBlock", bucket.id);
     const ownership = new S3BucketOwnershipControls(this, "LogsBucketOwnership", {
       bucket: bucket.id,
       rule: { objectOwnership: "BucketOwnerPreferred" },
@@ -440,21 +391,12 @@ export class Cdn extends Construct {
     });
     new S3BucketPolicy(this, "LogsBucketPolicy", {
       bucket: bucket.id,
-      policy: policyJson({ Version: "2012-10-17", Statement: [denyInsecureTransport(bucket)] }),
+      policy: policyJson({ Version: "2012-10-17", Statement: [denyInsecureTransport(bucket.arn)] }),
       dependsOn: [publicAccessBlock],
     });
     return { bucket, acl };
   }
 
-  private blockPublicAccess(id: string, bucket: S3Bucket): S3BucketPublicAccessBlock {
-    return new S3BucketPublicAccessBlock(this, id, {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
-  }
 
   private validate(props: CdnProps, staticPathPattern: string, priceClass: string): void {
     const { name, domain } = props;
@@ -526,16 +468,4 @@ export class Cdn extends Construct {
       );
     }
   }
-}
-
-/** A bucket policy statement refusing every request that does not use TLS. */
-function denyInsecureTransport(bucket: S3Bucket): object {
-  return {
-    Sid: "DenyInsecureTransport",
-    Effect: "Deny",
-    Principal: "*",
-    Action: "s3:*",
-    Resource: [bucket.arn, `${bucket.arn}/*`],
-    Condition: { Bool: { "aws:SecureTransport": "false" } },
-  };
 }

@@ -10,6 +10,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
+import { accountKeyPolicy } from "./aws-common";
 import { AWS_ACCOUNT_ID_PATTERN, AWS_REGION_PATTERN, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
 
 /** Props of {@link ContainerRegistry}. Only `name`, `accountId` and `region` are required. */
@@ -123,18 +124,7 @@ export class ContainerRegistry extends Construct {
       // ECR encrypts and decrypts through grants it creates on the key when the repository is
       // created (the creating identity needs kms:CreateGrant, which this statement delegates to the
       // account's IAM policies). Pushers and pullers need no key permission of their own.
-      policy: policyJson({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "AccountIam",
-            Effect: "Allow",
-            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-          },
-        ],
-      }),
+      policy: accountKeyPolicy({ partition, accountId }),
       lifecycle: { preventDestroy },
     });
     // KMS alias names allow letters, digits, '/', '_' and '-' only; a repository name may hold '.'.

@@ -17,6 +17,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
+import { accountKeyPolicy } from "./aws-common";
 import {
   AWS_ACCOUNT_ID_PATTERN,
   AWS_REGION_PATTERN,
@@ -208,28 +209,11 @@ export class KubernetesCluster extends Construct {
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       ...((props.preventDestroy ?? true) ? { lifecycle: { preventDestroy: true } } : {}),
-      policy: policyJson({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            // The account's IAM policies decide who else may use the key (the cluster role below).
-            Sid: "AccountIam",
-            Effect: "Allow",
-            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-          },
-          {
-            Sid: "ClusterLogGroup",
-            Effect: "Allow",
-            Principal: { Service: `logs.${region}.${dnsSuffix}` },
-            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            Resource: "*",
-            Condition: {
-              ArnEquals: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}` },
-            },
-          },
-        ],
+      // The account's IAM policies decide who else may use the key (the cluster role below).
+      policy: accountKeyPolicy({
+        partition,
+        accountId,
+        logGroups: { region, dnsSuffix, arnPattern: `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupName}` },
       }),
     });
     new KmsAlias(this, "SecretsKeyAlias", { name: `alias/eks/${name}`, targetKeyId: this.secretsKey.keyId });

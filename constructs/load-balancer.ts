@@ -3,18 +3,14 @@
  * ACM certificate, HTTP redirected to HTTPS, and a target group of the nodes' Kubernetes NodePort,
  * reachable only from CloudFront (or, opted in, the internet), with access logs in a private bucket.
  */
-import { AcmCertificate } from "@cdktf/provider-aws/lib/acm-certificate";
-import { AcmCertificateValidation } from "@cdktf/provider-aws/lib/acm-certificate-validation";
 import { AutoscalingAttachment } from "@cdktf/provider-aws/lib/autoscaling-attachment";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
-import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
-import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
@@ -22,6 +18,7 @@ import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Fn, TerraformCount, Token } from "cdktf";
 import { Construct } from "constructs";
+import { blockAllPublicAccess, CertificateValidationRecord, denyInsecureTransport, dnsValidatedCertificate } from "./aws-common";
 import { AWS_ACCOUNT_ID_PATTERN, AWS_REGION_PATTERN, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
 
 /** The part of a network a load balancer needs; `Network` satisfies it. */
@@ -36,14 +33,6 @@ export interface LoadBalancerNetwork {
 export type LoadBalancerAllowFrom = "cdn" | "internet";
 
 /** The DNS record that proves control of the domain to ACM. */
-export interface CertificateValidationRecord {
-  /** The record's name, e.g. `_3f1c….app.example.com.` */
-  readonly name: string;
-  /** The record's type (`CNAME`). */
-  readonly type: string;
-  /** The record's value, e.g. `_9a2b….acm-validations.aws.` */
-  readonly value: string;
-}
 
 /**
  * Props of {@link LoadBalancer}. `name`, `network`, `accountId`, `region`, `domain`, `healthPath` and
@@ -374,9 +363,9 @@ export class LoadBalancer extends Construct {
     if (props.certificateArn !== undefined) {
       this.certificateArn = props.certificateArn;
     } else {
-      const created = this.createCertificate(props);
+      const created = dnsValidatedCertificate(this, { domain: props.domain, hostedZoneId: props.hostedZoneId, nameTag: props.name });
       this.certificateArn = created.arn;
-      this.certificateValidation = created.record;
+      this.certificateValidation = created.pendingRecord;
     }
 
     this.httpsListener = new LbListener(this, "HttpsListener", {
@@ -399,51 +388,6 @@ export class LoadBalancer extends Construct {
   }
 
   /**
-   * A DNS-validated certificate for the domain and a waiter for its issuance.
-   * @returns the ARN of the issued certificate (the waiter's, so the listener waits for issuance)
-   *   and, when no hosted zone writes it, the validation record to create by hand
-   */
-  private createCertificate(props: LoadBalancerProps): { arn: string; record?: CertificateValidationRecord } {
-    const certificate = new AcmCertificate(this, "Certificate", {
-      domainName: props.domain,
-      validationMethod: "DNS",
-      tags: { Name: props.name },
-      // A new domain replaces the certificate: the listener moves to the new one before the old,
-      // still in use, is deleted.
-      lifecycle: { createBeforeDestroy: true },
-    });
-
-    // One domain, so exactly one validation record: no for_each over the (unknown) options.
-    const option = certificate.domainValidationOptions.get(0);
-    let validationRecordFqdns: string[] | undefined;
-    if (props.hostedZoneId !== undefined) {
-      const record = new Route53Record(this, "CertificateValidationRecord", {
-        zoneId: props.hostedZoneId,
-        name: option.resourceRecordName,
-        type: option.resourceRecordType,
-        records: [option.resourceRecordValue],
-        ttl: 60,
-        // ACM's record for a domain is the same for every certificate of this account: a previous
-        // certificate's record may already be there.
-        allowOverwrite: true,
-      });
-      validationRecordFqdns = [record.fqdn];
-    }
-
-    // Without a zone, nobody here writes the record: the waiter holds the listener (and the apply)
-    // until whoever runs the domain's DNS has added it, instead of failing on an unissued certificate.
-    const validation = new AcmCertificateValidation(this, "CertificateValidation", {
-      certificateArn: certificate.arn,
-      validationRecordFqdns,
-    });
-    const record =
-      props.hostedZoneId === undefined
-        ? { name: option.resourceRecordName, type: option.resourceRecordType, value: option.resourceRecordValue }
-        : undefined;
-    return { arn: validation.certificateArn, record };
-  }
-
-  /**
    * A private, versioned, SSE-S3 bucket for the access logs, written only by ELB's log delivery.
    * @returns the bucket and its policy (the load balancer depends on the policy)
    */
@@ -461,13 +405,7 @@ export class LoadBalancer extends Construct {
       bucket: bucketName,
       tags: { Name: bucketName },
     });
-    const publicAccessBlock = new S3BucketPublicAccessBlock(this, "AccessLogsPublicAccessBlock", {
-      bucket: bucket.id,
-      blockPublicAcls: true,
-      blockPublicPolicy: true,
-      ignorePublicAcls: true,
-      restrictPublicBuckets: true,
-    });
+    const publicAccessBlock = blockAllPublicAccess(this, "AccessLogsPublicAccessBlock", bucket.id);
     new S3BucketOwnershipControls(this, "AccessLogsOwnership", {
       bucket: bucket.id,
       rule: { objectOwnership: "BucketOwnerEnforced" },
@@ -523,14 +461,7 @@ export class LoadBalancer extends Construct {
                 },
               ]
             : []),
-          {
-            Sid: "DenyInsecureTransport",
-            Effect: "Deny",
-            Principal: "*",
-            Action: "s3:*",
-            Resource: [bucketArn, `${bucketArn}/*`],
-            Condition: { Bool: { "aws:SecureTransport": "false" } },
-          },
+          denyInsecureTransport(bucketArn),
         ],
       }),
       // S3 rejects a bucket policy while the public access block is being applied.

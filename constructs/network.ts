@@ -17,6 +17,7 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Construct } from "constructs";
+import { accountKeyPolicy } from "./aws-common";
 import {
   AWS_ACCOUNT_ID_PATTERN,
   AWS_REGION_PATTERN,
@@ -237,35 +238,15 @@ export class Network extends Construct {
 
     // Flow logs: all traffic, to a log group encrypted with a key only this account administers
     // and only CloudWatch Logs (for this account's log groups in this region) may use.
-    const accountRoot = `arn:${partition}:iam::${props.accountId}:root`;
     this.logKey = new KmsKey(this, "LogKey", {
       description: `${name}: encrypts CloudWatch log groups (VPC flow logs and others)`,
       enableKeyRotation: true,
       deletionWindowInDays: 30,
       ...((props.preventDestroy ?? true) ? { lifecycle: { preventDestroy: true } } : {}),
-      policy: policyJson({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "AccountAdministers",
-            Effect: "Allow",
-            Principal: { AWS: accountRoot },
-            Action: "kms:*",
-            Resource: "*",
-          },
-          {
-            Sid: "CloudWatchLogsUses",
-            Effect: "Allow",
-            Principal: { Service: `logs.${props.region}.${dnsSuffix}` },
-            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            Resource: "*",
-            Condition: {
-              ArnLike: {
-                "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${props.region}:${props.accountId}:log-group:*`,
-              },
-            },
-          },
-        ],
+      policy: accountKeyPolicy({
+        partition,
+        accountId: props.accountId,
+        logGroups: { region: props.region, dnsSuffix, arnPattern: `arn:${partition}:logs:${props.region}:${props.accountId}:log-group:*` },
       }),
       tags: { Name: `${name}-logs` },
     });

@@ -13,6 +13,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
+import { accountKeyPolicy } from "./aws-common";
 import {
   AWS_ACCOUNT_ID_PATTERN,
   AWS_REGION_PATTERN,
@@ -20,7 +21,6 @@ import {
   isKnown,
   LOG_RETENTION_DAYS,
   partitionOf,
-  policyJson,
 } from "./util";
 
 /** The part of a network a database needs; `Network` satisfies it. */
@@ -272,29 +272,11 @@ export class PostgresDatabase extends Construct {
       deletionWindowInDays: 30,
       // Losing the key loses the data and every snapshot: it is protected like the instance.
       ...(preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
-      policy: policyJson({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            // RDS and Secrets Manager use the key through grants made with the caller's IAM
-            // permissions, so the account's IAM policies decide who may use it.
-            Sid: "AccountIam",
-            Effect: "Allow",
-            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-          },
-          {
-            Sid: "DatabaseLogGroups",
-            Effect: "Allow",
-            Principal: { Service: `logs.${region}.${dnsSuffix}` },
-            Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            Resource: "*",
-            Condition: {
-              ArnLike: { "kms:EncryptionContext:aws:logs:arn": `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupPrefix}/*` },
-            },
-          },
-        ],
+      // RDS and Secrets Manager use the key through grants made with the caller's IAM permissions.
+      policy: accountKeyPolicy({
+        partition,
+        accountId,
+        logGroups: { region, dnsSuffix, arnPattern: `arn:${partition}:logs:${region}:${accountId}:log-group:${logGroupPrefix}/*` },
       }),
       tags: { Name: `${name}-rds` },
     });

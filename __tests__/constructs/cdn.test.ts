@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Cdn, CdnProps } from "../../constructs/cdn";
-import { SlipwayValidationError } from "../../constructs/util";
 import { checkSynthesizedStacks, findTerraform } from "../support/terraform";
+import { constructResources, expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
 
@@ -39,31 +39,10 @@ function synth(overrides: Partial<CdnProps> = {}) {
   return { cdn, stack, tf };
 }
 
-/** All resources of a Terraform type, in synth order. */
-function all(tf: Json, type: string): Json[] {
-  return Object.values(tf.resource[type] ?? {});
-}
+const { all, one, address, ref, countByType } = constructResources("Cdn");
 
-/** The Terraform address (`type.name`) of the resource with construct id `id` (`Resource` drops out of the name). */
-function address(tf: Json, type: string, id: string): string {
-  const pattern = id === "Resource" ? /^Cdn_[0-9A-F]{8}$/ : new RegExp(`^Cdn_${id}_[0-9A-F]{8}$`);
-  const name = Object.keys(tf.resource[type] ?? {}).find((k) => pattern.test(k));
-  if (!name) throw new Error(`no ${type} with construct id ${id}`);
-  return `${type}.${name}`;
-}
-
-/** The resource of `type` created with construct id `id` directly under the Cdn. */
-function one(tf: Json, type: string, id: string): Json {
-  return tf.resource[type][address(tf, type, id).slice(type.length + 1)];
-}
-
-/** The Terraform reference to an attribute of the resource of `type` with construct id `id`. */
-function ref(tf: Json, type: string, id: string, attribute = "id"): string {
-  return `\${${address(tf, type, id)}.${attribute}}`;
-}
-
-function countByType(tf: Json): Record<string, number> {
-  return Object.fromEntries(Object.entries(tf.resource as Json).map(([type, byName]) => [type, Object.keys(byName).length]));
+function expectInvalid(overrides: Partial<CdnProps>, field: string, accepted: string | RegExp): void {
+  expectValidationError(() => synth(overrides), "test/Cdn", field, accepted);
 }
 
 /**
@@ -92,22 +71,6 @@ function policyOf(rendered: string): Json {
     }
   }
   return JSON.parse(json);
-}
-
-function expectInvalid(overrides: Partial<CdnProps>, field: string, accepted: string | RegExp): void {
-  let error: unknown;
-  try {
-    synth(overrides);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SlipwayValidationError);
-  const validation = error as SlipwayValidationError;
-  expect(validation.path).toBe("test/Cdn");
-  expect(validation.field).toBe(field);
-  expect(validation.message.startsWith(`test/Cdn: ${field} `)).toBe(true);
-  if (typeof accepted === "string") expect(validation.accepted).toContain(accepted);
-  else expect(validation.accepted).toMatch(accepted);
 }
 
 describe("Cdn", () => {

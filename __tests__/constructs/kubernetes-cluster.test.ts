@@ -165,7 +165,7 @@ describe("KubernetesCluster", () => {
       expect.objectContaining({
         Principal: { Service: "logs.eu-west-1.amazonaws.com" },
         Condition: {
-          ArnEquals: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/prod/cluster" },
+          ArnLike: { "kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/eks/prod/cluster" },
         },
       }),
     ]);
@@ -257,7 +257,7 @@ describe("KubernetesCluster", () => {
     const statements = JSON.parse(one(template, "aws_kms_key").policy).Statement;
     expect(statements[0].Principal).toEqual({ AWS: "arn:aws-cn:iam::123456789012:root" });
     expect(statements[1].Principal).toEqual({ Service: "logs.cn-north-1.amazonaws.com.cn" });
-    expect(statements[1].Condition.ArnEquals["kms:EncryptionContext:aws:logs:arn"]).toBe(
+    expect(statements[1].Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"]).toBe(
       "arn:aws-cn:logs:cn-north-1:123456789012:log-group:/aws/eks/prod/cluster",
     );
     expect(all(template, "aws_iam_role_policy_attachment").map((a) => a.policy_arn).sort()).toEqual([

@@ -1,6 +1,6 @@
 import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { LoadBalancer, LoadBalancerProps } from "../../constructs/load-balancer";
-import { SlipwayValidationError } from "../../constructs/util";
+import { constructResources, expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
 
@@ -24,47 +24,10 @@ function synth(overrides: Partial<LoadBalancerProps> = {}) {
   return { lb, stack, tf };
 }
 
-/** All resources of a Terraform type, in synth order. */
-function all(tf: Json, type: string): Json[] {
-  return Object.values(tf.resource[type] ?? {});
-}
-
-/** The resource of `type` created with construct id `id` directly under the LoadBalancer. */
-function one(tf: Json, type: string, id: string): Json {
-  return tf.resource[type][address(tf, type, id).slice(type.length + 1)];
-}
-
-/** The Terraform address (`type.name`) of the resource with construct id `id` (`Resource` drops out of the name). */
-function address(tf: Json, type: string, id: string): string {
-  const pattern = id === "Resource" ? /^LoadBalancer_[0-9A-F]{8}$/ : new RegExp(`^LoadBalancer_${id}_[0-9A-F]{8}$`);
-  const name = Object.keys(tf.resource[type] ?? {}).find((k) => pattern.test(k));
-  if (!name) throw new Error(`no ${type} with construct id ${id}`);
-  return `${type}.${name}`;
-}
-
-/** The Terraform reference to an attribute of the resource of `type` with construct id `id`. */
-function ref(tf: Json, type: string, id: string, attribute = "id"): string {
-  return `\${${address(tf, type, id)}.${attribute}}`;
-}
-
-function countByType(tf: Json): Record<string, number> {
-  return Object.fromEntries(Object.entries(tf.resource as Json).map(([type, byName]) => [type, Object.keys(byName).length]));
-}
+const { all, one, address, ref, countByType } = constructResources("LoadBalancer");
 
 function expectInvalid(overrides: Partial<LoadBalancerProps>, field: string, accepted: string | RegExp): void {
-  let error: unknown;
-  try {
-    synth(overrides);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SlipwayValidationError);
-  const validation = error as SlipwayValidationError;
-  expect(validation.path).toBe("test/LoadBalancer");
-  expect(validation.field).toBe(field);
-  expect(validation.message.startsWith(`test/LoadBalancer: ${field} `)).toBe(true);
-  if (typeof accepted === "string") expect(validation.accepted).toContain(accepted);
-  else expect(validation.accepted).toMatch(accepted);
+  expectValidationError(() => synth(overrides), "test/LoadBalancer", field, accepted);
 }
 
 describe("LoadBalancer", () => {

@@ -1,6 +1,6 @@
 import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { Network, NetworkProps } from "../../constructs/network";
-import { SlipwayValidationError } from "../../constructs/util";
+import { constructResources, expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
 
@@ -20,47 +20,10 @@ function synth(overrides: Partial<NetworkProps> = {}) {
   return { network, stack, tf };
 }
 
-/** All resources of a Terraform type, in synth order. */
-function all(tf: Json, type: string): Json[] {
-  return Object.values(tf.resource[type] ?? {});
-}
-
-/** The resource of `type` created with construct id `id` directly under the Network. */
-function one(tf: Json, type: string, id: string): Json {
-  return tf.resource[type][address(tf, type, id).slice(type.length + 1)];
-}
-
-/** The Terraform address (`type.name`) of the resource with construct id `id` (`Resource` drops out of the name). */
-function address(tf: Json, type: string, id: string): string {
-  const pattern = id === "Resource" ? /^Network_[0-9A-F]{8}$/ : new RegExp(`^Network_${id}_[0-9A-F]{8}$`);
-  const name = Object.keys(tf.resource[type] ?? {}).find((k) => pattern.test(k));
-  if (!name) throw new Error(`no ${type} with construct id ${id}`);
-  return `${type}.${name}`;
-}
-
-/** The Terraform reference to an attribute of the resource of `type` with construct id `id`. */
-function ref(tf: Json, type: string, id: string, attribute = "id"): string {
-  return `\${${address(tf, type, id)}.${attribute}}`;
-}
-
-function countByType(tf: Json): Record<string, number> {
-  return Object.fromEntries(Object.entries(tf.resource as Json).map(([type, byName]) => [type, Object.keys(byName).length]));
-}
+const { all, one, address, ref, countByType } = constructResources("Network");
 
 function expectInvalid(overrides: Partial<NetworkProps>, field: string, accepted: string | RegExp): void {
-  let error: unknown;
-  try {
-    synth(overrides);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SlipwayValidationError);
-  const validation = error as SlipwayValidationError;
-  expect(validation.path).toBe("test/Network");
-  expect(validation.field).toBe(field);
-  expect(validation.message.startsWith(`test/Network: ${field} `)).toBe(true);
-  if (typeof accepted === "string") expect(validation.accepted).toContain(accepted);
-  else expect(validation.accepted).toMatch(accepted);
+  expectValidationError(() => synth(overrides), "test/Network", field, accepted);
 }
 
 describe("Network", () => {

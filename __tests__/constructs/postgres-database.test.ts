@@ -1,6 +1,7 @@
 import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { POSTGRES_INSTANCE_CLASSES, PostgresDatabase, PostgresDatabaseProps } from "../../constructs/postgres-database";
 import { SlipwayValidationError } from "../../constructs/util";
+import { constructResources, expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
 
@@ -25,32 +26,7 @@ function synth(overrides: Partial<PostgresDatabaseProps> = {}): Json {
   return build(overrides).synth();
 }
 
-/** All resources of a Terraform type, in synth order. */
-function all(tf: Json, type: string): Json[] {
-  return Object.values(tf.resource[type] ?? {});
-}
-
-/** The resource of `type` with construct id `id` directly under the database. */
-function one(tf: Json, type: string, id = "Resource"): Json {
-  return tf.resource[type][address(tf, type, id).slice(type.length + 1)];
-}
-
-/** The Terraform address (`type.name`) of the resource with construct id `id` (`Resource` drops out of the name). */
-function address(tf: Json, type: string, id: string): string {
-  const pattern = id === "Resource" ? /^Database_[0-9A-F]{8}$/ : new RegExp(`^Database_${id}_[0-9A-F]{8}$`);
-  const name = Object.keys(tf.resource[type] ?? {}).find((k) => pattern.test(k));
-  if (!name) throw new Error(`no ${type} with construct id ${id}`);
-  return `${type}.${name}`;
-}
-
-/** The Terraform reference to an attribute of the resource of `type` with construct id `id`. */
-function ref(tf: Json, type: string, id: string, attribute = "id"): string {
-  return `\${${address(tf, type, id)}.${attribute}}`;
-}
-
-function countByType(tf: Json): Record<string, number> {
-  return Object.fromEntries(Object.entries(tf.resource as Json).map(([type, byName]) => [type, Object.keys(byName).length]));
-}
+const { all, one, address, ref, countByType } = constructResources("Database");
 
 function parameters(tf: Json): Record<string, { value: string; apply_method: string }> {
   return Object.fromEntries(
@@ -59,20 +35,7 @@ function parameters(tf: Json): Record<string, { value: string; apply_method: str
 }
 
 function expectInvalid(run: () => unknown, field: string, accepted: string | RegExp): SlipwayValidationError {
-  let error: unknown;
-  try {
-    run();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SlipwayValidationError);
-  const validation = error as SlipwayValidationError;
-  expect(validation.path).toBe("test/Database");
-  expect(validation.field).toBe(field);
-  expect(validation.message.startsWith(`test/Database: ${field} `)).toBe(true);
-  if (typeof accepted === "string") expect(validation.accepted).toContain(accepted);
-  else expect(validation.accepted).toMatch(accepted);
-  return validation;
+  return expectValidationError(run, "test/Database", field, accepted);
 }
 
 function expectInvalidProps(overrides: Partial<PostgresDatabaseProps>, field: string, accepted: string | RegExp): SlipwayValidationError {
@@ -193,7 +156,7 @@ describe("PostgresDatabase", () => {
     expect(statements).toEqual([
       { Sid: "AccountIam", Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "kms:*", Resource: "*" },
       {
-        Sid: "DatabaseLogGroups",
+        Sid: "CloudWatchLogs",
         Effect: "Allow",
         Principal: { Service: "logs.eu-west-1.amazonaws.com" },
         Action: ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],

@@ -2,6 +2,7 @@ import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { SourceRepository, SourceRepositoryProps } from "../../constructs/source-repository";
 import { SlipwayValidationError } from "../../constructs/util";
+import { constructResources, expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
 
@@ -16,46 +17,7 @@ function synth(overrides: Partial<SourceRepositoryProps> = {}, extend: (repo: So
   return { repo, stack, tf };
 }
 
-/** All resources (or data sources, with `block = "data"`) of a Terraform type, in synth order. */
-function all(tf: Json, type: string, block: "resource" | "data" = "resource"): Json[] {
-  return Object.values(tf[block]?.[type] ?? {});
-}
-
-/** The Terraform name of the element of `type` with construct id `id` directly under the SourceRepository. */
-function nameOf(tf: Json, type: string, id: string, block: "resource" | "data" = "resource"): string {
-  const prefix = id === "Resource" ? "Repo_" : `Repo_${id.replace(/[^A-Za-z0-9_-]/g, "")}_`;
-  const name = Object.keys(tf[block]?.[type] ?? {}).find((k) => k.startsWith(prefix) && /^[0-9A-F]{8}$/.test(k.slice(prefix.length)));
-  if (!name) throw new Error(`no ${block} ${type} with construct id ${id}`);
-  return name;
-}
-
-function one(tf: Json, type: string, id: string, block: "resource" | "data" = "resource"): Json {
-  return tf[block][type][nameOf(tf, type, id, block)];
-}
-
-/** The Terraform address (`type.name`, or `data.type.name`) of an element. */
-function address(tf: Json, type: string, id: string, block: "resource" | "data" = "resource"): string {
-  return `${block === "data" ? "data." : ""}${type}.${nameOf(tf, type, id, block)}`;
-}
-
-function ref(tf: Json, type: string, id: string, attribute = "id", block: "resource" | "data" = "resource"): string {
-  return `\${${address(tf, type, id, block)}.${attribute}}`;
-}
-
-function countByType(tf: Json, block: "resource" | "data" = "resource"): Record<string, number> {
-  return Object.fromEntries(Object.entries((tf[block] ?? {}) as Json).map(([type, byName]) => [type, Object.keys(byName).length]));
-}
-
-function catchError(build: () => unknown): SlipwayValidationError {
-  let error: unknown;
-  try {
-    build();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SlipwayValidationError);
-  return error as SlipwayValidationError;
-}
+const { all, one, address, ref, countByType } = constructResources("Repo");
 
 function expectInvalid(
   build: Partial<SourceRepositoryProps> | (() => unknown),
@@ -63,13 +25,7 @@ function expectInvalid(
   accepted: string | RegExp,
   path = "test/Repo",
 ): SlipwayValidationError {
-  const validation = catchError(typeof build === "function" ? build : () => synth(build));
-  expect(validation.path).toBe(path);
-  expect(validation.field).toBe(field);
-  expect(validation.message.startsWith(`${path}: ${field} `)).toBe(true);
-  if (typeof accepted === "string") expect(validation.accepted).toContain(accepted);
-  else expect(validation.accepted).toMatch(accepted);
-  return validation;
+  return expectValidationError(typeof build === "function" ? build : () => synth(build), path, field, accepted);
 }
 
 const PRODUCTION = { name: "production", requireApproval: true, reviewers: { users: ["octocat"], teams: ["release-managers"] } };
