@@ -1,7 +1,7 @@
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { ContainerRegistry, ContainerRegistryProps } from "../../constructs/container-registry";
-import { SlipwayValidationError } from "../../constructs/util";
+import { expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
 
@@ -46,19 +46,7 @@ function doc(policy: string): Json {
 }
 
 function expectInvalid(overrides: Partial<ContainerRegistryProps>, field: string, accepted: string | RegExp): void {
-  let error: unknown;
-  try {
-    synth(overrides);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SlipwayValidationError);
-  const validation = error as SlipwayValidationError;
-  expect(validation.path).toBe("test/Registry");
-  expect(validation.field).toBe(field);
-  expect(validation.message.startsWith(`test/Registry: ${field} `)).toBe(true);
-  if (typeof accepted === "string") expect(validation.accepted).toContain(accepted);
-  else expect(validation.accepted).toMatch(accepted);
+  expectValidationError(() => synth(overrides), "test/Registry", field, accepted);
 }
 
 function role(stack: TerraformStack, id: string): IamRole {

@@ -7,9 +7,9 @@ import {
   PIPELINE_VARIABLES,
   PIPELINE_WORKFLOW_PATHS,
 } from "../../constructs/delivery-pipeline";
-import { SlipwayValidationError } from "../../constructs/util";
 import { WORKFLOW_HEADER } from "../../constructs/workflow";
 import { actionlint } from "../support/actionlint";
+import { expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
 
@@ -58,19 +58,7 @@ function terraformValue(text: string): string {
 }
 
 function expectInvalid(overrides: Partial<DeliveryPipelineProps>, field: string, accepted: string | RegExp): void {
-  let error: unknown;
-  try {
-    synth(overrides);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SlipwayValidationError);
-  const validation = error as SlipwayValidationError;
-  expect(validation.path).toBe("test/Pipeline");
-  expect(validation.field).toBe(field);
-  expect(validation.message.startsWith(`test/Pipeline: ${field} `)).toBe(true);
-  if (typeof accepted === "string") expect(validation.accepted).toContain(accepted);
-  else expect(validation.accepted).toMatch(accepted);
+  expectValidationError(() => synth(overrides), "test/Pipeline", field, accepted);
 }
 
 describe("DeliveryPipeline", () => {

@@ -2,7 +2,7 @@ import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdk
 import { ContainerRegistry } from "../../constructs/container-registry";
 import { GithubActionsRole, GithubActionsRoleProps } from "../../constructs/github-actions-role";
 import { GithubOidcProvider } from "../../constructs/github-oidc-provider";
-import { SlipwayValidationError } from "../../constructs/util";
+import { expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
 
@@ -40,39 +40,12 @@ function trust(tf: Json): Json {
   return JSON.parse(byId(tf, "aws_iam_role").Role.assume_role_policy);
 }
 
-function catchError(fn: () => unknown): SlipwayValidationError {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SlipwayValidationError);
-  return error as SlipwayValidationError;
-}
-
-function expectError(error: SlipwayValidationError, field: string, accepted: string | RegExp): void {
-  expect(error.path).toBe("test/Role");
-  expect(error.field).toBe(field);
-  expect(error.message.startsWith(`test/Role: ${field} `)).toBe(true);
-  if (typeof accepted === "string") expect(error.accepted).toContain(accepted);
-  else expect(error.accepted).toMatch(accepted);
-}
-
 function expectInvalid(overrides: Partial<GithubActionsRoleProps>, field: string, accepted: string | RegExp): void {
-  expectError(
-    catchError(() => synth(overrides)),
-    field,
-    accepted,
-  );
+  expectValidationError(() => synth(overrides), "test/Role", field, accepted);
 }
 
 function expectInvalidUse(use: (role: GithubActionsRole, stack: TerraformStack) => void, field: string, accepted: string | RegExp): void {
-  expectError(
-    catchError(() => synth({}, use)),
-    field,
-    accepted,
-  );
+  expectValidationError(() => synth({}, use), "test/Role", field, accepted);
 }
 
 describe("GithubActionsRole", () => {

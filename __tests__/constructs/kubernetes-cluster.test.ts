@@ -1,6 +1,6 @@
 import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { KubernetesCluster, KubernetesClusterProps } from "../../constructs/kubernetes-cluster";
-import { SlipwayValidationError } from "../../constructs/util";
+import { expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
 
@@ -35,20 +35,8 @@ function addon(template: Json, name: string): Json {
   return found!;
 }
 
-/** Asserts `fn` fails validation naming the construct path, the field and what is accepted. */
 function expectInvalid(fn: () => unknown, field: string, accepted: string | RegExp) {
-  let error: unknown;
-  try {
-    fn();
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SlipwayValidationError);
-  const e = error as SlipwayValidationError;
-  expect(e.path).toBe("test/Cluster");
-  expect(e.field).toBe(field);
-  expect(e.accepted).toMatch(accepted);
-  expect(e.message).toContain(`test/Cluster: ${field} `);
+  expectValidationError(fn, "test/Cluster", field, accepted);
 }
 
 describe("KubernetesCluster", () => {

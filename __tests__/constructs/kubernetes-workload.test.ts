@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { KubernetesWorkload, KubernetesWorkloadProps } from "../../constructs/kubernetes-workload";
 import { SlipwayValidationError } from "../../constructs/util";
+import { expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
 
@@ -67,19 +68,7 @@ function countByType(tf: Json): Record<string, number> {
 
 /** Asserts `fn` fails validation naming the construct path, the field and what is accepted. */
 function expectInvalid(overrides: Partial<KubernetesWorkloadProps>, field: string, accepted: string | RegExp): void {
-  let error: unknown;
-  try {
-    synth(overrides);
-  } catch (e) {
-    error = e;
-  }
-  expect(error).toBeInstanceOf(SlipwayValidationError);
-  const validation = error as SlipwayValidationError;
-  expect(validation.path).toBe("test/Workload");
-  expect(validation.field).toBe(field);
-  expect(validation.message.startsWith(`test/Workload: ${field} `)).toBe(true);
-  if (typeof accepted === "string") expect(validation.accepted).toContain(accepted);
-  else expect(validation.accepted).toMatch(accepted);
+  expectValidationError(() => synth(overrides), "test/Workload", field, accepted);
 }
 
 const POD_SECURITY_CONTEXT = {
