@@ -17,7 +17,7 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { ITerraformDependable, TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { blockAllPublicAccess, CertificateValidationRecord, denyInsecureTransport, dnsValidatedCertificate } from "./aws-common";
-import { AWS_ACCOUNT_ID_PATTERN, invalid, isKnown, policyJson } from "./util";
+import { checkAccountId, invalid, isKnown, policyJson } from "./util";
 
 /** CloudFront price classes: which edge locations serve the distribution. */
 export type CdnPriceClass = "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
@@ -408,9 +408,7 @@ export class Cdn extends Construct {
         `1 to ${NAME_MAX_LENGTH} lower-case letters, digits and '-', starting with a letter and not ending with '-' (it prefixes S3 bucket names, so not 'xn--' or 'sthree-' either)`,
       );
     }
-    if (isKnown(props.accountId) && !AWS_ACCOUNT_ID_PATTERN.test(props.accountId)) {
-      invalid(this, "accountId", props.accountId, "a 12-digit AWS account id");
-    }
+    checkAccountId(this, "accountId", props.accountId);
     if (isKnown(domain) && !(typeof domain === "string" && DOMAIN_PATTERN.test(domain))) {
       invalid(this, "domain", domain, "a lower-case fully qualified domain name without a trailing dot, e.g. app.example.com");
     }

@@ -11,7 +11,7 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
 import { accountKeyPolicy } from "./aws-common";
-import { AWS_ACCOUNT_ID_PATTERN, AWS_REGION_PATTERN, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
+import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
 
 /** Props of {@link ContainerRegistry}. Only `name`, `accountId` and `region` are required. */
 export interface ContainerRegistryProps {
@@ -262,12 +262,8 @@ export class ContainerRegistry extends Construct {
         "an ECR repository name of 2-256 characters: lower-case letters and digits, separated by '.', '_' or '-', in optional '/'-separated namespaces, e.g. shop/api",
       );
     }
-    if (isKnown(props.accountId) && !AWS_ACCOUNT_ID_PATTERN.test(props.accountId)) {
-      invalid(this, "accountId", props.accountId, "a 12-digit AWS account id");
-    }
-    if (isKnown(props.region) && !AWS_REGION_PATTERN.test(props.region)) {
-      invalid(this, "region", props.region, "an AWS region name such as eu-west-1");
-    }
+    checkAccountId(this, "accountId", props.accountId);
+    checkRegion(this, "region", props.region);
     if (isKnown(v.keepReleaseImages) && (!Number.isInteger(v.keepReleaseImages) || v.keepReleaseImages < 1 || v.keepReleaseImages > 1000)) {
       invalid(this, "keepReleaseImages", v.keepReleaseImages, "a whole number of images from 1 to 1000");
     }
@@ -284,7 +280,7 @@ export class ContainerRegistry extends Construct {
     }
     if (isKnown(v.pullAccountIds)) {
       v.pullAccountIds.forEach((account, i) => {
-        if (isKnown(account) && !AWS_ACCOUNT_ID_PATTERN.test(account)) invalid(this, `pullAccountIds[${i}]`, account, "a 12-digit AWS account id");
+        checkAccountId(this, `pullAccountIds[${i}]`, account);
         if (isKnown(account) && v.pullAccountIds.indexOf(account) !== i) {
           invalid(this, `pullAccountIds[${i}]`, account, `each account once; ${account} is already listed`);
         }

@@ -9,7 +9,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Fn, Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { GithubOidcProvider } from "./github-oidc-provider";
-import { AWS_REGION_PATTERN, invalid, isKnown, partitionOf, policyJson } from "./util";
+import { checkRegion, invalid, isKnown, partitionOf, policyJson } from "./util";
 
 /** The GitHub Actions contexts whose jobs may assume the role. */
 export interface GithubActionsRoleAllow {
@@ -297,9 +297,7 @@ export class GithubActionsRole extends Construct {
     if (isKnown(v.maxSessionDurationSeconds) && (!Number.isInteger(v.maxSessionDurationSeconds) || v.maxSessionDurationSeconds < 3600 || v.maxSessionDurationSeconds > 43200)) {
       invalid(this, "maxSessionDurationSeconds", v.maxSessionDurationSeconds, "a whole number of seconds from 3600 (1 hour) to 43200 (12 hours)");
     }
-    if (props.region !== undefined && isKnown(props.region) && !AWS_REGION_PATTERN.test(props.region)) {
-      invalid(this, "region", props.region, "an AWS region name such as eu-west-1");
-    }
+    if (props.region !== undefined) checkRegion(this, "region", props.region);
     if (!isKnown(v.branches) || !isKnown(v.environments)) {
       invalid(this, "allow", props.allow, "literal branch and environment names (the trust policy's subjects are fixed at synth)");
     }

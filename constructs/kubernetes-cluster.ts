@@ -19,8 +19,8 @@ import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import { accountKeyPolicy } from "./aws-common";
 import {
-  AWS_ACCOUNT_ID_PATTERN,
-  AWS_REGION_PATTERN,
+  checkAccountId,
+  checkRegion,
   invalid,
   isKnown,
   LOG_RETENTION_DAYS,
@@ -460,12 +460,8 @@ export class KubernetesCluster extends Construct {
     if (isKnown(props.name) && !/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/.test(props.name)) {
       invalid(this, "name", props.name, "1-100 letters, digits, '_' and '-', starting with a letter or digit");
     }
-    if (isKnown(props.accountId) && !AWS_ACCOUNT_ID_PATTERN.test(props.accountId)) {
-      invalid(this, "accountId", props.accountId, "a 12-digit AWS account id");
-    }
-    if (isKnown(props.region) && !AWS_REGION_PATTERN.test(props.region)) {
-      invalid(this, "region", props.region, "an AWS region name such as eu-west-1");
-    }
+    checkAccountId(this, "accountId", props.accountId);
+    checkRegion(this, "region", props.region);
     const subnets = props.network.privateSubnetIds;
     if (isKnown(subnets) && subnets.length < 2) {
       invalid(this, "network.privateSubnetIds", subnets, "at least two subnets, in different availability zones (EKS requires two)");

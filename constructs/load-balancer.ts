@@ -19,7 +19,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Fn, TerraformCount, Token } from "cdktf";
 import { Construct } from "constructs";
 import { blockAllPublicAccess, CertificateValidationRecord, denyInsecureTransport, dnsValidatedCertificate } from "./aws-common";
-import { AWS_ACCOUNT_ID_PATTERN, AWS_REGION_PATTERN, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
+import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
 
 /** The part of a network a load balancer needs; `Network` satisfies it. */
 export interface LoadBalancerNetwork {
@@ -499,12 +499,8 @@ export class LoadBalancer extends Construct {
         `1-${NAME_MAX_LENGTH} lower-case letters, digits and '-', starting with a letter, not ending with '-' nor starting with 'internal-'`,
       );
     }
-    if (isKnown(props.accountId) && !AWS_ACCOUNT_ID_PATTERN.test(props.accountId)) {
-      invalid(this, "accountId", props.accountId, "a 12-digit AWS account id");
-    }
-    if (isKnown(props.region) && !AWS_REGION_PATTERN.test(props.region)) {
-      invalid(this, "region", props.region, "an AWS region name such as eu-west-1");
-    }
+    checkAccountId(this, "accountId", props.accountId);
+    checkRegion(this, "region", props.region);
     const subnets = props.network.publicSubnetIds;
     if (isKnown(subnets) && subnets.length < 2) {
       invalid(this, "network.publicSubnetIds", subnets, "at least two public subnets, in different availability zones (an ALB requires two)");

@@ -19,8 +19,8 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Construct } from "constructs";
 import { accountKeyPolicy } from "./aws-common";
 import {
-  AWS_ACCOUNT_ID_PATTERN,
-  AWS_REGION_PATTERN,
+  checkAccountId,
+  checkRegion,
   cidrSubnet,
   invalid,
   isKnown,
@@ -320,13 +320,9 @@ export class Network extends Construct {
       invalid(this, "cidrBlock", props.cidrBlock, `${cidrAccepted} (did you mean ${cidrSubnet(props.cidrBlock, 0, 0)}?)`);
     }
 
-    if (isKnown(props.accountId) && !AWS_ACCOUNT_ID_PATTERN.test(props.accountId)) {
-      invalid(this, "accountId", props.accountId, "a 12-digit AWS account id");
-    }
+    checkAccountId(this, "accountId", props.accountId);
+    checkRegion(this, "region", props.region);
     const regionKnown = isKnown(props.region);
-    if (regionKnown && !AWS_REGION_PATTERN.test(props.region)) {
-      invalid(this, "region", props.region, "an AWS region such as eu-west-1");
-    }
 
     // The zone count decides how many subnets there are, so the list itself must be literal.
     const zones = props.availabilityZones;

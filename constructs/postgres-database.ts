@@ -15,8 +15,8 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Construct } from "constructs";
 import { accountKeyPolicy } from "./aws-common";
 import {
-  AWS_ACCOUNT_ID_PATTERN,
-  AWS_REGION_PATTERN,
+  checkAccountId,
+  checkRegion,
   invalid,
   isKnown,
   LOG_RETENTION_DAYS,
@@ -444,12 +444,8 @@ export class PostgresDatabase extends Construct {
     if (isKnown(props.name) && !(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(props.name) && props.name.length <= 50)) {
       invalid(this, "name", props.name, "at most 50 lower-case letters, digits and single '-', starting with a letter and not ending with '-'");
     }
-    if (isKnown(props.accountId) && !AWS_ACCOUNT_ID_PATTERN.test(props.accountId)) {
-      invalid(this, "accountId", props.accountId, "a 12-digit AWS account id");
-    }
-    if (isKnown(props.region) && !AWS_REGION_PATTERN.test(props.region)) {
-      invalid(this, "region", props.region, "an AWS region name such as eu-west-1");
-    }
+    checkAccountId(this, "accountId", props.accountId);
+    checkRegion(this, "region", props.region);
     const subnets = props.network.privateSubnetIds;
     if (isKnown(subnets) && subnets.length < 2) {
       invalid(this, "network.privateSubnetIds", subnets, "at least two private subnets, in different availability zones (RDS requires two)");

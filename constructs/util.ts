@@ -66,6 +66,16 @@ export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 /** A 12-digit AWS account id, e.g. `123456789012`. */
 export const AWS_ACCOUNT_ID_PATTERN = /^\d{12}$/;
 
+/** Fails validation of `scope` unless `accountId` is a 12-digit AWS account id (or not yet known). */
+export function checkAccountId(scope: IConstruct, field: string, accountId: string): void {
+  if (isKnown(accountId) && !AWS_ACCOUNT_ID_PATTERN.test(accountId)) invalid(scope, field, accountId, "a 12-digit AWS account id");
+}
+
+/** Fails validation of `scope` unless `region` looks like an AWS region name (or is not yet known). */
+export function checkRegion(scope: IConstruct, field: string, region: string): void {
+  if (isKnown(region) && !AWS_REGION_PATTERN.test(region)) invalid(scope, field, region, "an AWS region name such as eu-west-1");
+}
+
 /**
  * CloudWatch Logs' retention periods in days, ascending, led by `0`: to Terraform's
  * `aws_cloudwatch_log_group` 0 means "never expire". Constructs whose logs must expire leave 0 out

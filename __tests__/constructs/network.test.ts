@@ -380,7 +380,7 @@ describe("Network", () => {
     });
 
     test.each(["eu-west", "EU-WEST-1", "europe"])("fails when region is %j", (region) => {
-      expectInvalid({ region }, "region", "an AWS region such as eu-west-1");
+      expectInvalid({ region }, "region", "an AWS region name such as eu-west-1");
     });
 
     test("the error names the value received", () => {
