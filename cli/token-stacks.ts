@@ -14,22 +14,33 @@
 // resolves. cdktf is pinned; the test in __tests__/cli checks the hook still has this shape.
 import stackTrace = require("cdktf/lib/tokens/private/stack-trace");
 
-const NO_STACK: () => string[] = () => [];
-
 /** True when the environment asks to keep cdktf's token creation stacks. */
 export function tokenStacksRequested(env: NodeJS.ProcessEnv = process.env): boolean {
   return env.SLIPWAY_TOKEN_STACKS === "1" || env.SLIPWAY_TOKEN_STACKS === "true";
 }
 
+const hook = stackTrace as { captureStackTrace: (below?: unknown) => string[] };
+
+/**
+ * Turns cdktf's token creation stack traces off for the rest of the process (unless `keep`) and
+ * returns what restores them. The test suite calls it once per test file.
+ */
+export function disableTokenCreationStacks(keep: boolean = tokenStacksRequested()): () => void {
+  const original = hook.captureStackTrace;
+  if (keep || typeof original !== "function") return () => undefined;
+  // A fresh function each time, so nested calls can tell their replacement from an outer one.
+  hook.captureStackTrace = () => [];
+  return () => {
+    hook.captureStackTrace = original;
+  };
+}
+
 /** Runs `fn` without cdktf's token creation stack traces (unless `keep`), then restores them. */
 export function withoutTokenCreationStacks<T>(fn: () => T, keep: boolean = tokenStacksRequested()): T {
-  const hook = stackTrace as { captureStackTrace: (below?: unknown) => string[] };
-  const original = hook.captureStackTrace;
-  if (keep || typeof original !== "function") return fn();
-  hook.captureStackTrace = NO_STACK;
+  const restore = disableTokenCreationStacks(keep);
   try {
     return fn();
   } finally {
-    hook.captureStackTrace = original;
+    restore();
   }
 }

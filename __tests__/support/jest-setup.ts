@@ -3,9 +3,6 @@
  * (cli/token-stacks.ts): they cost a third of a large synth's CPU and never change the output.
  * SLIPWAY_TOKEN_STACKS=1 keeps them, to trace a "cannot resolve" error to its line.
  */
-import stackTrace = require("cdktf/lib/tokens/private/stack-trace");
-import { tokenStacksRequested } from "../../cli/token-stacks";
+import { disableTokenCreationStacks } from "../../cli/token-stacks";
 
-if (!tokenStacksRequested()) {
-  (stackTrace as { captureStackTrace: () => string[] }).captureStackTrace = () => [];
-}
+disableTokenCreationStacks();
