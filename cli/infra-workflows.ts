@@ -308,6 +308,28 @@ function matrixEntry(stack: InfraStack, extra: Record<string, MatrixValue> = {})
   return { stack: stack.name, region: stack.region, runner: [...stack.runsOn], github: stack.providers.includes("github"), ...extra };
 }
 
+/** What plan and drift jobs share: a matrix of stacks, each with its environment's read-only plan role. */
+function readOnlyTerraformJob(members: InfraStack[]): Pick<Job, "permissions" | "strategy" | "timeoutMinutes" | "env"> {
+  return {
+    permissions: { idToken: "write" },
+    strategy: { failFast: false, include: members.map((s) => matrixEntry(s, { role_variable: INFRA_SETTINGS.planRoleVariable(s.environment) })) },
+    timeoutMinutes: 30,
+    env: terraformEnv,
+  };
+}
+
+/** The steps before a read-only plan: the synthesized stacks, Terraform, the plan role and App token, init. */
+function readOnlyTerraformSetup(platform: PlatformConfig, session: string): Step[] {
+  return [
+    cleanWorkspace,
+    downloadStacks,
+    setupTerraform,
+    awsCredentials("${{ vars[matrix.role_variable] }}", session),
+    githubAppToken(platform, `\${{ vars.${INFRA_SETTINGS.planGithubAppIdVariable} }}`, INFRA_SETTINGS.planGithubAppKeySecret),
+    terraformInit,
+  ];
+}
+
 const partSuffix = (g: StackGroup) => (g.parts > 1 ? `-part-${g.part}` : "");
 
 // ---------------------------------------------------------------------------------------------
@@ -325,17 +347,9 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
       needs: ["synth", ...needs],
       // Pull requests from forks get no OIDC token or secrets; they are tested and synthesized only.
       if: terraformJobIf(local, sameRepository),
-      permissions: { idToken: "write" },
-      strategy: { failFast: false, include: members.map((s) => matrixEntry(s, { role_variable: INFRA_SETTINGS.planRoleVariable(s.environment) })) },
-      timeoutMinutes: 30,
-      env: terraformEnv,
+      ...readOnlyTerraformJob(members),
       steps: [
-        cleanWorkspace,
-        downloadStacks,
-        setupTerraform,
-        awsCredentials("${{ vars[matrix.role_variable] }}", "slipway-plan"),
-        githubAppToken(platform, `\${{ vars.${INFRA_SETTINGS.planGithubAppIdVariable} }}`, INFRA_SETTINGS.planGithubAppKeySecret),
-        terraformInit,
+        ...readOnlyTerraformSetup(platform, "slipway-plan"),
         {
           name: "terraform plan",
           workingDirectory: stackDir,
@@ -533,17 +547,9 @@ function driftWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
       runsOn: "${{ matrix.runner }}",
       needs: ["synth"],
       if: terraformJobIf(local),
-      permissions: { idToken: "write" },
-      strategy: { failFast: false, include: members.map((s) => matrixEntry(s, { role_variable: INFRA_SETTINGS.planRoleVariable(s.environment) })) },
-      timeoutMinutes: 30,
-      env: terraformEnv,
+      ...readOnlyTerraformJob(members),
       steps: [
-        cleanWorkspace,
-        downloadStacks,
-        setupTerraform,
-        awsCredentials("${{ vars[matrix.role_variable] }}", "slipway-drift"),
-        githubAppToken(platform, `\${{ vars.${INFRA_SETTINGS.planGithubAppIdVariable} }}`, INFRA_SETTINGS.planGithubAppKeySecret),
-        terraformInit,
+        ...readOnlyTerraformSetup(platform, "slipway-drift"),
         {
           name: "terraform plan -detailed-exitcode",
           workingDirectory: stackDir,
