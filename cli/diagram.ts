@@ -8,6 +8,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { StaleFile, staleGeneratedFiles } from "./generated-files";
+import { isCI } from "./output";
 import { instance } from "@viz-js/viz";
 import { PlatformFileError } from "../platform/model";
 import { SlipwayValidationError } from "../constructs/util";
@@ -56,27 +58,18 @@ export async function generateDiagramFiles(output: SynthesizedOutput): Promise<{
   return { diagrams, files };
 }
 
-/** Generated files in `dir` that the current output no longer produces (an environment removed). */
-export function staleFiles(dir: string, files: Map<string, string>): string[] {
-  if (!fs.existsSync(dir)) return [];
-  const stale: string[] = [];
-  for (const name of fs.readdirSync(dir).sort()) {
-    if (!name.endsWith(".md") || files.has(name)) continue;
-    const first = fs.readFileSync(path.join(dir, name), "utf8").split("\n", 1)[0];
-    if (first !== GENERATED_MARKER) continue;
-    stale.push(name);
-    const svg = name.replace(/\.md$/, ".svg");
-    if (fs.existsSync(path.join(dir, svg)) && !files.has(svg)) stale.push(svg);
-  }
-  return stale;
-}
-
-/** The files whose content on disk differs from `files` (missing ones included). */
-export function changedFiles(dir: string, files: Map<string, string>): string[] {
-  return [...files].filter(([name, content]) => {
+/**
+ * How `dir` differs from `files`: missing or differing files, and diagrams (with their SVG) this
+ * command wrote earlier for an environment that no longer exists.
+ */
+export function staleDiagramFiles(dir: string, files: Map<string, string>): StaleFile[] {
+  const generated = (name: string) => {
     const file = path.join(dir, name);
-    return !fs.existsSync(file) || fs.readFileSync(file, "utf8") !== content;
-  }).map(([name]) => name);
+    return fs.existsSync(file) && fs.readFileSync(file, "utf8").split("\n", 1)[0] === GENERATED_MARKER;
+  };
+  return staleGeneratedFiles(dir, files, (name, content) =>
+    name.endsWith(".md") ? content.split("\n", 1)[0] === GENERATED_MARKER : name.endsWith(".svg") && generated(name.replace(/\.svg$/, ".md")),
+  );
 }
 
 const USAGE = `usage: npm run diagram -- [--in DIR] [--out DIR] [--synth] [--platform FILE] [--check] [--json]
@@ -110,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const quiet = process.env.CI === "true" && !values.json;
+  const quiet = isCI() && !values.json;
   const inDir = values.in ?? DEFAULT_OUTDIR;
   const outDir = values.out ?? DEFAULT_DIAGRAM_DIR;
   const platformFile = values.platform ?? process.env.SLIPWAY_PLATFORM_FILE ?? DEFAULT_PLATFORM_FILE;
@@ -120,8 +113,9 @@ export async function main(argv: string[]): Promise<number> {
       synthesize({ platformFile, outdir: inDir });
     }
     const { diagrams, files } = await generateDiagramFiles(loadSynthesizedOutput(inDir));
-    const stale = staleFiles(outDir, files);
-    const changed = changedFiles(outDir, files);
+    const differences = staleDiagramFiles(outDir, files);
+    const stale = differences.filter((d) => d.problem === "extra").map((d) => d.name);
+    const changed = differences.filter((d) => d.problem !== "extra").map((d) => d.name);
     if (values.json) console.log(JSON.stringify(diagrams, null, 2));
     if (values.check) {
       if (changed.length === 0 && stale.length === 0) {

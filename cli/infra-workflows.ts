@@ -19,6 +19,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
+import { describeStale, StaleFile, staleGeneratedFiles } from "./generated-files";
 import { App, TerraformProvider } from "cdktf";
 import { PIPELINE_ACTIONS } from "../constructs/delivery-pipeline";
 import { SlipwayValidationError } from "../constructs/util";
@@ -630,49 +631,9 @@ function driftWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
 // Writing and checking
 
 /** A generated file that is not what is on disk. */
-export interface StaleFile {
-  /** Path as given: `<dir>/<file>`. */
-  readonly file: string;
-  /** `missing`: not on disk; `differs`: other content; `extra`: a generated Slipway workflow no longer produced. */
-  readonly problem: "missing" | "differs" | "extra";
-  /** For `differs`: the first differing line, 1-based, and both versions of it. */
-  readonly line?: { readonly number: number; readonly onDisk: string; readonly generated: string };
-}
-
-/** How the files in `dir` differ from `expected` (file name -> content); `[]` when up to date. */
+/** The committed workflows' differences from the generator's: missing, differing, or Slipway workflows no longer produced. */
 export function staleFiles(dir: string, expected: Record<string, string>): StaleFile[] {
-  const stale: StaleFile[] = [];
-  for (const [name, content] of Object.entries(expected)) {
-    const file = path.join(dir, name);
-    if (!fs.existsSync(file)) {
-      stale.push({ file, problem: "missing" });
-      continue;
-    }
-    const onDisk = fs.readFileSync(file, "utf8");
-    if (onDisk === content) continue;
-    const a = onDisk.split("\n");
-    const b = content.split("\n");
-    let i = 0;
-    while (i < Math.max(a.length, b.length) && a[i] === b[i]) i++;
-    stale.push({ file, problem: "differs", line: { number: i + 1, onDisk: a[i] ?? "(end of file)", generated: b[i] ?? "(end of file)" } });
-  }
-  for (const name of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
-    if (!/^slipway-.*\.ya?ml$/.test(name) || name in expected) continue;
-    if (fs.readFileSync(path.join(dir, name), "utf8").includes(WORKFLOW_HEADER)) stale.push({ file: path.join(dir, name), problem: "extra" });
-  }
-  return stale;
-}
-
-function describeStale(s: StaleFile): string {
-  const cut = (text: string) => (text.length > 120 ? `${text.slice(0, 117)}...` : text);
-  switch (s.problem) {
-    case "missing":
-      return `  ${s.file}: missing`;
-    case "extra":
-      return `  ${s.file}: generated earlier but no longer produced`;
-    case "differs":
-      return `  ${s.file}: differs from line ${s.line!.number}\n    committed: ${cut(s.line!.onDisk.trim())}\n    generated: ${cut(s.line!.generated.trim())}`;
-  }
+  return staleGeneratedFiles(dir, expected, (name, content) => /^slipway-.*\.ya?ml$/.test(name) && content.includes(WORKFLOW_HEADER));
 }
 
 export function main(argv: string[]): number {
