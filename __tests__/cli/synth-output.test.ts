@@ -10,6 +10,7 @@ import { Lazy } from "cdktf";
 import { colourEnabled, columns, isCI, painter, progress, visibleLength, wrap } from "../../cli/output";
 import { formatSummary, main, summaryJson, SynthProgress, SynthResult, synthesize, typeLines } from "../../cli/synth";
 import { tokenStacksRequested, withoutTokenCreationStacks } from "../../cli/token-stacks";
+import { captureConsole, Captured, EnvChanges } from "../support/console";
 import { EXAMPLE_FILE, tempDir } from "../support/platform";
 
 type Json = Record<string, any>;
@@ -24,22 +25,12 @@ beforeAll(() => {
 });
 
 /** Runs `main` in-process with `env` and `process.stdout.isTTY` set, capturing what it prints. */
-function runMain(argv: string[], env: Record<string, string | undefined>, stdoutIsTTY = false): { code: number; out: string; err: string } {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+function runMain(argv: string[], env: EnvChanges, stdoutIsTTY = false): Captured<number> {
   const savedTTY = Object.getOwnPropertyDescriptor(process.stdout, "isTTY");
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  const error = jest.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  for (const [k, v] of Object.entries(env)) (v === undefined ? delete process.env[k] : (process.env[k] = v));
   Object.defineProperty(process.stdout, "isTTY", { value: stdoutIsTTY, configurable: true });
   try {
-    const code = main(argv);
-    return { code, out: out.join("\n"), err: err.join("\n") };
+    return captureConsole(() => main(argv), env);
   } finally {
-    log.mockRestore();
-    error.mockRestore();
-    for (const [k, v] of Object.entries(saved)) (v === undefined ? delete process.env[k] : (process.env[k] = v));
     if (savedTTY) Object.defineProperty(process.stdout, "isTTY", savedTTY);
     else delete (process.stdout as { isTTY?: boolean }).isTTY;
   }

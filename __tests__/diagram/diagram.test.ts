@@ -22,6 +22,7 @@ import {
 } from "../../cli/diagram";
 import { synthesize } from "../../cli/synth";
 import { SynthesizedOutput } from "../../cli/diagram/terraform-json";
+import { captureConsole, Captured } from "../support/console";
 import { exampleDocument, ROOT, tempDir } from "../support/platform";
 
 const COMMITTED = path.join(ROOT, "docs", "diagrams");
@@ -34,30 +35,16 @@ let files: Map<string, string>;
 let twoApps: EnvironmentDiagram[];
 let cliLog: string[];
 
-/** Runs the command with console output captured. */
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  const error = jest.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
+/** Runs the command with console output captured, outside CI and with no platform file from the environment. */
+function run(argv: string[]): Promise<Captured<number>> {
+  return captureConsole(() => main(argv));
 }
 
 beforeAll(async () => {
   work = tempDir("slipway-diagram-");
   // The example through the command itself: cdktf.out is missing, so it synthesizes first.
   exampleDir = path.join(work, "example.out");
-  const saved = process.env.SLIPWAY_PLATFORM_FILE;
-  delete process.env.SLIPWAY_PLATFORM_FILE;
-  const result = await run(["--in", exampleDir, "--out", path.join(work, "docs")]).finally(() => {
-    if (saved !== undefined) process.env.SLIPWAY_PLATFORM_FILE = saved;
-  });
+  const result = await run(["--in", exampleDir, "--out", path.join(work, "docs")]);
   if (result.code !== 0) throw new Error(`npm run diagram failed: ${result.err}`);
   cliLog = result.out.split("\n");
   example = loadSynthesizedOutput(exampleDir);
@@ -426,6 +413,14 @@ describe("npm run diagram", () => {
     expect(cliLog).toContainEqual(expect.stringMatching(/^prod: 12 boxes, 11 arrows from platform-prod, hello-prod, hello-delivery -> /));
     expect(fs.readdirSync(path.join(work, "docs")).sort()).toEqual(["README.md", "dev.md", "dev.svg", "prod.md", "prod.svg", "staging.md", "staging.svg"]);
     for (const [name, content] of files) expect(fs.readFileSync(path.join(work, "docs", name), "utf8")).toBe(content);
+  });
+
+  test("under CI it prints only the one-line summary", async () => {
+    const out = path.join(work, "ci-docs");
+    const run = await captureConsole(() => main(["--in", exampleDir, "--out", out]), { CI: "true" });
+    expect(run.code).toBe(0);
+    expect(run.out).toBe(`3 diagrams in ${out}: 7 files written, 0 unchanged`);
+    expect(run.err).toBe("");
   });
 
   test("the committed docs/diagrams match what the generator makes of platform.yaml", async () => {

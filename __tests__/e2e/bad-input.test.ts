@@ -11,6 +11,7 @@ import { stringify } from "yaml";
 import { main, synthesize } from "../../cli/synth";
 import { POSTGRES_INSTANCE_CLASSES, PostgresDatabase } from "../../constructs/postgres-database";
 import { parsePlatform, PlatformFileError } from "../../platform/model";
+import { withEnv } from "../support/console";
 import { EXAMPLE_FILE, exampleDocument, readTree, tempDir } from "../support/platform";
 
 /** A bad platform file and the problems it must report: `[path, text]`, path "" for the file as a whole. */
@@ -379,16 +380,9 @@ test("the previous output is whole after every case, with no temporary folder le
 
 test("SLIPWAY_PLATFORM_FILE names the file when --platform is not given", async () => {
   const missing = path.join(work, "from-env.yaml");
-  const previous = process.env.SLIPWAY_PLATFORM_FILE;
-  process.env.SLIPWAY_PLATFORM_FILE = missing;
-  try {
-    const { code, stderr } = await synth(["--out", outdir]);
-    expect(code).toBe(1);
-    expect(stderr).toContain(`  ${missing}: cannot read the platform file (no such file)`);
-  } finally {
-    if (previous === undefined) delete process.env.SLIPWAY_PLATFORM_FILE;
-    else process.env.SLIPWAY_PLATFORM_FILE = previous;
-  }
+  const { code, stderr } = await withEnv({ SLIPWAY_PLATFORM_FILE: missing }, () => synth(["--out", outdir]));
+  expect(code).toBe(1);
+  expect(stderr).toContain(`  ${missing}: cannot read the platform file (no such file)`);
 });
 
 describe("the model refuses what the constructs would refuse, so the message names the file and path", () => {

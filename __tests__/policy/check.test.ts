@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { generateRulesDoc, loadSynthesized, main } from "../../cli/check";
 import { synthesize } from "../../cli/synth";
 import { ALL_RULES, evaluate } from "../../policy";
+import { captureConsole, Captured } from "../support/console";
 import { EXAMPLE_FILE, ROOT } from "../support/platform";
 
 type Json = Record<string, any>;
@@ -36,19 +37,9 @@ function writeOutput(stacks: Record<string, Json>, summary?: Json): string {
   return outdir;
 }
 
-/** Runs `main` and captures what it prints. */
-function run(argv: string[]): { code: number; out: string; err: string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, "log").mockImplementation((...a) => void out.push(a.join(" ")));
-  const error = jest.spyOn(console, "error").mockImplementation((...a) => void err.push(a.join(" ")));
-  try {
-    const code = main(argv);
-    return { code, out: out.join("\n"), err: err.join("\n") };
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
+/** Runs `main` outside CI and captures what it prints. */
+function run(argv: string[]): Captured<number> {
+  return captureConsole(() => main(argv));
 }
 
 // A database that passes every rule but SLW-PROD-001 (no prevent_destroy, high, production only).
