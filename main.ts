@@ -6,11 +6,10 @@
  * its output folder itself, so here a failure can leave it half-updated.
  */
 import { App } from "cdktf";
-import { completeSynthesizedOutput } from "./cli/synth";
+import { completeSynthesizedOutput, isSynthFailure } from "./cli/synth";
 import { withoutTokenCreationStacks } from "./cli/token-stacks";
-import { SlipwayValidationError } from "./constructs/util";
-import { loadPlatformFile, PlatformFileError } from "./platform/model";
-import { PolicyConfigurationError, PolicyViolationError } from "./policy";
+import { loadPlatformFile } from "./platform/model";
+import { PolicyViolationError } from "./policy";
 import { buildPlatform } from "./stacks";
 
 const file = process.env.SLIPWAY_PLATFORM_FILE ?? "platform.yaml";
@@ -24,7 +23,7 @@ try {
   });
   completeSynthesizedOutput(app.outdir, platform, built);
 } catch (error) {
-  if (!(error instanceof PlatformFileError || error instanceof SlipwayValidationError || error instanceof PolicyViolationError || error instanceof PolicyConfigurationError)) throw error;
+  if (!isSynthFailure(error)) throw error;
   console.error(error instanceof PolicyViolationError ? `${error.message}\nFix the resources, or accept a finding with a reasoned suppression in ${file}.` : error.message);
   process.exitCode = 1;
 }

@@ -11,10 +11,7 @@ import { parseArgs } from "node:util";
 import { StaleFile, staleGeneratedFiles } from "./generated-files";
 import { isCI } from "./output";
 import { instance } from "@viz-js/viz";
-import { PlatformFileError } from "../platform/model";
-import { SlipwayValidationError } from "../constructs/util";
-import { PolicyConfigurationError, PolicyViolationError } from "../policy";
-import { DEFAULT_OUTDIR, DEFAULT_PLATFORM_FILE, synthesize } from "./synth";
+import { DEFAULT_OUTDIR, DEFAULT_PLATFORM_FILE, isSynthFailure, synthesize } from "./synth";
 import { buildDiagrams, EnvironmentDiagram } from "./diagram/graph";
 import { GENERATED_MARKER, toDot, toIndex, toMarkdown } from "./diagram/render";
 import { DiagramInputError, loadSynthesizedOutput, SynthesizedOutput } from "./diagram/terraform-json";
@@ -140,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`${error.message}\nNothing was written to ${outDir}.`);
       return 1;
     }
-    if (error instanceof PlatformFileError || error instanceof SlipwayValidationError || error instanceof PolicyViolationError || error instanceof PolicyConfigurationError) {
+    if (isSynthFailure(error)) {
       console.error(`${error.message}\nSynthesis failed; ${inDir} is as it was and nothing was written to ${outDir}.`);
       return 1;
     }

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
-import { AppEnvironmentStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, writeWorkflowFiles } from "../stacks";
+import { AppEnvironmentStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
 import { SlipwayValidationError } from "../constructs/util";
 import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
 import { loadSynthesized } from "./check";
@@ -72,6 +72,20 @@ export interface SynthOptions {
 
 export const DEFAULT_PLATFORM_FILE = "platform.yaml";
 export const DEFAULT_OUTDIR = "cdktf.out";
+
+/**
+ * The failures a synth reports as a message rather than a stack trace: a bad platform file, a value
+ * a construct refused, a failed construct validation, a policy finding or a bad suppression.
+ */
+export function isSynthFailure(error: unknown): error is Error {
+  return (
+    error instanceof PlatformFileError ||
+    error instanceof SlipwayValidationError ||
+    error instanceof StackValidationError ||
+    error instanceof PolicyViolationError ||
+    error instanceof PolicyConfigurationError
+  );
+}
 
 /** Synthesizes the platform file into `outdir`, atomically. */
 export function synthesize(options: SynthOptions): SynthResult {
@@ -421,7 +435,7 @@ Colour only on a terminal, never with NO_COLOR; a progress line on stderr for ${
       console.error(`${error.message}\nNothing was written; ${outdir} is as it was.`);
       return 1;
     }
-    if (error instanceof SlipwayValidationError) {
+    if (error instanceof SlipwayValidationError || error instanceof StackValidationError) {
       // The platform file passed its own checks, but a construct refused a value built from it.
       console.error(`${platformFile}: a construct refused a value built from this file:\n  ${error.message}\nNothing was written; ${outdir} is as it was.`);
       return 1;

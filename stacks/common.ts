@@ -43,6 +43,42 @@ export abstract class SlipwayStack extends TerraformStack {
       reason: s.reason,
     }));
     configureBackend(this, stackName, platform);
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
+  }
+
+  /**
+   * cdktf's validations, run by `app.synth()`, with one left out: its cloud backend asks the local
+   * `terraform version` at synth time, so a `remote` platform could not be synthesized on a machine
+   * without Terraform (and each stack paid for a process). Synthesis needs no Terraform; the
+   * version is stated in the output instead (`required_version`), where `terraform init` checks it.
+   * Failures throw {@link StackValidationError}, naming each construct.
+   */
+  override runAllValidations(): void {
+    const problems = this.node
+      .findAll()
+      .filter((c) => !(c instanceof CloudBackend))
+      .flatMap((c) => c.node.validate().map((message) => `${c.node.path}: ${message}`));
+    if (problems.length > 0) throw new StackValidationError(this.stackName, problems);
+  }
+}
+
+/**
+ * The Terraform versions every stack accepts: 1.10 brings the S3 backend's native lock file
+ * (`use_lockfile`); the generated infra workflows install
+ * `TERRAFORM_VERSION` (cli/infra-workflows.ts), which a test keeps inside this range.
+ */
+export const REQUIRED_TERRAFORM_VERSION = ">= 1.10";
+
+/** A construct in a stack failed one of cdktf's own validations (e.g. a resource with no provider). */
+export class StackValidationError extends Error {
+  constructor(
+    /** The stack's name, e.g. `hello-prod`. */
+    readonly stackName: string,
+    /** One line per failed validation: `<construct path>: <message>`. */
+    readonly problems: readonly string[],
+  ) {
+    super(`${stackName}: ${problems.length} construct validation${problems.length === 1 ? "" : "s"} failed:\n  ${problems.join("\n  ")}`);
+    this.name = "StackValidationError";
   }
 }
 

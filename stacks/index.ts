@@ -13,7 +13,7 @@ import { PlatformStack } from "./platform-stack";
 
 export { AppEnvironmentStack } from "./app-environment-stack";
 export type { AppEnvironmentStackProps } from "./app-environment-stack";
-export { SlipwayStack, configureBackend, defaultTags, environmentAwsProvider } from "./common";
+export { SlipwayStack, StackValidationError, REQUIRED_TERRAFORM_VERSION, configureBackend, defaultTags, environmentAwsProvider } from "./common";
 export { DeliveryStack } from "./delivery-stack";
 export type { DeliveryStackProps } from "./delivery-stack";
 export { PlatformStack } from "./platform-stack";

@@ -13,10 +13,11 @@ import {
   jobsInDependencyOrder,
   main,
   staleFiles,
+  TERRAFORM_VERSION,
 } from "../../cli/infra-workflows";
 import { MAX_MATRIX_COMBINATIONS, WORKFLOW_HEADER } from "../../constructs/workflow";
 import { loadPlatformFile } from "../../platform/model";
-import { buildPlatform } from "../../stacks";
+import { buildPlatform, REQUIRED_TERRAFORM_VERSION } from "../../stacks";
 import { actionlint } from "../support/actionlint";
 import { EXAMPLE_FILE, ROOT, examplePlatform, tempDir } from "../support/platform";
 
@@ -281,6 +282,17 @@ describe("drift workflow", () => {
 });
 
 describe("every workflow", () => {
+  test("installs a Terraform the stacks accept (their required_version)", () => {
+    const [, minimum] = REQUIRED_TERRAFORM_VERSION.match(/^>= (\d+\.\d+)$/)!;
+    const [major, minor] = TERRAFORM_VERSION.split(".").map(Number);
+    const [minMajor, minMinor] = minimum.split(".").map(Number);
+    expect(major > minMajor || (major === minMajor && minor >= minMinor)).toBe(true);
+    for (const [file, yaml] of Object.entries(exampleFiles)) {
+      const versions = [...yaml.matchAll(/terraform_version: (\S+)/g)].map((m) => m[1]);
+      expect({ file, versions: [...new Set(versions)] }).toEqual({ file, versions: versions.length ? [TERRAFORM_VERSION] : [] });
+    }
+  });
+
   test("gives each job least permissions: id-token only where a role is assumed, pull-requests and issues only where written", () => {
     for (const [file, workflow] of [...Object.entries(multi), ...Object.entries(exampleFiles).map(([f, y]) => [f, parse(y)] as const)]) {
       expect(workflow.permissions).toEqual({ contents: "read" });

@@ -1,4 +1,11 @@
-import { examplePlatform, synthAll } from "../support/platform";
+import * as fs from "node:fs";
+import { App, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { buildPlatform, REQUIRED_TERRAFORM_VERSION, StackValidationError } from "../../stacks";
+import { examplePlatform, synthAll, tempDir } from "../support/platform";
+
+// The module object itself (what cdktf calls through), not an import namespace, so it can be spied on.
+const childProcess: typeof import("node:child_process") = require("node:child_process");
 
 const example = synthAll(examplePlatform());
 
@@ -96,6 +103,65 @@ describe("backends", () => {
   test("remote: HCP Terraform, a workspace per stack", () => {
     const remote = synthAll(examplePlatform((d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: "acme-" })));
     expect(remote["hello-dev"].terraform.cloud).toEqual({ hostname: "app.terraform.io", organization: "acme", workspaces: { name: "acme-hello-dev" } });
+  });
+
+  test("remote synthesizes without Terraform: cdktf's `terraform version` check is left out, no process runs", () => {
+    // cdktf's cloud backend otherwise runs `terraform version` per stack and fails where there is none.
+    const execSync = jest.spyOn(childProcess, "execSync");
+    try {
+      const remote = synthAll(examplePlatform((d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: "acme-" })));
+      expect(Object.keys(remote)).toHaveLength(7);
+      expect(remote["platform-prod"].terraform.cloud.workspaces).toEqual({ name: "acme-platform-prod" });
+      expect(execSync).not.toHaveBeenCalled();
+    } finally {
+      execSync.mockRestore();
+    }
+  });
+
+  test("every stack, on every backend, states the Terraform versions it needs (1.10 for the S3 lock file)", () => {
+    expect(REQUIRED_TERRAFORM_VERSION).toBe(">= 1.10");
+    const s3 = synthAll(examplePlatform((d) => (d.backend = { type: "s3", bucket: "acme-state", region: "eu-central-1", keyPrefix: "acme/" })));
+    const remote = synthAll(examplePlatform((d) => (d.backend = { type: "remote", organization: "acme" })));
+    for (const stacks of [example, s3, remote]) {
+      for (const [name, stack] of Object.entries(stacks)) expect([name, stack.terraform.required_version]).toEqual([name, ">= 1.10"]);
+    }
+  });
+});
+
+describe("construct validations", () => {
+  class Refuses extends Construct {
+    constructor(scope: Construct, id: string, problem: string) {
+      super(scope, id);
+      this.node.addValidation({ validate: () => [problem] });
+    }
+  }
+
+  test("still run at synth, and a failure names the stack and every construct path", () => {
+    const app = new App({ outdir: tempDir("slipway-validation-") });
+    const built = buildPlatform(app, examplePlatform());
+    const prod = built.stacks.find((s) => s.stackName === "hello-prod")!;
+    new Refuses(prod, "First", "first problem");
+    new Refuses(prod, "Second", "second problem");
+    let thrown: unknown;
+    try {
+      app.synth();
+    } catch (error) {
+      thrown = error;
+    } finally {
+      fs.rmSync(app.outdir, { recursive: true, force: true });
+    }
+    expect(thrown).toBeInstanceOf(StackValidationError);
+    expect((thrown as StackValidationError).stackName).toBe("hello-prod");
+    expect((thrown as StackValidationError).problems).toEqual(["hello-prod/First: first problem", "hello-prod/Second: second problem"]);
+    expect((thrown as Error).message).toBe("hello-prod: 2 construct validations failed:\n  hello-prod/First: first problem\n  hello-prod/Second: second problem");
+  });
+
+  test("a plain cdktf stack is untouched: the override is Slipway's stacks' only", () => {
+    const app = new App({ outdir: tempDir("slipway-plain-") });
+    const stack = new TerraformStack(app, "plain");
+    new Refuses(stack, "Bad", "nope");
+    expect(() => app.synth()).toThrow(/Validation failed with the following errors:\n  \[plain\/Bad\] nope/);
+    fs.rmSync(app.outdir, { recursive: true, force: true });
   });
 });
 
