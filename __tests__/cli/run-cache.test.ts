@@ -64,3 +64,22 @@ test("a code cache from other dependencies (another lock file) is ignored, not u
   const rewritten = fs.readFileSync(outputs[2]);
   expect(JSON.parse(rewritten.subarray(4, 4 + rewritten.readUInt32LE(0)).toString("utf8")).key).toBe(header.key);
 });
+
+test("a new file that changes what an import resolves to rebuilds the bundle", () => {
+  // `./greeting` resolves to greeting/index.ts until greeting.ts appears beside the folder.
+  fs.mkdirSync(path.join(work, "greeting"), { recursive: true });
+  fs.writeFileSync(path.join(work, "greeting", "index.ts"), `export const greeting = "from the folder";\n`);
+  fs.writeFileSync(entry, `import { greeting } from "./greeting";\nexport function main() { console.log(greeting); return 0; }\n`);
+  const before = run();
+  expect(before.out).toBe("from the folder");
+  const record = JSON.parse(fs.readFileSync(outputs[1], "utf8"));
+  expect(Object.keys(record.folders)).toEqual(expect.arrayContaining([path.relative(ROOT, work), path.relative(ROOT, path.join(work, "greeting"))]));
+  expect(run().bundleMtime).toBe(before.bundleMtime); // nothing changed: reused
+
+  fs.writeFileSync(path.join(work, "greeting.ts"), `export const greeting = "from the file";\n`);
+  const after = run();
+  expect(after.out).toBe("from the file");
+  expect(after.bundleMtime).not.toBe(before.bundleMtime);
+  fs.rmSync(path.join(work, "greeting.ts"));
+  expect(run().out).toBe("from the folder");
+});
