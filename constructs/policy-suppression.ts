@@ -41,7 +41,7 @@ class SuppressionAspect implements IAspect {
  * below it), for the `reason` given. Unknown rule ids are reported by the policy check; a
  * suppression that matches no finding is reported as unused.
  *
- * @example suppressPolicy(cdn, "SLW-CF-004", "a preview environment: access logs are not kept");
+ * @example suppressPolicy(cdn, "SLW-CF-005", "a preview environment: access logs are not kept");
  */
 export function suppressPolicy(scope: IConstruct, rule: string, reason: string): void {
   if (!RULE_ID.test(rule)) invalid(scope, "suppressPolicy(rule)", rule, "a policy rule id such as SLW-CF-004 (see docs/policy-rules.md)");
