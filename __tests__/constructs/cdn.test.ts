@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Cdn, CdnProps } from "../../constructs/cdn";
-import { checkSynthesizedStacks, findTerraform } from "../support/terraform";
+import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
 import { constructResources, expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
@@ -534,15 +534,13 @@ function synthOutputs(pick: (cdn: Cdn) => Record<string, unknown>, overrides: Pa
   return JSON.parse(Testing.synth(stack)).output;
 }
 
-const tools = findTerraform();
-const terraformMissing = "missing" in tools ? tools.missing : undefined;
-if (terraformMissing) console.warn(`SKIPPING real Terraform validate/plan of Cdn: ${terraformMissing}`);
+const { tools, describe: describeWithTerraform } = terraformForTests("validate/plan of Cdn");
 
-(terraformMissing ? describe.skip : describe)("real Terraform, offline", () => {
+describeWithTerraform("real Terraform, offline", () => {
   // The externally validated certificate (no hosted zone) is the example platform's case, which the
   // e2e test validates and plans in every hello-<env> stack; here the other two.
   test("validates and plans with a created (hosted zone, WAF) and an existing certificate", async () => {
-    if ("missing" in tools) return;
+    if (!tools) return;
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-cdn-"));
     try {
       const app = new App({ outdir });

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { synthesize } from "../../cli/synth";
 import { actionlint } from "../support/actionlint";
-import { checkSynthesizedStacks, findTerraform, StackCheck } from "../support/terraform";
+import { checkSynthesizedStacks, terraformForTests, StackCheck } from "../support/terraform";
 import { EXAMPLE_FILE, readTree, ROOT, tempDir } from "../support/platform";
 
 const EXPECTED_STACKS = ["platform-dev", "platform-staging", "platform-prod", "hello-delivery", "hello-dev", "hello-staging", "hello-prod"];
@@ -96,18 +96,12 @@ test("`npm run synth` as a user types it: exit 1, the problems on stderr, nothin
   expect(good).toMatch(/7 stacks, \d+ resources from/);
 });
 
-const tools = findTerraform();
-const terraformMissing = "missing" in tools ? tools.missing : undefined;
-if (terraformMissing) {
-  // Loud on purpose: the real-Terraform layer of verification did not run.
-  console.warn(`\n${"!".repeat(78)}\nSKIPPING real Terraform validate/plan: ${terraformMissing}\n${"!".repeat(78)}\n`);
-}
-const withTerraform = terraformMissing ? test.skip : test;
+const { tools, test: withTerraform } = terraformForTests("validate/plan");
 
 describe("real Terraform, offline, on the AWS part of every stack", () => {
   let checks: StackCheck[] = [];
   beforeAll(async () => {
-    if (!("missing" in tools)) checks = await checkSynthesizedStacks(outdir, tools);
+    if (tools) checks = await checkSynthesizedStacks(outdir, tools);
   }, 300_000);
 
   withTerraform.each(EXPECTED_STACKS)("%s validates and plans", (name) => {

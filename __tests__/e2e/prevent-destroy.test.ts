@@ -20,7 +20,7 @@ import { ContainerRegistry } from "../../constructs/container-registry";
 import { PostgresDatabase } from "../../constructs/postgres-database";
 import { EXAMPLE_FILE, tempDir } from "../support/platform";
 import { stackReferences } from "../support/references";
-import { awsPartOf, findTerraform } from "../support/terraform";
+import { awsPartOf, terraformForTests } from "../support/terraform";
 import { OfflineTerraform, PlanResult, stateFile, StateInstance } from "../support/terraform-state";
 import { variantDocument } from "../support/variants";
 
@@ -212,12 +212,7 @@ describe("in the synthesized stacks", () => {
 
 // --- (b) the real Terraform CLI ------------------------------------------------------------
 
-const tools = findTerraform();
-const terraformMissing = "missing" in tools ? tools.missing : undefined;
-if (terraformMissing) {
-  console.warn(`\n${"!".repeat(78)}\nSKIPPING real Terraform prevent_destroy plans: ${terraformMissing}\n${"!".repeat(78)}\n`);
-}
-const withTerraform = terraformMissing ? test.skip : test;
+const { tools, test: withTerraform } = terraformForTests("prevent_destroy plans");
 
 const ACCOUNT = "123456789012";
 
@@ -294,7 +289,7 @@ describe("real Terraform, offline, over a state holding the protected instances"
   let terraform: OfflineTerraform | undefined;
 
   beforeAll(async () => {
-    if ("missing" in tools) return;
+    if (!tools) return;
     terraform = new OfflineTerraform(tools);
     const config = awsPartOf(protectedStack());
     const existing = existingState(config);

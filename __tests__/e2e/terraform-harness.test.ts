@@ -6,12 +6,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tempDir } from "../support/platform";
-import { checkSynthesizedStacks, findTerraform } from "../support/terraform";
+import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
 
-const tools = findTerraform();
-const terraformMissing = "missing" in tools ? tools.missing : undefined;
-if (terraformMissing) console.warn(`SKIPPING the real Terraform harness check: ${terraformMissing}`);
-const withTerraform = terraformMissing ? test.skip : test;
+const { tools, test: withTerraform } = terraformForTests("harness check");
 
 /** A cdktf-shaped output folder: manifest.json and stacks/<name>/cdk.tf.json. */
 function synthesizedOutput(stacks: Record<string, object>): string {
@@ -39,7 +36,7 @@ withTerraform("a stack with an unknown attribute fails validate under its own na
     broken: bucketStack({ bucket: "slipway-harness-broken", no_such_attribute: true }),
   });
   try {
-    const checks = await checkSynthesizedStacks(outdir, tools as Exclude<typeof tools, { missing: string }>, 2, { plan: false });
+    const checks = await checkSynthesizedStacks(outdir, tools!, 2, { plan: false });
     expect(checks.map((c) => [c.stack, c.validate.ok])).toEqual([
       ["good", true],
       ["broken", false],

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { suppressPolicy } from "../../constructs";
 import { SlipwayValidationError } from "../../constructs/util";
 import { evaluate, PolicyConfigurationError } from "../../policy";
-import { checkSynthesizedStacks, findTerraform } from "../support/terraform";
+import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
 
 const REASON = "scratch bucket for a load test, recreated every run";
 
@@ -95,13 +95,11 @@ describe("suppressPolicy", () => {
   });
 });
 
-const tools = findTerraform();
-const terraformMissing = "missing" in tools ? tools.missing : undefined;
-if (terraformMissing) console.warn(`SKIPPING real Terraform validate of suppressPolicy output: ${terraformMissing}`);
+const { tools, describe: describeWithTerraform } = terraformForTests("validate of suppressPolicy output");
 
-(terraformMissing ? describe.skip : describe)("real Terraform, offline", () => {
+describeWithTerraform("real Terraform, offline", () => {
   test("Terraform ignores the suppressions under the // key: validate passes", async () => {
-    if ("missing" in tools) return;
+    if (!tools) return;
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-suppress-"));
     try {
       const app = new App({ outdir });

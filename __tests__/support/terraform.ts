@@ -31,6 +31,18 @@ export function findTerraform(): TerraformTools | { missing: string } {
   return { terraform, pluginDir };
 }
 
+/**
+ * A test file's real-Terraform part: the tools, or none after a loud SKIPPING banner naming what
+ * did not run and why. `test` and `describe` skip only that part when Terraform is missing.
+ */
+export function terraformForTests(what: string): { tools?: TerraformTools; test: jest.It; describe: jest.Describe } {
+  const found = findTerraform();
+  if (!("missing" in found)) return { tools: found, test, describe };
+  // Loud on purpose: a layer of verification did not run.
+  console.warn(`\n${"!".repeat(78)}\nSKIPPING real Terraform ${what}: ${found.missing}\n${"!".repeat(78)}\n`);
+  return { test: test.skip, describe: describe.skip };
+}
+
 function whichSync(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
     const candidate = path.join(dir, command);
