@@ -136,8 +136,9 @@ export interface DeliveryPipelineProps {
  * `github_repository_file`:
  * - `.github/workflows/pull-request.yml`: builds the image and runs the tests inside it; no cloud
  *   credentials, nothing pushed. Its job `build-and-test` is the status check to require.
- * - `.github/workflows/deliver.yml`: on pushes to the default branch (or by hand), builds, tests,
- *   pushes the image to ECR and hands its digest to one deploy job per environment, each waiting
+ * - `.github/workflows/deliver.yml`: on pushes to the default branch (or by hand), builds once,
+ *   tests inside that image, then pushes that same image to ECR, records signed build provenance
+ *   for its digest ({@link DeliveryPipelineProps.provenance}) and hands the digest to one deploy job per environment, each waiting
  *   for the one before and for the GitHub environment's protection rules (reviewers). A deploy job
  *   assumes the environment's deploy role through OIDC, runs migrations, rolls the Deployment to
  *   the digest, waits for it, smoke-checks the health path and rolls back on failure. One deploy
