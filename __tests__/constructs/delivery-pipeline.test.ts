@@ -7,6 +7,7 @@ import {
   PIPELINE_VARIABLES,
   PIPELINE_WORKFLOW_PATHS,
 } from "../../constructs/delivery-pipeline";
+import { ACTIONS } from "../../constructs/actions";
 import { WORKFLOW_HEADER } from "../../constructs/workflow";
 import { actionlint } from "../support/actionlint";
 import { expectValidationError } from "../support/synthesized";
@@ -73,19 +74,20 @@ describe("DeliveryPipeline", () => {
     const job = pr.jobs["build-and-test"];
     expect(job["runs-on"]).toBe("ubuntu-latest");
     expect(job.permissions).toBeUndefined();
-    expect(job.steps.map((s: Json) => s.uses ?? "run")).toEqual([PIPELINE_ACTIONS.checkout, PIPELINE_ACTIONS.setupBuildx, PIPELINE_ACTIONS.buildPush, "run"]);
+    expect(job.steps.map((s: Json) => s.uses ?? s.id ?? "run")).toEqual([PIPELINE_ACTIONS.checkout, "build", "run"]);
     expect(job.steps[0].with).toEqual({ "persist-credentials": false });
-    expect(job.steps[2].with).toEqual({ context: ".", file: "Dockerfile", load: true, push: false, tags: "slipway-ci:local" });
-    // The tests run inside the built image; the command arrives through env.
-    expect(job.steps[3]).toMatchObject({
-      env: { IMAGE: "slipway-ci:local", TEST_COMMAND: "npm test" },
-      run: 'docker run --rm --entrypoint /bin/sh "$IMAGE" -c "$TEST_COMMAND"',
+    expect(job.steps[1].env).toEqual({ DOCKERFILE: "Dockerfile", DOCKER_BUILDKIT: "1" });
+    expect(job.steps[1].run).toContain('docker build --file "$DOCKERFILE" --iidfile "$RUNNER_TEMP/image-id" .');
+    // The tests run inside the built image, named by its id; the command arrives through env.
+    expect(job.steps[2]).toMatchObject({
+      env: { IMAGE_ID: "${{ steps.build.outputs.id }}", TEST_COMMAND: "npm test" },
+      run: 'docker run --rm --entrypoint /bin/sh "$IMAGE_ID" -c "$TEST_COMMAND"',
     });
 
     // No cloud: no OIDC token, no credentials, no registry, no push, no deploy.
     expect(yaml).not.toContain("id-token");
     expect(yaml).not.toMatch(/aws|ecr|kubectl|vars\.|secrets\./i);
-    expect(yaml).not.toContain("push: true");
+    expect(yaml).not.toMatch(/push|attest/);
     expect(pr.jobs["build-and-test"].environment).toBeUndefined();
   });
 
@@ -103,28 +105,33 @@ describe("DeliveryPipeline", () => {
     const build = deliver.jobs.build;
     // Only the default branch delivers, even when started by hand from another branch.
     expect(build.if).toBe("github.ref == 'refs/heads/main'");
-    expect(build.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(build.permissions).toEqual({ attestations: "write", contents: "read", "id-token": "write" });
     expect(build["runs-on"]).toBe("ubuntu-latest");
-    expect(build.steps.map((s: Json) => s.uses ?? "run")).toEqual([
+    expect(build.steps.map((s: Json) => s.uses ?? s.id ?? "run")).toEqual([
       PIPELINE_ACTIONS.checkout,
-      PIPELINE_ACTIONS.setupBuildx,
-      PIPELINE_ACTIONS.buildPush,
+      "build",
       "run",
       PIPELINE_ACTIONS.configureAwsCredentials,
       PIPELINE_ACTIONS.amazonEcrLogin,
-      PIPELINE_ACTIONS.buildPush,
+      "push",
+      PIPELINE_ACTIONS.attest,
     ]);
-    // Tested before anything reaches AWS.
-    expect(build.steps[2].with).toMatchObject({ load: true, push: false });
-    expect(build.steps[3].run).toBe('docker run --rm --entrypoint /bin/sh "$IMAGE" -c "$TEST_COMMAND"');
-    expect(build.steps[4].with).toEqual({
+    // Built once, tested before anything reaches AWS; the push tags and pushes that image by its id.
+    expect(build.steps.filter((s: Json) => (s.run ?? "").includes("docker build"))).toHaveLength(1);
+    expect(build.steps[2].run).toBe('docker run --rm --entrypoint /bin/sh "$IMAGE_ID" -c "$TEST_COMMAND"');
+    expect(build.steps[3].with).toEqual({
       "role-to-assume": "${{ vars.BUILD_ROLE_ARN }}",
       "aws-region": "${{ vars.AWS_REGION }}",
       "mask-aws-account-id": false,
     });
-    expect(build.steps[6]).toMatchObject({
-      id: "push",
-      with: { context: ".", file: "Dockerfile", push: true, provenance: false, tags: "${{ vars.ECR_REPOSITORY_URL }}:sha-${{ github.sha }}" },
+    expect(build.steps[5].env).toEqual({ IMAGE_ID: "${{ steps.build.outputs.id }}", REPOSITORY: "${{ vars.ECR_REPOSITORY_URL }}" });
+    expect(build.steps[5].run).toContain('docker tag "$IMAGE_ID" "$target"');
+    // Provenance for the pushed digest, stored beside the image.
+    expect(build.steps[6].with).toEqual({
+      "subject-name": "${{ vars.ECR_REPOSITORY_URL }}",
+      "subject-digest": "${{ steps.push.outputs.digest }}",
+      "push-to-registry": true,
+      "create-storage-record": false,
     });
   });
 
@@ -198,8 +205,12 @@ describe("DeliveryPipeline", () => {
       expect(workflow.permissions).toEqual({ contents: "read" });
       Object.values(workflow.jobs as Json).forEach((job: Json) => {
         const assumesRole = job.steps.some((s: Json) => s.uses === PIPELINE_ACTIONS.configureAwsCredentials);
-        if (assumesRole) expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+        const attests = job.steps.some((s: Json) => s.uses === PIPELINE_ACTIONS.attest);
+        // The attestation is signed with the job's OIDC identity too.
+        if (attests) expect(job.permissions).toEqual({ attestations: "write", contents: "read", "id-token": "write" });
+        else if (assumesRole) expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
         else expect(job.permissions?.["id-token"]).toBeUndefined();
+        if (!attests) expect(job.permissions?.attestations).toBeUndefined();
       });
     }
   });
@@ -207,9 +218,9 @@ describe("DeliveryPipeline", () => {
   test("the image handed to the environments is the pushed digest, the same in every deploy job", () => {
     const { deliver } = synth();
     const image: string = deliver.jobs.build.outputs.image;
-    expect(image).toMatch(/^\$\{\{ vars\.ECR_REPOSITORY_URL \}\}@\$\{\{ steps\.(\w+)\.outputs\.digest \}\}$/);
-    const pushStep = /steps\.(\w+)\.outputs/.exec(image)![1];
-    expect(deliver.jobs.build.steps.find((s: Json) => s.id === pushStep).with.push).toBe(true);
+    expect(image).toBe("${{ steps.push.outputs.image }}");
+    const push = deliver.jobs.build.steps.find((s: Json) => s.id === "push");
+    expect(push.run).toContain('echo "image=$REPOSITORY@$digest" >> "$GITHUB_OUTPUT"');
     deployJobs(deliver).forEach(([, job]) => expect(job.env.IMAGE).toBe("${{ needs.build.outputs.image }}"));
   });
 
@@ -258,12 +269,18 @@ describe("DeliveryPipeline", () => {
     });
   });
 
-  test("every action is pinned to a full release tag", () => {
-    const { pr, deliver } = synth({ migrateCommand: "npm run migrate" });
+  test("every action is pinned to a commit SHA of the table, its release beside it", () => {
+    const { pr, deliver, pipeline } = synth({ migrateCommand: "npm run migrate" });
     const uses = [...steps(pr), ...steps(deliver)].map((s) => s.uses).filter((u) => u !== undefined);
-    expect(uses.length).toBeGreaterThan(0);
-    uses.forEach((u: string) => expect(u).toMatch(/^[\w.-]+\/[\w.-]+@v\d+\.\d+\.\d+$/));
-    Object.values(PIPELINE_ACTIONS).forEach((u) => expect(u).toMatch(/@v\d+\.\d+\.\d+$/));
+    expect(new Set(uses)).toEqual(new Set(Object.values(PIPELINE_ACTIONS)));
+    uses.forEach((u: string) => expect(u).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/));
+    for (const yaml of Object.values(pipeline.workflows)) {
+      for (const line of yaml.split("\n").filter((l) => l.includes("uses:"))) {
+        const [, action, sha, release] = /uses: ([\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$/.exec(line) ?? [];
+        const entry = Object.values(ACTIONS).find((a) => a.action === action);
+        expect({ line, sha, release }).toEqual({ line, sha: entry?.sha, release: entry?.release });
+      }
+    }
   });
 
   test("no expression inside any script: values reach run through env", () => {
@@ -276,7 +293,8 @@ describe("DeliveryPipeline", () => {
   test("the YAML holds no account-specific value: everything comes from Actions variables", () => {
     const { pipeline } = synth({ migrateCommand: "npm run migrate" });
     const yaml = Object.values(pipeline.workflows).join("\n");
-    expect(yaml).not.toMatch(/\d{12}|arn:|amazonaws\.com|secrets\./);
+    // The actions' commit SHAs aside, which are long hex numbers but no account's.
+    expect(yaml.replace(/@[0-9a-f]{40} # /g, "@<sha> # ")).not.toMatch(/\d{12}|arn:|amazonaws\.com|secrets\./);
     const used = [...new Set([...yaml.matchAll(/vars\.([A-Z_]+)/g)].map((m) => m[1]))].sort();
     const declared = [...new Set([...PIPELINE_VARIABLES.repository, ...PIPELINE_VARIABLES.environment])].sort();
     expect(used).toEqual(declared);
@@ -386,8 +404,8 @@ describe("DeliveryPipeline", () => {
     const { pr, deliver } = synth({ dockerfile: "docker/app.Dockerfile", buildRunsOn: ["self-hosted", "docker"] });
     expect(pr.jobs["build-and-test"]["runs-on"]).toEqual(["self-hosted", "docker"]);
     expect(deliver.jobs.build["runs-on"]).toEqual(["self-hosted", "docker"]);
-    const files = [...steps(pr), ...deliver.jobs.build.steps].filter((s) => s.uses === PIPELINE_ACTIONS.buildPush).map((s) => s.with.file);
-    expect(files).toEqual(["docker/app.Dockerfile", "docker/app.Dockerfile", "docker/app.Dockerfile"]);
+    const files = [...steps(pr), ...deliver.jobs.build.steps].filter((s) => (s.run ?? "").includes("docker build")).map((s) => s.env.DOCKERFILE);
+    expect(files).toEqual(["docker/app.Dockerfile", "docker/app.Dockerfile"]);
     // Deploy jobs keep their own default runner.
     expect(deliver.jobs["deploy-dev"]["runs-on"]).toBe("ubuntu-latest");
   });
