@@ -109,7 +109,7 @@ export function literalProblems(raw: unknown): LiteralProblem[] {
         out.push({ at, message: `${lookalike}; it cannot be passed on as plain text: remove or reword that part` });
       }
       if (value.includes("${{") && WORKFLOW_VALUE_FIELDS.some((pattern) => matches(pattern, at))) {
-        out.push({ at, message: "contains '${{', which GitHub Actions would evaluate as an expression in the generated workflow: remove it (a shell reads $VAR or ${VAR} without it)" });
+        out.push({ at, message: "contains '${{', which GitHub Actions would evaluate as an expression in the generated workflow (it has no escape for it): remove it" });
       }
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => visit(item, [...at, i]));
