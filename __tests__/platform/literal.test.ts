@@ -66,7 +66,7 @@ describe("terraformLiteral", () => {
 
   test("cdktfTokenLookalike: every cdktf marker, and nothing ordinary", () => {
     const list = Token.asList(Lazy.listValue({ produce: () => ["a"] }))[0];
-    const numbers = Token.asNumberList(Lazy.listValue({ produce: () => [1] }))[0];
+    const numbers = Token.asNumberList(Lazy.listValue({ produce: () => ["1"] }))[0];
     for (const text of ["${TfToken[TOKEN.1]}", "x #{TfToken[TOKEN.12]}", "&{TfToken[TOKEN.3]}", list, String(numbers), "String Map Token Value", "Any Map Token Value"]) {
       expect(cdktfTokenLookalike(text)).toEqual(expect.any(String));
     }
