@@ -50,7 +50,7 @@ function isNumberTokenDouble(value: number): boolean {
  * newlines as `\n` (a backslash and an `n` in a plain attribute) and leaves `%{` live.
  *
  * Apply it exactly once per value: `$${` escaped again reads back as `$${`, not `${`.
- * @throws Error when cdktf would read part of `text` as a token ({@link cdktfTokenLookalike})
+ * @throws Error when cdktf would read part of `text` as a token (`${TfToken[`, a number-token double)
  */
 export function terraformLiteral(text: string): string {
   const lookalike = cdktfTokenLookalike(text);
