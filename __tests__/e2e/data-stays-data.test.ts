@@ -301,6 +301,14 @@ describe("every string field of the platform schema, every hostile payload", () 
         }
       }
       const readings = Object.values(synthesized.stacks).flatMap((s) => strings(s)).map((s) => ({ s, ...readTemplate(s) }));
+      // The workflow files as committed by Terraform: the YAML, escaped whole once, must come back as written.
+      for (const [name, stack] of Object.entries(synthesized.stacks)) {
+        for (const file of Object.values<Json>(stack.resource?.github_repository_file ?? {})) {
+          const yaml = synthesized.workflows[`${name.replace(/-delivery$/, "")}/${file.file}`];
+          expect({ file: file.file, generated: yaml !== undefined }).toEqual({ file: file.file, generated: true });
+          terraformChecks.push({ attribute: file.content, expected: yaml, where: `${name} ${file.file}`, original: yaml });
+        }
+      }
       const scalars = Object.values(synthesized.workflows).flatMap((yaml) => workflowScalars(parse(yaml)));
       for (const c of remaining) {
         for (const e of c.parts) {
@@ -310,7 +318,8 @@ describe("every string field of the platform schema, every hostile payload", () 
           expect({ where, live }).toEqual({ where, live: [] });
           // Workflows: never in a script, never in an expression.
           const inRun = scalars.filter((x) => x.key === "run" && x.value.includes(e.marker));
-          const inExpression = scalars.flatMap((x) => expressions(x.value)).filter((x) => x.includes(e.marker));
+          // `if:` is an expression whole, with or without `${{ }}`.
+          const inExpression = scalars.flatMap((x) => (x.key === "if" ? [x.value] : expressions(x.value))).filter((x) => x.includes(e.marker));
           expect({ where, inRun, inExpression }).toEqual({ where, inRun: [], inExpression: [] });
         }
         // Intact as data somewhere: as Terraform reads an attribute, a workflow value, a policy reason.
@@ -333,6 +342,8 @@ describe("every string field of the platform schema, every hostile payload", () 
       const { where, expected } = terraformChecks[i];
       expect({ where, value: Buffer.from(value).toString("hex") }).toEqual({ where, value: Buffer.from(expected).toString("hex") });
     });
+    // The committed workflow files carry the test command and runner labels (as YAML values).
+    expect(terraformChecks.filter((c) => c.where.endsWith(".github/workflows/deliver.yml")).length).toBeGreaterThan(0);
     // The env value is the whole attribute: Terraform gives exactly the platform file's text.
     for (const field of ["apps[].env.<value>", "apps[].migrate"]) {
       expect({ field, whole: terraformChecks.some((c) => c.where === field && c.expected === c.original) }).toEqual({ field, whole: true });
