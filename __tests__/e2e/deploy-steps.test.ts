@@ -147,6 +147,6 @@ describe("the deploy job's scripts", () => {
     // The YAML carries the text itself as the step's environment, not inside the script.
     expect(testStep.env.TEST_COMMAND).toBe(command);
     expect(testStep.run).not.toContain("npm test");
-    expect(runSteps({ steps: [testStep] }, {})).toEqual({ calls: [["docker", "run", "--rm", "--entrypoint", "/bin/sh", testStep.env.IMAGE, "-c", command]], exitCode: 0 });
+    expect(runSteps({ steps: [testStep] }, {})).toEqual({ calls: [["docker", "run", "--rm", "--entrypoint", "/bin/sh", testStep.env.IMAGE_ID, "-c", command]], exitCode: 0 });
   });
 });
