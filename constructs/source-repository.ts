@@ -129,7 +129,7 @@ export interface SourceRepositoryProps {
    * skeleton (see `renderSkeleton`), keyed by relative path, e.g. `{ "Dockerfile": "FROM ..." }`.
    * Later applies never change them (`ignore_changes = all`) and never overwrite a file that is
    * already there (`overwrite_on_create = false`: the apply fails instead). They are committed one
-   * after another, before the ruleset starts requiring pull requests. Unlike {@link addFile}'s
+   * after another, before the ruleset starts requiring pull requests. Unlike {@link SourceRepository.addFile}'s
    * managed files, a changed value here changes nothing in existing repositories.
    * @default {} - no skeleton
    */
