@@ -30,9 +30,15 @@ export interface SkeletonValues {
 export interface SkeletonCommands {
   /** Unit tests, needing no database, e.g. `python -m pytest -q tests/unit`. */
   readonly test: string;
-  /** Schema migrations against `DATABASE_URL`, e.g. `python -m migrate`. */
+  /**
+   * Schema migrations against `DATABASE_URL`, e.g. `python -m migrate`.
+   * @default none - the template has no migrations
+   */
   readonly migrate?: string;
-  /** Integration tests against a running deployment at `APP_URL`. */
+  /**
+   * Integration tests against a running deployment at `APP_URL`, e.g. `python -m pytest -q tests/integration`.
+   * @default none - the template has no integration tests
+   */
   readonly integrationTest?: string;
 }
 
