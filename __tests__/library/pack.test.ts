@@ -124,7 +124,7 @@ describe("the built package", () => {
     expect(packed.files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
     expect(packed.files.filter((f) => !f.startsWith("dist/") && !f.startsWith("templates/")).sort()).toEqual(["README.md", "package.json", "platform.yaml", "schema/platform.schema.json"]);
     // The app skeletons the delivery stack commits (__tests__/skeleton checks their files).
-    expect(packed.files).toContain("templates/python/slipway-template.json");
+    for (const file of ["slipway-template.json", "gitignore", ".dockerignore", "Dockerfile"]) expect(packed.files).toContain(`templates/python/${file}`);
   });
 
   test("resolves as \"slipway\" through its exports map, deep imports closed, exposing every construct", () => {

@@ -230,7 +230,7 @@ describeWithTools("the Python skeleton, run for real", () => {
     expect(await sql("app", "SELECT count(*) FROM greetings")).toBe("1");
   });
 
-  test("migrations wait for the advisory lock: two started while it is held apply each file once, after it is released", async () => {
+  test("migrations wait for the advisory lock: two started while it is held (with MIGRATE_DATABASE_URL) apply each file once, after it is released", async () => {
     const source = fs.readFileSync(path.join(appDir, "migrate", "__init__.py"), "utf8");
     const key = /^LOCK_KEY = ([\d_]+)$/m.exec(source)![1].replace(/_/g, "");
     const holdSeconds = 4;
@@ -241,7 +241,8 @@ describeWithTools("the Python skeleton, run for real", () => {
       if (Date.now() > deadline) throw new Error("the advisory lock was not taken within 10 s");
       await new Promise((r) => setTimeout(r, 100));
     }
-    const env = appEnv({ DATABASE_URL: databaseUrl("race") });
+    // The schema owner's URL wins over the app's (here a database that does not exist).
+    const env = appEnv({ MIGRATE_DATABASE_URL: databaseUrl("race"), DATABASE_URL: databaseUrl("no_such_database") });
     const migrations = [python(["-m", "migrate"], env), python(["-m", "migrate"], env)].map((p) => p.then((result) => ({ ...result, at: Date.now() })));
     const [released, ...results] = await Promise.all([holder, ...migrations]);
     for (const result of results) {

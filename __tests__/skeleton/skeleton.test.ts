@@ -104,14 +104,9 @@ describe("the template loader", () => {
     expect(renderSkeleton("python", HELLO)[".gitignore"]).toContain("__pycache__/");
   });
 
-  test("the package ships the templates folder", () => {
+  test("the package ships the templates folder (library/pack.test.ts checks the packed files)", () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
     expect(pkg.files).toContain("templates");
-    const [packed] = JSON.parse(execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT, stdio: ["ignore", "pipe", "ignore"] }).toString());
-    const shipped = new Set(packed.files.map((f: { path: string }) => f.path));
-    for (const file of ["slipway-template.json", "gitignore", ".dockerignore", "Dockerfile", "web/__init__.py"]) {
-      expect(shipped).toContain(`templates/python/${file}`);
-    }
   });
 
   test("fails on an unknown placeholder, naming the file and line", () => {
