@@ -26,6 +26,20 @@ export interface SkeletonValues {
   readonly staticPath?: string;
 }
 
+/** Options of {@link renderSkeleton}. */
+export interface RenderSkeletonOptions {
+  /**
+   * The folder holding the template folders.
+   * @default this package's `templates/` (see {@link skeletonTemplatesDirectory})
+   */
+  readonly templatesDirectory?: string;
+  /**
+   * Where an invalid value is reported, e.g. the construct path of the repository it is for.
+   * @default "skeleton"
+   */
+  readonly errorPath?: string;
+}
+
 /** The commands a template's app runs in its image, for the platform file's `test`, `migrate` and `integrationTest`. */
 export interface SkeletonCommands {
   /** Unit tests, needing no database, e.g. `python -m pytest -q tests/unit`. */
@@ -149,9 +163,9 @@ export function loadSkeletonTemplate(name: string, templatesDirectory: string = 
  * none is left in the result.
  * @param template a template's name, e.g. `python`
  */
-export function renderSkeleton(template: string, values: SkeletonValues, templatesDirectory: string = skeletonTemplatesDirectory()): Record<string, string> {
-  const loaded = loadSkeletonTemplate(template, templatesDirectory);
-  const replacements = placeholderValues(values);
+export function renderSkeleton(template: string, values: SkeletonValues, options: RenderSkeletonOptions = {}): Record<string, string> {
+  const loaded = loadSkeletonTemplate(template, options.templatesDirectory ?? skeletonTemplatesDirectory());
+  const replacements = placeholderValues(values, options.errorPath ?? "skeleton");
   const files: Record<string, string> = {};
   for (const { source, target } of templateFiles(loaded.directory).sort((a, b) => (a.target < b.target ? -1 : 1))) {
     const file = path.join(loaded.directory, source);
@@ -174,9 +188,9 @@ export function renderSkeleton(template: string, values: SkeletonValues, templat
 }
 
 /** The validated replacement of each placeholder. Values are restricted so they are safe as plain text in any file. */
-function placeholderValues(values: SkeletonValues): Record<string, string> {
+function placeholderValues(values: SkeletonValues, errorPath: string): Record<string, string> {
   const fail = (field: string, received: unknown, accepted: string): never => {
-    throw new SlipwayValidationError("skeleton", field, received, accepted);
+    throw new SlipwayValidationError(errorPath, field, received, accepted);
   };
   if (typeof values.appName !== "string" || !DNS_LABEL.test(values.appName) || values.appName.length > 63) {
     fail("appName", values.appName, "a DNS label: lower-case letters, digits and '-', starting with a letter, e.g. orders");

@@ -59,7 +59,11 @@ export class DeliveryStack extends SlipwayStack {
       requiredStatusChecks: [...PIPELINE_REQUIRED_CHECKS],
       rulesetBypassAppIds: platform.github.appId ? [platform.github.appId] : [],
       // The app's first files, committed once at creation; the team owns them from then on.
-      skeletonFiles: renderSkeleton(DEFAULT_SKELETON_TEMPLATE, { appName: app.name, port: app.port, healthPath: app.healthPath, staticPath: app.staticPath }),
+      skeletonFiles: renderSkeleton(
+        DEFAULT_SKELETON_TEMPLATE,
+        { appName: app.name, port: app.port, healthPath: app.healthPath, staticPath: app.staticPath },
+        { errorPath: `${this.node.path}/Repository (app skeleton ${DEFAULT_SKELETON_TEMPLATE})` },
+      ),
       environments: platform.environments.map((env) => ({
         name: env.name,
         requireApproval: env.approval.required,

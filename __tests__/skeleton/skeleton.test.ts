@@ -111,12 +111,12 @@ describe("the template loader", () => {
 
   test("fails on an unknown placeholder, naming the file and line", () => {
     const dir = fakeTemplate({ "app.txt": "first {{slipway.appName}}\nsecond {{slipway.appname}}\n" });
-    expectSkeletonError(() => renderSkeleton("fake", HELLO, dir), "placeholder", /"\{\{slipway\.appname\}\}" is invalid: one of \{\{slipway\.appName\}\}/, `${path.join(dir, "fake", "app.txt")}:2`);
+    expectSkeletonError(() => renderSkeleton("fake", HELLO, { templatesDirectory: dir }), "placeholder", /"\{\{slipway\.appname\}\}" is invalid: one of \{\{slipway\.appName\}\}/, `${path.join(dir, "fake", "app.txt")}:2`);
   });
 
   test("fails on a file that is not UTF-8 text", () => {
     const dir = fakeTemplate({ "logo.bin": Buffer.from([0xff, 0xfe, 0x00, 0x81]) });
-    expect(() => renderSkeleton("fake", HELLO, dir)).toThrow(/logo\.bin: not UTF-8 text/);
+    expect(() => renderSkeleton("fake", HELLO, { templatesDirectory: dir })).toThrow(/logo\.bin: not UTF-8 text/);
   });
 
   test("fails on an unknown template, listing the available ones", () => {
@@ -253,5 +253,14 @@ describe("the delivery stack", () => {
     const expected = renderSkeleton("python", { appName: "hello", port: 8080, healthPath: "/healthz", staticPath: "/assets/*" });
     expect(Object.fromEntries(committed.map((f) => [f.file, f.content.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{")]))).toEqual(expected);
     for (const f of committed) expect(f).toMatchObject({ branch: "main", overwrite_on_create: false });
+  });
+
+  test("fails when the app's health path is one the skeleton cannot serve, naming the app's repository", () => {
+    expectSkeletonError(
+      () => synthAll(examplePlatform((doc) => (doc.apps[0].healthPath = "/"))),
+      "healthPath",
+      /not \/ \(the home page\)/,
+      "hello-delivery/Repository (app skeleton python)",
+    );
   });
 });
