@@ -16,7 +16,8 @@ import { RepositoryFile } from "@cdktf/provider-github/lib/repository-file";
 import { RepositoryRuleset, RepositoryRulesetBypassActors } from "@cdktf/provider-github/lib/repository-ruleset";
 import { dependable, Fn } from "cdktf";
 import { Construct } from "constructs";
-import { invalid, isKnown, SlipwayValidationError, terraformLiteral } from "./util";
+import { terraformLiteral } from "../platform/literal";
+import { invalid, isKnown, SlipwayValidationError } from "./util";
 
 /** Who may see the repository. `public` is not offered: Slipway's repositories are never public. */
 export type RepositoryVisibility = "private" | "internal";
