@@ -1,5 +1,6 @@
 /** Slipway's public surface: every construct, its props and its typed attributes. */
 export * from "./actions";
+export * from "./app-secrets";
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
 export * from "./container-registry";
