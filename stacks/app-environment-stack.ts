@@ -234,12 +234,6 @@ export class AppEnvironmentStack extends SlipwayStack {
       if (record) new TerraformOutput(this, `${id}_certificate_validation`, { value: record, description: "Add this DNS record to validate the certificate" });
     }
     new TerraformOutput(this, "deploy_role_arn", { value: this.deployRole.arn });
-    if (app.secrets.length > 0) {
-      new TerraformOutput(this, "app_secrets", {
-        value: Object.fromEntries(app.secrets.map((secret) => [secret, { name: this.secrets.names[secret], set: setSecretCommand(app.name, environment.name, secret) }])),
-        description: "Set each value from a workstation (reads it from stdin); no cluster access needed",
-      });
-    }
 
     this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
   }
