@@ -62,7 +62,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     const name = `${app.name}-${environment.name}`;
     super(scope, name, platform, {
       production: environment.production,
-      suppressions: [...environment.suppressions, ...app.suppressions, ...protectionOverrides(environment)],
+      suppressions: [...environment.suppressions, ...app.suppressions, ...protectionOverrides(environment), ...exposureOverrides(environment)],
     });
     this.deployment = deployment;
     this.url = `https://${deployment.domain}`;
@@ -244,6 +244,16 @@ export class AppEnvironmentStack extends SlipwayStack {
 
     this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}`;
   }
+}
+
+/**
+ * `loadBalancer.allowFrom: internet` opens the load balancer to the internet on purpose: the
+ * platform file says so, and that accepts SLW-ALB-007 (CloudFront then reaches it as a public
+ * origin), which the synth summary lists with this reason.
+ */
+export function exposureOverrides(environment: EnvironmentConfig): PolicySuppression[] {
+  if (environment.loadBalancer.allowFrom !== "internet") return [];
+  return [{ rule: "SLW-ALB-007", path: "LoadBalancer", reason: "loadBalancer.allowFrom: internet: the platform file opens the load balancer to the internet on purpose" }];
 }
 
 /** Where pods find the RDS CA bundle (read-only); `sslrootcert` in DATABASE_URL names the file in it. */
