@@ -681,7 +681,7 @@ describeWithTerraform("real Terraform, offline", () => {
         const stack = new TerraformStack(app, name);
         new AwsProvider(stack, "aws", { region: "eu-west-1" });
         const usEast1 = new AwsProvider(stack, "aws_us_east_1", { alias: "us-east-1", region: "us-east-1" });
-        // A region outside any table: an internal load balancer behind a VPC origin.
+        // An internal load balancer behind a VPC origin.
         const lb =
           name === "cdn-vpc-origin"
             ? new LoadBalancer(stack, "LoadBalancer", {
