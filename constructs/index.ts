@@ -1,4 +1,5 @@
 /** Slipway's public surface: every construct, its props and its typed attributes. */
+export * from "./access-log-bucket";
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
 export * from "./container-registry";
@@ -13,4 +14,5 @@ export * from "./policy-suppression";
 export * from "./postgres-database";
 export * from "./source-repository";
 export * from "./workflow";
+export * from "./workload-security-group";
 export { SlipwayValidationError } from "./util";
