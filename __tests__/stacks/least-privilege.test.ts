@@ -6,10 +6,14 @@
  * the pods mount.
  */
 import { createHash, X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import { loadSynthesized } from "../../cli/check";
+import { synthesize } from "../../cli/synth";
+import { evaluate } from "../../policy";
 import { RDS_CA_BUNDLE_FILE, RDS_CA_BUNDLE_PEM, RDS_CA_BUNDLE_SHA256 } from "../../constructs/rds-ca-bundle";
 import { parsePlatform } from "../../platform/model";
-import { examplePlatform, resourceAt, resourcesByPath, synthAll } from "../support/platform";
+import { exampleDocument, examplePlatform, resourceAt, resourcesByPath, synthAll, tempDir } from "../support/platform";
 import { stringify } from "yaml";
 import { variantDocument } from "../support/variants";
 
@@ -183,6 +187,29 @@ describe("the load balancer is reachable only through this app's CloudFront dist
     expect(origins.filter((o: Json) => o.custom_origin_config)).toEqual([]);
     // No prefix list and no region table anywhere.
     expect(JSON.stringify(stack)).not.toMatch(/prefix_list|pl-[0-9a-f]{8}/);
+  });
+});
+
+describe("loadBalancer.allowFrom: internet keeps working, as an accepted and reported exception", () => {
+  test("the policy finding SLW-ALB-007 is accepted with the platform file's reason in that environment only", () => {
+    const work = tempDir("slipway-exposure-");
+    try {
+      const doc = exampleDocument();
+      doc.environments[0].loadBalancer = { allowFrom: "internet" };
+      const file = path.join(work, "platform.yaml");
+      fs.writeFileSync(file, stringify(doc));
+      // Synth enforces the policy: an unaccepted high finding would throw here.
+      synthesize({ platformFile: file, outdir: path.join(work, "out") });
+      const loaded = loadSynthesized(path.join(work, "out"));
+      const findings = evaluate(loaded.stacks, { suppressions: loaded.suppressions, productionEnvironments: loaded.productionEnvironments }).findings.filter(
+        (f) => f.rule.id === "SLW-ALB-007",
+      );
+      expect(findings.map((f) => [f.stack, f.path, f.suppressed?.reason])).toEqual([
+        ["hello-dev", "hello-dev/LoadBalancer/Resource", "loadBalancer.allowFrom: internet: the platform file opens the load balancer to the internet on purpose"],
+      ]);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   });
 });
 
