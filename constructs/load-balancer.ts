@@ -407,7 +407,8 @@ export class LoadBalancer extends Construct {
       fromPort: 443,
       toPort: 443,
       referencedSecurityGroupId: peer.securityGroupId,
-      tags: { Name: `${this.name}-https-from-${id === "IngressHttpsFromPeer" ? "peer" : id.toLowerCase()}` },
+      // IngressHttpsFromVpcOrigin -> <name>-ingress-https-from-vpc-origin
+      tags: { Name: `${this.name}-${id.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}` },
     });
   }
 

@@ -241,7 +241,7 @@ describe("LoadBalancer", () => {
           from_port: 443,
           to_port: 443,
           description: "HTTPS from the VPC origin",
-          tags: { Name: "shop-prod-https-from-ingresshttpsfromvpcorigin" },
+          tags: { Name: "shop-prod-ingress-https-from-vpc-origin" },
         },
       ]);
     });

@@ -178,7 +178,7 @@ describe("the load balancer is reachable only through this app's CloudFront dist
         from_port: 443,
         to_port: 443,
         description: "HTTPS from CloudFront VPC origins of this account only",
-        tags: { Name: "hello-prod-https-from-ingresshttpsfromvpcorigin" },
+        tags: { Name: "hello-prod-ingress-https-from-vpc-origin" },
       },
     ]);
     // The VPC origin targets this load balancer and the distribution reaches it only through it.
