@@ -1,4 +1,5 @@
 /** Slipway's public surface: every construct, its props and its typed attributes. */
+export * from "./access-log-bucket";
 export * from "./actions";
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
@@ -15,4 +16,5 @@ export * from "./postgres-database";
 export * from "./skeleton";
 export * from "./source-repository";
 export * from "./workflow";
+export * from "./workload-security-group";
 export { SlipwayValidationError } from "./util";

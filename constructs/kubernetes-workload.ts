@@ -180,6 +180,13 @@ export interface KubernetesWorkloadProps {
    * @default 900
    */
   readonly migrateTimeoutSeconds?: number;
+  /**
+   * Public files (never secrets: they are stored in a ConfigMap) mounted read-only into the app and
+   * migration containers, e.g. the RDS CA bundle that `sslrootcert` names: the `<name>-files`
+   * ConfigMap holds `files` (file name to content) and is mounted at `directory`.
+   * @default none
+   */
+  readonly readOnlyFiles?: { readonly directory: string; readonly files: Record<string, string> };
 }
 
 /** The app container's name, for `kubectl set image deployment/<name> app=<image>`. */
@@ -351,6 +358,14 @@ export class KubernetesWorkload extends Construct {
     // The root filesystem is read-only; /tmp is the one writable, size-capped scratch directory.
     const volumes: DeploymentV1SpecTemplateSpecVolume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
     const volumeMounts: DeploymentV1SpecTemplateSpecContainerVolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+    if (props.readOnlyFiles) {
+      const filesMap = new ConfigMapV1(this, "Files", {
+        metadata: { name: `${name}-files`, namespace, labels: commonLabels },
+        data: props.readOnlyFiles.files,
+      });
+      volumes.push({ name: "files", configMap: { name: filesMap.metadata.name, defaultMode: "0444" } });
+      volumeMounts.push({ name: "files", mountPath: props.readOnlyFiles.directory, readOnly: true });
+    }
     const podBasics = {
       serviceAccountName: this.serviceAccount.metadata.name,
       automountServiceAccountToken: automount,
@@ -670,6 +685,13 @@ export class KubernetesWorkload extends Construct {
     if (command !== undefined && isKnown(command)) {
       const empty = typeof command === "string" ? command.trim() === "" : command.length === 0 || command.some((part) => isKnown(part) && part === "");
       if (empty) invalid(this, "migrateCommand", command, "a non-empty shell command, or a non-empty list of non-empty arguments");
+    }
+    const files = props.readOnlyFiles;
+    if (files && isKnown(files.directory) && !(/^\/[A-Za-z0-9._\/-]*$/.test(files.directory) && !["/", "/tmp"].includes(files.directory.replace(/\/+$/, "") || "/"))) {
+      invalid(this, "readOnlyFiles.directory", files.directory, "an absolute directory path other than / and /tmp, e.g. /etc/ssl/rds");
+    }
+    for (const key of Object.keys(files?.files ?? {})) {
+      if (!/^[A-Za-z0-9._-]+$/.test(key)) invalid(this, "readOnlyFiles.files", key, "file names of letters, digits, '.', '_' and '-'");
     }
     const timeout = v.migrateTimeoutSeconds;
     if (isKnown(timeout) && (!Number.isInteger(timeout) || timeout < 1)) {

@@ -112,8 +112,17 @@ fail("SLW-S3-004", "no bucket policy", s3({ policy: null }), /no bucket policy/)
 fail("SLW-S3-004", "policy without the deny", s3({ policy: policy({ ...denyTls, Effect: "Allow" }) }), /has no Deny statement for aws:SecureTransport/);
 fail("SLW-S3-004", "policy from a data source", s3({ policy: "${data.aws_iam_policy_document.tls.json}" }), /cannot confirm the bucket policy denies non-TLS/);
 pass("SLW-S3-005", "BucketOwnerEnforced", s3());
-pass("SLW-S3-005", "a log bucket keeps ACLs", s3({ bucket: { bucket: "hello-cdn-logs-111111111111" }, ownership: "BucketOwnerPreferred" }));
 fail("SLW-S3-005", "ACLs left on", s3({ ownership: "ObjectWriter" }), /object_ownership is "ObjectWriter": ACLs stay enabled/);
+// No exemption any more, by name or by tag: log delivery works without ACLs.
+fail(
+  "SLW-S3-005",
+  "an access-log bucket keeping ACLs",
+  s3({ bucket: { bucket: "hello-cdn-logs-111111111111", tags: { "slipway:purpose": "access-logs" } }, ownership: "BucketOwnerPreferred" }),
+  /object_ownership is "BucketOwnerPreferred": ACLs stay enabled/,
+);
+pass("SLW-S3-006", "no ACL anywhere", s3());
+fail("SLW-S3-006", "an aws_s3_bucket_acl", merge(s3(), r("aws_s3_bucket_acl", "Acl", { bucket: bucketId, acl: "private" })), /sets the bucket ACL \("private"\)/);
+fail("SLW-S3-006", "an acl argument on the bucket", s3({ bucket: { acl: "log-delivery-write" } }), /acl "log-delivery-write" is set on the bucket/);
 
 // --- RDS ------------------------------------------------------------------------------------------
 
@@ -147,6 +156,24 @@ function db(over: Json = {}, group: Json | null = {}): Resources {
     group === null ? null : r("aws_db_parameter_group", "Params", { family: "postgres16", name_prefix: "hello-prod-", parameter: [{ name: "rds.force_ssl", value: "1", apply_method: "immediate" }], ...group }),
   );
 }
+/** The database's security group, the app's pod group and the one rule between them, as the app stack writes them. */
+function dbNetwork(rule: Json = {}): Resources {
+  return merge(
+    db({ vpc_security_group_ids: [ref("aws_security_group", "DbSg")] }),
+    r("aws_security_group", "DbSg", { name_prefix: "hello-prod-db-", vpc_id: "vpc-1" }),
+    r("aws_security_group", "PodSg", { name_prefix: "hello-prod-pods-", vpc_id: "vpc-1" }),
+    r("aws_vpc_security_group_ingress_rule", "FromPods", {
+      security_group_id: ref("aws_security_group", "DbSg"),
+      referenced_security_group_id: ref("aws_security_group", "PodSg"),
+      ip_protocol: "tcp",
+      from_port: 5432,
+      to_port: 5432,
+      description: "PostgreSQL from the pods of hello only",
+      ...rule,
+    }),
+  );
+}
+const CLUSTER_SG = "${data.terraform_remote_state.platform.outputs.cluster_security_group_id}";
 
 pass("SLW-RDS-001", "encrypted", db());
 fail("SLW-RDS-001", "unencrypted", db({ storage_encrypted: false }), /storage_encrypted is false/);
@@ -183,6 +210,23 @@ pass("SLW-RDS-014", "PostgreSQL 16 default group forces TLS", db({ parameter_gro
 fail("SLW-RDS-014", "rds.force_ssl = 0", db({}, { parameter: [{ name: "rds.force_ssl", value: "0" }] }), /sets rds\.force_ssl = "0", not 1/);
 fail("SLW-RDS-014", "PostgreSQL 14 without a group", db({ engine_version: "14.12", parameter_group_name: undefined }, null), /no parameter group: the postgres "14\.12" default does not set rds\.force_ssl/);
 fail("SLW-RDS-014", "a group from elsewhere", db({ parameter_group_name: "shared-params" }, null), /"shared-params" is not a parameter group of this stack/);
+pass("SLW-RDS-015", "only the app's pod security group", dbNetwork());
+fail(
+  "SLW-RDS-015",
+  "the cluster security group (every pod of every node)",
+  dbNetwork({ referenced_security_group_id: CLUSTER_SG }),
+  /admits security group "\$\{data\.terraform_remote_state\.platform\.outputs\.cluster_security_group_id\}", which is not a group of this stack/,
+);
+fail("SLW-RDS-015", "a CIDR (the private subnets)", dbNetwork({ referenced_security_group_id: undefined, cidr_ipv4: "10.30.0.0/19" }), /admits cidr "10\.30\.0\.0\/19"/);
+fail("SLW-RDS-015", "a prefix list", dbNetwork({ referenced_security_group_id: undefined, prefix_list_id: "pl-0123abcd" }), /admits prefix list "pl-0123abcd"/);
+fail(
+  "SLW-RDS-015",
+  "an inline rule from a CIDR",
+  merge(dbNetwork(), r("aws_security_group", "DbSg", { name_prefix: "hello-prod-db-", vpc_id: "vpc-1", ingress: [{ from_port: 5432, to_port: 5432, protocol: "tcp", cidr_blocks: ["10.0.0.0/8"] }] })),
+  /ingress\[0\] admits cidr "10\.0\.0\.0\/8"/,
+);
+fail("SLW-RDS-015", "a security group from outside the stack", db({ vpc_security_group_ids: ["sg-0123456789abcdef0"] }), /uses security group "sg-0123456789abcdef0", which is not an aws_security_group of this stack/);
+fail("SLW-RDS-015", "no security group", db(), /no vpc_security_group_ids/);
 
 // --- Security groups, VPC, load balancers ---------------------------------------------------------
 
@@ -255,6 +299,30 @@ const tg = (over: Json = {}) => r("aws_lb_target_group", "Tg", { port: 30080, pr
 pass("SLW-ALB-006", "health check on the health path", tg());
 fail("SLW-ALB-006", "no health check", tg({ health_check: undefined }), /no health_check block/);
 fail("SLW-ALB-006", "health check off", tg({ health_check: [{ enabled: false }] }), /health_check\.enabled is false/);
+/** A distribution whose app origin is the load balancer, through a VPC origin or as a public custom origin. */
+function lbBehindCdn(options: { internal: boolean; vpcOrigin: boolean }): Resources {
+  const appOrigin = options.vpcOrigin
+    ? { origin_id: "app", domain_name: ref("aws_lb", "Lb", "dns_name"), vpc_origin_config: { vpc_origin_id: ref("aws_cloudfront_vpc_origin", "Origin") } }
+    : { origin_id: "app", domain_name: ref("aws_lb", "Lb", "dns_name"), custom_origin_config: { http_port: 80, https_port: 443, origin_protocol_policy: "https-only", origin_ssl_protocols: ["TLSv1.2"] } };
+  return merge(
+    lb({ internal: options.internal }),
+    options.vpcOrigin
+      ? r("aws_cloudfront_vpc_origin", "Origin", {
+          vpc_origin_endpoint_config: [{ name: "hello", arn: lbArn, http_port: 80, https_port: 443, origin_protocol_policy: "https-only", origin_ssl_protocols: [{ items: ["TLSv1.2"], quantity: 1 }] }],
+        })
+      : null,
+    r("aws_cloudfront_distribution", "Cdn", { enabled: true, origin: [appOrigin] }),
+  );
+}
+pass("SLW-ALB-007", "internal, through a VPC origin", lbBehindCdn({ internal: true, vpcOrigin: true }));
+pass("SLW-ALB-007", "no CloudFront in front (not applicable)", lb());
+fail("SLW-ALB-007", "internet-facing behind a VPC origin", lbBehindCdn({ internal: false, vpcOrigin: true }), /is the target of VPC origin aws_cloudfront_vpc_origin\.Origin but internet-facing/);
+fail(
+  "SLW-ALB-007",
+  "a public custom origin",
+  lbBehindCdn({ internal: false, vpcOrigin: false }),
+  /aws_cloudfront_distribution\.Cdn reaches it as a public custom origin \("app"\): any CloudFront distribution, of any account, can reach it too/,
+);
 
 // --- CloudFront -----------------------------------------------------------------------------------
 
@@ -269,7 +337,6 @@ const GOOD_CF: Json = {
   ],
   default_cache_behavior: { target_origin_id: "app", viewer_protocol_policy: "redirect-to-https", response_headers_policy_id: ref("aws_cloudfront_response_headers_policy", "Headers") },
   ordered_cache_behavior: [{ path_pattern: "/static/*", target_origin_id: "assets", viewer_protocol_policy: "redirect-to-https", response_headers_policy_id: ref("aws_cloudfront_response_headers_policy", "Headers") }],
-  logging_config: { bucket: ref("aws_s3_bucket", "Logs", "bucket_regional_domain_name"), include_cookies: false, prefix: "cloudfront/" },
   restrictions: { geo_restriction: { restriction_type: "none", locations: [] } },
 };
 const cf = (over: Json = {}) => r("aws_cloudfront_distribution", "Cdn", { ...GOOD_CF, ...over });
@@ -286,8 +353,31 @@ fail("SLW-CF-003", "TLSv1.1 allowed", cf({ origin: [{ ...origins[0], custom_orig
 pass("SLW-CF-004", "origin access control", cf());
 fail("SLW-CF-004", "public S3 origin", cf({ origin: [{ origin_id: "assets", domain_name: "hello-assets.s3.eu-west-1.amazonaws.com" }] }), /S3 origin "assets" has no origin_access_control_id/);
 fail("SLW-CF-004", "legacy OAI", cf({ origin: [{ origin_id: "assets", domain_name: "b.s3.amazonaws.com", s3_origin_config: { origin_access_identity: "origin-access-identity/cloudfront/E1" } }] }), /legacy origin access identity/);
-pass("SLW-CF-005", "logging", cf(), PROD);
-fail("SLW-CF-005", "no logging", cf({ logging_config: undefined }), /no logging_config/, PROD);
+/** CloudFront standard logging v2 of the distribution `Cdn`, as the Cdn construct writes it. */
+function logDelivery(over: { sourceArn?: string; logType?: string } = {}): Resources {
+  return merge(
+    r("aws_cloudwatch_log_delivery_source", "Source", { provider: "aws.us-east-1", name: "hello-cdn-access", log_type: over.logType ?? "ACCESS_LOGS", resource_arn: over.sourceArn ?? ref("aws_cloudfront_distribution", "Cdn", "arn") }),
+    r("aws_cloudwatch_log_delivery_destination", "Destination", { provider: "aws.us-east-1", name: "hello-cdn-logs", delivery_destination_configuration: [{ destination_resource_arn: ref("aws_s3_bucket", "Logs", "arn") }] }),
+    r("aws_cloudwatch_log_delivery", "Delivery", {
+      provider: "aws.us-east-1",
+      delivery_source_name: ref("aws_cloudwatch_log_delivery_source", "Source", "name"),
+      delivery_destination_arn: ref("aws_cloudwatch_log_delivery_destination", "Destination", "arn"),
+    }),
+  );
+}
+pass("SLW-CF-005", "log delivery v2", merge(cf(), logDelivery()), PROD);
+fail("SLW-CF-005", "no log delivery", cf(), /no log delivery \(standard logging v2\) has this distribution as its source/, PROD);
+fail("SLW-CF-005", "a delivery of another distribution", merge(cf(), logDelivery({ sourceArn: ref("aws_cloudfront_distribution", "Other", "arn") })), /no log delivery/, PROD);
+fail("SLW-CF-005", "legacy logging only", cf({ logging_config: { bucket: "logs.s3.amazonaws.com" } }), /no log delivery/, PROD);
+pass("SLW-CF-008", "no legacy logging", cf());
+fail("SLW-CF-008", "legacy logging", cf({ logging_config: { bucket: ref("aws_s3_bucket", "Logs", "bucket_regional_domain_name"), prefix: "cloudfront/" } }), /logging_config \(legacy standard logging\) needs the log bucket's ACLs enabled/);
+const vpcOrigin = (endpoint: Json = {}) =>
+  r("aws_cloudfront_vpc_origin", "Origin", {
+    vpc_origin_endpoint_config: [{ name: "hello", arn: lbArn, http_port: 80, https_port: 443, origin_protocol_policy: "https-only", origin_ssl_protocols: [{ items: ["TLSv1.2"], quantity: 1 }], ...endpoint }],
+  });
+pass("SLW-CF-003", "HTTPS-only TLSv1.2 VPC origin", vpcOrigin());
+fail("SLW-CF-003", "VPC origin over HTTP", vpcOrigin({ origin_protocol_policy: "http-only" }), /origin_protocol_policy is "http-only"/);
+fail("SLW-CF-003", "VPC origin allowing TLSv1.1", vpcOrigin({ origin_ssl_protocols: [{ items: ["TLSv1.1", "TLSv1.2"], quantity: 2 }] }), /origin_ssl_protocols \["TLSv1\.1","TLSv1\.2"\]; only TLSv1\.2/);
 pass("SLW-CF-006", "web ACL", cf());
 fail("SLW-CF-006", "no web ACL", cf({ web_acl_id: undefined }), /no web_acl_id/);
 pass("SLW-CF-007", "headers policy on every behaviour", cf());
@@ -625,7 +715,12 @@ fail("SLW-GH-004", "reviewed staging allows self-review", environment("staging",
 // --- Production safety ----------------------------------------------------------------------------
 
 pass("SLW-PROD-001", "database with prevent_destroy", db(), PROD);
-pass("SLW-PROD-001", "log bucket without it", r("aws_s3_bucket", "Logs", { bucket: "x", tags: { "slipway:purpose": "logs" } }), PROD);
+pass("SLW-PROD-001", "access-log bucket (tagged by accessLogBucket) without it", r("aws_s3_bucket", "Logs", { bucket: "x", tags: { "slipway:purpose": "access-logs" } }), PROD);
+// The tag alone exempts: a name never does (an app called audit-logs or access-logs keeps its protection)...
+fail("SLW-PROD-001", "a bucket named like logs (app audit-logs)", r("aws_s3_bucket", "Assets", { bucket: "audit-logs-prod-assets-111111111111" }), /loses the bucket's objects/, PROD);
+fail("SLW-PROD-001", "a bucket named like logs (app access-logs)", r("aws_s3_bucket", "Assets", { bucket: "access-logs-prod-assets-111111111111" }), /loses the bucket's objects/, PROD);
+// ...and neither does another tag value.
+fail("SLW-PROD-001", "the old tag value", r("aws_s3_bucket", "Logs", { bucket: "x", tags: { "slipway:purpose": "logs" } }), /loses the bucket's objects/, PROD);
 pass("SLW-PROD-001", "outside production (rule skipped)", db({ lifecycle: undefined }));
 fail("SLW-PROD-001", "database without it", db({ lifecycle: undefined }), /lifecycle\.prevent_destroy is not set: a plan that destroys or replaces this resource loses the database/, PROD);
 fail("SLW-PROD-001", "data bucket without it", s3({ bucket: { lifecycle: { create_before_destroy: true } } }), /loses the bucket's objects/, PROD);
