@@ -1,6 +1,7 @@
 /** Slipway's public surface: every construct, its props and its typed attributes. */
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
+export * from "./ci-runners";
 export * from "./container-registry";
 export * from "./delivery-pipeline";
 export * from "./github-actions-role";

@@ -1,5 +1,6 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
+import { CiRunners } from "../constructs/ci-runners";
 import { GithubOidcProvider } from "../constructs/github-oidc-provider";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
@@ -18,9 +19,18 @@ export interface PlatformStackProps {
    * @default this stack creates the account's provider
    */
   readonly sharedGithubOidc?: GithubOidcProvider;
+  /**
+   * The account's AWS CodeConnections connection to GitHub, created by another platform stack in
+   * the same AWS account (one per account, like the OIDC provider).
+   * @default this stack creates the account's connection
+   */
+  readonly sharedGithubConnectionArn?: string;
 }
 
-/** `platform-<env>`: the environment's network, its EKS cluster, and the account's GitHub OIDC provider. */
+/**
+ * `platform-<env>`: the environment's network, its EKS cluster, its CI runners, and the account's
+ * GitHub OIDC provider and GitHub connection.
+ */
 export class PlatformStack extends SlipwayStack {
   /** One line for the synth summary: the environment, its account, network and cluster version. */
   readonly description: string;
@@ -32,6 +42,11 @@ export class PlatformStack extends SlipwayStack {
   readonly cluster: KubernetesCluster;
   /** The account's GitHub OIDC provider: created here, or shared from another platform stack. */
   readonly githubOidc: GithubOidcProvider;
+  /**
+   * The environment's CodeBuild-hosted GitHub Actions runners in the VPC: `<platform>-<env>-plan-runner`
+   * (pull-request plans) and `<platform>-<env>-deploy-runner` (apply and deploy jobs).
+   */
+  readonly ciRunners: CiRunners;
 
   constructor(scope: Construct, props: PlatformStackProps) {
     const { platform, environment } = props;
@@ -65,6 +80,19 @@ export class PlatformStack extends SlipwayStack {
       preventDestroy: environment.production,
     });
     this.githubOidc = props.sharedGithubOidc ?? new GithubOidcProvider(this, "GithubOidc");
+    // CodeBuild keeps one GitHub credential per account and region: the first environment of each
+    // account and region registers the account's connection.
+    const firstInRegion = platform.environments.find((e) => e.account === environment.account && e.region === environment.region)?.name === environment.name;
+    this.ciRunners = new CiRunners(this, "CiRunners", {
+      name: clusterName,
+      network: this.network,
+      cluster: this.cluster,
+      githubOwner: platform.github.owner,
+      githubConnectionArn: props.sharedGithubConnectionArn,
+      githubConnectionName: props.sharedGithubConnectionArn === undefined ? `${platform.name}-github` : undefined,
+      registerSourceCredential: firstInRegion,
+      logKeyArn: this.network.logKey.arn,
+    });
 
     new TerraformOutput(this, "cluster_name", { value: this.cluster.name, description: "EKS cluster name" });
     new TerraformOutput(this, "vpc_id", { value: this.network.vpcId, description: "VPC id" });
@@ -73,6 +101,8 @@ export class PlatformStack extends SlipwayStack {
     this.description =
       `${environment.name} (${environment.profile}) in ${environment.account}/${environment.region}: ` +
       `VPC ${environment.network.cidr} over ${zones} zones, EKS ${environment.cluster.version}` +
-      (props.sharedGithubOidc ? "" : ", the account's GitHub OIDC provider");
+      `, CI runners ${this.ciRunners.plan.projectName} and ${this.ciRunners.deploy.projectName}` +
+      (props.sharedGithubOidc ? "" : ", the account's GitHub OIDC provider") +
+      (props.sharedGithubConnectionArn ? "" : " and GitHub connection");
   }
 }
