@@ -121,4 +121,14 @@ describe("real Terraform, offline, on the AWS part of every stack", () => {
     for (const name of ["hello-dev", "hello-staging", "hello-prod"]) expect(adds[name]).toBeGreaterThan(25);
     expect(adds["hello-prod"]).toBeGreaterThan(adds["hello-dev"]!);
   });
+
+  withTerraform("each platform stack plans its CI runners in the VPC; the first of an account its GitHub connection", () => {
+    const created = (stack: string) =>
+      [...checks.find((c) => c.stack === stack)!.plan.output.matchAll(/# (aws_(?:codebuild|codeconnections)_[a-z_]+)\.CiRunners_\S+ will be created/g)].map((m) => m[1]).sort();
+    const runners = ["aws_codebuild_project", "aws_codebuild_project", "aws_codebuild_webhook", "aws_codebuild_webhook"];
+    const connection = ["aws_codebuild_source_credential", "aws_codeconnections_connection"];
+    expect(created("platform-dev")).toEqual([...runners, ...connection].sort());
+    expect(created("platform-staging")).toEqual(runners);
+    expect(created("platform-prod")).toEqual([...runners, ...connection].sort());
+  });
 });
