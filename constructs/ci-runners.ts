@@ -120,8 +120,10 @@ export interface CiRunnersProps {
    */
   readonly deployWorkflowNames?: string[];
   /**
-   * The account's AWS CodeConnections connection to GitHub, created by another CiRunners of the
-   * same account. CodeBuild uses it to create the webhooks and register each runner.
+   * The ARN of the AWS CodeConnections connection to GitHub that CodeBuild uses here (to create the
+   * webhooks and register each runner), created elsewhere: another CiRunners of the same account
+   * and region, which registered it as the region's source credential. An ARN pattern such as
+   * `arn:aws:codeconnections:<region>:<account>:connection/*` avoids reading that stack's state.
    * @default this construct creates the connection `githubConnectionName` (PENDING until authorized once in the console)
    */
   readonly githubConnectionArn?: string;
@@ -133,7 +135,7 @@ export interface CiRunnersProps {
   /**
    * Register the connection as the region's CodeBuild source credential for GitHub
    * (`aws_codebuild_source_credential`, one per account and region).
-   * @default true when this construct creates the connection, else false (another one in this region registered it)
+   * @default true when this construct creates the connection, else false (whoever created it registered it)
    */
   readonly registerSourceCredential?: boolean;
   /**
@@ -192,6 +194,7 @@ export interface CiRunnersProps {
 
 /** One runner project and what it is built from. */
 export interface CiRunner {
+  /** `plan` (pull-request plans) or `deploy` (apply and deploy jobs). */
   readonly kind: CiRunnerKind;
   /** `<name>-<kind>-runner`. */
   readonly projectName: string;
@@ -450,6 +453,15 @@ export class CiRunners extends Construct {
       const names = props[field];
       if (names !== undefined && (names.length === 0 || names.some((n) => !isKnown(n) || typeof n !== "string" || n.trim() === "" || /[\r\n]/.test(n)))) {
         invalid(this, field, names, "a non-empty list of workflow names, each one line, e.g. [\"Deliver\"]");
+      }
+    }
+    const connection = props.githubConnectionArn;
+    if (connection !== undefined && isKnown(connection)) {
+      if (!/^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9*-]+$/.test(connection)) {
+        invalid(this, "githubConnectionArn", connection, "a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>), or such a pattern ending in connection/*");
+      }
+      if (props.registerSourceCredential && connection.includes("*")) {
+        invalid(this, "githubConnectionArn", connection, "the connection's exact ARN to register it as the source credential (registerSourceCredential), not a pattern");
       }
     }
     if (props.githubConnectionName !== undefined && (!/^[A-Za-z0-9._-]{1,32}$/.test(props.githubConnectionName) || props.githubConnectionArn !== undefined)) {

@@ -35,11 +35,9 @@ export interface Platform {
 export function buildPlatform(scope: Construct, platform: PlatformConfig): Platform {
   const platformStacks: PlatformStack[] = [];
   for (const environment of platform.environments) {
-    // One GitHub OIDC provider and GitHub connection per AWS account: the first environment in the account creates them.
-    const firstInAccount = platformStacks.find((s) => s.environment.account === environment.account);
-    const sharedGithubOidc = firstInAccount?.githubOidc;
-    const sharedGithubConnectionArn = firstInAccount?.ciRunners.githubConnectionArn;
-    platformStacks.push(new PlatformStack(scope, { platform, environment, sharedGithubOidc, sharedGithubConnectionArn }));
+    // One GitHub OIDC provider per AWS account: the first environment in the account creates it.
+    const sharedGithubOidc = platformStacks.find((s) => s.environment.account === environment.account)?.githubOidc;
+    platformStacks.push(new PlatformStack(scope, { platform, environment, sharedGithubOidc }));
   }
   // The registry lives with the last environment in promotion order (production): the account
   // guarded most closely holds the artefacts every environment runs.

@@ -4,6 +4,7 @@ import { CiRunners } from "../constructs/ci-runners";
 import { GithubOidcProvider } from "../constructs/github-oidc-provider";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
+import { partitionOf } from "../constructs/util";
 import { EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 
@@ -19,17 +20,11 @@ export interface PlatformStackProps {
    * @default this stack creates the account's provider
    */
   readonly sharedGithubOidc?: GithubOidcProvider;
-  /**
-   * The account's AWS CodeConnections connection to GitHub, created by another platform stack in
-   * the same AWS account (one per account, like the OIDC provider).
-   * @default this stack creates the account's connection
-   */
-  readonly sharedGithubConnectionArn?: string;
 }
 
 /**
- * `platform-<env>`: the environment's network, its EKS cluster, its CI runners, and the account's
- * GitHub OIDC provider and GitHub connection.
+ * `platform-<env>`: the environment's network, its EKS cluster, its CI runners, the account's GitHub
+ * OIDC provider and the account's GitHub connection in the region.
  */
 export class PlatformStack extends SlipwayStack {
   /** One line for the synth summary: the environment, its account, network and cluster version. */
@@ -81,16 +76,17 @@ export class PlatformStack extends SlipwayStack {
     });
     this.githubOidc = props.sharedGithubOidc ?? new GithubOidcProvider(this, "GithubOidc");
     // CodeBuild keeps one GitHub credential per account and region: the first environment of each
-    // account and region registers the account's connection.
+    // account and region creates the connection and registers it; the others name it by pattern,
+    // so platform stacks never read each other's state.
     const firstInRegion = platform.environments.find((e) => e.account === environment.account && e.region === environment.region)?.name === environment.name;
+    const { partition } = partitionOf(environment.region);
     this.ciRunners = new CiRunners(this, "CiRunners", {
       name: clusterName,
       network: this.network,
       cluster: this.cluster,
       githubOwner: platform.github.owner,
-      githubConnectionArn: props.sharedGithubConnectionArn,
-      githubConnectionName: props.sharedGithubConnectionArn === undefined ? `${platform.name}-github` : undefined,
-      registerSourceCredential: firstInRegion,
+      githubConnectionArn: firstInRegion ? undefined : `arn:${partition}:codeconnections:${environment.region}:${environment.account}:connection/*`,
+      githubConnectionName: firstInRegion ? `${platform.name}-github` : undefined,
       logKeyArn: this.network.logKey.arn,
     });
 
@@ -102,7 +98,7 @@ export class PlatformStack extends SlipwayStack {
       `${environment.name} (${environment.profile}) in ${environment.account}/${environment.region}: ` +
       `VPC ${environment.network.cidr} over ${zones} zones, EKS ${environment.cluster.version}` +
       `, CI runners ${this.ciRunners.plan.projectName} and ${this.ciRunners.deploy.projectName}` +
-      (props.sharedGithubOidc ? "" : ", the account's GitHub OIDC provider") +
-      (props.sharedGithubConnectionArn ? "" : " and GitHub connection");
+      (firstInRegion ? ", the account's GitHub connection in this region" : "") +
+      (props.sharedGithubOidc ? "" : ", the account's GitHub OIDC provider");
   }
 }

@@ -270,6 +270,8 @@ describe("CiRunners", () => {
     expectInvalid({ logRetentionDays: 0 }, "logRetentionDays", "a CloudWatch Logs retention period");
     expectInvalid({ githubConnectionName: "x".repeat(33) }, "githubConnectionName", "1 to 32");
     expectInvalid({ accountId: "1234" }, "accountId", "12-digit");
+    expectInvalid({ githubConnectionArn: "arn:aws:iam::111111111111:role/x" }, "githubConnectionArn", "a CodeConnections connection ARN");
+    expectInvalid({ githubConnectionArn: "arn:aws:codeconnections:eu-west-1:111111111111:connection/*", registerSourceCredential: true }, "githubConnectionArn", "exact ARN");
   });
 });
 
@@ -317,26 +319,28 @@ describe("the platform's runners", () => {
     }
   });
 
-  test("one GitHub connection per account, one source credential per account and region", () => {
-    const count = (stack: string, type: string) => Object.keys(stacks[stack].resource[type] ?? {}).length;
-    // dev and staging share account 111111111111 (eu-west-1); prod is alone in 222222222222.
-    expect(["platform-dev", "platform-staging", "platform-prod"].map((s) => count(s, "aws_codeconnections_connection"))).toEqual([1, 0, 1]);
-    expect(["platform-dev", "platform-staging", "platform-prod"].map((s) => count(s, "aws_codebuild_source_credential"))).toEqual([1, 0, 1]);
-    const staging = Object.values<Json>(stacks["platform-staging"].resource.aws_iam_role_policy).find((p) => p.name === "codebuild-runner")!;
-    expect(JSON.parse(staging.policy).Statement.find((s: Json) => s.Sid === "GithubConnection").Resource).toMatch(/cross-stack-reference-input-platform-dev/);
+  test("one GitHub connection and source credential per account and region; platform stacks read no other's state", () => {
+    const count = (s: Record<string, Json>, stack: string, type: string) => Object.keys(s[stack].resource[type] ?? {}).length;
+    const connectionResource = (s: Record<string, Json>, stack: string) =>
+      JSON.parse(Object.values<Json>(s[stack].resource.aws_iam_role_policy).find((p) => p.name === "codebuild-runner")!.policy).Statement.find((x: Json) => x.Sid === "GithubConnection").Resource;
+    const platforms = ["platform-dev", "platform-staging", "platform-prod"];
+    // dev and staging share account 111111111111 in eu-west-1; prod is alone in 222222222222.
+    expect(platforms.map((p) => count(stacks, p, "aws_codeconnections_connection"))).toEqual([1, 0, 1]);
+    expect(platforms.map((p) => count(stacks, p, "aws_codebuild_source_credential"))).toEqual([1, 0, 1]);
     expect(Object.values<Json>(stacks["platform-dev"].resource.aws_codeconnections_connection)[0].name).toBe("acme-github");
+    expect(connectionResource(stacks, "platform-staging")).toBe("arn:aws:codeconnections:eu-west-1:111111111111:connection/*");
+    expect(connectionResource(stacks, "platform-dev")).toMatch(/^\$\{aws_codeconnections_connection\.CiRunners_GithubConnection_/);
+    for (const p of platforms) expect(JSON.stringify(stacks[p])).not.toContain("terraform_remote_state");
 
-    // Staging moved to another region of the same account: its own source credential, dev's connection.
+    // Staging moved to another region of the same account: a connection and credential of its own there.
     const moved = synthAll(
       examplePlatform((d) => {
         d.environments[1].region = "us-east-1";
         d.environments[1].network.zones = ["us-east-1a", "us-east-1b"];
       }),
     );
-    expect(Object.keys(moved["platform-staging"].resource.aws_codeconnections_connection ?? {})).toHaveLength(0);
-    const credential = Object.values<Json>(moved["platform-staging"].resource.aws_codebuild_source_credential);
-    expect(credential).toHaveLength(1);
-    expect(credential[0].token).toMatch(/cross-stack-reference-input-platform-dev/);
+    expect(platforms.map((p) => count(moved, p, "aws_codebuild_source_credential"))).toEqual([1, 1, 1]);
+    expect(platforms.map((p) => count(moved, p, "aws_codeconnections_connection"))).toEqual([1, 1, 1]);
   });
 
   test("generated app deploy jobs run on the environment's deploy runner by default; an explicit deploy.runsOn wins", () => {
