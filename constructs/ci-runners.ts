@@ -385,7 +385,7 @@ export class CiRunners extends Construct {
         concurrentBuildLimit: props.concurrentBuildLimit,
         // Runner builds have no artifacts, no cache and no buildspec: the job's steps are the build.
         artifacts: { type: "NO_ARTIFACTS" },
-        source: { type: "GITHUB", location: "CODEBUILD_DEFAULT_WEBHOOK_SOURCE_LOCATION", gitCloneDepth: 1 },
+        source: { type: "GITHUB", location: "CODEBUILD_DEFAULT_WEBHOOK_SOURCE_LOCATION" },
         environment: {
           type: "LINUX_CONTAINER",
           computeType: settings.computeType,

@@ -2,6 +2,9 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
 import { CiRunners, CiRunnersProps, ciRunnerProjectName, codebuildRunnerLabel, isCodebuildRunnerLabel } from "../../constructs/ci-runners";
+import { DeliveryPipeline, DeliveryPipelineProps } from "../../constructs/delivery-pipeline";
+import { SlipwayValidationError } from "../../constructs/util";
+import { actionlint } from "../support/actionlint";
 import { examplePlatform, synthAll } from "../support/platform";
 import { constructResources, expectValidationError } from "../support/synthesized";
 
@@ -83,7 +86,8 @@ describe("CiRunners", () => {
     expect(project.concurrent_build_limit).toBeUndefined();
     expect(project.service_role).toBe(r.ref(tf, "aws_iam_role", "Role", "arn"));
     expect(project.artifacts).toEqual({ type: "NO_ARTIFACTS" });
-    expect(project.source).toEqual({ type: "GITHUB", location: "CODEBUILD_DEFAULT_WEBHOOK_SOURCE_LOCATION", git_clone_depth: 1 });
+    // An organization webhook's source: one project serves every repository of the organization.
+    expect(project.source).toEqual({ type: "GITHUB", location: "CODEBUILD_DEFAULT_WEBHOOK_SOURCE_LOCATION" });
     expect(project.logs_config).toEqual({
       cloudwatch_logs: { status: "ENABLED", group_name: r.ref(tf, "aws_cloudwatch_log_group", "LogGroup", "name") },
       s3_logs: { status: "DISABLED" },
@@ -295,6 +299,29 @@ describe("runner labels", () => {
       `${LABEL}\nrun: curl evil`,
     ]) {
       expect({ other, accepted: isCodebuildRunnerLabel(other) }).toEqual({ other, accepted: false });
+    }
+  });
+});
+
+describe("a DeliveryPipeline on CodeBuild runners", () => {
+  const pipeline = (runsOn: string | string[]) => {
+    const stack = new TerraformStack(Testing.app(), "test");
+    const props: DeliveryPipelineProps = { appName: "hello", testCommand: "npm test", healthPath: "/healthz", repository: { name: "hello" }, environments: [{ name: "dev", runsOn }] };
+    return new DeliveryPipeline(stack, "Pipeline", props);
+  };
+
+  test("accepts a CodeBuild runner label, which needs no actionlint declaration and passes actionlint", () => {
+    const p = pipeline([LABEL]);
+    expect(parse(p.workflows[".github/workflows/deliver.yml"]).jobs["deploy-dev"]["runs-on"]).toEqual([LABEL]);
+    expect(p.selfHostedRunnerLabels).toEqual([]);
+    expect(p.configFiles).toEqual({});
+    expect(actionlint(p.workflows)).toEqual([]);
+  });
+
+  test("fails on any other runner label carrying an expression", () => {
+    for (const label of ["codebuild-x-${{ github.run_id }}-${{ github.run_attempt }}-${{ secrets.TOKEN }}", "${{ vars.RUNNER }}", `${LABEL} `]) {
+      expect(() => pipeline([label])).toThrow(SlipwayValidationError);
+      expect(() => pipeline([label])).toThrow(/environments\[0\]\.runsOn .* is invalid: a runner label such as ubuntu-latest or a CodeBuild runner label/);
     }
   });
 });

@@ -122,7 +122,7 @@ describe("real Terraform, offline, on the AWS part of every stack", () => {
     expect(adds["hello-prod"]).toBeGreaterThan(adds["hello-dev"]!);
   });
 
-  withTerraform("each platform stack plans its CI runners in the VPC; the first of an account its GitHub connection", () => {
+  withTerraform("each platform stack plans its CI runners in the VPC; the first of an account and region its GitHub connection", () => {
     const created = (stack: string) =>
       [...checks.find((c) => c.stack === stack)!.plan.output.matchAll(/# (aws_(?:codebuild|codeconnections)_[a-z_]+)\.CiRunners_\S+ will be created/g)].map((m) => m[1]).sort();
     const runners = ["aws_codebuild_project", "aws_codebuild_project", "aws_codebuild_webhook", "aws_codebuild_webhook"];
