@@ -133,6 +133,12 @@ export interface CiRunnersProps {
    */
   readonly githubConnectionName?: string;
   /**
+   * Keep Terraform from destroying the connection this construct creates (`prevent_destroy`): a new
+   * connection stops every runner until a person authorizes it again in the console.
+   * @default true
+   */
+  readonly preventDestroy?: boolean;
+  /**
    * Register the connection as the region's CodeBuild source credential for GitHub
    * (`aws_codebuild_source_credential`, one per account and region).
    * @default true when this construct creates the connection, else false (whoever created it registered it)
@@ -279,6 +285,7 @@ export class CiRunners extends Construct {
       this.githubConnection = new CodeconnectionsConnection(this, "GithubConnection", {
         name: props.githubConnectionName ?? `${props.name}-github`.slice(0, 32),
         providerType: "GitHub",
+        ...((props.preventDestroy ?? true) ? { lifecycle: { preventDestroy: true } } : {}),
       });
     }
     this.githubConnectionArn = props.githubConnectionArn ?? this.githubConnection!.arn;

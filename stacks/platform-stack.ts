@@ -88,6 +88,7 @@ export class PlatformStack extends SlipwayStack {
       githubConnectionArn: firstInRegion ? undefined : `arn:${partition}:codeconnections:${environment.region}:${environment.account}:connection/*`,
       githubConnectionName: firstInRegion ? `${platform.name}-github` : undefined,
       logKeyArn: this.network.logKey.arn,
+      preventDestroy: environment.production,
     });
 
     new TerraformOutput(this, "cluster_name", { value: this.cluster.name, description: "EKS cluster name" });

@@ -184,7 +184,9 @@ describe("CiRunners", () => {
 
   test("the account's GitHub connection is created PENDING-capable for GitHub and registered as the region's source credential", () => {
     const { tf } = synth();
-    expect(top.one(tf, "aws_codeconnections_connection", "GithubConnection")).toMatchObject({ name: "acme-dev-github", provider_type: "GitHub" });
+    // Kept: a new connection stops the runners until a person authorizes it again.
+    expect(top.one(tf, "aws_codeconnections_connection", "GithubConnection")).toMatchObject({ name: "acme-dev-github", provider_type: "GitHub", lifecycle: { prevent_destroy: true } });
+    expect(top.one(synth({ preventDestroy: false }).tf, "aws_codeconnections_connection", "GithubConnection").lifecycle).toBeUndefined();
     expect(top.one(tf, "aws_codebuild_source_credential", "SourceCredential")).toMatchObject({
       auth_type: "CODECONNECTIONS",
       server_type: "GITHUB",
@@ -354,7 +356,10 @@ describe("the platform's runners", () => {
     // dev and staging share account 111111111111 in eu-west-1; prod is alone in 222222222222.
     expect(platforms.map((p) => count(stacks, p, "aws_codeconnections_connection"))).toEqual([1, 0, 1]);
     expect(platforms.map((p) => count(stacks, p, "aws_codebuild_source_credential"))).toEqual([1, 0, 1]);
-    expect(Object.values<Json>(stacks["platform-dev"].resource.aws_codeconnections_connection)[0].name).toBe("acme-github");
+    const [devConnection] = Object.values<Json>(stacks["platform-dev"].resource.aws_codeconnections_connection);
+    expect(devConnection.name).toBe("acme-github");
+    expect(devConnection.lifecycle).toBeUndefined();
+    expect(Object.values<Json>(stacks["platform-prod"].resource.aws_codeconnections_connection)[0].lifecycle).toEqual({ prevent_destroy: true });
     expect(connectionResource(stacks, "platform-staging")).toBe("arn:aws:codeconnections:eu-west-1:111111111111:connection/*");
     expect(connectionResource(stacks, "platform-dev")).toMatch(/^\$\{aws_codeconnections_connection\.CiRunners_GithubConnection_/);
     for (const p of platforms) expect(JSON.stringify(stacks[p])).not.toContain("terraform_remote_state");

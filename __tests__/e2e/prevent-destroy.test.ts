@@ -40,6 +40,7 @@ const STATEFUL: Record<string, string> = {
   aws_ecr_repository: "every released image",
   aws_kms_key: "the key (what it encrypted becomes unreadable)",
   aws_s3_bucket: "the bucket's objects (log-only buckets excepted)",
+  aws_codeconnections_connection: "the GitHub authorization (CI runners stop until a person authorizes a new connection)",
 };
 
 /** Types that hold data but are protected another way, with the check. */
@@ -57,6 +58,7 @@ const LOGS = new Set(["aws_cloudwatch_log_group"]);
  */
 const REBUILDABLE = new Set([
   "aws_acm_certificate", "aws_acm_certificate_validation", "aws_autoscaling_attachment", "aws_cloudfront_distribution",
+  "aws_codebuild_project", "aws_codebuild_source_credential", "aws_codebuild_webhook",
   "aws_cloudfront_origin_access_control", "aws_cloudfront_response_headers_policy", "aws_db_parameter_group", "aws_db_subnet_group",
   "aws_default_security_group", "aws_ecr_lifecycle_policy", "aws_ecr_repository_policy", "aws_eip", "aws_eks_access_entry",
   "aws_eks_access_policy_association", "aws_eks_addon", "aws_eks_cluster", "aws_eks_node_group", "aws_flow_log",
@@ -152,7 +154,7 @@ describe("in the synthesized stacks", () => {
     const { stacks, production } = outputs.example;
     expect(Object.keys(production).filter((s) => production[s]).sort()).toEqual(["hello-delivery", "hello-prod", "platform-prod"]);
     const expected = {
-      "platform-prod": ["aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey"],
+      "platform-prod": ["aws_codeconnections_connection CiRunners/GithubConnection", "aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey"],
       "hello-delivery": ["aws_ecr_repository Registry/Resource", "aws_kms_key Registry/Key"],
       "hello-prod": ["aws_db_instance Database/Resource", "aws_kms_key Database/Key", "aws_s3_bucket Cdn/AssetsBucket"],
     };
