@@ -360,7 +360,7 @@ export class CiRunners extends Construct {
 
       const projectArn = arn("codebuild", `project/${projectName}`);
       const role = new IamRole(scope, "Role", {
-        name: `${projectName}`.slice(0, 64),
+        name: projectName.slice(0, 64),
         description: `Service role of CodeBuild project ${projectName}: networking, its logs, the GitHub connection`,
         // Only CodeBuild, for this project in this account (the confused-deputy conditions).
         assumeRolePolicy: policyJson({
