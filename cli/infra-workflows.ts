@@ -21,22 +21,22 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { describeStale, StaleFile, staleGeneratedFiles } from "./generated-files";
 import { App, TerraformProvider } from "cdktf";
-import { PIPELINE_ACTIONS } from "../constructs/delivery-pipeline";
+import { ACTIONS, usesOf } from "../constructs/actions";
 import { SlipwayValidationError } from "../constructs/util";
 import { Job, MAX_MATRIX_COMBINATIONS, MatrixValue, renderWorkflow, Step, Workflow, WORKFLOW_HEADER } from "../constructs/workflow";
 import { EnvironmentConfig, loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
 import { COMMENT_MARKER, DRIFT_LABEL } from "../scripts/plan-summary";
 import { AppEnvironmentStack, buildPlatform, PlatformStack, SlipwayStack } from "../stacks";
 
-/** The actions the workflows use, pinned to full release tags (the app pipeline's where shared). */
+/** The actions the workflows use (`uses:` values), pinned to commits in the table of constructs/actions.ts. */
 export const INFRA_ACTIONS = {
-  checkout: PIPELINE_ACTIONS.checkout,
-  configureAwsCredentials: PIPELINE_ACTIONS.configureAwsCredentials,
-  setupNode: "actions/setup-node@v4.4.0",
-  setupTerraform: "hashicorp/setup-terraform@v3.1.2",
-  uploadArtifact: "actions/upload-artifact@v4.6.2",
-  downloadArtifact: "actions/download-artifact@v4.3.0",
-  createGithubAppToken: "actions/create-github-app-token@v2.0.6",
+  checkout: usesOf(ACTIONS.checkout),
+  configureAwsCredentials: usesOf(ACTIONS.configureAwsCredentials),
+  setupNode: usesOf(ACTIONS.setupNode),
+  setupTerraform: usesOf(ACTIONS.setupTerraform),
+  uploadArtifact: usesOf(ACTIONS.uploadArtifact),
+  downloadArtifact: usesOf(ACTIONS.downloadArtifact),
+  createGithubAppToken: usesOf(ACTIONS.createGithubAppToken),
 } as const;
 
 /** The Terraform CLI the jobs install (the version the offline checks here run). */

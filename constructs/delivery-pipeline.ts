@@ -6,17 +6,18 @@
 import { RepositoryFile } from "@cdktf/provider-github/lib/repository-file";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
+import { terraformLiteral } from "../platform/literal";
+import { ACTIONS, usesOf } from "./actions";
 import { isCodebuildRunnerLabel } from "./ci-runners";
 import { invalid, isKnown } from "./util";
 import { Job, renderWorkflow, Step, Workflow } from "./workflow";
 
-/** The actions the workflows use, pinned to full release tags. */
+/** The actions the workflows use (`uses:` values), pinned to commits in the table of constructs/actions.ts. */
 export const PIPELINE_ACTIONS = {
-  checkout: "actions/checkout@v4.2.2",
-  setupBuildx: "docker/setup-buildx-action@v3.10.0",
-  buildPush: "docker/build-push-action@v6.15.0",
-  configureAwsCredentials: "aws-actions/configure-aws-credentials@v4.1.0",
-  amazonEcrLogin: "aws-actions/amazon-ecr-login@v2.0.1",
+  checkout: usesOf(ACTIONS.checkout),
+  configureAwsCredentials: usesOf(ACTIONS.configureAwsCredentials),
+  amazonEcrLogin: usesOf(ACTIONS.amazonEcrLogin),
+  attest: usesOf(ACTIONS.attest),
 } as const;
 
 /**
@@ -56,8 +57,6 @@ const STANDARD_RUNNER_LABEL = /^(ubuntu|windows|macos)-[a-z0-9.-]+$|^(self-hoste
 const PR_JOB = "build-and-test";
 /** The status checks a branch ruleset should require: the pull-request workflow's job. */
 export const PIPELINE_REQUIRED_CHECKS: readonly string[] = [PR_JOB];
-/** The image the build job loads into the runner's Docker to test; never pushed. */
-const LOCAL_TAG = "slipway-ci:local";
 const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 
 /** One environment the pipeline deploys to. */
@@ -79,7 +78,12 @@ export interface PipelineEnvironment {
 export interface DeliveryPipelineProps {
   /** The app's name (a DNS label of at most 32 characters); names the concurrency groups and migration jobs. */
   readonly appName: string;
-  /** The app's tests, run inside the built image with `/bin/sh -c`, e.g. `npm test`. Reaches the script through `env`, never spliced into it. */
+  /**
+   * The app's tests, run inside the built image with `/bin/sh -c`, e.g. `npm test`. Literal text:
+   * it reaches the script as the step's `TEST_COMMAND` environment variable, never spliced into
+   * it; `${{` is refused (GitHub would evaluate it there). Terraform templates (`${`, `%{`) in it
+   * stay text: the construct escapes the whole workflow file once.
+   */
   readonly testCommand: string;
   /**
    * The app's database migration. The command itself is baked into the migration CronJob
@@ -88,7 +92,7 @@ export interface DeliveryPipelineProps {
    * @default no migration steps
    */
   readonly migrateCommand?: string;
-  /** The path the smoke check requests after each rollout, e.g. `/healthz`: `/` then letters, digits and `._~/-`. */
+  /** The path the smoke check requests after each rollout, e.g. `/healthz`: `/` then letters, digits and `._~/-`. The deploy job's `HEALTH_PATH` variable. */
   readonly healthPath: string;
   /**
    * The branch pull requests target and pushes to which deliver; the workflows are committed to it.
@@ -124,6 +128,14 @@ export interface DeliveryPipelineProps {
    * @default "ubuntu-latest"
    */
   readonly buildRunsOn?: string | readonly string[];
+  /**
+   * Record signed SLSA build provenance for each pushed digest (`actions/attest`) and store it next
+   * to the image in the registry. GitHub offers attestations on private and internal repositories
+   * only with GitHub Enterprise Cloud: on another plan the attestation step fails after the push,
+   * so nothing is deployed; set this to false there.
+   * @default true
+   */
+  readonly provenance?: boolean;
 }
 
 /**
@@ -131,8 +143,9 @@ export interface DeliveryPipelineProps {
  * `github_repository_file`:
  * - `.github/workflows/pull-request.yml`: builds the image and runs the tests inside it; no cloud
  *   credentials, nothing pushed. Its job `build-and-test` is the status check to require.
- * - `.github/workflows/deliver.yml`: on pushes to the default branch (or by hand), builds, tests,
- *   pushes the image to ECR and hands its digest to one deploy job per environment, each waiting
+ * - `.github/workflows/deliver.yml`: on pushes to the default branch (or by hand), builds once,
+ *   tests inside that image, then pushes that same image to ECR, records signed build provenance
+ *   for its digest ({@link DeliveryPipelineProps.provenance}) and hands the digest to one deploy job per environment, each waiting
  *   for the one before and for the GitHub environment's protection rules (reviewers). A deploy job
  *   assumes the environment's deploy role through OIDC, runs migrations, rolls the Deployment to
  *   the digest, waits for it, smoke-checks the health path and rolls back on failure. One deploy
@@ -178,6 +191,7 @@ export class DeliveryPipeline extends Construct {
       migrationTemplateName: props.migrationTemplateName ?? `${props.appName}-migrate`,
       dockerfile: props.dockerfile ?? "Dockerfile",
       buildRunsOn: props.buildRunsOn ?? "ubuntu-latest",
+      provenance: props.provenance ?? true,
     };
     this.validate(props, settings);
 
@@ -210,6 +224,8 @@ export class DeliveryPipeline extends Construct {
           repository: props.repository.name,
           branch: settings.defaultBranch,
           file: path,
+          // The file is text this construct wrote (its own `${{ }}` expressions, and the props as
+          // literal text): escaped whole, once, so Terraform commits exactly these bytes.
           content: terraformLiteral(yaml),
           commitMessage: `Update ${path} (managed by Slipway)`,
           commitAuthor: "slipway",
@@ -242,12 +258,15 @@ export class DeliveryPipeline extends Construct {
     const command = (field: string, value: string) => {
       literal(field, value, "a shell command");
       if (typeof value !== "string" || value.trim() === "") invalid(this, field, value, "a non-empty shell command, e.g. npm test");
-      // GitHub would evaluate it as an expression in `env`, not pass it through as text.
-      if (value.includes("${{")) invalid(this, field, value, "a shell command without '${{' (GitHub Actions would evaluate it as an expression)");
     };
 
     label("appName", props.appName, 32, "a DNS label");
     command("testCommand", props.testCommand);
+    // The test command is a step's `env` value, where GitHub would evaluate `${{ }}` instead of
+    // passing the text on (GitHub has no escape for it). The migrate command never enters a workflow.
+    if (typeof props.testCommand === "string" && props.testCommand.includes("${{")) {
+      invalid(this, "testCommand", props.testCommand, "a shell command without '${{' (GitHub Actions would evaluate it as an expression)");
+    }
     if (props.migrateCommand !== undefined) command("migrateCommand", props.migrateCommand);
     literal("healthPath", props.healthPath, "an HTTP path");
     if (typeof props.healthPath !== "string" || !/^\/[A-Za-z0-9._~/-]*$/.test(props.healthPath)) {
@@ -286,16 +305,6 @@ export class DeliveryPipeline extends Construct {
   }
 }
 
-/**
- * `text` as a Terraform string that evaluates to exactly `text`: Terraform reads `${` and `%{` in
- * any string as the start of its own templates, so they are doubled (`$${`, `%%{`). Not
- * `Fn.rawString`, which is meant for expressions and would also turn newlines and quotes into
- * backslash escapes that a plain attribute value keeps literally.
- */
-function terraformLiteral(text: string): string {
-  return text.replace(/\$\{/g, "$$${").replace(/%\{/g, "%%{");
-}
-
 /** The props with every default filled in. */
 interface Settings {
   readonly appName: string;
@@ -309,24 +318,42 @@ interface Settings {
   readonly migrationTemplateName: string;
   readonly dockerfile: string;
   readonly buildRunsOn: string | readonly string[];
+  readonly provenance: boolean;
 }
 
-/** Checkout, buildx, build into the runner's Docker, run the tests inside the image. */
+/** The step id of the build, whose output `id` is the built image's id (`sha256:<64 hex>`). */
+const BUILD_STEP = "build";
+/** The step id of the push, whose outputs are `digest` (`sha256:<64 hex>`) and `image` (`<repository>@<digest>`). */
+const PUSH_STEP = "push";
+
+/**
+ * Checkout, one `docker build` into the runner's Docker, the tests inside that image. Plain
+ * `docker build` (BuildKit) rather than the buildx actions: two fewer third-party actions, and
+ * the image's id comes straight from the build (`--iidfile`), so every later step names exactly
+ * the image that was built.
+ */
 function buildAndTestSteps(s: Settings): Step[] {
   return [
     // No token left in .git/config: nothing later pushes to the repository.
     { name: "Check out", uses: PIPELINE_ACTIONS.checkout, with: { "persist-credentials": false } },
-    { name: "Set up Docker Buildx", uses: PIPELINE_ACTIONS.setupBuildx },
     {
       name: "Build the image",
-      uses: PIPELINE_ACTIONS.buildPush,
-      with: { context: ".", file: s.dockerfile, load: true, push: false, tags: LOCAL_TAG },
+      id: BUILD_STEP,
+      env: { DOCKERFILE: s.dockerfile, DOCKER_BUILDKIT: "1" },
+      shell: "bash",
+      run: [
+        'docker build --file "$DOCKERFILE" --iidfile "$RUNNER_TEMP/image-id" .',
+        'id="$(cat "$RUNNER_TEMP/image-id")"',
+        'if [[ ! "$id" =~ ^sha256:[0-9a-f]{64}$ ]]; then echo "::error::docker build gave no image id"; exit 1; fi',
+        'echo "id=$id" >> "$GITHUB_OUTPUT"',
+        "",
+      ].join("\n"),
     },
     {
       name: "Test inside the image",
-      env: { IMAGE: LOCAL_TAG, TEST_COMMAND: s.testCommand },
+      env: { IMAGE_ID: `\${{ steps.${BUILD_STEP}.outputs.id }}`, TEST_COMMAND: s.testCommand },
       shell: "bash",
-      run: 'docker run --rm --entrypoint /bin/sh "$IMAGE" -c "$TEST_COMMAND"',
+      run: 'docker run --rm --entrypoint /bin/sh "$IMAGE_ID" -c "$TEST_COMMAND"',
     },
   ];
 }
@@ -350,10 +377,11 @@ function deliverWorkflow(s: Settings): Workflow {
     // workflow_dispatch can start a run from any branch: only the default branch delivers (the
     // deploy jobs need this one, so they are skipped too).
     if: `github.ref == 'refs/heads/${s.defaultBranch}'`,
-    permissions: { contents: "read", idToken: "write" },
+    // attestations: write and the OIDC token (also Sigstore's signing identity) only here.
+    permissions: s.provenance ? { attestations: "write", contents: "read", idToken: "write" } : { contents: "read", idToken: "write" },
     timeoutMinutes: 30,
     // The digest, not the tag: every environment gets exactly the bytes that were tested.
-    outputs: { image: "${{ vars.ECR_REPOSITORY_URL }}@${{ steps.push.outputs.digest }}" },
+    outputs: { image: `\${{ steps.${PUSH_STEP}.outputs.image }}` },
     steps: [
       ...buildAndTestSteps(s),
       {
@@ -369,18 +397,44 @@ function deliverWorkflow(s: Settings): Workflow {
       },
       { name: "Log in to Amazon ECR", uses: PIPELINE_ACTIONS.amazonEcrLogin },
       {
-        // Same context and builder as the tested build: every layer comes from its cache.
-        name: "Push the image",
-        id: "push",
-        uses: PIPELINE_ACTIONS.buildPush,
-        with: {
-          context: ".",
-          file: s.dockerfile,
-          push: true,
-          provenance: false,
-          tags: "${{ vars.ECR_REPOSITORY_URL }}:sha-${{ github.sha }}",
-        },
+        // The tested image itself, by its id: no second build that could differ from it.
+        name: "Push the tested image",
+        id: PUSH_STEP,
+        env: { IMAGE_ID: `\${{ steps.${BUILD_STEP}.outputs.id }}`, REPOSITORY: "${{ vars.ECR_REPOSITORY_URL }}" },
+        shell: "bash",
+        run: [
+          'target="$REPOSITORY:sha-$GITHUB_SHA"',
+          'docker tag "$IMAGE_ID" "$target"',
+          'docker push "$target" | tee "$RUNNER_TEMP/push.log"',
+          "# The digest the registry reported for the tag; else the local image's digest in that repository.",
+          'digest="$(sed -n \'s/^.*: digest: \\(sha256:[0-9a-f]\\{64\\}\\) .*$/\\1/p\' "$RUNNER_TEMP/push.log" | tail -n 1)"',
+          'if [[ -z "$digest" ]]; then',
+          "  while read -r entry; do",
+          '    if [[ "$entry" == "$REPOSITORY@"* ]]; then digest="${entry#"$REPOSITORY@"}"; fi',
+          "  done < <(docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' \"$target\")",
+          "fi",
+          'if [[ ! "$digest" =~ ^sha256:[0-9a-f]{64}$ ]]; then echo "::error::docker push reported no digest for $target"; exit 1; fi',
+          'echo "digest=$digest" >> "$GITHUB_OUTPUT"',
+          'echo "image=$REPOSITORY@$digest" >> "$GITHUB_OUTPUT"',
+          "",
+        ].join("\n"),
       },
+      ...(s.provenance
+        ? [
+            {
+              // Signed SLSA provenance for the digest: which repository, workflow and commit built it.
+              name: "Record build provenance",
+              uses: PIPELINE_ACTIONS.attest,
+              with: {
+                "subject-name": "${{ vars.ECR_REPOSITORY_URL }}",
+                "subject-digest": `\${{ steps.${PUSH_STEP}.outputs.digest }}`,
+                "push-to-registry": true,
+                // A storage record needs artifact-metadata: write and adds nothing Slipway reads.
+                "create-storage-record": false,
+              },
+            },
+          ]
+        : []),
     ],
   };
 
@@ -403,8 +457,12 @@ function deliverWorkflow(s: Settings): Workflow {
   };
 }
 
+/**
+ * One environment's deploy job. Every value reaches its scripts as an environment variable of the
+ * job (names and the health path, validated above, as literal `env` values; account facts from
+ * `vars`), read quoted (`"$DEPLOYMENT"`): the `run:` scripts are the same text for every app.
+ */
 function deployJob(s: Settings, environment: string, runsOn: string | readonly string[], previous: string | undefined): Job {
-  const migrationJob = `${s.appName}-migrate-\${GITHUB_RUN_ID}-\${GITHUB_RUN_ATTEMPT}`;
   const migrate: Step[] = !s.migrate
     ? []
     : [
@@ -414,9 +472,9 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
           shell: "bash",
           timeoutMinutes: 20,
           run: [
-            `job="${migrationJob}"`,
-            `kubectl -n "$NAMESPACE" set image cronjob/${s.migrationTemplateName} migrate="$IMAGE"`,
-            `kubectl -n "$NAMESPACE" create job "$job" --from=cronjob/${s.migrationTemplateName}`,
+            'job="$APP_NAME-migrate-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"',
+            'kubectl -n "$NAMESPACE" set image "cronjob/$MIGRATION_TEMPLATE" migrate="$IMAGE"',
+            'kubectl -n "$NAMESPACE" create job "$job" --from="cronjob/$MIGRATION_TEMPLATE"',
             "# Poll both outcomes so a failed migration stops the deploy at once, not after the timeout.",
             "deadline=$((SECONDS + 900))",
             "while (( SECONDS < deadline )); do",
@@ -448,6 +506,11 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
       CLUSTER_NAME: "${{ vars.CLUSTER_NAME }}",
       NAMESPACE: "${{ vars.NAMESPACE }}",
       APP_URL: "${{ vars.APP_URL }}",
+      APP_NAME: s.appName,
+      DEPLOYMENT: s.deploymentName,
+      CONTAINER: s.containerName,
+      HEALTH_PATH: s.healthPath,
+      ...(s.migrate ? { MIGRATION_TEMPLATE: s.migrationTemplateName } : {}),
     },
     steps: [
       {
@@ -466,17 +529,17 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         name: "Roll out the image",
         id: "deploy",
         shell: "bash",
-        run: `kubectl -n "$NAMESPACE" set image deployment/${s.deploymentName} ${s.containerName}="$IMAGE"`,
+        run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"',
       },
       {
         name: "Wait for the rollout",
         shell: "bash",
-        run: `kubectl -n "$NAMESPACE" rollout status deployment/${s.deploymentName} --timeout=10m`,
+        run: 'kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m',
       },
       {
         name: "Smoke check",
         shell: "bash",
-        run: `curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL${s.healthPath}"`,
+        run: 'curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"',
       },
       {
         // Only once the Deployment was changed: undoing an untouched Deployment would roll the
@@ -485,8 +548,8 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         if: "failure() && steps.kubeconfig.outcome == 'success' && steps.deploy.outcome == 'success'",
         shell: "bash",
         run: [
-          `kubectl -n "$NAMESPACE" rollout undo deployment/${s.deploymentName}`,
-          `kubectl -n "$NAMESPACE" rollout status deployment/${s.deploymentName} --timeout=10m`,
+          'kubectl -n "$NAMESPACE" rollout undo "deployment/$DEPLOYMENT"',
+          'kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m',
           "exit 1",
           "",
         ].join("\n"),

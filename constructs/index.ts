@@ -1,4 +1,5 @@
 /** Slipway's public surface: every construct, its props and its typed attributes. */
+export * from "./actions";
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
 export * from "./ci-runners";

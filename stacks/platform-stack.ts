@@ -5,6 +5,7 @@ import { GithubOidcProvider } from "../constructs/github-oidc-provider";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
 import { partitionOf } from "../constructs/util";
+import { terraformLiterals } from "../platform/literal";
 import { EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 
@@ -44,9 +45,11 @@ export class PlatformStack extends SlipwayStack {
   readonly ciRunners: CiRunners;
 
   constructor(scope: Construct, props: PlatformStackProps) {
-    const { platform, environment } = props;
-    super(scope, `platform-${environment.name}`, platform, { production: environment.production, suppressions: environment.suppressions });
-    this.environment = environment;
+    // Platform-file text enters the construct tree here, once, as Terraform literals; the raw
+    // config stays for what is not Terraform (policy suppressions, this.environment).
+    const { platform, environment } = terraformLiterals({ platform: props.platform, environment: props.environment });
+    super(scope, `platform-${environment.name}`, platform, { production: environment.production, suppressions: props.environment.suppressions });
+    this.environment = props.environment;
     environmentAwsProvider(this, "aws", platform, environment, { "slipway:environment": environment.name });
 
     const clusterName = `${platform.name}-${environment.name}`;

@@ -1,5 +1,6 @@
 /** The workflow model's additions for the infrastructure CI: schedules, matrices, working directories, extra header lines. */
 import { parse } from "yaml";
+import { ACTIONS, usesOf } from "../../constructs/actions";
 import { Job, MAX_MATRIX_COMBINATIONS, renderWorkflow, Workflow, WORKFLOW_HEADER } from "../../constructs/workflow";
 
 const job = (extra: Partial<Job> = {}): Job => ({ runsOn: "ubuntu-latest", steps: [{ run: "true" }], ...extra });
@@ -51,6 +52,6 @@ describe("renderWorkflow additions", () => {
   });
 
   test("fails when a working directory is set on an action step", () => {
-    expect(() => renderWorkflow(workflow({ a: job({ steps: [{ uses: "actions/checkout@v4.2.2", workingDirectory: "x" }] }) }))).toThrow("jobs.a.steps[0] has working-directory but no run");
+    expect(() => renderWorkflow(workflow({ a: job({ steps: [{ uses: usesOf(ACTIONS.checkout), workingDirectory: "x" }] }) }))).toThrow("jobs.a.steps[0] has working-directory but no run");
   });
 });

@@ -7,6 +7,7 @@ import {
   PIPELINE_VARIABLES,
   PIPELINE_WORKFLOW_PATHS,
 } from "../../constructs/delivery-pipeline";
+import { ACTIONS } from "../../constructs/actions";
 import { WORKFLOW_HEADER } from "../../constructs/workflow";
 import { actionlint } from "../support/actionlint";
 import { expectValidationError } from "../support/synthesized";
@@ -73,19 +74,20 @@ describe("DeliveryPipeline", () => {
     const job = pr.jobs["build-and-test"];
     expect(job["runs-on"]).toBe("ubuntu-latest");
     expect(job.permissions).toBeUndefined();
-    expect(job.steps.map((s: Json) => s.uses ?? "run")).toEqual([PIPELINE_ACTIONS.checkout, PIPELINE_ACTIONS.setupBuildx, PIPELINE_ACTIONS.buildPush, "run"]);
+    expect(job.steps.map((s: Json) => s.uses ?? s.id ?? "run")).toEqual([PIPELINE_ACTIONS.checkout, "build", "run"]);
     expect(job.steps[0].with).toEqual({ "persist-credentials": false });
-    expect(job.steps[2].with).toEqual({ context: ".", file: "Dockerfile", load: true, push: false, tags: "slipway-ci:local" });
-    // The tests run inside the built image; the command arrives through env.
-    expect(job.steps[3]).toMatchObject({
-      env: { IMAGE: "slipway-ci:local", TEST_COMMAND: "npm test" },
-      run: 'docker run --rm --entrypoint /bin/sh "$IMAGE" -c "$TEST_COMMAND"',
+    expect(job.steps[1].env).toEqual({ DOCKERFILE: "Dockerfile", DOCKER_BUILDKIT: "1" });
+    expect(job.steps[1].run).toContain('docker build --file "$DOCKERFILE" --iidfile "$RUNNER_TEMP/image-id" .');
+    // The tests run inside the built image, named by its id; the command arrives through env.
+    expect(job.steps[2]).toMatchObject({
+      env: { IMAGE_ID: "${{ steps.build.outputs.id }}", TEST_COMMAND: "npm test" },
+      run: 'docker run --rm --entrypoint /bin/sh "$IMAGE_ID" -c "$TEST_COMMAND"',
     });
 
     // No cloud: no OIDC token, no credentials, no registry, no push, no deploy.
     expect(yaml).not.toContain("id-token");
     expect(yaml).not.toMatch(/aws|ecr|kubectl|vars\.|secrets\./i);
-    expect(yaml).not.toContain("push: true");
+    expect(yaml).not.toMatch(/push|attest/);
     expect(pr.jobs["build-and-test"].environment).toBeUndefined();
   });
 
@@ -103,28 +105,33 @@ describe("DeliveryPipeline", () => {
     const build = deliver.jobs.build;
     // Only the default branch delivers, even when started by hand from another branch.
     expect(build.if).toBe("github.ref == 'refs/heads/main'");
-    expect(build.permissions).toEqual({ contents: "read", "id-token": "write" });
+    expect(build.permissions).toEqual({ attestations: "write", contents: "read", "id-token": "write" });
     expect(build["runs-on"]).toBe("ubuntu-latest");
-    expect(build.steps.map((s: Json) => s.uses ?? "run")).toEqual([
+    expect(build.steps.map((s: Json) => s.uses ?? s.id ?? "run")).toEqual([
       PIPELINE_ACTIONS.checkout,
-      PIPELINE_ACTIONS.setupBuildx,
-      PIPELINE_ACTIONS.buildPush,
+      "build",
       "run",
       PIPELINE_ACTIONS.configureAwsCredentials,
       PIPELINE_ACTIONS.amazonEcrLogin,
-      PIPELINE_ACTIONS.buildPush,
+      "push",
+      PIPELINE_ACTIONS.attest,
     ]);
-    // Tested before anything reaches AWS.
-    expect(build.steps[2].with).toMatchObject({ load: true, push: false });
-    expect(build.steps[3].run).toBe('docker run --rm --entrypoint /bin/sh "$IMAGE" -c "$TEST_COMMAND"');
-    expect(build.steps[4].with).toEqual({
+    // Built once, tested before anything reaches AWS; the push tags and pushes that image by its id.
+    expect(build.steps.filter((s: Json) => (s.run ?? "").includes("docker build"))).toHaveLength(1);
+    expect(build.steps[2].run).toBe('docker run --rm --entrypoint /bin/sh "$IMAGE_ID" -c "$TEST_COMMAND"');
+    expect(build.steps[3].with).toEqual({
       "role-to-assume": "${{ vars.BUILD_ROLE_ARN }}",
       "aws-region": "${{ vars.AWS_REGION }}",
       "mask-aws-account-id": false,
     });
-    expect(build.steps[6]).toMatchObject({
-      id: "push",
-      with: { context: ".", file: "Dockerfile", push: true, provenance: false, tags: "${{ vars.ECR_REPOSITORY_URL }}:sha-${{ github.sha }}" },
+    expect(build.steps[5].env).toEqual({ IMAGE_ID: "${{ steps.build.outputs.id }}", REPOSITORY: "${{ vars.ECR_REPOSITORY_URL }}" });
+    expect(build.steps[5].run).toContain('docker tag "$IMAGE_ID" "$target"');
+    // Provenance for the pushed digest, stored beside the image.
+    expect(build.steps[6].with).toEqual({
+      "subject-name": "${{ vars.ECR_REPOSITORY_URL }}",
+      "subject-digest": "${{ steps.push.outputs.digest }}",
+      "push-to-registry": true,
+      "create-storage-record": false,
     });
   });
 
@@ -169,6 +176,11 @@ describe("DeliveryPipeline", () => {
         CLUSTER_NAME: "${{ vars.CLUSTER_NAME }}",
         NAMESPACE: "${{ vars.NAMESPACE }}",
         APP_URL: "${{ vars.APP_URL }}",
+        // The app's own names and health path: literal values, validated, read quoted by the scripts.
+        APP_NAME: "hello",
+        DEPLOYMENT: "hello",
+        CONTAINER: "app",
+        HEALTH_PATH: "/healthz",
       });
       expect(job.steps.map((s: Json) => s.name)).toEqual([
         "Configure AWS credentials",
@@ -184,9 +196,9 @@ describe("DeliveryPipeline", () => {
         with: { "role-to-assume": "${{ vars.DEPLOY_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" },
       });
       expect(job.steps[1]).toMatchObject({ id: "kubeconfig", run: 'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"' });
-      expect(job.steps[2]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image deployment/hello app="$IMAGE"' });
-      expect(job.steps[3].run).toBe('kubectl -n "$NAMESPACE" rollout status deployment/hello --timeout=10m');
-      expect(job.steps[4].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL/healthz"');
+      expect(job.steps[2]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"' });
+      expect(job.steps[3].run).toBe('kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m');
+      expect(job.steps[4].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"');
       // Scripts run under bash -eo pipefail.
       job.steps.filter((s: Json) => s.run).forEach((s: Json) => expect(s.shell).toBe("bash"));
     });
@@ -198,8 +210,12 @@ describe("DeliveryPipeline", () => {
       expect(workflow.permissions).toEqual({ contents: "read" });
       Object.values(workflow.jobs as Json).forEach((job: Json) => {
         const assumesRole = job.steps.some((s: Json) => s.uses === PIPELINE_ACTIONS.configureAwsCredentials);
-        if (assumesRole) expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+        const attests = job.steps.some((s: Json) => s.uses === PIPELINE_ACTIONS.attest);
+        // The attestation is signed with the job's OIDC identity too.
+        if (attests) expect(job.permissions).toEqual({ attestations: "write", contents: "read", "id-token": "write" });
+        else if (assumesRole) expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
         else expect(job.permissions?.["id-token"]).toBeUndefined();
+        if (!attests) expect(job.permissions?.attestations).toBeUndefined();
       });
     }
   });
@@ -207,9 +223,9 @@ describe("DeliveryPipeline", () => {
   test("the image handed to the environments is the pushed digest, the same in every deploy job", () => {
     const { deliver } = synth();
     const image: string = deliver.jobs.build.outputs.image;
-    expect(image).toMatch(/^\$\{\{ vars\.ECR_REPOSITORY_URL \}\}@\$\{\{ steps\.(\w+)\.outputs\.digest \}\}$/);
-    const pushStep = /steps\.(\w+)\.outputs/.exec(image)![1];
-    expect(deliver.jobs.build.steps.find((s: Json) => s.id === pushStep).with.push).toBe(true);
+    expect(image).toBe("${{ steps.push.outputs.image }}");
+    const push = deliver.jobs.build.steps.find((s: Json) => s.id === "push");
+    expect(push.run).toContain('echo "image=$REPOSITORY@$digest" >> "$GITHUB_OUTPUT"');
     deployJobs(deliver).forEach(([, job]) => expect(job.env.IMAGE).toBe("${{ needs.build.outputs.image }}"));
   });
 
@@ -219,8 +235,8 @@ describe("DeliveryPipeline", () => {
       const rollback = job.steps[job.steps.length - 1];
       expect(rollback.if).toBe("failure() && steps.kubeconfig.outcome == 'success' && steps.deploy.outcome == 'success'");
       expect(rollback.run.split("\n")).toEqual([
-        'kubectl -n "$NAMESPACE" rollout undo deployment/hello',
-        'kubectl -n "$NAMESPACE" rollout status deployment/hello --timeout=10m',
+        'kubectl -n "$NAMESPACE" rollout undo "deployment/$DEPLOYMENT"',
+        'kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m',
         "exit 1",
         "",
       ]);
@@ -243,10 +259,11 @@ describe("DeliveryPipeline", () => {
       expect(migrate.shell).toBe("bash");
       const lines: string[] = migrate.run.split("\n");
       expect(lines.slice(0, 3)).toEqual([
-        'job="hello-migrate-${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT}"',
-        'kubectl -n "$NAMESPACE" set image cronjob/hello-migrate migrate="$IMAGE"',
-        'kubectl -n "$NAMESPACE" create job "$job" --from=cronjob/hello-migrate',
+        'job="$APP_NAME-migrate-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"',
+        'kubectl -n "$NAMESPACE" set image "cronjob/$MIGRATION_TEMPLATE" migrate="$IMAGE"',
+        'kubectl -n "$NAMESPACE" create job "$job" --from="cronjob/$MIGRATION_TEMPLATE"',
       ]);
+      expect(job.env.MIGRATION_TEMPLATE).toBe("hello-migrate");
       // Fails fast on a failed Job, succeeds on a complete one, gives up after 15 minutes.
       expect(migrate.run).toContain('get "job/$job"');
       expect(migrate.run).toMatch(/\*" Complete "\*\).*exit 0/);
@@ -258,12 +275,18 @@ describe("DeliveryPipeline", () => {
     });
   });
 
-  test("every action is pinned to a full release tag", () => {
-    const { pr, deliver } = synth({ migrateCommand: "npm run migrate" });
+  test("every action is pinned to a commit SHA of the table, its release beside it", () => {
+    const { pr, deliver, pipeline } = synth({ migrateCommand: "npm run migrate" });
     const uses = [...steps(pr), ...steps(deliver)].map((s) => s.uses).filter((u) => u !== undefined);
-    expect(uses.length).toBeGreaterThan(0);
-    uses.forEach((u: string) => expect(u).toMatch(/^[\w.-]+\/[\w.-]+@v\d+\.\d+\.\d+$/));
-    Object.values(PIPELINE_ACTIONS).forEach((u) => expect(u).toMatch(/@v\d+\.\d+\.\d+$/));
+    expect(new Set(uses)).toEqual(new Set(Object.values(PIPELINE_ACTIONS)));
+    uses.forEach((u: string) => expect(u).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/));
+    for (const yaml of Object.values(pipeline.workflows)) {
+      for (const line of yaml.split("\n").filter((l) => l.includes("uses:"))) {
+        const [, action, sha, release] = /uses: ([\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$/.exec(line) ?? [];
+        const entry = Object.values(ACTIONS).find((a) => a.action === action);
+        expect({ line, sha, release }).toEqual({ line, sha: entry?.sha, release: entry?.release });
+      }
+    }
   });
 
   test("no expression inside any script: values reach run through env", () => {
@@ -276,7 +299,8 @@ describe("DeliveryPipeline", () => {
   test("the YAML holds no account-specific value: everything comes from Actions variables", () => {
     const { pipeline } = synth({ migrateCommand: "npm run migrate" });
     const yaml = Object.values(pipeline.workflows).join("\n");
-    expect(yaml).not.toMatch(/\d{12}|arn:|amazonaws\.com|secrets\./);
+    // The actions' commit SHAs aside, which are long hex numbers but no account's.
+    expect(yaml.replace(/@[0-9a-f]{40} # /g, "@<sha> # ")).not.toMatch(/\d{12}|arn:|amazonaws\.com|secrets\./);
     const used = [...new Set([...yaml.matchAll(/vars\.([A-Z_]+)/g)].map((m) => m[1]))].sort();
     const declared = [...new Set([...PIPELINE_VARIABLES.repository, ...PIPELINE_VARIABLES.environment])].sort();
     expect(used).toEqual(declared);
@@ -372,22 +396,22 @@ describe("DeliveryPipeline", () => {
   test("deploymentName, containerName, migrationTemplateName: the Kubernetes objects the deploy touches", () => {
     const { deliver } = synth({ migrateCommand: "./migrate", deploymentName: "web", containerName: "server", migrationTemplateName: "db-migrate" });
     const job = deliver.jobs["deploy-dev"];
-    const run = job.steps.map((s: Json) => s.run ?? "").join("\n");
-    expect(run).toContain('kubectl -n "$NAMESPACE" set image deployment/web server="$IMAGE"');
-    expect(run).toContain('rollout status deployment/web --timeout=10m');
-    expect(run).toContain('rollout undo deployment/web');
-    expect(run).toContain('set image cronjob/db-migrate migrate="$IMAGE"');
-    expect(run).toContain("--from=cronjob/db-migrate");
+    // The names reach the scripts as the job's environment; the scripts are the same for every app.
+    expect(job.env).toMatchObject({ APP_NAME: "hello", DEPLOYMENT: "web", CONTAINER: "server", MIGRATION_TEMPLATE: "db-migrate" });
+    const scripts = (j: Json) => j.steps.map((s: Json) => s.run ?? "");
+    expect(scripts(job)).toEqual(scripts(synth({ migrateCommand: "./migrate" }).deliver.jobs["deploy-dev"]));
+    const run = scripts(job).join("\n");
+    expect(run).not.toMatch(/web|server|db-migrate/);
     // The migration Job is still named after the app, unique per run attempt.
-    expect(run).toContain('job="hello-migrate-${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT}"');
+    expect(run).toContain('job="$APP_NAME-migrate-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"');
   });
 
   test("dockerfile and buildRunsOn: both builds use them", () => {
     const { pr, deliver } = synth({ dockerfile: "docker/app.Dockerfile", buildRunsOn: ["self-hosted", "docker"] });
     expect(pr.jobs["build-and-test"]["runs-on"]).toEqual(["self-hosted", "docker"]);
     expect(deliver.jobs.build["runs-on"]).toEqual(["self-hosted", "docker"]);
-    const files = [...steps(pr), ...deliver.jobs.build.steps].filter((s) => s.uses === PIPELINE_ACTIONS.buildPush).map((s) => s.with.file);
-    expect(files).toEqual(["docker/app.Dockerfile", "docker/app.Dockerfile", "docker/app.Dockerfile"]);
+    const files = [...steps(pr), ...deliver.jobs.build.steps].filter((s) => (s.run ?? "").includes("docker build")).map((s) => s.env.DOCKERFILE);
+    expect(files).toEqual(["docker/app.Dockerfile", "docker/app.Dockerfile"]);
     // Deploy jobs keep their own default runner.
     expect(deliver.jobs["deploy-dev"]["runs-on"]).toBe("ubuntu-latest");
   });
@@ -395,7 +419,8 @@ describe("DeliveryPipeline", () => {
   test("healthPath and testCommand: the smoke check's URL and the test command, which reaches the script through env", () => {
     const command = `pytest -k "not slow" && echo '$HOME' ; exit $?`;
     const { pr, deliver } = synth({ healthPath: "/api/v1/health.json", testCommand: command });
-    expect(deliver.jobs["deploy-prod"].steps.find((s: Json) => s.name === "Smoke check").run).toContain('"$APP_URL/api/v1/health.json"');
+    expect(deliver.jobs["deploy-prod"].env.HEALTH_PATH).toBe("/api/v1/health.json");
+    expect(deliver.jobs["deploy-prod"].steps.find((s: Json) => s.name === "Smoke check").run).toContain('"$APP_URL$HEALTH_PATH"');
     const testSteps = [...steps(pr), ...steps(deliver)].filter((s) => s.name === "Test inside the image");
     expect(testSteps).toHaveLength(2);
     testSteps.forEach((s) => {
@@ -433,6 +458,8 @@ describe("DeliveryPipeline", () => {
   test("fails when a command holds a GitHub expression", () => {
     expectInvalid({ testCommand: "echo ${{ secrets.TOKEN }}" }, "testCommand", "without '${{'");
     expectInvalid({ migrateCommand: "" }, "migrateCommand", "a non-empty shell command");
+    // The migrate command never enters a workflow (the workload's CronJob runs it): there it is text.
+    expect(synth({ migrateCommand: "echo ${{ secrets.TOKEN }}" }).pipeline.workflows[DELIVER]).not.toContain("secrets.TOKEN");
   });
 
   test("fails when the app name is not a DNS label", () => {

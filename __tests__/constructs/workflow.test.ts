@@ -1,10 +1,12 @@
 import { parse } from "yaml";
+import { ACTIONS, usesOf } from "../../constructs/actions";
 import { Job, renderWorkflow, Step, Workflow, WORKFLOW_HEADER } from "../../constructs/workflow";
 import { actionlint } from "../support/actionlint";
 
 type Json = Record<string, any>;
 
 const STEP: Step = { name: "Say hello", run: 'echo "hello"' };
+const CHECKOUT = usesOf(ACTIONS.checkout);
 
 /** A workflow using every modelled key. */
 const FULL: Workflow = {
@@ -26,7 +28,7 @@ const FULL: Workflow = {
       outputs: { value: "${{ steps.compute.outputs.value }}" },
       env: { LEVEL: "1" },
       steps: [
-        { name: "Check out", uses: "actions/checkout@v4.2.2", with: { "persist-credentials": false, "fetch-depth": 1 } },
+        { name: "Check out", uses: CHECKOUT, with: { "persist-credentials": false, "fetch-depth": 1 } },
         { name: "Compute", id: "compute", shell: "bash", timeoutMinutes: 2, env: { REF: "${{ github.ref }}" }, run: 'echo "value=$REF" >> "$GITHUB_OUTPUT"' },
       ],
     },
@@ -67,7 +69,7 @@ describe("renderWorkflow", () => {
     // Permissions in GitHub's spelling, in a fixed order whatever the order given.
     expect(first.permissions).toEqual({ contents: "read", "id-token": "write", "pull-requests": "write", "repository-projects": "read", "security-events": "none" });
     expect(Object.keys(first.permissions)).toEqual(["contents", "id-token", "pull-requests", "repository-projects", "security-events"]);
-    expect(first.steps[0]).toEqual({ name: "Check out", uses: "actions/checkout@v4.2.2", with: { "persist-credentials": false, "fetch-depth": 1 } });
+    expect(first.steps[0]).toEqual({ name: "Check out", uses: CHECKOUT, with: { "persist-credentials": false, "fetch-depth": 1 } });
     expect(first.steps[1]).toEqual({
       name: "Compute",
       id: "compute",
@@ -169,13 +171,13 @@ describe("renderWorkflow", () => {
   });
 
   test("fails when a step has both or neither of uses and run", () => {
-    expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ uses: "actions/checkout@v4.2.2", run: "ls" }] } }), "jobs.a.steps[0] must have exactly one of uses and run");
+    expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ uses: CHECKOUT, run: "ls" }] } }), "jobs.a.steps[0] must have exactly one of uses and run");
     expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ name: "nothing" }] } }), "jobs.a.steps[0] must have exactly one of uses and run");
   });
 
   test("fails when with or shell does not fit the step kind", () => {
     expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ run: "ls", with: { x: 1 } }] } }), "has with but no uses");
-    expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ uses: "actions/checkout@v4.2.2", shell: "bash" }] } }), "has shell but no run");
+    expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ uses: CHECKOUT, shell: "bash" }] } }), "has shell but no run");
   });
 
   test("fails when a script holds an expression (script injection)", () => {
@@ -193,5 +195,65 @@ describe("renderWorkflow", () => {
   test("fails when a timeout is not a positive whole number", () => {
     expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", timeoutMinutes: 0, steps: [STEP] } }), "jobs.a timeout 0 is not a positive whole number of minutes");
     expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ run: "ls", timeoutMinutes: 1.5 }] } }), "jobs.a.steps[0] timeout 1.5");
+  });
+  test("writes each pinned action's release beside its SHA", () => {
+    const yaml = renderWorkflow(FULL);
+    expect(yaml).toContain(`        uses: actions/checkout@${ACTIONS.checkout.sha} # ${ACTIONS.checkout.release}\n`);
+    // A comment to YAML: GitHub reads the plain pin.
+    expect(parse(yaml).jobs.first.steps[0].uses).toBe(`actions/checkout@${ACTIONS.checkout.sha}`);
+  });
+
+  test("an action outside the table: pinned to a SHA, with the release the step gives", () => {
+    const sha = "0123456789abcdef0123456789abcdef01234567";
+    const yaml = renderWorkflow(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ uses: `acme/tools/lint@${sha}`, release: "v2.0.0-rc.1", with: { anything: 1 } }] } }));
+    expect(yaml).toContain(`uses: acme/tools/lint@${sha} # v2.0.0-rc.1\n`);
+    expect(actionlint({ ".github/workflows/other.yml": yaml })).toEqual([]);
+  });
+
+  test.each([
+    ["a release tag", "actions/checkout@v7.0.1"],
+    ["a major tag", "actions/checkout@v7"],
+    ["a branch", "actions/checkout@main"],
+    ["no ref", "actions/checkout"],
+    ["a short SHA", `actions/checkout@${ACTIONS.checkout.sha.slice(0, 12)}`],
+    ["an upper-case SHA", `actions/checkout@${ACTIONS.checkout.sha.toUpperCase()}`],
+    ["a SHA plus text", `actions/checkout@${ACTIONS.checkout.sha} # v7.0.1`],
+    ["a local action", "./.github/actions/build"],
+    ["a Docker image", "docker://alpine:3.20"],
+    ["an expression", "${{ matrix.action }}"],
+  ])("fails when uses is %s", (_, uses) => {
+    expectRenderError(
+      workflowWith({ a: { runsOn: "ubuntu-latest", steps: [STEP, { uses, release: "v1.0.0" }] } }),
+      `renderWorkflow("Test"): jobs.a.steps[1].uses is ${JSON.stringify(uses)}: pin the action to a full commit SHA, owner/repo[/path]@<40 lower-case hex digits>`,
+    );
+  });
+
+  test("fails when a pinned action is neither in the table nor given a release", () => {
+    const uses = `acme/tool@${"a".repeat(40)}`;
+    expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ uses }] } }), `jobs.a.steps[0].uses pins ${uses}, which is not in Slipway's table of pinned actions (constructs/actions.ts)`);
+  });
+
+  test("fails when a release is not a release tag (it is written into a comment)", () => {
+    const uses = `acme/tool@${"a".repeat(40)}`;
+    expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ uses, release: "v1\nrun: evil" }] } }), 'jobs.a.steps[0].release is "v1\\nrun: evil": a release tag such as v1.2.3');
+    expectRenderError(workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ run: "ls", release: "v1.0.0" }] } }), "jobs.a.steps[0] has release but no uses");
+  });
+
+  test("fails when a step's release contradicts the table", () => {
+    expectRenderError(
+      workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ uses: CHECKOUT, release: "v4.2.2" }] } }),
+      `jobs.a.steps[0].release is "v4.2.2", but constructs/actions.ts resolved ${CHECKOUT} from ${ACTIONS.checkout.release}`,
+    );
+  });
+
+  test("fails when an input is not one the pinned release declares, or a required one is missing", () => {
+    expectRenderError(
+      workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ uses: CHECKOUT, with: { "persist-credential": false } }] } }),
+      `jobs.a.steps[0].with.persist-credential is not an input of actions/checkout ${ACTIONS.checkout.release}; its inputs are: repository, ref,`,
+    );
+    expectRenderError(
+      workflowWith({ a: { runsOn: "ubuntu-latest", steps: [{ uses: usesOf(ACTIONS.uploadArtifact), with: { name: "x" } }] } }),
+      `jobs.a.steps[0].with leaves out "path", which actions/upload-artifact ${ACTIONS.uploadArtifact.release} requires`,
+    );
   });
 });
