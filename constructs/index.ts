@@ -3,6 +3,7 @@ export * from "./access-log-bucket";
 export * from "./actions";
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
+export * from "./ci-runners";
 export * from "./container-registry";
 export * from "./delivery-pipeline";
 export * from "./github-actions-role";

@@ -182,7 +182,7 @@ export const environmentSchema = z.strictObject({
         .array(z.string().min(1))
         .min(1)
         .optional()
-        .describe("Runner labels of the deploy job: a runner that can reach the cluster API. @default [self-hosted, <platform>-<env>], a runner inside the VPC"),
+        .describe("Runner labels of the deploy job: a runner that can reach the cluster API. @default [codebuild-<platform>-<env>-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}], the environment's CodeBuild deploy runner inside the VPC"),
     })
     .default({}),
   dns: z

@@ -42,6 +42,7 @@ const STATEFUL: Record<string, string> = {
   aws_ecr_repository: "every released image",
   aws_kms_key: "the key (what it encrypted becomes unreadable)",
   aws_s3_bucket: "the bucket's objects (access-log buckets excepted)",
+  aws_codeconnections_connection: "the GitHub authorization (CI runners stop until a person authorizes a new connection)",
 };
 
 /** Types that hold data but are protected another way, with the check. */
@@ -59,6 +60,7 @@ const LOGS = new Set(["aws_cloudwatch_log_group"]);
  */
 const REBUILDABLE = new Set([
   "aws_acm_certificate", "aws_acm_certificate_validation", "aws_autoscaling_attachment", "aws_cloudfront_distribution",
+  "aws_codebuild_project", "aws_codebuild_source_credential", "aws_codebuild_webhook",
   "aws_cloudfront_origin_access_control", "aws_cloudfront_response_headers_policy", "aws_cloudfront_vpc_origin",
   "aws_cloudwatch_log_delivery", "aws_cloudwatch_log_delivery_destination", "aws_cloudwatch_log_delivery_source",
   "aws_db_parameter_group", "aws_db_subnet_group",
@@ -175,7 +177,7 @@ describe("in the synthesized stacks", () => {
     const { stacks, production } = outputs.example;
     expect(Object.keys(production).filter((s) => production[s]).sort()).toEqual(["hello-delivery", "hello-prod", "platform-prod"]);
     const expected = {
-      "platform-prod": ["aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey"],
+      "platform-prod": ["aws_codeconnections_connection CiRunners/GithubConnection", "aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey"],
       "hello-delivery": ["aws_ecr_repository Registry/Resource", "aws_kms_key Registry/Key"],
       "hello-prod": ["aws_db_instance Database/Resource", "aws_kms_key Database/Key", "aws_s3_bucket Cdn/AssetsBucket"],
     };

@@ -727,6 +727,53 @@ fail("SLW-PROD-001", "data bucket without it", s3({ bucket: { lifecycle: { creat
 fail("SLW-PROD-001", "KMS key without it", key(), /loses the key/, PROD);
 fail("SLW-PROD-001", "registry without it", ecr({ lifecycle: undefined }), /loses every released image/, PROD);
 
+// --- CodeBuild ------------------------------------------------------------------------------------
+
+function codebuild(over: { project?: Json; group?: Json | null; webhook?: Json | null; trust?: Json } = {}): Resources {
+  return merge(
+    r("aws_codebuild_project", "Runner", {
+      name: "acme-dev-deploy-runner",
+      service_role: ref("aws_iam_role", "RunnerRole", "arn"),
+      environment: { type: "LINUX_CONTAINER", compute_type: "BUILD_GENERAL1_SMALL", image: "aws/codebuild/amazonlinux-x86_64-standard:5.0", privileged_mode: false },
+      vpc_config: { vpc_id: "vpc-1", subnets: ["subnet-1", "subnet-2"], security_group_ids: [ref("aws_security_group", "RunnerSg")] },
+      logs_config: { cloudwatch_logs: { status: "ENABLED", group_name: ref("aws_cloudwatch_log_group", "RunnerLogs", "name") }, s3_logs: { status: "DISABLED" } },
+      ...over.project,
+    }),
+    over.group === null ? null : r("aws_cloudwatch_log_group", "RunnerLogs", { name: "/aws/codebuild/acme-dev-deploy-runner", retention_in_days: 90, kms_key_id: ref("aws_kms_key", "Key", "arn"), ...over.group }),
+    over.webhook === null
+      ? null
+      : r("aws_codebuild_webhook", "RunnerWebhook", { project_name: ref("aws_codebuild_project", "Runner", "name"), filter_group: [{ filter: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] }], ...over.webhook }),
+    r("aws_iam_role", "RunnerRole", {
+      name: "acme-dev-deploy-runner",
+      assume_role_policy: policy(
+        over.trust ?? {
+          Effect: "Allow",
+          Principal: { Service: "codebuild.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": "111111111111", "aws:SourceArn": "arn:aws:codebuild:eu-west-1:111111111111:project/acme-dev-deploy-runner" } },
+        },
+      ),
+    }),
+  );
+}
+const runnerTrust = (condition: Json | undefined, principal: Json = { Service: "codebuild.amazonaws.com" }) => ({ Effect: "Allow", Principal: principal, Action: "sts:AssumeRole", Condition: condition });
+
+pass("SLW-CB-001", "unprivileged runner", codebuild());
+fail("SLW-CB-001", "privileged mode", codebuild({ project: { environment: { type: "LINUX_CONTAINER", privileged_mode: true } } }), /privileged_mode is true: every job gets a root Docker daemon/);
+pass("SLW-CB-002", "encrypted log group with retention", codebuild());
+fail("SLW-CB-002", "CloudWatch logs off", codebuild({ project: { logs_config: { cloudwatch_logs: { status: "DISABLED" } } } }), /cloudwatch_logs\.status is "DISABLED"/);
+fail("SLW-CB-002", "no logs_config", codebuild({ project: { logs_config: undefined } }), /cloudwatch_logs\.status is \(not set\): the builds' logs are not kept in CloudWatch/);
+fail("SLW-CB-002", "no group name", codebuild({ project: { logs_config: { cloudwatch_logs: { status: "ENABLED" } } } }), /group_name is not set/);
+fail("SLW-CB-002", "log group not in the stack", codebuild({ group: null }), /cannot confirm the log group/);
+fail("SLW-CB-002", "unencrypted log group kept forever", codebuild({ group: { kms_key_id: undefined, retention_in_days: 0 } }), /has no kms_key_id/);
+pass("SLW-CB-003", "runner in a VPC", codebuild());
+pass("SLW-CB-003", "a project without runner webhook needs no VPC", codebuild({ project: { vpc_config: undefined }, webhook: { filter_group: [{ filter: [{ type: "EVENT", pattern: "PUSH" }] }] } }));
+fail("SLW-CB-003", "runner outside a VPC", codebuild({ project: { vpc_config: undefined } }), /runner project without vpc_config/);
+fail("SLW-CB-003", "runner with no security group", codebuild({ project: { vpc_config: { vpc_id: "vpc-1", subnets: ["subnet-1"], security_group_ids: [] } } }), /security_group_ids is empty/);
+pass("SLW-CB-004", "trust pinned to account and project", codebuild());
+fail("SLW-CB-004", "trust without source conditions", codebuild({ trust: runnerTrust(undefined) }), /no aws:SourceAccount or aws:SourceArn condition/);
+fail("SLW-CB-004", "trust of another principal", codebuild({ trust: runnerTrust({ StringEquals: { "aws:SourceAccount": "111111111111" } }, { Service: ["codebuild.amazonaws.com", "ec2.amazonaws.com"] }) }), /besides CodeBuild/);
+
 // --------------------------------------------------------------------------------------------------
 
 const RULES = new Map<string, Rule>(ALL_RULES.map((rule) => [rule.id, rule]));

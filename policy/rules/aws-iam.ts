@@ -8,7 +8,16 @@ import { conditions, hasWildcardPrincipal, list, parsePolicy, PolicyStatement, R
 const GITHUB_ISSUER = "token.actions.githubusercontent.com";
 const AUDIENCE = "sts.amazonaws.com";
 /** Actions with no resource to scope to: `Resource: "*"` is the only form IAM accepts. */
-export const NO_RESOURCE_ACTIONS = ["ecr:GetAuthorizationToken", "sts:GetCallerIdentity"];
+export const NO_RESOURCE_ACTIONS = [
+  "ecr:GetAuthorizationToken",
+  "sts:GetCallerIdentity",
+  // EC2 describe calls CodeBuild makes to place a build in a VPC: none supports resource-level permissions.
+  "ec2:DescribeDhcpOptions",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeSubnets",
+  "ec2:DescribeVpcs",
+];
 
 const PERMISSION_TYPES = ["aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"];
 const ROLE = ["aws_iam_role"];
