@@ -75,7 +75,6 @@ export class DeliveryStack extends SlipwayStack {
       oidcProvider: props.registryPlatform.githubOidc,
       repository: this.repository.fullName,
       allow: { branches: [defaultBranch] },
-      region: registryEnvironment.region,
       description: `Pushes ${app.name}'s images from ${this.repository.fullName}@${defaultBranch}`,
     });
     this.registry.grantPush(this.buildRole);
