@@ -34,15 +34,18 @@ function accessPolicyName(association: ResourceView): string {
   return String(association.config.policy_arn ?? "").split("/").pop() ?? "";
 }
 
-/** Why the association's principal is a deploy or CI role (a `deploy` name, or a GitHub Actions trust), or undefined. */
+/**
+ * Why the association's principal is a deploy or CI role of this stack (named `…deploy…`, or
+ * trusting GitHub Actions), or undefined. A literal ARN says nothing about who uses it: the
+ * identity Terraform applies as may well be named "deploy".
+ */
 function deployOrCiPrincipal(association: ResourceView, stack: StackView): string | undefined {
+  const role = principalRole(association.config.principal_arn, stack);
+  if (!role) return undefined;
   const name = principalName(association.config.principal_arn, stack);
   if (/deploy/i.test(name)) return `${show(name)}, a deploy role`;
-  const role = principalRole(association.config.principal_arn, stack);
-  if (role) {
-    const trust = parsePolicy(role.config.assume_role_policy);
-    if (trust.ok && trust.statements.some((s) => isGithubOidcStatement(s, stack))) return `${role.address}, which GitHub Actions jobs can assume`;
-  }
+  const trust = parsePolicy(role.config.assume_role_policy);
+  if (trust.ok && trust.statements.some((s) => isGithubOidcStatement(s, stack))) return `${role.address}, which GitHub Actions jobs can assume`;
   return undefined;
 }
 
