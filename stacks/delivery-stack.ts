@@ -56,6 +56,7 @@ export class DeliveryStack extends SlipwayStack {
       defaultBranch,
       requiredStatusChecks: [...PIPELINE_REQUIRED_CHECKS],
       rulesetBypassAppIds: platform.github.appId ? [platform.github.appId] : [],
+      secretScanning: platform.github.secretScanning,
       environments: platform.environments.map((env) => ({
         name: env.name,
         requireApproval: env.approval.required,
