@@ -158,8 +158,11 @@ const PRINCIPAL_ACCEPTED = "an IAM role or user ARN, e.g. arn:aws:iam::123456789
 /**
  * An EKS cluster that is private and audited by default: API endpoint inside the VPC (public access
  * only from listed CIDRs), Kubernetes secrets envelope-encrypted with a rotating KMS key, all five
- * control-plane log types kept for a year, access through EKS access entries only, nodes in private
- * subnets with IMDSv2 and encrypted disks, and an OIDC provider for service-account roles.
+ * control-plane log types kept for a year, access through EKS access entries only (no implicit
+ * admin for the cluster's creator: the identity Terraform runs as and the listed admins are
+ * explicit entries), nodes in private subnets with IMDSv2 and encrypted disks and no CNI
+ * permissions (the VPC CNI has its own role), security groups for pods, and an OIDC provider for
+ * service-account roles.
  */
 export class KubernetesCluster extends Construct {
   /** The `aws_eks_cluster`. */

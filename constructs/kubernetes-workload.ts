@@ -193,7 +193,10 @@ export interface DeployRule {
   readonly resources: readonly string[];
   /** Verbs, e.g. `["get", "patch"]`. */
   readonly verbs: readonly string[];
-  /** Object names the rule is narrowed to; absent when the names are not known in advance (generated Jobs and ReplicaSets). */
+  /**
+   * Object names the rule is narrowed to.
+   * @default any object of the resources: the names are not known in advance (Jobs named per run, generated ReplicaSets)
+   */
   readonly resourceNames?: readonly string[];
 }
 
