@@ -85,9 +85,8 @@ export function kubectlInvocations(script: string): { line: string; words: strin
         i = j;
       } else if (c === " " || c === "\t") {
         end();
-      } else if ("\n;|&)#".includes(c) && !inWord) {
-        break;
-      } else if ("\n;|&)".includes(c)) {
+      } else if ("\n;|&)".includes(c) || (c === "#" && !inWord)) {
+        // The end of the simple command, or a comment.
         break;
       } else {
         word += c;
