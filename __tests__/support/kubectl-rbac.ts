@@ -52,11 +52,18 @@ const KINDS: Record<string, { apiGroup: string; resource: string }> = {
 };
 
 /**
- * The `kubectl` invocations of a shell script, each as its words (quotes removed, `$VARS` kept as
- * text): every `kubectl` word up to the end of its simple command (`;`, `|`, `&`, `)`, a newline
- * or a comment), including those inside `$( … )`.
+ * The `kubectl` invocations of a shell script, each as its words (quotes removed): every `kubectl`
+ * word up to the end of its simple command (`;`, `|`, `&`, `)`, a newline or a comment), including
+ * those inside `$( … )`. `$NAME` and `${NAME}` become their value when `env` holds a literal one
+ * (as a workflow step's `env:` does for names known when the workflow is generated); others stay
+ * as text and count as names made at run time.
  */
-export function kubectlInvocations(script: string): { line: string; words: string[] }[] {
+export function kubectlInvocations(script: string, env: Record<string, unknown> = {}): { line: string; words: string[] }[] {
+  const expand = (word: string) =>
+    word.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (whole, name: string) => {
+      const value = env[name];
+      return typeof value === "string" && !value.includes("${{") && !value.includes("$") ? value : whole;
+    });
   const found: { line: string; words: string[] }[] = [];
   const re = /(^|[\s;|&(`])kubectl(?=\s)/g;
   let match: RegExpExecArray | null;
@@ -94,7 +101,8 @@ export function kubectlInvocations(script: string): { line: string; words: strin
       }
     }
     end();
-    found.push({ line: `kubectl ${words.join(" ")}`, words });
+    const expanded = words.map(expand);
+    found.push({ line: `kubectl ${expanded.join(" ")}`, words: expanded });
   }
   return found;
 }
