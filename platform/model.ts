@@ -104,7 +104,7 @@ export interface PlatformConfig {
   /** The platform file this was read from, as given (relative paths stay relative). */
   readonly file: string;
   readonly name: string;
-  readonly github: { readonly owner: string; readonly appId?: number; readonly defaultBranch: string };
+  readonly github: { readonly owner: string; readonly appId?: number; readonly defaultBranch: string; readonly secretScanning: "secret-protection" | "advanced-security" | "off" };
   readonly backend: BackendConfig;
   readonly apps: AppConfig[];
   /** In promotion order. */

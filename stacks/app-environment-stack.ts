@@ -214,10 +214,13 @@ export class AppEnvironmentStack extends SlipwayStack {
       oidcProvider: platformStack.githubOidc,
       repository: deliveryStack.repository.fullName,
       allow: { environments: [environment.name] },
-      region: environment.region,
       description: `Deploys ${app.name} to ${environment.name} from ${deliveryStack.repository.fullName}'s ${environment.name} environment`,
     });
-    this.deployRole.allowEksNamespace({ name: cluster.name, arn: cluster.cluster.arn }, app.name);
+    // The deploy role's only rights in the cluster: the workload's namespaced deploy Role, bound to
+    // a group of this app and environment that the role's access entry (no access policy) maps it into.
+    const deployGroup = `slipway-deploy:${name}`;
+    this.workload.grantDeploy(deployGroup);
+    this.deployRole.allowEksGroup({ name: cluster.name, arn: cluster.cluster.arn }, deployGroup);
 
     // This environment's facts, as variables of its GitHub environment (never secrets: none is).
     const variables: Record<string, string> = {

@@ -75,6 +75,8 @@ export class PlatformStack extends SlipwayStack {
       nodeDesiredSize: environment.cluster.nodes.desired,
       nodeMaxSize: environment.cluster.nodes.max,
       adminPrincipalArns: environment.cluster.adminRoleArns,
+      // The role the stacks are applied as is cluster-admin by name, never whoever runs a plan.
+      terraformPrincipalArn: environment.assumeRoleArn,
       preventDestroy: environment.production,
     });
     this.githubOidc = props.sharedGithubOidc ?? new GithubOidcProvider(this, "GithubOidc");

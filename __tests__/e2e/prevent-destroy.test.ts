@@ -77,6 +77,8 @@ const REBUILDABLE = new Set([
   "kubernetes_config_map_v1", "kubernetes_cron_job_v1", "kubernetes_deployment_v1", "kubernetes_horizontal_pod_autoscaler_v2", "kubernetes_manifest",
   "kubernetes_namespace_v1", "kubernetes_network_policy_v1", "kubernetes_pod_disruption_budget_v1", "kubernetes_secret_v1",
   "kubernetes_service_account_v1", "kubernetes_service_v1",
+  // Settings and RBAC objects, recreated from the configuration.
+  "github_repository_dependabot_security_updates", "kubernetes_role_binding_v1", "kubernetes_role_v1",
 ]);
 
 interface Output {

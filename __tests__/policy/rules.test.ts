@@ -452,8 +452,44 @@ fail(
   merge(role("Ci", githubTrust(["repo:acme/hello:ref:refs/heads/main"]), { roleName: "hello-ci" }), association(ref("aws_iam_role", "Ci", "arn"), [{ type: "cluster" }])),
   /granted cluster-wide to aws_iam_role\.Ci, which GitHub Actions jobs can assume/,
 );
+const accessPolicy = (policyName: string, principal: string, scope: Json) =>
+  r("aws_eks_access_policy_association", "Association", {
+    cluster_name: "acme-prod",
+    policy_arn: `arn:aws:eks::aws:cluster-access-policy/${policyName}`,
+    principal_arn: principal,
+    access_scope: scope,
+  });
+const ciRole = role("Ci", githubTrust(["repo:acme/infra:ref:refs/heads/main"]), { roleName: "acme-plan" });
+pass("SLW-EKS-008", "cluster-wide view for a read-only CI role", merge(ciRole, accessPolicy("AmazonEKSViewPolicy", ref("aws_iam_role", "Ci", "arn"), { type: "cluster" })));
+pass("SLW-EKS-009", "explicit admins only, access entries only", cluster({ access_config: { authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: false } }));
+fail("SLW-EKS-009", "access_config unset", cluster(), /bootstrap_cluster_creator_admin_permissions is \(not set\) \(the default is true\): whoever created the cluster is admin/);
+fail("SLW-EKS-009", "creator admin kept", cluster({ access_config: [{ authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: true }] }), /bootstrap_cluster_creator_admin_permissions is true/);
+fail("SLW-EKS-009", "aws-auth ConfigMap still read", cluster({ access_config: { authentication_mode: "API_AND_CONFIG_MAP", bootstrap_cluster_creator_admin_permissions: false } }), /authentication_mode is "API_AND_CONFIG_MAP", not "API"/);
+const deployEntry = ref("aws_eks_access_entry", "Entry", "principal_arn");
+pass("SLW-EKS-010", "deploy role with namespaced view", merge(deployRole, accessPolicy("AmazonEKSViewPolicy", deployEntry, { type: "namespace", namespaces: ["hello"] })));
+pass("SLW-EKS-010", "edit for a listed admin role", accessPolicy("AmazonEKSEditPolicy", "arn:aws:iam::222222222222:role/platform-admin", { type: "namespace", namespaces: ["hello"] }));
+fail(
+  "SLW-EKS-010",
+  "namespace-scoped edit for a deploy role",
+  merge(deployRole, accessPolicy("AmazonEKSEditPolicy", deployEntry, { type: "namespace", namespaces: ["hello"] })),
+  /AmazonEKSEditPolicy is granted in namespaces \["hello"\] to "hello-deploy-prod", a deploy role: it can read Secrets/,
+);
+fail("SLW-EKS-010", "namespace admin for a CI role", merge(ciRole, accessPolicy("AmazonEKSAdminPolicy", ref("aws_iam_role", "Ci", "arn"), [{ type: "namespace", namespaces: ["x"] }])), /AmazonEKSAdminPolicy is granted in namespaces \["x"\] to aws_iam_role\.Ci, which GitHub Actions jobs can assume/);
+const addon = (name: string, over: Json = {}) => r("aws_eks_addon", "Addon", { cluster_name: "acme-prod", addon_name: name, ...over });
+pass("SLW-EKS-011", "vpc-cni with an IRSA role", addon("vpc-cni", { service_account_role_arn: ref("aws_iam_role", "VpcCni", "arn") }));
+pass("SLW-EKS-011", "vpc-cni with a Pod Identity association", addon("vpc-cni", { pod_identity_association: [{ role_arn: ref("aws_iam_role", "VpcCni", "arn"), service_account: "aws-node" }] }));
+pass("SLW-EKS-011", "another add-on", addon("coredns"));
+fail("SLW-EKS-011", "vpc-cni on the node role", addon("vpc-cni"), /neither service_account_role_arn nor pod_identity_association: aws-node uses the node role/);
 
 // --- IAM ------------------------------------------------------------------------------------------
+
+const ec2Trust = policy({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" });
+const cniAttachment = (roleName: string) =>
+  r("aws_iam_role_policy_attachment", "Cni", { role: ref("aws_iam_role", roleName, "name"), policy_arn: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy" });
+pass("SLW-IAM-006", "CNI policy on the add-on's own role", merge(role("VpcCni", githubTrust(["repo:a/b:ref:refs/heads/main"])), cniAttachment("VpcCni")));
+pass("SLW-IAM-006", "node role without it", merge(role("NodeRole", ec2Trust), r("aws_iam_role_policy_attachment", "Worker", { role: ref("aws_iam_role", "NodeRole", "name"), policy_arn: "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy" })));
+fail("SLW-IAM-006", "CNI policy attached to the node role", merge(role("NodeRole", ec2Trust), cniAttachment("NodeRole")), /AmazonEKS_CNI_Policy is attached to aws_iam_role\.NodeRole, which EC2 instances \(nodes\) assume/);
+fail("SLW-IAM-006", "CNI policy in the node role's managed_policy_arns", role("NodeRole", ec2Trust, { managed_policy_arns: ["arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy"] }), /managed_policy_arns holds AmazonEKS_CNI_Policy on a role EC2 instances assume/);
 
 const inlinePolicy = (document: string) => r("aws_iam_role_policy", "Inline", { name: "inline", role: ref("aws_iam_role", "Role", "name"), policy: document });
 const allow = (Action: unknown, Resource: unknown = "arn:aws:s3:::hello/*") => ({ Effect: "Allow", Action, Resource });
@@ -662,6 +698,31 @@ pass("SLW-K8S-014", "no token in the pod", workload());
 pass("SLW-K8S-014", "inherited from the service account", workload({ automount_service_account_token: undefined }));
 fail("SLW-K8S-014", "token mounted", workload({ automount_service_account_token: true }), /pod spec automount_service_account_token is true/);
 
+const DEPLOY_RULES: Json[] = [
+  { api_groups: ["apps"], resources: ["deployments"], resource_names: ["hello"], verbs: ["get", "list", "watch", "patch"] },
+  { api_groups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+  { api_groups: [""], resources: ["pods/log"], verbs: ["get"] },
+  { api_groups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list", "watch"] },
+];
+const rbacRole = (rules: Json[], type = "kubernetes_role_v1") => r(type, "DeployRole", { metadata: [{ name: "hello-deploy", namespace: nsName }], rule: rules });
+const rbacBinding = (subject: Json, type = "kubernetes_role_binding_v1", roleRef: Json = { api_group: "rbac.authorization.k8s.io", kind: "Role", name: ref("kubernetes_role_v1", "DeployRole", "metadata[0].name") }) =>
+  r(type, "DeployBinding", { metadata: [{ name: "hello-deploy", namespace: nsName }], role_ref: [roleRef], subject: [{ api_group: "rbac.authorization.k8s.io", ...subject }] });
+const deployGroup = { kind: "Group", name: "slipway-deploy:hello-prod" };
+pass("SLW-K8S-015", "the pipeline's exact needs, bound to the deploy group", merge(rbacRole(DEPLOY_RULES), rbacBinding(deployGroup)));
+pass("SLW-K8S-015", "secrets for a service account only", merge(rbacRole([{ api_groups: [""], resources: ["secrets"], verbs: ["get"] }]), rbacBinding({ kind: "ServiceAccount", name: "reader", api_group: undefined })));
+fail("SLW-K8S-015", "secrets for the deploy group", merge(rbacRole([...DEPLOY_RULES, { api_groups: [""], resources: ["secrets"], verbs: ["get", "list"] }]), rbacBinding(deployGroup)), /rule 4 grants secrets \(get, list\) to Group "slipway-deploy:hello-prod"/);
+fail("SLW-K8S-015", "exec for the deploy group", merge(rbacRole([{ api_groups: [""], resources: ["pods/exec"], verbs: ["create"] }]), rbacBinding(deployGroup)), /rule 0 grants pods\/exec to Group/);
+fail("SLW-K8S-015", "network policy changes", merge(rbacRole([{ api_groups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["get", "patch"] }]), rbacBinding(deployGroup)), /grants networkpolicies \(patch\)/);
+fail(
+  "SLW-K8S-015",
+  "a wildcard ClusterRole bound by name to a user",
+  merge(
+    r("kubernetes_cluster_role_v1", "Admin", { metadata: [{ name: "everything" }], rule: [{ api_groups: ["*"], resources: ["*"], verbs: ["*"] }] }),
+    r("kubernetes_cluster_role_binding_v1", "AdminBinding", { metadata: [{ name: "everything" }], role_ref: [{ api_group: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "everything" }], subject: [{ kind: "User", name: "ci" }] }),
+  ),
+  /rule 0 grants a wildcard .* to User "ci"/,
+);
+
 // --- GitHub ---------------------------------------------------------------------------------------
 
 const repoRef = ref("github_repository", "Repo", "name");
@@ -711,6 +772,15 @@ pass("SLW-GH-004", "development without reviewers", environment("dev", { reviewe
 fail("SLW-GH-004", "production without reviewers", environment("prod", { reviewers: [] }), /production environment "prod" has no required reviewers/, ENVS);
 fail("SLW-GH-004", "production admins bypass", environment("prod", { can_admins_bypass: undefined }), /can_admins_bypass \(not set\) \(the default is true\)/, ENVS);
 fail("SLW-GH-004", "reviewed staging allows self-review", environment("staging", { prevent_self_review: false }), /environment "staging" does not set prevent_self_review/, ENVS);
+const scanning = { secret_scanning: { status: "enabled" }, secret_scanning_push_protection: { status: "enabled" } };
+pass("SLW-GH-005", "secret scanning and push protection", repo({ security_and_analysis: scanning }));
+pass("SLW-GH-005", "with GitHub Advanced Security", repo({ security_and_analysis: [{ advanced_security: [{ status: "enabled" }], ...scanning }] }));
+fail("SLW-GH-005", "no security settings", repo(), /security_and_analysis\.secret_scanning is \(not set\): committed credentials are not detected/);
+fail("SLW-GH-005", "push protection off", repo({ security_and_analysis: { ...scanning, secret_scanning_push_protection: { status: "disabled" } } }), /secret_scanning_push_protection is "disabled": pushes holding a credential are accepted/);
+const dependabot = (enabled: boolean) => r("github_repository_dependabot_security_updates", "Dependabot", { repository: repoRef, enabled });
+pass("SLW-GH-006", "security updates on", repo({}, {}, dependabot(true)));
+fail("SLW-GH-006", "no security updates resource", repo(), /no github_repository_dependabot_security_updates with enabled = true/);
+fail("SLW-GH-006", "security updates off", repo({}, {}, dependabot(false)), /no github_repository_dependabot_security_updates with enabled = true/);
 
 // --- Production safety ----------------------------------------------------------------------------
 

@@ -43,11 +43,11 @@ describe("identity without long-lived keys", () => {
     }
   });
 
-  test("the deploy role reaches only its app's namespace: a namespace-scoped access policy and DescribeCluster", () => {
+  test("the deploy role reaches only its app's namespace: no EKS access policy, a group bound to a namespaced Role, and DescribeCluster", () => {
     const prod = stacks["hello-prod"];
-    const [association] = Object.values<any>(prod.resource.aws_eks_access_policy_association);
-    expect(association.access_scope).toEqual({ type: "namespace", namespaces: ["hello"] });
-    expect(association.policy_arn).toBe("arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy");
+    // Its rights are the Role's (__tests__/stacks/deploy-access.test.ts checks them against every kubectl command).
+    expect(prod.resource.aws_eks_access_policy_association).toBeUndefined();
+    expect(Object.values<any>(prod.resource.aws_eks_access_entry).map((e) => e.kubernetes_groups)).toEqual([["slipway-deploy:hello-prod"]]);
     const statements = Object.values<any>(prod.resource.aws_iam_role_policy).flatMap((p) => JSON.parse(p.policy).Statement);
     const describe = statements.find((s) => [s.Action].flat().includes("eks:DescribeCluster"));
     expect([describe.Action].flat()).toEqual(["eks:DescribeCluster"]);
