@@ -157,6 +157,8 @@ export class BootstrapStack extends SlipwayStack {
   /** One line for the synth summary. */
   readonly description: string;
   readonly account: string;
+  /** The region of its AWS provider: the state bucket's with the s3 backend in the primary account, else the account's first environment's. */
+  readonly region: string;
   /** The names of the identities created here. */
   readonly ci: CiIdentities;
   /** The account's GitHub OIDC provider. */
@@ -178,6 +180,7 @@ export class BootstrapStack extends SlipwayStack {
     const primary = account === primaryAccount(platform);
     const holdsState = primary && backend.type === "s3";
     const region = backend.type === "s3" && holdsState ? backend.region : environments[0].region;
+    this.region = region;
     const partition = partitionOf(region).partition;
     environmentAwsProvider(this, "aws", platform, environments[0], { "slipway:stack": "bootstrap" }, { region });
 
