@@ -432,7 +432,7 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
             'terraform show -no-color "$RUNNER_TEMP/tfplan" > plan.txt',
           ].join("\n"),
         },
-        redactStep("Redact the plan", "plan.json", `${stackDir}/plan.json`),
+        redactStep("Redact the plan", "plan.json", "cdktf.out/stacks/$STACK/plan.json"),
         {
           name: "Upload the plan",
           uses: INFRA_ACTIONS.uploadArtifact,
