@@ -98,7 +98,8 @@ export function synthesize(options: SynthOptions): SynthResult {
   fs.mkdirSync(path.dirname(outdir), { recursive: true });
   try {
     const app = new App({ outdir: staging, skipValidation: false });
-    report({ phase: "construct", stacks: platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
+    const accounts = new Set(platform.environments.map((e) => e.account)).size;
+    report({ phase: "construct", stacks: accounts + platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
     // cdktf's token creation stacks are a third of a large synth and never reach the output.
     const built = withoutTokenCreationStacks(() => {
       const platformStacks = buildPlatform(app, platform);
