@@ -112,6 +112,7 @@ export function infrastructureRepository(platform: PlatformConfig): string {
  * generated workflows) knows them without reading the bootstrap stack's state.
  */
 export interface CiIdentities {
+  /** The AWS account id these identities live in. */
   readonly account: string;
   /** The ARN of the account's GitHub OIDC provider. */
   readonly githubOidcProviderArn: string;
@@ -156,6 +157,7 @@ export interface BootstrapStackProps {
 export class BootstrapStack extends SlipwayStack {
   /** One line for the synth summary. */
   readonly description: string;
+  /** The AWS account id this stack bootstraps. */
   readonly account: string;
   /** The region of its AWS provider: the state bucket's with the s3 backend in the primary account, else the account's first environment's. */
   readonly region: string;
