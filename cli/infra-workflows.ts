@@ -748,7 +748,7 @@ export function main(argv: string[]): number {
     console.log(`usage: npm run workflows -- [--platform FILE] [--out DIR] [--branch NAME] [--check]
   --platform FILE  the platform file (default: $SLIPWAY_PLATFORM_FILE or platform.yaml)
   --out DIR        where the workflows go (default: ${DEFAULT_WORKFLOWS_DIR})
-  --branch NAME    this repository's default branch, where merges apply (default: main)
+  --branch NAME    this repository's default branch, where merges apply (default: the platform file's github.defaultBranch)
   --check          write nothing; exit 1 listing every file that differs from what would be written`);
     return 0;
   }
