@@ -34,6 +34,7 @@ export interface EnvironmentConfig {
   readonly production: boolean;
   readonly account: string;
   readonly region: string;
+  /** The role CI's apply jobs assume here (created by the bootstrap stack); unset: `<platform>-<env>-apply`. */
   readonly assumeRoleArn?: string;
   readonly network: { readonly cidr: string; readonly zones: string[]; readonly natGateways: "one" | "per-zone" };
   readonly cluster: {
@@ -104,7 +105,14 @@ export interface PlatformConfig {
   /** The platform file this was read from, as given (relative paths stay relative). */
   readonly file: string;
   readonly name: string;
-  readonly github: { readonly owner: string; readonly appId?: number; readonly defaultBranch: string; readonly secretScanning: "secret-protection" | "advanced-security" | "off" };
+  /** `infrastructureRepository`: the repository (name only) of this platform file and its CI. */
+  readonly github: {
+    readonly owner: string;
+    readonly appId?: number;
+    readonly defaultBranch: string;
+    readonly infrastructureRepository: string;
+    readonly secretScanning: "secret-protection" | "advanced-security" | "off";
+  };
   readonly backend: BackendConfig;
   readonly apps: AppConfig[];
   /** In promotion order. */
@@ -231,7 +239,7 @@ function resolve(parsed: ParsedPlatform, file: string): PlatformConfig {
   return {
     file,
     name: parsed.name,
-    github: parsed.github,
+    github: { ...parsed.github, infrastructureRepository: parsed.github.infrastructureRepository ?? `${parsed.name}-infrastructure` },
     backend: parsed.backend,
     apps: parsed.apps.map(resolveApp),
     environments: parsed.environments.map((env) => resolveEnvironment(env, parsed.name)),

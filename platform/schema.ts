@@ -117,7 +117,7 @@ export const environmentSchema = z.strictObject({
     .string()
     .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { error: "expected an IAM role ARN such as arn:aws:iam::123456789012:role/deploy" })
     .optional()
-    .describe("Role Terraform assumes in the account. @default the caller's own credentials"),
+    .describe("The role CI's apply jobs assume in this environment; the bootstrap stack creates it, trusted only by the infrastructure repository's GitHub environment of this name. Stacks never assume a role themselves: credentials come from the job (CI) or your AWS profile (workstation). @default arn:aws:iam::<account>:role/<platform>-<env>-apply"),
   network: z.strictObject({
     cidr: cidr.describe("VPC CIDR, /16 to /23."),
     zones: z.array(z.string()).min(2).max(4).describe("Availability zones in the region (2 to 4)."),
@@ -248,6 +248,11 @@ export const platformSchema = z.strictObject({
       .describe(
         "The owner's license for secret scanning and push protection on the private app repositories: secret-protection (GitHub Secret Protection), advanced-security (GitHub Advanced Security, also enabled per repository) or off (neither: GitHub refuses the setting; reported by SLW-GH-005). @default secret-protection",
       ),
+    infrastructureRepository: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, { error: "expected a repository name (without the owner) such as acme-infrastructure" })
+      .optional()
+      .describe("The repository that holds this platform file and runs its CI (slipway-plan/apply/drift): its pull requests plan with the read-only role, its GitHub environments gate the apply roles. @default <name>-infrastructure"),
   }),
   backend: backendSchema.default({ type: "local" }).describe("Where Terraform keeps state. @default local"),
   apps: z.array(appSchema).min(1, { error: "declare at least one app" }),
