@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
-import { AppEnvironmentStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
+import { AppEnvironmentStack, BootstrapStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
 import { SlipwayValidationError } from "../constructs/util";
 import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
 import { loadSynthesized } from "./check";
@@ -21,7 +21,7 @@ import { colourEnabled, columns, isCI, Painter, painter, progress as progressLin
 import { withoutTokenCreationStacks } from "./token-stacks";
 
 /** Which kind of stack: one per environment, one per app, or one per app and environment. */
-export type StackKind = "platform" | "delivery" | "app";
+export type StackKind = "bootstrap" | "platform" | "delivery" | "app";
 
 export interface StackSummary {
   readonly name: string;
@@ -98,7 +98,8 @@ export function synthesize(options: SynthOptions): SynthResult {
   fs.mkdirSync(path.dirname(outdir), { recursive: true });
   try {
     const app = new App({ outdir: staging, skipValidation: false });
-    report({ phase: "construct", stacks: platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
+    const accounts = new Set(platform.environments.map((e) => e.account)).size;
+    report({ phase: "construct", stacks: accounts + platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
     // cdktf's token creation stacks are a third of a large synth and never reach the output.
     const built = withoutTokenCreationStacks(() => {
       const platformStacks = buildPlatform(app, platform);
@@ -175,6 +176,7 @@ function replaceDirectory(from: string, to: string): void {
 }
 
 function stackKind(stack: SlipwayStack): StackKind {
+  if (stack instanceof BootstrapStack) return "bootstrap";
   if (stack instanceof PlatformStack) return "platform";
   if (stack instanceof DeliveryStack) return "delivery";
   if (stack instanceof AppEnvironmentStack) return "app";

@@ -117,7 +117,7 @@ export const environmentSchema = z.strictObject({
     .string()
     .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { error: "expected an IAM role ARN such as arn:aws:iam::123456789012:role/deploy" })
     .optional()
-    .describe("Role Terraform assumes in the account. @default the caller's own credentials"),
+    .describe("The role CI's apply jobs assume in this environment; the bootstrap stack creates it, trusted only by the infrastructure repository's GitHub environment of this name. Stacks never assume a role themselves: credentials come from the job (CI) or your AWS profile (workstation). @default arn:aws:iam::<account>:role/<platform>-<env>-apply"),
   network: z.strictObject({
     cidr: cidr.describe("VPC CIDR, /16 to /23."),
     zones: z.array(z.string()).min(2).max(4).describe("Availability zones in the region (2 to 4)."),
@@ -182,7 +182,7 @@ export const environmentSchema = z.strictObject({
         .array(z.string().min(1))
         .min(1)
         .optional()
-        .describe("Runner labels of the deploy job: a runner that can reach the cluster API. @default [self-hosted, <platform>-<env>], a runner inside the VPC"),
+        .describe("Runner labels of the deploy job: a runner that can reach the cluster API. @default [codebuild-<platform>-<env>-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}], the environment's CodeBuild deploy runner inside the VPC"),
     })
     .default({}),
   dns: z
@@ -242,6 +242,17 @@ export const platformSchema = z.strictObject({
       .regex(/^[A-Za-z0-9._\/-]+$/, { error: "expected a branch name such as main" })
       .default("main")
       .describe("Default branch of the app repositories. @default main"),
+    secretScanning: z
+      .enum(["secret-protection", "advanced-security", "off"])
+      .default("secret-protection")
+      .describe(
+        "The owner's license for secret scanning and push protection on the private app repositories: secret-protection (GitHub Secret Protection), advanced-security (GitHub Advanced Security, also enabled per repository) or off (neither: GitHub refuses the setting; reported by SLW-GH-005). @default secret-protection",
+      ),
+    infrastructureRepository: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, { error: "expected a repository name (without the owner) such as acme-infrastructure" })
+      .optional()
+      .describe("The repository that holds this platform file and runs its CI (slipway-plan/apply/drift): its pull requests plan with the read-only role, its GitHub environments gate the apply roles. @default <name>-infrastructure"),
   }),
   backend: backendSchema.default({ type: "local" }).describe("Where Terraform keeps state. @default local"),
   apps: z.array(appSchema).min(1, { error: "declare at least one app" }),
