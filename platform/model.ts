@@ -5,10 +5,10 @@
  * file, line, path, the value received and what is valid; nothing is written.
  */
 import * as fs from "node:fs";
-import { LineCounter, parseDocument } from "yaml";
+import { LineCounter, parseAllDocuments } from "yaml";
 import { z } from "zod";
 import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
-import { cidrsOverlap, parseCidr } from "../constructs/util";
+import { cidrsOverlap, parseCidr, printable, safeText } from "../constructs/util";
 import { ALL_RULES } from "../policy";
 import {
   BackendConfig,
@@ -159,55 +159,194 @@ export class PlatformFileError extends Error {
     public readonly file: string,
     public readonly problems: PlatformProblem[],
   ) {
+    // The file name and every message are printed as they come: make them safe to print anywhere.
     const lines = problems.map((p) => {
       const where = p.line ? `${file}:${p.line}:${p.column}` : file;
       return `  ${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
     });
-    super(`${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the platform file:\n${lines.join("\n")}`);
+    super(safeText(`${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the platform file:\n${lines.join("\n")}`));
     this.name = "PlatformFileError";
   }
 }
 
+/** The largest platform file read: a file above it is refused before it is read or parsed. */
+export const MAX_PLATFORM_FILE_BYTES = 1024 * 1024;
+
+/** How many aliases (`*name`) the YAML may expand; more is refused (a "billion laughs" file). */
+export const MAX_YAML_ALIASES = 100;
+
+/** How deep a platform file's lists and mappings may nest (it needs 6). */
+const MAX_NESTING = 32;
+
+/** YAML errors reported at most; a broken file can yield one per character. */
+const MAX_YAML_ERRORS = 20;
+
 /** Reads, validates and resolves a platform file. Throws {@link PlatformFileError} on bad input. */
 export function loadPlatformFile(file: string): PlatformConfig {
-  let text: string;
+  return parsePlatform(readPlatformText(file), file);
+}
+
+/**
+ * The text of a platform file: only a regular file (never a FIFO or device, which could block or
+ * never end), at most {@link MAX_PLATFORM_FILE_BYTES}, in UTF-8 (a byte order mark is dropped).
+ */
+export function readPlatformText(file: string): string {
+  const fail = (message: string): never => {
+    throw new PlatformFileError(file, [{ path: "", message }]);
+  };
+  let fd: number;
   try {
-    text = fs.readFileSync(file, "utf8");
+    // Non-blocking, so opening a FIFO returns at once; fstat then refuses it.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : String(error);
-    throw new PlatformFileError(file, [
-      { path: "", message: `cannot read the platform file (${why}); pass an existing YAML file with --platform or SLIPWAY_PLATFORM_FILE` },
-    ]);
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : code === "EACCES" ? "permission denied" : String(code ?? error);
+    return fail(`cannot read the platform file (${why}); pass an existing YAML file with --platform or SLIPWAY_PLATFORM_FILE`);
   }
-  return parsePlatform(text, file);
+  let bytes: Buffer;
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) fail("cannot read the platform file (is a directory, not a file); pass an existing YAML file with --platform or SLIPWAY_PLATFORM_FILE");
+    if (!stat.isFile()) fail("cannot read the platform file (not a regular file: a device, pipe or socket); pass a YAML file with --platform or SLIPWAY_PLATFORM_FILE");
+    if (stat.size > MAX_PLATFORM_FILE_BYTES) fail(`the file is ${stat.size} bytes; a platform file is at most ${MAX_PLATFORM_FILE_BYTES} bytes (1 MiB)`);
+    // Read at most one byte past the limit, in case the file grew since fstat.
+    const buffer = Buffer.alloc(MAX_PLATFORM_FILE_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_PLATFORM_FILE_BYTES) fail(`the file is over ${MAX_PLATFORM_FILE_BYTES} bytes; a platform file is at most ${MAX_PLATFORM_FILE_BYTES} bytes (1 MiB)`);
+    bytes = buffer.subarray(0, length);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return decodePlatformBytes(bytes, file);
+}
+
+/**
+ * UTF-8 text from a platform file's bytes, without its byte order mark. UTF-16 and UTF-32 (with
+ * or without a byte order mark), binary data and invalid UTF-8 are refused, naming what was found.
+ */
+export function decodePlatformBytes(bytes: Uint8Array, file: string): string {
+  const fail = (message: string, offset?: number): never => {
+    const at = offset === undefined ? {} : lineAndColumn(bytes, offset);
+    throw new PlatformFileError(file, [{ path: "", ...at, message }]);
+  };
+  const starts = (...prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
+  const resave = "save it as UTF-8 (without a byte order mark is best)";
+  if (starts(0xff, 0xfe, 0, 0) || starts(0, 0, 0xfe, 0xff)) fail(`the file is UTF-32 (it starts with a UTF-32 byte order mark); ${resave}`);
+  if (starts(0xff, 0xfe)) fail(`the file is UTF-16 LE (it starts with a UTF-16 byte order mark); ${resave}`);
+  if (starts(0xfe, 0xff)) fail(`the file is UTF-16 BE (it starts with a UTF-16 byte order mark); ${resave}`);
+  const body = starts(0xef, 0xbb, 0xbf) ? bytes.subarray(3) : bytes;
+  const nul = body.indexOf(0);
+  if (nul >= 0) {
+    // ASCII text in UTF-16 has a zero byte in every other position.
+    const sample = body.subarray(0, Math.min(body.length, 512));
+    const zerosAt = (parity: number) => sample.filter((b, i) => i % 2 === parity && b === 0).length;
+    const half = Math.floor(sample.length / 2);
+    if (half > 0 && zerosAt(1) >= half * 0.8) fail(`the file looks like UTF-16 LE without a byte order mark (every other byte is zero); ${resave}`);
+    if (half > 0 && zerosAt(0) >= half * 0.8) fail(`the file looks like UTF-16 BE without a byte order mark (every other byte is zero); ${resave}`);
+    fail(`the file is binary, not text: a zero byte at offset ${nul + (body === bytes ? 0 : 3)}; a platform file is YAML text in UTF-8`, nul + (body === bytes ? 0 : 3));
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(body);
+  } catch {
+    const offset = firstInvalidUtf8(body) + (body === bytes ? 0 : 3);
+    return fail(`the file is not valid UTF-8 (byte 0x${bytes[offset]?.toString(16).padStart(2, "0")} at offset ${offset}; perhaps Latin-1 or Windows-1252); ${resave}`, offset);
+  }
+  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
+  if (control) {
+    const offset = Buffer.byteLength(text.slice(0, control.index)) + (body === bytes ? 0 : 3);
+    fail(`the file is binary, not text: control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0")} at offset ${offset}; a platform file is YAML text in UTF-8`, offset);
+  }
+  return text;
+}
+
+/** The offset of the first byte that makes `bytes` invalid UTF-8 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const c = bytes[i];
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80) return i;
+    const next = bytes[i + 1];
+    if ((c === 0xe0 && next < 0xa0) || (c === 0xed && next >= 0xa0) || (c === 0xf0 && next < 0x90) || (c === 0xf4 && next >= 0x90)) return i;
+    i += n + 1;
+  }
+  return 0;
+}
+
+function lineAndColumn(bytes: Uint8Array, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset && i < bytes.length; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, column: offset - start + 1 };
 }
 
 /** Validates and resolves platform-file text; `file` names it in errors. */
 export function parsePlatform(text: string, file: string): PlatformConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new PlatformFileError(
-      file,
-      doc.errors.map((e) => {
-        const pos = e.pos ? lineCounter.linePos(e.pos[0]) : undefined;
-        return { path: "", line: pos?.line, column: pos?.col, message: `YAML syntax error: ${e.message.split("\n")[0]}` };
-      }),
-    );
-  }
-  const raw: unknown = doc.toJS();
-  if (raw === null || raw === undefined) {
-    throw new PlatformFileError(file, [
-      { path: "", message: "the file is empty; it needs at least github.owner, apps and environments (see platform.yaml)" },
-    ]);
-  }
-  const locate = (path: readonly PropertyKey[]) => {
-    const node = path.length === 0 ? doc.contents : doc.getIn(path as unknown[], true);
-    const offset = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
+  const fail = (problems: PlatformProblem[]): never => {
+    throw new PlatformFileError(file, problems);
+  };
+  const at = (offset: number | undefined) => {
     if (offset === undefined) return {};
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
+  };
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, schema: "core" });
+  } catch (error) {
+    // A pathological file (e.g. nesting deep enough to exhaust the stack).
+    return fail([{ path: "", message: `the YAML cannot be parsed (${error instanceof RangeError ? "nested too deeply" : printable((error as Error).message)})` }]);
+  }
+  if (!Array.isArray(docs)) docs = [];
+  if (docs.length > 1) {
+    return fail([
+      { path: "", ...at(docs[1].range?.[0]), message: `the file holds ${docs.length} YAML documents (separated by ---); a platform file is one document` },
+    ]);
+  }
+  const doc = docs[0];
+  if (doc === undefined) {
+    return fail([{ path: "", message: "the file is empty; it needs at least github.owner, apps and environments (see platform.yaml)" }]);
+  }
+  const yamlProblems: PlatformProblem[] = [
+    ...doc.errors.map((e) => ({ path: "", ...at(e.pos?.[0]), message: `YAML syntax error: ${yamlMessage(e)}` })),
+    // Warnings are mostly tags the file's schema does not know (`!Sub`, `!Ref`): their values would be read as plain text.
+    ...doc.warnings.map((w) => ({ path: "", ...at(w.pos?.[0]), message: `YAML: ${yamlMessage(w)}` })),
+  ];
+  if (yamlProblems.some((p) => /call stack/i.test(p.message))) {
+    fail([{ path: "", message: `the YAML is nested too deeply to read; a platform file is nested at most ${MAX_NESTING} levels` }]);
+  }
+  // A broken file can yield an error per character: the first few say where to look.
+  if (yamlProblems.length > MAX_YAML_ERRORS) {
+    fail([...yamlProblems.slice(0, MAX_YAML_ERRORS), { path: "", message: `… and ${yamlProblems.length - MAX_YAML_ERRORS} more YAML errors after these` }]);
+  }
+  if (yamlProblems.length > 0) fail(yamlProblems);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    if (error instanceof ReferenceError || /alias/i.test((error as Error).message)) {
+      return fail([{ path: "", message: `the YAML expands its aliases (*name) too many times: at most ${MAX_YAML_ALIASES} expansions; write the values out instead` }]);
+    }
+    if (error instanceof RangeError) return fail([{ path: "", message: "the YAML cannot be read: nested too deeply" }]);
+    throw error;
+  }
+  if (raw === null || raw === undefined) {
+    return fail([{ path: "", message: "the file is empty; it needs at least github.owner, apps and environments (see platform.yaml)" }]);
+  }
+  if (depth(raw) > MAX_NESTING) {
+    return fail([{ path: "", message: `the YAML is nested more than ${MAX_NESTING} levels deep; a platform file needs at most a few` }]);
+  }
+  const locate = (path: readonly PropertyKey[]) => {
+    const node = path.length === 0 ? doc.contents : doc.getIn(path as unknown[], true);
+    return at((node as { range?: [number, number, number] } | undefined)?.range?.[0]);
   };
 
   const problems: PlatformProblem[] = [];
@@ -222,6 +361,31 @@ export function parsePlatform(text: string, file: string): PlatformConfig {
     throw new PlatformFileError(file, dedupe(problems).sort(byPosition));
   }
   return resolve(result.data, file);
+}
+
+/** How deep lists and mappings nest (iteratively: a deep value must not exhaust the stack). */
+function depth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    deepest = Math.max(deepest, d + 1);
+    if (deepest > MAX_NESTING) return deepest;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+
+/** A YAML error or warning's first line, with a tag or other text from the file made safe to print. */
+function yamlMessage(e: { code: string; message: string }): string {
+  const first = e.message.split("\n")[0];
+  if (e.code === "TAG_RESOLVE_FAILED") {
+    const tag = /tag:? (.*)$/i.exec(first)?.[1] ?? "";
+    return `unknown tag ${printable(tag)}: a platform file holds plain values (CloudFormation's !Sub, !Ref and the like mean nothing here)`;
+  }
+  if (e.code === "DUPLICATE_KEY") return "a key is given twice in one mapping (Map keys must be unique): keep one";
+  return safeText(first.length > 200 ? `${first.slice(0, 200)}…` : first);
 }
 
 function resolve(parsed: ParsedPlatform, file: string): PlatformConfig {
