@@ -38,7 +38,7 @@ const CASES: BadCase[] = [
       ["", "YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]"],
     ],
   },
-  { name: "a key given twice", text: "github: {owner: a}\ngithub: {owner: b}\n", problems: [["", "YAML syntax error: Map keys must be unique"]] },
+  { name: "a key given twice", text: "github: {owner: a}\ngithub: {owner: b}\n", problems: [["", "YAML syntax error: a key is given twice in one mapping (Map keys must be unique): keep one"]] },
   { name: "an empty file", text: "", problems: [["", "the file is empty; it needs at least github.owner, apps and environments (see platform.yaml)"]] },
   { name: "a file of comments only", text: "# to do\n", problems: [["", "the file is empty; it needs at least github.owner, apps and environments"]] },
   {
@@ -52,8 +52,8 @@ const CASES: BadCase[] = [
   // --- wrong types, missing values, unknown keys -----------------------------------------------
   { name: "a port that is text", change: (d) => (d.apps[0].port = "http"), problems: [["apps[0].port", 'expected number, received string "http"']] },
   { name: "a port that is not whole", change: (d) => (d.apps[0].port = 80.5), problems: [["apps[0].port", "expected int, received number 80.5"]] },
-  { name: "a port out of range", change: (d) => (d.apps[0].port = 70000), problems: [["apps[0].port", "received number 70000; expected at most 65535"]] },
-  { name: "a node port out of range", change: (d) => (d.apps[0].nodePort = 8080), problems: [["apps[0].nodePort", "received number 8080; expected at least 30000"]] },
+  { name: "a port out of range", change: (d) => (d.apps[0].port = 70000), problems: [["apps[0].port", "received number 70000; expected a whole port number from 1024 to 65535: the container runs as a non-root user without capabilities"]] },
+  { name: "a node port out of range", change: (d) => (d.apps[0].nodePort = 8080), problems: [["apps[0].nodePort", "received number 8080; expected a Kubernetes NodePort, a whole number from 30000 to 32767"]] },
   { name: "apps given as null", change: (d) => (d.apps = null), problems: [["apps", "expected array, received null"]] },
   { name: "no apps", change: (d) => (d.apps = []), problems: [["apps", "has 0 items; expected at least 1"]] },
   { name: "a missing health path", change: (d) => delete d.apps[0].healthPath, problems: [["apps[0].healthPath", "is required (expected string)"]] },
@@ -92,7 +92,7 @@ const CASES: BadCase[] = [
   // --- names ---------------------------------------------------------------------------------
   {
     name: "duplicate app names",
-    change: (d) => d.apps.push({ ...d.apps[0], nodePort: 31000 }),
+    change: (d) => d.apps.push({ ...d.apps[0], nodePort: 31000, domains: { dev: "b.dev.acme.example", staging: "b.staging.acme.example", prod: "b.acme.example" } }),
     problems: [["apps[1].name", 'app name "hello" is used twice (also apps[0]): names must be unique']],
   },
   {
@@ -120,7 +120,7 @@ const CASES: BadCase[] = [
   {
     name: "an environment variable name that is not one",
     change: (d) => (d.apps[0].env = { "log-level": "debug" }),
-    problems: [["apps[0].env.log-level", 'key "log-level" is not valid: expected an environment variable name such as LOG_LEVEL']],
+    problems: [["apps[0].env.log-level", `key "log-level" is not valid: expected an environment variable name of letters, digits and '_', not starting with a digit, e.g. LOG_LEVEL`]],
   },
 
   // --- networks and regions ------------------------------------------------------------------
@@ -129,14 +129,14 @@ const CASES: BadCase[] = [
     change: (d) => (d.environments[1].network.cidr = "10.10.128.0/17"),
     problems: [["environments[1].network.cidr", '10.10.128.0/17 overlaps 10.10.0.0/16 of environment "dev" in the same account 111111111111: choose a CIDR that does not overlap']],
   },
-  { name: "an invalid CIDR", change: (d) => (d.environments[0].network.cidr = "10.300.0.0/16"), problems: [["environments[0].network.cidr", '"10.300.0.0/16" is not a valid IPv4 CIDR (octets 0-255, prefix 0-32)']] },
-  { name: "a CIDR that is not a CIDR at all", change: (d) => (d.environments[0].network.cidr = "10.0.0.0"), problems: [["environments[0].network.cidr", 'received string "10.0.0.0"; expected an IPv4 CIDR such as 10.0.0.0/16']] },
-  { name: "a CIDR with host bits set", change: (d) => (d.environments[0].network.cidr = "10.10.1.0/16"), problems: [["environments[0].network.cidr", '"10.10.1.0/16" has host bits set; did you mean 10.10.0.0/16?']] },
+  { name: "an invalid CIDR", change: (d) => (d.environments[0].network.cidr = "10.300.0.0/16"), problems: [["environments[0].network.cidr", 'received string "10.300.0.0/16"; expected an IPv4 network CIDR with a prefix from /16 to /23 and no host bits set']] },
+  { name: "a CIDR that is not a CIDR at all", change: (d) => (d.environments[0].network.cidr = "10.0.0.0"), problems: [["environments[0].network.cidr", 'received string "10.0.0.0"; expected an IPv4 network CIDR with a prefix from /16 to /23 and no host bits set, e.g. 10.0.0.0/16']] },
+  { name: "a CIDR with host bits set", change: (d) => (d.environments[0].network.cidr = "10.10.1.0/16"), problems: [["environments[0].network.cidr", 'received string "10.10.1.0/16"; expected an IPv4 network CIDR with a prefix from /16 to /23 and no host bits set, e.g. 10.0.0.0/16; this one has host bits set: did you mean 10.10.0.0/16?']] },
   {
     name: "a CIDR too large for a VPC (and so overlapping another)",
     change: (d) => (d.environments[0].network.cidr = "10.0.0.0/8"),
     problems: [
-      ["environments[0].network.cidr", 'prefix /8 in "10.0.0.0/8" is out of range: a VPC takes /16 to /23'],
+      ["environments[0].network.cidr", 'received string "10.0.0.0/8"; expected an IPv4 network CIDR with a prefix from /16 to /23 and no host bits set, e.g. 10.0.0.0/16; /8 is out of range'],
       ["environments[1].network.cidr", '10.20.0.0/16 overlaps 10.0.0.0/8 of environment "dev" in the same account 111111111111'],
     ],
   },
@@ -156,17 +156,22 @@ const CASES: BadCase[] = [
   {
     name: "a cluster API open to the internet",
     change: (d) => (d.environments[0].cluster.publicAccessCidrs = ["0.0.0.0/0"]),
-    problems: [["environments[0].cluster.publicAccessCidrs[0]", '"0.0.0.0/0" opens the cluster API to the whole internet: list your office, VPN or CI egress CIDRs instead']],
+    problems: [["environments[0].cluster.publicAccessCidrs[0]", 'received string "0.0.0.0/0"; expected an IPv4 network CIDR narrower than the whole internet (no host bits set), e.g. 203.0.113.0/24: list your offices, VPN or CI egress; 0.0.0.0/0 opens it to the whole internet']],
+  },
+  {
+    name: "a cluster API open to the internet by CIDRs that together cover it",
+    change: (d) => (d.environments[0].cluster.publicAccessCidrs = ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1", "203.0.113.0/24"]),
+    problems: [["environments[0].cluster.publicAccessCidrs", "they open the cluster API to the whole internet: expected CIDRs that together leave out part of the internet"]],
   },
   {
     name: "a cluster API CIDR with host bits set",
     change: (d) => (d.environments[0].cluster.publicAccessCidrs = ["203.0.113.7/24"]),
-    problems: [["environments[0].cluster.publicAccessCidrs[0]", '"203.0.113.7/24" has host bits set; did you mean 203.0.113.0/24?']],
+    problems: [["environments[0].cluster.publicAccessCidrs[0]", 'received string "203.0.113.7/24"; expected an IPv4 network CIDR narrower than the whole internet (no host bits set), e.g. 203.0.113.0/24: list your offices, VPN or CI egress; this one has host bits set: did you mean 203.0.113.0/24?']],
   },
   {
     name: "an egress CIDR with an octet above 255",
     change: (d) => (d.apps[0].egress = [{ cidr: "198.51.300.0/24", port: 443 }]),
-    problems: [["apps[0].egress[0].cidr", '"198.51.300.0/24" is not a valid IPv4 CIDR (octets 0-255, prefix 0-32)']],
+    problems: [["apps[0].egress[0].cidr", 'received string "198.51.300.0/24"; expected an IPv4 network CIDR such as 10.0.0.0/16 (octets 0-255, prefix 0-32, no host bits set)']],
   },
 
   // --- approvals, environments named elsewhere, domains --------------------------------------
@@ -190,12 +195,12 @@ const CASES: BadCase[] = [
   {
     name: "a domain that is not a domain",
     change: (d) => (d.apps[0].domains.dev = "hello dev"),
-    problems: [["apps[0].domains.dev", '"hello dev" is not a domain name: expected lower-case labels joined by dots, such as app.example.com']],
+    problems: [["apps[0].domains.dev", '"hello dev" is not valid: expected a lower-case domain name of two or more labels without a trailing dot, such as app.example.com, at most 64 characters']],
   },
   {
     name: "a domain in capitals",
     change: (d) => (d.apps[0].domains.prod = "Hello.Acme.Example"),
-    problems: [["apps[0].domains.prod", '"Hello.Acme.Example" is not a domain name: expected lower-case labels joined by dots']],
+    problems: [["apps[0].domains.prod", '"Hello.Acme.Example" is not valid: expected a lower-case domain name']],
   },
 
   // --- suppressions and production overrides -------------------------------------------------
@@ -259,7 +264,7 @@ const CASES: BadCase[] = [
   {
     name: "a WAF web ACL of the wrong scope",
     change: (d) => (d.environments[2].cdn = { webAclArn: "arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/edge/0123" }),
-    problems: [["environments[2].cdn.webAclArn", 'received string "arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/edge/0123"; expected a WAFv2 web ACL ARN of scope CLOUDFRONT (us-east-1, global/webacl/...)']],
+    problems: [["environments[2].cdn.webAclArn", 'received string "arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/edge/0123"; expected a WAFv2 web ACL ARN of scope CLOUDFRONT (us-east-1, global/webacl/<name>/<id>)']],
   },
 
   // --- several problems at once --------------------------------------------------------------
@@ -272,7 +277,7 @@ const CASES: BadCase[] = [
       d.environments[1].network.zones = ["mars-1a", "eu-west-1a"];
     },
     problems: [
-      ["apps[0].port", "received number 0; expected at least 1"],
+      ["apps[0].port", "received number 0; expected a whole port number from 1024 to 65535"],
       ["apps[0]", 'unknown key "helthPath" (did you mean "healthPath"?)'],
       ["environments[0].account", 'received string "x"; expected a 12-digit AWS account id'],
       ["environments[1].network.zones[0]", '"mars-1a" is not a zone of eu-west-1'],
@@ -284,8 +289,8 @@ const CASES: BadCase[] = [
       d.apps.push({ ...d.apps[0], name: "hello", port: 99999, domains: { dev: "x", stagin: "api.example.com" }, overrides: {}, suppressions: [{ rule: "SLW-NOPE-001", reason: "x" }] }),
     problems: [
       ["apps[1].name", 'app name "hello" is used twice (also apps[0])'],
-      ["apps[1].port", "received number 99999; expected at most 65535"],
-      ["apps[1].domains.dev", '"x" is not a domain name'],
+      ["apps[1].port", "received number 99999; expected a whole port number from 1024 to 65535"],
+      ["apps[1].domains.dev", '"x" is not valid: expected a lower-case domain name'],
       ["apps[1].domains.stagin", 'names no declared environment (did you mean "staging"?)'],
       ["apps[1].domains", 'no domain for environment "staging"'],
       ["apps[1].domains", 'no domain for environment "prod"'],
