@@ -322,10 +322,10 @@ export const MAX_ENVIRONMENT_REVIEWERS = 6;
 
 /** A git branch name without glob characters (so it is also its own deployment-policy pattern). */
 export const branchName: ValueValidator = {
-  accepted: "a git branch name of letters, digits and ._/- (no '..', '//', '/.', no leading '-', '.' or '/', not ending with '.', '/' or '.lock'), e.g. main",
+  accepted: "a git branch name of letters, digits and ._/- (no '..', '//', '/.', no leading '-', '.' or '/', not ending with '.', '/' or '.lock', not HEAD), e.g. main",
   pattern: /^[A-Za-z0-9._/-]{1,255}$/,
   problem(value) {
-    return typeof value === "string" && this.pattern!.test(value) && !/^[-/.]|[/.]$|\.\.|\/\/|\/\.|\.lock$|\.lock\//.test(value) ? undefined : this.accepted;
+    return typeof value === "string" && this.pattern!.test(value) && !/^[-/.]|[/.]$|\.\.|\/\/|\/\.|\.lock$|\.lock\//.test(value) && value !== "HEAD" ? undefined : this.accepted;
   },
 };
 
