@@ -162,15 +162,6 @@ function isVariableName(name: string): boolean {
   return VARIABLE_NAME.test(name) && !name.startsWith("GITHUB_");
 }
 
-/** A git branch name without glob characters (so it is also its own deployment-policy pattern). */
-function isBranchName(name: string): boolean {
-  return (
-    /^[A-Za-z0-9._/-]{1,255}$/.test(name) &&
-    !/^[-/.]|[/.]$|\.\.|\/\/|\/\.|\.lock$|\.lock\//.test(name) &&
-    name !== "HEAD"
-  );
-}
-
 /**
  * An application's GitHub repository with the rules trunk-based delivery needs:
  * - private (or internal), Dependabot vulnerability alerts on, squash merges only (title and body
