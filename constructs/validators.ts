@@ -130,7 +130,7 @@ export function accountOfRoleArn(arn: string): string | undefined {
 /** A WAFv2 web ACL of scope CLOUDFRONT: CloudFront takes only those, and they live in us-east-1. */
 export const cloudFrontWebAclArn = byPattern(
   /^arn:aws:wafv2:us-east-1:\d{12}:global\/webacl\/[A-Za-z0-9_-]{1,128}\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
-  "a WAFv2 web ACL ARN of scope CLOUDFRONT (us-east-1, global/webacl/<name>/<id>), e.g. arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/0123abcd-4567-89ab-cdef-0123456789ab",
+  "a WAFv2 web ACL ARN of scope CLOUDFRONT (in us-east-1), global/webacl/<name>/<id>, e.g. arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/0123abcd-4567-89ab-cdef-0123456789ab",
 );
 
 /** A Route 53 hosted zone id. */
@@ -149,7 +149,7 @@ export const MAX_NODES_PER_NODE_GROUP = 450;
 
 /** A node count of a managed node group. */
 export const nodeCount: ValueValidator<number> = {
-  accepted: `a whole number of nodes from 1 to ${MAX_NODES_PER_NODE_GROUP} (EKS's quota of nodes per managed node group)`,
+  accepted: `a whole number of nodes, at least 1 and at most ${MAX_NODES_PER_NODE_GROUP} (EKS's quota of nodes per managed node group)`,
   problem(value) {
     return Number.isInteger(value) && value >= 1 && value <= MAX_NODES_PER_NODE_GROUP ? undefined : this.accepted;
   },
@@ -190,7 +190,7 @@ const CIDR_SHAPE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\/\d{1,2}$/;
 
 /** An IPv4 network CIDR: octets 0-255, prefix 0-32, no host bits set. */
 export const ipv4Cidr: ValueValidator = {
-  accepted: "an IPv4 network CIDR such as 10.0.0.0/16 (octets 0-255, prefix 0-32, no host bits set)",
+  accepted: "an IPv4 CIDR of a network such as 10.0.0.0/16 (octets 0-255, prefix 0-32, no host bits set)",
   pattern: CIDR_SHAPE,
   problem(value) {
     return cidrProblem(value, this.accepted);
@@ -211,7 +211,7 @@ export const vpcCidr: ValueValidator = {
 
 /** A CIDR allowed to reach a public endpoint: a network narrower than the whole internet. */
 export const publicAccessCidr: ValueValidator = {
-  accepted: "an IPv4 network CIDR narrower than the whole internet (no host bits set), e.g. 203.0.113.0/24: list your offices, VPN or CI egress",
+  accepted: "an IPv4 CIDR narrower than the whole internet (no host bits set), e.g. 203.0.113.0/24: list your offices, VPN or CI egress",
   pattern: CIDR_SHAPE,
   problem(value) {
     const problem = cidrProblem(value, this.accepted);
@@ -272,7 +272,7 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0
 export const MAX_CERTIFICATE_DOMAIN_LENGTH = 64;
 
 /** A lower-case fully qualified domain name of two or more labels, without a trailing dot. */
-export const domainName = byPattern(DOMAIN, "a lower-case domain name of two or more labels without a trailing dot, such as app.example.com");
+export const domainName = byPattern(DOMAIN, "a lower-case fully qualified domain name (two or more labels) without a trailing dot, such as app.example.com");
 
 /** A domain an ACM certificate is created for: a {@link domainName} of at most 64 characters. */
 export const certificateDomainName: ValueValidator = {
@@ -284,12 +284,13 @@ export const certificateDomainName: ValueValidator = {
 };
 
 /**
- * An HTTP path for health checks: it is written into workflows, a load balancer and a probe, so
- * only unreserved URL characters, at most 1024 (the load balancer's limit).
+ * An HTTP path for health checks, with an optional query: it is written into workflows (inside a
+ * double-quoted shell word), a load balancer and a probe, so only unreserved URL characters and
+ * `?=&%+` in the query (nothing a shell expands in double quotes), at most 1024 (the load balancer's limit).
  */
 export const healthCheckPath = byPattern(
-  /^\/[A-Za-z0-9._~/-]*$/,
-  "an HTTP path starting with '/' of letters, digits and ._~/- (at most 1024 characters), such as /healthz",
+  /^\/[A-Za-z0-9._~/-]*(\?[A-Za-z0-9._~=&%+-]*)?$/,
+  "a URL path starting with '/', without spaces: letters, digits and ._~/-, then optionally a query of those and ?=&%+ (at most 1024 characters), such as /healthz",
   1024,
 );
 
@@ -308,7 +309,7 @@ export const cloudFrontPathPattern: ValueValidator = {
 /** A GitHub user or organization login: letters, digits and single hyphens, not at either end, at most 39. */
 export const githubLogin = byPattern(
   /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/,
-  "a GitHub login: up to 39 letters, digits and single hyphens, not at either end, e.g. octocat",
+  "a GitHub user or organization name (a GitHub user login or organization login): up to 39 letters, digits and single hyphens, not at either end, e.g. octocat",
 );
 
 /** A team's slug in the owner organization (without `org/`). */
@@ -334,7 +335,7 @@ export const branchName: ValueValidator = {
  * it as an expression) or control characters other than tab and newline.
  */
 export const shellCommand: ValueValidator = {
-  accepted: "a non-blank shell command without '${{' (GitHub Actions would evaluate it as an expression), e.g. npm test",
+  accepted: "a non-empty shell command without '${{' (GitHub Actions would evaluate it as an expression) or control characters, e.g. npm test",
   problem(value) {
     return typeof value === "string" && value.trim() !== "" && !value.includes("${{") && !/[\x00-\x08\x0b-\x1f\x7f]/.test(value) ? undefined : this.accepted;
   },

@@ -156,7 +156,7 @@ const CASES: BadCase[] = [
   {
     name: "a cluster API open to the internet",
     change: (d) => (d.environments[0].cluster.publicAccessCidrs = ["0.0.0.0/0"]),
-    problems: [["environments[0].cluster.publicAccessCidrs[0]", 'received string "0.0.0.0/0"; expected an IPv4 network CIDR narrower than the whole internet (no host bits set), e.g. 203.0.113.0/24: list your offices, VPN or CI egress; 0.0.0.0/0 opens it to the whole internet']],
+    problems: [["environments[0].cluster.publicAccessCidrs[0]", 'received string "0.0.0.0/0"; expected an IPv4 CIDR narrower than the whole internet (no host bits set), e.g. 203.0.113.0/24: list your offices, VPN or CI egress; 0.0.0.0/0 opens it to the whole internet']],
   },
   {
     name: "a cluster API open to the internet by CIDRs that together cover it",
@@ -166,12 +166,12 @@ const CASES: BadCase[] = [
   {
     name: "a cluster API CIDR with host bits set",
     change: (d) => (d.environments[0].cluster.publicAccessCidrs = ["203.0.113.7/24"]),
-    problems: [["environments[0].cluster.publicAccessCidrs[0]", 'received string "203.0.113.7/24"; expected an IPv4 network CIDR narrower than the whole internet (no host bits set), e.g. 203.0.113.0/24: list your offices, VPN or CI egress; this one has host bits set: did you mean 203.0.113.0/24?']],
+    problems: [["environments[0].cluster.publicAccessCidrs[0]", 'received string "203.0.113.7/24"; expected an IPv4 CIDR narrower than the whole internet (no host bits set), e.g. 203.0.113.0/24: list your offices, VPN or CI egress; this one has host bits set: did you mean 203.0.113.0/24?']],
   },
   {
     name: "an egress CIDR with an octet above 255",
     change: (d) => (d.apps[0].egress = [{ cidr: "198.51.300.0/24", port: 443 }]),
-    problems: [["apps[0].egress[0].cidr", 'received string "198.51.300.0/24"; expected an IPv4 network CIDR such as 10.0.0.0/16 (octets 0-255, prefix 0-32, no host bits set)']],
+    problems: [["apps[0].egress[0].cidr", 'received string "198.51.300.0/24"; expected an IPv4 CIDR of a network such as 10.0.0.0/16 (octets 0-255, prefix 0-32, no host bits set)']],
   },
 
   // --- approvals, environments named elsewhere, domains --------------------------------------
@@ -195,12 +195,12 @@ const CASES: BadCase[] = [
   {
     name: "a domain that is not a domain",
     change: (d) => (d.apps[0].domains.dev = "hello dev"),
-    problems: [["apps[0].domains.dev", '"hello dev" is not valid: expected a lower-case domain name of two or more labels without a trailing dot, such as app.example.com, at most 64 characters']],
+    problems: [["apps[0].domains.dev", '"hello dev" is not valid: expected a lower-case fully qualified domain name (two or more labels) without a trailing dot, such as app.example.com, at most 64 characters']],
   },
   {
     name: "a domain in capitals",
     change: (d) => (d.apps[0].domains.prod = "Hello.Acme.Example"),
-    problems: [["apps[0].domains.prod", '"Hello.Acme.Example" is not valid: expected a lower-case domain name']],
+    problems: [["apps[0].domains.prod", '"Hello.Acme.Example" is not valid: expected a lower-case fully qualified domain name']],
   },
 
   // --- suppressions and production overrides -------------------------------------------------
@@ -264,7 +264,7 @@ const CASES: BadCase[] = [
   {
     name: "a WAF web ACL of the wrong scope",
     change: (d) => (d.environments[2].cdn = { webAclArn: "arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/edge/0123" }),
-    problems: [["environments[2].cdn.webAclArn", 'received string "arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/edge/0123"; expected a WAFv2 web ACL ARN of scope CLOUDFRONT (us-east-1, global/webacl/<name>/<id>)']],
+    problems: [["environments[2].cdn.webAclArn", 'received string "arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/edge/0123"; expected a WAFv2 web ACL ARN of scope CLOUDFRONT (in us-east-1), global/webacl/<name>/<id>']],
   },
 
   // --- several problems at once --------------------------------------------------------------
@@ -290,7 +290,7 @@ const CASES: BadCase[] = [
     problems: [
       ["apps[1].name", 'app name "hello" is used twice (also apps[0])'],
       ["apps[1].port", "received number 99999; expected a whole port number from 1024 to 65535"],
-      ["apps[1].domains.dev", '"x" is not valid: expected a lower-case domain name'],
+      ["apps[1].domains.dev", '"x" is not valid: expected a lower-case fully qualified domain name'],
       ["apps[1].domains.stagin", 'names no declared environment (did you mean "staging"?)'],
       ["apps[1].domains", 'no domain for environment "staging"'],
       ["apps[1].domains", 'no domain for environment "prod"'],

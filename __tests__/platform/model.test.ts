@@ -121,7 +121,7 @@ describe("bad platform files: every problem at once, with file, line, path, valu
     ["a zone of another region", (d) => (d.environments[0].network.zones = ["eu-west-1a", "us-east-1b"]), /environments\[0\]\.network\.zones\[1\]: "us-east-1b" is not a zone of eu-west-1/],
     ["approval without reviewers", (d) => delete d.environments[2].approval, /environments\[2\]: deploys to "prod" need approval \(the production profile's default\) but no reviewers are named/],
     ["an override for no declared environment", (d) => (d.apps[0].overrides.prd = { replicas: { min: 1, max: 2 } }), /apps\[0\]\.overrides\.prd: names no declared environment \(did you mean "prod"\?\); declared: dev, staging, prod/],
-    ["a domain that is not a domain", (d) => (d.apps[0].domains.dev = "not a domain"), /apps\[0\]\.domains\.dev: "not a domain" is not valid: expected a lower-case domain name/],
+    ["a domain that is not a domain", (d) => (d.apps[0].domains.dev = "not a domain"), /apps\[0\]\.domains\.dev: "not a domain" is not valid: expected a lower-case fully qualified domain name/],
     ["a missing domain for an environment", (d) => delete d.apps[0].domains.staging, /apps\[0\]\.domains: no domain for environment "staging"/],
     ["replicas min above max", (d) => (d.apps[0].replicas = { min: 5, max: 2 }), /apps\[0\]\.replicas: min 5 is above max 2/],
     ["an unknown backend", (d) => (d.backend = { type: "consul" }), /backend\.type: received string "consul"; expected one of: local, s3, remote/],
