@@ -9,7 +9,7 @@
  * skips unresolved tokens.
  */
 import { IConstruct } from "constructs";
-import { invalid, isKnown, parseCidr } from "./util";
+import { AWS_ACCOUNT_ID_PATTERN, AWS_REGION_PATTERN, invalid, isKnown, parseCidr } from "./util";
 
 /** A kind of value: what is valid, and a check. */
 export interface ValueValidator<T = string> {
@@ -106,10 +106,10 @@ export const environmentVariableName = byPattern(
 // --- AWS --------------------------------------------------------------------------------------
 
 /** A 12-digit AWS account id. */
-export const awsAccountId = byPattern(/^\d{12}$/, "a 12-digit AWS account id");
+export const awsAccountId = byPattern(AWS_ACCOUNT_ID_PATTERN, "a 12-digit AWS account id");
 
 /** An AWS region name such as `eu-west-1` or `us-gov-west-1`. */
-export const awsRegion = byPattern(/^[a-z]{2}(-[a-z]+)+-\d+$/, "an AWS region such as eu-west-1");
+export const awsRegion = byPattern(AWS_REGION_PATTERN, "an AWS region such as eu-west-1");
 
 const IAM_ROLE_ARN = /^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
 
