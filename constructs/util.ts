@@ -43,8 +43,11 @@ export function isKnown(value: unknown): boolean {
 // `printable`, and every message printed goes through `safeText`, so that output is safe to print
 // anywhere (a terminal, a CI log, a pull-request comment).
 
-/** Keys whose values are never printed: `<redacted>` stands in for them. */
-export const SECRET_KEY = /secret|password|passwd|token|key|credential|private/i;
+/**
+ * Keys whose values are never printed: `<redacted>` stands in for them. `key` only as a word of
+ * the name (`API_KEY`, `signing-key`, `accessKey`), so `keyPrefix` is still shown.
+ */
+export const SECRET_KEY = /secret|passw(or)?d|token|credential|private|key$|(^|[_-])key([_-]|$)/i;
 
 /** Received values are shown up to this many characters, then `…` and their full length. */
 export const MAX_PRINTED_LENGTH = 80;

@@ -3,6 +3,7 @@
  * in-process: each exits 1, reports every problem with the file, the line, the path and what is
  * valid, and leaves the previous cdktf.out byte-for-byte as it was.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -21,6 +22,8 @@ interface BadCase {
   readonly change?: (doc: any) => void;
   /** ...or the file's whole text... */
   readonly text?: string;
+  /** ...or its bytes... */
+  readonly bytes?: Buffer;
   /** ...or a path to pass that is not a readable file (relative to the test's folder). */
   readonly path?: (dir: string) => string;
   readonly problems: [string, string][];
@@ -48,6 +51,56 @@ const CASES: BadCase[] = [
   },
   { name: "a folder instead of a file", path: (dir) => dir, problems: [["", "cannot read the platform file (is a directory, not a file)"]] },
   { name: "a list instead of a mapping", text: "- a\n- b\n", problems: [["", "expected object, received a list"]] },
+  {
+    name: "a file over 1 MiB, refused before it is read",
+    path: (dir) => {
+      const file = path.join(dir, "huge.yaml");
+      fs.writeFileSync(file, `# ${"x".repeat(2 * 1024 * 1024)}\n`);
+      return file;
+    },
+    problems: [["", "the file is 2097155 bytes; a platform file is at most 1048576 bytes (1 MiB)"]],
+  },
+  { name: "a device that never ends", path: () => "/dev/zero", problems: [["", "cannot read the platform file (not a regular file: a device, pipe or socket)"]] },
+  {
+    name: "a named pipe (reading it would block)",
+    path: (dir) => {
+      const fifo = path.join(dir, "pipe.yaml");
+      if (!fs.existsSync(fifo)) execFileSync("mkfifo", [fifo]);
+      return fifo;
+    },
+    problems: [["", "cannot read the platform file (not a regular file: a device, pipe or socket)"]],
+  },
+  { name: "UTF-16 with a byte order mark", bytes: Buffer.from(`\ufeff${fs.readFileSync(EXAMPLE_FILE, "utf8")}`, "utf16le"), problems: [["", "the file is UTF-16 LE (it starts with a UTF-16 byte order mark); save it as UTF-8"]] },
+  { name: "UTF-16 without a byte order mark", bytes: Buffer.from(fs.readFileSync(EXAMPLE_FILE, "utf8"), "utf16le"), problems: [["", "the file looks like UTF-16 LE without a byte order mark (every other byte is zero); save it as UTF-8"]] },
+  {
+    name: "Latin-1 bytes, not UTF-8",
+    bytes: Buffer.concat([Buffer.from("name: acme\n# caf"), Buffer.from([0xe9]), Buffer.from("\n")]),
+    problems: [["", "the file is not valid UTF-8 (byte 0xe9 at offset 16; perhaps Latin-1 or Windows-1252); save it as UTF-8"]],
+  },
+  { name: "binary data", bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]), problems: [["", "the file is binary, not text: a zero byte at offset 8"]] },
+  {
+    name: "CloudFormation tags (!Sub, !Ref) in values",
+    text: fs.readFileSync(EXAMPLE_FILE, "utf8").replace("owner: acme-corp", "owner: !Sub ${Owner}").replace("test: npm test", "test: !Ref TestCommand"),
+    problems: [
+      ["", 'YAML: unknown tag "!Sub": a platform file holds plain values'],
+      ["", 'YAML: unknown tag "!Ref": a platform file holds plain values'],
+    ],
+  },
+  {
+    name: "two YAML documents",
+    text: `${fs.readFileSync(EXAMPLE_FILE, "utf8")}---\nname: other\n`,
+    problems: [["", "the file holds 2 YAML documents (separated by ---); a platform file is one document"]],
+  },
+  {
+    name: "aliases that expand without bound (billion laughs)",
+    text: `${fs.readFileSync(EXAMPLE_FILE, "utf8")}x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${Array.from({ length: 8 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(", ")}]`).join("\n")}\n`,
+    problems: [["", "the YAML expands its aliases (*name) too many times: at most 100 expansions; write the values out instead"]],
+  },
+  {
+    name: "lists nested without end",
+    text: `name: ${"[".repeat(5000)}${"]".repeat(5000)}\n`,
+    problems: [["", "the YAML is nested"]],
+  },
 
   // --- wrong types, missing values, unknown keys -----------------------------------------------
   { name: "a port that is text", change: (d) => (d.apps[0].port = "http"), problems: [["apps[0].port", 'expected number, received string "http"']] },
@@ -267,6 +320,101 @@ const CASES: BadCase[] = [
     problems: [["environments[2].cdn.webAclArn", 'received string "arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/edge/0123"; expected a WAFv2 web ACL ARN of scope CLOUDFRONT (in us-east-1), global/webacl/<name>/<id>']],
   },
 
+  // --- accepted before, broken or weakened at deploy: refused now, with a line ------------------
+  {
+    name: "one domain for two apps",
+    change: (d) => d.apps.push({ ...d.apps[0], name: "api", nodePort: 31000, domains: { dev: "api.dev.acme.example", staging: "api.staging.acme.example", prod: "hello.acme.example" } }),
+    problems: [["apps[1].domains.prod", '"hello.acme.example" is also apps[0].domains.prod\'s domain: each app and environment needs its own']],
+  },
+  {
+    name: "one domain for two environments of an app",
+    change: (d) => (d.apps[0].domains.staging = "hello.dev.acme.example"),
+    problems: [["apps[0].domains.staging", '"hello.dev.acme.example" is also apps[0].domains.dev\'s domain']],
+  },
+  {
+    name: "a domain longer than ACM's 64 characters",
+    change: (d) => (d.apps[0].domains.dev = `${"a".repeat(57)}.example`),
+    problems: [["apps[0].domains.dev", `"${"a".repeat(57)}.example" is not valid: expected a lower-case fully qualified domain name (two or more labels) without a trailing dot, such as app.example.com, at most 64 characters (ACM's limit for the certificate it creates)`]],
+  },
+  {
+    name: "a role to assume in another account",
+    change: (d) => (d.environments[2].assumeRoleArn = "arn:aws:iam::333333333333:role/slipway-deploy"),
+    problems: [["environments[2].assumeRoleArn", "the role is in account 333333333333, not the environment's 222222222222: expected a role of account 222222222222"]],
+  },
+  {
+    name: "an HCP Terraform workspace prefix too long for the stack names",
+    change: (d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: `${"p".repeat(70)}-` }),
+    problems: [["backend.workspacePrefix", "the workspace of stack bootstrap-111111111111 would be 93 characters"]],
+  },
+  {
+    name: "an HCP Terraform workspace prefix with characters HCP refuses",
+    change: (d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: "acme/" }),
+    problems: [["backend.workspacePrefix", `received string "acme/"; expected letters, digits, '-' and '_' (HCP Terraform's workspace names)`]],
+  },
+  {
+    name: "an S3 key prefix with a '..' segment",
+    change: (d) => (d.backend = { type: "s3", bucket: "acme-state", region: "eu-west-1", keyPrefix: "teams/../other" }),
+    problems: [["backend.keyPrefix", 'received string "teams/../other"; expected an S3 key prefix']],
+  },
+  {
+    name: "an S3 key prefix starting with '/'",
+    change: (d) => (d.backend = { type: "s3", bucket: "acme-state", region: "eu-west-1", keyPrefix: "/state" }),
+    problems: [["backend.keyPrefix", 'received string "/state"; expected an S3 key prefix']],
+  },
+  {
+    name: "more nodes than a managed node group allows",
+    change: (d) => (d.environments[2].cluster.nodes = { min: 3, desired: 3, max: 451 }),
+    problems: [["environments[2].cluster.nodes.max", "received number 451; expected a whole number of nodes, at least 1 and at most 450 (EKS's quota of nodes per managed node group)"]],
+  },
+  {
+    name: "a storage ceiling below the profile's default storage",
+    change: (d) => (d.environments[2].database = { maxStorageGiB: 50 }),
+    problems: [["environments[2].database.maxStorageGiB", "50 is below storageGiB 100 (the production profile's default): the autoscaling ceiling must be at least the allocated storage"]],
+  },
+  {
+    name: "a privileged port the container cannot bind",
+    change: (d) => (d.apps[0].port = 80),
+    problems: [["apps[0].port", "received number 80; expected a whole port number from 1024 to 65535: the container runs as a non-root user without capabilities"]],
+  },
+  {
+    name: "node instance types of two CPU architectures",
+    change: (d) => (d.environments[0].cluster.nodeInstanceTypes = ["m7g.large", "m6i.large"]),
+    problems: [["environments[0].cluster.nodeInstanceTypes", "m7g.large is Graviton (arm64) but m6i.large x86: a node group takes instance types of one CPU architecture"]],
+  },
+  {
+    name: "more reviewers than GitHub takes",
+    change: (d) => (d.environments[2].approval = { reviewers: { users: ["a1", "a2", "a3", "a4", "a5"], teams: ["t1", "t2"] } }),
+    problems: [["environments[2].approval.reviewers", "7 users and teams: GitHub takes at most 6 reviewers per environment"]],
+  },
+  {
+    name: "a reviewer listed twice",
+    change: (d) => (d.environments[2].approval = { reviewers: { users: ["Octocat", "octocat"] } }),
+    problems: [["environments[2].approval.reviewers.users[1]", '"octocat" is listed twice; each reviewer once']],
+  },
+  {
+    name: "a reviewer that is no GitHub login",
+    change: (d) => (d.environments[2].approval = { reviewers: { users: ["acme/octocat"] } }),
+    problems: [["environments[2].approval.reviewers.users[0]", 'received string "acme/octocat"; expected a GitHub user or organization name']],
+  },
+  { name: "an app named like RDS's own database", change: (d) => (d.apps[0].name = "postgres"), problems: [["apps[0].name", '"postgres" is the name of a database RDS for PostgreSQL keeps for itself']] },
+  { name: "an app named like a system namespace", change: (d) => (d.apps[0].name = "kube-tools"), problems: [["apps[0].name", '"kube-tools" would be a Kubernetes system namespace (default, kube-*)']] },
+  { name: "a CPU request of zero", change: (d) => (d.apps[0].cpu = "0"), problems: [["apps[0].cpu", 'received string "0"; expected a positive Kubernetes CPU quantity']] },
+  { name: "a memory request of zero", change: (d) => (d.apps[0].memory = "0Mi"), problems: [["apps[0].memory", 'received string "0Mi"; expected a positive Kubernetes memory quantity']] },
+  { name: "a static path that takes every request", change: (d) => (d.apps[0].staticPath = "/*"), problems: [["apps[0].staticPath", 'received string "/*"; expected a CloudFront path pattern starting with \'/\' other than \'/*\'']] },
+  {
+    name: "a WAF web ACL ARN whose id is not one",
+    change: (d) => (d.environments[2].cdn = { webAclArn: "arn:aws:wafv2:us-east-1:222222222222:global/webacl/edge/0123" }),
+    problems: [["environments[2].cdn.webAclArn", 'received string "arn:aws:wafv2:us-east-1:222222222222:global/webacl/edge/0123"; expected a WAFv2 web ACL ARN of scope CLOUDFRONT']],
+  },
+  { name: "a blank test command", change: (d) => (d.apps[0].test = "   "), problems: [["apps[0].test", 'received string "   "; expected a non-empty shell command']] },
+  {
+    name: "a GitHub expression in a runner label",
+    change: (d) => (d.environments[0].deploy = { runsOn: ["${{ github.run_id }}"] }),
+    problems: [["environments[0].deploy.runsOn[0]", 'received string "${{ github.run_id }}"; expected a runner label']],
+  },
+  { name: "a GitHub owner with a double hyphen", change: (d) => (d.github.owner = "acme--corp"), problems: [["github.owner", 'received string "acme--corp"; expected a GitHub user or organization name']] },
+  { name: "a default branch git refuses", change: (d) => (d.github.defaultBranch = "main..x"), problems: [["github.defaultBranch", 'received string "main..x"; expected a git branch name']] },
+
   // --- several problems at once --------------------------------------------------------------
   {
     name: "four problems in four places",
@@ -337,7 +485,8 @@ async function synth(argv: string[]): Promise<{ code: number; stderr: string }> 
 function writeCase(c: BadCase, i: number): string {
   if (c.path) return c.path(work);
   const file = path.join(work, `bad-${i}.yaml`);
-  if (c.text !== undefined) fs.writeFileSync(file, c.text);
+  if (c.bytes !== undefined) fs.writeFileSync(file, c.bytes);
+  else if (c.text !== undefined) fs.writeFileSync(file, c.text);
   else {
     const doc = exampleDocument();
     c.change!(doc);
@@ -366,9 +515,9 @@ describe.each(CASES.map((c, i) => [c.name, c, i] as const))("%s", (_name, c, i) 
       const match = lines.filter((l) => new RegExp(`^  ${escape(file)}(:\\d+:\\d+)?: ${escape(expected)}`).test(l));
       expect({ expected, found: match.length > 0 ? "yes" : lines }).toEqual({ expected, found: "yes" });
     }
-    if (!c.path) {
-      // Problems found in the file point at a line.
-      for (const line of lines.filter((l) => !/the file is empty/.test(l))) expect(line).toMatch(new RegExp(`^  ${escape(file)}:\\d+:\\d+: `));
+    if (!c.path && c.bytes === undefined) {
+      // Problems found in the file point at a line (but not a whole-file verdict: empty, nested, aliases).
+      for (const line of lines.filter((l) => !/the file is empty|the YAML (is nested|expands)/.test(l))) expect(line).toMatch(new RegExp(`^  ${escape(file)}:\\d+:\\d+: `));
     }
     expect(stderr).toContain(`Nothing was written; ${outdir} is as it was.`);
     const after = hashes(outdir);
