@@ -9,11 +9,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { TerraformStack, Testing } from "cdktf";
 import { stringify } from "yaml";
-import { main, synthesize } from "../../cli/synth";
+import { main as diagramMain } from "../../cli/diagram";
+import { isSynthOutput, main, synthesize } from "../../cli/synth";
 import { POSTGRES_INSTANCE_CLASSES, PostgresDatabase } from "../../constructs/postgres-database";
 import { parsePlatform, PlatformFileError } from "../../platform/model";
 import { withEnv } from "../support/console";
-import { EXAMPLE_FILE, exampleDocument, readTree, tempDir } from "../support/platform";
+import { EXAMPLE_FILE, exampleDocument, readTree, ROOT, tempDir } from "../support/platform";
 
 /** A bad platform file and the problems it must report: `[path, text]`, path "" for the file as a whole. */
 interface BadCase {
@@ -537,6 +538,104 @@ test("SLIPWAY_PLATFORM_FILE names the file when --platform is not given", async 
   const { code, stderr } = await withEnv({ SLIPWAY_PLATFORM_FILE: missing }, () => synth(["--out", outdir]));
   expect(code).toBe(1);
   expect(stderr).toContain(`  ${missing}: cannot read the platform file (no such file)`);
+});
+
+describe("error output is safe to print anywhere: a terminal, a CI log, a pull-request comment", () => {
+  const SENTINEL = "process-env-sentinel-6c1f";
+  let stderr: string;
+  let code: number;
+  beforeAll(async () => {
+    const doc = exampleDocument();
+    doc.apps[0].cpu = `\u001b[2J\u001b[31m${"x".repeat(300)}`;
+    doc.github.owner = "acme\n::error file=x::owned\n##[set-output name=x]y";
+    doc.apps[0].healthPath = "\u009b31m/x\u202e";
+    doc.environments[0].region = "eu-west-1\r::warning::x";
+    doc.apps[0].env = { API_TOKEN: ["hunter2-in-a-list"], DB_PASSWORD: 987654321 };
+    doc["\n::error::key"] = 1;
+    const file = path.join(work, "hostile.yaml");
+    fs.writeFileSync(file, stringify(doc));
+    ({ code, stderr } = await withEnv({ SLIPWAY_TEST_SECRET: SENTINEL }, () => synth(["--platform", file, "--out", outdir])));
+  });
+
+  test("it still reports each problem", () => {
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/problems in the platform file/);
+    for (const where of ["apps[0].cpu", "github.owner", "apps[0].healthPath", "environments[0].region", "apps[0].env.API_TOKEN", "apps[0].env.DB_PASSWORD"]) expect(stderr).toContain(`${where}: `);
+  });
+
+  test("no control character reaches the output: escapes, carriage returns and C1 controls are shown escaped", () => {
+    expect(stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(stderr).toContain("\\u001b[2J");
+    expect(stderr).toContain("\\u009b31m");
+  });
+
+  test("no line is a GitHub Actions workflow command", () => {
+    for (const line of stderr.split("\n")) expect({ line, command: /^\s*(::|##\[)/.test(line) }).toEqual({ line, command: false });
+    expect(stderr).toContain("::error file=x::owned"); // shown, inside one escaped value
+  });
+
+  test("a long value is cut to 80 characters, with its full length", () => {
+    expect(stderr).toContain(`${"x".repeat(71)}"… (309 characters)`);
+    expect(stderr).not.toContain("x".repeat(81));
+  });
+
+  test("values under keys that look like secrets are redacted, and the process environment never appears", () => {
+    expect(stderr).toContain("apps[0].env.API_TOKEN: expected string, received a list (<redacted>)");
+    expect(stderr).toContain("apps[0].env.DB_PASSWORD: expected string, received number <redacted>");
+    expect(stderr).not.toContain("hunter2");
+    expect(stderr).not.toContain("987654321");
+    expect(stderr).not.toContain(SENTINEL);
+  });
+});
+
+describe("--out never deletes what synth did not write", () => {
+  test("a non-empty folder that is not synth output is refused, and stays byte-for-byte as it was", async () => {
+    const mine = path.join(work, "my-project");
+    fs.mkdirSync(path.join(mine, "src"), { recursive: true });
+    fs.writeFileSync(path.join(mine, "README.md"), "my notes\n");
+    fs.writeFileSync(path.join(mine, "src", "main.ts"), "export {};\n");
+    // Even a manifest.json alone (cdktf's name, but no slipway.json) does not make it synth output.
+    fs.writeFileSync(path.join(mine, "manifest.json"), '{"version":"0.21.0","stacks":{}}');
+    const before = hashes(mine);
+    const { code, stderr } = await synth(["--platform", EXAMPLE_FILE, "--out", mine]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${mine} is not empty and is not synth output (no manifest.json and slipway.json from an earlier synth): synth would replace it, so it refuses`);
+    expect(hashes(mine)).toEqual(before);
+    expect(fs.readdirSync(work).filter((f) => f.startsWith("my-project."))).toEqual([]);
+  });
+
+  test("a file given as --out is refused and left as it is", async () => {
+    const file = path.join(work, "out-file.txt");
+    fs.writeFileSync(file, "keep me\n");
+    const { code, stderr } = await synth(["--platform", EXAMPLE_FILE, "--out", file]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${file} is a file, not a folder`);
+    expect(fs.readFileSync(file, "utf8")).toBe("keep me\n");
+  });
+
+  test("an empty folder and an earlier synth's output are written", async () => {
+    const empty = path.join(work, "empty-out");
+    fs.mkdirSync(empty);
+    expect((await synth(["--platform", EXAMPLE_FILE, "--out", empty])).code).toBe(0);
+    expect(isSynthOutput(empty)).toBe(true);
+    // ...and once more, over its own output.
+    expect((await synth(["--platform", EXAMPLE_FILE, "--out", empty])).code).toBe(0);
+    expect(fs.readdirSync(work).filter((f) => f.startsWith("empty-out."))).toEqual([]);
+  });
+
+  test("`npm run diagram -- --platform FILE --out DIR` draws without touching the project's cdktf.out", async () => {
+    const projectOut = path.join(ROOT, "cdktf.out");
+    const before = fs.existsSync(projectOut) ? hashes(projectOut) : undefined;
+    const diagrams = path.join(work, "diagrams");
+    const logs = jest.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      expect(await diagramMain(["--platform", EXAMPLE_FILE, "--out", diagrams])).toBe(0);
+    } finally {
+      logs.mockRestore();
+    }
+    expect(fs.readdirSync(diagrams)).toEqual(expect.arrayContaining(["README.md", "dev.md", "prod.svg"]));
+    expect(fs.existsSync(projectOut) ? hashes(projectOut) : undefined).toEqual(before);
+  });
 });
 
 describe("the model refuses what the constructs would refuse, so the message names the file and path", () => {
