@@ -5,7 +5,7 @@
  * file, line, path, the value received and what is valid; nothing is written.
  */
 import * as fs from "node:fs";
-import { isAlias, isMap, isSeq, LineCounter, parseAllDocuments } from "yaml";
+import { isAlias, isMap, isSeq, LineCounter, parseAllDocuments, visit } from "yaml";
 import { z } from "zod";
 import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
 import { cidrsOverlap, parseCidr, printable, safeText } from "../constructs/util";
@@ -334,7 +334,15 @@ export function parsePlatform(text: string, file: string): PlatformConfig {
     raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (error) {
     if (error instanceof ReferenceError || /alias/i.test((error as Error).message)) {
-      return fail([{ path: "", message: `the YAML expands its aliases (*name) too many times: at most ${MAX_YAML_ALIASES} expansions; write the values out instead` }]);
+      // Point at the first alias: where the expansion starts.
+      let first: number | undefined;
+      visit(doc, {
+        Alias(_, node) {
+          first = node.range?.[0];
+          return visit.BREAK;
+        },
+      });
+      return fail([{ path: "", ...at(first), message: `the YAML expands its aliases (*name) too many times: at most ${MAX_YAML_ALIASES} expansions; write the values out instead` }]);
     }
     if (error instanceof RangeError) return fail([{ path: "", message: "the YAML cannot be read: nested too deeply" }]);
     throw error;
