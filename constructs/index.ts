@@ -14,3 +14,6 @@ export * from "./postgres-database";
 export * from "./source-repository";
 export * from "./workflow";
 export { SlipwayValidationError } from "./util";
+/** One validator per kind of value, shared by the platform file's model and the constructs. */
+export * as validators from "./validators";
+export type { ValueValidator } from "./validators";

@@ -364,7 +364,7 @@ export const hcpWorkspaceName = byPattern(
 );
 
 /** An HCP Terraform organization name. */
-export const hcpOrganizationName = byPattern(/^[A-Za-z0-9_-]{1,40}$/, "an HCP Terraform organization name: letters, digits, '-' and '_'");
+export const hcpOrganizationName = byPattern(/^[A-Za-z0-9_-]+$/, "an HCP Terraform organization name: letters, digits, '-' and '_'");
 
 /** A prefix of S3 object keys: safe characters, '/'-separated segments, no '.' or '..' segment. */
 export const s3KeyPrefix: ValueValidator = {

@@ -866,7 +866,7 @@ function describeIssue(issue: Issue, raw: unknown): string {
       if (issue.origin === "array") return `has ${Array.isArray(value) ? value.length : "?"} items; expected ${op} ${bound}`;
       if (issue.origin === "string") return `received ${received(value)}; expected ${op} ${bound} characters`;
       // A shared validator's bound says why; zod's own message ("Too small: ...") does not.
-      if (!/^Too (small|big)/.test(issue.message)) return `received ${received(value)}; ${expected(issue.message)}`;
+      if (!/^Too (small|big)/.test(issue.message)) return `received ${received(value)}; expected ${op} ${bound} (${issue.message})`;
       return `received ${received(value)}; expected ${op} ${bound}`;
     }
     default:

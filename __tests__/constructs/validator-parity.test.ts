@@ -372,6 +372,17 @@ test("only LoadBalancer, for library users, also takes a wildcard domain: the mo
   expect(constructAccepts(() => loadBalancer({ domain: "*.acme.example" }))).toBe(true);
 });
 
+test("the smallest VPC the model accepts (/23) over the most zones it accepts (4) still splits into subnets AWS takes (/28 at least)", () => {
+  const cidr = "10.50.0.0/23";
+  const zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c", "eu-west-1d"];
+  expect(modelAccepts((d) => (d.environments[0].network = { cidr, zones }))).toBe(true);
+  expect(modelAccepts((d) => (d.environments[0].network = { cidr, zones: [...zones, "eu-west-1e"] }))).toBe(false);
+  const net = network({ cidrBlock: cidr, availabilityZones: zones });
+  const prefixes = [...net.privateSubnetCidrs, ...net.publicSubnetCidrs].map((c) => Number(c.split("/")[1]));
+  expect(prefixes.every((p) => p <= 28)).toBe(true);
+  expect(new Set([...net.privateSubnetCidrs, ...net.publicSubnetCidrs]).size).toBe(8);
+});
+
 test("every shared validator is exercised by a kind above", () => {
   const exported = Object.entries(validators).filter(([, v]) => typeof v === "object" && v !== null && typeof (v as { problem?: unknown }).problem === "function");
   const covered = new Set(KINDS.flatMap((k) => k.validators));

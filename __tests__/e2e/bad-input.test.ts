@@ -106,8 +106,8 @@ const CASES: BadCase[] = [
   // --- wrong types, missing values, unknown keys -----------------------------------------------
   { name: "a port that is text", change: (d) => (d.apps[0].port = "http"), problems: [["apps[0].port", 'expected number, received string "http"']] },
   { name: "a port that is not whole", change: (d) => (d.apps[0].port = 80.5), problems: [["apps[0].port", "expected int, received number 80.5"]] },
-  { name: "a port out of range", change: (d) => (d.apps[0].port = 70000), problems: [["apps[0].port", "received number 70000; expected a whole port number from 1024 to 65535: the container runs as a non-root user without capabilities"]] },
-  { name: "a node port out of range", change: (d) => (d.apps[0].nodePort = 8080), problems: [["apps[0].nodePort", "received number 8080; expected a Kubernetes NodePort, a whole number from 30000 to 32767"]] },
+  { name: "a port out of range", change: (d) => (d.apps[0].port = 70000), problems: [["apps[0].port", "received number 70000; expected at most 65535 (a whole port number from 1024 to 65535: the container runs as a non-root user without capabilities"]] },
+  { name: "a node port out of range", change: (d) => (d.apps[0].nodePort = 8080), problems: [["apps[0].nodePort", "received number 8080; expected at least 30000 (a Kubernetes NodePort, a whole number from 30000 to 32767"]] },
   { name: "apps given as null", change: (d) => (d.apps = null), problems: [["apps", "expected array, received null"]] },
   { name: "no apps", change: (d) => (d.apps = []), problems: [["apps", "has 0 items; expected at least 1"]] },
   { name: "a missing health path", change: (d) => delete d.apps[0].healthPath, problems: [["apps[0].healthPath", "is required (expected string)"]] },
@@ -365,7 +365,7 @@ const CASES: BadCase[] = [
   {
     name: "more nodes than a managed node group allows",
     change: (d) => (d.environments[2].cluster.nodes = { min: 3, desired: 3, max: 451 }),
-    problems: [["environments[2].cluster.nodes.max", "received number 451; expected a whole number of nodes, at least 1 and at most 450 (EKS's quota of nodes per managed node group)"]],
+    problems: [["environments[2].cluster.nodes.max", "received number 451; expected at most 450 (a whole number of nodes, at least 1 and at most 450 (EKS's quota of nodes per managed node group)"]],
   },
   {
     name: "a storage ceiling below the profile's default storage",
@@ -375,7 +375,7 @@ const CASES: BadCase[] = [
   {
     name: "a privileged port the container cannot bind",
     change: (d) => (d.apps[0].port = 80),
-    problems: [["apps[0].port", "received number 80; expected a whole port number from 1024 to 65535: the container runs as a non-root user without capabilities"]],
+    problems: [["apps[0].port", "received number 80; expected at least 1024 (a whole port number from 1024 to 65535: the container runs as a non-root user without capabilities"]],
   },
   {
     name: "node instance types of two CPU architectures",
@@ -426,7 +426,7 @@ const CASES: BadCase[] = [
       d.environments[1].network.zones = ["mars-1a", "eu-west-1a"];
     },
     problems: [
-      ["apps[0].port", "received number 0; expected a whole port number from 1024 to 65535"],
+      ["apps[0].port", "received number 0; expected at least 1024 (a whole port number from 1024 to 65535"],
       ["apps[0]", 'unknown key "helthPath" (did you mean "healthPath"?)'],
       ["environments[0].account", 'received string "x"; expected a 12-digit AWS account id'],
       ["environments[1].network.zones[0]", '"mars-1a" is not a zone of eu-west-1'],
@@ -438,7 +438,7 @@ const CASES: BadCase[] = [
       d.apps.push({ ...d.apps[0], name: "hello", port: 99999, domains: { dev: "x", stagin: "api.example.com" }, overrides: {}, suppressions: [{ rule: "SLW-NOPE-001", reason: "x" }] }),
     problems: [
       ["apps[1].name", 'app name "hello" is used twice (also apps[0])'],
-      ["apps[1].port", "received number 99999; expected a whole port number from 1024 to 65535"],
+      ["apps[1].port", "received number 99999; expected at most 65535 (a whole port number from 1024 to 65535"],
       ["apps[1].domains.dev", '"x" is not valid: expected a lower-case fully qualified domain name'],
       ["apps[1].domains.stagin", 'names no declared environment (did you mean "staging"?)'],
       ["apps[1].domains", 'no domain for environment "staging"'],

@@ -109,7 +109,7 @@ describe("the example platform file", () => {
 
 describe("bad platform files: every problem at once, with file, line, path, value and what is valid", () => {
   test.each<[string, (doc: any) => void, RegExp]>([
-    ["a port out of range", (d) => (d.apps[0].port = 70000), /bad\.yaml:\d+:\d+: apps\[0\]\.port: received number 70000; expected a whole port number from 1024 to 65535/],
+    ["a port out of range", (d) => (d.apps[0].port = 70000), /bad\.yaml:\d+:\d+: apps\[0\]\.port: received number 70000; expected at most 65535 \(a whole port number from 1024 to 65535/],
     ["a wrong type", (d) => (d.apps[0].port = "http"), /apps\[0\]\.port: expected number, received string "http"/],
     ["a missing required value", (d) => delete d.apps[0].healthPath, /apps\[0\]\.healthPath: is required \(expected string\)/],
     ["an unknown key, with a suggestion", (d) => (d.apps[0].helthPath = "/x"), /apps\[0\]: unknown key "helthPath" \(did you mean "healthPath"\?\); valid keys here: name, port, healthPath/],
@@ -133,7 +133,7 @@ describe("bad platform files: every problem at once, with file, line, path, valu
     ["DATABASE_URL declared as a secret", (d) => (d.apps[0].secrets = ["DATABASE_URL"]), /apps\[0\]\.secrets\[0\]: DATABASE_URL is set by Slipway from the environment's Postgres database: choose another name/],
     ["DATABASE_URL declared as a plain variable", (d) => (d.apps[0].env.DATABASE_URL = "postgres://x"), /apps\[0\]\.env\.DATABASE_URL: DATABASE_URL is set by Slipway/],
     ["two apps on one node port", (d) => d.apps.push({ ...d.apps[0], name: "api", nodePort: 31000, domains: {} }, { ...d.apps[0], name: "web", nodePort: 31000, domains: {} }), /apps\[2\]\.nodePort: node port 31000 is also "api"'s: set a distinct nodePort/],
-    ["a node port out of range", (d) => (d.apps[0].nodePort = 8080), /apps\[0\]\.nodePort: received number 8080; expected a Kubernetes NodePort, a whole number from 30000 to 32767/],
+    ["a node port out of range", (d) => (d.apps[0].nodePort = 8080), /apps\[0\]\.nodePort: received number 8080; expected at least 30000 \(a Kubernetes NodePort, a whole number from 30000 to 32767/],
     ["a static path that is not a pattern", (d) => (d.apps[0].staticPath = "static"), /apps\[0\]\.staticPath: received string "static"; expected a CloudFront path pattern/],
     ["an unknown load balancer exposure", (d) => (d.environments[0].loadBalancer = { allowFrom: "everyone" }), /environments\[0\]\.loadBalancer\.allowFrom: received string "everyone"; expected one of: "cdn", "internet"/],
     ["an unknown profile", (d) => (d.environments[0].profile = "prod"), /environments\[0\]\.profile: received string "prod"; expected one of: "development", "production"/],
