@@ -16,4 +16,3 @@ export * from "./workflow";
 export { SlipwayValidationError } from "./util";
 /** One validator per kind of value, shared by the platform file's model and the constructs. */
 export * as validators from "./validators";
-export type { ValueValidator } from "./validators";
