@@ -59,7 +59,7 @@ const REBUILDABLE = new Set([
   "aws_acm_certificate", "aws_acm_certificate_validation", "aws_autoscaling_attachment", "aws_cloudfront_distribution",
   "aws_cloudfront_origin_access_control", "aws_cloudfront_response_headers_policy", "aws_db_parameter_group", "aws_db_subnet_group",
   "aws_default_security_group", "aws_ecr_lifecycle_policy", "aws_ecr_repository_policy", "aws_eip", "aws_eks_access_entry",
-  "aws_eks_access_policy_association", "aws_eks_addon", "aws_eks_cluster", "aws_eks_node_group", "aws_flow_log",
+  "aws_eks_access_policy_association", "aws_eks_addon", "aws_eks_pod_identity_association", "aws_eks_cluster", "aws_eks_node_group", "aws_flow_log",
   "aws_iam_openid_connect_provider", "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_internet_gateway",
   "aws_kms_alias", "aws_launch_template", "aws_lb", "aws_lb_listener", "aws_lb_target_group", "aws_nat_gateway", "aws_route",
   "aws_route53_record", "aws_route_table", "aws_route_table_association", "aws_s3_bucket_acl", "aws_s3_bucket_lifecycle_configuration",
@@ -68,7 +68,7 @@ const REBUILDABLE = new Set([
   "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule",
   "github_actions_environment_variable", "github_actions_variable", "github_branch_default", "github_repository_environment",
   "github_repository_environment_deployment_policy", "github_repository_file", "github_repository_ruleset",
-  "kubernetes_config_map_v1", "kubernetes_cron_job_v1", "kubernetes_deployment_v1", "kubernetes_horizontal_pod_autoscaler_v2",
+  "kubernetes_config_map_v1", "kubernetes_cron_job_v1", "kubernetes_deployment_v1", "kubernetes_horizontal_pod_autoscaler_v2", "kubernetes_manifest",
   "kubernetes_namespace_v1", "kubernetes_network_policy_v1", "kubernetes_pod_disruption_budget_v1", "kubernetes_secret_v1",
   "kubernetes_service_account_v1", "kubernetes_service_v1",
 ]);
@@ -154,7 +154,7 @@ describe("in the synthesized stacks", () => {
     const expected = {
       "platform-prod": ["aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey"],
       "hello-delivery": ["aws_ecr_repository Registry/Resource", "aws_kms_key Registry/Key"],
-      "hello-prod": ["aws_db_instance Database/Resource", "aws_kms_key Database/Key", "aws_s3_bucket Cdn/AssetsBucket"],
+      "hello-prod": ["aws_db_instance Database/Resource", "aws_kms_key Database/Key", "aws_kms_key Secrets/Key", "aws_s3_bucket Cdn/AssetsBucket", "aws_secretsmanager_secret Secrets/Secret-SESSION_KEY"],
     };
     const required = mustProtect(outputs.example);
     for (const [name, paths] of Object.entries(expected)) {
