@@ -174,7 +174,7 @@ export interface KubernetesWorkloadProps {
    * cluster's `aws-secrets-store-csi-driver-provider` add-on installs) and a read-only CSI volume
    * with one file per secret at `/var/run/secrets/app/<NAME>`, in the app and migration pods. Each
    * is also an environment variable `<NAME>`, from the `<name>-app-secrets` Secret the driver syncs
-   * while a pod mounts the volume. The driver fetches with the pods' own identity (EKS Pod
+   * while a pod mounts the volume, and `<NAME>_FILE` holds the file's path. The driver fetches with the pods' own identity (EKS Pod
    * Identity: see `AppSecrets.allowReadFrom`). A secret without a value fails the mount, so the pod
    * never starts without it. Files follow a changed value within the driver's rotation poll;
    * variables on the next rollout. Names as for `env`, in none of `env`, `secretEnv`,
@@ -516,6 +516,8 @@ export class KubernetesWorkload extends Construct {
         : []),
       // Synced by the CSI driver when the pod mounts the secrets volume, before its containers start.
       ...storeSecrets.map(([key]) => ({ name: key, valueFrom: { secretKeyRef: { name: storeName, key, optional: false } } })),
+      // The file, for apps that re-read a rotated value without a restart (the image contract's `<NAME>_FILE`).
+      ...storeSecrets.map(([key]) => ({ name: `${key}_FILE`, value: `${APP_SECRETS_PATH}/${key}` })),
     ];
     const externalEnv = secretVariables.length > 0 ? secretVariables : undefined;
     const resources: DeploymentV1SpecTemplateSpecContainerResources = {
@@ -866,12 +868,15 @@ export class KubernetesWorkload extends Construct {
     const storeKeys = props.secretStore ? Object.keys(props.secretStore.secretIds) : [];
     storeKeys.forEach((key) => {
       checkValue(this, "secretStore.secretIds", key, kinds.environmentVariableName);
-      if ((isKnown(v.env) && key in v.env) || (isKnown(v.secretEnv) && key in v.secretEnv) || external.includes(key)) {
-        invalid(this, "secretStore.secretIds", key, "names in none of env, secretEnv and externalSecrets (one source per variable)");
+      for (const name of [key, `${key}_FILE`]) {
+        if ((isKnown(v.env) && name in v.env) || (isKnown(v.secretEnv) && name in v.secretEnv) || external.includes(name) || (name !== key && storeKeys.includes(name))) {
+          invalid(this, "secretStore.secretIds", key, `names whose ${name === key ? "variable" : `${name} variable`} is in none of env, secretEnv, externalSecrets and the other secrets (one source per variable)`);
+        }
       }
     });
     if (props.database) {
-      const taken = (key: string) => (isKnown(v.env) && key in v.env) || (isKnown(v.secretEnv) && key in v.secretEnv) || external.includes(key) || storeKeys.includes(key);
+      const storeVariables = storeKeys.flatMap((key) => [key, `${key}_FILE`]);
+      const taken = (key: string) => (isKnown(v.env) && key in v.env) || (isKnown(v.secretEnv) && key in v.secretEnv) || external.includes(key) || storeVariables.includes(key);
       const clash = DATABASE_VARIABLES.find(taken);
       if (clash) invalid(this, "database", clash, `none of ${DATABASE_VARIABLES.join(", ")} in env, secretEnv, externalSecrets or secretStore: database sets them`);
       this.validatePort("database.port", props.database.port);

@@ -727,7 +727,8 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     // Slipway sets the DATABASE_ variables itself, from the environment's database.
     for (const [key, names] of [["secrets", Array.isArray(app.secrets) ? app.secrets : []], ["env", isRecord(app.env) ? Object.keys(app.env) : []]] as const) {
       names.forEach((s: unknown, k: number) => {
-        if (typeof s === "string" && RESERVED_VARIABLES.includes(s)) {
+        // A secret is also `<NAME>_FILE` (its mounted file's path): DATABASE_CREDENTIALS would shadow DATABASE_CREDENTIALS_FILE.
+        if (typeof s === "string" && (RESERVED_VARIABLES.includes(s) || (key === "secrets" && RESERVED_VARIABLES.includes(`${s}_FILE`)))) {
           out.push({ at: ["apps", i, key, ...(key === "secrets" ? [k] : [s])], message: `${s} is set by Slipway from the environment's Postgres database: choose another name` });
         }
       });

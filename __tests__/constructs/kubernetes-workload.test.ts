@@ -741,9 +741,11 @@ describe("secretStore (Secrets Manager secrets through the Secrets Store CSI dri
       const c = spec.container[0];
       expect(c.name).toBe(container);
       expect(c.volume_mount).toContainEqual({ name: "app-secrets", mount_path: "/var/run/secrets/app", read_only: true });
-      expect(c.env).toEqual(
-        ["API_KEY", "SESSION_KEY"].map((key) => ({ name: key, value_from: { secret_key_ref: { name: "shop-app-secrets", key, optional: false } } })),
-      );
+      expect(c.env).toEqual([
+        ...["API_KEY", "SESSION_KEY"].map((key) => ({ name: key, value_from: { secret_key_ref: { name: "shop-app-secrets", key, optional: false } } })),
+        { name: "API_KEY_FILE", value: "/var/run/secrets/app/API_KEY" },
+        { name: "SESSION_KEY_FILE", value: "/var/run/secrets/app/SESSION_KEY" },
+      ]);
     });
   }
 
@@ -765,7 +767,22 @@ describe("secretStore (Secrets Manager secrets through the Secrets Store CSI dri
       () => synth({ env: { API_KEY: "x" }, secretStore: STORE }),
       "test/Workload",
       "secretStore.secretIds",
-      "names in none of env, secretEnv and externalSecrets",
+      "in none of env, secretEnv, externalSecrets and the other secrets",
+    );
+  });
+
+  test("fails when a secret's <NAME>_FILE variable is taken", () => {
+    expectValidationError(
+      () => synth({ env: { API_KEY_FILE: "/x" }, secretStore: STORE }),
+      "test/Workload",
+      "secretStore.secretIds",
+      "whose API_KEY_FILE variable is in none of env",
+    );
+    expectValidationError(
+      () => synth({ secretStore: { region: "eu-west-1", secretIds: { TOKEN: "a", TOKEN_FILE: "b" } } }),
+      "test/Workload",
+      "secretStore.secretIds",
+      "whose TOKEN_FILE variable is in none of",
     );
   });
 

@@ -50,7 +50,10 @@ describe("wiring", () => {
     expect(resourceAt(prod, "aws_secretsmanager_secret", "Secrets/Secret-SESSION_KEY").recovery_window_in_days).toBe(30);
     expect(Object.keys(resourcesByPath(dev, "kubernetes_secret_v1")).filter((p) => /External/.test(p))).toEqual([]);
     const env = deployment(dev).spec.template.spec.container[0].env;
-    expect(env.map((e: any) => [e.name, e.value_from.secret_key_ref.name, e.value_from.secret_key_ref.optional])).toEqual([["SESSION_KEY", "hello-app-secrets", false]]);
+    expect(env).toEqual([
+      { name: "SESSION_KEY", value_from: { secret_key_ref: { name: "hello-app-secrets", key: "SESSION_KEY", optional: false } } },
+      { name: "SESSION_KEY_FILE", value: "/var/run/secrets/app/SESSION_KEY" },
+    ]);
     const spc = resourceAt(dev, "kubernetes_manifest", "Workload/SecretProviderClass");
     const secretAddress = Object.keys(dev.resource.aws_secretsmanager_secret).map((k) => `aws_secretsmanager_secret.${k}`)[0];
     expect(JSON.parse(spc.manifest.spec.parameters.objects)).toEqual([{ objectName: `\${${secretAddress}.arn}`, objectType: "secretsmanager", objectAlias: "SESSION_KEY" }]);
