@@ -728,8 +728,12 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     for (const [key, names] of [["secrets", Array.isArray(app.secrets) ? app.secrets : []], ["env", isRecord(app.env) ? Object.keys(app.env) : []]] as const) {
       names.forEach((s: unknown, k: number) => {
         // A secret is also `<NAME>_FILE` (its mounted file's path): DATABASE_CREDENTIALS would shadow DATABASE_CREDENTIALS_FILE.
-        if (typeof s === "string" && (RESERVED_VARIABLES.includes(s) || (key === "secrets" && RESERVED_VARIABLES.includes(`${s}_FILE`)))) {
-          out.push({ at: ["apps", i, key, ...(key === "secrets" ? [k] : [s])], message: `${s} is set by Slipway from the environment's Postgres database: choose another name` });
+        if (typeof s !== "string") return;
+        const at = ["apps", i, key, ...(key === "secrets" ? [k] : [s])];
+        if (RESERVED_VARIABLES.includes(s)) {
+          out.push({ at, message: `${s} is set by Slipway from the environment's Postgres database: choose another name` });
+        } else if (key === "secrets" && RESERVED_VARIABLES.includes(`${s}_FILE`)) {
+          out.push({ at, message: `${s}_FILE (this secret's file path) is set by Slipway from the environment's Postgres database: choose another name` });
         }
       });
     }

@@ -96,6 +96,10 @@ describe("KubernetesWorkload database", () => {
     expectValidationError(() => synth({ database: { ...DATABASE, sslRootCertFile: "global-bundle.pem" } }), "test/Workload", "database.sslRootCertFile", /^an absolute file path/);
   });
 
+  test("fails when a secret store's DATABASE_CREDENTIALS would set DATABASE_CREDENTIALS_FILE", () => {
+    expectValidationError(() => synth({ secretStore: { region: "eu-west-1", secretIds: { DATABASE_CREDENTIALS: SECRET_ARN } } }), "test/Workload", "database", /secretStore/);
+  });
+
   test("fails when the port is out of range", () => {
     expectValidationError(() => synth({ database: { ...DATABASE, port: 70000 } }), "test/Workload", "database.port", /./);
   });
