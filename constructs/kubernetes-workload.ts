@@ -150,8 +150,9 @@ export interface KubernetesWorkloadProps {
   readonly env?: Record<string, string>;
   /**
    * Secret environment variables, stored in the `<name>-secrets` Secret; values may be Terraform
-   * references (e.g. a `DATABASE_URL` built from the database's endpoint and managed secret). Never
-   * copied into labels, annotations or outputs. Names as for `env`, and not also in `env`. Pods
+   * references. Whatever is here is also in Terraform's state and plans, which pull-request plans
+   * read: never put a password here (database credentials come through `database`, app secrets
+   * through `secretStore`). Never copied into labels, annotations or outputs. Names as for `env`, and not also in `env`. Pods
    * pick up a changed value when they next restart (the next deploy).
    * @default {} - an empty Secret
    */
