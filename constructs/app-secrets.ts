@@ -70,6 +70,7 @@ export interface WorkloadSecretStore {
 
 /** A role that can take an inline policy: `GithubActionsRole` satisfies it. */
 export interface PolicyGrantee {
+  /** Attaches an inline policy of these statements to the role, under `id`. */
   addPolicy(id: string, statements: Array<{ Sid?: string; Effect: "Allow" | "Deny"; Action: string | string[]; Resource: string | string[] }>): unknown;
 }
 
@@ -119,6 +120,10 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
   public readonly secretIds: Readonly<Record<string, string>>;
   /** The region the secrets live in. */
   public readonly region: string;
+  /** The ARNs of all the secrets (references). */
+  public readonly arns: string[];
+  /** The secrets made elsewhere that the reader may also read ({@link AppSecretsProps.readableSecrets}). */
+  public readonly readableSecrets: readonly ReadableSecret[];
   /** The role the pods read the secrets with, once {@link allowReadFrom} was called. */
   public readerRole?: IamRole;
 
@@ -168,16 +173,8 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
     this.secrets = secrets;
     this.names = names;
     this.secretIds = ids;
-  }
-
-  /** The ARNs of all the secrets (references). */
-  public get arns(): string[] {
-    return Object.values(this.secretIds);
-  }
-
-  /** The secrets made elsewhere that the reader may also read ({@link AppSecretsProps.readableSecrets}). */
-  public get readableSecrets(): readonly ReadableSecret[] {
-    return this.props.readableSecrets ?? [];
+    this.arns = Object.values(ids);
+    this.readableSecrets = props.readableSecrets ?? [];
   }
 
   /**
