@@ -53,6 +53,7 @@ export interface WorkloadSecretStore {
 
 /** A role that can take an inline policy: `GithubActionsRole` satisfies it. */
 export interface PolicyGrantee {
+  /** Adds an inline policy of `statements` under `id` (as `GithubActionsRole.addPolicy` does). */
   addPolicy(id: string, statements: Array<{ Sid?: string; Effect: "Allow" | "Deny"; Action: string | string[]; Resource: string | string[] }>): unknown;
 }
 
@@ -100,6 +101,8 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
   public readonly names: Readonly<Record<string, string>>;
   /** Each secret's ARN (a reference) by name. */
   public readonly secretIds: Readonly<Record<string, string>>;
+  /** The ARNs of all the secrets (references), in `secretNames` order. */
+  public readonly arns: readonly string[];
   /** The region the secrets live in. */
   public readonly region: string;
   /** The role the pods read the secrets with, once {@link allowReadFrom} was called. */
@@ -151,11 +154,7 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
     this.secrets = secrets;
     this.names = names;
     this.secretIds = ids;
-  }
-
-  /** The ARNs of all the secrets (references). */
-  public get arns(): string[] {
-    return Object.values(this.secretIds);
+    this.arns = Object.values(ids);
   }
 
   /**
@@ -203,7 +202,7 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
       policy: policyJson({
         Version: "2012-10-17",
         Statement: [
-          { Sid: "ReadTheseSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: this.arns },
+          { Sid: "ReadTheseSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: [...this.arns] },
           {
             Sid: "DecryptThroughSecretsManager",
             Effect: "Allow",
@@ -230,7 +229,7 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
    */
   public grantDescribe(role: PolicyGrantee): void {
     if (this.arns.length === 0) return;
-    role.addPolicy("DescribeAppSecrets", [{ Sid: "DescribeAppSecrets", Effect: "Allow", Action: "secretsmanager:DescribeSecret", Resource: this.arns }]);
+    role.addPolicy("DescribeAppSecrets", [{ Sid: "DescribeAppSecrets", Effect: "Allow", Action: "secretsmanager:DescribeSecret", Resource: [...this.arns] }]);
   }
 
   private validate(props: AppSecretsProps): void {
