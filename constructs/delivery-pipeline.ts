@@ -137,6 +137,14 @@ export interface DeliveryPipelineProps {
    * @default true
    */
   readonly provenance?: boolean;
+  /**
+   * The app's Secrets Manager secrets by environment name: their names (`<platform>/<app>/<env>/<NAME>`,
+   * see `appSecretPrefix`). Each such environment's deploy job first checks that every one has a
+   * current value (`secretsmanager:DescribeSecret` only) and otherwise fails, naming each secret
+   * without a value and the command that sets it (`npm run secret -- set <app> <env> <NAME>`).
+   * @default {} - no secrets check
+   */
+  readonly secretIds?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -193,6 +201,7 @@ export class DeliveryPipeline extends Construct {
       dockerfile: props.dockerfile ?? "Dockerfile",
       buildRunsOn: props.buildRunsOn ?? "ubuntu-latest",
       provenance: props.provenance ?? true,
+      secretIds: props.secretIds ?? {},
     };
     this.validate(props, settings);
 
@@ -304,6 +313,17 @@ export class DeliveryPipeline extends Construct {
       invalid(this, "dockerfile", s.dockerfile, "a relative path inside the repository of letters, digits and ._/- (no '..'), e.g. Dockerfile or docker/app.Dockerfile");
     }
     runner("buildRunsOn", s.buildRunsOn);
+    literal("secretIds", s.secretIds, "secret names by environment");
+    for (const [environment, ids] of Object.entries(s.secretIds)) {
+      if (!s.environments.some((e) => e.name === environment)) invalid(this, "secretIds", environment, `environment names among ${s.environments.map((e) => e.name).join(", ")}`);
+      literal(`secretIds.${environment}`, ids, "a list of secret names");
+      ids.forEach((id, i) => {
+        // Letters, digits and /_+=.@- (Secrets Manager's names): no newline, quote or `${{` reaches the step.
+        if (typeof id !== "string" || !/^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/.test(id)) {
+          invalid(this, `secretIds.${environment}[${i}]`, id, "a Secrets Manager secret name such as slipway/shop/prod/API_KEY");
+        }
+      });
+    }
   }
 }
 
@@ -321,6 +341,7 @@ interface Settings {
   readonly dockerfile: string;
   readonly buildRunsOn: string | readonly string[];
   readonly provenance: boolean;
+  readonly secretIds: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The step id of the build, whose output `id` is the built image's id (`sha256:<64 hex>`). */
@@ -520,6 +541,7 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         uses: PIPELINE_ACTIONS.configureAwsCredentials,
         with: { "role-to-assume": "${{ vars.DEPLOY_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" },
       },
+      ...secretsCheckStep(s, environment),
       {
         name: "Connect to the cluster",
         id: "kubeconfig",
@@ -558,4 +580,39 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
       },
     ],
   };
+}
+
+/**
+ * Before anything changes: every app secret of the environment has a current value, else the job
+ * fails naming each secret without one and the command that sets it. The names reach the script
+ * as the step's `SECRET_IDS` (one per line), never spliced into it; `describe-secret` shows
+ * version stages, never a value.
+ */
+function secretsCheckStep(s: Settings, environment: string): Step[] {
+  const ids = s.secretIds[environment] ?? [];
+  if (ids.length === 0) return [];
+  return [
+    {
+      name: "Check the app's secrets have values",
+      env: { SECRET_IDS: ids.join("\n"), SECRETS_ENVIRONMENT: environment },
+      shell: "bash",
+      run: [
+        "missing=0",
+        "while IFS= read -r id; do",
+        '  [[ -n "$id" ]] || continue',
+        '  name="${id##*/}"',
+        `  if ! stages="$(aws secretsmanager describe-secret --secret-id "$id" --region "$AWS_REGION" --query VersionIdsToStages --output json)"; then`,
+        '    echo "::error::Could not check secret $name ($id) in $SECRETS_ENVIRONMENT: see the aws error above"',
+        "    exit 1",
+        "  fi",
+        "  if [[ \"$stages\" != *'\"AWSCURRENT\"'* ]]; then",
+        '    echo "::error::Secret $name ($id) has no value in $SECRETS_ENVIRONMENT. Set it with: npm run secret -- set $APP_NAME $SECRETS_ENVIRONMENT $name (or aws secretsmanager put-secret-value --secret-id $id --secret-string file://<file>)"',
+        "    missing=1",
+        "  fi",
+        'done <<< "$SECRET_IDS"',
+        'exit "$missing"',
+        "",
+      ].join("\n"),
+    },
+  ];
 }
