@@ -447,7 +447,8 @@ export function resultJson(result: NewAppResult) {
 
 const USAGE = `usage: npm run new-app -- <name> [--template NAME] [--domain ENV=HOST ...] [--platform FILE] [--dry-run] [--json] [--quiet]
   <name>             the app's name: a DNS label of at most 17 characters, e.g. orders
-  --template NAME    the app skeleton (default: ${DEFAULT_TEMPLATE}; available: ${templateNames().join(", ")})
+  --template NAME    the app skeleton (default: ${DEFAULT_TEMPLATE}); available:
+${templateNames().map((t) => `                       ${t}: ${TEMPLATES[t].description}`).join("\n")}
   --domain ENV=HOST  the app's domain in an environment (repeatable); default: the pattern the other
                      apps' domains share there, e.g. hello.dev.acme.example -> <name>.dev.acme.example
   --platform FILE    the platform file (default: $SLIPWAY_PLATFORM_FILE or ${DEFAULT_PLATFORM_FILE})

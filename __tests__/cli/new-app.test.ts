@@ -237,6 +237,17 @@ environments:
     );
   });
 
+  test("a last app ending in a block scalar: the new app follows its last line, the blank line stays before the environments", () => {
+    const text = EXAMPLE.replace(
+      "    migrate: npm run migrate\n    overrides:\n      prod:\n        replicas: { min: 3, max: 12 }\n",
+      "    overrides:\n      prod:\n        replicas: { min: 3, max: 12 }\n    migrate: |\n      npm run migrate\n      echo done\n",
+    );
+    expect(text).not.toBe(EXAMPLE);
+    const file = platformFile(text);
+    expect(run(["orders", "--platform", file])).toMatchObject({ code: 0, err: "" });
+    expect(fs.readFileSync(file, "utf8")).toBe(insertedAfter(text, "      echo done\n", ORDERS_BLOCK));
+  });
+
   test("a symbolic link stays a link to the edited file, which keeps its permissions", () => {
     const target = platformFile(EXAMPLE, "real.yaml");
     fs.chmodSync(target, 0o640);
