@@ -42,3 +42,5 @@ export type {
   Replicas,
 } from "./platform/model";
 export type { BackendConfig } from "./platform/schema";
+// Text from outside made a Terraform literal: what the stacks do to the platform file's values.
+export { terraformLiteral, terraformLiterals } from "./platform/literal";

@@ -6,6 +6,7 @@
 import { RepositoryFile } from "@cdktf/provider-github/lib/repository-file";
 import { Construct } from "constructs";
 import { stringify } from "yaml";
+import { terraformLiteral } from "../platform/literal";
 import { ACTIONS, usesOf } from "./actions";
 import { invalid, isKnown } from "./util";
 import { Job, renderWorkflow, Step, Workflow } from "./workflow";
@@ -76,7 +77,12 @@ export interface PipelineEnvironment {
 export interface DeliveryPipelineProps {
   /** The app's name (a DNS label of at most 32 characters); names the concurrency groups and migration jobs. */
   readonly appName: string;
-  /** The app's tests, run inside the built image with `/bin/sh -c`, e.g. `npm test`. Reaches the script through `env`, never spliced into it. */
+  /**
+   * The app's tests, run inside the built image with `/bin/sh -c`, e.g. `npm test`. Literal text:
+   * it reaches the script as the step's `TEST_COMMAND` environment variable, never spliced into
+   * it; `${{` is refused (GitHub would evaluate it there). Terraform templates (`${`, `%{`) in it
+   * stay text: the construct escapes the whole workflow file once.
+   */
   readonly testCommand: string;
   /**
    * The app's database migration. The command itself is baked into the migration CronJob
@@ -85,7 +91,7 @@ export interface DeliveryPipelineProps {
    * @default no migration steps
    */
   readonly migrateCommand?: string;
-  /** The path the smoke check requests after each rollout, e.g. `/healthz`: `/` then letters, digits and `._~/-`. */
+  /** The path the smoke check requests after each rollout, e.g. `/healthz`: `/` then letters, digits and `._~/-`. The deploy job's `HEALTH_PATH` variable. */
   readonly healthPath: string;
   /**
    * The branch pull requests target and pushes to which deliver; the workflows are committed to it.
@@ -216,6 +222,8 @@ export class DeliveryPipeline extends Construct {
           repository: props.repository.name,
           branch: settings.defaultBranch,
           file: path,
+          // The file is text this construct wrote (its own `${{ }}` expressions, and the props as
+          // literal text): escaped whole, once, so Terraform commits exactly these bytes.
           content: terraformLiteral(yaml),
           commitMessage: `Update ${path} (managed by Slipway)`,
           commitAuthor: "slipway",
@@ -248,12 +256,15 @@ export class DeliveryPipeline extends Construct {
     const command = (field: string, value: string) => {
       literal(field, value, "a shell command");
       if (typeof value !== "string" || value.trim() === "") invalid(this, field, value, "a non-empty shell command, e.g. npm test");
-      // GitHub would evaluate it as an expression in `env`, not pass it through as text.
-      if (value.includes("${{")) invalid(this, field, value, "a shell command without '${{' (GitHub Actions would evaluate it as an expression)");
     };
 
     label("appName", props.appName, 32, "a DNS label");
     command("testCommand", props.testCommand);
+    // The test command is a step's `env` value, where GitHub would evaluate `${{ }}` instead of
+    // passing the text on (GitHub has no escape for it). The migrate command never enters a workflow.
+    if (typeof props.testCommand === "string" && props.testCommand.includes("${{")) {
+      invalid(this, "testCommand", props.testCommand, "a shell command without '${{' (GitHub Actions would evaluate it as an expression)");
+    }
     if (props.migrateCommand !== undefined) command("migrateCommand", props.migrateCommand);
     literal("healthPath", props.healthPath, "an HTTP path");
     if (typeof props.healthPath !== "string" || !/^\/[A-Za-z0-9._~/-]*$/.test(props.healthPath)) {
@@ -290,16 +301,6 @@ export class DeliveryPipeline extends Construct {
     }
     runner("buildRunsOn", s.buildRunsOn);
   }
-}
-
-/**
- * `text` as a Terraform string that evaluates to exactly `text`: Terraform reads `${` and `%{` in
- * any string as the start of its own templates, so they are doubled (`$${`, `%%{`). Not
- * `Fn.rawString`, which is meant for expressions and would also turn newlines and quotes into
- * backslash escapes that a plain attribute value keeps literally.
- */
-function terraformLiteral(text: string): string {
-  return text.replace(/\$\{/g, "$$${").replace(/%\{/g, "%%{");
 }
 
 /** The props with every default filled in. */
@@ -454,8 +455,12 @@ function deliverWorkflow(s: Settings): Workflow {
   };
 }
 
+/**
+ * One environment's deploy job. Every value reaches its scripts as an environment variable of the
+ * job (names and the health path, validated above, as literal `env` values; account facts from
+ * `vars`), read quoted (`"$DEPLOYMENT"`): the `run:` scripts are the same text for every app.
+ */
 function deployJob(s: Settings, environment: string, runsOn: string | readonly string[], previous: string | undefined): Job {
-  const migrationJob = `${s.appName}-migrate-\${GITHUB_RUN_ID}-\${GITHUB_RUN_ATTEMPT}`;
   const migrate: Step[] = !s.migrate
     ? []
     : [
@@ -465,9 +470,9 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
           shell: "bash",
           timeoutMinutes: 20,
           run: [
-            `job="${migrationJob}"`,
-            `kubectl -n "$NAMESPACE" set image cronjob/${s.migrationTemplateName} migrate="$IMAGE"`,
-            `kubectl -n "$NAMESPACE" create job "$job" --from=cronjob/${s.migrationTemplateName}`,
+            'job="$APP_NAME-migrate-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"',
+            'kubectl -n "$NAMESPACE" set image "cronjob/$MIGRATION_TEMPLATE" migrate="$IMAGE"',
+            'kubectl -n "$NAMESPACE" create job "$job" --from="cronjob/$MIGRATION_TEMPLATE"',
             "# Poll both outcomes so a failed migration stops the deploy at once, not after the timeout.",
             "deadline=$((SECONDS + 900))",
             "while (( SECONDS < deadline )); do",
@@ -499,6 +504,11 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
       CLUSTER_NAME: "${{ vars.CLUSTER_NAME }}",
       NAMESPACE: "${{ vars.NAMESPACE }}",
       APP_URL: "${{ vars.APP_URL }}",
+      APP_NAME: s.appName,
+      DEPLOYMENT: s.deploymentName,
+      CONTAINER: s.containerName,
+      HEALTH_PATH: s.healthPath,
+      ...(s.migrate ? { MIGRATION_TEMPLATE: s.migrationTemplateName } : {}),
     },
     steps: [
       {
@@ -517,17 +527,17 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         name: "Roll out the image",
         id: "deploy",
         shell: "bash",
-        run: `kubectl -n "$NAMESPACE" set image deployment/${s.deploymentName} ${s.containerName}="$IMAGE"`,
+        run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"',
       },
       {
         name: "Wait for the rollout",
         shell: "bash",
-        run: `kubectl -n "$NAMESPACE" rollout status deployment/${s.deploymentName} --timeout=10m`,
+        run: 'kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m',
       },
       {
         name: "Smoke check",
         shell: "bash",
-        run: `curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL${s.healthPath}"`,
+        run: 'curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"',
       },
       {
         // Only once the Deployment was changed: undoing an untouched Deployment would roll the
@@ -536,8 +546,8 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         if: "failure() && steps.kubeconfig.outcome == 'success' && steps.deploy.outcome == 'success'",
         shell: "bash",
         run: [
-          `kubectl -n "$NAMESPACE" rollout undo deployment/${s.deploymentName}`,
-          `kubectl -n "$NAMESPACE" rollout status deployment/${s.deploymentName} --timeout=10m`,
+          'kubectl -n "$NAMESPACE" rollout undo "deployment/$DEPLOYMENT"',
+          'kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m',
           "exit 1",
           "",
         ].join("\n"),

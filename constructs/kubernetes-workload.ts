@@ -109,7 +109,9 @@ export interface KubernetesWorkloadProps {
   readonly targetCpuUtilizationPercent?: number;
   /**
    * Plain (non-secret) environment variables, stored in the `<name>-config` ConfigMap. Names are
-   * letters, digits and `_`, not starting with a digit. A change rolls the pods.
+   * letters, digits and `_`, not starting with a digit. A change rolls the pods. Values are
+   * Terraform strings, as in every construct: pass text from outside through `terraformLiteral`
+   * (the stacks do so for the platform file) so `${` and `%{` in it stay text.
    * @default {} - an empty ConfigMap
    */
   readonly env?: Record<string, string>;
@@ -169,7 +171,7 @@ export interface KubernetesWorkloadProps {
   /**
    * The database migration command. A string runs with `/bin/sh -c` (the image needs a shell); a
    * list runs as is (exec form). Creates the suspended CronJob `<name>-migrate`, the template the
-   * pipeline creates a Job from before each rollout.
+   * pipeline creates a Job from before each rollout. Terraform strings, as `env`'s values.
    * @default none - no migration template
    */
   readonly migrateCommand?: string | string[];

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
 import { cidrsOverlap, parseCidr } from "../constructs/util";
 import { ALL_RULES } from "../policy";
+import { literalProblems } from "./literal";
 import {
   BackendConfig,
   ParsedApp,
@@ -217,7 +218,8 @@ export function parsePlatform(text: string, file: string): PlatformConfig {
       problems.push({ path: formatPath(issue.path), ...locateIssue(issue, locate), message: describeIssue(issue, raw) });
     }
   }
-  for (const p of crossFieldProblems(raw)) problems.push({ ...p, ...locate(p.at), path: formatPath(p.at) });
+  // literalProblems: text that could not stay data on its way to Terraform or a workflow (platform/literal.ts).
+  for (const p of [...crossFieldProblems(raw), ...literalProblems(raw)]) problems.push({ ...p, ...locate(p.at), path: formatPath(p.at) });
   if (problems.length > 0 || !result.success) {
     throw new PlatformFileError(file, dedupe(problems).sort(byPosition));
   }

@@ -10,6 +10,7 @@ import { KubernetesWorkload } from "../constructs/kubernetes-workload";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { PostgresDatabase } from "../constructs/postgres-database";
 import { SourceRepository } from "../constructs/source-repository";
+import { terraformLiterals } from "../platform/literal";
 import { AppEnvironmentConfig, EnvironmentConfig, PlatformConfig, PolicySuppression } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 import { DeliveryStack } from "./delivery-stack";
@@ -50,14 +51,18 @@ export class AppEnvironmentStack extends SlipwayStack {
   readonly deployRole: GithubActionsRole;
 
   constructor(scope: Construct, props: AppEnvironmentStackProps) {
-    const { platform, deployment, platformStack, deliveryStack } = props;
+    const { platformStack, deliveryStack } = props;
+    // Platform-file text enters the construct tree here, once, as Terraform literals; the raw
+    // config stays for what is not Terraform (policy suppressions, this.deployment).
+    const { platform, deployment } = terraformLiterals({ platform: props.platform, deployment: props.deployment });
     const { app, environment } = deployment;
     const name = `${app.name}-${environment.name}`;
+    const raw = props.deployment;
     super(scope, name, platform, {
       production: environment.production,
-      suppressions: [...environment.suppressions, ...app.suppressions, ...protectionOverrides(environment)],
+      suppressions: [...raw.environment.suppressions, ...raw.app.suppressions, ...protectionOverrides(raw.environment)],
     });
-    this.deployment = deployment;
+    this.deployment = raw;
     this.url = `https://${deployment.domain}`;
 
     const tags = { "slipway:app": app.name, "slipway:environment": environment.name };

@@ -4,6 +4,7 @@ import { ContainerRegistry } from "../constructs/container-registry";
 import { DeliveryPipeline, PIPELINE_REQUIRED_CHECKS } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
 import { SourceRepository } from "../constructs/source-repository";
+import { terraformLiterals } from "../platform/literal";
 import { AppConfig, EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 import { PlatformStack } from "./platform-stack";
@@ -39,11 +40,15 @@ export class DeliveryStack extends SlipwayStack {
   readonly pipeline: DeliveryPipeline;
 
   constructor(scope: Construct, props: DeliveryStackProps) {
-    const { platform, app } = props;
+    // Platform-file text enters the construct tree here, once, as Terraform literals. The raw
+    // config stays for what is not Terraform: policy suppressions, this.app, and the pipeline,
+    // whose props are the text of the workflow files it writes (it escapes each file whole).
+    const literal = terraformLiterals({ platform: props.platform, app: props.app, registryEnvironment: props.registryPlatform.environment });
+    const { platform, app } = literal;
     // Production-grade when any environment is: it holds the registry every environment runs from.
-    super(scope, `${app.name}-delivery`, platform, { production: platform.environments.some((e) => e.production), suppressions: app.suppressions });
-    this.app = app;
-    const registryEnvironment: EnvironmentConfig = props.registryPlatform.environment;
+    super(scope, `${app.name}-delivery`, platform, { production: platform.environments.some((e) => e.production), suppressions: props.app.suppressions });
+    this.app = props.app;
+    const registryEnvironment: EnvironmentConfig = literal.registryEnvironment;
     environmentAwsProvider(this, "aws", platform, registryEnvironment, { "slipway:app": app.name });
     // The token comes from GITHUB_TOKEN (or a GitHub App) at plan time, never from a file.
     new GithubProvider(this, "github", { owner: platform.github.owner });
@@ -81,13 +86,13 @@ export class DeliveryStack extends SlipwayStack {
     this.registry.grantPush(this.buildRole);
 
     this.pipeline = new DeliveryPipeline(this, "Pipeline", {
-      appName: app.name,
-      testCommand: app.testCommand,
-      migrateCommand: app.migrateCommand,
-      healthPath: app.healthPath,
-      defaultBranch,
+      appName: props.app.name,
+      testCommand: props.app.testCommand,
+      migrateCommand: props.app.migrateCommand,
+      healthPath: props.app.healthPath,
+      defaultBranch: props.platform.github.defaultBranch,
       repository: this.repository,
-      environments: platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn })),
+      environments: props.platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn })),
     });
     // The workflows are committed before the ruleset starts requiring pull requests.
     this.repository.ruleset.dependsOn = [...(this.repository.ruleset.dependsOn ?? []), ...Object.values(this.pipeline.files).map((file) => `${file.terraformResourceType}.${file.friendlyUniqueId}`)];

@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { GithubOidcProvider } from "../constructs/github-oidc-provider";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
+import { terraformLiterals } from "../platform/literal";
 import { EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 
@@ -34,9 +35,11 @@ export class PlatformStack extends SlipwayStack {
   readonly githubOidc: GithubOidcProvider;
 
   constructor(scope: Construct, props: PlatformStackProps) {
-    const { platform, environment } = props;
-    super(scope, `platform-${environment.name}`, platform, { production: environment.production, suppressions: environment.suppressions });
-    this.environment = environment;
+    // Platform-file text enters the construct tree here, once, as Terraform literals; the raw
+    // config stays for what is not Terraform (policy suppressions, this.environment).
+    const { platform, environment } = terraformLiterals({ platform: props.platform, environment: props.environment });
+    super(scope, `platform-${environment.name}`, platform, { production: environment.production, suppressions: props.environment.suppressions });
+    this.environment = props.environment;
     environmentAwsProvider(this, "aws", platform, environment, { "slipway:environment": environment.name });
 
     const clusterName = `${platform.name}-${environment.name}`;

@@ -176,6 +176,11 @@ describe("DeliveryPipeline", () => {
         CLUSTER_NAME: "${{ vars.CLUSTER_NAME }}",
         NAMESPACE: "${{ vars.NAMESPACE }}",
         APP_URL: "${{ vars.APP_URL }}",
+        // The app's own names and health path: literal values, validated, read quoted by the scripts.
+        APP_NAME: "hello",
+        DEPLOYMENT: "hello",
+        CONTAINER: "app",
+        HEALTH_PATH: "/healthz",
       });
       expect(job.steps.map((s: Json) => s.name)).toEqual([
         "Configure AWS credentials",
@@ -191,9 +196,9 @@ describe("DeliveryPipeline", () => {
         with: { "role-to-assume": "${{ vars.DEPLOY_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" },
       });
       expect(job.steps[1]).toMatchObject({ id: "kubeconfig", run: 'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"' });
-      expect(job.steps[2]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image deployment/hello app="$IMAGE"' });
-      expect(job.steps[3].run).toBe('kubectl -n "$NAMESPACE" rollout status deployment/hello --timeout=10m');
-      expect(job.steps[4].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL/healthz"');
+      expect(job.steps[2]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"' });
+      expect(job.steps[3].run).toBe('kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m');
+      expect(job.steps[4].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"');
       // Scripts run under bash -eo pipefail.
       job.steps.filter((s: Json) => s.run).forEach((s: Json) => expect(s.shell).toBe("bash"));
     });
@@ -230,8 +235,8 @@ describe("DeliveryPipeline", () => {
       const rollback = job.steps[job.steps.length - 1];
       expect(rollback.if).toBe("failure() && steps.kubeconfig.outcome == 'success' && steps.deploy.outcome == 'success'");
       expect(rollback.run.split("\n")).toEqual([
-        'kubectl -n "$NAMESPACE" rollout undo deployment/hello',
-        'kubectl -n "$NAMESPACE" rollout status deployment/hello --timeout=10m',
+        'kubectl -n "$NAMESPACE" rollout undo "deployment/$DEPLOYMENT"',
+        'kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m',
         "exit 1",
         "",
       ]);
@@ -254,10 +259,11 @@ describe("DeliveryPipeline", () => {
       expect(migrate.shell).toBe("bash");
       const lines: string[] = migrate.run.split("\n");
       expect(lines.slice(0, 3)).toEqual([
-        'job="hello-migrate-${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT}"',
-        'kubectl -n "$NAMESPACE" set image cronjob/hello-migrate migrate="$IMAGE"',
-        'kubectl -n "$NAMESPACE" create job "$job" --from=cronjob/hello-migrate',
+        'job="$APP_NAME-migrate-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"',
+        'kubectl -n "$NAMESPACE" set image "cronjob/$MIGRATION_TEMPLATE" migrate="$IMAGE"',
+        'kubectl -n "$NAMESPACE" create job "$job" --from="cronjob/$MIGRATION_TEMPLATE"',
       ]);
+      expect(job.env.MIGRATION_TEMPLATE).toBe("hello-migrate");
       // Fails fast on a failed Job, succeeds on a complete one, gives up after 15 minutes.
       expect(migrate.run).toContain('get "job/$job"');
       expect(migrate.run).toMatch(/\*" Complete "\*\).*exit 0/);
@@ -390,14 +396,14 @@ describe("DeliveryPipeline", () => {
   test("deploymentName, containerName, migrationTemplateName: the Kubernetes objects the deploy touches", () => {
     const { deliver } = synth({ migrateCommand: "./migrate", deploymentName: "web", containerName: "server", migrationTemplateName: "db-migrate" });
     const job = deliver.jobs["deploy-dev"];
-    const run = job.steps.map((s: Json) => s.run ?? "").join("\n");
-    expect(run).toContain('kubectl -n "$NAMESPACE" set image deployment/web server="$IMAGE"');
-    expect(run).toContain('rollout status deployment/web --timeout=10m');
-    expect(run).toContain('rollout undo deployment/web');
-    expect(run).toContain('set image cronjob/db-migrate migrate="$IMAGE"');
-    expect(run).toContain("--from=cronjob/db-migrate");
+    // The names reach the scripts as the job's environment; the scripts are the same for every app.
+    expect(job.env).toMatchObject({ APP_NAME: "hello", DEPLOYMENT: "web", CONTAINER: "server", MIGRATION_TEMPLATE: "db-migrate" });
+    const scripts = (j: Json) => j.steps.map((s: Json) => s.run ?? "");
+    expect(scripts(job)).toEqual(scripts(synth({ migrateCommand: "./migrate" }).deliver.jobs["deploy-dev"]));
+    const run = scripts(job).join("\n");
+    expect(run).not.toMatch(/web|server|db-migrate/);
     // The migration Job is still named after the app, unique per run attempt.
-    expect(run).toContain('job="hello-migrate-${GITHUB_RUN_ID}-${GITHUB_RUN_ATTEMPT}"');
+    expect(run).toContain('job="$APP_NAME-migrate-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"');
   });
 
   test("dockerfile and buildRunsOn: both builds use them", () => {
@@ -413,7 +419,8 @@ describe("DeliveryPipeline", () => {
   test("healthPath and testCommand: the smoke check's URL and the test command, which reaches the script through env", () => {
     const command = `pytest -k "not slow" && echo '$HOME' ; exit $?`;
     const { pr, deliver } = synth({ healthPath: "/api/v1/health.json", testCommand: command });
-    expect(deliver.jobs["deploy-prod"].steps.find((s: Json) => s.name === "Smoke check").run).toContain('"$APP_URL/api/v1/health.json"');
+    expect(deliver.jobs["deploy-prod"].env.HEALTH_PATH).toBe("/api/v1/health.json");
+    expect(deliver.jobs["deploy-prod"].steps.find((s: Json) => s.name === "Smoke check").run).toContain('"$APP_URL$HEALTH_PATH"');
     const testSteps = [...steps(pr), ...steps(deliver)].filter((s) => s.name === "Test inside the image");
     expect(testSteps).toHaveLength(2);
     testSteps.forEach((s) => {
@@ -451,6 +458,8 @@ describe("DeliveryPipeline", () => {
   test("fails when a command holds a GitHub expression", () => {
     expectInvalid({ testCommand: "echo ${{ secrets.TOKEN }}" }, "testCommand", "without '${{'");
     expectInvalid({ migrateCommand: "" }, "migrateCommand", "a non-empty shell command");
+    // The migrate command never enters a workflow (the workload's CronJob runs it): there it is text.
+    expect(synth({ migrateCommand: "echo ${{ secrets.TOKEN }}" }).pipeline.workflows[DELIVER]).not.toContain("secrets.TOKEN");
   });
 
   test("fails when the app name is not a DNS label", () => {

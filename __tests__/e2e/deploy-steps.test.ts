@@ -1,0 +1,152 @@
+/**
+ * The generated workflows' shell steps, run by bash as GitHub runs them (`bash --noprofile --norc
+ * -eo pipefail`), with recording stand-ins for `kubectl`, `aws`, `curl` and `docker`: every value
+ * reaches a command as exactly one argument, however hostile, and nothing in it runs.
+ *
+ * The values come from the job's `env` (as GitHub sets them: `${{ vars.X }}` from the variables,
+ * literal values as written); this test gives each one shell metacharacters, quotes and a newline.
+ * (A minimal runner of its own: `__tests__/support/workflow-steps.ts`, from the supply-chain work,
+ * is not on this branch.)
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { TerraformStack, Testing } from "cdktf";
+import { parse } from "yaml";
+import { DeliveryPipeline, PIPELINE_WORKFLOW_PATHS } from "../../constructs/delivery-pipeline";
+import { tempDir } from "../support/platform";
+
+type Json = any;
+
+/** A value no shell should ever run: each part would create a file if it did. */
+const hostile = (name: string) => `${name} $(touch pwned-a) \`touch pwned-b\`; touch pwned-c && echo "q" 'q' \\ $HOME\nline two`;
+
+/** Recording stand-ins: each call appends `[command, ...argv]` as one JSON line. */
+function standIns(dir: string): string {
+  const bin = path.join(dir, "bin");
+  fs.mkdirSync(bin);
+  for (const command of ["kubectl", "aws", "curl", "docker"]) {
+    fs.writeFileSync(
+      path.join(bin, command),
+      [
+        "#!/usr/bin/env bash",
+        `"${process.execPath}" -e 'require("fs").appendFileSync(process.env.RECORD, JSON.stringify(process.argv.slice(1)) + "\\n")' ${command} "$@"`,
+        // The migration's poll: the Job completed.
+        `if [[ ${command} == kubectl && " $* " == *" get "* ]]; then echo Complete; fi`,
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+  }
+  return bin;
+}
+
+/** The job's `env` as GitHub would set it: variables and needs outputs substituted, the rest literal. */
+function jobEnv(job: Json, context: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries<string>(job.env ?? {}).map(([key, value]) => [key, value.replace(/\$\{\{\s*([\w.-]+)\s*\}\}/g, (_, name: string) => {
+      if (!(name in context)) throw new Error(`no value for ${name} in the test's context`);
+      return context[name];
+    })]),
+  );
+}
+
+/** Runs the steps with `run` in order, as GitHub would, until one fails; returns the recorded calls and the exit code. */
+function runSteps(job: Json, env: Record<string, string>, options: { skip?: (step: Json) => boolean } = {}): { calls: string[][]; exitCode: number } {
+  const dir = tempDir("slipway-steps-");
+  try {
+    const bin = standIns(dir);
+    const record = path.join(dir, "record.jsonl");
+    fs.writeFileSync(record, "");
+    let exitCode = 0;
+    for (const step of job.steps) {
+      if (step.run === undefined || options.skip?.(step)) continue;
+      expect(step.shell).toBe("bash");
+      const script = path.join(dir, "step.sh");
+      fs.writeFileSync(script, step.run);
+      try {
+        execFileSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
+          cwd: dir,
+          env: { PATH: `${bin}:/usr/bin:/bin`, HOME: "/nonexistent-home", RECORD: record, GITHUB_RUN_ID: "4242", GITHUB_RUN_ATTEMPT: "1", ...env, ...(step.env ?? {}) },
+          stdio: "pipe",
+        });
+      } catch (error) {
+        exitCode = (error as { status: number }).status;
+        break;
+      }
+    }
+    // Nothing of a value ran: no file was created beside the script and the record.
+    expect(fs.readdirSync(dir).sort()).toEqual(["bin", "record.jsonl", "step.sh"]);
+    return { calls: fs.readFileSync(record, "utf8").trim().split("\n").filter(Boolean).map((line) => JSON.parse(line)), exitCode };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function deliverWorkflow(testCommand: string): Json {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, "test");
+  const pipeline = new DeliveryPipeline(stack, "Pipeline", {
+    appName: "hello",
+    testCommand,
+    migrateCommand: "npm run migrate",
+    healthPath: "/healthz",
+    repository: { name: "hello" },
+    environments: [{ name: "dev" }],
+  });
+  return parse(pipeline.workflows[PIPELINE_WORKFLOW_PATHS.deliver]);
+}
+
+describe("the deploy job's scripts", () => {
+  test("pass every value to kubectl, aws and curl as exactly one argument; nothing in a value runs", () => {
+    const job = deliverWorkflow("npm test")["jobs"]["deploy-dev"];
+    const context = {
+      "vars.AWS_REGION": hostile("eu-west-1"),
+      "vars.CLUSTER_NAME": hostile("cluster"),
+      "vars.NAMESPACE": hostile("hello"),
+      "vars.APP_URL": hostile("https://hello.example"),
+      "vars.DEPLOY_ROLE_ARN": "unused by scripts",
+      "needs.build.outputs.image": hostile("registry/hello@sha256:abc"),
+    };
+    // The names and the health path are literal env values of the job; give them hostile text too.
+    const env: Record<string, string> = { ...jobEnv(job, context), APP_NAME: hostile("hello"), DEPLOYMENT: hostile("web"), CONTAINER: hostile("app"), HEALTH_PATH: hostile("/healthz"), MIGRATION_TEMPLATE: hostile("hello-migrate") };
+    const { calls, exitCode } = runSteps(job, env, { skip: (step) => step.if !== undefined }); // the rollback runs only on failure
+    expect(exitCode).toBe(0);
+    const job_ = `${env.APP_NAME}-migrate-4242-1`;
+    expect(calls).toEqual([
+      ["aws", "eks", "update-kubeconfig", "--name", env.CLUSTER_NAME, "--region", env.AWS_REGION],
+      ["kubectl", "-n", env.NAMESPACE, "set", "image", `cronjob/${env.MIGRATION_TEMPLATE}`, `migrate=${env.IMAGE}`],
+      ["kubectl", "-n", env.NAMESPACE, "create", "job", job_, `--from=cronjob/${env.MIGRATION_TEMPLATE}`],
+      ["kubectl", "-n", env.NAMESPACE, "get", `job/${job_}`, "-o", "jsonpath={.status.conditions[?(@.status==\"True\")].type}"],
+      ["kubectl", "-n", env.NAMESPACE, "logs", `job/${job_}`, "--all-containers"],
+      ["kubectl", "-n", env.NAMESPACE, "set", "image", `deployment/${env.DEPLOYMENT}`, `${env.CONTAINER}=${env.IMAGE}`],
+      ["kubectl", "-n", env.NAMESPACE, "rollout", "status", `deployment/${env.DEPLOYMENT}`, "--timeout=10m"],
+      ["curl", "--fail", "--silent", "--show-error", "--retry", "10", "--retry-delay", "6", "--retry-all-errors", `${env.APP_URL}${env.HEALTH_PATH}`],
+    ]);
+  });
+
+  test("the rollback undoes the same Deployment, as one argument", () => {
+    const job = deliverWorkflow("npm test")["jobs"]["deploy-dev"];
+    const rollback = job.steps.filter((s: Json) => s.name === "Roll back");
+    const env = { NAMESPACE: hostile("hello"), DEPLOYMENT: hostile("web") };
+    expect(runSteps({ steps: rollback }, env)).toEqual({
+      calls: [
+        ["kubectl", "-n", env.NAMESPACE, "rollout", "undo", `deployment/${env.DEPLOYMENT}`],
+        ["kubectl", "-n", env.NAMESPACE, "rollout", "status", `deployment/${env.DEPLOYMENT}`, "--timeout=10m"],
+      ],
+      // It ends with exit 1: the job still fails.
+      exitCode: 1,
+    });
+  });
+
+  test("the test command reaches the container's shell as one argument, exactly as the platform file wrote it", () => {
+    const command = hostile("npm test") + " ${HOME} %{ x } $${y}";
+    const workflow = deliverWorkflow(command);
+    const build = workflow.jobs.build;
+    const testStep = build.steps.find((s: Json) => s.name === "Test inside the image");
+    // The YAML carries the text itself as the step's environment, not inside the script.
+    expect(testStep.env.TEST_COMMAND).toBe(command);
+    expect(testStep.run).not.toContain("npm test");
+    expect(runSteps({ steps: [testStep] }, {})).toEqual({ calls: [["docker", "run", "--rm", "--entrypoint", "/bin/sh", testStep.env.IMAGE_ID, "-c", command]], exitCode: 0 });
+  });
+});
