@@ -17,6 +17,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLMap, YAMLSeq } from "yaml";
+import { DEFAULT_SKELETON_TEMPLATE, listSkeletonTemplates, loadSkeletonTemplate } from "../constructs/skeleton";
 import { formatPath, parsePlatform, PlatformConfig, PlatformFileError, suggest } from "../platform/model";
 import { appSchema } from "../platform/schema";
 import { colourEnabled, isCI, Painter, painter } from "./output";
@@ -24,12 +25,16 @@ import { colourEnabled, isCI, Painter, painter } from "./output";
 /** The platform file a command reads unless told otherwise (as `npm run synth`). */
 const DEFAULT_PLATFORM_FILE = "platform.yaml";
 
+/**
+ * The port and health path a new app gets, whatever its template: a template's files take both
+ * from the platform file (placeholders), so any value works; these are the image contract's examples.
+ */
+export const NEW_APP_DEFAULTS = { port: 8080, healthPath: "/healthz" } as const;
+
 /** What a template puts in the platform file for a new app. */
 export interface TemplateDefaults {
   readonly description: string;
-  /** The port the template's app listens on. */
   readonly port: number;
-  /** The path its app answers 200 on when healthy. */
   readonly healthPath: string;
   /** Its unit tests, run inside the image. */
   readonly test: string;
@@ -39,23 +44,18 @@ export interface TemplateDefaults {
   readonly integrationTest?: string;
 }
 
-/**
- * Every template's platform-file defaults: the ONE place they live. The commands are those of the
- * app skeleton (templates/<name>/slipway-template.json); when constructs/skeleton.ts lands, read
- * them from `loadSkeletonTemplate(name).commands` here instead.
- */
-export const TEMPLATES: Readonly<Record<string, TemplateDefaults>> = {
-  python: {
-    description: "Python web app: Flask served by gunicorn, PostgreSQL through psycopg 3, SQL migrations, pytest",
-    port: 8080,
-    healthPath: "/healthz",
-    test: "python -m pytest -q tests/unit",
-    migrate: "python -m migrate",
-    integrationTest: "python -m pytest -q tests/integration",
-  },
-};
+/** A template's defaults: its commands and description from its manifest (templates/<name>/slipway-template.json). */
+export function templateDefaults(name: string, templatesDirectory?: string): TemplateDefaults {
+  const template = loadSkeletonTemplate(name, templatesDirectory);
+  return { description: template.description, ...NEW_APP_DEFAULTS, ...template.commands };
+}
 
-export const DEFAULT_TEMPLATE = "python";
+/** The template names, sorted. */
+export function templateNames(templatesDirectory?: string): string[] {
+  return listSkeletonTemplates(templatesDirectory);
+}
+
+export const DEFAULT_TEMPLATE = DEFAULT_SKELETON_TEMPLATE;
 
 export interface NewAppOptions {
   /** The app's name, checked by the schema's own rule for app names. */
@@ -64,6 +64,8 @@ export interface NewAppOptions {
   readonly template?: string;
   /** Domains by environment name; they win over the pattern the existing apps share. @default derived */
   readonly domains?: Readonly<Record<string, string>>;
+  /** Where the templates are. @default this package's templates/ */
+  readonly templatesDirectory?: string;
 }
 
 /** Where a domain came from: the shared pattern (`{app}.dev.acme.example`) or a `--domain` flag. */
@@ -109,11 +111,6 @@ export class NewAppError extends Error {
   }
 }
 
-/** The template names, sorted. */
-export function templateNames(): string[] {
-  return Object.keys(TEMPLATES).sort();
-}
-
 /**
  * The platform file's text with the app added, validated as synth validates it. Pure: reads and
  * writes nothing. Throws {@link NewAppError} (or {@link PlatformFileError} when the file itself is
@@ -141,9 +138,10 @@ export function planNewApp(text: string, file: string, options: NewAppOptions): 
     const path = ["apps", existing, "name"];
     problems.push({ where: at(doc.getIn(path, true)), message: `${formatPath(path)}: an app named ${JSON.stringify(name)} already exists; choose another name` });
   }
-  const defaults = TEMPLATES[template];
+  const templates = templateNames(options.templatesDirectory);
+  const defaults = templates.includes(template) ? templateDefaults(template, options.templatesDirectory) : undefined;
   if (!defaults) {
-    problems.push({ where: "--template", message: `no template ${JSON.stringify(template)}${suggest(template, templateNames())}; the templates are: ${templateNames().join(", ")}` });
+    problems.push({ where: "--template", message: `no template ${JSON.stringify(template)}${suggest(template, templates)}; the templates are: ${templates.join(", ")}` });
   }
   const envNames = platform.environments.map((e) => e.name);
   for (const env of Object.keys(options.domains ?? {})) {
@@ -445,10 +443,12 @@ export function resultJson(result: NewAppResult) {
   };
 }
 
-const USAGE = `usage: npm run new-app -- <name> [--template NAME] [--domain ENV=HOST ...] [--platform FILE] [--dry-run] [--json] [--quiet]
+/** The help text; it lists the templates found in templates/. */
+function usage(): string {
+  return `usage: npm run new-app -- <name> [--template NAME] [--domain ENV=HOST ...] [--platform FILE] [--dry-run] [--json] [--quiet]
   <name>             the app's name: a DNS label of at most 17 characters, e.g. orders
   --template NAME    the app skeleton (default: ${DEFAULT_TEMPLATE}); available:
-${templateNames().map((t) => `                       ${t}: ${TEMPLATES[t].description}`).join("\n")}
+${templateNames().map((t) => `                       ${t}: ${templateDefaults(t).description}`).join("\n")}
   --domain ENV=HOST  the app's domain in an environment (repeatable); default: the pattern the other
                      apps' domains share there, e.g. hello.dev.acme.example -> <name>.dev.acme.example
   --platform FILE    the platform file (default: $SLIPWAY_PLATFORM_FILE or ${DEFAULT_PLATFORM_FILE})
@@ -456,6 +456,7 @@ ${templateNames().map((t) => `                       ${t}: ${TEMPLATES[t].descri
   --json             print the result as JSON
   --quiet, -q        one line (the default when CI=true)
 The file keeps every byte outside the new app; it is written only when the result is valid.`;
+}
 
 export function main(argv: string[]): number {
   let values: Record<string, string | boolean | string[] | undefined>;
@@ -475,16 +476,16 @@ export function main(argv: string[]): number {
       },
     }));
   } catch (error) {
-    console.error(`new-app: ${(error as Error).message}\n${USAGE}`);
+    console.error(`new-app: ${(error as Error).message}\n${usage()}`);
     return 1;
   }
   if (values.help) {
-    console.log(USAGE);
+    console.log(usage());
     return 0;
   }
   const platformFile = (values.platform as string | undefined) ?? process.env.SLIPWAY_PLATFORM_FILE ?? DEFAULT_PLATFORM_FILE;
   if (positionals.length !== 1) {
-    console.error(`new-app: ${positionals.length === 0 ? "name the app" : `one app at a time (received ${positionals.join(", ")})`}; nothing was written\n${USAGE}`);
+    console.error(`new-app: ${positionals.length === 0 ? "name the app" : `one app at a time (received ${positionals.join(", ")})`}; nothing was written\n${usage()}`);
     return 1;
   }
   const domains: Record<string, string> = {};

@@ -7,11 +7,11 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { addApp, main, planNewApp, TEMPLATES, unifiedDiff } from "../../cli/new-app";
+import { addApp, main, NEW_APP_DEFAULTS, planNewApp, templateDefaults, templateNames, unifiedDiff } from "../../cli/new-app";
 import { synthesize } from "../../cli/synth";
 import { appSchema } from "../../platform/schema";
 import { captureConsole, Captured, EnvChanges, PLAIN_ENV } from "../support/console";
-import { EXAMPLE_FILE, exampleDocument, tempDir } from "../support/platform";
+import { EXAMPLE_FILE, exampleDocument, ROOT, tempDir } from "../support/platform";
 
 const work = tempDir("slipway-new-app-");
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -85,7 +85,8 @@ describe("adds an app", () => {
       { app: "orders", environment: "prod", url: "https://orders.acme.example" },
     ]);
     const orders = synth.platform.apps.find((a) => a.name === "orders")!;
-    expect(orders).toMatchObject({ port: TEMPLATES.python.port, healthPath: TEMPLATES.python.healthPath, testCommand: TEMPLATES.python.test, migrateCommand: TEMPLATES.python.migrate });
+    const python = templateDefaults("python");
+    expect(orders).toMatchObject({ port: python.port, healthPath: python.healthPath, testCommand: python.test, migrateCommand: python.migrate });
   });
 
   test("prints the stacks it adds and what happens next: synth, the pull request, the merge, secrets", () => {
@@ -123,11 +124,24 @@ describe("adds an app", () => {
     ]);
   });
 
-  test("the skeleton's port, health path and commands come from the one template table; integrationTest only where the schema has it", () => {
+  test("the commands come from the template's manifest; port and health path from the one table of new-app defaults; integrationTest only where the schema has it", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, "templates", "python", "slipway-template.json"), "utf8"));
     const plan = planNewApp(EXAMPLE, "p.yaml", { name: "orders", template: "python" });
-    const { description: _description, integrationTest, ...written } = TEMPLATES.python;
-    expect(plan.app).toMatchObject(written);
-    expect(plan.app.integrationTest).toBe("integrationTest" in appSchema.shape ? integrationTest : undefined);
+    expect(plan.app).toMatchObject({ ...NEW_APP_DEFAULTS, test: manifest.commands.test, migrate: manifest.commands.migrate });
+    expect(plan.app.integrationTest).toBe("integrationTest" in appSchema.shape ? manifest.commands.integrationTest : undefined);
+  });
+
+  test("a second template is a folder: its manifest's commands are written, and one without migrations writes no migrate", () => {
+    const templates = path.join(work, "templates");
+    fs.cpSync(path.join(ROOT, "templates", "python"), path.join(templates, "python"), { recursive: true });
+    fs.mkdirSync(path.join(templates, "node"));
+    fs.writeFileSync(path.join(templates, "node", "slipway-template.json"), JSON.stringify({ description: "Node web app", staticDirectory: "/app/public", commands: { test: "npm test" } }));
+    expect(templateNames(templates)).toEqual(["node", "python"]);
+    const plan = planNewApp(EXAMPLE, "p.yaml", { name: "orders", template: "node", templatesDirectory: templates });
+    expect(plan.app).toEqual({ name: "orders", ...NEW_APP_DEFAULTS, domains: expect.any(Object), test: "npm test" });
+    expect(() => planNewApp(EXAMPLE, "p.yaml", { name: "orders", template: "nod", templatesDirectory: templates })).toThrow(
+      `--template: no template "nod" (did you mean "node"?); the templates are: node, python`,
+    );
   });
 });
 
@@ -238,9 +252,9 @@ environments:
   });
 
   test("a last app ending in a block scalar: the new app follows its last line, the blank line stays before the environments", () => {
-    const text = EXAMPLE.replace(
-      "    migrate: npm run migrate\n    overrides:\n      prod:\n        replicas: { min: 3, max: 12 }\n",
-      "    overrides:\n      prod:\n        replicas: { min: 3, max: 12 }\n    migrate: |\n      npm run migrate\n      echo done\n",
+    const text = EXAMPLE.replace(/^    migrate: .*\n/m, "").replace(
+      "        replicas: { min: 3, max: 12 }\n",
+      "        replicas: { min: 3, max: 12 }\n    migrate: |\n      python -m migrate\n      echo done\n",
     );
     expect(text).not.toBe(EXAMPLE);
     const file = platformFile(text);
@@ -286,7 +300,7 @@ describe("refuses bad input before writing anything", () => {
   });
 
   test("fails on an unknown template, listing the valid ones", () => {
-    expect(refused(["orders", "--template", "pyhton"])).toContain(`--template: no template "pyhton" (did you mean "python"?); the templates are: ${Object.keys(TEMPLATES).sort().join(", ")}`);
+    expect(refused(["orders", "--template", "pyhton"])).toContain(`--template: no template "pyhton" (did you mean "python"?); the templates are: ${templateNames().join(", ")}`);
   });
 
   test("fails on a platform file that does not parse, or that synth refuses, with its own located problems", () => {
