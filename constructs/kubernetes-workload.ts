@@ -20,12 +20,16 @@ import { HorizontalPodAutoscalerV2 } from "@cdktf/provider-kubernetes/lib/horizo
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { NetworkPolicyV1, NetworkPolicyV1SpecEgress } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
 import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1";
+import { RoleBindingV1 } from "@cdktf/provider-kubernetes/lib/role-binding-v1";
+import { RoleV1 } from "@cdktf/provider-kubernetes/lib/role-v1";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
-import { Fn } from "cdktf";
+import { Fn, Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { invalid, isKnown, parseCidr } from "./util";
+import * as kinds from "./validators";
+import { checkValue, millicores } from "./validators";
 
 /** Replica bounds: the autoscaler keeps the Deployment between them. */
 export interface WorkloadReplicas {
@@ -180,7 +184,35 @@ export interface KubernetesWorkloadProps {
    * @default 900
    */
   readonly migrateTimeoutSeconds?: number;
+  /**
+   * Public files (never secrets: they are stored in a ConfigMap) mounted read-only into the app and
+   * migration containers, e.g. the RDS CA bundle that `sslrootcert` names: the `<name>-files`
+   * ConfigMap holds `files` (file name to content) and is mounted at `directory`.
+   * @default none
+   */
+  readonly readOnlyFiles?: { readonly directory: string; readonly files: Record<string, string> };
 }
+
+/**
+ * One rule of the deploy Role ({@link KubernetesWorkload.grantDeploy}), as Kubernetes RBAC reads it:
+ * the API group, resources and verbs, optionally narrowed to named objects.
+ */
+export interface DeployRule {
+  /** API groups, e.g. `["apps"]`; `""` is the core group (pods). */
+  readonly apiGroups: readonly string[];
+  /** Resources, e.g. `["deployments"]`, or a subresource such as `pods/log`. */
+  readonly resources: readonly string[];
+  /** Verbs, e.g. `["get", "patch"]`. */
+  readonly verbs: readonly string[];
+  /**
+   * Object names the rule is narrowed to.
+   * @default any object of the resources: the names are not known in advance (Jobs named per run, generated ReplicaSets)
+   */
+  readonly resourceNames?: readonly string[];
+}
+
+/** Group names EKS keeps for itself: an access entry may not map a principal into them. */
+const RESERVED_GROUP = /^(system|eks|aws|amazon|iam):/;
 
 /** The app container's name, for `kubectl set image deployment/<name> app=<image>`. */
 const CONTAINER_NAME = "app";
@@ -190,9 +222,6 @@ const MIGRATE_CONTAINER_NAME = "migrate";
 const RUN_AS_ID = "10001";
 const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const CPU_PATTERN = /^(\d+)m$|^(\d+(\.\d{1,3})?)$/;
-const MEMORY_PATTERN = /^[1-9]\d*(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 /** A schedule that never comes (31 February): the CronJob is a template, run only by the pipeline. */
 const NEVER = "0 0 31 2 *";
 
@@ -245,6 +274,16 @@ export class KubernetesWorkload extends Construct {
   public readonly autoscaler: HorizontalPodAutoscalerV2;
   /** The `kubernetes_pod_disruption_budget_v1`. */
   public readonly disruptionBudget: PodDisruptionBudgetV1;
+  /**
+   * The rules of the deploy Role {@link grantDeploy} creates: exactly what the delivery pipeline's
+   * `kubectl` commands need in this namespace, and nothing else (no Secrets, no exec, attach or
+   * port-forward, no NetworkPolicy or RBAC objects).
+   */
+  public readonly deployRules: readonly DeployRule[];
+
+  private readonly labels: Record<string, string>;
+  /** The deploy Role and its binding, created by the first {@link grantDeploy}. */
+  private deployAccess?: { role: RoleV1; binding: RoleBindingV1; groups: string[] };
 
   constructor(scope: Construct, id: string, props: KubernetesWorkloadProps) {
     super(scope, id);
@@ -273,6 +312,7 @@ export class KubernetesWorkload extends Construct {
     const serverLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "server" };
     const migrateLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "migrate" };
     const anyPodOfApp = { "app.kubernetes.io/name": name };
+    this.labels = commonLabels;
 
     this.namespaceResource = new NamespaceV1(this, "Namespace", {
       metadata: {
@@ -351,6 +391,14 @@ export class KubernetesWorkload extends Construct {
     // The root filesystem is read-only; /tmp is the one writable, size-capped scratch directory.
     const volumes: DeploymentV1SpecTemplateSpecVolume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
     const volumeMounts: DeploymentV1SpecTemplateSpecContainerVolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+    if (props.readOnlyFiles) {
+      const filesMap = new ConfigMapV1(this, "Files", {
+        metadata: { name: `${name}-files`, namespace, labels: commonLabels },
+        data: props.readOnlyFiles.files,
+      });
+      volumes.push({ name: "files", configMap: { name: filesMap.metadata.name, defaultMode: "0444" } });
+      volumeMounts.push({ name: "files", mountPath: props.readOnlyFiles.directory, readOnly: true });
+    }
     const podBasics = {
       serviceAccountName: this.serviceAccount.metadata.name,
       automountServiceAccountToken: automount,
@@ -550,6 +598,49 @@ export class KubernetesWorkload extends Construct {
         },
       });
     }
+
+    this.deployRules = deployRules(this.deploymentName, this.migrationTemplateName);
+  }
+
+  /**
+   * Lets the members of a Kubernetes group deploy this app as the delivery pipeline does, and do
+   * nothing else: a Role `<name>-deploy` in the namespace holding {@link deployRules}, and a
+   * RoleBinding `<name>-deploy` of the group to it. Map the deploy job's IAM role into the group
+   * with an EKS access entry that has no access policy (`GithubActionsRole.allowEksGroup`), so
+   * this Role is all it can do in the cluster. Further groups join the same binding.
+   * @param group a Kubernetes group name unique to this app and environment, e.g.
+   *   `slipway-deploy:shop-prod`: 1-253 printable characters without spaces, not starting with
+   *   `system:`, `eks:`, `aws:`, `amazon:` or `iam:` (names EKS keeps for itself)
+   * @returns the RoleBinding
+   */
+  public grantDeploy(group: string): RoleBindingV1 {
+    if (!isKnown(group) || !/^[\x21-\x7e]{1,253}$/.test(group) || RESERVED_GROUP.test(group)) {
+      invalid(this, "grantDeploy.group", group, "a literal Kubernetes group name of 1-253 printable characters without spaces, not starting with system:, eks:, aws:, amazon: or iam:, e.g. slipway-deploy:shop-prod");
+    }
+    if (this.deployAccess) {
+      if (this.deployAccess.groups.includes(group)) invalid(this, "grantDeploy.group", group, "a group not yet granted deploy access to this workload");
+      this.deployAccess.groups.push(group);
+      return this.deployAccess.binding;
+    }
+    const name = `${this.deploymentName}-deploy`;
+    const role = new RoleV1(this, "DeployRole", {
+      metadata: { name, namespace: this.namespace, labels: this.labels },
+      rule: this.deployRules.map((rule) => ({
+        apiGroups: [...rule.apiGroups],
+        resources: [...rule.resources],
+        verbs: [...rule.verbs],
+        ...(rule.resourceNames ? { resourceNames: [...rule.resourceNames] } : {}),
+      })),
+    });
+    const groups = [group];
+    const binding = new RoleBindingV1(this, "DeployRoleBinding", {
+      metadata: { name, namespace: this.namespace, labels: this.labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+      // Resolved at synth, so later grants join; written as Terraform names (the provider's mapping is skipped for a lazy value).
+      subject: Lazy.anyValue({ produce: () => groups.map((g) => ({ kind: "Group", name: g, api_group: "rbac.authorization.k8s.io" })) }),
+    });
+    this.deployAccess = { role, binding, groups };
+    return binding;
   }
 
   private validate(
@@ -581,21 +672,15 @@ export class KubernetesWorkload extends Construct {
     if (isKnown(props.image) && !/^[^\s]+$/.test(props.image)) {
       invalid(this, "image", props.image, "a container image reference without spaces, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:bootstrap");
     }
-    this.validatePort("port", props.port);
-    if (isKnown(props.healthPath) && !/^\/[^\s]*$/.test(props.healthPath)) {
-      invalid(this, "healthPath", props.healthPath, "an HTTP path starting with '/', without spaces, e.g. /healthz");
-    }
-    if (isKnown(v.cpu) && !isCpuQuantity(v.cpu)) {
-      invalid(this, "cpu", v.cpu, "a positive Kubernetes CPU quantity such as 250m, 0.5 or 1");
-    }
+    checkValue(this, "port", props.port, kinds.containerPort);
+    checkValue(this, "healthPath", props.healthPath, kinds.healthCheckPath);
+    checkValue(this, "cpu", v.cpu, kinds.cpuQuantity);
     const limit = props.cpuLimit;
     if (limit !== undefined && isKnown(limit)) {
-      if (!isCpuQuantity(limit)) invalid(this, "cpuLimit", limit, "a positive Kubernetes CPU quantity such as 500m or 2");
+      checkValue(this, "cpuLimit", limit, kinds.cpuQuantity);
       if (isKnown(v.cpu) && millicores(limit) < millicores(v.cpu)) invalid(this, "cpuLimit", limit, `a CPU quantity at least cpu (${v.cpu})`);
     }
-    if (isKnown(v.memory) && !MEMORY_PATTERN.test(v.memory)) {
-      invalid(this, "memory", v.memory, "a Kubernetes memory quantity such as 256Mi or 1Gi (Ki, Mi, Gi, Ti; 'm' would mean thousandths of a byte)");
-    }
+    checkValue(this, "memory", v.memory, kinds.memoryQuantity);
     const { min, max } = props.replicas;
     if (isKnown(min) && (!Number.isInteger(min) || min < 1)) invalid(this, "replicas.min", min, "a whole number of pods, at least 1");
     if (isKnown(max) && (!Number.isInteger(max) || max < 1)) invalid(this, "replicas.max", max, "a whole number of pods, at least 1");
@@ -611,9 +696,7 @@ export class KubernetesWorkload extends Construct {
     ] as const) {
       if (!isKnown(vars)) continue;
       for (const key of Object.keys(vars)) {
-        if (!ENV_NAME_PATTERN.test(key)) {
-          invalid(this, field, key, "environment variable names of letters, digits and '_', not starting with a digit, e.g. LOG_LEVEL");
-        }
+        checkValue(this, field, key, kinds.environmentVariableName);
       }
     }
     if (isKnown(v.env) && isKnown(v.secretEnv)) {
@@ -624,18 +707,15 @@ export class KubernetesWorkload extends Construct {
     if (!isKnown(external)) invalid(this, "externalSecrets", external, "a list of names known at synth");
     const seen = new Set<string>();
     external.forEach((key, i) => {
-      if (!isKnown(key) || !ENV_NAME_PATTERN.test(key)) {
-        invalid(this, `externalSecrets[${i}]`, key, "an environment variable name of letters, digits and '_', not starting with a digit, e.g. SESSION_KEY");
-      }
+      if (!isKnown(key)) invalid(this, `externalSecrets[${i}]`, key, "a name known at synth");
+      checkValue(this, `externalSecrets[${i}]`, key, kinds.environmentVariableName);
       if (seen.has(key)) invalid(this, `externalSecrets[${i}]`, key, "names listed once");
       seen.add(key);
       if ((isKnown(v.env) && key in v.env) || (isKnown(v.secretEnv) && key in v.secretEnv)) {
         invalid(this, `externalSecrets[${i}]`, key, "names in neither env nor secretEnv (one source per variable)");
       }
     });
-    if (isKnown(props.nodePort) && (!Number.isInteger(props.nodePort) || props.nodePort < 30000 || props.nodePort > 32767)) {
-      invalid(this, "nodePort", props.nodePort, "a whole number from 30000 to 32767 (the cluster's NodePort range)");
-    }
+    checkValue(this, "nodePort", props.nodePort, kinds.nodePort);
     // One `ip_block` per CIDR: the lists must be known at synth (their CIDRs may be references).
     const listKnown = "a list known at synth, e.g. Network.publicSubnetCidrs (its items may be references)";
     const ingressFrom = props.ingressFromCidrs;
@@ -663,13 +743,19 @@ export class KubernetesWorkload extends Construct {
         }
       });
     }
-    if (props.serviceAccountRoleArn !== undefined && isKnown(props.serviceAccountRoleArn) && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(props.serviceAccountRoleArn)) {
-      invalid(this, "serviceAccountRoleArn", props.serviceAccountRoleArn, "an IAM role ARN, e.g. arn:aws:iam::123456789012:role/shop-prod");
-    }
+    if (props.serviceAccountRoleArn !== undefined) checkValue(this, "serviceAccountRoleArn", props.serviceAccountRoleArn, kinds.iamRoleArn);
     const command = props.migrateCommand;
     if (command !== undefined && isKnown(command)) {
       const empty = typeof command === "string" ? command.trim() === "" : command.length === 0 || command.some((part) => isKnown(part) && part === "");
       if (empty) invalid(this, "migrateCommand", command, "a non-empty shell command, or a non-empty list of non-empty arguments");
+      if (typeof command === "string") checkValue(this, "migrateCommand", command, kinds.shellCommand);
+    }
+    const files = props.readOnlyFiles;
+    if (files && isKnown(files.directory) && !(/^\/[A-Za-z0-9._\/-]*$/.test(files.directory) && !["/", "/tmp"].includes(files.directory.replace(/\/+$/, "") || "/"))) {
+      invalid(this, "readOnlyFiles.directory", files.directory, "an absolute directory path other than / and /tmp, e.g. /etc/ssl/rds");
+    }
+    for (const key of Object.keys(files?.files ?? {})) {
+      if (!/^[A-Za-z0-9._-]+$/.test(key)) invalid(this, "readOnlyFiles.files", key, "file names of letters, digits, '.', '_' and '-'");
     }
     const timeout = v.migrateTimeoutSeconds;
     if (isKnown(timeout) && (!Number.isInteger(timeout) || timeout < 1)) {
@@ -678,29 +764,37 @@ export class KubernetesWorkload extends Construct {
   }
 
   private validatePort(field: string, port: number): void {
-    if (isKnown(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-      invalid(this, field, port, "a whole port number from 1 to 65535");
-    }
+    checkValue(this, field, port, kinds.port);
   }
 
   private validateCidr(field: string, cidr: string): void {
-    if (!isKnown(cidr)) return;
-    const parsed = parseCidr(cidr);
-    if (!parsed) invalid(this, field, cidr, "an IPv4 CIDR such as 10.0.0.0/24");
-    const mask = parsed.prefix === 0 ? 0 : (~0 << (32 - parsed.prefix)) >>> 0;
-    if (((parsed.network & mask) >>> 0) !== parsed.network) {
-      invalid(this, field, cidr, "an IPv4 CIDR whose address is the network's first address (no host bits set)");
-    }
+    checkValue(this, field, cidr, kinds.ipv4Cidr);
   }
 }
 
-function isCpuQuantity(quantity: string): boolean {
-  return CPU_PATTERN.test(quantity) && millicores(quantity) > 0;
-}
-
-/** A CPU quantity in millicores: `250m` is 250, `0.5` is 500, `2` is 2000. */
-function millicores(quantity: string): number {
-  return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
+/**
+ * What the delivery pipeline's deploy job runs with `kubectl` in the namespace, as RBAC rules.
+ * Names are narrowed where the object's name is known; `list`/`watch` on the Deployment work with
+ * its name because `kubectl rollout status` lists and watches with a `metadata.name` field selector.
+ */
+function deployRules(deploymentName: string, migrationTemplateName: string | undefined): DeployRule[] {
+  return [
+    // set image (get, patch), rollout status (get, then list and watch by name), rollout undo (get, patch).
+    { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [deploymentName], verbs: ["get", "list", "watch", "patch"] },
+    // rollout undo finds the previous revision among the Deployment's ReplicaSets (generated names).
+    { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+    // Logs of the migration Job's pod (found by listing, or watching until it exists), and of a failed rollout's pods.
+    { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+    { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+    ...(migrationTemplateName === undefined
+      ? []
+      : [
+          // set image on the template (get, patch); create job --from reads it.
+          { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [migrationTemplateName], verbs: ["get", "patch"] },
+          // create job <per-run name> --from=cronjob/..., then poll it: names are per run, so not narrowed.
+          { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list", "watch"] },
+        ]),
+  ];
 }
 
 /** Twice a CPU quantity, in whole cores when it is a whole number of them: `250m` -> `500m`, `1` -> `2`. */

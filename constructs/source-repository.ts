@@ -10,6 +10,7 @@ import { BranchDefault } from "@cdktf/provider-github/lib/branch-default";
 import { DataGithubTeam } from "@cdktf/provider-github/lib/data-github-team";
 import { DataGithubUser } from "@cdktf/provider-github/lib/data-github-user";
 import { Repository } from "@cdktf/provider-github/lib/repository";
+import { RepositoryDependabotSecurityUpdates } from "@cdktf/provider-github/lib/repository-dependabot-security-updates";
 import { RepositoryEnvironment } from "@cdktf/provider-github/lib/repository-environment";
 import { RepositoryEnvironmentDeploymentPolicy } from "@cdktf/provider-github/lib/repository-environment-deployment-policy";
 import { RepositoryFile } from "@cdktf/provider-github/lib/repository-file";
@@ -17,10 +18,20 @@ import { RepositoryRuleset, RepositoryRulesetBypassActors } from "@cdktf/provide
 import { dependable, Fn } from "cdktf";
 import { Construct } from "constructs";
 import { terraformLiteral } from "../platform/literal";
+import * as kinds from "./validators";
+import { checkValue } from "./validators";
 import { invalid, isKnown, SlipwayValidationError } from "./util";
 
 /** Who may see the repository. `public` is not offered: Slipway's repositories are never public. */
 export type RepositoryVisibility = "private" | "internal";
+
+/**
+ * Which GitHub license turns on secret scanning for a private or internal repository:
+ * `"secret-protection"` (GitHub Secret Protection, sold on its own since 2025), `"advanced-security"`
+ * (the GitHub Advanced Security bundle, enabled on the repository too), or `"off"` when the owner
+ * has neither.
+ */
+export type SecretScanning = "secret-protection" | "advanced-security" | "off";
 
 /** Who approves deploys to an environment: GitHub user logins and team slugs of the owner organization. */
 export interface EnvironmentReviewers {
@@ -135,6 +146,17 @@ export interface SourceRepositoryProps {
    * @default {} - no skeleton
    */
   readonly skeletonFiles?: Record<string, string>;
+  /**
+   * Secret scanning with push protection: GitHub scans the history for known credentials and
+   * refuses pushes that contain one. Private and internal repositories need a license of the owner
+   * organization: `"secret-protection"` for GitHub Secret Protection (only the secret scanning
+   * settings are sent), `"advanced-security"` for the GitHub Advanced Security bundle (which must be
+   * enabled on the repository first, so `advanced_security` is enabled too). Without either, GitHub
+   * refuses the apply (`422 Secret scanning is not available for this repository`): set `"off"`,
+   * which policy rule SLW-GH-005 reports.
+   * @default "secret-protection"
+   */
+  readonly secretScanning?: SecretScanning;
 }
 
 /** Options of {@link SourceRepository.addFile}. */
@@ -164,10 +186,7 @@ const VARIABLE_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const VARIABLE_ACCEPTED = "upper-case letters, digits and '_', not starting with a digit or GITHUB_, e.g. AWS_REGION";
 const ENVIRONMENT_NAME = /^[A-Za-z0-9._-]{1,255}$/;
 const ENVIRONMENT_ACCEPTED = "1 to 255 letters, digits, '.', '-' or '_', e.g. production";
-/** A GitHub login: alphanumerics and single hyphens, not at either end, at most 39 characters. */
-const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
-const TEAM_SLUG = /^[a-z0-9][a-z0-9_.-]*$/;
-const MAX_REVIEWERS = 6;
+const MAX_REVIEWERS = kinds.MAX_ENVIRONMENT_REVIEWERS;
 const MAX_WAIT_TIMER_MINUTES = 43200;
 
 function isVariableName(name: string): boolean {
@@ -180,18 +199,10 @@ function isRepositoryFilePath(path: string): boolean {
   return isKnown(path) && path.length > 0 && !segments.some((s) => s === "" || s === "." || s === "..") && segments[0] !== ".git";
 }
 
-/** A git branch name without glob characters (so it is also its own deployment-policy pattern). */
-function isBranchName(name: string): boolean {
-  return (
-    /^[A-Za-z0-9._/-]{1,255}$/.test(name) &&
-    !/^[-/.]|[/.]$|\.\.|\/\/|\/\.|\.lock$|\.lock\//.test(name) &&
-    name !== "HEAD"
-  );
-}
-
 /**
  * An application's GitHub repository with the rules trunk-based delivery needs:
- * - private (or internal), Dependabot vulnerability alerts on, squash merges only (title and body
+ * - private (or internal), Dependabot vulnerability alerts and security updates on, secret
+ *   scanning with push protection (see {@link SourceRepositoryProps.secretScanning}), squash merges only (title and body
  *   of the pull request), merged branches deleted, auto-merge off;
  * - a ruleset on the default branch that nobody bypasses (unless {@link SourceRepositoryProps.rulesetBypassAppIds}):
  *   no deletion, no force push, linear history, pull requests with fresh approvals, resolved
@@ -240,6 +251,8 @@ export class SourceRepository extends Construct {
   public readonly ruleset: RepositoryRuleset;
   /** The deployment environments by name. */
   public readonly environments: Record<string, RepositoryEnvironment>;
+  /** The `github_repository_dependabot_security_updates` that lets Dependabot open pull requests fixing vulnerable dependencies. */
+  public readonly dependabotSecurityUpdates: RepositoryDependabotSecurityUpdates;
   /** The deployment environments' names, in promotion order. */
   public readonly environmentNames: string[];
   /** The created-once `github_repository_file`s of {@link SourceRepositoryProps.skeletonFiles}, by path. */
@@ -258,13 +271,27 @@ export class SourceRepository extends Construct {
     const pinChecks = props.pinStatusChecksToGithubActions ?? true;
     const environments = props.environments ?? [];
     const bypassAppIds = props.rulesetBypassAppIds ?? [];
+    const secretScanning = props.secretScanning ?? "secret-protection";
     this.validate(props, visibility, defaultBranch, requiredChecks, requiredApprovals, environments, bypassAppIds);
+    if (!["secret-protection", "advanced-security", "off"].includes(secretScanning)) {
+      invalid(this, "secretScanning", secretScanning, `"secret-protection" (GitHub Secret Protection), "advanced-security" (GitHub Advanced Security) or "off" (neither license)`);
+    }
+    const enabled = { status: "enabled" };
 
     this.repository = new Repository(this, "Resource", {
       name: props.name,
       description: props.description,
       visibility,
       vulnerabilityAlerts: true,
+      securityAndAnalysis:
+        secretScanning === "off"
+          ? undefined
+          : {
+              // With split licensing (Secret Protection) GitHub refuses the advanced_security setting.
+              ...(secretScanning === "advanced-security" ? { advancedSecurity: enabled } : {}),
+              secretScanning: enabled,
+              secretScanningPushProtection: enabled,
+            },
       deleteBranchOnMerge: true,
       allowSquashMerge: true,
       allowMergeCommit: false,
@@ -287,6 +314,11 @@ export class SourceRepository extends Construct {
     });
     this.name = this.repository.name;
     this.fullName = `${props.owner}/${props.name}`;
+    // Dependabot opens pull requests that fix vulnerable dependencies (it needs the alerts, on above).
+    this.dependabotSecurityUpdates = new RepositoryDependabotSecurityUpdates(this, "DependabotSecurityUpdates", {
+      repository: this.repository.name,
+      enabled: true,
+    });
     this.defaultBranch = defaultBranch;
 
     // github_repository.default_branch is deprecated (it can only name an existing branch after
@@ -492,18 +524,14 @@ export class SourceRepository extends Construct {
     if (isKnown(props.name) && !(/^[A-Za-z0-9._-]{1,100}$/.test(props.name) && props.name !== "." && props.name !== "..")) {
       invalid(this, "name", props.name, "a GitHub repository name: 1 to 100 letters, digits, '.', '-' or '_', not '.' or '..'");
     }
-    if (isKnown(props.owner) && !GITHUB_LOGIN.test(props.owner)) {
-      invalid(this, "owner", props.owner, "a GitHub user or organization name: up to 39 letters, digits and single hyphens, not at either end");
-    }
+    checkValue(this, "owner", props.owner, kinds.githubLogin);
     if (visibility === "public") {
       invalid(this, "visibility", visibility, `"private" or "internal": Slipway's repositories are never public`);
     }
     if (visibility !== "private" && visibility !== "internal") {
       invalid(this, "visibility", visibility, `"private" or "internal"`);
     }
-    if (isKnown(defaultBranch) && !isBranchName(defaultBranch)) {
-      invalid(this, "defaultBranch", defaultBranch, "a git branch name of letters, digits, '.', '-', '_' and '/', e.g. main");
-    }
+    checkValue(this, "defaultBranch", defaultBranch, kinds.branchName);
 
     requiredChecks.forEach((check, i) => {
       if (!isKnown(check)) return;
@@ -540,18 +568,16 @@ export class SourceRepository extends Construct {
       const users = env.reviewers?.users ?? [];
       const teams = env.reviewers?.teams ?? [];
       users.forEach((user, j) => {
-        if (!isKnown(user) || !GITHUB_LOGIN.test(user)) {
-          invalid(this, `${field}.reviewers.users[${j}]`, user, "a literal GitHub user login, e.g. octocat");
-        }
+        if (!isKnown(user)) invalid(this, `${field}.reviewers.users[${j}]`, user, "a literal GitHub user login, e.g. octocat");
+        checkValue(this, `${field}.reviewers.users[${j}]`, user, kinds.githubLogin);
         if (users.findIndex((u) => u.toLowerCase() === user.toLowerCase()) !== j) {
           invalid(this, `${field}.reviewers.users[${j}]`, user, "distinct users");
         }
       });
       teams.forEach((team, j) => {
-        if (!isKnown(team) || !TEAM_SLUG.test(team)) {
-          invalid(this, `${field}.reviewers.teams[${j}]`, team, "a literal team slug of the owner organization (lower-case, without 'org/'), e.g. release-managers");
-        }
-        if (teams.indexOf(team) !== j) {
+        if (!isKnown(team)) invalid(this, `${field}.reviewers.teams[${j}]`, team, "a literal team slug of the owner organization (lower-case, without 'org/'), e.g. release-managers");
+        checkValue(this, `${field}.reviewers.teams[${j}]`, team, kinds.githubTeamSlug);
+        if (teams.findIndex((t) => t.toLowerCase() === team.toLowerCase()) !== j) {
           invalid(this, `${field}.reviewers.teams[${j}]`, team, "distinct teams");
         }
       });
