@@ -18,7 +18,8 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { Document, isMap, isScalar, isSeq, LineCounter, parseDocument, YAMLMap, YAMLSeq } from "yaml";
 import { DEFAULT_SKELETON_TEMPLATE, listSkeletonTemplates, loadSkeletonTemplate } from "../constructs/skeleton";
-import { formatPath, parsePlatform, PlatformConfig, PlatformFileError, suggest } from "../platform/model";
+import { printable, safeText } from "../constructs/util";
+import { formatPath, parsePlatform, PlatformConfig, PlatformFileError, readPlatformText, suggest } from "../platform/model";
 import { appSchema } from "../platform/schema";
 import { colourEnabled, isCI, Painter, painter } from "./output";
 
@@ -106,7 +107,8 @@ export class NewAppError extends Error {
     readonly problems: NewAppProblem[],
   ) {
     const n = problems.length;
-    super(`new-app: ${n} problem${n === 1 ? "" : "s"}; nothing was written, ${file} is as it was:\n${problems.map((p) => `  ${p.where}: ${p.message}`).join("\n")}`);
+    // The file name and the arguments come from outside: printed safely (no control characters).
+    super(safeText(`new-app: ${n} problem${n === 1 ? "" : "s"}; nothing was written, ${file} is as it was:\n${problems.map((p) => `  ${p.where}: ${p.message}`).join("\n")}`));
     this.name = "NewAppError";
   }
 }
@@ -131,22 +133,22 @@ export function planNewApp(text: string, file: string, options: NewAppOptions): 
 
   const nameCheck = appSchema.shape.name.safeParse(name);
   if (!nameCheck.success) {
-    problems.push({ where: "<name>", message: `${JSON.stringify(name)}: ${nameCheck.error.issues.map((i) => i.message).join("; ")}` });
+    problems.push({ where: "<name>", message: `${printable(name)}: ${nameCheck.error.issues.map((i) => i.message).join("; ")}` });
   }
   const existing = platform.apps.findIndex((a) => a.name === name);
   if (existing >= 0) {
     const path = ["apps", existing, "name"];
-    problems.push({ where: at(doc.getIn(path, true)), message: `${formatPath(path)}: an app named ${JSON.stringify(name)} already exists; choose another name` });
+    problems.push({ where: at(doc.getIn(path, true)), message: `${formatPath(path)}: an app named ${printable(name)} already exists; choose another name` });
   }
   const templates = templateNames(options.templatesDirectory);
   const defaults = templates.includes(template) ? templateDefaults(template, options.templatesDirectory) : undefined;
   if (!defaults) {
-    problems.push({ where: "--template", message: `no template ${JSON.stringify(template)}${suggest(template, templates)}; the templates are: ${templates.join(", ")}` });
+    problems.push({ where: "--template", message: `no template ${printable(template)}${suggest(template, templates)}; the templates are: ${templates.join(", ")}` });
   }
   const envNames = platform.environments.map((e) => e.name);
   for (const env of Object.keys(options.domains ?? {})) {
     if (!envNames.includes(env)) {
-      problems.push({ where: "--domain", message: `${JSON.stringify(env)} names no environment of ${file}${suggest(env, envNames)}; the environments are: ${envNames.join(", ")}` });
+      problems.push({ where: "--domain", message: `${printable(env)} names no environment of ${file}${suggest(env, envNames)}; the environments are: ${envNames.join(", ")}` });
     }
   }
   const domains = chooseDomains(platform, name, options.domains ?? {});
@@ -324,19 +326,15 @@ export interface NewAppResult extends NewAppPlan {
 
 /** Reads the platform file, plans the change and, unless `dryRun`, writes it atomically. */
 export function addApp(platformFile: string, options: NewAppOptions & { readonly dryRun?: boolean }): NewAppResult {
-  let original: Buffer;
-  try {
-    original = fs.readFileSync(platformFile);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : String(code ?? error);
-    throw new NewAppError(platformFile, [{ where: platformFile, message: `cannot read the platform file (${why}); pass an existing YAML file with --platform or SLIPWAY_PLATFORM_FILE` }]);
-  }
-  const text = original.toString("utf8");
+  // Read as synth reads it: a regular UTF-8 file of bounded size, or a located refusal.
+  const text = readPlatformText(platformFile);
+  const original = fs.readFileSync(platformFile);
   const plan = planNewApp(text, platformFile, options);
   const diff = unifiedDiff(text, plan.text, platformFile);
   const dryRun = options.dryRun === true;
-  if (!dryRun) writeAtomically(platformFile, original, plan.text);
+  // readPlatformText drops a byte order mark; the file keeps its own.
+  const bom = original.subarray(0, 3).equals(Buffer.from([0xef, 0xbb, 0xbf])) ? "\ufeff" : "";
+  if (!dryRun) writeAtomically(platformFile, original, bom + plan.text);
   return { ...plan, platformFile, dryRun, written: !dryRun, diff, nextSteps: nextSteps(plan, platformFile) };
 }
 
@@ -388,9 +386,12 @@ export function unifiedDiff(before: string, after: string, file: string): string
 }
 
 /** What happens after the file changes, one step a line. */
-function nextSteps(plan: NewAppPlan, platformFile: string): string[] {
+function nextSteps(plan: NewAppPlan, file: string): string[] {
+  const platformFile = safeText(file); // printed: the one value here not checked by the model
   const { name } = plan.app as { name: string };
-  const synth = platformFile === DEFAULT_PLATFORM_FILE ? "npm run synth" : `npm run synth -- --platform ${platformFile}`;
+  // A path to paste into a shell: single-quoted unless it is plainly safe.
+  const argument = /^[A-Za-z0-9_./-]+$/.test(platformFile) ? platformFile : `'${platformFile.replace(/'/g, "'\\''")}'`;
+  const synth = platformFile === DEFAULT_PLATFORM_FILE ? "npm run synth" : `npm run synth -- --platform ${argument}`;
   const environments = plan.platform.environments.map((e) => e.name);
   return [
     `Run ${synth}: it synthesizes the new stacks (${plan.stacks.map((s) => s.name).join(", ")}) and checks them against the policy rules.`,
@@ -410,7 +411,7 @@ export function formatResult(result: NewAppResult, options: { readonly quiet?: b
   const paint = options.paint ?? painter(false);
   const name = result.app.name as string;
   const verb = result.written ? "added" : "would add";
-  const head = `${verb} app ${paint("bold", name)} to ${result.platformFile} (lines ${result.lines.from}-${result.lines.to}, ${result.template} template): ${result.stacks.map((s) => s.name).join(", ")}`;
+  const head = `${verb} app ${paint("bold", name)} to ${safeText(result.platformFile)} (lines ${result.lines.from}-${result.lines.to}, ${result.template} template): ${result.stacks.map((s) => s.name).join(", ")}`;
   if (options.quiet && !result.dryRun) return head;
   const lines: string[] = [];
   if (result.dryRun) {
@@ -422,7 +423,7 @@ export function formatResult(result: NewAppResult, options: { readonly quiet?: b
   lines.push(head);
   for (const d of result.domains) lines.push(`  ${d.environment}: https://${d.domain} ${paint("dim", d.from === "flag" ? "(--domain)" : `(the other apps' pattern ${d.pattern})`)}`);
   if (options.quiet) return lines.join("\n");
-  lines.push("", result.dryRun ? `Dry run: nothing was written. Run again without --dry-run to change ${result.platformFile}, then:` : "Next:");
+  lines.push("", result.dryRun ? `Dry run: nothing was written. Run again without --dry-run to change ${safeText(result.platformFile)}, then:` : "Next:");
   result.nextSteps.forEach((step, i) => lines.push(`  ${i + 1}. ${step}`));
   return lines.join("\n");
 }
@@ -485,14 +486,14 @@ export function main(argv: string[]): number {
   }
   const platformFile = (values.platform as string | undefined) ?? process.env.SLIPWAY_PLATFORM_FILE ?? DEFAULT_PLATFORM_FILE;
   if (positionals.length !== 1) {
-    console.error(`new-app: ${positionals.length === 0 ? "name the app" : `one app at a time (received ${positionals.join(", ")})`}; nothing was written\n${usage()}`);
+    console.error(safeText(`new-app: ${positionals.length === 0 ? "name the app" : `one app at a time (received ${positionals.map((p) => printable(p)).join(", ")})`}; nothing was written\n${usage()}`));
     return 1;
   }
   const domains: Record<string, string> = {};
   for (const flag of (values.domain as string[] | undefined) ?? []) {
     const match = /^([^=]+)=(.+)$/.exec(flag);
     if (!match || match[1] in domains) {
-      console.error(`new-app: --domain ${JSON.stringify(flag)}: ${match ? `environment ${match[1]} is given twice` : "expected ENV=HOST, e.g. --domain prod=orders.example.com"}; nothing was written`);
+      console.error(safeText(`new-app: --domain ${printable(flag)}: ${match ? `environment ${match[1]} is given twice` : "expected ENV=HOST, e.g. --domain prod=orders.example.com"}; nothing was written`));
       return 1;
     }
     domains[match[1]] = match[2];
@@ -508,7 +509,7 @@ export function main(argv: string[]): number {
       return 1;
     }
     if (error instanceof PlatformFileError) {
-      console.error(`${error.message}\nFix the platform file first: new-app edits only a file synth accepts. Nothing was written; ${platformFile} is as it was.`);
+      console.error(`${error.message}\nFix the platform file first: new-app edits only a file synth accepts. Nothing was written; ${safeText(platformFile)} is as it was.`);
       return 1;
     }
     throw error;
