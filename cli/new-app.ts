@@ -395,7 +395,7 @@ function nextSteps(plan: NewAppPlan, file: string): string[] {
   const environments = plan.platform.environments.map((e) => e.name);
   return [
     `Run ${synth}: it synthesizes the new stacks (${plan.stacks.map((s) => s.name).join(", ")}) and checks them against the policy rules.`,
-    `Commit ${platformFile} and open a pull request on the infrastructure repository: its CI plans the new stacks and comments the plans on the pull request.`,
+    `Commit ${platformFile} and open a pull request on the infrastructure repository (${plan.platform.github.owner}/${plan.platform.github.infrastructureRepository}): its CI plans the new stacks and comments the plans on the pull request.`,
     `Merging applies exactly the reviewed plans: ${name}-delivery creates the repository ${plan.platform.github.owner}/${name} with the ${plan.template} skeleton (created once; later edits are the team's) and its workflows, and the first push to it runs the first delivery: build once, test, then ${environments.join(" -> ")}.`,
     `Secrets: the app declares none yet. Name them under its secrets: in ${platformFile}, then set each environment's value outside Terraform (README, KubernetesWorkload, "The app's own secrets"): ${secretCommand(name)}`,
   ];

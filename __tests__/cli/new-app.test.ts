@@ -96,7 +96,7 @@ describe("adds an app", () => {
     expect(out).toContain("  dev: https://orders.dev.acme.example (the other apps' pattern {app}.dev.acme.example)");
     expect(out).toContain(`1. Run npm run synth -- --platform ${file}: it synthesizes the new stacks (orders-delivery, orders-dev, orders-staging, orders-prod)`);
     expect(out).toContain("2. Commit");
-    expect(out).toMatch(/pull request on the infrastructure repository/);
+    expect(out).toContain("pull request on the infrastructure repository (acme-corp/acme-infrastructure)");
     expect(out).toMatch(/3\. Merging applies exactly the reviewed plans: orders-delivery creates the repository acme-corp\/orders with the python skeleton/);
     expect(out).toMatch(/first delivery: build once, test, then dev -> staging -> prod/);
     expect(out).toMatch(/4\. Secrets: .*kubectl -n orders create secret generic orders-external/);
@@ -351,6 +351,8 @@ describe("refuses bad input before writing anything", () => {
   test("fails when the result is not valid as synth sees it (a bad domain), placing the problem in the new app", () => {
     const err = refused(["orders", "--domain", "dev=Orders_Dev.example"]);
     expect(err).toContain(`the new app (would be <file>:34:12): apps[1].domains.dev: "Orders_Dev.example"`);
+    // Another app's domain: the model's rule, at the new app's line.
+    expect(refused(["orders", "--domain", "dev=hello.dev.acme.example"])).toContain(`the new app (would be <file>:34:12): apps[1].domains.dev: "hello.dev.acme.example" is also apps[0].domains.dev's domain`);
     // A name only the model's cross-field rules refuse: reported at the new app's line.
     expect(refused(["postgres"])).toMatch(/the new app \(would be <file>:30:11\): apps\[1\]\.name: "postgres" is the name of a database RDS for PostgreSQL keeps/);
   });
