@@ -136,8 +136,27 @@ export const cloudFrontWebAclArn = byPattern(
 /** A Route 53 hosted zone id. */
 export const hostedZoneId = byPattern(/^Z[A-Z0-9]{1,31}$/, "a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ");
 
-/** An EC2 instance type such as `m6i.large`. */
-export const ec2InstanceType = byPattern(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, "an EC2 instance type such as m6i.large");
+const EC2_INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+/**
+ * Families whose instances cannot trunk network interfaces, so the VPC CNI cannot give their pods
+ * security groups of their own (which each app's database access relies on): the burstable `t`
+ * family and the Xen-based previous generations.
+ */
+const NO_POD_ENI_TRUNKING = /^(t\d[a-z]*|[mc][1-4]|r[34]|i[23]|x1e?|d2|g[23]s?|p[23]|h1)\./;
+
+/**
+ * An EC2 instance type for the cluster's nodes, such as `m6i.large`: one whose network interfaces
+ * can trunk, since every app's pods get a security group of their own (security groups for pods).
+ */
+export const ec2InstanceType: ValueValidator = {
+  accepted: "an EC2 instance type whose network interfaces can trunk (security groups for pods), such as m6i.large, c6i.large or m7g.large; not the t family or the Xen-based previous generations",
+  pattern: EC2_INSTANCE_TYPE,
+  problem(value) {
+    if (typeof value !== "string" || !EC2_INSTANCE_TYPE.test(value)) return "an EC2 instance type such as m6i.large";
+    if (NO_POD_ENI_TRUNKING.test(value)) return this.accepted;
+    return undefined;
+  },
+};
 
 /** True for a Graviton (arm64) instance type such as `m7g.large` or `c7gn.xlarge`. */
 export function isGravitonInstanceType(type: string): boolean {

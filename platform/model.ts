@@ -125,7 +125,8 @@ export const PROFILE_DEFAULTS = {
   development: {
     natGateways: "one",
     kubernetesVersion: "1.33",
-    nodeInstanceTypes: ["t3.medium"],
+    // The smallest current x86 type that trunks network interfaces (security groups for pods).
+    nodeInstanceTypes: ["c6i.large"],
     nodes: { min: 1, desired: 2, max: 3 },
     database: { instanceClass: "db.t4g.micro", storageGiB: 20, maxStorageGiB: 100 },
     replicas: { min: 1, max: 2 },

@@ -53,7 +53,7 @@ const workload = (props: Record<string, unknown>) =>
 const loadBalancer = (props: Record<string, unknown>) =>
   new LoadBalancer(stack(), "LoadBalancer", {
     name: "hello-dev",
-    network: { vpcId: "vpc-1", publicSubnetIds: ["subnet-a", "subnet-b"] },
+    network: { vpcId: "vpc-1", publicSubnetIds: ["subnet-a", "subnet-b"], privateSubnetIds: ["subnet-c", "subnet-d"] },
     accountId: "111111111111",
     region: "eu-west-1",
     domain: "hello.dev.acme.example",
@@ -291,9 +291,10 @@ const KINDS: Kind[] = [
     validators: [validators.ec2InstanceType],
     model: (d, v) => (d.environments[0].cluster.nodeInstanceTypes = v),
     constructs: { KubernetesCluster: (v) => cluster({ nodeInstanceTypes: v }) },
-    accepted: [["t3.medium"], ["m7g.large", "c7g.xlarge"], ["m6i.large", "m5.large"]],
+    accepted: [["c6i.large"], ["m7g.large", "c7g.xlarge"], ["m6i.large", "m5.large"]],
     // Mixed architectures passed the model and failed in KubernetesCluster.
-    refused: [["m7g.large", "m6i.large"], ["M6I.large"], ["m6i"], []],
+    // The t family and Xen generations cannot trunk network interfaces: no security groups for pods.
+    refused: [["m7g.large", "m6i.large"], ["M6I.large"], ["m6i"], [], ["t3.medium"], ["t4g.large"], ["m4.large"]],
   },
   {
     name: "node count",

@@ -208,7 +208,7 @@ describe("a stack synthesized in the consumer app", () => {
     const cluster = only("aws_eks_cluster");
     expect(cluster.name).toBe("team");
     expect(cluster.vpc_config.subnet_ids).toEqual([ref("aws_subnet", "Network_PrivateSubnet0"), ref("aws_subnet", "Network_PrivateSubnet1")]);
-    expect(only("aws_eks_node_group").instance_types).toEqual(["t3.large"]);
+    expect(only("aws_eks_node_group").instance_types).toEqual(["c6i.xlarge"]);
   });
 
   test("SourceRepository and DeliveryPipeline: a private repository with its environments and both workflows committed to it", () => {

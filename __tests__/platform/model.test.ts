@@ -30,7 +30,7 @@ describe("the example platform file", () => {
     const dev = platform.environments[0];
     expect(dev.profile).toBe("development");
     expect(dev.network.natGateways).toBe("one");
-    expect(dev.cluster.nodeInstanceTypes).toEqual(["t3.medium"]);
+    expect(dev.cluster.nodeInstanceTypes).toEqual(["c6i.large"]);
     expect(dev.database.instanceClass).toBe("db.t4g.micro");
     expect(dev.approval.required).toBe(false);
     expect(dev.protection).toEqual({ deletionProtection: false, multiAz: false });

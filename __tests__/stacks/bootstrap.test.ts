@@ -117,9 +117,9 @@ describe("the read-only plan role", () => {
   test("gets read-only (view) access to every cluster in its account, which cannot read Secrets", () => {
     for (const [env, account] of [["dev", "111111111111"], ["qa", "333333333333"], ["prod", "222222222222"]]) {
       const stack = stacks[`platform-${env}`];
-      const entry = resourceAt(stack, "aws_eks_access_entry", "PlanRoleView/AccessEntry");
+      const entry = resourceAt(stack, "aws_eks_access_entry", `Cluster/ReadOnly-${account}-role-acme-plan/AccessEntry`);
       expect(entry.principal_arn).toBe(`arn:aws:iam::${account}:role/acme-plan`);
-      const association = resourceAt(stack, "aws_eks_access_policy_association", "PlanRoleView/AccessPolicy");
+      const association = resourceAt(stack, "aws_eks_access_policy_association", `Cluster/ReadOnly-${account}-role-acme-plan/AccessPolicy`);
       expect(association).toMatchObject({ policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", access_scope: { type: "cluster" } });
     }
   });
@@ -167,9 +167,10 @@ describe("the apply roles", () => {
   });
 
   test("get cluster admin through an explicit access entry on their environment's cluster", () => {
-    const entry = resourceAt(stacks["platform-qa"], "aws_eks_access_entry", "ApplyRoleAdmin/AccessEntry");
+    // The identity Terraform applies as: KubernetesCluster's terraformPrincipalArn, never whoever plans.
+    const entry = resourceAt(stacks["platform-qa"], "aws_eks_access_entry", "Cluster/TerraformAdmin/AccessEntry");
     expect(entry.principal_arn).toBe("arn:aws:iam::333333333333:role/acme-qa-apply");
-    expect(resourceAt(stacks["platform-qa"], "aws_eks_access_policy_association", "ApplyRoleAdmin/AccessPolicy")).toMatchObject({
+    expect(resourceAt(stacks["platform-qa"], "aws_eks_access_policy_association", "Cluster/TerraformAdmin/AccessPolicy")).toMatchObject({
       policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
       access_scope: { type: "cluster" },
     });

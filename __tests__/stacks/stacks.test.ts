@@ -185,7 +185,7 @@ describe("platform stacks", () => {
     expect(nodes.scaling_config).toMatchObject({ min_size: 3, desired_size: 3, max_size: 9 });
     expect(nodes.instance_types).toEqual(["m6i.large"]);
     const devNodes = Object.values<any>(example["platform-dev"].resource.aws_eks_node_group)[0];
-    expect(devNodes.instance_types).toEqual(["t3.medium"]);
+    expect(devNodes.instance_types).toEqual(["c6i.large"]);
   });
 
   test("a private-only cluster when the environment lists no public CIDRs", () => {
