@@ -23,7 +23,7 @@ import { formatPath, parsePlatform, PlatformConfig, PlatformFileError, readPlatf
 import { appSchema } from "../platform/schema";
 import { colourEnabled, isCI, Painter, painter } from "./output";
 
-/** The platform file a command reads unless told otherwise (as `npm run synth`). */
+/** The platform file a command reads unless told otherwise, as `npm run synth` (importing cli/synth.ts would load every stack and provider). */
 const DEFAULT_PLATFORM_FILE = "platform.yaml";
 
 /**
