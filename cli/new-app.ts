@@ -397,13 +397,13 @@ function nextSteps(plan: NewAppPlan, file: string): string[] {
     `Run ${synth}: it synthesizes the new stacks (${plan.stacks.map((s) => s.name).join(", ")}) and checks them against the policy rules.`,
     `Commit ${platformFile} and open a pull request on the infrastructure repository (${plan.platform.github.owner}/${plan.platform.github.infrastructureRepository}): its CI plans the new stacks and comments the plans on the pull request.`,
     `Merging applies exactly the reviewed plans: ${name}-delivery creates the repository ${plan.platform.github.owner}/${name} with the ${plan.template} skeleton (created once; later edits are the team's) and its workflows, and the first push to it runs the first delivery: build once, test, then ${environments.join(" -> ")}.`,
-    `Secrets: the app declares none yet. Name them under its secrets: in ${platformFile}, then set each environment's value outside Terraform (README, KubernetesWorkload, "The app's own secrets"): ${secretCommand(name)}`,
+    `Secrets: the app declares none yet. Name them under its secrets: in ${platformFile}, then set each environment's value from a workstation, with no cluster access (README, "Setting an app's secrets"): ${secretCommand(name)}`,
   ];
 }
 
-/** How a value of the app's secret is set (the one place to change when secrets move to AWS Secrets Manager). */
+/** How a value of the app's secret is set: into AWS Secrets Manager, read from stdin (cli/secret.ts). */
 function secretCommand(app: string): string {
-  return `kubectl -n ${app} create secret generic ${app}-external --from-literal=NAME=value --dry-run=client -o yaml | kubectl apply -f -`;
+  return `npm run secret -- set ${app} <env> <NAME>`;
 }
 
 /** The human summary. `quiet`: one line. */

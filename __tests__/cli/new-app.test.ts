@@ -99,7 +99,7 @@ describe("adds an app", () => {
     expect(out).toContain("pull request on the infrastructure repository (acme-corp/acme-infrastructure)");
     expect(out).toMatch(/3\. Merging applies exactly the reviewed plans: orders-delivery creates the repository acme-corp\/orders with the python skeleton/);
     expect(out).toMatch(/first delivery: build once, test, then dev -> staging -> prod/);
-    expect(out).toMatch(/4\. Secrets: .*kubectl -n orders create secret generic orders-external/);
+    expect(out).toMatch(/4\. Secrets: .*npm run secret -- set orders <env> <NAME>/);
     expect(out).not.toMatch(/\u001b\[/); // not a terminal: no colour
   });
 
