@@ -70,7 +70,7 @@ export interface WorkloadSecretStore {
 
 /** A role that can take an inline policy: `GithubActionsRole` satisfies it. */
 export interface PolicyGrantee {
-  /** Attaches an inline policy of these statements to the role, under `id`. */
+  /** Adds an inline policy of `statements` under `id` (as `GithubActionsRole.addPolicy` does). */
   addPolicy(id: string, statements: Array<{ Sid?: string; Effect: "Allow" | "Deny"; Action: string | string[]; Resource: string | string[] }>): unknown;
 }
 
@@ -118,10 +118,10 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
   public readonly names: Readonly<Record<string, string>>;
   /** Each secret's ARN (a reference) by name. */
   public readonly secretIds: Readonly<Record<string, string>>;
+  /** The ARNs of all the secrets (references), in `secretNames` order. */
+  public readonly arns: readonly string[];
   /** The region the secrets live in. */
   public readonly region: string;
-  /** The ARNs of all the secrets (references). */
-  public readonly arns: string[];
   /** The secrets made elsewhere that the reader may also read ({@link AppSecretsProps.readableSecrets}). */
   public readonly readableSecrets: readonly ReadableSecret[];
   /** The role the pods read the secrets with, once {@link allowReadFrom} was called. */
@@ -227,7 +227,7 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
         Statement: [
           ...(this.arns.length > 0
             ? [
-                { Sid: "ReadTheseSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: this.arns },
+                { Sid: "ReadTheseSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: [...this.arns] },
                 {
                   Sid: "DecryptThroughSecretsManager",
                   Effect: "Allow",
@@ -269,7 +269,7 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
    */
   public grantDescribe(role: PolicyGrantee): void {
     if (this.arns.length === 0) return;
-    role.addPolicy("DescribeAppSecrets", [{ Sid: "DescribeAppSecrets", Effect: "Allow", Action: "secretsmanager:DescribeSecret", Resource: this.arns }]);
+    role.addPolicy("DescribeAppSecrets", [{ Sid: "DescribeAppSecrets", Effect: "Allow", Action: "secretsmanager:DescribeSecret", Resource: [...this.arns] }]);
   }
 
   private validate(props: AppSecretsProps): void {

@@ -196,8 +196,6 @@ export class KubernetesCluster extends Construct {
   public readonly version: string;
   /** The managed add-ons, by name. */
   public readonly addons: Readonly<Record<CoreAddonName, EksAddon>>;
-  /** The `aws-secrets-store-csi-driver-provider` add-on: pods mount Secrets Manager secrets as files. */
-  public readonly secretsStoreAddon: EksAddon;
   /**
    * The role the VPC CNI (`kube-system/aws-node`) runs as, through IAM roles for service accounts,
    * holding `AmazonEKS_CNI_Policy`; the node role does not.
@@ -208,6 +206,8 @@ export class KubernetesCluster extends Construct {
    * or a reference to the role ARN of the identity running Terraform.
    */
   public readonly terraformPrincipalArn: string;
+  /** The `aws-secrets-store-csi-driver-provider` add-on: pods mount Secrets Manager secrets as files. */
+  public readonly secretsStoreAddon: EksAddon;
 
   /** Access entries by principal ARN, so a principal granted twice gets one entry. */
   private readonly accessEntries = new Map<string, EksAccessEntry>();

@@ -528,6 +528,14 @@ export class KubernetesWorkload extends Construct {
     // The root filesystem is read-only; /tmp is the one writable, size-capped scratch directory.
     const volumes: DeploymentV1SpecTemplateSpecVolume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
     const volumeMounts: DeploymentV1SpecTemplateSpecContainerVolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+    if (props.readOnlyFiles) {
+      const filesMap = new ConfigMapV1(this, "Files", {
+        metadata: { name: `${name}-files`, namespace, labels: commonLabels },
+        data: props.readOnlyFiles.files,
+      });
+      volumes.push({ name: "files", configMap: { name: filesMap.metadata.name, defaultMode: "0444" } });
+      volumeMounts.push({ name: "files", mountPath: props.readOnlyFiles.directory, readOnly: true });
+    }
     if (this.secretProviderClass) {
       volumes.push({ name: "app-secrets", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: storeName } } });
       volumeMounts.push({ name: "app-secrets", mountPath: APP_SECRETS_PATH, readOnly: true });
@@ -538,14 +546,6 @@ export class KubernetesWorkload extends Construct {
         csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: `${name}-database` } },
       });
       volumeMounts.push({ name: "database-credentials", mountPath: DATABASE_CREDENTIALS_PATH, readOnly: true });
-    }
-    if (props.readOnlyFiles) {
-      const filesMap = new ConfigMapV1(this, "Files", {
-        metadata: { name: `${name}-files`, namespace, labels: commonLabels },
-        data: props.readOnlyFiles.files,
-      });
-      volumes.push({ name: "files", configMap: { name: filesMap.metadata.name, defaultMode: "0444" } });
-      volumeMounts.push({ name: "files", mountPath: props.readOnlyFiles.directory, readOnly: true });
     }
     const podBasics = {
       serviceAccountName: this.serviceAccount.metadata.name,

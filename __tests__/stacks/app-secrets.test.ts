@@ -4,11 +4,13 @@
  * every one has a value, run in bash against a recording `aws` stand-in.
  */
 import * as fs from "node:fs";
-import { App } from "cdktf";
+import { App, TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
-import { PIPELINE_WORKFLOW_PATHS } from "../../constructs/delivery-pipeline";
+import { DeliveryPipeline, DeliveryPipelineProps, PIPELINE_WORKFLOW_PATHS } from "../../constructs/delivery-pipeline";
 import { buildPlatform } from "../../stacks";
+import { actionlint } from "../support/actionlint";
 import { examplePlatform, synthAll, tempDir } from "../support/platform";
+import { expectValidationError } from "../support/synthesized";
 import { JobRun, runJob } from "../support/workflow-steps";
 
 type Json = Record<string, any>;
@@ -151,6 +153,38 @@ describe("the deploy job's secrets check", () => {
   test("the app's summary line tells how to set its secrets", () => {
     const prod = built.appStacks.find((s) => s.stackName === "hello-prod")!;
     expect(prod.description).toContain("secrets SESSION_KEY, STRIPE_API_KEY: npm run secret -- set hello prod <NAME>");
+  });
+});
+
+describe("DeliveryPipeline secretIds", () => {
+  const pipeline = (secretIds: DeliveryPipelineProps["secretIds"]) =>
+    new DeliveryPipeline(new TerraformStack(Testing.app(), "test"), "Pipeline", {
+      appName: "hello",
+      testCommand: "npm test",
+      healthPath: "/healthz",
+      repository: { name: "hello" },
+      environments: [{ name: "dev" }, { name: "prod" }],
+      secretIds,
+    });
+  const CHECK = "Check the app's secrets have values";
+
+  test("only environments with secrets get the check, right after the credentials; the workflow passes actionlint", () => {
+    const workflows = pipeline({ prod: ["acme/hello/prod/API_KEY"] }).workflows;
+    const deliver = parse(workflows[PIPELINE_WORKFLOW_PATHS.deliver]);
+    expect(deliver.jobs["deploy-dev"].steps.map((s: Json) => s.name)).not.toContain(CHECK);
+    const prodSteps = deliver.jobs["deploy-prod"].steps.map((s: Json) => s.name);
+    expect(prodSteps.indexOf(CHECK)).toBe(prodSteps.indexOf("Configure AWS credentials") + 1);
+    expect(actionlint({ [PIPELINE_WORKFLOW_PATHS.deliver]: workflows[PIPELINE_WORKFLOW_PATHS.deliver] })).toEqual([]);
+  });
+
+  test("fails when a secret id could carry shell or workflow syntax", () => {
+    for (const id of ["acme/hello/prod/A\nB", "acme/hello/prod/$(id)", "acme/${{ github.token }}", "acme//A", ""]) {
+      expectValidationError(() => pipeline({ prod: [id] }), "test/Pipeline", "secretIds.prod[0]", "a Secrets Manager secret name");
+    }
+  });
+
+  test("fails when secrets name an environment the pipeline does not deploy", () => {
+    expectValidationError(() => pipeline({ qa: ["acme/hello/qa/A"] }), "test/Pipeline", "secretIds", "environment names among dev, prod");
   });
 });
 
