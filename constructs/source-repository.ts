@@ -21,8 +21,6 @@ import * as kinds from "./validators";
 import { checkValue, GithubTeamReviewer } from "./validators";
 import { invalid, isKnown, SlipwayValidationError } from "./util";
 
-export type { GithubTeamReviewer } from "./validators";
-
 /**
  * Names each reviewer team by its slug next to its id in the environment's Terraform JSON comment
  * (`//`, which Terraform ignores), so readers of the synthesized output, such as the diagram, show
