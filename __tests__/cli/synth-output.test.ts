@@ -350,3 +350,14 @@ describe("Terraform's files in a stack's folder", () => {
     expect(fs.existsSync(path.join(outdir, "stacks", "platform-prod", ".terraform.lock.hcl"))).toBe(false);
   });
 });
+
+describe("github.appId, as README recommends", () => {
+  test("synthesizes: the ruleset's one bypass actor, Terraform's own App, passes SLW-GH-003", () => {
+    const file = path.join(work, "with-app.yaml");
+    fs.writeFileSync(file, fs.readFileSync(EXAMPLE_FILE, "utf8").replace("  owner: acme-corp\n", "  owner: acme-corp\n  appId: 123456\n"));
+    const withApp = synthesize({ platformFile: file, outdir: path.join(work, "with-app-out") });
+    const ruleset = JSON.parse(fs.readFileSync(path.join(withApp.outdir, "stacks", "hello-delivery", "cdk.tf.json"), "utf8")).resource.github_repository_ruleset;
+    expect(Object.values<any>(ruleset)[0].bypass_actors).toEqual([{ actor_id: 123456, actor_type: "Integration", bypass_mode: "always" }]);
+    expect(withApp.policy.findings.filter((f) => f.rule.id === "SLW-GH-003")).toEqual([]);
+  });
+});
