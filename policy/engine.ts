@@ -211,7 +211,7 @@ export function evaluate(stacks: readonly StackInput[], options: EvaluateOptions
   findings.sort(compareFindings);
   return {
     findings,
-    unusedSuppressions: suppressions.filter((s) => !used.has(s)),
+    unusedSuppressions: unusedSuppressions(platformSuppressions, [...resourceSuppressions.values()].flat(), used),
     stats: { rules: rules.length, stacks: stacks.length, resources, checks },
   };
 }
@@ -355,6 +355,26 @@ const COLORS: Record<Severity | "dim" | "reset" | "bold", string> = {
 /** One line: `SEVERITY RULE-ID stack path: message (fix: …)`. */
 export function findingLine(f: Finding): string {
   return `${f.severity.toUpperCase()} ${f.rule.id} ${f.stack} ${f.path}: ${f.message} (fix: ${f.rule.fix})`;
+}
+
+/**
+ * The suppressions that matched nothing. One platform-file suppression reaches every stack it is
+ * meant for (an app's: its delivery stack and each environment's stack; an environment's: every
+ * stack there), each copy under that stack's path: it is unused only when no copy matched, and is
+ * then reported once (its first copy).
+ */
+function unusedSuppressions(platform: readonly Suppression[], resource: readonly Suppression[], used: ReadonlySet<Suppression>): Suppression[] {
+  const declaration = (s: Suppression) => [s.rule, s.reason, s.path.split("/").slice(1).join("/")].join("\u0000");
+  const usedDeclarations = new Set(platform.filter((s) => used.has(s)).map(declaration));
+  const reported = new Set<string>();
+  const unused: Suppression[] = [];
+  for (const s of platform) {
+    const key = declaration(s);
+    if (usedDeclarations.has(key) || reported.has(key)) continue;
+    reported.add(key);
+    unused.push(s);
+  }
+  return [...unused, ...resource.filter((s) => !used.has(s))];
 }
 
 /** The report: a summary, then unsuppressed findings by severity, suppressed ones with their reason, and unused suppressions. */

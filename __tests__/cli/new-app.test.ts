@@ -184,7 +184,7 @@ environments:
     account: "222222222222"
     region: eu-west-1
     network: {cidr: 10.30.0.0/16, zones: [eu-west-1a, eu-west-1b]}
-    approval: { reviewers: { teams: [platform] } }
+    approval: { reviewers: { teams: [{ slug: platform, id: 4818261 }] } }
 `;
 
   const ADDED = [

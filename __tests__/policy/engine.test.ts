@@ -91,6 +91,19 @@ describe("evaluate", () => {
     expect(formatReport(result)).toContain("UNUSED SUPPRESSIONS (1)");
   });
 
+  test("a platform-file suppression copied to every stack it is meant for is unused only when no copy matched, and is reported once", () => {
+    // An app's suppression reaches hello-dev and hello-prod; only hello-dev has the finding.
+    const reason = "reviewed: these buckets are meant to be this way";
+    const copies = ["hello-dev/Cdn", "hello-prod/Cdn"].map((p) => ({ rule: "SLW-TEST-001", path: p, reason }));
+    const other = stack("hello-prod", { aws_s3_bucket: {} });
+    const used = evaluate([TWO_BAD, other], { rules: [BAD_BUCKET], suppressions: copies });
+    expect(used.findings.every((f) => f.suppressed)).toBe(true);
+    expect(used.unusedSuppressions).toEqual([]);
+    // Matching nowhere: one report, not one per stack.
+    const gone = ["hello-dev/Gone", "hello-prod/Gone"].map((p) => ({ rule: "SLW-TEST-001", path: p, reason }));
+    expect(evaluate([TWO_BAD, other], { rules: [BAD_BUCKET], suppressions: gone }).unusedSuppressions).toEqual([gone[0]]);
+  });
+
   test("fails when a suppression has no reason, a short reason, no path or an unknown rule id, listing every problem at once", () => {
     const run = () =>
       evaluate([TWO_BAD], {

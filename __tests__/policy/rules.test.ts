@@ -765,6 +765,15 @@ fail("SLW-GH-003", "ruleset only evaluated", repo({}, { enforcement: "evaluate" 
 fail("SLW-GH-003", "no review required", repo({}, { rules: { ...GOOD_RULESET.rules, pull_request: { required_approving_review_count: 0, dismiss_stale_reviews_on_push: true } } }), /merges without an approving review/);
 fail("SLW-GH-003", "force pushes allowed", repo({}, { rules: { ...GOOD_RULESET.rules, non_fast_forward: false } }), /allows force pushes/);
 fail("SLW-GH-003", "bypass actors", repo({}, { bypass_actors: [{ actor_id: 5, actor_type: "RepositoryRole", bypass_mode: "always" }] }), /ruleset github_repository_ruleset\.Ruleset has 1 bypass actor/);
+// github.appId: the single documented bypass actor, the App Terraform commits the workflows as.
+pass("SLW-GH-003", "the one GitHub App Terraform authenticates as", repo({}, { bypass_actors: [{ actor_id: 123456, actor_type: "Integration", bypass_mode: "always" }] }));
+fail(
+  "SLW-GH-003",
+  "an App and a role",
+  repo({}, { bypass_actors: [{ actor_id: 123456, actor_type: "Integration", bypass_mode: "always" }, { actor_id: 5, actor_type: "RepositoryRole", bypass_mode: "always" }] }),
+  /has 2 bypass actor\(s\).*at most one GitHub App/,
+);
+fail("SLW-GH-003", "two Apps", repo({}, { bypass_actors: [1, 2].map((id) => ({ actor_id: id, actor_type: "Integration", bypass_mode: "always" })) }), /has 2 bypass actor/);
 fail(
   "SLW-GH-003",
   "protection without enforce_admins or stale-review dismissal",

@@ -50,8 +50,11 @@ function protectionOf(repository: ResourceView, stack: StackView, branch: string
     }
     p.blocksForcePush ||= isTrue(rules.non_fast_forward);
     p.blocksDeletion ||= isTrue(rules.deletion);
+    // One GitHub App may bypass: the one Terraform authenticates as (github.appId), which commits the
+    // managed workflow files to the protected branch. Anything else, or more, is a bypass.
     const actors = list(ruleset.config.bypass_actors);
-    if (actors.length > 0) p.bypasses.push(`ruleset ${ruleset.address} has ${actors.length} bypass actor(s) ${show(actors.map((a) => a?.actor_type ?? a?.actor_id))}`);
+    const oneApp = actors.length === 1 && actors[0]?.actor_type === "Integration";
+    if (actors.length > 0 && !oneApp) p.bypasses.push(`ruleset ${ruleset.address} has ${actors.length} bypass actor(s) ${show(actors.map((a) => a?.actor_type ?? a?.actor_id))}: at most one GitHub App (Integration) may bypass`);
   }
   const protections = [
     ...forRepository(stack, repository, "github_branch_protection", "repository_id").filter((b) => b.config.pattern === branch),
@@ -101,12 +104,12 @@ export const GITHUB_RULES: Rule[] = [
   },
   {
     id: "SLW-GH-003",
-    title: "The default branch requires an approving review, dismisses stale reviews, blocks force pushes and deletion, with no bypass",
+    title: "The default branch requires an approving review, dismisses stale reviews, blocks force pushes and deletion, with no bypass but Terraform's own GitHub App",
     severity: "high",
     resourceTypes: REPOSITORY,
     relatedTypes: ["github_repository_ruleset", "github_branch_protection", "github_branch_protection_v3", "github_branch_default"],
     references: { other: ["OpenSSF Scorecard Branch-Protection"] },
-    fix: "add a github_repository_ruleset (target branch, enforcement active, include ~DEFAULT_BRANCH) with pull_request { required_approving_review_count >= 1, dismiss_stale_reviews_on_push = true }, non_fast_forward = true, deletion = true and no bypass_actors",
+    fix: "add a github_repository_ruleset (target branch, enforcement active, include ~DEFAULT_BRANCH) with pull_request { required_approving_review_count >= 1, dismiss_stale_reviews_on_push = true }, non_fast_forward = true, deletion = true and no bypass_actors but at most the one GitHub App Terraform authenticates as",
     check(repository, stack) {
       const branch = defaultBranch(repository, stack);
       const p = protectionOf(repository, stack, branch);
