@@ -41,6 +41,23 @@ export interface AppSecretsProps {
    * @default true
    */
   readonly preventDestroy?: boolean;
+  /**
+   * Secrets made elsewhere that the reader role ({@link AppSecrets.allowReadFrom}) may also read,
+   * each with the KMS key it is encrypted with, e.g. the database's RDS-managed master secret
+   * (`PostgresDatabase.masterUserSecret`), which the pods mount for their database credentials.
+   * The reader gets `GetSecretValue`/`DescribeSecret` on exactly these ARNs and `kms:Decrypt` on
+   * these keys through Secrets Manager only; Terraform never reads their values.
+   * @default [] - only this construct's own secrets
+   */
+  readonly readableSecrets?: readonly ReadableSecret[];
+}
+
+/** A Secrets Manager secret another construct made, and the KMS key it is encrypted with. */
+export interface ReadableSecret {
+  /** The secret's ARN (a reference), e.g. `PostgresDatabase.masterUserSecret.secretArn`. */
+  readonly secretArn: string;
+  /** The ARN of the customer-managed KMS key encrypting it. */
+  readonly kmsKeyArn: string;
 }
 
 /** Where the workload finds its secrets: what {@link AppSecrets} gives `KubernetesWorkload`'s `secretStore`. */
@@ -105,6 +122,8 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
   public readonly arns: readonly string[];
   /** The region the secrets live in. */
   public readonly region: string;
+  /** The secrets made elsewhere that the reader may also read ({@link AppSecretsProps.readableSecrets}). */
+  public readonly readableSecrets: readonly ReadableSecret[];
   /** The role the pods read the secrets with, once {@link allowReadFrom} was called. */
   public readerRole?: IamRole;
 
@@ -155,6 +174,7 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
     this.names = names;
     this.secretIds = ids;
     this.arns = Object.values(ids);
+    this.readableSecrets = props.readableSecrets ?? [];
   }
 
   /**
@@ -163,13 +183,16 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
    * allowed `secretsmanager:GetSecretValue`/`DescribeSecret` on these ARNs and `kms:Decrypt` on the
    * key through Secrets Manager only; and the Pod Identity association binding it to the service
    * account. The Secrets Store CSI driver's AWS provider fetches with this identity
-   * (`usePodIdentity`). Without secrets nothing is created.
+   * (`usePodIdentity`). The role may also read {@link AppSecretsProps.readableSecrets} (the same
+   * actions, on exactly those ARNs and keys). Without any secret nothing is created.
    * @returns the role, or undefined when there are no secrets
    */
   public allowReadFrom(reader: SecretReader, cluster: { readonly name: string; readonly arn: string }): IamRole | undefined {
-    if (this.arns.length === 0) return undefined;
+    const readable = this.readableSecrets;
+    if (this.arns.length === 0 && readable.length === 0) return undefined;
     if (this.readerRole) invalid(this, "allowReadFrom", reader.serviceAccountName, "one reader: call allowReadFrom once");
     const { accountId, region } = this.props;
+    const viaSecretsManager = `secretsmanager.${region}.${this.dnsSuffix}`;
     const role = new IamRole(this, "ReaderRole", {
       name: `${this.props.name}-secrets`.slice(0, 64),
       description: `Pods of ${this.props.name} read its secrets (EKS Pod Identity)`,
@@ -202,14 +225,31 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
       policy: policyJson({
         Version: "2012-10-17",
         Statement: [
-          { Sid: "ReadTheseSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: [...this.arns] },
-          {
-            Sid: "DecryptThroughSecretsManager",
-            Effect: "Allow",
-            Action: "kms:Decrypt",
-            Resource: this.key.arn,
-            Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.${this.dnsSuffix}` } },
-          },
+          ...(this.arns.length > 0
+            ? [
+                { Sid: "ReadTheseSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: [...this.arns] },
+                {
+                  Sid: "DecryptThroughSecretsManager",
+                  Effect: "Allow",
+                  Action: "kms:Decrypt",
+                  Resource: this.key.arn,
+                  Condition: { StringEquals: { "kms:ViaService": viaSecretsManager } },
+                },
+              ]
+            : []),
+          ...(readable.length > 0
+            ? [
+                // E.g. the database's master secret: its credentials reach the pods as a file, read at run time.
+                { Sid: "ReadGrantedSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: readable.map((r) => r.secretArn) },
+                {
+                  Sid: "DecryptGrantedSecretsThroughSecretsManager",
+                  Effect: "Allow",
+                  Action: "kms:Decrypt",
+                  Resource: [...new Set(readable.map((r) => r.kmsKeyArn))],
+                  Condition: { StringEquals: { "kms:ViaService": viaSecretsManager } },
+                },
+              ]
+            : []),
         ],
       }),
     });

@@ -4,6 +4,7 @@
  * network policies and, optionally, a suspended CronJob the delivery pipeline runs migrations from.
  */
 import { createHash } from "node:crypto";
+import * as path from "node:path";
 import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
 import { CronJobV1 } from "@cdktf/provider-kubernetes/lib/cron-job-v1";
 import {
@@ -47,6 +48,32 @@ export interface WorkloadDatabaseEgress {
   readonly cidrs: string[];
   /** The database's TCP port, e.g. `5432`. */
   readonly port: number;
+}
+
+/**
+ * How the pods reach their PostgreSQL database. The credentials are never in Terraform nor in a
+ * Kubernetes Secret: the Secrets Store CSI driver mounts the credentials secret (JSON `username`
+ * and `password`, as RDS keeps its managed master secret) read-only as a file, fetched with the
+ * pods' own identity (EKS Pod Identity, e.g. `AppSecrets.allowReadFrom` with the secret in its
+ * `readableSecrets`), and re-fetched within the driver's rotation poll. The rest is plain
+ * configuration, in the `<name>-config` ConfigMap.
+ */
+export interface WorkloadDatabase {
+  /** The database's host name, e.g. `PostgresDatabase.endpoint`: `DATABASE_HOST`. */
+  readonly host: string;
+  /** The database's TCP port: `DATABASE_PORT`. */
+  readonly port: number;
+  /** The database's name: `DATABASE_NAME`. */
+  readonly databaseName: string;
+  /** The Secrets Manager secret holding the credentials (ARN), e.g. `PostgresDatabase.masterUserSecret.secretArn`. */
+  readonly credentialsSecretArn: string;
+  /** The secret's region, e.g. `eu-west-1`. */
+  readonly region: string;
+  /**
+   * The absolute path, in the pods, of the CA bundle the server certificate is verified against
+   * (`DATABASE_SSLMODE=verify-full`), e.g. the RDS bundle mounted through `readOnlyFiles`: `DATABASE_SSLROOTCERT`.
+   */
+  readonly sslRootCertFile: string;
 }
 
 /** One more destination the workload's pods may reach. */
@@ -123,8 +150,9 @@ export interface KubernetesWorkloadProps {
   readonly env?: Record<string, string>;
   /**
    * Secret environment variables, stored in the `<name>-secrets` Secret; values may be Terraform
-   * references (e.g. a `DATABASE_URL` built from the database's endpoint and managed secret). Never
-   * copied into labels, annotations or outputs. Names as for `env`, and not also in `env`. Pods
+   * references. Whatever is here is also in Terraform's state and plans, which pull-request plans
+   * read: never put a password here (database credentials come through `database`, app secrets
+   * through `secretStore`). Never copied into labels, annotations or outputs. Names as for `env`, and not also in `env`. Pods
    * pick up a changed value when they next restart (the next deploy).
    * @default {} - an empty Secret
    */
@@ -208,6 +236,19 @@ export interface KubernetesWorkloadProps {
    * @default none
    */
   readonly readOnlyFiles?: { readonly directory: string; readonly files: Record<string, string> };
+  /**
+   * The database the app and migration pods connect to: `DATABASE_HOST`, `DATABASE_PORT`,
+   * `DATABASE_NAME`, `DATABASE_SSLMODE` (`verify-full`), `DATABASE_SSLROOTCERT` and
+   * `DATABASE_CREDENTIALS_FILE` in the `<name>-config` ConfigMap (these names are then refused in
+   * `env`, `secretEnv`, `externalSecrets` and `secretStore`), and the `SecretProviderClass`
+   * `<name>-database` mounting the credentials secret read-only at
+   * `/var/run/secrets/database/credentials.json` ({@link DATABASE_CREDENTIALS_FILE}). The app reads
+   * that file for every new connection, so a rotated password reaches new connections within the
+   * CSI driver's rotation poll, with no restart and no apply. Needs the driver's CRD (as
+   * `secretStore`) and a Pod Identity role for the service account that may read the secret.
+   * @default none - the app gets no database configuration
+   */
+  readonly database?: WorkloadDatabase;
 }
 
 /**
@@ -237,6 +278,12 @@ const CONTAINER_NAME = "app";
 const MIGRATE_CONTAINER_NAME = "migrate";
 /** Where the secrets of {@link KubernetesWorkloadProps.secretStore} are mounted, one file per secret. */
 export const APP_SECRETS_PATH = "/var/run/secrets/app";
+/** Where the database credentials are mounted ({@link KubernetesWorkloadProps.database}). */
+export const DATABASE_CREDENTIALS_PATH = "/var/run/secrets/database";
+/** The credentials file (`{"username": …, "password": …}`) the app re-reads for each new connection. */
+export const DATABASE_CREDENTIALS_FILE = `${DATABASE_CREDENTIALS_PATH}/credentials.json`;
+/** The variables {@link KubernetesWorkloadProps.database} sets: no other source may set them. */
+export const DATABASE_VARIABLES = ["DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SSLMODE", "DATABASE_SSLROOTCERT", "DATABASE_CREDENTIALS_FILE"] as const;
 /** UID and GID the pods run as: non-root, and outside the range images usually assign. */
 const RUN_AS_ID = "10001";
 const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -291,6 +338,8 @@ export class KubernetesWorkload extends Construct {
   public readonly externalSecret?: SecretV1;
   /** The `SecretProviderClass` (`kubernetes_manifest`) of {@link KubernetesWorkloadProps.secretStore}, when it names any secret. */
   public readonly secretProviderClass?: Manifest;
+  /** The `SecretProviderClass` (`kubernetes_manifest`) mounting the database credentials, when {@link KubernetesWorkloadProps.database} is set. */
+  public readonly databaseCredentials?: Manifest;
   /** The `kubernetes_horizontal_pod_autoscaler_v2`. */
   public readonly autoscaler: HorizontalPodAutoscalerV2;
   /** The `kubernetes_pod_disruption_budget_v1`. */
@@ -361,9 +410,23 @@ export class KubernetesWorkload extends Construct {
       automountServiceAccountToken: automount,
     });
 
+    const database = props.database;
     this.configMap = new ConfigMapV1(this, "Config", {
       metadata: { name: `${name}-config`, namespace, labels: commonLabels },
-      data: env,
+      data: {
+        ...env,
+        // Where and how to connect; never who: the credentials are only in the mounted file.
+        ...(database
+          ? {
+              DATABASE_HOST: database.host,
+              DATABASE_PORT: String(database.port),
+              DATABASE_NAME: database.databaseName,
+              DATABASE_SSLMODE: "verify-full",
+              DATABASE_SSLROOTCERT: database.sslRootCertFile,
+              DATABASE_CREDENTIALS_FILE,
+            }
+          : {}),
+      },
     });
     this.secret = new SecretV1(this, "Secrets", {
       metadata: { name: `${name}-secrets`, namespace, labels: commonLabels },
@@ -403,6 +466,28 @@ export class KubernetesWorkload extends Construct {
         },
       });
     }
+
+    if (database) {
+      this.databaseCredentials = new Manifest(this, "DatabaseCredentials", {
+        manifest: {
+          apiVersion: "secrets-store.csi.x-k8s.io/v1",
+          kind: "SecretProviderClass",
+          metadata: { name: `${name}-database`, namespace, labels: commonLabels },
+          spec: {
+            provider: "aws",
+            parameters: {
+              region: database.region,
+              usePodIdentity: "true",
+              // One file, the secret's JSON as it is (username, password): the app reads both at
+              // once, so it never pairs an old user name with a new password. No secretObjects:
+              // the credentials are never copied into a Kubernetes Secret.
+              objects: JSON.stringify([{ objectName: database.credentialsSecretArn, objectType: "secretsmanager", objectAlias: path.posix.basename(DATABASE_CREDENTIALS_FILE) }]),
+            },
+          },
+        },
+      });
+    }
+    const secretProviderClasses = [this.secretProviderClass, this.databaseCredentials].filter((c): c is Manifest => c !== undefined);
 
     // Shared by the app and migration pods: same identity, same hardening, same configuration.
     const podSecurityContext: DeploymentV1SpecTemplateSpecSecurityContext = {
@@ -455,6 +540,13 @@ export class KubernetesWorkload extends Construct {
       volumes.push({ name: "app-secrets", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: storeName } } });
       volumeMounts.push({ name: "app-secrets", mountPath: APP_SECRETS_PATH, readOnly: true });
     }
+    if (this.databaseCredentials) {
+      volumes.push({
+        name: "database-credentials",
+        csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: `${name}-database` } },
+      });
+      volumeMounts.push({ name: "database-credentials", mountPath: DATABASE_CREDENTIALS_PATH, readOnly: true });
+    }
     const podBasics = {
       serviceAccountName: this.serviceAccount.metadata.name,
       automountServiceAccountToken: automount,
@@ -485,7 +577,7 @@ export class KubernetesWorkload extends Construct {
       // The first apply runs before the pipeline has pushed an image: do not wait for healthy pods.
       waitForRollout: false,
       // Pods mount the SecretProviderClass by name: it exists first.
-      dependsOn: this.secretProviderClass ? [this.secretProviderClass] : undefined,
+      dependsOn: secretProviderClasses.length > 0 ? secretProviderClasses : undefined,
       spec: {
         replicas: String(props.replicas.min),
         revisionHistoryLimit: 10,
@@ -614,7 +706,7 @@ export class KubernetesWorkload extends Construct {
       const command = typeof props.migrateCommand === "string" ? ["/bin/sh", "-c", props.migrateCommand] : props.migrateCommand;
       this.migrationTemplate = new CronJobV1(this, "MigrationTemplate", {
         metadata: { name: this.migrationTemplateName, namespace, labels: { ...commonLabels, ...migrateLabels } },
-        dependsOn: this.secretProviderClass ? [this.secretProviderClass] : undefined,
+        dependsOn: secretProviderClasses.length > 0 ? secretProviderClasses : undefined,
         spec: {
           // Never runs on its own: the pipeline creates Jobs from it (`kubectl create job --from`).
           suspend: true,
@@ -783,6 +875,15 @@ export class KubernetesWorkload extends Construct {
         }
       }
     });
+    if (props.database) {
+      const storeVariables = storeKeys.flatMap((key) => [key, `${key}_FILE`]);
+      const taken = (key: string) => (isKnown(v.env) && key in v.env) || (isKnown(v.secretEnv) && key in v.secretEnv) || external.includes(key) || storeVariables.includes(key);
+      const clash = DATABASE_VARIABLES.find(taken);
+      if (clash) invalid(this, "database", clash, `none of ${DATABASE_VARIABLES.join(", ")} in env, secretEnv, externalSecrets or secretStore: database sets them`);
+      this.validatePort("database.port", props.database.port);
+      const ca = props.database.sslRootCertFile;
+      if (isKnown(ca) && !/^\/[A-Za-z0-9._\/-]+$/.test(ca)) invalid(this, "database.sslRootCertFile", ca, "an absolute file path in the pods, e.g. /etc/ssl/rds/global-bundle.pem");
+    }
     checkValue(this, "nodePort", props.nodePort, kinds.nodePort);
     // One `ip_block` per CIDR: the lists must be known at synth (their CIDRs may be references).
     const listKnown = "a list known at synth, e.g. Network.publicSubnetCidrs (its items may be references)";

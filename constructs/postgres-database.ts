@@ -218,6 +218,13 @@ export class PostgresDatabase extends Construct {
   public readonly masterUsername: string;
   /** ARN of the Secrets Manager secret RDS keeps the master user's credentials in (JSON `username`, `password`). */
   public readonly masterUserSecretArn: string;
+  /**
+   * The master user's secret with the key it is encrypted with: what a reader needs
+   * (`AppSecrets`' `readableSecrets`, `KubernetesWorkload`'s `database.credentialsSecretArn`) to
+   * fetch the current credentials at run time. Break-glass: only the app's reader role and admins
+   * may read it, never CI.
+   */
+  public readonly masterUserSecret: { readonly secretArn: string; readonly kmsKeyArn: string };
   /** The instance's resource id (`db-…`), the resource part of `rds-db:connect` ARNs for IAM authentication. */
   public readonly resourceId: string;
   /** The instance's security group; it has no rules until {@link allowConnectionsFrom} adds them. */
@@ -385,6 +392,7 @@ export class PostgresDatabase extends Construct {
     this.databaseName = databaseName;
     this.masterUsername = masterUsername;
     this.masterUserSecretArn = this.instance.masterUserSecret.get(0).secretArn;
+    this.masterUserSecret = { secretArn: this.masterUserSecretArn, kmsKeyArn: this.key.arn };
     this.resourceId = this.instance.resourceId;
   }
 

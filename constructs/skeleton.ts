@@ -45,7 +45,7 @@ export interface SkeletonCommands {
   /** Unit tests, needing no database, e.g. `python -m pytest -q tests/unit`. */
   readonly test: string;
   /**
-   * Schema migrations against `DATABASE_URL`, e.g. `python -m migrate`.
+   * Schema migrations against the app's database (the image contract's `DATABASE_` settings), e.g. `python -m migrate`.
    * @default none - the template has no migrations
    */
   readonly migrate?: string;

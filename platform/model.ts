@@ -506,8 +506,8 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
  * The app as it runs in one environment. Replicas, most specific first: the app's override for
  * the environment, the environment's, the app's own, the environment profile's.
  */
-/** The environment variable Slipway fills from the database; apps cannot declare it. */
-const RESERVED_VARIABLE = "DATABASE_URL";
+/** The environment variables Slipway fills from the database (KubernetesWorkload's `database`); apps cannot declare them. */
+const RESERVED_VARIABLES = ["DATABASE_URL", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SSLMODE", "DATABASE_SSLROOTCERT", "DATABASE_CREDENTIALS_FILE"];
 
 export function appInEnvironment(app: AppConfig, environment: EnvironmentConfig): AppEnvironmentConfig {
   const replicas =
@@ -730,11 +730,16 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
         seen.add(s);
       });
     }
-    // Slipway sets DATABASE_URL itself, from the environment's database.
+    // Slipway sets the DATABASE_ variables itself, from the environment's database.
     for (const [key, names] of [["secrets", Array.isArray(app.secrets) ? app.secrets : []], ["env", isRecord(app.env) ? Object.keys(app.env) : []]] as const) {
       names.forEach((s: unknown, k: number) => {
-        if (s === RESERVED_VARIABLE) {
-          out.push({ at: ["apps", i, key, ...(key === "secrets" ? [k] : [RESERVED_VARIABLE])], message: `${RESERVED_VARIABLE} is set by Slipway from the environment's Postgres database: choose another name` });
+        // A secret is also `<NAME>_FILE` (its mounted file's path): DATABASE_CREDENTIALS would shadow DATABASE_CREDENTIALS_FILE.
+        if (typeof s !== "string") return;
+        const at = ["apps", i, key, ...(key === "secrets" ? [k] : [s])];
+        if (RESERVED_VARIABLES.includes(s)) {
+          out.push({ at, message: `${s} is set by Slipway from the environment's Postgres database: choose another name` });
+        } else if (key === "secrets" && RESERVED_VARIABLES.includes(`${s}_FILE`)) {
+          out.push({ at, message: `${s}_FILE (this secret's file path) is set by Slipway from the environment's Postgres database: choose another name` });
         }
       });
     }

@@ -1,4 +1,3 @@
-import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-secret-version";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
@@ -157,18 +156,6 @@ export class AppEnvironmentStack extends SlipwayStack {
       }
     }
 
-    // DATABASE_URL from the endpoint and the password RDS manages in Secrets Manager. Read at
-    // apply time (the secret does not exist before the database), kept only in the Kubernetes
-    // Secret and Terraform's state (encrypted at rest in the s3 and remote backends).
-    const masterSecret = new DataAwsSecretsmanagerSecretVersion(this, "DatabaseMasterSecret", {
-      secretId: this.database.masterUserSecretArn,
-    });
-    const password = Fn.urlencode(Fn.lookup(Fn.jsondecode(masterSecret.secretString), "password", ""));
-    // verify-full: the client checks the server certificate against the RDS CAs (mounted from a
-    // ConfigMap) and the host name against it, so nothing in between can pose as the database.
-    const caFile = `${RDS_CA_DIRECTORY}/${RDS_CA_BUNDLE_FILE}`;
-    const databaseUrl = `postgresql://${this.database.masterUsername}:${password}@${this.database.endpoint}:${this.database.port}/${this.database.databaseName}?sslmode=verify-full&sslrootcert=${caFile}`;
-
     // The app's own secrets: Secrets Manager secrets Terraform creates without values (set with
     // `npm run secret -- set`), mounted by the Secrets Store CSI driver with the pods' identity.
     this.secrets = new AppSecrets(this, "Secrets", {
@@ -179,6 +166,10 @@ export class AppEnvironmentStack extends SlipwayStack {
       region: environment.region,
       recoveryWindowInDays: production ? 30 : 7,
       preventDestroy: production,
+      // The database's RDS-managed master secret: the pods mount it as their credentials file.
+      // Terraform never reads its value (no data source), so plans and state hold no password and
+      // the read-only plan role, which may not GetSecretValue, plans this stack.
+      readableSecrets: [this.database.masterUserSecret],
     });
 
     this.workload = new KubernetesWorkload(this, "Workload", {
@@ -191,7 +182,17 @@ export class AppEnvironmentStack extends SlipwayStack {
       memory: app.memory,
       replicas: deployment.replicas,
       env: app.env,
-      secretEnv: { DATABASE_URL: databaseUrl },
+      // Where and how to connect (verify-full against the mounted RDS CAs, so nothing in between
+      // can pose as the database); the credentials come at run time from the mounted secret,
+      // re-read for each connection, so RDS's rotation reaches new connections without a restart.
+      database: {
+        host: this.database.endpoint,
+        port: this.database.port,
+        databaseName: this.database.databaseName,
+        credentialsSecretArn: this.database.masterUserSecret.secretArn,
+        region: environment.region,
+        sslRootCertFile: `${RDS_CA_DIRECTORY}/${RDS_CA_BUNDLE_FILE}`,
+      },
       secretStore: this.secrets,
       nodePort: app.nodePort,
       // With externalTrafficPolicy Local, pods see the load balancer's addresses: in the private
@@ -280,7 +281,7 @@ export function exposureOverrides(environment: EnvironmentConfig): PolicySuppres
   return [{ rule: "SLW-ALB-007", path: "LoadBalancer", reason: "loadBalancer.allowFrom: internet: the platform file opens the load balancer to the internet on purpose" }];
 }
 
-/** Where pods find the RDS CA bundle (read-only); `sslrootcert` in DATABASE_URL names the file in it. */
+/** Where pods find the RDS CA bundle (read-only); `DATABASE_SSLROOTCERT` names the file in it. */
 export const RDS_CA_DIRECTORY = "/etc/ssl/rds";
 
 /**

@@ -118,7 +118,7 @@ describe("the example platform's graphs", () => {
       "browser -> hello_cdn: https://hello.acme.example",
       "hello_cdn -> hello_assets: /static/*",
       "hello_cdn -> hello_lb: /* (default)",
-      "hello_deployment -> hello_db: DATABASE_URL",
+      "hello_deployment -> hello_db: DATABASE_HOST",
       "hello_env_prod -> hello_deployment: deploys as hello-prod-deploy",
       "hello_lb -> hello_tg: HTTPS :443",
       "hello_registry -> hello_deployment: image",
@@ -129,7 +129,7 @@ describe("the example platform's graphs", () => {
     ]);
     const derived = Object.fromEntries(diagram("prod").edges.map((e) => [`${e.from} -> ${e.to}`, e.derivedFrom]));
     expect(derived["hello_cdn -> hello_lb"]).toMatch(/^aws_cloudfront_distribution\.Cdn_\w+\.origin\[0\] \(app\)\.domain_name = aws_lb\.LoadBalancer_\w+\.dns_name$/);
-    expect(derived["hello_deployment -> hello_db"]).toMatch(/kubernetes_secret_v1\.Workload_Secrets_\w+\.data\.DATABASE_URL refers to aws_db_instance\.Database_\w+\.address$/);
+    expect(derived["hello_deployment -> hello_db"]).toMatch(/kubernetes_config_map_v1\.Workload_Config_\w+\.data\.DATABASE_HOST refers to aws_db_instance\.Database_\w+\.address$/);
     expect(derived["hello_registry -> hello_deployment"]).toMatch(/refers to hello-delivery\/aws_ecr_repository\.Registry_\w+\.repository_url$/);
     expect(derived["hello_tg -> hello_service"]).toMatch(/node_port 30459; attached to the node group by aws_autoscaling_attachment\./);
     expect(derived["hello_wf_deliver -> hello_registry"]).toMatch(/uses vars\.ECR_REPOSITORY_URL = aws_ecr_repository\./);
@@ -202,10 +202,10 @@ describe("edges follow the references, not the names", () => {
   };
   const only = (json: any, type: string) => Object.values<any>(json.resource[type])[0];
 
-  test("without the DATABASE_URL reference the workload has no arrow to Postgres", () => {
+  test("without the DATABASE_HOST reference the workload has no arrow to Postgres", () => {
     const d = changed("hello-prod", (json) => {
-      const secret = Object.values<any>(json.resource.kubernetes_secret_v1).find((s) => s.data?.DATABASE_URL);
-      secret.data.DATABASE_URL = "postgresql://elsewhere.example:5432/hello";
+      const config = Object.values<any>(json.resource.kubernetes_config_map_v1).find((c) => c.data?.DATABASE_HOST);
+      config.data.DATABASE_HOST = "elsewhere.example";
     });
     expect(edgeList(d).filter((e) => e.includes("hello_db"))).toEqual([]);
   });
@@ -472,7 +472,7 @@ describe("npm run diagram", () => {
     expect(code).toBe(0);
     const parsed = JSON.parse(out);
     expect(parsed.map((d: any) => d.environment)).toEqual(["dev", "staging", "prod"]);
-    expect(parsed[2].edges).toContainEqual(expect.objectContaining({ from: "hello_deployment", to: "hello_db", label: "DATABASE_URL", derivedFrom: expect.any(String) }));
+    expect(parsed[2].edges).toContainEqual(expect.objectContaining({ from: "hello_deployment", to: "hello_db", label: "DATABASE_HOST", derivedFrom: expect.any(String) }));
   });
 });
 

@@ -148,7 +148,7 @@ describe.each(Object.keys(PLATFORMS))("%s", (label) => {
     expect([...kinds]).toEqual(expect.arrayContaining(["data", "resource"]));
     expect(all.some((r) => r.at.includes(".depends_on["))).toBe(true);
     expect(all.some((r) => r.target.startsWith("data.terraform_remote_state."))).toBe(true);
-    expect(all.some((r) => r.target.startsWith("data.aws_secretsmanager_secret_version."))).toBe(true);
+    expect(all.some((r) => r.target.startsWith("data.aws_security_group."))).toBe(true);
     expect(all.some((r) => r.at.startsWith("provider.kubernetes"))).toBe(true);
     const aliased = Object.values(get().stacks).flatMap((s) => Object.values<Json>(s.resource ?? {}).flatMap((byName) => Object.values<Json>(byName))).filter((r) => r.provider);
     expect(aliased.length).toBeGreaterThan(0);

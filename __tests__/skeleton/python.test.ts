@@ -3,8 +3,12 @@
  * Python, its migration run against a real PostgreSQL server started here (a temporary data
  * directory, a Unix socket in it and a free port on 127.0.0.1 only), the app served by gunicorn
  * and checked by its own integration tests, the health path answering 200 with the database up
- * and 503 once it is stopped. As root (CI), the app runs as the pod's UID 10001 and PostgreSQL as
- * `postgres`. Every wait is bounded; every process started here is stopped in afterAll.
+ * and 503 once it is stopped. The server speaks TLS with a certificate from a CA made here, and the
+ * app connects as on the platform: DATABASE_HOST/PORT/NAME, verify-full against that CA, and a
+ * credentials file laid out as the Secrets Store CSI driver mounts one; a password rotated as RDS
+ * and the driver would reaches new connections with no restart. As root (CI), the app runs as the
+ * pod's UID 10001 and PostgreSQL as `postgres`. Every wait is bounded; every process started here
+ * is stopped in afterAll.
  *
  * Needs Debian's `postgresql`, `python3-flask`, `python3-psycopg`, `python3-pytest` and `gunicorn`
  * (.ci/run installs them); without them it skips loudly, or fails under SLIPWAY_REQUIRE_TOOLS=1.
@@ -121,16 +125,49 @@ describeWithTools("the Python skeleton, run for real", () => {
   let pgData: string;
   let socketDir: string;
   let pgPort: number;
-  let urlFile: string;
+  let tlsDir: string;
+  let credentialsDir: string;
   let appPort: number;
   let appUrl: string;
   let gunicorn: ChildProcess | undefined;
+  let serverLog = "";
   let pgRunning = false;
   let before: string[];
 
   const pg = (tool: string) => path.join(tools.pgBin, tool);
   const databaseUrl = (database: string, secret = password) => `postgresql://app:${secret}@127.0.0.1:${pgPort}/${database}`;
   const appEnv = (extra: Record<string, string> = {}) => pythonEnv({ HOME: path.join(base, "home"), TMPDIR: path.join(base, "tmp"), ...extra });
+  /** The pod's database settings on the platform (KubernetesWorkload's `database`): no password in any variable. */
+  const platformEnv = (extra: Record<string, string> = {}) =>
+    appEnv({
+      DATABASE_HOST: "127.0.0.1",
+      DATABASE_PORT: String(pgPort),
+      DATABASE_NAME: "app",
+      DATABASE_SSLMODE: "verify-full",
+      DATABASE_SSLROOTCERT: path.join(tlsDir, "ca.pem"),
+      DATABASE_CREDENTIALS_FILE: path.join(credentialsDir, "credentials.json"),
+      ...extra,
+    });
+  /**
+   * Writes the credentials file as the Secrets Store CSI driver does (the kubelet's atomic writer):
+   * the new content in a fresh hidden directory, then the `..data` link swapped to it in one rename,
+   * so a reader sees the old file or the new one, never a half-written one.
+   */
+  const writeCredentials = (secret: string) => {
+    const version = `..${new Date().toISOString().replace(/[-:.]/g, "_")}.${randomBytes(4).toString("hex")}`;
+    const versionDir = path.join(credentialsDir, version);
+    fs.mkdirSync(versionDir, { mode: 0o755 });
+    const file = path.join(versionDir, "credentials.json");
+    fs.writeFileSync(file, JSON.stringify({ username: "app", password: secret }), { mode: 0o600 });
+    if (appUser) fs.chownSync(file, appUser.uid, appUser.gid);
+    const data = path.join(credentialsDir, "..data");
+    const previous = fs.existsSync(data) ? fs.readlinkSync(data) : undefined;
+    fs.symlinkSync(version, path.join(credentialsDir, "..data_tmp"));
+    fs.renameSync(path.join(credentialsDir, "..data_tmp"), data);
+    if (!fs.existsSync(path.join(credentialsDir, "credentials.json"))) fs.symlinkSync("..data/credentials.json", path.join(credentialsDir, "credentials.json"));
+    if (previous) fs.rmSync(path.join(credentialsDir, previous), { recursive: true });
+  };
+  const openssl = (args: string[]) => execFileSync("openssl", args, { cwd: tlsDir, stdio: "pipe", timeout: 30_000 });
   const python = (args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000) => run(tools.python, args, { cwd: appDir, env, user: appUser, timeoutMs });
   const sql = async (database: string, statement: string): Promise<string> => {
     const result = await run(pg("psql"), ["-h", socketDir, "-p", String(pgPort), "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-Atc", statement], {
@@ -177,8 +214,24 @@ describeWithTools("the Python skeleton, run for real", () => {
       timeoutMs: 60_000,
     });
     if (init.code !== 0) throw new Error(`initdb failed: ${init.out}`);
+    // TLS as RDS offers it: a server certificate for the address clients use, from a CA the
+    // clients are given (the RDS CA bundle on the platform); and an impostor's CA, which must fail.
+    tlsDir = path.join(base, "tls");
+    fs.mkdirSync(tlsDir, { mode: 0o755 });
+    const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    for (const ca of ["ca", "impostor-ca"]) {
+      openssl(["req", "-x509", ...ec, "-keyout", `${ca}.key`, "-out", `${ca}.pem`, "-days", "2", "-subj", `/CN=${ca}`, "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
+    }
+    openssl(["req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
+    fs.writeFileSync(path.join(tlsDir, "server.ext"), "subjectAltName=IP:127.0.0.1\n");
+    openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"]);
+    fs.chmodSync(path.join(tlsDir, "server.key"), 0o600);
+    if (tools.pgUser) fs.chownSync(path.join(tlsDir, "server.key"), tools.pgUser.uid, tools.pgUser.gid);
+    for (const pem of ["ca.pem", "impostor-ca.pem", "server.pem"]) fs.chmodSync(path.join(tlsDir, pem), 0o644);
+
     pgPort = await freePort();
-    const options = `-c listen_addresses=127.0.0.1 -p ${pgPort} -k ${socketDir} -c fsync=off`;
+    const tls = `-c ssl=on -c ssl_cert_file=${path.join(tlsDir, "server.pem")} -c ssl_key_file=${path.join(tlsDir, "server.key")}`;
+    const options = `-c listen_addresses=127.0.0.1 -p ${pgPort} -k ${socketDir} -c fsync=off ${tls}`;
     const start = await run(pg("pg_ctl"), ["-D", pgData, "-l", path.join(pgData, "server.log"), "-o", options, "-w", "-t", "30", "start"], { user: tools.pgUser, timeoutMs: 40_000 });
     if (start.code !== 0) throw new Error(`pg_ctl start failed: ${start.out}\n${fs.readFileSync(path.join(pgData, "server.log"), "utf8")}`);
     pgRunning = true;
@@ -186,10 +239,10 @@ describeWithTools("the Python skeleton, run for real", () => {
     await sql("postgres", "CREATE DATABASE app OWNER app");
     await sql("postgres", "CREATE DATABASE race OWNER app");
 
-    // The credentials file the app re-reads for each connection (a rotated secret lands here).
-    urlFile = path.join(base, "database-url");
-    fs.writeFileSync(urlFile, `${databaseUrl("app")}\n`, { mode: 0o600 });
-    if (appUser) fs.chownSync(urlFile, appUser.uid, appUser.gid);
+    // The mounted credentials the app re-reads for each connection (a rotated secret lands here).
+    credentialsDir = path.join(base, "database-credentials");
+    fs.mkdirSync(credentialsDir, { mode: 0o755 });
+    writeCredentials(password);
   }, 120_000);
 
   afterAll(async () => {
@@ -267,22 +320,42 @@ describeWithTools("the Python skeleton, run for real", () => {
     }
   });
 
+  test("with the platform's settings it connects through the credentials file, over TLS verified against the CA bundle and the host name", async () => {
+    const probe = "from web import db\nwith db.connect() as c:\n    print(c.execute('SELECT current_user, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()').fetchone())";
+    const good = await python(["-c", probe], platformEnv());
+    expect(good.out.trim()).toBe("('app', True)");
+    expect(good.code).toBe(0);
+    // verify-full: a certificate from another CA, or one for another host name, is refused.
+    const impostor = await python(["-c", probe], platformEnv({ DATABASE_SSLROOTCERT: path.join(tlsDir, "impostor-ca.pem") }));
+    expect(impostor.out).toMatch(/certificate verify failed/);
+    expect(impostor.code).not.toBe(0);
+    const otherName = await python(["-c", probe], platformEnv({ DATABASE_HOST: "localhost" }));
+    expect(otherName.out).toMatch(/does not match host name/);
+    expect(otherName.code).not.toBe(0);
+  });
+
+  test("the migration Job's form: python -m migrate with only the platform's settings finds the schema up to date", async () => {
+    const result = await python(["-m", "migrate"], platformEnv());
+    expect(result.out).toContain("0 applied, 1 already applied");
+    expect(result.code).toBe(0);
+  });
+
   test("gunicorn serves it; its own integration tests pass against APP_URL", async () => {
     appPort = await freePort();
     appUrl = `http://127.0.0.1:${appPort}`;
     const args = ["-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", `127.0.0.1:${appPort}`, "--workers", "1", "web:create_app()"];
     const [file, argv] = appUser ? ["setpriv", [`--reuid=${appUser.uid}`, `--regid=${appUser.gid}`, "--clear-groups", "--", tools.python, ...args]] : [tools.python, args];
-    gunicorn = spawn(file, argv, { cwd: appDir, env: appEnv({ DATABASE_URL_FILE: urlFile }), detached: true, stdio: ["ignore", "pipe", "pipe"] });
-    let log = "";
-    gunicorn.stdout!.on("data", (d) => (log += d));
-    gunicorn.stderr!.on("data", (d) => (log += d));
+    // As on the platform: no DATABASE_URL, only the settings and the mounted credentials file.
+    gunicorn = spawn(file, argv, { cwd: appDir, env: platformEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    gunicorn.stdout!.on("data", (d) => (serverLog += d));
+    gunicorn.stderr!.on("data", (d) => (serverLog += d));
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
         await httpGet(`${appUrl}${HEALTH_PATH}`);
         break;
       } catch {
-        if (Date.now() > deadline || gunicorn.exitCode !== null) throw new Error(`gunicorn did not answer within 30 s:\n${log}`);
+        if (Date.now() > deadline || gunicorn.exitCode !== null) throw new Error(`gunicorn did not answer within 30 s:\n${serverLog}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
@@ -300,12 +373,32 @@ describeWithTools("the Python skeleton, run for real", () => {
     expect(page.body).toContain(`<h1 id="greeting">Hello from ${APP}</h1>`);
   });
 
-  test("rotated credentials are used by the next connection, with no restart", async () => {
+  test("a password rotated as RDS and the CSI driver would: 503 while only the old one is mounted, 200 on new connections once the file is replaced, with no restart", async () => {
+    const health = async () => (await httpGet(`${appUrl}${HEALTH_PATH}`)).status;
+    const workers = () => serverLog.match(/Booting worker with pid: \d+/g) ?? [];
+    expect(workers()).toHaveLength(1);
+    const pid = gunicorn!.pid;
+    for (let i = 0; i < 3; i++) expect(await health()).toBe(200);
+
+    // Secrets Manager's rotation sets the new password in the database first...
     const rotated = randomBytes(12).toString("hex");
     await sql("postgres", `ALTER ROLE app PASSWORD '${rotated}'`);
-    expect((await httpGet(`${appUrl}${HEALTH_PATH}`)).status).toBe(503);
-    fs.writeFileSync(urlFile, `${databaseUrl("app", rotated)}\n`);
-    expect((await httpGet(`${appUrl}${HEALTH_PATH}`)).status).toBe(200);
+    // ...and until the driver's next poll the mounted file still holds the old one: new connections fail.
+    expect(await health()).toBe(503);
+    expect(await health()).toBe(503);
+
+    // The driver's poll replaces the file (atomically); every new connection uses it.
+    writeCredentials(rotated);
+    for (let i = 0; i < 5; i++) expect(await health()).toBe(200);
+    expect((await httpGet(`${appUrl}/`)).status).toBe(200);
+
+    // The same server and the same worker throughout: nothing restarted.
+    expect(gunicorn!.pid).toBe(pid);
+    expect(gunicorn!.exitCode).toBeNull();
+    expect(workers()).toHaveLength(1);
+    // Nothing it logged holds either password.
+    expect(serverLog).not.toContain(password);
+    expect(serverLog).not.toContain(rotated);
   });
 
   test("the static assets are in static/, which the image copies to the contract's directory, and the app serves them", async () => {

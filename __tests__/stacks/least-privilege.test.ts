@@ -137,8 +137,9 @@ describe("only the app's own pods reach its database", () => {
     const selector = policy.manifest.spec.podSelector.matchLabels;
     const deployment = resourceAt(prod, "kubernetes_deployment_v1", "Workload/Resource");
     expect(deployment.spec.template.metadata.labels).toMatchObject(selector);
-    // Pods are created after their security group policy (and after the secrets' provider class).
-    expect(deployment.depends_on).toContain(refTo(prod, "kubernetes_manifest", "PodSecurityGroup/SecurityGroupPolicy").slice(2, -4));
+    // It also waits for the SecretProviderClasses it mounts (the app's secrets, the database credentials).
+    const manifest = (suffix: string) => refTo(prod, "kubernetes_manifest", suffix).slice(2, -4);
+    expect(deployment.depends_on).toEqual([manifest("Workload/SecretProviderClass"), manifest("Workload/DatabaseCredentials"), manifest("PodSecurityGroup/SecurityGroupPolicy")]);
     const cron = resourceAt(prod, "kubernetes_cron_job_v1", "Workload/MigrationTemplate");
     expect(cron.spec.job_template.spec.template.metadata.labels).toMatchObject(selector);
   });
@@ -255,14 +256,23 @@ describe("access logs without ACLs", () => {
 });
 
 describe("the database connection verifies the server certificate", () => {
-  test("DATABASE_URL has sslmode=verify-full and an sslrootcert the app and migration pods mount read-only", () => {
-    const url: string = resourceAt(prod, "kubernetes_secret_v1", "Workload/Secrets").data.DATABASE_URL;
-    const query = new URLSearchParams(url.slice(url.indexOf("?") + 1));
-    expect(query.get("sslmode")).toBe("verify-full");
-    const rootCert = query.get("sslrootcert")!;
+  test("the pods connect with DATABASE_SSLMODE=verify-full and a DATABASE_SSLROOTCERT the app and migration pods mount read-only", () => {
+    const config = resourceAt(prod, "kubernetes_config_map_v1", "Workload/Config").data;
+    expect(config.DATABASE_SSLMODE).toBe("verify-full");
+    const rootCert: string = config.DATABASE_SSLROOTCERT;
     expect(path.posix.isAbsolute(rootCert)).toBe(true);
     const [directory, file] = [path.posix.dirname(rootCert), path.posix.basename(rootCert)];
     expect(file).toBe(RDS_CA_BUNDLE_FILE);
+    // Both pods take their environment from this ConfigMap.
+    const configName = refTo(prod, "kubernetes_config_map_v1", "Workload/Config", "metadata[0].name");
+    for (const pod of [
+      resourceAt(prod, "kubernetes_deployment_v1", "Workload/Resource").spec.template.spec,
+      resourceAt(prod, "kubernetes_cron_job_v1", "Workload/MigrationTemplate").spec.job_template.spec.template.spec,
+    ]) {
+      expect(pod.container[0].env_from).toContainEqual({ config_map_ref: { name: configName } });
+    }
+    // No other way to connect that could weaken it: no URL with another sslmode anywhere.
+    expect(JSON.stringify(prod.resource)).not.toMatch(/sslmode=(disable|allow|prefer|require)\b/);
 
     const configMap = resourceAt(prod, "kubernetes_config_map_v1", "Workload/Files");
     expect(configMap.data[file]).toBe(RDS_CA_BUNDLE_PEM);

@@ -71,17 +71,25 @@ describe("wiring", () => {
     expect(JSON.stringify(deployPolicies)).not.toMatch(/GetSecretValue|kms:Decrypt/);
   });
 
-  test("the database admits only the app's pod security group, and the workload gets DATABASE_URL from its managed secret", () => {
+  test("the database admits only the app's pod security group, and the workload gets where to connect as plain configuration, never a password", () => {
     const rules = Object.values<any>(prod.resource.aws_vpc_security_group_ingress_rule).filter((r) => r.from_port === 5432);
     expect(rules).toHaveLength(1);
     expect(rules[0].referenced_security_group_id).toMatch(/^\$\{aws_security_group\.PodSecurityGroup_[0-9A-F]{8}\.id\}$/);
     expect(rules[0].cidr_ipv4).toBeUndefined();
-    const secret = resourceAt(prod, "kubernetes_secret_v1", "Workload/Secrets");
-    expect(secret.data.DATABASE_URL).toMatch(
-      /^postgresql:\/\/app_admin:\$\{urlencode\(jsondecode\(data\.aws_secretsmanager_secret_version\.DatabaseMasterSecret\.secret_string\)\.password\)\}@\$\{aws_db_instance\.[A-Za-z0-9_]+\.address\}:5432\/hello\?sslmode=verify-full&sslrootcert=\/etc\/ssl\/rds\/global-bundle\.pem$/,
-    );
-    const version = Object.values<any>(prod.data.aws_secretsmanager_secret_version)[0];
-    expect(version.secret_id).toMatch(/aws_db_instance\..*\.master_user_secret\[0\]\.secret_arn/);
+    const dbAddress = `aws_db_instance.${Object.keys(prod.resource.aws_db_instance)[0]}`;
+    const config = resourceAt(prod, "kubernetes_config_map_v1", "Workload/Config").data;
+    expect(config).toMatchObject({
+      DATABASE_HOST: `\${${dbAddress}.address}`,
+      DATABASE_PORT: "5432",
+      DATABASE_NAME: "hello",
+      DATABASE_SSLMODE: "verify-full",
+      DATABASE_SSLROOTCERT: "/etc/ssl/rds/global-bundle.pem",
+      DATABASE_CREDENTIALS_FILE: "/var/run/secrets/database/credentials.json",
+    });
+    // No DATABASE_URL anywhere, and the workload's Secret holds nothing Terraform made up.
+    expect(JSON.stringify(prod.resource)).not.toContain("DATABASE_URL");
+    expect(resourceAt(prod, "kubernetes_secret_v1", "Workload/Secrets").data ?? {}).toEqual({});
+    expect(prod.data?.aws_secretsmanager_secret_version).toBeUndefined();
     // The password never appears in an output.
     expect(JSON.stringify(prod.output)).not.toMatch(/secret|password/i);
   });

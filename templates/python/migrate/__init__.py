@@ -106,10 +106,10 @@ def main() -> int:
     try:
         migrations = discover()
         # The schema owner's credentials when the platform gives them, else the app's.
-        variable = "MIGRATE_DATABASE_URL" if db.has_url("MIGRATE_DATABASE_URL") else "DATABASE_URL"
-        with db.connect(variable) as connection:
+        prefix = "MIGRATE_DATABASE" if db.has_settings("MIGRATE_DATABASE") else "DATABASE"
+        with db.connect(prefix) as connection:
             migrate(connection, migrations)
-    except (MigrationError, db.DatabaseUrlMissing, psycopg.OperationalError) as error:
+    except (MigrationError, db.DatabaseNotConfigured, psycopg.OperationalError, OSError) as error:
         print(f"migrate: {error}", file=sys.stderr)
         return 1
     return 0

@@ -26,7 +26,7 @@ def create_app() -> Flask:
         # Healthy means able to serve: the database answers now, on a fresh connection.
         try:
             db.ping()
-        except (psycopg.Error, db.DatabaseUrlMissing, OSError) as error:
+        except (psycopg.Error, db.DatabaseNotConfigured, OSError) as error:
             log.warning("health check failed: database unavailable (%s)", type(error).__name__)
             return {"status": "unavailable", "database": "unreachable"}, 503
         return {"status": "ok", "database": "ok"}, 200
@@ -36,7 +36,7 @@ def create_app() -> Flask:
         try:
             with db.connect() as connection:
                 row = connection.execute("SELECT message FROM greetings ORDER BY id LIMIT 1").fetchone()
-        except (psycopg.Error, db.DatabaseUrlMissing, OSError) as error:
+        except (psycopg.Error, db.DatabaseNotConfigured, OSError) as error:
             log.warning("page failed: database unavailable (%s)", type(error).__name__)
             return render_template("unavailable.html", app_name=APP_NAME), 503
         greeting = row[0] if row else f"Hello from {APP_NAME}"
