@@ -180,12 +180,37 @@ export interface KubernetesWorkloadProps {
    * @default 900
    */
   readonly migrateTimeoutSeconds?: number;
+  /**
+   * The app's integration tests, run from the app's own image against its public URL. A string
+   * runs with `/bin/sh -c`; a list runs as is. Creates the suspended CronJob
+   * `<name>-integration-test` (container `integration-test`), the template the pipeline creates a
+   * Job from after each rollout. Its pods get `APP_URL` ({@link integrationTestUrl}) and nothing of
+   * the app's configuration or secrets, and may open HTTPS (443) to public addresses only.
+   * Terraform strings, as `env`'s values.
+   * @default none - no integration-test template
+   */
+  readonly integrationTestCommand?: string | string[];
+  /**
+   * The URL the integration tests exercise, `https://<domain>`: their `APP_URL`. Required with
+   * {@link integrationTestCommand}.
+   * @default none
+   */
+  readonly integrationTestUrl?: string;
+  /**
+   * How long an integration-test Job may run before Kubernetes stops it and marks it failed, in seconds.
+   * @default 600
+   */
+  readonly integrationTestTimeoutSeconds?: number;
 }
 
 /** The app container's name, for `kubectl set image deployment/<name> app=<image>`. */
 const CONTAINER_NAME = "app";
 /** The migration container's name, for `kubectl set image cronjob/<name>-migrate migrate=<image>`. */
 const MIGRATE_CONTAINER_NAME = "migrate";
+/** The integration-test container's name, for `kubectl set image cronjob/<name>-integration-test integration-test=<image>`. */
+const INTEGRATION_TEST_CONTAINER_NAME = "integration-test";
+/** Private and link-local ranges: integration-test pods reach the app only the way users do, through public addresses. */
+const NON_PUBLIC_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"];
 /** UID and GID the pods run as: non-root, and outside the range images usually assign. */
 const RUN_AS_ID = "10001";
 const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -235,6 +260,10 @@ export class KubernetesWorkload extends Construct {
   public readonly migrationTemplateName?: string;
   /** The migration CronJob, when `migrateCommand` is set. */
   public readonly migrationTemplate?: CronJobV1;
+  /** The suspended integration-test CronJob's name, when `integrationTestCommand` is set. */
+  public readonly integrationTestTemplateName?: string;
+  /** The integration-test CronJob, when `integrationTestCommand` is set. */
+  public readonly integrationTestTemplate?: CronJobV1;
   /** The `<name>-config` ConfigMap holding `env`. */
   public readonly configMap: ConfigMapV1;
   /** The `<name>-secrets` Secret holding `secretEnv`. */
@@ -259,8 +288,9 @@ export class KubernetesWorkload extends Construct {
     const extraEgress = props.extraEgress ?? [];
     const automount = props.automountServiceAccountToken ?? false;
     const migrateTimeoutSeconds = props.migrateTimeoutSeconds ?? 900;
+    const integrationTestTimeoutSeconds = props.integrationTestTimeoutSeconds ?? 600;
 
-    this.validate(props, { namespaceName, cpu, memory, targetCpu, env, secretEnv, extraEgress, migrateTimeoutSeconds });
+    this.validate(props, { namespaceName, cpu, memory, targetCpu, env, secretEnv, extraEgress, migrateTimeoutSeconds, integrationTestTimeoutSeconds });
     const cpuLimit = props.cpuLimit ?? doubleCpu(cpu);
 
     this.deploymentName = name;
@@ -550,6 +580,61 @@ export class KubernetesWorkload extends Construct {
         },
       });
     }
+
+    if (props.integrationTestCommand !== undefined) {
+      this.integrationTestTemplateName = `${name}-integration-test`;
+      const command = typeof props.integrationTestCommand === "string" ? ["/bin/sh", "-c", props.integrationTestCommand] : props.integrationTestCommand;
+      const labels = { ...commonLabels, "app.kubernetes.io/component": "integration-test" };
+      this.integrationTestTemplate = new CronJobV1(this, "IntegrationTestTemplate", {
+        metadata: { name: this.integrationTestTemplateName, namespace, labels },
+        spec: {
+          // A template like the migration's: the pipeline creates a Job from it after each rollout.
+          suspend: true,
+          schedule: NEVER,
+          concurrencyPolicy: "Forbid",
+          jobTemplate: {
+            metadata: { labels },
+            spec: {
+              // A failing test is a failed deploy, not something to retry until it passes.
+              backoffLimit: 0,
+              activeDeadlineSeconds: integrationTestTimeoutSeconds,
+              ttlSecondsAfterFinished: "86400",
+              template: {
+                metadata: { labels },
+                spec: {
+                  ...podBasics,
+                  restartPolicy: "Never",
+                  container: [
+                    {
+                      name: INTEGRATION_TEST_CONTAINER_NAME,
+                      image: props.image,
+                      imagePullPolicy: "IfNotPresent",
+                      command,
+                      // The tests see the app as its users do: its URL, none of its configuration or secrets.
+                      env: [{ name: "APP_URL", value: props.integrationTestUrl }],
+                      resources,
+                      securityContext: containerSecurityContext,
+                      volumeMount: volumeMounts,
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+        lifecycle: {
+          ignoreChanges: ["spec[0].job_template[0].spec[0].template[0].spec[0].container[0].image"],
+        },
+      });
+      new NetworkPolicyV1(this, "IntegrationTestEgressPolicy", {
+        metadata: { name: `${name}-integration-test-egress`, namespace, labels: commonLabels },
+        spec: {
+          podSelector: { matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "integration-test" } },
+          policyTypes: ["Egress"],
+          egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC_CIDRS } }], ports: [{ port: "443", protocol: "TCP" }] }],
+        },
+      });
+    }
   }
 
   private validate(
@@ -563,6 +648,7 @@ export class KubernetesWorkload extends Construct {
       secretEnv: Record<string, string>;
       extraEgress: WorkloadEgressRule[];
       migrateTimeoutSeconds: number;
+      integrationTestTimeoutSeconds: number;
     },
   ): void {
     const { name } = props;
@@ -674,6 +760,19 @@ export class KubernetesWorkload extends Construct {
     const timeout = v.migrateTimeoutSeconds;
     if (isKnown(timeout) && (!Number.isInteger(timeout) || timeout < 1)) {
       invalid(this, "migrateTimeoutSeconds", timeout, "a whole number of seconds, at least 1");
+    }
+    const itest = props.integrationTestCommand;
+    if (itest !== undefined && isKnown(itest)) {
+      const empty = typeof itest === "string" ? itest.trim() === "" : itest.length === 0 || itest.some((part) => isKnown(part) && part === "");
+      if (empty) invalid(this, "integrationTestCommand", itest, "a non-empty shell command, or a non-empty list of non-empty arguments");
+    }
+    const url = props.integrationTestUrl;
+    if (itest !== undefined && (url === undefined || (isKnown(url) && !/^https:\/\/[^\s/]+$/.test(url)))) {
+      invalid(this, "integrationTestUrl", url, "the app's public URL with integrationTestCommand, https://<domain> without a path, e.g. https://shop.example.com");
+    }
+    const itestTimeout = v.integrationTestTimeoutSeconds;
+    if (isKnown(itestTimeout) && (!Number.isInteger(itestTimeout) || itestTimeout < 1)) {
+      invalid(this, "integrationTestTimeoutSeconds", itestTimeout, "a whole number of seconds, at least 1");
     }
   }
 

@@ -71,6 +71,13 @@ export const appSchema = z.strictObject({
     .describe("The app's public domain per environment, keyed by environment name."),
   test: z.string().min(1).describe("Command that runs the app's tests inside its image."),
   migrate: z.string().min(1).optional().describe("Command that migrates the database, run before each rollout. @default none"),
+  integrationTest: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Command run inside the deployed image (same digest) after each rollout and health check, with APP_URL set to the environment's URL, e.g. python -m pytest -q tests/integration. A failure rolls back and stops the promotion. @default none: no integration tests, the health check is the only gate",
+    ),
   nodePort: z
     .int()
     .min(30000)

@@ -5,6 +5,7 @@ import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { Cdn } from "../constructs/cdn";
+import { staticAssetsPrefix } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
 import { KubernetesWorkload } from "../constructs/kubernetes-workload";
 import { LoadBalancer } from "../constructs/load-balancer";
@@ -178,6 +179,8 @@ export class AppEnvironmentStack extends SlipwayStack {
       databaseEgress: { cidrs: network.privateSubnetCidrs, port: this.database.port },
       extraEgress: app.egress,
       migrateCommand: app.migrateCommand,
+      integrationTestCommand: app.integrationTestCommand,
+      integrationTestUrl: this.url,
     });
 
     this.deployRole = new GithubActionsRole(this, "DeployRole", {
@@ -189,6 +192,14 @@ export class AppEnvironmentStack extends SlipwayStack {
       description: `Deploys ${app.name} to ${environment.name} from ${deliveryStack.repository.fullName}'s ${environment.name} environment`,
     });
     this.deployRole.allowEksNamespace({ name: cluster.name, arn: cluster.cluster.arn }, app.name);
+    // The deploy job publishes the image's static files under the CDN's static folder of this
+    // environment's bucket, and nowhere else (SSE-S3: no key to grant).
+    const assetsPrefix = staticAssetsPrefix(app.staticPath);
+    this.deployRole.addPolicy("publish-static-assets", [
+      { Sid: "PublishStaticAssets", Effect: "Allow", Action: "s3:PutObject", Resource: `${this.cdn.assetsBucket.arn}/${assetsPrefix}*` },
+      // `aws s3 sync` lists what is there to upload only new fingerprinted files.
+      { Sid: "ListStaticAssets", Effect: "Allow", Action: "s3:ListBucket", Resource: this.cdn.assetsBucket.arn, Condition: { StringLike: { "s3:prefix": [`${assetsPrefix}*`] } } },
+    ]);
 
     // This environment's facts, as variables of its GitHub environment (never secrets: none is).
     const variables: Record<string, string> = {
@@ -197,6 +208,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       CLUSTER_NAME: cluster.name,
       NAMESPACE: this.workload.namespace,
       APP_URL: this.url,
+      ASSETS_BUCKET: this.cdn.assetsBucketName,
     };
     for (const variable of deliveryStack.pipeline.variables.environment) {
       if (variables[variable] === undefined) throw new Error(`${this.node.path}: the pipeline reads vars.${variable}, which this stack does not set`);
