@@ -12,6 +12,7 @@ export * from "./load-balancer";
 export * from "./network";
 export * from "./policy-suppression";
 export * from "./postgres-database";
+export * from "./skeleton";
 export * from "./source-repository";
 export * from "./workflow";
 export { SlipwayValidationError } from "./util";

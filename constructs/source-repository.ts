@@ -16,7 +16,7 @@ import { RepositoryFile } from "@cdktf/provider-github/lib/repository-file";
 import { RepositoryRuleset, RepositoryRulesetBypassActors } from "@cdktf/provider-github/lib/repository-ruleset";
 import { dependable, Fn } from "cdktf";
 import { Construct } from "constructs";
-import { invalid, isKnown, SlipwayValidationError } from "./util";
+import { invalid, isKnown, SlipwayValidationError, terraformLiteral } from "./util";
 
 /** Who may see the repository. `public` is not offered: Slipway's repositories are never public. */
 export type RepositoryVisibility = "private" | "internal";
@@ -124,6 +124,16 @@ export interface SourceRepositoryProps {
    * @default [] - nobody bypasses the ruleset
    */
   readonly rulesetBypassAppIds?: number[];
+  /**
+   * Files committed once, when the repository is created, and then left to the team: an app
+   * skeleton (see `renderSkeleton`), keyed by relative path, e.g. `{ "Dockerfile": "FROM ..." }`.
+   * Later applies never change them (`ignore_changes = all`) and never overwrite a file that is
+   * already there (`overwrite_on_create = false`: the apply fails instead). They are committed one
+   * after another, before the ruleset starts requiring pull requests. Unlike {@link SourceRepository.addFile}'s
+   * managed files, a changed value here changes nothing in existing repositories.
+   * @default {} - no skeleton
+   */
+  readonly skeletonFiles?: Record<string, string>;
 }
 
 /** Options of {@link SourceRepository.addFile}. */
@@ -161,6 +171,12 @@ const MAX_WAIT_TIMER_MINUTES = 43200;
 
 function isVariableName(name: string): boolean {
   return VARIABLE_NAME.test(name) && !name.startsWith("GITHUB_");
+}
+
+/** A relative path a `github_repository_file` may write: no empty, `.` or `..` segments, not in `.git`. */
+function isRepositoryFilePath(path: string): boolean {
+  const segments = path.split("/");
+  return isKnown(path) && path.length > 0 && !segments.some((s) => s === "" || s === "." || s === "..") && segments[0] !== ".git";
 }
 
 /** A git branch name without glob characters (so it is also its own deployment-policy pattern). */
@@ -225,6 +241,8 @@ export class SourceRepository extends Construct {
   public readonly environments: Record<string, RepositoryEnvironment>;
   /** The deployment environments' names, in promotion order. */
   public readonly environmentNames: string[];
+  /** The created-once `github_repository_file`s of {@link SourceRepositoryProps.skeletonFiles}, by path. */
+  public readonly skeletonFiles: Record<string, RepositoryFile>;
 
   private readonly variables = new Map<string, ActionsVariable>();
   private readonly files = new Map<string, RepositoryFile>();
@@ -359,6 +377,46 @@ export class SourceRepository extends Construct {
       });
       this.environments[env.name] = environment;
     }
+
+    this.skeletonFiles = this.addSkeletonFiles(props.skeletonFiles ?? {});
+  }
+
+  /** The created-once skeleton files, each committed after the previous (one commit at a time on one branch). */
+  private addSkeletonFiles(files: Record<string, string>): Record<string, RepositoryFile> {
+    const created: Record<string, RepositoryFile> = {};
+    let previous: RepositoryFile | undefined;
+    for (const path of Object.keys(files).sort()) {
+      if (!isRepositoryFilePath(path)) {
+        invalid(this, `skeletonFiles[${JSON.stringify(path)}]`, path, "a literal relative file path without empty, '.' or '..' segments and outside .git, e.g. web/app.py");
+      }
+      if (typeof files[path] !== "string") {
+        invalid(this, `skeletonFiles[${JSON.stringify(path)}]`, files[path], "the file's text");
+      }
+      const file = new RepositoryFile(this, `Skeleton-${path.replace(/\//g, "--")}`, {
+        repository: this.repository.name,
+        branch: this.defaultBranch,
+        file: path,
+        // Data, not a Terraform template: `${` and `%{` in the file stay as they are.
+        content: terraformLiteral(files[path]),
+        overwriteOnCreate: false,
+        commitMessage: `Add ${path} from the Slipway app skeleton`,
+        commitAuthor: "slipway",
+        commitEmail: "slipway@users.noreply.github.com",
+        dependsOn: [previous ?? this.branchDefault],
+        // The team owns the file from its first commit: no later apply updates or replaces it,
+        // whatever changes in the skeleton, the branch name or the commit fields.
+        lifecycle: { ignoreChanges: "all" },
+      });
+      this.ruleset.dependsOn = [...(this.ruleset.dependsOn ?? []), dependable(file)];
+      created[path] = file;
+      previous = file;
+    }
+    // A managed file (addFile) at a skeleton path would be rewritten on every apply.
+    this.node.addValidation({
+      validate: () =>
+        [...this.files.keys()].filter((p) => p in created).map((p) => `${this.node.path}: ${JSON.stringify(p)} is both a skeleton file (created once) and a managed file (addFile); keep one`),
+    });
+    return created;
   }
 
   /**

@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { ContainerRegistry } from "../constructs/container-registry";
 import { DeliveryPipeline, PIPELINE_REQUIRED_CHECKS } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
+import { DEFAULT_SKELETON_TEMPLATE, renderSkeleton } from "../constructs/skeleton";
 import { SourceRepository } from "../constructs/source-repository";
 import { terraformLiterals } from "../platform/literal";
 import { AppConfig, EnvironmentConfig, PlatformConfig } from "../platform/model";
@@ -22,8 +23,9 @@ export interface DeliveryStackProps {
 }
 
 /**
- * `<app>-delivery`: the app's GitHub repository and its rules and environments, its container
- * registry, its CI/CD workflows and the CI build role. One per app, shared by its environments.
+ * `<app>-delivery`: the app's GitHub repository and its rules and environments, the app skeleton
+ * committed once at creation, its container registry, its CI/CD workflows and the CI build role.
+ * One per app, shared by its environments.
  */
 export class DeliveryStack extends SlipwayStack {
   /** One line for the synth summary: the repository, the registry's account, the workflows. */
@@ -61,6 +63,12 @@ export class DeliveryStack extends SlipwayStack {
       defaultBranch,
       requiredStatusChecks: [...PIPELINE_REQUIRED_CHECKS],
       rulesetBypassAppIds: platform.github.appId ? [platform.github.appId] : [],
+      // The app's first files, committed once at creation; the team owns them from then on.
+      skeletonFiles: renderSkeleton(
+        DEFAULT_SKELETON_TEMPLATE,
+        { appName: app.name, port: app.port, healthPath: app.healthPath, staticPath: app.staticPath },
+        { errorPath: `${this.node.path}/Repository (app skeleton ${DEFAULT_SKELETON_TEMPLATE})` },
+      ),
       environments: platform.environments.map((env) => ({
         name: env.name,
         requireApproval: env.approval.required,

@@ -122,7 +122,9 @@ describe("the built package", () => {
     for (const file of dist.filter((f) => f.endsWith(".js"))) expect(dist).toContain(file.replace(/\.js$/, ".d.ts"));
     expect(packed.files.filter((f) => /(^|\/)(__tests__|cli|examples|scripts)\//.test(f))).toEqual([]);
     expect(packed.files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
-    expect(packed.files.filter((f) => !f.startsWith("dist/")).sort()).toEqual(["README.md", "package.json", "platform.yaml", "schema/platform.schema.json"]);
+    expect(packed.files.filter((f) => !f.startsWith("dist/") && !f.startsWith("templates/")).sort()).toEqual(["README.md", "package.json", "platform.yaml", "schema/platform.schema.json"]);
+    // The app skeletons the delivery stack commits (__tests__/skeleton checks their files).
+    for (const file of ["slipway-template.json", "gitignore", ".dockerignore", "Dockerfile"]) expect(packed.files).toContain(`templates/python/${file}`);
   });
 
   test("resolves as \"slipway\" through its exports map, deep imports closed, exposing every construct", () => {

@@ -55,8 +55,8 @@ describe("the example platform file", () => {
       memory: "256Mi",
       env: { LOG_LEVEL: "info" },
       secrets: ["SESSION_KEY"],
-      testCommand: "npm test",
-      migrateCommand: "npm run migrate",
+      testCommand: "python -m pytest -q tests/unit",
+      migrateCommand: "python -m migrate",
     });
     expect(hello.domains.prod).toBe("hello.acme.example");
   });

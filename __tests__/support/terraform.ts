@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { gatedByTools } from "./tools";
 
 export const AWS_PROVIDER_VERSION = "5.100.0";
 
@@ -33,14 +34,14 @@ export function findTerraform(): TerraformTools | { missing: string } {
 
 /**
  * A test file's real-Terraform part: the tools, or none after a loud SKIPPING banner naming what
- * did not run and why. `test` and `describe` skip only that part when Terraform is missing.
+ * did not run and why. `test` and `describe` skip only that part when Terraform is missing, or
+ * fail it under SLIPWAY_REQUIRE_TOOLS=1 (see ./tools.ts).
  */
 export function terraformForTests(what: string): { tools?: TerraformTools; test: jest.It; describe: jest.Describe } {
   const found = findTerraform();
   if (!("missing" in found)) return { tools: found, test, describe };
-  // Loud on purpose: a layer of verification did not run.
-  console.warn(`\n${"!".repeat(78)}\nSKIPPING real Terraform ${what}: ${found.missing}\n${"!".repeat(78)}\n`);
-  return { test: test.skip, describe: describe.skip };
+  // A loud skip, or a failing test under SLIPWAY_REQUIRE_TOOLS=1 (as .ci/run sets).
+  return gatedByTools(`real Terraform ${what}`, found.missing);
 }
 
 function whichSync(command: string): string | undefined {
