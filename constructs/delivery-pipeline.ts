@@ -207,9 +207,12 @@ export interface DeliveryPipelineProps {
  * - `.github/workflows/deliver.yml`: on pushes to the default branch (or by hand), builds once,
  *   tests inside that image, then pushes that same image to ECR, records signed build provenance
  *   for its digest ({@link DeliveryPipelineProps.provenance}) and hands the digest to one deploy job per environment, each waiting
- *   for the one before and for the GitHub environment's protection rules (reviewers). A deploy job
- *   assumes the environment's deploy role through OIDC, runs migrations, rolls the Deployment to
- *   the digest, waits for it, smoke-checks the health path and rolls back on failure. One deploy
+ *   for the one before and for the GitHub environment's protection rules (reviewers). The build job
+ *   also copies {@link STATIC_ASSETS_PATH} out of the tested image into a workflow artifact named
+ *   for the digest. A deploy job assumes the environment's deploy role through OIDC, publishes
+ *   that artifact to the assets bucket, runs migrations, rolls the Deployment to the digest, waits
+ *   for it, smoke-checks the health path, runs the integration tests in the same digest
+ *   ({@link DeliveryPipelineProps.integrationTestCommand}) and rolls back on failure. One deploy
  *   at a time per environment; nothing is cancelled midway.
  *
  * Account-specific values come from GitHub Actions variables ({@link PIPELINE_VARIABLES}), so the

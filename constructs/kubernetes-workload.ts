@@ -233,7 +233,8 @@ const NEVER = "0 0 31 2 *";
  * ignores image changes (and replica changes, which the autoscaler owns). The pipeline runs
  * `kubectl set image deployment/<deploymentName> <containerName>=<image@digest>`; with
  * `migrateCommand` it first runs `kubectl set image cronjob/<migrationTemplateName> migrate=<image@digest>`
- * and `kubectl create job --from=cronjob/<migrationTemplateName> <job>`, and waits for the Job.
+ * and `kubectl create job --from=cronjob/<migrationTemplateName> <job>`, and waits for the Job; with
+ * `integrationTestCommand` it does the same with `<name>-integration-test` after the rollout.
  */
 export class KubernetesWorkload extends Construct {
   /** The namespace's name, a reference to the namespace resource (so users wait for it). */
