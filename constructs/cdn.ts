@@ -1,21 +1,26 @@
 /**
- * The app's CloudFront distribution: dynamic requests to the load balancer over HTTPS, static
- * assets from a private S3 bucket through origin access control, security headers on every
- * response, a us-east-1 ACM certificate for the app's domain and standard access logs.
+ * The app's CloudFront distribution: dynamic requests to the load balancer over HTTPS (through a
+ * VPC origin when the load balancer is internal), static assets from a private S3 bucket through
+ * origin access control, security headers on every response, a us-east-1 ACM certificate for the
+ * app's domain and standard access logs (v2, delivered without S3 ACLs).
  */
-import { CloudfrontDistribution } from "@cdktf/provider-aws/lib/cloudfront-distribution";
+import { CloudfrontDistribution, CloudfrontDistributionOrigin } from "@cdktf/provider-aws/lib/cloudfront-distribution";
 import { CloudfrontOriginAccessControl } from "@cdktf/provider-aws/lib/cloudfront-origin-access-control";
 import { CloudfrontResponseHeadersPolicy } from "@cdktf/provider-aws/lib/cloudfront-response-headers-policy";
+import { CloudfrontVpcOrigin } from "@cdktf/provider-aws/lib/cloudfront-vpc-origin";
+import { CloudwatchLogDelivery } from "@cdktf/provider-aws/lib/cloudwatch-log-delivery";
+import { CloudwatchLogDeliveryDestination } from "@cdktf/provider-aws/lib/cloudwatch-log-delivery-destination";
+import { CloudwatchLogDeliverySource } from "@cdktf/provider-aws/lib/cloudwatch-log-delivery-source";
+import { DataAwsSecurityGroup } from "@cdktf/provider-aws/lib/data-aws-security-group";
 import type { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { S3BucketAcl } from "@cdktf/provider-aws/lib/s3-bucket-acl";
-import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { ITerraformDependable, TerraformProvider } from "cdktf";
+import { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
+import { accessLogBucket } from "./access-log-bucket";
 import { blockAllPublicAccess, CertificateValidationRecord, denyInsecureTransport, dnsValidatedCertificate } from "./aws-common";
 import { checkAccountId, invalid, isKnown, policyJson } from "./util";
 
@@ -57,9 +62,28 @@ const HOSTED_ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
 /** CloudFront path patterns: at most 255 of these characters. */
 const PATH_PATTERN = /^\/[A-Za-z0-9_\-.*$/~"'@:+&?]{0,254}$/;
 
-/** A DNS record that proves control of a domain to ACM. */
+/**
+ * The security group CloudFront creates in a VPC with its first VPC origin there, and puts on the
+ * interfaces VPC-origin traffic comes from. AWS names it; only distributions of this account that
+ * use a VPC origin in that VPC send traffic from it.
+ */
+export const CLOUDFRONT_VPC_ORIGIN_SECURITY_GROUP = "CloudFront-VPCOrigins-Service-SG";
 
-/** Props of {@link Cdn}. `name`, `accountId`, `domain`, `loadBalancerDnsName` and `certificateProvider` are required. */
+/** The load balancer a {@link Cdn} sends dynamic requests to; `LoadBalancer` satisfies it. */
+export interface CdnLoadBalancer {
+  /** The load balancer's ARN (the VPC origin's target). */
+  readonly arn: string;
+  /** Its DNS name (the origin's domain). */
+  readonly dnsName: string;
+  /** True when it has private addresses only: CloudFront then reaches it through a VPC origin. */
+  readonly internal: boolean;
+  /** The VPC it lives in: where CloudFront's VPC-origin security group is looked up. */
+  readonly vpcId: string;
+  /** Admits a security group on 443; called with CloudFront's VPC-origin security group when `internal`. */
+  allowHttpsFrom(peer: { readonly securityGroupId: string }, description?: string, id?: string): unknown;
+}
+
+/** Props of {@link Cdn}. `name`, `accountId`, `domain`, `certificateProvider` and one of `loadBalancer` or `loadBalancerDnsName` are required. */
 export interface CdnProps {
   /**
    * Prefix of resource names, e.g. `shop-prod`: 1 to 40 lower-case letters, digits and `-`,
@@ -76,15 +100,25 @@ export interface CdnProps {
    */
   readonly domain: string;
   /**
-   * DNS name of the app's load balancer, the origin of every request but static assets.
-   * CloudFront connects to it over HTTPS only (TLS 1.2) and forwards the viewer's `Host` header,
-   * so the load balancer must serve a certificate for {@link domain}.
+   * The app's load balancer, the origin of every request but static assets. When it is internal
+   * (the `LoadBalancer` default), the construct creates a CloudFront VPC origin for it and admits
+   * CloudFront's VPC-origin security group on its 443, so only distributions of this account using
+   * that VPC origin reach it; otherwise it is a public custom origin. Either way CloudFront connects
+   * over HTTPS only (TLS 1.2) and forwards the viewer's `Host` header, so the load balancer must
+   * serve a certificate for {@link domain}.
+   * @default none - `loadBalancerDnsName` must be given
    */
-  readonly loadBalancerDnsName: string;
+  readonly loadBalancer?: CdnLoadBalancer;
+  /**
+   * DNS name of a public origin reached over the internet (HTTPS only, `Host` forwarded), instead
+   * of `loadBalancer`. Nothing then stops other distributions from reaching that origin.
+   * @default none - `loadBalancer` must be given
+   */
+  readonly loadBalancerDnsName?: string;
   /**
    * The AWS provider for us-east-1 (an aliased `AwsProvider` with `region: "us-east-1"`):
-   * CloudFront takes certificates only from there. Used for the ACM certificate and its
-   * validation, nothing else.
+   * CloudFront takes certificates only from there, and its access-log delivery lives there. Used
+   * for the ACM certificate and its validation and for the log delivery, nothing else.
    */
   readonly certificateProvider: TerraformProvider;
   /**
@@ -125,8 +159,8 @@ export interface CdnProps {
    */
   readonly preventDestroy?: boolean;
   /**
-   * CloudFront standard access logs, to a dedicated private bucket where they expire after a year.
-   * `false` turns them off.
+   * CloudFront standard access logs (v2: a CloudWatch Logs delivery in us-east-1, JSON), to a
+   * dedicated private bucket with ACLs disabled where they expire after a year. `false` turns them off.
    * @default true
    */
   readonly accessLogs?: boolean;
@@ -158,6 +192,15 @@ export class Cdn extends Construct {
   public readonly certificateArn: string;
   /** The access-log bucket, unless `accessLogs` is false. */
   public readonly logsBucket?: S3Bucket;
+  /** The log delivery (standard logging v2) to {@link logsBucket}, unless `accessLogs` is false. */
+  public readonly logDelivery?: CloudwatchLogDelivery;
+  /** The VPC origin, when the load balancer is internal. */
+  public readonly vpcOrigin?: CloudfrontVpcOrigin;
+  /**
+   * Id of CloudFront's VPC-origin security group in the load balancer's VPC (looked up once the
+   * VPC origin exists), when the load balancer is internal.
+   */
+  public readonly vpcOriginSecurityGroupId?: string;
   /**
    * The DNS record to create for the certificate's validation, when this construct creates the
    * certificate and no `hostedZoneId` is given (e.g. for a stack output).
@@ -223,12 +266,44 @@ export class Cdn extends Construct {
       signingProtocol: "sigv4",
     });
 
-    // --- Access logs -------------------------------------------------------------------------
-    let logDelivery: ITerraformDependable[] = [];
-    if (accessLogs) {
-      const { bucket, acl } = this.createLogsBucket(name, accountId);
-      this.logsBucket = bucket;
-      logDelivery = [acl];
+    // --- Load balancer origin ----------------------------------------------------------------
+    const loadBalancer = props.loadBalancer;
+    let appOrigin: Omit<CloudfrontDistributionOrigin, "originId">;
+    if (loadBalancer?.internal) {
+      this.vpcOrigin = new CloudfrontVpcOrigin(this, "VpcOrigin", {
+        vpcOriginEndpointConfig: [
+          {
+            name: `${name}-alb`,
+            arn: loadBalancer.arn,
+            httpPort: 80,
+            httpsPort: 443,
+            originProtocolPolicy: "https-only",
+            originSslProtocols: [{ items: ["TLSv1.2"], quantity: 1 }],
+          },
+        ],
+        tags: tags("alb"),
+      });
+      // CloudFront creates this group with the VPC origin; read after it (depends_on defers the
+      // read to apply whenever the VPC origin changes), so no id is hard-coded per region.
+      const originGroup = new DataAwsSecurityGroup(this, "VpcOriginSecurityGroup", {
+        filter: [
+          { name: "vpc-id", values: [loadBalancer.vpcId] },
+          { name: "group-name", values: [CLOUDFRONT_VPC_ORIGIN_SECURITY_GROUP] },
+        ],
+        dependsOn: [this.vpcOrigin],
+      });
+      this.vpcOriginSecurityGroupId = originGroup.id;
+      loadBalancer.allowHttpsFrom(
+        { securityGroupId: originGroup.id },
+        "HTTPS from CloudFront VPC origins of this account only",
+        "IngressHttpsFromVpcOrigin",
+      );
+      appOrigin = { domainName: loadBalancer.dnsName, vpcOriginConfig: { vpcOriginId: this.vpcOrigin.id } };
+    } else {
+      appOrigin = {
+        domainName: loadBalancer?.dnsName ?? props.loadBalancerDnsName!,
+        customOriginConfig: { httpPort: 80, httpsPort: 443, originProtocolPolicy: "https-only", originSslProtocols: ["TLSv1.2"] },
+      };
     }
 
     const responseHeadersPolicy = new CloudfrontResponseHeadersPolicy(this, "ResponseHeadersPolicy", {
@@ -265,16 +340,7 @@ export class Cdn extends Construct {
         minimumProtocolVersion: "TLSv1.2_2021",
       },
       origin: [
-        {
-          originId: APP_ORIGIN_ID,
-          domainName: props.loadBalancerDnsName,
-          customOriginConfig: {
-            httpPort: 80,
-            httpsPort: 443,
-            originProtocolPolicy: "https-only",
-            originSslProtocols: ["TLSv1.2"],
-          },
-        },
+        { originId: APP_ORIGIN_ID, ...appOrigin },
         {
           originId: ASSETS_ORIGIN_ID,
           domainName: this.assetsBucket.bucketRegionalDomainName,
@@ -307,18 +373,21 @@ export class Cdn extends Construct {
         },
       ],
       restrictions: { geoRestriction: { restrictionType: "none", locations: [] } },
-      loggingConfig: this.logsBucket
-        ? { bucket: this.logsBucket.bucketRegionalDomainName, includeCookies: false, prefix: "cloudfront/" }
-        : undefined,
+      // No logging_config: legacy standard logging writes through bucket ACLs. Logs go through
+      // the v2 delivery below.
       tags: tags(),
-      // CloudFront adds its log-delivery grant to the log bucket's ACL when logging is turned on:
-      // the ACL must be set first, or a later PutBucketAcl would remove the grant.
-      dependsOn: logDelivery.length > 0 ? logDelivery : undefined,
     });
     this.distributionId = this.distribution.id;
     this.arn = this.distribution.arn;
     this.domainName = this.distribution.domainName;
     this.hostedZoneId = this.distribution.hostedZoneId;
+
+    // --- Access logs (standard logging v2) ---------------------------------------------------
+    if (accessLogs) {
+      const delivery = this.createLogDelivery(name, accountId, props.certificateProvider);
+      this.logsBucket = delivery.bucket;
+      this.logDelivery = delivery.delivery;
+    }
 
     new S3BucketPolicy(this, "AssetsBucketPolicy", {
       bucket: this.assetsBucket.id,
@@ -344,59 +413,58 @@ export class Cdn extends Construct {
   }
 
   /**
-   * The bucket CloudFront standard logging writes to. Standard logging needs ACLs: CloudFront
-   * grants its log-delivery account FULL_CONTROL in the bucket ACL when the distribution turns
-   * logging on, which works because the caller (the bucket owner) holds FULL_CONTROL of a
-   * `private` ACL. BucketOwnerPreferred keeps ACLs enabled while making the owner own new objects.
+   * CloudFront standard logging v2: a delivery source for the distribution, a delivery destination
+   * for the bucket and the delivery between them, all in us-east-1 (where CloudFront's delivery
+   * sources live). CloudWatch Logs' delivery service writes with the bucket policy alone, so the
+   * bucket keeps ACLs disabled; only this distribution's delivery source may write.
    */
-  private createLogsBucket(name: string, accountId: string): { bucket: S3Bucket; acl: S3BucketAcl } {
-    const bucket = new S3Bucket(this, "LogsBucket", {
-      bucket: `${name}-cdn-logs-${accountId}`,
-      tags: { Name: `${name}-cdn-logs` },
-    });
-    // Versioned, so a log deleted or overwritten by mistake (or on purpose) can be recovered; the
-    // lifecycle rule below expires old versions too.
-    new S3BucketVersioningA(this, "LogsBucketVersioning", {
-      bucket: bucket.id,
-      versioningConfiguration: { status: "Enabled" },
-    });
-    // SSE-S3: CloudFront standard logging cannot write to SSE-KMS buckets without key grants.
-    new S3BucketServerSideEncryptionConfigurationA(this, "LogsBucketEncryption", {
-      bucket: bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    });
-    const publicAccessBlock = blockAllPublicAccess(this, "LogsBucketPublicAccessBlock", bucket.id);
-    const ownership = new S3BucketOwnershipControls(this, "LogsBucketOwnership", {
-      bucket: bucket.id,
-      rule: { objectOwnership: "BucketOwnerPreferred" },
-    });
-    const acl = new S3BucketAcl(this, "LogsBucketAcl", {
-      bucket: bucket.id,
-      acl: "private",
-      // ACLs can be set only once ownership controls allow them.
-      dependsOn: [ownership],
-    });
-    new S3BucketLifecycleConfiguration(this, "LogsBucketLifecycle", {
-      bucket: bucket.id,
-      rule: [
+  private createLogDelivery(name: string, accountId: string, usEast1: TerraformProvider): { bucket: S3Bucket; delivery: CloudwatchLogDelivery } {
+    const bucketName = `${name}-cdn-logs-${accountId}`;
+    const sourceName = `${name}-cdn-access`;
+    const { bucket, policy } = accessLogBucket(this, "Logs", {
+      bucketName,
+      nameTag: `${name}-cdn-logs`,
+      partition: "aws",
+      expirationDays: ACCESS_LOG_EXPIRY_DAYS,
+      writerStatements: [
         {
-          id: "expire-access-logs",
-          status: "Enabled",
-          filter: [{ prefix: "" }],
-          expiration: [{ days: ACCESS_LOG_EXPIRY_DAYS }],
-          noncurrentVersionExpiration: [{ noncurrentDays: 30 }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+          Sid: "CloudFrontLogDelivery",
+          Effect: "Allow",
+          Principal: { Service: "delivery.logs.amazonaws.com" },
+          Action: "s3:PutObject",
+          // Where v2 delivery puts CloudFront's logs by default.
+          Resource: `arn:aws:s3:::${bucketName}/AWSLogs/${accountId}/CloudFront/*`,
+          Condition: {
+            StringEquals: { "aws:SourceAccount": accountId, "s3:x-amz-acl": "bucket-owner-full-control" },
+            ArnLike: { "aws:SourceArn": `arn:aws:logs:us-east-1:${accountId}:delivery-source:${sourceName}` },
+          },
         },
       ],
     });
-    new S3BucketPolicy(this, "LogsBucketPolicy", {
-      bucket: bucket.id,
-      policy: policyJson({ Version: "2012-10-17", Statement: [denyInsecureTransport(bucket.arn)] }),
-      dependsOn: [publicAccessBlock],
+    const source = new CloudwatchLogDeliverySource(this, "LogDeliverySource", {
+      provider: usEast1,
+      name: sourceName,
+      logType: "ACCESS_LOGS",
+      resourceArn: this.distribution.arn,
+      tags: { Name: sourceName },
     });
-    return { bucket, acl };
+    const destination = new CloudwatchLogDeliveryDestination(this, "LogDeliveryDestination", {
+      provider: usEast1,
+      name: `${name}-cdn-logs`,
+      outputFormat: "json",
+      deliveryDestinationConfiguration: [{ destinationResourceArn: bucket.arn }],
+      tags: { Name: `${name}-cdn-logs` },
+      // The delivery service checks it may write when the delivery is created.
+      dependsOn: [policy],
+    });
+    const delivery = new CloudwatchLogDelivery(this, "LogDelivery", {
+      provider: usEast1,
+      deliverySourceName: source.name,
+      deliveryDestinationArn: destination.arn,
+      tags: { Name: sourceName },
+    });
+    return { bucket, delivery };
   }
-
 
   private validate(props: CdnProps, staticPathPattern: string, priceClass: string): void {
     const { name, domain } = props;
@@ -420,7 +488,10 @@ export class Cdn extends Construct {
         `at most ${ACM_DOMAIN_MAX_LENGTH} characters for a certificate ACM creates (its first name is the subject CN); pass certificateArn for a longer domain`,
       );
     }
-    if (isKnown(props.loadBalancerDnsName) && !(typeof props.loadBalancerDnsName === "string" && DOMAIN_PATTERN.test(props.loadBalancerDnsName.toLowerCase()))) {
+    if ((props.loadBalancer === undefined) === (props.loadBalancerDnsName === undefined)) {
+      invalid(this, "loadBalancer", props.loadBalancerDnsName, "exactly one of loadBalancer (a LoadBalancer; internal ones are reached through a VPC origin) or loadBalancerDnsName");
+    }
+    if (props.loadBalancerDnsName !== undefined && isKnown(props.loadBalancerDnsName) && !(typeof props.loadBalancerDnsName === "string" && DOMAIN_PATTERN.test(props.loadBalancerDnsName.toLowerCase()))) {
       invalid(this, "loadBalancerDnsName", props.loadBalancerDnsName, "the load balancer's DNS name, e.g. shop-123456789.eu-west-1.elb.amazonaws.com");
     }
 

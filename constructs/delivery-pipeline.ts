@@ -8,6 +8,7 @@ import { Construct } from "constructs";
 import { stringify } from "yaml";
 import { terraformLiteral } from "../platform/literal";
 import { ACTIONS, usesOf } from "./actions";
+import { isCodebuildRunnerLabel } from "./ci-runners";
 import { invalid, isKnown } from "./util";
 import { Job, renderWorkflow, Step, Workflow } from "./workflow";
 
@@ -272,7 +273,8 @@ export class DeliveryPipeline extends Construct {
     this.variables = { repository: [...PIPELINE_VARIABLES.repository], environment: [...PIPELINE_VARIABLES.environment] };
 
     const labels = [settings.buildRunsOn, ...settings.environments.map((e) => e.runsOn)].flat();
-    this.selfHostedRunnerLabels = [...new Set(labels.filter((l) => !STANDARD_RUNNER_LABEL.test(l)))].sort();
+    // A CodeBuild runner label carries expressions, which actionlint does not check: nothing to declare.
+    this.selfHostedRunnerLabels = [...new Set(labels.filter((l) => !STANDARD_RUNNER_LABEL.test(l) && !isCodebuildRunnerLabel(l)))].sort();
     this.configFiles =
       this.selfHostedRunnerLabels.length === 0
         ? {}
@@ -317,8 +319,8 @@ export class DeliveryPipeline extends Construct {
     const runner = (field: string, value: string | readonly string[]) => {
       literal(field, value, "a runner label or a non-empty list of labels");
       const labels = typeof value === "string" ? [value] : value;
-      if (!Array.isArray(labels) || labels.length === 0 || labels.some((l) => typeof l !== "string" || l.trim() === "" || l.includes("${{"))) {
-        invalid(this, field, value, "a runner label such as ubuntu-latest, or a non-empty list of labels such as [self-hosted, linux]");
+      if (!Array.isArray(labels) || labels.length === 0 || labels.some((l) => typeof l !== "string" || l.trim() === "" || (l.includes("${{") && !isCodebuildRunnerLabel(l)))) {
+        invalid(this, field, value, "a runner label such as ubuntu-latest or a CodeBuild runner label (codebuildRunnerLabel), or a non-empty list of labels such as [self-hosted, linux]");
       }
     };
     const command = (field: string, value: string) => {

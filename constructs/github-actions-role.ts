@@ -3,13 +3,12 @@
  * provider: short-lived credentials, no stored keys, and a trust policy of exact subjects.
  */
 import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
-import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
-import { Fn, Lazy } from "cdktf";
+import { Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { GithubOidcProvider } from "./github-oidc-provider";
-import { checkRegion, invalid, isKnown, partitionOf, policyJson } from "./util";
+import { invalid, isKnown, policyJson } from "./util";
 
 /** The GitHub Actions contexts whose jobs may assume the role. */
 export interface GithubActionsRoleAllow {
@@ -28,7 +27,7 @@ export interface GithubActionsRoleAllow {
   readonly environments?: string[];
 }
 
-/** Props of {@link GithubActionsRole}. Only `maxSessionDurationSeconds`, `description` and `region` are optional. */
+/** Props of {@link GithubActionsRole}. Only `maxSessionDurationSeconds` and `description` are optional. */
 export interface GithubActionsRoleProps {
   /** The IAM role name: 1-64 letters, digits and `+=,.@_-`. */
   readonly name: string;
@@ -55,12 +54,6 @@ export interface GithubActionsRoleProps {
    * @default "GitHub Actions (<repository>)"
    */
   readonly description?: string;
-  /**
-   * The AWS region the role is used in, e.g. `eu-west-1`; only picks the ARN partition of EKS
-   * access policies in {@link GithubActionsRole.allowEksNamespace}.
-   * @default the partition is read from the cluster's ARN
-   */
-  readonly region?: string;
 }
 
 /** One statement of an inline policy given to {@link GithubActionsRole.addPolicy}. */
@@ -97,7 +90,7 @@ export interface AddPolicyOptions {
 export interface EksClusterRef {
   /** The cluster's name, e.g. `slipway-prod`: the access entry is created on it. */
   readonly name: string;
-  /** The cluster's ARN: the resource of the `eks:DescribeCluster` grant; its partition picks the EKS access policy ARNs when no `region` is given. */
+  /** The cluster's ARN: the resource of the `eks:DescribeCluster` grant. */
   readonly arn: string;
 }
 
@@ -105,8 +98,9 @@ const AUDIENCE = "sts.amazonaws.com";
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 /** GitHub owner (1-39 letters, digits, '-') / repository (1-100 letters, digits, '.', '_', '-'). */
 const REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const ACCESS_POLICY = /^AmazonEKS[A-Za-z0-9]+Policy$/;
+/** A Kubernetes group name: printable, no spaces, not one of the prefixes EKS keeps for itself. */
+const GROUP = /^[\x21-\x7e]{1,253}$/;
+const RESERVED_GROUP = /^(system|eks|aws|amazon|iam):/;
 const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
 
 /**
@@ -114,7 +108,7 @@ const POLICY_NAME = /^[\w+=,.@-]{1,128}$/;
  * deployment environments, can assume. The trust policy matches the token's audience and subject
  * with `StringEquals` against exact values, so no other repository, branch, environment, fork or
  * pull request gets in. It starts with no permissions: grant them with intent methods
- * (`registry.grantPush(role)`, {@link allowEksNamespace}, {@link addPolicy}).
+ * (`registry.grantPush(role)`, {@link allowEksGroup}, {@link addPolicy}).
  */
 export class GithubActionsRole extends Construct {
   /** The `aws_iam_role`. */
@@ -126,9 +120,8 @@ export class GithubActionsRole extends Construct {
   /** The exact OIDC subjects the trust policy accepts, branches first then environments. */
   public readonly subjects: readonly string[];
 
-  private readonly region?: string;
-  /** Per cluster (by known name, or by object): its grant scope, access entry and associations. */
-  private readonly clusters = new Map<unknown, { scope: Construct; entry: EksAccessEntry; namespaces: Map<string, string[]> }>();
+  /** Per cluster (by known name, or by object): its grant scope, access entry and Kubernetes groups. */
+  private readonly clusters = new Map<unknown, { scope: Construct; entry: EksAccessEntry; groups: string[] }>();
 
   constructor(scope: Construct, id: string, props: GithubActionsRoleProps) {
     super(scope, id);
@@ -137,7 +130,6 @@ export class GithubActionsRole extends Construct {
     const branches = props.allow.branches ?? [];
     const environments = props.allow.environments ?? [];
     this.validate(props, { maxSessionDurationSeconds, branches, environments });
-    this.region = props.region;
 
     const { repository } = props;
     this.subjects = [
@@ -174,48 +166,29 @@ export class GithubActionsRole extends Construct {
   }
 
   /**
-   * Lets the role deploy into one namespace of an EKS cluster and nothing cluster-wide: an inline
-   * policy allowing only `eks:DescribeCluster` on the cluster (for `aws eks update-kubeconfig`), an
-   * EKS access entry for the role, and an access policy association scoped to `namespace`.
-   * Several namespaces under the same policy share one association.
+   * Lets the role sign in to an EKS cluster as a member of a Kubernetes group, and grants it
+   * nothing by itself: an inline policy allowing only `eks:DescribeCluster` on the cluster (for
+   * `aws eks update-kubeconfig`) and an EKS access entry mapping the role into `group`, with no
+   * access policy association. What the role may do is exactly what Kubernetes RBAC bindings of
+   * `group` allow, e.g. the namespaced deploy Role of `KubernetesWorkload.grantDeploy(group)`.
+   * Further groups on the same cluster join the same access entry.
    * @param cluster the cluster (`KubernetesCluster.cluster`)
-   * @param namespace the Kubernetes namespace, a DNS label
-   * @param policy an EKS access policy other than `AmazonEKSClusterAdminPolicy`
-   * @returns the access policy association
+   * @param group a Kubernetes group name, e.g. `slipway-deploy:shop-prod`
+   * @returns the access entry
    */
-  public allowEksNamespace(cluster: EksClusterRef, namespace: string, policy = "AmazonEKSEditPolicy"): EksAccessPolicyAssociation {
-    if (isKnown(namespace) && !NAMESPACE.test(namespace)) {
-      invalid(this, "allowEksNamespace.namespace", namespace, "a Kubernetes namespace name: 1-63 lower-case letters, digits and '-', starting and ending with a letter or digit");
-    }
-    if (isKnown(policy) && (!ACCESS_POLICY.test(policy) || policy === "AmazonEKSClusterAdminPolicy")) {
+  public allowEksGroup(cluster: EksClusterRef, group: string): EksAccessEntry {
+    if (!isKnown(group) || !GROUP.test(group) || RESERVED_GROUP.test(group)) {
       invalid(
         this,
-        "allowEksNamespace.policy",
-        policy,
-        "an EKS access policy usable at namespace scope, e.g. AmazonEKSEditPolicy, AmazonEKSViewPolicy or AmazonEKSAdminPolicy (never AmazonEKSClusterAdminPolicy)",
+        "allowEksGroup.group",
+        group,
+        "a literal Kubernetes group name of 1-253 printable characters without spaces, not starting with system:, eks:, aws:, amazon: or iam: (EKS keeps those), e.g. slipway-deploy:shop-prod",
       );
     }
-
     const grants = this.clusterGrants(cluster);
-    const policyKey = isKnown(policy) ? policy : `Policy${grants.namespaces.size}`;
-    const existing = grants.namespaces.get(policyKey);
-    if (existing) {
-      if (isKnown(namespace) && existing.includes(namespace)) {
-        invalid(this, "allowEksNamespace.namespace", namespace, `a namespace not yet granted ${policy} on this cluster`);
-      }
-      existing.push(namespace);
-      return grants.scope.node.findChild(policyKey) as EksAccessPolicyAssociation;
-    }
-
-    const namespaces = [namespace];
-    grants.namespaces.set(policyKey, namespaces);
-    return new EksAccessPolicyAssociation(grants.scope, policyKey, {
-      clusterName: cluster.name,
-      // The entry's attribute, so the association waits for the entry.
-      principalArn: grants.entry.principalArn,
-      policyArn: `arn:${this.partitionFor(cluster.arn)}:eks::aws:cluster-access-policy/${policy}`,
-      accessScope: { type: "namespace", namespaces: Lazy.listValue({ produce: () => [...namespaces] }) },
-    });
+    if (grants.groups.includes(group)) invalid(this, "allowEksGroup.group", group, "a group not yet granted on this cluster");
+    grants.groups.push(group);
+    return grants.entry;
   }
 
   /**
@@ -273,17 +246,17 @@ export class GithubActionsRole extends Construct {
         Statement: [{ Sid: "DescribeCluster", Effect: "Allow", Action: "eks:DescribeCluster", Resource: cluster.arn }],
       }),
     });
-    const entry = new EksAccessEntry(scope, "AccessEntry", { clusterName, principalArn: this.role.arn, type: "STANDARD" });
-    const grants = { scope, entry, namespaces: new Map<string, string[]>() };
+    const groups: string[] = [];
+    const entry = new EksAccessEntry(scope, "AccessEntry", {
+      clusterName,
+      principalArn: this.role.arn,
+      type: "STANDARD",
+      // No access policy is associated: the groups' RBAC bindings are all the role may do.
+      kubernetesGroups: Lazy.listValue({ produce: () => [...groups] }),
+    });
+    const grants = { scope, entry, groups };
     this.clusters.set(key, grants);
     return grants;
-  }
-
-  /** The ARN partition: from `region` when given, else from the cluster's ARN (at plan time when it is a reference). */
-  private partitionFor(clusterArn: string): string {
-    if (this.region !== undefined) return partitionOf(this.region).partition;
-    if (isKnown(clusterArn)) return clusterArn.split(":")[1] ?? "aws";
-    return Fn.element(Fn.split(":", clusterArn), 1);
   }
 
   private validate(props: GithubActionsRoleProps, v: { maxSessionDurationSeconds: number; branches: string[]; environments: string[] }): void {
@@ -297,7 +270,6 @@ export class GithubActionsRole extends Construct {
     if (isKnown(v.maxSessionDurationSeconds) && (!Number.isInteger(v.maxSessionDurationSeconds) || v.maxSessionDurationSeconds < 3600 || v.maxSessionDurationSeconds > 43200)) {
       invalid(this, "maxSessionDurationSeconds", v.maxSessionDurationSeconds, "a whole number of seconds from 3600 (1 hour) to 43200 (12 hours)");
     }
-    if (props.region !== undefined) checkRegion(this, "region", props.region);
     if (!isKnown(v.branches) || !isKnown(v.environments)) {
       invalid(this, "allow", props.allow, "literal branch and environment names (the trust policy's subjects are fixed at synth)");
     }

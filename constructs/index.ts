@@ -1,7 +1,9 @@
 /** Slipway's public surface: every construct, its props and its typed attributes. */
+export * from "./access-log-bucket";
 export * from "./actions";
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
+export * from "./ci-runners";
 export * from "./container-registry";
 export * from "./delivery-pipeline";
 export * from "./github-actions-role";
@@ -15,4 +17,5 @@ export * from "./postgres-database";
 export * from "./skeleton";
 export * from "./source-repository";
 export * from "./workflow";
+export * from "./workload-security-group";
 export { SlipwayValidationError } from "./util";

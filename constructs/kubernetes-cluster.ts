@@ -3,9 +3,11 @@
  * node group, wired for IAM roles for service accounts and EKS access entries.
  */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsIamSessionContext } from "@cdktf/provider-aws/lib/data-aws-iam-session-context";
 import { EksAccessEntry } from "@cdktf/provider-aws/lib/eks-access-entry";
 import { EksAccessPolicyAssociation } from "@cdktf/provider-aws/lib/eks-access-policy-association";
-import { EksAddon } from "@cdktf/provider-aws/lib/eks-addon";
+import { EksAddon, EksAddonConfig } from "@cdktf/provider-aws/lib/eks-addon";
 import { EksCluster } from "@cdktf/provider-aws/lib/eks-cluster";
 import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { IamOpenidConnectProvider } from "@cdktf/provider-aws/lib/iam-openid-connect-provider";
@@ -15,7 +17,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
-import { Fn, Token } from "cdktf";
+import { Fn, TerraformCount, Token } from "cdktf";
 import { Construct } from "constructs";
 import { accountKeyPolicy } from "./aws-common";
 import {
@@ -99,11 +101,29 @@ export interface KubernetesClusterProps {
    */
   readonly logRetentionDays?: number;
   /**
-   * IAM role or user ARNs given cluster-admin through EKS access entries. The identity that runs
-   * `terraform apply` is already admin (it creates the cluster), so do not list it here.
-   * @default [] - only the identity that created the cluster is admin
+   * IAM role or user ARNs given cluster-admin (`AmazonEKSClusterAdminPolicy`, cluster scope)
+   * through EKS access entries. Listing the identity Terraform runs as here is fine: it then gets
+   * no second entry.
+   * @default [] - only the identity Terraform runs as is admin
    */
   readonly adminPrincipalArns?: string[];
+  /**
+   * IAM role or user ARNs that may read the cluster and nothing more (`AmazonEKSViewPolicy`,
+   * cluster scope: no Secrets, no writes), e.g. the read-only role pull-request plans run as.
+   * @default [] - no read-only principals
+   */
+  readonly readOnlyPrincipalArns?: string[];
+  /**
+   * The IAM role or user Terraform applies the stacks as. The cluster creator gets no implicit
+   * admin (`bootstrap_cluster_creator_admin_permissions` is false): this principal is made
+   * cluster-admin by an access entry Terraform manages, so Terraform can always manage what is in
+   * the cluster. Set it to the apply role whenever plans run as another identity (a read-only plan
+   * role): the default is read from whoever runs the plan.
+   * @default the identity running Terraform (`aws_caller_identity`, an assumed-role session turned
+   *   into its role ARN by `aws_iam_session_context`), unless it is listed in `adminPrincipalArns`
+   *   or `readOnlyPrincipalArns`
+   */
+  readonly terraformPrincipalArn?: string;
   /**
    * Terraform `lifecycle.prevent_destroy` on the secrets key: destroying it makes the cluster's
    * secrets and logs unreadable. `false` for throwaway environments.
@@ -138,8 +158,11 @@ const PRINCIPAL_ACCEPTED = "an IAM role or user ARN, e.g. arn:aws:iam::123456789
 /**
  * An EKS cluster that is private and audited by default: API endpoint inside the VPC (public access
  * only from listed CIDRs), Kubernetes secrets envelope-encrypted with a rotating KMS key, all five
- * control-plane log types kept for a year, access through EKS access entries only, nodes in private
- * subnets with IMDSv2 and encrypted disks, and an OIDC provider for service-account roles.
+ * control-plane log types kept for a year, access through EKS access entries only (no implicit
+ * admin for the cluster's creator: the identity Terraform runs as and the listed admins are
+ * explicit entries), nodes in private subnets with IMDSv2 and encrypted disks and no CNI
+ * permissions (the VPC CNI has its own role), security groups for pods, and an OIDC provider for
+ * service-account roles.
  */
 export class KubernetesCluster extends Construct {
   /** The `aws_eks_cluster`. */
@@ -168,6 +191,16 @@ export class KubernetesCluster extends Construct {
   public readonly version: string;
   /** The managed add-ons, by name. */
   public readonly addons: Readonly<Record<CoreAddonName, EksAddon>>;
+  /**
+   * The role the VPC CNI (`kube-system/aws-node`) runs as, through IAM roles for service accounts,
+   * holding `AmazonEKS_CNI_Policy`; the node role does not.
+   */
+  public readonly vpcCniRole: IamRole;
+  /**
+   * The ARN given cluster-admin as the identity Terraform runs as: {@link KubernetesClusterProps.terraformPrincipalArn},
+   * or a reference to the role ARN of the identity running Terraform.
+   */
+  public readonly terraformPrincipalArn: string;
 
   /** Access entries by principal ARN, so a principal granted twice gets one entry. */
   private readonly accessEntries = new Map<string, EksAccessEntry>();
@@ -188,14 +221,31 @@ export class KubernetesCluster extends Construct {
     const diskGiB = props.nodeDiskGiB ?? 50;
     const logRetentionDays = props.logRetentionDays ?? 365;
     const adminPrincipalArns = props.adminPrincipalArns ?? [];
+    const readOnlyPrincipalArns = props.readOnlyPrincipalArns ?? [];
     const addonVersions = props.addonVersions ?? {};
 
     this.validate(props, { kubernetesVersion, publicAccessCidrs, minSize, desiredSize, maxSize, diskGiB, logRetentionDays });
     const amiType = this.amiTypeFor(instanceTypes);
     this.validateAddonVersions(addonVersions);
-    adminPrincipalArns.forEach((arn, i) => this.validatePrincipal(`adminPrincipalArns[${i}]`, arn));
-    const duplicate = adminPrincipalArns.find((arn, i) => isKnown(arn) && adminPrincipalArns.indexOf(arn) !== i);
-    if (duplicate !== undefined) invalid(this, "adminPrincipalArns", adminPrincipalArns, `each principal once; ${duplicate} is repeated`);
+    for (const [field, arns] of [
+      ["adminPrincipalArns", adminPrincipalArns],
+      ["readOnlyPrincipalArns", readOnlyPrincipalArns],
+    ] as const) {
+      arns.forEach((arn, i) => this.validatePrincipal(`${field}[${i}]`, arn));
+      const duplicate = arns.find((arn, i) => isKnown(arn) && arns.indexOf(arn) !== i);
+      if (duplicate !== undefined) invalid(this, field, arns, `each principal once; ${duplicate} is repeated`);
+    }
+    readOnlyPrincipalArns.forEach((arn, i) => {
+      if (isKnown(arn) && adminPrincipalArns.includes(arn)) {
+        invalid(this, `readOnlyPrincipalArns[${i}]`, arn, "a principal that is not also in adminPrincipalArns (EKS keeps one access entry per principal)");
+      }
+    });
+    if (props.terraformPrincipalArn !== undefined) {
+      this.validatePrincipal("terraformPrincipalArn", props.terraformPrincipalArn);
+      if (isKnown(props.terraformPrincipalArn) && readOnlyPrincipalArns.includes(props.terraformPrincipalArn)) {
+        invalid(this, "terraformPrincipalArn", props.terraformPrincipalArn, "the identity Terraform applies as, which cannot also be read-only (it is not in readOnlyPrincipalArns)");
+      }
+    }
 
     const { name, accountId, region } = props;
     const { partition, dnsSuffix } = partitionOf(region);
@@ -244,6 +294,11 @@ export class KubernetesCluster extends Construct {
       role: clusterRole.name,
       policyArn: managedPolicyArn(partition, "AmazonEKSClusterPolicy"),
     });
+    // The VPC resource controller attaches trunk and branch network interfaces: security groups for pods.
+    const vpcResourceControllerPolicy = new IamRolePolicyAttachment(this, "ClusterVpcResourceControllerPolicy", {
+      role: clusterRole.name,
+      policyArn: managedPolicyArn(partition, "AmazonEKSVPCResourceController"),
+    });
     const clusterKeyPolicy = new IamRolePolicy(this, "ClusterKeyPolicy", {
       name: "secrets-encryption",
       role: clusterRole.name,
@@ -274,14 +329,14 @@ export class KubernetesCluster extends Construct {
       accessConfig: {
         // Access entries only: no aws-auth ConfigMap to drift from what Terraform declares.
         authenticationMode: "API",
-        // The identity running `terraform apply` keeps cluster-admin, so Terraform (and whoever runs
-        // it) can always manage what is in the cluster even if every listed admin is removed.
-        bootstrapClusterCreatorAdminPermissions: true,
+        // No implicit admin for whoever created the cluster: every admin is an access entry below,
+        // visible in the plan. (Only read at creation; changing it replaces the cluster.)
+        bootstrapClusterCreatorAdminPermissions: false,
       },
       enabledClusterLogTypes: CLUSTER_LOG_TYPES,
       // The log group must exist first (or EKS creates an unmanaged one); the role's policies must
       // outlive the cluster so EKS can clean up its network interfaces on delete.
-      dependsOn: [logGroup, clusterPolicy, clusterKeyPolicy],
+      dependsOn: [logGroup, clusterPolicy, vpcResourceControllerPolicy, clusterKeyPolicy],
     });
 
     this.name = this.cluster.name;
@@ -290,10 +345,15 @@ export class KubernetesCluster extends Construct {
     this.certificateAuthorityData = this.cluster.certificateAuthority.get(0).data;
     this.clusterSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
 
+    const grantIdOf = (prefix: string, principalArn: string, i: number) =>
+      isKnown(principalArn) ? `${prefix}-${principalArn.split(":").slice(4).join("-").replace(/[^A-Za-z0-9_-]/g, "-")}` : `${prefix}${i}`;
     adminPrincipalArns.forEach((principalArn, i) => {
-      const grantId = isKnown(principalArn) ? `Admin-${principalArn.split(":").slice(4).join("-").replace(/[^A-Za-z0-9_-]/g, "-")}` : `Admin${i}`;
-      this.associate(grantId, principalArn, "AmazonEKSClusterAdminPolicy", { type: "cluster" });
+      this.associate(grantIdOf("Admin", principalArn, i), principalArn, "AmazonEKSClusterAdminPolicy", { type: "cluster" });
     });
+    readOnlyPrincipalArns.forEach((principalArn, i) => {
+      this.associate(grantIdOf("ReadOnly", principalArn, i), principalArn, "AmazonEKSViewPolicy", { type: "cluster" });
+    });
+    this.terraformPrincipalArn = this.terraformAdmin(props.terraformPrincipalArn, adminPrincipalArns, readOnlyPrincipalArns);
 
     this.nodeRole = new IamRole(this, "NodeRole", {
       name: named("eks-node", 64),
@@ -302,9 +362,10 @@ export class KubernetesCluster extends Construct {
         Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
       }),
     });
+    // No AmazonEKS_CNI_Policy: the VPC CNI has its own role (below), so no pod that reaches the
+    // node's credentials can change the VPC's network interfaces.
     const nodePolicies = [
       ["WorkerNodePolicy", "AmazonEKSWorkerNodePolicy"],
-      ["CniPolicy", "AmazonEKS_CNI_Policy"],
       ["RegistryReadOnlyPolicy", "AmazonEC2ContainerRegistryReadOnly"],
     ].map(
       ([policyId, policy]) =>
@@ -313,6 +374,73 @@ export class KubernetesCluster extends Construct {
           policyArn: managedPolicyArn(partition, policy),
         }),
     );
+
+    this.oidcProvider = new IamOpenidConnectProvider(this, "OidcProvider", {
+      url: this.cluster.identity.get(0).oidc.get(0).issuer,
+      clientIdList: ["sts.amazonaws.com"],
+    });
+    this.oidcProviderArn = this.oidcProvider.arn;
+    this.oidcIssuer = Fn.replace(this.cluster.identity.get(0).oidc.get(0).issuer, "https://", "");
+
+    // The VPC CNI's own role, through IAM roles for service accounts rather than EKS Pod Identity:
+    // a new node's aws-node then needs no node-local agent to get credentials before the node is ready.
+    this.vpcCniRole = new IamRole(this, "VpcCniRole", {
+      name: named("eks-vpc-cni", 64),
+      assumeRolePolicy: policyJson({
+        Version: "2012-10-17",
+        Statement: [
+          {
+            Effect: "Allow",
+            Principal: { Federated: this.oidcProvider.arn },
+            Action: "sts:AssumeRoleWithWebIdentity",
+            // The provider's `url` is the issuer without `https://` (as IAM stores it): the prefix
+            // of the token's claim keys. Only the aws-node service account of kube-system.
+            Condition: {
+              StringEquals: {
+                [`${this.oidcProvider.url}:aud`]: "sts.amazonaws.com",
+                [`${this.oidcProvider.url}:sub`]: "system:serviceaccount:kube-system:aws-node",
+              },
+            },
+          },
+        ],
+      }),
+    });
+    const cniPolicy = new IamRolePolicyAttachment(this, "VpcCniPolicy", {
+      role: this.vpcCniRole.name,
+      policyArn: managedPolicyArn(partition, "AmazonEKS_CNI_Policy"),
+    });
+    const addons: Partial<Record<CoreAddonName, EksAddon>> = {};
+    const addon = (name: CoreAddonName, config: Partial<EksAddonConfig> = {}) => {
+      addons[name] = new EksAddon(this, CORE_ADDONS.find((a) => a.name === name)!.id, {
+        clusterName: this.cluster.name,
+        addonName: name,
+        addonVersion: addonVersions[name],
+        // EKS installs self-managed copies at creation; managed add-ons take them over.
+        resolveConflictsOnCreate: "OVERWRITE",
+        resolveConflictsOnUpdate: "OVERWRITE",
+        ...config,
+      });
+    };
+    // Before the nodes: they become ready only once aws-node runs with the role (the node role has
+    // no CNI permissions to fall back on).
+    addon("vpc-cni", {
+      serviceAccountRoleArn: this.vpcCniRole.arn,
+      dependsOn: [cniPolicy],
+      configurationValues: JSON.stringify({
+        // The network policy agent enforces Kubernetes NetworkPolicies; without it they are
+        // accepted and silently ignored.
+        enableNetworkPolicy: "true",
+        env: {
+          // Security groups for pods (SecurityGroupPolicy): pods get branch network interfaces
+          // with their own security groups (trunk-capable Nitro instance types; not the t family).
+          ENABLE_POD_ENI: "true",
+          // "standard" keeps NodePort services with externalTrafficPolicy Local (the load
+          // balancer's instance targets) and kubelet probes working for such pods, and lets
+          // NetworkPolicies apply to them too; "strict" (the default) breaks both.
+          POD_SECURITY_GROUP_ENFORCING_MODE: "standard",
+        },
+      }),
+    });
 
     // No image or user data: EKS picks the AMI for `amiType` and bootstraps the node itself.
     const launchTemplate = new LaunchTemplate(this, "NodeLaunchTemplate", {
@@ -354,8 +482,8 @@ export class KubernetesCluster extends Construct {
       launchTemplate: { id: launchTemplate.id, version: Token.asString(launchTemplate.latestVersion) },
       scalingConfig: { minSize, desiredSize, maxSize },
       updateConfig: { maxUnavailable: 1 },
-      // The node role's policies must exist before nodes join and outlive them on delete.
-      dependsOn: nodePolicies,
+      // The node role's policies and the VPC CNI must exist before nodes join and outlive them on delete.
+      dependsOn: [...nodePolicies, addons["vpc-cni"]!],
       lifecycle: {
         createBeforeDestroy: true,
         // A cluster autoscaler owns the live node count; applying would otherwise reset it.
@@ -363,29 +491,10 @@ export class KubernetesCluster extends Construct {
       },
     });
 
-    this.oidcProvider = new IamOpenidConnectProvider(this, "OidcProvider", {
-      url: this.cluster.identity.get(0).oidc.get(0).issuer,
-      clientIdList: ["sts.amazonaws.com"],
-    });
-    this.oidcProviderArn = this.oidcProvider.arn;
-    this.oidcIssuer = Fn.replace(this.cluster.identity.get(0).oidc.get(0).issuer, "https://", "");
-
-    const addons: Partial<Record<CoreAddonName, EksAddon>> = {};
-    for (const addon of CORE_ADDONS) {
-      addons[addon.name] = new EksAddon(this, addon.id, {
-        clusterName: this.cluster.name,
-        addonName: addon.name,
-        addonVersion: addonVersions[addon.name],
-        // EKS installs self-managed copies at creation; managed add-ons take them over.
-        resolveConflictsOnCreate: "OVERWRITE",
-        resolveConflictsOnUpdate: "OVERWRITE",
-        // CoreDNS pods need nodes to schedule on, or the add-on never becomes active.
-        dependsOn: addon.name === "coredns" ? [this.nodeGroup] : undefined,
-        // The VPC CNI's network policy agent enforces Kubernetes NetworkPolicies; without it they
-        // are accepted and silently ignored.
-        configurationValues: addon.name === "vpc-cni" ? JSON.stringify({ enableNetworkPolicy: "true" }) : undefined,
-      });
-    }
+    addon("kube-proxy");
+    // CoreDNS pods need nodes to schedule on, or the add-on never becomes active.
+    addon("coredns", { dependsOn: [this.nodeGroup] });
+    addon("eks-pod-identity-agent");
     this.addons = addons as Record<CoreAddonName, EksAddon>;
   }
 
@@ -409,6 +518,35 @@ export class KubernetesCluster extends Construct {
       invalid(this, "grantNamespaceAccess.namespace", namespace, "a Kubernetes namespace name: 1-63 lower-case letters, digits and '-'");
     }
     return this.associate(id, principalArn, policy, { type: "namespace", namespaces: [namespace] });
+  }
+
+  /**
+   * Cluster-admin for the identity Terraform runs as: the given ARN, else the caller's role read at
+   * plan time, then skipped (`count = 0`) when that principal already has an entry in the lists.
+   */
+  private terraformAdmin(given: string | undefined, admins: string[], readOnly: string[]): string {
+    if (given !== undefined) {
+      if (isKnown(given) && admins.includes(given)) return given;
+      this.associate("TerraformAdmin", given, "AmazonEKSClusterAdminPolicy", { type: "cluster" });
+      return given;
+    }
+    const caller = new DataAwsCallerIdentity(this, "TerraformCaller");
+    // An assumed-role session ARN (sts::...:assumed-role/<role>/<session>) becomes the role's ARN.
+    const session = new DataAwsIamSessionContext(this, "TerraformSession", { arn: caller.arn });
+    const principalArn = session.issuerArn;
+    const listed = [...admins, ...readOnly];
+    const count = listed.length === 0 ? undefined : TerraformCount.of(Token.asNumber(Fn.conditional(Fn.contains(listed, principalArn), 0, 1)));
+    const grant = new Construct(this, "TerraformAdmin");
+    const entry = new EksAccessEntry(grant, "AccessEntry", { clusterName: this.cluster.name, principalArn, type: "STANDARD", count });
+    new EksAccessPolicyAssociation(grant, "AccessPolicy", {
+      clusterName: this.cluster.name,
+      principalArn,
+      policyArn: accessPolicyArn(this.partition, "AmazonEKSClusterAdminPolicy"),
+      accessScope: { type: "cluster" },
+      count,
+      dependsOn: [entry],
+    });
+    return principalArn;
   }
 
   /** An access policy association for `principalArn`, creating its access entry once. */

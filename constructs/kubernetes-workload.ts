@@ -20,10 +20,12 @@ import { HorizontalPodAutoscalerV2 } from "@cdktf/provider-kubernetes/lib/horizo
 import { NamespaceV1 } from "@cdktf/provider-kubernetes/lib/namespace-v1";
 import { NetworkPolicyV1, NetworkPolicyV1SpecEgress } from "@cdktf/provider-kubernetes/lib/network-policy-v1";
 import { PodDisruptionBudgetV1 } from "@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1";
+import { RoleBindingV1 } from "@cdktf/provider-kubernetes/lib/role-binding-v1";
+import { RoleV1 } from "@cdktf/provider-kubernetes/lib/role-v1";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
-import { Fn } from "cdktf";
+import { Fn, Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { invalid, isKnown, parseCidr } from "./util";
 
@@ -201,7 +203,35 @@ export interface KubernetesWorkloadProps {
    * @default 600
    */
   readonly integrationTestTimeoutSeconds?: number;
+  /**
+   * Public files (never secrets: they are stored in a ConfigMap) mounted read-only into the app and
+   * migration containers, e.g. the RDS CA bundle that `sslrootcert` names: the `<name>-files`
+   * ConfigMap holds `files` (file name to content) and is mounted at `directory`.
+   * @default none
+   */
+  readonly readOnlyFiles?: { readonly directory: string; readonly files: Record<string, string> };
 }
+
+/**
+ * One rule of the deploy Role ({@link KubernetesWorkload.grantDeploy}), as Kubernetes RBAC reads it:
+ * the API group, resources and verbs, optionally narrowed to named objects.
+ */
+export interface DeployRule {
+  /** API groups, e.g. `["apps"]`; `""` is the core group (pods). */
+  readonly apiGroups: readonly string[];
+  /** Resources, e.g. `["deployments"]`, or a subresource such as `pods/log`. */
+  readonly resources: readonly string[];
+  /** Verbs, e.g. `["get", "patch"]`. */
+  readonly verbs: readonly string[];
+  /**
+   * Object names the rule is narrowed to.
+   * @default any object of the resources: the names are not known in advance (Jobs named per run, generated ReplicaSets)
+   */
+  readonly resourceNames?: readonly string[];
+}
+
+/** Group names EKS keeps for itself: an access entry may not map a principal into them. */
+const RESERVED_GROUP = /^(system|eks|aws|amazon|iam):/;
 
 /** The app container's name, for `kubectl set image deployment/<name> app=<image>`. */
 const CONTAINER_NAME = "app";
@@ -275,6 +305,16 @@ export class KubernetesWorkload extends Construct {
   public readonly autoscaler: HorizontalPodAutoscalerV2;
   /** The `kubernetes_pod_disruption_budget_v1`. */
   public readonly disruptionBudget: PodDisruptionBudgetV1;
+  /**
+   * The rules of the deploy Role {@link grantDeploy} creates: exactly what the delivery pipeline's
+   * `kubectl` commands need in this namespace, and nothing else (no Secrets, no exec, attach or
+   * port-forward, no NetworkPolicy or RBAC objects).
+   */
+  public readonly deployRules: readonly DeployRule[];
+
+  private readonly labels: Record<string, string>;
+  /** The deploy Role and its binding, created by the first {@link grantDeploy}. */
+  private deployAccess?: { role: RoleV1; binding: RoleBindingV1; groups: string[] };
 
   constructor(scope: Construct, id: string, props: KubernetesWorkloadProps) {
     super(scope, id);
@@ -304,6 +344,7 @@ export class KubernetesWorkload extends Construct {
     const serverLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "server" };
     const migrateLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "migrate" };
     const anyPodOfApp = { "app.kubernetes.io/name": name };
+    this.labels = commonLabels;
 
     this.namespaceResource = new NamespaceV1(this, "Namespace", {
       metadata: {
@@ -382,6 +423,14 @@ export class KubernetesWorkload extends Construct {
     // The root filesystem is read-only; /tmp is the one writable, size-capped scratch directory.
     const volumes: DeploymentV1SpecTemplateSpecVolume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
     const volumeMounts: DeploymentV1SpecTemplateSpecContainerVolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+    if (props.readOnlyFiles) {
+      const filesMap = new ConfigMapV1(this, "Files", {
+        metadata: { name: `${name}-files`, namespace, labels: commonLabels },
+        data: props.readOnlyFiles.files,
+      });
+      volumes.push({ name: "files", configMap: { name: filesMap.metadata.name, defaultMode: "0444" } });
+      volumeMounts.push({ name: "files", mountPath: props.readOnlyFiles.directory, readOnly: true });
+    }
     const podBasics = {
       serviceAccountName: this.serviceAccount.metadata.name,
       automountServiceAccountToken: automount,
@@ -636,6 +685,48 @@ export class KubernetesWorkload extends Construct {
         },
       });
     }
+    this.deployRules = deployRules(this.deploymentName, [this.migrationTemplateName, this.integrationTestTemplateName].filter((t): t is string => t !== undefined));
+  }
+
+  /**
+   * Lets the members of a Kubernetes group deploy this app as the delivery pipeline does, and do
+   * nothing else: a Role `<name>-deploy` in the namespace holding {@link deployRules}, and a
+   * RoleBinding `<name>-deploy` of the group to it. Map the deploy job's IAM role into the group
+   * with an EKS access entry that has no access policy (`GithubActionsRole.allowEksGroup`), so
+   * this Role is all it can do in the cluster. Further groups join the same binding.
+   * @param group a Kubernetes group name unique to this app and environment, e.g.
+   *   `slipway-deploy:shop-prod`: 1-253 printable characters without spaces, not starting with
+   *   `system:`, `eks:`, `aws:`, `amazon:` or `iam:` (names EKS keeps for itself)
+   * @returns the RoleBinding
+   */
+  public grantDeploy(group: string): RoleBindingV1 {
+    if (!isKnown(group) || !/^[\x21-\x7e]{1,253}$/.test(group) || RESERVED_GROUP.test(group)) {
+      invalid(this, "grantDeploy.group", group, "a literal Kubernetes group name of 1-253 printable characters without spaces, not starting with system:, eks:, aws:, amazon: or iam:, e.g. slipway-deploy:shop-prod");
+    }
+    if (this.deployAccess) {
+      if (this.deployAccess.groups.includes(group)) invalid(this, "grantDeploy.group", group, "a group not yet granted deploy access to this workload");
+      this.deployAccess.groups.push(group);
+      return this.deployAccess.binding;
+    }
+    const name = `${this.deploymentName}-deploy`;
+    const role = new RoleV1(this, "DeployRole", {
+      metadata: { name, namespace: this.namespace, labels: this.labels },
+      rule: this.deployRules.map((rule) => ({
+        apiGroups: [...rule.apiGroups],
+        resources: [...rule.resources],
+        verbs: [...rule.verbs],
+        ...(rule.resourceNames ? { resourceNames: [...rule.resourceNames] } : {}),
+      })),
+    });
+    const groups = [group];
+    const binding = new RoleBindingV1(this, "DeployRoleBinding", {
+      metadata: { name, namespace: this.namespace, labels: this.labels },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+      // Resolved at synth, so later grants join; written as Terraform names (the provider's mapping is skipped for a lazy value).
+      subject: Lazy.anyValue({ produce: () => groups.map((g) => ({ kind: "Group", name: g, api_group: "rbac.authorization.k8s.io" })) }),
+    });
+    this.deployAccess = { role, binding, groups };
+    return binding;
   }
 
   private validate(
@@ -758,6 +849,13 @@ export class KubernetesWorkload extends Construct {
       const empty = typeof command === "string" ? command.trim() === "" : command.length === 0 || command.some((part) => isKnown(part) && part === "");
       if (empty) invalid(this, "migrateCommand", command, "a non-empty shell command, or a non-empty list of non-empty arguments");
     }
+    const files = props.readOnlyFiles;
+    if (files && isKnown(files.directory) && !(/^\/[A-Za-z0-9._\/-]*$/.test(files.directory) && !["/", "/tmp"].includes(files.directory.replace(/\/+$/, "") || "/"))) {
+      invalid(this, "readOnlyFiles.directory", files.directory, "an absolute directory path other than / and /tmp, e.g. /etc/ssl/rds");
+    }
+    for (const key of Object.keys(files?.files ?? {})) {
+      if (!/^[A-Za-z0-9._-]+$/.test(key)) invalid(this, "readOnlyFiles.files", key, "file names of letters, digits, '.', '_' and '-'");
+    }
     const timeout = v.migrateTimeoutSeconds;
     if (isKnown(timeout) && (!Number.isInteger(timeout) || timeout < 1)) {
       invalid(this, "migrateTimeoutSeconds", timeout, "a whole number of seconds, at least 1");
@@ -792,6 +890,31 @@ export class KubernetesWorkload extends Construct {
       invalid(this, field, cidr, "an IPv4 CIDR whose address is the network's first address (no host bits set)");
     }
   }
+}
+
+/**
+ * What the delivery pipeline's deploy job runs with `kubectl` in the namespace, as RBAC rules.
+ * Names are narrowed where the object's name is known; `list`/`watch` on the Deployment work with
+ * its name because `kubectl rollout status` lists and watches with a `metadata.name` field selector.
+ */
+function deployRules(deploymentName: string, jobTemplateNames: string[]): DeployRule[] {
+  return [
+    // set image (get, patch), rollout status (get, then list and watch by name), rollout undo (get, patch).
+    { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [deploymentName], verbs: ["get", "list", "watch", "patch"] },
+    // rollout undo finds the previous revision among the Deployment's ReplicaSets (generated names).
+    { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+    // Logs of the migration Job's pod (found by listing, or watching until it exists), and of a failed rollout's pods.
+    { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+    { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+    ...(jobTemplateNames.length === 0
+      ? []
+      : [
+          // set image on the templates (migration, integration tests) (get, patch); create job --from reads them.
+          { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: jobTemplateNames, verbs: ["get", "patch"] },
+          // create job <per-run name> --from=cronjob/..., then poll it: names are per run, so not narrowed.
+          { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list", "watch"] },
+        ]),
+  ];
 }
 
 function isCpuQuantity(quantity: string): boolean {

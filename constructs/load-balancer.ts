@@ -1,38 +1,48 @@
 /**
- * An internet-facing Application Load Balancer in front of an EKS managed node group: HTTPS with an
- * ACM certificate, HTTP redirected to HTTPS, and a target group of the nodes' Kubernetes NodePort,
- * reachable only from CloudFront (or, opted in, the internet), with access logs in a private bucket.
+ * An Application Load Balancer in front of an EKS managed node group: HTTPS with an ACM certificate,
+ * HTTP redirected to HTTPS, and a target group of the nodes' Kubernetes NodePort. By default it is
+ * internal, in private subnets, reachable only through its CloudFront distribution's VPC origin;
+ * opted in, internet-facing. Access logs go to a private bucket without ACLs.
  */
 import { AutoscalingAttachment } from "@cdktf/provider-aws/lib/autoscaling-attachment";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
-import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
-import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
-import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Fn, TerraformCount, Token } from "cdktf";
 import { Construct } from "constructs";
-import { blockAllPublicAccess, CertificateValidationRecord, denyInsecureTransport, dnsValidatedCertificate } from "./aws-common";
-import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
+import { accessLogBucket } from "./access-log-bucket";
+import { CertificateValidationRecord, dnsValidatedCertificate } from "./aws-common";
+import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, resourceName } from "./util";
 
 /** The part of a network a load balancer needs; `Network` satisfies it. */
 export interface LoadBalancerNetwork {
   /** The VPC the subnets belong to; the load balancer's security group is created in it. */
   readonly vpcId: string;
-  /** Subnets with a route to the internet gateway, in at least two availability zones. */
+  /**
+   * Subnets with a route to the internet gateway, in at least two availability zones: where an
+   * internet-facing load balancer (`allowFrom: "internet"`) lives.
+   */
   readonly publicSubnetIds: string[];
+  /**
+   * Subnets without a route from the internet, in at least two availability zones: where an
+   * internal load balancer (`allowFrom: "cdn"`, the default) lives. Required for `"cdn"`.
+   */
+  readonly privateSubnetIds?: string[];
+}
+
+/** Anything with a security group a load balancer may admit: a CDN's VPC origin. */
+export interface LoadBalancerPeer {
+  /** The peer's security group id (may be a reference). */
+  readonly securityGroupId: string;
 }
 
 /** Who may open connections to the load balancer. */
 export type LoadBalancerAllowFrom = "cdn" | "internet";
-
-/** The DNS record that proves control of the domain to ACM. */
 
 /**
  * Props of {@link LoadBalancer}. `name`, `network`, `accountId`, `region`, `domain`, `healthPath` and
@@ -49,7 +59,7 @@ export interface LoadBalancerProps {
   readonly network: LoadBalancerNetwork;
   /** The 12-digit AWS account id; scopes the log bucket's policy and names the bucket. */
   readonly accountId: string;
-  /** The AWS region, e.g. `eu-west-1`; picks the ELB log-delivery account and CloudFront prefix list. */
+  /** The AWS region, e.g. `eu-west-1`; picks the ELB log-delivery account. */
   readonly region: string;
   /**
    * The domain name clients (or CloudFront) ask for, e.g. `app.example.com`; the certificate
@@ -99,18 +109,14 @@ export interface LoadBalancerProps {
    */
   readonly targetSecurityGroupId?: string;
   /**
-   * `"cdn"`: only CloudFront's origin-facing servers may connect, on 443 (CloudFront must reach
-   * the origin over HTTPS). `"internet"`: anyone, IPv4 and IPv6, on 443 and 80 (80 redirects to 443).
+   * `"cdn"`: an internal load balancer in the private subnets, with no public address; it admits
+   * nothing until {@link LoadBalancer.allowHttpsFrom} admits its CDN's VPC origin (the `Cdn`
+   * construct does, given this load balancer), so only distributions using that VPC origin reach it.
+   * `"internet"`: internet-facing in the public subnets, anyone on 443 and 80 (80 redirects to 443),
+   * IPv4 and IPv6.
    * @default "cdn"
    */
   readonly allowFrom?: LoadBalancerAllowFrom;
-  /**
-   * The id of the managed prefix list `com.amazonaws.global.cloudfront.origin-facing` in `region`
-   * (`aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing`).
-   * Ignored when `allowFrom` is `"internet"`.
-   * @default the id for `region` from a built-in table (us-east-1, eu-west-1); other regions must give it
-   */
-  readonly cdnPrefixListId?: string;
   /**
    * Whether AWS refuses to delete the load balancer; turn off to let `terraform destroy` remove it.
    * @default true
@@ -134,18 +140,7 @@ const NAME_MAX_LENGTH = 28;
 const DOMAIN_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const CERTIFICATE_ARN_PATTERN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):(\d{12}):certificate\/[0-9a-f-]+$/;
 const HOSTED_ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
-const PREFIX_LIST_ID_PATTERN = /^pl-[0-9a-f]{8,17}$/;
 const LOG_EXPIRATION_DAYS = 365;
-const NONCURRENT_LOG_EXPIRATION_DAYS = 30;
-
-/**
- * CloudFront's origin-facing managed prefix list per region: only ids checked by hand. Others:
- * `aws ec2 describe-managed-prefix-lists --region <region> --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing`.
- */
-const CLOUDFRONT_PREFIX_LISTS: Readonly<Record<string, string>> = {
-  "us-east-1": "pl-3b927c52",
-  "eu-west-1": "pl-4fa04526",
-};
 
 /**
  * Elastic Load Balancing's log-delivery account per region, for regions opened before August 2022
@@ -182,17 +177,24 @@ const ELB_LOG_DELIVERY_ACCOUNTS: Readonly<Record<string, string>> = {
 };
 
 /**
- * An internet-facing Application Load Balancer that is locked down by default: only CloudFront may
- * connect, TLS 1.2+ only, HTTP answered with a redirect to HTTPS, invalid headers dropped, HTTP
- * desync mitigated, deletion protection on, every request logged to a private bucket. It forwards
- * to the nodes of an EKS managed node group on a Kubernetes NodePort (target type `instance`), so
- * no in-cluster load-balancer controller is needed: Terraform owns the whole path.
+ * An Application Load Balancer that is locked down by default: internal (private subnets, no public
+ * address) and admitting only the CDN's VPC origin, TLS 1.2+ only, HTTP answered with a redirect to
+ * HTTPS, invalid headers dropped, HTTP desync mitigated, deletion protection on, every request
+ * logged to a private bucket. It forwards to the nodes of an EKS managed node group on a Kubernetes
+ * NodePort (target type `instance`), so no in-cluster load-balancer controller is needed: Terraform
+ * owns the whole path.
  */
 export class LoadBalancer extends Construct {
   /** The `aws_lb` (construct id `Resource`). */
   public readonly loadBalancer: Lb;
   /** The load balancer's ARN. */
   public readonly arn: string;
+  /** Who may connect: `"cdn"` (internal, admitted peers only) or `"internet"`. */
+  public readonly allowFrom: LoadBalancerAllowFrom;
+  /** True for an internal load balancer (`allowFrom: "cdn"`): private addresses only. */
+  public readonly internal: boolean;
+  /** The VPC the load balancer lives in. */
+  public readonly vpcId: string;
   /** The load balancer's DNS name, e.g. for a CloudFront origin or an alias record. */
   public readonly dnsName: string;
   /** The hosted zone id of {@link dnsName}, for Route 53 alias records. */
@@ -217,6 +219,9 @@ export class LoadBalancer extends Construct {
    */
   public readonly certificateValidation?: CertificateValidationRecord;
 
+  /** The `name` prop, for the Name tags of rules added later. */
+  private readonly name: string;
+
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
 
@@ -227,7 +232,10 @@ export class LoadBalancer extends Construct {
     const deletionProtection = props.deletionProtection ?? true;
     const accessLogs = props.accessLogs ?? true;
     this.validate(props, { deregistrationDelaySeconds, idleTimeoutSeconds, allowFrom });
-    const cdnPrefixListId = allowFrom === "cdn" ? this.cdnPrefixListFor(props) : undefined;
+    this.allowFrom = allowFrom;
+    this.internal = allowFrom === "cdn";
+    this.name = props.name;
+    this.vpcId = props.network.vpcId;
 
     const { name, accountId, region, targetPort } = props;
     const { partition } = partitionOf(region);
@@ -243,19 +251,10 @@ export class LoadBalancer extends Construct {
     });
     this.securityGroupId = this.securityGroup.id;
 
-    if (cdnPrefixListId !== undefined) {
-      // One rule only: the CloudFront prefix list weighs 55 of a security group's default quota of
-      // 60 rules, so a second rule (port 80) would exceed it. CloudFront reaches origins over HTTPS.
-      new VpcSecurityGroupIngressRule(this, "IngressHttpsFromCdn", {
-        securityGroupId: this.securityGroup.id,
-        description: "HTTPS from CloudFront origin-facing servers",
-        ipProtocol: "tcp",
-        fromPort: 443,
-        toPort: 443,
-        prefixListId: cdnPrefixListId,
-        tags: { Name: `${name}-https-from-cdn` },
-      });
-    } else {
+    // Internal: no ingress until allowHttpsFrom admits the CDN's VPC origin. (CloudFront's
+    // origin-facing prefix list would admit every distribution of every account, and does not
+    // match VPC-origin traffic, which comes from CloudFront's interfaces inside the VPC.)
+    if (!this.internal) {
       for (const [port, protocol] of [
         [443, "Https"],
         [80, "Http"],
@@ -300,13 +299,14 @@ export class LoadBalancer extends Construct {
     }
 
     const logs = accessLogs ? this.createAccessLogsBucket(name, accountId, region, partition) : undefined;
+    const subnets = this.internal ? props.network.privateSubnetIds! : props.network.publicSubnetIds;
     this.accessLogsBucket = logs?.bucket;
 
     this.loadBalancer = new Lb(this, "Resource", {
       name,
       loadBalancerType: "application",
-      internal: false,
-      subnets: props.network.publicSubnetIds,
+      internal: this.internal,
+      subnets,
       securityGroups: [this.securityGroup.id],
       dropInvalidHeaderFields: true,
       desyncMitigationMode: "defensive",
@@ -388,9 +388,31 @@ export class LoadBalancer extends Construct {
   }
 
   /**
-   * A private, versioned, SSE-S3 bucket for the access logs, written only by ELB's log delivery.
-   * @returns the bucket and its policy (the load balancer depends on the policy)
+   * Lets `peer` open HTTPS connections: an ingress rule on 443 whose source is the peer's security
+   * group, e.g. a CDN's VPC origin (`Cdn` calls this for an internal load balancer it is given).
+   * @param peer anything with a `securityGroupId`
+   * @param description the rule's description
+   * @param id construct id of the rule; keep it stable, renaming it replaces the rule
+   * @returns the ingress rule
    */
+  public allowHttpsFrom(peer: LoadBalancerPeer, description = "HTTPS from an allowed security group", id = "IngressHttpsFromPeer"): VpcSecurityGroupIngressRule {
+    if (!this.internal) {
+      invalid(this, "allowHttpsFrom", peer.securityGroupId, `allowFrom "cdn": an internet-facing load balancer already admits everyone, so a narrower peer would change nothing`);
+    }
+    if (this.node.tryFindChild(id)) invalid(this, "allowHttpsFrom.id", id, "a construct id not yet used in this load balancer");
+    return new VpcSecurityGroupIngressRule(this, id, {
+      securityGroupId: this.securityGroup.id,
+      description,
+      ipProtocol: "tcp",
+      fromPort: 443,
+      toPort: 443,
+      referencedSecurityGroupId: peer.securityGroupId,
+      // IngressHttpsFromVpcOrigin -> <name>-ingress-https-from-vpc-origin
+      tags: { Name: `${this.name}-${id.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}` },
+    });
+  }
+
+  /** The access-log bucket, written only by ELB's log delivery. */
   private createAccessLogsBucket(
     name: string,
     accountId: string,
@@ -401,90 +423,35 @@ export class LoadBalancer extends Construct {
     const bucketName = [name, accountId, region].every(isKnown)
       ? resourceName([name, "logs", accountId, region], 63)
       : `${name}-logs-${accountId}-${region}`;
-    const bucket = new S3Bucket(this, "AccessLogsBucket", {
-      bucket: bucketName,
-      tags: { Name: bucketName },
-    });
-    const publicAccessBlock = blockAllPublicAccess(this, "AccessLogsPublicAccessBlock", bucket.id);
-    new S3BucketOwnershipControls(this, "AccessLogsOwnership", {
-      bucket: bucket.id,
-      rule: { objectOwnership: "BucketOwnerEnforced" },
-    });
-    new S3BucketVersioningA(this, "AccessLogsVersioning", {
-      bucket: bucket.id,
-      versioningConfiguration: { status: "Enabled" },
-    });
-    // SSE-S3, not SSE-KMS: ALB access-log delivery supports only S3-managed keys.
-    new S3BucketServerSideEncryptionConfigurationA(this, "AccessLogsEncryption", {
-      bucket: bucket.id,
-      rule: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }],
-    });
-    new S3BucketLifecycleConfiguration(this, "AccessLogsLifecycle", {
-      bucket: bucket.id,
-      rule: [
+    const logsArn = `arn:${partition}:s3:::${bucketName}/AWSLogs/${accountId}/*`;
+    const elbAccount = isKnown(region) ? ELB_LOG_DELIVERY_ACCOUNTS[region] : undefined;
+    return accessLogBucket(this, "AccessLogs", {
+      bucketName,
+      nameTag: bucketName,
+      partition,
+      expirationDays: LOG_EXPIRATION_DAYS,
+      writerStatements: [
         {
-          id: "expire-logs",
-          status: "Enabled",
-          filter: [{ prefix: "" }],
-          expiration: [{ days: LOG_EXPIRATION_DAYS }],
-          noncurrentVersionExpiration: [{ noncurrentDays: NONCURRENT_LOG_EXPIRATION_DAYS }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+          Sid: "ElbLogDelivery",
+          Effect: "Allow",
+          Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
+          Action: "s3:PutObject",
+          Resource: logsArn,
         },
+        // Regions opened before August 2022 deliver from a regional ELB account instead.
+        ...(elbAccount
+          ? [
+              {
+                Sid: "ElbLogDeliveryAccount",
+                Effect: "Allow",
+                Principal: { AWS: `arn:${partition}:iam::${elbAccount}:root` },
+                Action: "s3:PutObject",
+                Resource: logsArn,
+              },
+            ]
+          : []),
       ],
     });
-
-    // Literal ARNs (the name is deterministic), so the policy is plain JSON when the props are.
-    const bucketArn = `arn:${partition}:s3:::${bucketName}`;
-    const logsArn = `${bucketArn}/AWSLogs/${accountId}/*`;
-    const elbAccount = isKnown(region) ? ELB_LOG_DELIVERY_ACCOUNTS[region] : undefined;
-    const policy = new S3BucketPolicy(this, "AccessLogsPolicy", {
-      bucket: bucket.id,
-      policy: policyJson({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "ElbLogDelivery",
-            Effect: "Allow",
-            Principal: { Service: "logdelivery.elasticloadbalancing.amazonaws.com" },
-            Action: "s3:PutObject",
-            Resource: logsArn,
-          },
-          // Regions opened before August 2022 deliver from a regional ELB account instead.
-          ...(elbAccount
-            ? [
-                {
-                  Sid: "ElbLogDeliveryAccount",
-                  Effect: "Allow",
-                  Principal: { AWS: `arn:${partition}:iam::${elbAccount}:root` },
-                  Action: "s3:PutObject",
-                  Resource: logsArn,
-                },
-              ]
-            : []),
-          denyInsecureTransport(bucketArn),
-        ],
-      }),
-      // S3 rejects a bucket policy while the public access block is being applied.
-      dependsOn: [publicAccessBlock],
-    });
-    return { bucket, policy };
-  }
-
-  /** The CloudFront prefix list id: the prop, else the table's entry for the region. */
-  private cdnPrefixListFor(props: LoadBalancerProps): string {
-    if (props.cdnPrefixListId !== undefined) return props.cdnPrefixListId;
-    const known = isKnown(props.region) ? CLOUDFRONT_PREFIX_LISTS[props.region] : undefined;
-    if (known === undefined) {
-      invalid(
-        this,
-        "cdnPrefixListId",
-        props.cdnPrefixListId,
-        `the id of the managed prefix list com.amazonaws.global.cloudfront.origin-facing in ${props.region} ` +
-          `(built in only for ${Object.keys(CLOUDFRONT_PREFIX_LISTS).join(", ")}); find it with ` +
-          "`aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing`",
-      );
-    }
-    return known;
   }
 
   private validate(
@@ -501,9 +468,16 @@ export class LoadBalancer extends Construct {
     }
     checkAccountId(this, "accountId", props.accountId);
     checkRegion(this, "region", props.region);
-    const subnets = props.network.publicSubnetIds;
-    if (isKnown(subnets) && subnets.length < 2) {
-      invalid(this, "network.publicSubnetIds", subnets, "at least two public subnets, in different availability zones (an ALB requires two)");
+    if (v.allowFrom === "internet") {
+      const subnets = props.network.publicSubnetIds;
+      if (isKnown(subnets) && subnets.length < 2) {
+        invalid(this, "network.publicSubnetIds", subnets, "at least two public subnets, in different availability zones (an ALB requires two)");
+      }
+    } else {
+      const subnets = props.network.privateSubnetIds;
+      if (subnets === undefined || (isKnown(subnets) && subnets.length < 2)) {
+        invalid(this, "network.privateSubnetIds", subnets, `at least two private subnets, in different availability zones: allowFrom "cdn" puts an internal load balancer there (an ALB requires two)`);
+      }
     }
 
     if (isKnown(props.domain) && !(DOMAIN_PATTERN.test(props.domain) && props.domain.length <= 253)) {
@@ -540,9 +514,6 @@ export class LoadBalancer extends Construct {
     }
     if (v.allowFrom !== "cdn" && v.allowFrom !== "internet") {
       invalid(this, "allowFrom", v.allowFrom, `"cdn" or "internet"`);
-    }
-    if (v.allowFrom === "cdn" && props.cdnPrefixListId !== undefined && isKnown(props.cdnPrefixListId) && !PREFIX_LIST_ID_PATTERN.test(props.cdnPrefixListId)) {
-      invalid(this, "cdnPrefixListId", props.cdnPrefixListId, "a managed prefix list id such as pl-3b927c52");
     }
     const groups = props.targetAutoscalingGroupNames ?? [];
     if (isKnown(groups)) {

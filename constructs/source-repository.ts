@@ -10,16 +10,26 @@ import { BranchDefault } from "@cdktf/provider-github/lib/branch-default";
 import { DataGithubTeam } from "@cdktf/provider-github/lib/data-github-team";
 import { DataGithubUser } from "@cdktf/provider-github/lib/data-github-user";
 import { Repository } from "@cdktf/provider-github/lib/repository";
+import { RepositoryDependabotSecurityUpdates } from "@cdktf/provider-github/lib/repository-dependabot-security-updates";
 import { RepositoryEnvironment } from "@cdktf/provider-github/lib/repository-environment";
 import { RepositoryEnvironmentDeploymentPolicy } from "@cdktf/provider-github/lib/repository-environment-deployment-policy";
 import { RepositoryFile } from "@cdktf/provider-github/lib/repository-file";
 import { RepositoryRuleset, RepositoryRulesetBypassActors } from "@cdktf/provider-github/lib/repository-ruleset";
 import { dependable, Fn } from "cdktf";
 import { Construct } from "constructs";
-import { invalid, isKnown, SlipwayValidationError, terraformLiteral } from "./util";
+import { terraformLiteral } from "../platform/literal";
+import { invalid, isKnown, SlipwayValidationError } from "./util";
 
 /** Who may see the repository. `public` is not offered: Slipway's repositories are never public. */
 export type RepositoryVisibility = "private" | "internal";
+
+/**
+ * Which GitHub license turns on secret scanning for a private or internal repository:
+ * `"secret-protection"` (GitHub Secret Protection, sold on its own since 2025), `"advanced-security"`
+ * (the GitHub Advanced Security bundle, enabled on the repository too), or `"off"` when the owner
+ * has neither.
+ */
+export type SecretScanning = "secret-protection" | "advanced-security" | "off";
 
 /** Who approves deploys to an environment: GitHub user logins and team slugs of the owner organization. */
 export interface EnvironmentReviewers {
@@ -134,6 +144,17 @@ export interface SourceRepositoryProps {
    * @default {} - no skeleton
    */
   readonly skeletonFiles?: Record<string, string>;
+  /**
+   * Secret scanning with push protection: GitHub scans the history for known credentials and
+   * refuses pushes that contain one. Private and internal repositories need a license of the owner
+   * organization: `"secret-protection"` for GitHub Secret Protection (only the secret scanning
+   * settings are sent), `"advanced-security"` for the GitHub Advanced Security bundle (which must be
+   * enabled on the repository first, so `advanced_security` is enabled too). Without either, GitHub
+   * refuses the apply (`422 Secret scanning is not available for this repository`): set `"off"`,
+   * which policy rule SLW-GH-005 reports.
+   * @default "secret-protection"
+   */
+  readonly secretScanning?: SecretScanning;
 }
 
 /** Options of {@link SourceRepository.addFile}. */
@@ -190,7 +211,8 @@ function isBranchName(name: string): boolean {
 
 /**
  * An application's GitHub repository with the rules trunk-based delivery needs:
- * - private (or internal), Dependabot vulnerability alerts on, squash merges only (title and body
+ * - private (or internal), Dependabot vulnerability alerts and security updates on, secret
+ *   scanning with push protection (see {@link SourceRepositoryProps.secretScanning}), squash merges only (title and body
  *   of the pull request), merged branches deleted, auto-merge off;
  * - a ruleset on the default branch that nobody bypasses (unless {@link SourceRepositoryProps.rulesetBypassAppIds}):
  *   no deletion, no force push, linear history, pull requests with fresh approvals, resolved
@@ -239,6 +261,8 @@ export class SourceRepository extends Construct {
   public readonly ruleset: RepositoryRuleset;
   /** The deployment environments by name. */
   public readonly environments: Record<string, RepositoryEnvironment>;
+  /** The `github_repository_dependabot_security_updates` that lets Dependabot open pull requests fixing vulnerable dependencies. */
+  public readonly dependabotSecurityUpdates: RepositoryDependabotSecurityUpdates;
   /** The deployment environments' names, in promotion order. */
   public readonly environmentNames: string[];
   /** The created-once `github_repository_file`s of {@link SourceRepositoryProps.skeletonFiles}, by path. */
@@ -257,13 +281,27 @@ export class SourceRepository extends Construct {
     const pinChecks = props.pinStatusChecksToGithubActions ?? true;
     const environments = props.environments ?? [];
     const bypassAppIds = props.rulesetBypassAppIds ?? [];
+    const secretScanning = props.secretScanning ?? "secret-protection";
     this.validate(props, visibility, defaultBranch, requiredChecks, requiredApprovals, environments, bypassAppIds);
+    if (!["secret-protection", "advanced-security", "off"].includes(secretScanning)) {
+      invalid(this, "secretScanning", secretScanning, `"secret-protection" (GitHub Secret Protection), "advanced-security" (GitHub Advanced Security) or "off" (neither license)`);
+    }
+    const enabled = { status: "enabled" };
 
     this.repository = new Repository(this, "Resource", {
       name: props.name,
       description: props.description,
       visibility,
       vulnerabilityAlerts: true,
+      securityAndAnalysis:
+        secretScanning === "off"
+          ? undefined
+          : {
+              // With split licensing (Secret Protection) GitHub refuses the advanced_security setting.
+              ...(secretScanning === "advanced-security" ? { advancedSecurity: enabled } : {}),
+              secretScanning: enabled,
+              secretScanningPushProtection: enabled,
+            },
       deleteBranchOnMerge: true,
       allowSquashMerge: true,
       allowMergeCommit: false,
@@ -286,6 +324,11 @@ export class SourceRepository extends Construct {
     });
     this.name = this.repository.name;
     this.fullName = `${props.owner}/${props.name}`;
+    // Dependabot opens pull requests that fix vulnerable dependencies (it needs the alerts, on above).
+    this.dependabotSecurityUpdates = new RepositoryDependabotSecurityUpdates(this, "DependabotSecurityUpdates", {
+      repository: this.repository.name,
+      enabled: true,
+    });
     this.defaultBranch = defaultBranch;
 
     // github_repository.default_branch is deprecated (it can only name an existing branch after

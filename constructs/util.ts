@@ -168,13 +168,3 @@ function ipv4ToInt(address: string): number {
 function intToIpv4(value: number): string {
   return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join(".");
 }
-
-/**
- * `text` as a Terraform string that evaluates to exactly `text`: Terraform reads `${` and `%{` in
- * any string as the start of its own templates, so they are doubled (`$${`, `%%{`). Not
- * `Fn.rawString`, which is meant for expressions and would also turn newlines and quotes into
- * backslash escapes that a plain attribute value keeps literally.
- */
-export function terraformLiteral(text: string): string {
-  return text.replace(/\$\{/g, "$$${").replace(/%\{/g, "%%{");
-}

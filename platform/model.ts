@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
+import { ciRunnerProjectName, codebuildRunnerLabel } from "../constructs/ci-runners";
 import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
 import { cidrsOverlap, parseCidr } from "../constructs/util";
 import { ALL_RULES } from "../policy";
@@ -105,7 +106,7 @@ export interface PlatformConfig {
   /** The platform file this was read from, as given (relative paths stay relative). */
   readonly file: string;
   readonly name: string;
-  readonly github: { readonly owner: string; readonly appId?: number; readonly defaultBranch: string };
+  readonly github: { readonly owner: string; readonly appId?: number; readonly defaultBranch: string; readonly secretScanning: "secret-protection" | "advanced-security" | "off" };
   readonly backend: BackendConfig;
   readonly apps: AppConfig[];
   /** In promotion order. */
@@ -308,8 +309,8 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
       multiAz: env.protection.multiAz ?? d.multiAz,
       overrideReason: env.protection.overrideReason,
     },
-    // A runner inside the VPC reaches the private API endpoint; see README "Reaching the cluster".
-    deploy: { runsOn: env.deploy.runsOn ?? ["self-hosted", `${platformName}-${env.name}`] },
+    // The environment's CodeBuild deploy runner inside the VPC reaches the private API endpoint; see README "Reaching the cluster".
+    deploy: { runsOn: env.deploy.runsOn ?? [codebuildRunnerLabel(ciRunnerProjectName(`${platformName}-${env.name}`, "deploy"))] },
     dns: { hostedZoneId: env.dns.hostedZoneId },
     loadBalancer: { allowFrom: env.loadBalancer.allowFrom },
     cdn: { priceClass: env.cdn.priceClass ?? d.priceClass, webAclArn: env.cdn.webAclArn },

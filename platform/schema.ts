@@ -189,7 +189,7 @@ export const environmentSchema = z.strictObject({
         .array(z.string().min(1))
         .min(1)
         .optional()
-        .describe("Runner labels of the deploy job: a runner that can reach the cluster API. @default [self-hosted, <platform>-<env>], a runner inside the VPC"),
+        .describe("Runner labels of the deploy job: a runner that can reach the cluster API. @default [codebuild-<platform>-<env>-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}], the environment's CodeBuild deploy runner inside the VPC"),
     })
     .default({}),
   dns: z
@@ -249,6 +249,12 @@ export const platformSchema = z.strictObject({
       .regex(/^[A-Za-z0-9._\/-]+$/, { error: "expected a branch name such as main" })
       .default("main")
       .describe("Default branch of the app repositories. @default main"),
+    secretScanning: z
+      .enum(["secret-protection", "advanced-security", "off"])
+      .default("secret-protection")
+      .describe(
+        "The owner's license for secret scanning and push protection on the private app repositories: secret-protection (GitHub Secret Protection), advanced-security (GitHub Advanced Security, also enabled per repository) or off (neither: GitHub refuses the setting; reported by SLW-GH-005). @default secret-protection",
+      ),
   }),
   backend: backendSchema.default({ type: "local" }).describe("Where Terraform keeps state. @default local"),
   apps: z.array(appSchema).min(1, { error: "declare at least one app" }),

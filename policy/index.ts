@@ -1,6 +1,7 @@
 /** Slipway's policy-as-code: the engine and every rule. `ALL_RULES` is what `npm run check` runs. */
 import { EvaluateOptions, EvaluationResult, evaluate as evaluateRules, Rule, StackInput } from "./engine";
 import { CDN_RULES } from "./rules/aws-cdn";
+import { CODEBUILD_RULES } from "./rules/aws-codebuild";
 import { COMPUTE_RULES } from "./rules/aws-compute";
 import { DATABASE_RULES } from "./rules/aws-database";
 import { IAM_RULES } from "./rules/aws-iam";
@@ -12,7 +13,7 @@ import { KUBERNETES_RULES } from "./rules/kubernetes";
 import { PRODUCTION_SAFETY_RULES } from "./rules/production-safety";
 
 export * from "./engine";
-export { CDN_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, STORAGE_RULES };
+export { CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, STORAGE_RULES };
 
 /** The rules by area (one file in policy/rules/ each), in documentation order. */
 export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
@@ -21,6 +22,7 @@ export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
   "Network: security groups, VPC, load balancers (aws-network)": NETWORK_RULES,
   "CloudFront (aws-cdn)": CDN_RULES,
   "EKS and nodes (aws-compute)": COMPUTE_RULES,
+  "CodeBuild and CI runners (aws-codebuild)": CODEBUILD_RULES,
   "IAM and policy documents (aws-iam)": IAM_RULES,
   "KMS, CloudWatch Logs, ECR (aws-kms-logs)": KMS_LOGS_RULES,
   "Kubernetes (kubernetes)": KUBERNETES_RULES,

@@ -2,7 +2,7 @@ import { DataAwsSecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/data
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { Fn, TerraformOutput } from "cdktf";
+import { dependable, Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { Cdn } from "../constructs/cdn";
 import { staticAssetsPrefix } from "../constructs/delivery-pipeline";
@@ -10,6 +10,8 @@ import { GithubActionsRole } from "../constructs/github-actions-role";
 import { KubernetesWorkload } from "../constructs/kubernetes-workload";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { PostgresDatabase } from "../constructs/postgres-database";
+import { RDS_CA_BUNDLE_FILE, RDS_CA_BUNDLE_PEM } from "../constructs/rds-ca-bundle";
+import { WorkloadSecurityGroup } from "../constructs/workload-security-group";
 import { SourceRepository } from "../constructs/source-repository";
 import { terraformLiterals } from "../platform/literal";
 import { AppEnvironmentConfig, EnvironmentConfig, PlatformConfig, PolicySuppression } from "../platform/model";
@@ -40,9 +42,14 @@ export class AppEnvironmentStack extends SlipwayStack {
   readonly deployment: AppEnvironmentConfig;
   /** The app's public URL in this environment. */
   readonly url: string;
-  /** The app's Postgres in this environment, admitting only the cluster's nodes. */
+  /** The app's Postgres in this environment, admitting only {@link podSecurityGroup}. */
   readonly database: PostgresDatabase;
-  /** The app's load balancer, in the environment's public subnets, forwarding to the workload's node port. */
+  /** The security group of this app's pods (and only theirs): the one peer the database admits. */
+  readonly podSecurityGroup: WorkloadSecurityGroup;
+  /**
+   * The app's load balancer, forwarding to the workload's node port: internal in the private
+   * subnets, reached only through {@link cdn}'s VPC origin (or internet-facing with `loadBalancer.allowFrom: internet`).
+   */
   readonly loadBalancer: LoadBalancer;
   /** The app's CloudFront distribution for its domain, in front of {@link loadBalancer}. */
   readonly cdn: Cdn;
@@ -61,7 +68,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     const raw = props.deployment;
     super(scope, name, platform, {
       production: environment.production,
-      suppressions: [...raw.environment.suppressions, ...raw.app.suppressions, ...protectionOverrides(raw.environment)],
+      suppressions: [...raw.environment.suppressions, ...raw.app.suppressions, ...protectionOverrides(raw.environment), ...exposureOverrides(raw.environment)],
     });
     this.deployment = raw;
     this.url = `https://${deployment.domain}`;
@@ -108,8 +115,6 @@ export class AppEnvironmentStack extends SlipwayStack {
       preventDestroy: production,
       databaseName: app.name.replace(/-/g, "_"),
     });
-    // Pods share their node's security group (the cluster's): only they reach the database.
-    this.database.allowConnectionsFrom({ securityGroupId: cluster.clusterSecurityGroupId }, "PostgreSQL from the EKS cluster nodes", "AllowFromCluster");
 
     this.loadBalancer = new LoadBalancer(this, "LoadBalancer", {
       name,
@@ -131,7 +136,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       name,
       accountId: environment.account,
       domain: deployment.domain,
-      loadBalancerDnsName: this.loadBalancer.dnsName,
+      loadBalancer: this.loadBalancer,
       certificateProvider: usEast1,
       hostedZoneId: environment.dns.hostedZoneId,
       staticPathPattern: app.staticPath,
@@ -158,7 +163,10 @@ export class AppEnvironmentStack extends SlipwayStack {
       secretId: this.database.masterUserSecretArn,
     });
     const password = Fn.urlencode(Fn.lookup(Fn.jsondecode(masterSecret.secretString), "password", ""));
-    const databaseUrl = `postgresql://${this.database.masterUsername}:${password}@${this.database.endpoint}:${this.database.port}/${this.database.databaseName}?sslmode=require`;
+    // verify-full: the client checks the server certificate against the RDS CAs (mounted from a
+    // ConfigMap) and the host name against it, so nothing in between can pose as the database.
+    const caFile = `${RDS_CA_DIRECTORY}/${RDS_CA_BUNDLE_FILE}`;
+    const databaseUrl = `postgresql://${this.database.masterUsername}:${password}@${this.database.endpoint}:${this.database.port}/${this.database.databaseName}?sslmode=verify-full&sslrootcert=${caFile}`;
 
     this.workload = new KubernetesWorkload(this, "Workload", {
       name: app.name,
@@ -174,24 +182,43 @@ export class AppEnvironmentStack extends SlipwayStack {
       // The app's own secrets: names here, values set in the cluster, never seen by Terraform.
       externalSecrets: app.secrets,
       nodePort: app.nodePort,
-      // With externalTrafficPolicy Local, pods see the load balancer's addresses in the public subnets.
-      ingressFromCidrs: network.publicSubnetCidrs,
+      // With externalTrafficPolicy Local, pods see the load balancer's addresses: in the private
+      // subnets when it is internal. The pod security group narrows this to the load balancer's group.
+      ingressFromCidrs: this.loadBalancer.internal ? network.privateSubnetCidrs : network.publicSubnetCidrs,
       databaseEgress: { cidrs: network.privateSubnetCidrs, port: this.database.port },
       extraEgress: app.egress,
       migrateCommand: app.migrateCommand,
       integrationTestCommand: app.integrationTestCommand,
       integrationTestUrl: this.url,
+      readOnlyFiles: { directory: RDS_CA_DIRECTORY, files: { [RDS_CA_BUNDLE_FILE]: RDS_CA_BUNDLE_PEM } },
     });
+
+    // The app's own pods (server and migration alike) carry their own security group (EKS security
+    // groups for pods): the database admits that group only, not the cluster's, so no other pod of
+    // the cluster reaches it; and the pods reach no other database (5432 only to their own).
+    this.podSecurityGroup = new WorkloadSecurityGroup(this, "PodSecurityGroup", {
+      name,
+      vpcId: network.vpcId,
+      namespace: this.workload.namespace,
+      podLabels: { "app.kubernetes.io/name": app.name },
+      clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+    });
+    this.podSecurityGroup.allowEgressTo(this.database, this.database.port, `PostgreSQL to the database of ${app.name} only`, "EgressDatabase");
+    this.database.allowConnectionsFrom(this.podSecurityGroup, `PostgreSQL from the pods of ${app.name} only`, "AllowFromPods");
+    this.podSecurityGroup.allowIngressFrom(this.loadBalancer, app.port, `Requests from load balancer ${name}`, "IngressFromLoadBalancer");
+    app.egress.forEach((rule, i) =>
+      this.podSecurityGroup.allowEgressToCidr(rule.cidr, rule.port, `Declared egress ${i} of ${app.name}`, `EgressDeclared${i}`, rule.protocol === "UDP" ? "udp" : "tcp"),
+    );
+    // The group applies only to pods created after its policy: the Deployment waits for it.
+    this.workload.deployment.dependsOn = [...(this.workload.deployment.dependsOn ?? []), dependable(this.podSecurityGroup.policy)];
 
     this.deployRole = new GithubActionsRole(this, "DeployRole", {
       name: `${name}-deploy`,
       oidcProvider: platformStack.githubOidc,
       repository: deliveryStack.repository.fullName,
       allow: { environments: [environment.name] },
-      region: environment.region,
       description: `Deploys ${app.name} to ${environment.name} from ${deliveryStack.repository.fullName}'s ${environment.name} environment`,
     });
-    this.deployRole.allowEksNamespace({ name: cluster.name, arn: cluster.cluster.arn }, app.name);
     // The deploy job publishes the image's static files under the CDN's static folder of this
     // environment's bucket, and nowhere else (SSE-S3: no key to grant).
     const assetsPrefix = staticAssetsPrefix(app.staticPath);
@@ -200,6 +227,11 @@ export class AppEnvironmentStack extends SlipwayStack {
       // `aws s3 sync` lists what is there to upload only new fingerprinted files.
       { Sid: "ListStaticAssets", Effect: "Allow", Action: "s3:ListBucket", Resource: this.cdn.assetsBucket.arn, Condition: { StringLike: { "s3:prefix": [`${assetsPrefix}*`] } } },
     ]);
+    // The deploy role's only rights in the cluster: the workload's namespaced deploy Role, bound to
+    // a group of this app and environment that the role's access entry (no access policy) maps it into.
+    const deployGroup = `slipway-deploy:${name}`;
+    this.workload.grantDeploy(deployGroup);
+    this.deployRole.allowEksGroup({ name: cluster.name, arn: cluster.cluster.arn }, deployGroup);
 
     // This environment's facts, as variables of its GitHub environment (never secrets: none is).
     const variables: Record<string, string> = {
@@ -233,6 +265,19 @@ export class AppEnvironmentStack extends SlipwayStack {
     this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}`;
   }
 }
+
+/**
+ * `loadBalancer.allowFrom: internet` opens the load balancer to the internet on purpose: the
+ * platform file says so, and that accepts SLW-ALB-007 (CloudFront then reaches it as a public
+ * origin), which the synth summary lists with this reason.
+ */
+export function exposureOverrides(environment: EnvironmentConfig): PolicySuppression[] {
+  if (environment.loadBalancer.allowFrom !== "internet") return [];
+  return [{ rule: "SLW-ALB-007", path: "LoadBalancer", reason: "loadBalancer.allowFrom: internet: the platform file opens the load balancer to the internet on purpose" }];
+}
+
+/** Where pods find the RDS CA bundle (read-only); `sslrootcert` in DATABASE_URL names the file in it. */
+export const RDS_CA_DIRECTORY = "/etc/ssl/rds";
 
 /**
  * A production environment that turns deletion protection or Multi-AZ off must say why in

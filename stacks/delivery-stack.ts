@@ -69,6 +69,7 @@ export class DeliveryStack extends SlipwayStack {
         { appName: app.name, port: app.port, healthPath: app.healthPath, staticPath: app.staticPath },
         { errorPath: `${this.node.path}/Repository (app skeleton ${DEFAULT_SKELETON_TEMPLATE})` },
       ),
+      secretScanning: platform.github.secretScanning,
       environments: platform.environments.map((env) => ({
         name: env.name,
         requireApproval: env.approval.required,
@@ -88,7 +89,6 @@ export class DeliveryStack extends SlipwayStack {
       oidcProvider: props.registryPlatform.githubOidc,
       repository: this.repository.fullName,
       allow: { branches: [defaultBranch] },
-      region: registryEnvironment.region,
       description: `Pushes ${app.name}'s images from ${this.repository.fullName}@${defaultBranch}`,
     });
     this.registry.grantPush(this.buildRole);

@@ -1,8 +1,10 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
+import { CiRunners } from "../constructs/ci-runners";
 import { GithubOidcProvider } from "../constructs/github-oidc-provider";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
+import { partitionOf } from "../constructs/util";
 import { terraformLiterals } from "../platform/literal";
 import { EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
@@ -21,7 +23,10 @@ export interface PlatformStackProps {
   readonly sharedGithubOidc?: GithubOidcProvider;
 }
 
-/** `platform-<env>`: the environment's network, its EKS cluster, and the account's GitHub OIDC provider. */
+/**
+ * `platform-<env>`: the environment's network, its EKS cluster, its CI runners, the account's GitHub
+ * OIDC provider and the account's GitHub connection in the region.
+ */
 export class PlatformStack extends SlipwayStack {
   /** One line for the synth summary: the environment, its account, network and cluster version. */
   readonly description: string;
@@ -33,6 +38,11 @@ export class PlatformStack extends SlipwayStack {
   readonly cluster: KubernetesCluster;
   /** The account's GitHub OIDC provider: created here, or shared from another platform stack. */
   readonly githubOidc: GithubOidcProvider;
+  /**
+   * The environment's CodeBuild-hosted GitHub Actions runners in the VPC: `<platform>-<env>-plan-runner`
+   * (pull-request plans) and `<platform>-<env>-deploy-runner` (apply and deploy jobs).
+   */
+  readonly ciRunners: CiRunners;
 
   constructor(scope: Construct, props: PlatformStackProps) {
     // Platform-file text enters the construct tree here, once, as Terraform literals; the raw
@@ -65,9 +75,26 @@ export class PlatformStack extends SlipwayStack {
       nodeDesiredSize: environment.cluster.nodes.desired,
       nodeMaxSize: environment.cluster.nodes.max,
       adminPrincipalArns: environment.cluster.adminRoleArns,
+      // The role the stacks are applied as is cluster-admin by name, never whoever runs a plan.
+      terraformPrincipalArn: environment.assumeRoleArn,
       preventDestroy: environment.production,
     });
     this.githubOidc = props.sharedGithubOidc ?? new GithubOidcProvider(this, "GithubOidc");
+    // CodeBuild keeps one GitHub credential per account and region: the first environment of each
+    // account and region creates the connection and registers it; the others name it by pattern,
+    // so platform stacks never read each other's state.
+    const firstInRegion = platform.environments.find((e) => e.account === environment.account && e.region === environment.region)?.name === environment.name;
+    const { partition } = partitionOf(environment.region);
+    this.ciRunners = new CiRunners(this, "CiRunners", {
+      name: clusterName,
+      network: this.network,
+      cluster: this.cluster,
+      githubOwner: platform.github.owner,
+      githubConnectionArn: firstInRegion ? undefined : `arn:${partition}:codeconnections:${environment.region}:${environment.account}:connection/*`,
+      githubConnectionName: firstInRegion ? `${platform.name}-github` : undefined,
+      logKeyArn: this.network.logKey.arn,
+      preventDestroy: environment.production,
+    });
 
     new TerraformOutput(this, "cluster_name", { value: this.cluster.name, description: "EKS cluster name" });
     new TerraformOutput(this, "vpc_id", { value: this.network.vpcId, description: "VPC id" });
@@ -76,6 +103,8 @@ export class PlatformStack extends SlipwayStack {
     this.description =
       `${environment.name} (${environment.profile}) in ${environment.account}/${environment.region}: ` +
       `VPC ${environment.network.cidr} over ${zones} zones, EKS ${environment.cluster.version}` +
+      `, CI runners ${this.ciRunners.plan.projectName} and ${this.ciRunners.deploy.projectName}` +
+      (firstInRegion ? ", the account's GitHub connection in this region" : "") +
       (props.sharedGithubOidc ? "" : ", the account's GitHub OIDC provider");
   }
 }

@@ -115,7 +115,7 @@ describe("infraStacks", () => {
     expect(byName["hello-delivery"]).toMatchObject({ environment: "prod", production: true, providers: ["aws", "github"], runsOn: ["ubuntu-latest"] });
     expect(byName["platform-dev"]).toMatchObject({ environment: "dev", production: false, providers: ["aws"], runsOn: ["ubuntu-latest"] });
     // Kubernetes resources need the cluster's private API: the environment's deploy runners.
-    expect(byName["hello-prod"]).toMatchObject({ environment: "prod", production: true, providers: ["aws", "github", "kubernetes"], runsOn: ["self-hosted", "acme-prod"] });
+    expect(byName["hello-prod"]).toMatchObject({ environment: "prod", production: true, providers: ["aws", "github", "kubernetes"], runsOn: ["codebuild-acme-prod-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}"] });
   });
 
   test("agree with the dependencies a real synth records in manifest.json", () => {

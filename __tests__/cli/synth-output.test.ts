@@ -123,7 +123,7 @@ describe("formatSummary", () => {
     const total = result.stacks.reduce((n, s) => n + s.resources, 0);
     expect(text).toMatch(new RegExp(`^7 stacks, ${total} resources from .*platform\\.yaml -> out in \\d+\\.\\d s$`, "m"));
     expect(text).toMatch(/^policy: \d+ rules, \d+ checks: 0 high, \d+ medium, \d+ low open; \d+ suppressed/m);
-    const files = ["pull-request.yml", "deliver.yml", "actionlint.yaml"].map((f) => path.join("out", "workflows", "hello", f));
+    const files = ["pull-request.yml", "deliver.yml"].map((f) => path.join("out", "workflows", "hello", f));
     expect(text).toContain(`\nworkflows (committed to each app repository by its delivery stack): ${files.join(", ")}`);
   });
 
@@ -170,7 +170,7 @@ describe("--json", () => {
     });
     expect(json.stacks.map((s: Json) => s.resourcesByType)).toEqual(result.stacks.map((s) => s.resourcesByType));
     expect(json.urls).toEqual(result.urls);
-    expect(json.workflows).toEqual(["workflows/hello/pull-request.yml", "workflows/hello/deliver.yml", "workflows/hello/actionlint.yaml"]);
+    expect(json.workflows).toEqual(["workflows/hello/pull-request.yml", "workflows/hello/deliver.yml"]);
   });
 
   test("the policy: rule and check counts, open findings by severity, each finding", () => {

@@ -132,86 +132,50 @@ describe("GithubActionsRole", () => {
     expect(byId(tf, "aws_iam_role").Role).toMatchObject({ max_session_duration: 7200, description: "Builds shop" });
   });
 
-  test("allowEksNamespace: DescribeCluster on the cluster only, an access entry and a namespace-scoped association", () => {
-    let association: unknown;
+  test("allowEksGroup: DescribeCluster on the cluster only, and an access entry into the group with no access policy", () => {
+    let entry: unknown;
     const { tf } = synth({}, (role) => {
-      association = role.allowEksNamespace(CLUSTER, "shop");
+      entry = role.allowEksGroup(CLUSTER, "slipway-deploy:shop-prod");
     });
-    expect(association).toBeDefined();
-    expect(countByType(tf)).toEqual({ aws_iam_role: 1, aws_iam_role_policy: 1, aws_eks_access_entry: 1, aws_eks_access_policy_association: 1 });
+    expect(entry).toBeDefined();
+    expect(countByType(tf)).toEqual({ aws_iam_role: 1, aws_iam_role_policy: 1, aws_eks_access_entry: 1 });
 
     const describe = byId(tf, "aws_iam_role_policy")["Role_Eks-platform-prod_DescribeCluster"];
     expect(describe).toMatchObject({ name: "eks-describe-platform-prod", role: ROLE_NAME });
     expect(JSON.parse(describe.policy).Statement).toEqual([{ Sid: "DescribeCluster", Effect: "Allow", Action: "eks:DescribeCluster", Resource: CLUSTER.arn }]);
 
-    const entry = byId(tf, "aws_eks_access_entry")["Role_Eks-platform-prod_AccessEntry"];
-    expect(entry).toEqual({ cluster_name: "platform-prod", principal_arn: ROLE_ARN, type: "STANDARD" });
-
-    const associations = byId(tf, "aws_eks_access_policy_association");
-    expect(associations).toEqual({
-      "Role_Eks-platform-prod_AmazonEKSEditPolicy": {
-        cluster_name: "platform-prod",
-        // The entry's attribute, so the association waits for the entry.
-        principal_arn: `\${aws_eks_access_entry.${Object.keys(tf.resource.aws_eks_access_entry)[0]}.principal_arn}`,
-        policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
-        access_scope: { type: "namespace", namespaces: ["shop"] },
-      },
+    // No aws_eks_access_policy_association: the group's RBAC bindings are all the role may do.
+    expect(byId(tf, "aws_eks_access_entry")["Role_Eks-platform-prod_AccessEntry"]).toEqual({
+      cluster_name: "platform-prod",
+      principal_arn: ROLE_ARN,
+      type: "STANDARD",
+      kubernetes_groups: ["slipway-deploy:shop-prod"],
     });
-    // Nothing cluster-wide.
-    expect(JSON.stringify(tf)).not.toContain('"cluster"');
-    expect(JSON.stringify(tf)).not.toContain("ClusterAdmin");
+    expect(JSON.stringify(tf)).not.toContain("cluster-access-policy");
   });
 
-  test("allowEksNamespace: more namespaces share the entry and the policy's association; another policy gets its own", () => {
+  test("allowEksGroup: more groups on one cluster share its access entry; another cluster gets its own", () => {
+    const other = { name: "platform-dev", arn: "arn:aws:eks:eu-west-1:123456789012:cluster/platform-dev" };
     const { tf } = synth({}, (role) => {
-      const first = role.allowEksNamespace(CLUSTER, "shop");
-      expect(role.allowEksNamespace(CLUSTER, "shop-jobs")).toBe(first);
-      role.allowEksNamespace(CLUSTER, "monitoring", "AmazonEKSViewPolicy");
+      const first = role.allowEksGroup(CLUSTER, "slipway-deploy:shop-prod");
+      expect(role.allowEksGroup(CLUSTER, "slipway-deploy:jobs-prod")).toBe(first);
+      role.allowEksGroup(other, "slipway-deploy:shop-dev");
     });
-    expect(countByType(tf)).toMatchObject({ aws_iam_role_policy: 1, aws_eks_access_entry: 1, aws_eks_access_policy_association: 2 });
-    const associations = byId(tf, "aws_eks_access_policy_association");
-    expect(associations["Role_Eks-platform-prod_AmazonEKSEditPolicy"].access_scope).toEqual({ type: "namespace", namespaces: ["shop", "shop-jobs"] });
-    expect(associations["Role_Eks-platform-prod_AmazonEKSViewPolicy"]).toMatchObject({
-      policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
-      access_scope: { type: "namespace", namespaces: ["monitoring"] },
-    });
+    expect(countByType(tf)).toEqual({ aws_iam_role: 1, aws_iam_role_policy: 2, aws_eks_access_entry: 2 });
+    const entries = byId(tf, "aws_eks_access_entry");
+    expect(entries["Role_Eks-platform-prod_AccessEntry"].kubernetes_groups).toEqual(["slipway-deploy:shop-prod", "slipway-deploy:jobs-prod"]);
+    expect(entries["Role_Eks-platform-dev_AccessEntry"].kubernetes_groups).toEqual(["slipway-deploy:shop-dev"]);
   });
 
-  test("allowEksNamespace: AmazonEKSAdminPolicy is accepted at namespace scope", () => {
-    const { tf } = synth({}, (role) => role.allowEksNamespace(CLUSTER, "shop", "AmazonEKSAdminPolicy"));
-    expect(Object.values(byId(tf, "aws_eks_access_policy_association"))[0]).toMatchObject({
-      policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
-      access_scope: { type: "namespace", namespaces: ["shop"] },
-    });
-  });
-
-  test("allowEksNamespace: the partition comes from region, or from the cluster's ARN", () => {
-    const cnCluster = { name: "platform", arn: "arn:aws-cn:eks:cn-north-1:123456789012:cluster/platform" };
-    const fromArn = synth({}, (role) => role.allowEksNamespace(cnCluster, "shop")).tf;
-    expect(Object.values(byId(fromArn, "aws_eks_access_policy_association"))[0].policy_arn).toBe(
-      "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
-    );
-    const fromRegion = synth({ region: "us-gov-west-1" }, (role) => role.allowEksNamespace(CLUSTER, "shop")).tf;
-    expect(Object.values(byId(fromRegion, "aws_eks_access_policy_association"))[0].policy_arn).toBe(
-      "arn:aws-us-gov:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
-    );
-  });
-
-  test("allowEksNamespace: a cluster known only by reference (another stack's) works at plan time", () => {
+  test("allowEksGroup: a cluster known only by reference (another stack's) works at plan time", () => {
     const { tf } = synth({}, (role, stack) => {
       const name = new TerraformVariable(stack, "cluster_name", { type: "string" });
       const arn = new TerraformVariable(stack, "cluster_arn", { type: "string" });
       const cluster = { name: name.stringValue, arn: arn.stringValue };
-      role.allowEksNamespace(cluster, "shop");
-      role.allowEksNamespace(cluster, "shop-jobs");
+      role.allowEksGroup(cluster, "slipway-deploy:shop-prod");
     });
-    expect(countByType(tf)).toMatchObject({ aws_eks_access_entry: 1, aws_eks_access_policy_association: 1 });
-    expect(byId(tf, "aws_eks_access_entry").Role_Eks0_AccessEntry.cluster_name).toBe("${var.cluster_name}");
-    expect(byId(tf, "aws_eks_access_policy_association").Role_Eks0_AmazonEKSEditPolicy).toMatchObject({
-      cluster_name: "${var.cluster_name}",
-      policy_arn: 'arn:${element(split(":", var.cluster_arn), 1)}:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
-      access_scope: { type: "namespace", namespaces: ["shop", "shop-jobs"] },
-    });
+    expect(countByType(tf)).toEqual({ aws_iam_role: 1, aws_iam_role_policy: 1, aws_eks_access_entry: 1 });
+    expect(byId(tf, "aws_eks_access_entry").Role_Eks0_AccessEntry).toMatchObject({ cluster_name: "${var.cluster_name}", kubernetes_groups: ["slipway-deploy:shop-prod"] });
     expect(byId(tf, "aws_iam_role_policy").Role_Eks0_DescribeCluster).toMatchObject({ name_prefix: "eks-describe-" });
   });
 
@@ -270,26 +234,20 @@ describe("GithubActionsRole", () => {
     }
   });
 
-  test("fails when region is not a region name", () => {
-    expectInvalid({ region: "europe" }, "region", "eu-west-1");
-  });
-
-  test("fails when allowEksNamespace gets a bad namespace or one already granted", () => {
-    expectInvalidUse((role) => role.allowEksNamespace(CLUSTER, "Shop_NS"), "allowEksNamespace.namespace", "Kubernetes namespace name");
-    expectInvalidUse((role) => role.allowEksNamespace(CLUSTER, "x".repeat(64)), "allowEksNamespace.namespace", "Kubernetes namespace name");
+  test("fails when allowEksGroup gets a group EKS keeps for itself, a malformed or repeated group", () => {
+    for (const group of ["system:masters", "eks:admins", "aws:x", "amazon:x", "iam:x"]) {
+      expectInvalidUse((role) => role.allowEksGroup(CLUSTER, group), "allowEksGroup.group", "not starting with system:");
+    }
+    expectInvalidUse((role) => role.allowEksGroup(CLUSTER, "deploy shop"), "allowEksGroup.group", "without spaces");
+    expectInvalidUse((role) => role.allowEksGroup(CLUSTER, ""), "allowEksGroup.group", "1-253 printable characters");
     expectInvalidUse(
       (role) => {
-        role.allowEksNamespace(CLUSTER, "shop");
-        role.allowEksNamespace(CLUSTER, "shop");
+        role.allowEksGroup(CLUSTER, "slipway-deploy:shop-prod");
+        role.allowEksGroup(CLUSTER, "slipway-deploy:shop-prod");
       },
-      "allowEksNamespace.namespace",
+      "allowEksGroup.group",
       "not yet granted",
     );
-  });
-
-  test("fails when allowEksNamespace gets cluster admin or not an access policy", () => {
-    expectInvalidUse((role) => role.allowEksNamespace(CLUSTER, "shop", "AmazonEKSClusterAdminPolicy"), "allowEksNamespace.policy", "never AmazonEKSClusterAdminPolicy");
-    expectInvalidUse((role) => role.allowEksNamespace(CLUSTER, "shop", "AdministratorAccess"), "allowEksNamespace.policy", "namespace scope");
   });
 
   test("fails when addPolicy grants every action, or every resource without an explicit exception", () => {

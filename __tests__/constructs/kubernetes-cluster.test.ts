@@ -59,9 +59,18 @@ describe("KubernetesCluster", () => {
     expect(cluster.encryption_config).toEqual({ resources: ["secrets"], provider: { key_arn: `\${${keyAddress}.arn}` } });
     expect(one(template, "aws_kms_key")).toMatchObject({ enable_key_rotation: true, deletion_window_in_days: 30 });
     expect(one(template, "aws_kms_alias")).toMatchObject({ name: "alias/eks/prod", target_key_id: `\${${keyAddress}.key_id}` });
-    // Access entries only; the applying identity stays admin.
-    expect(cluster.access_config).toEqual({ authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: true });
-    expect(template.resource.aws_eks_access_entry).toBeUndefined();
+    // Access entries only, and no implicit admin: the identity Terraform runs as is admin through
+    // an entry in the plan (its role ARN, from the caller's session), and nobody else.
+    expect(cluster.access_config).toEqual({ authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: false });
+    expect(Object.values(template.data.aws_iam_session_context)).toEqual([{ arn: `\${data.aws_caller_identity.${Object.keys(template.data.aws_caller_identity)[0]}.arn}` }]);
+    const runner = `\${data.aws_iam_session_context.${Object.keys(template.data.aws_iam_session_context)[0]}.issuer_arn}`;
+    expect(one(template, "aws_eks_access_entry")).toEqual({ cluster_name: `\${aws_eks_cluster.${clusterAddress}.name}`, principal_arn: runner, type: "STANDARD" });
+    expect(one(template, "aws_eks_access_policy_association")).toMatchObject({
+      principal_arn: runner,
+      policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+      access_scope: { type: "cluster" },
+      depends_on: [`aws_eks_access_entry.${Object.keys(template.resource.aws_eks_access_entry)[0]}`],
+    });
     // Every control-plane log, to a log group that exists first, kept a year, encrypted.
     expect(cluster.enabled_cluster_log_types).toEqual(["api", "audit", "authenticator", "controllerManager", "scheduler"]);
     expect(cluster.depends_on).toContain(logGroupAddress);
@@ -114,6 +123,7 @@ describe("KubernetesCluster", () => {
 
     // Core add-ons, managed, at EKS's default versions; CoreDNS waits for nodes.
     const nodeGroupAddress = `aws_eks_node_group.${Object.keys(template.resource.aws_eks_node_group)[0]}`;
+    const vpcCniAddress = `aws_eks_addon.${Object.entries(template.resource.aws_eks_addon as Json).find(([, a]) => a.addon_name === "vpc-cni")![0]}`;
     expect(all(template, "aws_eks_addon").map((a) => a.addon_name)).toEqual(
       expect.arrayContaining(["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"]),
     );
@@ -122,8 +132,14 @@ describe("KubernetesCluster", () => {
       expect(a.addon_version).toBeUndefined();
     }
     expect(addon(template, "coredns").depends_on).toEqual([nodeGroupAddress]);
-    // NetworkPolicies are enforced, not silently ignored.
-    expect(JSON.parse(addon(template, "vpc-cni").configuration_values)).toEqual({ enableNetworkPolicy: "true" });
+    // Nodes join once the VPC CNI runs with its own role (the node role cannot stand in for it).
+    expect(nodeGroup.depends_on).toContain(vpcCniAddress);
+    // NetworkPolicies are enforced, not silently ignored; security groups for pods, in the mode
+    // that keeps NodePort (externalTrafficPolicy Local) and kubelet probes working.
+    expect(JSON.parse(addon(template, "vpc-cni").configuration_values)).toEqual({
+      enableNetworkPolicy: "true",
+      env: { ENABLE_POD_ENI: "true", POD_SECURITY_GROUP_ENFORCING_MODE: "standard" },
+    });
     expect(addon(template, "kube-proxy").configuration_values).toBeUndefined();
   });
 
@@ -139,8 +155,15 @@ describe("KubernetesCluster", () => {
         Condition: { StringEquals: { "aws:SourceAccount": "123456789012" } },
       },
     ]);
-    const attachments = all(template, "aws_iam_role_policy_attachment").map((a) => a.policy_arn);
-    expect(attachments).toContain("arn:aws:iam::aws:policy/AmazonEKSClusterPolicy");
+    const attached = all(template, "aws_iam_role_policy_attachment")
+      .filter((a) => a.role.includes("ClusterRole"))
+      .map((a) => a.policy_arn);
+    // The VPC resource controller manages the pods' branch network interfaces (security groups for pods).
+    expect(attached.sort()).toEqual(["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy", "arn:aws:iam::aws:policy/AmazonEKSVPCResourceController"]);
+    const clusterResource = one(template, "aws_eks_cluster");
+    for (const attachment of Object.keys(template.resource.aws_iam_role_policy_attachment).filter((k) => k.includes("ClusterPolicy") || k.includes("VpcResourceController"))) {
+      expect(clusterResource.depends_on).toContain(`aws_iam_role_policy_attachment.${attachment}`);
+    }
     const keyPolicy = one(template, "aws_iam_role_policy");
     expect(keyPolicy.policy).toContain("kms:Encrypt");
     expect(keyPolicy.policy).toContain("aws_kms_key.");
@@ -159,19 +182,42 @@ describe("KubernetesCluster", () => {
     ]);
   });
 
-  test("node role is trusted by EC2 and has the worker, CNI and registry read-only policies", () => {
+  test("node role is trusted by EC2 and has the worker and registry read-only policies, not the CNI's", () => {
     const template = synth();
     const nodeRole = all(template, "aws_iam_role").find((r) => r.name === "prod-eks-node")!;
     expect(JSON.parse(nodeRole.assume_role_policy).Statement[0].Principal).toEqual({ Service: "ec2.amazonaws.com" });
     const attached = all(template, "aws_iam_role_policy_attachment")
       .filter((a) => a.role.includes("NodeRole"))
       .map((a) => a.policy_arn);
-    expect(attached.sort()).toEqual([
-      "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-      "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
-      "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    ]);
+    expect(attached.sort()).toEqual(["arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly", "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"]);
     expect(one(template, "aws_eks_node_group").depends_on).toHaveLength(3);
+  });
+
+  test("the VPC CNI runs as its own role, trusted only by kube-system/aws-node through the cluster's OIDC provider", () => {
+    const { cluster, synth: synthesize } = build();
+    const template = synthesize();
+    const role = all(template, "aws_iam_role").find((r) => r.name === "prod-eks-vpc-cni")!;
+    const provider = `aws_iam_openid_connect_provider.${cluster.oidcProvider.friendlyUniqueId}`;
+    expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
+      {
+        Effect: "Allow",
+        Principal: { Federated: `\${${provider}.arn}` },
+        Action: "sts:AssumeRoleWithWebIdentity",
+        Condition: {
+          StringEquals: {
+            [`\${${provider}.url}:aud`]: "sts.amazonaws.com",
+            [`\${${provider}.url}:sub`]: "system:serviceaccount:kube-system:aws-node",
+          },
+        },
+      },
+    ]);
+    const roleAddress = `aws_iam_role.${cluster.vpcCniRole.friendlyUniqueId}`;
+    const cniAttachments = Object.entries(template.resource.aws_iam_role_policy_attachment as Json).filter(([, a]) => a.policy_arn.endsWith("/AmazonEKS_CNI_Policy"));
+    expect(cniAttachments.map(([, a]) => a.role)).toEqual([`\${${roleAddress}.name}`]);
+    expect(addon(template, "vpc-cni")).toMatchObject({
+      service_account_role_arn: `\${${roleAddress}.arn}`,
+      depends_on: [`aws_iam_role_policy_attachment.${cniAttachments[0][0]}`],
+    });
   });
 
   test("exposes typed attributes as references to the cluster", () => {
@@ -251,16 +297,18 @@ describe("KubernetesCluster", () => {
     expect(all(template, "aws_iam_role_policy_attachment").map((a) => a.policy_arn).sort()).toEqual([
       "arn:aws-cn:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
       "arn:aws-cn:iam::aws:policy/AmazonEKSClusterPolicy",
+      "arn:aws-cn:iam::aws:policy/AmazonEKSVPCResourceController",
       "arn:aws-cn:iam::aws:policy/AmazonEKSWorkerNodePolicy",
       "arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy",
     ]);
     expect(all(template, "aws_eks_access_policy_association").map((a) => a.policy_arn).sort()).toEqual([
       "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+      "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
       "arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
     ]);
     // Global service principals keep their name in every partition.
     const roles = all(template, "aws_iam_role").map((r) => JSON.parse(r.assume_role_policy).Statement[0].Principal);
-    expect(roles).toEqual([{ Service: "eks.amazonaws.com" }, { Service: "ec2.amazonaws.com" }]);
+    expect(roles.slice(0, 2)).toEqual([{ Service: "eks.amazonaws.com" }, { Service: "ec2.amazonaws.com" }]);
   });
 
   test("logRetentionDays sets the log group retention", () => {
@@ -268,21 +316,53 @@ describe("KubernetesCluster", () => {
     expect(one(synth({ logRetentionDays: 0 }), "aws_cloudwatch_log_group").retention_in_days).toBe(0);
   });
 
-  test("adminPrincipalArns get access entries with cluster-wide admin", () => {
+  test("adminPrincipalArns get access entries with cluster-wide admin; Terraform's own entry steps aside when it is listed", () => {
     const admins = ["arn:aws:iam::123456789012:role/platform-admin", "arn:aws:iam::123456789012:user/alice"];
     const template = synth({ adminPrincipalArns: admins });
-    expect(all(template, "aws_eks_access_entry").map((e) => e.principal_arn)).toEqual(admins);
+    const entries = all(template, "aws_eks_access_entry");
+    expect(entries.map((e) => e.principal_arn).slice(0, 2)).toEqual(admins);
     const associations = all(template, "aws_eks_access_policy_association");
-    expect(associations).toHaveLength(2);
-    for (const association of associations) {
+    expect(associations).toHaveLength(3);
+    for (const association of associations.slice(0, 2)) {
       expect(association).toMatchObject({
         policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
         access_scope: { type: "cluster" },
       });
       expect(association.principal_arn).toMatch(/^\$\{aws_eks_access_entry\..+\.principal_arn\}$/);
     }
+    // EKS keeps one entry per principal: when the identity running Terraform is listed, its own entry is not created.
+    const runner = entries[2].principal_arn;
+    expect(runner).toMatch(/^\$\{data\.aws_iam_session_context\..+\.issuer_arn\}$/);
+    const condition = `\${contains(["arn:aws:iam::123456789012:role/platform-admin", "arn:aws:iam::123456789012:user/alice"], ${runner.slice(2, -1)}) ? 0 : 1}`;
+    expect(entries[2].count).toBe(condition);
+    expect(associations[2]).toMatchObject({ principal_arn: runner, count: condition, policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" });
     // Ids come from the principal, so reordering the list does not replace entries.
     expect(Object.keys(template.resource.aws_eks_access_entry)[0]).toContain("Admin-123456789012-role-platform-admin");
+  });
+
+  test("terraformPrincipalArn names the apply identity instead of reading the caller; listed among the admins it gets one entry", () => {
+    const apply = "arn:aws:iam::123456789012:role/slipway-apply";
+    const template = synth({ terraformPrincipalArn: apply });
+    expect(template.data).toBeUndefined();
+    expect(one(template, "aws_eks_access_entry")).toMatchObject({ principal_arn: apply, type: "STANDARD" });
+    expect(one(template, "aws_eks_access_policy_association")).toMatchObject({
+      policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+      access_scope: { type: "cluster" },
+    });
+    const both = synth({ terraformPrincipalArn: apply, adminPrincipalArns: [apply] });
+    expect(all(both, "aws_eks_access_entry").map((e) => e.principal_arn)).toEqual([apply]);
+    expect(all(both, "aws_eks_access_policy_association")).toHaveLength(1);
+  });
+
+  test("readOnlyPrincipalArns get cluster-wide view (no Secrets, no writes)", () => {
+    const plan = "arn:aws:iam::123456789012:role/slipway-plan";
+    const template = synth({ readOnlyPrincipalArns: [plan], terraformPrincipalArn: "arn:aws:iam::123456789012:role/slipway-apply" });
+    const entries = template.resource.aws_eks_access_entry as Json;
+    const [readOnlyEntry] = Object.entries(entries).filter(([, e]) => e.principal_arn === plan);
+    expect(Object.keys(entries).filter((k) => entries[k].principal_arn === plan)).toHaveLength(1);
+    const association = all(template, "aws_eks_access_policy_association").find((a) => a.principal_arn === `\${aws_eks_access_entry.${readOnlyEntry[0]}.principal_arn}`);
+    expect(association).toMatchObject({ policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy", access_scope: { type: "cluster" } });
+    expect(readOnlyEntry[0]).toContain("ReadOnly-123456789012-role-slipway-plan");
   });
 
   test("addonVersions pins the listed add-ons only", () => {
@@ -295,11 +375,11 @@ describe("KubernetesCluster", () => {
     const { cluster, synth: synthesize } = build();
     const association = cluster.grantNamespaceAccess("DeployApi", "arn:aws:iam::123456789012:role/deploy-api", "api");
     const template = synthesize();
-    expect(one(template, "aws_eks_access_entry")).toMatchObject({
+    expect(all(template, "aws_eks_access_entry")[0]).toMatchObject({
       principal_arn: "arn:aws:iam::123456789012:role/deploy-api",
       type: "STANDARD",
     });
-    expect(one(template, "aws_eks_access_policy_association")).toMatchObject({
+    expect(all(template, "aws_eks_access_policy_association")[0]).toMatchObject({
       policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy",
       access_scope: { type: "namespace", namespaces: ["api"] },
     });
@@ -314,7 +394,7 @@ describe("KubernetesCluster", () => {
     cluster.grantNamespaceAccess("OpsEditWeb", "arn:aws:iam::123456789012:role/ops", "web");
     const template = synthesize();
     // One entry per principal: EKS refuses a second entry for the same principal.
-    expect(all(template, "aws_eks_access_entry").map((e) => e.principal_arn).sort()).toEqual([
+    expect(all(template, "aws_eks_access_entry").map((e) => e.principal_arn).filter((a) => a.startsWith("arn:")).sort()).toEqual([
       "arn:aws:iam::123456789012:role/deploy",
       "arn:aws:iam::123456789012:role/ops",
     ]);
@@ -430,6 +510,15 @@ describe("KubernetesCluster", () => {
     test("fails when an admin principal is listed twice", () => {
       const arn = "arn:aws:iam::123456789012:role/admin";
       expectInvalid(() => build({ adminPrincipalArns: [arn, arn] }), "adminPrincipalArns", /each principal once/);
+    });
+
+    test("fails when a read-only principal is malformed, repeated, also an admin, or the Terraform principal", () => {
+      const arn = "arn:aws:iam::123456789012:role/plan";
+      expectInvalid(() => build({ readOnlyPrincipalArns: ["arn:aws:sts::123456789012:assumed-role/plan/ci"] }), "readOnlyPrincipalArns[0]", /IAM role or user ARN/);
+      expectInvalid(() => build({ readOnlyPrincipalArns: [arn, arn] }), "readOnlyPrincipalArns", /each principal once/);
+      expectInvalid(() => build({ readOnlyPrincipalArns: [arn], adminPrincipalArns: [arn] }), "readOnlyPrincipalArns[0]", /not also in adminPrincipalArns/);
+      expectInvalid(() => build({ readOnlyPrincipalArns: [arn], terraformPrincipalArn: arn }), "terraformPrincipalArn", /cannot also be read-only/);
+      expectInvalid(() => build({ terraformPrincipalArn: "apply" }), "terraformPrincipalArn", /IAM role or user ARN/);
     });
 
     test("fails when addonVersions names an unknown add-on or a malformed version", () => {

@@ -440,6 +440,55 @@ describe("KubernetesWorkload", () => {
     expect(one(tf, "kubernetes_cron_job_v1").spec.job_template.spec.active_deadline_seconds).toBe(3600);
   });
 
+  test("grantDeploy: a Role in the namespace holding exactly the pipeline's needs, rule by rule, bound to the group", () => {
+    const { workload, synth: synthesize } = build({ migrateCommand: "npm run migrate" });
+    workload.grantDeploy("slipway-deploy:shop-prod");
+    const tf = synthesize();
+    const role = one(tf, "kubernetes_role_v1");
+    expect(role.metadata).toMatchObject({ name: "shop-deploy", namespace: NAMESPACE_REF });
+    const [deployments, replicasets, pods, logs, cronjobs, jobs, ...more] = role.rule;
+    expect(more).toEqual([]);
+    // set image, rollout status (list/watch by a metadata.name field selector) and rollout undo, on this Deployment only.
+    expect(deployments).toEqual({ api_groups: ["apps"], resources: ["deployments"], resource_names: ["shop"], verbs: ["get", "list", "watch", "patch"] });
+    // rollout undo reads the previous revision from the ReplicaSets (generated names): read only.
+    expect(replicasets).toEqual({ api_groups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] });
+    expect(pods).toEqual({ api_groups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] });
+    expect(logs).toEqual({ api_groups: [""], resources: ["pods/log"], verbs: ["get"] });
+    // The migration template only: set image, and read by create job --from.
+    expect(cronjobs).toEqual({ api_groups: ["batch"], resources: ["cronjobs"], resource_names: ["shop-migrate"], verbs: ["get", "patch"] });
+    // Jobs are named per run: created and read, never deleted or patched.
+    expect(jobs).toEqual({ api_groups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list", "watch"] });
+    expect(workload.deployRules).toHaveLength(6);
+
+    const binding = one(tf, "kubernetes_role_binding_v1");
+    expect(binding).toMatchObject({
+      metadata: { name: "shop-deploy", namespace: NAMESPACE_REF },
+      role_ref: { api_group: "rbac.authorization.k8s.io", kind: "Role", name: "${kubernetes_role_v1.Workload_DeployRole_EE7D2849.metadata[0].name}" },
+      subject: [{ kind: "Group", name: "slipway-deploy:shop-prod", api_group: "rbac.authorization.k8s.io" }],
+    });
+    // Nothing in the rules names Secrets, exec, NetworkPolicies, RBAC or a wildcard.
+    const text = JSON.stringify(role.rule);
+    for (const word of ["secrets", "exec", "attach", "portforward", "networkpolicies", "rbac", "roles", "*", "delete", "update", "escalate", "bind", "impersonate"]) {
+      expect(text).not.toContain(`"${word}`);
+    }
+  });
+
+  test("grantDeploy without a migration: no CronJob or Job rights", () => {
+    const { workload, synth: synthesize } = build();
+    workload.grantDeploy("slipway-deploy:shop-dev");
+    const resources = one(synthesize(), "kubernetes_role_v1").rule.map((rule: Json) => rule.resources[0]);
+    expect(resources).toEqual(["deployments", "replicasets", "pods", "pods/log"]);
+  });
+
+  test("grantDeploy: another group joins the same binding", () => {
+    const { workload, synth: synthesize } = build();
+    const first = workload.grantDeploy("slipway-deploy:shop-dev");
+    expect(workload.grantDeploy("ops-deployers")).toBe(first);
+    const tf = synthesize();
+    expect(countByType(tf)).toMatchObject({ kubernetes_role_v1: 1, kubernetes_role_binding_v1: 1 });
+    expect(one(tf, "kubernetes_role_binding_v1").subject.map((s: Json) => s.name)).toEqual(["slipway-deploy:shop-dev", "ops-deployers"]);
+  });
+
   test("exposes typed attributes for other constructs and the pipeline", () => {
     const { stack, workload } = build({ migrateCommand: "migrate" });
     expect(workload.deploymentName).toBe("shop");
@@ -520,6 +569,16 @@ describe("KubernetesWorkload", () => {
   });
 
   describe("validation", () => {
+    test("fails when grantDeploy gets a group EKS keeps, a malformed group or one already granted", () => {
+      const { workload } = build();
+      for (const group of ["system:masters", "eks:x", "aws:x", "amazon:x", "iam:x", "two words", ""]) {
+        expect(() => workload.grantDeploy(group)).toThrow(SlipwayValidationError);
+      }
+      expectValidationError(() => workload.grantDeploy("system:masters"), "test/Workload", "grantDeploy.group", "not starting with system:");
+      workload.grantDeploy("slipway-deploy:shop-dev");
+      expectValidationError(() => workload.grantDeploy("slipway-deploy:shop-dev"), "test/Workload", "grantDeploy.group", "not yet granted");
+    });
+
     test("fails when name is not a DNS label of at most 40 characters", () => {
       expectInvalid({ name: "Shop" }, "name", /DNS label of at most 40/);
       expectInvalid({ name: "1shop" }, "name", /starting with a letter/);

@@ -6,7 +6,11 @@ type Json = Record<string, any>;
 
 const BASE: LoadBalancerProps = {
   name: "shop-prod",
-  network: { vpcId: "vpc-0123456789abcdef0", publicSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"] },
+  network: {
+    vpcId: "vpc-0123456789abcdef0",
+    publicSubnetIds: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+    privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaa0", "subnet-0aaaaaaaaaaaaaaa1"],
+  },
   accountId: "123456789012",
   region: "eu-west-1",
   domain: "shop.example.com",
@@ -36,7 +40,6 @@ describe("LoadBalancer", () => {
 
     expect(countByType(tf)).toEqual({
       aws_security_group: 1,
-      aws_vpc_security_group_ingress_rule: 1,
       aws_s3_bucket: 1,
       aws_s3_bucket_public_access_block: 1,
       aws_s3_bucket_ownership_controls: 1,
@@ -58,27 +61,19 @@ describe("LoadBalancer", () => {
     expect(sg).toMatchObject({ name: "shop-prod-alb", description: "Application load balancer shop-prod", vpc_id: "vpc-0123456789abcdef0" });
     expect(sg.ingress).toBeUndefined();
     expect(sg.egress).toBeUndefined();
-    // Only CloudFront, only HTTPS: one rule, because the prefix list weighs 55 of the 60-rule quota.
-    expect(all(tf, "aws_vpc_security_group_ingress_rule")).toEqual([
-      expect.objectContaining({
-        security_group_id: ref(tf, "aws_security_group", "SecurityGroup"),
-        ip_protocol: "tcp",
-        from_port: 443,
-        to_port: 443,
-        prefix_list_id: "pl-4fa04526",
-      }),
-    ]);
-    const ingress = all(tf, "aws_vpc_security_group_ingress_rule")[0];
-    expect(ingress.cidr_ipv4).toBeUndefined();
-    expect(ingress.cidr_ipv6).toBeUndefined();
+    // Internal and admitting nobody until its CDN's VPC origin is allowed in (allowHttpsFrom): no
+    // CIDR, no prefix list (which would admit every CloudFront distribution of every account).
+    expect(tf.resource.aws_vpc_security_group_ingress_rule).toBeUndefined();
+    expect(lb.internal).toBe(true);
+    expect(lb.allowFrom).toBe("cdn");
     // No targets named, so no egress at all (Terraform removes AWS's default allow-all rule).
     expect(tf.resource.aws_vpc_security_group_egress_rule).toBeUndefined();
 
     expect(one(tf, "aws_lb", "Resource")).toMatchObject({
       name: "shop-prod",
       load_balancer_type: "application",
-      internal: false,
-      subnets: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+      internal: true,
+      subnets: ["subnet-0aaaaaaaaaaaaaaa0", "subnet-0aaaaaaaaaaaaaaa1"],
       security_groups: [ref(tf, "aws_security_group", "SecurityGroup")],
       drop_invalid_header_fields: true,
       desync_mitigation_mode: "defensive",
@@ -90,7 +85,8 @@ describe("LoadBalancer", () => {
 
     // Access logs: private, owner-enforced, versioned, SSE-S3, expiring.
     const bucketId = ref(tf, "aws_s3_bucket", "AccessLogsBucket");
-    expect(one(tf, "aws_s3_bucket", "AccessLogsBucket")).toMatchObject({ bucket: BUCKET });
+    // The access-log tag (set by accessLogBucket, nowhere else) is what exempts it from prevent_destroy.
+    expect(one(tf, "aws_s3_bucket", "AccessLogsBucket")).toMatchObject({ bucket: BUCKET, tags: { Name: BUCKET, "slipway:purpose": "access-logs" } });
     expect(one(tf, "aws_s3_bucket", "AccessLogsBucket").force_destroy).toBeUndefined();
     expect(one(tf, "aws_s3_bucket_public_access_block", "AccessLogsPublicAccessBlock")).toMatchObject({
       bucket: bucketId,
@@ -212,30 +208,47 @@ describe("LoadBalancer", () => {
       expect(one(tf, "aws_vpc_security_group_ingress_rule", "IngressHttpIpv6")).toMatchObject({ ip_protocol: "tcp", from_port: 80, to_port: 80, cidr_ipv6: "::/0" });
     });
 
-    test("cdn is the default and admits only CloudFront's prefix list", () => {
+    test("internet puts an internet-facing load balancer in the public subnets", () => {
+      const { tf, lb } = synth({ allowFrom: "internet" });
+      expect(one(tf, "aws_lb", "Resource")).toMatchObject({ internal: false, subnets: ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"] });
+      expect(lb.internal).toBe(false);
+      // No private subnets needed.
+      expect(() => synth({ allowFrom: "internet", network: { vpcId: "vpc-1", publicSubnetIds: ["subnet-1", "subnet-2"] } })).not.toThrow();
+    });
+
+    test("cdn is the default: internal, in the private subnets, admitting nothing by CIDR or prefix list", () => {
       const explicit = synth({ allowFrom: "cdn" }).tf;
       expect(explicit).toEqual(synth().tf);
-      const rules = all(explicit, "aws_vpc_security_group_ingress_rule");
-      expect(rules.map((r) => [r.from_port, r.prefix_list_id])).toEqual([[443, "pl-4fa04526"]]);
-      rules.forEach((rule) => expect(rule.cidr_ipv4 ?? rule.cidr_ipv6).toBeUndefined());
+      expect(one(explicit, "aws_lb", "Resource")).toMatchObject({ internal: true, subnets: ["subnet-0aaaaaaaaaaaaaaa0", "subnet-0aaaaaaaaaaaaaaa1"] });
+      expect(explicit.resource.aws_vpc_security_group_ingress_rule).toBeUndefined();
     });
 
-    test("cdn takes the region's prefix list from the built-in table", () => {
-      const { tf } = synth({ region: "us-east-1" });
-      expect(one(tf, "aws_vpc_security_group_ingress_rule", "IngressHttpsFromCdn").prefix_list_id).toBe("pl-3b927c52");
+    test.each(["ap-southeast-2", "sa-east-1", "us-east-1"])("cdn works the same in %s: no region table, no prefix list", (region) => {
+      const { tf } = synth({ region });
+      expect(one(tf, "aws_lb", "Resource").internal).toBe(true);
+      expect(JSON.stringify(tf)).not.toMatch(/pl-[0-9a-f]+|prefix_list/);
     });
 
-    test("cdnPrefixListId overrides the table and serves regions it lacks", () => {
-      expect(one(synth({ cdnPrefixListId: "pl-0123456789abcdef0" }).tf, "aws_vpc_security_group_ingress_rule", "IngressHttpsFromCdn").prefix_list_id).toBe(
-        "pl-0123456789abcdef0",
-      );
-      const { tf } = synth({ region: "ap-southeast-4", cdnPrefixListId: "pl-0123abcd" });
-      expect(one(tf, "aws_vpc_security_group_ingress_rule", "IngressHttpsFromCdn").prefix_list_id).toBe("pl-0123abcd");
+    test("allowHttpsFrom admits one peer security group on 443 only", () => {
+      const { lb, stack } = synth();
+      lb.allowHttpsFrom({ securityGroupId: "sg-0fedcba9876543210" }, "HTTPS from the VPC origin", "IngressHttpsFromVpcOrigin");
+      const tf: Json = JSON.parse(Testing.synth(stack));
+      expect(all(tf, "aws_vpc_security_group_ingress_rule")).toEqual([
+        {
+          security_group_id: ref(tf, "aws_security_group", "SecurityGroup"),
+          referenced_security_group_id: "sg-0fedcba9876543210",
+          ip_protocol: "tcp",
+          from_port: 443,
+          to_port: 443,
+          description: "HTTPS from the VPC origin",
+          tags: { Name: "shop-prod-ingress-https-from-vpc-origin" },
+        },
+      ]);
     });
 
-    test("internet ignores cdnPrefixListId and needs no table entry", () => {
-      const { tf } = synth({ allowFrom: "internet", region: "ap-southeast-4", cdnPrefixListId: "pl-0123abcd" });
-      all(tf, "aws_vpc_security_group_ingress_rule").forEach((rule) => expect(rule.prefix_list_id).toBeUndefined());
+    test("fails when allowHttpsFrom is called on an internet-facing load balancer (it already admits everyone)", () => {
+      const { lb } = synth({ allowFrom: "internet" });
+      expect(() => lb.allowHttpsFrom({ securityGroupId: "sg-0fedcba9876543210" })).toThrow(/allowHttpsFrom.*allowFrom "cdn"/);
     });
   });
 
@@ -381,14 +394,14 @@ describe("LoadBalancer", () => {
   });
 
   test("region without an ELB log-delivery account: only the service principal may write logs", () => {
-    const { tf } = synth({ region: "ap-southeast-4", cdnPrefixListId: "pl-0123abcd" });
+    const { tf } = synth({ region: "ap-southeast-4" });
     const statements: Json[] = JSON.parse(one(tf, "aws_s3_bucket_policy", "AccessLogsPolicy").policy).Statement;
     expect(statements.map((s) => s.Sid)).toEqual(["ElbLogDelivery", "DenyInsecureTransport"]);
     expect(one(tf, "aws_s3_bucket", "AccessLogsBucket").bucket).toBe("shop-prod-logs-123456789012-ap-southeast-4");
   });
 
   test("region picks the partition of the bucket policy's ARNs", () => {
-    const { tf } = synth({ region: "cn-north-1", cdnPrefixListId: "pl-0123abcd", certificateArn: "arn:aws-cn:acm:cn-north-1:123456789012:certificate/0f1e2d3c" });
+    const { tf } = synth({ region: "cn-north-1", certificateArn: "arn:aws-cn:acm:cn-north-1:123456789012:certificate/0f1e2d3c" });
     const statements: Json[] = JSON.parse(one(tf, "aws_s3_bucket_policy", "AccessLogsPolicy").policy).Statement;
     expect(statements[0].Resource).toBe("arn:aws-cn:s3:::shop-prod-logs-123456789012-cn-north-1/AWSLogs/123456789012/*");
     expect(statements[1].Principal).toEqual({ AWS: "arn:aws-cn:iam::638102146993:root" });
@@ -433,7 +446,6 @@ describe("LoadBalancer", () => {
     expect(ids({ targetSecurityGroupId: "sg-0123456789abcdef0", targetAutoscalingGroupNames: ["eks-nodes"], hostedZoneId: "Z0123456789ABCDEFGHIJ" })).toEqual(
       [
         "SecurityGroup",
-        "IngressHttpsFromCdn",
         "EgressToTargets",
         "TargetIngressFromLoadBalancer",
         "AccessLogsBucket",
@@ -519,18 +531,6 @@ describe("LoadBalancer", () => {
       expect(() => synth({ domain, certificateArn: CERTIFICATE_ARN })).not.toThrow();
     });
 
-    test("fails when the region has no built-in CloudFront prefix list and no cdnPrefixListId", () => {
-      expectInvalid(
-        { region: "ap-southeast-4" },
-        "cdnPrefixListId",
-        "aws ec2 describe-managed-prefix-lists --filters Name=prefix-list-name,Values=com.amazonaws.global.cloudfront.origin-facing",
-      );
-    });
-
-    test.each(["pl-xyz", "prefix-list", "sg-0123456789abcdef0"])("fails when cdnPrefixListId is %j", (cdnPrefixListId) => {
-      expectInvalid({ cdnPrefixListId }, "cdnPrefixListId", "a managed prefix list id");
-    });
-
     test.each([-1, 3601, 1.5])("fails when deregistrationDelaySeconds is %j", (deregistrationDelaySeconds) => {
       expectInvalid({ deregistrationDelaySeconds }, "deregistrationDelaySeconds", "a whole number of seconds from 0 to 3600");
     });
@@ -539,8 +539,13 @@ describe("LoadBalancer", () => {
       expectInvalid({ idleTimeoutSeconds }, "idleTimeoutSeconds", "a whole number of seconds from 1 to 4000");
     });
 
-    test("fails when there are fewer than two public subnets", () => {
-      expectInvalid({ network: { vpcId: "vpc-1", publicSubnetIds: ["subnet-1"] } }, "network.publicSubnetIds", "at least two public subnets");
+    test("fails when an internet-facing load balancer has fewer than two public subnets", () => {
+      expectInvalid({ allowFrom: "internet", network: { vpcId: "vpc-1", publicSubnetIds: ["subnet-1"] } }, "network.publicSubnetIds", "at least two public subnets");
+    });
+
+    test("fails when an internal load balancer (allowFrom cdn) has fewer than two private subnets, or none", () => {
+      expectInvalid({ network: { vpcId: "vpc-1", publicSubnetIds: ["subnet-1", "subnet-2"] } }, "network.privateSubnetIds", "at least two private subnets");
+      expectInvalid({ network: { vpcId: "vpc-1", publicSubnetIds: ["subnet-1", "subnet-2"], privateSubnetIds: ["subnet-3"] } }, "network.privateSubnetIds", "internal load balancer");
     });
 
     test("fails when accountId is not 12 digits", () => {

@@ -31,10 +31,26 @@ function expectInvalid(
 const PRODUCTION = { name: "production", requireApproval: true, reviewers: { users: ["octocat"], teams: ["release-managers"] } };
 
 describe("SourceRepository", () => {
+  test("secretScanning: advanced-security also enables GitHub Advanced Security; off sends no security settings", () => {
+    expect(one(synth({ secretScanning: "advanced-security" }).tf, "github_repository", "Resource").security_and_analysis).toEqual({
+      advanced_security: { status: "enabled" },
+      secret_scanning: { status: "enabled" },
+      secret_scanning_push_protection: { status: "enabled" },
+    });
+    const off = synth({ secretScanning: "off" }).tf;
+    expect(one(off, "github_repository", "Resource").security_and_analysis).toBeUndefined();
+    // Dependabot security updates need no license: on either way.
+    expect(one(off, "github_repository_dependabot_security_updates", "DependabotSecurityUpdates").enabled).toBe(true);
+  });
+
+  test("fails when secretScanning is not a known license", () => {
+    expectInvalid({ secretScanning: "ghas" as never }, "secretScanning", /"secret-protection" \(GitHub Secret Protection\)/);
+  });
+
   test("secure defaults", () => {
     const { tf, repo } = synth();
 
-    expect(countByType(tf)).toEqual({ github_repository: 1, github_branch_default: 1, github_repository_ruleset: 1 });
+    expect(countByType(tf)).toEqual({ github_repository: 1, github_branch_default: 1, github_repository_ruleset: 1, github_repository_dependabot_security_updates: 1 });
     expect(tf.data).toBeUndefined();
     expect(tf.provider).toBeUndefined();
 
@@ -44,6 +60,8 @@ describe("SourceRepository", () => {
       name: "orders-api",
       visibility: "private",
       vulnerability_alerts: true,
+      // Secret scanning and push protection, under GitHub Secret Protection (no advanced_security setting).
+      security_and_analysis: { secret_scanning: { status: "enabled" }, secret_scanning_push_protection: { status: "enabled" } },
       delete_branch_on_merge: true,
       allow_squash_merge: true,
       allow_merge_commit: false,
@@ -60,6 +78,9 @@ describe("SourceRepository", () => {
       archive_on_destroy: true,
     });
     const repoName = ref(tf, "github_repository", "Resource", "name");
+    // Dependabot opens pull requests for vulnerable dependencies.
+    expect(one(tf, "github_repository_dependabot_security_updates", "DependabotSecurityUpdates")).toEqual({ repository: repoName, enabled: true });
+    expect(repo.dependabotSecurityUpdates.terraformResourceType).toBe("github_repository_dependabot_security_updates");
 
     // "main" is what auto_init creates: set as default, never renamed onto itself.
     expect(one(tf, "github_branch_default", "DefaultBranch")).toEqual({ repository: repoName, branch: "main", rename: false });

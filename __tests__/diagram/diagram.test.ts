@@ -187,7 +187,7 @@ describe("the example platform's graphs", () => {
     expect(node(dev, "hello_deployment").details[0]).toBe("2–4 replicas (autoscaled at 70% CPU)");
     expect(node(prod, "hello_env_prod").details).toEqual(["reviewers: team platform", "deploys from main"]);
     expect(node(dev, "hello_env_dev").details).toEqual(["no reviewers", "deploys from main"]);
-    expect(node(prod, "hello_lb").details).toEqual(["ALB · internet-facing", "HTTP :80 → HTTPS 301"]);
+    expect(node(prod, "hello_lb").details).toEqual(["ALB · internal", "HTTP :80 → HTTPS 301"]);
     expect(node(prod, "hello_assets").details).toEqual(["hello-prod-assets-222222222222", "private · origin access control"]);
     expect(node(prod, "hello_wf_deliver").details).toEqual(["Deliver: on push to main, manual"]);
   });

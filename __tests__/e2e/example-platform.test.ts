@@ -35,9 +35,9 @@ test("every generated workflow is written under cdktf.out/workflows, is what the
   const files = Object.fromEntries(
     fs.readdirSync(dir).map((f) => [f === "actionlint.yaml" ? `.github/${f}` : `.github/workflows/${f}`, fs.readFileSync(path.join(dir, f), "utf8")]),
   );
-  expect(Object.keys(files).sort()).toEqual([".github/actionlint.yaml", ".github/workflows/deliver.yml", ".github/workflows/pull-request.yml"]);
-  // The deploy jobs' runners inside each VPC carry custom labels, declared for actionlint.
-  expect(files[".github/actionlint.yaml"]).toContain("- acme-dev\n");
+  expect(Object.keys(files).sort()).toEqual([".github/workflows/deliver.yml", ".github/workflows/pull-request.yml"]);
+  // The deploy jobs run on each environment's CodeBuild deploy runner inside its VPC.
+  expect(files[".github/workflows/deliver.yml"]).toContain("- codebuild-acme-dev-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}\n");
   const delivery = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "hello-delivery", "cdk.tf.json"), "utf8"));
   // The managed files (the skeleton's created-once files are checked in __tests__/skeleton).
   for (const committed of Object.values<any>(delivery.resource.github_repository_file).filter((f) => f.lifecycle?.ignore_changes !== "all")) {
@@ -122,5 +122,15 @@ describe("real Terraform, offline, on the AWS part of every stack", () => {
     // The runtime stacks plan their database, load balancer, CDN and deploy role; prod adds logs.
     for (const name of ["hello-dev", "hello-staging", "hello-prod"]) expect(adds[name]).toBeGreaterThan(25);
     expect(adds["hello-prod"]).toBeGreaterThan(adds["hello-dev"]!);
+  });
+
+  withTerraform("each platform stack plans its CI runners in the VPC; the first of an account and region its GitHub connection", () => {
+    const created = (stack: string) =>
+      [...checks.find((c) => c.stack === stack)!.plan.output.matchAll(/# (aws_(?:codebuild|codeconnections)_[a-z_]+)\.CiRunners_\S+ will be created/g)].map((m) => m[1]).sort();
+    const runners = ["aws_codebuild_project", "aws_codebuild_project", "aws_codebuild_webhook", "aws_codebuild_webhook"];
+    const connection = ["aws_codebuild_source_credential", "aws_codeconnections_connection"];
+    expect(created("platform-dev")).toEqual([...runners, ...connection].sort());
+    expect(created("platform-staging")).toEqual(runners);
+    expect(created("platform-prod")).toEqual([...runners, ...connection].sort());
   });
 });

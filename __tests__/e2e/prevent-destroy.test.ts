@@ -15,7 +15,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { synthesize } from "../../cli/synth";
+import { ACCESS_LOG_BUCKET_TAG } from "../../constructs/access-log-bucket";
 import { Cdn } from "../../constructs/cdn";
+import { evaluate } from "../../policy";
 import { ContainerRegistry } from "../../constructs/container-registry";
 import { PostgresDatabase } from "../../constructs/postgres-database";
 import { EXAMPLE_FILE, tempDir } from "../support/platform";
@@ -39,7 +41,8 @@ const STATEFUL: Record<string, string> = {
   aws_backup_vault: "the backups",
   aws_ecr_repository: "every released image",
   aws_kms_key: "the key (what it encrypted becomes unreadable)",
-  aws_s3_bucket: "the bucket's objects (log-only buckets excepted)",
+  aws_s3_bucket: "the bucket's objects (access-log buckets excepted)",
+  aws_codeconnections_connection: "the GitHub authorization (CI runners stop until a person authorizes a new connection)",
 };
 
 /** Types that hold data but are protected another way, with the check. */
@@ -48,7 +51,7 @@ const PROTECTED_OTHERWISE: Record<string, (resource: Json) => boolean> = {
   github_repository: (r) => r.archive_on_destroy === true,
 };
 
-/** Logs: kept for their retention period, exempt like log-only buckets (policy rule SLW-PROD-001). */
+/** Logs: kept for their retention period, exempt like access-log buckets (policy rule SLW-PROD-001). */
 const LOGS = new Set(["aws_cloudwatch_log_group"]);
 
 /**
@@ -57,20 +60,25 @@ const LOGS = new Set(["aws_cloudwatch_log_group"]);
  */
 const REBUILDABLE = new Set([
   "aws_acm_certificate", "aws_acm_certificate_validation", "aws_autoscaling_attachment", "aws_cloudfront_distribution",
-  "aws_cloudfront_origin_access_control", "aws_cloudfront_response_headers_policy", "aws_db_parameter_group", "aws_db_subnet_group",
+  "aws_codebuild_project", "aws_codebuild_source_credential", "aws_codebuild_webhook",
+  "aws_cloudfront_origin_access_control", "aws_cloudfront_response_headers_policy", "aws_cloudfront_vpc_origin",
+  "aws_cloudwatch_log_delivery", "aws_cloudwatch_log_delivery_destination", "aws_cloudwatch_log_delivery_source",
+  "aws_db_parameter_group", "aws_db_subnet_group",
   "aws_default_security_group", "aws_ecr_lifecycle_policy", "aws_ecr_repository_policy", "aws_eip", "aws_eks_access_entry",
   "aws_eks_access_policy_association", "aws_eks_addon", "aws_eks_cluster", "aws_eks_node_group", "aws_flow_log",
   "aws_iam_openid_connect_provider", "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_internet_gateway",
   "aws_kms_alias", "aws_launch_template", "aws_lb", "aws_lb_listener", "aws_lb_target_group", "aws_nat_gateway", "aws_route",
-  "aws_route53_record", "aws_route_table", "aws_route_table_association", "aws_s3_bucket_acl", "aws_s3_bucket_lifecycle_configuration",
+  "aws_route53_record", "aws_route_table", "aws_route_table_association", "aws_s3_bucket_lifecycle_configuration",
   "aws_s3_bucket_ownership_controls", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
   "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_versioning", "aws_security_group", "aws_subnet", "aws_vpc",
   "aws_vpc_security_group_egress_rule", "aws_vpc_security_group_ingress_rule",
   "github_actions_environment_variable", "github_actions_variable", "github_branch_default", "github_repository_environment",
   "github_repository_environment_deployment_policy", "github_repository_file", "github_repository_ruleset",
-  "kubernetes_config_map_v1", "kubernetes_cron_job_v1", "kubernetes_deployment_v1", "kubernetes_horizontal_pod_autoscaler_v2",
+  "kubernetes_config_map_v1", "kubernetes_cron_job_v1", "kubernetes_deployment_v1", "kubernetes_horizontal_pod_autoscaler_v2", "kubernetes_manifest",
   "kubernetes_namespace_v1", "kubernetes_network_policy_v1", "kubernetes_pod_disruption_budget_v1", "kubernetes_secret_v1",
   "kubernetes_service_account_v1", "kubernetes_service_v1",
+  // Settings and RBAC objects, recreated from the configuration.
+  "github_repository_dependabot_security_updates", "kubernetes_role_binding_v1", "kubernetes_role_v1",
 ]);
 
 interface Output {
@@ -89,12 +97,29 @@ function readOutput(outdir: string): Output {
   return { stacks, production };
 }
 
-/** `type.name` of the resources a stack writes logs into (CloudFront, load balancer, bucket logging). */
+/**
+ * `type.name` of the buckets a stack writes logs into: the load balancer's access_logs, CloudFront's
+ * log delivery destination (standard logging v2), legacy logging_config or S3 server access logging.
+ */
 function logDestinations(stack: Json): Set<string> {
   return new Set(
     stackReferences(stack)
-      .filter((r) => /\.(logging_config|access_logs)(\[\d+\])?\.bucket$|^resource\.aws_s3_bucket_logging\..*\.target_bucket$/.test(r.at))
-      .map((r) => r.target),
+      .filter((r) =>
+        /\.(logging_config|access_logs)(\[\d+\])?\.bucket$|^resource\.aws_s3_bucket_logging\..*\.target_bucket$|^resource\.aws_cloudwatch_log_delivery_destination\..*\.destination_resource_arn$/.test(
+          r.at,
+        ),
+      )
+      .map((r) => r.target)
+      .filter((target) => target.startsWith("aws_s3_bucket.")),
+  );
+}
+
+/** `type.name` of the buckets carrying the access-log tag: the only ones exempt from prevent_destroy. */
+function taggedAccessLogBuckets(stack: Json): Set<string> {
+  return new Set(
+    Object.entries<Json>(stack.resource?.aws_s3_bucket ?? {})
+      .filter(([, body]) => body.tags?.[ACCESS_LOG_BUCKET_TAG.key] === ACCESS_LOG_BUCKET_TAG.value)
+      .map(([name]) => `aws_s3_bucket.${name}`),
   );
 }
 
@@ -111,7 +136,9 @@ function instances(stacks: Record<string, Json>) {
 function mustProtect(output: Output): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const [name, json] of Object.entries(output.stacks)) {
-    const logs = logDestinations(json);
+    // Exempt by the tag alone, as policy rule SLW-PROD-001 does (a test below checks the tagged
+    // buckets are exactly the log destinations).
+    const logs = taggedAccessLogBuckets(json);
     out[name] = instances({ [name]: json })
       .filter((i) => i.type in STATEFUL && !(i.type === "aws_s3_bucket" && logs.has(`${i.type}.${i.name}`)))
       .map((i) => `${i.type} ${i.path}`)
@@ -152,7 +179,7 @@ describe("in the synthesized stacks", () => {
     const { stacks, production } = outputs.example;
     expect(Object.keys(production).filter((s) => production[s]).sort()).toEqual(["hello-delivery", "hello-prod", "platform-prod"]);
     const expected = {
-      "platform-prod": ["aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey"],
+      "platform-prod": ["aws_codeconnections_connection CiRunners/GithubConnection", "aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey"],
       "hello-delivery": ["aws_ecr_repository Registry/Resource", "aws_kms_key Registry/Key"],
       "hello-prod": ["aws_db_instance Database/Resource", "aws_kms_key Database/Key", "aws_s3_bucket Cdn/AssetsBucket"],
     };
@@ -181,14 +208,49 @@ describe("in the synthesized stacks", () => {
     if (which === "variant") expect(productionStacks).toEqual(["platform-prod", "platform-prod-us", "shop-delivery", "shop-prod", "shop-prod-us"]);
   });
 
-  test("the exempt buckets are the ones CloudFront and the load balancer write their logs into", () => {
+  test("the exempt buckets (access-log tag) are exactly the ones CloudFront and the load balancer write their logs into", () => {
+    for (const which of ["example", "variant"]) {
+      for (const [name, stack] of Object.entries(outputs[which].stacks)) {
+        expect({ name, tagged: [...taggedAccessLogBuckets(stack)].sort() }).toEqual({ name, tagged: [...logDestinations(stack)].sort() });
+      }
+    }
     const stack = outputs.example.stacks["hello-prod"];
     const buckets = instances({ s: stack }).filter((i) => i.type === "aws_s3_bucket");
-    const logs = logDestinations(stack);
+    const logs = taggedAccessLogBuckets(stack);
     expect(buckets.filter((b) => logs.has(`aws_s3_bucket.${b.name}`)).map((b) => b.path).sort()).toEqual(["Cdn/LogsBucket", "LoadBalancer/AccessLogsBucket"]);
     // The data bucket is not a log destination.
     expect(logs.has(`aws_s3_bucket.${buckets.find((b) => b.path === "Cdn/AssetsBucket")!.name}`)).toBe(false);
   });
+
+  test.each(["audit-logs", "access-logs"])(
+    "an app named %s keeps prevent_destroy on its production assets bucket (the exemption is by tag, never by name)",
+    (appName) => {
+      const doc = variantDocument({ apps: [appName], backend: { type: "local" } });
+      const file = path.join(work, `${appName}.yaml`);
+      fs.writeFileSync(file, stringify(doc));
+      const outdir = path.join(work, appName);
+      synthesize({ platformFile: file, outdir });
+      const output = readOutput(outdir);
+      const stack = output.stacks[`${appName}-prod`];
+      const assets = instances({ s: stack }).find((i) => i.type === "aws_s3_bucket" && i.path === "Cdn/AssetsBucket")!;
+      // Its name says "logs"...
+      expect(assets.body.bucket).toBe(`${appName}-prod-assets-222222222222`);
+      // ...yet it carries prevent_destroy and no access-log tag,
+      expect(assets.body.lifecycle).toEqual({ prevent_destroy: true });
+      expect(assets.body.tags?.[ACCESS_LOG_BUCKET_TAG.key]).toBeUndefined();
+      // and the policy rule demands it: the same bucket without prevent_destroy is a high finding.
+      const { lifecycle: _, ...unprotected } = assets.body;
+      const withoutProtection = { ...stack, resource: { ...stack.resource, aws_s3_bucket: { ...stack.resource.aws_s3_bucket, [assets.name]: unprotected } } };
+      const findings = evaluate([{ name: `${appName}-prod`, production: true, json: withoutProtection }]).findings.filter((f) => f.rule.id === "SLW-PROD-001");
+      expect(findings.map((f) => [f.path, f.severity])).toEqual([[`${appName}-prod/Cdn/AssetsBucket`, "high"]]);
+      // Every stateful resource of its production stacks is protected, as for any other name.
+      const required = mustProtect(output);
+      for (const name of Object.keys(output.stacks).filter((s) => output.production[s])) {
+        expect({ name, protected: protectedPaths(output.stacks[name]) }).toEqual({ name, protected: required[name] });
+      }
+    },
+    60_000,
+  );
 
   test("production databases add deletion protection and a final snapshot behind prevent_destroy", () => {
     const db = instances({ s: outputs.example.stacks["hello-prod"] }).find((i) => i.type === "aws_db_instance")!.body;

@@ -251,9 +251,10 @@ describe("a stack synthesized in the consumer app", () => {
     });
   });
 
-  test("LoadBalancer and Cdn: HTTPS load balancer in the public subnets behind CloudFront for the domain", () => {
-    expect(only("aws_lb")).toMatchObject({ name: "orders-dev", internal: false, enable_deletion_protection: false });
-    expect(only("aws_lb").subnets).toEqual([ref("aws_subnet", "Network_PublicSubnet0"), ref("aws_subnet", "Network_PublicSubnet1")]);
+  test("LoadBalancer and Cdn: an internal HTTPS load balancer in the private subnets behind CloudFront's VPC origin for the domain", () => {
+    expect(only("aws_lb")).toMatchObject({ name: "orders-dev", internal: true, enable_deletion_protection: false });
+    expect(only("aws_lb").subnets).toEqual([ref("aws_subnet", "Network_PrivateSubnet0"), ref("aws_subnet", "Network_PrivateSubnet1")]);
+    expect(only("aws_cloudfront_vpc_origin").vpc_origin_endpoint_config[0].arn).toBe(ref("aws_lb", "LoadBalancer", "arn"));
     expect(only("aws_lb_target_group")).toMatchObject({ port: 30080, target_type: "instance" });
     const distribution = only("aws_cloudfront_distribution");
     expect(distribution.aliases).toEqual(["orders.example.com"]);
@@ -261,7 +262,7 @@ describe("a stack synthesized in the consumer app", () => {
     expect(tf.output.url.value).toBe(`https://${ref("aws_cloudfront_distribution", "Cdn", "domain_name")}`);
   });
 
-  test("KubernetesWorkload: the registry's image, the replicas given, and pods admitted from the public subnets only", () => {
+  test("KubernetesWorkload: the registry's image, the replicas given, and pods admitted from the load balancer's (private) subnets only", () => {
     const deployment = only("kubernetes_deployment_v1");
     expect(deployment.metadata).toMatchObject({ name: "orders", namespace: ref("kubernetes_namespace_v1", "Workload_Namespace", "metadata[0].name") });
     expect(only("kubernetes_namespace_v1").metadata.name).toBe("orders");
@@ -272,7 +273,7 @@ describe("a stack synthesized in the consumer app", () => {
     const ingress = (Object.values(tf.resource.kubernetes_network_policy_v1) as Json[]).filter((p) => p.spec.ingress);
     expect(ingress).toHaveLength(1);
     expect(ingress[0].spec.ingress).toEqual([
-      { from: [{ ip_block: { cidr: "10.50.128.0/21" } }, { ip_block: { cidr: "10.50.136.0/21" } }], ports: [{ port: "8080", protocol: "TCP" }] },
+      { from: [{ ip_block: { cidr: "10.50.0.0/19" } }, { ip_block: { cidr: "10.50.32.0/19" } }], ports: [{ port: "8080", protocol: "TCP" }] },
     ]);
     expect(tf.output.namespace.value).toBe(ref("kubernetes_namespace_v1", "Workload_Namespace", "metadata[0].name"));
   });

@@ -81,7 +81,7 @@ describe("the example platform file", () => {
 
   test("runtime defaults: deploy runners inside the VPC, load balancer behind the CDN, price class per profile", () => {
     const [dev, , prod] = platform.environments;
-    expect(dev.deploy.runsOn).toEqual(["self-hosted", "acme-dev"]);
+    expect(dev.deploy.runsOn).toEqual(["codebuild-acme-dev-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}"]);
     expect(dev.loadBalancer.allowFrom).toBe("cdn");
     expect(dev.cdn.priceClass).toBe("PriceClass_100");
     expect(prod.cdn.priceClass).toBe("PriceClass_All");

@@ -57,8 +57,11 @@ const DATABASE = {
       multi_az: true,
       enabled_cloudwatch_logs_exports: ["postgresql"],
       copy_tags_to_snapshot: true,
+      vpc_security_group_ids: ["${aws_security_group.DatabaseSg.id}"],
     },
   },
+  // Admits nobody yet (SLW-RDS-015 wants only security groups of the stack).
+  aws_security_group: { DatabaseSg: { name_prefix: "hello-db-", vpc_id: "vpc-1" } },
 };
 const STACKS = { "hello-prod": DATABASE, "hello-dev": DATABASE, "hello-delivery": { github_repository_environment: { Prod: { environment: "prod", can_admins_bypass: false } } } };
 

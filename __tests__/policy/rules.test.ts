@@ -112,8 +112,17 @@ fail("SLW-S3-004", "no bucket policy", s3({ policy: null }), /no bucket policy/)
 fail("SLW-S3-004", "policy without the deny", s3({ policy: policy({ ...denyTls, Effect: "Allow" }) }), /has no Deny statement for aws:SecureTransport/);
 fail("SLW-S3-004", "policy from a data source", s3({ policy: "${data.aws_iam_policy_document.tls.json}" }), /cannot confirm the bucket policy denies non-TLS/);
 pass("SLW-S3-005", "BucketOwnerEnforced", s3());
-pass("SLW-S3-005", "a log bucket keeps ACLs", s3({ bucket: { bucket: "hello-cdn-logs-111111111111" }, ownership: "BucketOwnerPreferred" }));
 fail("SLW-S3-005", "ACLs left on", s3({ ownership: "ObjectWriter" }), /object_ownership is "ObjectWriter": ACLs stay enabled/);
+// No exemption any more, by name or by tag: log delivery works without ACLs.
+fail(
+  "SLW-S3-005",
+  "an access-log bucket keeping ACLs",
+  s3({ bucket: { bucket: "hello-cdn-logs-111111111111", tags: { "slipway:purpose": "access-logs" } }, ownership: "BucketOwnerPreferred" }),
+  /object_ownership is "BucketOwnerPreferred": ACLs stay enabled/,
+);
+pass("SLW-S3-006", "no ACL anywhere", s3());
+fail("SLW-S3-006", "an aws_s3_bucket_acl", merge(s3(), r("aws_s3_bucket_acl", "Acl", { bucket: bucketId, acl: "private" })), /sets the bucket ACL \("private"\)/);
+fail("SLW-S3-006", "an acl argument on the bucket", s3({ bucket: { acl: "log-delivery-write" } }), /acl "log-delivery-write" is set on the bucket/);
 
 // --- RDS ------------------------------------------------------------------------------------------
 
@@ -147,6 +156,24 @@ function db(over: Json = {}, group: Json | null = {}): Resources {
     group === null ? null : r("aws_db_parameter_group", "Params", { family: "postgres16", name_prefix: "hello-prod-", parameter: [{ name: "rds.force_ssl", value: "1", apply_method: "immediate" }], ...group }),
   );
 }
+/** The database's security group, the app's pod group and the one rule between them, as the app stack writes them. */
+function dbNetwork(rule: Json = {}): Resources {
+  return merge(
+    db({ vpc_security_group_ids: [ref("aws_security_group", "DbSg")] }),
+    r("aws_security_group", "DbSg", { name_prefix: "hello-prod-db-", vpc_id: "vpc-1" }),
+    r("aws_security_group", "PodSg", { name_prefix: "hello-prod-pods-", vpc_id: "vpc-1" }),
+    r("aws_vpc_security_group_ingress_rule", "FromPods", {
+      security_group_id: ref("aws_security_group", "DbSg"),
+      referenced_security_group_id: ref("aws_security_group", "PodSg"),
+      ip_protocol: "tcp",
+      from_port: 5432,
+      to_port: 5432,
+      description: "PostgreSQL from the pods of hello only",
+      ...rule,
+    }),
+  );
+}
+const CLUSTER_SG = "${data.terraform_remote_state.platform.outputs.cluster_security_group_id}";
 
 pass("SLW-RDS-001", "encrypted", db());
 fail("SLW-RDS-001", "unencrypted", db({ storage_encrypted: false }), /storage_encrypted is false/);
@@ -183,6 +210,23 @@ pass("SLW-RDS-014", "PostgreSQL 16 default group forces TLS", db({ parameter_gro
 fail("SLW-RDS-014", "rds.force_ssl = 0", db({}, { parameter: [{ name: "rds.force_ssl", value: "0" }] }), /sets rds\.force_ssl = "0", not 1/);
 fail("SLW-RDS-014", "PostgreSQL 14 without a group", db({ engine_version: "14.12", parameter_group_name: undefined }, null), /no parameter group: the postgres "14\.12" default does not set rds\.force_ssl/);
 fail("SLW-RDS-014", "a group from elsewhere", db({ parameter_group_name: "shared-params" }, null), /"shared-params" is not a parameter group of this stack/);
+pass("SLW-RDS-015", "only the app's pod security group", dbNetwork());
+fail(
+  "SLW-RDS-015",
+  "the cluster security group (every pod of every node)",
+  dbNetwork({ referenced_security_group_id: CLUSTER_SG }),
+  /admits security group "\$\{data\.terraform_remote_state\.platform\.outputs\.cluster_security_group_id\}", which is not a group of this stack/,
+);
+fail("SLW-RDS-015", "a CIDR (the private subnets)", dbNetwork({ referenced_security_group_id: undefined, cidr_ipv4: "10.30.0.0/19" }), /admits cidr "10\.30\.0\.0\/19"/);
+fail("SLW-RDS-015", "a prefix list", dbNetwork({ referenced_security_group_id: undefined, prefix_list_id: "pl-0123abcd" }), /admits prefix list "pl-0123abcd"/);
+fail(
+  "SLW-RDS-015",
+  "an inline rule from a CIDR",
+  merge(dbNetwork(), r("aws_security_group", "DbSg", { name_prefix: "hello-prod-db-", vpc_id: "vpc-1", ingress: [{ from_port: 5432, to_port: 5432, protocol: "tcp", cidr_blocks: ["10.0.0.0/8"] }] })),
+  /ingress\[0\] admits cidr "10\.0\.0\.0\/8"/,
+);
+fail("SLW-RDS-015", "a security group from outside the stack", db({ vpc_security_group_ids: ["sg-0123456789abcdef0"] }), /uses security group "sg-0123456789abcdef0", which is not an aws_security_group of this stack/);
+fail("SLW-RDS-015", "no security group", db(), /no vpc_security_group_ids/);
 
 // --- Security groups, VPC, load balancers ---------------------------------------------------------
 
@@ -255,6 +299,30 @@ const tg = (over: Json = {}) => r("aws_lb_target_group", "Tg", { port: 30080, pr
 pass("SLW-ALB-006", "health check on the health path", tg());
 fail("SLW-ALB-006", "no health check", tg({ health_check: undefined }), /no health_check block/);
 fail("SLW-ALB-006", "health check off", tg({ health_check: [{ enabled: false }] }), /health_check\.enabled is false/);
+/** A distribution whose app origin is the load balancer, through a VPC origin or as a public custom origin. */
+function lbBehindCdn(options: { internal: boolean; vpcOrigin: boolean }): Resources {
+  const appOrigin = options.vpcOrigin
+    ? { origin_id: "app", domain_name: ref("aws_lb", "Lb", "dns_name"), vpc_origin_config: { vpc_origin_id: ref("aws_cloudfront_vpc_origin", "Origin") } }
+    : { origin_id: "app", domain_name: ref("aws_lb", "Lb", "dns_name"), custom_origin_config: { http_port: 80, https_port: 443, origin_protocol_policy: "https-only", origin_ssl_protocols: ["TLSv1.2"] } };
+  return merge(
+    lb({ internal: options.internal }),
+    options.vpcOrigin
+      ? r("aws_cloudfront_vpc_origin", "Origin", {
+          vpc_origin_endpoint_config: [{ name: "hello", arn: lbArn, http_port: 80, https_port: 443, origin_protocol_policy: "https-only", origin_ssl_protocols: [{ items: ["TLSv1.2"], quantity: 1 }] }],
+        })
+      : null,
+    r("aws_cloudfront_distribution", "Cdn", { enabled: true, origin: [appOrigin] }),
+  );
+}
+pass("SLW-ALB-007", "internal, through a VPC origin", lbBehindCdn({ internal: true, vpcOrigin: true }));
+pass("SLW-ALB-007", "no CloudFront in front (not applicable)", lb());
+fail("SLW-ALB-007", "internet-facing behind a VPC origin", lbBehindCdn({ internal: false, vpcOrigin: true }), /is the target of VPC origin aws_cloudfront_vpc_origin\.Origin but internet-facing/);
+fail(
+  "SLW-ALB-007",
+  "a public custom origin",
+  lbBehindCdn({ internal: false, vpcOrigin: false }),
+  /aws_cloudfront_distribution\.Cdn reaches it as a public custom origin \("app"\): any CloudFront distribution, of any account, can reach it too/,
+);
 
 // --- CloudFront -----------------------------------------------------------------------------------
 
@@ -269,7 +337,6 @@ const GOOD_CF: Json = {
   ],
   default_cache_behavior: { target_origin_id: "app", viewer_protocol_policy: "redirect-to-https", response_headers_policy_id: ref("aws_cloudfront_response_headers_policy", "Headers") },
   ordered_cache_behavior: [{ path_pattern: "/static/*", target_origin_id: "assets", viewer_protocol_policy: "redirect-to-https", response_headers_policy_id: ref("aws_cloudfront_response_headers_policy", "Headers") }],
-  logging_config: { bucket: ref("aws_s3_bucket", "Logs", "bucket_regional_domain_name"), include_cookies: false, prefix: "cloudfront/" },
   restrictions: { geo_restriction: { restriction_type: "none", locations: [] } },
 };
 const cf = (over: Json = {}) => r("aws_cloudfront_distribution", "Cdn", { ...GOOD_CF, ...over });
@@ -286,8 +353,31 @@ fail("SLW-CF-003", "TLSv1.1 allowed", cf({ origin: [{ ...origins[0], custom_orig
 pass("SLW-CF-004", "origin access control", cf());
 fail("SLW-CF-004", "public S3 origin", cf({ origin: [{ origin_id: "assets", domain_name: "hello-assets.s3.eu-west-1.amazonaws.com" }] }), /S3 origin "assets" has no origin_access_control_id/);
 fail("SLW-CF-004", "legacy OAI", cf({ origin: [{ origin_id: "assets", domain_name: "b.s3.amazonaws.com", s3_origin_config: { origin_access_identity: "origin-access-identity/cloudfront/E1" } }] }), /legacy origin access identity/);
-pass("SLW-CF-005", "logging", cf(), PROD);
-fail("SLW-CF-005", "no logging", cf({ logging_config: undefined }), /no logging_config/, PROD);
+/** CloudFront standard logging v2 of the distribution `Cdn`, as the Cdn construct writes it. */
+function logDelivery(over: { sourceArn?: string; logType?: string } = {}): Resources {
+  return merge(
+    r("aws_cloudwatch_log_delivery_source", "Source", { provider: "aws.us-east-1", name: "hello-cdn-access", log_type: over.logType ?? "ACCESS_LOGS", resource_arn: over.sourceArn ?? ref("aws_cloudfront_distribution", "Cdn", "arn") }),
+    r("aws_cloudwatch_log_delivery_destination", "Destination", { provider: "aws.us-east-1", name: "hello-cdn-logs", delivery_destination_configuration: [{ destination_resource_arn: ref("aws_s3_bucket", "Logs", "arn") }] }),
+    r("aws_cloudwatch_log_delivery", "Delivery", {
+      provider: "aws.us-east-1",
+      delivery_source_name: ref("aws_cloudwatch_log_delivery_source", "Source", "name"),
+      delivery_destination_arn: ref("aws_cloudwatch_log_delivery_destination", "Destination", "arn"),
+    }),
+  );
+}
+pass("SLW-CF-005", "log delivery v2", merge(cf(), logDelivery()), PROD);
+fail("SLW-CF-005", "no log delivery", cf(), /no log delivery \(standard logging v2\) has this distribution as its source/, PROD);
+fail("SLW-CF-005", "a delivery of another distribution", merge(cf(), logDelivery({ sourceArn: ref("aws_cloudfront_distribution", "Other", "arn") })), /no log delivery/, PROD);
+fail("SLW-CF-005", "legacy logging only", cf({ logging_config: { bucket: "logs.s3.amazonaws.com" } }), /no log delivery/, PROD);
+pass("SLW-CF-008", "no legacy logging", cf());
+fail("SLW-CF-008", "legacy logging", cf({ logging_config: { bucket: ref("aws_s3_bucket", "Logs", "bucket_regional_domain_name"), prefix: "cloudfront/" } }), /logging_config \(legacy standard logging\) needs the log bucket's ACLs enabled/);
+const vpcOrigin = (endpoint: Json = {}) =>
+  r("aws_cloudfront_vpc_origin", "Origin", {
+    vpc_origin_endpoint_config: [{ name: "hello", arn: lbArn, http_port: 80, https_port: 443, origin_protocol_policy: "https-only", origin_ssl_protocols: [{ items: ["TLSv1.2"], quantity: 1 }], ...endpoint }],
+  });
+pass("SLW-CF-003", "HTTPS-only TLSv1.2 VPC origin", vpcOrigin());
+fail("SLW-CF-003", "VPC origin over HTTP", vpcOrigin({ origin_protocol_policy: "http-only" }), /origin_protocol_policy is "http-only"/);
+fail("SLW-CF-003", "VPC origin allowing TLSv1.1", vpcOrigin({ origin_ssl_protocols: [{ items: ["TLSv1.1", "TLSv1.2"], quantity: 2 }] }), /origin_ssl_protocols \["TLSv1\.1","TLSv1\.2"\]; only TLSv1\.2/);
 pass("SLW-CF-006", "web ACL", cf());
 fail("SLW-CF-006", "no web ACL", cf({ web_acl_id: undefined }), /no web_acl_id/);
 pass("SLW-CF-007", "headers policy on every behaviour", cf());
@@ -362,8 +452,44 @@ fail(
   merge(role("Ci", githubTrust(["repo:acme/hello:ref:refs/heads/main"]), { roleName: "hello-ci" }), association(ref("aws_iam_role", "Ci", "arn"), [{ type: "cluster" }])),
   /granted cluster-wide to aws_iam_role\.Ci, which GitHub Actions jobs can assume/,
 );
+const accessPolicy = (policyName: string, principal: string, scope: Json) =>
+  r("aws_eks_access_policy_association", "Association", {
+    cluster_name: "acme-prod",
+    policy_arn: `arn:aws:eks::aws:cluster-access-policy/${policyName}`,
+    principal_arn: principal,
+    access_scope: scope,
+  });
+const ciRole = role("Ci", githubTrust(["repo:acme/infra:ref:refs/heads/main"]), { roleName: "acme-plan" });
+pass("SLW-EKS-008", "cluster-wide view for a read-only CI role", merge(ciRole, accessPolicy("AmazonEKSViewPolicy", ref("aws_iam_role", "Ci", "arn"), { type: "cluster" })));
+pass("SLW-EKS-009", "explicit admins only, access entries only", cluster({ access_config: { authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: false } }));
+fail("SLW-EKS-009", "access_config unset", cluster(), /bootstrap_cluster_creator_admin_permissions is \(not set\) \(the default is true\): whoever created the cluster is admin/);
+fail("SLW-EKS-009", "creator admin kept", cluster({ access_config: [{ authentication_mode: "API", bootstrap_cluster_creator_admin_permissions: true }] }), /bootstrap_cluster_creator_admin_permissions is true/);
+fail("SLW-EKS-009", "aws-auth ConfigMap still read", cluster({ access_config: { authentication_mode: "API_AND_CONFIG_MAP", bootstrap_cluster_creator_admin_permissions: false } }), /authentication_mode is "API_AND_CONFIG_MAP", not "API"/);
+const deployEntry = ref("aws_eks_access_entry", "Entry", "principal_arn");
+pass("SLW-EKS-010", "deploy role with namespaced view", merge(deployRole, accessPolicy("AmazonEKSViewPolicy", deployEntry, { type: "namespace", namespaces: ["hello"] })));
+pass("SLW-EKS-010", "edit for a listed admin role", accessPolicy("AmazonEKSEditPolicy", "arn:aws:iam::222222222222:role/platform-admin", { type: "namespace", namespaces: ["hello"] }));
+fail(
+  "SLW-EKS-010",
+  "namespace-scoped edit for a deploy role",
+  merge(deployRole, accessPolicy("AmazonEKSEditPolicy", deployEntry, { type: "namespace", namespaces: ["hello"] })),
+  /AmazonEKSEditPolicy is granted in namespaces \["hello"\] to "hello-deploy-prod", a deploy role: it can read Secrets/,
+);
+fail("SLW-EKS-010", "namespace admin for a CI role", merge(ciRole, accessPolicy("AmazonEKSAdminPolicy", ref("aws_iam_role", "Ci", "arn"), [{ type: "namespace", namespaces: ["x"] }])), /AmazonEKSAdminPolicy is granted in namespaces \["x"\] to aws_iam_role\.Ci, which GitHub Actions jobs can assume/);
+const addon = (name: string, over: Json = {}) => r("aws_eks_addon", "Addon", { cluster_name: "acme-prod", addon_name: name, ...over });
+pass("SLW-EKS-011", "vpc-cni with an IRSA role", addon("vpc-cni", { service_account_role_arn: ref("aws_iam_role", "VpcCni", "arn") }));
+pass("SLW-EKS-011", "vpc-cni with a Pod Identity association", addon("vpc-cni", { pod_identity_association: [{ role_arn: ref("aws_iam_role", "VpcCni", "arn"), service_account: "aws-node" }] }));
+pass("SLW-EKS-011", "another add-on", addon("coredns"));
+fail("SLW-EKS-011", "vpc-cni on the node role", addon("vpc-cni"), /neither service_account_role_arn nor pod_identity_association: aws-node uses the node role/);
 
 // --- IAM ------------------------------------------------------------------------------------------
+
+const ec2Trust = policy({ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" });
+const cniAttachment = (roleName: string) =>
+  r("aws_iam_role_policy_attachment", "Cni", { role: ref("aws_iam_role", roleName, "name"), policy_arn: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy" });
+pass("SLW-IAM-006", "CNI policy on the add-on's own role", merge(role("VpcCni", githubTrust(["repo:a/b:ref:refs/heads/main"])), cniAttachment("VpcCni")));
+pass("SLW-IAM-006", "node role without it", merge(role("NodeRole", ec2Trust), r("aws_iam_role_policy_attachment", "Worker", { role: ref("aws_iam_role", "NodeRole", "name"), policy_arn: "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy" })));
+fail("SLW-IAM-006", "CNI policy attached to the node role", merge(role("NodeRole", ec2Trust), cniAttachment("NodeRole")), /AmazonEKS_CNI_Policy is attached to aws_iam_role\.NodeRole, which EC2 instances \(nodes\) assume/);
+fail("SLW-IAM-006", "CNI policy in the node role's managed_policy_arns", role("NodeRole", ec2Trust, { managed_policy_arns: ["arn:aws-cn:iam::aws:policy/AmazonEKS_CNI_Policy"] }), /managed_policy_arns holds AmazonEKS_CNI_Policy on a role EC2 instances assume/);
 
 const inlinePolicy = (document: string) => r("aws_iam_role_policy", "Inline", { name: "inline", role: ref("aws_iam_role", "Role", "name"), policy: document });
 const allow = (Action: unknown, Resource: unknown = "arn:aws:s3:::hello/*") => ({ Effect: "Allow", Action, Resource });
@@ -572,6 +698,31 @@ pass("SLW-K8S-014", "no token in the pod", workload());
 pass("SLW-K8S-014", "inherited from the service account", workload({ automount_service_account_token: undefined }));
 fail("SLW-K8S-014", "token mounted", workload({ automount_service_account_token: true }), /pod spec automount_service_account_token is true/);
 
+const DEPLOY_RULES: Json[] = [
+  { api_groups: ["apps"], resources: ["deployments"], resource_names: ["hello"], verbs: ["get", "list", "watch", "patch"] },
+  { api_groups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
+  { api_groups: [""], resources: ["pods/log"], verbs: ["get"] },
+  { api_groups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list", "watch"] },
+];
+const rbacRole = (rules: Json[], type = "kubernetes_role_v1") => r(type, "DeployRole", { metadata: [{ name: "hello-deploy", namespace: nsName }], rule: rules });
+const rbacBinding = (subject: Json, type = "kubernetes_role_binding_v1", roleRef: Json = { api_group: "rbac.authorization.k8s.io", kind: "Role", name: ref("kubernetes_role_v1", "DeployRole", "metadata[0].name") }) =>
+  r(type, "DeployBinding", { metadata: [{ name: "hello-deploy", namespace: nsName }], role_ref: [roleRef], subject: [{ api_group: "rbac.authorization.k8s.io", ...subject }] });
+const deployGroup = { kind: "Group", name: "slipway-deploy:hello-prod" };
+pass("SLW-K8S-015", "the pipeline's exact needs, bound to the deploy group", merge(rbacRole(DEPLOY_RULES), rbacBinding(deployGroup)));
+pass("SLW-K8S-015", "secrets for a service account only", merge(rbacRole([{ api_groups: [""], resources: ["secrets"], verbs: ["get"] }]), rbacBinding({ kind: "ServiceAccount", name: "reader", api_group: undefined })));
+fail("SLW-K8S-015", "secrets for the deploy group", merge(rbacRole([...DEPLOY_RULES, { api_groups: [""], resources: ["secrets"], verbs: ["get", "list"] }]), rbacBinding(deployGroup)), /rule 4 grants secrets \(get, list\) to Group "slipway-deploy:hello-prod"/);
+fail("SLW-K8S-015", "exec for the deploy group", merge(rbacRole([{ api_groups: [""], resources: ["pods/exec"], verbs: ["create"] }]), rbacBinding(deployGroup)), /rule 0 grants pods\/exec to Group/);
+fail("SLW-K8S-015", "network policy changes", merge(rbacRole([{ api_groups: ["networking.k8s.io"], resources: ["networkpolicies"], verbs: ["get", "patch"] }]), rbacBinding(deployGroup)), /grants networkpolicies \(patch\)/);
+fail(
+  "SLW-K8S-015",
+  "a wildcard ClusterRole bound by name to a user",
+  merge(
+    r("kubernetes_cluster_role_v1", "Admin", { metadata: [{ name: "everything" }], rule: [{ api_groups: ["*"], resources: ["*"], verbs: ["*"] }] }),
+    r("kubernetes_cluster_role_binding_v1", "AdminBinding", { metadata: [{ name: "everything" }], role_ref: [{ api_group: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "everything" }], subject: [{ kind: "User", name: "ci" }] }),
+  ),
+  /rule 0 grants a wildcard .* to User "ci"/,
+);
+
 // --- GitHub ---------------------------------------------------------------------------------------
 
 const repoRef = ref("github_repository", "Repo", "name");
@@ -621,16 +772,77 @@ pass("SLW-GH-004", "development without reviewers", environment("dev", { reviewe
 fail("SLW-GH-004", "production without reviewers", environment("prod", { reviewers: [] }), /production environment "prod" has no required reviewers/, ENVS);
 fail("SLW-GH-004", "production admins bypass", environment("prod", { can_admins_bypass: undefined }), /can_admins_bypass \(not set\) \(the default is true\)/, ENVS);
 fail("SLW-GH-004", "reviewed staging allows self-review", environment("staging", { prevent_self_review: false }), /environment "staging" does not set prevent_self_review/, ENVS);
+const scanning = { secret_scanning: { status: "enabled" }, secret_scanning_push_protection: { status: "enabled" } };
+pass("SLW-GH-005", "secret scanning and push protection", repo({ security_and_analysis: scanning }));
+pass("SLW-GH-005", "with GitHub Advanced Security", repo({ security_and_analysis: [{ advanced_security: [{ status: "enabled" }], ...scanning }] }));
+fail("SLW-GH-005", "no security settings", repo(), /security_and_analysis\.secret_scanning is \(not set\): committed credentials are not detected/);
+fail("SLW-GH-005", "push protection off", repo({ security_and_analysis: { ...scanning, secret_scanning_push_protection: { status: "disabled" } } }), /secret_scanning_push_protection is "disabled": pushes holding a credential are accepted/);
+const dependabot = (enabled: boolean) => r("github_repository_dependabot_security_updates", "Dependabot", { repository: repoRef, enabled });
+pass("SLW-GH-006", "security updates on", repo({}, {}, dependabot(true)));
+fail("SLW-GH-006", "no security updates resource", repo(), /no github_repository_dependabot_security_updates with enabled = true/);
+fail("SLW-GH-006", "security updates off", repo({}, {}, dependabot(false)), /no github_repository_dependabot_security_updates with enabled = true/);
 
 // --- Production safety ----------------------------------------------------------------------------
 
 pass("SLW-PROD-001", "database with prevent_destroy", db(), PROD);
-pass("SLW-PROD-001", "log bucket without it", r("aws_s3_bucket", "Logs", { bucket: "x", tags: { "slipway:purpose": "logs" } }), PROD);
+pass("SLW-PROD-001", "access-log bucket (tagged by accessLogBucket) without it", r("aws_s3_bucket", "Logs", { bucket: "x", tags: { "slipway:purpose": "access-logs" } }), PROD);
+// The tag alone exempts: a name never does (an app called audit-logs or access-logs keeps its protection)...
+fail("SLW-PROD-001", "a bucket named like logs (app audit-logs)", r("aws_s3_bucket", "Assets", { bucket: "audit-logs-prod-assets-111111111111" }), /loses the bucket's objects/, PROD);
+fail("SLW-PROD-001", "a bucket named like logs (app access-logs)", r("aws_s3_bucket", "Assets", { bucket: "access-logs-prod-assets-111111111111" }), /loses the bucket's objects/, PROD);
+// ...and neither does another tag value.
+fail("SLW-PROD-001", "the old tag value", r("aws_s3_bucket", "Logs", { bucket: "x", tags: { "slipway:purpose": "logs" } }), /loses the bucket's objects/, PROD);
 pass("SLW-PROD-001", "outside production (rule skipped)", db({ lifecycle: undefined }));
 fail("SLW-PROD-001", "database without it", db({ lifecycle: undefined }), /lifecycle\.prevent_destroy is not set: a plan that destroys or replaces this resource loses the database/, PROD);
 fail("SLW-PROD-001", "data bucket without it", s3({ bucket: { lifecycle: { create_before_destroy: true } } }), /loses the bucket's objects/, PROD);
 fail("SLW-PROD-001", "KMS key without it", key(), /loses the key/, PROD);
 fail("SLW-PROD-001", "registry without it", ecr({ lifecycle: undefined }), /loses every released image/, PROD);
+
+// --- CodeBuild ------------------------------------------------------------------------------------
+
+function codebuild(over: { project?: Json; group?: Json | null; webhook?: Json | null; trust?: Json } = {}): Resources {
+  return merge(
+    r("aws_codebuild_project", "Runner", {
+      name: "acme-dev-deploy-runner",
+      service_role: ref("aws_iam_role", "RunnerRole", "arn"),
+      environment: { type: "LINUX_CONTAINER", compute_type: "BUILD_GENERAL1_SMALL", image: "aws/codebuild/amazonlinux-x86_64-standard:5.0", privileged_mode: false },
+      vpc_config: { vpc_id: "vpc-1", subnets: ["subnet-1", "subnet-2"], security_group_ids: [ref("aws_security_group", "RunnerSg")] },
+      logs_config: { cloudwatch_logs: { status: "ENABLED", group_name: ref("aws_cloudwatch_log_group", "RunnerLogs", "name") }, s3_logs: { status: "DISABLED" } },
+      ...over.project,
+    }),
+    over.group === null ? null : r("aws_cloudwatch_log_group", "RunnerLogs", { name: "/aws/codebuild/acme-dev-deploy-runner", retention_in_days: 90, kms_key_id: ref("aws_kms_key", "Key", "arn"), ...over.group }),
+    over.webhook === null
+      ? null
+      : r("aws_codebuild_webhook", "RunnerWebhook", { project_name: ref("aws_codebuild_project", "Runner", "name"), filter_group: [{ filter: [{ type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" }] }], ...over.webhook }),
+    r("aws_iam_role", "RunnerRole", {
+      name: "acme-dev-deploy-runner",
+      assume_role_policy: policy(
+        over.trust ?? {
+          Effect: "Allow",
+          Principal: { Service: "codebuild.amazonaws.com" },
+          Action: "sts:AssumeRole",
+          Condition: { StringEquals: { "aws:SourceAccount": "111111111111", "aws:SourceArn": "arn:aws:codebuild:eu-west-1:111111111111:project/acme-dev-deploy-runner" } },
+        },
+      ),
+    }),
+  );
+}
+const runnerTrust = (condition: Json | undefined, principal: Json = { Service: "codebuild.amazonaws.com" }) => ({ Effect: "Allow", Principal: principal, Action: "sts:AssumeRole", Condition: condition });
+
+pass("SLW-CB-001", "unprivileged runner", codebuild());
+fail("SLW-CB-001", "privileged mode", codebuild({ project: { environment: { type: "LINUX_CONTAINER", privileged_mode: true } } }), /privileged_mode is true: every job gets a root Docker daemon/);
+pass("SLW-CB-002", "encrypted log group with retention", codebuild());
+fail("SLW-CB-002", "CloudWatch logs off", codebuild({ project: { logs_config: { cloudwatch_logs: { status: "DISABLED" } } } }), /cloudwatch_logs\.status is "DISABLED"/);
+fail("SLW-CB-002", "no logs_config", codebuild({ project: { logs_config: undefined } }), /cloudwatch_logs\.status is \(not set\): the builds' logs are not kept in CloudWatch/);
+fail("SLW-CB-002", "no group name", codebuild({ project: { logs_config: { cloudwatch_logs: { status: "ENABLED" } } } }), /group_name is not set/);
+fail("SLW-CB-002", "log group not in the stack", codebuild({ group: null }), /cannot confirm the log group/);
+fail("SLW-CB-002", "unencrypted log group kept forever", codebuild({ group: { kms_key_id: undefined, retention_in_days: 0 } }), /has no kms_key_id/);
+pass("SLW-CB-003", "runner in a VPC", codebuild());
+pass("SLW-CB-003", "a project without runner webhook needs no VPC", codebuild({ project: { vpc_config: undefined }, webhook: { filter_group: [{ filter: [{ type: "EVENT", pattern: "PUSH" }] }] } }));
+fail("SLW-CB-003", "runner outside a VPC", codebuild({ project: { vpc_config: undefined } }), /runner project without vpc_config/);
+fail("SLW-CB-003", "runner with no security group", codebuild({ project: { vpc_config: { vpc_id: "vpc-1", subnets: ["subnet-1"], security_group_ids: [] } } }), /security_group_ids is empty/);
+pass("SLW-CB-004", "trust pinned to account and project", codebuild());
+fail("SLW-CB-004", "trust without source conditions", codebuild({ trust: runnerTrust(undefined) }), /no aws:SourceAccount or aws:SourceArn condition/);
+fail("SLW-CB-004", "trust of another principal", codebuild({ trust: runnerTrust({ StringEquals: { "aws:SourceAccount": "111111111111" } }, { Service: ["codebuild.amazonaws.com", "ec2.amazonaws.com"] }) }), /besides CodeBuild/);
 
 // --------------------------------------------------------------------------------------------------
 

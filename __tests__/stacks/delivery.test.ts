@@ -43,11 +43,11 @@ describe("identity without long-lived keys", () => {
     }
   });
 
-  test("the deploy role reaches only its app's namespace: a namespace-scoped access policy and DescribeCluster", () => {
+  test("the deploy role reaches only its app's namespace: no EKS access policy, a group bound to a namespaced Role, and DescribeCluster", () => {
     const prod = stacks["hello-prod"];
-    const [association] = Object.values<any>(prod.resource.aws_eks_access_policy_association);
-    expect(association.access_scope).toEqual({ type: "namespace", namespaces: ["hello"] });
-    expect(association.policy_arn).toBe("arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy");
+    // Its rights are the Role's (__tests__/stacks/deploy-access.test.ts checks them against every kubectl command).
+    expect(prod.resource.aws_eks_access_policy_association).toBeUndefined();
+    expect(Object.values<any>(prod.resource.aws_eks_access_entry).map((e) => e.kubernetes_groups)).toEqual([["slipway-deploy:hello-prod"]]);
     const statements = Object.values<any>(prod.resource.aws_iam_role_policy).flatMap((p) => JSON.parse(p.policy).Statement);
     const describe = statements.find((s) => [s.Action].flat().includes("eks:DescribeCluster"));
     expect([describe.Action].flat()).toEqual(["eks:DescribeCluster"]);
@@ -119,18 +119,20 @@ describe("repository", () => {
 });
 
 describe("pipeline", () => {
-  test("the workflow files, and actionlint's config declaring the runner labels, are committed to the default branch", () => {
+  test("the workflow files are committed to the default branch; the CodeBuild runner labels need no actionlint config", () => {
     // The managed files; the skeleton's created-once files ignore all changes.
     const files = Object.values<any>(delivery.resource.github_repository_file).filter((f) => f.lifecycle?.ignore_changes !== "all");
-    expect(files.map((f) => f.file).sort()).toEqual([".github/actionlint.yaml", ".github/workflows/deliver.yml", ".github/workflows/pull-request.yml"]);
-    const config = files.find((f) => f.file === ".github/actionlint.yaml").content;
-    expect(config).toContain("self-hosted-runner:\n  labels:\n    - acme-dev\n    - acme-prod\n    - acme-staging\n");
+    expect(files.map((f) => f.file).sort()).toEqual([".github/workflows/deliver.yml", ".github/workflows/pull-request.yml"]);
     for (const f of files) expect(f.branch).toBe("main");
+    const custom = synthAll(examplePlatform((d) => (d.environments[0].deploy = { runsOn: ["self-hosted", "acme-dev"] })));
+    const config = Object.values<any>(custom["hello-delivery"].resource.github_repository_file).find((f) => f.file === ".github/actionlint.yaml").content;
+    expect(config).toContain("self-hosted-runner:\n  labels:\n    - acme-dev\n");
   });
 
-  test("deploy jobs run on the environment's runners (inside the VPC by default)", () => {
+  test("deploy jobs run on the environment's runners (its CodeBuild deploy runner inside the VPC by default)", () => {
     const content = Object.values<any>(delivery.resource.github_repository_file).find((f) => f.file.endsWith("deliver.yml")).content;
-    expect(content).toContain("- self-hosted\n      - acme-prod");
+    // Terraform turns `$${` back into `${` when it writes the file.
+    expect(content).toContain("runs-on:\n      - codebuild-acme-prod-deploy-runner-$${{ github.run_id }}-$${{ github.run_attempt }}\n");
     const custom = synthAll(examplePlatform((d) => (d.environments[0].deploy = { runsOn: ["ubuntu-latest"] })));
     const customContent = Object.values<any>(custom["hello-delivery"].resource.github_repository_file).find((f) => f.file.endsWith("deliver.yml")).content;
     expect(customContent).toMatch(/ {2}deploy-dev:\n {4}runs-on:\n {6}- ubuntu-latest\n {4}needs:/);

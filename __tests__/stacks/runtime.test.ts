@@ -14,15 +14,19 @@ const cdn = (stack: any) => resourceAt(stack, "aws_cloudfront_distribution", "Cd
 const deployment = (stack: any) => resourceAt(stack, "kubernetes_deployment_v1", "Workload/Resource");
 
 describe("wiring", () => {
-  test("the CDN's app origin is this environment's load balancer, over HTTPS only", () => {
+  test("the CDN's app origin is this environment's load balancer, through its VPC origin, over HTTPS only", () => {
     const origins = cdn(prod).origin;
-    const app = origins.find((o: any) => o.custom_origin_config);
-    expect(app.domain_name).toBe(`\${${Object.keys(prod.resource.aws_lb).map((k) => `aws_lb.${k}`)[0]}.dns_name}`);
-    expect(app.custom_origin_config.origin_protocol_policy).toBe("https-only");
+    const app = origins.find((o: any) => o.origin_id === "app");
+    const lbAddress = Object.keys(prod.resource.aws_lb).map((k) => `aws_lb.${k}`)[0];
+    expect(app.domain_name).toBe(`\${${lbAddress}.dns_name}`);
+    expect(app.custom_origin_config).toBeUndefined();
+    const vpcOrigin = resourceAt(prod, "aws_cloudfront_vpc_origin", "Cdn/VpcOrigin");
+    expect(app.vpc_origin_config.vpc_origin_id).toMatch(/^\$\{aws_cloudfront_vpc_origin\.Cdn_VpcOrigin_[0-9A-F]{8}\.id\}$/);
+    expect(vpcOrigin.vpc_origin_endpoint_config[0]).toMatchObject({ arn: `\${${lbAddress}.arn}`, origin_protocol_policy: "https-only" });
     expect(cdn(prod).aliases).toEqual(["hello.acme.example"]);
   });
 
-  test("the load balancer targets the app's NodePort on the node group and admits only CloudFront", () => {
+  test("the load balancer targets the app's NodePort on the node group and admits only CloudFront's VPC origin", () => {
     const tg = resourceAt(prod, "aws_lb_target_group", "LoadBalancer/TargetGroup");
     const service = resourceAt(prod, "kubernetes_service_v1", "Workload/Service");
     expect(tg.port).toBe(service.spec.port[0].node_port);
@@ -31,8 +35,12 @@ describe("wiring", () => {
     const attachments = Object.values<any>(prod.resource.aws_autoscaling_attachment ?? {});
     expect(attachments).toHaveLength(1);
     expect(attachments[0].autoscaling_group_name).toMatch(/cross-stack-reference-input-platform-prod/);
-    const ingress = Object.values<any>(prod.resource.aws_vpc_security_group_ingress_rule).filter((r) => r.prefix_list_id);
-    expect(ingress.map((r) => [r.prefix_list_id, r.from_port])).toEqual([["pl-4fa04526", 443]]);
+    expect(alb(prod)).toMatchObject({ internal: true });
+    const lbGroup = `\${${Object.keys(prod.resource.aws_security_group).map((k) => `aws_security_group.${k}`).find((a) => a.includes("LoadBalancer"))}.id}`;
+    const ingress = Object.values<any>(prod.resource.aws_vpc_security_group_ingress_rule).filter((r) => r.security_group_id === lbGroup);
+    expect(ingress.map((r) => [r.referenced_security_group_id, r.from_port, r.to_port])).toEqual([
+      [expect.stringMatching(/^\$\{data\.aws_security_group\.Cdn_VpcOriginSecurityGroup_[0-9A-F]{8}\.id\}$/), 443, 443],
+    ]);
   });
 
   test("the app's declared secrets (names only) reach the pods from an external Secret whose values Terraform never holds", () => {
@@ -44,14 +52,14 @@ describe("wiring", () => {
     expect(env.map((e: any) => [e.name, e.value_from.secret_key_ref.key, e.value_from.secret_key_ref.optional])).toEqual([["SESSION_KEY", "SESSION_KEY", false]]);
   });
 
-  test("the database admits only the cluster's security group, and the workload gets DATABASE_URL from its managed secret", () => {
+  test("the database admits only the app's pod security group, and the workload gets DATABASE_URL from its managed secret", () => {
     const rules = Object.values<any>(prod.resource.aws_vpc_security_group_ingress_rule).filter((r) => r.from_port === 5432);
     expect(rules).toHaveLength(1);
-    expect(rules[0].referenced_security_group_id).toMatch(/cross-stack-reference-input-platform-prod/);
+    expect(rules[0].referenced_security_group_id).toMatch(/^\$\{aws_security_group\.PodSecurityGroup_[0-9A-F]{8}\.id\}$/);
     expect(rules[0].cidr_ipv4).toBeUndefined();
     const secret = resourceAt(prod, "kubernetes_secret_v1", "Workload/Secrets");
     expect(secret.data.DATABASE_URL).toMatch(
-      /^postgresql:\/\/app_admin:\$\{urlencode\(jsondecode\(data\.aws_secretsmanager_secret_version\.DatabaseMasterSecret\.secret_string\)\.password\)\}@\$\{aws_db_instance\.[A-Za-z0-9_]+\.address\}:5432\/hello\?sslmode=require$/,
+      /^postgresql:\/\/app_admin:\$\{urlencode\(jsondecode\(data\.aws_secretsmanager_secret_version\.DatabaseMasterSecret\.secret_string\)\.password\)\}@\$\{aws_db_instance\.[A-Za-z0-9_]+\.address\}:5432\/hello\?sslmode=verify-full&sslrootcert=\/etc\/ssl\/rds\/global-bundle\.pem$/,
     );
     const version = Object.values<any>(prod.data.aws_secretsmanager_secret_version)[0];
     expect(version.secret_id).toMatch(/aws_db_instance\..*\.master_user_secret\[0\]\.secret_arn/);
@@ -59,9 +67,10 @@ describe("wiring", () => {
     expect(JSON.stringify(prod.output)).not.toMatch(/secret|password/i);
   });
 
-  test("network policies admit the load balancer's subnets and allow egress to the database's", () => {
+  test("network policies admit the load balancer's subnets (private: it is internal) and allow egress to the database's", () => {
     const ingress = resourceAt(prod, "kubernetes_network_policy_v1", "Workload/IngressPolicy");
-    expect(JSON.stringify(ingress)).toContain("10.30.128.0/21");
+    expect(JSON.stringify(ingress)).toContain("10.30.0.0/19");
+    expect(JSON.stringify(ingress)).not.toContain("10.30.128.0/21");
     const egress = resourceAt(prod, "kubernetes_network_policy_v1", "Workload/EgressPolicy");
     expect(JSON.stringify(egress)).toContain("10.30.0.0/19");
   });
@@ -89,7 +98,7 @@ describe("production differs from dev where a user expects it", () => {
     ["database storage", (s) => db(s).allocated_storage, 20, 100],
     ["load balancer deletion protection", (s) => alb(s).enable_deletion_protection, false, true],
     ["load balancer access logs", (s) => alb(s).access_logs?.enabled ?? false, false, true],
-    ["CDN access logs", (s) => cdn(s).logging_config !== undefined, false, true],
+    ["CDN access logs (standard logging v2)", (s) => Object.keys(s.resource.aws_cloudwatch_log_delivery ?? {}).length, 0, 1],
     ["CDN price class", (s) => cdn(s).price_class, "PriceClass_100", "PriceClass_All"],
     ["replicas at least", (s) => deployment(s).spec.replicas, "2", "3"],
     ["autoscaler ceiling", (s) => resourceAt(s, "kubernetes_horizontal_pod_autoscaler_v2", "Workload/Autoscaler").spec.max_replicas, 4, 12],
@@ -134,6 +143,11 @@ describe("platform-file choices reach the runtime", () => {
     )["hello-dev"];
     const cidrs = Object.values<any>(open.resource.aws_vpc_security_group_ingress_rule).map((r) => r.cidr_ipv4 ?? r.cidr_ipv6).filter(Boolean);
     expect(cidrs).toEqual(expect.arrayContaining(["0.0.0.0/0", "::/0"]));
+    // Internet-facing in the public subnets, a public CDN origin, and the policy finding accepted
+    // with the platform file's reason (listed in the synth summary).
+    expect(alb(open).internal).toBe(false);
+    expect(open.resource.aws_cloudfront_vpc_origin).toBeUndefined();
+    expect(JSON.stringify(resourceAt(open, "kubernetes_network_policy_v1", "Workload/IngressPolicy"))).toContain("10.10.128.0/21");
     expect(cdn(open).web_acl_id).toMatch(/^arn:aws:wafv2:us-east-1:/);
   });
 

@@ -63,6 +63,15 @@ const NON_AWS = /^(kubernetes|github|helm|tls|random|null|time)_/;
 /** A reference to a resource or data source Terraform cannot plan offline. */
 const NON_AWS_REFERENCE = /\b(?:data\.)?(?:kubernetes|github|helm|tls|random|null|time)_[a-z0-9_]+\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_]+|\[\d+\]|\["[^"]*"\])*/g;
 const PLACEHOLDER = "slipway-placeholder";
+/**
+ * AWS data sources that call an API even when nothing they read is unknown, so an offline plan
+ * cannot read them: each is removed and its attributes replaced by what a real identity returns.
+ */
+const OFFLINE_IDENTITY = "arn:aws:iam::123456789012:role/offline-plan";
+const OFFLINE_DATA: Record<string, Record<string, string>> = {
+  aws_caller_identity: { arn: "arn:aws:sts::123456789012:assumed-role/offline-plan/session", account_id: "123456789012", user_id: "AROAOFFLINE:session" },
+  aws_iam_session_context: { issuer_arn: OFFLINE_IDENTITY, issuer_name: "offline-plan", session_name: "session", arn: OFFLINE_IDENTITY },
+};
 
 /**
  * The AWS part of a synthesized stack, ready for an offline plan: other providers' resources,
@@ -75,7 +84,7 @@ export function awsPartOf(stack: Json): Json {
   delete out["//"];
   for (const block of ["resource", "data"]) {
     for (const type of Object.keys(out[block] ?? {})) {
-      if (NON_AWS.test(type)) delete out[block][type];
+      if (NON_AWS.test(type) || (block === "data" && type in OFFLINE_DATA)) delete out[block][type];
     }
     if (out[block] && Object.keys(out[block]).length === 0) delete out[block];
   }
@@ -108,8 +117,13 @@ export function awsPartOf(stack: Json): Json {
       if (node.depends_on.length === 0) delete node.depends_on;
     }
   });
+  const offlineReference = new RegExp(`\\bdata\\.(${Object.keys(OFFLINE_DATA).join("|")})\\.[A-Za-z0-9_-]+\\.([a-z_]+)`, "g");
   return replaceStrings(out, (s) =>
-    s.includes("${") ? s.replace(/\$\{([^}]*)\}/g, (_m, expr: string) => `\${${expr.replace(NON_AWS_REFERENCE, `"${PLACEHOLDER}"`)}}`) : s,
+    s.includes("${")
+      ? s.replace(/\$\{([^}]*)\}/g, (_m, expr: string) =>
+          `\${${expr.replace(NON_AWS_REFERENCE, `"${PLACEHOLDER}"`).replace(offlineReference, (_r, type: string, attribute: string) => JSON.stringify(OFFLINE_DATA[type][attribute] ?? PLACEHOLDER))}}`,
+        )
+      : s,
   );
 }
 

@@ -1,5 +1,5 @@
 /** CloudFront distributions. */
-import { block, dig, isTrue, list, ResourceView, Rule, show } from "../engine";
+import { block, dig, isTrue, list, parseReference, ResourceView, Rule, show, StackView } from "../engine";
 
 const TYPES = ["aws_cloudfront_distribution"];
 const SECURE_VIEWER_POLICIES = ["redirect-to-https", "https-only"];
@@ -55,13 +55,20 @@ export const CDN_RULES: Rule[] = [
   },
   {
     id: "SLW-CF-003",
-    title: "CloudFront custom origins are reached over HTTPS only, with TLSv1.2",
+    title: "CloudFront custom and VPC origins are reached over HTTPS only, with TLSv1.2",
     severity: "high",
-    resourceTypes: TYPES,
+    resourceTypes: [...TYPES, "aws_cloudfront_vpc_origin"],
     references: { other: ["AWS FSBP CloudFront.9", "AWS FSBP CloudFront.10"] },
-    fix: "set custom_origin_config { origin_protocol_policy = \"https-only\", origin_ssl_protocols = [\"TLSv1.2\"] }",
+    fix: "set custom_origin_config (or the VPC origin's vpc_origin_endpoint_config) { origin_protocol_policy = \"https-only\", origin_ssl_protocols = [\"TLSv1.2\"] }",
     check(distribution) {
       const problems: string[] = [];
+      if (distribution.type === "aws_cloudfront_vpc_origin") {
+        const endpoint = block(distribution.config.vpc_origin_endpoint_config) ?? {};
+        if (endpoint.origin_protocol_policy !== "https-only") problems.push(`origin_protocol_policy is ${show(endpoint.origin_protocol_policy)}: CloudFront may reach the origin over plain HTTP`);
+        const protocols = list(block(endpoint.origin_ssl_protocols)?.items);
+        if (protocols.length === 0 || protocols.some((p) => p !== "TLSv1.2")) problems.push(`origin_ssl_protocols ${show(protocols)}; only TLSv1.2`);
+        return problems;
+      }
       for (const origin of list(distribution.config.origin)) {
         const custom = block(origin?.custom_origin_config);
         if (!custom) continue;
@@ -94,14 +101,15 @@ export const CDN_RULES: Rule[] = [
   },
   {
     id: "SLW-CF-005",
-    title: "Production CloudFront distributions write access logs",
+    title: "Production CloudFront distributions deliver access logs with standard logging v2",
     severity: "medium",
     productionOnly: true,
     resourceTypes: TYPES,
+    relatedTypes: ["aws_cloudwatch_log_delivery_source", "aws_cloudwatch_log_delivery"],
     references: { checkov: ["CKV_AWS_86"], trivy: ["AVD-AWS-0010"] },
-    fix: "set logging_config { bucket = <log bucket regional domain name> }",
-    check(distribution) {
-      return dig(distribution.config, "logging_config", "bucket") ? [] : ["no logging_config: viewer requests are not logged"];
+    fix: "add an aws_cloudwatch_log_delivery_source (us-east-1, log_type ACCESS_LOGS, resource_arn = the distribution's arn) and an aws_cloudwatch_log_delivery to a destination (the Cdn construct does, with accessLogs on)",
+    check(distribution, stack) {
+      return logDeliveries(distribution, stack).length > 0 ? [] : ["no log delivery (standard logging v2) has this distribution as its source: viewer requests are not logged"];
     },
   },
   {
@@ -129,4 +137,25 @@ export const CDN_RULES: Rule[] = [
         .map(({ label }) => `${label} has no response_headers_policy_id: responses lack HSTS and security headers`);
     },
   },
+  {
+    id: "SLW-CF-008",
+    title: "CloudFront distributions do not use legacy standard logging (it writes through S3 bucket ACLs)",
+    severity: "medium",
+    resourceTypes: TYPES,
+    references: { other: ["CloudFront standard logging (v2)"] },
+    fix: "remove logging_config and deliver logs with standard logging v2 (aws_cloudwatch_log_delivery_source / _destination / aws_cloudwatch_log_delivery)",
+    check(distribution) {
+      return block(distribution.config.logging_config)
+        ? ["logging_config (legacy standard logging) needs the log bucket's ACLs enabled, so CloudFront's log-delivery account can be granted FULL_CONTROL"]
+        : [];
+    },
+  },
 ];
+
+/** The log deliveries (standard logging v2) whose source is this distribution. */
+function logDeliveries(distribution: ResourceView, stack: StackView): ResourceView[] {
+  const sources = stack
+    .referencing("aws_cloudwatch_log_delivery_source", distribution)
+    .filter((source) => source.config.log_type === "ACCESS_LOGS" && parseReference(source.config.resource_arn)?.name === distribution.name);
+  return sources.flatMap((source) => stack.referencing("aws_cloudwatch_log_delivery", source));
+}

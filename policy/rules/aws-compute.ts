@@ -1,4 +1,4 @@
-/** EKS clusters, node groups, the launch templates nodes boot from, and EKS access policy associations. */
+/** EKS clusters, node groups, add-ons, the launch templates nodes boot from, and EKS access policy associations. */
 import { block, dig, isFalse, isTrue, list, parsePolicy, ResourceView, Rule, show, StackView, toNumber } from "../engine";
 import { isGithubOidcStatement } from "./aws-iam";
 
@@ -28,6 +28,29 @@ function principalRole(value: unknown, stack: StackView, depth = 0): ResourceVie
   if (resolved?.type === "aws_eks_access_entry" && depth < 3) return principalRole(resolved.config.principal_arn, stack, depth + 1);
   return undefined;
 }
+
+/** The access policy's name, e.g. `AmazonEKSEditPolicy`. */
+function accessPolicyName(association: ResourceView): string {
+  return String(association.config.policy_arn ?? "").split("/").pop() ?? "";
+}
+
+/**
+ * Why the association's principal is a deploy or CI role of this stack (named `…deploy…`, or
+ * trusting GitHub Actions), or undefined. A literal ARN says nothing about who uses it: the
+ * identity Terraform applies as may well be named "deploy".
+ */
+function deployOrCiPrincipal(association: ResourceView, stack: StackView): string | undefined {
+  const role = principalRole(association.config.principal_arn, stack);
+  if (!role) return undefined;
+  const name = principalName(association.config.principal_arn, stack);
+  if (/deploy/i.test(name)) return `${show(name)}, a deploy role`;
+  const trust = parsePolicy(role.config.assume_role_policy);
+  if (trust.ok && trust.statements.some((s) => isGithubOidcStatement(s, stack))) return `${role.address}, which GitHub Actions jobs can assume`;
+  return undefined;
+}
+
+/** View only: reads everything but Secrets, writes nothing. */
+const VIEW_POLICY = "AmazonEKSViewPolicy";
 
 export const COMPUTE_RULES: Rule[] = [
   {
@@ -132,26 +155,68 @@ export const COMPUTE_RULES: Rule[] = [
   },
   {
     id: "SLW-EKS-008",
-    title: "Cluster-scoped EKS access policies are never granted to deploy or CI roles",
+    title: "Cluster-scoped EKS access policies other than View are never granted to deploy or CI roles",
     severity: "high",
     resourceTypes: ["aws_eks_access_policy_association"],
     relatedTypes: ["aws_eks_access_entry", "aws_iam_role"],
     references: { other: ["CIS EKS 4.1.1", "EKS best practices: least-privileged access"] },
-    fix: "scope the association to the app's namespaces: access_scope { type = \"namespace\", namespaces = [...] }; keep AmazonEKSClusterAdminPolicy for the listed admin roles",
+    fix: "give deploy roles a namespaced RBAC Role through an access entry's kubernetes_groups, and read-only CI roles AmazonEKSViewPolicy; keep AmazonEKSClusterAdminPolicy for the listed admin roles",
     check(association, stack) {
       const scope = block(association.config.access_scope);
       if (scope?.type !== "cluster") return [];
-      const policy = String(association.config.policy_arn ?? "").split("/").pop();
-      const name = principalName(association.config.principal_arn, stack);
-      if (/deploy/i.test(name)) return [`${policy} is granted cluster-wide to ${show(name)}, a deploy role`];
-      const role = principalRole(association.config.principal_arn, stack);
-      if (role) {
-        const trust = parsePolicy(role.config.assume_role_policy);
-        if (trust.ok && trust.statements.some((s) => isGithubOidcStatement(s, stack))) {
-          return [`${policy} is granted cluster-wide to ${role.address}, which GitHub Actions jobs can assume`];
-        }
+      const policy = accessPolicyName(association);
+      if (policy === VIEW_POLICY) return [];
+      const who = deployOrCiPrincipal(association, stack);
+      return who ? [`${policy} is granted cluster-wide to ${who}`] : [];
+    },
+  },
+  {
+    id: "SLW-EKS-009",
+    title: "EKS clusters give their creator no implicit admin: every admin is an explicit access entry",
+    severity: "high",
+    resourceTypes: CLUSTER,
+    references: { other: ["EKS best practices: remove the cluster-creator's admin", "CIS EKS 5.5.1"] },
+    fix: "set access_config { authentication_mode = \"API\", bootstrap_cluster_creator_admin_permissions = false } and manage the admins (the identity Terraform runs as included) with aws_eks_access_entry and AmazonEKSClusterAdminPolicy associations",
+    check(cluster) {
+      const access = block(cluster.config.access_config) ?? {};
+      const problems: string[] = [];
+      if (!isFalse(access.bootstrap_cluster_creator_admin_permissions)) {
+        problems.push(`access_config.bootstrap_cluster_creator_admin_permissions is ${show(access.bootstrap_cluster_creator_admin_permissions)} (the default is true): whoever created the cluster is admin without an entry in the plan`);
       }
-      return [];
+      if (access.authentication_mode !== "API") {
+        problems.push(`access_config.authentication_mode is ${show(access.authentication_mode)}, not "API": the aws-auth ConfigMap can grant access outside the access entries`);
+      }
+      return problems;
+    },
+  },
+  {
+    id: "SLW-EKS-010",
+    title: "Deploy and CI roles get no EKS access policy but View: their rights come from namespaced RBAC",
+    severity: "high",
+    resourceTypes: ["aws_eks_access_policy_association"],
+    relatedTypes: ["aws_eks_access_entry", "aws_iam_role"],
+    references: { other: ["EKS best practices: least-privileged access", "Kubernetes RBAC good practices"] },
+    fix: "remove the association; map the role into a Kubernetes group (aws_eks_access_entry.kubernetes_groups) bound to a Role that allows exactly what the pipeline runs (KubernetesWorkload.grantDeploy)",
+    check(association, stack) {
+      const policy = accessPolicyName(association);
+      if (policy === VIEW_POLICY) return [];
+      const who = deployOrCiPrincipal(association, stack);
+      const scope = block(association.config.access_scope);
+      const where = scope?.type === "namespace" ? `in namespaces ${show(list(scope.namespaces))}` : `at ${show(scope?.type)} scope`;
+      return who ? [`${policy} is granted ${where} to ${who}: it can read Secrets, exec into pods or change NetworkPolicies there`] : [];
+    },
+  },
+  {
+    id: "SLW-EKS-011",
+    title: "The VPC CNI add-on runs with its own IAM role, not the node role",
+    severity: "medium",
+    resourceTypes: ["aws_eks_addon"],
+    references: { other: ["EKS user guide: configure the Amazon VPC CNI plugin to use IRSA", "EKS best practices: restrict the node instance profile"] },
+    fix: "set service_account_role_arn (IRSA for kube-system/aws-node) or pod_identity_association on the vpc-cni add-on, with AmazonEKS_CNI_Policy on that role only",
+    check(addon) {
+      if (addon.config.addon_name !== "vpc-cni") return [];
+      if (addon.config.service_account_role_arn || list(addon.config.pod_identity_association).length > 0) return [];
+      return ["the vpc-cni add-on has neither service_account_role_arn nor pod_identity_association: aws-node uses the node role, so every node (and whatever reaches its credentials) may change the VPC's network interfaces"];
     },
   },
 ];

@@ -2,7 +2,7 @@
  * RDS instances (`aws_db_instance`) and the parameter group they use. `lifecycle.prevent_destroy`
  * on production databases is SLW-PROD-001 (production-safety.ts).
  */
-import { isFalse, isTrue, list, ResourceView, Rule, show, StackView, toNumber } from "../engine";
+import { isFalse, isTrue, list, parseReference, ResourceView, Rule, show, StackView, toNumber } from "../engine";
 
 const TYPES = ["aws_db_instance"];
 
@@ -221,7 +221,61 @@ export const DATABASE_RULES: Rule[] = [
       return tls.accepted.includes(String(parameter.value).toUpperCase()) ? [] : [`parameter group ${group.address} sets ${tls.name} = ${show(parameter.value)}, not ${tls.accepted[0]}`];
     },
   },
+  {
+    id: "SLW-RDS-015",
+    title: "RDS security groups admit only security groups of this stack (the app's own pods), never a CIDR, prefix list or the cluster's group",
+    severity: "high",
+    resourceTypes: TYPES,
+    relatedTypes: ["aws_security_group", "aws_vpc_security_group_ingress_rule", "aws_security_group_rule"],
+    references: { other: ["EKS security groups for pods"] },
+    fix: "admit the app's pod security group only (PostgresDatabase.allowConnectionsFrom(podSecurityGroup)); a CIDR or the cluster security group admits every pod on the nodes",
+    check(db, stack) {
+      const groups = list(db.config.vpc_security_group_ids);
+      if (groups.length === 0) return ["no vpc_security_group_ids: the VPC's default security group decides who connects"];
+      const problems: string[] = [];
+      for (const id of groups) {
+        const group = stack.resolve(id);
+        if (!group || group.type !== "aws_security_group") {
+          problems.push(`uses security group ${show(id)}, which is not an aws_security_group of this stack: who it admits cannot be checked`);
+          continue;
+        }
+        for (const source of ingressSources(group, stack)) {
+          if (source.kind !== "group") {
+            problems.push(`${source.label} admits ${source.kind} ${show(source.value)}: every address in it (every pod on the nodes) can connect`);
+            continue;
+          }
+          const peer = stack.resolve(source.value);
+          if (!peer || peer.type !== "aws_security_group" || peer.address === group.address) {
+            problems.push(`${source.label} admits security group ${show(source.value)}, which is not a group of this stack (e.g. the cluster's, which every node and pod carries)`);
+          }
+        }
+      }
+      return problems;
+    },
+  },
 ];
+
+/** Every source an aws_security_group admits: inline ingress blocks and the rule resources attached to it. */
+function ingressSources(group: ResourceView, stack: StackView): { label: string; kind: "cidr" | "prefix list" | "group"; value: unknown }[] {
+  const sources: { label: string; kind: "cidr" | "prefix list" | "group"; value: unknown }[] = [];
+  const add = (label: string, r: any, cidrs: unknown[], prefixLists: unknown[], groups: unknown[]) => {
+    for (const value of cidrs.filter((c) => c !== undefined && c !== null)) sources.push({ label, kind: "cidr", value });
+    for (const value of prefixLists.filter((c) => c !== undefined && c !== null)) sources.push({ label, kind: "prefix list", value });
+    for (const value of groups.filter((c) => c !== undefined && c !== null)) sources.push({ label, kind: "group", value });
+    if (r?.self === true) sources.push({ label, kind: "group", value: `\${${group.address}.id}` });
+  };
+  list(group.config.ingress).forEach((r, i) =>
+    add(`ingress[${i}]`, r, [...list(r?.cidr_blocks), ...list(r?.ipv6_cidr_blocks)], list(r?.prefix_list_ids), list(r?.security_groups)),
+  );
+  const attached = (r: ResourceView) => parseReference(r.config.security_group_id)?.name === group.name;
+  for (const rule of stack.resources("aws_vpc_security_group_ingress_rule").filter(attached)) {
+    add(rule.address, rule.config, [rule.config.cidr_ipv4, rule.config.cidr_ipv6], [rule.config.prefix_list_id], [rule.config.referenced_security_group_id]);
+  }
+  for (const rule of stack.resources("aws_security_group_rule").filter(attached).filter((r) => r.config.type === "ingress")) {
+    add(rule.address, rule.config, [...list(rule.config.cidr_blocks), ...list(rule.config.ipv6_cidr_blocks)], list(rule.config.prefix_list_ids), [rule.config.source_security_group_id]);
+  }
+  return sources;
+}
 
 function parameterGroup(db: ResourceView, stack: StackView): ResourceView | "missing" | "external" {
   const name = db.config.parameter_group_name;

@@ -8,7 +8,16 @@ import { conditions, hasWildcardPrincipal, list, parsePolicy, PolicyStatement, R
 const GITHUB_ISSUER = "token.actions.githubusercontent.com";
 const AUDIENCE = "sts.amazonaws.com";
 /** Actions with no resource to scope to: `Resource: "*"` is the only form IAM accepts. */
-export const NO_RESOURCE_ACTIONS = ["ecr:GetAuthorizationToken", "sts:GetCallerIdentity"];
+export const NO_RESOURCE_ACTIONS = [
+  "ecr:GetAuthorizationToken",
+  "sts:GetCallerIdentity",
+  // EC2 describe calls CodeBuild makes to place a build in a VPC: none supports resource-level permissions.
+  "ec2:DescribeDhcpOptions",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSecurityGroups",
+  "ec2:DescribeSubnets",
+  "ec2:DescribeVpcs",
+];
 
 const PERMISSION_TYPES = ["aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"];
 const ROLE = ["aws_iam_role"];
@@ -66,6 +75,17 @@ export function isGithubOidcStatement(statement: PolicyStatement, stack: StackVi
   }
   return conditions(statement).some((c) => c.key.startsWith(GITHUB_ISSUER));
 }
+
+/** True when the role's trust policy lets EC2 (an instance profile, e.g. Kubernetes nodes) assume it. */
+function trustsEc2(role: ResourceView): boolean {
+  return trustStatements(role).some((s) => {
+    const principal = s.Principal && typeof s.Principal === "object" ? values((s.Principal as Record<string, unknown>).Service) : [];
+    return principal.some((service) => /^ec2\.amazonaws\.com(\.cn)?$/.test(service));
+  });
+}
+
+/** The `AmazonEKS_CNI_Policy` managed policy, in any partition. */
+const CNI_POLICY = /^arn:aws[a-z-]*:iam::aws:policy\/AmazonEKS_CNI_Policy$/;
 
 function githubClaim(key: string, claim: "aud" | "sub"): boolean {
   return key.startsWith(GITHUB_ISSUER) && key.endsWith(`:${claim}`);
@@ -163,6 +183,26 @@ export const IAM_RULES: Rule[] = [
         .filter((c) => c.key.endsWith(":sub"))
         .flatMap((c) => c.values.filter((v) => typeof v === "string" && v.includes(":pull_request")))
         .map((v) => `assume_role_policy accepts subject ${JSON.stringify(v)}: pull request workflows (forks included) can assume the role`);
+    },
+  },
+  {
+    id: "SLW-IAM-006",
+    title: "Node (EC2) roles do not hold AmazonEKS_CNI_Policy: the VPC CNI has its own role",
+    severity: "medium",
+    resourceTypes: ["aws_iam_role_policy_attachment", "aws_iam_role"],
+    references: { other: ["EKS user guide: remove the CNI policy from the node IAM role", "EKS best practices: restrict the node instance profile"] },
+    fix: "attach AmazonEKS_CNI_Policy to a role for kube-system/aws-node (IRSA or Pod Identity, the vpc-cni add-on's service_account_role_arn) and not to the node role",
+    check(resource, stack) {
+      if (resource.type === "aws_iam_role") {
+        return trustsEc2(resource) && values(resource.config.managed_policy_arns).some((arn) => CNI_POLICY.test(arn))
+          ? ["managed_policy_arns holds AmazonEKS_CNI_Policy on a role EC2 instances assume: every pod that reaches the node's credentials may change the VPC's network interfaces"]
+          : [];
+      }
+      if (!CNI_POLICY.test(String(resource.config.policy_arn ?? ""))) return [];
+      const role = stack.resolve(resource.config.role) ?? stack.resources("aws_iam_role").find((r) => r.config.name === resource.config.role);
+      return role && role.type === "aws_iam_role" && trustsEc2(role)
+        ? [`AmazonEKS_CNI_Policy is attached to ${role.address}, which EC2 instances (nodes) assume: every pod that reaches the node's credentials may change the VPC's network interfaces`]
+        : [];
     },
   },
   {

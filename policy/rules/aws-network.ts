@@ -1,5 +1,5 @@
 /** Security groups and their rules, VPCs (flow logs, default security group, subnets), and application load balancers. */
-import { block, dig, isFalse, isTrue, list, ResourceView, Rule, show, StackView, toNumber } from "../engine";
+import { block, dig, isFalse, isTrue, list, parseReference, ResourceView, Rule, show, StackView, toNumber } from "../engine";
 
 // --- Security group rules ---------------------------------------------------------------------
 
@@ -273,6 +273,30 @@ export const NETWORK_RULES: Rule[] = [
       if (isFalse(health.enabled)) return ["health_check.enabled is false"];
       const protocol = String(health.protocol ?? group.config.protocol ?? "HTTP").toUpperCase();
       return ["HTTP", "HTTPS"].includes(protocol) && !health.path ? ["health_check has no path: the default / may not reflect the app's health"] : [];
+    },
+  },
+  {
+    id: "SLW-ALB-007",
+    title: "Load balancers that CloudFront reaches are internal, behind a VPC origin (only this account's distributions using it reach them)",
+    severity: "high",
+    resourceTypes: LB_TYPES,
+    relatedTypes: ["aws_cloudfront_vpc_origin", "aws_cloudfront_distribution"],
+    references: { other: ["CloudFront VPC origins"] },
+    fix: "make the load balancer internal (internal = true, private subnets), give the distribution an aws_cloudfront_vpc_origin for it (origin vpc_origin_config) and admit only CloudFront's VPC-origin security group (LoadBalancer allowFrom \"cdn\")",
+    check(lb, stack) {
+      const problems: string[] = [];
+      for (const origin of stack.referencing("aws_cloudfront_vpc_origin", lb)) {
+        if (!isTrue(lb.config.internal)) problems.push(`is the target of VPC origin ${origin.address} but internet-facing: it can be reached without CloudFront`);
+      }
+      for (const distribution of stack.referencing("aws_cloudfront_distribution", lb)) {
+        for (const origin of list(distribution.config.origin)) {
+          if (parseReference(origin?.domain_name)?.name !== lb.name || block(origin?.vpc_origin_config)) continue;
+          problems.push(
+            `${distribution.address} reaches it as a public custom origin (${show(origin.origin_id)}): any CloudFront distribution, of any account, can reach it too`,
+          );
+        }
+      }
+      return problems;
     },
   },
 ];

@@ -1,5 +1,6 @@
 /** S3 buckets and their companion resources (public access block, encryption, versioning, policy, ownership). */
-import { block, dig, hasWildcardPrincipal, isTrue, parsePolicy, parseReference, ResourceView, Rule, show, StackView, tagsOf, values } from "../engine";
+import { ACCESS_LOG_BUCKET_TAG } from "../../constructs/access-log-bucket";
+import { block, dig, hasWildcardPrincipal, isTrue, list, parsePolicy, parseReference, ResourceView, Rule, show, StackView, tagsOf, values } from "../engine";
 
 /** The companion resources of `type` (`aws_s3_bucket_versioning`, ...) whose `bucket` is this bucket. */
 export function bucketCompanions(stack: StackView, bucket: ResourceView, type: string): ResourceView[] {
@@ -11,10 +12,13 @@ export function bucketCompanions(stack: StackView, bucket: ResourceView, type: s
   });
 }
 
-/** A bucket that only receives logs: tagged `slipway:purpose = logs`, or named `…-logs…`. */
-export function isLogBucket(bucket: ResourceView): boolean {
-  const name = String(bucket.config.bucket ?? bucket.config.bucket_prefix ?? "");
-  return tagsOf(bucket)["slipway:purpose"] === "logs" || name.includes("-logs");
+/**
+ * A bucket that only receives access logs: it carries the tag Slipway's access-log bucket sets
+ * (`slipway:purpose = access-logs`, constructs/access-log-bucket.ts). The tag alone decides; a
+ * bucket's name never does (an app called `audit-logs` must not lose its data buckets' protection).
+ */
+export function isAccessLogBucket(bucket: ResourceView): boolean {
+  return tagsOf(bucket)[ACCESS_LOG_BUCKET_TAG.key] === ACCESS_LOG_BUCKET_TAG.value;
 }
 
 const PUBLIC_ACCESS_FLAGS = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"] as const;
@@ -104,17 +108,33 @@ export const STORAGE_RULES: Rule[] = [
   },
   {
     id: "SLW-S3-005",
-    title: "S3 buckets disable ACLs (object ownership BucketOwnerEnforced), except log buckets that need them",
-    severity: "low",
+    title: "S3 buckets disable ACLs (object ownership BucketOwnerEnforced), log buckets included",
+    severity: "medium",
     resourceTypes: ["aws_s3_bucket"],
     relatedTypes: ["aws_s3_bucket_ownership_controls"],
     references: { checkov: ["CKV2_AWS_65"] },
-    fix: "add an aws_s3_bucket_ownership_controls with rule { object_ownership = \"BucketOwnerEnforced\" } (log buckets written through ACLs: tag slipway:purpose = logs)",
+    fix: "add an aws_s3_bucket_ownership_controls with rule { object_ownership = \"BucketOwnerEnforced\" }; deliver logs with a bucket policy (ALB log delivery, CloudFront standard logging v2), never through ACLs",
     check(bucket, stack) {
-      if (isLogBucket(bucket)) return [];
       const ownership = bucketCompanions(stack, bucket, "aws_s3_bucket_ownership_controls").map((o) => dig(o.config, "rule", "object_ownership"));
       if (ownership.includes("BucketOwnerEnforced")) return [];
       return [ownership.length === 0 ? "no aws_s3_bucket_ownership_controls: ACLs are not explicitly disabled" : `object_ownership is ${show(ownership[0])}: ACLs stay enabled`];
+    },
+  },
+  {
+    id: "SLW-S3-006",
+    title: "S3 bucket ACLs are never set (no aws_s3_bucket_acl, no acl or grant on a bucket)",
+    severity: "medium",
+    resourceTypes: ["aws_s3_bucket_acl", "aws_s3_bucket"],
+    references: { other: ["AWS FSBP S3.12"] },
+    fix: "remove the ACL: with object ownership BucketOwnerEnforced the bucket policy alone grants access",
+    check(resource) {
+      if (resource.type === "aws_s3_bucket_acl") {
+        return [`sets the bucket ACL (${show(resource.config.acl ?? "access_control_policy")}): ACLs grant access outside the bucket policy`];
+      }
+      const problems: string[] = [];
+      if (resource.config.acl !== undefined && resource.config.acl !== null) problems.push(`acl ${show(resource.config.acl)} is set on the bucket`);
+      if (list(resource.config.grant).length > 0) problems.push("grant blocks set ACL grants on the bucket");
+      return problems;
     },
   },
 ];

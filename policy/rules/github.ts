@@ -140,4 +140,35 @@ export const GITHUB_RULES: Rule[] = [
       return problems;
     },
   },
+  {
+    id: "SLW-GH-005",
+    title: "GitHub repositories have secret scanning and push protection on",
+    severity: "medium",
+    resourceTypes: REPOSITORY,
+    references: { other: ["GitHub secret scanning and push protection", "OpenSSF Scorecard"] },
+    fix: "set security_and_analysis { secret_scanning { status = \"enabled\" }, secret_scanning_push_protection { status = \"enabled\" } } (private repositories need GitHub Secret Protection or Advanced Security; suppress with the reason when the organization has neither)",
+    check(repository) {
+      const settings = block(repository.config.security_and_analysis) ?? {};
+      return ["secret_scanning", "secret_scanning_push_protection"]
+        .filter((feature) => dig(block(settings[feature]), "status") !== "enabled")
+        .map((feature) =>
+          feature === "secret_scanning"
+            ? `security_and_analysis.secret_scanning is ${show(dig(block(settings[feature]), "status"))}: committed credentials are not detected`
+            : `security_and_analysis.secret_scanning_push_protection is ${show(dig(block(settings[feature]), "status"))}: pushes holding a credential are accepted`,
+        );
+    },
+  },
+  {
+    id: "SLW-GH-006",
+    title: "GitHub repositories have Dependabot security updates on",
+    severity: "medium",
+    resourceTypes: REPOSITORY,
+    relatedTypes: ["github_repository_dependabot_security_updates"],
+    references: { checkov: ["CKV_GIT_3"], other: ["OpenSSF Scorecard Dependency-Update-Tool"] },
+    fix: "add github_repository_dependabot_security_updates { repository = <the repository>, enabled = true } (vulnerability_alerts must be on)",
+    check(repository, stack) {
+      const updates = forRepository(stack, repository, "github_repository_dependabot_security_updates", "repository");
+      return updates.some((u) => isTrue(u.config.enabled)) ? [] : ["no github_repository_dependabot_security_updates with enabled = true: Dependabot reports vulnerable dependencies but opens no pull request to fix them"];
+    },
+  },
 ];

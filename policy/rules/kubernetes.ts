@@ -25,6 +25,9 @@ const DEPLOYMENTS = ["kubernetes_deployment_v1", "kubernetes_deployment"];
 const NAMESPACES = ["kubernetes_namespace_v1", "kubernetes_namespace"];
 const NETWORK_POLICIES = ["kubernetes_network_policy_v1", "kubernetes_network_policy"];
 const SERVICE_ACCOUNTS = ["kubernetes_service_account_v1", "kubernetes_service_account"];
+const RBAC_ROLES = ["kubernetes_role_v1", "kubernetes_role", "kubernetes_cluster_role_v1", "kubernetes_cluster_role"];
+const RBAC_BINDINGS = ["kubernetes_role_binding_v1", "kubernetes_role_binding", "kubernetes_cluster_role_binding_v1", "kubernetes_cluster_role_binding"];
+const WRITE_VERBS = ["create", "update", "patch", "delete", "deletecollection"];
 const SECCOMP_OK = ["RuntimeDefault", "Localhost"];
 const PSS = "Kubernetes PSS restricted";
 
@@ -88,6 +91,43 @@ function isDefaultDeny(policy: ResourceView): boolean {
   const emptySelector = !selector || (list(selector.match_labels).every((m) => !m || Object.keys(m).length === 0) && list(selector.match_expressions).length === 0);
   const types = list(spec.policy_types);
   return emptySelector && types.includes("Ingress") && types.includes("Egress") && list(spec.ingress).length === 0 && list(spec.egress).length === 0;
+}
+
+/** The groups and users (people and CI identities, not service accounts) the stack's bindings bind `role` to. */
+function boundIdentities(role: ResourceView, stack: StackView): string[] {
+  const name = dig(role.config, "metadata", "name");
+  const cluster = role.type.includes("cluster_role");
+  return RBAC_BINDINGS.flatMap((t) => stack.resources(t))
+    .filter((binding) => {
+      const ref = block(binding.config.role_ref) ?? {};
+      if (stack.resolve(ref.name)?.address === role.address) return true;
+      if (ref.name !== name || (ref.kind ?? "Role") !== (cluster ? "ClusterRole" : "Role")) return false;
+      return cluster || namespaceOf(binding, stack) === namespaceOf(role, stack);
+    })
+    .flatMap((binding) => list(binding.config.subject))
+    .filter((subject) => subject?.kind === "Group" || subject?.kind === "User")
+    .map((subject) => `${subject.kind} ${JSON.stringify(subject.name)}`);
+}
+
+/** What an RBAC rule grants that no deploy or CI identity should have. */
+function dangerousGrants(rule: any): string[] {
+  const groups = list(rule?.api_groups);
+  const resources = list(rule?.resources);
+  const verbs = list(rule?.verbs);
+  const found: string[] = [];
+  const writes = verbs.filter((v) => WRITE_VERBS.includes(v) || v === "*");
+  if ([...groups, ...resources, ...verbs].includes("*")) found.push(`a wildcard (api_groups ${show(groups)}, resources ${show(resources)}, verbs ${show(verbs)})`);
+  if (resources.includes("secrets") && verbs.length > 0) found.push(`secrets (${verbs.join(", ")})`);
+  for (const sub of ["pods/exec", "pods/attach", "pods/portforward", "pods/proxy", "services/proxy", "nodes/proxy"]) {
+    if (resources.includes(sub)) found.push(sub);
+  }
+  if (resources.includes("serviceaccounts/token")) found.push("serviceaccounts/token (mints service account tokens)");
+  if (resources.includes("networkpolicies") && writes.length > 0) found.push(`networkpolicies (${writes.join(", ")})`);
+  if (groups.includes("rbac.authorization.k8s.io") && (writes.length > 0 || verbs.some((v) => v === "bind" || v === "escalate"))) {
+    found.push(`RBAC ${show(resources)} (${verbs.join(", ")})`);
+  }
+  if (verbs.includes("impersonate")) found.push(`impersonate ${show(resources)}`);
+  return found;
 }
 
 export const KUBERNETES_RULES: Rule[] = [
@@ -271,6 +311,22 @@ export const KUBERNETES_RULES: Rule[] = [
       const account = serviceAccountOf(pod, workload, stack);
       if ((value === undefined || value === null) && account && isFalse(account.config.automount_service_account_token)) return [];
       return [`pod spec automount_service_account_token is ${show(value)}: a Kubernetes API token sits in every container`];
+    },
+  },
+  {
+    id: "SLW-K8S-015",
+    title: "Roles bound to groups or users (deploy and CI identities) grant no Secrets, exec/attach/port-forward, NetworkPolicy or RBAC changes, and no wildcards",
+    severity: "high",
+    resourceTypes: RBAC_ROLES,
+    relatedTypes: RBAC_BINDINGS,
+    references: { other: ["Kubernetes RBAC good practices", "CIS EKS 4.1.2", "CIS EKS 4.1.3"] },
+    fix: "list exactly the resources, names and verbs the identity's commands need (KubernetesWorkload.grantDeploy): no secrets, pods/exec, pods/attach, pods/portforward, networkpolicies writes, RBAC objects or '*'",
+    check(role, stack) {
+      const identities = boundIdentities(role, stack);
+      if (identities.length === 0) return [];
+      return list(role.config.rule).flatMap((rule, i) =>
+        dangerousGrants(rule).map((grant) => `rule ${i} grants ${grant} to ${identities.join(", ")}`),
+      );
     },
   },
 ];

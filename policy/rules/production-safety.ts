@@ -1,6 +1,6 @@
 /** Production safety: Terraform must refuse any plan that would destroy or replace a production data store. */
 import { preventsDestroy, Rule } from "../engine";
-import { isLogBucket } from "./aws-storage";
+import { isAccessLogBucket } from "./aws-storage";
 
 /** What each type holds, for the message. */
 const HOLDS: Record<string, string> = {
@@ -20,9 +20,9 @@ export const PRODUCTION_SAFETY_RULES: Rule[] = [
     productionOnly: true,
     resourceTypes: Object.keys(HOLDS),
     references: { other: ["Terraform lifecycle prevent_destroy"] },
-    fix: "set lifecycle { prevent_destroy = true } (constructs: preventDestroy, on by default); log-only buckets are exempt (tag slipway:purpose = logs)",
+    fix: "set lifecycle { prevent_destroy = true } (constructs: preventDestroy, on by default); only access-log buckets are exempt, by the tag slipway:purpose = access-logs that Slipway's access-log bucket sets, never by their name",
     check(resource) {
-      if (resource.type === "aws_s3_bucket" && isLogBucket(resource)) return [];
+      if (resource.type === "aws_s3_bucket" && isAccessLogBucket(resource)) return [];
       return preventsDestroy(resource) ? [] : [`lifecycle.prevent_destroy is not set: a plan that destroys or replaces this resource loses ${HOLDS[resource.type]}`];
     },
   },

@@ -92,7 +92,8 @@ const cdn = new Cdn(stack, "Cdn", {
   name: "orders-dev",
   accountId,
   domain: "orders.example.com",
-  loadBalancerDnsName: loadBalancer.dnsName,
+  // Internal by default: the Cdn reaches it through a VPC origin and admits only that origin.
+  loadBalancer,
   certificateProvider: usEast1,
   accessLogs: false,
   preventDestroy: false,
@@ -104,7 +105,8 @@ const workload = new KubernetesWorkload(stack, "Workload", {
   healthPath: "/healthz",
   replicas: { min: 2, max: 4 },
   nodePort: 30080,
-  ingressFromCidrs: network.publicSubnetCidrs,
+  // The internal load balancer lives in the private subnets.
+  ingressFromCidrs: network.privateSubnetCidrs,
   databaseEgress: { cidrs: network.privateSubnetCidrs, port: database.port },
 });
 
