@@ -187,7 +187,9 @@ export interface KubernetesWorkloadProps {
    * runs with `/bin/sh -c`; a list runs as is. Creates the suspended CronJob
    * `<name>-integration-test` (container `integration-test`), the template the pipeline creates a
    * Job from after each rollout. Its pods get `APP_URL` ({@link integrationTestUrl}) and nothing of
-   * the app's configuration or secrets, and may open HTTPS (443) to public addresses only.
+   * the app's configuration or secrets; labelled `<name>-integration-test` (part of `<name>`), they
+   * are outside the app's network policies and pod security group, and may open DNS and HTTPS (443)
+   * to public addresses only.
    * Terraform strings, as `env`'s values.
    * @default none - no integration-test template
    */
@@ -554,20 +556,19 @@ export class KubernetesWorkload extends Construct {
         ],
       },
     });
-    const egress: NetworkPolicyV1SpecEgress[] = [
-      {
-        to: [
-          {
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-          },
-        ],
-        ports: [
-          { port: "53", protocol: "UDP" },
-          { port: "53", protocol: "TCP" },
-        ],
-      },
-    ];
+    const dnsEgress: NetworkPolicyV1SpecEgress = {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+          podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+      ],
+      ports: [
+        { port: "53", protocol: "UDP" },
+        { port: "53", protocol: "TCP" },
+      ],
+    };
+    const egress: NetworkPolicyV1SpecEgress[] = [dnsEgress];
     if (props.databaseEgress) {
       egress.push({
         to: props.databaseEgress.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
@@ -634,7 +635,14 @@ export class KubernetesWorkload extends Construct {
     if (props.integrationTestCommand !== undefined) {
       this.integrationTestTemplateName = `${name}-integration-test`;
       const command = typeof props.integrationTestCommand === "string" ? ["/bin/sh", "-c", props.integrationTestCommand] : props.integrationTestCommand;
-      const labels = { ...commonLabels, "app.kubernetes.io/component": "integration-test" };
+      // Not `app.kubernetes.io/name: <name>`: nothing that selects the app's pods (its network
+      // policies, its pods' security group) selects these; they reach the app as its users do.
+      const labels = {
+        "app.kubernetes.io/name": this.integrationTestTemplateName,
+        "app.kubernetes.io/part-of": name,
+        "app.kubernetes.io/component": "integration-test",
+        "app.kubernetes.io/managed-by": "terraform",
+      };
       this.integrationTestTemplate = new CronJobV1(this, "IntegrationTestTemplate", {
         metadata: { name: this.integrationTestTemplateName, namespace, labels },
         spec: {
@@ -679,9 +687,10 @@ export class KubernetesWorkload extends Construct {
       new NetworkPolicyV1(this, "IntegrationTestEgressPolicy", {
         metadata: { name: `${name}-integration-test-egress`, namespace, labels: commonLabels },
         spec: {
-          podSelector: { matchLabels: { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "integration-test" } },
+          podSelector: { matchLabels: { "app.kubernetes.io/name": this.integrationTestTemplateName, "app.kubernetes.io/component": "integration-test" } },
           policyTypes: ["Egress"],
-          egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC_CIDRS } }], ports: [{ port: "443", protocol: "TCP" }] }],
+          // DNS, and HTTPS to public addresses (the app's URL, behind its CDN); the namespace's default deny does the rest.
+          egress: [dnsEgress, { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC_CIDRS } }], ports: [{ port: "443", protocol: "TCP" }] }],
         },
       });
     }

@@ -61,12 +61,24 @@ describe("KubernetesWorkload integration-test template", () => {
     const labels = cronJob(tf, "shop-integration-test").spec.job_template.spec.template.metadata.labels;
     expect(labels).toMatchObject(egress.spec.pod_selector.match_labels);
     expect(egress.spec.policy_types).toEqual(["Egress"]);
+    const appEgress = policies.find((p) => p.metadata.name === "shop-egress")!;
     expect(egress.spec.egress).toEqual([
+      appEgress.spec.egress[0],
       { to: [{ ip_block: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }], ports: [{ port: "443", protocol: "TCP" }] },
     ]);
-    const ingress = policies.find((p) => p.metadata.name === "shop-ingress")!;
-    expect(labels["app.kubernetes.io/component"]).toBe("integration-test");
-    expect(labels["app.kubernetes.io/component"]).not.toBe(ingress.spec.pod_selector.match_labels["app.kubernetes.io/component"]);
+    expect(appEgress.spec.egress[0].ports).toEqual([{ port: "53", protocol: "UDP" }, { port: "53", protocol: "TCP" }]);
+    // Not the app's pods: neither its ingress nor its egress (database) policy selects them, nor
+    // anything else that selects `app.kubernetes.io/name: shop` (the pods' security group).
+    expect(labels).toEqual({
+      "app.kubernetes.io/name": "shop-integration-test",
+      "app.kubernetes.io/part-of": "shop",
+      "app.kubernetes.io/component": "integration-test",
+      "app.kubernetes.io/managed-by": "terraform",
+    });
+    for (const name of ["shop-ingress", "shop-egress"]) {
+      const selector = policies.find((p) => p.metadata.name === name)!.spec.pod_selector.match_labels;
+      expect(Object.entries(selector).every(([k, v]) => labels[k] === v)).toBe(false);
+    }
   });
 
   test("without integrationTestCommand: no template, no policy", () => {

@@ -59,6 +59,13 @@ describe("integration tests", () => {
     const container = cronJob.spec.job_template.spec.template.spec.container[0];
     expect(container.command).toEqual(["/bin/sh", "-c", "python -m pytest -q tests/integration"]);
     expect(container.env).toEqual([{ name: "APP_URL", value: `https://${env === "prod" ? "hello.acme.example" : `hello.${env}.acme.example`}` }]);
+    // The pods' security group (only the app's own pods reach the database, and nothing public) is
+    // not theirs: they reach the app through its public URL with the node's.
+    const policy = Object.values<any>(stacks[`hello-${env}`].resource.kubernetes_manifest).find((m) => m.manifest.kind === "SecurityGroupPolicy");
+    const selector: Record<string, string> = policy.manifest.spec.podSelector.matchLabels;
+    expect(selector).toEqual({ "app.kubernetes.io/name": "hello" });
+    const labels = cronJob.spec.job_template.spec.template.metadata.labels;
+    expect(Object.entries(selector).every(([k, v]) => labels[k] === v)).toBe(false);
   });
 
   test("the deliver workflow runs it in every environment; without the key there is neither template nor step", () => {
