@@ -6,10 +6,12 @@
  * `docs/diagrams/README.md`. `--check` compares instead of writing, for CI.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { StaleFile, staleGeneratedFiles } from "./generated-files";
 import { isCI } from "./output";
+import { safeText } from "../constructs/util";
 import { instance } from "@viz-js/viz";
 import { DEFAULT_OUTDIR, DEFAULT_PLATFORM_FILE, isSynthFailure, synthesize } from "./synth";
 import { buildDiagrams, EnvironmentDiagram } from "./diagram/graph";
@@ -73,7 +75,8 @@ const USAGE = `usage: npm run diagram -- [--in DIR] [--out DIR] [--synth] [--pla
   --in DIR         the synthesized output to draw (default: ${DEFAULT_OUTDIR}); synthesized first when it does not exist
   --out DIR        where to write <env>.md, <env>.svg and ${INDEX_FILE} (default: ${DEFAULT_DIAGRAM_DIR})
   --synth          synthesize the platform file into --in first, even when it exists
-  --platform FILE  the platform file to synthesize (implies --synth; default: $SLIPWAY_PLATFORM_FILE or ${DEFAULT_PLATFORM_FILE})
+  --platform FILE  the platform file to draw, synthesized into a temporary folder (into --in when given);
+                   the project's ${DEFAULT_OUTDIR} is left as it is (default: $SLIPWAY_PLATFORM_FILE or ${DEFAULT_PLATFORM_FILE})
   --check          write nothing; exit 1 when the files in --out differ from what would be written
   --json           print the graphs (nodes, groups, edges and how each edge was derived) as JSON`;
 
@@ -101,12 +104,15 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const quiet = isCI() && !values.json;
-  const inDir = values.in ?? DEFAULT_OUTDIR;
+  // A platform file named without --in is drawn from a synth of its own in a temporary folder:
+  // the project's cdktf.out (the output of its own platform file) is never replaced.
+  const scratch = values.platform !== undefined && values.in === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), "slipway-diagram-")) : undefined;
+  const inDir = scratch ? path.join(scratch, "cdktf.out") : (values.in ?? DEFAULT_OUTDIR);
   const outDir = values.out ?? DEFAULT_DIAGRAM_DIR;
   const platformFile = values.platform ?? process.env.SLIPWAY_PLATFORM_FILE ?? DEFAULT_PLATFORM_FILE;
   try {
     if (values.synth || values.platform !== undefined || !fs.existsSync(inDir)) {
-      if (!quiet && !values.json) console.log(`synthesizing ${platformFile} into ${inDir}${fs.existsSync(inDir) || values.synth || values.platform !== undefined ? "" : ` (${inDir} does not exist yet)`}`);
+      if (!quiet && !values.json) console.log(`synthesizing ${platformFile} into ${scratch ? "a temporary folder" : inDir}${fs.existsSync(inDir) || values.synth || values.platform !== undefined ? "" : ` (${inDir} does not exist yet)`}`);
       synthesize({ platformFile, outdir: inDir });
     }
     const { diagrams, files } = await generateDiagramFiles(loadSynthesizedOutput(inDir));
@@ -134,13 +140,15 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (error) {
     if (error instanceof DiagramInputError) {
-      console.error(`${error.message}\nNothing was written to ${outDir}.`);
+      console.error(safeText(`${error.message}\nNothing was written to ${outDir}.`));
       return 1;
     }
     if (isSynthFailure(error)) {
-      console.error(`${error.message}\nSynthesis failed; ${inDir} is as it was and nothing was written to ${outDir}.`);
+      console.error(safeText(`${error.message}\nSynthesis failed; ${scratch ? "" : `${inDir} is as it was and `}nothing was written to ${outDir}.`));
       return 1;
     }
     throw error;
+  } finally {
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   }
 }

@@ -3,13 +3,18 @@
  * stacks so it never falls out of step with them, into `.github/workflows/`:
  *
  * - `slipway-plan.yml` (pull request): `npm ci`, `npm test`, `npm run synth`, then `terraform plan
- *   -out` for every stack, one matrix job per dependency level; every plan uploaded; one comment
- *   summarizing the plans, updated in place; a plan that destroys a protected resource fails.
+ *   -out` for every stack with the account's read-only plan role, one matrix job per dependency level
+ *   (and, for stacks that reach a cluster, per environment, on its plan runner); every plan uploaded
+ *   redacted; one comment summarizing the plans, updated in place; a plan that destroys a protected
+ *   resource fails. No secret is read.
  * - `slipway-apply.yml` (push to the default branch): finds the merged pull request's reviewed plans,
  *   plans every stack again and applies only a plan that makes exactly the reviewed changes, in
- *   dependency order, one apply at a time per stack, each under its deployment environment.
- * - `slipway-drift.yml` (nightly): `terraform plan -detailed-exitcode` per stack; drift opens or
- *   updates one issue per stack, no drift closes it.
+ *   dependency order, one apply at a time per stack, each under its GitHub environment with that
+ *   environment's apply role, on GitHub-hosted or deploy runners. Bootstrap stacks are not applied here.
+ * - `slipway-drift.yml` (nightly): `terraform plan -detailed-exitcode` per stack with the plan role, in
+ *   the `slipway-drift` environment; drift opens or updates one issue per stack, no drift closes it.
+ *
+ * docs/trust-model.md says who can do what, from where, with which identity.
  *
  * `--check` writes nothing and exits 1 listing every file that differs from what it would write.
  * The plan JSON logic (summary, protected resources, comparison, drift issues) lives in
@@ -22,11 +27,12 @@ import { parseArgs } from "node:util";
 import { describeStale, StaleFile, staleGeneratedFiles } from "./generated-files";
 import { App, TerraformProvider } from "cdktf";
 import { ACTIONS, usesOf } from "../constructs/actions";
+import { ciRunnerProjectName, codebuildRunnerLabel } from "../constructs/ci-runners";
 import { SlipwayValidationError } from "../constructs/util";
 import { Job, MAX_MATRIX_COMBINATIONS, MatrixValue, renderWorkflow, Step, Workflow, WORKFLOW_HEADER } from "../constructs/workflow";
 import { EnvironmentConfig, loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
 import { COMMENT_MARKER, DRIFT_LABEL } from "../scripts/plan-summary";
-import { AppEnvironmentStack, buildPlatform, PlatformStack, SlipwayStack } from "../stacks";
+import { AppEnvironmentStack, applyRoleArn, BootstrapStack, buildPlatform, ciIdentities, DRIFT_ENVIRONMENT, PlatformStack, SlipwayStack } from "../stacks";
 
 /** The actions the workflows use (`uses:` values), pinned to commits in the table of constructs/actions.ts. */
 export const INFRA_ACTIONS = {
@@ -54,17 +60,15 @@ export const INFRA_WORKFLOW_FILES = {
 export const DEFAULT_WORKFLOWS_DIR = path.join(".github", "workflows");
 
 /**
- * The GitHub Actions variables and secrets the workflows read; none holds a long-lived cloud key.
- * Set them before the first run (see README, "The infrastructure repository's CI").
+ * The GitHub Actions variables and secrets the workflows read; none holds a long-lived cloud key, and
+ * no pull-request job reads any secret. The AWS roles need no setting: their ARNs follow the
+ * bootstrap stack's naming rule and are written into the workflows. Set these before the first run
+ * (see README, "The infrastructure repository's CI").
  */
 export const INFRA_SETTINGS = {
-  /** Repository variable per environment: the role pull-request plans and drift checks assume (read-only). */
-  planRoleVariable: (environment: string) => `SLIPWAY_PLAN_ROLE_ARN_${environment.toUpperCase().replace(/-/g, "_")}`,
-  /** Environment variable of each GitHub environment: the role apply assumes there. */
-  applyRoleVariable: "SLIPWAY_APPLY_ROLE_ARN",
-  /** Repository variable and secret: the read-only GitHub App plans and drift checks use for the GitHub provider. */
-  planGithubAppIdVariable: "SLIPWAY_PLAN_GITHUB_APP_ID",
-  planGithubAppKeySecret: "SLIPWAY_PLAN_GITHUB_APP_PRIVATE_KEY",
+  /** Variable and secret of the `slipway-drift` GitHub environment: the read-only GitHub App the drift check uses. */
+  driftGithubAppIdVariable: "SLIPWAY_DRIFT_GITHUB_APP_ID",
+  driftGithubAppKeySecret: "SLIPWAY_DRIFT_GITHUB_APP_PRIVATE_KEY",
   /** Variable (unless the platform file sets `github.appId`) and environment secret: the GitHub App apply uses. */
   applyGithubAppIdVariable: "SLIPWAY_GITHUB_APP_ID",
   applyGithubAppKeySecret: "SLIPWAY_GITHUB_APP_PRIVATE_KEY",
@@ -77,6 +81,8 @@ export const INFRA_SETTINGS = {
 /** One stack as the CI sees it. */
 export interface InfraStack {
   readonly name: string;
+  /** A `bootstrap-<account>` stack: planned and checked for drift, applied only from a workstation. */
+  readonly bootstrap: boolean;
   /** Stacks whose state this one reads (cdktf cross-stack references), which apply first. */
   readonly dependsOn: readonly string[];
   /** 0 for a stack without dependencies, else one more than its deepest dependency. */
@@ -85,19 +91,34 @@ export interface InfraStack {
   /** The deployment environment: its GitHub environment gates apply, its roles and region are used. */
   readonly environment: string;
   readonly region: string;
+  /** The read-only role its plans and drift checks assume (the account's bootstrap plan role). */
+  readonly planRole: string;
+  /** The role its applies assume: the environment's apply role. */
+  readonly applyRole: string;
   /** Terraform providers the stack configures, e.g. `["aws", "github", "kubernetes"]`. */
   readonly providers: readonly string[];
   /**
-   * Runner labels of its Terraform jobs: the environment's deploy runners (`deploy.runsOn`) for a
-   * stack with Kubernetes resources, whose provider must reach the cluster's private API; else
-   * `ubuntu-latest`.
+   * The runner of its pull-request plans and drift checks: for a stack with Kubernetes resources,
+   * whose provider must reach the cluster's private API, the environment's ephemeral CodeBuild plan
+   * runner (`<platform>-<env>-plan-runner`, used by nothing that writes); else GitHub-hosted.
    */
-  readonly runsOn: readonly string[];
+  readonly planRunsOn: string;
+  /** The runner of its applies: the environment's deploy runner (`<platform>-<env>-deploy-runner`) or GitHub-hosted. */
+  readonly applyRunsOn: string;
+}
+
+/** The GitHub-hosted runner of every job that needs no private network. */
+export const GITHUB_HOSTED_RUNNER = "ubuntu-24.04";
+
+/** The CodeBuild runner projects of an environment (built by the CiRunners construct). */
+export function runnerProjects(platform: PlatformConfig, environment: string): { plan: string; deploy: string } {
+  const prefix = `${platform.name}-${environment}`;
+  return { plan: ciRunnerProjectName(prefix, "plan"), deploy: ciRunnerProjectName(prefix, "deploy") };
 }
 
 /** Options of the generated workflows. */
 export interface InfraWorkflowOptions {
-  /** This repository's default branch: merges to it apply. @default "main" */
+  /** This repository's default branch: merges to it apply. @default the platform file's `github.defaultBranch` */
   readonly defaultBranch?: string;
   /** The platform file the jobs synthesize, relative to the repository root. @default the platform's file */
   readonly platformFile?: string;
@@ -106,9 +127,15 @@ export interface InfraWorkflowOptions {
 }
 
 const DEFAULT_DRIFT_CRON = "17 4 * * *";
-const GITHUB_HOSTED = ["ubuntu-latest"];
 const CDKTF_OUT_ARTIFACT = "cdktf-out";
-const PLAN_RETENTION_DAYS = 30;
+/**
+ * How long reviewed plans are kept: long enough for a pull request to be reviewed and merged (its
+ * apply downloads them), short enough that a stale plan is never what is compared; a pull request
+ * merged later gets "no reviewed plan" and a re-run of its plan. Redacted, they hold no secret.
+ */
+export const PLAN_RETENTION_DAYS = 14;
+/** Drift results only feed the report job and the issue, which keeps the text. */
+export const DRIFT_RETENTION_DAYS = 7;
 
 /**
  * Every stack of the platform with what its CI jobs need: dependencies (cdktf resolves cross-stack
@@ -128,15 +155,21 @@ export function infraStacks(platform: PlatformConfig): InfraStack[] {
       levels.set(stack.stackName, level);
       const environment = environmentOf(stack, platform);
       const providers = [...new Set(stack.node.findAll().filter(TerraformProvider.isTerraformProvider).map((p) => p.terraformResourceType))].sort();
+      const inVpc = providers.includes("kubernetes");
+      const runners = runnerProjects(platform, environment.name);
       return {
         name: stack.stackName,
+        bootstrap: stack instanceof BootstrapStack,
         dependsOn,
         level,
         production: stack.production,
         environment: environment.name,
-        region: environment.region,
+        region: stack instanceof BootstrapStack ? stack.region : environment.region,
+        planRole: ciIdentities(platform, environment.account).planRoleArn,
+        applyRole: applyRoleArn(platform, environment),
         providers,
-        runsOn: providers.includes("kubernetes") ? environment.deploy.runsOn : GITHUB_HOSTED,
+        planRunsOn: inVpc ? codebuildRunnerLabel(runners.plan) : GITHUB_HOSTED_RUNNER,
+        applyRunsOn: inVpc ? codebuildRunnerLabel(runners.deploy) : GITHUB_HOSTED_RUNNER,
       };
     });
   } finally {
@@ -147,9 +180,10 @@ export function infraStacks(platform: PlatformConfig): InfraStack[] {
 /**
  * The deployment environment a stack belongs to: its own for `platform-<env>` and `<app>-<env>`;
  * for `<app>-delivery`, the environment of the platform stack it depends on (the registry's, the
- * last in promotion order).
+ * last in promotion order); for `bootstrap-<account>`, the account's last environment.
  */
 function environmentOf(stack: SlipwayStack, platform: PlatformConfig): EnvironmentConfig {
+  if (stack instanceof BootstrapStack) return platform.environments.filter((e) => e.account === stack.account).pop()!;
   if (stack instanceof PlatformStack) return stack.environment;
   if (stack instanceof AppEnvironmentStack) return stack.deployment.environment;
   const platformDependencies = stack.dependencies.filter((d): d is PlatformStack => d instanceof PlatformStack);
@@ -179,7 +213,7 @@ interface Settings {
 }
 
 function resolveOptions(platform: PlatformConfig, options: InfraWorkflowOptions): Settings {
-  const defaultBranch = options.defaultBranch ?? "main";
+  const defaultBranch = options.defaultBranch ?? platform.github.defaultBranch;
   // Both end up inside shell scripts and jq filters: keep them to characters that need no quoting there.
   if (!/^[A-Za-z0-9._/-]+$/.test(defaultBranch)) throw new Error(`infra workflows: default branch ${JSON.stringify(defaultBranch)} must be a branch name such as main`);
   // The jobs run at the repository root: a path given from elsewhere is made relative to here.
@@ -202,8 +236,6 @@ const setupTerraform: Step = {
   // No wrapper: it would mix Terraform's exit code and output handling into the scripts below.
   with: { terraform_version: TERRAFORM_VERSION, terraform_wrapper: false },
 };
-/** Jobs that do not check out start from no leftover stacks (a self-hosted runner keeps its workspace). */
-const cleanWorkspace: Step = { name: "Clean the workspace", run: "rm -rf cdktf.out" };
 const downloadStacks: Step = { name: "Download the synthesized stacks", uses: INFRA_ACTIONS.downloadArtifact, with: { name: CDKTF_OUT_ARTIFACT, path: "cdktf.out" } };
 const stackDir = "cdktf.out/stacks/${{ matrix.stack }}";
 const terraformInit: Step = { name: "terraform init", workingDirectory: stackDir, run: "terraform init -input=false -no-color" };
@@ -227,7 +259,7 @@ function synthJob(settings: Settings, options: { test: boolean; localState?: str
       with: { name: CDKTF_OUT_ARTIFACT, path: "cdktf.out", "if-no-files-found": "error", "retention-days": 7 },
     },
   ];
-  return { name: "synth", runsOn: "ubuntu-latest", needs: options.needs, permissions: { contents: "read" }, timeoutMinutes: 30, steps };
+  return { name: "synth", runsOn: GITHUB_HOSTED_RUNNER, needs: options.needs, permissions: { contents: "read" }, timeoutMinutes: 30, steps };
 }
 
 /**
@@ -246,21 +278,22 @@ function localStateNotice(platformFile: string): Step {
 /** The condition of a job that runs Terraform: off with the local backend (see {@link localStateNotice}). */
 const terraformJobIf = (local: boolean, condition?: string): string | undefined => (local ? "false" : condition);
 
-function awsCredentials(roleExpression: string, sessionName: string): Step {
+function awsCredentials(sessionName: string): Step {
   return {
     name: "AWS credentials (OIDC)",
     uses: INFRA_ACTIONS.configureAwsCredentials,
-    with: { "role-to-assume": roleExpression, "aws-region": "${{ matrix.region }}", "role-session-name": sessionName },
+    // The role's ARN follows the bootstrap stack's naming rule: data in the matrix, no variable to set.
+    with: { "role-to-assume": "${{ matrix.role }}", "aws-region": "${{ matrix.region }}", "role-session-name": sessionName },
   };
 }
 
-function githubAppToken(platform: PlatformConfig, appId: string, keySecret: string): Step {
+function githubAppToken(platform: PlatformConfig, appId: string, keySecret: string, permissions: Record<string, string> = {}): Step {
   return {
     name: "GitHub App token for the GitHub provider",
     id: "github-app",
     if: "matrix.github",
     uses: INFRA_ACTIONS.createGithubAppToken,
-    with: { "app-id": appId, "private-key": `\${{ secrets.${keySecret} }}`, owner: platform.github.owner },
+    with: { "app-id": appId, "private-key": `\${{ secrets.${keySecret} }}`, owner: platform.github.owner, ...permissions },
   };
 }
 
@@ -288,7 +321,8 @@ export function groupStacks(stacks: readonly InfraStack[], key: (s: InfraStack) 
 
 /**
  * Matrix jobs for `stacks`: grouped by `groupKey` after sorting by level (so every job comes after
- * the jobs it needs), each job needing exactly the jobs that hold its stacks' direct dependencies.
+ * the jobs it needs), each job needing exactly the jobs that hold its stacks' direct dependencies
+ * (dependencies outside `stacks` are not waited for).
  */
 export function jobsInDependencyOrder(
   stacks: readonly InfraStack[],
@@ -300,70 +334,105 @@ export function jobsInDependencyOrder(
   return groupStacks(ordered, groupKey).map((g) => {
     const id = jobId(g);
     g.stacks.forEach((s) => jobOf.set(s.name, id));
-    const needs = [...new Set(g.stacks.flatMap((s) => s.dependsOn.map((d) => jobOf.get(d)!)))];
+    const needs = [...new Set(g.stacks.flatMap((s) => s.dependsOn.flatMap((d) => jobOf.get(d) ?? [])))];
     return { id, stacks: g.stacks, needs };
   });
 }
 
-function matrixEntry(stack: InfraStack, extra: Record<string, MatrixValue> = {}): Record<string, MatrixValue> {
-  return { stack: stack.name, region: stack.region, runner: [...stack.runsOn], github: stack.providers.includes("github"), ...extra };
+/**
+ * {@link jobsInDependencyOrder} where every job also has one runner, so `runs-on` is a literal:
+ * jobs are `<prefix><base>` (`-vpc` added when GitHub-hosted and VPC stacks share a base).
+ */
+function jobsPerRunner(
+  stacks: readonly InfraStack[],
+  base: (s: InfraStack) => string,
+  runner: (s: InfraStack) => string,
+  prefix: string,
+): Array<{ id: string; stacks: InfraStack[]; needs: string[]; runsOn: string }> {
+  const runnersOfBase = new Map<string, Set<string>>();
+  for (const s of stacks) runnersOfBase.set(base(s), (runnersOfBase.get(base(s)) ?? new Set<string>()).add(runner(s)));
+  return jobsInDependencyOrder(
+    stacks,
+    (s) => `${base(s)}\n${runner(s)}`,
+    (g) => {
+      const [b, r] = g.key.split("\n");
+      const shared = runnersOfBase.get(b)!.size > 1 && r !== GITHUB_HOSTED_RUNNER;
+      return `${prefix}${b}${shared ? "-vpc" : ""}${partSuffix(g)}`;
+    },
+  ).map((job) => ({ ...job, runsOn: runner(job.stacks[0]) }));
 }
 
-/** What plan and drift jobs share: a matrix of stacks, each with its environment's read-only plan role. */
-function readOnlyTerraformJob(members: InfraStack[]): Pick<Job, "permissions" | "strategy" | "timeoutMinutes" | "env"> {
-  return {
-    permissions: { idToken: "write" },
-    strategy: { failFast: false, include: members.map((s) => matrixEntry(s, { role_variable: INFRA_SETTINGS.planRoleVariable(s.environment) })) },
-    timeoutMinutes: 30,
-    env: terraformEnv,
-  };
+/**
+ * A stack's matrix entry. `refresh` is false for stacks with the GitHub provider in pull-request
+ * plans and their applies: pull requests get no GitHub App key, so those plans compare the
+ * configuration with the state recorded at the last apply, and the apply plans the same way so the
+ * comparison holds; the nightly drift check refreshes everything.
+ */
+function matrixEntry(stack: InfraStack, role: string, refresh: boolean): Record<string, MatrixValue> {
+  return { stack: stack.name, region: stack.region, role, github: stack.providers.includes("github"), refresh: refresh ? "true" : "false" };
 }
 
-/** The steps before a read-only plan: the synthesized stacks, Terraform, the plan role and App token, init. */
-function readOnlyTerraformSetup(platform: PlatformConfig, session: string): Step[] {
-  return [
-    cleanWorkspace,
-    downloadStacks,
-    setupTerraform,
-    awsCredentials("${{ vars[matrix.role_variable] }}", session),
-    githubAppToken(platform, `\${{ vars.${INFRA_SETTINGS.planGithubAppIdVariable} }}`, INFRA_SETTINGS.planGithubAppKeySecret),
-    terraformInit,
-  ];
-}
-
+const usesGithub = (s: InfraStack) => s.providers.includes("github");
 const partSuffix = (g: StackGroup) => (g.parts > 1 ? `-part-${g.part}` : "");
+/** Base of a job id: stacks that reach a cluster run per environment, on that environment's runner. */
+const perRunnerBase = (prefix: string) => (s: InfraStack) => (s.providers.includes("kubernetes") ? `${prefix}${prefix ? "-" : ""}${s.environment}` : prefix);
+
+/**
+ * `terraform show -json` of `$RUNNER_TEMP/<plan>` redacted into `OUT` (`scripts/plan-summary.js
+ * redact`): the unredacted JSON stays in the runner's temporary folder, never in an artifact.
+ */
+const redactStep = (name: string, raw: string, out: string): Step => ({
+  name,
+  run: `node scripts/plan-summary.js redact "$RUNNER_TEMP/${raw}" "${out}"`,
+});
 
 // ---------------------------------------------------------------------------------------------
-// Pull request: test, synthesize, plan every stack, summarize
+// Pull request: test, synthesize, plan every stack read-only, summarize
 
 function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
   const local = platform.backend.type === "local";
   const sameRepository = "github.event.pull_request.head.repo.full_name == github.repository";
-  const planJobs = jobsInDependencyOrder(stacks, (s) => String(s.level), (g) => `plan-level-${g.key}${partSuffix(g)}`);
+  const planJobs = jobsPerRunner(stacks, (s) => perRunnerBase(`level-${s.level}`)(s), (s) => s.planRunsOn, "plan-");
   const jobs: Record<string, Job> = { synth: synthJob(settings, { test: true, localState: local ? settings.platformFile : undefined }) };
-  for (const { id, stacks: members, needs } of planJobs) {
+  for (const { id, stacks: members, needs, runsOn } of planJobs) {
     jobs[id] = {
       name: "plan ${{ matrix.stack }}",
-      runsOn: "${{ matrix.runner }}",
+      // GitHub-hosted, or the environment's ephemeral plan runner: never a runner apply or deploy jobs use.
+      runsOn,
       needs: ["synth", ...needs],
-      // Pull requests from forks get no OIDC token or secrets; they are tested and synthesized only.
+      // Pull requests from forks get no OIDC token; they are tested and synthesized only.
       if: terraformJobIf(local, sameRepository),
-      ...readOnlyTerraformJob(members),
+      permissions: { contents: "read", idToken: "write" },
+      strategy: { failFast: false, include: members.map((s) => matrixEntry(s, s.planRole, !usesGithub(s))) },
+      timeoutMinutes: 30,
+      env: terraformEnv,
       steps: [
-        ...readOnlyTerraformSetup(platform, "slipway-plan"),
+        checkout,
+        setupNode,
+        downloadStacks,
+        setupTerraform,
+        awsCredentials("slipway-plan"),
+        terraformInit,
         {
           name: "terraform plan",
           workingDirectory: stackDir,
-          env: githubProviderEnv,
-          // No lock: a pull request's plan never holds up an apply; apply re-plans under the lock.
-          run: ["terraform plan -input=false -no-color -lock=false -out=tfplan", "terraform show -json tfplan > plan.json", "terraform show -no-color tfplan > plan.txt"].join("\n"),
+          // The job's own token (this repository, read-only, gone with the job) for the GitHub
+          // provider's lookups; no GitHub App key is readable here.
+          env: { GITHUB_TOKEN: "${{ github.token }}", REFRESH: "${{ matrix.refresh }}" },
+          // No lock: a pull request's plan writes nothing to the state bucket and never holds up an apply.
+          run: [
+            'terraform plan -input=false -no-color -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan"',
+            'terraform show -json "$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.json"',
+            'terraform show -no-color "$RUNNER_TEMP/tfplan" > plan.txt',
+          ].join("\n"),
         },
+        redactStep("Redact the plan", "plan.json", "cdktf.out/stacks/$STACK/plan.json"),
         {
           name: "Upload the plan",
           uses: INFRA_ACTIONS.uploadArtifact,
           with: {
             name: "plan-${{ matrix.stack }}",
-            path: ["tfplan", "plan.json", "plan.txt"].map((f) => `${stackDir}/${f}`).join("\n"),
+            path: ["plan.json", "plan.txt"].map((f) => `${stackDir}/${f}`).join("\n"),
             "if-no-files-found": "error",
             "retention-days": PLAN_RETENTION_DAYS,
           },
@@ -373,7 +442,7 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
   }
   jobs.summary = {
     name: "plan summary",
-    runsOn: "ubuntu-latest",
+    runsOn: GITHUB_HOSTED_RUNNER,
     needs: ["synth", ...planJobs.map((j) => j.id)],
     // After failed plans too: the comment says which stacks have no plan.
     if: terraformJobIf(local, `\${{ !cancelled() && needs.synth.result == 'success' && ${sameRepository} }}`),
@@ -440,13 +509,14 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
 function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
   const local = platform.backend.type === "local";
   const promotion = platform.environments.map((e) => e.name);
+  // Bootstrap stacks hold CI's own identities: they are applied from a workstation, never by CI.
   // Within a level, environments in promotion order, so dev applies before prod.
-  const ordered = [...stacks].sort((a, b) => a.level - b.level || promotion.indexOf(a.environment) - promotion.indexOf(b.environment));
-  const applyJobs = jobsInDependencyOrder(ordered, (s) => `${s.level}-${s.environment}`, (g) => `apply-level-${g.key}${partSuffix(g)}`);
+  const ordered = stacks.filter((s) => !s.bootstrap).sort((a, b) => a.level - b.level || promotion.indexOf(a.environment) - promotion.indexOf(b.environment));
+  const applyJobs = jobsPerRunner(ordered, (s) => `${s.level}-${s.environment}`, (s) => s.applyRunsOn, "apply-level-");
   const jobs: Record<string, Job> = {
     reviewed: {
       name: "find the reviewed plans",
-      runsOn: "ubuntu-latest",
+      runsOn: GITHUB_HOSTED_RUNNER,
       permissions: { contents: "read", pullRequests: "read", actions: "read" },
       timeoutMinutes: 10,
       outputs: { "run-id": "${{ steps.find.outputs.run-id }}", "pull-request": "${{ steps.find.outputs.pull-request }}" },
@@ -457,11 +527,11 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
         {
           name: "Find the merged pull request and its plan run",
           id: "find",
-          env: { GH_TOKEN: "${{ github.token }}", GH_REPO: "${{ github.repository }}", SHA: "${{ github.sha }}" },
+          env: { GH_TOKEN: "${{ github.token }}", GH_REPO: "${{ github.repository }}", SHA: "${{ github.sha }}", BRANCH: settings.defaultBranch },
           run: [
-            `pr=$(gh api "repos/$GH_REPO/commits/$SHA/pulls" --jq '[.[] | select(.merged_at != null and .base.ref == "${settings.defaultBranch}")][0] | select(. != null) | "\\(.number) \\(.head.sha)"')`,
+            `pr=$(gh api "repos/$GH_REPO/commits/$SHA/pulls" --jq '[.[] | select(.merged_at != null and .base.ref == env.BRANCH)][0] | select(. != null) | "\\(.number) \\(.head.sha)"')`,
             'if [ -z "$pr" ]; then',
-            `  echo "::error title=No reviewed plan::$SHA is not the merge of a pull request into ${settings.defaultBranch}, so no plan was reviewed; nothing was applied. Changes reach the infrastructure through pull requests."`,
+            '  echo "::error title=No reviewed plan::$SHA is not the merge of a pull request into $BRANCH, so no plan was reviewed; nothing was applied. Changes reach the infrastructure through pull requests."',
             "  exit 1",
             "fi",
             'read -r number head <<< "$pr"',
@@ -479,20 +549,22 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
     synth: { ...synthJob(settings, { test: false, needs: ["reviewed"] }), if: terraformJobIf(local) },
   };
   const appId = platform.github.appId !== undefined ? String(platform.github.appId) : `\${{ vars.${INFRA_SETTINGS.applyGithubAppIdVariable} }}`;
-  for (const { id, stacks: members, needs } of applyJobs) {
+  for (const { id, stacks: members, needs, runsOn } of applyJobs) {
     const environment = members[0].environment;
     jobs[id] = {
       name: "apply ${{ matrix.stack }}",
-      runsOn: "${{ matrix.runner }}",
+      // GitHub-hosted, or the environment's ephemeral deploy runner (inside the VPC, for the cluster API).
+      runsOn,
       needs: ["reviewed", "synth", ...needs],
       if: terraformJobIf(local),
-      // Production's GitHub environment makes these wait for its reviewers; its variables and secrets apply.
+      // The GitHub environment: only the default branch may deploy to it, production waits for its
+      // reviewers, and its apply role trusts nothing but jobs in it.
       environment: { name: environment },
       // One apply at a time per stack, never cancelled halfway.
       concurrency: { group: "slipway-apply-${{ matrix.stack }}", cancelInProgress: false },
       permissions: { contents: "read", idToken: "write", actions: "read" },
       // Never cancel a sibling's apply because another failed.
-      strategy: { failFast: false, include: members.map((s) => matrixEntry(s)) },
+      strategy: { failFast: false, include: members.map((s) => matrixEntry(s, s.applyRole, !usesGithub(s))) },
       timeoutMinutes: 120,
       env: terraformEnv,
       steps: [
@@ -505,18 +577,19 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
           with: { name: "plan-${{ matrix.stack }}", path: "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}", "github-token": "${{ github.token }}" },
         },
         setupTerraform,
-        awsCredentials(`\${{ vars.${INFRA_SETTINGS.applyRoleVariable} }}`, "slipway-apply"),
+        awsCredentials("slipway-apply"),
         githubAppToken(platform, appId, INFRA_SETTINGS.applyGithubAppKeySecret),
         terraformInit,
         {
           name: "terraform plan",
           workingDirectory: stackDir,
-          env: githubProviderEnv,
-          run: ["terraform plan -input=false -no-color -lock-timeout=10m -out=fresh.tfplan", "terraform show -json fresh.tfplan > fresh.json"].join("\n"),
+          env: { ...githubProviderEnv, REFRESH: "${{ matrix.refresh }}" },
+          run: ['terraform plan -input=false -no-color -lock-timeout=10m -refresh="$REFRESH" -out=fresh.tfplan', 'terraform show -json fresh.tfplan > "$RUNNER_TEMP/fresh.json"'].join("\n"),
         },
         {
           name: "Compare with the reviewed plan",
-          run: 'node scripts/plan-summary.js compare reviewed/plan.json "cdktf.out/stacks/$STACK/fresh.json"',
+          // Both redacted: the reviewed plan was uploaded so, the fresh one is redacted in memory.
+          run: 'node scripts/plan-summary.js compare reviewed/plan.json "$RUNNER_TEMP/fresh.json"',
         },
         {
           name: "terraform apply",
@@ -540,17 +613,34 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
 
 function driftWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
   const local = platform.backend.type === "local";
-  const driftJobs = groupStacks(stacks, () => "all").map((g) => ({ id: `drift${partSuffix(g)}`, stacks: g.stacks }));
+  // Drift jobs are independent of each other (each reads state only); the report job waits for all.
+  const driftJobs = jobsPerRunner(stacks, perRunnerBase(""), (s) => s.planRunsOn, "drift").map((j) => ({
+    ...j,
+    id: j.id.replace(/^drift(?=[^-])/, "drift-"),
+  }));
   const jobs: Record<string, Job> = { synth: synthJob(settings, { test: false, localState: local ? settings.platformFile : undefined }) };
-  for (const { id, stacks: members } of driftJobs) {
+  for (const { id, stacks: members, runsOn } of driftJobs) {
     jobs[id] = {
       name: "drift ${{ matrix.stack }}",
-      runsOn: "${{ matrix.runner }}",
+      // Read-only, like a pull-request plan: GitHub-hosted or the environment's plan runner.
+      runsOn,
       needs: ["synth"],
       if: terraformJobIf(local),
-      ...readOnlyTerraformJob(members),
+      // Only the default branch may run in this environment: it holds the read-only GitHub App's key,
+      // and the plan role trusts its subject.
+      environment: { name: DRIFT_ENVIRONMENT },
+      permissions: { contents: "read", idToken: "write" },
+      strategy: { failFast: false, include: members.map((s) => matrixEntry(s, s.planRole, true)) },
+      timeoutMinutes: 30,
+      env: terraformEnv,
       steps: [
-        ...readOnlyTerraformSetup(platform, "slipway-drift"),
+        checkout,
+        setupNode,
+        downloadStacks,
+        setupTerraform,
+        awsCredentials("slipway-drift"),
+        githubAppToken(platform, `\${{ vars.${INFRA_SETTINGS.driftGithubAppIdVariable} }}`, INFRA_SETTINGS.driftGithubAppKeySecret),
+        terraformInit,
         {
           name: "terraform plan -detailed-exitcode",
           workingDirectory: stackDir,
@@ -560,11 +650,12 @@ function driftWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
             'out="$RUNNER_TEMP/drift"',
             'mkdir -p "$out"',
             "code=0",
-            "terraform plan -input=false -no-color -lock=false -detailed-exitcode -out=drift.tfplan || code=$?",
+            'terraform plan -input=false -no-color -lock=false -detailed-exitcode -out="$RUNNER_TEMP/drift.tfplan" || code=$?',
             'echo "$code" > "$out/exitcode"',
             'if [ "$code" = 2 ]; then',
-            '  terraform show -json drift.tfplan > "$out/plan.json"',
-            '  terraform show -no-color drift.tfplan > "$out/plan.txt"',
+            '  terraform show -json "$RUNNER_TEMP/drift.tfplan" > "$RUNNER_TEMP/drift.json"',
+            '  node "$GITHUB_WORKSPACE/scripts/plan-summary.js" redact "$RUNNER_TEMP/drift.json" "$out/plan.json"',
+            '  terraform show -no-color "$RUNNER_TEMP/drift.tfplan" > "$out/plan.txt"',
             "fi",
             'if [ "$code" != 0 ] && [ "$code" != 2 ]; then exit 1; fi',
           ].join("\n"),
@@ -573,14 +664,14 @@ function driftWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
           name: "Upload the result",
           if: "${{ !cancelled() }}",
           uses: INFRA_ACTIONS.uploadArtifact,
-          with: { name: "drift-${{ matrix.stack }}", path: "${{ runner.temp }}/drift", "if-no-files-found": "warn", "retention-days": PLAN_RETENTION_DAYS },
+          with: { name: "drift-${{ matrix.stack }}", path: "${{ runner.temp }}/drift", "if-no-files-found": "warn", "retention-days": DRIFT_RETENTION_DAYS },
         },
       ],
     };
   }
   jobs.report = {
     name: "drift issues",
-    runsOn: "ubuntu-latest",
+    runsOn: GITHUB_HOSTED_RUNNER,
     needs: ["synth", ...driftJobs.map((j) => j.id)],
     if: terraformJobIf(local, "${{ !cancelled() && needs.synth.result == 'success' }}"),
     permissions: { contents: "read", issues: "write" },
@@ -651,7 +742,7 @@ export function main(argv: string[]): number {
     console.log(`usage: npm run workflows -- [--platform FILE] [--out DIR] [--branch NAME] [--check]
   --platform FILE  the platform file (default: $SLIPWAY_PLATFORM_FILE or platform.yaml)
   --out DIR        where the workflows go (default: ${DEFAULT_WORKFLOWS_DIR})
-  --branch NAME    this repository's default branch, where merges apply (default: main)
+  --branch NAME    this repository's default branch, where merges apply (default: the platform file's github.defaultBranch)
   --check          write nothing; exit 1 listing every file that differs from what would be written`);
     return 0;
   }

@@ -122,3 +122,10 @@ export function progress(stream: OutputStream, env: Env = process.env): Progress
     },
   };
 }
+
+/**
+ * Printing what came from outside (a platform file's values, file names, a construct's refusal):
+ * the one helper every command uses, so nothing printed can be a terminal escape, a GitHub Actions
+ * workflow command or a secret's value. See constructs/util.ts.
+ */
+export { MAX_PRINTED_LENGTH, printable, safeText, SECRET_KEY } from "../constructs/util";

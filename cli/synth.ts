@@ -13,15 +13,15 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
-import { AppEnvironmentStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
-import { SlipwayValidationError } from "../constructs/util";
+import { AppEnvironmentStack, BootstrapStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
+import { safeText, SlipwayValidationError } from "../constructs/util";
 import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
 import { loadSynthesized } from "./check";
 import { colourEnabled, columns, isCI, Painter, painter, progress as progressLine, visibleLength, wrap } from "./output";
 import { withoutTokenCreationStacks } from "./token-stacks";
 
 /** Which kind of stack: one per environment, one per app, or one per app and environment. */
-export type StackKind = "platform" | "delivery" | "app";
+export type StackKind = "bootstrap" | "platform" | "delivery" | "app";
 
 export interface StackSummary {
   readonly name: string;
@@ -80,11 +80,64 @@ export const DEFAULT_OUTDIR = "cdktf.out";
 export function isSynthFailure(error: unknown): error is Error {
   return (
     error instanceof PlatformFileError ||
+    error instanceof OutputDirectoryError ||
     error instanceof SlipwayValidationError ||
     error instanceof StackValidationError ||
     error instanceof PolicyViolationError ||
     error instanceof PolicyConfigurationError
   );
+}
+
+/** The output folder is something synth must not replace: it holds what synth did not write. */
+export class OutputDirectoryError extends Error {
+  constructor(message: string) {
+    super(safeText(message));
+    this.name = "OutputDirectoryError";
+  }
+}
+
+/**
+ * True when `dir` is what a synth wrote: cdktf's `manifest.json` (with its `stacks`) and Slipway's
+ * `slipway.json` (with its `stacks` list) side by side. Only such a folder is ever replaced.
+ */
+export function isSynthOutput(dir: string): boolean {
+  const json = (name: string): any => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, name), "utf8"));
+    } catch {
+      return undefined;
+    }
+  };
+  const manifest = json("manifest.json");
+  const slipway = json("slipway.json");
+  return (
+    typeof manifest?.version === "string" &&
+    manifest.stacks !== null &&
+    typeof manifest.stacks === "object" &&
+    Array.isArray(slipway?.stacks) &&
+    slipway.stacks.every((s: unknown) => typeof (s as { name?: unknown })?.name === "string")
+  );
+}
+
+/**
+ * Refuses an output folder synth would have to delete something it did not write to replace: a
+ * file, or a non-empty folder that is not synth output ({@link isSynthOutput}).
+ */
+export function checkOutputDirectory(outdir: string): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(outdir);
+  } catch {
+    return; // nothing there yet
+  }
+  if (!stat.isDirectory()) {
+    throw new OutputDirectoryError(`${outdir} is a file, not a folder: synth writes a folder there and deletes nothing it did not write; choose another --out`);
+  }
+  if (fs.readdirSync(outdir).length > 0 && !isSynthOutput(outdir)) {
+    throw new OutputDirectoryError(
+      `${outdir} is not empty and is not synth output (no manifest.json and slipway.json from an earlier synth): synth would replace it, so it refuses; choose an empty or new folder with --out`,
+    );
+  }
 }
 
 /** Synthesizes the platform file into `outdir`, atomically. */
@@ -93,12 +146,14 @@ export function synthesize(options: SynthOptions): SynthResult {
   const report = options.onProgress ?? (() => undefined);
   const platform = loadPlatformFile(options.platformFile);
   const outdir = path.resolve(options.outdir);
-  const staging = `${outdir}.tmp-${process.pid}`;
-  fs.rmSync(staging, { recursive: true, force: true });
+  checkOutputDirectory(outdir);
   fs.mkdirSync(path.dirname(outdir), { recursive: true });
+  // A fresh folder beside the output (so the final rename stays on one file system), never one that existed.
+  const staging = fs.mkdtempSync(`${outdir}.tmp-`);
   try {
     const app = new App({ outdir: staging, skipValidation: false });
-    report({ phase: "construct", stacks: platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
+    const accounts = new Set(platform.environments.map((e) => e.account)).size;
+    report({ phase: "construct", stacks: accounts + platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
     // cdktf's token creation stacks are a third of a large synth and never reach the output.
     const built = withoutTokenCreationStacks(() => {
       const platformStacks = buildPlatform(app, platform);
@@ -162,8 +217,11 @@ function reportPerStack(stacks: readonly SlipwayStack[], report: (event: SynthPr
 
 /** Moves `from` to `to`, replacing what was there with two renames (no half-written state). */
 function replaceDirectory(from: string, to: string): void {
-  const old = `${to}.old-${process.pid}`;
+  // Checked again just before: only synth output (or an empty folder) is ever moved aside and removed.
+  checkOutputDirectory(to);
   const hadPrevious = fs.existsSync(to);
+  // A name no file has: the previous output goes there, and only it is removed.
+  const old = hadPrevious ? path.join(fs.mkdtempSync(`${to}.old-`), "previous") : "";
   if (hadPrevious) fs.renameSync(to, old);
   try {
     fs.renameSync(from, to);
@@ -171,10 +229,11 @@ function replaceDirectory(from: string, to: string): void {
     if (hadPrevious) fs.renameSync(old, to);
     throw error;
   }
-  if (hadPrevious) fs.rmSync(old, { recursive: true, force: true });
+  if (hadPrevious) fs.rmSync(path.dirname(old), { recursive: true, force: true });
 }
 
 function stackKind(stack: SlipwayStack): StackKind {
+  if (stack instanceof BootstrapStack) return "bootstrap";
   if (stack instanceof PlatformStack) return "platform";
   if (stack instanceof DeliveryStack) return "delivery";
   if (stack instanceof AppEnvironmentStack) return "app";
@@ -395,7 +454,8 @@ export function main(argv: string[]): number {
   if (values.help) {
     console.log(`usage: npm run synth -- [--platform FILE] [--out DIR] [--json] [--quiet | --verbose]
   --platform FILE  the platform file (default: $SLIPWAY_PLATFORM_FILE or ${DEFAULT_PLATFORM_FILE})
-  --out DIR        where to write the stacks (default: ${DEFAULT_OUTDIR}); replaced only on success
+  --out DIR        where to write the stacks (default: ${DEFAULT_OUTDIR}); replaced only on success, and only
+                   when it is empty or an earlier synth's output (never a folder of other files)
   --json           print the summary as JSON (stacks, resources by provider and type, URLs, policy, workflows)
   --quiet, -q      one line per stack, the totals and the policy verdict (the default when CI=true)
   --verbose, -v    resource types for every stack, however many
@@ -428,16 +488,16 @@ Colour only on a terminal, never with NO_COLOR; a progress line on stderr for ${
   } catch (error) {
     status.done();
     if (error instanceof PolicyViolationError || error instanceof PolicyConfigurationError) {
-      console.error(`${error.message}\nFix the resources, or accept a finding with a reasoned suppression in ${platformFile}.\nNothing was written; ${outdir} is as it was.`);
+      console.error(safeText(`${error.message}\nFix the resources, or accept a finding with a reasoned suppression in ${platformFile}.\nNothing was written; ${outdir} is as it was.`));
       return 1;
     }
-    if (error instanceof PlatformFileError) {
-      console.error(`${error.message}\nNothing was written; ${outdir} is as it was.`);
+    if (error instanceof PlatformFileError || error instanceof OutputDirectoryError) {
+      console.error(safeText(`${error.message}\nNothing was written; ${outdir} is as it was.`));
       return 1;
     }
     if (error instanceof SlipwayValidationError || error instanceof StackValidationError) {
       // The platform file passed its own checks, but a construct refused a value built from it.
-      console.error(`${platformFile}: a construct refused a value built from this file:\n  ${error.message}\nNothing was written; ${outdir} is as it was.`);
+      console.error(safeText(`${platformFile}: a construct refused a value built from this file:\n  ${error.message}\nNothing was written; ${outdir} is as it was.`));
       return 1;
     }
     throw error;

@@ -21,6 +21,8 @@ import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versionin
 import { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { accessLogBucket } from "./access-log-bucket";
+import * as kinds from "./validators";
+import { checkValue } from "./validators";
 import { blockAllPublicAccess, CertificateValidationRecord, denyInsecureTransport, dnsValidatedCertificate } from "./aws-common";
 import { checkAccountId, invalid, isKnown, policyJson } from "./util";
 
@@ -53,14 +55,10 @@ const ASSETS_ORIGIN_ID = "assets";
 const NAME_PATTERN = /^(?!xn--|sthree-)[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const NAME_MAX_LENGTH = 40;
 /** A lower-case fully qualified domain name: labels of 1-63 letters, digits and '-', a TLD starting with a letter. */
-const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const DOMAIN_PATTERN = kinds.domainName.pattern!;
 /** ACM puts the first domain name in the certificate's subject CN, which holds at most 64 characters. */
-const ACM_DOMAIN_MAX_LENGTH = 64;
+const ACM_DOMAIN_MAX_LENGTH = kinds.MAX_CERTIFICATE_DOMAIN_LENGTH;
 const CERTIFICATE_ARN_PATTERN = /^arn:aws:acm:us-east-1:\d{12}:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const WEB_ACL_ARN_PATTERN = /^arn:aws:wafv2:us-east-1:\d{12}:global\/webacl\/[A-Za-z0-9_-]{1,128}\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const HOSTED_ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
-/** CloudFront path patterns: at most 255 of these characters. */
-const PATH_PATTERN = /^\/[A-Za-z0-9_\-.*$/~"'@:+&?]{0,254}$/;
 
 /**
  * The security group CloudFront creates in a VPC with its first VPC origin there, and puts on the
@@ -477,9 +475,7 @@ export class Cdn extends Construct {
       );
     }
     checkAccountId(this, "accountId", props.accountId);
-    if (isKnown(domain) && !(typeof domain === "string" && DOMAIN_PATTERN.test(domain))) {
-      invalid(this, "domain", domain, "a lower-case fully qualified domain name without a trailing dot, e.g. app.example.com");
-    }
+    checkValue(this, "domain", domain, kinds.domainName);
     if (props.certificateArn === undefined && isKnown(domain) && domain.length > ACM_DOMAIN_MAX_LENGTH) {
       invalid(
         this,
@@ -512,29 +508,13 @@ export class Cdn extends Construct {
       if (props.certificateArn !== undefined) {
         invalid(this, "hostedZoneId", props.hostedZoneId, "no hostedZoneId with certificateArn: the zone only receives the validation record of a certificate this construct creates");
       }
-      if (isKnown(props.hostedZoneId) && !HOSTED_ZONE_ID_PATTERN.test(props.hostedZoneId)) {
-        invalid(this, "hostedZoneId", props.hostedZoneId, "a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ");
-      }
+      checkValue(this, "hostedZoneId", props.hostedZoneId, kinds.hostedZoneId);
     }
 
-    if (isKnown(staticPathPattern) && !(typeof staticPathPattern === "string" && PATH_PATTERN.test(staticPathPattern) && staticPathPattern !== "/*")) {
-      invalid(
-        this,
-        "staticPathPattern",
-        staticPathPattern,
-        "a CloudFront path pattern starting with '/' other than '/*' (which would take every request from the app), at most 255 characters of A-Z a-z 0-9 _ - . * $ / ~ \" ' @ : + & ?, e.g. /static/*",
-      );
-    }
+    checkValue(this, "staticPathPattern", staticPathPattern, kinds.cloudFrontPathPattern);
     if (isKnown(priceClass) && !PRICE_CLASSES.includes(priceClass as CdnPriceClass)) {
       invalid(this, "priceClass", priceClass, `one of ${PRICE_CLASSES.join(", ")}`);
     }
-    if (props.webAclArn !== undefined && isKnown(props.webAclArn) && !WEB_ACL_ARN_PATTERN.test(props.webAclArn)) {
-      invalid(
-        this,
-        "webAclArn",
-        props.webAclArn,
-        "a WAFv2 web ACL ARN of scope CLOUDFRONT (in us-east-1), e.g. arn:aws:wafv2:us-east-1:123456789012:global/webacl/<name>/<uuid>",
-      );
-    }
+    if (props.webAclArn !== undefined) checkValue(this, "webAclArn", props.webAclArn, kinds.cloudFrontWebAclArn);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { RepositoryFile } from "@cdktf/provider-github/lib/repository-file";
 import { Construct } from "constructs";
+import * as kinds from "./validators";
 import { stringify } from "yaml";
 import { terraformLiteral } from "../platform/literal";
 import { ACTIONS, usesOf } from "./actions";
@@ -319,13 +320,19 @@ export class DeliveryPipeline extends Construct {
     const runner = (field: string, value: string | readonly string[]) => {
       literal(field, value, "a runner label or a non-empty list of labels");
       const labels = typeof value === "string" ? [value] : value;
-      if (!Array.isArray(labels) || labels.length === 0 || labels.some((l) => typeof l !== "string" || l.trim() === "" || (l.includes("${{") && !isCodebuildRunnerLabel(l)))) {
-        invalid(this, field, value, "a runner label such as ubuntu-latest or a CodeBuild runner label (codebuildRunnerLabel), or a non-empty list of labels such as [self-hosted, linux]");
-      }
+      if (!Array.isArray(labels) || labels.length === 0) invalid(this, field, value, "a runner label such as ubuntu-latest, or a non-empty list of labels such as [self-hosted, linux]");
+      labels.forEach((l, i) => {
+        // The one label with an expression: a CodeBuild runner's, as codebuildRunnerLabel makes it.
+        if (typeof l === "string" && isCodebuildRunnerLabel(l)) return;
+        const problem = kinds.runnerLabel.problem(l);
+        if (problem !== undefined) invalid(this, typeof value === "string" ? field : `${field}[${i}]`, l, problem);
+      });
     };
     const command = (field: string, value: string) => {
       literal(field, value, "a shell command");
-      if (typeof value !== "string" || value.trim() === "") invalid(this, field, value, "a non-empty shell command, e.g. npm test");
+      // GitHub would evaluate `${{` as an expression in `env`, not pass it through as text.
+      const problem = kinds.shellCommand.problem(value);
+      if (problem !== undefined) invalid(this, field, value, problem);
     };
 
     label("appName", props.appName, 32, "a DNS label");
@@ -338,14 +345,12 @@ export class DeliveryPipeline extends Construct {
     if (props.migrateCommand !== undefined) command("migrateCommand", props.migrateCommand);
     if (props.integrationTestCommand !== undefined) command("integrationTestCommand", props.integrationTestCommand);
     literal("healthPath", props.healthPath, "an HTTP path");
-    if (typeof props.healthPath !== "string" || !/^\/[A-Za-z0-9._~/-]*$/.test(props.healthPath)) {
-      invalid(this, "healthPath", props.healthPath, "an HTTP path starting with '/' of letters, digits and ._~/- such as /healthz");
-    }
+    const healthProblem = kinds.healthCheckPath.problem(props.healthPath);
+    if (healthProblem !== undefined) invalid(this, "healthPath", props.healthPath, healthProblem);
     literal("defaultBranch", s.defaultBranch, "a branch name");
     // Also a filter pattern in `on.*.branches`: no glob characters.
-    if (!/^[A-Za-z0-9._/-]+$/.test(s.defaultBranch) || /^[-./]|[./]$|\.\.|\/\/|\.lock$/.test(s.defaultBranch)) {
-      invalid(this, "defaultBranch", s.defaultBranch, "a git branch name of letters, digits and ._/- (no '..', no leading '-', '.' or '/'), e.g. main");
-    }
+    const branchProblem = kinds.branchName.problem(s.defaultBranch);
+    if (branchProblem !== undefined) invalid(this, "defaultBranch", s.defaultBranch, branchProblem);
     if (isKnown(props.repository.name) && !/^[A-Za-z0-9._-]{1,100}$/.test(props.repository.name)) {
       invalid(this, "repository.name", props.repository.name, "a GitHub repository name: 1 to 100 letters, digits, '.', '_' or '-'");
     }

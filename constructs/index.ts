@@ -19,3 +19,5 @@ export * from "./source-repository";
 export * from "./workflow";
 export * from "./workload-security-group";
 export { SlipwayValidationError } from "./util";
+/** One validator per kind of value, shared by the platform file's model and the constructs. */
+export * as validators from "./validators";

@@ -19,6 +19,8 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
 import { Fn, TerraformCount, Token } from "cdktf";
 import { Construct } from "constructs";
+import * as kinds from "./validators";
+import { checkValue } from "./validators";
 import { accountKeyPolicy } from "./aws-common";
 import {
   checkAccountId,
@@ -26,7 +28,6 @@ import {
   invalid,
   isKnown,
   LOG_RETENTION_DAYS,
-  parseCidr,
   partitionOf,
   policyJson,
   resourceName,
@@ -152,8 +153,6 @@ const CORE_ADDONS: ReadonlyArray<{ name: CoreAddonName; id: string }> = [
 const accessPolicyArn = (partition: string, policy: string) => `arn:${partition}:eks::aws:cluster-access-policy/${policy}`;
 /** The ARN of an AWS-managed IAM policy, e.g. `AmazonEKSClusterPolicy`, in `partition`. */
 const managedPolicyArn = (partition: string, policy: string) => `arn:${partition}:iam::aws:policy/${policy}`;
-const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
-const PRINCIPAL_ACCEPTED = "an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/deploy";
 
 /**
  * An EKS cluster that is private and audited by default: API endpoint inside the VPC (public access
@@ -604,29 +603,18 @@ export class KubernetesCluster extends Construct {
     if (isKnown(subnets) && subnets.length < 2) {
       invalid(this, "network.privateSubnetIds", subnets, "at least two subnets, in different availability zones (EKS requires two)");
     }
-    if (isKnown(v.kubernetesVersion) && !/^1\.\d{2}$/.test(v.kubernetesVersion)) {
-      invalid(this, "kubernetesVersion", v.kubernetesVersion, "a pinned Kubernetes minor version '1.NN', e.g. \"1.33\"");
-    }
+    checkValue(this, "kubernetesVersion", v.kubernetesVersion, kinds.kubernetesVersion);
     if (isKnown(v.publicAccessCidrs)) {
-      v.publicAccessCidrs.forEach((cidr, i) => {
-        if (!isKnown(cidr)) return;
-        const parsed = parseCidr(cidr);
-        if (!parsed) invalid(this, `publicAccessCidrs[${i}]`, cidr, "an IPv4 CIDR such as 203.0.113.0/24");
-        if (parsed.prefix === 0) {
-          invalid(this, `publicAccessCidrs[${i}]`, cidr, "a CIDR narrower than the whole internet; list your offices or VPN egress, or leave publicAccessCidrs empty for a private endpoint");
-        }
-        const mask = (~0 << (32 - parsed.prefix)) >>> 0;
-        if (((parsed.network & mask) >>> 0) !== parsed.network) {
-          invalid(this, `publicAccessCidrs[${i}]`, cidr, "a CIDR whose address is the network's first address (no host bits set)");
-        }
-      });
+      v.publicAccessCidrs.forEach((cidr, i) => checkValue(this, `publicAccessCidrs[${i}]`, cidr, kinds.publicAccessCidr));
+      // Together, too: 0.0.0.0/1 and 128.0.0.0/1 are the whole internet as surely as 0.0.0.0/0.
+      if (v.publicAccessCidrs.every(isKnown)) checkValue(this, "publicAccessCidrs", v.publicAccessCidrs, kinds.publicAccessCidrList);
     }
     for (const [field, value] of [
       ["nodeMinSize", v.minSize],
       ["nodeDesiredSize", v.desiredSize],
       ["nodeMaxSize", v.maxSize],
     ] as const) {
-      if (isKnown(value) && (!Number.isInteger(value) || value < 1)) invalid(this, field, value, "a whole number of nodes, at least 1");
+      checkValue(this, field, value, kinds.nodeCount);
     }
     if ([v.minSize, v.desiredSize, v.maxSize].every(isKnown)) {
       if (v.minSize > v.desiredSize) {
@@ -650,8 +638,8 @@ export class KubernetesCluster extends Construct {
     if (instanceTypes.length === 0) invalid(this, "nodeInstanceTypes", instanceTypes, "at least one EC2 instance type, e.g. m6i.large");
     const arm = instanceTypes.map((type, i) => {
       if (!isKnown(type)) return undefined;
-      if (!/^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(type)) invalid(this, `nodeInstanceTypes[${i}]`, type, "an EC2 instance type such as m6i.large");
-      return /^[a-z]+\d+g[a-z-]*\./.test(type);
+      checkValue(this, `nodeInstanceTypes[${i}]`, type, kinds.ec2InstanceType);
+      return kinds.isGravitonInstanceType(type);
     });
     const known = arm.filter((a): a is boolean => a !== undefined);
     if (known.some((a) => a) && known.some((a) => !a)) {
@@ -671,6 +659,6 @@ export class KubernetesCluster extends Construct {
   }
 
   private validatePrincipal(field: string, arn: string): void {
-    if (isKnown(arn) && !PRINCIPAL_ARN.test(arn)) invalid(this, field, arn, PRINCIPAL_ACCEPTED);
+    checkValue(this, field, arn, kinds.iamPrincipalArn);
   }
 }

@@ -28,6 +28,8 @@ import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
 import { Fn, Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { invalid, isKnown, parseCidr } from "./util";
+import * as kinds from "./validators";
+import { checkValue, millicores } from "./validators";
 
 /** Replica bounds: the autoscaler keeps the Deployment between them. */
 export interface WorkloadReplicas {
@@ -247,9 +249,6 @@ const NON_PUBLIC_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.
 const RUN_AS_ID = "10001";
 const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const CPU_PATTERN = /^(\d+)m$|^(\d+(\.\d{1,3})?)$/;
-const MEMORY_PATTERN = /^[1-9]\d*(Ki|Mi|Gi|Ti|k|M|G|T)?$/;
 /** A schedule that never comes (31 February): the CronJob is a template, run only by the pipeline. */
 const NEVER = "0 0 31 2 *";
 
@@ -768,21 +767,15 @@ export class KubernetesWorkload extends Construct {
     if (isKnown(props.image) && !/^[^\s]+$/.test(props.image)) {
       invalid(this, "image", props.image, "a container image reference without spaces, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:bootstrap");
     }
-    this.validatePort("port", props.port);
-    if (isKnown(props.healthPath) && !/^\/[^\s]*$/.test(props.healthPath)) {
-      invalid(this, "healthPath", props.healthPath, "an HTTP path starting with '/', without spaces, e.g. /healthz");
-    }
-    if (isKnown(v.cpu) && !isCpuQuantity(v.cpu)) {
-      invalid(this, "cpu", v.cpu, "a positive Kubernetes CPU quantity such as 250m, 0.5 or 1");
-    }
+    checkValue(this, "port", props.port, kinds.containerPort);
+    checkValue(this, "healthPath", props.healthPath, kinds.healthCheckPath);
+    checkValue(this, "cpu", v.cpu, kinds.cpuQuantity);
     const limit = props.cpuLimit;
     if (limit !== undefined && isKnown(limit)) {
-      if (!isCpuQuantity(limit)) invalid(this, "cpuLimit", limit, "a positive Kubernetes CPU quantity such as 500m or 2");
+      checkValue(this, "cpuLimit", limit, kinds.cpuQuantity);
       if (isKnown(v.cpu) && millicores(limit) < millicores(v.cpu)) invalid(this, "cpuLimit", limit, `a CPU quantity at least cpu (${v.cpu})`);
     }
-    if (isKnown(v.memory) && !MEMORY_PATTERN.test(v.memory)) {
-      invalid(this, "memory", v.memory, "a Kubernetes memory quantity such as 256Mi or 1Gi (Ki, Mi, Gi, Ti; 'm' would mean thousandths of a byte)");
-    }
+    checkValue(this, "memory", v.memory, kinds.memoryQuantity);
     const { min, max } = props.replicas;
     if (isKnown(min) && (!Number.isInteger(min) || min < 1)) invalid(this, "replicas.min", min, "a whole number of pods, at least 1");
     if (isKnown(max) && (!Number.isInteger(max) || max < 1)) invalid(this, "replicas.max", max, "a whole number of pods, at least 1");
@@ -798,9 +791,7 @@ export class KubernetesWorkload extends Construct {
     ] as const) {
       if (!isKnown(vars)) continue;
       for (const key of Object.keys(vars)) {
-        if (!ENV_NAME_PATTERN.test(key)) {
-          invalid(this, field, key, "environment variable names of letters, digits and '_', not starting with a digit, e.g. LOG_LEVEL");
-        }
+        checkValue(this, field, key, kinds.environmentVariableName);
       }
     }
     if (isKnown(v.env) && isKnown(v.secretEnv)) {
@@ -811,18 +802,15 @@ export class KubernetesWorkload extends Construct {
     if (!isKnown(external)) invalid(this, "externalSecrets", external, "a list of names known at synth");
     const seen = new Set<string>();
     external.forEach((key, i) => {
-      if (!isKnown(key) || !ENV_NAME_PATTERN.test(key)) {
-        invalid(this, `externalSecrets[${i}]`, key, "an environment variable name of letters, digits and '_', not starting with a digit, e.g. SESSION_KEY");
-      }
+      if (!isKnown(key)) invalid(this, `externalSecrets[${i}]`, key, "a name known at synth");
+      checkValue(this, `externalSecrets[${i}]`, key, kinds.environmentVariableName);
       if (seen.has(key)) invalid(this, `externalSecrets[${i}]`, key, "names listed once");
       seen.add(key);
       if ((isKnown(v.env) && key in v.env) || (isKnown(v.secretEnv) && key in v.secretEnv)) {
         invalid(this, `externalSecrets[${i}]`, key, "names in neither env nor secretEnv (one source per variable)");
       }
     });
-    if (isKnown(props.nodePort) && (!Number.isInteger(props.nodePort) || props.nodePort < 30000 || props.nodePort > 32767)) {
-      invalid(this, "nodePort", props.nodePort, "a whole number from 30000 to 32767 (the cluster's NodePort range)");
-    }
+    checkValue(this, "nodePort", props.nodePort, kinds.nodePort);
     // One `ip_block` per CIDR: the lists must be known at synth (their CIDRs may be references).
     const listKnown = "a list known at synth, e.g. Network.publicSubnetCidrs (its items may be references)";
     const ingressFrom = props.ingressFromCidrs;
@@ -850,13 +838,12 @@ export class KubernetesWorkload extends Construct {
         }
       });
     }
-    if (props.serviceAccountRoleArn !== undefined && isKnown(props.serviceAccountRoleArn) && !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(props.serviceAccountRoleArn)) {
-      invalid(this, "serviceAccountRoleArn", props.serviceAccountRoleArn, "an IAM role ARN, e.g. arn:aws:iam::123456789012:role/shop-prod");
-    }
+    if (props.serviceAccountRoleArn !== undefined) checkValue(this, "serviceAccountRoleArn", props.serviceAccountRoleArn, kinds.iamRoleArn);
     const command = props.migrateCommand;
     if (command !== undefined && isKnown(command)) {
       const empty = typeof command === "string" ? command.trim() === "" : command.length === 0 || command.some((part) => isKnown(part) && part === "");
       if (empty) invalid(this, "migrateCommand", command, "a non-empty shell command, or a non-empty list of non-empty arguments");
+      if (typeof command === "string") checkValue(this, "migrateCommand", command, kinds.shellCommand);
     }
     const files = props.readOnlyFiles;
     if (files && isKnown(files.directory) && !(/^\/[A-Za-z0-9._\/-]*$/.test(files.directory) && !["/", "/tmp"].includes(files.directory.replace(/\/+$/, "") || "/"))) {
@@ -873,6 +860,7 @@ export class KubernetesWorkload extends Construct {
     if (itest !== undefined && isKnown(itest)) {
       const empty = typeof itest === "string" ? itest.trim() === "" : itest.length === 0 || itest.some((part) => isKnown(part) && part === "");
       if (empty) invalid(this, "integrationTestCommand", itest, "a non-empty shell command, or a non-empty list of non-empty arguments");
+      if (typeof itest === "string") checkValue(this, "integrationTestCommand", itest, kinds.shellCommand);
     }
     const url = props.integrationTestUrl;
     if (itest !== undefined && (url === undefined || (isKnown(url) && !/^https:\/\/[^\s/]+$/.test(url)))) {
@@ -885,19 +873,11 @@ export class KubernetesWorkload extends Construct {
   }
 
   private validatePort(field: string, port: number): void {
-    if (isKnown(port) && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-      invalid(this, field, port, "a whole port number from 1 to 65535");
-    }
+    checkValue(this, field, port, kinds.port);
   }
 
   private validateCidr(field: string, cidr: string): void {
-    if (!isKnown(cidr)) return;
-    const parsed = parseCidr(cidr);
-    if (!parsed) invalid(this, field, cidr, "an IPv4 CIDR such as 10.0.0.0/24");
-    const mask = parsed.prefix === 0 ? 0 : (~0 << (32 - parsed.prefix)) >>> 0;
-    if (((parsed.network & mask) >>> 0) !== parsed.network) {
-      invalid(this, field, cidr, "an IPv4 CIDR whose address is the network's first address (no host bits set)");
-    }
+    checkValue(this, field, cidr, kinds.ipv4Cidr);
   }
 }
 
@@ -924,15 +904,6 @@ function deployRules(deploymentName: string, jobTemplateNames: string[]): Deploy
           { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list", "watch"] },
         ]),
   ];
-}
-
-function isCpuQuantity(quantity: string): boolean {
-  return CPU_PATTERN.test(quantity) && millicores(quantity) > 0;
-}
-
-/** A CPU quantity in millicores: `250m` is 250, `0.5` is 500, `2` is 2000. */
-function millicores(quantity: string): number {
-  return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
 }
 
 /** Twice a CPU quantity, in whole cores when it is a whole number of them: `250m` -> `500m`, `1` -> `2`. */

@@ -18,6 +18,8 @@ import { Construct } from "constructs";
 import { accessLogBucket } from "./access-log-bucket";
 import { CertificateValidationRecord, dnsValidatedCertificate } from "./aws-common";
 import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, resourceName } from "./util";
+import * as kinds from "./validators";
+import { checkValue } from "./validators";
 
 /** The part of a network a load balancer needs; `Network` satisfies it. */
 export interface LoadBalancerNetwork {
@@ -136,10 +138,7 @@ const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 const SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 const NAME_PATTERN = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
 const NAME_MAX_LENGTH = 28;
-/** A DNS name of two or more labels, optionally a wildcard; lower-case so synth output is stable. */
-const DOMAIN_PATTERN = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const CERTIFICATE_ARN_PATTERN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):(\d{12}):certificate\/[0-9a-f-]+$/;
-const HOSTED_ZONE_ID_PATTERN = /^Z[A-Z0-9]{1,31}$/;
 const LOG_EXPIRATION_DAYS = 365;
 
 /**
@@ -480,8 +479,10 @@ export class LoadBalancer extends Construct {
       }
     }
 
-    if (isKnown(props.domain) && !(DOMAIN_PATTERN.test(props.domain) && props.domain.length <= 253)) {
-      invalid(this, "domain", props.domain, "a lower-case DNS name of two or more labels, e.g. app.example.com (optionally *.example.com)");
+    // A wildcard (*.example.com) or one name: the shared domain validator for the name.
+    if (isKnown(props.domain)) {
+      const name = typeof props.domain === "string" && props.domain.startsWith("*.") ? props.domain.slice(2) : props.domain;
+      if (kinds.domainName.problem(name) !== undefined) invalid(this, "domain", props.domain, `${kinds.domainName.accepted} (optionally *.example.com)`);
     }
     if (props.certificateArn === undefined && isKnown(props.domain) && props.domain.length > 64) {
       // ACM puts the first domain in the certificate's subject CN, which is limited to 64 characters.
@@ -496,16 +497,10 @@ export class LoadBalancer extends Construct {
         invalid(this, "certificateArn", props.certificateArn, `a certificate in the load balancer's region ${props.region}`);
       }
     }
-    if (props.hostedZoneId !== undefined && isKnown(props.hostedZoneId) && !HOSTED_ZONE_ID_PATTERN.test(props.hostedZoneId)) {
-      invalid(this, "hostedZoneId", props.hostedZoneId, "a Route 53 hosted zone id, e.g. Z0123456789ABCDEFGHIJ");
-    }
+    if (props.hostedZoneId !== undefined) checkValue(this, "hostedZoneId", props.hostedZoneId, kinds.hostedZoneId);
 
-    if (isKnown(props.healthPath) && !(typeof props.healthPath === "string" && /^\/[\x21-\x7e]*$/.test(props.healthPath) && props.healthPath.length <= 1024)) {
-      invalid(this, "healthPath", props.healthPath, "a URL path starting with '/', without spaces, at most 1024 characters, e.g. /healthz");
-    }
-    if (isKnown(props.targetPort) && !(Number.isInteger(props.targetPort) && props.targetPort >= 30000 && props.targetPort <= 32767)) {
-      invalid(this, "targetPort", props.targetPort, "a Kubernetes NodePort, a whole number from 30000 to 32767");
-    }
+    checkValue(this, "healthPath", props.healthPath, kinds.healthCheckPath);
+    checkValue(this, "targetPort", props.targetPort, kinds.nodePort);
     if (isKnown(v.deregistrationDelaySeconds) && !(Number.isInteger(v.deregistrationDelaySeconds) && v.deregistrationDelaySeconds >= 0 && v.deregistrationDelaySeconds <= 3600)) {
       invalid(this, "deregistrationDelaySeconds", v.deregistrationDelaySeconds, "a whole number of seconds from 0 to 3600");
     }

@@ -17,6 +17,8 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Construct } from "constructs";
+import * as kinds from "./validators";
+import { checkValue } from "./validators";
 import { accountKeyPolicy } from "./aws-common";
 import {
   checkAccountId,
@@ -25,7 +27,6 @@ import {
   invalid,
   isKnown,
   LOG_RETENTION_DAYS,
-  parseCidr,
   partitionOf,
   policyJson,
   resourceName,
@@ -311,14 +312,8 @@ export class Network extends Construct {
     }
 
     // The CIDR must be literal: the subnets are computed from it at synth.
-    const cidr = isKnown(props.cidrBlock) ? parseCidr(props.cidrBlock) : undefined;
-    const cidrAccepted = "a literal IPv4 network CIDR with a prefix from /16 to /23 and no host bits set, e.g. 10.0.0.0/16";
-    if (!cidr || cidr.prefix < 16 || cidr.prefix > 23) {
-      invalid(this, "cidrBlock", props.cidrBlock, cidrAccepted);
-    }
-    if (cidrSubnet(props.cidrBlock, 0, 0) !== props.cidrBlock) {
-      invalid(this, "cidrBlock", props.cidrBlock, `${cidrAccepted} (did you mean ${cidrSubnet(props.cidrBlock, 0, 0)}?)`);
-    }
+    if (!isKnown(props.cidrBlock)) invalid(this, "cidrBlock", props.cidrBlock, `a literal ${kinds.vpcCidr.accepted.replace(/^an /, "")}`);
+    checkValue(this, "cidrBlock", props.cidrBlock, kinds.vpcCidr);
 
     checkAccountId(this, "accountId", props.accountId);
     checkRegion(this, "region", props.region);

@@ -13,6 +13,8 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Construct } from "constructs";
+import * as kinds from "./validators";
+import { checkValue } from "./validators";
 import { accountKeyPolicy } from "./aws-common";
 import {
   checkAccountId,
@@ -478,12 +480,8 @@ export class PostgresDatabase extends Construct {
       }
     }
 
-    if (isKnown(v.storageGiB) && (!Number.isInteger(v.storageGiB) || v.storageGiB < 20 || v.storageGiB > 65536)) {
-      invalid(this, "storageGiB", v.storageGiB, "a whole number of GiB from 20 to 65536 (gp3's range for RDS)");
-    }
-    if (isKnown(v.maxStorageGiB) && (!Number.isInteger(v.maxStorageGiB) || v.maxStorageGiB > 65536)) {
-      invalid(this, "maxStorageGiB", v.maxStorageGiB, "a whole number of GiB up to 65536");
-    }
+    checkValue(this, "storageGiB", v.storageGiB, kinds.rdsStorageGiB);
+    checkValue(this, "maxStorageGiB", v.maxStorageGiB, kinds.rdsStorageGiB);
     if (isKnown(v.storageGiB) && isKnown(v.maxStorageGiB) && v.maxStorageGiB < v.storageGiB) {
       invalid(this, "maxStorageGiB", v.maxStorageGiB, `at least storageGiB (${v.storageGiB}): the autoscaling ceiling cannot be below the allocated storage`);
     }

@@ -18,6 +18,8 @@ import { RepositoryRuleset, RepositoryRulesetBypassActors } from "@cdktf/provide
 import { dependable, Fn } from "cdktf";
 import { Construct } from "constructs";
 import { terraformLiteral } from "../platform/literal";
+import * as kinds from "./validators";
+import { checkValue } from "./validators";
 import { invalid, isKnown, SlipwayValidationError } from "./util";
 
 /** Who may see the repository. `public` is not offered: Slipway's repositories are never public. */
@@ -184,10 +186,7 @@ const VARIABLE_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const VARIABLE_ACCEPTED = "upper-case letters, digits and '_', not starting with a digit or GITHUB_, e.g. AWS_REGION";
 const ENVIRONMENT_NAME = /^[A-Za-z0-9._-]{1,255}$/;
 const ENVIRONMENT_ACCEPTED = "1 to 255 letters, digits, '.', '-' or '_', e.g. production";
-/** A GitHub login: alphanumerics and single hyphens, not at either end, at most 39 characters. */
-const GITHUB_LOGIN = /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/;
-const TEAM_SLUG = /^[a-z0-9][a-z0-9_.-]*$/;
-const MAX_REVIEWERS = 6;
+const MAX_REVIEWERS = kinds.MAX_ENVIRONMENT_REVIEWERS;
 const MAX_WAIT_TIMER_MINUTES = 43200;
 
 function isVariableName(name: string): boolean {
@@ -198,15 +197,6 @@ function isVariableName(name: string): boolean {
 function isRepositoryFilePath(path: string): boolean {
   const segments = path.split("/");
   return isKnown(path) && path.length > 0 && !segments.some((s) => s === "" || s === "." || s === "..") && segments[0] !== ".git";
-}
-
-/** A git branch name without glob characters (so it is also its own deployment-policy pattern). */
-function isBranchName(name: string): boolean {
-  return (
-    /^[A-Za-z0-9._/-]{1,255}$/.test(name) &&
-    !/^[-/.]|[/.]$|\.\.|\/\/|\/\.|\.lock$|\.lock\//.test(name) &&
-    name !== "HEAD"
-  );
 }
 
 /**
@@ -534,18 +524,14 @@ export class SourceRepository extends Construct {
     if (isKnown(props.name) && !(/^[A-Za-z0-9._-]{1,100}$/.test(props.name) && props.name !== "." && props.name !== "..")) {
       invalid(this, "name", props.name, "a GitHub repository name: 1 to 100 letters, digits, '.', '-' or '_', not '.' or '..'");
     }
-    if (isKnown(props.owner) && !GITHUB_LOGIN.test(props.owner)) {
-      invalid(this, "owner", props.owner, "a GitHub user or organization name: up to 39 letters, digits and single hyphens, not at either end");
-    }
+    checkValue(this, "owner", props.owner, kinds.githubLogin);
     if (visibility === "public") {
       invalid(this, "visibility", visibility, `"private" or "internal": Slipway's repositories are never public`);
     }
     if (visibility !== "private" && visibility !== "internal") {
       invalid(this, "visibility", visibility, `"private" or "internal"`);
     }
-    if (isKnown(defaultBranch) && !isBranchName(defaultBranch)) {
-      invalid(this, "defaultBranch", defaultBranch, "a git branch name of letters, digits, '.', '-', '_' and '/', e.g. main");
-    }
+    checkValue(this, "defaultBranch", defaultBranch, kinds.branchName);
 
     requiredChecks.forEach((check, i) => {
       if (!isKnown(check)) return;
@@ -582,18 +568,16 @@ export class SourceRepository extends Construct {
       const users = env.reviewers?.users ?? [];
       const teams = env.reviewers?.teams ?? [];
       users.forEach((user, j) => {
-        if (!isKnown(user) || !GITHUB_LOGIN.test(user)) {
-          invalid(this, `${field}.reviewers.users[${j}]`, user, "a literal GitHub user login, e.g. octocat");
-        }
+        if (!isKnown(user)) invalid(this, `${field}.reviewers.users[${j}]`, user, "a literal GitHub user login, e.g. octocat");
+        checkValue(this, `${field}.reviewers.users[${j}]`, user, kinds.githubLogin);
         if (users.findIndex((u) => u.toLowerCase() === user.toLowerCase()) !== j) {
           invalid(this, `${field}.reviewers.users[${j}]`, user, "distinct users");
         }
       });
       teams.forEach((team, j) => {
-        if (!isKnown(team) || !TEAM_SLUG.test(team)) {
-          invalid(this, `${field}.reviewers.teams[${j}]`, team, "a literal team slug of the owner organization (lower-case, without 'org/'), e.g. release-managers");
-        }
-        if (teams.indexOf(team) !== j) {
+        if (!isKnown(team)) invalid(this, `${field}.reviewers.teams[${j}]`, team, "a literal team slug of the owner organization (lower-case, without 'org/'), e.g. release-managers");
+        checkValue(this, `${field}.reviewers.teams[${j}]`, team, kinds.githubTeamSlug);
+        if (teams.findIndex((t) => t.toLowerCase() === team.toLowerCase()) !== j) {
           invalid(this, `${field}.reviewers.teams[${j}]`, team, "distinct teams");
         }
       });

@@ -18,9 +18,14 @@ export class SlipwayValidationError extends Error {
     /** What would be valid. */
     public readonly accepted: string,
   ) {
-    super(`${path}: ${field} ${describe(received)} is invalid: ${accepted}`);
+    super(safeText(`${path}: ${field} ${printable(received, lastKey(field))} is invalid: ${accepted}`));
     this.name = "SlipwayValidationError";
   }
+}
+
+/** The last key of a field such as `env.DB_PASSWORD` or `extraEgress[0].cidr`. */
+function lastKey(field: string): string {
+  return field.replace(/\[\d+\]$/, "").split(/[.[\]]/).filter(Boolean).pop() ?? field;
 }
 
 /** Throws a {@link SlipwayValidationError} for `scope`. */
@@ -33,13 +38,67 @@ export function isKnown(value: unknown): boolean {
   return !Token.isUnresolved(value);
 }
 
-function describe(value: unknown): string {
+// ---------------------------------------------------------------------------------------------
+// Printing values that came from outside: every error that shows a received value goes through
+// `printable`, and every message printed goes through `safeText`, so that output is safe to print
+// anywhere (a terminal, a CI log, a pull-request comment).
+
+/**
+ * Keys whose values are never printed: `<redacted>` stands in for them. `key` only as a word of
+ * the name (`API_KEY`, `signing-key`, `accessKey`), so `keyPrefix` is still shown.
+ */
+export const SECRET_KEY = /secret|passw(or)?d|token|credential|private|key$|(^|[_-])key([_-]|$)/i;
+
+/** Received values are shown up to this many characters, then `…` and their full length. */
+export const MAX_PRINTED_LENGTH = 80;
+
+/**
+ * Control characters JSON leaves as they are: DEL, the C1 controls (U+009B is a terminal's CSI),
+ * line and paragraph separators, zero-width and bidirectional-override characters (which make text
+ * read differently from what it is), and the byte order mark.
+ */
+const UNSAFE = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]/g;
+
+function escapeUnsafe(text: string): string {
+  return text.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/**
+ * A value received from outside, safe to print anywhere: JSON-quoted with every control character
+ * escaped (so no ANSI escape or line break reaches a terminal or log), cut to
+ * {@link MAX_PRINTED_LENGTH} characters with `…` and its full length, and `<redacted>` when `key`
+ * (the name the value was given under) looks like a secret's ({@link SECRET_KEY}); keys that look
+ * like secrets are redacted inside lists and mappings too.
+ * @param key the key the value is found under, e.g. `DB_PASSWORD` for `env.DB_PASSWORD`
+ */
+export function printable(value: unknown, key?: PropertyKey): string {
+  if (typeof key === "string" && SECRET_KEY.test(key)) return "<redacted>";
   if (value === undefined) return "(missing)";
+  let text: string;
   try {
-    return JSON.stringify(value) ?? String(value);
+    text = typeof value === "string" ? value : (JSON.stringify(value, (k, v) => (k !== "" && SECRET_KEY.test(k) ? "<redacted>" : v)) ?? String(value));
   } catch {
-    return String(value);
+    text = String(value);
   }
+  const chars = Array.from(text);
+  const cut = chars.length > MAX_PRINTED_LENGTH;
+  const shown = cut ? chars.slice(0, MAX_PRINTED_LENGTH).join("") : text;
+  // JSON.stringify escapes quotes, backslashes and C0 controls (in a string, or inside JSON); the rest is escaped after.
+  const quoted = typeof value === "string" ? JSON.stringify(shown) : shown;
+  return escapeUnsafe(quoted) + (cut ? `… (${chars.length} characters)` : "");
+}
+
+/**
+ * Text safe to print anywhere, line by line: control characters other than line breaks and tabs
+ * escaped, and no line that GitHub Actions would read as a workflow command (`::command::`, or the
+ * older `##[command]`, after leading spaces): such a line starts with a backslash instead.
+ */
+export function safeText(text: string): string {
+  return escapeUnsafe(text.replace(/\r\n/g, "\n"))
+    .replace(/[\u0000-\u0008\u000b-\u001f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)
+    .split("\n")
+    .map((line) => line.replace(/^(\s*)(::|##\[)/, "$1\\$2"))
+    .join("\n");
 }
 
 /**

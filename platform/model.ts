@@ -5,11 +5,12 @@
  * file, line, path, the value received and what is valid; nothing is written.
  */
 import * as fs from "node:fs";
-import { LineCounter, parseDocument } from "yaml";
+import { isAlias, isMap, isSeq, LineCounter, parseAllDocuments, visit } from "yaml";
 import { z } from "zod";
 import { ciRunnerProjectName, codebuildRunnerLabel } from "../constructs/ci-runners";
 import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
-import { cidrsOverlap, parseCidr } from "../constructs/util";
+import { cidrsOverlap, parseCidr, printable, safeText } from "../constructs/util";
+import * as kinds from "../constructs/validators";
 import { ALL_RULES } from "../policy";
 import { literalProblems } from "./literal";
 import {
@@ -34,6 +35,7 @@ export interface EnvironmentConfig {
   readonly production: boolean;
   readonly account: string;
   readonly region: string;
+  /** The role CI's apply jobs assume here (created by the bootstrap stack); unset: `<platform>-<env>-apply`. */
   readonly assumeRoleArn?: string;
   readonly network: { readonly cidr: string; readonly zones: string[]; readonly natGateways: "one" | "per-zone" };
   readonly cluster: {
@@ -106,7 +108,14 @@ export interface PlatformConfig {
   /** The platform file this was read from, as given (relative paths stay relative). */
   readonly file: string;
   readonly name: string;
-  readonly github: { readonly owner: string; readonly appId?: number; readonly defaultBranch: string; readonly secretScanning: "secret-protection" | "advanced-security" | "off" };
+  /** `infrastructureRepository`: the repository (name only) of this platform file and its CI. */
+  readonly github: {
+    readonly owner: string;
+    readonly appId?: number;
+    readonly defaultBranch: string;
+    readonly infrastructureRepository: string;
+    readonly secretScanning: "secret-protection" | "advanced-security" | "off";
+  };
   readonly backend: BackendConfig;
   readonly apps: AppConfig[];
   /** In promotion order. */
@@ -118,7 +127,8 @@ export const PROFILE_DEFAULTS = {
   development: {
     natGateways: "one",
     kubernetesVersion: "1.33",
-    nodeInstanceTypes: ["t3.medium"],
+    // The smallest current x86 type that trunks network interfaces (security groups for pods).
+    nodeInstanceTypes: ["c6i.large"],
     nodes: { min: 1, desired: 2, max: 3 },
     database: { instanceClass: "db.t4g.micro", storageGiB: 20, maxStorageGiB: 100 },
     replicas: { min: 1, max: 2 },
@@ -163,55 +173,207 @@ export class PlatformFileError extends Error {
     public readonly file: string,
     public readonly problems: PlatformProblem[],
   ) {
+    // The file name and every message are printed as they come: make them safe to print anywhere.
     const lines = problems.map((p) => {
       const where = p.line ? `${file}:${p.line}:${p.column}` : file;
       return `  ${where}: ${p.path ? `${p.path}: ` : ""}${p.message}`;
     });
-    super(`${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the platform file:\n${lines.join("\n")}`);
+    super(safeText(`${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the platform file:\n${lines.join("\n")}`));
     this.name = "PlatformFileError";
   }
 }
 
+/** The largest platform file read: a file above it is refused before it is read or parsed. */
+export const MAX_PLATFORM_FILE_BYTES = 1024 * 1024;
+
+/** How many aliases (`*name`) the YAML may expand; more is refused (a "billion laughs" file). */
+export const MAX_YAML_ALIASES = 100;
+
+/** How deep a platform file's lists and mappings may nest (it needs 6). */
+const MAX_NESTING = 32;
+
+/** YAML errors reported at most; a broken file can yield one per character. */
+const MAX_YAML_ERRORS = 20;
+
 /** Reads, validates and resolves a platform file. Throws {@link PlatformFileError} on bad input. */
 export function loadPlatformFile(file: string): PlatformConfig {
-  let text: string;
+  return parsePlatform(readPlatformText(file), file);
+}
+
+/**
+ * The text of a platform file: only a regular file (never a FIFO or device, which could block or
+ * never end), at most {@link MAX_PLATFORM_FILE_BYTES}, in UTF-8 (a byte order mark is dropped).
+ */
+export function readPlatformText(file: string): string {
+  const fail = (message: string): never => {
+    throw new PlatformFileError(file, [{ path: "", message }]);
+  };
+  let fd: number;
   try {
-    text = fs.readFileSync(file, "utf8");
+    // Non-blocking, so opening a FIFO returns at once; fstat then refuses it.
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : String(error);
-    throw new PlatformFileError(file, [
-      { path: "", message: `cannot read the platform file (${why}); pass an existing YAML file with --platform or SLIPWAY_PLATFORM_FILE` },
-    ]);
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory, not a file" : code === "EACCES" ? "permission denied" : String(code ?? error);
+    return fail(`cannot read the platform file (${why}); pass an existing YAML file with --platform or SLIPWAY_PLATFORM_FILE`);
   }
-  return parsePlatform(text, file);
+  let bytes: Buffer;
+  try {
+    const stat = fs.fstatSync(fd);
+    if (stat.isDirectory()) fail("cannot read the platform file (is a directory, not a file); pass an existing YAML file with --platform or SLIPWAY_PLATFORM_FILE");
+    if (!stat.isFile()) fail("cannot read the platform file (not a regular file: a device, pipe or socket); pass a YAML file with --platform or SLIPWAY_PLATFORM_FILE");
+    if (stat.size > MAX_PLATFORM_FILE_BYTES) fail(`the file is ${stat.size} bytes; a platform file is at most ${MAX_PLATFORM_FILE_BYTES} bytes (1 MiB)`);
+    // Read at most one byte past the limit, in case the file grew since fstat.
+    const buffer = Buffer.alloc(MAX_PLATFORM_FILE_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = fs.readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_PLATFORM_FILE_BYTES) fail(`the file is over ${MAX_PLATFORM_FILE_BYTES} bytes; a platform file is at most ${MAX_PLATFORM_FILE_BYTES} bytes (1 MiB)`);
+    bytes = buffer.subarray(0, length);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return decodePlatformBytes(bytes, file);
+}
+
+/**
+ * UTF-8 text from a platform file's bytes, without its byte order mark. UTF-16 and UTF-32 (with
+ * or without a byte order mark), binary data and invalid UTF-8 are refused, naming what was found.
+ */
+export function decodePlatformBytes(bytes: Uint8Array, file: string): string {
+  const fail = (message: string, offset?: number): never => {
+    const at = offset === undefined ? {} : lineAndColumn(bytes, offset);
+    throw new PlatformFileError(file, [{ path: "", ...at, message }]);
+  };
+  const starts = (...prefix: number[]) => prefix.every((b, i) => bytes[i] === b);
+  const resave = "save it as UTF-8 (without a byte order mark is best)";
+  if (starts(0xff, 0xfe, 0, 0) || starts(0, 0, 0xfe, 0xff)) fail(`the file is UTF-32 (it starts with a UTF-32 byte order mark); ${resave}`);
+  if (starts(0xff, 0xfe)) fail(`the file is UTF-16 LE (it starts with a UTF-16 byte order mark); ${resave}`);
+  if (starts(0xfe, 0xff)) fail(`the file is UTF-16 BE (it starts with a UTF-16 byte order mark); ${resave}`);
+  const body = starts(0xef, 0xbb, 0xbf) ? bytes.subarray(3) : bytes;
+  const nul = body.indexOf(0);
+  if (nul >= 0) {
+    // ASCII text in UTF-16 has a zero byte in every other position.
+    const sample = body.subarray(0, Math.min(body.length, 512));
+    const zerosAt = (parity: number) => sample.filter((b, i) => i % 2 === parity && b === 0).length;
+    const half = Math.floor(sample.length / 2);
+    if (half > 0 && zerosAt(1) >= half * 0.8) fail(`the file looks like UTF-16 LE without a byte order mark (every other byte is zero); ${resave}`);
+    if (half > 0 && zerosAt(0) >= half * 0.8) fail(`the file looks like UTF-16 BE without a byte order mark (every other byte is zero); ${resave}`);
+    fail(`the file is binary, not text: a zero byte at offset ${nul + (body === bytes ? 0 : 3)}; a platform file is YAML text in UTF-8`, nul + (body === bytes ? 0 : 3));
+  }
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(body);
+  } catch {
+    const offset = firstInvalidUtf8(body) + (body === bytes ? 0 : 3);
+    return fail(`the file is not valid UTF-8 (byte 0x${bytes[offset]?.toString(16).padStart(2, "0")} at offset ${offset}; perhaps Latin-1 or Windows-1252); ${resave}`, offset);
+  }
+  const control = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.exec(text);
+  if (control) {
+    const offset = Buffer.byteLength(text.slice(0, control.index)) + (body === bytes ? 0 : 3);
+    fail(`the file is binary, not text: control character U+${control[0].charCodeAt(0).toString(16).padStart(4, "0")} at offset ${offset}; a platform file is YAML text in UTF-8`, offset);
+  }
+  return text;
+}
+
+/** The offset of the first byte that makes `bytes` invalid UTF-8 (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; ) {
+    const c = bytes[i];
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80) return i;
+    const next = bytes[i + 1];
+    if ((c === 0xe0 && next < 0xa0) || (c === 0xed && next >= 0xa0) || (c === 0xf0 && next < 0x90) || (c === 0xf4 && next >= 0x90)) return i;
+    i += n + 1;
+  }
+  return 0;
+}
+
+function lineAndColumn(bytes: Uint8Array, offset: number): { line: number; column: number } {
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i < offset && i < bytes.length; i++) {
+    if (bytes[i] === 0x0a) {
+      line++;
+      start = i + 1;
+    }
+  }
+  return { line, column: offset - start + 1 };
 }
 
 /** Validates and resolves platform-file text; `file` names it in errors. */
 export function parsePlatform(text: string, file: string): PlatformConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new PlatformFileError(
-      file,
-      doc.errors.map((e) => {
-        const pos = e.pos ? lineCounter.linePos(e.pos[0]) : undefined;
-        return { path: "", line: pos?.line, column: pos?.col, message: `YAML syntax error: ${e.message.split("\n")[0]}` };
-      }),
-    );
-  }
-  const raw: unknown = doc.toJS();
-  if (raw === null || raw === undefined) {
-    throw new PlatformFileError(file, [
-      { path: "", message: "the file is empty; it needs at least github.owner, apps and environments (see platform.yaml)" },
-    ]);
-  }
-  const locate = (path: readonly PropertyKey[]) => {
-    const node = path.length === 0 ? doc.contents : doc.getIn(path as unknown[], true);
-    const offset = (node as { range?: [number, number, number] } | undefined)?.range?.[0];
+  const fail = (problems: PlatformProblem[]): never => {
+    throw new PlatformFileError(file, problems);
+  };
+  const at = (offset: number | undefined) => {
     if (offset === undefined) return {};
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
+  };
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true, schema: "core" });
+  } catch (error) {
+    // A pathological file (e.g. nesting deep enough to exhaust the stack).
+    return fail([{ path: "", message: `the YAML cannot be parsed (${error instanceof RangeError ? "nested too deeply" : printable((error as Error).message)})` }]);
+  }
+  if (!Array.isArray(docs)) docs = [];
+  if (docs.length > 1) {
+    return fail([
+      { path: "", ...at(docs[1].range?.[0]), message: `the file holds ${docs.length} YAML documents (separated by ---); a platform file is one document` },
+    ]);
+  }
+  const doc = docs[0];
+  if (doc === undefined) {
+    return fail([{ path: "", message: "the file is empty; it needs at least github.owner, apps and environments (see platform.yaml)" }]);
+  }
+  const yamlProblems: PlatformProblem[] = [
+    ...doc.errors.map((e) => ({ path: "", ...at(e.pos?.[0]), message: `YAML syntax error: ${yamlMessage(e)}` })),
+    // Warnings are mostly tags the file's schema does not know (`!Sub`, `!Ref`): their values would be read as plain text.
+    ...doc.warnings.map((w) => ({ path: "", ...at(w.pos?.[0]), message: `YAML: ${yamlMessage(w)}` })),
+  ];
+  if (yamlProblems.some((p) => /call stack/i.test(p.message))) {
+    fail([{ path: "", message: `the YAML is nested too deeply to read; a platform file is nested at most ${MAX_NESTING} levels` }]);
+  }
+  // A broken file can yield an error per character: the first few say where to look.
+  if (yamlProblems.length > MAX_YAML_ERRORS) {
+    fail([...yamlProblems.slice(0, MAX_YAML_ERRORS), { path: "", message: `… and ${yamlProblems.length - MAX_YAML_ERRORS} more YAML errors after these` }]);
+  }
+  if (yamlProblems.length > 0) fail(yamlProblems);
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    if (error instanceof ReferenceError || /alias/i.test((error as Error).message)) {
+      // Point at the first alias: where the expansion starts.
+      let first: number | undefined;
+      visit(doc, {
+        Alias(_, node) {
+          first = node.range?.[0];
+          return visit.BREAK;
+        },
+      });
+      return fail([{ path: "", ...at(first), message: `the YAML expands its aliases (*name) too many times: at most ${MAX_YAML_ALIASES} expansions; write the values out instead` }]);
+    }
+    if (error instanceof RangeError) return fail([{ path: "", message: "the YAML cannot be read: nested too deeply" }]);
+    throw error;
+  }
+  if (raw === null || raw === undefined) {
+    return fail([{ path: "", message: "the file is empty; it needs at least github.owner, apps and environments (see platform.yaml)" }]);
+  }
+  if (depth(raw) > MAX_NESTING) {
+    return fail([{ path: "", message: `the YAML is nested more than ${MAX_NESTING} levels deep; a platform file needs at most a few` }]);
+  }
+  const locate = (path: readonly PropertyKey[]) => {
+    // Through aliases too: a value reached by `*name` is located where its anchor's value is.
+    let node: unknown = doc.contents;
+    for (const segment of path) {
+      if (isAlias(node)) node = node.resolve(doc);
+      node = isMap(node) || isSeq(node) ? node.get(segment, true) : undefined;
+    }
+    return at((node as { range?: [number, number, number] } | undefined)?.range?.[0]);
   };
 
   const problems: PlatformProblem[] = [];
@@ -229,11 +391,36 @@ export function parsePlatform(text: string, file: string): PlatformConfig {
   return resolve(result.data, file);
 }
 
+/** How deep lists and mappings nest (iteratively: a deep value must not exhaust the stack). */
+function depth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    deepest = Math.max(deepest, d + 1);
+    if (deepest > MAX_NESTING) return deepest;
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+
+/** A YAML error or warning's first line, with a tag or other text from the file made safe to print. */
+function yamlMessage(e: { code: string; message: string }): string {
+  const first = e.message.split("\n")[0];
+  if (e.code === "TAG_RESOLVE_FAILED") {
+    const tag = /tag:? (.*)$/i.exec(first)?.[1] ?? "";
+    return `unknown tag ${printable(tag)}: a platform file holds plain values (CloudFormation's !Sub, !Ref and the like mean nothing here)`;
+  }
+  if (e.code === "DUPLICATE_KEY") return "a key is given twice in one mapping (Map keys must be unique): keep one";
+  return safeText(first.length > 200 ? `${first.slice(0, 200)}…` : first);
+}
+
 function resolve(parsed: ParsedPlatform, file: string): PlatformConfig {
   return {
     file,
     name: parsed.name,
-    github: parsed.github,
+    github: { ...parsed.github, infrastructureRepository: parsed.github.infrastructureRepository ?? `${parsed.name}-infrastructure` },
     backend: parsed.backend,
     apps: parsed.apps.map(resolveApp),
     environments: parsed.environments.map((env) => resolveEnvironment(env, parsed.name)),
@@ -346,8 +533,6 @@ interface LocatedProblem {
 /** The PostgreSQL majors the PostgresDatabase construct supports (a test keeps the two in step). */
 const SUPPORTED_MAJORS = [13, 14, 15, 16, 17] as const;
 
-const CIDR_SHAPE = /^\d+\.\d+\.\d+\.\d+\/\d+$/;
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 function crossFieldProblems(raw: unknown): LocatedProblem[] {
   const out: LocatedProblem[] = [];
@@ -361,25 +546,14 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
   (Array.isArray(raw.environments) ? raw.environments : []).forEach((env: unknown, i: number) => {
     if (!isRecord(env)) return;
     const network = isRecord(env.network) ? env.network : {};
-    // A CIDR not even shaped like one is the schema's to report; check the rest.
-    if (typeof network.cidr === "string" && CIDR_SHAPE.test(network.cidr)) {
-      const parsed = parseCidr(network.cidr);
-      if (!parsed) {
-        out.push({ at: ["environments", i, "network", "cidr"], message: `${JSON.stringify(network.cidr)} is not a valid IPv4 CIDR (octets 0-255, prefix 0-32)` });
-      } else if (parsed.prefix < 16 || parsed.prefix > 23) {
-        out.push({ at: ["environments", i, "network", "cidr"], message: `prefix /${parsed.prefix} in ${JSON.stringify(network.cidr)} is out of range: a VPC takes /16 to /23` });
-      } else if (cidrBaseMismatch(network.cidr)) {
-        out.push({ at: ["environments", i, "network", "cidr"], message: `${JSON.stringify(network.cidr)} has host bits set; did you mean ${cidrBaseMismatch(network.cidr)}?` });
-      }
-    }
     if (Array.isArray(network.zones) && typeof env.region === "string") {
       const region = env.region;
       const seen = new Set<unknown>();
       network.zones.forEach((zone: unknown, z: number) => {
         if (typeof zone !== "string" || !new RegExp(`^${escapeRegExp(region)}[a-z]$`).test(zone)) {
-          out.push({ at: ["environments", i, "network", "zones", z], message: `${JSON.stringify(zone)} is not a zone of ${region}: expected ${region}a, ${region}b, …` });
+          out.push({ at: ["environments", i, "network", "zones", z], message: `${printable(zone)} is not a zone of ${region}: expected ${region}a, ${region}b, …` });
         } else if (seen.has(zone)) {
-          out.push({ at: ["environments", i, "network", "zones", z], message: `${JSON.stringify(zone)} is listed twice; each zone once` });
+          out.push({ at: ["environments", i, "network", "zones", z], message: `${printable(zone)} is listed twice; each zone once` });
         }
         seen.add(zone);
       });
@@ -391,12 +565,32 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
         out.push({ at: ["environments", i, "cluster", "nodes"], message: `min ${nodes.min}, desired ${nodes.desired}, max ${nodes.max}: expected min <= desired <= max` });
       }
     }
-    if (Array.isArray(cluster.publicAccessCidrs)) {
-      cluster.publicAccessCidrs.forEach((c: unknown, k: number) => {
-        if (c === "0.0.0.0/0") {
-          out.push({ at: ["environments", i, "cluster", "publicAccessCidrs", k], message: `"0.0.0.0/0" opens the cluster API to the whole internet: list your office, VPN or CI egress CIDRs instead` });
-        } else cidrProblem(c, ["environments", i, "cluster", "publicAccessCidrs", k], out);
+    // Each CIDR is the schema's; together they must not open the API to everyone.
+    if (Array.isArray(cluster.publicAccessCidrs) && cluster.publicAccessCidrs.every((c: unknown) => typeof c === "string" && kinds.publicAccessCidr.problem(c) === undefined)) {
+      const problem = kinds.publicAccessCidrList.problem(cluster.publicAccessCidrs);
+      if (problem) out.push({ at: ["environments", i, "cluster", "publicAccessCidrs"], message: `they open the cluster API to the whole internet: expected ${problem}` });
+    }
+    if (Array.isArray(cluster.nodeInstanceTypes)) {
+      const types = cluster.nodeInstanceTypes.filter((t: unknown): t is string => typeof t === "string" && kinds.ec2InstanceType.problem(t) === undefined);
+      const graviton = types.filter(kinds.isGravitonInstanceType);
+      if (graviton.length > 0 && graviton.length < types.length) {
+        out.push({
+          at: ["environments", i, "cluster", "nodeInstanceTypes"],
+          message: `${graviton.join(", ")} ${graviton.length === 1 ? "is" : "are"} Graviton (arm64) but ${types.filter((t) => !kinds.isGravitonInstanceType(t)).join(", ")} x86: a node group takes instance types of one CPU architecture`,
+        });
+      }
+    }
+    if (Array.isArray(cluster.adminRoleArns)) {
+      cluster.adminRoleArns.forEach((arn: unknown, k: number) => {
+        if (cluster.adminRoleArns.indexOf(arn) !== k) out.push({ at: ["environments", i, "cluster", "adminRoleArns", k], message: `${printable(arn)} is listed twice; each role once` });
       });
+    }
+    // Terraform's provider refuses (allowed_account_ids) a role of another account; a typo here would point production at a stranger's account.
+    if (typeof env.assumeRoleArn === "string" && typeof env.account === "string") {
+      const roleAccount = kinds.accountOfRoleArn(env.assumeRoleArn);
+      if (roleAccount !== undefined && roleAccount !== env.account) {
+        out.push({ at: ["environments", i, "assumeRoleArn"], message: `the role is in account ${roleAccount}, not the environment's ${env.account}: expected a role of account ${env.account}` });
+      }
     }
     const database = isRecord(env.database) ? env.database : {};
     // What the PostgresDatabase construct accepts, checked here so the message names the file and path.
@@ -407,8 +601,8 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
         out.push({
           at: ["environments", i, "database", "instanceClass"],
           message: sizes
-            ? `${JSON.stringify(database.instanceClass)}: db.${family} comes in ${sizes.join(", ")}`
-            : `${JSON.stringify(database.instanceClass)} is not a class RDS for PostgreSQL offers: expected db.<family>.<size> with a family among ${Object.keys(POSTGRES_INSTANCE_CLASSES).join(", ")}`,
+            ? `${printable(database.instanceClass)}: db.${family} comes in ${sizes.join(", ")}`
+            : `${printable(database.instanceClass)} is not a class RDS for PostgreSQL offers: expected db.<family>.<size> with a family among ${Object.keys(POSTGRES_INSTANCE_CLASSES).join(", ")}`,
         });
       }
     }
@@ -418,13 +612,30 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
         out.push({ at: ["environments", i, "database", "engineVersion"], message: `PostgreSQL ${major} is not supported: expected a major among ${SUPPORTED_MAJORS.join(", ")}` });
       }
     }
-    if (typeof database.storageGiB === "number" && typeof database.maxStorageGiB === "number" && database.maxStorageGiB < database.storageGiB) {
-      out.push({ at: ["environments", i, "database", "maxStorageGiB"], message: `${database.maxStorageGiB} is below storageGiB ${database.storageGiB}: the autoscaling ceiling must be at least the allocated storage` });
+    // Against the storage in force: the file's, or the profile's default.
+    const envProfile: Profile = env.profile === "production" || env.profile === "development" ? env.profile : typeof env.name === "string" ? defaultProfile(env.name) : "development";
+    const storage = typeof database.storageGiB === "number" ? database.storageGiB : PROFILE_DEFAULTS[envProfile].database.storageGiB;
+    if (typeof database.maxStorageGiB === "number" && database.maxStorageGiB < storage) {
+      out.push({
+        at: ["environments", i, "database", "maxStorageGiB"],
+        message: `${database.maxStorageGiB} is below storageGiB ${storage}${typeof database.storageGiB === "number" ? "" : ` (the ${envProfile} profile's default)`}: the autoscaling ceiling must be at least the allocated storage`,
+      });
     }
     replicasProblem(env.replicas, ["environments", i, "replicas"], out);
     const approval = isRecord(env.approval) ? env.approval : {};
     const reviewers = isRecord(approval.reviewers) ? approval.reviewers : {};
     const reviewerCount = (Array.isArray(reviewers.users) ? reviewers.users.length : 0) + (Array.isArray(reviewers.teams) ? reviewers.teams.length : 0);
+    if (reviewerCount > kinds.MAX_ENVIRONMENT_REVIEWERS) {
+      out.push({ at: ["environments", i, "approval", "reviewers"], message: `${reviewerCount} users and teams: GitHub takes at most ${kinds.MAX_ENVIRONMENT_REVIEWERS} reviewers per environment; name a team instead of its members` });
+    }
+    for (const list of ["users", "teams"] as const) {
+      const names: unknown[] = Array.isArray(reviewers[list]) ? reviewers[list] : [];
+      // GitHub logins and slugs ignore case.
+      const lower = names.map((n) => (typeof n === "string" ? n.toLowerCase() : n));
+      lower.forEach((n, k) => {
+        if (lower.indexOf(n) !== k) out.push({ at: ["environments", i, "approval", "reviewers", list, k], message: `${printable(names[k])} is listed twice; each reviewer once` });
+      });
+    }
     const profile = env.profile ?? (typeof env.name === "string" ? defaultProfile(env.name) : "development");
     const required = typeof approval.required === "boolean" ? approval.required : profile === "production";
     const protection = isRecord(env.protection) ? env.protection : {};
@@ -442,7 +653,7 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     if (required && reviewerCount === 0) {
       out.push({
         at: ["environments", i, ...(isRecord(env.approval) ? ["approval"] : [])],
-        message: `deploys to ${JSON.stringify(env.name)} need approval${approval.required === undefined ? ` (the ${profile} profile's default)` : ""} but no reviewers are named: list approval.reviewers.users or .teams, or set approval.required: false`,
+        message: `deploys to ${printable(env.name)} need approval${approval.required === undefined ? ` (the ${profile} profile's default)` : ""} but no reviewers are named: list approval.reviewers.users or .teams, or set approval.required: false`,
       });
     }
   });
@@ -455,7 +666,7 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
       const cb = isRecord(b.network) ? b.network.cidr : undefined;
       if (typeof ca === "string" && typeof cb === "string" && a.account === b.account && parseCidr(ca) && parseCidr(cb) && cidrsOverlap(ca, cb)) {
         const j = envs.indexOf(b);
-        out.push({ at: ["environments", j, "network", "cidr"], message: `${cb} overlaps ${ca} of environment ${JSON.stringify(a.name)} in the same account ${String(a.account)}: choose a CIDR that does not overlap` });
+        out.push({ at: ["environments", j, "network", "cidr"], message: `${cb} overlaps ${ca} of environment ${printable(a.name)} in the same account ${String(a.account)}: choose a CIDR that does not overlap` });
       }
     });
   });
@@ -466,26 +677,33 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     const port = typeof app.nodePort === "number" ? app.nodePort : defaultNodePort(app.name);
     const other = nodePorts.get(port);
     if (other !== undefined && other !== app.name) {
-      out.push({ at: ["apps", i, ...(typeof app.nodePort === "number" ? ["nodePort"] : [])], message: `node port ${port} is also ${JSON.stringify(other)}'s: set a distinct nodePort (30000-32767) on one of them` });
+      out.push({ at: ["apps", i, ...(typeof app.nodePort === "number" ? ["nodePort"] : [])], message: `node port ${port} is also ${printable(other)}'s: set a distinct nodePort (30000-32767) on one of them` });
     }
     nodePorts.set(port, app.name);
   });
 
+  const domainsSeen = new Map<string, string>();
   (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
     if (!isRecord(app)) return;
+    appNameProblems(app.name, ["apps", i, "name"], out);
     replicasProblem(app.replicas, ["apps", i, "replicas"], out);
     suppressionProblems(app.suppressions, ["apps", i, "suppressions"], out);
     if (isRecord(app.domains)) {
       for (const [envName, domain] of Object.entries(app.domains)) {
         if (envNames.length > 0 && !envNames.includes(envName)) {
           out.push({ at: ["apps", i, "domains", envName], message: `names no declared environment${suggest(envName, envNames)}; declared: ${envNames.join(", ")}` });
-        } else if (typeof domain !== "string" || !DOMAIN.test(domain)) {
-          out.push({ at: ["apps", i, "domains", envName], message: `${JSON.stringify(domain)} is not a domain name: expected lower-case labels joined by dots, such as app.example.com` });
+        } else if (typeof domain !== "string" || kinds.certificateDomainName.problem(domain) !== undefined) {
+          out.push({ at: ["apps", i, "domains", envName], message: `${printable(domain)} is not valid: expected ${kinds.certificateDomainName.accepted}` });
+        } else if (domainsSeen.has(domain)) {
+          const first = domainsSeen.get(domain)!;
+          out.push({ at: ["apps", i, "domains", envName], message: `${printable(domain)} is also ${first}'s domain: each app and environment needs its own (one certificate and distribution each)` });
+        } else {
+          domainsSeen.set(domain, `apps[${i}].domains.${envName}`);
         }
       }
       for (const envName of envNames) {
         if (!(envName in app.domains)) {
-          out.push({ at: ["apps", i, "domains"], message: `no domain for environment ${JSON.stringify(envName)}: every environment needs one` });
+          out.push({ at: ["apps", i, "domains"], message: `no domain for environment ${printable(envName)}: every environment needs one` });
         }
       }
     }
@@ -497,11 +715,6 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
           replicasProblem(override.replicas, ["apps", i, "overrides", envName, "replicas"], out);
         }
       }
-    }
-    if (Array.isArray(app.egress)) {
-      app.egress.forEach((rule: unknown, k: number) => {
-        if (isRecord(rule)) cidrProblem(rule.cidr, ["apps", i, "egress", k, "cidr"], out);
-      });
     }
     if (Array.isArray(app.secrets) && isRecord(app.env)) {
       const plain = app.env;
@@ -523,14 +736,65 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
       });
     }
   });
+  backendProblems(raw, envs, out);
   return out;
 }
 
-/** A CIDR the schema's pattern let through with octets above 255, a prefix above 32, or host bits set. */
-function cidrProblem(value: unknown, at: PropertyKey[], out: LocatedProblem[]): void {
-  if (typeof value !== "string" || !CIDR_SHAPE.test(value)) return; // the schema reports it
-  if (!parseCidr(value)) out.push({ at, message: `${JSON.stringify(value)} is not a valid IPv4 CIDR (octets 0-255, prefix 0-32)` });
-  else if (cidrBaseMismatch(value)) out.push({ at, message: `${JSON.stringify(value)} has host bits set; did you mean ${cidrBaseMismatch(value)}?` });
+/**
+ * An app name that is a valid DNS label but that a name built from it cannot take: the database
+ * (`<app>` with '_'), the namespace (`<app>`) and the assets bucket (`<app>-<env>-...`).
+ */
+function appNameProblems(name: unknown, at: PropertyKey[], out: LocatedProblem[]): void {
+  if (typeof name !== "string") return;
+  if (RESERVED_APP_NAMES.includes(name.replace(/-/g, "_"))) {
+    out.push({ at, message: `${printable(name)} is the name of a database RDS for PostgreSQL keeps for itself (${RESERVED_APP_NAMES.join(", ")}): choose another app name` });
+  }
+  if (name === "default" || name.startsWith("kube-")) {
+    out.push({ at, message: `${printable(name)} would be a Kubernetes system namespace (default, kube-*): choose another app name` });
+  }
+  if (name.startsWith("xn--") || name.startsWith("sthree-")) {
+    out.push({ at, message: `${printable(name)} starts S3 bucket names with a prefix S3 refuses (xn--, sthree-): choose another app name` });
+  }
+}
+
+/** Database names RDS for PostgreSQL keeps (an app's database is named after it). */
+const RESERVED_APP_NAMES = ["postgres", "template0", "template1", "rdsadmin"];
+
+/** The stacks' names, as the stacks name them: each is a state file key or an HCP Terraform workspace. */
+function stackNames(raw: Record<string, any>, envs: Record<string, any>[]): string[] {
+  const apps = (Array.isArray(raw.apps) ? raw.apps : []).filter(isRecord).map((a) => a.name).filter((n): n is string => typeof n === "string");
+  const envNames = envs.map((e) => e.name).filter((n): n is string => typeof n === "string");
+  const accounts = [...new Set(envs.map((e) => e.account).filter((a): a is string => typeof a === "string"))];
+  return [
+    ...accounts.map((a) => `bootstrap-${a}`),
+    ...envNames.map((e) => `platform-${e}`),
+    ...apps.flatMap((a) => [`${a}-delivery`, ...envNames.map((e) => `${a}-${e}`)]),
+  ];
+}
+
+/** Names the backend would refuse: HCP Terraform workspace names, S3 keys. */
+function backendProblems(raw: Record<string, any>, envs: Record<string, any>[], out: LocatedProblem[]): void {
+  const backend = isRecord(raw.backend) ? raw.backend : undefined;
+  if (!backend) return;
+  const names = stackNames(raw, envs);
+  const longest = names.reduce((a, b) => (b.length > a.length ? b : a), "");
+  if (backend.type === "remote" && typeof backend.workspacePrefix === "string" && longest !== "") {
+    const name = `${backend.workspacePrefix}${longest}`;
+    if (kinds.hcpWorkspaceName.problem(name) === undefined) return;
+    if (name.length > kinds.MAX_WORKSPACE_NAME_LENGTH) {
+      out.push({
+        at: ["backend", "workspacePrefix"],
+        message: `the workspace of stack ${longest} would be ${name.length} characters (${printable(name)}): expected ${kinds.hcpWorkspaceName.accepted}; shorten the prefix to at most ${kinds.MAX_WORKSPACE_NAME_LENGTH - longest.length} characters`,
+      });
+    }
+  }
+  if (backend.type === "s3" && typeof backend.keyPrefix === "string" && longest !== "") {
+    // S3 keys are at most 1024 bytes.
+    const key = `${backend.keyPrefix.replace(/\/+$/, "")}/${longest}.tfstate`;
+    if (Buffer.byteLength(key) > 1024) {
+      out.push({ at: ["backend", "keyPrefix"], message: `the state key of stack ${longest} would be ${Buffer.byteLength(key)} bytes: S3 keys are at most 1024; shorten the prefix` });
+    }
+  }
 }
 
 /** Suppressions must name a rule Slipway has. */
@@ -539,7 +803,7 @@ function suppressionProblems(value: unknown, at: PropertyKey[], out: LocatedProb
   const ids = ALL_RULES.map((r) => r.id);
   value.forEach((s: unknown, k: number) => {
     if (isRecord(s) && typeof s.rule === "string" && /^SLW-[A-Z0-9]+-\d{3}$/.test(s.rule) && !ids.includes(s.rule)) {
-      out.push({ at: [...at, k, "rule"], message: `no policy rule ${JSON.stringify(s.rule)}${suggest(s.rule, ids)}; the rules are listed in docs/policy-rules.md` });
+      out.push({ at: [...at, k, "rule"], message: `no policy rule ${printable(s.rule)}${suggest(s.rule, ids)}; the rules are listed in docs/policy-rules.md` });
     }
   });
 }
@@ -556,20 +820,11 @@ function duplicates(list: unknown, key: string, what: string, out: LocatedProble
   list.forEach((item: unknown, i: number) => {
     if (!isRecord(item) || typeof item.name !== "string") return;
     if (first.has(item.name)) {
-      out.push({ at: [key, i, "name"], message: `${what} name ${JSON.stringify(item.name)} is used twice (also ${key}[${first.get(item.name)}]): names must be unique` });
+      out.push({ at: [key, i, "name"], message: `${what} name ${printable(item.name)} is used twice (also ${key}[${first.get(item.name)}]): names must be unique` });
     } else {
       first.set(item.name, i);
     }
   });
-}
-
-function cidrBaseMismatch(cidr: string): string | undefined {
-  const parsed = parseCidr(cidr);
-  if (!parsed) return undefined;
-  const mask = parsed.prefix === 0 ? 0 : (~0 << (32 - parsed.prefix)) >>> 0;
-  const base = (parsed.network & mask) >>> 0;
-  if (base === parsed.network) return undefined;
-  return `${[24, 16, 8, 0].map((s) => (base >>> s) & 255).join(".")}/${parsed.prefix}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,8 +845,15 @@ function locateIssue(issue: Issue, locate: (p: readonly PropertyKey[]) => { line
   return {};
 }
 
+/** The shared validators say what is valid as "a ..."; a message that says more is kept as it is. */
+function expected(message: string): string {
+  return /^an? /.test(message) && !/ must /.test(message) ? `expected ${message}` : message;
+}
+
 function describeIssue(issue: Issue, raw: unknown): string {
+  const key = issue.path[issue.path.length - 1];
   const value = valueAt(raw, issue.path);
+  const received = (v: unknown) => receivedValue(v, key);
   switch (issue.code) {
     case "invalid_type":
       if (value === undefined) return `is required (expected ${issue.expected})`;
@@ -599,29 +861,31 @@ function describeIssue(issue: Issue, raw: unknown): string {
     case "unrecognized_keys": {
       const valid = validKeys(issue.path);
       return issue.keys
-        .map((k) => `unknown key ${JSON.stringify(k)}${suggest(k, valid)}; valid keys here: ${valid.join(", ")}`)
+        .map((k) => `unknown key ${printable(k)}${suggest(k, valid)}; valid keys here: ${valid.join(", ")}`)
         .join("; ");
     }
     case "invalid_key": {
       // A record key (e.g. an env variable name): say what is wrong with the key, not its value.
       const key = issue.path[issue.path.length - 1];
-      return `key ${JSON.stringify(String(key))} is not valid: ${issue.issues.map((i) => i.message).join("; ")}`;
+      return `key ${printable(String(key))} is not valid: ${issue.issues.map((i) => expected(i.message)).join("; ")}`;
     }
     case "invalid_union":
       // The only union is the backend, told apart by its `type`.
       return `received ${received(value)}; expected one of: local, s3, remote`;
     case "invalid_value":
-      return `received ${received(value)}; expected one of: ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
+      return `received ${received(value)}; expected one of: ${issue.values.map((v) => printable(v)).join(", ")}`;
     case "too_big":
     case "too_small": {
       const bound = issue.code === "too_big" ? issue.maximum : issue.minimum;
       const op = issue.code === "too_big" ? (issue.inclusive ? "at most" : "below") : issue.inclusive ? "at least" : "above";
       if (issue.origin === "array") return `has ${Array.isArray(value) ? value.length : "?"} items; expected ${op} ${bound}`;
       if (issue.origin === "string") return `received ${received(value)}; expected ${op} ${bound} characters`;
+      // A shared validator's bound says why; zod's own message ("Too small: ...") does not.
+      if (!/^Too (small|big)/.test(issue.message)) return `received ${received(value)}; expected ${op} ${bound} (${issue.message})`;
       return `received ${received(value)}; expected ${op} ${bound}`;
     }
     default:
-      return `received ${received(value)}; ${issue.message}`;
+      return `received ${received(value)}; ${expected(issue.message)}`;
   }
 }
 
@@ -655,7 +919,7 @@ export function suggest(word: string, candidates: readonly string[]): string {
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestDistance) [best, bestDistance] = [c, d];
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean ${JSON.stringify(best)}?)` : "";
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean ${printable(best)}?)` : "";
 }
 
 function editDistance(a: string, b: string): number {
@@ -679,12 +943,13 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function received(value: unknown): string {
+/** The value received, for a message: safe to print, and redacted under a key that looks like a secret's. */
+function receivedValue(value: unknown, key?: PropertyKey): string {
   if (value === undefined) return "nothing";
   if (value === null) return "null";
-  if (Array.isArray(value)) return `a list (${JSON.stringify(value).slice(0, 60)})`;
+  if (Array.isArray(value)) return `a list (${printable(value, key)})`;
   if (typeof value === "object") return "a mapping";
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${printable(value, key)}`;
 }
 
 /** `apps[0].port` from `["apps", 0, "port"]`. */

@@ -6,8 +6,36 @@
  * Every object is strict, so a misspelt key is an error (with a suggestion), never ignored.
  */
 import { z } from "zod";
+import * as kinds from "../constructs/validators";
+import { ValueValidator } from "../constructs/validators";
 
-const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+const DNS_LABEL = kinds.dnsLabel(63).pattern!;
+
+/**
+ * A string checked by one of the validators the constructs share: its pattern (also the JSON
+ * Schema's) first, then its full check, so the model accepts exactly what the constructs accept.
+ */
+function kind(validator: ValueValidator) {
+  const base = validator.pattern ? z.string().regex(validator.pattern, { error: validator.accepted }) : z.string();
+  return base.superRefine((value, ctx) => {
+    if (validator.pattern && !validator.pattern.test(value)) return; // reported by the pattern
+    const problem = validator.problem(value);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: value });
+  });
+}
+
+/** A whole number checked by a shared validator, with its bounds in the JSON Schema. */
+function intKind(validator: ValueValidator<number>, min: number, max: number) {
+  return z
+    .int()
+    .min(min, { error: validator.accepted })
+    .max(max, { error: validator.accepted })
+    .superRefine((value, ctx) => {
+      if (value < min || value > max) return; // reported by the bounds
+      const problem = validator.problem(value);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem, input: value });
+    });
+}
 
 /** A lower-case DNS label of at most `max` characters (also valid for Kubernetes and most AWS names). */
 function dnsName(what: string, max: number) {
@@ -19,9 +47,7 @@ function dnsName(what: string, max: number) {
     });
 }
 
-const cidr = z
-  .string()
-  .regex(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/, { error: "expected an IPv4 CIDR such as 10.0.0.0/16" });
+const cidr = kind(kinds.ipv4Cidr);
 
 /** An accepted policy finding: the rule, where (relative to the stack), and why. */
 const suppression = z.strictObject({
@@ -34,66 +60,54 @@ const suppression = z.strictObject({
   reason: z.string().trim().min(10, { error: "give the reason in at least 10 characters: a suppression without a reason is not accepted" }),
 });
 
+const nodeCount = intKind(kinds.nodeCount, 1, kinds.MAX_NODES_PER_NODE_GROUP);
+
 const replicas = z.strictObject({
   min: z.int().min(1).max(100).describe("Fewest running instances."),
   max: z.int().min(1).max(1000).describe("Most running instances (the autoscaler's ceiling)."),
 });
 
-const kubernetesQuantityCpu = z
-  .string()
-  .regex(/^(\d+m|\d+(\.\d+)?)$/, { error: "expected a Kubernetes CPU quantity such as 250m or 1" });
-const kubernetesQuantityMemory = z
-  .string()
-  .regex(/^\d+(Mi|Gi)$/, { error: "expected a Kubernetes memory quantity such as 512Mi or 2Gi" });
-
-const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const kubernetesQuantityCpu = kind(kinds.cpuQuantity);
+const kubernetesQuantityMemory = kind(kinds.memoryQuantity);
+const environmentVariableName = kind(kinds.environmentVariableName);
 
 export const appSchema = z.strictObject({
   name: dnsName("an app name", 17).describe("The app's name: used for its repository, registry, namespace and stacks."),
-  port: z.int().min(1).max(65535).describe("The port the container listens on."),
-  healthPath: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._~\/-]*$/, { error: "expected an HTTP path starting with '/', such as /healthz" })
+  port: intKind(kinds.containerPort, kinds.FIRST_UNPRIVILEGED_PORT, 65535).describe("The port the container listens on (1024-65535: the container runs as a non-root user without capabilities)."),
+  healthPath: kind(kinds.healthCheckPath)
     .describe("HTTP path that answers 200 when the app is healthy."),
   cpu: kubernetesQuantityCpu.default("250m").describe("CPU request per instance (the limit is twice it). @default 250m"),
   memory: kubernetesQuantityMemory.default("256Mi").describe("Memory request and limit per instance. @default 256Mi"),
   replicas: replicas.optional().describe("Instances when the environment sets none. @default the environment profile's"),
   env: z
-    .record(z.string().regex(ENV_VAR_NAME, { error: "expected an environment variable name such as LOG_LEVEL" }), z.string())
+    .record(environmentVariableName, z.string())
     .default({})
     .describe("Plain (non-secret) environment variables."),
   secrets: z
-    .array(z.string().regex(ENV_VAR_NAME, { error: "expected an environment variable name such as API_KEY" }))
+    .array(environmentVariableName)
     .default([])
     .describe("Names of secrets the app reads from its environment; values never appear in this file."),
   domains: z
     .record(z.string(), z.string())
     .describe("The app's public domain per environment, keyed by environment name."),
-  test: z.string().min(1).describe("Command that runs the app's tests inside its image."),
-  migrate: z.string().min(1).optional().describe("Command that migrates the database, run before each rollout. @default none"),
-  integrationTest: z
-    .string()
-    .min(1)
+  test: kind(kinds.shellCommand).describe("Command that runs the app's tests inside its image."),
+  migrate: kind(kinds.shellCommand).optional().describe("Command that migrates the database, run before each rollout. @default none"),
+  integrationTest: kind(kinds.shellCommand)
     .optional()
     .describe(
       "Command run inside the deployed image (same digest) after each rollout and health check, with APP_URL set to the environment's URL, e.g. python -m pytest -q tests/integration. A failure rolls back and stops the promotion. @default none: no integration tests, the health check is the only gate",
     ),
-  nodePort: z
-    .int()
-    .min(30000)
-    .max(32767)
+  nodePort: intKind(kinds.nodePort, 30000, 32767)
     .optional()
     .describe("The Kubernetes NodePort the load balancer targets, unique per cluster. @default derived from the app's name"),
-  staticPath: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._~\/-]*\*$/, { error: "expected a CloudFront path pattern such as /static/*" })
+  staticPath: kind(kinds.cloudFrontPathPattern)
     .default("/static/*")
     .describe("Paths the CDN serves from the static-assets bucket. @default /static/*"),
   egress: z
     .array(
       z.strictObject({
         cidr: cidr,
-        port: z.int().min(1).max(65535),
+        port: intKind(kinds.port, 1, 65535),
         protocol: z.enum(["TCP", "UDP"]).default("TCP"),
       }),
     )
@@ -115,38 +129,36 @@ export const environmentSchema = z.strictObject({
     .enum(["development", "production"])
     .optional()
     .describe("Defaults profile. production: HA NAT, multi-AZ, deletion protection, required reviewers. @default production for prod/production, development otherwise"),
-  account: z.string().regex(/^\d{12}$/, { error: "expected a 12-digit AWS account id" }).describe("AWS account id."),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: "expected an AWS region such as eu-west-1" })
-    .describe("AWS region."),
-  assumeRoleArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { error: "expected an IAM role ARN such as arn:aws:iam::123456789012:role/deploy" })
+  account: kind(kinds.awsAccountId).describe("AWS account id."),
+  region: kind(kinds.awsRegion).describe("AWS region."),
+  assumeRoleArn: kind(kinds.iamRoleArn)
     .optional()
-    .describe("Role Terraform assumes in the account. @default the caller's own credentials"),
+    .describe("The role CI's apply jobs assume in this environment; the bootstrap stack creates it, trusted only by the infrastructure repository's GitHub environment of this name. Stacks never assume a role themselves: credentials come from the job (CI) or your AWS profile (workstation). @default arn:aws:iam::<account>:role/<platform>-<env>-apply"),
   network: z.strictObject({
-    cidr: cidr.describe("VPC CIDR, /16 to /23."),
+    cidr: kind(kinds.vpcCidr).describe("VPC CIDR, /16 to /23."),
     zones: z.array(z.string()).min(2).max(4).describe("Availability zones in the region (2 to 4)."),
     natGateways: z.enum(["one", "per-zone"]).optional().describe("@default per-zone in production, one otherwise"),
   }),
   cluster: z
     .strictObject({
-      version: z.string().regex(/^1\.\d{2}$/, { error: "expected a Kubernetes minor version such as 1.33" }).optional(),
-      nodeInstanceTypes: z.array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: "expected an EC2 instance type such as m6i.large" })).min(1).optional(),
-      nodes: z.strictObject({ min: z.int().min(1), desired: z.int().min(1), max: z.int().min(1) }).optional(),
+      version: kind(kinds.kubernetesVersion).optional(),
+      nodeInstanceTypes: z.array(kind(kinds.ec2InstanceType)).min(1).optional().describe("EC2 instance types of the nodes, all of one CPU architecture."),
+      nodes: z
+        .strictObject({ min: nodeCount, desired: nodeCount, max: nodeCount })
+        .optional()
+        .describe(`Nodes of the managed node group (1 to ${kinds.MAX_NODES_PER_NODE_GROUP}, EKS's quota).`),
       publicAccessCidrs: z
-        .array(cidr)
+        .array(kind(kinds.publicAccessCidr))
         .optional()
         .describe("CIDRs allowed to reach the cluster API publicly. @default none: the API endpoint is private"),
-      adminRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/, { error: "expected an IAM role ARN" })).optional(),
+      adminRoleArns: z.array(kind(kinds.iamRoleArn)).optional(),
     })
     .default({}),
   database: z
     .strictObject({
       instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: "expected an RDS instance class such as db.t4g.micro" }).optional(),
-      storageGiB: z.int().min(20).max(65536).optional(),
-      maxStorageGiB: z.int().min(20).max(65536).optional(),
+      storageGiB: intKind(kinds.rdsStorageGiB, kinds.RDS_STORAGE_GIB.min, kinds.RDS_STORAGE_GIB.max).optional(),
+      maxStorageGiB: intKind(kinds.rdsStorageGiB, kinds.RDS_STORAGE_GIB.min, kinds.RDS_STORAGE_GIB.max).optional(),
       engineVersion: z
         .string()
         .regex(/^\d{2}(\.\d+)?$/, { error: "expected a PostgreSQL major version such as 16, or major.minor such as 16.8" })
@@ -160,8 +172,8 @@ export const environmentSchema = z.strictObject({
       required: z.boolean().optional(),
       reviewers: z
         .strictObject({
-          users: z.array(z.string().min(1)).default([]),
-          teams: z.array(z.string().min(1)).default([]),
+          users: z.array(kind(kinds.githubLogin)).default([]),
+          teams: z.array(kind(kinds.githubTeamSlug)).default([]),
         })
         .default({ users: [], teams: [] }),
     })
@@ -186,7 +198,7 @@ export const environmentSchema = z.strictObject({
   deploy: z
     .strictObject({
       runsOn: z
-        .array(z.string().min(1))
+        .array(kind(kinds.runnerLabel))
         .min(1)
         .optional()
         .describe("Runner labels of the deploy job: a runner that can reach the cluster API. @default [codebuild-<platform>-<env>-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}], the environment's CodeBuild deploy runner inside the VPC"),
@@ -194,9 +206,7 @@ export const environmentSchema = z.strictObject({
     .default({}),
   dns: z
     .strictObject({
-      hostedZoneId: z
-        .string()
-        .regex(/^Z[A-Z0-9]{1,31}$/, { error: "expected a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ" })
+      hostedZoneId: kind(kinds.hostedZoneId)
         .optional()
         .describe("Route 53 zone that validates certificates. @default none: the validation records are output for your DNS"),
     })
@@ -209,10 +219,7 @@ export const environmentSchema = z.strictObject({
   cdn: z
     .strictObject({
       priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]).optional().describe("@default PriceClass_All in production, PriceClass_100 otherwise"),
-      webAclArn: z
-        .string()
-        .regex(/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[\w-]+\/[\w-]+$/, { error: "expected a WAFv2 web ACL ARN of scope CLOUDFRONT (us-east-1, global/webacl/...)" })
-        .optional(),
+      webAclArn: kind(kinds.cloudFrontWebAclArn).optional(),
     })
     .default({}),
 });
@@ -221,32 +228,32 @@ const backendSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("local") }),
   z.strictObject({
     type: z.literal("s3"),
-    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: "expected an S3 bucket name" }),
-    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { error: "expected an AWS region such as eu-west-1" }),
-    keyPrefix: z.string().default("slipway"),
+    bucket: kind(kinds.s3BucketName),
+    region: kind(kinds.awsRegion),
+    keyPrefix: kind(kinds.s3KeyPrefix).default("slipway").describe("Prefix of the state files' keys: <keyPrefix>/<stack>.tfstate. @default slipway"),
   }),
   z.strictObject({
     type: z.literal("remote"),
-    organization: z.string().min(1),
-    hostname: z.string().default("app.terraform.io"),
-    workspacePrefix: z.string().default(""),
+    organization: kind(kinds.hcpOrganizationName),
+    hostname: kind(kinds.domainName).default("app.terraform.io"),
+    workspacePrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]*$/, { error: "expected letters, digits, '-' and '_' (HCP Terraform's workspace names)" })
+      .default("")
+      .describe(`Prefix of the workspace names: <workspacePrefix><stack>, at most ${kinds.MAX_WORKSPACE_NAME_LENGTH} characters in all. @default none`),
   }),
 ]);
 
 export const platformSchema = z.strictObject({
   name: dnsName("a platform name", 12).default("slipway").describe("Prefix of shared resources such as cluster names. @default slipway"),
   github: z.strictObject({
-    owner: z
-      .string()
-      .regex(/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?$/, { error: "expected a GitHub user or organization name" }),
+    owner: kind(kinds.githubLogin),
     appId: z
       .int()
       .min(1)
       .optional()
       .describe("The GitHub App Terraform authenticates as: the only actor that may bypass the default-branch ruleset, to update the generated workflows. @default none"),
-    defaultBranch: z
-      .string()
-      .regex(/^[A-Za-z0-9._\/-]+$/, { error: "expected a branch name such as main" })
+    defaultBranch: kind(kinds.branchName)
       .default("main")
       .describe("Default branch of the app repositories. @default main"),
     secretScanning: z
@@ -255,6 +262,11 @@ export const platformSchema = z.strictObject({
       .describe(
         "The owner's license for secret scanning and push protection on the private app repositories: secret-protection (GitHub Secret Protection), advanced-security (GitHub Advanced Security, also enabled per repository) or off (neither: GitHub refuses the setting; reported by SLW-GH-005). @default secret-protection",
       ),
+    infrastructureRepository: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,100}$/, { error: "expected a repository name (without the owner) such as acme-infrastructure" })
+      .optional()
+      .describe("The repository that holds this platform file and runs its CI (slipway-plan/apply/drift): its pull requests plan with the read-only role, its GitHub environments gate the apply roles. @default <name>-infrastructure"),
   }),
   backend: backendSchema.default({ type: "local" }).describe("Where Terraform keeps state. @default local"),
   apps: z.array(appSchema).min(1, { error: "declare at least one app" }),

@@ -70,6 +70,13 @@ export function summarize(
   plans: StackPlan[],
   options?: { commit?: string; runUrl?: string; allowDestroy?: boolean },
 ): { markdown: string; blocked: string[]; protected: Array<ProtectedChange & { stack: string }> };
+/** What a sensitive value becomes in a redacted plan. */
+export const SENSITIVE: string;
+/** What a sensitive value the plan changes becomes in a redacted plan (in `after`). */
+export const SENSITIVE_CHANGED: string;
+/** The plan with every sensitive value replaced by a marker, without configuration and variables. */
+export function redactPlan(plan: PlanJson): PlanJson;
+/** Differences between the redacted forms of both plans; `[]` when they make the same changes. */
 export function comparePlans(reviewed: PlanJson, fresh: PlanJson): string[];
 export function driftIssueTitle(stack: string): string;
 export function driftReport(dir: string, stack: StackInfo, options?: { runUrl?: string }): DriftReport;

@@ -9,9 +9,15 @@
 //     The pull-request comment: adds, changes, replacements and destroys per stack, from
 //     DIR/plan-<stack>/plan.json (`terraform show -json`). Exit 1 when a stack has no plan or a plan
 //     destroys or replaces a protected resource (unless --allow-destroy), after writing the comment.
+//   node scripts/plan-summary.js redact PLAN.json OUT.json
+//     The plan's changes with every value Terraform marks sensitive replaced by a marker, and the
+//     parts that may hold secrets unmarked (configuration literals, input variables, planned values,
+//     prior state) left out: what the jobs upload. The unredacted JSON never leaves the runner's
+//     temporary folder.
 //   node scripts/plan-summary.js compare REVIEWED.json FRESH.json
 //     Exit 0 when both plans make the same changes, 1 listing what differs (addresses and attribute
-//     paths only, never values: plans hold secrets).
+//     paths only, never values). Both are compared redacted (a plan not yet redacted is redacted
+//     first): see redactPlan for what that means for sensitive values.
 //   node scripts/plan-summary.js drift-report --dir DIR --slipway cdktf.out/slipway.json --out-dir OUT [--run-url URL]
 //     From DIR/drift-<stack>/{exitcode,plan.json,plan.txt} of `terraform plan -detailed-exitcode`:
 //     OUT/<stack>.md (an issue body) and OUT/status.tsv (`<stack>\t<drift|clean|failed|missing>\t<issue title>`).
@@ -50,6 +56,19 @@ const PROTECTED_TYPES = {
   aws_cloudwatch_log_group: "the logs",
   github_repository: "the repository, its history, issues and settings",
 };
+
+/** What a sensitive value becomes in a redacted plan; `_CHANGED` when it differs from its prior value. */
+const SENSITIVE = "(sensitive value)";
+const SENSITIVE_CHANGED = "(sensitive value, changed)";
+/** The top-level key that says a plan JSON is redacted. */
+const REDACTED_KEY = "slipway_redacted";
+/**
+ * The top-level keys of `terraform show -json` a redacted plan keeps as they are, besides the
+ * redacted changes. Everything else is left out: `configuration` holds the configuration's
+ * literals, sensitive ones included, `variables` the input values, and a key a later Terraform
+ * adds is unknown here.
+ */
+const KEPT_KEYS = ["format_version", "terraform_version", "applyable", "complete", "errored", "timestamp", "relevant_attributes"];
 
 /**
  * @typedef {{ address: string, type: string, actions: string[], change: any }} ResourceChange
@@ -224,8 +243,8 @@ function normalizedChanges(plan) {
  * @returns {string[]}
  */
 function comparePlans(reviewed, fresh) {
-  const before = normalizedChanges(reviewed);
-  const after = normalizedChanges(fresh);
+  const before = normalizedChanges(redacted(reviewed));
+  const after = normalizedChanges(redacted(fresh));
   const differences = [];
   for (const address of [...new Set([...before.keys(), ...after.keys()])].sort()) {
     const r = before.get(address);
@@ -248,7 +267,6 @@ function comparePlans(reviewed, fresh) {
 /** Paths (`a.b[0].c`) where two JSON values differ; at most 10. @returns {string[]} */
 function differingPaths(a, b, at) {
   if (stableJson(a) === stableJson(b)) return [];
-  const isObject = (/** @type {unknown} */ v) => v !== null && typeof v === "object" && !Array.isArray(v);
   /** @type {string[]} */
   let out = [];
   if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
@@ -261,6 +279,77 @@ function differingPaths(a, b, at) {
     out = [at];
   }
   return out.slice(0, 10);
+}
+
+const isObject = (/** @type {unknown} */ v) => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * `value` with every part that `marks` flags (Terraform's `*_sensitive` / `sensitive_values`
+ * shape: `true` at a sensitive value, objects and arrays mirroring the value) replaced by
+ * {@link SENSITIVE}. With `prior` given, a sensitive value that differs from the prior value at
+ * the same path becomes {@link SENSITIVE_CHANGED} instead, so a redacted plan still says whether
+ * each secret changes, never what it is.
+ * @param {any} value
+ * @param {any} marks
+ * @param {{ prior: any } | undefined} [against]
+ * @returns {any}
+ */
+function maskSensitive(value, marks, against) {
+  if (marks === true) {
+    if (against === undefined) return SENSITIVE;
+    return stableJson(value) === stableJson(against.prior) ? SENSITIVE : SENSITIVE_CHANGED;
+  }
+  if (Array.isArray(marks) && Array.isArray(value)) {
+    return value.map((v, i) => maskSensitive(v, marks[i], against && { prior: Array.isArray(against.prior) ? against.prior[i] : undefined }));
+  }
+  if (isObject(marks) && isObject(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, maskSensitive(v, marks[k], against && { prior: isObject(against.prior) ? against.prior[k] : undefined })]),
+    );
+  }
+  return value;
+}
+
+/** A resource or output change with `before` and `after` redacted (`after` says which secrets change). */
+function redactChange(/** @type {any} */ change) {
+  if (!isObject(change)) return change;
+  const { generated_config: _generated, ...rest } = change;
+  return {
+    ...rest,
+    before: maskSensitive(change.before, change.before_sensitive),
+    after: maskSensitive(change.after, change.after_sensitive, { prior: change.before }),
+  };
+}
+
+/**
+ * A `terraform show -json` plan that is safe to upload and to show: every value Terraform marks
+ * sensitive in the resource changes and drift (nested blocks included) and the output changes is
+ * replaced by a marker. The configuration and input variables are left out, and so are
+ * `planned_values` and `prior_state`: their `sensitive_values` miss schema-sensitive attributes
+ * inside nested sets (Terraform 1.11 leaves `aws_mq_broker.user[].password` unmarked there while
+ * the change's `after_sensitive` marks it), and the summary and the comparison need neither.
+ *
+ * What the comparison of two redacted plans can tell: every non-sensitive planned value, as
+ * before, and for each sensitive value whether the plan changes it ({@link SENSITIVE_CHANGED}) or
+ * not. A reviewed plan that keeps a secret and a fresh plan that changes it differ, so nothing is
+ * applied; two plans that both change a secret are taken to change it the same way: nobody could
+ * review the value itself, only that it changes.
+ */
+function redactPlan(/** @type {any} */ plan) {
+  /** @type {Record<string, any>} */
+  const out = {};
+  for (const key of KEPT_KEYS) if (plan && key in plan) out[key] = plan[key];
+  const changes = (/** @type {any} */ list) => list.map((/** @type {any} */ rc) => ({ ...rc, change: redactChange(rc.change) }));
+  if (Array.isArray(plan?.resource_changes)) out.resource_changes = changes(plan.resource_changes);
+  if (Array.isArray(plan?.resource_drift)) out.resource_drift = changes(plan.resource_drift);
+  if (isObject(plan?.output_changes)) out.output_changes = Object.fromEntries(Object.entries(plan.output_changes).map(([name, c]) => [name, redactChange(c)]));
+  out[REDACTED_KEY] = true;
+  return out;
+}
+
+/** The plan redacted, unless it already is. */
+function redacted(/** @type {any} */ plan) {
+  return plan?.[REDACTED_KEY] === true ? plan : redactPlan(plan);
 }
 
 /** JSON with object keys sorted, for comparisons independent of key order. */
@@ -338,6 +427,7 @@ class UsageError extends Error {}
 
 const USAGE = `usage:
   node scripts/plan-summary.js summarize --plans DIR --slipway cdktf.out/slipway.json [--out FILE] [--commit SHA] [--run-url URL] [--allow-destroy]
+  node scripts/plan-summary.js redact PLAN.json OUT.json
   node scripts/plan-summary.js compare REVIEWED.json FRESH.json
   node scripts/plan-summary.js drift-report --dir DIR --slipway cdktf.out/slipway.json --out-dir OUT [--run-url URL]`;
 
@@ -366,6 +456,13 @@ function main(argv, io = {}) {
         else log(result.markdown);
         for (const reason of result.blocked) error(`::error title=Plan check failed::${reason}`);
         return result.blocked.length > 0 ? 1 : 0;
+      }
+      case "redact": {
+        const { positionals } = parseOptions(rest, []);
+        if (positionals.length !== 2) throw new UsageError("redact needs PLAN.json and OUT.json");
+        const plan = JSON.parse(fs.readFileSync(positionals[0], "utf8"));
+        fs.writeFileSync(positionals[1], `${JSON.stringify(redactPlan(plan))}\n`);
+        return 0;
       }
       case "compare": {
         const { positionals } = parseOptions(rest, []);
@@ -420,6 +517,8 @@ module.exports = {
   COMMENT_MARKER,
   DRIFT_LABEL,
   PROTECTED_TYPES,
+  SENSITIVE,
+  SENSITIVE_CHANGED,
   comparePlans,
   countChanges,
   driftIssueTitle,
@@ -429,6 +528,7 @@ module.exports = {
   protectedChanges,
   readPlans,
   readStacks,
+  redactPlan,
   summarize,
 };
 

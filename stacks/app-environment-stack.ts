@@ -90,10 +90,9 @@ export class AppEnvironmentStack extends SlipwayStack {
         {
           apiVersion: "client.authentication.k8s.io/v1beta1",
           command: "aws",
-          args: [
-            "eks", "get-token", "--cluster-name", cluster.name, "--region", environment.region,
-            ...(environment.assumeRoleArn ? ["--role-arn", environment.assumeRoleArn] : []),
-          ],
+          // No --role-arn: the token is for the caller's own identity (the job's role, or your AWS
+          // profile), so a plan job stays read-only in the cluster too.
+          args: ["eks", "get-token", "--cluster-name", cluster.name, "--region", environment.region],
         },
       ],
     });

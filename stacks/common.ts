@@ -120,8 +120,11 @@ export function defaultTags(platform: PlatformConfig, tags: Record<string, strin
 }
 
 /**
- * The AWS provider for an environment's account and region, assuming its role when the platform
- * file names one. `allowed_account_ids` stops a plan run with the wrong credentials.
+ * The AWS provider for an environment's account and region. It never assumes a role: the
+ * credentials come from whoever runs Terraform (a CI job's OIDC role, read-only for pull requests,
+ * or your AWS profile on a workstation), so a change under review cannot raise its own power by
+ * editing a provider block. `allowed_account_ids` stops a plan run with the wrong account's
+ * credentials.
  */
 export function environmentAwsProvider(
   scope: Construct,
@@ -135,9 +138,6 @@ export function environmentAwsProvider(
     alias: options.alias,
     region: options.region ?? environment.region,
     allowedAccountIds: [environment.account],
-    assumeRole: environment.assumeRoleArn
-      ? [{ roleArn: environment.assumeRoleArn, sessionName: "slipway" }]
-      : undefined,
     defaultTags: [{ tags: defaultTags(platform, tags) }],
   });
 }

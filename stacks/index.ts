@@ -1,5 +1,6 @@
 /**
- * The whole platform from one validated platform file: a `platform-<env>` stack per environment,
+ * The whole platform from one validated platform file: a `bootstrap-<account>` stack per AWS
+ * account, a `platform-<env>` stack per environment,
  * a `<app>-delivery` stack per app, and a `<app>-<env>` stack per app and environment.
  */
 import * as fs from "node:fs";
@@ -7,12 +8,26 @@ import * as path from "node:path";
 import { Construct } from "constructs";
 import { appInEnvironment, PlatformConfig } from "../platform/model";
 import { AppEnvironmentStack } from "./app-environment-stack";
+import { BootstrapStack, platformAccounts } from "./bootstrap-stack";
 import { SlipwayStack } from "./common";
 import { DeliveryStack } from "./delivery-stack";
 import { PlatformStack } from "./platform-stack";
 
 export { AppEnvironmentStack } from "./app-environment-stack";
 export type { AppEnvironmentStackProps } from "./app-environment-stack";
+export {
+  APPLY_SERVICES,
+  BootstrapStack,
+  DRIFT_ENVIRONMENT,
+  PLAN_DENIED_ACTIONS,
+  PLAN_READ_ACTIONS,
+  applyRoleArn,
+  ciIdentities,
+  infrastructureRepository,
+  platformAccounts,
+  primaryAccount,
+} from "./bootstrap-stack";
+export type { BootstrapStackProps, CiIdentities } from "./bootstrap-stack";
 export { SlipwayStack, StackValidationError, REQUIRED_TERRAFORM_VERSION, configureBackend, defaultTags, environmentAwsProvider } from "./common";
 export { DeliveryStack } from "./delivery-stack";
 export type { DeliveryStackProps } from "./delivery-stack";
@@ -21,6 +36,8 @@ export type { PlatformStackProps } from "./platform-stack";
 
 /** The stacks {@link buildPlatform} added. */
 export interface Platform {
+  /** `bootstrap-<account>`, one per AWS account, in the order the accounts first appear. */
+  readonly bootstrapStacks: BootstrapStack[];
   /** `platform-<env>`, one per environment, in promotion order. */
   readonly platformStacks: PlatformStack[];
   /** `<app>-delivery`, one per app, in the platform file's order. */
@@ -33,12 +50,11 @@ export interface Platform {
 
 /** Adds every stack of the platform to `scope` (usually the cdktf `App`). */
 export function buildPlatform(scope: Construct, platform: PlatformConfig): Platform {
-  const platformStacks: PlatformStack[] = [];
-  for (const environment of platform.environments) {
-    // One GitHub OIDC provider per AWS account: the first environment in the account creates it.
-    const sharedGithubOidc = platformStacks.find((s) => s.environment.account === environment.account)?.githubOidc;
-    platformStacks.push(new PlatformStack(scope, { platform, environment, sharedGithubOidc }));
-  }
+  // CI's identities, the state bucket and the account's one GitHub OIDC provider come first.
+  const bootstrapStacks = platformAccounts(platform).map((account) => new BootstrapStack(scope, { platform, account }));
+  const platformStacks: PlatformStack[] = platform.environments.map(
+    (environment) => new PlatformStack(scope, { platform, environment, bootstrap: bootstrapStacks.find((b) => b.account === environment.account)! }),
+  );
   // The registry lives with the last environment in promotion order (production): the account
   // guarded most closely holds the artefacts every environment runs.
   const registryPlatform = platformStacks[platformStacks.length - 1];
@@ -58,7 +74,7 @@ export function buildPlatform(scope: Construct, platform: PlatformConfig): Platf
       );
     });
   }
-  return { platformStacks, deliveryStacks, appStacks, stacks: [...platformStacks, ...deliveryStacks, ...appStacks] };
+  return { bootstrapStacks, platformStacks, deliveryStacks, appStacks, stacks: [...bootstrapStacks, ...platformStacks, ...deliveryStacks, ...appStacks] };
 }
 
 /**

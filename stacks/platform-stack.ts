@@ -1,12 +1,12 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { CiRunners } from "../constructs/ci-runners";
-import { GithubOidcProvider } from "../constructs/github-oidc-provider";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
 import { partitionOf } from "../constructs/util";
 import { terraformLiterals } from "../platform/literal";
 import { EnvironmentConfig, PlatformConfig } from "../platform/model";
+import { BootstrapStack } from "./bootstrap-stack";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 
 /** Props of {@link PlatformStack}. */
@@ -16,16 +16,16 @@ export interface PlatformStackProps {
   /** The environment this stack builds, with every default resolved. */
   readonly environment: EnvironmentConfig;
   /**
-   * The GitHub OIDC provider of another platform stack in the same AWS account. IAM allows one
-   * per account, so only the first environment of an account creates it.
-   * @default this stack creates the account's provider
+   * The bootstrap stack of the environment's account: its GitHub OIDC provider (the account's only
+   * one), and the plan and apply roles, which get read-only and admin access to the cluster. Only
+   * their names are used (plain strings), so this stack does not read the bootstrap's state.
    */
-  readonly sharedGithubOidc?: GithubOidcProvider;
+  readonly bootstrap: BootstrapStack;
 }
 
 /**
- * `platform-<env>`: the environment's network, its EKS cluster, its CI runners, the account's GitHub
- * OIDC provider and the account's GitHub connection in the region.
+ * `platform-<env>`: the environment's network, its EKS cluster (with access for CI's plan and apply
+ * roles), its CI runners and the account's GitHub connection in the region.
  */
 export class PlatformStack extends SlipwayStack {
   /** One line for the synth summary: the environment, its account, network and cluster version. */
@@ -36,8 +36,8 @@ export class PlatformStack extends SlipwayStack {
   readonly network: Network;
   /** The environment's EKS cluster (`<platform>-<env>`) in the network's private subnets. */
   readonly cluster: KubernetesCluster;
-  /** The account's GitHub OIDC provider: created here, or shared from another platform stack. */
-  readonly githubOidc: GithubOidcProvider;
+  /** The account's GitHub OIDC provider, created by the account's bootstrap stack. */
+  readonly githubOidc: { readonly arn: string };
   /**
    * The environment's CodeBuild-hosted GitHub Actions runners in the VPC: `<platform>-<env>-plan-runner`
    * (pull-request plans) and `<platform>-<env>-deploy-runner` (apply and deploy jobs).
@@ -63,6 +63,7 @@ export class PlatformStack extends SlipwayStack {
       clusterName,
       preventDestroy: environment.production,
     });
+    const applyRoleArn = props.bootstrap.ci.applyRoleArns[environment.name];
     this.cluster = new KubernetesCluster(this, "Cluster", {
       name: clusterName,
       network: this.network,
@@ -75,11 +76,13 @@ export class PlatformStack extends SlipwayStack {
       nodeDesiredSize: environment.cluster.nodes.desired,
       nodeMaxSize: environment.cluster.nodes.max,
       adminPrincipalArns: environment.cluster.adminRoleArns,
-      // The role the stacks are applied as is cluster-admin by name, never whoever runs a plan.
-      terraformPrincipalArn: environment.assumeRoleArn,
+      // The role the stacks are applied as (the bootstrap's apply role of this environment) is
+      // cluster-admin by name, never whoever runs a plan; the pull-request plan role only views.
+      terraformPrincipalArn: applyRoleArn,
+      readOnlyPrincipalArns: [props.bootstrap.ci.planRoleArn],
       preventDestroy: environment.production,
     });
-    this.githubOidc = props.sharedGithubOidc ?? new GithubOidcProvider(this, "GithubOidc");
+    this.githubOidc = { arn: props.bootstrap.ci.githubOidcProviderArn };
     // CodeBuild keeps one GitHub credential per account and region: the first environment of each
     // account and region creates the connection and registers it; the others name it by pattern,
     // so platform stacks never read each other's state.
@@ -104,7 +107,6 @@ export class PlatformStack extends SlipwayStack {
       `${environment.name} (${environment.profile}) in ${environment.account}/${environment.region}: ` +
       `VPC ${environment.network.cidr} over ${zones} zones, EKS ${environment.cluster.version}` +
       `, CI runners ${this.ciRunners.plan.projectName} and ${this.ciRunners.deploy.projectName}` +
-      (firstInRegion ? ", the account's GitHub connection in this region" : "") +
-      (props.sharedGithubOidc ? "" : ", the account's GitHub OIDC provider");
+      (firstInRegion ? ", the account's GitHub connection in this region" : "");
   }
 }

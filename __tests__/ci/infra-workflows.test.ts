@@ -5,6 +5,7 @@ import { App } from "cdktf";
 import { parse } from "yaml";
 import {
   DEFAULT_WORKFLOWS_DIR,
+  GITHUB_HOSTED_RUNNER,
   INFRA_ACTIONS,
   INFRA_WORKFLOW_FILES,
   InfraStack,
@@ -12,12 +13,13 @@ import {
   infraWorkflows,
   jobsInDependencyOrder,
   main,
+  PLAN_RETENTION_DAYS,
   staleFiles,
   TERRAFORM_VERSION,
 } from "../../cli/infra-workflows";
 import { MAX_MATRIX_COMBINATIONS, WORKFLOW_HEADER } from "../../constructs/workflow";
 import { loadPlatformFile } from "../../platform/model";
-import { buildPlatform, REQUIRED_TERRAFORM_VERSION } from "../../stacks";
+import { buildPlatform, DRIFT_ENVIRONMENT, REQUIRED_TERRAFORM_VERSION } from "../../stacks";
 import { actionlint } from "../support/actionlint";
 import { EXAMPLE_FILE, ROOT, examplePlatform, tempDir } from "../support/platform";
 
@@ -98,24 +100,43 @@ describe("committed workflows", () => {
 });
 
 describe("infraStacks", () => {
-  test("the example's stacks: dependency levels, deployment environments, providers and runners", () => {
+  test("the example's stacks: dependency levels, deployment environments, providers, roles and runners", () => {
     const stacks = exampleStacks;
     const byName = Object.fromEntries(stacks.map((s) => [s.name, s]));
+    // The GitHub OIDC provider and CI's roles are named, not read from state: nothing depends on a bootstrap stack.
     expect(stacks.map((s) => [s.name, s.level])).toEqual([
+      ["bootstrap-111111111111", 0],
+      ["bootstrap-222222222222", 0],
       ["platform-dev", 0],
       ["platform-staging", 0],
       ["platform-prod", 0],
-      ["hello-delivery", 1],
-      ["hello-dev", 2],
-      ["hello-staging", 2],
-      ["hello-prod", 2],
+      ["hello-delivery", 0],
+      ["hello-dev", 1],
+      ["hello-staging", 1],
+      ["hello-prod", 1],
     ]);
-    expect(byName["hello-staging"].dependsOn).toEqual(["platform-staging", "hello-delivery", "platform-dev"]);
+    expect(byName["hello-staging"].dependsOn).toEqual(["platform-staging", "hello-delivery"]);
+    expect(byName["bootstrap-222222222222"]).toMatchObject({ bootstrap: true, environment: "prod", providers: ["aws", "github"], planRunsOn: GITHUB_HOSTED_RUNNER });
     // The delivery stack's AWS resources live in production's account: it applies under prod.
-    expect(byName["hello-delivery"]).toMatchObject({ environment: "prod", production: true, providers: ["aws", "github"], runsOn: ["ubuntu-latest"] });
-    expect(byName["platform-dev"]).toMatchObject({ environment: "dev", production: false, providers: ["aws"], runsOn: ["ubuntu-latest"] });
-    // Kubernetes resources need the cluster's private API: the environment's deploy runners.
-    expect(byName["hello-prod"]).toMatchObject({ environment: "prod", production: true, providers: ["aws", "github", "kubernetes"], runsOn: ["codebuild-acme-prod-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}"] });
+    expect(byName["hello-delivery"]).toMatchObject({ bootstrap: false, environment: "prod", production: true, providers: ["aws", "github"], planRunsOn: GITHUB_HOSTED_RUNNER, applyRunsOn: GITHUB_HOSTED_RUNNER });
+    expect(byName["platform-dev"]).toMatchObject({
+      environment: "dev",
+      production: false,
+      providers: ["aws"],
+      planRole: "arn:aws:iam::111111111111:role/acme-plan",
+      applyRole: "arn:aws:iam::111111111111:role/acme-dev-apply",
+    });
+    // Kubernetes resources need the cluster's private API: the environment's CodeBuild runners, one for plans, one for applies.
+    expect(byName["hello-prod"]).toMatchObject({
+      environment: "prod",
+      production: true,
+      providers: ["aws", "github", "kubernetes"],
+      planRole: "arn:aws:iam::222222222222:role/acme-plan",
+      // The platform file's assumeRoleArn names prod's apply role.
+      applyRole: "arn:aws:iam::222222222222:role/slipway-deploy",
+      planRunsOn: "codebuild-acme-prod-plan-runner-${{ github.run_id }}-${{ github.run_attempt }}",
+      applyRunsOn: "codebuild-acme-prod-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}",
+    });
   });
 
   test("agree with the dependencies a real synth records in manifest.json", () => {
@@ -142,47 +163,55 @@ describe("pull-request workflow", () => {
     expect(multi[PLAN].concurrency).toEqual({ group: "slipway-plan-${{ github.event.pull_request.number }}", "cancel-in-progress": true });
   });
 
-  test("plans every stack once, one matrix job per dependency level, each level after the levels it reads", () => {
+  test("plans every stack once, one matrix job per dependency level (per environment for stacks in a VPC), each after the jobs it reads", () => {
     const jobs = multi[PLAN].jobs;
     const planJobs = Object.keys(jobs).filter((id) => id.startsWith("plan-"));
-    expect(planJobs).toEqual(["plan-level-0", "plan-level-1", "plan-level-2"]);
+    expect(planJobs).toEqual(["plan-level-0", "plan-level-1-dev", "plan-level-1-staging", "plan-level-1-qa", "plan-level-1-prod"]);
     expect(planJobs.flatMap((id) => matrixStacks(jobs[id])).sort()).toEqual(multiStacks.map((s) => s.name).sort());
-    expect(matrixStacks(jobs["plan-level-1"])).toEqual(["hello-delivery", "api-delivery"]);
-    expect(jobs["plan-level-1"].needs).toEqual(["synth", "plan-level-0"]);
-    expect(jobs["plan-level-2"].needs).toEqual(["synth", "plan-level-0", "plan-level-1"]);
+    expect(matrixStacks(jobs["plan-level-1-staging"])).toEqual(["hello-staging", "api-staging"]);
+    expect(jobs["plan-level-1-qa"].needs).toEqual(["synth", "plan-level-0"]);
     expect(jobs["plan-level-0"].strategy["fail-fast"]).toBe(false);
   });
 
-  test("each plan assumes its environment's plan role through OIDC and uploads the binary plan and its JSON", () => {
-    const job = multi[PLAN].jobs["plan-level-2"];
+  test("each plan assumes its account's read-only plan role through OIDC, plans without the lock, and uploads only the redacted plan and its text", () => {
+    const job = multi[PLAN].jobs["plan-level-1-qa"];
     const qa = job.strategy.matrix.include.find((e: Json) => e.stack === "api-qa");
-    expect(qa).toEqual({ stack: "api-qa", region: "us-east-1", runner: ["self-hosted", "qa-deployers"], github: true, role_variable: "SLIPWAY_PLAN_ROLE_ARN_QA" });
-    expect(job["runs-on"]).toBe("${{ matrix.runner }}");
+    expect(qa).toEqual({ stack: "api-qa", region: "us-east-1", role: "arn:aws:iam::333333333333:role/acme-plan", github: true, refresh: "false" });
+    expect(job["runs-on"]).toBe("codebuild-acme-qa-plan-runner-${{ github.run_id }}-${{ github.run_attempt }}");
     expect(stepsUsing(job, "aws-actions/configure-aws-credentials")[0].with).toEqual({
-      "role-to-assume": "${{ vars[matrix.role_variable] }}",
+      "role-to-assume": "${{ matrix.role }}",
       "aws-region": "${{ matrix.region }}",
       "role-session-name": "slipway-plan",
     });
     const plan = job.steps.find((s: Json) => s.name === "terraform plan");
-    expect(plan.run).toContain("terraform plan -input=false -no-color -lock=false -out=tfplan");
-    expect(plan.run).toContain("terraform show -json tfplan > plan.json");
+    expect(plan.run).toContain('terraform plan -input=false -no-color -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan"');
+    // The unredacted JSON and the binary plan (which holds every value) stay in the runner's temporary folder.
+    expect(plan.run).toContain('terraform show -json "$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.json"');
+    expect(job.steps.find((s: Json) => s.name === "Redact the plan").run).toBe('node scripts/plan-summary.js redact "$RUNNER_TEMP/plan.json" "cdktf.out/stacks/$STACK/plan.json"');
     const upload = stepsUsing(job, "actions/upload-artifact")[0].with;
     expect(upload.name).toBe("plan-${{ matrix.stack }}");
-    expect(upload.path.split("\n")).toEqual(["tfplan", "plan.json", "plan.txt"].map((f) => `cdktf.out/stacks/\${{ matrix.stack }}/${f}`));
+    expect(upload.path.split("\n")).toEqual(["plan.json", "plan.txt"].map((f) => `cdktf.out/stacks/\${{ matrix.stack }}/${f}`));
+    expect(upload["retention-days"]).toBe(PLAN_RETENTION_DAYS);
+    expect(PLAN_RETENTION_DAYS).toBeLessThanOrEqual(14);
+    const names = job.steps.map((s: Json) => s.name);
+    expect(names.indexOf("Redact the plan")).toBeLessThan(names.indexOf("Upload the plan"));
   });
 
-  test("the GitHub provider's token comes from a GitHub App, only for stacks that use it", () => {
-    const job = multi[PLAN].jobs["plan-level-0"];
-    const token = stepsUsing(job, "actions/create-github-app-token")[0];
-    expect(token).toMatchObject({ id: "github-app", if: "matrix.github" });
-    expect(token.with).toEqual({ "app-id": "${{ vars.SLIPWAY_PLAN_GITHUB_APP_ID }}", "private-key": "${{ secrets.SLIPWAY_PLAN_GITHUB_APP_PRIVATE_KEY }}", owner: "acme-corp" });
-    expect(job.strategy.matrix.include.every((e: Json) => e.github === false)).toBe(true);
-    expect(multi[PLAN].jobs["plan-level-1"].strategy.matrix.include.every((e: Json) => e.github === true)).toBe(true);
+  test("reads no secret: GitHub-provider stacks plan with the job's own token and without refresh; the others refresh", () => {
+    const yaml = multiFiles[PLAN];
+    expect(yaml).not.toMatch(/secrets\./);
+    expect(stepsUsing(multi[PLAN].jobs["plan-level-0"], "actions/create-github-app-token")).toEqual([]);
+    const plan = multi[PLAN].jobs["plan-level-0"].steps.find((s: Json) => s.name === "terraform plan");
+    expect(plan.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}", REFRESH: "${{ matrix.refresh }}" });
+    for (const entry of Object.values<Json>(multi[PLAN].jobs).flatMap((j) => j.strategy?.matrix?.include ?? [])) {
+      expect({ stack: entry.stack, refresh: entry.refresh }).toEqual({ stack: entry.stack, refresh: entry.github ? "false" : "true" });
+    }
+    expect(multi[PLAN].jobs["plan-level-0"].strategy.matrix.include.find((e: Json) => e.stack === "platform-dev")).toMatchObject({ github: false, refresh: "true" });
   });
 
   test("one job posts the summary comment, found again by its marker, and fails the check on protected destroys", () => {
     const summary = multi[PLAN].jobs.summary;
-    expect(summary.needs).toEqual(["synth", "plan-level-0", "plan-level-1", "plan-level-2"]);
+    expect(summary.needs).toEqual(["synth", "plan-level-0", "plan-level-1-dev", "plan-level-1-staging", "plan-level-1-qa", "plan-level-1-prod"]);
     expect(summary.if).toContain("!cancelled()");
     const script = summary.steps.map((s: Json) => s.run ?? "").join("\n");
     expect(script).toContain("node scripts/plan-summary.js");
@@ -200,53 +229,60 @@ describe("apply workflow", () => {
     const reviewed = multi[APPLY].jobs.reviewed;
     const find = reviewed.steps.find((s: Json) => s.id === "find");
     expect(find.run).toContain('gh api "repos/$GH_REPO/commits/$SHA/pulls"');
-    expect(find.run).toContain(".base.ref == \"main\"");
+    // The branch reaches the script as data (an environment variable read by the jq filter).
+    expect(find.env.BRANCH).toBe("main");
+    expect(find.run).toContain(".base.ref == env.BRANCH");
     expect(find.run).toContain(`actions/workflows/${PLAN}/runs?event=pull_request&status=success&head_sha=$head`);
     expect(reviewed.outputs["run-id"]).toBe("${{ steps.find.outputs.run-id }}");
   });
 
-  test("one job per dependency level and environment, in dependency order, each needing the jobs of its stacks' dependencies", () => {
+  test("one job per dependency level and environment, in dependency order, each needing the jobs of its stacks' dependencies; bootstrap stacks never", () => {
     const jobs = Object.fromEntries(applyJobs());
     expect(Object.keys(jobs)).toEqual([
       "apply-level-0-dev",
       "apply-level-0-staging",
       "apply-level-0-qa",
       "apply-level-0-prod",
+      "apply-level-1-dev",
+      "apply-level-1-staging",
+      "apply-level-1-qa",
       "apply-level-1-prod",
-      "apply-level-2-dev",
-      "apply-level-2-staging",
-      "apply-level-2-qa",
-      "apply-level-2-prod",
     ]);
-    expect(jobs["apply-level-1-prod"].needs).toEqual(["reviewed", "synth", "apply-level-0-prod"]);
-    expect(matrixStacks(jobs["apply-level-2-staging"])).toEqual(["hello-staging", "api-staging"]);
-    // staging shares dev's account, whose platform stack holds the GitHub OIDC provider.
-    expect(jobs["apply-level-2-staging"].needs).toEqual(["reviewed", "synth", "apply-level-0-staging", "apply-level-1-prod", "apply-level-0-dev"]);
-    expect(jobs["apply-level-2-qa"].needs).toEqual(["reviewed", "synth", "apply-level-0-qa", "apply-level-1-prod"]);
+    expect(matrixStacks(jobs["apply-level-0-prod"])).toEqual(["platform-prod", "hello-delivery", "api-delivery"]);
+    expect(matrixStacks(jobs["apply-level-1-staging"])).toEqual(["hello-staging", "api-staging"]);
+    expect(jobs["apply-level-1-staging"].needs).toEqual(["reviewed", "synth", "apply-level-0-staging", "apply-level-0-prod"]);
     // Every stack is applied after each stack it depends on.
     const position = new Map(Object.keys(jobs).flatMap((id, i) => matrixStacks(jobs[id]).map((s) => [s, i] as const)));
-    for (const stack of multiStacks) for (const dependency of stack.dependsOn) expect(position.get(dependency)!).toBeLessThan(position.get(stack.name)!);
-    expect([...position.keys()].sort()).toEqual(multiStacks.map((s) => s.name).sort());
+    for (const stack of multiStacks.filter((s) => !s.bootstrap)) for (const dependency of stack.dependsOn) expect(position.get(dependency)!).toBeLessThan(position.get(stack.name)!);
+    // CI never applies its own identities: bootstrap stacks are applied from a workstation.
+    expect([...position.keys()].sort()).toEqual(multiStacks.filter((s) => !s.bootstrap).map((s) => s.name).sort());
+    expect(multiStacks.filter((s) => s.bootstrap).map((s) => s.name)).toEqual(["bootstrap-111111111111", "bootstrap-333333333333", "bootstrap-222222222222"]);
   });
 
-  test("each job runs under its deployment environment with one apply at a time per stack, never cancelled", () => {
+  test("each job runs under its deployment environment with that environment's apply role, one apply at a time per stack, never cancelled", () => {
     const environmentOf = new Map(multiStacks.map((s) => [s.name, s.environment]));
+    const roleOf = new Map(multiStacks.map((s) => [s.name, s.applyRole]));
     for (const [id, job] of applyJobs()) {
       expect(job.concurrency).toEqual({ group: "slipway-apply-${{ matrix.stack }}", "cancel-in-progress": false });
       expect(job.strategy["fail-fast"]).toBe(false);
-      for (const stack of matrixStacks(job)) expect({ id, stack, environment: job.environment.name }).toEqual({ id, stack, environment: environmentOf.get(stack) });
-      expect(stepsUsing(job, "aws-actions/configure-aws-credentials")[0].with["role-to-assume"]).toBe("${{ vars.SLIPWAY_APPLY_ROLE_ARN }}");
+      for (const entry of job.strategy.matrix.include) {
+        expect({ id, stack: entry.stack, environment: job.environment.name, role: entry.role }).toEqual({ id, stack: entry.stack, environment: environmentOf.get(entry.stack), role: roleOf.get(entry.stack) });
+      }
+      expect(stepsUsing(job, "aws-actions/configure-aws-credentials")[0].with["role-to-assume"]).toBe("${{ matrix.role }}");
     }
-    expect(multi[APPLY].jobs["apply-level-2-prod"].environment).toEqual({ name: "prod" });
+    expect(multi[APPLY].jobs["apply-level-1-prod"].environment).toEqual({ name: "prod" });
+    expect(multi[APPLY].jobs["apply-level-1-qa"].strategy.matrix.include[0].role).toBe("arn:aws:iam::333333333333:role/acme-qa-apply");
   });
 
   test("applies a fresh plan only after it matches the reviewed plan downloaded from the pull request's run", () => {
-    const job = multi[APPLY].jobs["apply-level-2-prod"];
+    const job = multi[APPLY].jobs["apply-level-1-prod"];
     const names = job.steps.map((s: Json) => s.name);
     const download = job.steps.find((s: Json) => s.name === "Download the reviewed plan");
     expect(download.with).toEqual({ name: "plan-${{ matrix.stack }}", path: "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}", "github-token": "${{ github.token }}" });
     const compare = job.steps.find((s: Json) => s.name === "Compare with the reviewed plan");
-    expect(compare.run).toBe('node scripts/plan-summary.js compare reviewed/plan.json "cdktf.out/stacks/$STACK/fresh.json"');
+    expect(compare.run).toBe('node scripts/plan-summary.js compare reviewed/plan.json "$RUNNER_TEMP/fresh.json"');
+    // Planned the way the reviewed plan was: GitHub-provider stacks without refresh.
+    expect(job.steps.find((s: Json) => s.name === "terraform plan").run).toContain('-refresh="$REFRESH" -out=fresh.tfplan');
     expect(names.indexOf("terraform plan")).toBeLessThan(names.indexOf("Compare with the reviewed plan"));
     expect(names.indexOf("Compare with the reviewed plan")).toBeLessThan(names.indexOf("terraform apply"));
     expect(job.steps.find((s: Json) => s.name === "terraform apply").run).toBe("terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan");
@@ -254,30 +290,92 @@ describe("apply workflow", () => {
 
   test("uses the platform file's GitHub App id when it names one", () => {
     const files = infraWorkflows(examplePlatform((doc) => (doc.github.appId = 123456)));
-    const token = stepsUsing(parse(files[APPLY]).jobs["apply-level-1-prod"], "actions/create-github-app-token")[0];
+    const token = stepsUsing(parse(files[APPLY]).jobs["apply-level-0-prod"], "actions/create-github-app-token")[0];
     expect(token.with["app-id"]).toBe("123456");
     expect(token.with["private-key"]).toBe("${{ secrets.SLIPWAY_GITHUB_APP_PRIVATE_KEY }}");
   });
 });
 
 describe("drift workflow", () => {
-  test("runs nightly and on demand, planning every stack with -detailed-exitcode", () => {
+  test("runs nightly and on demand, planning every stack with -detailed-exitcode and the plan role, in the slipway-drift environment", () => {
     const drift = multi[DRIFT];
     expect(drift.on).toEqual({ schedule: [{ cron: "17 4 * * *" }], workflow_dispatch: {} });
-    expect(matrixStacks(drift.jobs.drift).sort()).toEqual(multiStacks.map((s) => s.name).sort());
+    const driftJobs = jobsOf(drift).filter(([id]) => id.startsWith("drift"));
+    expect(driftJobs.map(([id]) => id)).toEqual(["drift", "drift-dev", "drift-staging", "drift-qa", "drift-prod"]);
+    expect(driftJobs.flatMap(([, j]) => matrixStacks(j)).sort()).toEqual(multiStacks.map((s) => s.name).sort());
+    for (const [id, job] of driftJobs) {
+      // The plan role trusts this environment's subject; only the default branch may run in it.
+      expect([id, job.environment]).toEqual([id, { name: DRIFT_ENVIRONMENT }]);
+      for (const entry of job.strategy.matrix.include) expect(entry).toMatchObject({ role: multiStacks.find((s) => s.name === entry.stack)!.planRole, refresh: "true" });
+    }
+    expect(drift.jobs["drift-qa"]["runs-on"]).toBe("codebuild-acme-qa-plan-runner-${{ github.run_id }}-${{ github.run_attempt }}");
     const plan = drift.jobs.drift.steps.find((s: Json) => s.name === "terraform plan -detailed-exitcode");
-    expect(plan.run).toContain("terraform plan -input=false -no-color -lock=false -detailed-exitcode -out=drift.tfplan || code=$?");
+    expect(plan.run).toContain('terraform plan -input=false -no-color -lock=false -detailed-exitcode -out="$RUNNER_TEMP/drift.tfplan" || code=$?');
+    expect(plan.run).toContain('node "$GITHUB_WORKSPACE/scripts/plan-summary.js" redact "$RUNNER_TEMP/drift.json" "$out/plan.json"');
     expect(plan.run).toContain('if [ "$code" != 0 ] && [ "$code" != 2 ]; then exit 1; fi');
   });
 
   test("one job opens or updates an issue per drifting stack and closes it when the drift is gone", () => {
     const report = multi[DRIFT].jobs.report;
-    expect(report.needs).toEqual(["synth", "drift"]);
+    expect(report.needs).toEqual(["synth", "drift", "drift-dev", "drift-staging", "drift-qa", "drift-prod"]);
     const script = report.steps.find((s: Json) => s.name === "Open, update or close one issue per stack").run;
     expect(script).toContain('gh issue list --label "$LABEL" --state open');
     expect(script).toContain('gh issue edit "$number" --body-file');
     expect(script).toContain('gh issue create --title "$title" --label "$LABEL"');
     expect(script).toContain('gh issue close "$number"');
+  });
+});
+
+describe("trust boundaries of the generated workflows", () => {
+  const PLAN_RUNNER = /^codebuild-[a-z0-9-]+-plan-runner-\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}$/;
+  const DEPLOY_RUNNER = /^codebuild-[a-z0-9-]+-deploy-runner-\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}$/;
+  const workflows = () => [
+    ["example", Object.fromEntries(Object.entries(exampleFiles).map(([f, y]) => [f, parse(y)]))],
+    ["multi", multi],
+  ] as const;
+
+  test("pull-request jobs run on GitHub-hosted or plan-runner labels only, never on a runner that apply or deploy jobs use", () => {
+    for (const [which, files] of workflows()) {
+      const planLabels = Object.entries<Json>(files[PLAN].jobs).map(([id, job]) => [id, job["runs-on"]] as const);
+      for (const [id, label] of planLabels) {
+        expect({ which, id, ok: label === GITHUB_HOSTED_RUNNER || PLAN_RUNNER.test(label) }).toEqual({ which, id, ok: true });
+        expect({ which, id, label }).not.toEqual({ which, id, label: expect.stringContaining("deploy-runner") });
+      }
+      const applyLabels = new Set(Object.values<Json>(files[APPLY].jobs).map((j) => j["runs-on"]));
+      for (const label of applyLabels) expect({ which, label, ok: label === GITHUB_HOSTED_RUNNER || DEPLOY_RUNNER.test(label) }).toEqual({ which, label, ok: true });
+      // No self-hosted runner a plan could leave something on for a later trusted job.
+      const codebuildPlanLabels = planLabels.map(([, l]) => l).filter((l) => l !== GITHUB_HOSTED_RUNNER);
+      expect(codebuildPlanLabels.length).toBeGreaterThan(0);
+      expect(codebuildPlanLabels.filter((l) => applyLabels.has(l))).toEqual([]);
+    }
+  });
+
+  test("pull-request jobs reference no secret and no variable; no job of any workflow reads a private key outside a protected environment", () => {
+    for (const [which, files] of [["example", exampleFiles], ["multi", multiFiles]] as const) {
+      expect({ which, secrets: files[PLAN].match(/secrets\.|vars\./g) }).toEqual({ which, secrets: null });
+      for (const file of [APPLY, DRIFT]) {
+        for (const [id, job] of jobsOf(parse(files[file]))) {
+          const readsKey = JSON.stringify(job).includes("secrets.");
+          // A job that reads a key declares a GitHub environment (default branch only, reviewers in production).
+          if (readsKey) expect({ which, file, id, environment: typeof job.environment?.name }).toEqual({ which, file, id, environment: "string" });
+        }
+      }
+    }
+  });
+
+  test("apply jobs run only on pushes to the default branch, each under a GitHub environment", () => {
+    for (const branch of ["main", "trunk"]) {
+      const files = infraWorkflows(multiPlatform(), { defaultBranch: branch }, multiStacks);
+      const apply = parse(files[APPLY]);
+      expect(apply.on).toEqual({ push: { branches: [branch] } });
+      const jobs = jobsOf(apply).filter(([id]) => id.startsWith("apply-"));
+      expect(jobs.length).toBeGreaterThan(0);
+      for (const [id, job] of jobs) expect([id, typeof job.environment.name]).toEqual([id, "string"]);
+    }
+    // The default branch defaults to the platform file's.
+    const trunk = infraWorkflows(examplePlatform((d) => (d.github.defaultBranch = "trunk")));
+    expect(parse(trunk[APPLY]).on).toEqual({ push: { branches: ["trunk"] } });
+    expect(parse(trunk[PLAN]).on).toEqual({ pull_request: { branches: ["trunk"] } });
   });
 });
 
@@ -325,9 +423,9 @@ describe("every workflow", () => {
         }
       }
       expect({ file, keys: yaml.match(/AKIA[0-9A-Z]{16}|-----BEGIN|ghp_|github_pat_/g) }).toEqual({ file, keys: null });
-      // The only secret read is the GitHub App's private key, passed to the action that needs it.
+      // The only secrets read are GitHub App private keys, in apply and drift jobs, passed to the action that needs them.
       expect([...new Set(yaml.match(/secrets\.[A-Z_]+/g) ?? [])].sort()).toEqual(
-        file === APPLY ? ["secrets.SLIPWAY_GITHUB_APP_PRIVATE_KEY"] : ["secrets.SLIPWAY_PLAN_GITHUB_APP_PRIVATE_KEY"],
+        file === APPLY ? ["secrets.SLIPWAY_GITHUB_APP_PRIVATE_KEY"] : file === DRIFT ? ["secrets.SLIPWAY_DRIFT_GITHUB_APP_PRIVATE_KEY"] : [],
       );
     }
   });
@@ -368,7 +466,11 @@ describe("jobsInDependencyOrder", () => {
     environment: "dev",
     region: "eu-west-1",
     providers: ["aws"],
-    runsOn: ["ubuntu-latest"],
+    bootstrap: false,
+    planRole: "arn:aws:iam::111111111111:role/acme-plan",
+    applyRole: "arn:aws:iam::111111111111:role/acme-dev-apply",
+    planRunsOn: "ubuntu-24.04",
+    applyRunsOn: "ubuntu-24.04",
   });
 
   test("splits a level larger than one matrix into parts, and needs every part holding a dependency", () => {

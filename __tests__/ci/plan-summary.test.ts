@@ -2,7 +2,9 @@
  * scripts/plan-summary.js over real `terraform show -json` output: the fixtures are plans of a
  * small AWS configuration made by Terraform 1.11 offline (__tests__/ci/fixtures/make-plans.js):
  * `create` (5 creates), `change` (an in-place update, a destroy, two replacements, a no-op) and
- * `no-changes`.
+ * `no-changes`; and, with secrets in a top-level attribute (a database password), a nested block
+ * (a broker user's password) and a sensitive output: `sensitive-create`, `sensitive-reviewed` (the
+ * database's storage changes) and `sensitive-password` (its storage and its password change).
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -16,6 +18,9 @@ import {
   PlanJson,
   protectedChanges,
   readPlans,
+  redactPlan,
+  SENSITIVE,
+  SENSITIVE_CHANGED,
   StackPlan,
   summarize,
 } from "../../scripts/plan-summary";
@@ -25,6 +30,12 @@ const fixture = (name: string): PlanJson => JSON.parse(fs.readFileSync(path.join
 const CREATE = fixture("create");
 const CHANGE = fixture("change");
 const NO_CHANGES = fixture("no-changes");
+const SENSITIVE_CREATE = fixture("sensitive-create");
+const SENSITIVE_REVIEWED = fixture("sensitive-reviewed");
+const SENSITIVE_PASSWORD = fixture("sensitive-password");
+/** The secrets the sensitive fixtures hold in plain text. */
+const SECRETS = ["s3cret-DB-password-1", "s3cret-DB-password-2", "s3cret-MQ-password-1"];
+const secretsIn = (value: unknown): string[] => SECRETS.filter((s) => JSON.stringify(value).includes(s));
 const copy = (plan: PlanJson): any => JSON.parse(JSON.stringify(plan));
 const SCRIPT = path.join(ROOT, "scripts", "plan-summary.js");
 
@@ -134,6 +145,77 @@ describe("readPlans", () => {
         ["c", false, false, "Terraform reported an errored plan"],
         ["d", false, false, expect.stringMatching(/^unreadable plan JSON/)],
       ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("redactPlan", () => {
+  test("the fixtures hold the secrets in plain text, where terraform show -json puts them", () => {
+    expect(secretsIn(SENSITIVE_CREATE)).toEqual(["s3cret-DB-password-1", "s3cret-MQ-password-1"]);
+    expect(secretsIn(SENSITIVE_PASSWORD)).toEqual(SECRETS);
+    const db = (SENSITIVE_PASSWORD.resource_changes ?? []).find((rc) => rc.address === "aws_db_instance.db")!;
+    expect((db.change!.after as any).password).toBe("s3cret-DB-password-2");
+    expect((SENSITIVE_PASSWORD as any).output_changes.db_password.after).toBe("s3cret-DB-password-2");
+  });
+
+  test("leaves no secret anywhere: resources, nested blocks, outputs, configuration, planned values and prior state", () => {
+    for (const plan of [SENSITIVE_CREATE, SENSITIVE_REVIEWED, SENSITIVE_PASSWORD]) {
+      const redacted = redactPlan(plan);
+      expect(secretsIn(redacted)).toEqual([]);
+      // The parts whose values cannot be masked reliably are gone; what the summary reads stays.
+      expect(Object.keys(redacted).filter((k) => ["configuration", "variables", "planned_values", "prior_state"].includes(k))).toEqual([]);
+      expect(countChanges(redacted)).toEqual(countChanges(plan));
+    }
+  });
+
+  test("marks each secret in place, saying whether the plan changes it, and keeps every other value", () => {
+    const change = (plan: PlanJson, address: string): any => redactPlan(plan).resource_changes!.find((rc) => rc.address === address)!.change;
+    const reviewed = change(SENSITIVE_REVIEWED, "aws_db_instance.db");
+    expect(reviewed.before.password).toBe(SENSITIVE);
+    expect(reviewed.after.password).toBe(SENSITIVE);
+    expect([reviewed.before.allocated_storage, reviewed.after.allocated_storage]).toEqual([20, 30]);
+    expect(change(SENSITIVE_PASSWORD, "aws_db_instance.db").after.password).toBe(SENSITIVE_CHANGED);
+    // A nested block Terraform marks sensitive as a whole.
+    expect(change(SENSITIVE_REVIEWED, "aws_mq_broker.queue").after.user).toBe(SENSITIVE);
+    expect(change(SENSITIVE_CREATE, "aws_db_instance.db").after.password).toBe(SENSITIVE_CHANGED);
+    const outputs = (redactPlan(SENSITIVE_PASSWORD) as any).output_changes;
+    expect(outputs.db_password.after).toBe(SENSITIVE_CHANGED);
+    expect(outputs.db_identifier.after).toBe("acme-db");
+  });
+
+  test("the comparison works on the redacted forms: a changed value is found, a secret that changes only in the fresh plan too", () => {
+    const reviewed = redactPlan(SENSITIVE_REVIEWED);
+    expect(comparePlans(reviewed, SENSITIVE_REVIEWED)).toEqual([]);
+    expect(comparePlans(reviewed, redactPlan(SENSITIVE_REVIEWED))).toEqual([]);
+    const storage = copy(SENSITIVE_REVIEWED);
+    storage.resource_changes.find((rc: any) => rc.address === "aws_db_instance.db").change.after.allocated_storage = 40;
+    expect(comparePlans(reviewed, storage)).toEqual(["aws_db_instance.db: update differs in value allocated_storage"]);
+    // Reviewed: the password stays; fresh: it changes. Never applied, and the message names no value.
+    const differences = comparePlans(reviewed, SENSITIVE_PASSWORD);
+    expect(differences).toEqual(["aws_db_instance.db: update differs in value password"]);
+    expect(secretsIn(differences)).toEqual([]);
+    // Two plans that both change the secret are taken as the same change: its value was never reviewable.
+    const otherPassword = copy(SENSITIVE_PASSWORD);
+    otherPassword.resource_changes.find((rc: any) => rc.address === "aws_db_instance.db").change.after.password = "s3cret-DB-password-3";
+    expect(comparePlans(redactPlan(SENSITIVE_PASSWORD), otherPassword)).toEqual([]);
+  });
+
+  test("redact writes the redacted plan; compare accepts a redacted reviewed plan and an unredacted fresh one", () => {
+    const dir = tempDir("slipway-redact-");
+    try {
+      const out = path.join(dir, "plan.json");
+      expect(run(["redact", path.join(__dirname, "fixtures", "sensitive-password.json"), out]).code).toBe(0);
+      const written = fs.readFileSync(out, "utf8");
+      expect(secretsIn(written)).toEqual([]);
+      expect(JSON.parse(written)).toEqual(redactPlan(SENSITIVE_PASSWORD));
+      expect(run(["compare", out, path.join(__dirname, "fixtures", "sensitive-password.json")]).code).toBe(0);
+      const differs = run(["compare", out, path.join(__dirname, "fixtures", "sensitive-reviewed.json")]);
+      expect(differs.code).toBe(1);
+      expect(differs.err).toContain("aws_db_instance.db: update differs in value password");
+      expect(secretsIn(differs.err)).toEqual([]);
+      expect(run(["redact", out]).code).toBe(2);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

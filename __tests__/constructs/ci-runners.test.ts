@@ -323,7 +323,7 @@ describe("a DeliveryPipeline on CodeBuild runners", () => {
   test("fails on any other runner label carrying an expression", () => {
     for (const label of ["codebuild-x-${{ github.run_id }}-${{ github.run_attempt }}-${{ secrets.TOKEN }}", "${{ vars.RUNNER }}", `${LABEL} `]) {
       expect(() => pipeline([label])).toThrow(SlipwayValidationError);
-      expect(() => pipeline([label])).toThrow(/environments\[0\]\.runsOn .* is invalid: a runner label such as ubuntu-latest or a CodeBuild runner label/);
+      expect(() => pipeline([label])).toThrow(/environments\[0\]\.runsOn.* is invalid: a runner label such as ubuntu-latest/);
     }
   });
 });

@@ -458,8 +458,8 @@ describe("DeliveryPipeline", () => {
   });
 
   test("fails when the health path is bad", () => {
-    expectInvalid({ healthPath: "healthz" }, "healthPath", "an HTTP path starting with '/'");
-    expectInvalid({ healthPath: '/health"; rm -rf /' }, "healthPath", "an HTTP path starting with '/'");
+    expectInvalid({ healthPath: "healthz" }, "healthPath", "a URL path starting with '/'");
+    expectInvalid({ healthPath: '/health"; rm -rf /' }, "healthPath", "a URL path starting with '/'");
   });
 
   test("fails when the test command is empty", () => {

@@ -460,8 +460,8 @@ describe("KubernetesCluster", () => {
         error = e;
       }
       expect((error as Error).message).toBe(
-        'test/Cluster: publicAccessCidrs[1] "0.0.0.0/0" is invalid: a CIDR narrower than the whole internet; ' +
-          "list your offices or VPN egress, or leave publicAccessCidrs empty for a private endpoint",
+        'test/Cluster: publicAccessCidrs[1] "0.0.0.0/0" is invalid: an IPv4 CIDR narrower than the whole internet (no host bits set), ' +
+          "e.g. 203.0.113.0/24: list your offices, VPN or CI egress; 0.0.0.0/0 opens it to the whole internet",
       );
     });
 

@@ -599,8 +599,8 @@ describe("KubernetesWorkload", () => {
     });
 
     test("fails when port is out of range", () => {
-      expectInvalid({ port: 0 }, "port", "from 1 to 65535");
-      expectInvalid({ port: 65536 }, "port", "from 1 to 65535");
+      expectInvalid({ port: 0 }, "port", "from 1024 to 65535");
+      expectInvalid({ port: 65536 }, "port", "from 1024 to 65535");
       expectInvalid({ port: 80.5 }, "port", "whole port number");
     });
 
@@ -639,8 +639,8 @@ describe("KubernetesWorkload", () => {
     });
 
     test("fails when an env or secretEnv name is not a variable name, or is in both", () => {
-      expectInvalid({ env: { "LOG-LEVEL": "info" } }, "env", /environment variable names/);
-      expectInvalid({ secretEnv: { "1KEY": "x" } }, "secretEnv", /environment variable names/);
+      expectInvalid({ env: { "LOG-LEVEL": "info" } }, "env", /an environment variable name of letters/);
+      expectInvalid({ secretEnv: { "1KEY": "x" } }, "secretEnv", /an environment variable name of letters/);
       expectInvalid({ env: { API_KEY: "a" }, secretEnv: { API_KEY: "b" } }, "secretEnv", /not also in env/);
       expectInvalid({ externalSecrets: ["bad-name"] }, "externalSecrets[0]", /environment variable name/);
       expectInvalid({ externalSecrets: ["A_KEY", "A_KEY"] }, "externalSecrets[1]", /names listed once/);

@@ -520,7 +520,7 @@ describe("LoadBalancer", () => {
     test.each(["localhost", "Shop.Example.com", "shop..example.com", "-shop.example.com", "shop.example.com.", "https://shop.example.com", "*.*.example.com"])(
       "fails when domain is %j",
       (domain) => {
-        expectInvalid({ domain }, "domain", "a lower-case DNS name of two or more labels");
+        expectInvalid({ domain }, "domain", "a lower-case fully qualified domain name (two or more labels)");
       },
     );
 

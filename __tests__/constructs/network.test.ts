@@ -385,7 +385,7 @@ describe("Network", () => {
 
     test("the error names the value received", () => {
       expect(() => synth({ cidrBlock: "10.0.0.0/24" })).toThrow(
-        'test/Network: cidrBlock "10.0.0.0/24" is invalid: a literal IPv4 network CIDR with a prefix from /16 to /23 and no host bits set, e.g. 10.0.0.0/16',
+        'test/Network: cidrBlock "10.0.0.0/24" is invalid: an IPv4 network CIDR with a prefix from /16 to /23 and no host bits set, e.g. 10.0.0.0/16; /24 is out of range',
       );
     });
   });

@@ -502,7 +502,7 @@ describe("PostgresDatabase", () => {
     });
 
     test.each([65537, 100.5])("fails when maxStorageGiB is %j", (maxStorageGiB) => {
-      expectInvalidProps({ maxStorageGiB }, "maxStorageGiB", "a whole number of GiB up to 65536");
+      expectInvalidProps({ maxStorageGiB }, "maxStorageGiB", "a whole number of GiB from 20 to 65536");
     });
 
     test.each([0, 36, -1, 1.5])("fails when backupRetentionDays is %j", (backupRetentionDays) => {

@@ -3,16 +3,18 @@
  * in-process: each exits 1, reports every problem with the file, the line, the path and what is
  * valid, and leaves the previous cdktf.out byte-for-byte as it was.
  */
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TerraformStack, Testing } from "cdktf";
 import { stringify } from "yaml";
-import { main, synthesize } from "../../cli/synth";
+import { main as diagramMain } from "../../cli/diagram";
+import { isSynthOutput, main, synthesize } from "../../cli/synth";
 import { POSTGRES_INSTANCE_CLASSES, PostgresDatabase } from "../../constructs/postgres-database";
 import { parsePlatform, PlatformFileError } from "../../platform/model";
 import { withEnv } from "../support/console";
-import { EXAMPLE_FILE, exampleDocument, readTree, tempDir } from "../support/platform";
+import { EXAMPLE_FILE, exampleDocument, readTree, ROOT, tempDir } from "../support/platform";
 
 /** A bad platform file and the problems it must report: `[path, text]`, path "" for the file as a whole. */
 interface BadCase {
@@ -21,6 +23,8 @@ interface BadCase {
   readonly change?: (doc: any) => void;
   /** ...or the file's whole text... */
   readonly text?: string;
+  /** ...or its bytes... */
+  readonly bytes?: Buffer;
   /** ...or a path to pass that is not a readable file (relative to the test's folder). */
   readonly path?: (dir: string) => string;
   readonly problems: [string, string][];
@@ -38,7 +42,7 @@ const CASES: BadCase[] = [
       ["", "YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]"],
     ],
   },
-  { name: "a key given twice", text: "github: {owner: a}\ngithub: {owner: b}\n", problems: [["", "YAML syntax error: Map keys must be unique"]] },
+  { name: "a key given twice", text: "github: {owner: a}\ngithub: {owner: b}\n", problems: [["", "YAML syntax error: a key is given twice in one mapping (Map keys must be unique): keep one"]] },
   { name: "an empty file", text: "", problems: [["", "the file is empty; it needs at least github.owner, apps and environments (see platform.yaml)"]] },
   { name: "a file of comments only", text: "# to do\n", problems: [["", "the file is empty; it needs at least github.owner, apps and environments"]] },
   {
@@ -48,12 +52,62 @@ const CASES: BadCase[] = [
   },
   { name: "a folder instead of a file", path: (dir) => dir, problems: [["", "cannot read the platform file (is a directory, not a file)"]] },
   { name: "a list instead of a mapping", text: "- a\n- b\n", problems: [["", "expected object, received a list"]] },
+  {
+    name: "a file over 1 MiB, refused before it is read",
+    path: (dir) => {
+      const file = path.join(dir, "huge.yaml");
+      fs.writeFileSync(file, `# ${"x".repeat(2 * 1024 * 1024)}\n`);
+      return file;
+    },
+    problems: [["", "the file is 2097155 bytes; a platform file is at most 1048576 bytes (1 MiB)"]],
+  },
+  { name: "a device that never ends", path: () => "/dev/zero", problems: [["", "cannot read the platform file (not a regular file: a device, pipe or socket)"]] },
+  {
+    name: "a named pipe (reading it would block)",
+    path: (dir) => {
+      const fifo = path.join(dir, "pipe.yaml");
+      if (!fs.existsSync(fifo)) execFileSync("mkfifo", [fifo]);
+      return fifo;
+    },
+    problems: [["", "cannot read the platform file (not a regular file: a device, pipe or socket)"]],
+  },
+  { name: "UTF-16 with a byte order mark", bytes: Buffer.from(`\ufeff${fs.readFileSync(EXAMPLE_FILE, "utf8")}`, "utf16le"), problems: [["", "the file is UTF-16 LE (it starts with a UTF-16 byte order mark); save it as UTF-8"]] },
+  { name: "UTF-16 without a byte order mark", bytes: Buffer.from(fs.readFileSync(EXAMPLE_FILE, "utf8"), "utf16le"), problems: [["", "the file looks like UTF-16 LE without a byte order mark (every other byte is zero); save it as UTF-8"]] },
+  {
+    name: "Latin-1 bytes, not UTF-8",
+    bytes: Buffer.concat([Buffer.from("name: acme\n# caf"), Buffer.from([0xe9]), Buffer.from("\n")]),
+    problems: [["", "the file is not valid UTF-8 (byte 0xe9 at offset 16; perhaps Latin-1 or Windows-1252); save it as UTF-8"]],
+  },
+  { name: "binary data", bytes: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d]), problems: [["", "the file is binary, not text: a zero byte at offset 8"]] },
+  {
+    name: "CloudFormation tags (!Sub, !Ref) in values",
+    text: fs.readFileSync(EXAMPLE_FILE, "utf8").replace("owner: acme-corp", "owner: !Sub ${Owner}").replace("test: npm test", "test: !Ref TestCommand"),
+    problems: [
+      ["", 'YAML: unknown tag "!Sub": a platform file holds plain values'],
+      ["", 'YAML: unknown tag "!Ref": a platform file holds plain values'],
+    ],
+  },
+  {
+    name: "two YAML documents",
+    text: `${fs.readFileSync(EXAMPLE_FILE, "utf8")}---\nname: other\n`,
+    problems: [["", "the file holds 2 YAML documents (separated by ---); a platform file is one document"]],
+  },
+  {
+    name: "aliases that expand without bound (billion laughs)",
+    text: `${fs.readFileSync(EXAMPLE_FILE, "utf8")}x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${Array.from({ length: 8 }, (_, i) => `x${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(", ")}]`).join("\n")}\n`,
+    problems: [["", "the YAML expands its aliases (*name) too many times: at most 100 expansions; write the values out instead"]],
+  },
+  {
+    name: "lists nested without end",
+    text: `name: ${"[".repeat(5000)}${"]".repeat(5000)}\n`,
+    problems: [["", "the YAML is nested"]],
+  },
 
   // --- wrong types, missing values, unknown keys -----------------------------------------------
   { name: "a port that is text", change: (d) => (d.apps[0].port = "http"), problems: [["apps[0].port", 'expected number, received string "http"']] },
   { name: "a port that is not whole", change: (d) => (d.apps[0].port = 80.5), problems: [["apps[0].port", "expected int, received number 80.5"]] },
-  { name: "a port out of range", change: (d) => (d.apps[0].port = 70000), problems: [["apps[0].port", "received number 70000; expected at most 65535"]] },
-  { name: "a node port out of range", change: (d) => (d.apps[0].nodePort = 8080), problems: [["apps[0].nodePort", "received number 8080; expected at least 30000"]] },
+  { name: "a port out of range", change: (d) => (d.apps[0].port = 70000), problems: [["apps[0].port", "received number 70000; expected at most 65535 (a whole port number from 1024 to 65535: the container runs as a non-root user without capabilities"]] },
+  { name: "a node port out of range", change: (d) => (d.apps[0].nodePort = 8080), problems: [["apps[0].nodePort", "received number 8080; expected at least 30000 (a Kubernetes NodePort, a whole number from 30000 to 32767"]] },
   { name: "apps given as null", change: (d) => (d.apps = null), problems: [["apps", "expected array, received null"]] },
   { name: "no apps", change: (d) => (d.apps = []), problems: [["apps", "has 0 items; expected at least 1"]] },
   { name: "a missing health path", change: (d) => delete d.apps[0].healthPath, problems: [["apps[0].healthPath", "is required (expected string)"]] },
@@ -92,7 +146,7 @@ const CASES: BadCase[] = [
   // --- names ---------------------------------------------------------------------------------
   {
     name: "duplicate app names",
-    change: (d) => d.apps.push({ ...d.apps[0], nodePort: 31000 }),
+    change: (d) => d.apps.push({ ...d.apps[0], nodePort: 31000, domains: { dev: "b.dev.acme.example", staging: "b.staging.acme.example", prod: "b.acme.example" } }),
     problems: [["apps[1].name", 'app name "hello" is used twice (also apps[0]): names must be unique']],
   },
   {
@@ -120,7 +174,7 @@ const CASES: BadCase[] = [
   {
     name: "an environment variable name that is not one",
     change: (d) => (d.apps[0].env = { "log-level": "debug" }),
-    problems: [["apps[0].env.log-level", 'key "log-level" is not valid: expected an environment variable name such as LOG_LEVEL']],
+    problems: [["apps[0].env.log-level", `key "log-level" is not valid: expected an environment variable name of letters, digits and '_', not starting with a digit, e.g. LOG_LEVEL`]],
   },
 
   // --- networks and regions ------------------------------------------------------------------
@@ -129,14 +183,14 @@ const CASES: BadCase[] = [
     change: (d) => (d.environments[1].network.cidr = "10.10.128.0/17"),
     problems: [["environments[1].network.cidr", '10.10.128.0/17 overlaps 10.10.0.0/16 of environment "dev" in the same account 111111111111: choose a CIDR that does not overlap']],
   },
-  { name: "an invalid CIDR", change: (d) => (d.environments[0].network.cidr = "10.300.0.0/16"), problems: [["environments[0].network.cidr", '"10.300.0.0/16" is not a valid IPv4 CIDR (octets 0-255, prefix 0-32)']] },
-  { name: "a CIDR that is not a CIDR at all", change: (d) => (d.environments[0].network.cidr = "10.0.0.0"), problems: [["environments[0].network.cidr", 'received string "10.0.0.0"; expected an IPv4 CIDR such as 10.0.0.0/16']] },
-  { name: "a CIDR with host bits set", change: (d) => (d.environments[0].network.cidr = "10.10.1.0/16"), problems: [["environments[0].network.cidr", '"10.10.1.0/16" has host bits set; did you mean 10.10.0.0/16?']] },
+  { name: "an invalid CIDR", change: (d) => (d.environments[0].network.cidr = "10.300.0.0/16"), problems: [["environments[0].network.cidr", 'received string "10.300.0.0/16"; expected an IPv4 network CIDR with a prefix from /16 to /23 and no host bits set']] },
+  { name: "a CIDR that is not a CIDR at all", change: (d) => (d.environments[0].network.cidr = "10.0.0.0"), problems: [["environments[0].network.cidr", 'received string "10.0.0.0"; expected an IPv4 network CIDR with a prefix from /16 to /23 and no host bits set, e.g. 10.0.0.0/16']] },
+  { name: "a CIDR with host bits set", change: (d) => (d.environments[0].network.cidr = "10.10.1.0/16"), problems: [["environments[0].network.cidr", 'received string "10.10.1.0/16"; expected an IPv4 network CIDR with a prefix from /16 to /23 and no host bits set, e.g. 10.0.0.0/16; this one has host bits set: did you mean 10.10.0.0/16?']] },
   {
     name: "a CIDR too large for a VPC (and so overlapping another)",
     change: (d) => (d.environments[0].network.cidr = "10.0.0.0/8"),
     problems: [
-      ["environments[0].network.cidr", 'prefix /8 in "10.0.0.0/8" is out of range: a VPC takes /16 to /23'],
+      ["environments[0].network.cidr", 'received string "10.0.0.0/8"; expected an IPv4 network CIDR with a prefix from /16 to /23 and no host bits set, e.g. 10.0.0.0/16; /8 is out of range'],
       ["environments[1].network.cidr", '10.20.0.0/16 overlaps 10.0.0.0/8 of environment "dev" in the same account 111111111111'],
     ],
   },
@@ -156,17 +210,22 @@ const CASES: BadCase[] = [
   {
     name: "a cluster API open to the internet",
     change: (d) => (d.environments[0].cluster.publicAccessCidrs = ["0.0.0.0/0"]),
-    problems: [["environments[0].cluster.publicAccessCidrs[0]", '"0.0.0.0/0" opens the cluster API to the whole internet: list your office, VPN or CI egress CIDRs instead']],
+    problems: [["environments[0].cluster.publicAccessCidrs[0]", 'received string "0.0.0.0/0"; expected an IPv4 CIDR narrower than the whole internet (no host bits set), e.g. 203.0.113.0/24: list your offices, VPN or CI egress; 0.0.0.0/0 opens it to the whole internet']],
+  },
+  {
+    name: "a cluster API open to the internet by CIDRs that together cover it",
+    change: (d) => (d.environments[0].cluster.publicAccessCidrs = ["0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1", "203.0.113.0/24"]),
+    problems: [["environments[0].cluster.publicAccessCidrs", "they open the cluster API to the whole internet: expected CIDRs that together leave out part of the internet"]],
   },
   {
     name: "a cluster API CIDR with host bits set",
     change: (d) => (d.environments[0].cluster.publicAccessCidrs = ["203.0.113.7/24"]),
-    problems: [["environments[0].cluster.publicAccessCidrs[0]", '"203.0.113.7/24" has host bits set; did you mean 203.0.113.0/24?']],
+    problems: [["environments[0].cluster.publicAccessCidrs[0]", 'received string "203.0.113.7/24"; expected an IPv4 CIDR narrower than the whole internet (no host bits set), e.g. 203.0.113.0/24: list your offices, VPN or CI egress; this one has host bits set: did you mean 203.0.113.0/24?']],
   },
   {
     name: "an egress CIDR with an octet above 255",
     change: (d) => (d.apps[0].egress = [{ cidr: "198.51.300.0/24", port: 443 }]),
-    problems: [["apps[0].egress[0].cidr", '"198.51.300.0/24" is not a valid IPv4 CIDR (octets 0-255, prefix 0-32)']],
+    problems: [["apps[0].egress[0].cidr", 'received string "198.51.300.0/24"; expected an IPv4 CIDR of a network such as 10.0.0.0/16 (octets 0-255, prefix 0-32, no host bits set)']],
   },
 
   // --- approvals, environments named elsewhere, domains --------------------------------------
@@ -190,12 +249,12 @@ const CASES: BadCase[] = [
   {
     name: "a domain that is not a domain",
     change: (d) => (d.apps[0].domains.dev = "hello dev"),
-    problems: [["apps[0].domains.dev", '"hello dev" is not a domain name: expected lower-case labels joined by dots, such as app.example.com']],
+    problems: [["apps[0].domains.dev", '"hello dev" is not valid: expected a lower-case fully qualified domain name (two or more labels) without a trailing dot, such as app.example.com, at most 64 characters']],
   },
   {
     name: "a domain in capitals",
     change: (d) => (d.apps[0].domains.prod = "Hello.Acme.Example"),
-    problems: [["apps[0].domains.prod", '"Hello.Acme.Example" is not a domain name: expected lower-case labels joined by dots']],
+    problems: [["apps[0].domains.prod", '"Hello.Acme.Example" is not valid: expected a lower-case fully qualified domain name']],
   },
 
   // --- suppressions and production overrides -------------------------------------------------
@@ -259,8 +318,103 @@ const CASES: BadCase[] = [
   {
     name: "a WAF web ACL of the wrong scope",
     change: (d) => (d.environments[2].cdn = { webAclArn: "arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/edge/0123" }),
-    problems: [["environments[2].cdn.webAclArn", 'received string "arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/edge/0123"; expected a WAFv2 web ACL ARN of scope CLOUDFRONT (us-east-1, global/webacl/...)']],
+    problems: [["environments[2].cdn.webAclArn", 'received string "arn:aws:wafv2:eu-west-1:222222222222:regional/webacl/edge/0123"; expected a WAFv2 web ACL ARN of scope CLOUDFRONT (in us-east-1), global/webacl/<name>/<id>']],
   },
+
+  // --- accepted before, broken or weakened at deploy: refused now, with a line ------------------
+  {
+    name: "one domain for two apps",
+    change: (d) => d.apps.push({ ...d.apps[0], name: "api", nodePort: 31000, domains: { dev: "api.dev.acme.example", staging: "api.staging.acme.example", prod: "hello.acme.example" } }),
+    problems: [["apps[1].domains.prod", '"hello.acme.example" is also apps[0].domains.prod\'s domain: each app and environment needs its own']],
+  },
+  {
+    name: "one domain for two environments of an app",
+    change: (d) => (d.apps[0].domains.staging = "hello.dev.acme.example"),
+    problems: [["apps[0].domains.staging", '"hello.dev.acme.example" is also apps[0].domains.dev\'s domain']],
+  },
+  {
+    name: "a domain longer than ACM's 64 characters",
+    change: (d) => (d.apps[0].domains.dev = `${"a".repeat(57)}.example`),
+    problems: [["apps[0].domains.dev", `"${"a".repeat(57)}.example" is not valid: expected a lower-case fully qualified domain name (two or more labels) without a trailing dot, such as app.example.com, at most 64 characters (ACM's limit for the certificate it creates)`]],
+  },
+  {
+    name: "a role to assume in another account",
+    change: (d) => (d.environments[2].assumeRoleArn = "arn:aws:iam::333333333333:role/slipway-deploy"),
+    problems: [["environments[2].assumeRoleArn", "the role is in account 333333333333, not the environment's 222222222222: expected a role of account 222222222222"]],
+  },
+  {
+    name: "an HCP Terraform workspace prefix too long for the stack names",
+    change: (d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: `${"p".repeat(70)}-` }),
+    problems: [["backend.workspacePrefix", "the workspace of stack bootstrap-111111111111 would be 93 characters"]],
+  },
+  {
+    name: "an HCP Terraform workspace prefix with characters HCP refuses",
+    change: (d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: "acme/" }),
+    problems: [["backend.workspacePrefix", `received string "acme/"; expected letters, digits, '-' and '_' (HCP Terraform's workspace names)`]],
+  },
+  {
+    name: "an S3 key prefix with a '..' segment",
+    change: (d) => (d.backend = { type: "s3", bucket: "acme-state", region: "eu-west-1", keyPrefix: "teams/../other" }),
+    problems: [["backend.keyPrefix", 'received string "teams/../other"; expected an S3 key prefix']],
+  },
+  {
+    name: "an S3 key prefix starting with '/'",
+    change: (d) => (d.backend = { type: "s3", bucket: "acme-state", region: "eu-west-1", keyPrefix: "/state" }),
+    problems: [["backend.keyPrefix", 'received string "/state"; expected an S3 key prefix']],
+  },
+  {
+    name: "more nodes than a managed node group allows",
+    change: (d) => (d.environments[2].cluster.nodes = { min: 3, desired: 3, max: 451 }),
+    problems: [["environments[2].cluster.nodes.max", "received number 451; expected at most 450 (a whole number of nodes, at least 1 and at most 450 (EKS's quota of nodes per managed node group)"]],
+  },
+  {
+    name: "a storage ceiling below the profile's default storage",
+    change: (d) => (d.environments[2].database = { maxStorageGiB: 50 }),
+    problems: [["environments[2].database.maxStorageGiB", "50 is below storageGiB 100 (the production profile's default): the autoscaling ceiling must be at least the allocated storage"]],
+  },
+  {
+    name: "a privileged port the container cannot bind",
+    change: (d) => (d.apps[0].port = 80),
+    problems: [["apps[0].port", "received number 80; expected at least 1024 (a whole port number from 1024 to 65535: the container runs as a non-root user without capabilities"]],
+  },
+  {
+    name: "node instance types of two CPU architectures",
+    change: (d) => (d.environments[0].cluster.nodeInstanceTypes = ["m7g.large", "m6i.large"]),
+    problems: [["environments[0].cluster.nodeInstanceTypes", "m7g.large is Graviton (arm64) but m6i.large x86: a node group takes instance types of one CPU architecture"]],
+  },
+  {
+    name: "more reviewers than GitHub takes",
+    change: (d) => (d.environments[2].approval = { reviewers: { users: ["a1", "a2", "a3", "a4", "a5"], teams: ["t1", "t2"] } }),
+    problems: [["environments[2].approval.reviewers", "7 users and teams: GitHub takes at most 6 reviewers per environment"]],
+  },
+  {
+    name: "a reviewer listed twice",
+    change: (d) => (d.environments[2].approval = { reviewers: { users: ["Octocat", "octocat"] } }),
+    problems: [["environments[2].approval.reviewers.users[1]", '"octocat" is listed twice; each reviewer once']],
+  },
+  {
+    name: "a reviewer that is no GitHub login",
+    change: (d) => (d.environments[2].approval = { reviewers: { users: ["acme/octocat"] } }),
+    problems: [["environments[2].approval.reviewers.users[0]", 'received string "acme/octocat"; expected a GitHub user or organization name']],
+  },
+  { name: "an app named like RDS's own database", change: (d) => (d.apps[0].name = "postgres"), problems: [["apps[0].name", '"postgres" is the name of a database RDS for PostgreSQL keeps for itself']] },
+  { name: "an app named like a system namespace", change: (d) => (d.apps[0].name = "kube-tools"), problems: [["apps[0].name", '"kube-tools" would be a Kubernetes system namespace (default, kube-*)']] },
+  { name: "a CPU request of zero", change: (d) => (d.apps[0].cpu = "0"), problems: [["apps[0].cpu", 'received string "0"; expected a positive Kubernetes CPU quantity']] },
+  { name: "a memory request of zero", change: (d) => (d.apps[0].memory = "0Mi"), problems: [["apps[0].memory", 'received string "0Mi"; expected a positive Kubernetes memory quantity']] },
+  { name: "a static path that takes every request", change: (d) => (d.apps[0].staticPath = "/*"), problems: [["apps[0].staticPath", 'received string "/*"; expected a CloudFront path pattern starting with \'/\' other than \'/*\'']] },
+  {
+    name: "a WAF web ACL ARN whose id is not one",
+    change: (d) => (d.environments[2].cdn = { webAclArn: "arn:aws:wafv2:us-east-1:222222222222:global/webacl/edge/0123" }),
+    problems: [["environments[2].cdn.webAclArn", 'received string "arn:aws:wafv2:us-east-1:222222222222:global/webacl/edge/0123"; expected a WAFv2 web ACL ARN of scope CLOUDFRONT']],
+  },
+  { name: "a blank test command", change: (d) => (d.apps[0].test = "   "), problems: [["apps[0].test", 'received string "   "; expected a non-empty shell command']] },
+  {
+    name: "a GitHub expression in a runner label",
+    change: (d) => (d.environments[0].deploy = { runsOn: ["${{ github.run_id }}"] }),
+    problems: [["environments[0].deploy.runsOn[0]", 'received string "${{ github.run_id }}"; expected a runner label']],
+  },
+  { name: "a GitHub owner with a double hyphen", change: (d) => (d.github.owner = "acme--corp"), problems: [["github.owner", 'received string "acme--corp"; expected a GitHub user or organization name']] },
+  { name: "a default branch git refuses", change: (d) => (d.github.defaultBranch = "main..x"), problems: [["github.defaultBranch", 'received string "main..x"; expected a git branch name']] },
 
   // --- several problems at once --------------------------------------------------------------
   {
@@ -272,7 +426,7 @@ const CASES: BadCase[] = [
       d.environments[1].network.zones = ["mars-1a", "eu-west-1a"];
     },
     problems: [
-      ["apps[0].port", "received number 0; expected at least 1"],
+      ["apps[0].port", "received number 0; expected at least 1024 (a whole port number from 1024 to 65535"],
       ["apps[0]", 'unknown key "helthPath" (did you mean "healthPath"?)'],
       ["environments[0].account", 'received string "x"; expected a 12-digit AWS account id'],
       ["environments[1].network.zones[0]", '"mars-1a" is not a zone of eu-west-1'],
@@ -284,8 +438,8 @@ const CASES: BadCase[] = [
       d.apps.push({ ...d.apps[0], name: "hello", port: 99999, domains: { dev: "x", stagin: "api.example.com" }, overrides: {}, suppressions: [{ rule: "SLW-NOPE-001", reason: "x" }] }),
     problems: [
       ["apps[1].name", 'app name "hello" is used twice (also apps[0])'],
-      ["apps[1].port", "received number 99999; expected at most 65535"],
-      ["apps[1].domains.dev", '"x" is not a domain name'],
+      ["apps[1].port", "received number 99999; expected at most 65535 (a whole port number from 1024 to 65535"],
+      ["apps[1].domains.dev", '"x" is not valid: expected a lower-case fully qualified domain name'],
       ["apps[1].domains.stagin", 'names no declared environment (did you mean "staging"?)'],
       ["apps[1].domains", 'no domain for environment "staging"'],
       ["apps[1].domains", 'no domain for environment "prod"'],
@@ -332,7 +486,8 @@ async function synth(argv: string[]): Promise<{ code: number; stderr: string }> 
 function writeCase(c: BadCase, i: number): string {
   if (c.path) return c.path(work);
   const file = path.join(work, `bad-${i}.yaml`);
-  if (c.text !== undefined) fs.writeFileSync(file, c.text);
+  if (c.bytes !== undefined) fs.writeFileSync(file, c.bytes);
+  else if (c.text !== undefined) fs.writeFileSync(file, c.text);
   else {
     const doc = exampleDocument();
     c.change!(doc);
@@ -361,9 +516,9 @@ describe.each(CASES.map((c, i) => [c.name, c, i] as const))("%s", (_name, c, i) 
       const match = lines.filter((l) => new RegExp(`^  ${escape(file)}(:\\d+:\\d+)?: ${escape(expected)}`).test(l));
       expect({ expected, found: match.length > 0 ? "yes" : lines }).toEqual({ expected, found: "yes" });
     }
-    if (!c.path) {
-      // Problems found in the file point at a line.
-      for (const line of lines.filter((l) => !/the file is empty/.test(l))) expect(line).toMatch(new RegExp(`^  ${escape(file)}:\\d+:\\d+: `));
+    if (!c.path && c.bytes === undefined) {
+      // Problems found in the file point at a line (but not a whole-file verdict: empty, nested, aliases).
+      for (const line of lines.filter((l) => !/the file is empty|the YAML is nested/.test(l))) expect(line).toMatch(new RegExp(`^  ${escape(file)}:\\d+:\\d+: `));
     }
     expect(stderr).toContain(`Nothing was written; ${outdir} is as it was.`);
     const after = hashes(outdir);
@@ -383,6 +538,104 @@ test("SLIPWAY_PLATFORM_FILE names the file when --platform is not given", async 
   const { code, stderr } = await withEnv({ SLIPWAY_PLATFORM_FILE: missing }, () => synth(["--out", outdir]));
   expect(code).toBe(1);
   expect(stderr).toContain(`  ${missing}: cannot read the platform file (no such file)`);
+});
+
+describe("error output is safe to print anywhere: a terminal, a CI log, a pull-request comment", () => {
+  const SENTINEL = "process-env-sentinel-6c1f";
+  let stderr: string;
+  let code: number;
+  beforeAll(async () => {
+    const doc = exampleDocument();
+    doc.apps[0].cpu = `\u001b[2J\u001b[31m${"x".repeat(300)}`;
+    doc.github.owner = "acme\n::error file=x::owned\n##[set-output name=x]y";
+    doc.apps[0].healthPath = "\u009b31m/x\u202e";
+    doc.environments[0].region = "eu-west-1\r::warning::x";
+    doc.apps[0].env = { API_TOKEN: ["hunter2-in-a-list"], DB_PASSWORD: 987654321 };
+    doc["\n::error::key"] = 1;
+    const file = path.join(work, "hostile.yaml");
+    fs.writeFileSync(file, stringify(doc));
+    ({ code, stderr } = await withEnv({ SLIPWAY_TEST_SECRET: SENTINEL }, () => synth(["--platform", file, "--out", outdir])));
+  });
+
+  test("it still reports each problem", () => {
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/problems in the platform file/);
+    for (const where of ["apps[0].cpu", "github.owner", "apps[0].healthPath", "environments[0].region", "apps[0].env.API_TOKEN", "apps[0].env.DB_PASSWORD"]) expect(stderr).toContain(`${where}: `);
+  });
+
+  test("no control character reaches the output: escapes, carriage returns and C1 controls are shown escaped", () => {
+    expect(stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
+    expect(stderr).toContain("\\u001b[2J");
+    expect(stderr).toContain("\\u009b31m");
+  });
+
+  test("no line is a GitHub Actions workflow command", () => {
+    for (const line of stderr.split("\n")) expect({ line, command: /^\s*(::|##\[)/.test(line) }).toEqual({ line, command: false });
+    expect(stderr).toContain("::error file=x::owned"); // shown, inside one escaped value
+  });
+
+  test("a long value is cut to 80 characters, with its full length", () => {
+    expect(stderr).toContain(`${"x".repeat(71)}"… (309 characters)`);
+    expect(stderr).not.toContain("x".repeat(81));
+  });
+
+  test("values under keys that look like secrets are redacted, and the process environment never appears", () => {
+    expect(stderr).toContain("apps[0].env.API_TOKEN: expected string, received a list (<redacted>)");
+    expect(stderr).toContain("apps[0].env.DB_PASSWORD: expected string, received number <redacted>");
+    expect(stderr).not.toContain("hunter2");
+    expect(stderr).not.toContain("987654321");
+    expect(stderr).not.toContain(SENTINEL);
+  });
+});
+
+describe("--out never deletes what synth did not write", () => {
+  test("a non-empty folder that is not synth output is refused, and stays byte-for-byte as it was", async () => {
+    const mine = path.join(work, "my-project");
+    fs.mkdirSync(path.join(mine, "src"), { recursive: true });
+    fs.writeFileSync(path.join(mine, "README.md"), "my notes\n");
+    fs.writeFileSync(path.join(mine, "src", "main.ts"), "export {};\n");
+    // Even a manifest.json alone (cdktf's name, but no slipway.json) does not make it synth output.
+    fs.writeFileSync(path.join(mine, "manifest.json"), '{"version":"0.21.0","stacks":{}}');
+    const before = hashes(mine);
+    const { code, stderr } = await synth(["--platform", EXAMPLE_FILE, "--out", mine]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${mine} is not empty and is not synth output (no manifest.json and slipway.json from an earlier synth): synth would replace it, so it refuses`);
+    expect(hashes(mine)).toEqual(before);
+    expect(fs.readdirSync(work).filter((f) => f.startsWith("my-project."))).toEqual([]);
+  });
+
+  test("a file given as --out is refused and left as it is", async () => {
+    const file = path.join(work, "out-file.txt");
+    fs.writeFileSync(file, "keep me\n");
+    const { code, stderr } = await synth(["--platform", EXAMPLE_FILE, "--out", file]);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${file} is a file, not a folder`);
+    expect(fs.readFileSync(file, "utf8")).toBe("keep me\n");
+  });
+
+  test("an empty folder and an earlier synth's output are written", async () => {
+    const empty = path.join(work, "empty-out");
+    fs.mkdirSync(empty);
+    expect((await synth(["--platform", EXAMPLE_FILE, "--out", empty])).code).toBe(0);
+    expect(isSynthOutput(empty)).toBe(true);
+    // ...and once more, over its own output.
+    expect((await synth(["--platform", EXAMPLE_FILE, "--out", empty])).code).toBe(0);
+    expect(fs.readdirSync(work).filter((f) => f.startsWith("empty-out."))).toEqual([]);
+  });
+
+  test("`npm run diagram -- --platform FILE --out DIR` draws without touching the project's cdktf.out", async () => {
+    const projectOut = path.join(ROOT, "cdktf.out");
+    const before = fs.existsSync(projectOut) ? hashes(projectOut) : undefined;
+    const diagrams = path.join(work, "diagrams");
+    const logs = jest.spyOn(console, "log").mockImplementation(() => {});
+    try {
+      expect(await diagramMain(["--platform", EXAMPLE_FILE, "--out", diagrams])).toBe(0);
+    } finally {
+      logs.mockRestore();
+    }
+    expect(fs.readdirSync(diagrams)).toEqual(expect.arrayContaining(["README.md", "dev.md", "prod.svg"]));
+    expect(fs.existsSync(projectOut) ? hashes(projectOut) : undefined).toEqual(before);
+  });
 });
 
 describe("the model refuses what the constructs would refuse, so the message names the file and path", () => {

@@ -10,7 +10,7 @@ import { actionlint } from "../support/actionlint";
 import { checkSynthesizedStacks, terraformForTests, StackCheck } from "../support/terraform";
 import { EXAMPLE_FILE, readTree, ROOT, tempDir } from "../support/platform";
 
-const EXPECTED_STACKS = ["platform-dev", "platform-staging", "platform-prod", "hello-delivery", "hello-dev", "hello-staging", "hello-prod"];
+const EXPECTED_STACKS = ["bootstrap-111111111111", "bootstrap-222222222222", "platform-dev", "platform-staging", "platform-prod", "hello-delivery", "hello-dev", "hello-staging", "hello-prod"];
 
 let work: string;
 let outdir: string;
@@ -21,7 +21,7 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-test("the example platform writes the platform-*, hello-delivery and hello-* stacks", () => {
+test("the example platform writes the bootstrap-*, platform-*, hello-delivery and hello-* stacks", () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
   expect(Object.keys(manifest.stacks).sort()).toEqual([...EXPECTED_STACKS].sort());
   for (const name of EXPECTED_STACKS) {
@@ -95,7 +95,7 @@ test("`npm run synth` as a user types it: exit 1, the problems on stderr, nothin
   const good = execFileSync(process.execPath, ["scripts/run.js", "cli/synth.ts", "--platform", EXAMPLE_FILE, "--out", out], { cwd: ROOT, encoding: "utf8" });
   expect(good).toMatch(/^platform-prod\s+aws \d+\s+prod \(production\)/m);
   expect(good).toMatch(/^hello-prod\s+.*https:\/\/hello\.acme\.example/m);
-  expect(good).toMatch(/7 stacks, \d+ resources from/);
+  expect(good).toMatch(/9 stacks, \d+ resources from/);
 });
 
 const { tools, test: withTerraform } = terraformForTests("validate/plan");

@@ -147,7 +147,7 @@ describe("the built package", () => {
     expect(fs.realpathSync(out.main)).toBe(fs.realpathSync(path.join(app, "node_modules", "slipway", "dist", "index.js")));
     expect(out.deep).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED");
     // The construct classes, plus the stacks (TerraformStack is a Construct too).
-    expect(out.constructs).toEqual([...constructs, "AppEnvironmentStack", "DeliveryStack", "PlatformStack", "SlipwayStack"].sort());
+    expect(out.constructs).toEqual([...constructs, "AppEnvironmentStack", "BootstrapStack", "DeliveryStack", "PlatformStack", "SlipwayStack"].sort());
     expect(out.functions).toEqual(["buildPlatform", "loadPlatformFile", "parsePlatform"]);
   });
 
@@ -208,7 +208,7 @@ describe("a stack synthesized in the consumer app", () => {
     const cluster = only("aws_eks_cluster");
     expect(cluster.name).toBe("team");
     expect(cluster.vpc_config.subnet_ids).toEqual([ref("aws_subnet", "Network_PrivateSubnet0"), ref("aws_subnet", "Network_PrivateSubnet1")]);
-    expect(only("aws_eks_node_group").instance_types).toEqual(["t3.large"]);
+    expect(only("aws_eks_node_group").instance_types).toEqual(["c6i.xlarge"]);
   });
 
   test("SourceRepository and DeliveryPipeline: a private repository with its environments and both workflows committed to it", () => {

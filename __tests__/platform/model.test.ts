@@ -30,7 +30,7 @@ describe("the example platform file", () => {
     const dev = platform.environments[0];
     expect(dev.profile).toBe("development");
     expect(dev.network.natGateways).toBe("one");
-    expect(dev.cluster.nodeInstanceTypes).toEqual(["t3.medium"]);
+    expect(dev.cluster.nodeInstanceTypes).toEqual(["c6i.large"]);
     expect(dev.database.instanceClass).toBe("db.t4g.micro");
     expect(dev.approval.required).toBe(false);
     expect(dev.protection).toEqual({ deletionProtection: false, multiAz: false });
@@ -93,7 +93,7 @@ describe("the example platform file", () => {
     const hello = platform.apps[0];
     expect(hello.nodePort).toBeGreaterThanOrEqual(30000);
     expect(hello.nodePort).toBeLessThanOrEqual(32767);
-    const more = examplePlatform((d) => d.apps.unshift({ ...d.apps[0], name: "api" }));
+    const more = examplePlatform((d) => d.apps.unshift({ ...d.apps[0], name: "api", domains: { dev: "api.dev.acme.example", staging: "api.staging.acme.example", prod: "api.acme.example" } }));
     expect(more.apps.find((a) => a.name === "hello")!.nodePort).toBe(hello.nodePort);
     expect(examplePlatform((d) => (d.apps[0].nodePort = 31000)).apps[0].nodePort).toBe(31000);
   });
@@ -109,31 +109,31 @@ describe("the example platform file", () => {
 
 describe("bad platform files: every problem at once, with file, line, path, value and what is valid", () => {
   test.each<[string, (doc: any) => void, RegExp]>([
-    ["a port out of range", (d) => (d.apps[0].port = 70000), /bad\.yaml:\d+:\d+: apps\[0\]\.port: received number 70000; expected at most 65535/],
+    ["a port out of range", (d) => (d.apps[0].port = 70000), /bad\.yaml:\d+:\d+: apps\[0\]\.port: received number 70000; expected at most 65535 \(a whole port number from 1024 to 65535/],
     ["a wrong type", (d) => (d.apps[0].port = "http"), /apps\[0\]\.port: expected number, received string "http"/],
     ["a missing required value", (d) => delete d.apps[0].healthPath, /apps\[0\]\.healthPath: is required \(expected string\)/],
     ["an unknown key, with a suggestion", (d) => (d.apps[0].helthPath = "/x"), /apps\[0\]: unknown key "helthPath" \(did you mean "healthPath"\?\); valid keys here: name, port, healthPath/],
     ["a name invalid for DNS", (d) => (d.apps[0].name = "Hello_World"), /apps\[0\]\.name: received string "Hello_World"; an app name must be a DNS label/],
     ["a duplicate environment", (d) => d.environments.push({ ...d.environments[0], network: { cidr: "10.99.0.0/16", zones: ["eu-west-1a", "eu-west-1b"] } }), /environments\[3\]\.name: environment name "dev" is used twice \(also environments\[0\]\)/],
-    ["an invalid CIDR", (d) => (d.environments[0].network.cidr = "10.300.0.0/16"), /environments\[0\]\.network\.cidr: "10\.300\.0\.0\/16" is not a valid IPv4 CIDR/],
-    ["a CIDR too large for a VPC", (d) => (d.environments[0].network.cidr = "10.0.0.0/8"), /prefix \/8 in "10\.0\.0\.0\/8" is out of range: a VPC takes \/16 to \/23/],
+    ["an invalid CIDR", (d) => (d.environments[0].network.cidr = "10.300.0.0/16"), /environments\[0\]\.network\.cidr: received string "10\.300\.0\.0\/16"; expected an IPv4 network CIDR/],
+    ["a CIDR too large for a VPC", (d) => (d.environments[0].network.cidr = "10.0.0.0/8"), /"10\.0\.0\.0\/8"; expected an IPv4 network CIDR with a prefix from \/16 to \/23 .*; \/8 is out of range/],
     ["overlapping CIDRs in one account", (d) => (d.environments[1].network.cidr = "10.10.128.0/17"), /environments\[1\]\.network\.cidr: 10\.10\.128\.0\/17 overlaps 10\.10\.0\.0\/16 of environment "dev"/],
     ["a zone of another region", (d) => (d.environments[0].network.zones = ["eu-west-1a", "us-east-1b"]), /environments\[0\]\.network\.zones\[1\]: "us-east-1b" is not a zone of eu-west-1/],
     ["approval without reviewers", (d) => delete d.environments[2].approval, /environments\[2\]: deploys to "prod" need approval \(the production profile's default\) but no reviewers are named/],
     ["an override for no declared environment", (d) => (d.apps[0].overrides.prd = { replicas: { min: 1, max: 2 } }), /apps\[0\]\.overrides\.prd: names no declared environment \(did you mean "prod"\?\); declared: dev, staging, prod/],
-    ["a domain that is not a domain", (d) => (d.apps[0].domains.dev = "not a domain"), /apps\[0\]\.domains\.dev: "not a domain" is not a domain name/],
+    ["a domain that is not a domain", (d) => (d.apps[0].domains.dev = "not a domain"), /apps\[0\]\.domains\.dev: "not a domain" is not valid: expected a lower-case fully qualified domain name/],
     ["a missing domain for an environment", (d) => delete d.apps[0].domains.staging, /apps\[0\]\.domains: no domain for environment "staging"/],
     ["replicas min above max", (d) => (d.apps[0].replicas = { min: 5, max: 2 }), /apps\[0\]\.replicas: min 5 is above max 2/],
     ["an unknown backend", (d) => (d.backend = { type: "consul" }), /backend\.type: received string "consul"; expected one of: local, s3, remote/],
     ["an account id that is not 12 digits", (d) => (d.environments[0].account = "12345"), /environments\[0\]\.account: received string "12345"; expected a 12-digit AWS account id/],
-    ["a cluster API open to the internet", (d) => (d.environments[0].cluster.publicAccessCidrs = ["0.0.0.0/0"]), /publicAccessCidrs\[0\]: "0\.0\.0\.0\/0" opens the cluster API to the whole internet/],
+    ["a cluster API open to the internet", (d) => (d.environments[0].cluster.publicAccessCidrs = ["0.0.0.0/0"]), /publicAccessCidrs\[0\]: received string "0\.0\.0\.0\/0"; .*0\.0\.0\.0\/0 opens it to the whole internet/],
     ["nodes min above desired", (d) => (d.environments[0].cluster.nodes = { min: 3, desired: 2, max: 4 }), /environments\[0\]\.cluster\.nodes: min 3, desired 2, max 4: expected min <= desired <= max/],
     ["a secret also given as a plain variable", (d) => (d.apps[0].env.SESSION_KEY = "x"), /apps\[0\]\.secrets\[0\]: SESSION_KEY is also a plain variable in env/],
     ["a secret named twice", (d) => (d.apps[0].secrets = ["SESSION_KEY", "SESSION_KEY"]), /apps\[0\]\.secrets\[1\]: SESSION_KEY is listed twice/],
     ["DATABASE_URL declared as a secret", (d) => (d.apps[0].secrets = ["DATABASE_URL"]), /apps\[0\]\.secrets\[0\]: DATABASE_URL is set by Slipway from the environment's Postgres database: choose another name/],
     ["DATABASE_URL declared as a plain variable", (d) => (d.apps[0].env.DATABASE_URL = "postgres://x"), /apps\[0\]\.env\.DATABASE_URL: DATABASE_URL is set by Slipway/],
-    ["two apps on one node port", (d) => d.apps.push({ ...d.apps[0], name: "api", nodePort: 31000 }, { ...d.apps[0], name: "web", nodePort: 31000 }), /apps\[2\]\.nodePort: node port 31000 is also "api"'s: set a distinct nodePort/],
-    ["a node port out of range", (d) => (d.apps[0].nodePort = 8080), /apps\[0\]\.nodePort: received number 8080; expected at least 30000/],
+    ["two apps on one node port", (d) => d.apps.push({ ...d.apps[0], name: "api", nodePort: 31000, domains: {} }, { ...d.apps[0], name: "web", nodePort: 31000, domains: {} }), /apps\[2\]\.nodePort: node port 31000 is also "api"'s: set a distinct nodePort/],
+    ["a node port out of range", (d) => (d.apps[0].nodePort = 8080), /apps\[0\]\.nodePort: received number 8080; expected at least 30000 \(a Kubernetes NodePort, a whole number from 30000 to 32767/],
     ["a static path that is not a pattern", (d) => (d.apps[0].staticPath = "static"), /apps\[0\]\.staticPath: received string "static"; expected a CloudFront path pattern/],
     ["an unknown load balancer exposure", (d) => (d.environments[0].loadBalancer = { allowFrom: "everyone" }), /environments\[0\]\.loadBalancer\.allowFrom: received string "everyone"; expected one of: "cdn", "internet"/],
     ["an unknown profile", (d) => (d.environments[0].profile = "prod"), /environments\[0\]\.profile: received string "prod"; expected one of: "development", "production"/],
@@ -161,7 +161,7 @@ describe("bad platform files: every problem at once, with file, line, path, valu
   });
 
   test("a duplicate key is a YAML error, not a silent override", () => {
-    expect(() => parsePlatform("github: {owner: a}\ngithub: {owner: b}\n", "dup.yaml")).toThrow(/dup\.yaml:2:1: YAML syntax error: Map keys must be unique/);
+    expect(() => parsePlatform("github: {owner: a}\ngithub: {owner: b}\n", "dup.yaml")).toThrow(/dup\.yaml:2:1: YAML syntax error: a key is given twice in one mapping \(Map keys must be unique\)/);
   });
 
   test("an empty file says what it needs", () => {

@@ -13,7 +13,7 @@ test("the JSON Schema is strict and documents defaults, for editors", () => {
   expect(schema.required).toEqual(["github", "apps", "environments"]);
   const app = schema.properties.apps.items;
   expect(app.additionalProperties).toBe(false);
-  expect(app.properties.port).toMatchObject({ type: "integer", minimum: 1, maximum: 65535 });
+  expect(app.properties.port).toMatchObject({ type: "integer", minimum: 1024, maximum: 65535 });
   expect(app.properties.cpu.default).toBe("250m");
 });
 

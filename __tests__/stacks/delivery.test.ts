@@ -19,8 +19,8 @@ describe("identity without long-lived keys", () => {
       StringEquals: { [`${ISSUER}:aud`]: "sts.amazonaws.com", [`${ISSUER}:sub`]: ["repo:acme-corp/hello:ref:refs/heads/main"] },
     });
     expect(JSON.stringify(statement.Condition)).not.toContain("*");
-    // The registry's account's OIDC provider: platform-prod's, through remote state.
-    expect(statement.Principal.Federated).toMatch(/^\$\{data\.terraform_remote_state\.cross-stack-reference-input-platform-prod\.outputs\./);
+    // The registry's account's OIDC provider, which bootstrap-222222222222 creates, named by its ARN.
+    expect(statement.Principal.Federated).toBe("arn:aws:iam::222222222222:oidc-provider/token.actions.githubusercontent.com");
   });
 
   test("each environment's deploy role trusts only jobs in that GitHub environment", () => {
@@ -33,14 +33,17 @@ describe("identity without long-lived keys", () => {
     }
   });
 
-  test("no role anywhere can be assumed from a pull request or a wildcard subject", () => {
-    for (const stack of Object.values(stacks)) {
+  test("no role anywhere can be assumed from a pull request or a wildcard subject, except the infrastructure repository's read-only plan role", () => {
+    const fromPullRequests: string[] = [];
+    for (const [name, stack] of Object.entries<any>(stacks)) {
       for (const role of Object.values<any>(stack.resource?.aws_iam_role ?? {})) {
         const subs = JSON.stringify(trust(role));
-        expect(subs).not.toContain("pull_request");
+        if (subs.includes("pull_request")) fromPullRequests.push(`${name}/${role.name}`);
         expect(subs).not.toMatch(/repo:[^"]*\*/);
       }
     }
+    // Its policy allows reads only (__tests__/stacks/bootstrap.test.ts).
+    expect(fromPullRequests).toEqual(["bootstrap-111111111111/acme-plan", "bootstrap-222222222222/acme-plan"]);
   });
 
   test("the deploy role reaches only its app's namespace: no EKS access policy, a group bound to a namespaced Role, and DescribeCluster", () => {

@@ -9,23 +9,24 @@ const childProcess: typeof import("node:child_process") = require("node:child_pr
 
 const example = synthAll(examplePlatform());
 
-test("one platform stack per environment, one delivery stack per app, one runtime stack per app and environment", () => {
+test("one bootstrap stack per account, one platform stack per environment, one delivery stack per app, one runtime stack per app and environment", () => {
   const twoApps = synthAll(
     examplePlatform((d) => {
       d.apps.push({ ...d.apps[0], name: "api", domains: { dev: "api.dev.acme.example", staging: "api.staging.acme.example", prod: "api.acme.example" } });
     }),
   );
   expect(Object.keys(twoApps).sort()).toEqual(
-    ["platform-dev", "platform-staging", "platform-prod", "hello-delivery", "hello-dev", "hello-staging", "hello-prod", "api-delivery", "api-dev", "api-staging", "api-prod"].sort(),
+    ["bootstrap-111111111111", "bootstrap-222222222222", "platform-dev", "platform-staging", "platform-prod", "hello-delivery", "hello-dev", "hello-staging", "hello-prod", "api-delivery", "api-dev", "api-staging", "api-prod"].sort(),
   );
 });
 
 describe("providers", () => {
-  test("each stack's AWS provider targets its environment's account and region, with default tags", () => {
+  test("each stack's AWS provider targets its environment's account and region, with default tags, and assumes no role", () => {
     const [aws] = example["platform-prod"].provider.aws;
     expect(aws.region).toBe("eu-west-1");
     expect(aws.allowed_account_ids).toEqual(["222222222222"]);
-    expect(aws.assume_role).toEqual([{ role_arn: "arn:aws:iam::222222222222:role/slipway-deploy", session_name: "slipway" }]);
+    // prod names assumeRoleArn: the role CI's apply jobs assume, never the provider.
+    expect(aws.assume_role).toBeUndefined();
     expect(aws.default_tags[0].tags).toEqual({ "managed-by": "slipway", "slipway:platform": "acme", "slipway:environment": "prod" });
     const [devAws] = example["platform-dev"].provider.aws;
     expect(devAws.allowed_account_ids).toEqual(["111111111111"]);
@@ -46,7 +47,7 @@ describe("providers", () => {
     expect(k8s.exec[0].command).toBe("aws");
     expect(k8s.exec[0].api_version).toBe("client.authentication.k8s.io/v1beta1");
     expect(k8s.exec[0].args.slice(0, 3)).toEqual(["eks", "get-token", "--cluster-name"]);
-    expect(k8s.exec[0].args.slice(4)).toEqual(["--region", "eu-west-1", "--role-arn", "arn:aws:iam::222222222222:role/slipway-deploy"]);
+    expect(k8s.exec[0].args.slice(4)).toEqual(["--region", "eu-west-1"]);
     expect(Object.keys(stack.data.terraform_remote_state).sort()).toEqual(["cross-stack-reference-input-hello-delivery", "cross-stack-reference-input-platform-prod"]);
     // The cluster's stack itself configures no Kubernetes provider.
     expect(example["platform-prod"].provider.kubernetes).toBeUndefined();
@@ -62,21 +63,20 @@ describe("providers", () => {
 });
 
 describe("the GitHub OIDC provider: exactly one per AWS account", () => {
-  test("the first environment of each account creates it; others in the account create none", () => {
-    const count = (name: string) => Object.keys(example[name].resource.aws_iam_openid_connect_provider ?? {}).filter((k) => k.startsWith("GithubOidc")).length;
-    expect(count("platform-dev")).toBe(1);
-    expect(count("platform-staging")).toBe(0); // same account as dev
-    expect(count("platform-prod")).toBe(1);
-    const [oidc] = Object.values<any>(example["platform-dev"].resource.aws_iam_openid_connect_provider).filter((p) => p.url.includes("token.actions"));
-    expect(oidc).toMatchObject({ url: "https://token.actions.githubusercontent.com", client_id_list: ["sts.amazonaws.com"] });
+  const githubProviders = (stack: any) => Object.values<any>(stack.resource?.aws_iam_openid_connect_provider ?? {}).filter((p) => p.url.includes("token.actions"));
+
+  test("each account's bootstrap stack creates it; no platform stack does", () => {
+    expect(githubProviders(example["bootstrap-111111111111"])).toHaveLength(1); // dev and staging
+    expect(githubProviders(example["bootstrap-222222222222"])).toHaveLength(1);
+    for (const name of ["platform-dev", "platform-staging", "platform-prod"]) expect(githubProviders(example[name])).toHaveLength(0);
+    expect(githubProviders(example["bootstrap-111111111111"])[0]).toMatchObject({ url: "https://token.actions.githubusercontent.com", client_id_list: ["sts.amazonaws.com"] });
   });
 
-  test("with every environment in its own account, every platform stack has one", () => {
+  test("with every environment in its own account, every account's bootstrap stack has one", () => {
     const separate = synthAll(examplePlatform((d) => (d.environments[1].account = "333333333333")));
-    for (const name of ["platform-dev", "platform-staging", "platform-prod"]) {
-      const urls = Object.values<any>(separate[name].resource.aws_iam_openid_connect_provider).map((p) => p.url);
-      expect(urls.filter((u) => u === "https://token.actions.githubusercontent.com")).toHaveLength(1);
-    }
+    const bootstraps = Object.keys(separate).filter((n) => n.startsWith("bootstrap-"));
+    expect(bootstraps).toEqual(["bootstrap-111111111111", "bootstrap-333333333333", "bootstrap-222222222222"]);
+    for (const name of bootstraps) expect(githubProviders(separate[name])).toHaveLength(1);
   });
 });
 
@@ -110,7 +110,7 @@ describe("backends", () => {
     const execSync = jest.spyOn(childProcess, "execSync");
     try {
       const remote = synthAll(examplePlatform((d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: "acme-" })));
-      expect(Object.keys(remote)).toHaveLength(7);
+      expect(Object.keys(remote)).toHaveLength(9);
       expect(remote["platform-prod"].terraform.cloud.workspaces).toEqual({ name: "acme-platform-prod" });
       expect(execSync).not.toHaveBeenCalled();
     } finally {
@@ -185,7 +185,7 @@ describe("platform stacks", () => {
     expect(nodes.scaling_config).toMatchObject({ min_size: 3, desired_size: 3, max_size: 9 });
     expect(nodes.instance_types).toEqual(["m6i.large"]);
     const devNodes = Object.values<any>(example["platform-dev"].resource.aws_eks_node_group)[0];
-    expect(devNodes.instance_types).toEqual(["t3.medium"]);
+    expect(devNodes.instance_types).toEqual(["c6i.large"]);
   });
 
   test("a private-only cluster when the environment lists no public CIDRs", () => {

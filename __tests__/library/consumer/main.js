@@ -42,7 +42,7 @@ const cluster = new KubernetesCluster(stack, "Cluster", {
   network,
   accountId,
   region,
-  nodeInstanceTypes: ["t3.large"],
+  nodeInstanceTypes: ["c6i.xlarge"],
   preventDestroy: false,
 });
 new KubernetesProvider(stack, "kubernetes", {
