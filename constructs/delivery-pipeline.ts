@@ -199,6 +199,14 @@ export interface DeliveryPipelineProps {
    * @default true
    */
   readonly provenance?: boolean;
+  /**
+   * The app's Secrets Manager secrets by environment name: their names (`<platform>/<app>/<env>/<NAME>`,
+   * see `appSecretPrefix`). Each such environment's deploy job first checks that every one has a
+   * current value (`secretsmanager:DescribeSecret` only) and otherwise fails, naming each secret
+   * without a value and the command that sets it (`npm run secret -- set <app> <env> <NAME>`).
+   * @default {} - no secrets check
+   */
+  readonly secretIds?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -261,6 +269,7 @@ export class DeliveryPipeline extends Construct {
       dockerfile: props.dockerfile ?? "Dockerfile",
       buildRunsOn: props.buildRunsOn ?? "ubuntu-latest",
       provenance: props.provenance ?? true,
+      secretIds: props.secretIds ?? {},
     };
     this.validate(props, settings);
 
@@ -328,22 +337,19 @@ export class DeliveryPipeline extends Construct {
         if (problem !== undefined) invalid(this, typeof value === "string" ? field : `${field}[${i}]`, l, problem);
       });
     };
-    const command = (field: string, value: string) => {
+    const command = (field: string, value: string, validator: kinds.ValueValidator) => {
       literal(field, value, "a shell command");
-      // GitHub would evaluate `${{` as an expression in `env`, not pass it through as text.
-      const problem = kinds.shellCommand.problem(value);
+      const problem = validator.problem(value);
       if (problem !== undefined) invalid(this, field, value, problem);
     };
 
     label("appName", props.appName, 32, "a DNS label");
-    command("testCommand", props.testCommand);
     // The test command is a step's `env` value, where GitHub would evaluate `${{ }}` instead of
-    // passing the text on (GitHub has no escape for it). The migrate command never enters a workflow.
-    if (typeof props.testCommand === "string" && props.testCommand.includes("${{")) {
-      invalid(this, "testCommand", props.testCommand, "a shell command without '${{' (GitHub Actions would evaluate it as an expression)");
-    }
-    if (props.migrateCommand !== undefined) command("migrateCommand", props.migrateCommand);
-    if (props.integrationTestCommand !== undefined) command("integrationTestCommand", props.integrationTestCommand);
+    // passing the text on (GitHub has no escape for it). The migrate command never enters a
+    // workflow (the workload's CronJob runs it): there it is plain text.
+    command("testCommand", props.testCommand, kinds.workflowShellCommand);
+    if (props.migrateCommand !== undefined) command("migrateCommand", props.migrateCommand, kinds.shellCommand);
+    if (props.integrationTestCommand !== undefined) command("integrationTestCommand", props.integrationTestCommand, kinds.shellCommand);
     literal("healthPath", props.healthPath, "an HTTP path");
     const healthProblem = kinds.healthCheckPath.problem(props.healthPath);
     if (healthProblem !== undefined) invalid(this, "healthPath", props.healthPath, healthProblem);
@@ -383,6 +389,17 @@ export class DeliveryPipeline extends Construct {
       invalid(this, "dockerfile", s.dockerfile, "a relative path inside the repository of letters, digits and ._/- (no '..'), e.g. Dockerfile or docker/app.Dockerfile");
     }
     runner("buildRunsOn", s.buildRunsOn);
+    literal("secretIds", s.secretIds, "secret names by environment");
+    for (const [environment, ids] of Object.entries(s.secretIds)) {
+      if (!s.environments.some((e) => e.name === environment)) invalid(this, "secretIds", environment, `environment names among ${s.environments.map((e) => e.name).join(", ")}`);
+      literal(`secretIds.${environment}`, ids, "a list of secret names");
+      ids.forEach((id, i) => {
+        // Letters, digits and /_+=.@- (Secrets Manager's names): no newline, quote or `${{` reaches the step.
+        if (typeof id !== "string" || !/^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/.test(id)) {
+          invalid(this, `secretIds.${environment}[${i}]`, id, "a Secrets Manager secret name such as slipway/shop/prod/API_KEY");
+        }
+      });
+    }
   }
 }
 
@@ -403,6 +420,7 @@ interface Settings {
   readonly dockerfile: string;
   readonly buildRunsOn: string | readonly string[];
   readonly provenance: boolean;
+  readonly secretIds: Readonly<Record<string, readonly string[]>>;
 }
 
 /** The step id of the build, whose output `id` is the built image's id (`sha256:<64 hex>`). */
@@ -701,6 +719,7 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         uses: PIPELINE_ACTIONS.configureAwsCredentials,
         with: { "role-to-assume": "${{ vars.DEPLOY_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" },
       },
+      ...secretsCheckStep(s, environment),
       {
         // The copy the build job took out of this very image (same run, named for its digest).
         name: "Download the static assets",
@@ -753,4 +772,39 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
       },
     ],
   };
+}
+
+/**
+ * Before anything changes: every app secret of the environment has a current value, else the job
+ * fails naming each secret without one and the command that sets it. The names reach the script
+ * as the step's `SECRET_IDS` (one per line), never spliced into it; `describe-secret` shows
+ * version stages, never a value.
+ */
+function secretsCheckStep(s: Settings, environment: string): Step[] {
+  const ids = s.secretIds[environment] ?? [];
+  if (ids.length === 0) return [];
+  return [
+    {
+      name: "Check the app's secrets have values",
+      env: { SECRET_IDS: ids.join("\n"), SECRETS_ENVIRONMENT: environment },
+      shell: "bash",
+      run: [
+        "missing=0",
+        "while IFS= read -r id; do",
+        '  [[ -n "$id" ]] || continue',
+        '  name="${id##*/}"',
+        `  if ! stages="$(aws secretsmanager describe-secret --secret-id "$id" --region "$AWS_REGION" --query VersionIdsToStages --output json)"; then`,
+        '    echo "::error::Could not check secret $name ($id) in $SECRETS_ENVIRONMENT: see the aws error above"',
+        "    exit 1",
+        "  fi",
+        "  if [[ \"$stages\" != *'\"AWSCURRENT\"'* ]]; then",
+        '    echo "::error::Secret $name ($id) has no value in $SECRETS_ENVIRONMENT. Set it with: npm run secret -- set $APP_NAME $SECRETS_ENVIRONMENT $name (or aws secretsmanager put-secret-value --secret-id $id --secret-string file://<file>)"',
+        "    missing=1",
+        "  fi",
+        'done <<< "$SECRET_IDS"',
+        'exit "$missing"',
+        "",
+      ].join("\n"),
+    },
+  ];
 }

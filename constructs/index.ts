@@ -1,6 +1,7 @@
 /** Slipway's public surface: every construct, its props and its typed attributes. */
 export * from "./access-log-bucket";
 export * from "./actions";
+export * from "./app-secrets";
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
 export * from "./ci-runners";

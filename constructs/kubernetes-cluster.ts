@@ -137,6 +137,12 @@ export interface KubernetesClusterProps {
    * @default {} - each add-on gets EKS's default version for the cluster's Kubernetes version
    */
   readonly addonVersions?: Readonly<Partial<Record<CoreAddonName, string>>>;
+  /**
+   * Pinned version of the `aws-secrets-store-csi-driver-provider` add-on (the Secrets Store CSI
+   * driver with its AWS provider), e.g. `v2.2.2-eksbuild.1`.
+   * @default EKS's default version for the cluster's Kubernetes version
+   */
+  readonly secretsStoreAddonVersion?: string;
 }
 
 const DEFAULT_VERSION = "1.33";
@@ -200,6 +206,8 @@ export class KubernetesCluster extends Construct {
    * or a reference to the role ARN of the identity running Terraform.
    */
   public readonly terraformPrincipalArn: string;
+  /** The `aws-secrets-store-csi-driver-provider` add-on: pods mount Secrets Manager secrets as files. */
+  public readonly secretsStoreAddon: EksAddon;
 
   /** Access entries by principal ARN, so a principal granted twice gets one entry. */
   private readonly accessEntries = new Map<string, EksAccessEntry>();
@@ -495,6 +503,27 @@ export class KubernetesCluster extends Construct {
     addon("coredns", { dependsOn: [this.nodeGroup] });
     addon("eks-pod-identity-agent");
     this.addons = addons as Record<CoreAddonName, EksAddon>;
+
+    // App secrets: the Secrets Store CSI driver and its AWS provider mount Secrets Manager secrets
+    // into pods with the pods' own EKS Pod Identity, so values never pass through Terraform or
+    // the deploy job. Every 2 minutes the driver re-reads mounted secrets (files and the synced
+    // Kubernetes Secret follow a changed value; environment variables on the next rollout).
+    const storeVersion = props.secretsStoreAddonVersion;
+    if (storeVersion !== undefined && isKnown(storeVersion) && !/^v\d+\.\d+\.\d+-eksbuild\.\d+$/.test(storeVersion)) {
+      invalid(this, "secretsStoreAddonVersion", storeVersion, "an EKS add-on version such as v2.2.2-eksbuild.1");
+    }
+    this.secretsStoreAddon = new EksAddon(this, "SecretsStoreCsiDriver", {
+      clusterName: this.cluster.name,
+      addonName: "aws-secrets-store-csi-driver-provider",
+      addonVersion: storeVersion,
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+      // DaemonSets need nodes; Pod Identity needs its agent.
+      dependsOn: [this.nodeGroup, this.addons["eks-pod-identity-agent"]],
+      configurationValues: JSON.stringify({
+        "secrets-store-csi-driver": { syncSecret: { enabled: true }, enableSecretRotation: true, rotationPollInterval: "2m" },
+      }),
+    });
   }
 
   /**

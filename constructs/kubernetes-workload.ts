@@ -25,8 +25,10 @@ import { RoleV1 } from "@cdktf/provider-kubernetes/lib/role-v1";
 import { SecretV1 } from "@cdktf/provider-kubernetes/lib/secret-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { ServiceV1 } from "@cdktf/provider-kubernetes/lib/service-v1";
+import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { Fn, Lazy } from "cdktf";
 import { Construct } from "constructs";
+import type { WorkloadSecretStore } from "./app-secrets";
 import { invalid, isKnown, parseCidr } from "./util";
 import * as kinds from "./validators";
 import { checkValue, millicores } from "./validators";
@@ -139,6 +141,21 @@ export interface KubernetesWorkloadProps {
    */
   readonly externalSecrets?: string[];
   /**
+   * Secrets held outside the cluster (AWS Secrets Manager, e.g. {@link AppSecrets}) that the
+   * Secrets Store CSI driver mounts: a `SecretProviderClass` `<name>-app-secrets` (a
+   * `kubernetes_manifest`: the driver's CRD must exist when this is planned, which the
+   * cluster's `aws-secrets-store-csi-driver-provider` add-on installs) and a read-only CSI volume
+   * with one file per secret at `/var/run/secrets/app/<NAME>`, in the app and migration pods. Each
+   * is also an environment variable `<NAME>`, from the `<name>-app-secrets` Secret the driver syncs
+   * while a pod mounts the volume, and `<NAME>_FILE` holds the file's path. The driver fetches with the pods' own identity (EKS Pod
+   * Identity: see `AppSecrets.allowReadFrom`). A secret without a value fails the mount, so the pod
+   * never starts without it. Files follow a changed value within the driver's rotation poll;
+   * variables on the next rollout. Names as for `env`, in none of `env`, `secretEnv`,
+   * `externalSecrets`.
+   * @default none - no secrets volume
+   */
+  readonly secretStore?: WorkloadSecretStore;
+  /**
    * The node port (30000-32767, unique in the cluster) the load balancer's instance target group
    * sends traffic to.
    */
@@ -245,6 +262,8 @@ const MIGRATE_CONTAINER_NAME = "migrate";
 const INTEGRATION_TEST_CONTAINER_NAME = "integration-test";
 /** Private and link-local ranges: integration-test pods reach the app only the way users do, through public addresses. */
 const NON_PUBLIC_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"];
+/** Where the secrets of {@link KubernetesWorkloadProps.secretStore} are mounted, one file per secret. */
+export const APP_SECRETS_PATH = "/var/run/secrets/app";
 /** UID and GID the pods run as: non-root, and outside the range images usually assign. */
 const RUN_AS_ID = "10001";
 const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -302,6 +321,8 @@ export class KubernetesWorkload extends Construct {
   public readonly secret: SecretV1;
   /** The `<name>-external` Secret whose values are set outside Terraform, when {@link KubernetesWorkloadProps.externalSecrets} names any. */
   public readonly externalSecret?: SecretV1;
+  /** The `SecretProviderClass` (`kubernetes_manifest`) of {@link KubernetesWorkloadProps.secretStore}, when it names any secret. */
+  public readonly secretProviderClass?: Manifest;
   /** The `kubernetes_horizontal_pod_autoscaler_v2`. */
   public readonly autoscaler: HorizontalPodAutoscalerV2;
   /** The `kubernetes_pod_disruption_budget_v1`. */
@@ -392,6 +413,30 @@ export class KubernetesWorkload extends Construct {
       });
     }
 
+    // Secrets Manager secrets, mounted by the Secrets Store CSI driver: Terraform names them, never holds a value.
+    const storeSecrets = props.secretStore ? Object.entries(props.secretStore.secretIds) : [];
+    const storeName = `${name}-app-secrets`;
+    if (props.secretStore && storeSecrets.length > 0) {
+      this.secretProviderClass = new Manifest(this, "SecretProviderClass", {
+        manifest: {
+          apiVersion: "secrets-store.csi.x-k8s.io/v1",
+          kind: "SecretProviderClass",
+          metadata: { name: storeName, namespace, labels: commonLabels },
+          spec: {
+            provider: "aws",
+            parameters: {
+              region: props.secretStore.region,
+              // The AWS provider assumes the pods' role through EKS Pod Identity.
+              usePodIdentity: "true",
+              // YAML (JSON is YAML): one file per secret, named after it.
+              objects: JSON.stringify(storeSecrets.map(([key, id]) => ({ objectName: id, objectType: "secretsmanager", objectAlias: key }))),
+            },
+            secretObjects: [{ secretName: storeName, type: "Opaque", data: storeSecrets.map(([key]) => ({ objectName: key, key })) }],
+          },
+        },
+      });
+    }
+
     // Shared by the app and migration pods: same identity, same hardening, same configuration.
     const podSecurityContext: DeploymentV1SpecTemplateSpecSecurityContext = {
       runAsNonRoot: true,
@@ -414,9 +459,16 @@ export class KubernetesWorkload extends Construct {
       { secretRef: { name: this.secret.metadata.name } },
     ];
     // Not optional: the kubelet refuses to start a pod whose declared secret is missing.
-    const externalEnv: DeploymentV1SpecTemplateSpecContainerEnv[] | undefined = this.externalSecret
-      ? externalSecrets.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: this.externalSecret!.metadata.name, key, optional: false } } }))
-      : undefined;
+    const secretVariables: DeploymentV1SpecTemplateSpecContainerEnv[] = [
+      ...(this.externalSecret
+        ? externalSecrets.map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: this.externalSecret!.metadata.name, key, optional: false } } }))
+        : []),
+      // Synced by the CSI driver when the pod mounts the secrets volume, before its containers start.
+      ...storeSecrets.map(([key]) => ({ name: key, valueFrom: { secretKeyRef: { name: storeName, key, optional: false } } })),
+      // The file, for apps that re-read a rotated value without a restart (the image contract's `<NAME>_FILE`).
+      ...storeSecrets.map(([key]) => ({ name: `${key}_FILE`, value: `${APP_SECRETS_PATH}/${key}` })),
+    ];
+    const externalEnv = secretVariables.length > 0 ? secretVariables : undefined;
     const resources: DeploymentV1SpecTemplateSpecContainerResources = {
       requests: { cpu, memory },
       limits: { cpu: cpuLimit, memory },
@@ -431,6 +483,10 @@ export class KubernetesWorkload extends Construct {
       });
       volumes.push({ name: "files", configMap: { name: filesMap.metadata.name, defaultMode: "0444" } });
       volumeMounts.push({ name: "files", mountPath: props.readOnlyFiles.directory, readOnly: true });
+    }
+    if (this.secretProviderClass) {
+      volumes.push({ name: "app-secrets", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: storeName } } });
+      volumeMounts.push({ name: "app-secrets", mountPath: APP_SECRETS_PATH, readOnly: true });
     }
     const podBasics = {
       serviceAccountName: this.serviceAccount.metadata.name,
@@ -461,6 +517,8 @@ export class KubernetesWorkload extends Construct {
       metadata: { name, namespace, labels: { ...commonLabels, ...serverLabels } },
       // The first apply runs before the pipeline has pushed an image: do not wait for healthy pods.
       waitForRollout: false,
+      // Pods mount the SecretProviderClass by name: it exists first.
+      dependsOn: this.secretProviderClass ? [this.secretProviderClass] : undefined,
       spec: {
         replicas: String(props.replicas.min),
         revisionHistoryLimit: 10,
@@ -588,6 +646,7 @@ export class KubernetesWorkload extends Construct {
       const command = typeof props.migrateCommand === "string" ? ["/bin/sh", "-c", props.migrateCommand] : props.migrateCommand;
       this.migrationTemplate = new CronJobV1(this, "MigrationTemplate", {
         metadata: { name: this.migrationTemplateName, namespace, labels: { ...commonLabels, ...migrateLabels } },
+        dependsOn: this.secretProviderClass ? [this.secretProviderClass] : undefined,
         spec: {
           // Never runs on its own: the pipeline creates Jobs from it (`kubectl create job --from`).
           suspend: true,
@@ -808,6 +867,15 @@ export class KubernetesWorkload extends Construct {
       seen.add(key);
       if ((isKnown(v.env) && key in v.env) || (isKnown(v.secretEnv) && key in v.secretEnv)) {
         invalid(this, `externalSecrets[${i}]`, key, "names in neither env nor secretEnv (one source per variable)");
+      }
+    });
+    const storeKeys = props.secretStore ? Object.keys(props.secretStore.secretIds) : [];
+    storeKeys.forEach((key) => {
+      checkValue(this, "secretStore.secretIds", key, kinds.environmentVariableName);
+      for (const name of [key, `${key}_FILE`]) {
+        if ((isKnown(v.env) && name in v.env) || (isKnown(v.secretEnv) && name in v.secretEnv) || external.includes(name) || (name !== key && storeKeys.includes(name))) {
+          invalid(this, "secretStore.secretIds", key, `names whose ${name === key ? "variable" : `${name} variable`} is in none of env, secretEnv, externalSecrets and the other secrets (one source per variable)`);
+        }
       }
     });
     checkValue(this, "nodePort", props.nodePort, kinds.nodePort);

@@ -354,9 +354,20 @@ export const branchName: ValueValidator = {
  * it as an expression) or control characters other than tab and newline.
  */
 export const shellCommand: ValueValidator = {
-  accepted: "a non-empty shell command without '${{' (GitHub Actions would evaluate it as an expression) or control characters, e.g. npm test",
+  accepted: "a non-empty shell command without control characters, e.g. python -m migrate",
   problem(value) {
-    return typeof value === "string" && value.trim() !== "" && !value.includes("${{") && !/[\x00-\x08\x0b-\x1f\x7f]/.test(value) ? undefined : this.accepted;
+    return typeof value === "string" && value.trim() !== "" && !/[\x00-\x08\x0b-\x1f\x7f]/.test(value) ? undefined : this.accepted;
+  },
+};
+
+/**
+ * A shell command a generated workflow carries (the test command, as a step's `env` value): also
+ * without `${{`, which GitHub Actions would evaluate as an expression there (it has no escape).
+ */
+export const workflowShellCommand: ValueValidator = {
+  accepted: "a non-empty shell command without '${{' (GitHub Actions would evaluate it as an expression in the generated workflow, which has no escape for it) or control characters, e.g. npm test",
+  problem(value) {
+    return shellCommand.problem(value) === undefined && typeof value === "string" && !value.includes("${{") ? undefined : this.accepted;
   },
 };
 

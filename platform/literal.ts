@@ -84,10 +84,6 @@ export function terraformLiterals<T>(value: T): T {
  * evaluates `${{ }}` in (the test command in a step's `env`, runner labels in `runs-on`). GitHub
  * has no escape for `${{`, so there it is refused; everywhere else it is plain data.
  */
-const WORKFLOW_VALUE_FIELDS: readonly (readonly (string | number | "*")[])[] = [
-  ["apps", "*", "test"],
-  ["environments", "*", "deploy", "runsOn", "*"],
-];
 
 /** A problem with a value of the raw platform document, at its path. */
 export interface LiteralProblem {
@@ -108,9 +104,6 @@ export function literalProblems(raw: unknown): LiteralProblem[] {
       if (lookalike !== undefined) {
         out.push({ at, message: `${lookalike}; it cannot be passed on as plain text: remove or reword that part` });
       }
-      if (value.includes("${{") && WORKFLOW_VALUE_FIELDS.some((pattern) => matches(pattern, at))) {
-        out.push({ at, message: "contains '${{', which GitHub Actions would evaluate as an expression in the generated workflow (it has no escape for it): remove it" });
-      }
     } else if (Array.isArray(value)) {
       value.forEach((item, i) => visit(item, [...at, i]));
     } else if (value !== null && typeof value === "object") {
@@ -125,6 +118,3 @@ export function literalProblems(raw: unknown): LiteralProblem[] {
   return out;
 }
 
-function matches(pattern: readonly (string | number)[], at: readonly (string | number)[]): boolean {
-  return pattern.length === at.length && pattern.every((segment, i) => segment === "*" || segment === at[i]);
-}

@@ -90,7 +90,7 @@ export const appSchema = z.strictObject({
   domains: z
     .record(z.string(), z.string())
     .describe("The app's public domain per environment, keyed by environment name."),
-  test: kind(kinds.shellCommand).describe("Command that runs the app's tests inside its image."),
+  test: kind(kinds.workflowShellCommand).describe("Command that runs the app's tests inside its image."),
   migrate: kind(kinds.shellCommand).optional().describe("Command that migrates the database, run before each rollout. @default none"),
   integrationTest: kind(kinds.shellCommand)
     .optional()

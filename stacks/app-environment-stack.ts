@@ -4,6 +4,7 @@ import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { dependable, Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
+import { AppSecrets, appSecretPrefix, setSecretCommand } from "../constructs/app-secrets";
 import { Cdn } from "../constructs/cdn";
 import { staticAssetsPrefix } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
@@ -55,6 +56,8 @@ export class AppEnvironmentStack extends SlipwayStack {
   readonly cdn: Cdn;
   /** The app's namespace, Deployment and policies on the environment's cluster. */
   readonly workload: KubernetesWorkload;
+  /** The app's own secrets in Secrets Manager (no values in Terraform), mounted into its pods. */
+  readonly secrets: AppSecrets;
   /** The role this environment's deploy job assumes: this GitHub environment only, this namespace only. */
   readonly deployRole: GithubActionsRole;
 
@@ -167,6 +170,18 @@ export class AppEnvironmentStack extends SlipwayStack {
     const caFile = `${RDS_CA_DIRECTORY}/${RDS_CA_BUNDLE_FILE}`;
     const databaseUrl = `postgresql://${this.database.masterUsername}:${password}@${this.database.endpoint}:${this.database.port}/${this.database.databaseName}?sslmode=verify-full&sslrootcert=${caFile}`;
 
+    // The app's own secrets: Secrets Manager secrets Terraform creates without values (set with
+    // `npm run secret -- set`), mounted by the Secrets Store CSI driver with the pods' identity.
+    this.secrets = new AppSecrets(this, "Secrets", {
+      name,
+      namePrefix: appSecretPrefix(platform.name, app.name, environment.name),
+      secretNames: app.secrets,
+      accountId: environment.account,
+      region: environment.region,
+      recoveryWindowInDays: production ? 30 : 7,
+      preventDestroy: production,
+    });
+
     this.workload = new KubernetesWorkload(this, "Workload", {
       name: app.name,
       // The pipeline sets the real image digest on its first deploy; Terraform never touches it after.
@@ -178,8 +193,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       replicas: deployment.replicas,
       env: app.env,
       secretEnv: { DATABASE_URL: databaseUrl },
-      // The app's own secrets: names here, values set in the cluster, never seen by Terraform.
-      externalSecrets: app.secrets,
+      secretStore: this.secrets,
       nodePort: app.nodePort,
       // With externalTrafficPolicy Local, pods see the load balancer's addresses: in the private
       // subnets when it is internal. The pod security group narrows this to the load balancer's group.
@@ -231,6 +245,9 @@ export class AppEnvironmentStack extends SlipwayStack {
     const deployGroup = `slipway-deploy:${name}`;
     this.workload.grantDeploy(deployGroup);
     this.deployRole.allowEksGroup({ name: cluster.name, arn: cluster.cluster.arn }, deployGroup);
+    this.secrets.allowReadFrom(this.workload, { name: cluster.name, arn: cluster.cluster.arn });
+    // The deploy job checks each secret has a value; it can never read one.
+    this.secrets.grantDescribe(this.deployRole);
 
     // This environment's facts, as variables of its GitHub environment (never secrets: none is).
     const variables: Record<string, string> = {
@@ -261,7 +278,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     }
     new TerraformOutput(this, "deploy_role_arn", { value: this.deployRole.arn });
 
-    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}`;
+    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
   }
 }
 

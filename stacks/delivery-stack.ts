@@ -1,6 +1,7 @@
 import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { Construct } from "constructs";
 import { ContainerRegistry } from "../constructs/container-registry";
+import { appSecretPrefix } from "../constructs/app-secrets";
 import { DeliveryPipeline, PIPELINE_REQUIRED_CHECKS } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
 import { DEFAULT_SKELETON_TEMPLATE, renderSkeleton } from "../constructs/skeleton";
@@ -103,6 +104,7 @@ export class DeliveryStack extends SlipwayStack {
       defaultBranch: props.platform.github.defaultBranch,
       repository: this.repository,
       environments: props.platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn })),
+      secretIds: Object.fromEntries(props.platform.environments.map((env) => [env.name, props.app.secrets.map((secret) => `${appSecretPrefix(props.platform.name, props.app.name, env.name)}/${secret}`)])),
     });
     // The workflows are committed before the ruleset starts requiring pull requests.
     this.repository.ruleset.dependsOn = [...(this.repository.ruleset.dependsOn ?? []), ...Object.values(this.pipeline.files).map((file) => `${file.terraformResourceType}.${file.friendlyUniqueId}`)];

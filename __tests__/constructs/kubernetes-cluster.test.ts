@@ -549,3 +549,24 @@ describe("KubernetesCluster preventDestroy", () => {
     expect(one(synth({ preventDestroy: false }), "aws_kms_key").lifecycle).toBeUndefined();
   });
 });
+
+describe("the Secrets Store CSI driver add-on", () => {
+  test("installs aws-secrets-store-csi-driver-provider after the nodes and the Pod Identity agent, syncing secrets and re-reading them every 2 minutes", () => {
+    const template = synth();
+    const store = addon(template, "aws-secrets-store-csi-driver-provider");
+    const address = (type: string, match: (r: Json) => boolean) => `${type}.${Object.entries<Json>(template.resource[type]).find(([, r]) => match(r))![0]}`;
+    expect(store.depends_on).toEqual([address("aws_eks_node_group", () => true), address("aws_eks_addon", (a) => a.addon_name === "eks-pod-identity-agent")]);
+    expect(store.addon_version).toBeUndefined();
+    expect(JSON.parse(store.configuration_values)).toEqual({
+      "secrets-store-csi-driver": { syncSecret: { enabled: true }, enableSecretRotation: true, rotationPollInterval: "2m" },
+    });
+  });
+
+  test("secretsStoreAddonVersion pins it", () => {
+    expect(addon(synth({ secretsStoreAddonVersion: "v2.2.2-eksbuild.1" }), "aws-secrets-store-csi-driver-provider").addon_version).toBe("v2.2.2-eksbuild.1");
+  });
+
+  test("fails when secretsStoreAddonVersion is not an EKS add-on version", () => {
+    expectInvalid(() => build({ secretsStoreAddonVersion: "2.2.2" }), "secretsStoreAddonVersion", /eksbuild/);
+  });
+});

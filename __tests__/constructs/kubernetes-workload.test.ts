@@ -704,3 +704,89 @@ describe("KubernetesWorkload", () => {
     });
   });
 });
+
+describe("secretStore (Secrets Manager secrets through the Secrets Store CSI driver)", () => {
+  const STORE = {
+    region: "eu-west-1",
+    secretIds: { API_KEY: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:slipway/shop/prod/API_KEY-AbCdEf", SESSION_KEY: "slipway/shop/prod/SESSION_KEY" },
+  };
+  const tf = synth({ secretStore: STORE, migrateCommand: "./migrate" });
+  const spc = one(tf, "kubernetes_manifest");
+
+  test("a SecretProviderClass in the namespace: AWS provider, Pod Identity, one object per secret aliased to its name, synced to <name>-app-secrets", () => {
+    expect(spc.manifest).toMatchObject({
+      apiVersion: "secrets-store.csi.x-k8s.io/v1",
+      kind: "SecretProviderClass",
+      metadata: { name: "shop-app-secrets", namespace: NAMESPACE_REF },
+    });
+    expect(spc.manifest.spec.provider).toBe("aws");
+    expect(spc.manifest.spec.parameters.region).toBe("eu-west-1");
+    expect(spc.manifest.spec.parameters.usePodIdentity).toBe("true");
+    expect(JSON.parse(spc.manifest.spec.parameters.objects)).toEqual([
+      { objectName: STORE.secretIds.API_KEY, objectType: "secretsmanager", objectAlias: "API_KEY" },
+      { objectName: STORE.secretIds.SESSION_KEY, objectType: "secretsmanager", objectAlias: "SESSION_KEY" },
+    ]);
+    expect(spc.manifest.spec.secretObjects).toEqual([
+      { secretName: "shop-app-secrets", type: "Opaque", data: [{ objectName: "API_KEY", key: "API_KEY" }, { objectName: "SESSION_KEY", key: "SESSION_KEY" }] },
+    ]);
+  });
+
+  for (const [what, podSpec, container] of [
+    ["app", (t: Json) => one(t, "kubernetes_deployment_v1").spec.template.spec, "app"],
+    ["migration", (t: Json) => one(t, "kubernetes_cron_job_v1").spec.job_template.spec.template.spec, "migrate"],
+  ] as const) {
+    test(`the ${what} pods mount the secrets read-only at /var/run/secrets/app and read each as a variable, not optional`, () => {
+      const spec = podSpec(tf);
+      expect(spec.volume).toContainEqual({ name: "app-secrets", csi: { driver: "secrets-store.csi.k8s.io", read_only: true, volume_attributes: { secretProviderClass: "shop-app-secrets" } } });
+      const c = spec.container[0];
+      expect(c.name).toBe(container);
+      expect(c.volume_mount).toContainEqual({ name: "app-secrets", mount_path: "/var/run/secrets/app", read_only: true });
+      expect(c.env).toEqual([
+        ...["API_KEY", "SESSION_KEY"].map((key) => ({ name: key, value_from: { secret_key_ref: { name: "shop-app-secrets", key, optional: false } } })),
+        { name: "API_KEY_FILE", value: "/var/run/secrets/app/API_KEY" },
+        { name: "SESSION_KEY_FILE", value: "/var/run/secrets/app/SESSION_KEY" },
+      ]);
+    });
+  }
+
+  test("pods are created after the SecretProviderClass they mount", () => {
+    const address = `kubernetes_manifest.${Object.keys(tf.resource.kubernetes_manifest)[0]}`;
+    expect(one(tf, "kubernetes_deployment_v1").depends_on).toEqual([address]);
+    expect(one(tf, "kubernetes_cron_job_v1").depends_on).toEqual([address]);
+  });
+
+  test("no secret values anywhere, and no store without secrets", () => {
+    expect(JSON.stringify(tf)).not.toMatch(/secret_string/);
+    const none = synth({ secretStore: { region: "eu-west-1", secretIds: {} } });
+    expect(none.resource.kubernetes_manifest).toBeUndefined();
+    expect(one(none, "kubernetes_deployment_v1").spec.template.spec.volume.map((v: Json) => v.name)).toEqual(["tmp"]);
+  });
+
+  test("fails when a secret's name is also a plain variable", () => {
+    expectValidationError(
+      () => synth({ env: { API_KEY: "x" }, secretStore: STORE }),
+      "test/Workload",
+      "secretStore.secretIds",
+      "in none of env, secretEnv, externalSecrets and the other secrets",
+    );
+  });
+
+  test("fails when a secret's <NAME>_FILE variable is taken", () => {
+    expectValidationError(
+      () => synth({ env: { API_KEY_FILE: "/x" }, secretStore: STORE }),
+      "test/Workload",
+      "secretStore.secretIds",
+      "whose API_KEY_FILE variable is in none of env",
+    );
+    expectValidationError(
+      () => synth({ secretStore: { region: "eu-west-1", secretIds: { TOKEN: "a", TOKEN_FILE: "b" } } }),
+      "test/Workload",
+      "secretStore.secretIds",
+      "whose TOKEN_FILE variable is in none of",
+    );
+  });
+
+  test("fails when a secret's name is not an environment variable name", () => {
+    expectValidationError(() => synth({ secretStore: { region: "eu-west-1", secretIds: { "api-key": "x" } } }), "test/Workload", "secretStore.secretIds", "environment variable names");
+  });
+});

@@ -216,13 +216,13 @@ const KINDS: Kind[] = [
     validators: [validators.shellCommand],
     model: (d, v) => (d.apps[0].migrate = v),
     constructs: { KubernetesWorkload: (v) => workload({ migrateCommand: v }), DeliveryPipeline: (v) => pipeline({ migrateCommand: v }) },
-    accepted: ["npm run migrate", "./migrate.sh --to latest", "echo 'a\tb'"],
-    // Both passed the schema and failed in DeliveryPipeline.
-    refused: ["   ", "echo ${{ secrets.TOKEN }}", "", "echo \u0007"],
+    // The migrate command never enters a workflow (the CronJob runs it): `${{` is text there.
+    accepted: ["npm run migrate", "./migrate.sh --to latest", "echo 'a\tb'", "echo ${{ secrets.TOKEN }}"],
+    refused: ["   ", "", "echo \u0007"],
   },
   {
     name: "test command",
-    validators: [validators.shellCommand],
+    validators: [validators.workflowShellCommand],
     model: (d, v) => (d.apps[0].test = v),
     constructs: { DeliveryPipeline: (v) => pipeline({ testCommand: v }) },
     accepted: ["npm test", "make test"],

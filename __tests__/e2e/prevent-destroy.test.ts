@@ -65,7 +65,7 @@ const REBUILDABLE = new Set([
   "aws_cloudwatch_log_delivery", "aws_cloudwatch_log_delivery_destination", "aws_cloudwatch_log_delivery_source",
   "aws_db_parameter_group", "aws_db_subnet_group",
   "aws_default_security_group", "aws_ecr_lifecycle_policy", "aws_ecr_repository_policy", "aws_eip", "aws_eks_access_entry",
-  "aws_eks_access_policy_association", "aws_eks_addon", "aws_eks_cluster", "aws_eks_node_group", "aws_flow_log",
+  "aws_eks_access_policy_association", "aws_eks_addon", "aws_eks_pod_identity_association", "aws_eks_cluster", "aws_eks_node_group", "aws_flow_log",
   "aws_iam_openid_connect_provider", "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_internet_gateway",
   "aws_kms_alias", "aws_launch_template", "aws_lb", "aws_lb_listener", "aws_lb_target_group", "aws_nat_gateway", "aws_route",
   "aws_route53_record", "aws_route_table", "aws_route_table_association", "aws_s3_bucket_lifecycle_configuration",
@@ -183,7 +183,7 @@ describe("in the synthesized stacks", () => {
       "bootstrap-222222222222": [],
       "platform-prod": ["aws_codeconnections_connection CiRunners/GithubConnection", "aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey"],
       "hello-delivery": ["aws_ecr_repository Registry/Resource", "aws_kms_key Registry/Key"],
-      "hello-prod": ["aws_db_instance Database/Resource", "aws_kms_key Database/Key", "aws_s3_bucket Cdn/AssetsBucket"],
+      "hello-prod": ["aws_db_instance Database/Resource", "aws_kms_key Database/Key", "aws_kms_key Secrets/Key", "aws_s3_bucket Cdn/AssetsBucket", "aws_secretsmanager_secret Secrets/Secret-SESSION_KEY"],
     };
     const required = mustProtect(outputs.example);
     for (const [name, paths] of Object.entries(expected)) {

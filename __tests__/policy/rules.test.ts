@@ -569,6 +569,13 @@ fail("SLW-KMS-001", "not rotating", key({ enable_key_rotation: false }), /enable
 pass("SLW-KMS-002", "account root", key());
 pass("SLW-KMS-002", "* with a condition", key({ policy: policy({ Effect: "Allow", Principal: { AWS: "*" }, Action: "kms:Decrypt", Resource: "*", Condition: { StringEquals: { "kms:CallerAccount": "111111111111" } } }) }));
 fail("SLW-KMS-002", "* without a condition", key({ policy: policy({ Sid: "Everyone", Effect: "Allow", Principal: "*", Action: "kms:Decrypt", Resource: "*" }) }), /statement "Everyone" grants "kms:Decrypt" to every principal without a condition/);
+const appSecret = (over: Json = {}) => r("aws_secretsmanager_secret", "Secret", { name: "acme/hello/prod/API_KEY", kms_key_id: ref("aws_kms_key", "Key", "arn"), ...over });
+pass("SLW-SM-001", "customer-managed key in the stack", merge(key(), appSecret()));
+pass("SLW-SM-001", "a key ARN given as text", appSecret({ kms_key_id: "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab" }));
+fail("SLW-SM-001", "no key", appSecret({ kms_key_id: undefined }), /no kms_key_id: the secret is encrypted with the AWS-managed aws\/secretsmanager key/);
+fail("SLW-SM-001", "the AWS-managed key", appSecret({ kms_key_id: "alias/aws/secretsmanager" }), /an AWS-managed key/);
+pass("SLW-SM-002", "a secret without a version", appSecret());
+fail("SLW-SM-002", "a version with a value", merge(appSecret(), r("aws_secretsmanager_secret_version", "Value", { secret_id: ref("aws_secretsmanager_secret", "Secret"), secret_string: "x" })), /stored in Terraform's state/);
 const logGroup = (over: Json = {}) => r("aws_cloudwatch_log_group", "Logs", { name: "/aws/eks/acme/cluster", retention_in_days: 365, kms_key_id: ref("aws_kms_key", "Key", "arn"), ...over });
 pass("SLW-LOG-001", "a year", logGroup());
 fail("SLW-LOG-001", "never expires (0)", logGroup({ retention_in_days: 0 }), /retention_in_days is 0/);

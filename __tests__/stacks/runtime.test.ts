@@ -2,7 +2,7 @@
  * The runtime side of the example platform: browser → CDN → load balancer → workload → Postgres,
  * wired per environment, and every difference between production and dev a user would expect.
  */
-import { examplePlatform, resourceAt, synthAll } from "../support/platform";
+import { examplePlatform, resourceAt, resourcesByPath, synthAll } from "../support/platform";
 
 const stacks = synthAll(examplePlatform());
 const dev = stacks["hello-dev"];
@@ -43,13 +43,32 @@ describe("wiring", () => {
     ]);
   });
 
-  test("the app's declared secrets (names only) reach the pods from an external Secret whose values Terraform never holds", () => {
-    const external = resourceAt(dev, "kubernetes_secret_v1", "Workload/ExternalSecrets");
-    expect(external.metadata.name).toBe("hello-external");
-    expect(external.data).toBeUndefined();
-    expect(external.lifecycle.ignore_changes).toEqual(["data", "binary_data"]);
+  test("the app's declared secrets (names only) are Secrets Manager secrets of the app and environment, mounted into the pods; Terraform never holds a value", () => {
+    const secret = resourceAt(dev, "aws_secretsmanager_secret", "Secrets/Secret-SESSION_KEY");
+    expect(secret.name).toBe("acme/hello/dev/SESSION_KEY");
+    expect(secret.recovery_window_in_days).toBe(7);
+    expect(resourceAt(prod, "aws_secretsmanager_secret", "Secrets/Secret-SESSION_KEY").recovery_window_in_days).toBe(30);
+    expect(Object.keys(resourcesByPath(dev, "kubernetes_secret_v1")).filter((p) => /External/.test(p))).toEqual([]);
     const env = deployment(dev).spec.template.spec.container[0].env;
-    expect(env.map((e: any) => [e.name, e.value_from.secret_key_ref.key, e.value_from.secret_key_ref.optional])).toEqual([["SESSION_KEY", "SESSION_KEY", false]]);
+    expect(env).toEqual([
+      { name: "SESSION_KEY", value_from: { secret_key_ref: { name: "hello-app-secrets", key: "SESSION_KEY", optional: false } } },
+      { name: "SESSION_KEY_FILE", value: "/var/run/secrets/app/SESSION_KEY" },
+    ]);
+    const spc = resourceAt(dev, "kubernetes_manifest", "Workload/SecretProviderClass");
+    const secretAddress = Object.keys(dev.resource.aws_secretsmanager_secret).map((k) => `aws_secretsmanager_secret.${k}`)[0];
+    expect(JSON.parse(spc.manifest.spec.parameters.objects)).toEqual([{ objectName: `\${${secretAddress}.arn}`, objectType: "secretsmanager", objectAlias: "SESSION_KEY" }]);
+    // The pods' service account reads them through Pod Identity on this environment's cluster.
+    const association = resourceAt(dev, "aws_eks_pod_identity_association", "Secrets/PodIdentity");
+    expect(association.service_account).toBe("hello");
+    expect(association.cluster_name).toMatch(/cross-stack-reference-input-platform-dev/);
+  });
+
+  test("the deploy role may describe the app's secrets and never read them", () => {
+    const policy = resourceAt(prod, "aws_iam_role_policy", "DeployRole/Policy-DescribeAppSecrets");
+    const secretAddress = Object.keys(prod.resource.aws_secretsmanager_secret).map((k) => `aws_secretsmanager_secret.${k}`)[0];
+    expect(JSON.parse(policy.policy).Statement).toEqual([{ Sid: "DescribeAppSecrets", Effect: "Allow", Action: "secretsmanager:DescribeSecret", Resource: [`\${${secretAddress}.arn}`] }]);
+    const deployPolicies = Object.entries(resourcesByPath(prod, "aws_iam_role_policy")).filter(([p]) => p.includes("/DeployRole/"));
+    expect(JSON.stringify(deployPolicies)).not.toMatch(/GetSecretValue|kms:Decrypt/);
   });
 
   test("the database admits only the app's pod security group, and the workload gets DATABASE_URL from its managed secret", () => {
