@@ -6,7 +6,7 @@
  * `needs` failed is not run).
  *
  * What the stand-ins model: `docker` the one image that was built and pushed, and its static
- * folder; `aws s3` a bucket per environment as a folder, each object with its Cache-Control
+ * folder; `aws secretsmanager` whether the app's secret has a value; `aws s3` a bucket per environment as a folder, each object with its Cache-Control
  * (`sync` uploads only names the bucket lacks, `cp` always uploads); `kubectl` the Deployment's
  * image (and the one before it, for `rollout undo`) and the Jobs created from the suspended
  * CronJob templates, which complete or fail as the scenario says; `curl` the health check, which
@@ -60,6 +60,8 @@ function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
     healthPath: "/healthz",
     repository: { name: "hello" },
     environments: ENVIRONMENTS.map((name) => ({ name })),
+    // One app secret per environment, as the stacks pass them for `secrets: [SESSION_KEY]`.
+    secretIds: Object.fromEntries(ENVIRONMENTS.map((name) => [name, [`acme/hello/${name}/SESSION_KEY`]])),
     ...overrides,
   }).workflows[PIPELINE_WORKFLOW_PATHS.deliver];
 }
@@ -68,7 +70,7 @@ function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
 interface Scenario {
   /** The environment where it goes wrong. */
   readonly in?: Environment;
-  readonly failing?: "tests" | "assets" | "migration" | "rollout" | "health" | "integration";
+  readonly failing?: "tests" | "secret" | "assets" | "migration" | "rollout" | "health" | "integration";
   /** The image's static files (default {@link RELEASE_FILES}). */
   readonly files?: Record<string, string>;
   /** The artifact holds another image's files (its recorded digest differs). */
@@ -115,12 +117,16 @@ function dockerStandIn(s: Scenario): string {
   ].join("\n");
 }
 
-/** `aws` of one environment: kubeconfig, and S3 as the folder `buckets` (objects) plus `meta` (their Cache-Control). */
-function awsStandIn(world: string, failing: boolean): string {
+/**
+ * `aws` of one environment: kubeconfig; Secrets Manager's version stages (none while the secret
+ * has no value); S3 as the folder `buckets` (objects) plus `meta` (their Cache-Control).
+ */
+function awsStandIn(world: string, failing: boolean, secretWithoutValue = false): string {
   return [
     `buckets=${quote(path.join(world, "buckets"))}; meta=${quote(path.join(world, "meta"))}`,
     'case "$1 $2" in',
     '  "eks update-kubeconfig") ;;',
+    `  "secretsmanager describe-secret") if ${secretWithoutValue}; then echo "{}"; else echo '{"v1": ["AWSCURRENT"]}'; fi ;;`,
     '  "s3 sync" | "s3 cp")',
     '    sync=0; if [ "$2" = sync ]; then sync=1; fi',
     `    if ${failing}; then echo "upload failed: An error occurred (AccessDenied) when calling the PutObject operation" >&2; exit 1; fi`,
@@ -229,7 +235,7 @@ function deliver(s: Scenario = {}): Journey {
       const bucket = `hello-${environment}-assets-111111111111`;
       const run = runJob(yaml, id, {
         standIns: {
-          aws: awsStandIn(world, here && s.failing === "assets"),
+          aws: awsStandIn(world, here && s.failing === "assets", here && s.failing === "secret"),
           kubectl: kubectlStandIn(world, {
             failMigration: here && s.failing === "migration",
             failIntegration: here && s.failing === "integration",
@@ -255,7 +261,7 @@ function deliver(s: Scenario = {}): Journey {
       record(id, run);
       const download = run.steps.find((step) => step.uses === PIPELINE_ACTIONS.downloadArtifact)!;
       // The deploy job asked for the artifact the build job kept, at the folder the publish step reads.
-      expect(download.with).toEqual({ name: build.outputs.assets, path: path.join(temp, "static-assets") });
+      if (download.outcome !== "skipped") expect(download.with).toEqual({ name: build.outputs.assets, path: path.join(temp, "static-assets") });
 
       running[environment] = fs.readFileSync(path.join(world, "k8s", "current"), "utf8");
       const jobsFile = path.join(world, "k8s", "jobs-run");
@@ -283,7 +289,8 @@ function phases(journey: Journey): string[] {
   for (const { job, line } of journey.events) {
     const environment = job.startsWith("deploy-") ? `${job.slice("deploy-".length)}:` : "";
     const phase =
-      /^docker build /.test(line) ? "build"
+      /^aws secretsmanager describe-secret /.test(line) ? "secrets"
+      : /^docker build /.test(line) ? "build"
       : /^docker run /.test(line) ? "test"
       : /^docker push /.test(line) ? "push"
       : /^docker (create|cp) /.test(line) || line === "actions/upload-artifact" ? "assets"
@@ -305,7 +312,7 @@ const envPhases = (environment: string, ...list: string[]) => list.map((p) => `$
 const FULL = ["migrate", "rollout", "health", "integration"];
 
 describe("deliver, from one commit to production, against recording stand-ins", () => {
-  test("in order: build -> test -> push -> assets, then per environment assets -> migrate -> rollout -> health -> integration tests", () => {
+  test("in order: build -> test -> push -> assets, then per environment secrets -> assets -> migrate -> rollout -> health -> integration tests", () => {
     const journey = deliver();
     expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
       ["build", "success"],
@@ -315,9 +322,9 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     ]);
     expect(phases(journey)).toEqual([
       "build", "test", "push", "assets",
-      ...envPhases("dev", "assets", ...FULL),
-      ...envPhases("staging", "assets", ...FULL),
-      ...envPhases("prod", "assets", ...FULL),
+      ...envPhases("dev", "secrets", "assets", ...FULL),
+      ...envPhases("staging", "secrets", "assets", ...FULL),
+      ...envPhases("prod", "secrets", "assets", ...FULL),
     ]);
     // Every environment runs the one pushed digest; migration and integration tests ran in it too.
     expect(journey.running).toEqual({ dev: IMAGE, staging: IMAGE, prod: IMAGE });
@@ -399,6 +406,25 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     expect(phases(journey)).toEqual(["build", "test"]);
   });
 
+  test("a secret has no value: a clear failure naming it and the command that sets it, before anything changes; no promotion", () => {
+    const journey = deliver({ in: "prod", failing: "secret" });
+    expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
+      ["build", "success"],
+      ["deploy-dev", "success"],
+      ["deploy-staging", "success"],
+      ["deploy-prod", "failure"],
+    ]);
+    expect(phases(journey).slice(-2)).toEqual(["staging:integration", "prod:secrets"]);
+    const prod = journey.jobs[3].run;
+    expect(prod.steps.find((s) => s.name === "Check the app's secrets have values")!.stdout).toContain(
+      "::error::Secret SESSION_KEY (acme/hello/prod/SESSION_KEY) has no value in prod. Set it with: npm run secret -- set hello prod SESSION_KEY",
+    );
+    expect(prod.calls.map((c) => `${c.command} ${c.args[0]}`)).toEqual(["aws secretsmanager"]);
+    expect(prod.steps.find((s) => s.name === "Download the static assets")!.outcome).toBe("skipped");
+    expect(journey.buckets.prod).toEqual({});
+    expect(journey.running.prod).toBe(RUNNING);
+  });
+
   test("an asset upload fails: no migration, no rollout, no rollback, no promotion", () => {
     const journey = deliver({ in: "staging", failing: "assets" });
     expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
@@ -406,7 +432,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
       ["deploy-dev", "success"],
       ["deploy-staging", "failure"],
     ]);
-    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "assets", ...FULL), ...envPhases("staging", "assets")]);
+    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets")]);
     expect(journey.running.staging).toBe(RUNNING);
     expect(journey.jobsRun.staging).toEqual([]);
     const staging = journey.jobs[2].run;
@@ -420,7 +446,8 @@ describe("deliver, from one commit to production, against recording stand-ins", 
       ["build", "success"],
       ["deploy-dev", "failure"],
     ]);
-    expect(journey.jobs[1].run.calls).toEqual([]);
+    // Only the secrets check ran before: nothing was written anywhere.
+    expect(journey.jobs[1].run.calls.map((c) => `${c.command} ${c.args[0]}`)).toEqual(["aws secretsmanager"]);
     expect(journey.jobs[1].run.steps.find((s) => s.name === "Publish the static assets")!.stdout).toContain(`::error::The static assets artifact does not belong to ${IMAGE}`);
     expect(journey.running.dev).toBe(RUNNING);
   });
@@ -432,7 +459,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
       ["deploy-dev", "success"],
       ["deploy-staging", "failure"],
     ]);
-    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "assets", ...FULL), ...envPhases("staging", "assets", "migrate")]);
+    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", "migrate")]);
     expect(journey.running).toEqual({ dev: IMAGE, staging: RUNNING });
     const migrate = journey.jobs[2].run.steps.find((s) => s.id === "migrate")!;
     expect(migrate.stdout).toMatch(/logs of job\/hello-migrate-4242-1[\s\S]*::error::Migration job hello-migrate-4242-1 failed/);
@@ -447,7 +474,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
         ["build", "success"],
         ["deploy-dev", "failure"],
       ]);
-      expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "assets", ...reached, "rollback")]);
+      expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...reached, "rollback")]);
       // The release that ran before is back.
       expect(journey.running).toEqual({ dev: RUNNING });
       const dev = journey.jobs[1].run;
@@ -465,7 +492,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     expect(journey.yaml).not.toMatch(/integration|INTEGRATION_TEST_TEMPLATE/i);
     expect(phases(journey)).toEqual([
       "build", "test", "push", "assets",
-      ...ENVIRONMENTS.flatMap((e) => envPhases(e, "assets", "migrate", "rollout", "health")),
+      ...ENVIRONMENTS.flatMap((e) => envPhases(e, "secrets", "assets", "migrate", "rollout", "health")),
     ]);
     expect(journey.jobsRun.prod).toEqual([`hello-migrate ${IMAGE}`]);
   });
