@@ -77,7 +77,7 @@ export function generatedPlatform(apps: number): string {
         assumeRoleArn: "arn:aws:iam::222222222222:role/slipway-deploy",
         network: { cidr: "10.30.0.0/16", zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] },
         cluster: { publicAccessCidrs: ["203.0.113.0/24"], nodes: { min: 3, desired: 3, max: 9 } },
-        approval: { reviewers: { teams: ["platform"] } },
+        approval: { reviewers: { teams: [{ slug: "platform", id: 4818261 }] } },
       },
     ],
   };

@@ -220,6 +220,10 @@ function resolveOptions(platform: PlatformConfig, options: InfraWorkflowOptions)
   const given = options.platformFile ?? platform.file;
   const platformFile = (path.isAbsolute(given) ? path.relative(process.cwd(), given) : given).split(path.sep).join("/");
   if (!/^[A-Za-z0-9._/-]+$/.test(platformFile)) throw new Error(`infra workflows: platform file ${JSON.stringify(platformFile)} must be a relative path of letters, digits, '.', '_', '-' and '/'`);
+  // The jobs check out this repository and run from its root: a file outside it is not there.
+  if (platformFile.split("/").includes("..")) {
+    throw new Error(`infra workflows: platform file ${JSON.stringify(platformFile)} is outside the repository, where CI's checkout cannot find it: move it into the repository (run npm run workflows from the repository's root)`);
+  }
   const driftCron = options.driftCron ?? DEFAULT_DRIFT_CRON;
   if (driftCron.trim().split(/\s+/).length !== 5) throw new Error(`infra workflows: drift schedule ${JSON.stringify(driftCron)} must be a five-field cron expression such as ${DEFAULT_DRIFT_CRON}`);
   return { defaultBranch, platformFile, driftCron };

@@ -222,6 +222,7 @@ function replaceDirectory(from: string, to: string): void {
   const hadPrevious = fs.existsSync(to);
   // A name no file has: the previous output goes there, and only it is removed.
   const old = hadPrevious ? path.join(fs.mkdtempSync(`${to}.old-`), "previous") : "";
+  if (hadPrevious) keepTerraformWorkingFiles(to, from);
   if (hadPrevious) fs.renameSync(to, old);
   try {
     fs.renameSync(from, to);
@@ -230,6 +231,25 @@ function replaceDirectory(from: string, to: string): void {
     throw error;
   }
   if (hadPrevious) fs.rmSync(path.dirname(old), { recursive: true, force: true });
+}
+
+/**
+ * What Terraform keeps in a stack's folder survives a synth: the dependency lock file
+ * (`.terraform.lock.hcl`, which pins provider checksums: commit it, see README) and the
+ * `.terraform` folder of an initialised stack (moved, not copied: it holds provider binaries), for
+ * every stack that is still synthesized. A stack that is gone keeps nothing.
+ */
+function keepTerraformWorkingFiles(previous: string, next: string): void {
+  const stacks = path.join(previous, "stacks");
+  if (!fs.existsSync(stacks)) return;
+  for (const stack of fs.readdirSync(stacks)) {
+    const target = path.join(next, "stacks", stack);
+    if (!fs.existsSync(target)) continue;
+    const lock = path.join(stacks, stack, ".terraform.lock.hcl");
+    if (fs.existsSync(lock)) fs.copyFileSync(lock, path.join(target, ".terraform.lock.hcl"));
+    const working = path.join(stacks, stack, ".terraform");
+    if (fs.existsSync(working) && !fs.existsSync(path.join(target, ".terraform"))) fs.renameSync(working, path.join(target, ".terraform"));
+  }
 }
 
 function stackKind(stack: SlipwayStack): StackKind {

@@ -7,7 +7,6 @@
 import { ActionsEnvironmentVariable } from "@cdktf/provider-github/lib/actions-environment-variable";
 import { ActionsVariable } from "@cdktf/provider-github/lib/actions-variable";
 import { BranchDefault } from "@cdktf/provider-github/lib/branch-default";
-import { DataGithubTeam } from "@cdktf/provider-github/lib/data-github-team";
 import { DataGithubUser } from "@cdktf/provider-github/lib/data-github-user";
 import { Repository } from "@cdktf/provider-github/lib/repository";
 import { RepositoryDependabotSecurityUpdates } from "@cdktf/provider-github/lib/repository-dependabot-security-updates";
@@ -19,8 +18,17 @@ import { dependable, Fn } from "cdktf";
 import { Construct } from "constructs";
 import { terraformLiteral } from "../platform/literal";
 import * as kinds from "./validators";
-import { checkValue } from "./validators";
+import { checkValue, GithubTeamReviewer } from "./validators";
 import { invalid, isKnown, SlipwayValidationError } from "./util";
+
+/**
+ * Names each reviewer team by its slug next to its id in the environment's Terraform JSON comment
+ * (`//`, which Terraform ignores), so readers of the synthesized output, such as the diagram, show
+ * `team platform` rather than a bare id.
+ */
+export function noteReviewerTeams(environment: RepositoryEnvironment, teams: readonly GithubTeamReviewer[]): void {
+  if (teams.length > 0) environment.addOverride("//.reviewer_teams", Object.fromEntries(teams.map((t) => [String(t.id), t.slug])));
+}
 
 /** Who may see the repository. `public` is not offered: Slipway's repositories are never public. */
 export type RepositoryVisibility = "private" | "internal";
@@ -33,7 +41,7 @@ export type RepositoryVisibility = "private" | "internal";
  */
 export type SecretScanning = "secret-protection" | "advanced-security" | "off";
 
-/** Who approves deploys to an environment: GitHub user logins and team slugs of the owner organization. */
+/** Who approves deploys to an environment: GitHub user logins and teams of the owner organization. */
 export interface EnvironmentReviewers {
   /**
    * GitHub user logins, e.g. `["octocat"]`; each needs read access to the repository.
@@ -41,11 +49,13 @@ export interface EnvironmentReviewers {
    */
   readonly users?: string[];
   /**
-   * Team slugs of the owner organization (the slug, not `org/slug`), e.g. `["release-managers"]`;
-   * each team needs read access to the repository.
+   * Teams of the owner organization, each with its slug (not `org/slug`) and numeric id, e.g.
+   * `[{ slug: "release-managers", id: 1234567 }]`; `gh api orgs/<owner>/teams/<slug> --jq .id`
+   * prints the id. The id is used as it is: a pull request's plan runs with the job's
+   * `GITHUB_TOKEN`, which cannot look teams up. Each team needs read access to the repository.
    * @default [] - no team reviewers
    */
-  readonly teams?: string[];
+  readonly teams?: GithubTeamReviewer[];
 }
 
 /** A GitHub deployment environment, the gate a pipeline's deploy job runs under. */
@@ -367,9 +377,9 @@ export class SourceRepository extends Construct {
       dependsOn: [this.branchDefault],
     });
 
-    // One lookup per distinct reviewer, shared by the environments that name it.
+    // One lookup per distinct user, shared by the environments that name it. Teams come with their
+    // ids: no lookup, which a pull request's GITHUB_TOKEN could not make.
     const userIds = new Map<string, number>();
-    const teamIds = new Map<string, number>();
     const userId = (login: string): number => {
       const key = login.toLowerCase();
       if (!userIds.has(key)) {
@@ -377,14 +387,6 @@ export class SourceRepository extends Construct {
         userIds.set(key, Fn.tonumber(user.id));
       }
       return userIds.get(key)!;
-    };
-    const teamId = (slug: string): number => {
-      if (!teamIds.has(slug)) {
-        // summary_only: the team's id is all that is needed, not its members and repositories.
-        const team = new DataGithubTeam(this, `ReviewerTeam-${slug}`, { slug, summaryOnly: true });
-        teamIds.set(slug, Fn.tonumber(team.id));
-      }
-      return teamIds.get(slug)!;
     };
 
     this.environments = {};
@@ -399,7 +401,7 @@ export class SourceRepository extends Construct {
         canAdminsBypass: false,
         waitTimer: env.waitTimerMinutes,
         preventSelfReview: hasReviewers ? true : undefined,
-        reviewers: hasReviewers ? [{ users: users.map(userId), teams: teams.map(teamId) }] : undefined,
+        reviewers: hasReviewers ? [{ users: users.map(userId), teams: teams.map((t) => t.id) }] : undefined,
         // Only branches matching a custom policy (the default branch, below) may deploy here.
         deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
       });
@@ -408,6 +410,7 @@ export class SourceRepository extends Construct {
         environment: environment.environment,
         branchPattern: defaultBranch,
       });
+      noteReviewerTeams(environment, teams);
       this.environments[env.name] = environment;
     }
 
@@ -575,11 +578,13 @@ export class SourceRepository extends Construct {
         }
       });
       teams.forEach((team, j) => {
-        if (!isKnown(team)) invalid(this, `${field}.reviewers.teams[${j}]`, team, "a literal team slug of the owner organization (lower-case, without 'org/'), e.g. release-managers");
-        checkValue(this, `${field}.reviewers.teams[${j}]`, team, kinds.githubTeamSlug);
-        if (teams.findIndex((t) => t.toLowerCase() === team.toLowerCase()) !== j) {
-          invalid(this, `${field}.reviewers.teams[${j}]`, team, "distinct teams");
+        const at = `${field}.reviewers.teams[${j}]`;
+        if (!isKnown(team) || (typeof team === "object" && team !== null && (!isKnown(team.slug) || !isKnown(team.id)))) {
+          invalid(this, at, team, "a literal team reviewer { slug, id }, e.g. { slug: \"release-managers\", id: 1234567 }");
         }
+        checkValue(this, at, team as unknown, kinds.githubTeamReviewer(props.owner));
+        if (teams.findIndex((t) => t.slug.toLowerCase() === team.slug.toLowerCase()) !== j) invalid(this, at, team, "distinct teams");
+        if (teams.findIndex((t) => t.id === team.id) !== j) invalid(this, at, team, "distinct team ids: one team, one id");
       });
       if (users.length + teams.length > MAX_REVIEWERS) {
         invalid(this, `${field}.reviewers`, env.reviewers, `at most ${MAX_REVIEWERS} users and teams together (GitHub's limit)`);

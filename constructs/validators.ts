@@ -337,6 +337,58 @@ export const githubTeamSlug = byPattern(
   "a team slug of the owner organization: lower-case letters, digits, '_', '.' and '-', without 'org/', e.g. release-managers",
 );
 
+/** A team's numeric id: what GitHub's environment API takes for a team reviewer. */
+export const githubTeamId: ValueValidator<number> = {
+  accepted: "a team's numeric id, a positive whole number, e.g. 1234567 (gh api orgs/<owner>/teams/<slug> --jq .id prints it)",
+  problem(value) {
+    return Number.isSafeInteger(value) && value > 0 ? undefined : this.accepted;
+  },
+};
+
+/**
+ * A team that approves deploys: its slug, for people and the summary, and its numeric id, which
+ * is what GitHub needs. The id is given rather than looked up because a pull request's plan runs
+ * with the job's `GITHUB_TOKEN`, which cannot read organization teams.
+ */
+export interface GithubTeamReviewer {
+  /** The team's slug in the owner organization (without `org/`), e.g. `release-managers`. */
+  readonly slug: string;
+  /** The team's numeric id: `gh api orgs/<owner>/teams/<slug> --jq .id`. */
+  readonly id: number;
+}
+
+/**
+ * A team reviewer `{ slug, id }` ({@link GithubTeamReviewer}). A bare slug (the old form) is
+ * refused with what to write instead and the command that prints the id.
+ * @param owner the owner organization, named in the command that prints the id (`<owner>` when not given)
+ */
+export function githubTeamReviewer(owner = "<owner>"): ValueValidator<unknown> {
+  // Only a valid login is printed: the owner is checked on its own, and a message must stay safe to show.
+  const org = githubLogin.problem(owner) === undefined ? owner : "<owner>";
+  const lookup = (slug: string) => `gh api orgs/${org}/teams/${slug} --jq .id`;
+  return {
+    accepted: `a team reviewer { slug, id }: the team's slug and its numeric id, e.g. { slug: release-managers, id: 1234567 } (${lookup("<slug>")} prints the id)`,
+    problem(value) {
+      if (typeof value === "string") {
+        const slug = githubTeamSlug.problem(value) === undefined ? value : "<slug>";
+        return (
+          `a team reviewer is { slug, id }, not a bare slug: a pull request's plan cannot look a team's id up with its GITHUB_TOKEN, so write ` +
+          `{ slug: ${slug}, id: <the team's id> }, the id printed by ${lookup(slug)}`
+        );
+      }
+      if (typeof value !== "object" || value === null || Array.isArray(value)) return this.accepted;
+      const { slug, id, ...rest } = value as Record<string, unknown>;
+      const extra = Object.keys(rest);
+      if (extra.length > 0) return `${this.accepted}; unknown key ${extra.join(", ")}`;
+      const slugProblem = typeof slug === "string" ? githubTeamSlug.problem(slug) : githubTeamSlug.accepted;
+      if (slugProblem !== undefined) return `slug: ${slugProblem}`;
+      const idProblem = typeof id === "number" ? githubTeamId.problem(id) : githubTeamId.accepted;
+      if (idProblem !== undefined) return `id: ${idProblem}`;
+      return undefined;
+    },
+  };
+}
+
 /** GitHub's limit on required reviewers (users and teams together) of an environment. */
 export const MAX_ENVIRONMENT_REVIEWERS = 6;
 

@@ -53,7 +53,7 @@ export interface EnvironmentConfig {
   };
   /** Replicas for every app here, unless an app overrides them. */
   readonly replicas?: Replicas;
-  readonly approval: { readonly required: boolean; readonly reviewers: { readonly users: string[]; readonly teams: string[] } };
+  readonly approval: { readonly required: boolean; readonly reviewers: { readonly users: string[]; readonly teams: kinds.GithubTeamReviewer[] } };
   /** `overrideReason`: why a production environment turns either off (required then). */
   readonly protection: { readonly deletionProtection: boolean; readonly multiAz: boolean; readonly overrideReason?: string };
   /** Runner labels of the deploy jobs. */
@@ -628,14 +628,20 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     if (reviewerCount > kinds.MAX_ENVIRONMENT_REVIEWERS) {
       out.push({ at: ["environments", i, "approval", "reviewers"], message: `${reviewerCount} users and teams: GitHub takes at most ${kinds.MAX_ENVIRONMENT_REVIEWERS} reviewers per environment; name a team instead of its members` });
     }
-    for (const list of ["users", "teams"] as const) {
-      const names: unknown[] = Array.isArray(reviewers[list]) ? reviewers[list] : [];
-      // GitHub logins and slugs ignore case.
-      const lower = names.map((n) => (typeof n === "string" ? n.toLowerCase() : n));
-      lower.forEach((n, k) => {
-        if (lower.indexOf(n) !== k) out.push({ at: ["environments", i, "approval", "reviewers", list, k], message: `${printable(names[k])} is listed twice; each reviewer once` });
-      });
-    }
+    // GitHub logins and slugs ignore case; a team is the same team by its slug or by its id.
+    const users: unknown[] = Array.isArray(reviewers.users) ? reviewers.users : [];
+    const logins = users.map((n) => (typeof n === "string" ? n.toLowerCase() : n));
+    logins.forEach((n, k) => {
+      if (logins.indexOf(n) !== k) out.push({ at: ["environments", i, "approval", "reviewers", "users", k], message: `${printable(users[k])} is listed twice; each reviewer once` });
+    });
+    const teams: unknown[] = Array.isArray(reviewers.teams) ? reviewers.teams : [];
+    const slugs = teams.map((t) => (isRecord(t) && typeof t.slug === "string" ? t.slug.toLowerCase() : undefined));
+    const ids = teams.map((t) => (isRecord(t) && typeof t.id === "number" ? t.id : undefined));
+    teams.forEach((_, k) => {
+      const at = ["environments", i, "approval", "reviewers", "teams", k];
+      if (slugs[k] !== undefined && slugs.indexOf(slugs[k]) !== k) out.push({ at, message: `team ${printable(slugs[k])} is listed twice; each reviewer once` });
+      else if (ids[k] !== undefined && ids.indexOf(ids[k]) !== k) out.push({ at, message: `team id ${ids[k]} is also teams[${ids.indexOf(ids[k])}]: one team, one id` });
+    });
     const profile = env.profile ?? (typeof env.name === "string" ? defaultProfile(env.name) : "development");
     const required = typeof approval.required === "boolean" ? approval.required : profile === "production";
     const protection = isRecord(env.protection) ? env.protection : {};
@@ -857,6 +863,11 @@ function describeIssue(issue: Issue, raw: unknown): string {
   switch (issue.code) {
     case "invalid_type":
       if (value === undefined) return `is required (expected ${issue.expected})`;
+      if (isTeamReviewer(issue.path)) {
+        // A bare slug is the old form: say what to write, with the command that prints the id.
+        const owner = isRecord(raw) && isRecord(raw.github) && typeof raw.github.owner === "string" ? raw.github.owner : undefined;
+        return `received ${received(value)}; ${kinds.githubTeamReviewer(owner).problem(value)}`;
+      }
       return `expected ${issue.expected}, received ${received(value)}`;
     case "unrecognized_keys": {
       const valid = validKeys(issue.path);
@@ -887,6 +898,11 @@ function describeIssue(issue: Issue, raw: unknown): string {
     default:
       return `received ${received(value)}; ${expected(issue.message)}`;
   }
+}
+
+/** `environments[i].approval.reviewers.teams[k]` */
+function isTeamReviewer(path: readonly PropertyKey[]): boolean {
+  return path.length === 6 && path[0] === "environments" && path.slice(2, 5).join(".") === "approval.reviewers.teams" && typeof path[5] === "number";
 }
 
 function validKeys(path: readonly PropertyKey[]): string[] {

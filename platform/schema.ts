@@ -37,6 +37,17 @@ function intKind(validator: ValueValidator<number>, min: number, max: number) {
     });
 }
 
+/**
+ * A team reviewer: the slug for people, the numeric id for GitHub. The id is given, not looked up,
+ * because a pull request's plan runs with a `GITHUB_TOKEN` that cannot read organization teams.
+ */
+const teamReviewer = z
+  .strictObject({
+    slug: kind(kinds.githubTeamSlug),
+    id: intKind(kinds.githubTeamId, 1, Number.MAX_SAFE_INTEGER),
+  })
+  .describe("A team that approves deploys: { slug, id }, the id printed by `gh api orgs/<owner>/teams/<slug> --jq .id`.");
+
 /** A lower-case DNS label of at most `max` characters (also valid for Kubernetes and most AWS names). */
 function dnsName(what: string, max: number) {
   return z
@@ -173,7 +184,7 @@ export const environmentSchema = z.strictObject({
       reviewers: z
         .strictObject({
           users: z.array(kind(kinds.githubLogin)).default([]),
-          teams: z.array(kind(kinds.githubTeamSlug)).default([]),
+          teams: z.array(teamReviewer).default([]),
         })
         .default({ users: [], teams: [] }),
     })

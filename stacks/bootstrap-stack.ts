@@ -12,7 +12,6 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
 import { S3BucketServerSideEncryptionConfigurationA } from "@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration";
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
-import { DataGithubTeam } from "@cdktf/provider-github/lib/data-github-team";
 import { DataGithubUser } from "@cdktf/provider-github/lib/data-github-user";
 import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { RepositoryEnvironment } from "@cdktf/provider-github/lib/repository-environment";
@@ -21,6 +20,8 @@ import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { GithubOidcProvider } from "../constructs/github-oidc-provider";
 import { suppressPolicy } from "../constructs/policy-suppression";
+import { noteReviewerTeams } from "../constructs/source-repository";
+import { GithubTeamReviewer } from "../constructs/validators";
 import { partitionOf, policyJson } from "../constructs/util";
 import { EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
@@ -359,26 +360,22 @@ function stateBucket(stack: BootstrapStack, platform: PlatformConfig, name: stri
  * The infrastructure repository's GitHub environments: one per platform environment (its apply
  * jobs run there) and {@link DRIFT_ENVIRONMENT}. Each deploys from the default branch only and no
  * admin can bypass it; production (and any environment asking for approval) waits for the
- * platform file's reviewers, who may not approve their own run.
+ * platform file's reviewers, who may not approve their own run. Teams come with their ids: a
+ * pull request's plan runs with a GITHUB_TOKEN, which cannot look a team up.
  */
 function infrastructureEnvironments(stack: BootstrapStack, platform: PlatformConfig): void {
   new GithubProvider(stack, "github", { owner: platform.github.owner });
   const repository = platform.github.infrastructureRepository;
   const branch = platform.github.defaultBranch;
   const users = new Map<string, number>();
-  const teams = new Map<string, number>();
   const userId = (login: string): number => {
     const key = login.toLowerCase();
     if (!users.has(key)) users.set(key, Fn.tonumber(new DataGithubUser(stack, `ReviewerUser-${key}`, { username: login }).id));
     return users.get(key)!;
   };
-  const teamId = (slug: string): number => {
-    if (!teams.has(slug)) teams.set(slug, Fn.tonumber(new DataGithubTeam(stack, `ReviewerTeam-${slug}`, { slug, summaryOnly: true }).id));
-    return teams.get(slug)!;
-  };
   const environments = [
     ...platform.environments.map((e) => ({ name: e.name, reviewers: e.approval.required ? e.approval.reviewers : { users: [], teams: [] } })),
-    { name: DRIFT_ENVIRONMENT, reviewers: { users: [] as string[], teams: [] as string[] } },
+    { name: DRIFT_ENVIRONMENT, reviewers: { users: [] as string[], teams: [] as GithubTeamReviewer[] } },
   ];
   for (const env of environments) {
     const hasReviewers = env.reviewers.users.length + env.reviewers.teams.length > 0;
@@ -387,9 +384,10 @@ function infrastructureEnvironments(stack: BootstrapStack, platform: PlatformCon
       environment: env.name,
       canAdminsBypass: false,
       preventSelfReview: hasReviewers ? true : undefined,
-      reviewers: hasReviewers ? [{ users: env.reviewers.users.map(userId), teams: env.reviewers.teams.map(teamId) }] : undefined,
+      reviewers: hasReviewers ? [{ users: env.reviewers.users.map(userId), teams: env.reviewers.teams.map((t) => t.id) }] : undefined,
       deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
     });
+    noteReviewerTeams(environment, env.reviewers.teams);
     new RepositoryEnvironmentDeploymentPolicy(stack, `InfraEnvironmentBranch-${env.name}`, {
       repository,
       environment: environment.environment,

@@ -379,6 +379,17 @@ describe("trust boundaries of the generated workflows", () => {
   });
 });
 
+describe("the platform file's path", () => {
+  test("fails when it is outside the repository: CI's checkout would not have it", () => {
+    for (const outside of ["../platform.yaml", "infra/../../platform.yaml", path.resolve(process.cwd(), "..", "elsewhere", "platform.yaml")]) {
+      expect(() => infraWorkflows(examplePlatform(), { platformFile: outside })).toThrow(/is outside the repository/);
+    }
+    // Inside the repository, relative or absolute, it is written relative to the root.
+    const inside = infraWorkflows(examplePlatform(), { platformFile: path.resolve(process.cwd(), "platforms", "acme.yaml") });
+    expect(inside[PLAN]).toContain("npm run synth -- --platform platforms/acme.yaml");
+  });
+});
+
 describe("every workflow", () => {
   test("installs a Terraform the stacks accept (their required_version)", () => {
     const [, minimum] = REQUIRED_TERRAFORM_VERSION.match(/^>= (\d+\.\d+)$/)!;

@@ -328,3 +328,25 @@ describe("cdktf token creation stacks", () => {
     expect(tokenStacksRequested({})).toBe(false);
   });
 });
+
+describe("Terraform's files in a stack's folder", () => {
+  test("survive the next synth: the lock file is kept and an initialised .terraform folder moves along; a stack that is gone keeps nothing", () => {
+    const outdir = path.join(work, "lock-out");
+    synthesize({ platformFile: EXAMPLE_FILE, outdir });
+    const stack = path.join(outdir, "stacks", "platform-dev");
+    const lock = '# This file is maintained automatically by "terraform init".\nprovider "registry.terraform.io/hashicorp/aws" {\n  version = "5.100.0"\n}\n';
+    fs.writeFileSync(path.join(stack, ".terraform.lock.hcl"), lock);
+    fs.mkdirSync(path.join(stack, ".terraform", "providers"), { recursive: true });
+    fs.writeFileSync(path.join(stack, ".terraform", "providers", "marker"), "init");
+    // A stack this platform no longer has.
+    fs.mkdirSync(path.join(outdir, "stacks", "gone-dev"));
+    fs.writeFileSync(path.join(outdir, "stacks", "gone-dev", ".terraform.lock.hcl"), lock);
+
+    synthesize({ platformFile: EXAMPLE_FILE, outdir });
+    expect(fs.readFileSync(path.join(stack, ".terraform.lock.hcl"), "utf8")).toBe(lock);
+    expect(fs.readFileSync(path.join(stack, ".terraform", "providers", "marker"), "utf8")).toBe("init");
+    expect(fs.existsSync(path.join(outdir, "stacks", "gone-dev"))).toBe(false);
+    // Other stacks get no lock file they did not have.
+    expect(fs.existsSync(path.join(outdir, "stacks", "platform-prod", ".terraform.lock.hcl"))).toBe(false);
+  });
+});

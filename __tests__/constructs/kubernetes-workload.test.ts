@@ -787,6 +787,6 @@ describe("secretStore (Secrets Manager secrets through the Secrets Store CSI dri
   });
 
   test("fails when a secret's name is not an environment variable name", () => {
-    expectValidationError(() => synth({ secretStore: { region: "eu-west-1", secretIds: { "api-key": "x" } } }), "test/Workload", "secretStore.secretIds", "environment variable names");
+    expectValidationError(() => synth({ secretStore: { region: "eu-west-1", secretIds: { "api-key": "x" } } }), "test/Workload", "secretStore.secretIds", "an environment variable name");
   });
 });

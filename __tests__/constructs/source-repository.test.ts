@@ -28,7 +28,8 @@ function expectInvalid(
   return expectValidationError(typeof build === "function" ? build : () => synth(build), path, field, accepted);
 }
 
-const PRODUCTION = { name: "production", requireApproval: true, reviewers: { users: ["octocat"], teams: ["release-managers"] } };
+const RELEASE_MANAGERS = { slug: "release-managers", id: 1234567 };
+const PRODUCTION = { name: "production", requireApproval: true, reviewers: { users: ["octocat"], teams: [RELEASE_MANAGERS] } };
 
 describe("SourceRepository", () => {
   test("secretScanning: advanced-security also enables GitHub Advanced Security; off sends no security settings", () => {
@@ -150,32 +151,31 @@ describe("SourceRepository", () => {
     expect(one(tf, "github_repository_environment", "Environment-staging").wait_timer).toBe(15);
   });
 
-  test("reviewers: looked up once each, ids converted with tonumber, self-review prevented", () => {
+  test("reviewers: users looked up once each (ids converted with tonumber), teams by their given ids with no lookup, self-review prevented", () => {
     const { tf } = synth({
       environments: [
-        { name: "staging", reviewers: { users: ["Octocat"] } },
-        { ...PRODUCTION, reviewers: { users: ["octocat", "hubot"], teams: ["release-managers"] } },
+        { name: "staging", reviewers: { users: ["Octocat"], teams: [{ slug: "platform", id: 7654321 }] } },
+        { ...PRODUCTION, reviewers: { users: ["octocat", "hubot"], teams: [RELEASE_MANAGERS, { slug: "platform", id: 7654321 }] } },
       ],
     });
 
-    // GitHub logins are case-insensitive: Octocat and octocat are one lookup.
-    expect(countByType(tf, "data")).toEqual({ github_user: 2, github_team: 1 });
+    // GitHub logins are case-insensitive: Octocat and octocat are one lookup. Users are public and
+    // any token reads them; teams are not (a pull request's GITHUB_TOKEN cannot), so no team lookup.
+    expect(countByType(tf, "data")).toEqual({ github_user: 2 });
     expect(one(tf, "github_user", "ReviewerUser-octocat", "data")).toEqual({ username: "Octocat" });
     expect(one(tf, "github_user", "ReviewerUser-hubot", "data")).toEqual({ username: "hubot" });
-    expect(one(tf, "github_team", "ReviewerTeam-release-managers", "data")).toEqual({ slug: "release-managers", summary_only: true });
 
     const userId = (login: string) => `\${tonumber(${address(tf, "github_user", `ReviewerUser-${login}`, "data")}.id)}`;
-    const teamId = `\${tonumber(${address(tf, "github_team", "ReviewerTeam-release-managers", "data")}.id)}`;
 
     expect(one(tf, "github_repository_environment", "Environment-staging")).toMatchObject({
       can_admins_bypass: false,
       prevent_self_review: true,
-      reviewers: [{ users: [userId("octocat")], teams: [] }],
+      reviewers: [{ users: [userId("octocat")], teams: [7654321] }],
     });
     expect(one(tf, "github_repository_environment", "Environment-production")).toMatchObject({
       can_admins_bypass: false,
       prevent_self_review: true,
-      reviewers: [{ users: [userId("octocat"), userId("hubot")], teams: [teamId] }],
+      reviewers: [{ users: [userId("octocat"), userId("hubot")], teams: [1234567, 7654321] }],
     });
   });
 
@@ -378,14 +378,33 @@ describe("SourceRepository", () => {
   });
 
   test("fails when an environment has more than 6 reviewers", () => {
-    const reviewers = { users: ["a1", "a2", "a3", "a4"], teams: ["t1", "t2", "t3"] };
+    const reviewers = { users: ["a1", "a2", "a3", "a4"], teams: [1, 2, 3].map((id) => ({ slug: `t${id}`, id })) };
     expectInvalid({ environments: [{ name: "production", reviewers }] }, "environments[0].reviewers", "at most 6");
   });
 
   test("fails when a reviewer is not a user login or team slug", () => {
     expectInvalid({ environments: [{ name: "production", reviewers: { users: ["not a login"] } }] }, "environments[0].reviewers.users[0]", "GitHub user login");
-    expectInvalid({ environments: [{ name: "production", reviewers: { teams: ["acme/release"] } }] }, "environments[0].reviewers.teams[0]", "without 'org/'");
+    expectInvalid({ environments: [{ name: "production", reviewers: { teams: [{ slug: "acme/release", id: 1 }] } }] }, "environments[0].reviewers.teams[0]", "without 'org/'");
     expectInvalid({ environments: [{ name: "production", reviewers: { users: ["octocat", "OctoCat"] } }] }, "environments[0].reviewers.users[1]", "distinct");
+  });
+
+  test("fails when a team reviewer is a bare slug (the old form), saying what to write and how to find the id", () => {
+    const error = expectInvalid(
+      { environments: [{ name: "production", reviewers: { teams: ["release-managers" as never] } }] },
+      "environments[0].reviewers.teams[0]",
+      "not a bare slug",
+    );
+    expect(error.message).toContain("write { slug: release-managers, id: <the team's id> }");
+    expect(error.message).toContain("gh api orgs/acme/teams/release-managers --jq .id");
+  });
+
+  test("fails when a team reviewer's id is not a positive whole number, or a team repeats", () => {
+    for (const id of [0, -5, 1.5, "1234567" as never, undefined as never]) {
+      expectInvalid({ environments: [{ name: "production", reviewers: { teams: [{ slug: "release-managers", id }] } }] }, "environments[0].reviewers.teams[0]", "id: a team's numeric id");
+    }
+    const twice = (teams: { slug: string; id: number }[]) => ({ environments: [{ name: "production", reviewers: { teams } }] });
+    expectInvalid(twice([RELEASE_MANAGERS, { slug: "release-managers", id: 99 }]), "environments[0].reviewers.teams[1]", "distinct teams");
+    expectInvalid(twice([RELEASE_MANAGERS, { slug: "releasers", id: RELEASE_MANAGERS.id }]), "environments[0].reviewers.teams[1]", "distinct team ids");
   });
 
   test("fails when waitTimerMinutes is out of range", () => {

@@ -246,12 +246,31 @@ const KINDS: Kind[] = [
     refused: ["a--b", "-a", "a-", "acme/octocat", "x".repeat(40), "@octocat"],
   },
   {
-    name: "reviewer team",
-    validators: [validators.githubTeamSlug],
+    name: "reviewer team { slug, id }",
+    validators: [validators.githubTeamSlug, validators.githubTeamId],
     model: (d, v) => (d.environments[2].approval = { reviewers: { teams: [v] } }),
     constructs: { SourceRepository: (v) => repository({ environments: [{ name: "prod", requireApproval: true, reviewers: { teams: [v] } }] }) },
-    accepted: ["platform", "release-managers", "team_1.x"],
-    refused: ["acme/platform", "Platform", "-x", "two words"],
+    accepted: [
+      { slug: "platform", id: 4818261 },
+      { slug: "release-managers", id: 1 },
+      { slug: "team_1.x", id: Number.MAX_SAFE_INTEGER },
+    ],
+    refused: [
+      // A bare slug, the old form: the id must be given (a pull request's token cannot look it up).
+      "platform",
+      { slug: "platform" },
+      { id: 4818261 },
+      { slug: "acme/platform", id: 4818261 },
+      { slug: "Platform", id: 4818261 },
+      { slug: "-x", id: 4818261 },
+      { slug: "two words", id: 4818261 },
+      { slug: "platform", id: 0 },
+      { slug: "platform", id: -1 },
+      { slug: "platform", id: 1.5 },
+      { slug: "platform", id: "4818261" },
+      { slug: "platform", id: 4818261, name: "Platform" },
+      4818261,
+    ],
   },
   {
     name: "GitHub owner",
@@ -365,6 +384,17 @@ describe.each(KINDS.map((k) => [k.name, k] as const))("%s: the model and every c
     const expected = Object.fromEntries(Object.keys(answers).map((k) => [k, ok]));
     expect(answers).toEqual(expected);
   });
+});
+
+test("a reviewer team named twice, by its slug or by its id, is refused by the model and SourceRepository alike", () => {
+  const platform = { slug: "platform", id: 4818261 };
+  for (const teams of [[platform, { slug: "platform", id: 1 }], [platform, { slug: "releasers", id: platform.id }]]) {
+    expect(modelAccepts((d) => (d.environments[2].approval = { reviewers: { teams } }))).toBe(false);
+    expect(constructAccepts(() => repository({ environments: [{ name: "prod", requireApproval: true, reviewers: { teams } }] }))).toBe(false);
+  }
+  const distinct = [platform, { slug: "releasers", id: 1 }];
+  expect(modelAccepts((d) => (d.environments[2].approval = { reviewers: { teams: distinct } }))).toBe(true);
+  expect(constructAccepts(() => repository({ environments: [{ name: "prod", requireApproval: true, reviewers: { teams: distinct } }] }))).toBe(true);
 });
 
 test("only LoadBalancer, for library users, also takes a wildcard domain: the model and Cdn refuse it (one distribution per app)", () => {

@@ -384,13 +384,39 @@ const CASES: BadCase[] = [
   },
   {
     name: "more reviewers than GitHub takes",
-    change: (d) => (d.environments[2].approval = { reviewers: { users: ["a1", "a2", "a3", "a4", "a5"], teams: ["t1", "t2"] } }),
+    change: (d) => (d.environments[2].approval = { reviewers: { users: ["a1", "a2", "a3", "a4", "a5"], teams: [{ slug: "t1", id: 1 }, { slug: "t2", id: 2 }] } }),
     problems: [["environments[2].approval.reviewers", "7 users and teams: GitHub takes at most 6 reviewers per environment"]],
   },
   {
     name: "a reviewer listed twice",
     change: (d) => (d.environments[2].approval = { reviewers: { users: ["Octocat", "octocat"] } }),
     problems: [["environments[2].approval.reviewers.users[1]", '"octocat" is listed twice; each reviewer once']],
+  },
+  {
+    // The old form: its id would be looked up at plan time, which a pull request's GITHUB_TOKEN cannot do.
+    name: "a reviewer team given as a bare slug",
+    change: (d) => (d.environments[2].approval = { reviewers: { teams: ["platform"] } }),
+    problems: [
+      [
+        "environments[2].approval.reviewers.teams[0]",
+        'received string "platform"; a team reviewer is { slug, id }, not a bare slug: a pull request\'s plan cannot look a team\'s id up with its GITHUB_TOKEN, so write { slug: platform, id: <the team\'s id> }, the id printed by gh api orgs/acme-corp/teams/platform --jq .id',
+      ],
+    ],
+  },
+  {
+    name: "a reviewer team without its id",
+    change: (d) => (d.environments[2].approval = { reviewers: { teams: [{ slug: "platform" }] } }),
+    problems: [["environments[2].approval.reviewers.teams[0].id", "is required (expected number)"]],
+  },
+  {
+    name: "a reviewer team id that is no positive whole number",
+    change: (d) => (d.environments[2].approval = { reviewers: { teams: [{ slug: "platform", id: 0 }] } }),
+    problems: [["environments[2].approval.reviewers.teams[0].id", "received number 0; expected at least 1 (a team's numeric id, a positive whole number, e.g. 1234567 (gh api orgs/<owner>/teams/<slug> --jq .id prints it))"]],
+  },
+  {
+    name: "one reviewer team under two slugs",
+    change: (d) => (d.environments[2].approval = { reviewers: { teams: [{ slug: "platform", id: 4818261 }, { slug: "platform-team", id: 4818261 }] } }),
+    problems: [["environments[2].approval.reviewers.teams[1]", "team id 4818261 is also teams[0]: one team, one id"]],
   },
   {
     name: "a reviewer that is no GitHub login",

@@ -81,7 +81,7 @@ const CONTEXT: Record<string, (doc: Json) => void> = {
  * Fields that only a construct checks today, at synth, without a line (issue 10 §4 moves every
  * check into the model). For these a construct's refusal is accepted as well as the model's.
  */
-const CHECKED_ONLY_BY_A_CONSTRUCT = new Set(["environments[].approval.reviewers.users[]", "environments[].approval.reviewers.teams[]"]);
+const CHECKED_ONLY_BY_A_CONSTRUCT = new Set(["environments[].approval.reviewers.users[]"]);
 
 /** Sets `value` at the slot in the example document; returns the concrete path, or why it cannot. */
 function inject(doc: Json, slot: Slot, value: string): (string | number)[] {

@@ -215,7 +215,7 @@ describe("a stack synthesized in the consumer app", () => {
     expect(only("github_repository")).toMatchObject({ name: "orders", visibility: "private" });
     const environments = Object.values(tf.resource.github_repository_environment) as Json[];
     expect(environments.map((e) => e.environment).sort()).toEqual(["dev", "prod"]);
-    expect(environments.find((e) => e.environment === "prod")?.reviewers).toEqual([{ teams: [expect.any(String)], users: [] }]);
+    expect(environments.find((e) => e.environment === "prod")?.reviewers).toEqual([{ teams: [1234567], users: [] }]);
     const files = Object.values(tf.resource.github_repository_file) as Json[];
     expect(files.map((f) => f.file).sort()).toEqual([".github/workflows/deliver.yml", ".github/workflows/pull-request.yml"]);
     for (const file of files) expect(file.repository).toBe(ref("github_repository", "Repository", "name"));

@@ -41,7 +41,7 @@ describe("the example platform file", () => {
     expect(prod.profile).toBe("production");
     expect(prod.network.natGateways).toBe("per-zone");
     expect(prod.protection).toEqual({ deletionProtection: true, multiAz: true });
-    expect(prod.approval).toEqual({ required: true, reviewers: { users: [], teams: ["platform"] } });
+    expect(prod.approval).toEqual({ required: true, reviewers: { users: [], teams: [{ slug: "platform", id: 4818261 }] } });
     expect(prod.cluster.nodes).toEqual({ min: 3, desired: 3, max: 9 });
     expect(prod.assumeRoleArn).toBe("arn:aws:iam::222222222222:role/slipway-deploy");
   });

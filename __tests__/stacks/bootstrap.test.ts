@@ -228,7 +228,9 @@ describe("the infrastructure repository's GitHub environments", () => {
     expect(policies.map((p) => p.branch_pattern)).toEqual(["main", "main", "main", "main", "main"]);
     const prod = environments().find((e) => e.environment === "prod");
     expect(prod.prevent_self_review).toBe(true);
-    expect(prod.reviewers).toEqual([{ teams: ["${tonumber(data.github_team.ReviewerTeam-platform.id)}"], users: [] }]);
+    // The id as the platform file gives it: a pull request's plan cannot look a team up.
+    expect(prod.reviewers).toEqual([{ teams: [4818261], users: [] }]);
+    expect(prod["//"].reviewer_teams).toEqual({ "4818261": "platform" });
     expect(environments().find((e) => e.environment === "dev").reviewers).toBeUndefined();
   });
 

@@ -1,5 +1,8 @@
 /** The delivery side of the example platform: repository, registry, identities, pipeline. */
+import { stringify } from "yaml";
+import { parsePlatform } from "../../platform/model";
 import { examplePlatform, resourceAt, resourcesByPath, synthAll } from "../support/platform";
+import { variantDocument } from "../support/variants";
 
 const stacks = synthAll(examplePlatform());
 const delivery = stacks["hello-delivery"];
@@ -98,10 +101,28 @@ describe("repository", () => {
     const prod = resourceAt(delivery, "github_repository_environment", "Environment-prod");
     expect(prod.can_admins_bypass).toBe(false);
     expect(prod.prevent_self_review).toBe(true);
-    expect(prod.reviewers[0].teams).toEqual([expect.stringMatching(/data\.github_team\..*\.id/)]);
+    // The team's id from the platform file, as it is: no lookup a pull request's GITHUB_TOKEN could not make.
+    expect(prod.reviewers[0].teams).toEqual([4818261]);
+    // Its slug rides along in the Terraform JSON comment, for readers of the output (the diagram).
+    expect(prod["//"].reviewer_teams).toEqual({ "4818261": "platform" });
     const dev = resourceAt(delivery, "github_repository_environment", "Environment-dev");
     expect(dev.reviewers).toBeUndefined();
     expect(dev.can_admins_bypass).toBe(false);
+  });
+
+  test("no synthesized stack looks a team up (data.github_team), over the example and a platform with several team reviewers; users still are", () => {
+    const variant = synthAll(parsePlatform(stringify(variantDocument({ apps: ["shop", "api"], backend: { type: "local" } })), "variant.yaml"));
+    for (const [name, stack] of [...Object.entries(stacks), ...Object.entries(variant)]) {
+      expect({ name, teamLookups: stack.data?.github_team }).toEqual({ name, teamLookups: undefined });
+    }
+    // prod-us names alice and two teams: each app's repository and the infrastructure repository take the teams' ids.
+    const reviewersOf = (stack: any, environment: string) => Object.values<any>(stack.resource.github_repository_environment).find((e) => e.environment === environment).reviewers;
+    const infrastructure = Object.entries(variant).filter(([name, stack]) => name.startsWith("bootstrap-") && stack.resource.github_repository_environment);
+    expect(infrastructure).toHaveLength(1);
+    for (const stack of [variant["shop-delivery"], variant["api-delivery"], infrastructure[0][1]]) {
+      expect(reviewersOf(stack, "prod-us")).toEqual([{ users: [expect.stringMatching(/^\$\{tonumber\(data\.github_user\.(Repository_)?ReviewerUser-alice(_[0-9A-F]{8})?\.id\)\}$/)], teams: [4818261, 5127734] }]);
+    }
+    expect(Object.values(variant["shop-delivery"].data.github_user)).toEqual([expect.objectContaining({ username: "alice" })]);
   });
 
   test("the GitHub App named in the platform file is the only ruleset bypass", () => {

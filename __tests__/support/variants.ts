@@ -48,7 +48,7 @@ export function variantDocument(options: VariantOptions): any {
       region: "eu-west-1",
       assumeRoleArn: "arn:aws:iam::222222222222:role/slipway-deploy",
       network: { cidr: "10.30.0.0/16", zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] },
-      approval: { reviewers: { teams: ["platform"] } },
+      approval: { reviewers: { teams: [{ slug: "platform", id: 4818261 }] } },
     },
     {
       name: "prod-us",
@@ -57,7 +57,7 @@ export function variantDocument(options: VariantOptions): any {
       region: "us-east-1",
       network: { cidr: "10.50.0.0/16", zones: ["us-east-1a", "us-east-1b", "us-east-1c"] },
       cluster: { adminRoleArns: ["arn:aws:iam::444444444444:role/platform-admin"] },
-      approval: { reviewers: { users: ["alice"], teams: ["platform"] } },
+      approval: { reviewers: { users: ["alice"], teams: [{ slug: "platform", id: 4818261 }, { slug: "release-managers", id: 5127734 }] } },
       dns: { hostedZoneId: "Z0123456789USUSUSUS" },
       cdn: { webAclArn: "arn:aws:wafv2:us-east-1:444444444444:global/webacl/edge/0123abcd-0123-4567-89ab-0123456789ab" },
     },

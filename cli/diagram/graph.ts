@@ -497,7 +497,8 @@ function bucketNode(index: ResourceIndex, b: Builder, bucket: ResourceId, origin
 function githubEnvironmentNode(index: ResourceIndex, b: Builder, ghEnv: ResourceId, group: string | undefined, app: string | undefined): string {
   const body = index.body(ghEnv);
   const reviewers = asArray(body.reviewers).flatMap((r: any) => [
-    ...asArray(r.teams).map((t) => `team ${nameOfReviewer(index, ghEnv.stack, t, "slug")}`),
+    // Teams are ids; SourceRepository notes each one's slug in the resource's `//` comment.
+    ...asArray(r.teams).map((t) => `team ${body["//"]?.reviewer_teams?.[String(t)] ?? nameOfReviewer(index, ghEnv.stack, t, "slug")}`),
     ...asArray(r.users).map((u) => `user ${nameOfReviewer(index, ghEnv.stack, u, "username")}`),
   ]);
   const policies = index.resources([index.stack(ghEnv.stack)], "github_repository_environment_deployment_policy")

@@ -54,7 +54,7 @@ new KubernetesProvider(stack, "kubernetes", {
 const repository = new SourceRepository(stack, "Repository", {
   name: "orders",
   owner: "acme",
-  environments: [{ name: "dev" }, { name: "prod", requireApproval: true, reviewers: { teams: ["release-managers"] } }],
+  environments: [{ name: "dev" }, { name: "prod", requireApproval: true, reviewers: { teams: [{ slug: "release-managers", id: 1234567 }] } }],
 });
 const registry = new ContainerRegistry(stack, "Registry", { name: "orders", accountId, region, keepReleaseImages: 10, preventDestroy: false });
 const pipeline = new DeliveryPipeline(stack, "Pipeline", {
