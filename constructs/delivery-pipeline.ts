@@ -19,7 +19,45 @@ export const PIPELINE_ACTIONS = {
   configureAwsCredentials: usesOf(ACTIONS.configureAwsCredentials),
   amazonEcrLogin: usesOf(ACTIONS.amazonEcrLogin),
   attest: usesOf(ACTIONS.attest),
+  uploadArtifact: usesOf(ACTIONS.uploadArtifact),
+  downloadArtifact: usesOf(ACTIONS.downloadArtifact),
 } as const;
+
+/**
+ * Where the app's static files live in its image (docs/image-contract.md). The build job copies
+ * this folder out of the tested image; each deploy job publishes that copy to its assets bucket.
+ * An app without static files keeps the folder empty.
+ */
+export const STATIC_ASSETS_PATH = "/app/static";
+
+/**
+ * A static file whose name carries a content hash (`app.3f2a9c1b.css`, `app-3f2a9c1b0d4e.js`: `.` or
+ * `-`, at least 8 lower-case hex digits, then the extension): its content never changes under
+ * that name, so browsers and the CDN may keep it a year. Every other file gets
+ * {@link STATIC_ASSETS_CACHE_CONTROL}.short.
+ */
+export const FINGERPRINTED_ASSET = /[.-][0-9a-f]{8,}\.[A-Za-z0-9]+$/;
+
+/** The `Cache-Control` of published static files. */
+export const STATIC_ASSETS_CACHE_CONTROL = {
+  /** Fingerprinted files ({@link FINGERPRINTED_ASSET}): a year, never revalidated. */
+  fingerprinted: "public, max-age=31536000, immutable",
+  /** Files that keep their name across releases (`favicon.ico`, `robots.txt`): five minutes. */
+  short: "public, max-age=300",
+} as const;
+
+/**
+ * The key prefix static files are published under in the assets bucket, from the CDN's static
+ * path pattern: `/static/*` -> `static/` (CloudFront asks the bucket for the viewer's path).
+ * @throws when the pattern is not `/<folder>/*`
+ */
+export function staticAssetsPrefix(staticPathPattern: string): string {
+  const match = /^\/((?:[A-Za-z0-9._~-]+\/)+)\*$/.exec(staticPathPattern);
+  if (!match || match[1].split("/").some((part) => part === "." || part === "..")) {
+    throw new Error(`static path pattern ${JSON.stringify(staticPathPattern)}: expected a folder pattern such as /static/* or /assets/v1/* (the assets are published under that folder)`);
+  }
+  return match[1];
+}
 
 /**
  * The GitHub Actions variables (not secrets: none of them is secret) the workflows read; the
@@ -30,8 +68,12 @@ export const PIPELINE_ACTIONS = {
 export const PIPELINE_VARIABLES = {
   /** `AWS_REGION` of the registry, `ECR_REPOSITORY_URL` (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`), `BUILD_ROLE_ARN` (may push to it). */
   repository: ["AWS_REGION", "ECR_REPOSITORY_URL", "BUILD_ROLE_ARN"],
-  /** The environment's `AWS_REGION`, `DEPLOY_ROLE_ARN`, EKS `CLUSTER_NAME`, the app's Kubernetes `NAMESPACE` and its public `APP_URL` (`https://host`, no trailing `/`). */
-  environment: ["AWS_REGION", "DEPLOY_ROLE_ARN", "CLUSTER_NAME", "NAMESPACE", "APP_URL"],
+  /**
+   * The environment's `AWS_REGION`, `DEPLOY_ROLE_ARN`, EKS `CLUSTER_NAME`, the app's Kubernetes
+   * `NAMESPACE`, its public `APP_URL` (`https://host`, no trailing `/`) and `ASSETS_BUCKET`, the
+   * name of the CDN's static-assets bucket the deploy role may write.
+   */
+  environment: ["AWS_REGION", "DEPLOY_ROLE_ARN", "CLUSTER_NAME", "NAMESPACE", "APP_URL", "ASSETS_BUCKET"],
 } as const;
 
 /** The names of the variables {@link DeliveryPipeline} reads, by where they are set. */
@@ -93,6 +135,26 @@ export interface DeliveryPipelineProps {
    * @default no migration steps
    */
   readonly migrateCommand?: string;
+  /**
+   * The app's integration tests. Like `migrateCommand`, the command is baked into a suspended
+   * CronJob ({@link integrationTestTemplateName}) by the workload, which also sets `APP_URL`; here
+   * it switches the step on: after the smoke check, each deploy job runs a Job from that CronJob
+   * with the deployed digest and waits for it; a failure rolls the Deployment back and stops the
+   * promotion.
+   * @default no integration-test step (the smoke check is the only gate)
+   */
+  readonly integrationTestCommand?: string;
+  /**
+   * The suspended CronJob the workload creates as the integration-test template; its container is named `integration-test`.
+   * @default "<appName>-integration-test"
+   */
+  readonly integrationTestTemplateName?: string;
+  /**
+   * The CDN's static path pattern (`Cdn`'s `staticPathPattern`), `/<folder>/*`: the deploy jobs
+   * publish the image's {@link STATIC_ASSETS_PATH} under `<folder>/` in the assets bucket.
+   * @default "/static/*"
+   */
+  readonly staticPathPattern?: string;
   /** The path the smoke check requests after each rollout, e.g. `/healthz`: `/` then letters, digits and `._~/-`. The deploy job's `HEALTH_PATH` variable. */
   readonly healthPath: string;
   /**
@@ -155,9 +217,12 @@ export interface DeliveryPipelineProps {
  * - `.github/workflows/deliver.yml`: on pushes to the default branch (or by hand), builds once,
  *   tests inside that image, then pushes that same image to ECR, records signed build provenance
  *   for its digest ({@link DeliveryPipelineProps.provenance}) and hands the digest to one deploy job per environment, each waiting
- *   for the one before and for the GitHub environment's protection rules (reviewers). A deploy job
- *   assumes the environment's deploy role through OIDC, runs migrations, rolls the Deployment to
- *   the digest, waits for it, smoke-checks the health path and rolls back on failure. One deploy
+ *   for the one before and for the GitHub environment's protection rules (reviewers). The build job
+ *   also copies {@link STATIC_ASSETS_PATH} out of the tested image into a workflow artifact named
+ *   for the digest. A deploy job assumes the environment's deploy role through OIDC, publishes
+ *   that artifact to the assets bucket, runs migrations, rolls the Deployment to the digest, waits
+ *   for it, smoke-checks the health path, runs the integration tests in the same digest
+ *   ({@link DeliveryPipelineProps.integrationTestCommand}) and rolls back on failure. One deploy
  *   at a time per environment; nothing is cancelled midway.
  *
  * Account-specific values come from GitHub Actions variables ({@link PIPELINE_VARIABLES}), so the
@@ -192,6 +257,9 @@ export class DeliveryPipeline extends Construct {
       appName: props.appName,
       testCommand: props.testCommand,
       migrate: props.migrateCommand !== undefined,
+      integrationTest: props.integrationTestCommand !== undefined,
+      integrationTestTemplateName: props.integrationTestTemplateName ?? `${props.appName}-integration-test`,
+      staticPathPattern: props.staticPathPattern ?? "/static/*",
       healthPath: props.healthPath,
       defaultBranch: props.defaultBranch ?? "main",
       environments: (Array.isArray(props.environments) ? props.environments : []).map((environment) => ({ name: environment.name, runsOn: environment.runsOn ?? "ubuntu-latest" })),
@@ -281,6 +349,7 @@ export class DeliveryPipeline extends Construct {
     // workflow (the workload's CronJob runs it): there it is plain text.
     command("testCommand", props.testCommand, kinds.workflowShellCommand);
     if (props.migrateCommand !== undefined) command("migrateCommand", props.migrateCommand, kinds.shellCommand);
+    if (props.integrationTestCommand !== undefined) command("integrationTestCommand", props.integrationTestCommand, kinds.shellCommand);
     literal("healthPath", props.healthPath, "an HTTP path");
     const healthProblem = kinds.healthCheckPath.problem(props.healthPath);
     if (healthProblem !== undefined) invalid(this, "healthPath", props.healthPath, healthProblem);
@@ -308,6 +377,13 @@ export class DeliveryPipeline extends Construct {
     label("containerName", s.containerName, 63, "a Kubernetes container name");
     // CronJob names are limited to 52 characters (Kubernetes appends 11 for its Jobs).
     label("migrationTemplateName", s.migrationTemplateName, 52, "a Kubernetes CronJob name");
+    label("integrationTestTemplateName", s.integrationTestTemplateName, 52, "a Kubernetes CronJob name");
+    literal("staticPathPattern", s.staticPathPattern, "a CloudFront path pattern");
+    try {
+      staticAssetsPrefix(s.staticPathPattern);
+    } catch {
+      invalid(this, "staticPathPattern", s.staticPathPattern, "a folder pattern of letters, digits and ._~- such as /static/* (the assets are published under that folder)");
+    }
     literal("dockerfile", s.dockerfile, "a path");
     if (!/^[A-Za-z0-9._-][A-Za-z0-9._/-]*$/.test(s.dockerfile) || s.dockerfile.split("/").some((part) => part === ".." || part === "")) {
       invalid(this, "dockerfile", s.dockerfile, "a relative path inside the repository of letters, digits and ._/- (no '..'), e.g. Dockerfile or docker/app.Dockerfile");
@@ -332,6 +408,9 @@ interface Settings {
   readonly appName: string;
   readonly testCommand: string;
   readonly migrate: boolean;
+  readonly integrationTest: boolean;
+  readonly integrationTestTemplateName: string;
+  readonly staticPathPattern: string;
   readonly healthPath: string;
   readonly defaultBranch: string;
   readonly environments: ReadonlyArray<{ readonly name: string; readonly runsOn: string | readonly string[] }>;
@@ -348,6 +427,10 @@ interface Settings {
 const BUILD_STEP = "build";
 /** The step id of the push, whose outputs are `digest` (`sha256:<64 hex>`) and `image` (`<repository>@<digest>`). */
 const PUSH_STEP = "push";
+/** The step id of the copy of the static files, whose output `artifact` names the workflow artifact holding them. */
+const ASSETS_STEP = "assets";
+/** Where the build job puts the static files it copied out of the image, and where each deploy job downloads them to. */
+const ASSETS_DIR = "${{ runner.temp }}/static-assets";
 
 /**
  * Checkout, one `docker build` into the runner's Docker, the tests inside that image. Plain
@@ -404,7 +487,7 @@ function deliverWorkflow(s: Settings): Workflow {
     permissions: s.provenance ? { attestations: "write", contents: "read", idToken: "write" } : { contents: "read", idToken: "write" },
     timeoutMinutes: 30,
     // The digest, not the tag: every environment gets exactly the bytes that were tested.
-    outputs: { image: `\${{ steps.${PUSH_STEP}.outputs.image }}` },
+    outputs: { image: `\${{ steps.${PUSH_STEP}.outputs.image }}`, assets: `\${{ steps.${ASSETS_STEP}.outputs.artifact }}` },
     steps: [
       ...buildAndTestSteps(s),
       {
@@ -458,6 +541,7 @@ function deliverWorkflow(s: Settings): Workflow {
             },
           ]
         : []),
+      ...staticAssetsSteps(),
     ],
   };
 
@@ -481,6 +565,102 @@ function deliverWorkflow(s: Settings): Workflow {
 }
 
 /**
+ * Runs a Job from one of the workload's suspended CronJob templates with the image being deployed,
+ * waits for it to complete or fail (polling both, so a failure stops the deploy at once, not after
+ * the deadline), prints its logs and exits non-zero unless it completed. The template's name is
+ * the job's `$<templateVariable>`; the script is the same text for every app.
+ */
+function jobFromTemplateScript(o: { jobInfix: string; templateVariable: string; container: string; what: string; deadlineMinutes: number }): string {
+  const template = `"cronjob/$${o.templateVariable}"`;
+  return [
+    `job="$APP_NAME-${o.jobInfix}-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"`,
+    `kubectl -n "$NAMESPACE" set image ${template} ${o.container}="$IMAGE"`,
+    `kubectl -n "$NAMESPACE" create job "$job" --from=${template}`,
+    "# Poll both outcomes so a failed Job stops the deploy at once, not after the timeout.",
+    `deadline=$((SECONDS + ${o.deadlineMinutes * 60}))`,
+    "while (( SECONDS < deadline )); do",
+    `  conditions="$(kubectl -n "$NAMESPACE" get "job/$job" -o jsonpath='{.status.conditions[?(@.status=="True")].type}' || true)"`,
+    '  case " $conditions " in',
+    `    *" Complete "*) kubectl -n "$NAMESPACE" logs "job/$job" --all-containers || true; exit 0 ;;`,
+    `    *" Failed "*) kubectl -n "$NAMESPACE" logs "job/$job" --all-containers || true; echo "::error::${o.what} job $job failed"; exit 1 ;;`,
+    "  esac",
+    "  sleep 5",
+    "done",
+    `echo "::error::${o.what} job $job did not finish within ${o.deadlineMinutes} minutes"`,
+    "exit 1",
+    "",
+  ].join("\n");
+}
+
+/**
+ * Publishes the downloaded static files to `s3://$ASSETS_BUCKET/$ASSETS_PREFIX` after checking they
+ * were copied out of `$IMAGE` (its digest). Fingerprinted files ({@link FINGERPRINTED_ASSET}) are
+ * content-addressed: only names the bucket lacks are uploaded (`sync --size-only`), with a year's
+ * immutable caching. The others are always uploaded (`cp`: `sync` compares times, and a rollback's
+ * older file would look unchanged), cached briefly. Nothing is deleted: the files of earlier releases
+ * stay, so a rollback and pages cached before this release still find theirs.
+ */
+const PUBLISH_ASSETS_SCRIPT = [
+  'if [[ "$(cat "$SOURCE/image-digest" 2> /dev/null || true)" != "${IMAGE##*@}" ]]; then',
+  '  echo "::error::The static assets artifact does not belong to $IMAGE"',
+  "  exit 1",
+  "fi",
+  'staged="$RUNNER_TEMP/static-assets-by-cache"',
+  'rm -rf "$staged" && mkdir -p "$staged/fingerprinted" "$staged/short"',
+  "count=0",
+  "while IFS= read -r -d '' file; do",
+  '  relative="${file#"$SOURCE/files/"}"',
+  `  if [[ "\${relative##*/}" =~ ${FINGERPRINTED_ASSET.source} ]]; then kind=fingerprinted; else kind=short; fi`,
+  '  mkdir -p "$staged/$kind/$(dirname "$relative")"',
+  '  cp "$file" "$staged/$kind/$relative"',
+  "  count=$((count + 1))",
+  'done < <(find "$SOURCE/files" -type f -print0)',
+  'target="s3://$ASSETS_BUCKET/$ASSETS_PREFIX"',
+  `aws s3 sync "$staged/fingerprinted" "$target" --size-only --no-progress --cache-control "${STATIC_ASSETS_CACHE_CONTROL.fingerprinted}"`,
+  `aws s3 cp "$staged/short" "$target" --recursive --no-progress --cache-control "${STATIC_ASSETS_CACHE_CONTROL.short}"`,
+  'echo "Published $count static files to $target"',
+  "",
+].join("\n");
+
+/**
+ * The build job's last steps: the static files copied out of the tested image by its id (never
+ * rebuilt), with the digest they belong to, kept as a workflow artifact named for that digest.
+ * The deploy jobs publish this copy, so their runners need no Docker.
+ */
+function staticAssetsSteps(): Step[] {
+  return [
+    {
+      name: "Copy the static assets out of the image",
+      id: ASSETS_STEP,
+      env: { IMAGE_ID: `\${{ steps.${BUILD_STEP}.outputs.id }}`, DIGEST: `\${{ steps.${PUSH_STEP}.outputs.digest }}`, STATIC_ASSETS_PATH, OUT: ASSETS_DIR },
+      shell: "bash",
+      run: [
+        'if [[ ! "$DIGEST" =~ ^sha256:[0-9a-f]{64}$ ]]; then echo "::error::no pushed digest to copy the static assets for"; exit 1; fi',
+        'rm -rf "$OUT" && mkdir -p "$OUT"',
+        "# A container is created, never started: its filesystem is the image's.",
+        'container="$(docker create --entrypoint /bin/sh "$IMAGE_ID")"',
+        "trap 'docker rm \"$container\" > /dev/null' EXIT",
+        'if ! docker cp "$container:$STATIC_ASSETS_PATH/." "$OUT/files"; then',
+        '  echo "::error::The image has no $STATIC_ASSETS_PATH: the image contract (docs/image-contract.md) puts the static files there; an app without any keeps the folder empty"',
+        "  exit 1",
+        "fi",
+        'mkdir -p "$OUT/files"',
+        "# The deploy jobs check this before they publish: these files belong to the image they deploy.",
+        'printf \'%s\\n\' "$DIGEST" > "$OUT/image-digest"',
+        'echo "Copied $(find "$OUT/files" -type f | wc -l) static files out of $IMAGE_ID"',
+        'echo "artifact=static-assets-${DIGEST#sha256:}" >> "$GITHUB_OUTPUT"',
+        "",
+      ].join("\n"),
+    },
+    {
+      name: "Keep the static assets for the deploy jobs",
+      uses: PIPELINE_ACTIONS.uploadArtifact,
+      with: { name: `\${{ steps.${ASSETS_STEP}.outputs.artifact }}`, path: ASSETS_DIR, "if-no-files-found": "error", "include-hidden-files": true, overwrite: true },
+    },
+  ];
+}
+
+/**
  * One environment's deploy job. Every value reaches its scripts as an environment variable of the
  * job (names and the health path, validated above, as literal `env` values; account facts from
  * `vars`), read quoted (`"$DEPLOYMENT"`): the `run:` scripts are the same text for every app.
@@ -494,24 +674,19 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
           id: "migrate",
           shell: "bash",
           timeoutMinutes: 20,
-          run: [
-            'job="$APP_NAME-migrate-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"',
-            'kubectl -n "$NAMESPACE" set image "cronjob/$MIGRATION_TEMPLATE" migrate="$IMAGE"',
-            'kubectl -n "$NAMESPACE" create job "$job" --from="cronjob/$MIGRATION_TEMPLATE"',
-            "# Poll both outcomes so a failed migration stops the deploy at once, not after the timeout.",
-            "deadline=$((SECONDS + 900))",
-            "while (( SECONDS < deadline )); do",
-            `  conditions="$(kubectl -n "$NAMESPACE" get "job/$job" -o jsonpath='{.status.conditions[?(@.status=="True")].type}' || true)"`,
-            '  case " $conditions " in',
-            `    *" Complete "*) kubectl -n "$NAMESPACE" logs "job/$job" --all-containers || true; exit 0 ;;`,
-            `    *" Failed "*) kubectl -n "$NAMESPACE" logs "job/$job" --all-containers || true; echo "::error::Migration job $job failed"; exit 1 ;;`,
-            "  esac",
-            "  sleep 5",
-            "done",
-            'echo "::error::Migration job $job did not finish within 15 minutes"',
-            "exit 1",
-            "",
-          ].join("\n"),
+          run: jobFromTemplateScript({ jobInfix: "migrate", templateVariable: "MIGRATION_TEMPLATE", container: "migrate", what: "Migration", deadlineMinutes: 15 }),
+        },
+      ];
+  // After the smoke check, the first gate; a failure here fails the job, so the rollback below runs.
+  const integrationTest: Step[] = !s.integrationTest
+    ? []
+    : [
+        {
+          name: "Integration tests",
+          id: "integration-test",
+          shell: "bash",
+          timeoutMinutes: 15,
+          run: jobFromTemplateScript({ jobInfix: "itest", templateVariable: "INTEGRATION_TEST_TEMPLATE", container: "integration-test", what: "Integration test", deadlineMinutes: 10 }),
         },
       ];
 
@@ -529,11 +704,14 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
       CLUSTER_NAME: "${{ vars.CLUSTER_NAME }}",
       NAMESPACE: "${{ vars.NAMESPACE }}",
       APP_URL: "${{ vars.APP_URL }}",
+      ASSETS_BUCKET: "${{ vars.ASSETS_BUCKET }}",
+      ASSETS_PREFIX: staticAssetsPrefix(s.staticPathPattern),
       APP_NAME: s.appName,
       DEPLOYMENT: s.deploymentName,
       CONTAINER: s.containerName,
       HEALTH_PATH: s.healthPath,
       ...(s.migrate ? { MIGRATION_TEMPLATE: s.migrationTemplateName } : {}),
+      ...(s.integrationTest ? { INTEGRATION_TEST_TEMPLATE: s.integrationTestTemplateName } : {}),
     },
     steps: [
       {
@@ -542,6 +720,19 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         with: { "role-to-assume": "${{ vars.DEPLOY_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" },
       },
       ...secretsCheckStep(s, environment),
+      {
+        // The copy the build job took out of this very image (same run, named for its digest).
+        name: "Download the static assets",
+        uses: PIPELINE_ACTIONS.downloadArtifact,
+        with: { name: "${{ needs.build.outputs.assets }}", path: ASSETS_DIR },
+      },
+      {
+        // Before the migration and the rollout: the new pods' pages find their files from the first request.
+        name: "Publish the static assets",
+        shell: "bash",
+        env: { SOURCE: ASSETS_DIR },
+        run: PUBLISH_ASSETS_SCRIPT,
+      },
       {
         name: "Connect to the cluster",
         id: "kubeconfig",
@@ -565,6 +756,7 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         shell: "bash",
         run: 'curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"',
       },
+      ...integrationTest,
       {
         // Only once the Deployment was changed: undoing an untouched Deployment would roll the
         // running, healthy version back to the one before it.

@@ -230,6 +230,29 @@ export interface KubernetesWorkloadProps {
    */
   readonly migrateTimeoutSeconds?: number;
   /**
+   * The app's integration tests, run from the app's own image against its public URL. A string
+   * runs with `/bin/sh -c`; a list runs as is. Creates the suspended CronJob
+   * `<name>-integration-test` (container `integration-test`), the template the pipeline creates a
+   * Job from after each rollout. Its pods get `APP_URL` ({@link integrationTestUrl}) and nothing of
+   * the app's configuration or secrets; labelled `<name>-integration-test` (part of `<name>`), they
+   * are outside the app's network policies and pod security group, and may open DNS and HTTPS (443)
+   * to public addresses only.
+   * Terraform strings, as `env`'s values.
+   * @default none - no integration-test template
+   */
+  readonly integrationTestCommand?: string | string[];
+  /**
+   * The URL the integration tests exercise, `https://<domain>`: their `APP_URL`. Required with
+   * {@link integrationTestCommand}.
+   * @default none
+   */
+  readonly integrationTestUrl?: string;
+  /**
+   * How long an integration-test Job may run before Kubernetes stops it and marks it failed, in seconds.
+   * @default 600
+   */
+  readonly integrationTestTimeoutSeconds?: number;
+  /**
    * Public files (never secrets: they are stored in a ConfigMap) mounted read-only into the app and
    * migration containers, e.g. the RDS CA bundle that `sslrootcert` names: the `<name>-files`
    * ConfigMap holds `files` (file name to content) and is mounted at `directory`.
@@ -276,6 +299,10 @@ const RESERVED_GROUP = /^(system|eks|aws|amazon|iam):/;
 const CONTAINER_NAME = "app";
 /** The migration container's name, for `kubectl set image cronjob/<name>-migrate migrate=<image>`. */
 const MIGRATE_CONTAINER_NAME = "migrate";
+/** The integration-test container's name, for `kubectl set image cronjob/<name>-integration-test integration-test=<image>`. */
+const INTEGRATION_TEST_CONTAINER_NAME = "integration-test";
+/** Private and link-local ranges: integration-test pods reach the app only the way users do, through public addresses. */
+const NON_PUBLIC_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"];
 /** Where the secrets of {@link KubernetesWorkloadProps.secretStore} are mounted, one file per secret. */
 export const APP_SECRETS_PATH = "/var/run/secrets/app";
 /** Where the database credentials are mounted ({@link KubernetesWorkloadProps.database}). */
@@ -303,7 +330,8 @@ const NEVER = "0 0 31 2 *";
  * ignores image changes (and replica changes, which the autoscaler owns). The pipeline runs
  * `kubectl set image deployment/<deploymentName> <containerName>=<image@digest>`; with
  * `migrateCommand` it first runs `kubectl set image cronjob/<migrationTemplateName> migrate=<image@digest>`
- * and `kubectl create job --from=cronjob/<migrationTemplateName> <job>`, and waits for the Job.
+ * and `kubectl create job --from=cronjob/<migrationTemplateName> <job>`, and waits for the Job; with
+ * `integrationTestCommand` it does the same with `<name>-integration-test` after the rollout.
  */
 export class KubernetesWorkload extends Construct {
   /** The namespace's name, a reference to the namespace resource (so users wait for it). */
@@ -330,6 +358,10 @@ export class KubernetesWorkload extends Construct {
   public readonly migrationTemplateName?: string;
   /** The migration CronJob, when `migrateCommand` is set. */
   public readonly migrationTemplate?: CronJobV1;
+  /** The suspended integration-test CronJob's name, when `integrationTestCommand` is set. */
+  public readonly integrationTestTemplateName?: string;
+  /** The integration-test CronJob, when `integrationTestCommand` is set. */
+  public readonly integrationTestTemplate?: CronJobV1;
   /** The `<name>-config` ConfigMap holding `env`. */
   public readonly configMap: ConfigMapV1;
   /** The `<name>-secrets` Secret holding `secretEnv`. */
@@ -368,8 +400,9 @@ export class KubernetesWorkload extends Construct {
     const extraEgress = props.extraEgress ?? [];
     const automount = props.automountServiceAccountToken ?? false;
     const migrateTimeoutSeconds = props.migrateTimeoutSeconds ?? 900;
+    const integrationTestTimeoutSeconds = props.integrationTestTimeoutSeconds ?? 600;
 
-    this.validate(props, { namespaceName, cpu, memory, targetCpu, env, secretEnv, extraEgress, migrateTimeoutSeconds });
+    this.validate(props, { namespaceName, cpu, memory, targetCpu, env, secretEnv, extraEgress, migrateTimeoutSeconds, integrationTestTimeoutSeconds });
     const cpuLimit = props.cpuLimit ?? doubleCpu(cpu);
 
     this.deploymentName = name;
@@ -672,20 +705,19 @@ export class KubernetesWorkload extends Construct {
         ],
       },
     });
-    const egress: NetworkPolicyV1SpecEgress[] = [
-      {
-        to: [
-          {
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
-            podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
-          },
-        ],
-        ports: [
-          { port: "53", protocol: "UDP" },
-          { port: "53", protocol: "TCP" },
-        ],
-      },
-    ];
+    const dnsEgress: NetworkPolicyV1SpecEgress = {
+      to: [
+        {
+          namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } },
+          podSelector: { matchLabels: { "k8s-app": "kube-dns" } },
+        },
+      ],
+      ports: [
+        { port: "53", protocol: "UDP" },
+        { port: "53", protocol: "TCP" },
+      ],
+    };
+    const egress: NetworkPolicyV1SpecEgress[] = [dnsEgress];
     if (props.databaseEgress) {
       egress.push({
         to: props.databaseEgress.cidrs.map((cidr) => ({ ipBlock: { cidr } })),
@@ -750,7 +782,69 @@ export class KubernetesWorkload extends Construct {
       });
     }
 
-    this.deployRules = deployRules(this.deploymentName, this.migrationTemplateName);
+    if (props.integrationTestCommand !== undefined) {
+      this.integrationTestTemplateName = `${name}-integration-test`;
+      const command = typeof props.integrationTestCommand === "string" ? ["/bin/sh", "-c", props.integrationTestCommand] : props.integrationTestCommand;
+      // Not `app.kubernetes.io/name: <name>`: nothing that selects the app's pods (its network
+      // policies, its pods' security group) selects these; they reach the app as its users do.
+      const labels = {
+        "app.kubernetes.io/name": this.integrationTestTemplateName,
+        "app.kubernetes.io/part-of": name,
+        "app.kubernetes.io/component": "integration-test",
+        "app.kubernetes.io/managed-by": "terraform",
+      };
+      this.integrationTestTemplate = new CronJobV1(this, "IntegrationTestTemplate", {
+        metadata: { name: this.integrationTestTemplateName, namespace, labels },
+        spec: {
+          // A template like the migration's: the pipeline creates a Job from it after each rollout.
+          suspend: true,
+          schedule: NEVER,
+          concurrencyPolicy: "Forbid",
+          jobTemplate: {
+            metadata: { labels },
+            spec: {
+              // A failing test is a failed deploy, not something to retry until it passes.
+              backoffLimit: 0,
+              activeDeadlineSeconds: integrationTestTimeoutSeconds,
+              ttlSecondsAfterFinished: "86400",
+              template: {
+                metadata: { labels },
+                spec: {
+                  ...podBasics,
+                  restartPolicy: "Never",
+                  container: [
+                    {
+                      name: INTEGRATION_TEST_CONTAINER_NAME,
+                      image: props.image,
+                      imagePullPolicy: "IfNotPresent",
+                      command,
+                      // The tests see the app as its users do: its URL, none of its configuration or secrets.
+                      env: [{ name: "APP_URL", value: props.integrationTestUrl }],
+                      resources,
+                      securityContext: containerSecurityContext,
+                      volumeMount: volumeMounts,
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+        lifecycle: {
+          ignoreChanges: ["spec[0].job_template[0].spec[0].template[0].spec[0].container[0].image"],
+        },
+      });
+      new NetworkPolicyV1(this, "IntegrationTestEgressPolicy", {
+        metadata: { name: `${name}-integration-test-egress`, namespace, labels: commonLabels },
+        spec: {
+          podSelector: { matchLabels: { "app.kubernetes.io/name": this.integrationTestTemplateName, "app.kubernetes.io/component": "integration-test" } },
+          policyTypes: ["Egress"],
+          // DNS, and HTTPS to public addresses (the app's URL, behind its CDN); the namespace's default deny does the rest.
+          egress: [dnsEgress, { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: NON_PUBLIC_CIDRS } }], ports: [{ port: "443", protocol: "TCP" }] }],
+        },
+      });
+    }
+    this.deployRules = deployRules(this.deploymentName, [this.migrationTemplateName, this.integrationTestTemplateName].filter((t): t is string => t !== undefined));
   }
 
   /**
@@ -805,6 +899,7 @@ export class KubernetesWorkload extends Construct {
       secretEnv: Record<string, string>;
       extraEgress: WorkloadEgressRule[];
       migrateTimeoutSeconds: number;
+      integrationTestTimeoutSeconds: number;
     },
   ): void {
     const { name } = props;
@@ -930,6 +1025,20 @@ export class KubernetesWorkload extends Construct {
     if (isKnown(timeout) && (!Number.isInteger(timeout) || timeout < 1)) {
       invalid(this, "migrateTimeoutSeconds", timeout, "a whole number of seconds, at least 1");
     }
+    const itest = props.integrationTestCommand;
+    if (itest !== undefined && isKnown(itest)) {
+      const empty = typeof itest === "string" ? itest.trim() === "" : itest.length === 0 || itest.some((part) => isKnown(part) && part === "");
+      if (empty) invalid(this, "integrationTestCommand", itest, "a non-empty shell command, or a non-empty list of non-empty arguments");
+      if (typeof itest === "string") checkValue(this, "integrationTestCommand", itest, kinds.shellCommand);
+    }
+    const url = props.integrationTestUrl;
+    if (itest !== undefined && (url === undefined || (isKnown(url) && !/^https:\/\/[^\s/]+$/.test(url)))) {
+      invalid(this, "integrationTestUrl", url, "the app's public URL with integrationTestCommand, https://<domain> without a path, e.g. https://shop.example.com");
+    }
+    const itestTimeout = v.integrationTestTimeoutSeconds;
+    if (isKnown(itestTimeout) && (!Number.isInteger(itestTimeout) || itestTimeout < 1)) {
+      invalid(this, "integrationTestTimeoutSeconds", itestTimeout, "a whole number of seconds, at least 1");
+    }
   }
 
   private validatePort(field: string, port: number): void {
@@ -946,7 +1055,7 @@ export class KubernetesWorkload extends Construct {
  * Names are narrowed where the object's name is known; `list`/`watch` on the Deployment work with
  * its name because `kubectl rollout status` lists and watches with a `metadata.name` field selector.
  */
-function deployRules(deploymentName: string, migrationTemplateName: string | undefined): DeployRule[] {
+function deployRules(deploymentName: string, jobTemplateNames: string[]): DeployRule[] {
   return [
     // set image (get, patch), rollout status (get, then list and watch by name), rollout undo (get, patch).
     { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [deploymentName], verbs: ["get", "list", "watch", "patch"] },
@@ -955,11 +1064,11 @@ function deployRules(deploymentName: string, migrationTemplateName: string | und
     // Logs of the migration Job's pod (found by listing, or watching until it exists), and of a failed rollout's pods.
     { apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] },
     { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
-    ...(migrationTemplateName === undefined
+    ...(jobTemplateNames.length === 0
       ? []
       : [
-          // set image on the template (get, patch); create job --from reads it.
-          { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [migrationTemplateName], verbs: ["get", "patch"] },
+          // set image on the templates (migration, integration tests) (get, patch); create job --from reads them.
+          { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: jobTemplateNames, verbs: ["get", "patch"] },
           // create job <per-run name> --from=cronjob/..., then poll it: names are per run, so not narrowed.
           { apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list", "watch"] },
         ]),

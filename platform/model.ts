@@ -83,6 +83,8 @@ export interface AppConfig {
   readonly secrets: string[];
   readonly testCommand: string;
   readonly migrateCommand?: string;
+  /** `integrationTest`: run in the deployed image against the environment's URL after each rollout. */
+  readonly integrationTestCommand?: string;
   readonly replicas?: Replicas;
   readonly domains: Record<string, string>;
   readonly overrides: Record<string, { readonly replicas?: Replicas }>;
@@ -436,6 +438,7 @@ function resolveApp(app: ParsedApp): AppConfig {
     secrets: app.secrets,
     testCommand: app.test,
     migrateCommand: app.migrate,
+    integrationTestCommand: app.integrationTest,
     replicas: app.replicas,
     domains: app.domains,
     overrides: app.overrides,

@@ -103,6 +103,11 @@ export const appSchema = z.strictObject({
     .describe("The app's public domain per environment, keyed by environment name."),
   test: kind(kinds.workflowShellCommand).describe("Command that runs the app's tests inside its image."),
   migrate: kind(kinds.shellCommand).optional().describe("Command that migrates the database, run before each rollout. @default none"),
+  integrationTest: kind(kinds.shellCommand)
+    .optional()
+    .describe(
+      "Command run inside the deployed image (same digest) after each rollout and health check, with APP_URL set to the environment's URL, e.g. python -m pytest -q tests/integration. A failure rolls back and stops the promotion. @default none: no integration tests, the health check is the only gate",
+    ),
   nodePort: intKind(kinds.nodePort, 30000, 32767)
     .optional()
     .describe("The Kubernetes NodePort the load balancer targets, unique per cluster. @default derived from the app's name"),

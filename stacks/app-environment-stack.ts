@@ -5,6 +5,7 @@ import { dependable, Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { AppSecrets, appSecretPrefix, setSecretCommand } from "../constructs/app-secrets";
 import { Cdn } from "../constructs/cdn";
+import { staticAssetsPrefix } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
 import { KubernetesWorkload } from "../constructs/kubernetes-workload";
 import { LoadBalancer } from "../constructs/load-balancer";
@@ -201,6 +202,8 @@ export class AppEnvironmentStack extends SlipwayStack {
       databaseEgress: { cidrs: network.privateSubnetCidrs, port: this.database.port },
       extraEgress: app.egress,
       migrateCommand: app.migrateCommand,
+      integrationTestCommand: app.integrationTestCommand,
+      integrationTestUrl: this.url,
       readOnlyFiles: { directory: RDS_CA_DIRECTORY, files: { [RDS_CA_BUNDLE_FILE]: RDS_CA_BUNDLE_PEM } },
     });
 
@@ -230,6 +233,14 @@ export class AppEnvironmentStack extends SlipwayStack {
       allow: { environments: [environment.name] },
       description: `Deploys ${app.name} to ${environment.name} from ${deliveryStack.repository.fullName}'s ${environment.name} environment`,
     });
+    // The deploy job publishes the image's static files under the CDN's static folder of this
+    // environment's bucket, and nowhere else (SSE-S3: no key to grant).
+    const assetsPrefix = staticAssetsPrefix(app.staticPath);
+    this.deployRole.addPolicy("publish-static-assets", [
+      { Sid: "PublishStaticAssets", Effect: "Allow", Action: "s3:PutObject", Resource: `${this.cdn.assetsBucket.arn}/${assetsPrefix}*` },
+      // `aws s3 sync` lists what is there to upload only new fingerprinted files.
+      { Sid: "ListStaticAssets", Effect: "Allow", Action: "s3:ListBucket", Resource: this.cdn.assetsBucket.arn, Condition: { StringLike: { "s3:prefix": [`${assetsPrefix}*`] } } },
+    ]);
     // The deploy role's only rights in the cluster: the workload's namespaced deploy Role, bound to
     // a group of this app and environment that the role's access entry (no access policy) maps it into.
     const deployGroup = `slipway-deploy:${name}`;
@@ -246,6 +257,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       CLUSTER_NAME: cluster.name,
       NAMESPACE: this.workload.namespace,
       APP_URL: this.url,
+      ASSETS_BUCKET: this.cdn.assetsBucketName,
     };
     for (const variable of deliveryStack.pipeline.variables.environment) {
       if (variables[variable] === undefined) throw new Error(`${this.node.path}: the pipeline reads vars.${variable}, which this stack does not set`);

@@ -98,6 +98,8 @@ export class DeliveryStack extends SlipwayStack {
       appName: props.app.name,
       testCommand: props.app.testCommand,
       migrateCommand: props.app.migrateCommand,
+      integrationTestCommand: props.app.integrationTestCommand,
+      staticPathPattern: props.app.staticPath,
       healthPath: props.app.healthPath,
       defaultBranch: props.platform.github.defaultBranch,
       repository: this.repository,

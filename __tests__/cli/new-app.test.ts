@@ -92,7 +92,7 @@ describe("adds an app", () => {
     const file = platformFile(EXAMPLE);
     const { code, out } = run(["orders", "--platform", file]);
     expect(code).toBe(0);
-    expect(out).toContain(`added app orders to ${file} (lines 30-${29 + ORDERS_BLOCK.split("\n").length - 1}, python template): orders-delivery, orders-dev, orders-staging, orders-prod`);
+    expect(out).toContain(`added app orders to ${file} (lines 31-${30 + ORDERS_BLOCK.split("\n").length - 1}, python template): orders-delivery, orders-dev, orders-staging, orders-prod`);
     expect(out).toContain("  dev: https://orders.dev.acme.example (the other apps' pattern {app}.dev.acme.example)");
     expect(out).toContain(`1. Run npm run synth -- --platform ${file}: it synthesizes the new stacks (orders-delivery, orders-dev, orders-staging, orders-prod)`);
     expect(out).toContain("2. Commit");
@@ -350,11 +350,11 @@ describe("refuses bad input before writing anything", () => {
 
   test("fails when the result is not valid as synth sees it (a bad domain), placing the problem in the new app", () => {
     const err = refused(["orders", "--domain", "dev=Orders_Dev.example"]);
-    expect(err).toContain(`the new app (would be <file>:34:12): apps[1].domains.dev: "Orders_Dev.example"`);
+    expect(err).toContain(`the new app (would be <file>:35:12): apps[1].domains.dev: "Orders_Dev.example"`);
     // Another app's domain: the model's rule, at the new app's line.
-    expect(refused(["orders", "--domain", "dev=hello.dev.acme.example"])).toContain(`the new app (would be <file>:34:12): apps[1].domains.dev: "hello.dev.acme.example" is also apps[0].domains.dev's domain`);
+    expect(refused(["orders", "--domain", "dev=hello.dev.acme.example"])).toContain(`the new app (would be <file>:35:12): apps[1].domains.dev: "hello.dev.acme.example" is also apps[0].domains.dev's domain`);
     // A name only the model's cross-field rules refuse: reported at the new app's line.
-    expect(refused(["postgres"])).toMatch(/the new app \(would be <file>:30:11\): apps\[1\]\.name: "postgres" is the name of a database RDS for PostgreSQL keeps/);
+    expect(refused(["postgres"])).toMatch(/the new app \(would be <file>:31:11\): apps\[1\]\.name: "postgres" is the name of a database RDS for PostgreSQL keeps/);
   });
 
   test("fails on a flow-style apps list, which cannot take an item without being rewritten", () => {
@@ -379,7 +379,7 @@ describe("--dry-run and --json", () => {
     expect(code).toBe(0);
     expect(fs.readFileSync(file, "utf8")).toBe(EXAMPLE);
     expect(fs.readdirSync(path.dirname(file))).toEqual(["platform.yaml"]);
-    expect(out).toContain(`--- ${file}\n+++ ${file}\n@@ -27,6 +27,${6 + ORDERS_BLOCK.split("\n").length - 1} @@\n     overrides:`);
+    expect(out).toContain(`--- ${file}\n+++ ${file}\n@@ -28,6 +28,${6 + ORDERS_BLOCK.split("\n").length - 1} @@\n     overrides:`);
     expect(out).toContain("+  - name: orders\n+    port: 8080\n");
     expect(out).toContain(`would add app orders to ${file}`);
     expect(out).toContain("Dry run: nothing was written.");
@@ -422,7 +422,7 @@ describe("--dry-run and --json", () => {
       { name: "orders-staging", kind: "app", environment: "staging" },
       { name: "orders-prod", kind: "app", environment: "prod" },
     ]);
-    expect(json.lines).toEqual({ from: 30, to: 29 + ORDERS_BLOCK.split("\n").length - 1 });
+    expect(json.lines).toEqual({ from: 31, to: 30 + ORDERS_BLOCK.split("\n").length - 1 });
     expect(json.diff).toBe(unifiedDiff(EXAMPLE, planNewApp(EXAMPLE, file, { name: "orders" }).text, file));
     expect(json.nextSteps).toHaveLength(4);
     expect(json.nextSteps[0]).toMatch(/^Run npm run synth/);

@@ -46,6 +46,10 @@ function dockerStandIn(docker: Docker = {}): string {
     '    while [ $# -gt 0 ]; do if [ "$1" = --iidfile ]; then printf %s ' + quote(docker.builtId ?? IMAGE_ID) + ' > "$2"; fi; shift; done ;;',
     `  run) echo "running the tests"; exit ${docker.testsExit ?? 0} ;;`,
     "  tag) ;;",
+    "  create) echo 0123456789ab ;;",
+    // The image's static folder: one stylesheet.
+    '  cp) mkdir -p "$3" && echo "body{}" > "$3/app.css" ;;',
+    "  rm) ;;",
     `  push) printf %s ${quote(pushOutput)}; exit ${docker.pushExit ?? 0} ;;`,
     `  image) printf %s ${quote(docker.repoDigests ?? "")} ;;`,
     '  *) echo "unexpected docker $*" >&2; exit 99 ;;',
@@ -82,6 +86,11 @@ describe("DeliveryPipeline build job, run against a docker stand-in", () => {
       `docker tag ${IMAGE_ID} ${REPOSITORY}:sha-${COMMIT}`,
       `docker push ${REPOSITORY}:sha-${COMMIT}`,
       "actions/attest",
+      // The static files come out of the same image, by its id, for the deploy jobs.
+      `docker create --entrypoint /bin/sh ${IMAGE_ID}`,
+      "docker cp 0123456789ab:/app/static/. " + run.calls.find((c) => c.args[0] === "cp")!.args[2],
+      "docker rm 0123456789ab",
+      "actions/upload-artifact",
     ]);
     expect(run.calls[0].args[4]).toMatch(/\/runner-temp\/image-id$/);
     // The image the tests ran in is the image that was tagged for the registry.
@@ -90,7 +99,7 @@ describe("DeliveryPipeline build job, run against a docker stand-in", () => {
     expect(tagged).toBe(tested);
     expect(run.calls.filter((c) => c.args[0] === "build")).toHaveLength(1);
     // The digest the push reported goes on, by digest, and is the one attested.
-    expect(run.outputs).toEqual({ image: `${REPOSITORY}@${DIGEST}` });
+    expect(run.outputs).toEqual({ image: `${REPOSITORY}@${DIGEST}`, assets: `static-assets-${"d".repeat(64)}` });
     expect(run.steps.find((s) => s.uses === PIPELINE_ACTIONS.attest)!.with).toEqual({
       "subject-name": REPOSITORY,
       "subject-digest": DIGEST,
@@ -102,9 +111,9 @@ describe("DeliveryPipeline build job, run against a docker stand-in", () => {
   test("takes the digest from RepoDigests when the push prints none (containerd image store)", () => {
     const run = runBuild({ pushOutput: "pushed\n", repoDigests: `other.example/hello@${OTHER_DIGEST}\n${REPOSITORY}@${DIGEST}\n` });
     expect(run.result).toBe("success");
-    expect(run.calls.map((c) => c.args[0])).toEqual(["build", "run", "tag", "push", "image"]);
+    expect(run.calls.map((c) => c.args[0])).toEqual(["build", "run", "tag", "push", "image", "create", "cp", "rm"]);
     expect(run.calls[4].args).toEqual(["image", "inspect", "--format", "{{range .RepoDigests}}{{println .}}{{end}}", `${REPOSITORY}:sha-${COMMIT}`]);
-    expect(run.outputs).toEqual({ image: `${REPOSITORY}@${DIGEST}` });
+    expect(run.outputs).toMatchObject({ image: `${REPOSITORY}@${DIGEST}` });
   });
 
   test("when the tests fail: nothing is pushed, no credentials are fetched, no image is handed on", () => {
@@ -112,8 +121,8 @@ describe("DeliveryPipeline build job, run against a docker stand-in", () => {
     expect(run.result).toBe("failure");
     expect(run.calls.map((c) => c.args[0])).toEqual(["build", "run"]);
     expect(run.steps.filter((s) => s.outcome !== "skipped").map((s) => s.name)).toEqual(["Check out", "Build the image", "Test inside the image"]);
-    expect(run.steps.filter((s) => s.uses && s.uses !== PIPELINE_ACTIONS.checkout).map((s) => s.outcome)).toEqual(["skipped", "skipped", "skipped"]);
-    expect(run.outputs).toEqual({ image: "" });
+    expect(run.steps.filter((s) => s.uses && s.uses !== PIPELINE_ACTIONS.checkout).map((s) => s.outcome)).toEqual(["skipped", "skipped", "skipped", "skipped"]);
+    expect(run.outputs).toEqual({ image: "", assets: "" });
   });
 
   test("when the push fails: the job fails, hands on no image and attests nothing", () => {
@@ -122,21 +131,21 @@ describe("DeliveryPipeline build job, run against a docker stand-in", () => {
     expect(run.calls.map((c) => c.args[0])).toEqual(["build", "run", "tag", "push"]);
     expect(run.steps.find((s) => s.id === "push")).toMatchObject({ outcome: "failure", outputs: {} });
     expect(run.steps.find((s) => s.uses === PIPELINE_ACTIONS.attest)!.outcome).toBe("skipped");
-    expect(run.outputs).toEqual({ image: "" });
+    expect(run.outputs).toEqual({ image: "", assets: "" });
   });
 
   test("when no digest can be found for the repository: the job fails and hands on no image", () => {
     const run = runBuild({ pushOutput: "pushed\n", repoDigests: `other.example/hello@${OTHER_DIGEST}\n` });
     expect(run.result).toBe("failure");
     expect(run.steps.find((s) => s.id === "push")!.stdout).toContain("::error::docker push reported no digest");
-    expect(run.outputs).toEqual({ image: "" });
+    expect(run.outputs).toEqual({ image: "", assets: "" });
   });
 
   test("when the build gives no image id: the tests do not run on anything else", () => {
     const run = runBuild({ builtId: "" });
     expect(run.result).toBe("failure");
     expect(run.calls.map((c) => c.args[0])).toEqual(["build"]);
-    expect(run.outputs).toEqual({ image: "" });
+    expect(run.outputs).toEqual({ image: "", assets: "" });
   });
 
   test("provenance: false leaves out the attestation and its permission", () => {
@@ -144,7 +153,7 @@ describe("DeliveryPipeline build job, run against a docker stand-in", () => {
     expect(run.result).toBe("success");
     expect(events(run)).not.toContain("actions/attest");
     expect(workflows({ provenance: false })[PIPELINE_WORKFLOW_PATHS.deliver]).not.toMatch(/attest/);
-    expect(run.outputs).toEqual({ image: `${REPOSITORY}@${DIGEST}` });
+    expect(run.outputs).toMatchObject({ image: `${REPOSITORY}@${DIGEST}` });
   });
 
   test("the pull-request job builds and tests the same way, and never tags or pushes", () => {

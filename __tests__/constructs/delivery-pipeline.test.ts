@@ -115,6 +115,8 @@ describe("DeliveryPipeline", () => {
       PIPELINE_ACTIONS.amazonEcrLogin,
       "push",
       PIPELINE_ACTIONS.attest,
+      "assets",
+      PIPELINE_ACTIONS.uploadArtifact,
     ]);
     // Built once, tested before anything reaches AWS; the push tags and pushes that image by its id.
     expect(build.steps.filter((s: Json) => (s.run ?? "").includes("docker build"))).toHaveLength(1);
@@ -176,6 +178,8 @@ describe("DeliveryPipeline", () => {
         CLUSTER_NAME: "${{ vars.CLUSTER_NAME }}",
         NAMESPACE: "${{ vars.NAMESPACE }}",
         APP_URL: "${{ vars.APP_URL }}",
+        ASSETS_BUCKET: "${{ vars.ASSETS_BUCKET }}",
+        ASSETS_PREFIX: "static/",
         // The app's own names and health path: literal values, validated, read quoted by the scripts.
         APP_NAME: "hello",
         DEPLOYMENT: "hello",
@@ -184,6 +188,8 @@ describe("DeliveryPipeline", () => {
       });
       expect(job.steps.map((s: Json) => s.name)).toEqual([
         "Configure AWS credentials",
+        "Download the static assets",
+        "Publish the static assets",
         "Connect to the cluster",
         "Roll out the image",
         "Wait for the rollout",
@@ -195,10 +201,15 @@ describe("DeliveryPipeline", () => {
         uses: PIPELINE_ACTIONS.configureAwsCredentials,
         with: { "role-to-assume": "${{ vars.DEPLOY_ROLE_ARN }}", "aws-region": "${{ vars.AWS_REGION }}" },
       });
-      expect(job.steps[1]).toMatchObject({ id: "kubeconfig", run: 'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"' });
-      expect(job.steps[2]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"' });
-      expect(job.steps[3].run).toBe('kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m');
-      expect(job.steps[4].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"');
+      expect(job.steps[1]).toEqual({
+        name: "Download the static assets",
+        uses: PIPELINE_ACTIONS.downloadArtifact,
+        with: { name: "${{ needs.build.outputs.assets }}", path: "${{ runner.temp }}/static-assets" },
+      });
+      expect(job.steps[3]).toMatchObject({ id: "kubeconfig", run: 'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"' });
+      expect(job.steps[4]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"' });
+      expect(job.steps[5].run).toBe('kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m');
+      expect(job.steps[6].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"');
       // Scripts run under bash -eo pipefail.
       job.steps.filter((s: Json) => s.run).forEach((s: Json) => expect(s.shell).toBe("bash"));
     });
@@ -310,7 +321,7 @@ describe("DeliveryPipeline", () => {
     expect(buildVars).toEqual([...PIPELINE_VARIABLES.repository].sort());
     expect(pipeline.variables).toEqual({
       repository: ["AWS_REGION", "ECR_REPOSITORY_URL", "BUILD_ROLE_ARN"],
-      environment: ["AWS_REGION", "DEPLOY_ROLE_ARN", "CLUSTER_NAME", "NAMESPACE", "APP_URL"],
+      environment: ["AWS_REGION", "DEPLOY_ROLE_ARN", "CLUSTER_NAME", "NAMESPACE", "APP_URL", "ASSETS_BUCKET"],
     });
   });
 

@@ -52,8 +52,9 @@ function jobEnv(job: Json, context: Record<string, string>): Record<string, stri
 }
 
 /** Runs the steps with `run` in order, as GitHub would, until one fails; returns the recorded calls and the exit code. */
-function runSteps(job: Json, env: Record<string, string>, options: { skip?: (step: Json) => boolean } = {}): { calls: string[][]; exitCode: number } {
+function runSteps(job: Json, env: Record<string, string>, options: { skip?: (step: Json) => boolean; runnerTemp?: string } = {}): { calls: string[][]; exitCode: number } {
   const dir = tempDir("slipway-steps-");
+  const runnerTemp = options.runnerTemp ?? path.join(dir, "no-runner-temp");
   try {
     const bin = standIns(dir);
     const record = path.join(dir, "record.jsonl");
@@ -67,7 +68,17 @@ function runSteps(job: Json, env: Record<string, string>, options: { skip?: (ste
       try {
         execFileSync("bash", ["--noprofile", "--norc", "-eo", "pipefail", script], {
           cwd: dir,
-          env: { PATH: `${bin}:/usr/bin:/bin`, HOME: "/nonexistent-home", RECORD: record, GITHUB_RUN_ID: "4242", GITHUB_RUN_ATTEMPT: "1", ...env, ...(step.env ?? {}) },
+          env: {
+            PATH: `${bin}:/usr/bin:/bin`,
+            HOME: "/nonexistent-home",
+            RECORD: record,
+            GITHUB_RUN_ID: "4242",
+            GITHUB_RUN_ATTEMPT: "1",
+            RUNNER_TEMP: runnerTemp,
+            ...env,
+            // A step's own env may name the runner's temporary folder, as GitHub evaluates it.
+            ...Object.fromEntries(Object.entries<string>(step.env ?? {}).map(([k, v]) => [k, String(v).replace(/\$\{\{\s*runner\.temp\s*\}\}/g, runnerTemp)])),
+          },
           stdio: "pipe",
         });
       } catch (error) {
@@ -105,15 +116,30 @@ describe("the deploy job's scripts", () => {
       "vars.CLUSTER_NAME": hostile("cluster"),
       "vars.NAMESPACE": hostile("hello"),
       "vars.APP_URL": hostile("https://hello.example"),
+      "vars.ASSETS_BUCKET": hostile("hello-dev-assets"),
       "vars.DEPLOY_ROLE_ARN": "unused by scripts",
       "needs.build.outputs.image": hostile("registry/hello@sha256:abc"),
     };
     // The names and the health path are literal env values of the job; give them hostile text too.
-    const env: Record<string, string> = { ...jobEnv(job, context), APP_NAME: hostile("hello"), DEPLOYMENT: hostile("web"), CONTAINER: hostile("app"), HEALTH_PATH: hostile("/healthz"), MIGRATION_TEMPLATE: hostile("hello-migrate") };
-    const { calls, exitCode } = runSteps(job, env, { skip: (step) => step.if !== undefined }); // the rollback runs only on failure
+    const env: Record<string, string> = { ...jobEnv(job, context), APP_NAME: hostile("hello"), DEPLOYMENT: hostile("web"), CONTAINER: hostile("app"), HEALTH_PATH: hostile("/healthz"), MIGRATION_TEMPLATE: hostile("hello-migrate"), ASSETS_PREFIX: hostile("static/") };
+    // The artifact the build job left: the static files of this image, and its digest.
+    const runnerTemp = tempDir("slipway-runner-temp-");
+    fs.mkdirSync(path.join(runnerTemp, "static-assets", "files"), { recursive: true });
+    fs.writeFileSync(path.join(runnerTemp, "static-assets", "image-digest"), `${env.IMAGE.slice(env.IMAGE.lastIndexOf("@") + 1)}\n`);
+    fs.writeFileSync(path.join(runnerTemp, "static-assets", "files", "app.3f2a9c1b.css"), "body{}");
+    let result: { calls: string[][]; exitCode: number };
+    try {
+      result = runSteps(job, env, { skip: (step) => step.if !== undefined, runnerTemp }); // the rollback runs only on failure
+    } finally {
+      fs.rmSync(runnerTemp, { recursive: true, force: true });
+    }
+    const { calls, exitCode } = result;
     expect(exitCode).toBe(0);
+    const target = `s3://${env.ASSETS_BUCKET}/${env.ASSETS_PREFIX}`;
     const job_ = `${env.APP_NAME}-migrate-4242-1`;
     expect(calls).toEqual([
+      ["aws", "s3", "sync", `${runnerTemp}/static-assets-by-cache/fingerprinted`, target, "--size-only", "--no-progress", "--cache-control", "public, max-age=31536000, immutable"],
+      ["aws", "s3", "cp", `${runnerTemp}/static-assets-by-cache/short`, target, "--recursive", "--no-progress", "--cache-control", "public, max-age=300"],
       ["aws", "eks", "update-kubeconfig", "--name", env.CLUSTER_NAME, "--region", env.AWS_REGION],
       ["kubectl", "-n", env.NAMESPACE, "set", "image", `cronjob/${env.MIGRATION_TEMPLATE}`, `migrate=${env.IMAGE}`],
       ["kubectl", "-n", env.NAMESPACE, "create", "job", job_, `--from=cronjob/${env.MIGRATION_TEMPLATE}`],

@@ -4,6 +4,7 @@
  * every one has a value, run in bash against a recording `aws` stand-in.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { App, TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
 import { DeliveryPipeline, DeliveryPipelineProps, PIPELINE_WORKFLOW_PATHS } from "../../constructs/delivery-pipeline";
@@ -90,14 +91,23 @@ describe("the deploy job's secrets check", () => {
   }
 
   function deploy(stages: Record<string, "set" | "unset" | "error">): JobRun {
-    return runJob(deliver, "deploy-staging", {
-      standIns: { aws: awsStandIn(stages), kubectl: 'if [[ " $* " == *" get "* ]]; then echo Complete; fi', curl: "" },
-      contexts: {
-        github: { run_id: "42", run_attempt: "1", sha: "abc" },
-        vars: { AWS_REGION: "eu-west-1", CLUSTER_NAME: "acme-staging", NAMESPACE: "hello", APP_URL: "https://hello.staging.acme.example", DEPLOY_ROLE_ARN: "arn:aws:iam::123456789012:role/hello-staging-deploy" },
-        needs: { build: { outputs: { image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello@sha256:${"a".repeat(64)}` } } },
-      },
-    });
+    // The static-assets artifact of this image, where the deploy job downloads it (an empty folder of files).
+    const temp = tempDir("slipway-secrets-runner-");
+    fs.mkdirSync(path.join(temp, "static-assets", "files"), { recursive: true });
+    fs.writeFileSync(path.join(temp, "static-assets", "image-digest"), `sha256:${"a".repeat(64)}\n`);
+    try {
+      return runJob(deliver, "deploy-staging", {
+        standIns: { aws: awsStandIn(stages), kubectl: 'if [[ " $* " == *" get "* ]]; then echo Complete; fi', curl: "" },
+        contexts: {
+          github: { run_id: "42", run_attempt: "1", sha: "abc" },
+          vars: { AWS_REGION: "eu-west-1", CLUSTER_NAME: "acme-staging", NAMESPACE: "hello", APP_URL: "https://hello.staging.acme.example", DEPLOY_ROLE_ARN: "arn:aws:iam::123456789012:role/hello-staging-deploy", ASSETS_BUCKET: "hello-staging-assets" },
+          needs: { build: { outputs: { image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello@sha256:${"a".repeat(64)}` } } },
+          runner: { temp },
+        },
+      });
+    } finally {
+      fs.rmSync(temp, { recursive: true, force: true });
+    }
   }
   const checkStep = (run: JobRun) => run.steps.find((s) => s.name === "Check the app's secrets have values")!;
 
