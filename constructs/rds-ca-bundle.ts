@@ -1,3 +1,5 @@
+import { X509Certificate } from "node:crypto";
+
 /**
  * The Amazon RDS global CA bundle: every RDS root CA (RSA2048, RSA4096 and ECC384 G1, per region),
  * public certificate data that clients use to verify RDS server certificates (`sslmode=verify-full`).
@@ -2606,3 +2608,22 @@ f9DhFD4ohE1C63XP0kOQee+LYg/MY5vH8swpCSWxQgX5icv5jVDz8YTdCKgUc5u8
 rM2p0kk=
 -----END CERTIFICATE-----
 `;
+
+/**
+ * The bundle's root CAs of one region (RSA2048, RSA4096 and ECC384 G1: a few KB instead of the
+ * whole bundle's 157 KB in every app stack, its state and each synth), as AWS also publishes per
+ * region; the whole bundle when it holds none for `region` (a region newer than this copy).
+ */
+export function rdsCaBundleFor(region: string): string {
+  let bundle = byRegion.get(region);
+  if (bundle === undefined) byRegion.set(region, (bundle = regionBundle(region)));
+  return bundle;
+}
+
+const byRegion = new Map<string, string>();
+
+function regionBundle(region: string): string {
+  const pems = RDS_CA_BUNDLE_PEM.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/g) ?? [];
+  const own = pems.filter((pem) => new X509Certificate(pem).subject.split("\n").some((line) => line.startsWith(`CN=Amazon RDS ${region} Root CA `)));
+  return own.length > 0 ? own.map((pem) => (pem.endsWith("\n") ? pem : `${pem}\n`)).join("") : RDS_CA_BUNDLE_PEM;
+}

@@ -10,7 +10,7 @@ import { GithubActionsRole } from "../constructs/github-actions-role";
 import { KubernetesWorkload } from "../constructs/kubernetes-workload";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { PostgresDatabase } from "../constructs/postgres-database";
-import { RDS_CA_BUNDLE_FILE, RDS_CA_BUNDLE_PEM } from "../constructs/rds-ca-bundle";
+import { RDS_CA_BUNDLE_FILE, rdsCaBundleFor } from "../constructs/rds-ca-bundle";
 import { WorkloadSecurityGroup } from "../constructs/workload-security-group";
 import { SourceRepository } from "../constructs/source-repository";
 import { terraformLiterals } from "../platform/literal";
@@ -204,7 +204,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       migrateCommand: app.migrateCommand,
       integrationTestCommand: app.integrationTestCommand,
       integrationTestUrl: this.url,
-      readOnlyFiles: { directory: RDS_CA_DIRECTORY, files: { [RDS_CA_BUNDLE_FILE]: RDS_CA_BUNDLE_PEM } },
+      readOnlyFiles: { directory: RDS_CA_DIRECTORY, files: { [RDS_CA_BUNDLE_FILE]: rdsCaBundleFor(environment.region) } },
     });
 
     // The app's own pods (server and migration alike) carry their own security group (EKS security

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { loadSynthesized } from "../../cli/check";
 import { synthesize } from "../../cli/synth";
 import { evaluate } from "../../policy";
-import { RDS_CA_BUNDLE_FILE, RDS_CA_BUNDLE_PEM, RDS_CA_BUNDLE_SHA256 } from "../../constructs/rds-ca-bundle";
+import { RDS_CA_BUNDLE_FILE, RDS_CA_BUNDLE_PEM, RDS_CA_BUNDLE_SHA256, rdsCaBundleFor } from "../../constructs/rds-ca-bundle";
 import { parsePlatform } from "../../platform/model";
 import { exampleDocument, examplePlatform, resourceAt, resourcesByPath, synthAll, tempDir } from "../support/platform";
 import { stringify } from "yaml";
@@ -275,7 +275,13 @@ describe("the database connection verifies the server certificate", () => {
     expect(JSON.stringify(prod.resource)).not.toMatch(/sslmode=(disable|allow|prefer|require)\b/);
 
     const configMap = resourceAt(prod, "kubernetes_config_map_v1", "Workload/Files");
-    expect(configMap.data[file]).toBe(RDS_CA_BUNDLE_PEM);
+    // The region's roots of the recorded bundle (RSA2048, RSA4096, ECC384), not the whole bundle.
+    const roots = (configMap.data[file] as string).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    expect(roots.map((pem) => new X509Certificate(pem).subject.split("\n").find((l) => l.startsWith("CN=")))).toEqual(
+      ["RSA2048", "RSA4096", "ECC384"].map((kind) => `CN=Amazon RDS eu-west-1 Root CA ${kind} G1`),
+    );
+    for (const pem of roots) expect(RDS_CA_BUNDLE_PEM).toContain(pem);
+    expect(rdsCaBundleFor("xx-nowhere-1")).toBe(RDS_CA_BUNDLE_PEM);
     const configMapName = refTo(prod, "kubernetes_config_map_v1", "Workload/Files", "metadata[0].name");
     const pods = [
       resourceAt(prod, "kubernetes_deployment_v1", "Workload/Resource").spec.template.spec,
