@@ -93,6 +93,10 @@ export class PlatformStack extends SlipwayStack {
       network: this.network,
       cluster: this.cluster,
       githubOwner: platform.github.owner,
+      // Pull-request plans come only from the infrastructure repository; the deploy runner takes
+      // its applies and the apps' deploy jobs. No other repository of the organization starts one.
+      planRepositories: [platform.github.infrastructureRepository],
+      deployRepositories: [platform.github.infrastructureRepository, ...platform.apps.map((a) => a.name)],
       githubConnectionArn: firstInRegion ? undefined : `arn:${partition}:codeconnections:${environment.region}:${environment.account}:connection/*`,
       githubConnectionName: firstInRegion ? `${platform.name}-github` : undefined,
       logKeyArn: this.network.logKey.arn,

@@ -348,6 +348,17 @@ describe("the platform's runners", () => {
     }
   });
 
+  test("only the infrastructure repository starts a plan runner; it and the apps' repositories start a deploy runner", () => {
+    for (const env of ["dev", "staging", "prod"]) {
+      const repositories = (kind: string) =>
+        Object.values<Json>(stacks[`platform-${env}`].resource.aws_codebuild_webhook)
+          .find((w) => String(w.project_name).includes(`CiRunners_${kind}`))!
+          .filter_group[0].filter.find((f: Json) => f.type === "REPOSITORY_NAME")?.pattern;
+      expect(repositories("PlanRunner")).toBe("^(acme-infrastructure)$");
+      expect(repositories("DeployRunner")).toBe("^(acme-infrastructure|hello)$");
+    }
+  });
+
   test("one GitHub connection and source credential per account and region; platform stacks read no other's state", () => {
     const count = (s: Record<string, Json>, stack: string, type: string) => Object.keys(s[stack].resource[type] ?? {}).length;
     const connectionResource = (s: Record<string, Json>, stack: string) =>
