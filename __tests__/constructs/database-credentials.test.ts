@@ -7,6 +7,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { AppSecrets } from "../../constructs/app-secrets";
 import { DATABASE_CREDENTIALS_FILE, DATABASE_VARIABLES, KubernetesWorkload, KubernetesWorkloadProps, WorkloadDatabase } from "../../constructs/kubernetes-workload";
 import { expectValidationError } from "../support/synthesized";
+import { WORKLOAD_PROPS } from "../support/workload";
 
 type Json = Record<string, any>;
 
@@ -21,13 +22,7 @@ const DATABASE: WorkloadDatabase = {
   sslRootCertFile: "/etc/ssl/rds/global-bundle.pem",
 };
 const BASE: KubernetesWorkloadProps = {
-  name: "shop",
-  image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:bootstrap",
-  port: 8080,
-  healthPath: "/healthz",
-  replicas: { min: 2, max: 6 },
-  nodePort: 30080,
-  ingressFromCidrs: ["10.20.128.0/21"],
+  ...WORKLOAD_PROPS,
   migrateCommand: "python -m migrate",
   database: DATABASE,
 };

@@ -2,17 +2,12 @@
 import { TerraformStack, Testing } from "cdktf";
 import { KubernetesWorkload, KubernetesWorkloadProps } from "../../constructs/kubernetes-workload";
 import { expectValidationError } from "../support/synthesized";
+import { WORKLOAD_PROPS } from "../support/workload";
 
 type Json = Record<string, any>;
 
 const BASE: KubernetesWorkloadProps = {
-  name: "shop",
-  image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:bootstrap",
-  port: 8080,
-  healthPath: "/healthz",
-  replicas: { min: 2, max: 6 },
-  nodePort: 30080,
-  ingressFromCidrs: ["10.20.128.0/21"],
+  ...WORKLOAD_PROPS,
   env: { LOG_LEVEL: "info" },
   secretEnv: { DATABASE_URL: "postgresql://x" },
   migrateCommand: "python -m migrate",

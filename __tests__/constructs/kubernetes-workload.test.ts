@@ -3,18 +3,11 @@ import { TerraformOutput, TerraformStack, TerraformVariable, Testing } from "cdk
 import { KubernetesWorkload, KubernetesWorkloadProps } from "../../constructs/kubernetes-workload";
 import { SlipwayValidationError } from "../../constructs/util";
 import { expectValidationError } from "../support/synthesized";
+import { WORKLOAD_PROPS } from "../support/workload";
 
 type Json = Record<string, any>;
 
-const BASE: KubernetesWorkloadProps = {
-  name: "shop",
-  image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:bootstrap",
-  port: 8080,
-  healthPath: "/healthz",
-  replicas: { min: 2, max: 6 },
-  nodePort: 30080,
-  ingressFromCidrs: ["10.20.128.0/21", "10.20.136.0/21"],
-};
+const BASE: KubernetesWorkloadProps = { ...WORKLOAD_PROPS, ingressFromCidrs: ["10.20.128.0/21", "10.20.136.0/21"] };
 
 const SERVER_LABELS = { "app.kubernetes.io/name": "shop", "app.kubernetes.io/component": "server" };
 const NAMESPACE_REF = "${kubernetes_namespace_v1.Workload_Namespace_B295A28A.metadata[0].name}";

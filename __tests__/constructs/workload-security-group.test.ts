@@ -2,6 +2,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { KubernetesWorkload, KubernetesWorkloadProps } from "../../constructs/kubernetes-workload";
 import { WorkloadSecurityGroup, WorkloadSecurityGroupProps } from "../../constructs/workload-security-group";
 import { constructResources, expectValidationError } from "../support/synthesized";
+import { WORKLOAD_PROPS } from "../support/workload";
 
 type Json = Record<string, any>;
 
@@ -91,16 +92,7 @@ describe("WorkloadSecurityGroup", () => {
 });
 
 describe("KubernetesWorkload readOnlyFiles", () => {
-  const WORKLOAD: KubernetesWorkloadProps = {
-    name: "shop",
-    image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:bootstrap",
-    port: 8080,
-    healthPath: "/healthz",
-    replicas: { min: 2, max: 6 },
-    nodePort: 30080,
-    ingressFromCidrs: ["10.20.128.0/21"],
-    migrateCommand: "npm run migrate",
-  };
+  const WORKLOAD: KubernetesWorkloadProps = { ...WORKLOAD_PROPS, migrateCommand: "npm run migrate" };
   const workload = (overrides: Partial<KubernetesWorkloadProps>) => {
     const stack = new TerraformStack(Testing.app(), "test");
     new KubernetesWorkload(stack, "Workload", { ...WORKLOAD, ...overrides });
