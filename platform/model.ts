@@ -82,6 +82,9 @@ export interface AppConfig {
   readonly env: Record<string, string>;
   readonly secrets: string[];
   readonly testCommand: string;
+  /** `postgres`: its own RDS PostgreSQL per environment; `none`: no database, no DATABASE_* variables, no migration. */
+  readonly database: "postgres" | "none";
+  /** Only with `database: postgres` (the model refuses it otherwise). */
   readonly migrateCommand?: string;
   /** `integrationTest`: run in the deployed image against the environment's URL after each rollout. */
   readonly integrationTestCommand?: string;
@@ -437,6 +440,7 @@ function resolveApp(app: ParsedApp): AppConfig {
     env: app.env,
     secrets: app.secrets,
     testCommand: app.test,
+    database: app.database,
     migrateCommand: app.migrate,
     integrationTestCommand: app.integrationTest,
     replicas: app.replicas,
@@ -733,8 +737,12 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
         seen.add(s);
       });
     }
-    // Slipway sets the DATABASE_ variables itself, from the environment's database.
-    for (const [key, names] of [["secrets", Array.isArray(app.secrets) ? app.secrets : []], ["env", isRecord(app.env) ? Object.keys(app.env) : []]] as const) {
+    // A migration runs against the app's database: without one it has nothing to migrate.
+    if (app.database === "none" && app.migrate !== undefined) {
+      out.push({ at: ["apps", i, "migrate"], message: `a migration needs a database, but database is none: remove migrate, or set database: postgres` });
+    }
+    // Slipway sets the DATABASE_ variables itself, from the environment's database (none without one).
+    if (app.database !== "none") for (const [key, names] of [["secrets", Array.isArray(app.secrets) ? app.secrets : []], ["env", isRecord(app.env) ? Object.keys(app.env) : []]] as const) {
       names.forEach((s: unknown, k: number) => {
         // A secret is also `<NAME>_FILE` (its mounted file's path): DATABASE_CREDENTIALS would shadow DATABASE_CREDENTIALS_FILE.
         if (typeof s !== "string") return;

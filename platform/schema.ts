@@ -102,7 +102,13 @@ export const appSchema = z.strictObject({
     .record(z.string(), z.string())
     .describe("The app's public domain per environment, keyed by environment name."),
   test: kind(kinds.workflowShellCommand).describe("Command that runs the app's tests inside its image."),
-  migrate: kind(kinds.shellCommand).optional().describe("Command that migrates the database, run before each rollout. @default none"),
+  database: z
+    .enum(["postgres", "none"])
+    .default("postgres")
+    .describe(
+      "The app's database in each environment: postgres (its own RDS PostgreSQL, DATABASE_* variables and credentials mounted, migrations) or none (no database, no DATABASE_* variables, no migration; migrate is refused). @default postgres",
+    ),
+  migrate: kind(kinds.shellCommand).optional().describe("Command that migrates the database, run before each rollout; needs database: postgres. @default none"),
   integrationTest: kind(kinds.shellCommand)
     .optional()
     .describe(

@@ -42,8 +42,8 @@ export class AppEnvironmentStack extends SlipwayStack {
   readonly deployment: AppEnvironmentConfig;
   /** The app's public URL in this environment. */
   readonly url: string;
-  /** The app's Postgres in this environment, admitting only {@link podSecurityGroup}. */
-  readonly database: PostgresDatabase;
+  /** The app's Postgres in this environment, admitting only {@link podSecurityGroup}; undefined with `database: none`. */
+  readonly database?: PostgresDatabase;
   /** The security group of this app's pods (and only theirs): the one peer the database admits. */
   readonly podSecurityGroup: WorkloadSecurityGroup;
   /**
@@ -70,7 +70,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     const raw = props.deployment;
     super(scope, name, platform, {
       production: environment.production,
-      suppressions: [...raw.environment.suppressions, ...raw.app.suppressions, ...protectionOverrides(raw.environment), ...exposureOverrides(raw.environment)],
+      suppressions: [...raw.environment.suppressions, ...raw.app.suppressions, ...protectionOverrides(raw.environment, raw.app.database !== "none"), ...exposureOverrides(raw.environment)],
     });
     this.deployment = raw;
     this.url = `https://${deployment.domain}`;
@@ -100,7 +100,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     });
 
     const production = environment.production;
-    this.database = new PostgresDatabase(this, "Database", {
+    const database = (this.database = app.database === "none" ? undefined : new PostgresDatabase(this, "Database", {
       name,
       network,
       accountId: environment.account,
@@ -115,7 +115,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       performanceInsights: production,
       preventDestroy: production,
       databaseName: app.name.replace(/-/g, "_"),
-    });
+    }));
 
     this.loadBalancer = new LoadBalancer(this, "LoadBalancer", {
       name,
@@ -170,7 +170,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       // The database's RDS-managed master secret: the pods mount it as their credentials file.
       // Terraform never reads its value (no data source), so plans and state hold no password and
       // the read-only plan role, which may not GetSecretValue, plans this stack.
-      readableSecrets: [this.database.masterUserSecret],
+      readableSecrets: database ? [database.masterUserSecret] : [],
     });
 
     this.workload = new KubernetesWorkload(this, "Workload", {
@@ -186,11 +186,11 @@ export class AppEnvironmentStack extends SlipwayStack {
       // Where and how to connect (verify-full against the mounted RDS CAs, so nothing in between
       // can pose as the database); the credentials come at run time from the mounted secret,
       // re-read for each connection, so RDS's rotation reaches new connections without a restart.
-      database: {
-        host: this.database.endpoint,
-        port: this.database.port,
-        databaseName: this.database.databaseName,
-        credentialsSecretArn: this.database.masterUserSecret.secretArn,
+      database: database && {
+        host: database.endpoint,
+        port: database.port,
+        databaseName: database.databaseName,
+        credentialsSecretArn: database.masterUserSecret.secretArn,
         region: environment.region,
         sslRootCertFile: `${RDS_CA_DIRECTORY}/${RDS_CA_BUNDLE_FILE}`,
       },
@@ -199,12 +199,13 @@ export class AppEnvironmentStack extends SlipwayStack {
       // With externalTrafficPolicy Local, pods see the load balancer's addresses: in the private
       // subnets when it is internal. The pod security group narrows this to the load balancer's group.
       ingressFromCidrs: this.loadBalancer.internal ? network.privateSubnetCidrs : network.publicSubnetCidrs,
-      databaseEgress: { cidrs: network.privateSubnetCidrs, port: this.database.port },
+      databaseEgress: database && { cidrs: network.privateSubnetCidrs, port: database.port },
       extraEgress: app.egress,
       migrateCommand: app.migrateCommand,
       integrationTestCommand: app.integrationTestCommand,
       integrationTestUrl: this.url,
-      readOnlyFiles: { directory: RDS_CA_DIRECTORY, files: { [RDS_CA_BUNDLE_FILE]: rdsCaBundleFor(environment.region) } },
+      // The RDS CAs only serve the database connection.
+      readOnlyFiles: database && { directory: RDS_CA_DIRECTORY, files: { [RDS_CA_BUNDLE_FILE]: rdsCaBundleFor(environment.region) } },
     });
 
     // The app's own pods (server and migration alike) carry their own security group (EKS security
@@ -217,8 +218,10 @@ export class AppEnvironmentStack extends SlipwayStack {
       podLabels: { "app.kubernetes.io/name": app.name },
       clusterSecurityGroupId: cluster.clusterSecurityGroupId,
     });
-    this.podSecurityGroup.allowEgressTo(this.database, this.database.port, `PostgreSQL to the database of ${app.name} only`, "EgressDatabase");
-    this.database.allowConnectionsFrom(this.podSecurityGroup, `PostgreSQL from the pods of ${app.name} only`, "AllowFromPods");
+    if (database) {
+      this.podSecurityGroup.allowEgressTo(database, database.port, `PostgreSQL to the database of ${app.name} only`, "EgressDatabase");
+      database.allowConnectionsFrom(this.podSecurityGroup, `PostgreSQL from the pods of ${app.name} only`, "AllowFromPods");
+    }
     this.podSecurityGroup.allowIngressFrom(this.loadBalancer, app.port, `Requests from load balancer ${name}`, "IngressFromLoadBalancer");
     app.egress.forEach((rule, i) =>
       this.podSecurityGroup.allowEgressToCidr(rule.cidr, rule.port, `Declared egress ${i} of ${app.name}`, `EgressDeclared${i}`, rule.protocol === "UDP" ? "udp" : "tcp"),
@@ -279,7 +282,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     }
     new TerraformOutput(this, "deploy_role_arn", { value: this.deployRole.arn });
 
-    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
+    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
   }
 }
 
@@ -301,7 +304,7 @@ export const RDS_CA_DIRECTORY = "/etc/ssl/rds";
  * `protection.overrideReason` (the platform model refuses it otherwise); that reason accepts the
  * matching policy findings, which the synth summary then lists with it.
  */
-export function protectionOverrides(environment: EnvironmentConfig): PolicySuppression[] {
+export function protectionOverrides(environment: EnvironmentConfig, hasDatabase = true): PolicySuppression[] {
   const reason = environment.protection.overrideReason;
   if (!environment.production || !reason) return [];
   const because = `protection.overrideReason: ${reason}`;
@@ -309,9 +312,10 @@ export function protectionOverrides(environment: EnvironmentConfig): PolicySuppr
     ...(environment.protection.deletionProtection
       ? []
       : [
-          { rule: "SLW-RDS-006", path: "Database", reason: because },
+          // A stack without a database gets no suppression that could match nothing.
+          ...(hasDatabase ? [{ rule: "SLW-RDS-006", path: "Database", reason: because }] : []),
           { rule: "SLW-ALB-002", path: "LoadBalancer", reason: because },
         ]),
-    ...(environment.protection.multiAz ? [] : [{ rule: "SLW-RDS-007", path: "Database", reason: because }]),
+    ...(environment.protection.multiAz || !hasDatabase ? [] : [{ rule: "SLW-RDS-007", path: "Database", reason: because }]),
   ];
 }
