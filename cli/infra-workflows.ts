@@ -32,6 +32,7 @@ import { SlipwayValidationError } from "../constructs/util";
 import { Job, MAX_MATRIX_COMBINATIONS, MatrixValue, renderWorkflow, Step, Workflow, WORKFLOW_HEADER } from "../constructs/workflow";
 import { EnvironmentConfig, loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
 import { COMMENT_MARKER, DRIFT_LABEL } from "../scripts/plan-summary";
+import { DNS_ACCESS_VARIABLE } from "../stacks/app-environment-stack";
 import { AppEnvironmentStack, applyRoleArn, BootstrapStack, buildPlatform, ciIdentities, DRIFT_ENVIRONMENT, PlatformStack, SlipwayStack } from "../stacks";
 
 /** The actions the workflows use (`uses:` values), pinned to commits in the table of constructs/actions.ts. */
@@ -570,7 +571,8 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
       // Never cancel a sibling's apply because another failed.
       strategy: { failFast: false, include: members.map((s) => matrixEntry(s, s.applyRole, !usesGithub(s))) },
       timeoutMinutes: 120,
-      env: terraformEnv,
+      // A zone in another account: the dns provider assumes the zone account's DNS role that changes records (plans keep the read-only default).
+      env: platform.environments.some((e) => e.dns.crossAccount) ? { ...terraformEnv, [`TF_VAR_${DNS_ACCESS_VARIABLE}`]: "write" } : terraformEnv,
       steps: [
         checkout,
         setupNode,

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
-import { AppEnvironmentStack, BootstrapStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
+import { AppDns, AppEnvironmentStack, BootstrapStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
 import { safeText, SlipwayValidationError } from "../constructs/util";
 import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
 import { loadSynthesized } from "./check";
@@ -43,6 +43,19 @@ export interface AppUrl {
   readonly url: string;
 }
 
+/**
+ * The DNS of one app in one environment: the Route 53 zone its stack writes the records to, or,
+ * without `dns.hostedZoneId`, the records to create yourself (values known after apply).
+ */
+export interface DnsRecords {
+  readonly stack: string;
+  readonly domain: string;
+  /** Where the stack makes the alias and validation records; undefined: `records` are yours to create. */
+  readonly zone?: { readonly hostedZoneId: string; readonly account: string };
+  /** The records to create, each value named by the stack output that holds it; empty with a zone. */
+  readonly records: { readonly name: string; readonly type: string; readonly value: string }[];
+}
+
 export interface SynthResult {
   readonly platform: PlatformConfig;
   readonly outdir: string;
@@ -51,6 +64,8 @@ export interface SynthResult {
   readonly urls: AppUrl[];
   /** Generated workflow files, relative to `outdir`. */
   readonly workflows: string[];
+  /** Per app and environment, in the order of {@link urls}: where its DNS records are made, or which to create. */
+  readonly dns: DnsRecords[];
   /** The policy rules' verdict: no unsuppressed high finding, or synth would have failed. */
   readonly policy: EvaluationResult;
   /** Wall time of `synthesize`, for the human summary only (never in files or `--json`). */
@@ -166,8 +181,9 @@ export function synthesize(options: SynthOptions): SynthResult {
     const synthesized = new Map(loaded.stacks.map((s) => [s.name, s.json]));
     const stacks = built.stacks.map((stack) => summarizeStack(stack, synthesized.get(stack.stackName)));
     const urls = built.appStacks.map((s) => ({ app: s.deployment.app.name, environment: s.deployment.environment.name, url: s.url }));
+    const dns = built.appStacks.map((s) => dnsRecords(s.stackName, s.dns));
     replaceDirectory(staging, outdir);
-    return { platform, outdir, stacks, urls, workflows, policy, durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
+    return { platform, outdir, stacks, urls, workflows, dns, policy, durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw error;
@@ -358,6 +374,38 @@ function urlTable(result: SynthResult, paint: Painter): string[] {
   return columns([["app", ...environments].map((h) => paint("bold", h)), ...apps.map((app) => [app, ...environments.map((env) => paint("cyan", url(app, env)))])]);
 }
 
+/** What `<stack>`'s DNS needs: its zone, or the records to create, each value named by an output of the stack. */
+export function dnsRecords(stack: string, dns: AppDns): DnsRecords {
+  if (dns.zone) return { stack, domain: dns.domain, zone: dns.zone, records: [] };
+  return {
+    stack,
+    domain: dns.domain,
+    records: [
+      { name: dns.domain, type: "CNAME (ALIAS at a zone apex)", value: `output ${dns.targetOutput}` },
+      // ACM's DNS validation records are CNAMEs; the output holds {name, type, value}.
+      ...dns.validationOutputs.map((output) => ({ name: `output ${output}.name`, type: "CNAME", value: `output ${output}.value` })),
+    ],
+  };
+}
+
+/**
+ * The DNS section: which records each stack makes in Route 53, and which you create where there is
+ * no zone, with the stack outputs that hold their values (known after apply).
+ */
+function dnsSummary(result: SynthResult, out: string): string[] {
+  const yours = result.dns.filter((d) => !d.zone);
+  const made = result.dns.filter((d) => d.zone);
+  const lines: string[] = [];
+  if (yours.length > 0) {
+    lines.push(`DNS records to create in your DNS (no dns.hostedZoneId); values are outputs of the stack, known after apply (terraform output -json in ${path.join(out, "stacks", "<stack>")}):`);
+    lines.push(...columns(yours.flatMap((d) => d.records.map((r, i) => [i === 0 ? `  ${d.stack}` : "", r.name, r.type, `-> ${r.value}`]))));
+  }
+  if (made.length > 0) {
+    lines.push(`DNS records made by Terraform in Route 53: ${made.map((d) => `${d.domain} (zone ${d.zone!.hostedZoneId}, account ${d.zone!.account})`).join(", ")}`);
+  }
+  return lines;
+}
+
 /** The workflow files: listed for a few apps, summarized for many. */
 function workflowSummary(result: SynthResult, out: string): string {
   const byApp = new Map<string, string[]>();
@@ -404,6 +452,8 @@ export function formatSummary(result: SynthResult, options: FormatOptions = {}):
   if (verbosity !== "quiet") {
     if (!withTypes) lines.push(paint("dim", `(resource types per stack: --verbose or --json)`), "");
     lines.push(...urlTable(result, paint), "");
+    const dns = dnsSummary(result, out);
+    if (dns.length > 0) lines.push(...dns, "");
   }
   const total = result.stacks.reduce((n, s) => n + s.resources, 0);
   const seconds = verbosity === "quiet" ? "" : ` in ${(result.durationMs / 1000).toFixed(1)} s`;
@@ -423,6 +473,7 @@ export function summaryJson(result: SynthResult, platformFile: string): object {
     totals: { stacks: result.stacks.length, resources: result.stacks.reduce((n, s) => n + s.resources, 0) },
     stacks: result.stacks,
     urls: result.urls,
+    dns: result.dns,
     policy: {
       rules: result.policy.stats.rules,
       checks: result.policy.stats.checks,

@@ -30,7 +30,7 @@ export interface CertificateValidationRecord {
  */
 export function dnsValidatedCertificate(
   scope: Construct,
-  props: { readonly domain: string; readonly hostedZoneId?: string; readonly provider?: TerraformProvider; readonly nameTag: string; readonly keyAlgorithm?: string },
+  props: { readonly domain: string; readonly hostedZoneId?: string; readonly provider?: TerraformProvider; readonly recordProvider?: TerraformProvider; readonly nameTag: string; readonly keyAlgorithm?: string },
 ): { arn: string; pendingRecord?: CertificateValidationRecord } {
   const certificate = new AcmCertificate(scope, "Certificate", {
     provider: props.provider,
@@ -48,6 +48,8 @@ export function dnsValidatedCertificate(
   let validationRecordFqdns: string[] | undefined;
   if (props.hostedZoneId !== undefined) {
     const validationRecord = new Route53Record(scope, "CertificateValidationRecord", {
+      // The zone's provider: another account's zone is reached through a DNS-only role.
+      provider: props.recordProvider,
       zoneId: props.hostedZoneId,
       name: record.name,
       type: record.type,

@@ -133,6 +133,12 @@ export interface CdnProps {
    */
   readonly hostedZoneId?: string;
   /**
+   * The AWS provider that writes the validation record in `hostedZoneId`, e.g. an alias that
+   * assumes a DNS-only role in the zone's account.
+   * @default the stack's default AWS provider
+   */
+  readonly dnsProvider?: TerraformProvider;
+  /**
    * Requests whose path matches this CloudFront path pattern are served from the assets bucket;
    * everything else goes to the load balancer. Starts with `/`, e.g. `/assets/*`.
    * @default "/static/*"
@@ -225,6 +231,7 @@ export class Cdn extends Construct {
         domain,
         hostedZoneId: props.hostedZoneId,
         provider: props.certificateProvider,
+        recordProvider: props.dnsProvider,
         nameTag: domain,
         keyAlgorithm: "RSA_2048",
       });

@@ -13,7 +13,7 @@ import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { Fn, TerraformCount, Token } from "cdktf";
+import { Fn, TerraformCount, TerraformProvider, Token } from "cdktf";
 import { Construct } from "constructs";
 import { accessLogBucket } from "./access-log-bucket";
 import { CertificateValidationRecord, dnsValidatedCertificate } from "./aws-common";
@@ -80,6 +80,12 @@ export interface LoadBalancerProps {
    *   (and the ACM console), and the first apply waits for the certificate to be issued
    */
   readonly hostedZoneId?: string;
+  /**
+   * The AWS provider that writes the validation record in `hostedZoneId`, e.g. an alias that
+   * assumes a DNS-only role in the zone's account.
+   * @default the stack's default AWS provider
+   */
+  readonly dnsProvider?: TerraformProvider;
   /** The path the target group's health check requests, e.g. `/healthz`. Must start with `/`. */
   readonly healthPath: string;
   /** The Kubernetes NodePort (30000-32767) the app's Service listens on, on every node. */
@@ -362,7 +368,7 @@ export class LoadBalancer extends Construct {
     if (props.certificateArn !== undefined) {
       this.certificateArn = props.certificateArn;
     } else {
-      const created = dnsValidatedCertificate(this, { domain: props.domain, hostedZoneId: props.hostedZoneId, nameTag: props.name });
+      const created = dnsValidatedCertificate(this, { domain: props.domain, hostedZoneId: props.hostedZoneId, recordProvider: props.dnsProvider, nameTag: props.name });
       this.certificateArn = created.arn;
       this.certificateValidation = created.pendingRecord;
     }

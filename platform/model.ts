@@ -9,7 +9,7 @@ import { isAlias, isMap, isSeq, LineCounter, parseAllDocuments, visit } from "ya
 import { z } from "zod";
 import { ciRunnerProjectName, codebuildRunnerLabel } from "../constructs/ci-runners";
 import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
-import { cidrsOverlap, parseCidr, printable, safeText } from "../constructs/util";
+import { cidrsOverlap, parseCidr, partitionOf, printable, safeText } from "../constructs/util";
 import * as kinds from "../constructs/validators";
 import { ALL_RULES } from "../policy";
 import { literalProblems } from "./literal";
@@ -58,11 +58,24 @@ export interface EnvironmentConfig {
   readonly protection: { readonly deletionProtection: boolean; readonly multiAz: boolean; readonly overrideReason?: string };
   /** Runner labels of the deploy jobs. */
   readonly deploy: { readonly runsOn: string[] };
-  readonly dns: { readonly hostedZoneId?: string };
+  /**
+   * The apps' Route 53 zone. `crossAccount`: the zone is in another account, reached through a
+   * provider that assumes `roleArn` (applies) or `readRoleArn` (plans) there.
+   */
+  readonly dns: { readonly hostedZoneId?: string; readonly crossAccount?: CrossAccountZone };
   readonly loadBalancer: { readonly allowFrom: "cdn" | "internet" };
   readonly cdn: { readonly priceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All"; readonly webAclArn?: string };
   /** Accepted policy findings for this environment's stacks; paths are relative to each stack. */
   readonly suppressions: PolicySuppression[];
+}
+
+/** A Route 53 zone in an account other than the environment's, and the DNS-only roles that reach it. */
+export interface CrossAccountZone {
+  readonly account: string;
+  /** Assumed by applies (the environment's apply role only): changes the apps' records in the zone only. */
+  readonly roleArn: string;
+  /** Assumed by plans (the environment's account's plan role only): reads the zone only. */
+  readonly readRoleArn: string;
 }
 
 /** An accepted policy finding, as the platform file states it. */
@@ -502,11 +515,19 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
     },
     // The environment's CodeBuild deploy runner inside the VPC reaches the private API endpoint; see README "Reaching the cluster".
     deploy: { runsOn: env.deploy.runsOn ?? [codebuildRunnerLabel(ciRunnerProjectName(`${platformName}-${env.name}`, "deploy"))] },
-    dns: { hostedZoneId: env.dns.hostedZoneId },
+    dns: { hostedZoneId: env.dns.hostedZoneId, crossAccount: crossAccountZone(env, platformName) },
     loadBalancer: { allowFrom: env.loadBalancer.allowFrom },
     cdn: { priceClass: env.cdn.priceClass ?? d.priceClass, webAclArn: env.cdn.webAclArn },
     suppressions: env.suppressions,
   };
+}
+
+/** The zone's account and DNS roles, when `dns.account` names an account other than the environment's. */
+function crossAccountZone(env: ParsedEnvironment, platformName: string): CrossAccountZone | undefined {
+  const account = env.dns.account;
+  if (env.dns.hostedZoneId === undefined || account === undefined || account === env.account) return undefined;
+  const role = (suffix: string) => `arn:${partitionOf(env.region).partition}:iam::${account}:role/${platformName}-${env.name}-${suffix}`;
+  return { account, roleArn: env.dns.roleArn ?? role("dns"), readRoleArn: env.dns.readRoleArn ?? role("dns-read") };
 }
 
 /**
@@ -596,6 +617,7 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
         out.push({ at: ["environments", i, "assumeRoleArn"], message: `the role is in account ${roleAccount}, not the environment's ${env.account}: expected a role of account ${env.account}` });
       }
     }
+    dnsProblems(env, i, out);
     const database = isRecord(env.database) ? env.database : {};
     // What the PostgresDatabase construct accepts, checked here so the message names the file and path.
     if (typeof database.instanceClass === "string" && /^db\.[a-z0-9]+\.[a-z0-9]+$/.test(database.instanceClass)) {
@@ -812,6 +834,28 @@ function backendProblems(raw: Record<string, any>, envs: Record<string, any>[], 
     const key = `${backend.keyPrefix.replace(/\/+$/, "")}/${longest}.tfstate`;
     if (Buffer.byteLength(key) > 1024) {
       out.push({ at: ["backend", "keyPrefix"], message: `the state key of stack ${longest} would be ${Buffer.byteLength(key)} bytes: S3 keys are at most 1024; shorten the prefix` });
+    }
+  }
+}
+
+/**
+ * `dns.account`, `roleArn` and `readRoleArn` only with a zone; the roles only for a zone in another
+ * account (the environment's own zone is reached with the job's credentials), and in that account.
+ */
+function dnsProblems(env: Record<string, any>, i: number, out: LocatedProblem[]): void {
+  const dns = isRecord(env.dns) ? env.dns : {};
+  const crossAccount = typeof dns.account === "string" && dns.account !== env.account;
+  for (const key of ["account", "roleArn", "readRoleArn"]) {
+    if (dns[key] === undefined) continue;
+    if (dns.hostedZoneId === undefined) {
+      out.push({ at: ["environments", i, "dns", key], message: `dns.${key} needs dns.hostedZoneId: name the zone the records go to, or remove ${key}` });
+    } else if (key !== "account" && !crossAccount) {
+      out.push({ at: ["environments", i, "dns", key], message: `dns.${key} is only for a zone in another account (dns.account other than the environment's ${String(env.account)}): the environment's own zone needs no role; remove ${key}` });
+    } else if (key !== "account" && typeof dns[key] === "string") {
+      const roleAccount = kinds.accountOfRoleArn(dns[key]);
+      if (roleAccount !== undefined && roleAccount !== dns.account) {
+        out.push({ at: ["environments", i, "dns", key], message: `the role is in account ${roleAccount}, not the zone's ${String(dns.account)}: expected a role of account ${String(dns.account)}` });
+      }
     }
   }
 }

@@ -225,7 +225,16 @@ export const environmentSchema = z.strictObject({
     .strictObject({
       hostedZoneId: kind(kinds.hostedZoneId)
         .optional()
-        .describe("Route 53 zone that validates certificates. @default none: the validation records are output for your DNS"),
+        .describe("Route 53 zone of the apps' domains: their alias records and certificate validation records are made there. @default none: the synth summary lists the records to create in your DNS"),
+      account: kind(kinds.awsAccountId)
+        .optional()
+        .describe("AWS account of hostedZoneId, when it is not the environment's: the records are then made through a provider that assumes a DNS-only role there (roleArn; readRoleArn for plans). @default the environment's account"),
+      roleArn: kind(kinds.iamRoleArn)
+        .optional()
+        .describe("Role in the zone's account that applies assume to change only the apps' records there, trusted only by the environment's apply role; created by the zone account's bootstrap stack when that account is one of the platform's. @default arn:aws:iam::<account>:role/<platform>-<env>-dns"),
+      readRoleArn: kind(kinds.iamRoleArn)
+        .optional()
+        .describe("Read-only role in the zone's account that plans (pull requests, drift) assume, trusted only by the environment's account's plan role. @default arn:aws:iam::<account>:role/<platform>-<env>-dns-read"),
     })
     .default({}),
   loadBalancer: z

@@ -1,7 +1,8 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Route53Record } from "@cdktf/provider-aws/lib/route53-record";
 import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
-import { dependable, Fn, TerraformOutput } from "cdktf";
+import { dependable, Fn, TerraformOutput, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { AppSecrets, appSecretPrefix, setSecretCommand } from "../constructs/app-secrets";
 import { Cdn } from "../constructs/cdn";
@@ -14,8 +15,8 @@ import { RDS_CA_BUNDLE_FILE, rdsCaBundleFor } from "../constructs/rds-ca-bundle"
 import { WorkloadSecurityGroup } from "../constructs/workload-security-group";
 import { SourceRepository } from "../constructs/source-repository";
 import { terraformLiterals } from "../platform/literal";
-import { AppEnvironmentConfig, EnvironmentConfig, PlatformConfig, PolicySuppression } from "../platform/model";
-import { SlipwayStack, environmentAwsProvider } from "./common";
+import { AppEnvironmentConfig, CrossAccountZone, EnvironmentConfig, PlatformConfig, PolicySuppression } from "../platform/model";
+import { defaultTags, SlipwayStack, environmentAwsProvider } from "./common";
 import { DeliveryStack } from "./delivery-stack";
 import { PlatformStack } from "./platform-stack";
 
@@ -59,6 +60,8 @@ export class AppEnvironmentStack extends SlipwayStack {
   readonly secrets: AppSecrets;
   /** The role this environment's deploy job assumes: this GitHub environment only, this namespace only. */
   readonly deployRole: GithubActionsRole;
+  /** The app's DNS: made in a Route 53 zone (`zone`), or the records you create, named by this stack's outputs. */
+  readonly dns: AppDns;
 
   constructor(scope: Construct, props: AppEnvironmentStackProps) {
     const { platformStack, deliveryStack } = props;
@@ -80,6 +83,9 @@ export class AppEnvironmentStack extends SlipwayStack {
     // CloudFront only takes certificates from us-east-1.
     const usEast1 = environmentAwsProvider(this, "aws_us_east_1", platform, environment, tags, { alias: "us-east-1", region: "us-east-1" });
     new GithubProvider(this, "github", { owner: platform.github.owner });
+    // A zone in another account is reached through a DNS-only role there, never with the job's own credentials.
+    const zone = environment.dns.crossAccount;
+    const dnsProvider = zone ? dnsZoneProvider(this, platform, environment, zone, tags) : undefined;
 
     // Configured from the cluster of platform-<env> (a cross-stack reference), never in the stack
     // that creates the cluster: Terraform cannot configure a provider from a resource it has yet
@@ -124,6 +130,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       region: environment.region,
       domain: deployment.domain,
       hostedZoneId: environment.dns.hostedZoneId,
+      dnsProvider,
       healthPath: app.healthPath,
       targetPort: app.nodePort,
       targetAutoscalingGroupNames: [cluster.nodeGroup.resources.get(0).autoscalingGroups.get(0).name],
@@ -140,6 +147,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       loadBalancer: this.loadBalancer,
       certificateProvider: usEast1,
       hostedZoneId: environment.dns.hostedZoneId,
+      dnsProvider,
       staticPathPattern: app.staticPath,
       priceClass: environment.cdn.priceClass,
       webAclArn: environment.cdn.webAclArn,
@@ -149,6 +157,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     if (environment.dns.hostedZoneId) {
       for (const type of ["A", "AAAA"]) {
         new Route53Record(this, `Domain${type}`, {
+          provider: dnsProvider,
           zoneId: environment.dns.hostedZoneId,
           name: deployment.domain,
           type,
@@ -281,9 +290,55 @@ export class AppEnvironmentStack extends SlipwayStack {
       if (record) new TerraformOutput(this, `${id}_certificate_validation`, { value: record, description: "Add this DNS record to validate the certificate" });
     }
     new TerraformOutput(this, "deploy_role_arn", { value: this.deployRole.arn });
+    const hostedZoneId = raw.environment.dns.hostedZoneId;
+    this.dns = {
+      domain: raw.domain,
+      zone: hostedZoneId ? { hostedZoneId, account: raw.environment.dns.crossAccount?.account ?? raw.environment.account } : undefined,
+      targetOutput: "cdn_domain_name",
+      validationOutputs: Object.entries({ load_balancer: this.loadBalancer.certificateValidation, cdn: this.cdn.certificateValidation })
+        .filter(([, record]) => record !== undefined)
+        .map(([id]) => `${id}_certificate_validation`),
+    };
 
     this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
   }
+}
+
+/** Where an app's domain is served from, for the synth summary. */
+export interface AppDns {
+  /** The app's domain in this environment. */
+  readonly domain: string;
+  /** The Route 53 zone the stack makes the alias and validation records in; undefined: you make them. */
+  readonly zone?: { readonly hostedZoneId: string; readonly account: string };
+  /** The output whose value the domain points at (CNAME, or ALIAS/ANAME at a zone apex): the distribution's domain, known after apply. */
+  readonly targetOutput: string;
+  /** Outputs holding a certificate validation record to create (`{name, type, value}`); empty when the zone gets them. */
+  readonly validationOutputs: string[];
+}
+
+/** The Terraform variable choosing the DNS role: `read` (plans, the default) or `write` (the apply workflow sets it). */
+export const DNS_ACCESS_VARIABLE = "dns_access";
+
+/**
+ * The AWS provider (alias `dns`) for a zone in another account: it assumes the zone account's
+ * DNS-only roles, the read-only one unless `dns_access` is `write`. Which one matters little for
+ * safety — the write role trusts only this environment's apply role, and the plan role may assume
+ * only the read role — but a plan must never need more than read access.
+ */
+export function dnsZoneProvider(stack: SlipwayStack, platform: PlatformConfig, environment: EnvironmentConfig, zone: CrossAccountZone, tags: Record<string, string>): AwsProvider {
+  const access = new TerraformVariable(stack, DNS_ACCESS_VARIABLE, {
+    type: "string",
+    default: "read",
+    description: `Which role the dns provider assumes in account ${zone.account}: read (plans) or write (the apply workflow sets TF_VAR_${DNS_ACCESS_VARIABLE}=write)`,
+    validation: [{ condition: `\${contains(["read", "write"], var.${DNS_ACCESS_VARIABLE})}`, errorMessage: `${DNS_ACCESS_VARIABLE} must be read or write.` }],
+  });
+  return new AwsProvider(stack, "aws_dns", {
+    alias: "dns",
+    region: environment.region,
+    allowedAccountIds: [zone.account],
+    assumeRole: [{ roleArn: Fn.lookup({ read: zone.readRoleArn, write: zone.roleArn }, access.stringValue), sessionName: `slipway-${stack.stackName}-dns` }],
+    defaultTags: [{ tags: defaultTags(platform, tags) }],
+  });
 }
 
 /**

@@ -23,7 +23,7 @@ import { suppressPolicy } from "../constructs/policy-suppression";
 import { noteReviewerTeams } from "../constructs/source-repository";
 import { GithubTeamReviewer } from "../constructs/validators";
 import { partitionOf, policyJson } from "../constructs/util";
-import { EnvironmentConfig, PlatformConfig } from "../platform/model";
+import { CrossAccountZone, EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 
 /**
@@ -172,6 +172,8 @@ export class BootstrapStack extends SlipwayStack {
   readonly applyRoles: Readonly<Record<string, IamRole>>;
   /** The state bucket, in the primary account with the s3 backend. */
   readonly stateBucket?: S3Bucket;
+  /** By environment name: the DNS-only roles made here for environments of other accounts whose zone is in this one. */
+  readonly dnsRoles: Readonly<Record<string, { readonly write: IamRole; readonly read: IamRole }>>;
 
   constructor(scope: Construct, props: BootstrapStackProps) {
     const { platform, account } = props;
@@ -199,6 +201,11 @@ export class BootstrapStack extends SlipwayStack {
           }
         : undefined;
 
+    // Zones of this account's environments in other accounts: plans read them through the zone
+    // account's read-only DNS role, applies change them through its DNS role (dnsZoneAccess).
+    const zones = dnsZoneAccess(platform).filter((z) => z.environment.account === account);
+    const readDnsRoles = [...new Set(zones.map((z) => z.zone.readRoleArn))];
+
     // Plan: read-only, for pull requests of the infrastructure repository and its drift check.
     const plan = new Construct(this, "PlanRole");
     this.planRole = new IamRole(plan, "Resource", {
@@ -220,7 +227,7 @@ export class BootstrapStack extends SlipwayStack {
                 { Sid: "ReadState", Effect: "Allow", Action: ["s3:GetObject"], Resource: state.objectsArn },
               ]
             : []),
-          { Sid: "NeverEscalateOrReadSecrets", Effect: "Deny", Action: [...PLAN_DENIED_ACTIONS], Resource: "*" },
+          ...planDenials(readDnsRoles),
         ],
       }),
     });
@@ -230,7 +237,9 @@ export class BootstrapStack extends SlipwayStack {
     // Apply: one role per environment (or per shared assumeRoleArn), trusted only by that GitHub environment.
     const byRole = new Map<string, EnvironmentConfig[]>();
     for (const e of environments) byRole.set(this.ci.applyRoleArns[e.name], [...(byRole.get(this.ci.applyRoleArns[e.name]) ?? []), e]);
-    const protectedRoles = [this.ci.planRoleArn, ...byRole.keys()];
+    // The DNS roles made here for other accounts' environments are CI identities too.
+    const dnsHere = dnsZoneAccess(platform).filter((z) => z.zone.account === account);
+    const protectedRoles = [this.ci.planRoleArn, ...byRole.keys(), ...dnsHere.flatMap((z) => [z.zone.roleArn, z.zone.readRoleArn])];
     const applyRoles: Record<string, IamRole> = {};
     for (const [arn, members] of byRole) {
       const id = `ApplyRole-${members.map((e) => e.name).join("-")}`;
@@ -259,7 +268,7 @@ export class BootstrapStack extends SlipwayStack {
               : []),
             // CI's own trust is changed only by applying this stack from a workstation.
             { Sid: "NeverChangeCiIdentities", Effect: "Deny", Action: ["iam:*"], Resource: [...protectedRoles, this.ci.githubOidcProviderArn] },
-            { Sid: "NeverBecomeAnotherRole", Effect: "Deny", Action: ["sts:AssumeRole*", "sts:GetFederationToken"], Resource: "*" },
+            ...applyDenials([...new Set(zones.filter((z) => members.includes(z.environment)).map((z) => z.zone.roleArn))]),
             ...(state
               ? [
                   {
@@ -278,14 +287,148 @@ export class BootstrapStack extends SlipwayStack {
     }
     this.applyRoles = applyRoles;
 
+    const dnsRoles: Record<string, { write: IamRole; read: IamRole }> = {};
+    for (const z of dnsHere) dnsRoles[z.environment.name] = dnsRolesFor(this, z);
+    this.dnsRoles = dnsRoles;
+
     if (holdsState && backend.type === "s3" && state) this.stateBucket = stateBucket(this, platform, backend.bucket, state, partition);
     if (primary) infrastructureEnvironments(this, platform);
 
     this.description =
       `account ${account}: GitHub OIDC provider, read-only plan role, apply role${byRole.size === 1 ? "" : "s"} for ${environments.map((e) => e.name).join(", ")}` +
       (this.stateBucket ? `, state bucket ${backend.type === "s3" ? backend.bucket : ""}` : "") +
-      (primary ? `, ${repository}'s GitHub environments` : "");
+      (primary ? `, ${repository}'s GitHub environments` : "") +
+      (dnsHere.length > 0 ? `, DNS roles for ${dnsHere.map((z) => z.environment.name).join(", ")}` : "");
   }
+}
+
+/**
+ * The plan role's Denies: becoming another identity and reading secrets, except assuming the
+ * read-only DNS roles of zones in other accounts (and only those, with plain `sts:AssumeRole`).
+ */
+function planDenials(readDnsRoles: string[]): object[] {
+  if (readDnsRoles.length === 0) return [{ Sid: "NeverEscalateOrReadSecrets", Effect: "Deny", Action: [...PLAN_DENIED_ACTIONS], Resource: "*" }];
+  return [
+    { Sid: "NeverEscalateOrReadSecrets", Effect: "Deny", Action: [...PLAN_DENIED_ACTIONS.filter((a) => a !== "sts:AssumeRole*"), ...OTHER_ASSUME_ACTIONS], Resource: "*" },
+    { Sid: "AssumeOnlyReadOnlyDnsRoles", Effect: "Deny", Action: "sts:AssumeRole", NotResource: readDnsRoles },
+    { Sid: "ReadDnsZonesOfOtherAccounts", Effect: "Allow", Action: "sts:AssumeRole", Resource: readDnsRoles },
+  ];
+}
+
+/** The apply role's Deny on becoming another identity, except its environment's DNS roles in zone accounts. */
+function applyDenials(dnsRoles: string[]): object[] {
+  if (dnsRoles.length === 0) return [{ Sid: "NeverBecomeAnotherRole", Effect: "Deny", Action: ["sts:AssumeRole*", "sts:GetFederationToken"], Resource: "*" }];
+  return [
+    { Sid: "NeverBecomeAnotherRole", Effect: "Deny", Action: [...OTHER_ASSUME_ACTIONS, "sts:GetFederationToken"], Resource: "*" },
+    { Sid: "AssumeOnlyDnsRoles", Effect: "Deny", Action: "sts:AssumeRole", NotResource: dnsRoles },
+    { Sid: "ChangeDnsZonesOfOtherAccounts", Effect: "Allow", Action: "sts:AssumeRole", Resource: dnsRoles },
+  ];
+}
+
+/** `sts:AssumeRole*` but plain `sts:AssumeRole`. */
+const OTHER_ASSUME_ACTIONS = ["sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebIdentity"];
+
+/** An environment whose Route 53 zone is in another account, and what its DNS roles there may touch. */
+export interface DnsZoneAccess {
+  readonly environment: EnvironmentConfig;
+  readonly zone: CrossAccountZone;
+  readonly hostedZoneId: string;
+  /** The apps' domains in this environment, normalized as Route 53's condition keys compare them. */
+  readonly domains: string[];
+  /** Trusted by the write role: the environment's apply role. */
+  readonly applyRoleArn: string;
+  /** Trusted by the read role: the plan role of the environment's account. */
+  readonly planRoleArn: string;
+}
+
+/** Every environment of the platform with a zone in another account. */
+export function dnsZoneAccess(platform: PlatformConfig): DnsZoneAccess[] {
+  return platform.environments.flatMap((environment) => {
+    const zone = environment.dns.crossAccount;
+    const hostedZoneId = environment.dns.hostedZoneId;
+    if (!zone || !hostedZoneId) return [];
+    // Route 53 compares lower-case names without the trailing dot.
+    const domains = platform.apps.map((a) => a.domains[environment.name].toLowerCase().replace(/\.$/, ""));
+    return [{ environment, zone, hostedZoneId, domains, applyRoleArn: applyRoleArn(platform, environment), planRoleArn: ciIdentities(platform, environment.account).planRoleArn }];
+  });
+}
+
+/**
+ * The two DNS-only roles of one environment's zone, as policy documents: for this account's
+ * bootstrap stack, and for a zone owner outside the platform to create by hand (README, "DNS").
+ * - write (`roleArn`): trusted only by the environment's apply role; reads the zone, and changes
+ *   only A, AAAA and CNAME records named exactly an app domain or `_*.<domain>` (ACM's validation
+ *   records), through the Route 53 condition keys on every change of a request.
+ * - read (`readRoleArn`): trusted only by the plan role of the environment's account; reads the zone.
+ */
+export function dnsRoleDocuments(access: DnsZoneAccess): { write: { trust: object; policy: object }; read: { trust: object; policy: object } } {
+  const partition = partitionOf(access.environment.region).partition;
+  const zoneArn = `arn:${partition}:route53:::hostedzone/${access.hostedZoneId}`;
+  const trust = (sid: string, principalArn: string) => ({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: sid,
+        Effect: "Allow",
+        // The account as principal, narrowed to one role: the role need not exist when this is applied.
+        Principal: { AWS: `arn:${partition}:iam::${access.environment.account}:root` },
+        Action: "sts:AssumeRole",
+        Condition: { ArnEquals: { "aws:PrincipalArn": principalArn } },
+      },
+    ],
+  });
+  const read = [
+    { Sid: "ReadZone", Effect: "Allow", Action: ["route53:GetHostedZone", "route53:ListResourceRecordSets"], Resource: zoneArn },
+    { Sid: "WaitForChanges", Effect: "Allow", Action: "route53:GetChange", Resource: `arn:${partition}:route53:::change/*` },
+  ];
+  return {
+    write: {
+      trust: trust("EnvironmentApplyRole", access.applyRoleArn),
+      policy: {
+        Version: "2012-10-17",
+        Statement: [
+          ...read,
+          {
+            Sid: "ChangeOnlyTheAppsRecords",
+            Effect: "Allow",
+            Action: "route53:ChangeResourceRecordSets",
+            Resource: zoneArn,
+            Condition: {
+              "ForAllValues:StringLike": { "route53:ChangeResourceRecordSetsNormalizedRecordNames": access.domains.flatMap((d) => [d, `_*.${d}`]) },
+              "ForAllValues:StringEquals": {
+                "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "CNAME"],
+                "route53:ChangeResourceRecordSetsActions": ["CREATE", "UPSERT", "DELETE"],
+              },
+            },
+          },
+        ],
+      },
+    },
+    read: { trust: trust("EnvironmentPlanRole", access.planRoleArn), policy: { Version: "2012-10-17", Statement: read } },
+  };
+}
+
+/** The DNS-only roles of one environment, in the zone's account (see {@link dnsRoleDocuments}). */
+function dnsRolesFor(stack: BootstrapStack, access: DnsZoneAccess): { write: IamRole; read: IamRole } {
+  const documents = dnsRoleDocuments(access);
+  const make = (id: string, arn: string, description: string, document: { trust: object; policy: object }) => {
+    const scope = new Construct(stack, id);
+    const resource = arn.split(":")[5];
+    const role = new IamRole(scope, "Resource", {
+      name: resource.slice(resource.lastIndexOf("/") + 1),
+      path: resource.slice("role".length, resource.lastIndexOf("/") + 1) || "/",
+      description,
+      maxSessionDuration: 3600,
+      assumeRolePolicy: policyJson(document.trust),
+    });
+    new IamRolePolicy(scope, "Records", { name: "route53-records", role: role.name, policy: policyJson(document.policy) });
+    return role;
+  };
+  const env = access.environment.name;
+  return {
+    write: make(`DnsRole-${env}`, access.zone.roleArn, `Changes only the records of ${env}'s app domains in zone ${access.hostedZoneId}, for ${env}'s apply role`, documents.write),
+    read: make(`DnsReadRole-${env}`, access.zone.readRoleArn, `Reads zone ${access.hostedZoneId} for the plans of ${env}`, documents.read),
+  };
 }
 
 /** A trust policy for GitHub Actions jobs with exactly these subjects (StringEquals, never a pattern). */

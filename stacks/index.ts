@@ -13,8 +13,8 @@ import { SlipwayStack } from "./common";
 import { DeliveryStack } from "./delivery-stack";
 import { PlatformStack } from "./platform-stack";
 
-export { AppEnvironmentStack } from "./app-environment-stack";
-export type { AppEnvironmentStackProps } from "./app-environment-stack";
+export { AppEnvironmentStack, DNS_ACCESS_VARIABLE } from "./app-environment-stack";
+export type { AppDns, AppEnvironmentStackProps } from "./app-environment-stack";
 export {
   APPLY_SERVICES,
   BootstrapStack,
@@ -23,11 +23,13 @@ export {
   PLAN_READ_ACTIONS,
   applyRoleArn,
   ciIdentities,
+  dnsRoleDocuments,
+  dnsZoneAccess,
   infrastructureRepository,
   platformAccounts,
   primaryAccount,
 } from "./bootstrap-stack";
-export type { BootstrapStackProps, CiIdentities } from "./bootstrap-stack";
+export type { BootstrapStackProps, CiIdentities, DnsZoneAccess } from "./bootstrap-stack";
 export { SlipwayStack, StackValidationError, REQUIRED_TERRAFORM_VERSION, configureBackend, defaultTags, environmentAwsProvider } from "./common";
 export { DeliveryStack } from "./delivery-stack";
 export type { DeliveryStackProps } from "./delivery-stack";

@@ -166,7 +166,7 @@ describe("--json", () => {
   });
 
   test("stacks with resources by provider and by type, URLs, policy counts, workflows, totals", () => {
-    expect(Object.keys(json).sort()).toEqual(["outdir", "platformFile", "policy", "stacks", "totals", "urls", "workflows"]);
+    expect(Object.keys(json).sort()).toEqual(["dns", "outdir", "platformFile", "policy", "stacks", "totals", "urls", "workflows"]);
     expect(json.platformFile).toBe(EXAMPLE_FILE);
     expect(json.totals).toEqual({ stacks: 9, resources: result.stacks.reduce((n, s) => n + s.resources, 0) });
     expect(json.stacks[2]).toEqual({
