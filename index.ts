@@ -34,6 +34,7 @@ export {
 export type {
   AppConfig,
   AppEnvironmentConfig,
+  CrossAccountZone,
   EnvironmentConfig,
   PlatformConfig,
   PlatformProblem,

@@ -308,7 +308,7 @@ export class AppEnvironmentStack extends SlipwayStack {
 export interface AppDns {
   /** The app's domain in this environment. */
   readonly domain: string;
-  /** The Route 53 zone the stack makes the alias and validation records in; undefined: you make them. */
+  /** The Route 53 zone the stack makes the alias and validation records in. @default none: you make the records (see `targetOutput`, `validationOutputs`) */
   readonly zone?: { readonly hostedZoneId: string; readonly account: string };
   /** The output whose value the domain points at (CNAME, or ALIAS/ANAME at a zone apex): the distribution's domain, known after apply. */
   readonly targetOutput: string;

@@ -330,8 +330,11 @@ const OTHER_ASSUME_ACTIONS = ["sts:AssumeRoleWithSAML", "sts:AssumeRoleWithWebId
 
 /** An environment whose Route 53 zone is in another account, and what its DNS roles there may touch. */
 export interface DnsZoneAccess {
+  /** The environment whose apps' domains are in the zone. */
   readonly environment: EnvironmentConfig;
+  /** The zone's account and the DNS-only roles there. */
   readonly zone: CrossAccountZone;
+  /** The Route 53 zone (`dns.hostedZoneId`). */
   readonly hostedZoneId: string;
   /** The apps' domains in this environment, normalized as Route 53's condition keys compare them. */
   readonly domains: string[];
