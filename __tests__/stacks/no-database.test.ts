@@ -5,10 +5,12 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { App } from "cdktf";
 import { parse, stringify } from "yaml";
 import { buildDiagrams, loadSynthesizedOutput } from "../../cli/diagram";
 import { SynthResult, synthesize } from "../../cli/synth";
 import { parsePlatform, PlatformFileError } from "../../platform/model";
+import { buildPlatform } from "../../stacks";
 import { actionlint } from "../support/actionlint";
 import { exampleDocument, tempDir } from "../support/platform";
 import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
@@ -137,6 +139,15 @@ describe("an <app>-<env> stack without a database", () => {
     expect(brochureFindings.filter((f) => /^SLW-RDS-/.test(f.rule.id))).toEqual([]);
     expect(result.policy.findings.filter((f) => /could not evaluate/.test(f.message))).toEqual([]);
     expect(result.policy.unusedSuppressions).toEqual([]);
+  });
+
+  test("a production override of deletion protection and Multi-AZ accepts no database finding for it (nothing to match), only the load balancer's", () => {
+    const doc = withBrochure();
+    doc.environments[2].protection = { deletionProtection: false, multiAz: false, overrideReason: "a short-lived trial environment until June" };
+    const built = buildPlatform(new App({ outdir: path.join(work, "unused") }), parsePlatform(stringify(doc), "test.yaml"));
+    const rules = (name: string) => built.stacks.find((s) => s.stackName === name)!.suppressions.map((s) => `${s.rule} ${s.path}`).sort();
+    expect(rules("brochure-prod")).toEqual(["SLW-ALB-002 brochure-prod/LoadBalancer"]);
+    expect(rules("hello-prod")).toEqual(["SLW-ALB-002 hello-prod/LoadBalancer", "SLW-RDS-006 hello-prod/Database", "SLW-RDS-007 hello-prod/Database"]);
   });
 
   test("the diagram draws a database for hello only", () => {
