@@ -434,7 +434,7 @@ describe("LoadBalancer", () => {
     expect(lb.securityGroup.node.id).toBe("SecurityGroup");
     expect(lb.httpsListener.node.id).toBe("HttpsListener");
     expect(lb.httpListener.node.id).toBe("HttpListener");
-    expect(lb.targetGroup.node.id).toBe("TargetGroup");
+    expect(lb.targetGroup!.node.id).toBe("TargetGroup");
     expect(lb.accessLogsBucket?.node.id).toBe("AccessLogsBucket");
   });
 
