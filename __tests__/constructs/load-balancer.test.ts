@@ -179,10 +179,10 @@ describe("LoadBalancer", () => {
         port: "traffic-port",
         path: "/healthz",
         matcher: "200-399",
-        interval: 15,
-        timeout: 5,
+        interval: 5,
+        timeout: 3,
         healthy_threshold: 2,
-        unhealthy_threshold: 3,
+        unhealthy_threshold: 2,
       },
     });
     expect(one(tf, "aws_lb_target_group", "TargetGroup").lifecycle).toBeUndefined();
