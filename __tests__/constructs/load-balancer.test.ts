@@ -301,6 +301,25 @@ describe("LoadBalancer", () => {
     });
   });
 
+  describe("targetGroupArn", () => {
+    const TG_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-prod-np/0123456789abcdef";
+    test("the HTTPS listener forwards to the given target group; no target group or attachment is created here", () => {
+      const { tf, lb } = synth({ targetGroupArn: TG_ARN });
+      expect(tf.resource.aws_lb_target_group).toBeUndefined();
+      expect(tf.resource.aws_autoscaling_attachment).toBeUndefined();
+      expect(one(tf, "aws_lb_listener", "HttpsListener").default_action).toEqual([{ type: "forward", target_group_arn: TG_ARN }]);
+      expect(lb.targetGroup).toBeUndefined();
+      expect(lb.targetGroupArn).toBe(TG_ARN);
+    });
+    test("fails when targetAutoscalingGroupNames or deregistrationDelaySeconds come with it", () => {
+      expectInvalid({ targetGroupArn: TG_ARN, targetAutoscalingGroupNames: ["eks-nodes"] }, "targetAutoscalingGroupNames", "no value with targetGroupArn");
+      expectInvalid({ targetGroupArn: TG_ARN, deregistrationDelaySeconds: 10 }, "deregistrationDelaySeconds", "no value with targetGroupArn");
+    });
+    test.each(["arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop/0123456789abcdef", "shop-prod-np"])("fails when targetGroupArn is %j", (targetGroupArn) => {
+      expectInvalid({ targetGroupArn }, "targetGroupArn", "a target group ARN");
+    });
+  });
+
   describe("targetAutoscalingGroupNames", () => {
     test("attaches the target group to each Auto Scaling group", () => {
       const { tf } = synth({ targetAutoscalingGroupNames: ["eks-nodes-a", "eks-nodes-b"] });
