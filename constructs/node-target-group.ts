@@ -18,7 +18,7 @@ export interface NodeTargetGroupCluster {
   readonly nodeGroup: EksNodeGroup;
 }
 
-/** Props of {@link NodeTargetGroup}; all are required. */
+/** Props of {@link NodeTargetGroup}; all but `tags` are required. */
 export interface NodeTargetGroupProps {
   /**
    * The name of the app in its environment, e.g. `shop-prod`: the target group is `<name>-np`.
@@ -34,6 +34,12 @@ export interface NodeTargetGroupProps {
   readonly targetPort: number;
   /** The path the health check requests, e.g. `/healthz`. Must start with `/`. */
   readonly healthPath: string;
+  /**
+   * Tags of the target group besides `Name`, e.g. `{ "slipway:app": "shop" }` (the app the group
+   * serves, in a stack shared by every app).
+   * @default only `Name`
+   */
+  readonly tags?: Readonly<Record<string, string>>;
 }
 
 const NAME_PATTERN = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -87,7 +93,7 @@ export class NodeTargetGroup extends Construct {
         healthyThreshold: HEALTH_CHECK.healthyThreshold,
         unhealthyThreshold: HEALTH_CHECK.unhealthyThreshold,
       },
-      tags: { Name: this.targetGroupName },
+      tags: { ...props.tags, Name: this.targetGroupName },
     });
     this.arn = this.targetGroup.arn;
 

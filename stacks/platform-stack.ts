@@ -100,6 +100,7 @@ export class PlatformStack extends SlipwayStack {
           cluster: this.cluster,
           targetPort: app.nodePort,
           healthPath: app.healthPath,
+          tags: { "slipway:app": app.name },
         }),
       ]),
     );
