@@ -153,7 +153,7 @@ describe("real Terraform, offline: an instance-type change over a state holding 
     terraform = new OfflineTerraform(tools);
     const first = await terraform.planWithDetail(focus(before), stateFile([]));
     if (!first.json) throw new Error(`the first plan failed:\n${first.output}`);
-    const replaced = await terraform.planWithDetail(focus(after), appliedState(first.json));
+    const replaced = await terraform.planWithDetail(focus(after), appliedState(first.json), { graph: true });
     output = replaced.output;
     if (!replaced.json) throw new Error(`the instance-type plan failed:\n${replaced.output}`);
     plan = replaced.json;
@@ -162,7 +162,7 @@ describe("real Terraform, offline: an instance-type change over a state holding 
     const control = focus(after);
     for (const body of Object.values<Json>(control.resource.aws_autoscaling_attachment)) delete body.lifecycle;
     withoutCreateBeforeDestroy = (await terraform.planWithDetail(control, appliedState(first.json))).json;
-  }, 240_000);
+  }, 600_000); // seven Terraform commands, each starting the provider: minutes on a busy machine
   afterAll(() => terraform?.dispose());
 
   test("the change is what the platform file says: prod's node instance types", () => {

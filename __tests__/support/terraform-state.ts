@@ -114,17 +114,18 @@ export class OfflineTerraform {
 
   /**
    * `plan -out` of `config` over `state` (as {@link plan}), then the saved plan as JSON
-   * (`terraform show -json`) and its apply graph (`terraform graph -plan`, DOT): what a test needs
-   * to assert each change's actions and the order apply would run them in.
+   * (`terraform show -json`) and, with `graph`, its apply graph (`terraform graph -plan`, DOT): what
+   * a test needs to assert each change's actions and the order apply would run them in. Each
+   * command starts the provider again (seconds of CPU): ask for the graph only where it is read.
    */
-  async planWithDetail(config: Json, state: Json, args: string[] = []): Promise<PlanResult & { json?: Json; graph?: string }> {
-    const planned = await this.plan(config, state, ["-out=tfplan", ...args]);
+  async planWithDetail(config: Json, state: Json, options: { graph?: boolean } = {}): Promise<PlanResult & { json?: Json; graph?: string }> {
+    const planned = await this.plan(config, state, ["-out=tfplan"]);
     if (planned.code !== 0) return planned;
     const dir = path.join(this.work, `run-${this.runs}`);
     const show = await run(this.tools.terraform, ["show", "-json", "-no-color", "tfplan"], dir, this.env);
-    const graph = await run(this.tools.terraform, ["graph", "-plan=tfplan"], dir, this.env);
-    if (show.code !== 0 || graph.code !== 0) return { code: show.code || graph.code, output: `${planned.output}${show.output}${graph.output}` };
-    return { ...planned, json: JSON.parse(show.output), graph: graph.output };
+    const graph = options.graph ? await run(this.tools.terraform, ["graph", "-plan=tfplan"], dir, this.env) : undefined;
+    if (show.code !== 0 || (graph && graph.code !== 0)) return { code: show.code || graph!.code, output: `${planned.output}${show.output}${graph?.output ?? ""}` };
+    return { ...planned, json: JSON.parse(show.output), graph: graph?.output };
   }
 
   dispose(): void {
