@@ -30,6 +30,7 @@ import { Manifest } from "@cdktf/provider-kubernetes/lib/manifest";
 import { Fn, Lazy } from "cdktf";
 import { Construct } from "constructs";
 import type { WorkloadSecretStore } from "./app-secrets";
+import { PRE_STOP_DELAY_SECONDS, READINESS_PROBE, TERMINATION_GRACE_PERIOD_SECONDS } from "./drain-timing";
 import { invalid, isKnown, parseCidr } from "./util";
 import * as kinds from "./validators";
 import { checkValue, millicores } from "./validators";
@@ -189,8 +190,9 @@ export interface KubernetesWorkloadProps {
    */
   readonly nodePort: number;
   /**
-   * IPv4 CIDRs the load balancer's traffic comes from (the public subnets' CIDRs): the only sources
-   * admitted to the pods, on the container port. At least one; `0.0.0.0/0` is refused.
+   * IPv4 CIDRs the load balancer's traffic comes from once a node has forwarded it (the Service is
+   * `externalTrafficPolicy: Cluster`, so the source is the forwarding node: the nodes' subnets'
+   * CIDRs): the only sources admitted to the pods, on the container port. At least one; `0.0.0.0/0` is refused.
    */
   readonly ingressFromCidrs: string[];
   /**
@@ -625,7 +627,8 @@ export class KubernetesWorkload extends Construct {
           },
           spec: {
             ...podBasics,
-            terminationGracePeriodSeconds: 30,
+            // The preStop delay, then the app's 30 s to finish after SIGTERM (drain-timing.ts).
+            terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
             topologySpreadConstraint: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],
             container: [
               {
@@ -638,8 +641,13 @@ export class KubernetesWorkload extends Construct {
                 resources,
                 // Up to 150 s to start before liveness applies, so slow starts are not killed.
                 startupProbe: probe(5, 30),
-                readinessProbe: probe(10, 3),
+                // On the load balancer's health-check clock (drain-timing.ts).
+                readinessProbe: { ...probe(READINESS_PROBE.periodSeconds, READINESS_PROBE.failureThreshold), timeoutSeconds: READINESS_PROBE.timeoutSeconds, successThreshold: READINESS_PROBE.successThreshold },
                 livenessProbe: probe(20, 3),
+                // Keeps serving until no path routes to the pod any more (kube-proxy on every node,
+                // a load balancer deregistering or failing the node), and only then lets the kubelet
+                // send SIGTERM: a fixed delay from drain-timing.ts, a number, never data.
+                lifecycle: { preStop: [{ exec: { command: ["/bin/sh", "-c", `sleep ${PRE_STOP_DELAY_SECONDS}`] } }] },
                 securityContext: containerSecurityContext,
                 volumeMount: volumeMounts,
               },
@@ -658,9 +666,11 @@ export class KubernetesWorkload extends Construct {
       spec: {
         type: "NodePort",
         selector: serverLabels,
-        // Only nodes running a ready pod pass the load balancer's health check, and pods see the
-        // load balancer's address (no second hop through another node, no SNAT).
-        externalTrafficPolicy: "Local",
+        // Every node forwards to every ready pod: a node without a pod of the app (new nodes of a
+        // replaced node group, a node whose last pod is terminating) keeps serving, so neither a
+        // rollout nor a node drain leaves the load balancer sending to a node that drops requests.
+        // Pods see the forwarding node's address; the client's is in X-Forwarded-For.
+        externalTrafficPolicy: "Cluster",
         port: [{ name: "http", port: 80, targetPort: "http", nodePort: props.nodePort, protocol: "TCP" }],
       },
     });
@@ -695,8 +705,8 @@ export class KubernetesWorkload extends Construct {
       spec: {
         podSelector: { matchLabels: serverLabels },
         policyTypes: ["Ingress"],
-        // externalTrafficPolicy Local keeps the load balancer's address as the source, and policies
-        // see the pod's port after the node port is translated.
+        // Requests come from the nodes (externalTrafficPolicy Cluster translates the source to the
+        // forwarding node), and policies see the pod's port after the node port is translated.
         ingress: [
           {
             from: props.ingressFromCidrs.map((cidr) => ({ ipBlock: { cidr } })),

@@ -1,6 +1,7 @@
 /**
  * An Application Load Balancer in front of an EKS managed node group: HTTPS with an ACM certificate,
- * HTTP redirected to HTTPS, and a target group of the nodes' Kubernetes NodePort. By default it is
+ * HTTP redirected to HTTPS, forwarding to a target group of the nodes' Kubernetes NodePort (given,
+ * e.g. a `NodeTargetGroup` next to the node group, or created here). By default it is
  * internal, in private subnets, reachable only through its CloudFront distribution's VPC origin;
  * opted in, internet-facing. Access logs go to a private bucket without ACLs.
  */
@@ -17,6 +18,7 @@ import { Fn, TerraformCount, TerraformProvider, Token } from "cdktf";
 import { Construct } from "constructs";
 import { accessLogBucket } from "./access-log-bucket";
 import { CertificateValidationRecord, dnsValidatedCertificate } from "./aws-common";
+import { DEREGISTRATION_DELAY_SECONDS, HEALTH_CHECK } from "./drain-timing";
 import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, resourceName } from "./util";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
@@ -91,8 +93,17 @@ export interface LoadBalancerProps {
   /** The Kubernetes NodePort (30000-32767) the app's Service listens on, on every node. */
   readonly targetPort: number;
   /**
-   * Seconds a draining node keeps serving in-flight requests, 0-3600.
-   * @default 30
+   * An existing target group the HTTPS listener forwards to, e.g. a `NodeTargetGroup` created
+   * next to the node group (so replacing the node group re-attaches it in the same apply). When
+   * given, this construct creates no target group and no attachment, and `healthPath` only
+   * documents the group's check.
+   * @default a target group `<name>-tg` created here, with the targets of `targetAutoscalingGroupNames`
+   */
+  readonly targetGroupArn?: string;
+  /**
+   * Seconds a draining node keeps serving in-flight requests, 0-3600 (only for the target group
+   * created here).
+   * @default 30 (`DEREGISTRATION_DELAY_SECONDS`, chosen with the pods' preStop delay: drain-timing.ts)
    */
   readonly deregistrationDelaySeconds?: number;
   /**
@@ -104,7 +115,9 @@ export interface LoadBalancerProps {
    * Auto Scaling group names whose instances are the targets (the EKS managed node group's):
    * one `aws_autoscaling_attachment` each. A literal list gets one attachment per entry; an
    * unresolved list (a cross-stack reference) gets `count = length(list)`, which needs the list to
-   * be known at plan time, so do not pass an unresolved list from the same stack.
+   * be known at plan time, so do not pass an unresolved list from the same stack. Only for the
+   * target group created here: an attachment in another stack than the node group's keeps naming a
+   * deleted group when the node group is replaced (give `targetGroupArn` of a `NodeTargetGroup` instead).
    * @default [] - no targets are registered
    */
   readonly targetAutoscalingGroupNames?: string[];
@@ -138,7 +151,7 @@ export interface LoadBalancerProps {
   readonly accessLogs?: boolean;
 }
 
-const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 30;
+const DEFAULT_DEREGISTRATION_DELAY_SECONDS = DEREGISTRATION_DELAY_SECONDS;
 const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
 /** TLS 1.3 and 1.2 with forward-secret ciphers only. */
 const SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
@@ -212,8 +225,10 @@ export class LoadBalancer extends Construct {
   public readonly httpsListener: LbListener;
   /** The HTTP listener on 80, redirecting to HTTPS. */
   public readonly httpListener: LbListener;
-  /** The target group of the nodes' NodePort. */
-  public readonly targetGroup: LbTargetGroup;
+  /** The target group of the nodes' NodePort, when this construct created it (no `targetGroupArn`). */
+  public readonly targetGroup?: LbTargetGroup;
+  /** The ARN of the target group the HTTPS listener forwards to: `targetGroupArn`, or the created group's. */
+  public readonly targetGroupArn: string;
   /** The ARN of the certificate the HTTPS listener serves: the one given, or the created one once issued. */
   public readonly certificateArn: string;
   /** The access-log bucket, when `accessLogs` is on. */
@@ -326,43 +341,11 @@ export class LoadBalancer extends Construct {
     this.dnsName = this.loadBalancer.dnsName;
     this.zoneId = this.loadBalancer.zoneId;
 
-    this.targetGroup = new LbTargetGroup(this, "TargetGroup", {
-      name: `${name}-tg`,
-      targetType: "instance",
-      protocol: "HTTP",
-      port: targetPort,
-      vpcId: props.network.vpcId,
-      deregistrationDelay: isKnown(deregistrationDelaySeconds) ? String(deregistrationDelaySeconds) : Token.asString(deregistrationDelaySeconds),
-      healthCheck: {
-        enabled: true,
-        protocol: "HTTP",
-        port: "traffic-port",
-        path: props.healthPath,
-        matcher: "200-399",
-        interval: 15,
-        timeout: 5,
-        healthyThreshold: 2,
-        unhealthyThreshold: 3,
-      },
-      tags: { Name: `${name}-tg` },
-    });
-
-    if (isKnown(targetAutoscalingGroupNames)) {
-      targetAutoscalingGroupNames.forEach(
-        (groupName, i) =>
-          new AutoscalingAttachment(this, `TargetAttachment${i}`, {
-            autoscalingGroupName: groupName,
-            lbTargetGroupArn: this.targetGroup.arn,
-          }),
-      );
+    if (props.targetGroupArn !== undefined) {
+      this.targetGroupArn = props.targetGroupArn;
     } else {
-      // A cross-stack list: its length is known at plan time, so `count` can size it.
-      const count = TerraformCount.of(Fn.lengthOf(targetAutoscalingGroupNames));
-      new AutoscalingAttachment(this, "TargetAttachments", {
-        count,
-        autoscalingGroupName: Token.asString(Fn.element(targetAutoscalingGroupNames, count.index)),
-        lbTargetGroupArn: this.targetGroup.arn,
-      });
+      this.targetGroup = this.createTargetGroup(props, deregistrationDelaySeconds, targetAutoscalingGroupNames);
+      this.targetGroupArn = this.targetGroup.arn;
     }
 
     if (props.certificateArn !== undefined) {
@@ -379,7 +362,7 @@ export class LoadBalancer extends Construct {
       protocol: "HTTPS",
       sslPolicy: SSL_POLICY,
       certificateArn: this.certificateArn,
-      defaultAction: [{ type: "forward", targetGroupArn: this.targetGroup.arn }],
+      defaultAction: [{ type: "forward", targetGroupArn: this.targetGroupArn }],
       tags: { Name: `${name}-https` },
     });
 
@@ -415,6 +398,49 @@ export class LoadBalancer extends Construct {
       // IngressHttpsFromVpcOrigin -> <name>-ingress-https-from-vpc-origin
       tags: { Name: `${this.name}-${id.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}` },
     });
+  }
+
+  /** The target group of the nodes' NodePort with its attachments, when no `targetGroupArn` is given. */
+  private createTargetGroup(props: LoadBalancerProps, deregistrationDelaySeconds: number, targetAutoscalingGroupNames: string[]): LbTargetGroup {
+    const targetGroup = new LbTargetGroup(this, "TargetGroup", {
+      name: `${props.name}-tg`,
+      targetType: "instance",
+      protocol: "HTTP",
+      port: props.targetPort,
+      vpcId: props.network.vpcId,
+      deregistrationDelay: isKnown(deregistrationDelaySeconds) ? String(deregistrationDelaySeconds) : Token.asString(deregistrationDelaySeconds),
+      healthCheck: {
+        enabled: true,
+        protocol: "HTTP",
+        port: "traffic-port",
+        path: props.healthPath,
+        matcher: "200-399",
+        interval: HEALTH_CHECK.intervalSeconds,
+        timeout: HEALTH_CHECK.timeoutSeconds,
+        healthyThreshold: HEALTH_CHECK.healthyThreshold,
+        unhealthyThreshold: HEALTH_CHECK.unhealthyThreshold,
+      },
+      tags: { Name: `${props.name}-tg` },
+    });
+
+    if (isKnown(targetAutoscalingGroupNames)) {
+      targetAutoscalingGroupNames.forEach(
+        (groupName, i) =>
+          new AutoscalingAttachment(this, `TargetAttachment${i}`, {
+            autoscalingGroupName: groupName,
+            lbTargetGroupArn: targetGroup.arn,
+          }),
+      );
+    } else {
+      // A cross-stack list: its length is known at plan time, so `count` can size it.
+      const count = TerraformCount.of(Fn.lengthOf(targetAutoscalingGroupNames));
+      new AutoscalingAttachment(this, "TargetAttachments", {
+        count,
+        autoscalingGroupName: Token.asString(Fn.element(targetAutoscalingGroupNames, count.index)),
+        lbTargetGroupArn: targetGroup.arn,
+      });
+    }
+    return targetGroup;
   }
 
   /** The access-log bucket, written only by ELB's log delivery. */
@@ -517,6 +543,14 @@ export class LoadBalancer extends Construct {
       invalid(this, "allowFrom", v.allowFrom, `"cdn" or "internet"`);
     }
     const groups = props.targetAutoscalingGroupNames ?? [];
+    if (props.targetGroupArn !== undefined) {
+      for (const field of ["targetAutoscalingGroupNames", "deregistrationDelaySeconds"] as const) {
+        if (props[field] !== undefined) invalid(this, field, props[field], "no value with targetGroupArn: it configures the target group this construct creates only when none is given");
+      }
+      if (isKnown(props.targetGroupArn) && !/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/[A-Za-z0-9-]{1,32}\/[0-9a-f]{16}$/.test(props.targetGroupArn)) {
+        invalid(this, "targetGroupArn", props.targetGroupArn, "a target group ARN, e.g. arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-prod-np/0123456789abcdef");
+      }
+    }
     if (isKnown(groups)) {
       groups.forEach((group, i) => {
         if (isKnown(group) && !(typeof group === "string" && group.length >= 1 && group.length <= 255)) {

@@ -133,7 +133,9 @@ export class AppEnvironmentStack extends SlipwayStack {
       dnsProvider,
       healthPath: app.healthPath,
       targetPort: app.nodePort,
-      targetAutoscalingGroupNames: [cluster.nodeGroup.resources.get(0).autoscalingGroups.get(0).name],
+      // The app's target group lives with the node group in platform-<env>, which re-attaches it
+      // whenever the node group is replaced: this stack never names a node group.
+      targetGroupArn: platformStack.targetGroups[raw.app.name].arn,
       targetSecurityGroupId: cluster.clusterSecurityGroupId,
       allowFrom: environment.loadBalancer.allowFrom,
       deletionProtection: environment.protection.deletionProtection,
@@ -205,9 +207,10 @@ export class AppEnvironmentStack extends SlipwayStack {
       },
       secretStore: this.secrets,
       nodePort: app.nodePort,
-      // With externalTrafficPolicy Local, pods see the load balancer's addresses: in the private
-      // subnets when it is internal. The pod security group narrows this to the load balancer's group.
-      ingressFromCidrs: this.loadBalancer.internal ? network.privateSubnetCidrs : network.publicSubnetCidrs,
+      // Requests reach the pods from the nodes (externalTrafficPolicy Cluster: any node forwards to
+      // any ready pod), which live in the private subnets. The pod security group narrows this to
+      // the nodes' group.
+      ingressFromCidrs: network.privateSubnetCidrs,
       databaseEgress: database && { cidrs: network.privateSubnetCidrs, port: database.port },
       extraEgress: app.egress,
       migrateCommand: app.migrateCommand,
@@ -231,7 +234,8 @@ export class AppEnvironmentStack extends SlipwayStack {
       this.podSecurityGroup.allowEgressTo(database, database.port, `PostgreSQL to the database of ${app.name} only`, "EgressDatabase");
       database.allowConnectionsFrom(this.podSecurityGroup, `PostgreSQL from the pods of ${app.name} only`, "AllowFromPods");
     }
-    this.podSecurityGroup.allowIngressFrom(this.loadBalancer, app.port, `Requests from load balancer ${name}`, "IngressFromLoadBalancer");
+    // The load balancer reaches the nodes' NodePort, and a node forwards to a pod on any node.
+    this.podSecurityGroup.allowIngressFrom({ securityGroupId: cluster.clusterSecurityGroupId }, app.port, `Requests forwarded by the nodes from load balancer ${name}`, "IngressFromNodes");
     app.egress.forEach((rule, i) =>
       this.podSecurityGroup.allowEgressToCidr(rule.cidr, rule.port, `Declared egress ${i} of ${app.name}`, `EgressDeclared${i}`, rule.protocol === "UDP" ? "udp" : "tcp"),
     );

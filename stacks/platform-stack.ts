@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { CiRunners } from "../constructs/ci-runners";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
+import { NodeTargetGroup } from "../constructs/node-target-group";
 import { partitionOf } from "../constructs/util";
 import { terraformLiterals } from "../platform/literal";
 import { EnvironmentConfig, PlatformConfig } from "../platform/model";
@@ -43,6 +44,12 @@ export class PlatformStack extends SlipwayStack {
    * (pull-request plans) and `<platform>-<env>-deploy-runner` (apply and deploy jobs).
    */
   readonly ciRunners: CiRunners;
+  /**
+   * Each app's target group of the nodes (`<app>-<env>-np`) by app name, attached to the node group
+   * here, so replacing the node group re-attaches it in the same apply; the app's load balancer
+   * (in `<app>-<env>`) forwards to it.
+   */
+  readonly targetGroups: Readonly<Record<string, NodeTargetGroup>>;
 
   constructor(scope: Construct, props: PlatformStackProps) {
     // Platform-file text enters the construct tree here, once, as Terraform literals; the raw
@@ -82,6 +89,21 @@ export class PlatformStack extends SlipwayStack {
       readOnlyPrincipalArns: [props.bootstrap.ci.planRoleArn],
       preventDestroy: environment.production,
     });
+    // Here, not in the app stacks: the attachments must change in the apply that replaces the node
+    // group (create_before_destroy), never wait for every app stack to be applied again.
+    this.targetGroups = Object.fromEntries(
+      platform.apps.map((app, i) => [
+        props.platform.apps[i].name,
+        new NodeTargetGroup(this, `Targets-${props.platform.apps[i].name}`, {
+          name: `${app.name}-${environment.name}`,
+          vpcId: this.network.vpcId,
+          cluster: this.cluster,
+          targetPort: app.nodePort,
+          healthPath: app.healthPath,
+          tags: { "slipway:app": app.name },
+        }),
+      ]),
+    );
     this.githubOidc = { arn: props.bootstrap.ci.githubOidcProviderArn };
     // CodeBuild keeps one GitHub credential per account and region: the first environment of each
     // account and region creates the connection and registers it; the others name it by pattern,

@@ -136,7 +136,8 @@ describe("KubernetesWorkload", () => {
     expect(pod.automount_service_account_token).toBe(false);
     expect(pod.enable_service_links).toBe(false);
     expect(pod.service_account_name).toBe("${kubernetes_service_account_v1.Workload_ServiceAccount_E689C2B4.metadata[0].name}");
-    expect(pod.termination_grace_period_seconds).toBe(30);
+    // The preStop delay (45 s) and the app's 30 s after SIGTERM: drain-timing.test.ts checks the sum.
+    expect(pod.termination_grace_period_seconds).toBe(75);
     expect(pod.topology_spread_constraint).toEqual(
       ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
         topology_key: topologyKey,
@@ -163,7 +164,8 @@ describe("KubernetesWorkload", () => {
     expect(container.volume_mount).toEqual([{ name: "tmp", mount_path: "/tmp" }]);
     const httpGet = { path: "/healthz", port: "http" };
     expect(container.startup_probe).toEqual({ http_get: httpGet, period_seconds: 5, failure_threshold: 30, timeout_seconds: 3 });
-    expect(container.readiness_probe).toEqual({ http_get: httpGet, period_seconds: 10, failure_threshold: 3, timeout_seconds: 3 });
+    expect(container.readiness_probe).toEqual({ http_get: httpGet, period_seconds: 5, failure_threshold: 2, timeout_seconds: 3, success_threshold: 1 });
+    expect(container.lifecycle).toEqual({ pre_stop: [{ exec: { command: ["/bin/sh", "-c", "sleep 45"] } }] });
     expect(container.liveness_probe).toEqual({ http_get: httpGet, period_seconds: 20, failure_threshold: 3, timeout_seconds: 3 });
     expect(container.env_from).toEqual([
       { config_map_ref: { name: "${kubernetes_config_map_v1.Workload_Config_7E1DA780.metadata[0].name}" } },
@@ -171,12 +173,12 @@ describe("KubernetesWorkload", () => {
     ]);
     expect(container.env).toBeUndefined();
 
-    // NodePort Service keeping the load balancer's source address.
+    // NodePort Service every node forwards to any ready pod through (nodes without a pod serve too).
     expect(one(tf, "kubernetes_service_v1")).toMatchObject({
       metadata: { name: "shop", namespace: NAMESPACE_REF },
       spec: {
         type: "NodePort",
-        external_traffic_policy: "Local",
+        external_traffic_policy: "Cluster",
         selector: SERVER_LABELS,
         port: [{ name: "http", port: 80, target_port: "http", node_port: 30080, protocol: "TCP" }],
       },

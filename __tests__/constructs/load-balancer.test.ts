@@ -179,10 +179,10 @@ describe("LoadBalancer", () => {
         port: "traffic-port",
         path: "/healthz",
         matcher: "200-399",
-        interval: 15,
-        timeout: 5,
+        interval: 5,
+        timeout: 3,
         healthy_threshold: 2,
-        unhealthy_threshold: 3,
+        unhealthy_threshold: 2,
       },
     });
     expect(one(tf, "aws_lb_target_group", "TargetGroup").lifecycle).toBeUndefined();
@@ -298,6 +298,25 @@ describe("LoadBalancer", () => {
     test("a wildcard domain gets a wildcard certificate", () => {
       const { tf } = synth({ domain: "*.shop.example.com" });
       expect(one(tf, "aws_acm_certificate", "Certificate").domain_name).toBe("*.shop.example.com");
+    });
+  });
+
+  describe("targetGroupArn", () => {
+    const TG_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/shop-prod-np/0123456789abcdef";
+    test("the HTTPS listener forwards to the given target group; no target group or attachment is created here", () => {
+      const { tf, lb } = synth({ targetGroupArn: TG_ARN });
+      expect(tf.resource.aws_lb_target_group).toBeUndefined();
+      expect(tf.resource.aws_autoscaling_attachment).toBeUndefined();
+      expect(one(tf, "aws_lb_listener", "HttpsListener").default_action).toEqual([{ type: "forward", target_group_arn: TG_ARN }]);
+      expect(lb.targetGroup).toBeUndefined();
+      expect(lb.targetGroupArn).toBe(TG_ARN);
+    });
+    test("fails when targetAutoscalingGroupNames or deregistrationDelaySeconds come with it", () => {
+      expectInvalid({ targetGroupArn: TG_ARN, targetAutoscalingGroupNames: ["eks-nodes"] }, "targetAutoscalingGroupNames", "no value with targetGroupArn");
+      expectInvalid({ targetGroupArn: TG_ARN, deregistrationDelaySeconds: 10 }, "deregistrationDelaySeconds", "no value with targetGroupArn");
+    });
+    test.each(["arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop/0123456789abcdef", "shop-prod-np"])("fails when targetGroupArn is %j", (targetGroupArn) => {
+      expectInvalid({ targetGroupArn }, "targetGroupArn", "a target group ARN");
     });
   });
 
@@ -434,7 +453,7 @@ describe("LoadBalancer", () => {
     expect(lb.securityGroup.node.id).toBe("SecurityGroup");
     expect(lb.httpsListener.node.id).toBe("HttpsListener");
     expect(lb.httpListener.node.id).toBe("HttpListener");
-    expect(lb.targetGroup.node.id).toBe("TargetGroup");
+    expect(lb.targetGroup!.node.id).toBe("TargetGroup");
     expect(lb.accessLogsBucket?.node.id).toBe("AccessLogsBucket");
   });
 

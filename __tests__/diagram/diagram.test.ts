@@ -90,7 +90,7 @@ describe("the example platform's graphs", () => {
       ["hello_cdn", "cdn", "CloudFront hello.acme.example"],
       ["hello_assets", "bucket", "S3 bucket assets"],
       ["hello_lb", "load-balancer", "Load balancer hello-prod"],
-      ["hello_tg", "target-group", "Target group hello-prod-tg"],
+      ["hello_tg", "target-group", "Target group hello-prod-np"],
       ["hello_service", "service", "Service hello"],
       ["hello_deployment", "deployment", "Deployment hello"],
       ["hello_db", "database", "Postgres hello-prod"],
@@ -211,7 +211,8 @@ describe("edges follow the references, not the names", () => {
   });
 
   test("a target group on another port reaches no Service", () => {
-    const d = changed("hello-prod", (json) => {
+    // The target group lives with the node group, in platform-prod.
+    const d = changed("platform-prod", (json) => {
       only(json, "aws_lb_target_group").port = 31999;
     });
     expect(d.edges.filter((e) => e.from === "hello_tg")).toEqual([]);

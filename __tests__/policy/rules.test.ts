@@ -299,6 +299,25 @@ const tg = (over: Json = {}) => r("aws_lb_target_group", "Tg", { port: 30080, pr
 pass("SLW-ALB-006", "health check on the health path", tg());
 fail("SLW-ALB-006", "no health check", tg({ health_check: undefined }), /no health_check block/);
 fail("SLW-ALB-006", "health check off", tg({ health_check: [{ enabled: false }] }), /health_check\.enabled is false/);
+const nodeGroupAttachment = (over: Json = {}) =>
+  merge(
+    r("aws_eks_node_group", "Nodes", { cluster_name: "acme-prod", node_group_name_prefix: "acme-prod-nodes-", lifecycle: { create_before_destroy: true } }),
+    r("aws_autoscaling_attachment", "Attachment", {
+      autoscaling_group_name: "${aws_eks_node_group.Nodes.resources[0].autoscaling_groups[0].name}",
+      lb_target_group_arn: ref("aws_lb_target_group", "Tg", "arn"),
+      lifecycle: { create_before_destroy: true },
+      ...over,
+    }),
+  );
+pass("SLW-ALB-008", "attached in the node group's stack, create-before-destroy", nodeGroupAttachment());
+pass("SLW-ALB-008", "a literal Auto Scaling group name (not a node group's)", nodeGroupAttachment({ autoscaling_group_name: "web-asg", lifecycle: undefined }));
+fail("SLW-ALB-008", "no create_before_destroy", nodeGroupAttachment({ lifecycle: undefined }), /names the Auto Scaling group of aws_eks_node_group\.Nodes without lifecycle\.create_before_destroy/);
+fail(
+  "SLW-ALB-008",
+  "the group's name read from another stack's state",
+  nodeGroupAttachment({ autoscaling_group_name: "${data.terraform_remote_state.platform.outputs.node_group_asg}" }),
+  /comes from another stack's state/,
+);
 /** A distribution whose app origin is the load balancer, through a VPC origin or as a public custom origin. */
 function lbBehindCdn(options: { internal: boolean; vpcOrigin: boolean }): Resources {
   const appOrigin = options.vpcOrigin

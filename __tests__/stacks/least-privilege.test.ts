@@ -77,15 +77,16 @@ describe("only the app's own pods reach its database", () => {
     const on5432 = egress.filter((r) => r.from_port <= 5432 && 5432 <= r.to_port);
     expect(on5432).toEqual([expect.objectContaining({ referenced_security_group_id: dbGroup })]);
     expect(on5432[0].cidr_ipv4).toBeUndefined();
-    // Ingress: the load balancer on the container port only.
+    // Ingress: the nodes (forwarding the load balancer's requests from its NodePort, Service
+    // externalTrafficPolicy Cluster) on the container port only.
     expect(rulesOf(prod, "aws_vpc_security_group_ingress_rule", podGroup)).toEqual([
       {
         security_group_id: podGroup,
-        referenced_security_group_id: refTo(prod, "aws_security_group", "LoadBalancer/SecurityGroup"),
+        referenced_security_group_id: clusterGroup(prod),
         ip_protocol: "tcp",
         from_port: 8080,
         to_port: 8080,
-        description: "Requests from load balancer hello-prod",
+        description: "Requests forwarded by the nodes from load balancer hello-prod",
       },
     ]);
     // CoreDNS (on the cluster's group) admits the pods' group on 53.

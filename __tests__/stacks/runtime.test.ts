@@ -27,14 +27,26 @@ describe("wiring", () => {
   });
 
   test("the load balancer targets the app's NodePort on the node group and admits only CloudFront's VPC origin", () => {
-    const tg = resourceAt(prod, "aws_lb_target_group", "LoadBalancer/TargetGroup");
+    // The target group and its attachment live with the node group, in platform-prod; the app
+    // stack names no node group and forwards to the platform's target group.
+    const platform = stacks["platform-prod"];
+    const tg = resourceAt(platform, "aws_lb_target_group", "Targets-hello/Resource");
     const service = resourceAt(prod, "kubernetes_service_v1", "Workload/Service");
     expect(tg.port).toBe(service.spec.port[0].node_port);
-    expect(tg.target_type).toBe("instance");
+    expect(tg).toMatchObject({ name: "hello-prod-np", target_type: "instance" });
     expect(tg.health_check.path).toBe("/healthz");
-    const attachments = Object.values<any>(prod.resource.aws_autoscaling_attachment ?? {});
-    expect(attachments).toHaveLength(1);
-    expect(attachments[0].autoscaling_group_name).toMatch(/cross-stack-reference-input-platform-prod/);
+    expect(prod.resource.aws_lb_target_group).toBeUndefined();
+    expect(prod.resource.aws_autoscaling_attachment).toBeUndefined();
+    const attachment = resourceAt(platform, "aws_autoscaling_attachment", "Targets-hello/NodeGroupAttachment");
+    const nodeGroup = Object.keys(platform.resource.aws_eks_node_group)[0];
+    expect(attachment).toMatchObject({
+      autoscaling_group_name: `\${aws_eks_node_group.${nodeGroup}.resources[0].autoscaling_groups[0].name}`,
+      lb_target_group_arn: `\${aws_lb_target_group.${Object.keys(platform.resource.aws_lb_target_group).find((k) => k.startsWith("Targets-hello_"))}.arn}`,
+      lifecycle: { create_before_destroy: true },
+    });
+    const listener = resourceAt(prod, "aws_lb_listener", "LoadBalancer/HttpsListener");
+    const tgKey = Object.keys(platform.resource.aws_lb_target_group).find((k) => k.startsWith("Targets-hello_"));
+    expect(listener.default_action[0].target_group_arn).toBe(`\${data.terraform_remote_state.cross-stack-reference-input-platform-prod.outputs.cross-stack-output-aws_lb_target_group${tgKey}arn}`);
     expect(alb(prod)).toMatchObject({ internal: true });
     const lbGroup = `\${${Object.keys(prod.resource.aws_security_group).map((k) => `aws_security_group.${k}`).find((a) => a.includes("LoadBalancer"))}.id}`;
     const ingress = Object.values<any>(prod.resource.aws_vpc_security_group_ingress_rule).filter((r) => r.security_group_id === lbGroup);
@@ -174,7 +186,10 @@ describe("platform-file choices reach the runtime", () => {
     // with the platform file's reason (listed in the synth summary).
     expect(alb(open).internal).toBe(false);
     expect(open.resource.aws_cloudfront_vpc_origin).toBeUndefined();
-    expect(JSON.stringify(resourceAt(open, "kubernetes_network_policy_v1", "Workload/IngressPolicy"))).toContain("10.10.128.0/21");
+    // Requests reach the pods from the nodes (private subnets), whatever side the load balancer is on.
+    const ingress = resourceAt(open, "kubernetes_network_policy_v1", "Workload/IngressPolicy").spec.ingress[0].from.map((f: any) => f.ip_block.cidr);
+    expect(ingress).toEqual(["10.10.0.0/19", "10.10.32.0/19"]);
+    expect(ingress).not.toContain("10.10.128.0/21");
     expect(cdn(open).web_acl_id).toMatch(/^arn:aws:wafv2:us-east-1:/);
   });
 

@@ -21,6 +21,11 @@ export interface StateInstance {
   /** The resource type's schema version in the provider (hashicorp/aws 5.100.0). */
   readonly schemaVersion: number;
   readonly attributes: Record<string, unknown>;
+  /**
+   * Addresses of the resources it depended on when it was applied, as apply records them: what
+   * orders its destruction before theirs.
+   */
+  readonly dependencies?: string[];
 }
 
 /** A Terraform state (format 4) holding `instances`, as `terraform apply` would have left it. */
@@ -39,7 +44,14 @@ export function stateFile(instances: StateInstance[]): Json {
         type,
         name,
         provider: `provider["registry.terraform.io/hashicorp/${local}"]${alias ? `.${alias}` : ""}`,
-        instances: [{ schema_version: instance.schemaVersion, attributes: instance.attributes, sensitive_attributes: [] }],
+        instances: [
+          {
+            schema_version: instance.schemaVersion,
+            attributes: instance.attributes,
+            sensitive_attributes: [],
+            ...(instance.dependencies ? { dependencies: instance.dependencies } : {}),
+          },
+        ],
       };
     }),
   };
@@ -98,6 +110,22 @@ export class OfflineTerraform {
     fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ ...config, terraform }, null, 2));
     fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(state, null, 2));
     return run(this.tools.terraform, ["plan", "-input=false", "-refresh=false", "-lock=false", "-no-color", ...args], dir, this.env);
+  }
+
+  /**
+   * `plan -out` of `config` over `state` (as {@link plan}), then the saved plan as JSON
+   * (`terraform show -json`) and, with `graph`, its apply graph (`terraform graph -plan`, DOT): what
+   * a test needs to assert each change's actions and the order apply would run them in. Each
+   * command starts the provider again (seconds of CPU): ask for the graph only where it is read.
+   */
+  async planWithDetail(config: Json, state: Json, options: { graph?: boolean } = {}): Promise<PlanResult & { json?: Json; graph?: string }> {
+    const planned = await this.plan(config, state, ["-out=tfplan"]);
+    if (planned.code !== 0) return planned;
+    const dir = path.join(this.work, `run-${this.runs}`);
+    const show = await run(this.tools.terraform, ["show", "-json", "-no-color", "tfplan"], dir, this.env);
+    const graph = options.graph ? await run(this.tools.terraform, ["graph", "-plan=tfplan"], dir, this.env) : undefined;
+    if (show.code !== 0 || (graph && graph.code !== 0)) return { code: show.code || graph!.code, output: `${planned.output}${show.output}${graph?.output ?? ""}` };
+    return { ...planned, json: JSON.parse(show.output), graph: graph?.output };
   }
 
   dispose(): void {

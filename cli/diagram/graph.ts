@@ -152,7 +152,8 @@ function buildEnvironmentDiagram(index: ResourceIndex, environment: string): Env
   for (const stack of envStacks) for (const name of referencedStacks(index, stack)) referenced.add(name);
   const sharedStacks = output.stacks.filter((s) => s.environment === undefined && referenced.has(s.name));
   const b = new Builder(index);
-  const appOf = (id: ResourceId) => index.stack(id.stack).app;
+  // A resource of an environment's stack that belongs to one app (its target group) says so in its tag.
+  const appOf = (id: ResourceId) => index.stack(id.stack).app ?? index.body(id)?.tags?.["slipway:app"];
 
   // The network: each VPC, and what sits in it (found by following subnets to their VPC).
   for (const vpc of index.resources(envStacks, "aws_vpc")) {

@@ -299,4 +299,23 @@ export const NETWORK_RULES: Rule[] = [
       return problems;
     },
   },
+  {
+    id: "SLW-ALB-008",
+    title: "Target attachments to a node group's Auto Scaling group live with the node group and are created before the old ones go",
+    severity: "high",
+    resourceTypes: ["aws_autoscaling_attachment", "aws_autoscaling_traffic_source_attachment"],
+    references: { other: ["Terraform lifecycle create_before_destroy"] },
+    fix: "create the target group and its attachment in the node group's stack (NodeTargetGroup in platform-<env>) with lifecycle { create_before_destroy = true }; the load balancer's stack forwards to the target group's ARN",
+    check(attachment, stack) {
+      const group = attachment.config.autoscaling_group_name;
+      if (typeof group === "string" && group.includes("data.terraform_remote_state.")) {
+        return [`autoscaling_group_name comes from another stack's state (${group}): when that stack replaces the node group, the target group keeps naming the deleted group, with no targets, until this stack is applied again`];
+      }
+      const owner = stack.resolve(group);
+      if (owner?.type === "aws_eks_node_group" && !isTrue(dig(attachment.config, "lifecycle", "create_before_destroy"))) {
+        return [`names the Auto Scaling group of ${owner.address} without lifecycle.create_before_destroy: replacing the node group would detach the old group before attaching the new one`];
+      }
+      return [];
+    },
+  },
 ];
