@@ -26,6 +26,11 @@ const CA_DIR = "/etc/slipway/ca";
 /** A schedule that never comes (31 February): the CronJob is a template, run only by the pipeline. */
 const NEVER = "0 0 31 2 *";
 
+/** The setup template's name for an app: `<app>-db-setup` (the pipeline's `databaseSetupTemplateName`). */
+export function databaseSetupTemplateName(app: string): string {
+  return `${app}-db-setup`;
+}
+
 /** Props of {@link DatabaseSetup}. */
 export interface DatabaseSetupProps {
   /** The app's name (a DNS label): names `<name>-db-setup` and labels the pod as the app's (`app.kubernetes.io/name`). */
@@ -81,7 +86,7 @@ export class DatabaseSetup extends Construct {
     const timeoutSeconds = props.timeoutSeconds ?? 300;
     if (isKnown(name) && !/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(name)) invalid(this, "name", name, "a DNS label, e.g. shop");
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1) invalid(this, "timeoutSeconds", timeoutSeconds, "a whole number of seconds, at least 1");
-    const setupName = `${name}-db-setup`;
+    const setupName = databaseSetupTemplateName(name);
     this.templateName = setupName;
     this.serviceAccountName = setupName;
     // The app's name label: its network policy and pod security group let it reach the database.
