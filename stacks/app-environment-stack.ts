@@ -21,6 +21,9 @@ import { SlipwayStack, environmentAwsProvider } from "./common";
 import { DeliveryStack } from "./delivery-stack";
 import { PlatformStack } from "./platform-stack";
 
+/** The Terraform name of the server's Pod Identity association when AppSecrets made it (construct path `Secrets/PodIdentity`). */
+export const PREVIOUS_SERVER_ASSOCIATION = "Secrets_PodIdentity_68A3BBF1";
+
 /** Props of {@link AppEnvironmentStack}. */
 export interface AppEnvironmentStackProps {
   /** The validated platform file: GitHub owner and backend. */
@@ -293,6 +296,8 @@ export class AppEnvironmentStack extends SlipwayStack {
     const identity = (id: string, suffix: string, serviceAccountName: string, what: string) =>
       new PodIdentityRole(this, id, { roleName: `${name}-${suffix}`, description: `${what} of ${name} (EKS Pod Identity)`, accountId, cluster, namespace: workload.namespace, serviceAccountName });
     const server = identity("ServerIdentity", "server", workload.serviceAccountName, "Server pods");
+    // EKS allows one association per service account: the one AppSecrets made for it before is moved, not created twice.
+    server.association.moveFromId(`aws_eks_pod_identity_association.${PREVIOUS_SERVER_ASSOCIATION}`);
     secrets.grantRead(server);
     database.grantConnect(server, database.roles.app);
     const migration = workload.migrationServiceAccountName ? identity("MigrationIdentity", "migrate", workload.migrationServiceAccountName, "Migration pods") : undefined;

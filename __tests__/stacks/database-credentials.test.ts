@@ -8,6 +8,10 @@
 import { examplePlatform, resourceAt, resourcesByPath, synthAll } from "../support/platform";
 import { PLAN_DENIED_ACTIONS } from "../../stacks/bootstrap-stack";
 import { DATABASE_SETUP_IMAGE } from "../../constructs/database-setup";
+import { PREVIOUS_SERVER_ASSOCIATION } from "../../stacks/app-environment-stack";
+import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-identity-association";
+import { TerraformStack, Testing } from "cdktf";
+import { Construct } from "constructs";
 
 type Json = any;
 
@@ -150,5 +154,16 @@ describe("the database setup Job and the deploy role", () => {
     const deployPolicies = Object.entries<Json>(prod.resource.aws_iam_role_policy).filter(([, b]) => String(b["//"].metadata.path).includes("/DeployRole/"));
     expect(deployPolicies.length).toBeGreaterThan(0);
     expect(JSON.stringify(deployPolicies)).not.toMatch(/GetSecretValue|kms:Decrypt|rds-db/);
+  });
+});
+
+describe("upgrading a deployed app stack", () => {
+  test("the server's Pod Identity association is moved from where AppSecrets kept it (Secrets/PodIdentity), not created a second time for the same service account", () => {
+    // The address a construct at Secrets/PodIdentity gets, computed as cdktf does for any stack.
+    const scratch = new TerraformStack(Testing.app(), "scratch");
+    const old = new EksPodIdentityAssociation(new Construct(scratch, "Secrets"), "PodIdentity", { clusterName: "c", namespace: "n", serviceAccount: "s", roleArn: "r" });
+    expect(PREVIOUS_SERVER_ASSOCIATION).toBe(old.friendlyUniqueId);
+    const [address] = Object.entries<Json>(prod.resource.aws_eks_pod_identity_association).find(([, b]) => String(b["//"].metadata.path).endsWith("/ServerIdentity/Association"))!;
+    expect(prod.moved).toContainEqual({ from: `aws_eks_pod_identity_association.${PREVIOUS_SERVER_ASSOCIATION}`, to: `aws_eks_pod_identity_association.${address}` });
   });
 });
