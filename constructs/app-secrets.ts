@@ -71,7 +71,7 @@ export interface WorkloadSecretStore {
 /** A role that can take an inline policy: `GithubActionsRole` satisfies it. */
 export interface PolicyGrantee {
   /** Adds an inline policy of `statements` under `id` (as `GithubActionsRole.addPolicy` does). */
-  addPolicy(id: string, statements: Array<{ Sid?: string; Effect: "Allow" | "Deny"; Action: string | string[]; Resource: string | string[] }>): unknown;
+  addPolicy(id: string, statements: Array<{ Sid?: string; Effect: "Allow" | "Deny"; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string | string[]>> }>): unknown;
 }
 
 /** The secret store's reader: the pods' namespace and service account, on a cluster. */
@@ -261,6 +261,25 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
     });
     this.readerRole = role;
     return role;
+  }
+
+  /**
+   * Lets `role` (e.g. a `PodIdentityRole` of the app's pods) read exactly these secrets and
+   * {@link AppSecretsProps.readableSecrets}, as {@link allowReadFrom}'s role may, for a service account
+   * whose identity is made elsewhere. Without any secret nothing is added.
+   */
+  public grantRead(role: PolicyGrantee): void {
+    const viaSecretsManager = `secretsmanager.${this.props.region}.${this.dnsSuffix}`;
+    const read = (sid: string, arns: readonly string[], keys: readonly string[]) => [
+      { Sid: sid, Effect: "Allow" as const, Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: [...arns] },
+      { Sid: `${sid}Decrypt`, Effect: "Allow" as const, Action: "kms:Decrypt", Resource: [...keys], Condition: { StringEquals: { "kms:ViaService": viaSecretsManager } } },
+    ];
+    const readable = this.readableSecrets;
+    const statements = [
+      ...(this.arns.length > 0 ? read("ReadAppSecrets", this.arns, [this.key.arn]) : []),
+      ...(readable.length > 0 ? read("ReadGrantedSecrets", readable.map((r) => r.secretArn), [...new Set(readable.map((r) => r.kmsKeyArn))]) : []),
+    ];
+    if (statements.length > 0) role.addPolicy("read-app-secrets", statements);
   }
 
   /**

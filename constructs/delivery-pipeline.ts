@@ -182,6 +182,13 @@ export interface DeliveryPipelineProps {
    */
   readonly migrationTemplateName?: string;
   /**
+   * The database setup template (`DatabaseSetup`, e.g. `<appName>-db-setup`): each deploy job runs
+   * a Job from it as it is (its image is Slipway's, never the app's) before migrating, and stops
+   * when it fails.
+   * @default none - no database setup step
+   */
+  readonly databaseSetupTemplateName?: string;
+  /**
    * The Dockerfile, relative to the repository root (the build context).
    * @default "Dockerfile"
    */
@@ -266,6 +273,7 @@ export class DeliveryPipeline extends Construct {
       deploymentName: props.deploymentName ?? props.appName,
       containerName: props.containerName ?? "app",
       migrationTemplateName: props.migrationTemplateName ?? `${props.appName}-migrate`,
+      databaseSetupTemplateName: props.databaseSetupTemplateName,
       dockerfile: props.dockerfile ?? "Dockerfile",
       buildRunsOn: props.buildRunsOn ?? "ubuntu-latest",
       provenance: props.provenance ?? true,
@@ -378,6 +386,7 @@ export class DeliveryPipeline extends Construct {
     // CronJob names are limited to 52 characters (Kubernetes appends 11 for its Jobs).
     label("migrationTemplateName", s.migrationTemplateName, 52, "a Kubernetes CronJob name");
     label("integrationTestTemplateName", s.integrationTestTemplateName, 52, "a Kubernetes CronJob name");
+    if (s.databaseSetupTemplateName !== undefined) label("databaseSetupTemplateName", s.databaseSetupTemplateName, 52, "a Kubernetes CronJob name");
     literal("staticPathPattern", s.staticPathPattern, "a CloudFront path pattern");
     try {
       staticAssetsPrefix(s.staticPathPattern);
@@ -417,6 +426,7 @@ interface Settings {
   readonly deploymentName: string;
   readonly containerName: string;
   readonly migrationTemplateName: string;
+  readonly databaseSetupTemplateName?: string;
   readonly dockerfile: string;
   readonly buildRunsOn: string | readonly string[];
   readonly provenance: boolean;
@@ -570,11 +580,12 @@ function deliverWorkflow(s: Settings): Workflow {
  * the deadline), prints its logs and exits non-zero unless it completed. The template's name is
  * the job's `$<templateVariable>`; the script is the same text for every app.
  */
-function jobFromTemplateScript(o: { jobInfix: string; templateVariable: string; container: string; what: string; deadlineMinutes: number }): string {
+function jobFromTemplateScript(o: { jobInfix: string; templateVariable: string; container?: string; what: string; deadlineMinutes: number }): string {
   const template = `"cronjob/$${o.templateVariable}"`;
   return [
     `job="$APP_NAME-${o.jobInfix}-$GITHUB_RUN_ID-$GITHUB_RUN_ATTEMPT"`,
-    `kubectl -n "$NAMESPACE" set image ${template} ${o.container}="$IMAGE"`,
+    // Without a container the template runs as Terraform made it (the database setup's own image).
+    ...(o.container ? [`kubectl -n "$NAMESPACE" set image ${template} ${o.container}="$IMAGE"`] : []),
     `kubectl -n "$NAMESPACE" create job "$job" --from=${template}`,
     "# Poll both outcomes so a failed Job stops the deploy at once, not after the timeout.",
     `deadline=$((SECONDS + ${o.deadlineMinutes * 60}))`,
@@ -666,6 +677,19 @@ function staticAssetsSteps(): Step[] {
  * `vars`), read quoted (`"$DEPLOYMENT"`): the `run:` scripts are the same text for every app.
  */
 function deployJob(s: Settings, environment: string, runsOn: string | readonly string[], previous: string | undefined): Job {
+  // The app's database roles, idempotently, before the migration connects as the schema owner.
+  const databaseSetup: Step[] =
+    s.databaseSetupTemplateName === undefined
+      ? []
+      : [
+          {
+            name: "Set up the database roles",
+            id: "db-setup",
+            shell: "bash",
+            timeoutMinutes: 10,
+            run: jobFromTemplateScript({ jobInfix: "db-setup", templateVariable: "DATABASE_SETUP_TEMPLATE", what: "Database setup", deadlineMinutes: 5 }),
+          },
+        ];
   const migrate: Step[] = !s.migrate
     ? []
     : [
@@ -711,6 +735,7 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
       CONTAINER: s.containerName,
       HEALTH_PATH: s.healthPath,
       ...(s.migrate ? { MIGRATION_TEMPLATE: s.migrationTemplateName } : {}),
+      ...(s.databaseSetupTemplateName !== undefined ? { DATABASE_SETUP_TEMPLATE: s.databaseSetupTemplateName } : {}),
       ...(s.integrationTest ? { INTEGRATION_TEST_TEMPLATE: s.integrationTestTemplateName } : {}),
     },
     steps: [
@@ -739,6 +764,7 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         shell: "bash",
         run: 'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"',
       },
+      ...databaseSetup,
       ...migrate,
       {
         name: "Roll out the image",

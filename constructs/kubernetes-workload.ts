@@ -4,7 +4,6 @@
  * network policies and, optionally, a suspended CronJob the delivery pipeline runs migrations from.
  */
 import { createHash } from "node:crypto";
-import * as path from "node:path";
 import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
 import { CronJobV1 } from "@cdktf/provider-kubernetes/lib/cron-job-v1";
 import {
@@ -52,12 +51,11 @@ export interface WorkloadDatabaseEgress {
 }
 
 /**
- * How the pods reach their PostgreSQL database. The credentials are never in Terraform nor in a
- * Kubernetes Secret: the Secrets Store CSI driver mounts the credentials secret (JSON `username`
- * and `password`, as RDS keeps its managed master secret) read-only as a file, fetched with the
- * pods' own identity (EKS Pod Identity, e.g. `AppSecrets.allowReadFrom` with the secret in its
- * `readableSecrets`), and re-fetched within the driver's rotation poll. The rest is plain
- * configuration, in the `<name>-config` ConfigMap.
+ * How the pods reach their PostgreSQL database: with IAM database authentication, so no password
+ * exists anywhere (Terraform, Kubernetes, the pods). Each new connection presents a token signed
+ * with the pod's own EKS Pod Identity credentials; the server's role may `rds-db:connect` only as
+ * `username`, the migration's only as `migrationUsername` (e.g. `PostgresDatabase.grantConnect`).
+ * Everything here is plain configuration, in the `<name>-config` ConfigMap.
  */
 export interface WorkloadDatabase {
   /** The database's host name, e.g. `PostgresDatabase.endpoint`: `DATABASE_HOST`. */
@@ -66,9 +64,11 @@ export interface WorkloadDatabase {
   readonly port: number;
   /** The database's name: `DATABASE_NAME`. */
   readonly databaseName: string;
-  /** The Secrets Manager secret holding the credentials (ARN), e.g. `PostgresDatabase.masterUserSecret.secretArn`. */
-  readonly credentialsSecretArn: string;
-  /** The secret's region, e.g. `eu-west-1`. */
+  /** The app's own database role (reads and writes rows), e.g. `shop_app`: `DATABASE_USER` of the server pods. */
+  readonly username: string;
+  /** The schema owner's role, e.g. `shop_owner`: `DATABASE_USER` of the migration pods. */
+  readonly migrationUsername: string;
+  /** The database's region, e.g. `eu-west-1`, which the tokens are signed for: `DATABASE_REGION`. */
   readonly region: string;
   /**
    * The absolute path, in the pods, of the CA bundle the server certificate is verified against
@@ -262,15 +262,13 @@ export interface KubernetesWorkloadProps {
    */
   readonly readOnlyFiles?: { readonly directory: string; readonly files: Record<string, string> };
   /**
-   * The database the app and migration pods connect to: `DATABASE_HOST`, `DATABASE_PORT`,
-   * `DATABASE_NAME`, `DATABASE_SSLMODE` (`verify-full`), `DATABASE_SSLROOTCERT` and
-   * `DATABASE_CREDENTIALS_FILE` in the `<name>-config` ConfigMap (these names are then refused in
-   * `env`, `secretEnv`, `externalSecrets` and `secretStore`), and the `SecretProviderClass`
-   * `<name>-database` mounting the credentials secret read-only at
-   * `/var/run/secrets/database/credentials.json` ({@link DATABASE_CREDENTIALS_FILE}). The app reads
-   * that file for every new connection, so a rotated password reaches new connections within the
-   * CSI driver's rotation poll, with no restart and no apply. Needs the driver's CRD (as
-   * `secretStore`) and a Pod Identity role for the service account that may read the secret.
+   * The database the app and migration pods connect to, with IAM authentication: `DATABASE_HOST`,
+   * `DATABASE_PORT`, `DATABASE_NAME`, `DATABASE_USER`, `DATABASE_AUTH` (`iam`), `DATABASE_REGION`,
+   * `DATABASE_SSLMODE` (`verify-full`) and `DATABASE_SSLROOTCERT` in the `<name>-config` ConfigMap
+   * (these names are then refused in `env`, `secretEnv`, `externalSecrets` and `secretStore`); the
+   * migration container's `DATABASE_USER` is `migrationUsername`. No credentials are mounted: each
+   * pod signs a token per connection with its own Pod Identity role (the server's service account
+   * `<name>`, the migration's `<name>-migrate`), so nothing rotates under the app.
    * @default none - the app gets no database configuration
    */
   readonly database?: WorkloadDatabase;
@@ -307,12 +305,17 @@ const INTEGRATION_TEST_CONTAINER_NAME = "integration-test";
 const NON_PUBLIC_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"];
 /** Where the secrets of {@link KubernetesWorkloadProps.secretStore} are mounted, one file per secret. */
 export const APP_SECRETS_PATH = "/var/run/secrets/app";
-/** Where the database credentials are mounted ({@link KubernetesWorkloadProps.database}). */
-export const DATABASE_CREDENTIALS_PATH = "/var/run/secrets/database";
-/** The credentials file (`{"username": …, "password": …}`) the app re-reads for each new connection. */
-export const DATABASE_CREDENTIALS_FILE = `${DATABASE_CREDENTIALS_PATH}/credentials.json`;
 /** The variables {@link KubernetesWorkloadProps.database} sets: no other source may set them. */
-export const DATABASE_VARIABLES = ["DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SSLMODE", "DATABASE_SSLROOTCERT", "DATABASE_CREDENTIALS_FILE"] as const;
+export const DATABASE_VARIABLES = [
+  "DATABASE_HOST",
+  "DATABASE_PORT",
+  "DATABASE_NAME",
+  "DATABASE_USER",
+  "DATABASE_AUTH",
+  "DATABASE_REGION",
+  "DATABASE_SSLMODE",
+  "DATABASE_SSLROOTCERT",
+] as const;
 /** UID and GID the pods run as: non-root, and outside the range images usually assign. */
 const RUN_AS_ID = "10001";
 const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -372,8 +375,10 @@ export class KubernetesWorkload extends Construct {
   public readonly externalSecret?: SecretV1;
   /** The `SecretProviderClass` (`kubernetes_manifest`) of {@link KubernetesWorkloadProps.secretStore}, when it names any secret. */
   public readonly secretProviderClass?: Manifest;
-  /** The `SecretProviderClass` (`kubernetes_manifest`) mounting the database credentials, when {@link KubernetesWorkloadProps.database} is set. */
-  public readonly databaseCredentials?: Manifest;
+  /** The migration pods' own service account (`<name>-migrate`, its own Pod Identity), when `migrateCommand` is set. */
+  public readonly migrationServiceAccountName?: string;
+  /** The `<name>-files` ConfigMap of {@link KubernetesWorkloadProps.readOnlyFiles}, e.g. for another pod that needs the CA bundle. */
+  public readonly filesConfigMap?: ConfigMapV1;
   /** The `kubernetes_horizontal_pod_autoscaler_v2`. */
   public readonly autoscaler: HorizontalPodAutoscalerV2;
   /** The `kubernetes_pod_disruption_budget_v1`. */
@@ -384,6 +389,8 @@ export class KubernetesWorkload extends Construct {
    * port-forward, no NetworkPolicy or RBAC objects).
    */
   public readonly deployRules: readonly DeployRule[];
+  /** Templates made elsewhere that deploy may run but never change ({@link allowDeployToRun}). */
+  private readonly runOnlyTemplates: string[] = [];
 
   private readonly labels: Record<string, string>;
   /** The deploy Role and its binding, created by the first {@link grantDeploy}. */
@@ -450,15 +457,17 @@ export class KubernetesWorkload extends Construct {
       metadata: { name: `${name}-config`, namespace, labels: commonLabels },
       data: {
         ...env,
-        // Where and how to connect; never who: the credentials are only in the mounted file.
+        // Where, as whom and how to connect; no credential: each connection signs an IAM token.
         ...(database
           ? {
               DATABASE_HOST: database.host,
               DATABASE_PORT: String(database.port),
               DATABASE_NAME: database.databaseName,
+              DATABASE_USER: database.username,
+              DATABASE_AUTH: "iam",
+              DATABASE_REGION: database.region,
               DATABASE_SSLMODE: "verify-full",
               DATABASE_SSLROOTCERT: database.sslRootCertFile,
-              DATABASE_CREDENTIALS_FILE,
             }
           : {}),
       },
@@ -502,27 +511,7 @@ export class KubernetesWorkload extends Construct {
       });
     }
 
-    if (database) {
-      this.databaseCredentials = new Manifest(this, "DatabaseCredentials", {
-        manifest: {
-          apiVersion: "secrets-store.csi.x-k8s.io/v1",
-          kind: "SecretProviderClass",
-          metadata: { name: `${name}-database`, namespace, labels: commonLabels },
-          spec: {
-            provider: "aws",
-            parameters: {
-              region: database.region,
-              usePodIdentity: "true",
-              // One file, the secret's JSON as it is (username, password): the app reads both at
-              // once, so it never pairs an old user name with a new password. No secretObjects:
-              // the credentials are never copied into a Kubernetes Secret.
-              objects: JSON.stringify([{ objectName: database.credentialsSecretArn, objectType: "secretsmanager", objectAlias: path.posix.basename(DATABASE_CREDENTIALS_FILE) }]),
-            },
-          },
-        },
-      });
-    }
-    const secretProviderClasses = [this.secretProviderClass, this.databaseCredentials].filter((c): c is Manifest => c !== undefined);
+    const secretProviderClasses = [this.secretProviderClass].filter((c): c is Manifest => c !== undefined);
 
     // Shared by the app and migration pods: same identity, same hardening, same configuration.
     const podSecurityContext: DeploymentV1SpecTemplateSpecSecurityContext = {
@@ -564,23 +553,16 @@ export class KubernetesWorkload extends Construct {
     const volumes: DeploymentV1SpecTemplateSpecVolume[] = [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }];
     const volumeMounts: DeploymentV1SpecTemplateSpecContainerVolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
     if (props.readOnlyFiles) {
-      const filesMap = new ConfigMapV1(this, "Files", {
+      const filesMap = (this.filesConfigMap = new ConfigMapV1(this, "Files", {
         metadata: { name: `${name}-files`, namespace, labels: commonLabels },
         data: props.readOnlyFiles.files,
-      });
+      }));
       volumes.push({ name: "files", configMap: { name: filesMap.metadata.name, defaultMode: "0444" } });
       volumeMounts.push({ name: "files", mountPath: props.readOnlyFiles.directory, readOnly: true });
     }
     if (this.secretProviderClass) {
       volumes.push({ name: "app-secrets", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: storeName } } });
       volumeMounts.push({ name: "app-secrets", mountPath: APP_SECRETS_PATH, readOnly: true });
-    }
-    if (this.databaseCredentials) {
-      volumes.push({
-        name: "database-credentials",
-        csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: `${name}-database` } },
-      });
-      volumeMounts.push({ name: "database-credentials", mountPath: DATABASE_CREDENTIALS_PATH, readOnly: true });
     }
     const podBasics = {
       serviceAccountName: this.serviceAccount.metadata.name,
@@ -746,6 +728,14 @@ export class KubernetesWorkload extends Construct {
     if (props.migrateCommand !== undefined) {
       this.migrationTemplateName = `${name}-migrate`;
       const command = typeof props.migrateCommand === "string" ? ["/bin/sh", "-c", props.migrateCommand] : props.migrateCommand;
+      // Its own service account, so its own Pod Identity: the schema owner's rights are never the server's.
+      const migrationAccount = new ServiceAccountV1(this, "MigrationServiceAccount", {
+        metadata: { name: `${name}-migrate`, namespace, labels: { ...commonLabels, ...migrateLabels } },
+        automountServiceAccountToken: automount,
+      });
+      this.migrationServiceAccountName = `${name}-migrate`;
+      // The owner's role replaces the app's (a container's env wins over its envFrom).
+      const migrateEnv = [...(externalEnv ?? []), ...(database ? [{ name: "DATABASE_USER", value: database.migrationUsername }] : [])];
       this.migrationTemplate = new CronJobV1(this, "MigrationTemplate", {
         metadata: { name: this.migrationTemplateName, namespace, labels: { ...commonLabels, ...migrateLabels } },
         dependsOn: secretProviderClasses.length > 0 ? secretProviderClasses : undefined,
@@ -766,6 +756,7 @@ export class KubernetesWorkload extends Construct {
                 metadata: { labels: { ...commonLabels, ...migrateLabels } },
                 spec: {
                   ...podBasics,
+                  serviceAccountName: migrationAccount.metadata.name,
                   restartPolicy: "Never",
                   container: [
                     {
@@ -774,7 +765,7 @@ export class KubernetesWorkload extends Construct {
                       imagePullPolicy: "IfNotPresent",
                       command,
                       envFrom,
-                      env: externalEnv,
+                      env: migrateEnv.length > 0 ? migrateEnv : undefined,
                       resources,
                       securityContext: containerSecurityContext,
                       volumeMount: volumeMounts,
@@ -855,6 +846,25 @@ export class KubernetesWorkload extends Construct {
       });
     }
     this.deployRules = deployRules(this.deploymentName, [this.migrationTemplateName, this.integrationTestTemplateName].filter((t): t is string => t !== undefined));
+  }
+
+  /**
+   * Lets the deploy Role create Jobs from a suspended CronJob made elsewhere in the namespace, e.g.
+   * the database setup template, without changing it (`get` only, never `patch`: its image and
+   * command stay what Terraform set). Call before {@link grantDeploy}.
+   * @param templateName the CronJob's name
+   */
+  public allowDeployToRun(templateName: string): void {
+    if (this.deployAccess) invalid(this, "allowDeployToRun", templateName, "a call before grantDeploy");
+    if (!isKnown(templateName) || !NAME_PATTERN.test(templateName)) invalid(this, "allowDeployToRun.templateName", templateName, "a literal CronJob name, e.g. shop-db-setup");
+    this.runOnlyTemplates.push(templateName);
+    const rules = this.deployRules as DeployRule[];
+    const runOnly = { apiGroups: ["batch"], resources: ["cronjobs"], resourceNames: [...this.runOnlyTemplates], verbs: ["get"] };
+    const at = rules.findIndex((r) => r.resources[0] === "cronjobs" && r.verbs.join() === "get");
+    if (at >= 0) rules[at] = runOnly;
+    else rules.push(runOnly);
+    // create job --from, then poll it (as for the app's own templates).
+    if (!rules.some((r) => r.resources[0] === "jobs")) rules.push({ apiGroups: ["batch"], resources: ["jobs"], verbs: ["create", "get", "list", "watch"] });
   }
 
   /**
@@ -986,6 +996,10 @@ export class KubernetesWorkload extends Construct {
       const clash = DATABASE_VARIABLES.find(taken);
       if (clash) invalid(this, "database", clash, `none of ${DATABASE_VARIABLES.join(", ")} in env, secretEnv, externalSecrets or secretStore: database sets them`);
       this.validatePort("database.port", props.database.port);
+      for (const field of ["username", "migrationUsername"] as const) {
+        const role = props.database[field];
+        if (isKnown(role) && !/^[a-z][a-z0-9_]{0,62}$/.test(role)) invalid(this, `database.${field}`, role, "a PostgreSQL role name: a lower-case letter, then up to 62 lower-case letters, digits or '_', e.g. shop_app");
+      }
       const ca = props.database.sslRootCertFile;
       if (isKnown(ca) && !/^\/[A-Za-z0-9._\/-]+$/.test(ca)) invalid(this, "database.sslRootCertFile", ca, "an absolute file path in the pods, e.g. /etc/ssl/rds/global-bundle.pem");
     }

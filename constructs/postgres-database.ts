@@ -16,6 +16,8 @@ import { Construct } from "constructs";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
 import { accountKeyPolicy } from "./aws-common";
+import { DatabaseRoleNames, databaseRoleNames } from "./database-roles";
+import type { PolicyStatement } from "./github-actions-role";
 import {
   checkAccountId,
   checkRegion,
@@ -132,6 +134,12 @@ export interface PostgresDatabaseProps {
   readonly logRetentionDays?: number;
 }
 
+/** A role that takes inline policies: `PodIdentityRole` and `GithubActionsRole` satisfy it. */
+export interface DatabaseGrantee {
+  /** Adds an inline policy of `statements` under `id`. */
+  addPolicy(id: string, statements: PolicyStatement[]): unknown;
+}
+
 /** The PostgreSQL port; fixed, so rules and clients need not read it from the instance. */
 const POSTGRES_PORT = 5432;
 const DEFAULT_ENGINE_VERSION = "16.8";
@@ -227,6 +235,12 @@ export class PostgresDatabase extends Construct {
   public readonly masterUserSecret: { readonly secretArn: string; readonly kmsKeyArn: string };
   /** The instance's resource id (`db-…`), the resource part of `rds-db:connect` ARNs for IAM authentication. */
   public readonly resourceId: string;
+  /**
+   * The app's database roles and schema: `<databaseName>_owner` (owns the schema `<databaseName>`;
+   * migrations) and `<databaseName>_app` (rows only), created by the setup SQL of
+   * `databaseRolesSql` with the master credentials; both log in with IAM authentication only.
+   */
+  public readonly roles: DatabaseRoleNames;
   /** The instance's security group; it has no rules until {@link allowConnectionsFrom} adds them. */
   public readonly securityGroup: SecurityGroup;
   /** Id of {@link securityGroup}. */
@@ -394,6 +408,51 @@ export class PostgresDatabase extends Construct {
     this.masterUserSecretArn = this.instance.masterUserSecret.get(0).secretArn;
     this.masterUserSecret = { secretArn: this.masterUserSecretArn, kmsKeyArn: this.key.arn };
     this.resourceId = this.instance.resourceId;
+    this.roles = databaseRoleNames(isKnown(databaseName) ? databaseName : "db");
+    this.arnParts = { partition, region, accountId };
+  }
+
+  private readonly arnParts: { partition: string; region: string; accountId: string };
+
+  /**
+   * The `rds-db:connect` ARN of `username` on this instance:
+   * `arn:<partition>:rds-db:<region>:<account>:dbuser:<resource id>/<username>`.
+   */
+  public connectArn(username: string): string {
+    const { partition, region, accountId } = this.arnParts;
+    return `arn:${partition}:rds-db:${region}:${accountId}:dbuser:${this.resourceId}/${username}`;
+  }
+
+  /**
+   * Lets `grantee` (a pod's `PodIdentityRole`) connect as `username` with IAM database
+   * authentication, and as nobody else: `rds-db:connect` on exactly {@link connectArn}.
+   * @param username one of {@link roles}' `app` or `owner`, never the master user
+   */
+  public grantConnect(grantee: DatabaseGrantee, username: string): void {
+    if (isKnown(username) && (username === this.masterUsername || !/^[a-z][a-z0-9_]{0,62}$/.test(username))) {
+      invalid(this, "grantConnect.username", username, `a database role such as ${this.roles.app}, never the master user ${this.masterUsername}`);
+    }
+    grantee.addPolicy(`connect-as-${username}`, [{ Sid: "ConnectWithIamAuthentication", Effect: "Allow", Action: "rds-db:connect", Resource: this.connectArn(username) }]);
+  }
+
+  /**
+   * Lets `grantee` read the master user's current credentials (break-glass, and the setup Job that
+   * creates the app's roles): `GetSecretValue`/`DescribeSecret` on exactly the RDS-managed secret
+   * and `kms:Decrypt` with this database's key through Secrets Manager only.
+   */
+  public grantMasterSecretRead(grantee: DatabaseGrantee): void {
+    const { region } = this.arnParts;
+    const { dnsSuffix } = partitionOf(region);
+    grantee.addPolicy("read-database-master-secret", [
+      { Sid: "ReadMasterSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: this.masterUserSecretArn },
+      {
+        Sid: "DecryptMasterSecretThroughSecretsManager",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: this.key.arn,
+        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.${dnsSuffix}` } },
+      },
+    ]);
   }
 
   /**
@@ -496,12 +555,13 @@ export class PostgresDatabase extends Construct {
     if (isKnown(v.backupRetentionDays) && (!Number.isInteger(v.backupRetentionDays) || v.backupRetentionDays < 1 || v.backupRetentionDays > 35)) {
       invalid(this, "backupRetentionDays", v.backupRetentionDays, "a whole number of days from 1 to 35 (0 would turn backups off)");
     }
-    if (isKnown(v.databaseName) && (!/^[a-z][a-z0-9_]{0,62}$/.test(v.databaseName) || RESERVED_DATABASE_NAMES.includes(v.databaseName))) {
+    // At most 57 characters: the roles <databaseName>_owner and _app fit PostgreSQL's 63.
+    if (isKnown(v.databaseName) && (!/^[a-z][a-z0-9_]{0,56}$/.test(v.databaseName) || RESERVED_DATABASE_NAMES.includes(v.databaseName))) {
       invalid(
         this,
         "databaseName",
         v.databaseName,
-        `a lower-case letter then up to 62 lower-case letters, digits or '_', other than ${RESERVED_DATABASE_NAMES.join(", ")}`,
+        `a lower-case letter then up to 56 lower-case letters, digits or '_' (so that <databaseName>_owner fits PostgreSQL's 63), other than ${RESERVED_DATABASE_NAMES.join(", ")}`,
       );
     }
     if (isKnown(v.masterUsername) && (!/^[a-z][a-z0-9_]{0,62}$/.test(v.masterUsername) || RESERVED_USERNAME.test(v.masterUsername))) {

@@ -535,7 +535,7 @@ function crossAccountZone(env: ParsedEnvironment, platformName: string): CrossAc
  * the environment, the environment's, the app's own, the environment profile's.
  */
 /** The environment variables Slipway fills from the database (KubernetesWorkload's `database`); apps cannot declare them. */
-const RESERVED_VARIABLES = ["DATABASE_URL", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SSLMODE", "DATABASE_SSLROOTCERT", "DATABASE_CREDENTIALS_FILE"];
+const RESERVED_VARIABLES = ["DATABASE_URL", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SSLMODE", "DATABASE_SSLROOTCERT", "DATABASE_CREDENTIALS_FILE", "DATABASE_USER", "DATABASE_AUTH", "DATABASE_REGION"];
 
 export function appInEnvironment(app: AppConfig, environment: EnvironmentConfig): AppEnvironmentConfig {
   const replicas =

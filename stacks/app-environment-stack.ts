@@ -6,6 +6,8 @@ import { dependable, Fn, TerraformOutput, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { AppSecrets, appSecretPrefix, setSecretCommand } from "../constructs/app-secrets";
 import { Cdn } from "../constructs/cdn";
+import { DatabaseSetup } from "../constructs/database-setup";
+import { PodIdentityRole } from "../constructs/pod-identity-role";
 import { staticAssetsPrefix } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
 import { KubernetesWorkload } from "../constructs/kubernetes-workload";
@@ -19,6 +21,9 @@ import { AppEnvironmentConfig, CrossAccountZone, EnvironmentConfig, PlatformConf
 import { defaultTags, SlipwayStack, environmentAwsProvider } from "./common";
 import { DeliveryStack } from "./delivery-stack";
 import { PlatformStack } from "./platform-stack";
+
+/** The Terraform name of the server's Pod Identity association when AppSecrets made it (construct path `Secrets/PodIdentity`). */
+export const PREVIOUS_SERVER_ASSOCIATION = "Secrets_PodIdentity_68A3BBF1";
 
 /** Props of {@link AppEnvironmentStack}. */
 export interface AppEnvironmentStackProps {
@@ -62,6 +67,12 @@ export class AppEnvironmentStack extends SlipwayStack {
   readonly deployRole: GithubActionsRole;
   /** The app's DNS: made in a Route 53 zone (`zone`), or the records you create, named by this stack's outputs. */
   readonly dns: AppDns;
+  /**
+   * Each pod's own AWS identity (EKS Pod Identity) and the Job that creates the database roles:
+   * the server may connect only as `<db>_app`, the migration only as `<db>_owner`, and only the
+   * setup Job may read the master secret.
+   */
+  readonly databaseAccess: { readonly server: PodIdentityRole; readonly migration?: PodIdentityRole; readonly setup?: DatabaseSetup; readonly setupIdentity?: PodIdentityRole };
 
   constructor(scope: Construct, props: AppEnvironmentStackProps) {
     const { platformStack, deliveryStack } = props;
@@ -178,10 +189,6 @@ export class AppEnvironmentStack extends SlipwayStack {
       region: environment.region,
       recoveryWindowInDays: production ? 30 : 7,
       preventDestroy: production,
-      // The database's RDS-managed master secret: the pods mount it as their credentials file.
-      // Terraform never reads its value (no data source), so plans and state hold no password and
-      // the read-only plan role, which may not GetSecretValue, plans this stack.
-      readableSecrets: database ? [database.masterUserSecret] : [],
     });
 
     this.workload = new KubernetesWorkload(this, "Workload", {
@@ -194,14 +201,14 @@ export class AppEnvironmentStack extends SlipwayStack {
       memory: app.memory,
       replicas: deployment.replicas,
       env: app.env,
-      // Where and how to connect (verify-full against the mounted RDS CAs, so nothing in between
-      // can pose as the database); the credentials come at run time from the mounted secret,
-      // re-read for each connection, so RDS's rotation reaches new connections without a restart.
+      // Where, as whom and how to connect (verify-full against the mounted RDS CAs, so nothing in
+      // between can pose as the database); no password: IAM tokens signed per connection.
       database: database && {
         host: database.endpoint,
         port: database.port,
         databaseName: database.databaseName,
-        credentialsSecretArn: database.masterUserSecret.secretArn,
+        username: database.roles.app,
+        migrationUsername: database.roles.owner,
         region: environment.region,
         sslRootCertFile: `${RDS_CA_DIRECTORY}/${RDS_CA_BUNDLE_FILE}`,
       },
@@ -257,12 +264,13 @@ export class AppEnvironmentStack extends SlipwayStack {
       // `aws s3 sync` lists what is there to upload only new fingerprinted files.
       { Sid: "ListStaticAssets", Effect: "Allow", Action: "s3:ListBucket", Resource: this.cdn.assetsBucket.arn, Condition: { StringLike: { "s3:prefix": [`${assetsPrefix}*`] } } },
     ]);
+    // The pods' own identities and the database setup Job (the only reader of the master secret).
+    this.databaseAccess = this.connectDatabase(name, environment.account, { name: cluster.name, arn: cluster.cluster.arn });
     // The deploy role's only rights in the cluster: the workload's namespaced deploy Role, bound to
     // a group of this app and environment that the role's access entry (no access policy) maps it into.
     const deployGroup = `slipway-deploy:${name}`;
     this.workload.grantDeploy(deployGroup);
     this.deployRole.allowEksGroup({ name: cluster.name, arn: cluster.cluster.arn }, deployGroup);
-    this.secrets.allowReadFrom(this.workload, { name: cluster.name, arn: cluster.cluster.arn });
     // The deploy job checks each secret has a value; it can never read one.
     this.secrets.grantDescribe(this.deployRole);
 
@@ -305,6 +313,36 @@ export class AppEnvironmentStack extends SlipwayStack {
     };
 
     this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
+  }
+
+  /** The pods' identities, their database and secret grants, and the setup Job (see {@link databaseAccess}). */
+  private connectDatabase(name: string, accountId: string, cluster: { readonly name: string; readonly arn: string }): AppEnvironmentStack["databaseAccess"] {
+    const { workload, database, secrets } = this;
+    const identity = (id: string, suffix: string, serviceAccountName: string, what: string) =>
+      new PodIdentityRole(this, id, { roleName: `${name}-${suffix}`, description: `${what} of ${name} (EKS Pod Identity)`, accountId, cluster, namespace: workload.namespace, serviceAccountName });
+    const server = identity("ServerIdentity", "server", workload.serviceAccountName, "Server pods");
+    // EKS allows one association per service account: the one AppSecrets made for it before is moved, not created twice.
+    server.association.moveFromId(`aws_eks_pod_identity_association.${PREVIOUS_SERVER_ASSOCIATION}`);
+    secrets.grantRead(server);
+    // `database: none`: the server's identity reads the app's secrets only; no migration, no setup.
+    if (!database) return { server };
+    database.grantConnect(server, database.roles.app);
+    const migration = workload.migrationServiceAccountName ? identity("MigrationIdentity", "migrate", workload.migrationServiceAccountName, "Migration pods") : undefined;
+    if (migration) {
+      secrets.grantRead(migration);
+      database.grantConnect(migration, database.roles.owner);
+    }
+    const setup = new DatabaseSetup(this, "DatabaseSetup", {
+      name: workload.deploymentName,
+      namespace: workload.namespace,
+      database: { host: database.endpoint, port: database.port, databaseName: database.databaseName, masterUserSecretArn: database.masterUserSecretArn, region: this.deployment.environment.region, roles: database.roles },
+      caBundle: { configMapName: workload.filesConfigMap!.metadata.name, file: RDS_CA_BUNDLE_FILE },
+    });
+    // The pipeline runs it before each migration, as is: deploy may read the template, never change it.
+    workload.allowDeployToRun(setup.templateName);
+    const setupIdentity = identity("DatabaseSetupIdentity", "db-setup", setup.serviceAccountName, "The database setup Job");
+    database.grantMasterSecretRead(setupIdentity);
+    return { server, migration, setup, setupIdentity };
   }
 }
 

@@ -2,6 +2,7 @@ import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { Construct } from "constructs";
 import { ContainerRegistry } from "../constructs/container-registry";
 import { appSecretPrefix } from "../constructs/app-secrets";
+import { databaseSetupTemplateName } from "../constructs/database-setup";
 import { DeliveryPipeline, PIPELINE_REQUIRED_CHECKS } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
 import { DEFAULT_SKELETON_TEMPLATE, renderSkeleton } from "../constructs/skeleton";
@@ -99,6 +100,8 @@ export class DeliveryStack extends SlipwayStack {
       testCommand: props.app.testCommand,
       migrateCommand: props.app.migrateCommand,
       integrationTestCommand: props.app.integrationTestCommand,
+      // Every app has a database: its roles are set up before each migration.
+      databaseSetupTemplateName: databaseSetupTemplateName(props.app.name),
       staticPathPattern: props.app.staticPath,
       healthPath: props.app.healthPath,
       defaultBranch: props.platform.github.defaultBranch,

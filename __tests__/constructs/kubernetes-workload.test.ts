@@ -389,7 +389,10 @@ describe("KubernetesWorkload", () => {
 
   test("automountServiceAccountToken opts in to the Kubernetes API token", () => {
     const tf = synth({ automountServiceAccountToken: true, migrateCommand: "migrate" });
-    expect(one(tf, "kubernetes_service_account_v1").automount_service_account_token).toBe(true);
+    expect(all(tf, "kubernetes_service_account_v1").map((a: Json) => [a.metadata.name, a.automount_service_account_token])).toEqual([
+      ["shop-migrate", true],
+      ["shop", true],
+    ]);
     expect(podSpec(tf).automount_service_account_token).toBe(true);
     expect(migrationPodSpec(tf).automount_service_account_token).toBe(true);
   });
@@ -410,9 +413,12 @@ describe("KubernetesWorkload", () => {
     const app = podSpec(tf);
     expect(pod.restart_policy).toBe("Never");
     expect(pod.security_context).toEqual(POD_SECURITY_CONTEXT);
-    for (const field of ["security_context", "service_account_name", "automount_service_account_token", "enable_service_links", "volume"]) {
+    for (const field of ["security_context", "automount_service_account_token", "enable_service_links", "volume"]) {
       expect(pod[field]).toEqual(app[field]);
     }
+    // Its own service account (so its own Pod Identity): the schema owner's rights are never the server's.
+    expect(pod.service_account_name).toBe("${kubernetes_service_account_v1.Workload_MigrationServiceAccount_0C6EE0CC.metadata[0].name}");
+    expect(all(tf, "kubernetes_service_account_v1").find((a: Json) => a.metadata.name === "shop-migrate")).toMatchObject({ automount_service_account_token: false });
     expect(pod.container).toHaveLength(1);
     const container = pod.container[0];
     expect(container).toMatchObject({ name: "migrate", image: BASE.image, command: ["/bin/sh", "-c", "npm run migrate"] });
@@ -520,6 +526,7 @@ describe("KubernetesWorkload", () => {
         "DisruptionBudget",
         "EgressPolicy",
         "IngressPolicy",
+        "MigrationServiceAccount",
         "MigrationTemplate",
         "Namespace",
         "Resource",

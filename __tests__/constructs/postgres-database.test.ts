@@ -509,8 +509,8 @@ describe("PostgresDatabase", () => {
       expectInvalidProps({ backupRetentionDays }, "backupRetentionDays", "a whole number of days from 1 to 35");
     });
 
-    test.each(["Orders", "9orders", "orders-db", "postgres", "template1", "a".repeat(64), ""])("fails when databaseName is %j", (databaseName) => {
-      expectInvalidProps({ databaseName }, "databaseName", "a lower-case letter then up to 62 lower-case letters, digits or '_'");
+    test.each(["Orders", "9orders", "orders-db", "postgres", "template1", "a".repeat(58), ""])("fails when databaseName is %j", (databaseName) => {
+      expectInvalidProps({ databaseName }, "databaseName", "a lower-case letter then up to 56 lower-case letters, digits or '_' (so that <databaseName>_owner fits PostgreSQL's 63)");
     });
 
     test.each(["postgres", "rdsadmin", "rds_superuser", "pg_monitor", "public", "Admin", "app-admin", "1admin", ""])(

@@ -57,6 +57,7 @@ function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
     testCommand: "python -m pytest -q tests/unit",
     migrateCommand: "python -m migrate",
     integrationTestCommand: "python -m pytest -q tests/integration",
+    databaseSetupTemplateName: "hello-db-setup",
     healthPath: "/healthz",
     repository: { name: "hello" },
     environments: ENVIRONMENTS.map((name) => ({ name })),
@@ -70,7 +71,7 @@ function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
 interface Scenario {
   /** The environment where it goes wrong. */
   readonly in?: Environment;
-  readonly failing?: "tests" | "secret" | "assets" | "migration" | "rollout" | "health" | "integration";
+  readonly failing?: "tests" | "secret" | "assets" | "db-setup" | "migration" | "rollout" | "health" | "integration";
   /** The image's static files (default {@link RELEASE_FILES}). */
   readonly files?: Record<string, string>;
   /** The artifact holds another image's files (its recorded digest differs). */
@@ -144,7 +145,7 @@ function awsStandIn(world: string, failing: boolean, secretWithoutValue = false)
 }
 
 /** `kubectl` of one environment's cluster: the Deployment's image and the Jobs from templates. */
-function kubectlStandIn(world: string, s: { failMigration: boolean; failIntegration: boolean; failRolloutOf: string }): string {
+function kubectlStandIn(world: string, s: { failDbSetup?: boolean; failMigration: boolean; failIntegration: boolean; failRolloutOf: string }): string {
   return [
     `k=${quote(path.join(world, "k8s"))}`,
     'shift 2 # -n <namespace>',
@@ -154,10 +155,11 @@ function kubectlStandIn(world: string, s: { failMigration: boolean; failIntegrat
     '    else printf %s "${4#*=}" > "$k/template-${3#cronjob/}"; fi ;;',
     '  "create job")',
     '    template="${4#--from=cronjob/}"; printf %s "$template" > "$k/job-$3"',
-    '    echo "$template $(cat "$k/template-$template")" >> "$k/jobs-run" ;;',
+    // A template whose image was never set runs as Terraform made it.
+    '    echo "$template $(cat "$k/template-$template" 2> /dev/null || echo as-made)" >> "$k/jobs-run" ;;',
     '  "get job/"*)',
     '    template="$(cat "$k/job-${2#job/}")"',
-    `    if [[ "$template" == *-migrate && ${s.failMigration} == true ]] || [[ "$template" == *-integration-test && ${s.failIntegration} == true ]]; then echo Failed; else echo Complete; fi ;;`,
+    `    if [[ "$template" == *-db-setup && ${s.failDbSetup ?? false} == true ]] || [[ "$template" == *-migrate && ${s.failMigration} == true ]] || [[ "$template" == *-integration-test && ${s.failIntegration} == true ]]; then echo Failed; else echo Complete; fi ;;`,
     '  "logs job/"*) echo "logs of $2" ;;',
     `  "rollout status") if [ "$(cat "$k/current")" = ${quote(s.failRolloutOf)} ]; then echo "error: deployment exceeded its progress deadline" >&2; exit 1; fi ;;`,
     '  "rollout undo") cp "$k/previous" "$k/current" ;;',
@@ -237,6 +239,7 @@ function deliver(s: Scenario = {}): Journey {
         standIns: {
           aws: awsStandIn(world, here && s.failing === "assets", here && s.failing === "secret"),
           kubectl: kubectlStandIn(world, {
+            failDbSetup: here && s.failing === "db-setup",
             failMigration: here && s.failing === "migration",
             failIntegration: here && s.failing === "integration",
             failRolloutOf: here && s.failing === "rollout" ? IMAGE : "none",
@@ -295,6 +298,7 @@ function phases(journey: Journey): string[] {
       : /^docker push /.test(line) ? "push"
       : /^docker (create|cp) /.test(line) || line === "actions/upload-artifact" ? "assets"
       : /^aws s3 /.test(line) ? "assets"
+      : / create job \S+ --from=cronjob\/hello-db-setup$/.test(line) ? "db-setup"
       : / create job \S+ --from=cronjob\/hello-migrate$/.test(line) ? "migrate"
       : / set image deployment\//.test(line) ? "rollout"
       : /^curl /.test(line) ? "health"
@@ -309,10 +313,12 @@ function phases(journey: Journey): string[] {
 }
 
 const envPhases = (environment: string, ...list: string[]) => list.map((p) => `${environment}:${p}`);
-const FULL = ["migrate", "rollout", "health", "integration"];
+const FULL = ["db-setup", "migrate", "rollout", "health", "integration"];
+/** The database setup Job runs from its template as Terraform made it: never with the app's image. */
+const SETUP_RUN = "hello-db-setup as-made";
 
 describe("deliver, from one commit to production, against recording stand-ins", () => {
-  test("in order: build -> test -> push -> assets, then per environment secrets -> assets -> migrate -> rollout -> health -> integration tests", () => {
+  test("in order: build -> test -> push -> assets, then per environment secrets -> assets -> database setup -> migrate -> rollout -> health -> integration tests", () => {
     const journey = deliver();
     expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
       ["build", "success"],
@@ -329,7 +335,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     // Every environment runs the one pushed digest; migration and integration tests ran in it too.
     expect(journey.running).toEqual({ dev: IMAGE, staging: IMAGE, prod: IMAGE });
     for (const environment of ENVIRONMENTS) {
-      expect(journey.jobsRun[environment]).toEqual([`hello-migrate ${IMAGE}`, `hello-integration-test ${IMAGE}`]);
+      expect(journey.jobsRun[environment]).toEqual([SETUP_RUN, `hello-migrate ${IMAGE}`, `hello-integration-test ${IMAGE}`]);
     }
     // The integration tests ran after the health check, against the environment's own namespace.
     const prod = journey.events.filter((e) => e.job === "deploy-prod").map((e) => e.line);
@@ -452,6 +458,22 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     expect(journey.running.dev).toBe(RUNNING);
   });
 
+  test("the database setup fails: no migration, no rollout, no promotion", () => {
+    const journey = deliver({ in: "staging", failing: "db-setup" });
+    expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
+      ["build", "success"],
+      ["deploy-dev", "success"],
+      ["deploy-staging", "failure"],
+    ]);
+    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", "db-setup")]);
+    expect(journey.running).toEqual({ dev: IMAGE, staging: RUNNING });
+    expect(journey.jobsRun.staging).toEqual([SETUP_RUN]);
+    const setup = journey.jobs[2].run.steps.find((s) => s.id === "db-setup")!;
+    expect(setup.stdout).toMatch(/logs of job\/hello-db-setup-4242-1[\s\S]*::error::Database setup job hello-db-setup-4242-1 failed/);
+    // Its template's image was never touched.
+    expect(journey.jobs[2].run.calls.map((c) => c.args.join(" ")).filter((a) => a.includes("cronjob/hello-db-setup") && a.includes("set image"))).toEqual([]);
+  });
+
   test("the migration fails: no rollout, nothing to roll back, no promotion", () => {
     const journey = deliver({ in: "staging", failing: "migration" });
     expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
@@ -459,7 +481,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
       ["deploy-dev", "success"],
       ["deploy-staging", "failure"],
     ]);
-    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", "migrate")]);
+    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", "db-setup", "migrate")]);
     expect(journey.running).toEqual({ dev: IMAGE, staging: RUNNING });
     const migrate = journey.jobs[2].run.steps.find((s) => s.id === "migrate")!;
     expect(migrate.stdout).toMatch(/logs of job\/hello-migrate-4242-1[\s\S]*::error::Migration job hello-migrate-4242-1 failed/);
@@ -481,7 +503,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
       expect(dev.steps.find((s) => s.name === "Roll back")).toMatchObject({ outcome: "failure", exitCode: 1 });
       expect(dev.calls.slice(-2).map((c) => c.args.slice(2).join(" "))).toEqual(["rollout undo deployment/hello", "rollout status deployment/hello --timeout=10m"]);
       if (failing === "integration") {
-        expect(journey.jobsRun.dev).toEqual([`hello-migrate ${IMAGE}`, `hello-integration-test ${IMAGE}`]);
+        expect(journey.jobsRun.dev).toEqual([SETUP_RUN, `hello-migrate ${IMAGE}`, `hello-integration-test ${IMAGE}`]);
         expect(dev.steps.find((s) => s.id === "integration-test")!.stdout).toContain("::error::Integration test job hello-itest-4242-1 failed");
       }
     });
@@ -492,9 +514,9 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     expect(journey.yaml).not.toMatch(/integration|INTEGRATION_TEST_TEMPLATE/i);
     expect(phases(journey)).toEqual([
       "build", "test", "push", "assets",
-      ...ENVIRONMENTS.flatMap((e) => envPhases(e, "secrets", "assets", "migrate", "rollout", "health")),
+      ...ENVIRONMENTS.flatMap((e) => envPhases(e, "secrets", "assets", "db-setup", "migrate", "rollout", "health")),
     ]);
-    expect(journey.jobsRun.prod).toEqual([`hello-migrate ${IMAGE}`]);
+    expect(journey.jobsRun.prod).toEqual([SETUP_RUN, `hello-migrate ${IMAGE}`]);
   });
 
   test("the skeleton's manifest puts its static files where the pipeline copies them from", () => {

@@ -3,15 +3,22 @@
  * Python, its migration run against a real PostgreSQL server started here (a temporary data
  * directory, a Unix socket in it and a free port on 127.0.0.1 only), the app served by gunicorn
  * and checked by its own integration tests, the health path answering 200 with the database up
- * and 503 once it is stopped. The server speaks TLS with a certificate from a CA made here, and the
- * app connects as on the platform: DATABASE_HOST/PORT/NAME, verify-full against that CA, and a
- * credentials file laid out as the Secrets Store CSI driver mounts one; a password rotated as RDS
- * and the driver would reaches new connections with no restart. As root (CI), the app runs as the
- * pod's UID 10001 and PostgreSQL as `postgres`. Every wait is bounded; every process started here
- * is stopped in afterAll.
+ * and 503 once it is stopped. As root (CI), the app runs as the pod's UID 10001 and PostgreSQL as
+ * `postgres`. Every wait is bounded; every process started here is stopped in afterAll.
  *
- * Needs Debian's `postgresql`, `python3-flask`, `python3-psycopg`, `python3-pytest` and `gunicorn`
- * (.ci/run installs them); without them it skips loudly, or fails under SLIPWAY_REQUIRE_TOOLS=1.
+ * The database is set up as on the platform: the master user (a CREATEROLE, non-superuser role as
+ * on RDS, with a password) runs Slipway's setup SQL through the `<app>-db-setup` script over TLS;
+ * the migration connects as `hello_owner` and the app as `hello_app`, both with IAM tokens and no
+ * password anywhere. What RDS does for IAM users is emulated by `__tests__/support/rds-iam.ts`: a
+ * TLS front door that checks each token's SigV4 signature, scope, age and the signing role's
+ * `rds-db:connect` grant, then hands the connection to PostgreSQL's Unix socket, where pg_hba
+ * admits only `rds_iam` members. The pods' AWS credentials come from a stand-in of the EKS Pod
+ * Identity agent, which botocore reads as on the platform; rotating them (the old key expires, the
+ * agent serves a new one) must not stop new connections, and nothing restarts.
+ *
+ * Needs Debian's `postgresql`, `python3-flask`, `python3-psycopg`, `python3-pytest`, `gunicorn`
+ * and `python3-botocore` (.ci/run installs them); without them it skips loudly, or fails under
+ * SLIPWAY_REQUIRE_TOOLS=1.
  */
 import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -19,7 +26,9 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { DATABASE_SETUP_SCRIPT, databaseRolesSql } from "../../constructs/database-roles";
 import { loadSkeletonTemplate, renderSkeleton } from "../../constructs/skeleton";
+import { FakeAccessKey, FakeIam, FakePodIdentityAgent, RdsIamProxy, signRdsToken } from "../support/rds-iam";
 import { gatedByTools } from "../support/tools";
 
 const APP = "hello";
@@ -37,13 +46,13 @@ interface Tools {
 
 function findTools(): Tools | { missing: string } {
   const python = process.env.SLIPWAY_PYTHON ?? "/usr/bin/python3";
-  const packages = "apt-get install postgresql python3-flask python3-psycopg python3-pytest gunicorn";
+  const packages = "apt-get install postgresql python3-flask python3-psycopg python3-pytest gunicorn python3-botocore";
   if (!fs.existsSync(python)) return { missing: `no ${python} (Debian's python3; ${packages})` };
   try {
-    execFileSync(python, ["-c", "import flask, psycopg, pytest, gunicorn"], { stdio: "pipe", timeout: 30_000, env: pythonEnv({}) });
+    execFileSync(python, ["-c", "import flask, psycopg, pytest, gunicorn, botocore"], { stdio: "pipe", timeout: 30_000, env: pythonEnv({}) });
   } catch (error) {
     const detail = String((error as { stderr?: Buffer }).stderr ?? error).trim().split("\n").pop();
-    return { missing: `${python} cannot import flask, psycopg, pytest and gunicorn (${detail}; ${packages})` };
+    return { missing: `${python} cannot import flask, psycopg, pytest, gunicorn and botocore (${detail}; ${packages})` };
   }
   const root = "/usr/lib/postgresql";
   const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
@@ -119,54 +128,63 @@ function snapshot(dir: string): string[] {
 describeWithTools("the Python skeleton, run for real", () => {
   const tools = found as Tools;
   const appUser = IS_ROOT ? { uid: POD_UID, gid: POD_UID } : undefined;
-  const password = randomBytes(12).toString("hex");
+  /** The master user's password (break-glass: only the setup script uses it here). */
+  const masterPassword = randomBytes(12).toString("hex");
+  /** A developer's local role, for the skeleton's local-development path (DATABASE_URL). */
+  const devPassword = randomBytes(12).toString("hex");
+  const REGION = "eu-west-1";
+  const OWNER = `${APP}_owner`;
+  const APP_ROLE = `${APP}_app`;
+  /** The service accounts' Pod Identity tokens, as the agent knows each pod. */
+  const SERVER_POD = `server-${randomBytes(8).toString("hex")}`;
+  const MIGRATE_POD = `migrate-${randomBytes(8).toString("hex")}`;
+  const iam = new FakeIam();
+  const agent = new FakePodIdentityAgent();
+  let proxy: RdsIamProxy;
   let base: string;
   let appDir: string;
   let pgData: string;
   let socketDir: string;
   let pgPort: number;
   let tlsDir: string;
-  let credentialsDir: string;
   let appPort: number;
   let appUrl: string;
   let gunicorn: ChildProcess | undefined;
   let serverLog = "";
   let pgRunning = false;
   let before: string[];
+  let serverKey: FakeAccessKey;
 
   const pg = (tool: string) => path.join(tools.pgBin, tool);
-  const databaseUrl = (database: string, secret = password) => `postgresql://app:${secret}@127.0.0.1:${pgPort}/${database}`;
+  const devUrl = (database: string) => `postgresql://dev:${devPassword}@127.0.0.1:${pgPort}/${database}`;
   const appEnv = (extra: Record<string, string> = {}) => pythonEnv({ HOME: path.join(base, "home"), TMPDIR: path.join(base, "tmp"), ...extra });
-  /** The pod's database settings on the platform (KubernetesWorkload's `database`): no password in any variable. */
-  const platformEnv = (extra: Record<string, string> = {}) =>
+  /**
+   * A pod's environment on the platform (KubernetesWorkload's `database`, and what EKS Pod Identity
+   * injects): where to connect, as which role, and the agent that hands out the pod's credentials.
+   * No password, token or credentials file in any variable. Pod Identity sets
+   * AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE; Debian's botocore 1.29 reads only the token itself,
+   * so the stand-in gets AWS_CONTAINER_AUTHORIZATION_TOKEN (the pinned botocore reads either).
+   */
+  const podEnv = (pod: { token: string; user: string }, extra: Record<string, string> = {}) =>
     appEnv({
       DATABASE_HOST: "127.0.0.1",
-      DATABASE_PORT: String(pgPort),
-      DATABASE_NAME: "app",
+      DATABASE_PORT: String(proxy.port),
+      DATABASE_NAME: APP,
+      DATABASE_USER: pod.user,
+      DATABASE_AUTH: "iam",
+      DATABASE_REGION: REGION,
       DATABASE_SSLMODE: "verify-full",
       DATABASE_SSLROOTCERT: path.join(tlsDir, "ca.pem"),
-      DATABASE_CREDENTIALS_FILE: path.join(credentialsDir, "credentials.json"),
+      AWS_CONTAINER_CREDENTIALS_FULL_URI: agent.url,
+      AWS_CONTAINER_AUTHORIZATION_TOKEN: pod.token,
+      // Nothing of the machine's own AWS configuration.
+      AWS_CONFIG_FILE: path.join(base, "no-aws-config"),
+      AWS_SHARED_CREDENTIALS_FILE: path.join(base, "no-aws-credentials"),
+      AWS_EC2_METADATA_DISABLED: "true",
       ...extra,
     });
-  /**
-   * Writes the credentials file as the Secrets Store CSI driver does (the kubelet's atomic writer):
-   * the new content in a fresh hidden directory, then the `..data` link swapped to it in one rename,
-   * so a reader sees the old file or the new one, never a half-written one.
-   */
-  const writeCredentials = (secret: string) => {
-    const version = `..${new Date().toISOString().replace(/[-:.]/g, "_")}.${randomBytes(4).toString("hex")}`;
-    const versionDir = path.join(credentialsDir, version);
-    fs.mkdirSync(versionDir, { mode: 0o755 });
-    const file = path.join(versionDir, "credentials.json");
-    fs.writeFileSync(file, JSON.stringify({ username: "app", password: secret }), { mode: 0o600 });
-    if (appUser) fs.chownSync(file, appUser.uid, appUser.gid);
-    const data = path.join(credentialsDir, "..data");
-    const previous = fs.existsSync(data) ? fs.readlinkSync(data) : undefined;
-    fs.symlinkSync(version, path.join(credentialsDir, "..data_tmp"));
-    fs.renameSync(path.join(credentialsDir, "..data_tmp"), data);
-    if (!fs.existsSync(path.join(credentialsDir, "credentials.json"))) fs.symlinkSync("..data/credentials.json", path.join(credentialsDir, "credentials.json"));
-    if (previous) fs.rmSync(path.join(credentialsDir, previous), { recursive: true });
-  };
+  const serverEnv = (extra: Record<string, string> = {}) => podEnv({ token: SERVER_POD, user: APP_ROLE }, extra);
+  const migrateEnv = (extra: Record<string, string> = {}) => podEnv({ token: MIGRATE_POD, user: OWNER }, extra);
   const openssl = (args: string[]) => execFileSync("openssl", args, { cwd: tlsDir, stdio: "pipe", timeout: 30_000 });
   const python = (args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000) => run(tools.python, args, { cwd: appDir, env, user: appUser, timeoutMs });
   const sql = async (database: string, statement: string): Promise<string> => {
@@ -177,6 +195,25 @@ describeWithTools("the Python skeleton, run for real", () => {
     });
     if (result.code !== 0) throw new Error(`psql ${statement}: ${result.out}`);
     return result.out.trim();
+  };
+  /** Each statement on a new connection made as the app connects, with its SQLSTATE or "ok". */
+  const asPod = async (env: NodeJS.ProcessEnv, statements: string[]): Promise<string[]> => {
+    const probe = [
+      "import json, sys, psycopg",
+      "from web import db",
+      "out = []",
+      "for statement in json.loads(sys.argv[1]):",
+      "    try:",
+      "        with db.connect() as c:",
+      "            c.execute(statement)",
+      "            out.append('ok')",
+      "    except psycopg.Error as e:",
+      "        out.append(e.sqlstate or type(e).__name__)",
+      "print(json.dumps(out))",
+    ].join("\n");
+    const result = await python(["-c", probe, JSON.stringify(statements)], env);
+    if (result.code !== 0) throw new Error(result.out);
+    return JSON.parse(result.out.trim().split("\n").pop()!);
   };
   const stopPostgres = async () => {
     if (!pgRunning) return;
@@ -214,6 +251,15 @@ describeWithTools("the Python skeleton, run for real", () => {
       timeoutMs: 60_000,
     });
     if (init.code !== 0) throw new Error(`initdb failed: ${init.out}`);
+    // Who gets in, and how: the test's superuser on the socket; IAM users (rds_iam members) on the
+    // socket only, which only the token-checking front door uses (as root, the socket's folder is
+    // postgres's alone; the app's processes cannot reach it); everyone else with a password over
+    // TLS. The master user holds rds_iam with ADMIN OPTION (to grant it, as on RDS) but logs in with
+    // its password, so the IAM route is closed to it.
+    fs.writeFileSync(
+      path.join(pgData, "pg_hba.conf"),
+      ["local all postgres trust", "local all app_admin reject", "local all +rds_iam trust", "hostssl all all 127.0.0.1/32 scram-sha-256", ""].join("\n"),
+    );
     // TLS as RDS offers it: a server certificate for the address clients use, from a CA the
     // clients are given (the RDS CA bundle on the platform); and an impostor's CA, which must fail.
     tlsDir = path.join(base, "tls");
@@ -225,6 +271,7 @@ describeWithTools("the Python skeleton, run for real", () => {
     openssl(["req", ...ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]);
     fs.writeFileSync(path.join(tlsDir, "server.ext"), "subjectAltName=IP:127.0.0.1\n");
     openssl(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext"]);
+    const serverKeyPem = fs.readFileSync(path.join(tlsDir, "server.key"), "utf8");
     fs.chmodSync(path.join(tlsDir, "server.key"), 0o600);
     if (tools.pgUser) fs.chownSync(path.join(tlsDir, "server.key"), tools.pgUser.uid, tools.pgUser.gid);
     for (const pem of ["ca.pem", "impostor-ca.pem", "server.pem"]) fs.chmodSync(path.join(tlsDir, pem), 0o644);
@@ -235,14 +282,29 @@ describeWithTools("the Python skeleton, run for real", () => {
     const start = await run(pg("pg_ctl"), ["-D", pgData, "-l", path.join(pgData, "server.log"), "-o", options, "-w", "-t", "30", "start"], { user: tools.pgUser, timeoutMs: 40_000 });
     if (start.code !== 0) throw new Error(`pg_ctl start failed: ${start.out}\n${fs.readFileSync(path.join(pgData, "server.log"), "utf8")}`);
     pgRunning = true;
-    await sql("postgres", `CREATE ROLE app LOGIN PASSWORD '${password}'`);
-    await sql("postgres", "CREATE DATABASE app OWNER app");
-    await sql("postgres", "CREATE DATABASE race OWNER app");
+    // What RDS creates: the rds_iam role, and a master user that is not a superuser but may create
+    // roles and databases and grant rds_iam; the app's database, owned by the master user.
+    await sql("postgres", "CREATE ROLE rds_iam NOLOGIN");
+    await sql("postgres", `CREATE ROLE app_admin LOGIN CREATEROLE CREATEDB PASSWORD '${masterPassword}'`);
+    await sql("postgres", "GRANT rds_iam TO app_admin WITH ADMIN OPTION");
+    await sql("postgres", `CREATE DATABASE ${APP} OWNER app_admin`);
+    // Another database of the instance, with data the app must not reach.
+    await sql("postgres", "CREATE DATABASE other OWNER app_admin");
+    await sql("other", "CREATE TABLE private (secret text); INSERT INTO private VALUES ('not for the app'); ALTER TABLE private OWNER TO app_admin");
+    // Local development: a role with a password and a URL.
+    await sql("postgres", `CREATE ROLE dev LOGIN PASSWORD '${devPassword}'`);
+    await sql("postgres", "CREATE DATABASE race OWNER dev");
 
-    // The mounted credentials the app re-reads for each connection (a rotated secret lands here).
-    credentialsDir = path.join(base, "database-credentials");
-    fs.mkdirSync(credentialsDir, { mode: 0o755 });
-    writeCredentials(password);
+    // IAM: the server's and the migration's Pod Identity roles, each allowed rds-db:connect as its
+    // own database user only (the stack's policies); the agent hands each pod its role's key.
+    iam.connectGrants.set("hello-dev-server", [APP_ROLE]);
+    iam.connectGrants.set("hello-dev-migrate", [OWNER]);
+    serverKey = iam.issue("hello-dev-server", 6 * 3600_000);
+    agent.current.set(SERVER_POD, serverKey);
+    agent.current.set(MIGRATE_POD, iam.issue("hello-dev-migrate", 6 * 3600_000));
+    await agent.start();
+    proxy = new RdsIamProxy({ iam, region: REGION, cert: fs.readFileSync(path.join(tlsDir, "server.pem"), "utf8"), key: serverKeyPem, backendSocket: path.join(socketDir, `.s.PGSQL.${pgPort}`) });
+    await proxy.start();
   }, 120_000);
 
   afterAll(async () => {
@@ -253,6 +315,8 @@ describeWithTools("the Python skeleton, run for real", () => {
       await exited;
       clearTimeout(timer);
     }
+    await proxy?.stop();
+    await agent.stop();
     await stopPostgres();
     if (base) fs.rmSync(base, { recursive: true, force: true });
   }, 60_000);
@@ -264,23 +328,67 @@ describeWithTools("the Python skeleton, run for real", () => {
     expect(result.code).toBe(0);
   });
 
-  test("the migration creates the schema and records itself; a second run applies nothing", async () => {
-    const first = await python(["-m", "migrate"], appEnv({ DATABASE_URL: databaseUrl("app") }));
+  test("the <app>-db-setup script runs Slipway's role SQL as the master user over verified TLS; a second run changes nothing", async () => {
+    // The master secret as the CSI driver mounts it for the setup Job (jmesPath: username, password).
+    const secretDir = path.join(base, "master-secret");
+    fs.mkdirSync(secretDir, { mode: 0o755 });
+    fs.writeFileSync(path.join(secretDir, "username"), "app_admin");
+    fs.writeFileSync(path.join(secretDir, "password"), masterPassword, { mode: 0o600 });
+    const setupSql = path.join(base, "setup.sql");
+    fs.writeFileSync(setupSql, databaseRolesSql(APP), { mode: 0o644 });
+    if (appUser) for (const file of ["username", "password"]) fs.chownSync(path.join(secretDir, file), appUser.uid, appUser.gid);
+    const env = {
+      PATH: `${tools.pgBin}:/usr/bin:/bin`,
+      LANG: "C.UTF-8",
+      HOME: path.join(base, "home"),
+      PGHOST: "127.0.0.1",
+      PGPORT: String(pgPort),
+      PGDATABASE: APP,
+      PGSSLMODE: "verify-full",
+      PGSSLROOTCERT: path.join(tlsDir, "ca.pem"),
+      MASTER_SECRET_DIR: secretDir,
+      SETUP_SQL: setupSql,
+    };
+    const setup = () => run("/bin/sh", ["-c", DATABASE_SETUP_SCRIPT], { env, user: appUser, timeoutMs: 30_000 });
+    const first = await setup();
+    expect(first.out).not.toMatch(/ERROR/);
+    expect(first.code).toBe(0);
+    const roles = `SELECT rolname, rolcanlogin, rolsuper, rolcreatedb, rolcreaterole, rolpassword IS NULL, pg_has_role(rolname, 'rds_iam', 'MEMBER') FROM pg_authid WHERE rolname IN ('${OWNER}', '${APP_ROLE}') ORDER BY 1`;
+    const expected = [`${APP_ROLE}|t|f|f|f|t|t`, `${OWNER}|t|f|f|f|t|t`];
+    expect((await sql("postgres", roles)).split("\n")).toEqual(expected);
+    expect(await sql(APP, `SELECT nspowner::regrole FROM pg_namespace WHERE nspname = '${APP}'`)).toBe(OWNER);
+    const second = await setup();
+    expect(second.out).not.toMatch(/ERROR/);
+    expect(second.code).toBe(0);
+    expect((await sql("postgres", roles)).split("\n")).toEqual(expected);
+    // A wrong master password stops it: the script fails rather than half-running.
+    fs.writeFileSync(path.join(secretDir, "password"), "wrong");
+    const wrong = await setup();
+    expect(wrong.out).toMatch(/password authentication failed for user "app_admin"/);
+    expect(wrong.code).not.toBe(0);
+  });
+
+  test("the migration Job's form: python -m migrate connects as the owner with an IAM token, creates the schema in the app's schema, owned by the owner; a second run applies nothing", async () => {
+    const first = await python(["-m", "migrate"], migrateEnv());
     expect(first.out).toContain("applying 0001_create_greetings.sql");
     expect(first.code).toBe(0);
-    const columns = await sql("app", "SELECT column_name || ':' || data_type FROM information_schema.columns WHERE table_name = 'greetings' ORDER BY ordinal_position");
+    const columns = await sql(APP, `SELECT column_name || ':' || data_type FROM information_schema.columns WHERE table_schema = '${APP}' AND table_name = 'greetings' ORDER BY ordinal_position`);
     expect(columns.split("\n")).toEqual(["id:bigint", "message:text", "created_at:timestamp with time zone"]);
-    expect(await sql("app", "SELECT message FROM greetings")).toBe(`Hello from ${APP}`);
+    expect(await sql(APP, `SELECT message FROM ${APP}.greetings`)).toBe(`Hello from ${APP}`);
     const migration = fs.readFileSync(path.join(appDir, "migrations", "0001_create_greetings.sql"), "utf8");
     const checksum = createHash("sha256").update(migration).digest("hex");
-    expect(await sql("app", "SELECT version || ' ' || name || ' ' || checksum FROM schema_migrations")).toBe(`1 0001_create_greetings.sql ${checksum}`);
-    // The schema belongs to the role that migrated, not to the superuser.
-    expect(await sql("app", "SELECT tableowner FROM pg_tables WHERE tablename = 'greetings'")).toBe("app");
+    expect(await sql(APP, `SELECT version || ' ' || name || ' ' || checksum FROM ${APP}.schema_migrations`)).toBe(`1 0001_create_greetings.sql ${checksum}`);
+    // Everything it made belongs to the owner role, in the app's schema; nothing in public.
+    expect((await sql(APP, `SELECT DISTINCT schemaname || ' ' || tableowner FROM pg_tables WHERE tablename IN ('greetings', 'schema_migrations')`)).split("\n")).toEqual([`${APP} ${OWNER}`]);
+    expect(await sql(APP, "SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace")).toBe("0");
+    // It came in through IAM, as the owner, with the migration pod's key.
+    const migrations = proxy.attempts.filter((a) => !a.refused);
+    expect(new Set(migrations.map((a) => `${a.user} ${a.accessKeyId}`))).toEqual(new Set([`${OWNER} ${agent.current.get(MIGRATE_POD)!.accessKeyId}`]));
 
-    const second = await python(["-m", "migrate"], appEnv({ DATABASE_URL: databaseUrl("app") }));
+    const second = await python(["-m", "migrate"], migrateEnv());
     expect(second.out).toContain("0 applied, 1 already applied");
     expect(second.code).toBe(0);
-    expect(await sql("app", "SELECT count(*) FROM greetings")).toBe("1");
+    expect(await sql(APP, `SELECT count(*) FROM ${APP}.greetings`)).toBe("1");
   });
 
   test("migrations wait for the advisory lock: two started while it is held (with MIGRATE_DATABASE_URL) apply each file once, after it is released", async () => {
@@ -294,8 +402,8 @@ describeWithTools("the Python skeleton, run for real", () => {
       if (Date.now() > deadline) throw new Error("the advisory lock was not taken within 10 s");
       await new Promise((r) => setTimeout(r, 100));
     }
-    // The schema owner's URL wins over the app's (here a database that does not exist).
-    const env = appEnv({ MIGRATE_DATABASE_URL: databaseUrl("race"), DATABASE_URL: databaseUrl("no_such_database") });
+    // Local development: the migration's own URL wins over the app's (here a database that does not exist).
+    const env = appEnv({ MIGRATE_DATABASE_URL: devUrl("race"), DATABASE_URL: devUrl("no_such_database") });
     const migrations = [python(["-m", "migrate"], env), python(["-m", "migrate"], env)].map((p) => p.then((result) => ({ ...result, at: Date.now() })));
     const [released, ...results] = await Promise.all([holder, ...migrations]);
     for (const result of results) {
@@ -312,7 +420,7 @@ describeWithTools("the Python skeleton, run for real", () => {
     const original = fs.readFileSync(file);
     fs.writeFileSync(file, `${original}\n-- edited\n`);
     try {
-      const result = await python(["-m", "migrate"], appEnv({ DATABASE_URL: databaseUrl("app") }));
+      const result = await python(["-m", "migrate"], migrateEnv());
       expect(result.out).toContain("0001_create_greetings.sql was changed after it was applied");
       expect(result.code).toBe(1);
     } finally {
@@ -320,24 +428,63 @@ describeWithTools("the Python skeleton, run for real", () => {
     }
   });
 
-  test("with the platform's settings it connects through the credentials file, over TLS verified against the CA bundle and the host name", async () => {
-    const probe = "from web import db\nwith db.connect() as c:\n    print(c.execute('SELECT current_user, ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()').fetchone())";
-    const good = await python(["-c", probe], platformEnv());
-    expect(good.out.trim()).toBe("('app', True)");
+  test("with the platform's settings the app connects as its own role with an IAM token, over TLS verified against the CA bundle and the host name", async () => {
+    // TLS ends at RDS's front door here (the stand-in), so the client's side says whether it was used.
+    const probe = "from web import db\nwith db.connect() as c:\n    print((c.execute('SELECT current_user').fetchone()[0], c.pgconn.ssl_in_use))";
+    const good = await python(["-c", probe], serverEnv());
+    expect(good.out.trim()).toBe(`('${APP_ROLE}', True)`);
     expect(good.code).toBe(0);
-    // verify-full: a certificate from another CA, or one for another host name, is refused.
-    const impostor = await python(["-c", probe], platformEnv({ DATABASE_SSLROOTCERT: path.join(tlsDir, "impostor-ca.pem") }));
+    // verify-full: a certificate from another CA, or one for another host name, is refused before any token is sent.
+    const sent = proxy.attempts.length;
+    const impostor = await python(["-c", probe], serverEnv({ DATABASE_SSLROOTCERT: path.join(tlsDir, "impostor-ca.pem") }));
     expect(impostor.out).toMatch(/certificate verify failed/);
     expect(impostor.code).not.toBe(0);
-    const otherName = await python(["-c", probe], platformEnv({ DATABASE_HOST: "localhost" }));
+    const otherName = await python(["-c", probe], serverEnv({ DATABASE_HOST: "localhost" }));
     expect(otherName.out).toMatch(/does not match host name/);
     expect(otherName.code).not.toBe(0);
+    expect(proxy.attempts.length).toBe(sent);
   });
 
-  test("the migration Job's form: python -m migrate with only the platform's settings finds the schema up to date", async () => {
-    const result = await python(["-m", "migrate"], platformEnv());
-    expect(result.out).toContain("0 applied, 1 already applied");
-    expect(result.code).toBe(0);
+  test("the app's role reads and writes rows, and nothing more: no DDL, no CREATE in any schema, no temporary tables, no owner's rights, no other database", async () => {
+    const allowed = await asPod(serverEnv(), [
+      "SELECT count(*) FROM greetings",
+      "INSERT INTO greetings (message) VALUES ('written by the app')",
+      "UPDATE greetings SET message = 'updated by the app' WHERE message = 'written by the app'",
+      "DELETE FROM greetings WHERE message = 'updated by the app'",
+    ]);
+    expect(allowed).toEqual(["ok", "ok", "ok", "ok"]);
+    const denied = [
+      "CREATE TABLE intruder (id int)",
+      "CREATE TABLE public.intruder (id int)",
+      "CREATE TEMPORARY TABLE intruder (id int)",
+      "CREATE SCHEMA intruder",
+      "ALTER TABLE greetings ADD COLUMN intruder int",
+      "DROP TABLE greetings",
+      "TRUNCATE greetings",
+      `SET ROLE ${OWNER}`,
+      "SET ROLE app_admin",
+    ];
+    // 42501 insufficient_privilege, for each one.
+    expect(await asPod(serverEnv(), denied)).toEqual(denied.map(() => "42501"));
+    // Another database of the instance: the role may not connect.
+    const other = await python(["-c", "from web import db\ndb.connect().close()"], serverEnv({ DATABASE_NAME: "other" }));
+    expect(other.out).toMatch(/permission denied for database "other"/);
+    expect(other.code).not.toBe(0);
+    expect(await sql(APP, `SELECT count(*) FROM ${APP}.greetings`)).toBe("1");
+  });
+
+  test("each pod's identity connects only as its own role: the server's key is refused for the owner, the migration's for the app role", async () => {
+    const probe = "from web import db\ndb.connect().close()";
+    const serverAsOwner = await python(["-c", probe], serverEnv({ DATABASE_USER: OWNER }));
+    expect(serverAsOwner.out).toMatch(new RegExp(`PAM authentication failed for user "${OWNER}"`));
+    expect(serverAsOwner.code).not.toBe(0);
+    expect(proxy.attempts.at(-1)).toMatchObject({ user: OWNER, accessKeyId: serverKey.accessKeyId, refused: `role hello-dev-server may not rds-db:connect as ${OWNER}` });
+    const migrateAsApp = await python(["-c", probe], migrateEnv({ DATABASE_USER: APP_ROLE }));
+    expect(migrateAsApp.code).not.toBe(0);
+    expect(proxy.attempts.at(-1)).toMatchObject({ user: APP_ROLE, refused: `role hello-dev-migrate may not rds-db:connect as ${APP_ROLE}` });
+    // And the master user never comes in this way, whoever signs.
+    const master = await python(["-c", probe], serverEnv({ DATABASE_USER: "app_admin" }));
+    expect(master.code).not.toBe(0);
   });
 
   test("gunicorn serves it; its own integration tests pass against APP_URL", async () => {
@@ -345,8 +492,8 @@ describeWithTools("the Python skeleton, run for real", () => {
     appUrl = `http://127.0.0.1:${appPort}`;
     const args = ["-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", `127.0.0.1:${appPort}`, "--workers", "1", "web:create_app()"];
     const [file, argv] = appUser ? ["setpriv", [`--reuid=${appUser.uid}`, `--regid=${appUser.gid}`, "--clear-groups", "--", tools.python, ...args]] : [tools.python, args];
-    // As on the platform: no DATABASE_URL, only the settings and the mounted credentials file.
-    gunicorn = spawn(file, argv, { cwd: appDir, env: platformEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    // As on the platform: no URL, no password, only the settings and the pod's identity.
+    gunicorn = spawn(file, argv, { cwd: appDir, env: serverEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
     gunicorn.stdout!.on("data", (d) => (serverLog += d));
     gunicorn.stderr!.on("data", (d) => (serverLog += d));
     const deadline = Date.now() + 30_000;
@@ -373,32 +520,74 @@ describeWithTools("the Python skeleton, run for real", () => {
     expect(page.body).toContain(`<h1 id="greeting">Hello from ${APP}</h1>`);
   });
 
-  test("a password rotated as RDS and the CSI driver would: 503 while only the old one is mounted, 200 on new connections once the file is replaced, with no restart", async () => {
+  test("the pod's credentials rotate (the old key expires, Pod Identity serves a new one): every new connection keeps working, with no restart and no failed request", async () => {
     const health = async () => (await httpGet(`${appUrl}${HEALTH_PATH}`)).status;
     const workers = () => serverLog.match(/Booting worker with pid: \d+/g) ?? [];
     expect(workers()).toHaveLength(1);
     const pid = gunicorn!.pid;
+    const accepted = () => proxy.attempts.filter((a) => !a.refused && a.user === APP_ROLE);
     for (let i = 0; i < 3; i++) expect(await health()).toBe(200);
+    expect(accepted().at(-1)!.accessKeyId).toBe(serverKey.accessKeyId);
 
-    // Secrets Manager's rotation sets the new password in the database first...
-    const rotated = randomBytes(12).toString("hex");
-    await sql("postgres", `ALTER ROLE app PASSWORD '${rotated}'`);
-    // ...and until the driver's next poll the mounted file still holds the old one: new connections fail.
-    expect(await health()).toBe(503);
-    expect(await health()).toBe(503);
-
-    // The driver's poll replaces the file (atomically); every new connection uses it.
-    writeCredentials(rotated);
+    // Rotation as STS and the agent do it: new credentials are served, and the old key ends.
+    const oldKey = serverKey;
+    serverKey = iam.issue("hello-dev-server", 6 * 3600_000);
+    agent.current.set(SERVER_POD, serverKey);
+    iam.expire(oldKey.accessKeyId);
+    const from = proxy.attempts.length;
     for (let i = 0; i < 5; i++) expect(await health()).toBe(200);
     expect((await httpGet(`${appUrl}/`)).status).toBe(200);
+    // Every connection since was signed with the new key, and none was refused.
+    const since = proxy.attempts.slice(from);
+    expect(since.length).toBeGreaterThanOrEqual(6);
+    expect(since.filter((a) => a.refused)).toEqual([]);
+    expect(new Set(since.map((a) => a.accessKeyId))).toEqual(new Set([serverKey.accessKeyId]));
+    // A token signed with the old key is refused now.
+    const stale = signRdsToken({ key: oldKey, endpoint: proxy.endpoint, user: APP_ROLE, region: REGION, signedAt: Date.now() });
+    const probe = "import os, psycopg\nfrom web import db\np = db.connection_parameters()\np['password'] = os.environ['TOKEN']\npsycopg.connect(**p).close()\nprint('connected')";
+    const withStale = await python(["-c", probe], serverEnv({ TOKEN: stale }));
+    expect(withStale.out).toMatch(/PAM authentication failed/);
+    expect(proxy.attempts.at(-1)!.refused).toBe("expired credentials");
 
     // The same server and the same worker throughout: nothing restarted.
     expect(gunicorn!.pid).toBe(pid);
     expect(gunicorn!.exitCode).toBeNull();
     expect(workers()).toHaveLength(1);
-    // Nothing it logged holds either password.
-    expect(serverLog).not.toContain(password);
-    expect(serverLog).not.toContain(rotated);
+    // Nothing it logged holds a credential or a token.
+    for (const secret of [oldKey.secretAccessKey, serverKey.secretAccessKey, serverKey.sessionToken, "X-Amz-Signature", masterPassword]) expect(serverLog).not.toContain(secret);
+  });
+
+  test("a token is good for 15 minutes: the same botocore-signed token is refused 15 minutes later, and a fresh one works", async () => {
+    const sign = "from web import db\nimport os\nprint(db.iam_token(os.environ['DATABASE_HOST'], os.environ['DATABASE_PORT'], os.environ['DATABASE_USER'], os.environ['DATABASE_REGION']))";
+    const token = (await python(["-c", sign], serverEnv())).out.trim();
+    expect(token).toMatch(new RegExp(`^127\\.0\\.0\\.1:${proxy.port}/\\?Action=connect&DBUser=${APP_ROLE}&`));
+    const probe = "import os, psycopg\nfrom web import db\np = db.connection_parameters()\np['password'] = os.environ['TOKEN']\npsycopg.connect(**p).close()\nprint('connected')";
+    expect((await python(["-c", probe], serverEnv({ TOKEN: token }))).out.trim()).toBe("connected");
+    try {
+      proxy.clockSkewMs = 15 * 60_000 + 1_000;
+      const late = await python(["-c", probe], serverEnv({ TOKEN: token }));
+      expect(late.out).toMatch(/PAM authentication failed/);
+      expect(proxy.attempts.at(-1)!.refused).toBe("expired token");
+    } finally {
+      proxy.clockSkewMs = 0;
+    }
+    // The app signs a new token per connection, so it never holds an old one.
+    expect((await httpGet(`${appUrl}${HEALTH_PATH}`)).status).toBe(200);
+    // Without TLS the front door admits nobody, as RDS with rds.force_ssl.
+    const plain = await python(["-c", "from web import db\ndb.connect().close()"], serverEnv({ DATABASE_SSLMODE: "disable" }));
+    expect(plain.code).not.toBe(0);
+    expect(proxy.attempts.at(-1)!.refused).toBe("no TLS");
+  });
+
+  test("the master user is break-glass: neither the app nor the migration connected as it, and their settings hold no password", () => {
+    expect(new Set(proxy.attempts.filter((a) => !a.refused).map((a) => a.user))).toEqual(new Set([OWNER, APP_ROLE]));
+    for (const env of [serverEnv(), migrateEnv()]) {
+      expect(Object.keys(env).filter((name) => name.startsWith("DATABASE_")).sort()).toEqual(
+        ["DATABASE_AUTH", "DATABASE_HOST", "DATABASE_NAME", "DATABASE_PORT", "DATABASE_REGION", "DATABASE_SSLMODE", "DATABASE_SSLROOTCERT", "DATABASE_USER"],
+      );
+      expect(Object.keys(env).filter((name) => /PASSWORD|SECRET|_URL$|SESSION_TOKEN|ACCESS_KEY/.test(name))).toEqual([]);
+      expect(Object.values(env)).not.toContain(masterPassword);
+    }
   });
 
   test("the static assets are in static/, which the image copies to the contract's directory, and the app serves them", async () => {

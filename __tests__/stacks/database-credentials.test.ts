@@ -1,11 +1,17 @@
 /**
- * The app's database credentials reach its pods only at run time: the RDS-managed master secret,
- * mounted by the Secrets Store CSI driver with the pods' own Pod Identity role. No Terraform data
- * source or resource reads or holds the password, so plans and state carry none and the read-only
- * plan role (which may not GetSecretValue) plans every `<app>-<env>` stack.
+ * No password reaches an app's pods, its stack or its state: the server connects as `<db>_app`
+ * and the migration as `<db>_owner`, each with IAM database authentication through its own EKS
+ * Pod Identity role, allowed `rds-db:connect` as that user only. The RDS-managed master secret is
+ * read by exactly one identity, the `<app>-db-setup` Job's, which runs Slipway's role SQL; no
+ * Terraform data source or resource reads its value, so the read-only plan role plans every stack.
  */
-import { examplePlatform, resourceAt, synthAll } from "../support/platform";
+import { examplePlatform, resourceAt, resourcesByPath, synthAll } from "../support/platform";
 import { PLAN_DENIED_ACTIONS } from "../../stacks/bootstrap-stack";
+import { DATABASE_SETUP_IMAGE } from "../../constructs/database-setup";
+import { PREVIOUS_SERVER_ASSOCIATION } from "../../stacks/app-environment-stack";
+import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-identity-association";
+import { TerraformStack, Testing } from "cdktf";
+import { Construct } from "constructs";
 
 type Json = any;
 
@@ -17,6 +23,11 @@ const dbKey = (stack: Json) => {
   const [name] = Object.entries<Json>(stack.resource.aws_kms_key).find(([, body]) => String(body["//"].metadata.path).endsWith("/Database/Key"))!;
   return `\${aws_kms_key.${name}.arn}`;
 };
+const region = (stack: Json) => stack.provider.aws.find((p: Json) => !p.alias).region;
+const account = (stack: Json) => JSON.parse(resourceAt(stack, "aws_iam_role", "ServerIdentity/Resource").assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"];
+/** Every inline policy of the stack by construct path, as statements. */
+const policies = (stack: Json): Record<string, Json[]> =>
+  Object.fromEntries(Object.entries<Json>(resourcesByPath(stack, "aws_iam_role_policy")).map(([p, body]) => [p.split("/").slice(1).join("/"), JSON.parse(body.policy).Statement]));
 
 /** Every string in `value`, with its path. */
 function strings(value: Json, at = ""): Array<[string, string]> {
@@ -64,66 +75,95 @@ describe("every synthesized stack", () => {
   });
 });
 
-describe("the pods get their credentials at run time from the RDS-managed secret", () => {
-  test.each(appStacks.map(([name]) => name))("%s: a SecretProviderClass mounts exactly the database's master secret as credentials.json, with the pods' identity, never synced into a Kubernetes Secret", (name) => {
-    const stack = stacks[name];
-    const spc = resourceAt(stack, "kubernetes_manifest", "Workload/DatabaseCredentials").manifest;
-    expect(spc).toMatchObject({ apiVersion: "secrets-store.csi.x-k8s.io/v1", kind: "SecretProviderClass", metadata: { name: "hello-database" }, spec: { provider: "aws" } });
-    expect(spc.spec.parameters.usePodIdentity).toBe("true");
-    expect(spc.spec.parameters.region).toBe(stack.provider.aws.find((p: Json) => !p.alias).region);
-    expect(JSON.parse(spc.spec.parameters.objects)).toEqual([
-      { objectName: `\${${dbAddress(stack)}.master_user_secret[0].secret_arn}`, objectType: "secretsmanager", objectAlias: "credentials.json" },
-    ]);
-    expect(spc.spec.secretObjects).toBeUndefined();
+describe.each(appStacks.map(([name]) => name))("%s: each pod connects as its own role, with IAM authentication", (name) => {
+  const stack = stacks[name];
+  const connectArn = (user: string) => `arn:aws:rds-db:${region(stack)}:${account(stack)}:dbuser:\${${dbAddress(stack)}.resource_id}/${user}`;
+
+  test("the instance has IAM database authentication on", () => {
+    expect(resourceAt(stack, "aws_db_instance", "Database/Resource")).toMatchObject({ iam_database_authentication_enabled: true, manage_master_user_password: true });
   });
 
-  test("the app and migration pods mount it read-only where DATABASE_CREDENTIALS_FILE points, and both wait for it", () => {
-    const config = resourceAt(prod, "kubernetes_config_map_v1", "Workload/Config").data;
-    expect(config.DATABASE_CREDENTIALS_FILE).toBe("/var/run/secrets/database/credentials.json");
-    const deployment = resourceAt(prod, "kubernetes_deployment_v1", "Workload/Resource");
-    const cron = resourceAt(prod, "kubernetes_cron_job_v1", "Workload/MigrationTemplate");
-    const spcAddress = `kubernetes_manifest.${Object.entries<Json>(prod.resource.kubernetes_manifest).find(([, b]) => String(b["//"].metadata.path).endsWith("/Workload/DatabaseCredentials"))![0]}`;
-    for (const [resource, pod] of [
-      [deployment, deployment.spec.template.spec],
-      [cron, cron.spec.job_template.spec.template.spec],
-    ]) {
-      expect(pod.volume).toContainEqual({ name: "database-credentials", csi: { driver: "secrets-store.csi.k8s.io", read_only: true, volume_attributes: { secretProviderClass: "hello-database" } } });
-      expect(pod.container[0].volume_mount).toContainEqual({ name: "database-credentials", mount_path: "/var/run/secrets/database", read_only: true });
-      expect(resource.depends_on).toContain(spcAddress);
-    }
+  test("the server's role may rds-db:connect as hello_app only; the migration's as hello_owner only; nothing else may connect", () => {
+    const all = policies(stack);
+    expect(all["ServerIdentity/Policy-connect-as-hello_app"]).toEqual([{ Sid: "ConnectWithIamAuthentication", Effect: "Allow", Action: "rds-db:connect", Resource: connectArn("hello_app") }]);
+    expect(all["MigrationIdentity/Policy-connect-as-hello_owner"]).toEqual([{ Sid: "ConnectWithIamAuthentication", Effect: "Allow", Action: "rds-db:connect", Resource: connectArn("hello_owner") }]);
+    const connecting = Object.entries(all).filter(([, statements]) => JSON.stringify(statements).includes("rds-db"));
+    expect(connecting.map(([p]) => p).sort()).toEqual(["MigrationIdentity/Policy-connect-as-hello_owner", "ServerIdentity/Policy-connect-as-hello_app"]);
   });
 
-  test.each(appStacks.map(([name]) => name))("%s: the pods' reader role may GetSecretValue on exactly the master secret and decrypt with the database's key through Secrets Manager only", (name) => {
-    const stack = stacks[name];
-    const statements = JSON.parse(resourceAt(stack, "aws_iam_role_policy", "Secrets/ReaderPolicy").policy).Statement;
-    const region = stack.provider.aws.find((p: Json) => !p.alias).region;
-    expect(statements.filter((s: Json) => /Granted/.test(s.Sid))).toEqual([
-      { Sid: "ReadGrantedSecrets", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: [`\${${dbAddress(stack)}.master_user_secret[0].secret_arn}`] },
+  test("each identity is bound by Pod Identity to its own service account in the app's namespace", () => {
+    const bound = Object.fromEntries(
+      ["ServerIdentity", "MigrationIdentity", "DatabaseSetupIdentity"].map((id) => {
+        const association = resourceAt(stack, "aws_eks_pod_identity_association", `${id}/Association`);
+        const trust = JSON.parse(resourceAt(stack, "aws_iam_role", `${id}/Resource`).assume_role_policy).Statement[0];
+        expect(trust.Principal).toEqual({ Service: "pods.eks.amazonaws.com" });
+        expect(trust.Condition.StringEquals["aws:RequestTag/kubernetes-service-account"]).toBe(association.service_account);
+        return [id, association.service_account];
+      }),
+    );
+    expect(bound).toEqual({ ServerIdentity: "hello", MigrationIdentity: "hello-migrate", DatabaseSetupIdentity: "hello-db-setup" });
+    expect(Object.keys(resourcesByPath(stack, "aws_eks_pod_identity_association"))).toHaveLength(3);
+  });
+
+  test("only the setup Job's role may read the master secret: GetSecretValue on exactly it, decrypting with the database's key through Secrets Manager only", () => {
+    const all = policies(stack);
+    expect(all["DatabaseSetupIdentity/Policy-read-database-master-secret"]).toEqual([
+      { Sid: "ReadMasterSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: `\${${dbAddress(stack)}.master_user_secret[0].secret_arn}` },
       {
-        Sid: "DecryptGrantedSecretsThroughSecretsManager",
+        Sid: "DecryptMasterSecretThroughSecretsManager",
         Effect: "Allow",
         Action: "kms:Decrypt",
-        Resource: [dbKey(stack)],
-        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
+        Resource: dbKey(stack),
+        Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region(stack)}.amazonaws.com` } },
       },
     ]);
-    // Bound to the app's service account in its namespace by Pod Identity.
-    const association = resourceAt(stack, "aws_eks_pod_identity_association", "Secrets/PodIdentity");
-    expect(association.service_account).toBe("hello");
-    // The master secret is encrypted with that key (so the grant is the one that matters).
-    expect(resourceAt(stack, "aws_db_instance", "Database/Resource")).toMatchObject({ manage_master_user_password: true, master_user_secret_kms_key_id: dbKey(stack) });
+    const readers = Object.entries(all).filter(([, statements]) => JSON.stringify(statements).includes("master_user_secret"));
+    expect(readers.map(([p]) => p)).toEqual(["DatabaseSetupIdentity/Policy-read-database-master-secret"]);
+    // Nor may any role decrypt with the database's key but that one.
+    const decrypting = Object.entries(all).filter(([, statements]) => JSON.stringify(statements).includes(dbKey(stack)));
+    expect(decrypting.map(([p]) => p)).toEqual(["DatabaseSetupIdentity/Policy-read-database-master-secret"]);
   });
 
-  test("the deploy role still cannot read it: no GetSecretValue, no kms:Decrypt", () => {
+  test("the pods mount no database credentials: only the setup Job's SecretProviderClass names the master secret", () => {
+    const manifests = Object.entries<Json>(resourcesByPath(stack, "kubernetes_manifest")).filter(([, m]) => JSON.stringify(m).includes("master_user_secret"));
+    expect(manifests.map(([p]) => p.split("/").slice(1).join("/"))).toEqual(["DatabaseSetup/MasterSecret"]);
+    for (const suffix of ["Workload/Resource"]) expect(JSON.stringify(resourceAt(stack, "kubernetes_deployment_v1", suffix))).not.toMatch(/db-master|secrets\/database/);
+    expect(JSON.stringify(resourceAt(stack, "kubernetes_cron_job_v1", "Workload/MigrationTemplate"))).not.toMatch(/db-master|secrets\/database/);
+  });
+});
+
+describe("the database setup Job and the deploy role", () => {
+  test("the setup template runs the pinned image against this database, with the RDS CAs, as hello-db-setup", () => {
+    const cron = resourceAt(prod, "kubernetes_cron_job_v1", "DatabaseSetup/Resource");
+    const pod = cron.spec.job_template.spec.template.spec;
+    const env = Object.fromEntries(pod.container[0].env.map((e: Json) => [e.name, e.value]));
+    expect(pod.container[0].image).toBe(DATABASE_SETUP_IMAGE);
+    expect(env).toMatchObject({ PGHOST: `\${${dbAddress(prod)}.address}`, PGPORT: "5432", PGDATABASE: "hello", PGSSLMODE: "verify-full", PGSSLROOTCERT: "/etc/slipway/ca/global-bundle.pem" });
+    const filesMap = Object.entries<Json>(prod.resource.kubernetes_config_map_v1).find(([, b]) => String(b["//"].metadata.path).endsWith("/Workload/Files"))![0];
+    expect(pod.volume).toContainEqual({ name: "ca", config_map: { name: `\${kubernetes_config_map_v1.${filesMap}.metadata[0].name}`, default_mode: "0444" } });
+    expect(resourceAt(prod, "kubernetes_service_account_v1", "DatabaseSetup/ServiceAccount").metadata.name).toBe("hello-db-setup");
+  });
+
+  test("the deploy role may run the setup template (get) but never change it (no patch), and still reads no secret", () => {
+    const role = resourceAt(prod, "kubernetes_role_v1", "Workload/DeployRole");
+    const cronRules = role.rule.filter((r: Json) => r.resources.includes("cronjobs"));
+    expect(cronRules).toEqual([
+      { api_groups: ["batch"], resources: ["cronjobs"], resource_names: ["hello-migrate", "hello-integration-test"], verbs: ["get", "patch"] },
+      { api_groups: ["batch"], resources: ["cronjobs"], resource_names: ["hello-db-setup"], verbs: ["get"] },
+    ]);
     const deployPolicies = Object.entries<Json>(prod.resource.aws_iam_role_policy).filter(([, b]) => String(b["//"].metadata.path).includes("/DeployRole/"));
     expect(deployPolicies.length).toBeGreaterThan(0);
-    expect(JSON.stringify(deployPolicies)).not.toMatch(/GetSecretValue|kms:Decrypt/);
+    expect(JSON.stringify(deployPolicies)).not.toMatch(/GetSecretValue|kms:Decrypt|rds-db/);
   });
+});
 
-  test("the CSI driver re-reads mounted secrets on a schedule: rotation reaches the file without a restart", () => {
-    for (const env of ["dev", "staging", "prod"]) {
-      const addon = Object.values<Json>(stacks[`platform-${env}`].resource.aws_eks_addon).find((a) => a.addon_name === "aws-secrets-store-csi-driver-provider");
-      expect(JSON.parse(addon.configuration_values)["secrets-store-csi-driver"]).toMatchObject({ enableSecretRotation: true, rotationPollInterval: "2m" });
-    }
+describe("upgrading a deployed app stack", () => {
+  test("the server's Pod Identity association is moved from where AppSecrets kept it (Secrets/PodIdentity), not created a second time for the same service account", () => {
+    // The address a construct at Secrets/PodIdentity gets, computed as cdktf does for any stack.
+    const scratch = new TerraformStack(Testing.app(), "scratch");
+    const old = new EksPodIdentityAssociation(new Construct(scratch, "Secrets"), "PodIdentity", { clusterName: "c", namespace: "n", serviceAccount: "s", roleArn: "r" });
+    expect(PREVIOUS_SERVER_ASSOCIATION).toBe(old.friendlyUniqueId);
+    const [address] = Object.entries<Json>(prod.resource.aws_eks_pod_identity_association).find(([, b]) => String(b["//"].metadata.path).endsWith("/ServerIdentity/Association"))!;
+    expect(prod.moved).toContainEqual({ from: `aws_eks_pod_identity_association.${PREVIOUS_SERVER_ASSOCIATION}`, to: `aws_eks_pod_identity_association.${address}` });
   });
 });

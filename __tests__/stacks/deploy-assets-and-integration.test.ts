@@ -72,7 +72,7 @@ describe("integration tests", () => {
     const deliver = Object.values<any>(stacks["hello-delivery"].resource.github_repository_file).find((f) => f.file === ".github/workflows/deliver.yml").content;
     expect(deliver.match(/INTEGRATION_TEST_TEMPLATE: hello-integration-test/g)).toHaveLength(3);
     const without = synthAll(examplePlatform((doc) => delete doc.apps[0].integrationTest));
-    expect(without["hello-prod"].resource.kubernetes_cron_job_v1 && Object.values<any>(without["hello-prod"].resource.kubernetes_cron_job_v1).map((c) => c.metadata.name)).toEqual(["hello-migrate"]);
+    expect(without["hello-prod"].resource.kubernetes_cron_job_v1 && Object.values<any>(without["hello-prod"].resource.kubernetes_cron_job_v1).map((c) => c.metadata.name).sort()).toEqual(["hello-db-setup", "hello-migrate"]);
     const plain = Object.values<any>(without["hello-delivery"].resource.github_repository_file).find((f) => f.file === ".github/workflows/deliver.yml").content;
     expect(plain).not.toMatch(/integration/i);
   });

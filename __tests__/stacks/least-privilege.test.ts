@@ -138,11 +138,14 @@ describe("only the app's own pods reach its database", () => {
     const selector = policy.manifest.spec.podSelector.matchLabels;
     const deployment = resourceAt(prod, "kubernetes_deployment_v1", "Workload/Resource");
     expect(deployment.spec.template.metadata.labels).toMatchObject(selector);
-    // It also waits for the SecretProviderClasses it mounts (the app's secrets, the database credentials).
+    // It also waits for the SecretProviderClass it mounts (the app's secrets).
     const manifest = (suffix: string) => refTo(prod, "kubernetes_manifest", suffix).slice(2, -4);
-    expect(deployment.depends_on).toEqual([manifest("Workload/SecretProviderClass"), manifest("Workload/DatabaseCredentials"), manifest("PodSecurityGroup/SecurityGroupPolicy")]);
-    const cron = resourceAt(prod, "kubernetes_cron_job_v1", "Workload/MigrationTemplate");
-    expect(cron.spec.job_template.spec.template.metadata.labels).toMatchObject(selector);
+    expect(deployment.depends_on).toEqual([manifest("Workload/SecretProviderClass"), manifest("PodSecurityGroup/SecurityGroupPolicy")]);
+    // The migration and the database setup Job carry the app's label too: they reach the database.
+    for (const template of ["Workload/MigrationTemplate", "DatabaseSetup/Resource"]) {
+      const cron = resourceAt(prod, "kubernetes_cron_job_v1", template);
+      expect(cron.spec.job_template.spec.template.metadata.labels).toMatchObject(selector);
+    }
   });
 });
 

@@ -69,8 +69,8 @@ describe("wiring", () => {
     const spc = resourceAt(dev, "kubernetes_manifest", "Workload/SecretProviderClass");
     const secretAddress = Object.keys(dev.resource.aws_secretsmanager_secret).map((k) => `aws_secretsmanager_secret.${k}`)[0];
     expect(JSON.parse(spc.manifest.spec.parameters.objects)).toEqual([{ objectName: `\${${secretAddress}.arn}`, objectType: "secretsmanager", objectAlias: "SESSION_KEY" }]);
-    // The pods' service account reads them through Pod Identity on this environment's cluster.
-    const association = resourceAt(dev, "aws_eks_pod_identity_association", "Secrets/PodIdentity");
+    // The pods' service account reads them through its Pod Identity on this environment's cluster.
+    const association = resourceAt(dev, "aws_eks_pod_identity_association", "ServerIdentity/Association");
     expect(association.service_account).toBe("hello");
     expect(association.cluster_name).toMatch(/cross-stack-reference-input-platform-dev/);
   });
@@ -96,8 +96,11 @@ describe("wiring", () => {
       DATABASE_NAME: "hello",
       DATABASE_SSLMODE: "verify-full",
       DATABASE_SSLROOTCERT: "/etc/ssl/rds/global-bundle.pem",
-      DATABASE_CREDENTIALS_FILE: "/var/run/secrets/database/credentials.json",
+      DATABASE_USER: "hello_app",
+      DATABASE_AUTH: "iam",
+      DATABASE_REGION: "eu-west-1",
     });
+    expect(Object.keys(config).filter((key) => /PASSWORD|CREDENTIALS|SECRET|TOKEN/.test(key))).toEqual([]);
     // No DATABASE_URL anywhere, and the workload's Secret holds nothing Terraform made up.
     expect(JSON.stringify(prod.resource)).not.toContain("DATABASE_URL");
     expect(resourceAt(prod, "kubernetes_secret_v1", "Workload/Secrets").data ?? {}).toEqual({});

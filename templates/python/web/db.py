@@ -1,18 +1,20 @@
-"""Database connections. Each new connection reads the credentials as they are now, so a rotated
-password reaches new connections without a restart.
+"""Database connections. On the platform there is no password at all: each new connection presents
+a fresh IAM authentication token (valid 15 minutes), signed locally with the pod's own AWS
+credentials (EKS Pod Identity), which botocore renews before they expire. Nothing rotates under
+the app, and nothing needs a restart.
 
-On the platform the pod gets (no password in any variable):
+On the platform the pod gets:
   DATABASE_HOST, DATABASE_PORT, DATABASE_NAME  where to connect
+  DATABASE_USER                                its own role (the server's, or the migration's: the schema owner)
+  DATABASE_AUTH=iam, DATABASE_REGION           connect with an IAM token for that region
   DATABASE_SSLMODE, DATABASE_SSLROOTCERT       verify-full against the mounted RDS CA bundle
-  DATABASE_CREDENTIALS_FILE                    a JSON file {"username": ..., "password": ...}: the
-                                               database's secret, mounted by the Secrets Store CSI
-                                               driver, which replaces it when the secret rotates
-For local development DATABASE_URL (or DATABASE_URL_FILE, re-read too) is used when no credentials
-file is named. Migrations may use their own: MIGRATE_DATABASE_CREDENTIALS_FILE (with the
+  AWS_CONTAINER_CREDENTIALS_FULL_URI, ...      set by EKS Pod Identity; botocore reads them
+For local development DATABASE_URL (or DATABASE_URL_FILE, re-read for every connection) is used
+when DATABASE_AUTH is not set. Migrations may use their own: MIGRATE_DATABASE_USER (with the
 MIGRATE_DATABASE_ settings, each falling back to the DATABASE_ one), MIGRATE_DATABASE_URL_FILE or
 MIGRATE_DATABASE_URL.
 """
-import json
+import functools
 import os
 from pathlib import Path
 
@@ -20,12 +22,13 @@ import psycopg
 
 HEALTH_TIMEOUT_SECONDS = 2
 CONNECT_TIMEOUT_SECONDS = 5
-# libpq's own default would be "prefer" (no certificate check): never that for a credentials file.
+# libpq's own default would be "prefer" (no certificate check): a token is never sent unverified.
 DEFAULT_SSLMODE = "verify-full"
+IAM = "iam"
 
 
 class DatabaseNotConfigured(RuntimeError):
-    """No way to connect is set, or the credentials file cannot be used (never says its content)."""
+    """No way to connect is set, or the settings cannot be used (never says a credential)."""
 
 
 # The name earlier releases of the skeleton used.
@@ -37,31 +40,41 @@ def _setting(prefix: str, name: str) -> str | None:
     return os.environ.get(f"{prefix}_{name}") or os.environ.get(f"DATABASE_{name}")
 
 
-def _read_credentials(file: str) -> tuple[str, str]:
-    """(username, password) from the JSON file, read now: a rotated secret is used at once."""
+@functools.lru_cache(maxsize=None)
+def _rds_client(region: str):
+    """One botocore RDS client per process: it keeps the pod's credentials and renews them itself."""
+    import botocore.session  # only the platform's IAM path needs the AWS SDK
+
+    return botocore.session.get_session().create_client("rds", region_name=region)
+
+
+def iam_token(host: str, port: str, user: str, region: str) -> str:
+    """A new IAM authentication token for `user` at `host:port`: signed here, no call to AWS."""
     try:
-        credentials = json.loads(Path(file).read_text(encoding="utf-8"))
-    except ValueError as error:
-        raise DatabaseNotConfigured(f"{file}: not a JSON object with username and password ({type(error).__name__})") from None
-    if not isinstance(credentials, dict) or not all(isinstance(credentials.get(key), str) and credentials[key] for key in ("username", "password")):
-        raise DatabaseNotConfigured(f"{file}: a JSON object with non-empty username and password strings is expected")
-    return credentials["username"], credentials["password"]
+        return _rds_client(region).generate_db_auth_token(DBHostname=host, Port=int(port), DBUsername=user, Region=region)
+    except Exception as error:  # botocore's NoCredentialsError and friends: say what, never a credential
+        raise DatabaseNotConfigured(f"cannot sign an IAM database token for {user} ({type(error).__name__}): does the pod have its Pod Identity?") from None
 
 
 def connection_parameters(prefix: str = "DATABASE") -> dict:
     """How to connect now: psycopg.connect's keyword arguments (`conninfo` for a URL)."""
-    credentials_file = os.environ.get(f"{prefix}_CREDENTIALS_FILE")
-    if credentials_file:
-        host, name = _setting(prefix, "HOST"), _setting(prefix, "NAME")
-        if not host or not name:
-            raise DatabaseNotConfigured(f"{prefix}_CREDENTIALS_FILE is set: set DATABASE_HOST and DATABASE_NAME too")
-        user, password = _read_credentials(credentials_file)
+    # A URL of the migration's own wins over the app's IAM settings (a local run as the owner).
+    own_url = prefix != "DATABASE" and any(os.environ.get(f"{prefix}_{name}") for name in ("URL", "URL_FILE"))
+    auth = None if own_url else _setting(prefix, "AUTH")
+    if auth:
+        if auth != IAM:
+            raise DatabaseNotConfigured(f"{prefix}_AUTH is {auth!r}: the only method is 'iam' (unset it to use {prefix}_URL)")
+        settings = {name: _setting(prefix, name) for name in ("HOST", "NAME", "USER", "REGION")}
+        missing = [f"DATABASE_{name}" for name, value in settings.items() if not value]
+        if missing:
+            raise DatabaseNotConfigured(f"{prefix}_AUTH=iam: set {', '.join(missing)} too")
+        port = _setting(prefix, "PORT") or "5432"
         parameters = {
-            "host": host,
-            "port": _setting(prefix, "PORT") or "5432",
-            "dbname": name,
-            "user": user,
-            "password": password,
+            "host": settings["HOST"],
+            "port": port,
+            "dbname": settings["NAME"],
+            "user": settings["USER"],
+            "password": iam_token(settings["HOST"], port, settings["USER"], settings["REGION"]),
             "sslmode": _setting(prefix, "SSLMODE") or DEFAULT_SSLMODE,
         }
         root_cert = _setting(prefix, "SSLROOTCERT")
@@ -78,18 +91,18 @@ def database_url(variable: str = "DATABASE_URL") -> str:
         return Path(file).read_text(encoding="utf-8").strip()
     url = os.environ.get(variable)
     if not url:
-        credentials = variable.removesuffix("_URL") + "_CREDENTIALS_FILE"
-        raise DatabaseNotConfigured(f"set {credentials} (with DATABASE_HOST and DATABASE_NAME), or {variable} (or {variable}_FILE) to a postgresql:// URL")
+        auth = variable.removesuffix("_URL") + "_AUTH"
+        raise DatabaseNotConfigured(f"set {auth}=iam (with DATABASE_HOST, DATABASE_NAME, DATABASE_USER and DATABASE_REGION), or {variable} (or {variable}_FILE) to a postgresql:// URL")
     return url
 
 
 def has_settings(prefix: str) -> bool:
-    """True when `<prefix>_CREDENTIALS_FILE`, `<prefix>_URL` or `<prefix>_URL_FILE` is set."""
-    return any(os.environ.get(f"{prefix}_{name}") for name in ("CREDENTIALS_FILE", "URL", "URL_FILE"))
+    """True when `<prefix>_USER`, `<prefix>_AUTH`, `<prefix>_URL` or `<prefix>_URL_FILE` is set."""
+    return any(os.environ.get(f"{prefix}_{name}") for name in ("USER", "AUTH", "URL", "URL_FILE"))
 
 
 def connect(prefix: str = "DATABASE", timeout_seconds: int = CONNECT_TIMEOUT_SECONDS, **parameters) -> psycopg.Connection:
-    """A new connection with the credentials as they are now."""
+    """A new connection with credentials as they are now (a fresh token on the platform)."""
     return psycopg.connect(**connection_parameters(prefix), connect_timeout=timeout_seconds, **parameters)
 
 

@@ -9,7 +9,7 @@ def client(monkeypatch):
     # Nothing listens on port 1: every connection is refused at once.
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:not-a-secret@127.0.0.1:1/app")
     monkeypatch.delenv("DATABASE_URL_FILE", raising=False)
-    monkeypatch.delenv("DATABASE_CREDENTIALS_FILE", raising=False)
+    monkeypatch.delenv("DATABASE_AUTH", raising=False)
     return create_app().test_client()
 
 

@@ -1,5 +1,6 @@
-"""Credentials are read when a connection is opened, so a rotated password needs no restart."""
-import json
+"""On the platform each connection signs a new IAM token with the pod's credentials: no password anywhere."""
+import time
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -9,80 +10,108 @@ PLATFORM = {
     "DATABASE_HOST": "db.example.internal",
     "DATABASE_PORT": "5432",
     "DATABASE_NAME": "app",
+    "DATABASE_USER": "app_app",
+    "DATABASE_AUTH": "iam",
+    "DATABASE_REGION": "eu-west-1",
     "DATABASE_SSLMODE": "verify-full",
     "DATABASE_SSLROOTCERT": "/etc/ssl/rds/global-bundle.pem",
 }
+# Fake credentials: the token is signed locally, nothing reaches AWS.
+FAKE_KEY = {"AWS_ACCESS_KEY_ID": "AKIAFAKEFAKEFAKEFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret"}
+CLEARED = ("DATABASE_URL", "DATABASE_URL_FILE", "MIGRATE_DATABASE_URL", "MIGRATE_DATABASE_URL_FILE", "MIGRATE_DATABASE_USER", "MIGRATE_DATABASE_AUTH",
+           "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
 
 
 @pytest.fixture
-def platform(tmp_path, monkeypatch):
-    """The pod's environment on the platform; returns a function that rewrites the mounted credentials."""
-    for name in ("DATABASE_URL", "DATABASE_URL_FILE", "MIGRATE_DATABASE_URL", "MIGRATE_DATABASE_URL_FILE", "MIGRATE_DATABASE_CREDENTIALS_FILE"):
+def platform(monkeypatch, tmp_path):
+    for name in CLEARED:
         monkeypatch.delenv(name, raising=False)
-    for name, value in PLATFORM.items():
+    for name, value in {**PLATFORM, **FAKE_KEY}.items():
         monkeypatch.setenv(name, value)
-    credentials = tmp_path / "credentials.json"
-    monkeypatch.setenv("DATABASE_CREDENTIALS_FILE", str(credentials))
-
-    def write(username, password):
-        credentials.write_text(json.dumps({"username": username, "password": password}))
-
-    write("app_admin", "first")
-    return write
+    # No shared config or credentials files of the machine running the tests.
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    db._rds_client.cache_clear()
+    yield
+    db._rds_client.cache_clear()
 
 
-def test_the_credentials_file_is_read_again_for_every_connection(platform):
-    assert db.connection_parameters() == {
+def token_of(parameters):
+    """The token's host and query, as RDS reads it (a presigned URL without its scheme)."""
+    url = urlsplit("https://" + parameters["password"])
+    return url.netloc, {key: values[0] for key, values in parse_qs(url.query).items()}
+
+
+def test_the_password_is_an_iam_token_for_the_role_signed_with_the_pods_credentials(platform):
+    parameters = db.connection_parameters()
+    assert {k: v for k, v in parameters.items() if k != "password"} == {
         "host": "db.example.internal",
         "port": "5432",
         "dbname": "app",
-        "user": "app_admin",
-        "password": "first",
+        "user": "app_app",
         "sslmode": "verify-full",
         "sslrootcert": "/etc/ssl/rds/global-bundle.pem",
     }
-    platform("app_admin", "rotated")
-    assert db.connection_parameters()["password"] == "rotated"
+    host, query = token_of(parameters)
+    assert host == "db.example.internal:5432"
+    assert query["Action"] == "connect"
+    assert query["DBUser"] == "app_app"
+    assert query["X-Amz-Expires"] == "900"
+    assert query["X-Amz-Credential"].startswith("AKIAFAKEFAKEFAKEFAKE/")
+    assert query["X-Amz-Credential"].endswith("/eu-west-1/rds-db/aws4_request")
+    assert len(query["X-Amz-Signature"]) == 64
 
 
-def test_the_credentials_file_wins_over_a_url(platform, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", "postgresql://ignored")
-    assert db.connection_parameters()["user"] == "app_admin"
+def test_each_connection_signs_a_new_token(platform):
+    first = token_of(db.connection_parameters())[1]
+    time.sleep(1.1)
+    second = token_of(db.connection_parameters())[1]
+    assert first["X-Amz-Date"] < second["X-Amz-Date"]
+    assert first["X-Amz-Signature"] != second["X-Amz-Signature"]
 
 
-def test_without_sslmode_a_credentials_file_still_verifies_the_server(platform, monkeypatch):
+def test_without_sslmode_the_server_is_still_verified(platform, monkeypatch):
     monkeypatch.delenv("DATABASE_SSLMODE")
     assert db.connection_parameters()["sslmode"] == "verify-full"
 
 
-def test_a_bad_credentials_file_names_the_file_and_never_its_content(platform, tmp_path):
-    (tmp_path / "credentials.json").write_text('{"username": "app_admin", "password": ""}')
-    with pytest.raises(db.DatabaseNotConfigured, match="credentials.json: a JSON object with non-empty username and password") as error:
-        db.connection_parameters()
-    (tmp_path / "credentials.json").write_text("{not json s3cr3t")
-    with pytest.raises(db.DatabaseNotConfigured, match="credentials.json: not a JSON object") as error:
-        db.connection_parameters()
-    assert "s3cr3t" not in str(error.value)
-
-
-def test_a_credentials_file_needs_host_and_name(platform, monkeypatch):
-    monkeypatch.delenv("DATABASE_HOST")
-    with pytest.raises(db.DatabaseNotConfigured, match="set DATABASE_HOST and DATABASE_NAME"):
+def test_iam_needs_host_name_user_and_region(platform, monkeypatch):
+    for name in ("DATABASE_USER", "DATABASE_REGION"):
+        monkeypatch.delenv(name)
+    with pytest.raises(db.DatabaseNotConfigured, match="DATABASE_AUTH=iam: set DATABASE_USER, DATABASE_REGION too"):
         db.connection_parameters()
 
 
-def test_migrations_use_their_own_settings_falling_back_to_the_apps(platform, tmp_path, monkeypatch):
-    owner = tmp_path / "owner.json"
-    owner.write_text(json.dumps({"username": "app_owner", "password": "owner-secret"}))
+def test_an_unknown_method_is_refused(platform, monkeypatch):
+    monkeypatch.setenv("DATABASE_AUTH", "password")
+    with pytest.raises(db.DatabaseNotConfigured, match="the only method is 'iam'"):
+        db.connection_parameters()
+
+
+def test_no_credentials_says_so_without_a_secret(platform, monkeypatch):
+    for name in FAKE_KEY:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(db.DatabaseNotConfigured, match="cannot sign an IAM database token for app_app"):
+        db.connection_parameters()
+
+
+def test_migrations_connect_as_their_own_role_falling_back_to_the_apps_settings(platform, monkeypatch):
     assert not db.has_settings("MIGRATE_DATABASE")
-    monkeypatch.setenv("MIGRATE_DATABASE_CREDENTIALS_FILE", str(owner))
+    monkeypatch.setenv("MIGRATE_DATABASE_USER", "app_owner")
     assert db.has_settings("MIGRATE_DATABASE")
     parameters = db.connection_parameters("MIGRATE_DATABASE")
     assert (parameters["user"], parameters["host"], parameters["sslmode"]) == ("app_owner", "db.example.internal", "verify-full")
+    assert token_of(parameters)[1]["DBUser"] == "app_owner"
+
+
+def test_a_migration_url_wins_over_the_apps_iam_settings(platform, monkeypatch):
+    monkeypatch.setenv("MIGRATE_DATABASE_URL", "postgresql://owner@localhost/app")
+    assert db.connection_parameters("MIGRATE_DATABASE") == {"conninfo": "postgresql://owner@localhost/app"}
 
 
 def test_the_url_file_is_read_again_for_every_connection(tmp_path, monkeypatch):
-    monkeypatch.delenv("DATABASE_CREDENTIALS_FILE", raising=False)
+    monkeypatch.delenv("DATABASE_AUTH", raising=False)
     secret = tmp_path / "database-url"
     secret.write_text("postgresql://app:first@db/app\n")
     monkeypatch.setenv("DATABASE_URL_FILE", str(secret))
@@ -93,14 +122,14 @@ def test_the_url_file_is_read_again_for_every_connection(tmp_path, monkeypatch):
 
 
 def test_the_variable_is_read_when_no_file_is_named(monkeypatch):
-    monkeypatch.delenv("DATABASE_CREDENTIALS_FILE", raising=False)
-    monkeypatch.delenv("DATABASE_URL_FILE", raising=False)
+    for name in ("DATABASE_AUTH", "DATABASE_URL_FILE"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql://app:now@db/app")
     assert db.database_url() == "postgresql://app:now@db/app"
 
 
 def test_nothing_set_names_what_to_set(monkeypatch):
-    for name in ("DATABASE_CREDENTIALS_FILE", "DATABASE_URL", "DATABASE_URL_FILE"):
+    for name in ("DATABASE_AUTH", "DATABASE_URL", "DATABASE_URL_FILE"):
         monkeypatch.delenv(name, raising=False)
-    with pytest.raises(db.DatabaseNotConfigured, match="set DATABASE_CREDENTIALS_FILE .* or DATABASE_URL"):
+    with pytest.raises(db.DatabaseNotConfigured, match="set DATABASE_AUTH=iam .* or DATABASE_URL"):
         db.connection_parameters()
