@@ -26,6 +26,11 @@ export function containerInsightsLogGroupName(clusterName: string, kind: (typeof
 
 /** Props of {@link ContainerInsights}. */
 export interface ContainerInsightsProps {
+  /**
+   * The cluster's name as a literal (the add-on writes `/aws/containerinsights/<name>/…`); it also
+   * names the role, `<name>-container-insights`.
+   */
+  readonly name: string;
   /** The cluster: its name, and what the add-on waits for (nodes for its DaemonSets, the Pod Identity agent). */
   readonly cluster: { readonly clusterName: string; readonly arn: string; readonly dependsOn: readonly ITerraformDependable[] };
   /** The cluster's account: only its Pod Identity may assume the role. */
@@ -73,7 +78,11 @@ export class ContainerInsights extends Construct {
     }
     checkAccountId(this, "accountId", props.accountId);
     const { partition } = partitionOf(props.region);
-    const clusterName = props.cluster.clusterName;
+    // The literal name: log group and role names are written into the plan, not read from the cluster.
+    const clusterName = props.name;
+    if (!isKnown(clusterName) || !/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(clusterName)) {
+      invalid(this, "name", clusterName, "the cluster's name as a literal: letters, digits, '-' and '_', at most 100 (EKS's cluster names)");
+    }
 
     const groups: Partial<Record<(typeof CONTAINER_INSIGHTS_LOG_KINDS)[number], CloudwatchLogGroup>> = {};
     for (const kind of CONTAINER_INSIGHTS_LOG_KINDS) {
@@ -114,7 +123,7 @@ export class ContainerInsights extends Construct {
     });
 
     this.addon = new EksAddon(this, "Resource", {
-      clusterName,
+      clusterName: props.cluster.clusterName,
       addonName: "amazon-cloudwatch-observability",
       addonVersion: props.addonVersion,
       resolveConflictsOnCreate: "OVERWRITE",

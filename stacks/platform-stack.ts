@@ -129,6 +129,7 @@ export class PlatformStack extends SlipwayStack {
             provider: environmentAwsProvider(this, "aws_us_east_1", platform, environment, tags, { alias: "us-east-1", region: "us-east-1" }),
           });
     this.containerInsights = new ContainerInsights(this, "ContainerInsights", {
+      name: clusterName,
       cluster: { clusterName: this.cluster.name, arn: this.cluster.cluster.arn, dependsOn: [this.cluster.nodeGroup, this.cluster.addons["eks-pod-identity-agent"]] },
       accountId: environment.account,
       region: environment.region,
