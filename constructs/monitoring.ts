@@ -263,6 +263,7 @@ export class Monitoring extends Construct {
           namespace: "ContainerInsights",
           metricName: "pod_number_of_container_restarts",
           dimensions: pods,
+          // The agent reports each pod's restarts since its previous look: the Sum counts those within 5 minutes.
           statistic: "Sum",
           period: 300,
           comparisonOperator: "GreaterThanThreshold",
@@ -279,6 +280,7 @@ export class Monitoring extends Construct {
           namespace: "ContainerInsights",
           metricName: "pod_status_ready",
           dimensions: pods,
+          // Each pod reports 1 a minute while ready (enhanced Container Insights): the Sum counts ready pods.
           statistic: "Sum",
           period: 60,
           comparisonOperator: "LessThanThreshold",
