@@ -141,7 +141,7 @@ describe("the example platform's graphs", () => {
     expect(derived["hello_tg -> hello_service"]).toMatch(/node_port 30459; attached to the node group by aws_autoscaling_attachment\./);
     expect(derived["hello_wf_deliver -> hello_registry"]).toMatch(/uses vars\.ECR_REPOSITORY_URL = aws_ecr_repository\./);
     expect(derived["hello_cdn -> alarms_acme_prod_global_alarms"]).toMatch(/^aws_cloudwatch_metric_alarm\.Monitoring_Alarm-cdn-5xx-rate_\w+ watches hello_cdn and notifies platform-prod\/aws_sns_topic\.UsEast1AlarmTopic_\w+$/);
-    expect(node(diagram("prod"), "alarms_acme_prod_global_alarms").details).toEqual(["us-east-1 · KMS-encrypted", "0 email subscriptions"]);
+    expect(node(diagram("prod"), "alarms_acme_prod_global_alarms").details).toEqual(["us-east-1 · KMS-encrypted", "1 email subscription"]);
   });
 
   test("dev's and staging's arrows go to their own environment, URL and deploy role", () => {
