@@ -82,6 +82,7 @@ export const MONITORING_SIGNALS = [
   "pod-restarts",
   "pods-not-ready",
 ] as const;
+/** One of {@link MONITORING_SIGNALS}: the last part of an alarm's name. */
 export type MonitoringSignal = (typeof MONITORING_SIGNALS)[number];
 
 const GIB = 1024 ** 3;
@@ -97,6 +98,8 @@ export class Monitoring extends Construct {
   public readonly alarms: MonitoringAlarm[];
   /** The dashboard `<name>`. */
   public readonly dashboard: CloudwatchDashboard;
+  /** The alarms as `<region>:<name>` separated by spaces: the deploy pipeline's `ALARMS` variable. */
+  public readonly pipelineAlarms: string;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
     super(scope, id);
@@ -311,15 +314,12 @@ export class Monitoring extends Construct {
       return { resource, name, region: inUsEast1 ? "us-east-1" : props.region, title };
     });
 
+    this.pipelineAlarms = this.alarms.map((a) => `${a.region}:${a.name}`).join(" ");
+
     this.dashboard = new CloudwatchDashboard(this, "Dashboard", {
       dashboardName: props.name,
       dashboardBody: JSON.stringify({ widgets: this.alarms.map((alarm, i) => widget(alarm, specs[i].config, i)) }),
     });
-  }
-
-  /** The alarms' names, `<region>:<name>` separated by spaces: the deploy pipeline's `ALARMS` variable. */
-  public get pipelineAlarms(): string {
-    return this.alarms.map((a) => `${a.region}:${a.name}`).join(" ");
   }
 
   private validateThresholds(t: AlarmThresholds): void {
