@@ -71,9 +71,11 @@ export const PIPELINE_VARIABLES = {
   /**
    * The environment's `AWS_REGION`, `DEPLOY_ROLE_ARN`, EKS `CLUSTER_NAME`, the app's Kubernetes
    * `NAMESPACE`, its public `APP_URL` (`https://host`, no trailing `/`) and `ASSETS_BUCKET`, the
-   * name of the CDN's static-assets bucket the deploy role may write.
+   * name of the CDN's static-assets bucket the deploy role may write, and `ALARMS`, the app's
+   * CloudWatch metric alarms there as `<region>:<alarm name>` separated by spaces, which the deploy
+   * job watches while a release bakes (the deploy role may describe exactly these).
    */
-  environment: ["AWS_REGION", "DEPLOY_ROLE_ARN", "CLUSTER_NAME", "NAMESPACE", "APP_URL", "ASSETS_BUCKET"],
+  environment: ["AWS_REGION", "DEPLOY_ROLE_ARN", "CLUSTER_NAME", "NAMESPACE", "APP_URL", "ASSETS_BUCKET", "ALARMS"],
 } as const;
 
 /** The names of the variables {@link DeliveryPipeline} reads, by where they are set. */
@@ -112,6 +114,14 @@ export interface PipelineEnvironment {
    * @default "ubuntu-latest"
    */
   readonly runsOn?: string | readonly string[];
+  /**
+   * Minutes the deploy job watches the environment's alarms (`vars.ALARMS`) after the rollout, the
+   * smoke check and the integration tests, polling every 30 seconds. An alarm that enters ALARM
+   * after the rollout began rolls the Deployment back and stops the promotion, naming the alarm;
+   * one already firing before it is reported, not blamed on the release. 0: a single check.
+   * @default 0
+   */
+  readonly bakeMinutes?: number;
 }
 
 /**
@@ -269,7 +279,11 @@ export class DeliveryPipeline extends Construct {
       staticPathPattern: props.staticPathPattern ?? "/static/*",
       healthPath: props.healthPath,
       defaultBranch: props.defaultBranch ?? "main",
-      environments: (Array.isArray(props.environments) ? props.environments : []).map((environment) => ({ name: environment.name, runsOn: environment.runsOn ?? "ubuntu-latest" })),
+      environments: (Array.isArray(props.environments) ? props.environments : []).map((environment) => ({
+        name: environment.name,
+        runsOn: environment.runsOn ?? "ubuntu-latest",
+        bakeMinutes: environment.bakeMinutes ?? 0,
+      })),
       deploymentName: props.deploymentName ?? props.appName,
       containerName: props.containerName ?? "app",
       migrationTemplateName: props.migrationTemplateName ?? `${props.appName}-migrate`,
@@ -379,6 +393,10 @@ export class DeliveryPipeline extends Construct {
       const first = s.environments.findIndex((e) => e.name === environment.name);
       if (first !== i) invalid(this, `environments[${i}].name`, environment.name, `distinct environment names; ${JSON.stringify(environment.name)} is already environments[${first}]`);
       runner(`environments[${i}].runsOn`, environment.runsOn);
+      literal(`environments[${i}].bakeMinutes`, environment.bakeMinutes, "a number of minutes");
+      if (!Number.isInteger(environment.bakeMinutes) || environment.bakeMinutes < 0 || environment.bakeMinutes > 60) {
+        invalid(this, `environments[${i}].bakeMinutes`, environment.bakeMinutes, "whole minutes from 0 to 60");
+      }
     });
 
     label("deploymentName", s.deploymentName, 63, "a Kubernetes Deployment name");
@@ -422,7 +440,7 @@ interface Settings {
   readonly staticPathPattern: string;
   readonly healthPath: string;
   readonly defaultBranch: string;
-  readonly environments: ReadonlyArray<{ readonly name: string; readonly runsOn: string | readonly string[] }>;
+  readonly environments: ReadonlyArray<{ readonly name: string; readonly runsOn: string | readonly string[]; readonly bakeMinutes: number }>;
   readonly deploymentName: string;
   readonly containerName: string;
   readonly migrationTemplateName: string;
@@ -559,7 +577,7 @@ function deliverWorkflow(s: Settings): Workflow {
   let previous: string | undefined;
   for (const environment of s.environments) {
     const id = `deploy-${environment.name}`;
-    jobs[id] = deployJob(s, environment.name, environment.runsOn, previous);
+    jobs[id] = deployJob(s, environment.name, environment.runsOn, environment.bakeMinutes, previous);
     previous = id;
   }
 
@@ -676,7 +694,7 @@ function staticAssetsSteps(): Step[] {
  * job (names and the health path, validated above, as literal `env` values; account facts from
  * `vars`), read quoted (`"$DEPLOYMENT"`): the `run:` scripts are the same text for every app.
  */
-function deployJob(s: Settings, environment: string, runsOn: string | readonly string[], previous: string | undefined): Job {
+function deployJob(s: Settings, environment: string, runsOn: string | readonly string[], bakeMinutes: number, previous: string | undefined): Job {
   // The app's database roles, idempotently, before the migration connects as the schema owner.
   const databaseSetup: Step[] =
     s.databaseSetupTemplateName === undefined
@@ -721,7 +739,8 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
     environment: { name: environment, url: "${{ vars.APP_URL }}" },
     concurrency: { group: `deploy-${s.appName}-${environment}`, cancelInProgress: false },
     permissions: { contents: "read", idToken: "write" },
-    timeoutMinutes: 45,
+    // The bake waits on top of the rest.
+    timeoutMinutes: 45 + bakeMinutes,
     env: {
       IMAGE: "${{ needs.build.outputs.image }}",
       AWS_REGION: "${{ vars.AWS_REGION }}",
@@ -729,6 +748,7 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
       NAMESPACE: "${{ vars.NAMESPACE }}",
       APP_URL: "${{ vars.APP_URL }}",
       ASSETS_BUCKET: "${{ vars.ASSETS_BUCKET }}",
+      ALARMS: "${{ vars.ALARMS }}",
       ASSETS_PREFIX: staticAssetsPrefix(s.staticPathPattern),
       APP_NAME: s.appName,
       DEPLOYMENT: s.deploymentName,
@@ -767,6 +787,13 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
       ...databaseSetup,
       ...migrate,
       {
+        // Before anything changes: alarms already firing are not the new release's doing.
+        name: "Note the alarms already firing",
+        id: "alarms-before",
+        shell: "bash",
+        run: `${ALARMS_FUNCTIONS}firing > "$RUNNER_TEMP/alarms-before"\nwhile IFS= read -r alarm; do echo "::warning::Alarm $alarm is already firing before this rollout: the bake will not blame the release for it"; done < "$RUNNER_TEMP/alarms-before"\n`,
+      },
+      {
         name: "Roll out the image",
         id: "deploy",
         shell: "bash",
@@ -784,6 +811,15 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
       },
       ...integrationTest,
       {
+        // The last gate: the app's alarms, for the bake time; one that fires fails the job, so the rollback below runs.
+        name: "Bake on the alarms",
+        id: "bake",
+        shell: "bash",
+        timeoutMinutes: bakeMinutes + 10,
+        env: { BAKE_MINUTES: String(bakeMinutes), POLL_SECONDS: String(BAKE_POLL_SECONDS) },
+        run: BAKE_SCRIPT,
+      },
+      {
         // Only once the Deployment was changed: undoing an untouched Deployment would roll the
         // running, healthy version back to the one before it.
         name: "Roll back",
@@ -799,6 +835,68 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
     ],
   };
 }
+
+/** Seconds between two looks at the alarms while a release bakes. */
+export const BAKE_POLL_SECONDS = 30;
+
+/**
+ * Shell functions of the alarm steps: `firing` prints the names of the alarms of `$ALARMS`
+ * (`<region>:<name>` separated by spaces) that are in ALARM now, one a line, with one
+ * `describe-alarms` call per region (metric alarms only: the deploy role may describe exactly
+ * these). Every name reaches `aws` as one argument; an entry of another shape stops the step.
+ */
+const ALARMS_FUNCTIONS = [
+  'read -r -a entries <<< "$ALARMS"',
+  "if (( ${#entries[@]} == 0 )); then",
+  '  echo "::error::No alarms to watch: the environment variable ALARMS is empty (the app\'s <app>-<env> stack sets it)"',
+  "  exit 1",
+  "fi",
+  "regions=()",
+  'for entry in "${entries[@]}"; do',
+  '  if [[ ! "$entry" =~ ^([a-z0-9-]+):([A-Za-z0-9._-]+)$ ]]; then echo "::error::ALARMS: $entry is not <region>:<alarm name>"; exit 1; fi',
+  '  if [[ " ${regions[*]} " != *" ${BASH_REMATCH[1]} "* ]]; then regions+=("${BASH_REMATCH[1]}"); fi',
+  "done",
+  "firing() {",
+  "  local region entry names",
+  '  for region in "${regions[@]}"; do',
+  "    names=()",
+  '    for entry in "${entries[@]}"; do',
+  '      if [[ "${entry%%:*}" == "$region" ]]; then names+=("${entry#*:}"); fi',
+  "    done",
+  '    if ! aws cloudwatch describe-alarms --region "$region" --alarm-types MetricAlarm --state-value ALARM --alarm-names "${names[@]}" --query "MetricAlarms[].[AlarmName]" --output text; then',
+  '      echo "::error::Could not read the alarms in $region: see the aws error above" >&2',
+  "      return 1",
+  "    fi",
+  "  done",
+  "}",
+  "",
+].join("\n");
+
+/**
+ * Watches the alarms for `$BAKE_MINUTES`, looking every `$POLL_SECONDS` (and once at the start
+ * and the end): an alarm in ALARM that was not firing before the rollout fails the step, naming it.
+ */
+const BAKE_SCRIPT = [
+  ALARMS_FUNCTIONS,
+  'before="$RUNNER_TEMP/alarms-before"',
+  'touch "$before"',
+  "looks=$(( (BAKE_MINUTES * 60 + POLL_SECONDS - 1) / POLL_SECONDS ))",
+  "for (( look = 0; ; look++ )); do",
+  '  now="$(firing)"',
+  "  fired=()",
+  "  while IFS= read -r alarm; do",
+  '    if [[ -n "$alarm" ]] && ! grep -qxF -- "$alarm" "$before"; then fired+=("$alarm"); fi',
+  '  done <<< "$now"',
+  "  if (( ${#fired[@]} > 0 )); then",
+  '    for alarm in "${fired[@]}"; do echo "::error::Alarm $alarm fired while the release baked: rolling back, no promotion"; done',
+  "    exit 1",
+  "  fi",
+  "  if (( look >= looks )); then break; fi",
+  '  sleep "$POLL_SECONDS"',
+  "done",
+  'echo "No alarm fired in the $BAKE_MINUTES-minute bake"',
+  "",
+].join("\n");
 
 /**
  * Before anything changes: every app secret of the environment has a current value, else the job

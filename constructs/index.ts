@@ -1,10 +1,12 @@
 /** Slipway's public surface: every construct, its props and its typed attributes. */
 export * from "./access-log-bucket";
 export * from "./actions";
+export * from "./alarm-topic";
 export * from "./app-secrets";
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
 export * from "./ci-runners";
+export * from "./container-insights";
 export * from "./container-registry";
 export * from "./database-roles";
 export * from "./database-setup";
@@ -15,6 +17,7 @@ export * from "./github-oidc-provider";
 export * from "./kubernetes-cluster";
 export * from "./kubernetes-workload";
 export * from "./load-balancer";
+export * from "./monitoring";
 export * from "./network";
 export * from "./node-target-group";
 export * from "./pod-identity-role";

@@ -293,6 +293,16 @@ export const MAX_CERTIFICATE_DOMAIN_LENGTH = 64;
 /** A lower-case fully qualified domain name of two or more labels, without a trailing dot. */
 export const domainName = byPattern(DOMAIN, "a lower-case fully qualified domain name (two or more labels) without a trailing dot, such as app.example.com");
 
+/**
+ * An email address an alarm topic notifies (SNS `email` subscription): one `@`, a domain of two or
+ * more labels, no spaces, quotes or angle brackets; at most 254 characters (RFC 5321's limit).
+ */
+export const emailAddress = byPattern(
+  /^[A-Za-z0-9.!#$%&'*+\/=?^_`{|}~-]+@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/,
+  "an email address such as oncall@example.com",
+  254,
+);
+
 /** A domain an ACM certificate is created for: a {@link domainName} of at most 64 characters. */
 export const certificateDomainName: ValueValidator = {
   accepted: `${domainName.accepted}, at most ${MAX_CERTIFICATE_DOMAIN_LENGTH} characters (ACM's limit for the certificate it creates)`,

@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { isAlias, isMap, isSeq, LineCounter, parseAllDocuments, visit } from "yaml";
 import { z } from "zod";
 import { ciRunnerProjectName, codebuildRunnerLabel } from "../constructs/ci-runners";
+import { AlarmThresholds } from "../constructs/monitoring";
 import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
 import { cidrsOverlap, parseCidr, partitionOf, printable, safeText } from "../constructs/util";
 import * as kinds from "../constructs/validators";
@@ -56,8 +57,12 @@ export interface EnvironmentConfig {
   readonly approval: { readonly required: boolean; readonly reviewers: { readonly users: string[]; readonly teams: kinds.GithubTeamReviewer[] } };
   /** `overrideReason`: why a production environment turns either off (required then). */
   readonly protection: { readonly deletionProtection: boolean; readonly multiAz: boolean; readonly overrideReason?: string };
-  /** Runner labels of the deploy jobs. */
-  readonly deploy: { readonly runsOn: string[] };
+  /** Runner labels of the deploy jobs; minutes each deploy watches the app's alarms after its checks. */
+  readonly deploy: { readonly runsOn: string[]; readonly bakeMinutes: number };
+  /** Who the alarm topic emails; the thresholds over the profile's (an app's own override them). */
+  readonly alarms: { readonly email: string[]; readonly thresholds: AlarmThresholds };
+  /** Days the containers' logs are kept. */
+  readonly logs: { readonly retentionDays: number };
   /**
    * The apps' Route 53 zone. `crossAccount`: the zone is in another account, reached through a
    * provider that assumes `roleArn` (applies) or `readRoleArn` (plans) there.
@@ -110,6 +115,8 @@ export interface AppConfig {
   readonly egress: { readonly cidr: string; readonly port: number; readonly protocol: "TCP" | "UDP" }[];
   /** Accepted policy findings for this app's stacks; paths are relative to each stack. */
   readonly suppressions: PolicySuppression[];
+  /** The app's own alarm thresholds, over each environment's. */
+  readonly alarms: Partial<AlarmThresholds>;
 }
 
 /** One app in one environment, with the sizing that applies there. */
@@ -118,6 +125,8 @@ export interface AppEnvironmentConfig {
   readonly environment: EnvironmentConfig;
   readonly domain: string;
   readonly replicas: Replicas;
+  /** The alarm thresholds here: the app's, then the environment's (which hold the profile's). */
+  readonly alarmThresholds: AlarmThresholds;
 }
 
 export interface PlatformConfig {
@@ -152,6 +161,21 @@ export const PROFILE_DEFAULTS = {
     approvalRequired: false,
     deletionProtection: false,
     multiAz: false,
+    // A short bake still catches a release that fails at once; development alarms page nobody unless subscribed.
+    bakeMinutes: 1,
+    logRetentionDays: 30,
+    alarms: {
+      loadBalancer5xxPercent: 5,
+      target5xxPercent: 5,
+      unhealthyTargets: 1,
+      p99LatencyMs: 3000,
+      databaseCpuPercent: 90,
+      databaseFreeStorageGiB: 2,
+      // db.t4g.micro allows about 80 connections.
+      databaseConnections: 60,
+      cdn5xxPercent: 5,
+      containerRestarts: 5,
+    },
   },
   production: {
     natGateways: "per-zone",
@@ -164,6 +188,21 @@ export const PROFILE_DEFAULTS = {
     approvalRequired: true,
     deletionProtection: true,
     multiAz: true,
+    // Five minutes: 3 bad minutes of 5 fire the request alarms within the bake.
+    bakeMinutes: 5,
+    logRetentionDays: 365,
+    alarms: {
+      loadBalancer5xxPercent: 1,
+      target5xxPercent: 1,
+      unhealthyTargets: 1,
+      p99LatencyMs: 1500,
+      databaseCpuPercent: 80,
+      databaseFreeStorageGiB: 10,
+      // db.m6g.large allows about 800 connections.
+      databaseConnections: 600,
+      cdn5xxPercent: 1,
+      containerRestarts: 3,
+    },
   },
 } as const;
 
@@ -463,6 +502,7 @@ function resolveApp(app: ParsedApp): AppConfig {
     staticPath: app.staticPath,
     egress: app.egress,
     suppressions: app.suppressions,
+    alarms: app.alarms,
   };
 }
 
@@ -514,7 +554,9 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
       overrideReason: env.protection.overrideReason,
     },
     // The environment's CodeBuild deploy runner inside the VPC reaches the private API endpoint; see README "Reaching the cluster".
-    deploy: { runsOn: env.deploy.runsOn ?? [codebuildRunnerLabel(ciRunnerProjectName(`${platformName}-${env.name}`, "deploy"))] },
+    deploy: { runsOn: env.deploy.runsOn ?? [codebuildRunnerLabel(ciRunnerProjectName(`${platformName}-${env.name}`, "deploy"))], bakeMinutes: env.deploy.bakeMinutes ?? d.bakeMinutes },
+    alarms: { email: env.alarms.email, thresholds: { ...d.alarms, ...definedOnly(env.alarms.thresholds) } },
+    logs: { retentionDays: env.logs.retentionDays ?? d.logRetentionDays },
     dns: { hostedZoneId: env.dns.hostedZoneId, crossAccount: crossAccountZone(env, platformName) },
     loadBalancer: { allowFrom: env.loadBalancer.allowFrom },
     cdn: { priceClass: env.cdn.priceClass ?? d.priceClass, webAclArn: env.cdn.webAclArn },
@@ -530,6 +572,11 @@ function crossAccountZone(env: ParsedEnvironment, platformName: string): CrossAc
   return { account, roleArn: env.dns.roleArn ?? role("dns"), readRoleArn: env.dns.readRoleArn ?? role("dns-read") };
 }
 
+/** The keys of `values` that are set: an unset override never hides the default under it. */
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /**
  * The app as it runs in one environment. Replicas, most specific first: the app's override for
  * the environment, the environment's, the app's own, the environment profile's.
@@ -543,7 +590,7 @@ export function appInEnvironment(app: AppConfig, environment: EnvironmentConfig)
     environment.replicas ??
     app.replicas ??
     PROFILE_DEFAULTS[environment.profile].replicas;
-  return { app, environment, domain: app.domains[environment.name], replicas: { ...replicas } };
+  return { app, environment, domain: app.domains[environment.name], replicas: { ...replicas }, alarmThresholds: { ...environment.alarms.thresholds, ...definedOnly(app.alarms) } };
 }
 
 // ---------------------------------------------------------------------------------------------

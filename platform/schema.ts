@@ -82,6 +82,24 @@ const kubernetesQuantityCpu = kind(kinds.cpuQuantity);
 const kubernetesQuantityMemory = kind(kinds.memoryQuantity);
 const environmentVariableName = kind(kinds.environmentVariableName);
 
+/**
+ * Alarm thresholds: each unset one comes from the app's, then the environment's, then the profile
+ * (`PROFILE_DEFAULTS[profile].alarms` in platform/model.ts).
+ */
+const alarmThresholds = z
+  .strictObject({
+    loadBalancer5xxPercent: z.number().gt(0).max(100).optional().describe("Load balancer 5xx responses (its own, e.g. no healthy target) as a percentage of requests, over 3 of 5 minutes."),
+    target5xxPercent: z.number().gt(0).max(100).optional().describe("The app's own 5xx responses as a percentage of requests, over 3 of 5 minutes."),
+    unhealthyTargets: z.int().min(1).max(1000).optional().describe("Unhealthy load-balancer targets that fire the alarm (at least this many for 3 of 5 minutes)."),
+    p99LatencyMs: z.int().min(1).max(600000).optional().describe("p99 response time in milliseconds, over 3 of 5 minutes."),
+    databaseCpuPercent: z.number().gt(0).max(100).optional().describe("Database CPU, average over 3 periods of 5 minutes."),
+    databaseFreeStorageGiB: z.number().gt(0).max(65536).optional().describe("Fire when the database's free storage falls below this many GiB."),
+    databaseConnections: z.int().min(1).max(100000).optional().describe("Database connections (maximum over 2 periods of 5 minutes)."),
+    cdn5xxPercent: z.number().gt(0).max(100).optional().describe("CloudFront 5xx error rate in percent, over 3 of 5 minutes."),
+    containerRestarts: z.int().min(1).max(10000).optional().describe("Container restarts of the app's pods within 5 minutes."),
+  })
+  .describe("Alarm thresholds; unset ones come from the app, the environment, then the profile.");
+
 export const appSchema = z.strictObject({
   name: dnsName("an app name", 17).describe("The app's name: used for its repository, registry, namespace and stacks."),
   port: intKind(kinds.containerPort, kinds.FIRST_UNPRIVILEGED_PORT, 65535).describe("The port the container listens on (1024-65535: the container runs as a non-root user without capabilities)."),
@@ -134,6 +152,7 @@ export const appSchema = z.strictObject({
     .array(suppression)
     .default([])
     .describe("Policy findings accepted for this app's stacks (<app>-delivery and <app>-<env>), each with a reason."),
+  alarms: alarmThresholds.default({}).describe("This app's alarm thresholds in every environment, over the environment's and the profile's. @default the environment's"),
   overrides: z
     .record(z.string(), z.strictObject({ replicas: replicas.optional() }))
     .default({})
@@ -219,6 +238,12 @@ export const environmentSchema = z.strictObject({
         .min(1)
         .optional()
         .describe("Runner labels of the deploy job: a runner that can reach the cluster API. @default [codebuild-<platform>-<env>-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}], the environment's CodeBuild deploy runner inside the VPC"),
+      bakeMinutes: z
+        .int()
+        .min(0)
+        .max(60)
+        .optional()
+        .describe("Minutes the deploy job watches the app's alarms after the rollout, health check and integration tests; an alarm that fires rolls back and stops the promotion. 0: one check at the end. @default 5 in production, 1 otherwise"),
     })
     .default({}),
   dns: z
@@ -242,6 +267,21 @@ export const environmentSchema = z.strictObject({
       allowFrom: z.enum(["cdn", "internet"]).default("cdn").describe("Who may reach the load balancer. @default cdn"),
     })
     .default({ allowFrom: "cdn" }),
+  alarms: z
+    .strictObject({
+      email: z.array(kind(kinds.emailAddress)).default([]).describe("Who the environment's alarm topic emails (each confirms the subscription once). @default nobody: subscribe chat or paging to the topic yourself"),
+      thresholds: alarmThresholds.default({}),
+    })
+    .default({ email: [], thresholds: {} })
+    .describe("The environment's alarms: who is notified, and thresholds over the profile's."),
+  logs: z
+    .strictObject({
+      retentionDays: z
+        .literal([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], { error: "one of CloudWatch Logs' retention periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653" })
+        .optional()
+        .describe("Days the containers' logs (Container Insights log groups) are kept. @default 365 in production, 30 otherwise"),
+    })
+    .default({}),
   cdn: z
     .strictObject({
       priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]).optional().describe("@default PriceClass_All in production, PriceClass_100 otherwise"),

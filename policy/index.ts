@@ -10,11 +10,12 @@ import { NETWORK_RULES } from "./rules/aws-network";
 import { SECRETS_RULES } from "./rules/aws-secrets";
 import { STORAGE_RULES } from "./rules/aws-storage";
 import { GITHUB_RULES } from "./rules/github";
+import { MONITORING_RULES } from "./rules/aws-monitoring";
 import { KUBERNETES_RULES } from "./rules/kubernetes";
 import { PRODUCTION_SAFETY_RULES } from "./rules/production-safety";
 
 export * from "./engine";
-export { CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
+export { CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
 
 /** The rules by area (one file in policy/rules/ each), in documentation order. */
 export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
@@ -26,6 +27,7 @@ export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
   "CodeBuild and CI runners (aws-codebuild)": CODEBUILD_RULES,
   "IAM and policy documents (aws-iam)": IAM_RULES,
   "KMS, CloudWatch Logs, ECR (aws-kms-logs)": KMS_LOGS_RULES,
+  "CloudWatch alarms and SNS (aws-monitoring)": MONITORING_RULES,
   "Secrets Manager (aws-secrets)": SECRETS_RULES,
   "Kubernetes (kubernetes)": KUBERNETES_RULES,
   "GitHub (github)": GITHUB_RULES,

@@ -12,6 +12,7 @@ import { staticAssetsPrefix } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
 import { KubernetesWorkload } from "../constructs/kubernetes-workload";
 import { LoadBalancer } from "../constructs/load-balancer";
+import { Monitoring } from "../constructs/monitoring";
 import { PostgresDatabase } from "../constructs/postgres-database";
 import { RDS_CA_BUNDLE_FILE, rdsCaBundleFor } from "../constructs/rds-ca-bundle";
 import { WorkloadSecurityGroup } from "../constructs/workload-security-group";
@@ -73,6 +74,8 @@ export class AppEnvironmentStack extends SlipwayStack {
    * setup Job may read the master secret.
    */
   readonly databaseAccess: { readonly server: PodIdentityRole; readonly migration?: PodIdentityRole; readonly setup?: DatabaseSetup; readonly setupIdentity?: PodIdentityRole };
+  /** The app's alarms (notifying the environment's alarm topic) and dashboard here; the deploy job bakes on the alarms. */
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, props: AppEnvironmentStackProps) {
     const { platformStack, deliveryStack } = props;
@@ -274,6 +277,26 @@ export class AppEnvironmentStack extends SlipwayStack {
     // The deploy job checks each secret has a value; it can never read one.
     this.secrets.grantDescribe(this.deployRole);
 
+    // Alarms and dashboard, thresholds from the app, the environment and its profile. The deploy
+    // job watches these alarms while a release bakes, reading them and nothing else.
+    this.monitoring = new Monitoring(this, "Monitoring", {
+      name,
+      region: environment.region,
+      // The target group lives with the node group in platform-<env> (see targetGroupArn above).
+      loadBalancer: { loadBalancer: this.loadBalancer.loadBalancer, targetGroup: platformStack.targetGroups[raw.app.name].targetGroup },
+      database: this.database,
+      cdn: this.cdn,
+      workload: { clusterName: cluster.name, namespace: this.workload.namespace, deploymentName: this.workload.deploymentName, minReadyPods: deployment.replicas.min },
+      thresholds: deployment.alarmThresholds,
+      alarmTopicArn: platformStack.alarmTopic.arn,
+      usEast1Provider: usEast1,
+      usEast1AlarmTopicArn: platformStack.usEast1AlarmTopic.arn,
+    });
+    // Metric alarms only, by ARN: DescribeAlarms returns composite alarms only to callers allowed on "*".
+    this.deployRole.addPolicy("watch-alarms", [
+      { Sid: "DescribeOwnAlarms", Effect: "Allow", Action: "cloudwatch:DescribeAlarms", Resource: this.monitoring.alarms.map((a) => a.resource.arn) },
+    ]);
+
     // This environment's facts, as variables of its GitHub environment (never secrets: none is).
     const variables: Record<string, string> = {
       AWS_REGION: environment.region,
@@ -282,6 +305,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       NAMESPACE: this.workload.namespace,
       APP_URL: this.url,
       ASSETS_BUCKET: this.cdn.assetsBucketName,
+      ALARMS: this.monitoring.pipelineAlarms,
     };
     for (const variable of deliveryStack.pipeline.variables.environment) {
       if (variables[variable] === undefined) throw new Error(`${this.node.path}: the pipeline reads vars.${variable}, which this stack does not set`);
@@ -312,7 +336,7 @@ export class AppEnvironmentStack extends SlipwayStack {
         .map(([id]) => `${id}_certificate_validation`),
     };
 
-    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
+    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}; ${this.monitoring.alarms.length} alarms (${this.monitoring.alarms.map((a) => a.name.slice(name.length + 1)).join(", ")}), bake ${environment.deploy.bakeMinutes} min${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
   }
 
   /** The pods' identities, their database and secret grants, and the setup Job (see {@link databaseAccess}). */

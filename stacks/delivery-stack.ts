@@ -106,7 +106,7 @@ export class DeliveryStack extends SlipwayStack {
       healthPath: props.app.healthPath,
       defaultBranch: props.platform.github.defaultBranch,
       repository: this.repository,
-      environments: props.platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn })),
+      environments: props.platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn, bakeMinutes: env.deploy.bakeMinutes })),
       secretIds: Object.fromEntries(props.platform.environments.map((env) => [env.name, props.app.secrets.map((secret) => `${appSecretPrefix(props.platform.name, props.app.name, env.name)}/${secret}`)])),
     });
     // The workflows are committed before the ruleset starts requiring pull requests.

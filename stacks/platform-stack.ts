@@ -1,6 +1,8 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
+import { AlarmTopic } from "../constructs/alarm-topic";
 import { CiRunners } from "../constructs/ci-runners";
+import { ContainerInsights } from "../constructs/container-insights";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
 import { NodeTargetGroup } from "../constructs/node-target-group";
@@ -50,6 +52,15 @@ export class PlatformStack extends SlipwayStack {
    * (in `<app>-<env>`) forwards to it.
    */
   readonly targetGroups: Readonly<Record<string, NodeTargetGroup>>;
+  /** The environment's alarm topic (`<platform>-<env>-alarms`, KMS-encrypted) in its region: every app alarm there notifies it. */
+  readonly alarmTopic: AlarmTopic;
+  /**
+   * The alarm topic in us-east-1 for the apps' CloudFront alarms (`<platform>-<env>-global-alarms`);
+   * {@link alarmTopic} itself when the environment is in us-east-1.
+   */
+  readonly usEast1AlarmTopic: AlarmTopic;
+  /** Container Insights on the cluster: pod metrics for the apps' alarms, container logs kept per profile. */
+  readonly containerInsights: ContainerInsights;
 
   constructor(scope: Construct, props: PlatformStackProps) {
     // Platform-file text enters the construct tree here, once, as Terraform literals; the raw
@@ -57,7 +68,8 @@ export class PlatformStack extends SlipwayStack {
     const { platform, environment } = terraformLiterals({ platform: props.platform, environment: props.environment });
     super(scope, `platform-${environment.name}`, platform, { production: environment.production, suppressions: props.environment.suppressions });
     this.environment = props.environment;
-    environmentAwsProvider(this, "aws", platform, environment, { "slipway:environment": environment.name });
+    const tags = { "slipway:environment": environment.name };
+    environmentAwsProvider(this, "aws", platform, environment, tags);
 
     const clusterName = `${platform.name}-${environment.name}`;
     this.network = new Network(this, "Network", {
@@ -125,6 +137,28 @@ export class PlatformStack extends SlipwayStack {
       preventDestroy: environment.production,
     });
 
+    // Alarms: one encrypted topic per environment, subscriptions from the platform file; CloudWatch
+    // notifies only topics of the alarm's region, so CloudFront's alarms (us-east-1) get their own.
+    const alarmTopicProps = { accountId: environment.account, emails: environment.alarms.email, preventDestroy: environment.production };
+    this.alarmTopic = new AlarmTopic(this, "AlarmTopic", { ...alarmTopicProps, name: clusterName, region: environment.region });
+    this.usEast1AlarmTopic =
+      environment.region === "us-east-1"
+        ? this.alarmTopic
+        : new AlarmTopic(this, "UsEast1AlarmTopic", {
+            ...alarmTopicProps,
+            name: `${clusterName}-global`,
+            region: "us-east-1",
+            provider: environmentAwsProvider(this, "aws_us_east_1", platform, environment, tags, { alias: "us-east-1", region: "us-east-1" }),
+          });
+    this.containerInsights = new ContainerInsights(this, "ContainerInsights", {
+      name: clusterName,
+      cluster: { clusterName: this.cluster.name, arn: this.cluster.cluster.arn, dependsOn: [this.cluster.nodeGroup, this.cluster.addons["eks-pod-identity-agent"]] },
+      accountId: environment.account,
+      region: environment.region,
+      logKeyArn: this.network.logKey.arn,
+      retentionDays: environment.logs.retentionDays,
+    });
+
     new TerraformOutput(this, "cluster_name", { value: this.cluster.name, description: "EKS cluster name" });
     new TerraformOutput(this, "vpc_id", { value: this.network.vpcId, description: "VPC id" });
 
@@ -133,6 +167,7 @@ export class PlatformStack extends SlipwayStack {
       `${environment.name} (${environment.profile}) in ${environment.account}/${environment.region}: ` +
       `VPC ${environment.network.cidr} over ${zones} zones, EKS ${environment.cluster.version}` +
       `, CI runners ${this.ciRunners.plan.projectName} and ${this.ciRunners.deploy.projectName}` +
+      `, alarm topic ${this.alarmTopic.topicName} (${environment.alarms.email.length} email${environment.alarms.email.length === 1 ? "" : "s"}), container logs ${environment.logs.retentionDays} days` +
       (firstInRegion ? ", the account's GitHub connection in this region" : "");
   }
 }

@@ -179,6 +179,7 @@ describe("DeliveryPipeline", () => {
         NAMESPACE: "${{ vars.NAMESPACE }}",
         APP_URL: "${{ vars.APP_URL }}",
         ASSETS_BUCKET: "${{ vars.ASSETS_BUCKET }}",
+        ALARMS: "${{ vars.ALARMS }}",
         ASSETS_PREFIX: "static/",
         // The app's own names and health path: literal values, validated, read quoted by the scripts.
         APP_NAME: "hello",
@@ -191,9 +192,11 @@ describe("DeliveryPipeline", () => {
         "Download the static assets",
         "Publish the static assets",
         "Connect to the cluster",
+        "Note the alarms already firing",
         "Roll out the image",
         "Wait for the rollout",
         "Smoke check",
+        "Bake on the alarms",
         "Roll back",
       ]);
       expect(job.steps[0]).toEqual({
@@ -207,9 +210,12 @@ describe("DeliveryPipeline", () => {
         with: { name: "${{ needs.build.outputs.assets }}", path: "${{ runner.temp }}/static-assets" },
       });
       expect(job.steps[3]).toMatchObject({ id: "kubeconfig", run: 'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"' });
-      expect(job.steps[4]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"' });
-      expect(job.steps[5].run).toBe('kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m');
-      expect(job.steps[6].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"');
+      expect(job.steps[4]).toMatchObject({ id: "alarms-before" });
+      expect(job.steps[5]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"' });
+      expect(job.steps[6].run).toBe('kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m');
+      expect(job.steps[7].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"');
+      // The bake is the last gate before the rollback; without bakeMinutes, one look (0 minutes).
+      expect(job.steps[8]).toMatchObject({ id: "bake", env: { BAKE_MINUTES: "0", POLL_SECONDS: "30" }, "timeout-minutes": 10 });
       // Scripts run under bash -eo pipefail.
       job.steps.filter((s: Json) => s.run).forEach((s: Json) => expect(s.shell).toBe("bash"));
     });
@@ -321,7 +327,7 @@ describe("DeliveryPipeline", () => {
     expect(buildVars).toEqual([...PIPELINE_VARIABLES.repository].sort());
     expect(pipeline.variables).toEqual({
       repository: ["AWS_REGION", "ECR_REPOSITORY_URL", "BUILD_ROLE_ARN"],
-      environment: ["AWS_REGION", "DEPLOY_ROLE_ARN", "CLUSTER_NAME", "NAMESPACE", "APP_URL", "ASSETS_BUCKET"],
+      environment: ["AWS_REGION", "DEPLOY_ROLE_ARN", "CLUSTER_NAME", "NAMESPACE", "APP_URL", "ASSETS_BUCKET", "ALARMS"],
     });
   });
 

@@ -8,6 +8,7 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { stringify } from "yaml";
+import { AlarmTopic } from "../../constructs/alarm-topic";
 import { Cdn } from "../../constructs/cdn";
 import { DeliveryPipeline } from "../../constructs/delivery-pipeline";
 import { KubernetesCluster } from "../../constructs/kubernetes-cluster";
@@ -76,7 +77,17 @@ const pipeline = (props: Record<string, unknown>) =>
   new DeliveryPipeline(stack(), "Pipeline", { appName: "hello", testCommand: "npm test", healthPath: "/healthz", repository: { name: "hello" }, environments: [{ name: "dev" }], ...props });
 const repository = (props: Record<string, unknown>) => new SourceRepository(stack(), "Repo", { name: "hello", owner: "acme-corp", ...props });
 
+const alarmTopic = (props: Record<string, unknown>) => new AlarmTopic(stack(), "AlarmTopic", { name: "acme-prod", accountId: "123456789012", region: "eu-west-1", ...props });
+
 const KINDS: Kind[] = [
+  {
+    name: "alarm email address",
+    validators: [validators.emailAddress],
+    model: (d, v) => (d.environments[2].alarms = { email: [v] }),
+    constructs: { AlarmTopic: (v) => alarmTopic({ emails: [v] }) },
+    accepted: ["oncall@acme.example", "first.last+alarms@sub.acme.example", "o'brien@acme.io"],
+    refused: ["oncall", "oncall@acme", "on call@acme.example", "<oncall@acme.example>", "oncall@acme.example\n", "", `${"a".repeat(250)}@acme.example`],
+  },
   {
     name: "CPU quantity",
     validators: [validators.cpuQuantity],

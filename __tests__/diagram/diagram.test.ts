@@ -98,8 +98,11 @@ describe("the example platform's graphs", () => {
       ["hello_wf_deliver", "workflow", "deliver.yml"],
       ["hello_wf_pull_request", "workflow", "pull-request.yml"],
       ["hello_env_prod", "github-environment", "environment prod"],
+      // Where the alarms go: the environment's topic, and its us-east-1 twin for CloudFront's.
+      ["alarms_acme_prod_alarms", "alarm-topic", "Alarm topic acme-prod-alarms"],
+      ["alarms_acme_prod_global_alarms", "alarm-topic", "Alarm topic acme-prod-global-alarms"],
     ]);
-    expect(diagram("dev").nodes.map((n) => n.id)).toEqual(diagram("prod").nodes.map((n) => n.id.replace("env_prod", "env_dev")));
+    expect(diagram("dev").nodes.map((n) => n.id)).toEqual(diagram("prod").nodes.map((n) => n.id.replace("env_prod", "env_dev").replace("acme_prod", "acme_dev")));
     expect(node(diagram("dev"), "hello_cdn").title).toBe("CloudFront hello.dev.acme.example");
   });
 
@@ -116,10 +119,14 @@ describe("the example platform's graphs", () => {
   test("the arrows of prod, each derived from the stacks", () => {
     expect(edgeList(diagram("prod"))).toEqual([
       "browser -> hello_cdn: https://hello.acme.example",
+      "hello_cdn -> alarms_acme_prod_global_alarms: alarms hello-prod-cdn-5xx-rate",
       "hello_cdn -> hello_assets: /static/*",
       "hello_cdn -> hello_lb: /* (default)",
+      "hello_db -> alarms_acme_prod_alarms: alarms hello-prod-db-connections, hello-prod-db-cpu, hello-prod-db-free-storage",
+      "hello_deployment -> alarms_acme_prod_alarms: alarms hello-prod-pod-restarts, hello-prod-pods-not-ready",
       "hello_deployment -> hello_db: DATABASE_HOST",
       "hello_env_prod -> hello_deployment: deploys as hello-prod-deploy",
+      "hello_lb -> alarms_acme_prod_alarms: alarms hello-prod-alb-5xx-rate, hello-prod-p99-latency, hello-prod-target-5xx-rate, hello-prod-unhealthy-targets",
       "hello_lb -> hello_tg: HTTPS :443",
       "hello_registry -> hello_deployment: image",
       "hello_service -> hello_deployment: :80 → http",
@@ -133,6 +140,8 @@ describe("the example platform's graphs", () => {
     expect(derived["hello_registry -> hello_deployment"]).toMatch(/refers to hello-delivery\/aws_ecr_repository\.Registry_\w+\.repository_url$/);
     expect(derived["hello_tg -> hello_service"]).toMatch(/node_port 30459; attached to the node group by aws_autoscaling_attachment\./);
     expect(derived["hello_wf_deliver -> hello_registry"]).toMatch(/uses vars\.ECR_REPOSITORY_URL = aws_ecr_repository\./);
+    expect(derived["hello_cdn -> alarms_acme_prod_global_alarms"]).toMatch(/^aws_cloudwatch_metric_alarm\.Monitoring_Alarm-cdn-5xx-rate_\w+ watches hello_cdn and notifies platform-prod\/aws_sns_topic\.UsEast1AlarmTopic_\w+$/);
+    expect(node(diagram("prod"), "alarms_acme_prod_global_alarms").details).toEqual(["us-east-1 · KMS-encrypted", "1 email subscription"]);
   });
 
   test("dev's and staging's arrows go to their own environment, URL and deploy role", () => {
@@ -141,7 +150,8 @@ describe("the example platform's graphs", () => {
       expect(edges).toContain(`browser -> hello_cdn: https://hello.${env}.acme.example`);
       expect(edges).toContain(`hello_wf_deliver -> hello_env_${env}: job deploy-${env}`);
       expect(edges).toContain(`hello_env_${env} -> hello_deployment: deploys as hello-${env}-deploy`);
-      expect(edges).toHaveLength(11);
+      expect(edges).toContain(`hello_db -> alarms_acme_${env}_alarms: alarms hello-${env}-db-connections, hello-${env}-db-cpu, hello-${env}-db-free-storage`);
+      expect(edges).toHaveLength(15);
     }
   });
 
@@ -207,7 +217,7 @@ describe("edges follow the references, not the names", () => {
       const config = Object.values<any>(json.resource.kubernetes_config_map_v1).find((c) => c.data?.DATABASE_HOST);
       config.data.DATABASE_HOST = "elsewhere.example";
     });
-    expect(edgeList(d).filter((e) => e.includes("hello_db"))).toEqual([]);
+    expect(edgeList(d).filter((e) => e.includes("-> hello_db"))).toEqual([]);
   });
 
   test("a target group on another port reaches no Service", () => {
@@ -222,7 +232,7 @@ describe("edges follow the references, not the names", () => {
     const d = changed("hello-prod", (json) => {
       only(json, "aws_cloudfront_distribution").origin[0].domain_name = "legacy.example.com";
     });
-    expect(edgeList(d).filter((e) => e.startsWith("hello_cdn"))).toEqual(["hello_cdn -> hello_assets: /static/*", "hello_cdn -> hello_origin_app: /* (default)"]);
+    expect(edgeList(d).filter((e) => e.startsWith("hello_cdn") && !e.includes("-> alarms_"))).toEqual(["hello_cdn -> hello_assets: /static/*", "hello_cdn -> hello_origin_app: /* (default)"]);
     expect(node(d, "hello_origin_app").title).toBe("Origin legacy.example.com");
   });
 
@@ -251,8 +261,8 @@ describe("several apps per environment", () => {
           expect(d.edges.filter((e) => e.from === `${app}_${from}` && e.to === `${app}_${to}`)).toHaveLength(1);
         }
       }
-      // No arrow crosses from one app to the other.
-      for (const e of d.edges.filter((e) => e.from !== "browser")) expect(node(d, e.from).app).toBe(node(d, e.to).app);
+      // No arrow crosses from one app to the other (the environment's alarm topic is shared by its apps).
+      for (const e of d.edges.filter((e) => e.from !== "browser" && node(d, e.to).kind !== "alarm-topic")) expect(node(d, e.from).app).toBe(node(d, e.to).app);
     }
   });
 
@@ -411,7 +421,7 @@ describe("the Markdown files", () => {
 describe("npm run diagram", () => {
   test("synthesized the missing cdktf.out first, then wrote a Markdown and an SVG per environment and the index", () => {
     expect(cliLog[0]).toMatch(/^synthesizing platform\.yaml into .*example\.out \(.*does not exist yet\)$/);
-    expect(cliLog).toContainEqual(expect.stringMatching(/^prod: 12 boxes, 11 arrows from platform-prod, hello-prod, hello-delivery -> /));
+    expect(cliLog).toContainEqual(expect.stringMatching(/^prod: 14 boxes, 15 arrows from platform-prod, hello-prod, hello-delivery -> /));
     expect(fs.readdirSync(path.join(work, "docs")).sort()).toEqual(["README.md", "dev.md", "dev.svg", "prod.md", "prod.svg", "staging.md", "staging.svg"]);
     for (const [name, content] of files) expect(fs.readFileSync(path.join(work, "docs", name), "utf8")).toBe(content);
   });

@@ -60,7 +60,8 @@ function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
     databaseSetupTemplateName: "hello-db-setup",
     healthPath: "/healthz",
     repository: { name: "hello" },
-    environments: ENVIRONMENTS.map((name) => ({ name })),
+    // Bake times as the profiles give them: a minute before production, five in it.
+    environments: ENVIRONMENTS.map((name) => ({ name, bakeMinutes: name === "prod" ? 5 : 1 })),
     // One app secret per environment, as the stacks pass them for `secrets: [SESSION_KEY]`.
     secretIds: Object.fromEntries(ENVIRONMENTS.map((name) => [name, [`acme/hello/${name}/SESSION_KEY`]])),
     ...overrides,
@@ -76,6 +77,11 @@ interface Scenario {
   readonly files?: Record<string, string>;
   /** The artifact holds another image's files (its recorded digest differs). */
   readonly foreignArtifact?: boolean;
+  /**
+   * An alarm of the environment `in` (a signal such as `alb-5xx-rate`) in ALARM from its
+   * `fromLook`-th look in its region on (1 is the look before the rollout; the bake's follow).
+   */
+  readonly alarm?: { readonly signal: string; readonly region: string; readonly fromLook: number };
   readonly pipeline?: Partial<DeliveryPipelineProps>;
 }
 
@@ -122,8 +128,9 @@ function dockerStandIn(s: Scenario): string {
  * `aws` of one environment: kubeconfig; Secrets Manager's version stages (none while the secret
  * has no value); S3 as the folder `buckets` (objects) plus `meta` (their Cache-Control).
  */
-function awsStandIn(world: string, failing: boolean, secretWithoutValue = false): string {
+function awsStandIn(world: string, failing: boolean, secretWithoutValue = false, alarm?: { name: string; region: string; fromLook: number }): string {
   return [
+    `alarm=${quote(alarm?.name ?? "")}; alarm_region=${quote(alarm?.region ?? "")}; alarm_from=${alarm?.fromLook ?? 0}`,
     `buckets=${quote(path.join(world, "buckets"))}; meta=${quote(path.join(world, "meta"))}`,
     'case "$1 $2" in',
     '  "eks update-kubeconfig") ;;',
@@ -139,10 +146,24 @@ function awsStandIn(world: string, failing: boolean, secretWithoutValue = false)
     '      if [ "$sync" = 1 ] && [ -e "$buckets/$key" ]; then continue; fi',
     '      mkdir -p "$(dirname "$buckets/$key")" "$(dirname "$meta/$key")"; cp "$f" "$buckets/$key"; printf %s "$cache" > "$meta/$key"',
     '    done < <(find "$src" -type f -print0) ;;',
+    // CloudWatch: the alarms asked for that are in ALARM at this look of their region.
+    '  "cloudwatch describe-alarms")',
+    '    region=""; names=(); shift 2',
+    '    while [ $# -gt 0 ]; do case "$1" in',
+    '      --region) region="$2"; shift 2 ;;',
+    '      --alarm-names) shift; while [ $# -gt 0 ] && [[ "$1" != --* ]]; do names+=("$1"); shift; done ;;',
+    '      --state-value) [ "$2" = ALARM ] || exit 98; shift 2 ;;',
+    '      *) shift ;;',
+    '    esac; done',
+    `    looks=${quote(path.join(world, "looks-"))}"$region"; look=$(( $(cat "$looks" 2> /dev/null || echo 0) + 1 )); echo "$look" > "$looks"`,
+    '    for name in "${names[@]}"; do if [ "$name" = "$alarm" ] && [ "$region" = "$alarm_region" ] && [ "$look" -ge "$alarm_from" ]; then echo "$name"; fi; done ;;',
     '  *) echo "unexpected aws $*" >&2; exit 99 ;;',
     "esac",
   ].join("\n");
 }
+
+/** Each environment's alarms as its stack sets `vars.ALARMS`. */
+const alarmsOf = (environment: string) => `eu-west-1:hello-${environment}-alb-5xx-rate eu-west-1:hello-${environment}-pods-not-ready us-east-1:hello-${environment}-cdn-5xx-rate`;
 
 /** `kubectl` of one environment's cluster: the Deployment's image and the Jobs from templates. */
 function kubectlStandIn(world: string, s: { failDbSetup?: boolean; failMigration: boolean; failIntegration: boolean; failRolloutOf: string }): string {
@@ -237,7 +258,9 @@ function deliver(s: Scenario = {}): Journey {
       const bucket = `hello-${environment}-assets-111111111111`;
       const run = runJob(yaml, id, {
         standIns: {
-          aws: awsStandIn(world, here && s.failing === "assets", here && s.failing === "secret"),
+          aws: awsStandIn(world, here && s.failing === "assets", here && s.failing === "secret", here && s.alarm ? { name: `hello-${environment}-${s.alarm.signal}`, region: s.alarm.region, fromLook: s.alarm.fromLook } : undefined),
+          // The bake's waits return at once; each is recorded.
+          sleep: "",
           kubectl: kubectlStandIn(world, {
             failDbSetup: here && s.failing === "db-setup",
             failMigration: here && s.failing === "migration",
@@ -255,6 +278,7 @@ function deliver(s: Scenario = {}): Journey {
             NAMESPACE: "hello",
             APP_URL: `https://hello.${environment}.acme.example`,
             ASSETS_BUCKET: bucket,
+            ALARMS: alarmsOf(environment),
           },
           needs: { build: { outputs: build.outputs, result: build.result } },
           runner: { temp },
@@ -289,7 +313,9 @@ function deliver(s: Scenario = {}): Journey {
 /** The journey as phases: `build`, `test`, `push`, `assets`, then `<env>:<phase>` for each environment; repeats folded. */
 function phases(journey: Journey): string[] {
   const out: string[] = [];
+  const rolledOut = new Set<string>();
   for (const { job, line } of journey.events) {
+    if (/ set image deployment\//.test(line)) rolledOut.add(job);
     const environment = job.startsWith("deploy-") ? `${job.slice("deploy-".length)}:` : "";
     const phase =
       /^aws secretsmanager describe-secret /.test(line) ? "secrets"
@@ -304,6 +330,7 @@ function phases(journey: Journey): string[] {
       : /^curl /.test(line) ? "health"
       : / create job \S+ --from=cronjob\/hello-integration-test$/.test(line) ? "integration"
       : / rollout undo /.test(line) ? "rollback"
+      : /^aws cloudwatch describe-alarms /.test(line) ? (rolledOut.has(job) ? "bake" : "alarms")
       : undefined;
     if (phase === undefined) continue;
     const label = `${environment}${phase}`;
@@ -313,7 +340,7 @@ function phases(journey: Journey): string[] {
 }
 
 const envPhases = (environment: string, ...list: string[]) => list.map((p) => `${environment}:${p}`);
-const FULL = ["db-setup", "migrate", "rollout", "health", "integration"];
+const FULL = ["db-setup", "migrate", "alarms", "rollout", "health", "integration", "bake"];
 /** The database setup Job runs from its template as Terraform made it: never with the app's image. */
 const SETUP_RUN = "hello-db-setup as-made";
 
@@ -384,10 +411,10 @@ describe("deliver, from one commit to production, against recording stand-ins", 
         fs.mkdirSync(path.join(world, "k8s"), { recursive: true });
         fs.writeFileSync(path.join(world, "k8s", "current"), RUNNING);
         return runJob(yaml, "deploy-dev", {
-          standIns: { aws: awsStandIn(world, false), kubectl: kubectlStandIn(world, { failMigration: false, failIntegration: false, failRolloutOf: "none" }), curl: curlStandIn(world, "none") },
+          standIns: { sleep: "", aws: awsStandIn(world, false), kubectl: kubectlStandIn(world, { failMigration: false, failIntegration: false, failRolloutOf: "none" }), curl: curlStandIn(world, "none") },
           contexts: {
             github: { run_id: "1", run_attempt: "1" },
-            vars: { AWS_REGION: "eu-west-1", DEPLOY_ROLE_ARN: "arn", CLUSTER_NAME: "c", NAMESPACE: "hello", APP_URL: "https://hello.dev.acme.example", ASSETS_BUCKET: "b" },
+            vars: { AWS_REGION: "eu-west-1", DEPLOY_ROLE_ARN: "arn", CLUSTER_NAME: "c", NAMESPACE: "hello", APP_URL: "https://hello.dev.acme.example", ASSETS_BUCKET: "b", ALARMS: alarmsOf("dev") },
             needs: { build: { outputs: { image: `${REPOSITORY}@${digest}`, assets: "a" } } },
             runner: { temp },
           },
@@ -420,7 +447,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
       ["deploy-staging", "success"],
       ["deploy-prod", "failure"],
     ]);
-    expect(phases(journey).slice(-2)).toEqual(["staging:integration", "prod:secrets"]);
+    expect(phases(journey).slice(-2)).toEqual(["staging:bake", "prod:secrets"]);
     const prod = journey.jobs[3].run;
     expect(prod.steps.find((s) => s.name === "Check the app's secrets have values")!.stdout).toContain(
       "::error::Secret SESSION_KEY (acme/hello/prod/SESSION_KEY) has no value in prod. Set it with: npm run secret -- set hello prod SESSION_KEY",
@@ -509,12 +536,12 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     });
   }
 
-  test("without integrationTestCommand there is no integration step: the health check is the last gate", () => {
+  test("without integrationTestCommand there is no integration step: the health check, then the bake, are the last gates", () => {
     const journey = deliver({ pipeline: { integrationTestCommand: undefined } });
     expect(journey.yaml).not.toMatch(/integration|INTEGRATION_TEST_TEMPLATE/i);
     expect(phases(journey)).toEqual([
       "build", "test", "push", "assets",
-      ...ENVIRONMENTS.flatMap((e) => envPhases(e, "secrets", "assets", "db-setup", "migrate", "rollout", "health")),
+      ...ENVIRONMENTS.flatMap((e) => envPhases(e, "secrets", "assets", "db-setup", "migrate", "alarms", "rollout", "health", "bake")),
     ]);
     expect(journey.jobsRun.prod).toEqual([SETUP_RUN, `hello-migrate ${IMAGE}`]);
   });
@@ -522,6 +549,93 @@ describe("deliver, from one commit to production, against recording stand-ins", 
   test("the skeleton's manifest puts its static files where the pipeline copies them from", () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "templates", "python", "slipway-template.json"), "utf8"));
     expect(manifest.staticDirectory).toBe(STATIC_ASSETS_PATH);
+  });
+
+  test("the bake watches every alarm for the environment's bake time, every 30 seconds, then promotes", () => {
+    const journey = deliver();
+    for (const [environment, minutes] of [["dev", 1], ["staging", 1], ["prod", 5]] as const) {
+      const run = journey.jobs.find((j) => j.id === `deploy-${environment}`)!.run;
+      const bake = run.steps.find((s) => s.id === "bake")!;
+      const calls = run.calls.filter((c) => c.step === bake.index);
+      const looks = (minutes * 60) / 30 + 1;
+      // One look at the start, one every 30 s, each asking both regions for exactly their alarms.
+      expect(calls.filter((c) => c.command === "sleep").map((c) => c.args)).toEqual(Array(looks - 1).fill(["30"]));
+      expect(calls.filter((c) => c.command === "aws").map((c) => c.args.slice(2, 4).concat(c.args.slice(9, c.args.indexOf("--query"))))).toEqual(
+        Array(looks)
+          .fill(0)
+          .flatMap(() => [
+            ["--region", "eu-west-1", `hello-${environment}-alb-5xx-rate`, `hello-${environment}-pods-not-ready`],
+            ["--region", "us-east-1", `hello-${environment}-cdn-5xx-rate`],
+          ]),
+      );
+      expect(bake.stdout).toContain(`No alarm fired in the ${minutes}-minute bake`);
+    }
+    expect(journey.running).toEqual({ dev: IMAGE, staging: IMAGE, prod: IMAGE });
+  });
+
+  for (const [region, signal] of [["eu-west-1", "alb-5xx-rate"], ["us-east-1", "cdn-5xx-rate"]] as const) {
+    test(`an alarm fires during the bake (${signal} in ${region}): rolled back, named, no promotion`, () => {
+      // Look 1 is before the rollout; the bake's first look is 2: the alarm fires on the bake's third.
+      const journey = deliver({ in: "staging", alarm: { signal, region, fromLook: 4 } });
+      expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
+        ["build", "success"],
+        ["deploy-dev", "success"],
+        ["deploy-staging", "failure"],
+      ]);
+      expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", ...FULL, "rollback")]);
+      expect(journey.running).toEqual({ dev: IMAGE, staging: RUNNING });
+      const staging = journey.jobs[2].run;
+      const bake = staging.steps.find((s) => s.id === "bake")!;
+      expect(bake).toMatchObject({ outcome: "failure", exitCode: 1 });
+      expect(bake.stdout).toContain(`::error::Alarm hello-staging-${signal} fired while the release baked: rolling back, no promotion`);
+      // Two waits, then the third look saw it.
+      expect(staging.calls.filter((c) => c.step === bake.index && c.command === "sleep")).toHaveLength(2);
+      expect(staging.steps.find((s) => s.name === "Roll back")).toMatchObject({ outcome: "failure", exitCode: 1 });
+      expect(staging.calls.slice(-2).map((c) => c.args.slice(2).join(" "))).toEqual(["rollout undo deployment/hello", "rollout status deployment/hello --timeout=10m"]);
+    });
+  }
+
+  test("an alarm already firing before the rollout is reported, not blamed on the release: the deploy proceeds", () => {
+    const journey = deliver({ in: "prod", alarm: { signal: "pods-not-ready", region: "eu-west-1", fromLook: 1 } });
+    expect(journey.jobs.map((j) => j.run.result)).toEqual(["success", "success", "success", "success"]);
+    const prod = journey.jobs[3].run;
+    expect(prod.steps.find((s) => s.id === "alarms-before")!.stdout).toContain(
+      "::warning::Alarm hello-prod-pods-not-ready is already firing before this rollout: the bake will not blame the release for it",
+    );
+    expect(prod.steps.find((s) => s.id === "bake")!.stdout).toContain("No alarm fired in the 5-minute bake");
+    expect(journey.running.prod).toBe(IMAGE);
+  });
+
+  test("the alarms cannot be read (e.g. access denied): the bake fails, so the release is rolled back", () => {
+    const yaml = deliverYaml();
+    const root = tempDir("slipway-bake-");
+    try {
+      fs.mkdirSync(path.join(root, "k8s"), { recursive: true });
+      fs.writeFileSync(path.join(root, "k8s", "current"), RUNNING);
+      const temp = path.join(root, "temp");
+      fs.mkdirSync(path.join(temp, "static-assets", "files"), { recursive: true });
+      fs.writeFileSync(path.join(temp, "static-assets", "image-digest"), `${DIGEST}\n`);
+      // The look before the rollout works; every look of the bake is refused.
+      const aws = `if [ "$1 $2" = "cloudwatch describe-alarms" ] && [ -e ${quote(path.join(root, "rolled-out"))} ]; then echo "An error occurred (AccessDenied) when calling the DescribeAlarms operation" >&2; exit 254; fi\n${awsStandIn(root, false)}`;
+      const kubectl = `if [ "$3 $4" = "set image" ] && [[ "$5" == deployment/* ]]; then touch ${quote(path.join(root, "rolled-out"))}; fi\n${kubectlStandIn(root, { failMigration: false, failIntegration: false, failRolloutOf: "none" })}`;
+      const run = runJob(yaml, "deploy-dev", {
+        standIns: { aws, kubectl, curl: curlStandIn(root, "none"), sleep: "" },
+        contexts: {
+          github: { run_id: "1", run_attempt: "1" },
+          vars: { AWS_REGION: "eu-west-1", DEPLOY_ROLE_ARN: "arn", CLUSTER_NAME: "c", NAMESPACE: "hello", APP_URL: "https://hello.dev.acme.example", ASSETS_BUCKET: "b", ALARMS: alarmsOf("dev") },
+          needs: { build: { outputs: { image: IMAGE, assets: "a" } } },
+          runner: { temp },
+        },
+      });
+      expect(run.result).toBe("failure");
+      const bake = run.steps.find((s) => s.id === "bake")!;
+      expect(bake.outcome).toBe("failure");
+      expect(bake.stderr).toContain("::error::Could not read the alarms in eu-west-1");
+      expect(run.steps.find((s) => s.name === "Roll back")!.outcome).toBe("failure");
+      expect(fs.readFileSync(path.join(root, "k8s", "current"), "utf8")).toBe(RUNNING);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 
   test("the deliver workflow with every step passes actionlint", () => {

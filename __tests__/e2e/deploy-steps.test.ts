@@ -117,6 +117,8 @@ describe("the deploy job's scripts", () => {
       "vars.NAMESPACE": hostile("hello"),
       "vars.APP_URL": hostile("https://hello.example"),
       "vars.ASSETS_BUCKET": hostile("hello-dev-assets"),
+      // Names the stack writes (checked by the script: see the next test for anything else).
+      "vars.ALARMS": "eu-west-1:hello-dev-alb-5xx-rate us-east-1:hello-dev-cdn-5xx-rate eu-west-1:hello-dev-db-cpu",
       "vars.DEPLOY_ROLE_ARN": "unused by scripts",
       "needs.build.outputs.image": hostile("registry/hello@sha256:abc"),
     };
@@ -135,6 +137,10 @@ describe("the deploy job's scripts", () => {
     }
     const { calls, exitCode } = result;
     expect(exitCode).toBe(0);
+    const describeAlarms = [
+      ["aws", "cloudwatch", "describe-alarms", "--region", "eu-west-1", "--alarm-types", "MetricAlarm", "--state-value", "ALARM", "--alarm-names", "hello-dev-alb-5xx-rate", "hello-dev-db-cpu", "--query", "MetricAlarms[].[AlarmName]", "--output", "text"],
+      ["aws", "cloudwatch", "describe-alarms", "--region", "us-east-1", "--alarm-types", "MetricAlarm", "--state-value", "ALARM", "--alarm-names", "hello-dev-cdn-5xx-rate", "--query", "MetricAlarms[].[AlarmName]", "--output", "text"],
+    ];
     const target = `s3://${env.ASSETS_BUCKET}/${env.ASSETS_PREFIX}`;
     const job_ = `${env.APP_NAME}-migrate-4242-1`;
     expect(calls).toEqual([
@@ -145,10 +151,25 @@ describe("the deploy job's scripts", () => {
       ["kubectl", "-n", env.NAMESPACE, "create", "job", job_, `--from=cronjob/${env.MIGRATION_TEMPLATE}`],
       ["kubectl", "-n", env.NAMESPACE, "get", `job/${job_}`, "-o", "jsonpath={.status.conditions[?(@.status==\"True\")].type}"],
       ["kubectl", "-n", env.NAMESPACE, "logs", `job/${job_}`, "--all-containers"],
+      ...describeAlarms,
       ["kubectl", "-n", env.NAMESPACE, "set", "image", `deployment/${env.DEPLOYMENT}`, `${env.CONTAINER}=${env.IMAGE}`],
       ["kubectl", "-n", env.NAMESPACE, "rollout", "status", `deployment/${env.DEPLOYMENT}`, "--timeout=10m"],
       ["curl", "--fail", "--silent", "--show-error", "--retry", "10", "--retry-delay", "6", "--retry-all-errors", `${env.APP_URL}${env.HEALTH_PATH}`],
+      // The bake (0 minutes here: one look), one call per region with that region's alarms.
+      ...describeAlarms,
     ]);
+  });
+
+  test("the alarm steps refuse an ALARMS entry that is not <region>:<name>, before calling anything", () => {
+    const job = deliverWorkflow("npm test")["jobs"]["deploy-dev"];
+    const steps = job.steps.filter((s: Json) => s.id === "alarms-before" || s.id === "bake");
+    expect(steps).toHaveLength(2);
+    for (const step of steps) {
+      for (const alarms of [hostile("eu-west-1:hello"), "eu-west-1:hello-dev-db-cpu $(touch pwned-a)", "", "hello-dev-db-cpu"]) {
+        const result = runSteps({ steps: [step] }, { ALARMS: alarms, BAKE_MINUTES: "0", POLL_SECONDS: "30" });
+        expect(result).toEqual({ calls: [], exitCode: 1 });
+      }
+    }
   });
 
   test("the rollback undoes the same Deployment, as one argument", () => {

@@ -90,7 +90,15 @@ describe("npm run check", () => {
     const outdir = writeOutput(STACKS, {
       stacks: [
         { name: "hello-prod", production: false },
-        { name: "hello-dev", production: true, suppressions: [{ rule: "SLW-PROD-001", path: "Database", reason: "dev data is disposable here" }] },
+        {
+          name: "hello-dev",
+          production: true,
+          suppressions: [
+            { rule: "SLW-PROD-001", path: "Database", reason: "dev data is disposable here" },
+            // The fixture's database has no alarm (SLW-MON-001 watches production databases).
+            { rule: "SLW-MON-001", path: "Database", reason: "nobody is paged for dev" },
+          ],
+        },
       ],
       productionEnvironments: ["production"],
     });
@@ -100,9 +108,12 @@ describe("npm run check", () => {
       ["hello-dev", true],
       ["hello-delivery", false],
     ]);
-    expect(loaded.suppressions).toEqual([{ rule: "SLW-PROD-001", path: "hello-dev/Database", reason: "dev data is disposable here" }]);
+    expect(loaded.suppressions).toEqual([
+      { rule: "SLW-PROD-001", path: "hello-dev/Database", reason: "dev data is disposable here" },
+      { rule: "SLW-MON-001", path: "hello-dev/Database", reason: "nobody is paged for dev" },
+    ]);
     const { code, out } = run(["--out", outdir, "--no-color"]);
-    expect(out).toContain("SUPPRESSED (1)");
+    expect(out).toContain("SUPPRESSED (2)");
     expect(out).toContain("hello-dev/Database: lifecycle.prevent_destroy is not set: a plan that destroys or replaces this resource loses the database (suppressed: dev data is disposable here)");
     expect(out).not.toContain("SLW-GH-004");
     expect(out).toContain("No unsuppressed findings.");

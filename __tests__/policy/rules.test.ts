@@ -879,6 +879,44 @@ pass("SLW-CB-004", "trust pinned to account and project", codebuild());
 fail("SLW-CB-004", "trust without source conditions", codebuild({ trust: runnerTrust(undefined) }), /no aws:SourceAccount or aws:SourceArn condition/);
 fail("SLW-CB-004", "trust of another principal", codebuild({ trust: runnerTrust({ StringEquals: { "aws:SourceAccount": "111111111111" } }, { Service: ["codebuild.amazonaws.com", "ec2.amazonaws.com"] }) }), /besides CodeBuild/);
 
+// --- CloudWatch alarms and SNS ---------------------------------------------------------------------
+
+const topicArn = ref("aws_sns_topic", "Alarms", "arn");
+const dbAlarm = (over: Json = {}) =>
+  r("aws_cloudwatch_metric_alarm", "DbCpu", {
+    alarm_name: "hello-prod-db-cpu",
+    namespace: "AWS/RDS",
+    metric_name: "CPUUtilization",
+    dimensions: { DBInstanceIdentifier: ref("aws_db_instance", "Db", "identifier") },
+    comparison_operator: "GreaterThanThreshold",
+    threshold: 80,
+    evaluation_periods: 3,
+    alarm_actions: [topicArn],
+    actions_enabled: true,
+    ...over,
+  });
+const lbAlarm = r("aws_cloudwatch_metric_alarm", "Lb5xx", {
+  alarm_name: "hello-prod-alb-5xx-rate",
+  comparison_operator: "GreaterThanThreshold",
+  threshold: 1,
+  evaluation_periods: 5,
+  metric_query: [{ id: "errors", metric: { namespace: "AWS/ApplicationELB", metric_name: "HTTPCode_ELB_5XX_Count", dimensions: { LoadBalancer: ref("aws_lb", "Lb", "arn_suffix") }, period: 60, stat: "Sum" } }],
+  alarm_actions: [topicArn],
+});
+pass("SLW-MON-001", "a database watched by an alarm that notifies the topic", merge(db(), dbAlarm()), PROD);
+pass("SLW-MON-001", "a load balancer watched through a metric-math alarm", merge(lb(), lbAlarm), PROD);
+pass("SLW-MON-001", "not production", db(), { production: false });
+fail("SLW-MON-001", "no alarm", db(), /no CloudWatch alarm watches this database/, PROD);
+fail("SLW-MON-001", "an alarm on another database", merge(db(), dbAlarm({ dimensions: { DBInstanceIdentifier: "other-db" } })), /no CloudWatch alarm watches this database/, PROD);
+fail("SLW-MON-001", "an alarm without action", merge(db(), dbAlarm({ alarm_actions: [] })), /have no alarm action, or actions disabled/, PROD);
+fail("SLW-MON-001", "an alarm with its actions disabled", merge(db(), dbAlarm({ actions_enabled: false })), /have no alarm action, or actions disabled/, PROD);
+fail("SLW-MON-001", "a distribution without alarm", cf(), /no CloudWatch alarm watches this CloudFront distribution/, PROD);
+
+const topic = (over: Json = {}) => r("aws_sns_topic", "Alarms", { name: "acme-prod-alarms", kms_master_key_id: ref("aws_kms_key", "Key", "arn"), ...over });
+pass("SLW-MON-002", "a customer-managed key", merge(key(), topic()));
+fail("SLW-MON-002", "no key", topic({ kms_master_key_id: undefined }), /no kms_master_key_id/);
+fail("SLW-MON-002", "the AWS-managed key", topic({ kms_master_key_id: "alias/aws/sns" }), /the AWS-managed key/);
+
 // --------------------------------------------------------------------------------------------------
 
 const RULES = new Map<string, Rule>(ALL_RULES.map((rule) => [rule.id, rule]));

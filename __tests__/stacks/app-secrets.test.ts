@@ -97,10 +97,11 @@ describe("the deploy job's secrets check", () => {
     fs.writeFileSync(path.join(temp, "static-assets", "image-digest"), `sha256:${"a".repeat(64)}\n`);
     try {
       return runJob(deliver, "deploy-staging", {
-        standIns: { aws: awsStandIn(stages), kubectl: 'if [[ " $* " == *" get "* ]]; then echo Complete; fi', curl: "" },
+        // The bake's waits return at once (no alarm fires: the aws stand-in answers other calls with nothing).
+        standIns: { aws: awsStandIn(stages), kubectl: 'if [[ " $* " == *" get "* ]]; then echo Complete; fi', curl: "", sleep: "" },
         contexts: {
           github: { run_id: "42", run_attempt: "1", sha: "abc" },
-          vars: { AWS_REGION: "eu-west-1", CLUSTER_NAME: "acme-staging", NAMESPACE: "hello", APP_URL: "https://hello.staging.acme.example", DEPLOY_ROLE_ARN: "arn:aws:iam::123456789012:role/hello-staging-deploy", ASSETS_BUCKET: "hello-staging-assets" },
+          vars: { AWS_REGION: "eu-west-1", CLUSTER_NAME: "acme-staging", NAMESPACE: "hello", APP_URL: "https://hello.staging.acme.example", DEPLOY_ROLE_ARN: "arn:aws:iam::123456789012:role/hello-staging-deploy", ASSETS_BUCKET: "hello-staging-assets", ALARMS: "eu-west-1:hello-staging-db-cpu" },
           needs: { build: { outputs: { image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello@sha256:${"a".repeat(64)}` } } },
           runner: { temp },
         },

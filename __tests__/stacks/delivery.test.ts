@@ -136,7 +136,7 @@ describe("repository", () => {
     expect(repoVars).toEqual(["AWS_REGION", "BUILD_ROLE_ARN", "ECR_REPOSITORY_URL"]);
     expect(delivery.resource.github_actions_secret).toBeUndefined();
     const prodVars = Object.values<any>(stacks["hello-prod"].resource.github_actions_environment_variable);
-    expect(prodVars.map((v) => v.variable_name).sort()).toEqual(["APP_URL", "ASSETS_BUCKET", "AWS_REGION", "CLUSTER_NAME", "DEPLOY_ROLE_ARN", "NAMESPACE"]);
+    expect(prodVars.map((v) => v.variable_name).sort()).toEqual(["ALARMS", "APP_URL", "ASSETS_BUCKET", "AWS_REGION", "CLUSTER_NAME", "DEPLOY_ROLE_ARN", "NAMESPACE"]);
     expect(prodVars.find((v) => v.variable_name === "APP_URL").value).toBe("https://hello.acme.example");
     for (const v of prodVars) expect(v.environment).toMatch(/cross-stack-reference-input-hello-delivery/);
   });

@@ -21,7 +21,8 @@ export type NodeKind =
   | "database"
   | "registry"
   | "workflow"
-  | "github-environment";
+  | "github-environment"
+  | "alarm-topic";
 
 export type GroupKind = "network" | "cluster" | "namespace" | "repository";
 
@@ -82,7 +83,7 @@ const HPA_TYPES = ["kubernetes_horizontal_pod_autoscaler_v2", "kubernetes_horizo
 /** A Deployment reads its environment from these; references inside them count as the Deployment's. */
 const ENV_SOURCE_TYPES = ["kubernetes_secret_v1", "kubernetes_secret", "kubernetes_config_map_v1", "kubernetes_config_map"];
 const WORKFLOW_DIR = ".github/workflows/";
-const NODE_ORDER: NodeKind[] = ["browser", "cdn", "bucket", "origin", "load-balancer", "target-group", "service", "deployment", "database", "registry", "workflow", "github-environment"];
+const NODE_ORDER: NodeKind[] = ["browser", "cdn", "bucket", "origin", "load-balancer", "target-group", "service", "deployment", "database", "registry", "workflow", "github-environment", "alarm-topic"];
 
 /** Builds the diagram of every environment, in platform order. */
 export function buildDiagrams(output: SynthesizedOutput): EnvironmentDiagram[] {
@@ -414,6 +415,28 @@ function buildEnvironmentDiagram(index: ResourceIndex, environment: string): Env
     }
   }
 
+  // Alarms: what each watches -> the topic it notifies (alarm_actions), labelled with the alarms.
+  const watches = new Map<string, { from: string; to: string; names: string[]; derivedFrom: string[] }>();
+  for (const alarm of index.resources(envStacks, "aws_cloudwatch_metric_alarm")) {
+    const body = index.body(alarm);
+    const refs = index.referencesOf(alarm);
+    // The first watched resource drawn (load balancer, database, CDN); Container Insights alarms
+    // name a namespace, whose Deployment they watch.
+    let from = refs.map((r) => (r.target.type === "aws_sns_topic" ? undefined : b.idOf(r.target))).find((id) => id !== undefined && b.nodes.has(id));
+    const ns = refs.find((r) => NAMESPACE_TYPES.includes(r.target.type));
+    if (!from && ns) from = index.resources(envStacks, ...DEPLOYMENT_TYPES).map((d) => (namespaceOf(d) === b.idOf(ns.target) ? b.idOf(d) : undefined)).find(Boolean);
+    for (const topic of unique(index.references(alarm.stack, body.alarm_actions).filter((r) => r.target.type === "aws_sns_topic").map((r) => r.target))) {
+      const to = alarmTopicNode(index, b, topic);
+      if (!from) continue;
+      const key = `${from} ${to}`;
+      const entry = watches.get(key) ?? { from, to, names: [], derivedFrom: [] };
+      entry.names.push(String(body.alarm_name));
+      entry.derivedFrom.push(`${address(alarm)} watches ${from} and notifies ${topic.stack}/${address(topic)}`);
+      watches.set(key, entry);
+    }
+  }
+  for (const w of watches.values()) b.edge(w.from, w.to, `alarms ${w.names.join(", ")}`, w.derivedFrom.join("; "));
+
   const apps = [...new Set([...b.nodes.values()].map((n) => n.app).filter((a): a is string => Boolean(a)))].sort();
   // Along the request path first, then the delivery side; apps in name order.
   const nodes = [...b.nodes.values()].sort((x, y) => NODE_ORDER.indexOf(x.kind) - NODE_ORDER.indexOf(y.kind) || (x.app ?? "").localeCompare(y.app ?? "") || x.id.localeCompare(y.id));
@@ -525,6 +548,17 @@ export interface WorkflowSummary {
   readonly jobs: { id: string; environment?: string }[];
   /** The `vars.<NAME>` the workflow reads. */
   readonly variables: Set<string>;
+}
+
+/** An SNS topic alarms notify: its name, encryption and email subscriptions. */
+function alarmTopicNode(index: ResourceIndex, b: Builder, topic: ResourceId): string {
+  const body = index.body(topic);
+  const emails = index.resources([index.stack(topic.stack)], "aws_sns_topic_subscription").filter((s) => index.referencedOfType(s, "aws_sns_topic").some((t) => sameResource(t, topic))).length;
+  const provider = typeof body.provider === "string" ? body.provider.replace(/^aws\./, "") : "";
+  return b.node(`alarms_${body.name ?? topic.name}`, "alarm-topic", `Alarm topic ${body.name ?? topic.name}`, [
+    [provider, body.kms_master_key_id ? "KMS-encrypted" : "unencrypted"].filter(Boolean).join(" · "),
+    `${emails} email subscription${emails === 1 ? "" : "s"}`,
+  ], { resource: topic });
 }
 
 /** The parts of a GitHub Actions workflow the diagram shows. */

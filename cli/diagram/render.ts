@@ -26,6 +26,7 @@ const NODE_STYLES: Record<NodeKind, Style & { readonly shape: "box" | "oval" | "
   registry: { fill: "#fff4cc", stroke: "#b7791f", shape: "box" },
   workflow: { fill: "#ffffff", stroke: "#24292f", shape: "note" },
   "github-environment": { fill: "#eef1f4", stroke: "#24292f", shape: "box" },
+  "alarm-topic": { fill: "#fde8e8", stroke: "#c81e1e", shape: "note" },
 };
 
 const GROUP_STYLES: Record<GroupKind, Style & { readonly dashed: boolean }> = {
