@@ -44,6 +44,8 @@ export interface EnvironmentConfig {
     readonly nodes: { readonly min: number; readonly desired: number; readonly max: number };
     readonly publicAccessCidrs: string[];
     readonly adminRoleArns: string[];
+    /** Zone spread of every app's pods: a scheduling requirement, or a preference. */
+    readonly zoneSpread: "required" | "preferred";
   };
   readonly database: {
     readonly instanceClass: string;
@@ -130,6 +132,8 @@ export const PROFILE_DEFAULTS = {
     // The smallest current x86 type that trunks network interfaces (security groups for pods).
     nodeInstanceTypes: ["c6i.large"],
     nodes: { min: 1, desired: 2, max: 3 },
+    // A pod never waits for a node in another zone: development favours running over spreading.
+    zoneSpread: "preferred",
     database: { instanceClass: "db.t4g.micro", storageGiB: 20, maxStorageGiB: 100 },
     replicas: { min: 1, max: 2 },
     priceClass: "PriceClass_100",
@@ -142,6 +146,8 @@ export const PROFILE_DEFAULTS = {
     kubernetesVersion: "1.33",
     nodeInstanceTypes: ["m6i.large"],
     nodes: { min: 2, desired: 3, max: 6 },
+    // Replicas survive a zone's loss: no zone holds two more than another zone with nodes.
+    zoneSpread: "required",
     database: { instanceClass: "db.m6g.large", storageGiB: 100, maxStorageGiB: 1000 },
     replicas: { min: 3, max: 10 },
     priceClass: "PriceClass_All",
@@ -482,6 +488,7 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
       nodes: env.cluster.nodes ?? { ...d.nodes },
       publicAccessCidrs: env.cluster.publicAccessCidrs ?? [],
       adminRoleArns: env.cluster.adminRoleArns ?? [],
+      zoneSpread: env.cluster.zoneSpread ?? d.zoneSpread,
     },
     database: {
       instanceClass: env.database.instanceClass ?? d.database.instanceClass,

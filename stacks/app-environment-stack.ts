@@ -182,6 +182,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       cpu: app.cpu,
       memory: app.memory,
       replicas: deployment.replicas,
+      zoneSpread: environment.cluster.zoneSpread,
       env: app.env,
       // Where and how to connect (verify-full against the mounted RDS CAs, so nothing in between
       // can pose as the database); the credentials come at run time from the mounted secret,
