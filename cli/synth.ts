@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
-import { AppEnvironmentStack, BootstrapStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
+import { AppEnvironmentStack, BootstrapStack, buildPlatform, DeliveryStack, KubeSystemStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
 import { safeText, SlipwayValidationError } from "../constructs/util";
 import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
 import { loadSynthesized } from "./check";
@@ -21,7 +21,7 @@ import { colourEnabled, columns, isCI, Painter, painter, progress as progressLin
 import { withoutTokenCreationStacks } from "./token-stacks";
 
 /** Which kind of stack: one per environment, one per app, or one per app and environment. */
-export type StackKind = "bootstrap" | "platform" | "delivery" | "app";
+export type StackKind = "bootstrap" | "platform" | "kube-system" | "delivery" | "app";
 
 export interface StackSummary {
   readonly name: string;
@@ -255,6 +255,7 @@ function keepTerraformWorkingFiles(previous: string, next: string): void {
 function stackKind(stack: SlipwayStack): StackKind {
   if (stack instanceof BootstrapStack) return "bootstrap";
   if (stack instanceof PlatformStack) return "platform";
+  if (stack instanceof KubeSystemStack) return "kube-system";
   if (stack instanceof DeliveryStack) return "delivery";
   if (stack instanceof AppEnvironmentStack) return "app";
   throw new Error(`${stack.stackName}: not a stack buildPlatform creates`);

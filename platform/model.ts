@@ -785,7 +785,7 @@ function stackNames(raw: Record<string, any>, envs: Record<string, any>[]): stri
   const accounts = [...new Set(envs.map((e) => e.account).filter((a): a is string => typeof a === "string"))];
   return [
     ...accounts.map((a) => `bootstrap-${a}`),
-    ...envNames.map((e) => `platform-${e}`),
+    ...envNames.flatMap((e) => [`platform-${e}`, `kube-system-${e}`]),
     ...apps.flatMap((a) => [`${a}-delivery`, ...envNames.map((e) => `${a}-${e}`)]),
   ];
 }

@@ -1,6 +1,7 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { CiRunners } from "../constructs/ci-runners";
+import { ClusterAutoscalerRole } from "../constructs/cluster-autoscaler-role";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
 import { partitionOf } from "../constructs/util";
@@ -43,6 +44,8 @@ export class PlatformStack extends SlipwayStack {
    * (pull-request plans) and `<platform>-<env>-deploy-runner` (apply and deploy jobs).
    */
   readonly ciRunners: CiRunners;
+  /** The Cluster Autoscaler's IAM role and Pod Identity: it may resize this cluster's node groups only. */
+  readonly clusterAutoscalerRole: ClusterAutoscalerRole;
 
   constructor(scope: Construct, props: PlatformStackProps) {
     // Platform-file text enters the construct tree here, once, as Terraform literals; the raw
@@ -82,6 +85,8 @@ export class PlatformStack extends SlipwayStack {
       readOnlyPrincipalArns: [props.bootstrap.ci.planRoleArn],
       preventDestroy: environment.production,
     });
+    // Node autoscaling, AWS side: the Cluster Autoscaler's role (kube-system-<env> runs it).
+    this.clusterAutoscalerRole = new ClusterAutoscalerRole(this, "ClusterAutoscalerRole", { name: clusterName, cluster: this.cluster.cluster, accountId: environment.account, region: environment.region });
     this.githubOidc = { arn: props.bootstrap.ci.githubOidcProviderArn };
     // CodeBuild keeps one GitHub credential per account and region: the first environment of each
     // account and region creates the connection and registers it; the others name it by pattern,
