@@ -153,7 +153,8 @@ export function synthesize(options: SynthOptions): SynthResult {
   try {
     const app = new App({ outdir: staging, skipValidation: false });
     const accounts = new Set(platform.environments.map((e) => e.account)).size;
-    report({ phase: "construct", stacks: accounts + platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
+    // bootstrap-<account>; platform-<env> and kube-system-<env>; <app>-delivery and <app>-<env>.
+    report({ phase: "construct", stacks: accounts + 2 * platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
     // cdktf's token creation stacks are a third of a large synth and never reach the output.
     const built = withoutTokenCreationStacks(() => {
       const platformStacks = buildPlatform(app, platform);
