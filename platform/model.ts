@@ -8,6 +8,7 @@ import * as fs from "node:fs";
 import { isAlias, isMap, isSeq, LineCounter, parseAllDocuments, visit } from "yaml";
 import { z } from "zod";
 import { ciRunnerProjectName, codebuildRunnerLabel } from "../constructs/ci-runners";
+import { CLUSTER_AUTOSCALER_IMAGES } from "../constructs/cluster-autoscaler-images";
 import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
 import { cidrsOverlap, parseCidr, printable, safeText } from "../constructs/util";
 import * as kinds from "../constructs/validators";
@@ -571,6 +572,14 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
       if (!(nodes.min <= nodes.desired && nodes.desired <= nodes.max)) {
         out.push({ at: ["environments", i, "cluster", "nodes"], message: `min ${nodes.min}, desired ${nodes.desired}, max ${nodes.max}: expected min <= desired <= max` });
       }
+    }
+    // The Cluster Autoscaler's minor must match the cluster's: only minors with a pinned release.
+    if (typeof cluster.version === "string" && kinds.kubernetesVersion.problem(cluster.version) === undefined && !(cluster.version in CLUSTER_AUTOSCALER_IMAGES)) {
+      const pinned = Object.keys(CLUSTER_AUTOSCALER_IMAGES);
+      out.push({
+        at: ["environments", i, "cluster", "version"],
+        message: `Kubernetes ${cluster.version} has no Cluster Autoscaler release pinned in Slipway (nodes would not scale with pending pods): expected one of ${pinned.join(", ")}`,
+      });
     }
     // Each CIDR is the schema's; together they must not open the API to everyone.
     if (Array.isArray(cluster.publicAccessCidrs) && cluster.publicAccessCidrs.every((c: unknown) => typeof c === "string" && kinds.publicAccessCidr.problem(c) === undefined)) {
