@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { App } from "cdktf";
 import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
-import { AppDns, AppEnvironmentStack, BootstrapStack, buildPlatform, DeliveryStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
+import { AppDns, AppEnvironmentStack, BootstrapStack, buildPlatform, DeliveryStack, KubeSystemStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
 import { safeText, SlipwayValidationError } from "../constructs/util";
 import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
 import { loadSynthesized } from "./check";
@@ -21,7 +21,7 @@ import { colourEnabled, columns, isCI, Painter, painter, progress as progressLin
 import { withoutTokenCreationStacks } from "./token-stacks";
 
 /** Which kind of stack: one per environment, one per app, or one per app and environment. */
-export type StackKind = "bootstrap" | "platform" | "delivery" | "app";
+export type StackKind = "bootstrap" | "platform" | "kube-system" | "delivery" | "app";
 
 export interface StackSummary {
   readonly name: string;
@@ -168,7 +168,8 @@ export function synthesize(options: SynthOptions): SynthResult {
   try {
     const app = new App({ outdir: staging, skipValidation: false });
     const accounts = new Set(platform.environments.map((e) => e.account)).size;
-    report({ phase: "construct", stacks: accounts + platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
+    // bootstrap-<account>; platform-<env> and kube-system-<env>; <app>-delivery and <app>-<env>.
+    report({ phase: "construct", stacks: accounts + 2 * platform.environments.length + platform.apps.length * (1 + platform.environments.length) });
     // cdktf's token creation stacks are a third of a large synth and never reach the output.
     const built = withoutTokenCreationStacks(() => {
       const platformStacks = buildPlatform(app, platform);
@@ -271,6 +272,7 @@ function keepTerraformWorkingFiles(previous: string, next: string): void {
 function stackKind(stack: SlipwayStack): StackKind {
   if (stack instanceof BootstrapStack) return "bootstrap";
   if (stack instanceof PlatformStack) return "platform";
+  if (stack instanceof KubeSystemStack) return "kube-system";
   if (stack instanceof DeliveryStack) return "delivery";
   if (stack instanceof AppEnvironmentStack) return "app";
   throw new Error(`${stack.stackName}: not a stack buildPlatform creates`);

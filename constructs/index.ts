@@ -6,6 +6,8 @@ export * from "./app-secrets";
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
 export * from "./ci-runners";
+export * from "./cluster-autoscaler";
+export * from "./cluster-autoscaler-role";
 export * from "./container-insights";
 export * from "./container-registry";
 export * from "./database-roles";

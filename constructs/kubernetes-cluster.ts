@@ -143,6 +143,11 @@ export interface KubernetesClusterProps {
    * @default EKS's default version for the cluster's Kubernetes version
    */
   readonly secretsStoreAddonVersion?: string;
+  /**
+   * Pinned version of the `metrics-server` add-on (EKS community add-on), e.g. `v0.8.0-eksbuild.1`.
+   * @default EKS's default version for the cluster's Kubernetes version
+   */
+  readonly metricsServerAddonVersion?: string;
 }
 
 const DEFAULT_VERSION = "1.33";
@@ -208,6 +213,8 @@ export class KubernetesCluster extends Construct {
   public readonly terraformPrincipalArn: string;
   /** The `aws-secrets-store-csi-driver-provider` add-on: pods mount Secrets Manager secrets as files. */
   public readonly secretsStoreAddon: EksAddon;
+  /** The `metrics-server` add-on: the resource metrics the pods' HorizontalPodAutoscalers scale on. */
+  public readonly metricsServerAddon: EksAddon;
 
   /** Access entries by principal ARN, so a principal granted twice gets one entry. */
   private readonly accessEntries = new Map<string, EksAccessEntry>();
@@ -512,6 +519,10 @@ export class KubernetesCluster extends Construct {
     if (storeVersion !== undefined && isKnown(storeVersion) && !/^v\d+\.\d+\.\d+-eksbuild\.\d+$/.test(storeVersion)) {
       invalid(this, "secretsStoreAddonVersion", storeVersion, "an EKS add-on version such as v2.2.2-eksbuild.1");
     }
+    const metricsVersion = props.metricsServerAddonVersion;
+    if (metricsVersion !== undefined && isKnown(metricsVersion) && !/^v\d+\.\d+\.\d+-eksbuild\.\d+$/.test(metricsVersion)) {
+      invalid(this, "metricsServerAddonVersion", metricsVersion, "an EKS add-on version such as v0.8.0-eksbuild.1");
+    }
     this.secretsStoreAddon = new EksAddon(this, "SecretsStoreCsiDriver", {
       clusterName: this.cluster.name,
       addonName: "aws-secrets-store-csi-driver-provider",
@@ -523,6 +534,18 @@ export class KubernetesCluster extends Construct {
       configurationValues: JSON.stringify({
         "secrets-store-csi-driver": { syncSecret: { enabled: true }, enableSecretRotation: true, rotationPollInterval: "2m" },
       }),
+    });
+
+    // The resource metrics API (metrics.k8s.io): without it every HorizontalPodAutoscaler reads no
+    // CPU and never scales. EKS's community add-on, so EKS keeps it current with the cluster.
+    this.metricsServerAddon = new EksAddon(this, "MetricsServer", {
+      clusterName: this.cluster.name,
+      addonName: "metrics-server",
+      addonVersion: props.metricsServerAddonVersion,
+      resolveConflictsOnCreate: "OVERWRITE",
+      resolveConflictsOnUpdate: "OVERWRITE",
+      // A Deployment: it needs nodes to become active.
+      dependsOn: [this.nodeGroup],
     });
   }
 

@@ -272,6 +272,15 @@ export interface KubernetesWorkloadProps {
    * @default none - the app gets no database configuration
    */
   readonly database?: WorkloadDatabase;
+  /**
+   * How the app's pods spread over availability zones (`topology.kubernetes.io/zone`, max skew 1
+   * among the zones that have nodes). `required`: a pod is never placed where it would leave one
+   * zone two pods ahead of another (`DoNotSchedule`); it waits for a node, which a cluster
+   * autoscaler adds. `preferred`: the scheduler tries, but places the pod anyway
+   * (`ScheduleAnyway`). Spread over nodes is always a preference.
+   * @default "required"
+   */
+  readonly zoneSpread?: "required" | "preferred";
 }
 
 /**
@@ -316,6 +325,8 @@ export const DATABASE_VARIABLES = [
   "DATABASE_SSLMODE",
   "DATABASE_SSLROOTCERT",
 ] as const;
+/** The node label of a node's availability zone, the domain of zone spread. */
+export const ZONE_LABEL = "topology.kubernetes.io/zone";
 /** UID and GID the pods run as: non-root, and outside the range images usually assign. */
 const RUN_AS_ID = "10001";
 const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -579,15 +590,21 @@ export class KubernetesWorkload extends Construct {
       failureThreshold,
       timeoutSeconds: 3,
     });
-    const spread = (topologyKey: string) => ({
+    // Zones: a requirement with `zoneSpread: "required"` (no zone holds two pods more than
+    // another zone with nodes; a pod the zones cannot take stays pending, and the cluster
+    // autoscaler adds a node), a preference otherwise. No `minDomains`: it would count zones
+    // without nodes as holding none, so a zone outage would cap each surviving zone at one pod
+    // when the app needs them most. Nodes: always a preference (packing beats pending).
+    const spread = (topologyKey: string, whenUnsatisfiable: string) => ({
       topologyKey,
       maxSkew: 1,
-      // Prefer spreading, but never leave a pod pending for it (a zone may be short of nodes).
-      whenUnsatisfiable: "ScheduleAnyway",
+      whenUnsatisfiable,
       labelSelector: [{ matchLabels: serverLabels }],
       // Spread each rollout's new pods, not old and new together.
       matchLabelKeys: ["pod-template-hash"],
     });
+    const zoneSpread = props.zoneSpread ?? "required";
+    if (zoneSpread !== "required" && zoneSpread !== "preferred") invalid(this, "zoneSpread", zoneSpread, "required or preferred");
 
     this.deployment = new DeploymentV1(this, "Resource", {
       metadata: { name, namespace, labels: { ...commonLabels, ...serverLabels } },
@@ -611,7 +628,10 @@ export class KubernetesWorkload extends Construct {
             ...podBasics,
             // The preStop delay, then the app's 30 s to finish after SIGTERM (drain-timing.ts).
             terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
-            topologySpreadConstraint: [spread("topology.kubernetes.io/zone"), spread("kubernetes.io/hostname")],
+            topologySpreadConstraint: [
+              spread(ZONE_LABEL, zoneSpread === "required" ? "DoNotSchedule" : "ScheduleAnyway"),
+              spread("kubernetes.io/hostname", "ScheduleAnyway"),
+            ],
             container: [
               {
                 name: CONTAINER_NAME,

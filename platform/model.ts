@@ -9,6 +9,7 @@ import { isAlias, isMap, isSeq, LineCounter, parseAllDocuments, visit } from "ya
 import { z } from "zod";
 import { ciRunnerProjectName, codebuildRunnerLabel } from "../constructs/ci-runners";
 import { AlarmThresholds } from "../constructs/monitoring";
+import { CLUSTER_AUTOSCALER_IMAGES } from "../constructs/cluster-autoscaler-images";
 import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
 import { cidrsOverlap, parseCidr, partitionOf, printable, safeText } from "../constructs/util";
 import * as kinds from "../constructs/validators";
@@ -45,6 +46,8 @@ export interface EnvironmentConfig {
     readonly nodes: { readonly min: number; readonly desired: number; readonly max: number };
     readonly publicAccessCidrs: string[];
     readonly adminRoleArns: string[];
+    /** Zone spread of every app's pods: a scheduling requirement, or a preference. */
+    readonly zoneSpread: "required" | "preferred";
   };
   readonly database: {
     readonly instanceClass: string;
@@ -155,6 +158,8 @@ export const PROFILE_DEFAULTS = {
     // The smallest current x86 type that trunks network interfaces (security groups for pods).
     nodeInstanceTypes: ["c6i.large"],
     nodes: { min: 1, desired: 2, max: 3 },
+    // A pod never waits for a node in another zone: development favours running over spreading.
+    zoneSpread: "preferred",
     database: { instanceClass: "db.t4g.micro", storageGiB: 20, maxStorageGiB: 100 },
     replicas: { min: 1, max: 2 },
     priceClass: "PriceClass_100",
@@ -182,6 +187,8 @@ export const PROFILE_DEFAULTS = {
     kubernetesVersion: "1.33",
     nodeInstanceTypes: ["m6i.large"],
     nodes: { min: 2, desired: 3, max: 6 },
+    // Replicas survive a zone's loss: no zone holds two more than another zone with nodes.
+    zoneSpread: "required",
     database: { instanceClass: "db.m6g.large", storageGiB: 100, maxStorageGiB: 1000 },
     replicas: { min: 3, max: 10 },
     priceClass: "PriceClass_All",
@@ -539,6 +546,7 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
       nodes: env.cluster.nodes ?? { ...d.nodes },
       publicAccessCidrs: env.cluster.publicAccessCidrs ?? [],
       adminRoleArns: env.cluster.adminRoleArns ?? [],
+      zoneSpread: env.cluster.zoneSpread ?? d.zoneSpread,
     },
     database: {
       instanceClass: env.database.instanceClass ?? d.database.instanceClass,
@@ -636,6 +644,14 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
       if (!(nodes.min <= nodes.desired && nodes.desired <= nodes.max)) {
         out.push({ at: ["environments", i, "cluster", "nodes"], message: `min ${nodes.min}, desired ${nodes.desired}, max ${nodes.max}: expected min <= desired <= max` });
       }
+    }
+    // The Cluster Autoscaler's minor must match the cluster's: only minors with a pinned release.
+    if (typeof cluster.version === "string" && kinds.kubernetesVersion.problem(cluster.version) === undefined && !(cluster.version in CLUSTER_AUTOSCALER_IMAGES)) {
+      const pinned = Object.keys(CLUSTER_AUTOSCALER_IMAGES);
+      out.push({
+        at: ["environments", i, "cluster", "version"],
+        message: `Kubernetes ${cluster.version} has no Cluster Autoscaler release pinned in Slipway (nodes would not scale with pending pods): expected one of ${pinned.join(", ")}`,
+      });
     }
     // Each CIDR is the schema's; together they must not open the API to everyone.
     if (Array.isArray(cluster.publicAccessCidrs) && cluster.publicAccessCidrs.every((c: unknown) => typeof c === "string" && kinds.publicAccessCidr.problem(c) === undefined)) {
@@ -855,7 +871,7 @@ function stackNames(raw: Record<string, any>, envs: Record<string, any>[]): stri
   const accounts = [...new Set(envs.map((e) => e.account).filter((a): a is string => typeof a === "string"))];
   return [
     ...accounts.map((a) => `bootstrap-${a}`),
-    ...envNames.map((e) => `platform-${e}`),
+    ...envNames.flatMap((e) => [`platform-${e}`, `kube-system-${e}`]),
     ...apps.flatMap((a) => [`${a}-delivery`, ...envNames.map((e) => `${a}-${e}`)]),
   ];
 }

@@ -188,6 +188,7 @@ export const environmentSchema = z.strictObject({
         .optional()
         .describe("CIDRs allowed to reach the cluster API publicly. @default none: the API endpoint is private"),
       adminRoleArns: z.array(kind(kinds.iamRoleArn)).optional(),
+      zoneSpread: z.enum(["required", "preferred"]).optional().describe("Spread of each app's pods over zones: required (a pod waits for a node rather than leave a zone two pods ahead) or preferred. @default required in production, preferred otherwise"),
     })
     .default({}),
   database: z

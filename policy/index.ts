@@ -1,6 +1,7 @@
 /** Slipway's policy-as-code: the engine and every rule. `ALL_RULES` is what `npm run check` runs. */
 import { EvaluateOptions, EvaluationResult, evaluate as evaluateRules, Rule, StackInput } from "./engine";
 import { CDN_RULES } from "./rules/aws-cdn";
+import { CAPACITY_RULES } from "./rules/capacity";
 import { CODEBUILD_RULES } from "./rules/aws-codebuild";
 import { COMPUTE_RULES } from "./rules/aws-compute";
 import { DATABASE_RULES } from "./rules/aws-database";
@@ -15,7 +16,7 @@ import { KUBERNETES_RULES } from "./rules/kubernetes";
 import { PRODUCTION_SAFETY_RULES } from "./rules/production-safety";
 
 export * from "./engine";
-export { CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
+export { CAPACITY_RULES, CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
 
 /** The rules by area (one file in policy/rules/ each), in documentation order. */
 export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
@@ -32,6 +33,7 @@ export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
   "Kubernetes (kubernetes)": KUBERNETES_RULES,
   "GitHub (github)": GITHUB_RULES,
   "Production safety (production-safety)": PRODUCTION_SAFETY_RULES,
+  "Capacity: zone spread, node autoscaling (capacity)": CAPACITY_RULES,
 };
 
 /** Every rule. */

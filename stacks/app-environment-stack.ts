@@ -203,6 +203,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       cpu: app.cpu,
       memory: app.memory,
       replicas: deployment.replicas,
+      zoneSpread: environment.cluster.zoneSpread,
       env: app.env,
       // Where, as whom and how to connect (verify-full against the mounted RDS CAs, so nothing in
       // between can pose as the database); no password: IAM tokens signed per connection.

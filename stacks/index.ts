@@ -1,6 +1,6 @@
 /**
  * The whole platform from one validated platform file: a `bootstrap-<account>` stack per AWS
- * account, a `platform-<env>` stack per environment,
+ * account, a `platform-<env>` and a `kube-system-<env>` stack per environment,
  * a `<app>-delivery` stack per app, and a `<app>-<env>` stack per app and environment.
  */
 import * as fs from "node:fs";
@@ -11,6 +11,7 @@ import { AppEnvironmentStack } from "./app-environment-stack";
 import { BootstrapStack, platformAccounts } from "./bootstrap-stack";
 import { SlipwayStack } from "./common";
 import { DeliveryStack } from "./delivery-stack";
+import { KubeSystemStack } from "./kube-system-stack";
 import { PlatformStack } from "./platform-stack";
 
 export { AppEnvironmentStack, DNS_ACCESS_VARIABLE } from "./app-environment-stack";
@@ -33,6 +34,8 @@ export type { BootstrapStackProps, CiIdentities, DnsZoneAccess } from "./bootstr
 export { SlipwayStack, StackValidationError, REQUIRED_TERRAFORM_VERSION, configureBackend, defaultTags, environmentAwsProvider } from "./common";
 export { DeliveryStack } from "./delivery-stack";
 export type { DeliveryStackProps } from "./delivery-stack";
+export { KubeSystemStack, clusterKubernetesProvider } from "./kube-system-stack";
+export type { KubeSystemStackProps } from "./kube-system-stack";
 export { PlatformStack } from "./platform-stack";
 export type { PlatformStackProps } from "./platform-stack";
 
@@ -42,6 +45,8 @@ export interface Platform {
   readonly bootstrapStacks: BootstrapStack[];
   /** `platform-<env>`, one per environment, in promotion order. */
   readonly platformStacks: PlatformStack[];
+  /** `kube-system-<env>`, one per environment, in promotion order: the cluster's own services. */
+  readonly kubeSystemStacks: KubeSystemStack[];
   /** `<app>-delivery`, one per app, in the platform file's order. */
   readonly deliveryStacks: DeliveryStack[];
   /** `<app>-<env>`, per app then per environment in promotion order. */
@@ -57,6 +62,8 @@ export function buildPlatform(scope: Construct, platform: PlatformConfig): Platf
   const platformStacks: PlatformStack[] = platform.environments.map(
     (environment) => new PlatformStack(scope, { platform, environment, bootstrap: bootstrapStacks.find((b) => b.account === environment.account)! }),
   );
+  // The cluster's own services (the Cluster Autoscaler), once the cluster exists.
+  const kubeSystemStacks = platformStacks.map((platformStack) => new KubeSystemStack(scope, { platform, platformStack }));
   // The registry lives with the last environment in promotion order (production): the account
   // guarded most closely holds the artefacts every environment runs.
   const registryPlatform = platformStacks[platformStacks.length - 1];
@@ -76,7 +83,7 @@ export function buildPlatform(scope: Construct, platform: PlatformConfig): Platf
       );
     });
   }
-  return { bootstrapStacks, platformStacks, deliveryStacks, appStacks, stacks: [...bootstrapStacks, ...platformStacks, ...deliveryStacks, ...appStacks] };
+  return { bootstrapStacks, platformStacks, kubeSystemStacks, deliveryStacks, appStacks, stacks: [...bootstrapStacks, ...platformStacks, ...kubeSystemStacks, ...deliveryStacks, ...appStacks] };
 }
 
 /**

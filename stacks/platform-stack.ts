@@ -3,6 +3,7 @@ import { Construct } from "constructs";
 import { AlarmTopic } from "../constructs/alarm-topic";
 import { CiRunners } from "../constructs/ci-runners";
 import { ContainerInsights } from "../constructs/container-insights";
+import { ClusterAutoscalerRole } from "../constructs/cluster-autoscaler-role";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
 import { NodeTargetGroup } from "../constructs/node-target-group";
@@ -61,6 +62,8 @@ export class PlatformStack extends SlipwayStack {
   readonly usEast1AlarmTopic: AlarmTopic;
   /** Container Insights on the cluster: pod metrics for the apps' alarms, container logs kept per profile. */
   readonly containerInsights: ContainerInsights;
+  /** The Cluster Autoscaler's IAM role and Pod Identity: it may resize this cluster's node groups only. */
+  readonly clusterAutoscalerRole: ClusterAutoscalerRole;
 
   constructor(scope: Construct, props: PlatformStackProps) {
     // Platform-file text enters the construct tree here, once, as Terraform literals; the raw
@@ -116,6 +119,8 @@ export class PlatformStack extends SlipwayStack {
         }),
       ]),
     );
+    // Node autoscaling, AWS side: the Cluster Autoscaler's role (kube-system-<env> runs it).
+    this.clusterAutoscalerRole = new ClusterAutoscalerRole(this, "ClusterAutoscalerRole", { name: clusterName, cluster: this.cluster.cluster, accountId: environment.account, region: environment.region });
     this.githubOidc = { arn: props.bootstrap.ci.githubOidcProviderArn };
     // CodeBuild keeps one GitHub credential per account and region: the first environment of each
     // account and region creates the connection and registers it; the others name it by pattern,

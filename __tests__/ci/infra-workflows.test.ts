@@ -110,6 +110,9 @@ describe("infraStacks", () => {
       ["platform-dev", 0],
       ["platform-staging", 0],
       ["platform-prod", 0],
+      ["kube-system-dev", 1],
+      ["kube-system-staging", 1],
+      ["kube-system-prod", 1],
       ["hello-delivery", 0],
       ["hello-dev", 1],
       ["hello-staging", 1],
@@ -125,6 +128,17 @@ describe("infraStacks", () => {
       providers: ["aws"],
       planRole: "arn:aws:iam::111111111111:role/acme-plan",
       applyRole: "arn:aws:iam::111111111111:role/acme-dev-apply",
+    });
+    // The cluster's own services (Cluster Autoscaler) come after the cluster, in its environment, through the VPC.
+    expect(byName["kube-system-prod"]).toMatchObject({
+      dependsOn: ["platform-prod"],
+      environment: "prod",
+      production: true,
+      providers: ["kubernetes"],
+      planRole: "arn:aws:iam::222222222222:role/acme-plan",
+      applyRole: "arn:aws:iam::222222222222:role/slipway-deploy",
+      planRunsOn: "codebuild-acme-prod-plan-runner-${{ github.run_id }}-${{ github.run_attempt }}",
+      applyRunsOn: "codebuild-acme-prod-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}",
     });
     // Kubernetes resources need the cluster's private API: the environment's CodeBuild runners, one for plans, one for applies.
     expect(byName["hello-prod"]).toMatchObject({
@@ -168,7 +182,7 @@ describe("pull-request workflow", () => {
     const planJobs = Object.keys(jobs).filter((id) => id.startsWith("plan-"));
     expect(planJobs).toEqual(["plan-level-0", "plan-level-1-dev", "plan-level-1-staging", "plan-level-1-qa", "plan-level-1-prod"]);
     expect(planJobs.flatMap((id) => matrixStacks(jobs[id])).sort()).toEqual(multiStacks.map((s) => s.name).sort());
-    expect(matrixStacks(jobs["plan-level-1-staging"])).toEqual(["hello-staging", "api-staging"]);
+    expect(matrixStacks(jobs["plan-level-1-staging"])).toEqual(["kube-system-staging", "hello-staging", "api-staging"]);
     expect(jobs["plan-level-1-qa"].needs).toEqual(["synth", "plan-level-0"]);
     expect(jobs["plan-level-0"].strategy["fail-fast"]).toBe(false);
   });
@@ -249,7 +263,7 @@ describe("apply workflow", () => {
       "apply-level-1-prod",
     ]);
     expect(matrixStacks(jobs["apply-level-0-prod"])).toEqual(["platform-prod", "hello-delivery", "api-delivery"]);
-    expect(matrixStacks(jobs["apply-level-1-staging"])).toEqual(["hello-staging", "api-staging"]);
+    expect(matrixStacks(jobs["apply-level-1-staging"])).toEqual(["kube-system-staging", "hello-staging", "api-staging"]);
     expect(jobs["apply-level-1-staging"].needs).toEqual(["reviewed", "synth", "apply-level-0-staging", "apply-level-0-prod"]);
     // Every stack is applied after each stack it depends on.
     const position = new Map(Object.keys(jobs).flatMap((id, i) => matrixStacks(jobs[id]).map((s) => [s, i] as const)));

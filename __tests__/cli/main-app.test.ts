@@ -65,8 +65,8 @@ describe("protection.overrideReason", () => {
     prod.protection = { deletionProtection: false, multiAz: false, overrideReason: "load test week, restored on 2026-12-01" };
     fs.writeFileSync(file, stringify(doc));
     const result = synthesize({ platformFile: file, outdir: path.join(work, "override-out") });
-    // The suppressions Slipway's own CI identities carry in code (bootstrap stacks, the apply role's cluster access) aside.
-    const ciIdentity = (p: string) => p.startsWith("bootstrap-") || p.includes("/ApplyRoleAdmin/");
+    // The suppressions Slipway carries in code (CI identities: bootstrap stacks, the apply role's cluster access; the Cluster Autoscaler) aside.
+    const ciIdentity = (p: string) => p.startsWith("bootstrap-") || p.includes("/ApplyRoleAdmin/") || p.includes("/ClusterAutoscaler/");
     const suppressed = result.policy.findings.filter((f) => f.suppressed && !ciIdentity(f.path)).map((f) => [f.rule.id, f.path, f.suppressed!.reason]);
     const because = "protection.overrideReason: load test week, restored on 2026-12-01";
     expect(result.policy.findings.filter((f) => f.suppressed && ciIdentity(f.path) && f.suppressed.reason === because)).toEqual([]);
@@ -86,6 +86,6 @@ describe("protection.overrideReason", () => {
     doc.environments.find((e: any) => e.name === "prod").protection = { multiAz: false, overrideReason: "single-AZ while the region is migrated" };
     fs.writeFileSync(file, stringify(doc));
     const result = synthesize({ platformFile: file, outdir: path.join(work, "multiaz-out") });
-    expect(result.policy.findings.filter((f) => f.suppressed && !f.path.startsWith("bootstrap-") && !f.path.includes("/ApplyRoleAdmin/")).map((f) => f.rule.id)).toEqual(["SLW-RDS-007"]);
+    expect(result.policy.findings.filter((f) => f.suppressed && !f.path.startsWith("bootstrap-") && !f.path.includes("/ApplyRoleAdmin/") && !f.path.includes("/ClusterAutoscaler/")).map((f) => f.rule.id)).toEqual(["SLW-RDS-007"]);
   });
 });

@@ -50,6 +50,9 @@ describe("the summary's facts", () => {
       "platform-dev",
       "platform-staging",
       "platform-prod",
+      "kube-system-dev",
+      "kube-system-staging",
+      "kube-system-prod",
       "hello-delivery",
       "hello-dev",
       "hello-staging",
@@ -74,7 +77,7 @@ describe("the summary's facts", () => {
   });
 
   test("each stack says what kind it is and what it holds", () => {
-    expect(result.stacks.map((s) => s.kind)).toEqual(["bootstrap", "bootstrap", "platform", "platform", "platform", "delivery", "app", "app", "app"]);
+    expect(result.stacks.map((s) => s.kind)).toEqual(["bootstrap", "bootstrap", "platform", "platform", "platform", "kube-system", "kube-system", "kube-system", "delivery", "app", "app", "app"]);
     expect(result.stacks.find((s) => s.name === "bootstrap-222222222222")!.description).toMatch(/^account 222222222222: GitHub OIDC provider, read-only plan role, apply role for prod/);
     expect(result.stacks.find((s) => s.name === "hello-prod")!.description).toMatch(/^hello in prod: https:\/\/hello\.acme\.example, 3-12 replicas/);
     expect(result.stacks.find((s) => s.name === "hello-prod")!.dependsOn).toEqual(expect.arrayContaining(["platform-prod", "hello-delivery"]));
@@ -132,7 +135,7 @@ describe("formatSummary", () => {
   test("totals, the policy verdict and the workflows", () => {
     const text = formatSummary(result, { cwd: work });
     const total = result.stacks.reduce((n, s) => n + s.resources, 0);
-    expect(text).toMatch(new RegExp(`^9 stacks, ${total} resources from .*platform\\.yaml -> out in \\d+\\.\\d s$`, "m"));
+    expect(text).toMatch(new RegExp(`^12 stacks, ${total} resources from .*platform\\.yaml -> out in \\d+\\.\\d s$`, "m"));
     expect(text).toMatch(/^policy: \d+ rules, \d+ checks: 0 high, \d+ medium, \d+ low open; \d+ suppressed/m);
     const files = ["pull-request.yml", "deliver.yml"].map((f) => path.join("out", "workflows", "hello", f));
     expect(text).toContain(`\nworkflows (committed to each app repository by its delivery stack): ${files.join(", ")}`);
@@ -144,7 +147,7 @@ describe("formatSummary", () => {
     expect(text).not.toMatch(/^ {4}\S/m);
     expect(text).not.toMatch(/^app\s+dev/m);
     expect(text).not.toMatch(/^workflows/m);
-    expect(text).toMatch(/^9 stacks, \d+ resources from .* -> out$/m);
+    expect(text).toMatch(/^12 stacks, \d+ resources from .* -> out$/m);
     expect(text).toMatch(/^policy: /m);
   });
 
@@ -168,7 +171,7 @@ describe("--json", () => {
   test("stacks with resources by provider and by type, URLs, policy counts, workflows, totals", () => {
     expect(Object.keys(json).sort()).toEqual(["dns", "outdir", "platformFile", "policy", "stacks", "totals", "urls", "workflows"]);
     expect(json.platformFile).toBe(EXAMPLE_FILE);
-    expect(json.totals).toEqual({ stacks: 9, resources: result.stacks.reduce((n, s) => n + s.resources, 0) });
+    expect(json.totals).toEqual({ stacks: 12, resources: result.stacks.reduce((n, s) => n + s.resources, 0) });
     expect(json.stacks[2]).toEqual({
       name: "platform-dev",
       kind: "platform",
@@ -208,15 +211,15 @@ describe("--json", () => {
 test("onProgress: the construct phase, each stack as it is resolved and written, then the policy", () => {
   const events: SynthProgress[] = [];
   synthesize({ platformFile: EXAMPLE_FILE, outdir: path.join(work, "progress-out"), onProgress: (e) => events.push(e) });
-  expect(events[0]).toEqual({ phase: "construct", stacks: 9 });
+  expect(events[0]).toEqual({ phase: "construct", stacks: 12 });
   for (const phase of ["prepare", "write"] as const) {
     const of = events.filter((e): e is Extract<SynthProgress, { phase: "prepare" | "write" }> => e.phase === phase);
-    expect(of.map((e) => e.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    expect(of.every((e) => e.total === 9)).toBe(true);
+    expect(of.map((e) => e.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(of.every((e) => e.total === 12)).toBe(true);
     expect(new Set(of.map((e) => e.stack))).toEqual(new Set(result.stacks.map((s) => s.name)));
   }
   expect(events.findIndex((e) => e.phase === "write")).toBeGreaterThan(events.map((e) => e.phase).lastIndexOf("prepare"));
-  expect(events[events.length - 1]).toEqual({ phase: "policy", stacks: 9 });
+  expect(events[events.length - 1]).toEqual({ phase: "policy", stacks: 12 });
 });
 
 describe("output conventions in main", () => {
@@ -227,7 +230,7 @@ describe("output conventions in main", () => {
     expect(lines[0]).toMatch(/^stack\s+resources\s+what it holds$/);
     expect(lines.filter((l) => /^(bootstrap|platform|hello)-\S+\s+aws \d+/.test(l))).toHaveLength(9);
     expect(run.out).toMatch(/^platform-prod\s+aws \d+\s+prod \(production\)/m);
-    expect(run.out).toMatch(/^9 stacks, \d+ resources from /m);
+    expect(run.out).toMatch(/^12 stacks, \d+ resources from /m);
     expect(run.out).not.toMatch(/^ {4}\S|^app\s+dev|^workflows/m);
     expect(run.out).not.toMatch(ANSI);
     expect(run.err).toBe("");

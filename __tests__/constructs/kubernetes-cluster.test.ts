@@ -570,3 +570,30 @@ describe("the Secrets Store CSI driver add-on", () => {
     expectInvalid(() => build({ secretsStoreAddonVersion: "2.2.2" }), "secretsStoreAddonVersion", /eksbuild/);
   });
 });
+
+describe("the metrics-server add-on", () => {
+  test("installs metrics-server once the nodes exist, so HorizontalPodAutoscalers have CPU metrics", () => {
+    const template = synth();
+    const metrics = addon(template, "metrics-server");
+    const nodeGroupAddress = `aws_eks_node_group.${Object.keys(template.resource.aws_eks_node_group)[0]}`;
+    expect(metrics.depends_on).toEqual([nodeGroupAddress]);
+    expect(metrics.addon_version).toBeUndefined();
+    expect(metrics).toMatchObject({ resolve_conflicts_on_create: "OVERWRITE", resolve_conflicts_on_update: "OVERWRITE" });
+  });
+
+  test("metricsServerAddonVersion pins it", () => {
+    expect(addon(synth({ metricsServerAddonVersion: "v0.8.0-eksbuild.1" }), "metrics-server").addon_version).toBe("v0.8.0-eksbuild.1");
+  });
+
+  test("fails when metricsServerAddonVersion is not an EKS add-on version", () => {
+    expectInvalid(() => build({ metricsServerAddonVersion: "0.8.0" }), "metricsServerAddonVersion", /eksbuild/);
+  });
+});
+
+describe("node autoscaling", () => {
+  test("the node group's size is bounded by nodes.min and nodes.max, and Terraform leaves the live desired size to the cluster autoscaler", () => {
+    const nodeGroup = one(synth({ nodeMinSize: 2, nodeDesiredSize: 3, nodeMaxSize: 9 }), "aws_eks_node_group");
+    expect(nodeGroup.scaling_config).toEqual({ min_size: 2, desired_size: 3, max_size: 9 });
+    expect(nodeGroup.lifecycle.ignore_changes).toContain("scaling_config[0].desired_size");
+  });
+});

@@ -138,11 +138,15 @@ describe("KubernetesWorkload", () => {
     expect(pod.service_account_name).toBe("${kubernetes_service_account_v1.Workload_ServiceAccount_E689C2B4.metadata[0].name}");
     // The preStop delay (45 s) and the app's 30 s after SIGTERM: drain-timing.test.ts checks the sum.
     expect(pod.termination_grace_period_seconds).toBe(75);
+    // Zones a requirement (a pod waits for a node rather than pile into one zone), nodes a preference.
     expect(pod.topology_spread_constraint).toEqual(
-      ["topology.kubernetes.io/zone", "kubernetes.io/hostname"].map((topologyKey) => ({
+      [
+        ["topology.kubernetes.io/zone", "DoNotSchedule"],
+        ["kubernetes.io/hostname", "ScheduleAnyway"],
+      ].map(([topologyKey, whenUnsatisfiable]) => ({
         topology_key: topologyKey,
         max_skew: 1,
-        when_unsatisfiable: "ScheduleAnyway",
+        when_unsatisfiable: whenUnsatisfiable,
         label_selector: [{ match_labels: SERVER_LABELS }],
         match_label_keys: ["pod-template-hash"],
       })),
@@ -322,6 +326,23 @@ describe("KubernetesWorkload", () => {
     expect(one(tf, "kubernetes_deployment_v1").spec.replicas).toBe("1");
     expect(one(tf, "kubernetes_horizontal_pod_autoscaler_v2").spec).toMatchObject({ min_replicas: 1, max_replicas: 1 });
     expect(one(tf, "kubernetes_pod_disruption_budget_v1").spec.max_unavailable).toBe("1");
+  });
+
+  test("zoneSpread: required refuses a zone two pods ahead (DoNotSchedule), preferred only tries; nodes stay a preference; never minDomains", () => {
+    const constraints = (zoneSpread?: "required" | "preferred") =>
+      Object.fromEntries((podSpec(synth(zoneSpread ? { zoneSpread } : {})).topology_spread_constraint as Json[]).map((c) => [c.topology_key, c]));
+    for (const [zoneSpread, zoneRule] of [
+      [undefined, "DoNotSchedule"],
+      ["required", "DoNotSchedule"],
+      ["preferred", "ScheduleAnyway"],
+    ] as const) {
+      const byKey = constraints(zoneSpread);
+      expect(Object.keys(byKey)).toEqual(["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+      expect(byKey["topology.kubernetes.io/zone"]).toMatchObject({ when_unsatisfiable: zoneRule, max_skew: 1, label_selector: [{ match_labels: SERVER_LABELS }] });
+      expect(byKey["kubernetes.io/hostname"]).toMatchObject({ when_unsatisfiable: "ScheduleAnyway", max_skew: 1 });
+      // Zones without nodes never count: a zone outage must not cap the surviving zones.
+      for (const c of Object.values<Json>(byKey)) expect(c.min_domains).toBeUndefined();
+    }
   });
 
   test("targetCpuUtilizationPercent sets the autoscaler's target", () => {
@@ -579,6 +600,10 @@ describe("KubernetesWorkload", () => {
       expectValidationError(() => workload.grantDeploy("system:masters"), "test/Workload", "grantDeploy.group", "not starting with system:");
       workload.grantDeploy("slipway-deploy:shop-dev");
       expectValidationError(() => workload.grantDeploy("slipway-deploy:shop-dev"), "test/Workload", "grantDeploy.group", "not yet granted");
+    });
+
+    test("fails when zoneSpread is neither required nor preferred", () => {
+      expectInvalid({ zoneSpread: "always" as never }, "zoneSpread", "required or preferred");
     });
 
     test("fails when name is not a DNS label of at most 40 characters", () => {

@@ -10,7 +10,7 @@ import { actionlint } from "../support/actionlint";
 import { checkSynthesizedStacks, terraformForTests, StackCheck } from "../support/terraform";
 import { EXAMPLE_FILE, readTree, ROOT, tempDir } from "../support/platform";
 
-const EXPECTED_STACKS = ["bootstrap-111111111111", "bootstrap-222222222222", "platform-dev", "platform-staging", "platform-prod", "hello-delivery", "hello-dev", "hello-staging", "hello-prod"];
+const EXPECTED_STACKS = ["bootstrap-111111111111", "bootstrap-222222222222", "platform-dev", "platform-staging", "platform-prod", "kube-system-dev", "kube-system-staging", "kube-system-prod", "hello-delivery", "hello-dev", "hello-staging", "hello-prod"];
 
 let work: string;
 let outdir: string;
@@ -21,13 +21,14 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-test("the example platform writes the bootstrap-*, platform-*, hello-delivery and hello-* stacks", () => {
+test("the example platform writes the bootstrap-*, platform-*, kube-system-*, hello-delivery and hello-* stacks", () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
   expect(Object.keys(manifest.stacks).sort()).toEqual([...EXPECTED_STACKS].sort());
   for (const name of EXPECTED_STACKS) {
     expect(fs.existsSync(path.join(outdir, "stacks", name, "cdk.tf.json"))).toBe(true);
   }
   expect(manifest.stacks["hello-prod"].dependencies.sort()).toEqual(["hello-delivery", "platform-prod"]);
+  expect(manifest.stacks["kube-system-prod"].dependencies).toEqual(["platform-prod"]);
 });
 
 test("every generated workflow is written under cdktf.out/workflows, is what the delivery stack commits, and passes actionlint", () => {
@@ -95,7 +96,8 @@ test("`npm run synth` as a user types it: exit 1, the problems on stderr, nothin
   const good = execFileSync(process.execPath, ["scripts/run.js", "cli/synth.ts", "--platform", EXAMPLE_FILE, "--out", out], { cwd: ROOT, encoding: "utf8" });
   expect(good).toMatch(/^platform-prod\s+aws \d+\s+prod \(production\)/m);
   expect(good).toMatch(/^hello-prod\s+.*https:\/\/hello\.acme\.example/m);
-  expect(good).toMatch(/9 stacks, \d+ resources from/);
+  expect(good).toMatch(/^kube-system-prod\s+kubernetes \d+\s+prod: Cluster Autoscaler v1\.33\.\d+/m);
+  expect(good).toMatch(/12 stacks, \d+ resources from/);
 });
 
 const { tools, test: withTerraform } = terraformForTests("validate/plan");
@@ -122,6 +124,13 @@ describe("real Terraform, offline, on the AWS part of every stack", () => {
     // The runtime stacks plan their database, load balancer, CDN and deploy role; prod adds logs.
     for (const name of ["hello-dev", "hello-staging", "hello-prod"]) expect(adds[name]).toBeGreaterThan(25);
     expect(adds["hello-prod"]).toBeGreaterThan(adds["hello-dev"]!);
+    // Node autoscaling's AWS side and the HPAs' metrics: planned with the cluster.
+    for (const name of ["platform-dev", "platform-staging", "platform-prod"]) {
+      const output = checks.find((c) => c.stack === name)!.plan.output;
+      for (const address of [/# aws_iam_role\.ClusterAutoscalerRole_\S+ will be created/, /# aws_eks_pod_identity_association\.ClusterAutoscalerRole_PodIdentity_\S+ will be created/, /# aws_eks_addon\.Cluster_MetricsServer_\S+ will be created/]) {
+        expect(output).toMatch(address);
+      }
+    }
   });
 
   withTerraform("each platform stack plans its CI runners in the VPC; the first of an account and region its GitHub connection", () => {

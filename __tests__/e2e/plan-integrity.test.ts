@@ -117,11 +117,11 @@ describe.each(Object.keys(PLATFORMS))("%s", (label) => {
   test("synthesizes the expected stacks", () => {
     const names = Object.keys(get().stacks).sort();
     if (label.startsWith("the example")) {
-      expect(names).toEqual(["bootstrap-111111111111", "bootstrap-222222222222", "hello-delivery", "hello-dev", "hello-prod", "hello-staging", "platform-dev", "platform-prod", "platform-staging"]);
+      expect(names).toEqual(["bootstrap-111111111111", "bootstrap-222222222222", "hello-delivery", "hello-dev", "hello-prod", "hello-staging", "kube-system-dev", "kube-system-prod", "kube-system-staging", "platform-dev", "platform-prod", "platform-staging"]);
     } else {
       const expected = [
         ...["111111111111", "222222222222", "333333333333", "444444444444"].map((a) => `bootstrap-${a}`),
-        ...ENVIRONMENTS.map((e) => `platform-${e}`),
+        ...ENVIRONMENTS.flatMap((e) => [`platform-${e}`, `kube-system-${e}`]),
         ...APPS.map((a) => `${a}-delivery`),
         ...APPS.flatMap((a) => ENVIRONMENTS.map((e) => `${a}-${e}`)),
       ];
@@ -138,8 +138,8 @@ describe.each(Object.keys(PLATFORMS))("%s", (label) => {
       for (const d of danglingReferences(stack)) dangling.push(`${name}: ${d.at}: ${d.why}`);
     }
     expect(dangling).toEqual([]);
-    // Not vacuous: every stack is wired by dozens of references (a bootstrap stack, of roles around one OIDC provider, by several).
-    for (const [name, n] of Object.entries(counts)) expect({ name, enough: n >= (name.startsWith("bootstrap-") ? 3 : 30) }).toEqual({ name, enough: true });
+    // Not vacuous: every stack is wired by dozens of references (a bootstrap stack, of roles around one OIDC provider, and a kube-system stack by several).
+    for (const [name, n] of Object.entries(counts)) expect({ name, enough: n >= (name.startsWith("bootstrap-") || name.startsWith("kube-system-") ? 3 : 30) }).toEqual({ name, enough: true });
   });
 
   test("the references cover every kind the stacks use: resources, data sources, remote state, depends_on, aliased providers", () => {
@@ -157,12 +157,16 @@ describe.each(Object.keys(PLATFORMS))("%s", (label) => {
   test("stacks reach each other only through remote state pointing at the producer's own state, reading outputs it has", () => {
     const { stacks, dependencies } = get();
     expect(crossStackProblems(stacks, dependencies)).toEqual([]);
-    // Every app stack reads its environment's platform stack and its delivery stack; bootstrap,
-    // platform and delivery stacks read nothing (the OIDC provider is named by its ARN).
+    // Every app stack reads its environment's platform stack and its delivery stack; a kube-system
+    // stack its platform stack only; bootstrap, platform and delivery stacks read nothing (the OIDC
+    // provider is named by its ARN).
     for (const [name, stack] of Object.entries(stacks)) {
       const reads = remoteStateReads(stack);
       if (name.startsWith("platform-") || name.startsWith("bootstrap-") || name.endsWith("-delivery")) expect([name, reads]).toEqual([name, []]);
-      else {
+      else if (name.startsWith("kube-system-")) {
+        expect(reads.map((r) => r.name)).toEqual([`cross-stack-reference-input-platform-${name.slice("kube-system-".length)}`]);
+        expect(reads[0].outputs.length).toBeGreaterThan(0);
+      } else {
         const app = name.split("-")[0];
         const environment = name.slice(app.length + 1);
         expect(reads.map((r) => r.name)).toEqual(expect.arrayContaining([`cross-stack-reference-input-platform-${environment}`, `cross-stack-reference-input-${app}-delivery`]));

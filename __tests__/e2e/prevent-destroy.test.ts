@@ -78,7 +78,7 @@ const REBUILDABLE = new Set([
   "kubernetes_namespace_v1", "kubernetes_network_policy_v1", "kubernetes_pod_disruption_budget_v1", "kubernetes_secret_v1",
   "kubernetes_service_account_v1", "kubernetes_service_v1",
   // Settings and RBAC objects, recreated from the configuration.
-  "github_repository_dependabot_security_updates", "kubernetes_role_binding_v1", "kubernetes_role_v1",
+  "github_repository_dependabot_security_updates", "kubernetes_role_binding_v1", "kubernetes_role_v1", "kubernetes_cluster_role_binding_v1", "kubernetes_cluster_role_v1",
   // Alarms, dashboards and alarm topics hold no data: recreated from the configuration (a replaced
   // topic's email subscribers confirm once more; its key is protected as a key).
   "aws_cloudwatch_dashboard", "aws_cloudwatch_metric_alarm", "aws_sns_topic", "aws_sns_topic_policy", "aws_sns_topic_subscription",
@@ -180,10 +180,12 @@ describe("in the synthesized stacks", () => {
 
   test("the example's production stacks protect exactly their data stores", () => {
     const { stacks, production } = outputs.example;
-    expect(Object.keys(production).filter((s) => production[s]).sort()).toEqual(["bootstrap-222222222222", "hello-delivery", "hello-prod", "platform-prod"]);
+    expect(Object.keys(production).filter((s) => production[s]).sort()).toEqual(["bootstrap-222222222222", "hello-delivery", "hello-prod", "kube-system-prod", "platform-prod"]);
     const expected = {
       // With the local backend there is no state bucket: nothing stateful.
       "bootstrap-222222222222": [],
+      // The Cluster Autoscaler: nothing stateful either.
+      "kube-system-prod": [],
       "platform-prod": ["aws_codeconnections_connection CiRunners/GithubConnection", "aws_kms_key AlarmTopic/Key", "aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey", "aws_kms_key UsEast1AlarmTopic/Key"],
       "hello-delivery": ["aws_ecr_repository Registry/Resource", "aws_kms_key Registry/Key"],
       "hello-prod": ["aws_db_instance Database/Resource", "aws_kms_key Database/Key", "aws_kms_key Secrets/Key", "aws_s3_bucket Cdn/AssetsBucket", "aws_secretsmanager_secret Secrets/Secret-SESSION_KEY"],
@@ -210,7 +212,7 @@ describe("in the synthesized stacks", () => {
     }
     expect(unprotected).toEqual([]);
     const productionStacks = Object.keys(stacks).filter((s) => production[s]).sort();
-    if (which === "variant") expect(productionStacks).toEqual(["bootstrap-222222222222", "bootstrap-444444444444", "platform-prod", "platform-prod-us", "shop-delivery", "shop-prod", "shop-prod-us"]);
+    if (which === "variant") expect(productionStacks).toEqual(["bootstrap-222222222222", "bootstrap-444444444444", "kube-system-prod", "kube-system-prod-us", "platform-prod", "platform-prod-us", "shop-delivery", "shop-prod", "shop-prod-us"]);
   });
 
   test("the exempt buckets (access-log tag) are exactly the ones CloudFront and the load balancer write their logs into", () => {
@@ -269,7 +271,7 @@ describe("in the synthesized stacks", () => {
       expect(development.length).toBeGreaterThanOrEqual(4);
       for (const name of development) {
         // Stateful resources exist there...
-        if (!name.startsWith("platform-") && !name.startsWith("bootstrap-")) expect(mustProtect({ stacks: { [name]: stacks[name] }, production })[name].length).toBeGreaterThanOrEqual(3);
+        if (!name.startsWith("platform-") && !name.startsWith("bootstrap-") && !name.startsWith("kube-system-")) expect(mustProtect({ stacks: { [name]: stacks[name] }, production })[name].length).toBeGreaterThanOrEqual(3);
         // ...and none carries prevent_destroy.
         expect({ name, protected: protectedPaths(stacks[name]) }).toEqual({ name, protected: [] });
       }

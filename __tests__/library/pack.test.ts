@@ -147,7 +147,7 @@ describe("the built package", () => {
     expect(fs.realpathSync(out.main)).toBe(fs.realpathSync(path.join(app, "node_modules", "slipway", "dist", "index.js")));
     expect(out.deep).toBe("ERR_PACKAGE_PATH_NOT_EXPORTED");
     // The construct classes, plus the stacks (TerraformStack is a Construct too).
-    expect(out.constructs).toEqual([...constructs, "AppEnvironmentStack", "BootstrapStack", "DeliveryStack", "PlatformStack", "SlipwayStack"].sort());
+    expect(out.constructs).toEqual([...constructs, "AppEnvironmentStack", "BootstrapStack", "DeliveryStack", "KubeSystemStack", "PlatformStack", "SlipwayStack"].sort());
     expect(out.functions).toEqual(["buildPlatform", "loadPlatformFile", "parsePlatform"]);
   });
 

@@ -128,6 +128,8 @@ describe("bad platform files: every problem at once, with file, line, path, valu
     ["an account id that is not 12 digits", (d) => (d.environments[0].account = "12345"), /environments\[0\]\.account: received string "12345"; expected a 12-digit AWS account id/],
     ["a cluster API open to the internet", (d) => (d.environments[0].cluster.publicAccessCidrs = ["0.0.0.0/0"]), /publicAccessCidrs\[0\]: received string "0\.0\.0\.0\/0"; .*0\.0\.0\.0\/0 opens it to the whole internet/],
     ["nodes min above desired", (d) => (d.environments[0].cluster.nodes = { min: 3, desired: 2, max: 4 }), /environments\[0\]\.cluster\.nodes: min 3, desired 2, max 4: expected min <= desired <= max/],
+    ["a Kubernetes minor without a pinned Cluster Autoscaler", (d) => (d.environments[0].cluster.version = "1.40"), /environments\[0\]\.cluster\.version: Kubernetes 1\.40 has no Cluster Autoscaler release pinned in Slipway .*expected one of 1\.28, 1\.29, 1\.30, 1\.31, 1\.32, 1\.33/],
+    ["a zoneSpread that is neither required nor preferred", (d) => (d.environments[2].cluster = { ...(d.environments[2].cluster ?? {}), zoneSpread: "always" }), /environments\[2\]\.cluster\.zoneSpread: received string "always"; expected one of: "required", "preferred"/],
     ["a secret also given as a plain variable", (d) => (d.apps[0].env.SESSION_KEY = "x"), /apps\[0\]\.secrets\[0\]: SESSION_KEY is also a plain variable in env/],
     ["a secret named twice", (d) => (d.apps[0].secrets = ["SESSION_KEY", "SESSION_KEY"]), /apps\[0\]\.secrets\[1\]: SESSION_KEY is listed twice/],
     ["DATABASE_URL declared as a secret", (d) => (d.apps[0].secrets = ["DATABASE_URL"]), /apps\[0\]\.secrets\[0\]: DATABASE_URL is set by Slipway from the environment's Postgres database: choose another name/],

@@ -832,6 +832,39 @@ fail("SLW-PROD-001", "data bucket without it", s3({ bucket: { lifecycle: { creat
 fail("SLW-PROD-001", "KMS key without it", key(), /loses the key/, PROD);
 fail("SLW-PROD-001", "registry without it", ecr({ lifecycle: undefined }), /loses every released image/, PROD);
 
+// --- Capacity -------------------------------------------------------------------------------------
+
+const zoneSpread = (over: Json = {}) => ({ topology_spread_constraint: [{ topology_key: "topology.kubernetes.io/zone", max_skew: 1, when_unsatisfiable: "DoNotSchedule", ...over }, { topology_key: "kubernetes.io/hostname", max_skew: 1, when_unsatisfiable: "ScheduleAnyway" }] });
+const oneReplica = (pod: Json = {}) =>
+  r("kubernetes_deployment_v1", "Deployment", {
+    metadata: [{ name: "hello", namespace: "hello" }],
+    spec: [{ replicas: "1", template: [{ spec: [{ ...GOOD_POD, ...pod, container: [GOOD_CONTAINER] }] }] }],
+  });
+const hpaOf = (target: Json) => r("kubernetes_horizontal_pod_autoscaler_v2", "Hpa", { metadata: { name: "hello", namespace: "hello" }, spec: { min_replicas: 1, max_replicas: 4, scale_target_ref: target } });
+pass("SLW-CAP-001", "zone spread required", workload(zoneSpread()), PROD);
+pass("SLW-CAP-001", "one pod and no autoscaler (nothing to spread)", oneReplica(), PROD);
+pass("SLW-CAP-001", "outside production (rule skipped)", workload());
+fail("SLW-CAP-001", "no zone spread", workload(), /no topology_spread_constraint on topology\.kubernetes\.io\/zone/, PROD);
+fail("SLW-CAP-001", "zone spread only preferred", workload(zoneSpread({ when_unsatisfiable: "ScheduleAnyway" })), /when_unsatisfiable "ScheduleAnyway", a preference/, PROD);
+fail("SLW-CAP-001", "zone skew above one", workload(zoneSpread({ max_skew: 2 })), /allows max_skew 2/, PROD);
+fail("SLW-CAP-001", "one replica that an autoscaler grows (by reference)", merge(oneReplica(), hpaOf({ kind: "Deployment", name: ref("kubernetes_deployment_v1", "Deployment", "metadata[0].name") })), /no topology_spread_constraint/, PROD);
+fail("SLW-CAP-001", "one replica that an autoscaler grows (by name)", merge(oneReplica(), hpaOf({ kind: "Deployment", name: "hello" })), /no topology_spread_constraint/, PROD);
+
+const growingNodes = (over: Json = {}) =>
+  r("aws_eks_node_group", "NodeGroup", {
+    cluster_name: ref("aws_eks_cluster", "Cluster", "name"),
+    scaling_config: { min_size: 2, desired_size: 3, max_size: 6 },
+    lifecycle: { create_before_destroy: true, ignore_changes: ["scaling_config[0].desired_size"] },
+    ...over,
+  });
+const autoscalerIdentity = (over: Json = {}) =>
+  r("aws_eks_pod_identity_association", "AutoscalerIdentity", { cluster_name: ref("aws_eks_cluster", "Cluster", "name"), namespace: "kube-system", service_account: "cluster-autoscaler", role_arn: ref("aws_iam_role", "Autoscaler", "arn"), ...over });
+pass("SLW-CAP-002", "a growing group with the autoscaler's identity", merge(growingNodes(), autoscalerIdentity()), PROD);
+pass("SLW-CAP-002", "a fixed-size group", growingNodes({ scaling_config: { min_size: 3, desired_size: 3, max_size: 3 }, lifecycle: undefined }), PROD);
+fail("SLW-CAP-002", "no autoscaler identity", growingNodes(), /no Pod Identity association gives kube-system\/cluster-autoscaler a role/, PROD);
+fail("SLW-CAP-002", "the identity is another service account's", merge(growingNodes(), autoscalerIdentity({ service_account: "hello" })), /nothing adds nodes for pending pods/, PROD);
+fail("SLW-CAP-002", "Terraform resets the live size", merge(growingNodes({ lifecycle: { create_before_destroy: true } }), autoscalerIdentity()), /ignore_changes lacks scaling_config\[0\]\.desired_size/, PROD);
+
 // --- CodeBuild ------------------------------------------------------------------------------------
 
 function codebuild(over: { project?: Json; group?: Json | null; webhook?: Json | null; trust?: Json } = {}): Resources {

@@ -246,7 +246,8 @@ describe("the infrastructure repository's GitHub environments", () => {
 describe("credentials come from the job, never from a provider", () => {
   test("no AWS provider of any stack assumes a role, even where the platform file names assumeRoleArn", () => {
     for (const [name, stack] of [...Object.entries<Json>(stacks), ...Object.entries<Json>(local)]) {
-      for (const provider of stack.provider.aws) {
+      // kube-system-<env> has Kubernetes resources only: no AWS provider at all.
+      for (const provider of stack.provider.aws ?? []) {
         expect({ name, keys: Object.keys(provider).filter((k) => /assume_role|profile|access_key|secret_key|token/.test(k)) }).toEqual({ name, keys: [] });
       }
     }
@@ -254,13 +255,15 @@ describe("credentials come from the job, never from a provider", () => {
 
   test("the Kubernetes provider's exec auth gets a token for the caller's own identity: no --role-arn", () => {
     const runtime = Object.entries<Json>(stacks).filter(([, s]) => s.provider.kubernetes);
-    expect(runtime.map(([n]) => n)).toEqual(["hello-dev", "hello-staging", "hello-qa", "hello-prod"]);
+    expect(runtime.map(([n]) => n)).toEqual(["kube-system-dev", "kube-system-staging", "kube-system-qa", "kube-system-prod", "hello-dev", "hello-staging", "hello-qa", "hello-prod"]);
     for (const [name, stack] of runtime) {
+      // The environment's region: the stack's own AWS provider's, or (kube-system-<env>, which has none) its platform stack's.
+      const region = (stack.provider.aws ?? stacks[name.replace(/^kube-system-/, "platform-")].provider.aws)[0].region;
       const [exec] = stack.provider.kubernetes[0].exec;
       expect({ name, command: exec.command, args: exec.args.filter((a: string) => !a.startsWith("${")) }).toEqual({
         name,
         command: "aws",
-        args: ["eks", "get-token", "--cluster-name", "--region", stack.provider.aws[0].region],
+        args: ["eks", "get-token", "--cluster-name", "--region", region],
       });
     }
   });

@@ -9,14 +9,14 @@ const childProcess: typeof import("node:child_process") = require("node:child_pr
 
 const example = synthAll(examplePlatform());
 
-test("one bootstrap stack per account, one platform stack per environment, one delivery stack per app, one runtime stack per app and environment", () => {
+test("one bootstrap stack per account, one platform and one kube-system stack per environment, one delivery stack per app, one runtime stack per app and environment", () => {
   const twoApps = synthAll(
     examplePlatform((d) => {
       d.apps.push({ ...d.apps[0], name: "api", domains: { dev: "api.dev.acme.example", staging: "api.staging.acme.example", prod: "api.acme.example" } });
     }),
   );
   expect(Object.keys(twoApps).sort()).toEqual(
-    ["bootstrap-111111111111", "bootstrap-222222222222", "platform-dev", "platform-staging", "platform-prod", "hello-delivery", "hello-dev", "hello-staging", "hello-prod", "api-delivery", "api-dev", "api-staging", "api-prod"].sort(),
+    ["bootstrap-111111111111", "bootstrap-222222222222", "platform-dev", "platform-staging", "platform-prod", "kube-system-dev", "kube-system-staging", "kube-system-prod", "hello-delivery", "hello-dev", "hello-staging", "hello-prod", "api-delivery", "api-dev", "api-staging", "api-prod"].sort(),
   );
 });
 
@@ -110,7 +110,7 @@ describe("backends", () => {
     const execSync = jest.spyOn(childProcess, "execSync");
     try {
       const remote = synthAll(examplePlatform((d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: "acme-" })));
-      expect(Object.keys(remote)).toHaveLength(9);
+      expect(Object.keys(remote)).toHaveLength(12);
       expect(remote["platform-prod"].terraform.cloud.workspaces).toEqual({ name: "acme-platform-prod" });
       expect(execSync).not.toHaveBeenCalled();
     } finally {

@@ -17,6 +17,16 @@ export const NO_RESOURCE_ACTIONS = [
   "ec2:DescribeSecurityGroups",
   "ec2:DescribeSubnets",
   "ec2:DescribeVpcs",
+  // What the Cluster Autoscaler reads its node groups with: no resource-level permissions either.
+  "autoscaling:DescribeAutoScalingGroups",
+  "autoscaling:DescribeAutoScalingInstances",
+  "autoscaling:DescribeLaunchConfigurations",
+  "autoscaling:DescribeScalingActivities",
+  "autoscaling:DescribeTags",
+  "ec2:DescribeImages",
+  "ec2:DescribeInstanceTypes",
+  "ec2:DescribeLaunchTemplateVersions",
+  "ec2:GetInstanceTypesFromInstanceRequirements",
 ];
 
 const PERMISSION_TYPES = ["aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"];
