@@ -419,24 +419,36 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
         terraformInit,
         {
           name: "terraform plan",
+          id: "plan",
           workingDirectory: stackDir,
           // The job's own token (this repository, read-only, gone with the job) for the GitHub
           // provider's lookups; no GitHub App key is readable here.
           env: { GITHUB_TOKEN: "${{ github.token }}", REFRESH: "${{ matrix.refresh }}" },
           // No lock: a pull request's plan writes nothing to the state bucket and never holds up an apply.
+          // -json gives the errors as data: a plan that fails only because an upstream stack's state
+          // does not exist yet (never applied) is deferred (deferred.json instead of a plan, job
+          // green); any other error fails the job. Nothing is planned against placeholder values.
           run: [
-            'terraform plan -input=false -no-color -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan"',
+            "status=0",
+            'terraform plan -json -input=false -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.log" || status=$?',
+            'if [ "$status" != 0 ]; then',
+            '  node "$GITHUB_WORKSPACE/scripts/plan-summary.js" defer --log "$RUNNER_TEMP/plan.log" --stack "$STACK" --slipway ../../slipway.json --out deferred.json',
+            '  echo "deferred=true" >> "$GITHUB_OUTPUT"',
+            "  exit 0",
+            "fi",
             'terraform show -json "$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.json"',
             'terraform show -no-color "$RUNNER_TEMP/tfplan" > plan.txt',
+            "cat plan.txt",
           ].join("\n"),
         },
-        redactStep("Redact the plan", "plan.json", "cdktf.out/stacks/$STACK/plan.json"),
+        { ...redactStep("Redact the plan", "plan.json", "cdktf.out/stacks/$STACK/plan.json"), if: "steps.plan.outputs.deferred != 'true'" },
         {
           name: "Upload the plan",
           uses: INFRA_ACTIONS.uploadArtifact,
           with: {
             name: "plan-${{ matrix.stack }}",
-            path: ["plan.json", "plan.txt"].map((f) => `${stackDir}/${f}`).join("\n"),
+            // The redacted plan and its text, or the deferral.
+            path: ["plan.json", "plan.txt", "deferred.json"].map((f) => `${stackDir}/${f}`).join("\n"),
             "if-no-files-found": "error",
             "retention-days": PLAN_RETENTION_DAYS,
           },
@@ -510,6 +522,9 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
 // ---------------------------------------------------------------------------------------------
 // Merge: apply exactly what was reviewed
 
+/** The condition of an apply job's steps after the check for a deferred plan: they run only for a reviewed plan. */
+const NOT_DEFERRED = "steps.reviewed-plan.outputs.deferred != 'true'";
+
 function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
   const local = platform.backend.type === "local";
   const promotion = platform.environments.map((e) => e.name);
@@ -580,27 +595,43 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
           uses: INFRA_ACTIONS.downloadArtifact,
           with: { name: "plan-${{ matrix.stack }}", path: "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}", "github-token": "${{ github.token }}" },
         },
-        setupTerraform,
-        awsCredentials("slipway-apply"),
-        githubAppToken(platform, appId, INFRA_SETTINGS.applyGithubAppKeySecret),
-        terraformInit,
         {
-          name: "terraform plan",
-          workingDirectory: stackDir,
-          env: { ...githubProviderEnv, REFRESH: "${{ matrix.refresh }}" },
-          run: ['terraform plan -input=false -no-color -lock-timeout=10m -refresh="$REFRESH" -out=fresh.tfplan', 'terraform show -json fresh.tfplan > "$RUNNER_TEMP/fresh.json"'].join("\n"),
+          // A stack the pull request could not plan (it waited for the first apply of a stack it
+          // reads) has no reviewed plan: it is not applied, and the summary says to review it in a
+          // pull request now that its upstream stacks exist. No role is assumed for it.
+          name: "Was the plan deferred?",
+          id: "reviewed-plan",
+          env: { PR: "${{ needs.reviewed.outputs.pull-request }}" },
+          run: [
+            "if [ -f reviewed/deferred.json ]; then",
+            '  node scripts/plan-summary.js deferred-note reviewed/deferred.json --pull-request "$PR" >> "$GITHUB_STEP_SUMMARY"',
+            '  echo "deferred=true" >> "$GITHUB_OUTPUT"',
+            "fi",
+          ].join("\n"),
         },
-        {
-          name: "Compare with the reviewed plan",
-          // Both redacted: the reviewed plan was uploaded so, the fresh one is redacted in memory.
-          run: 'node scripts/plan-summary.js compare reviewed/plan.json "$RUNNER_TEMP/fresh.json"',
-        },
-        {
-          name: "terraform apply",
-          workingDirectory: stackDir,
-          env: githubProviderEnv,
-          run: "terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan",
-        },
+        ...([
+          setupTerraform,
+          awsCredentials("slipway-apply"),
+          githubAppToken(platform, appId, INFRA_SETTINGS.applyGithubAppKeySecret),
+          terraformInit,
+          {
+            name: "terraform plan",
+            workingDirectory: stackDir,
+            env: { ...githubProviderEnv, REFRESH: "${{ matrix.refresh }}" },
+            run: ['terraform plan -input=false -no-color -lock-timeout=10m -refresh="$REFRESH" -out=fresh.tfplan', 'terraform show -json fresh.tfplan > "$RUNNER_TEMP/fresh.json"'].join("\n"),
+          },
+          {
+            name: "Compare with the reviewed plan",
+            // Both redacted: the reviewed plan was uploaded so, the fresh one is redacted in memory.
+            run: 'node scripts/plan-summary.js compare reviewed/plan.json "$RUNNER_TEMP/fresh.json"',
+          },
+          {
+            name: "terraform apply",
+            workingDirectory: stackDir,
+            env: githubProviderEnv,
+            run: "terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan",
+          },
+        ] as Step[]).map((step): Step => ({ ...step, if: [step.if, NOT_DEFERRED].filter(Boolean).join(" && ") })),
       ],
     };
   }

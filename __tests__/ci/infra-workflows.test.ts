@@ -173,7 +173,7 @@ describe("pull-request workflow", () => {
     expect(jobs["plan-level-0"].strategy["fail-fast"]).toBe(false);
   });
 
-  test("each plan assumes its account's read-only plan role through OIDC, plans without the lock, and uploads only the redacted plan and its text", () => {
+  test("each plan assumes its account's read-only plan role through OIDC, plans without the lock, and uploads only the redacted plan and its text, or its deferral", () => {
     const job = multi[PLAN].jobs["plan-level-1-qa"];
     const qa = job.strategy.matrix.include.find((e: Json) => e.stack === "api-qa");
     expect(qa).toEqual({ stack: "api-qa", region: "us-east-1", role: "arn:aws:iam::333333333333:role/acme-plan", github: true, refresh: "false" });
@@ -184,13 +184,15 @@ describe("pull-request workflow", () => {
       "role-session-name": "slipway-plan",
     });
     const plan = job.steps.find((s: Json) => s.name === "terraform plan");
-    expect(plan.run).toContain('terraform plan -input=false -no-color -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan"');
+    expect(plan.run).toContain('terraform plan -json -input=false -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.log" || status=$?');
+    // A failed plan is deferred only by plan-summary.js's verdict on its errors (else the step fails).
+    expect(plan.run).toContain('node "$GITHUB_WORKSPACE/scripts/plan-summary.js" defer --log "$RUNNER_TEMP/plan.log" --stack "$STACK" --slipway ../../slipway.json --out deferred.json');
     // The unredacted JSON and the binary plan (which holds every value) stay in the runner's temporary folder.
     expect(plan.run).toContain('terraform show -json "$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.json"');
     expect(job.steps.find((s: Json) => s.name === "Redact the plan").run).toBe('node scripts/plan-summary.js redact "$RUNNER_TEMP/plan.json" "cdktf.out/stacks/$STACK/plan.json"');
     const upload = stepsUsing(job, "actions/upload-artifact")[0].with;
     expect(upload.name).toBe("plan-${{ matrix.stack }}");
-    expect(upload.path.split("\n")).toEqual(["plan.json", "plan.txt"].map((f) => `cdktf.out/stacks/\${{ matrix.stack }}/${f}`));
+    expect(upload.path.split("\n")).toEqual(["plan.json", "plan.txt", "deferred.json"].map((f) => `cdktf.out/stacks/\${{ matrix.stack }}/${f}`));
     expect(upload["retention-days"]).toBe(PLAN_RETENTION_DAYS);
     expect(PLAN_RETENTION_DAYS).toBeLessThanOrEqual(14);
     const names = job.steps.map((s: Json) => s.name);
@@ -286,6 +288,10 @@ describe("apply workflow", () => {
     expect(names.indexOf("terraform plan")).toBeLessThan(names.indexOf("Compare with the reviewed plan"));
     expect(names.indexOf("Compare with the reviewed plan")).toBeLessThan(names.indexOf("terraform apply"));
     expect(job.steps.find((s: Json) => s.name === "terraform apply").run).toBe("terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan");
+    // A deferred reviewed plan stops everything after the check: no role, no token, no plan, no apply.
+    const check = names.indexOf("Was the plan deferred?");
+    expect(check).toBe(names.indexOf("Download the reviewed plan") + 1);
+    for (const step of job.steps.slice(check + 1)) expect([step.name, step.if]).toEqual([step.name, expect.stringContaining("steps.reviewed-plan.outputs.deferred != 'true'")]);
   });
 
   test("uses the platform file's GitHub App id when it names one", () => {
