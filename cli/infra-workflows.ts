@@ -32,7 +32,7 @@ import { SlipwayValidationError } from "../constructs/util";
 import { Job, MAX_MATRIX_COMBINATIONS, MatrixValue, renderWorkflow, Step, Workflow, WORKFLOW_HEADER } from "../constructs/workflow";
 import { EnvironmentConfig, loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
 import { COMMENT_MARKER, DRIFT_LABEL } from "../scripts/plan-summary";
-import { AppEnvironmentStack, applyRoleArn, BootstrapStack, buildPlatform, ciIdentities, DRIFT_ENVIRONMENT, PlatformStack, SlipwayStack } from "../stacks";
+import { AppEnvironmentStack, applyRoleArn, BootstrapStack, buildPlatform, ciIdentities, DRIFT_ENVIRONMENT, FIRST_APPLY_ENVIRONMENT, firstApplyReviewers, PlatformStack, SlipwayStack } from "../stacks";
 
 /** The actions the workflows use (`uses:` values), pinned to commits in the table of constructs/actions.ts. */
 export const INFRA_ACTIONS = {
@@ -453,6 +453,13 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
             "retention-days": PLAN_RETENTION_DAYS,
           },
         },
+        {
+          // Its name alone tells the merge's apply run which stacks wait for a first apply.
+          name: "Mark the plan deferred",
+          if: "steps.plan.outputs.deferred == 'true'",
+          uses: INFRA_ACTIONS.uploadArtifact,
+          with: { name: "deferred-${{ matrix.stack }}", path: `${stackDir}/deferred.json`, "if-no-files-found": "error", "retention-days": PLAN_RETENTION_DAYS },
+        },
       ],
     };
   }
@@ -524,6 +531,12 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
 
 /** The condition of an apply job's steps after the check for a deferred plan: they run only for a reviewed plan. */
 const NOT_DEFERRED = "steps.reviewed-plan.outputs.deferred != 'true'";
+/** …and only for a deferred one. */
+const DEFERRED = "steps.reviewed-plan.outputs.deferred == 'true'";
+/** Stacks that read another stack's state: their pull-request plan may be deferred. */
+const mayDefer = (s: InfraStack) => s.dependsOn.length > 0;
+/** The step, run only when its own condition and `condition` hold. */
+const withCondition = (step: Step, condition: string | undefined): Step => (condition ? { ...step, if: [step.if, condition].filter(Boolean).join(" && ") } : step);
 
 function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
   const local = platform.backend.type === "local";
@@ -568,14 +581,103 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
     synth: { ...synthJob(settings, { test: false, needs: ["reviewed"] }), if: terraformJobIf(local) },
   };
   const appId = platform.github.appId !== undefined ? String(platform.github.appId) : `\${{ vars.${INFRA_SETTINGS.applyGithubAppIdVariable} }}`;
+  // Design (see README, "From zero"): a stack whose pull-request plan was deferred is planned by its
+  // apply job once its upstream stacks are applied, shown in the job summary, and applied by a
+  // `first-apply-…` job only after a human approved: in its own environment when that has
+  // reviewers, else behind FIRST_APPLY_ENVIRONMENT's. Without any reviewers in the platform nobody
+  // could approve it, so the merge leaves it to the next pull request.
+  const gated = firstApplyReviewers(platform) !== undefined;
+  const firstApplyJobs = gated
+    ? applyJobs.filter((j) => j.stacks.some(mayDefer)).map((j) => ({ ...j, id: `first-${j.id}`, stacks: j.stacks.filter(mayDefer), applyJob: j.id }))
+    : [];
+  const firstApplyJobOf = new Map(firstApplyJobs.flatMap((j) => j.stacks.map((s) => [s.name, j.id] as const)));
+  const installSteps = (condition: string | undefined): Step[] =>
+    ([setupTerraform, awsCredentials("slipway-apply"), githubAppToken(platform, appId, INFRA_SETTINGS.applyGithubAppKeySecret), terraformInit] as Step[]).map((step) => withCondition(step, condition));
+  const freshPlan: Step = {
+    name: "terraform plan",
+    workingDirectory: stackDir,
+    env: { ...githubProviderEnv, REFRESH: "${{ matrix.refresh }}" },
+    run: ['terraform plan -input=false -no-color -lock-timeout=10m -refresh="$REFRESH" -out=fresh.tfplan', 'terraform show -json fresh.tfplan > "$RUNNER_TEMP/fresh.json"'].join("\n"),
+  };
+  const compareWith = (reviewedJson: string, condition: string): Step => ({
+    name: "Compare with the reviewed plan",
+    if: condition,
+    // Both redacted: the reviewed plan was uploaded so, the fresh one is redacted in memory.
+    run: `node scripts/plan-summary.js compare ${reviewedJson} "$RUNNER_TEMP/fresh.json"`,
+  });
+  const terraformApply = (condition: string): Step => ({
+    name: "terraform apply",
+    if: condition,
+    workingDirectory: stackDir,
+    env: githubProviderEnv,
+    run: "terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan",
+  });
+  const downloadReviewed: Step = {
+    name: "Download the reviewed plan",
+    uses: INFRA_ACTIONS.downloadArtifact,
+    with: { name: "plan-${{ matrix.stack }}", path: "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}", "github-token": "${{ github.token }}" },
+  };
+  // Right after its apply job, so every job comes after the jobs it needs.
+  const addFirstApply = (first: (typeof firstApplyJobs)[number]): void => {
+    const environment = platform.environments.find((e) => e.name === first.stacks[0].environment)!;
+    const hasDeferred = `needs.reviewed.outputs.${first.id} == 'true'`;
+    // An environment with reviewers gates the first apply itself; else a job in FIRST_APPLY_ENVIRONMENT does.
+    const gate = environment.approval.required ? undefined : `approve-${first.applyJob.replace(/^apply-/, "")}`;
+    if (gate) {
+      jobs[gate] = {
+        name: `approve the deferred plans of ${first.applyJob}`,
+        runsOn: GITHUB_HOSTED_RUNNER,
+        needs: ["reviewed", first.applyJob],
+        if: terraformJobIf(local, hasDeferred),
+        // Waits for the reviewers; holds no secret, and no role trusts this environment.
+        environment: { name: FIRST_APPLY_ENVIRONMENT },
+        permissions: { contents: "read" },
+        timeoutMinutes: 5,
+        steps: [{ name: "Approved", env: { JOB: first.applyJob }, run: 'echo "Approved: the plans shown in the summary of job $JOB are applied next, each only if a fresh plan matches it."' }],
+      };
+    }
+    jobs[first.id] = {
+      name: "first apply ${{ matrix.stack }}",
+      runsOn: first.runsOn,
+      needs: ["reviewed", "synth", first.applyJob, ...(gate ? [gate] : [])],
+      if: terraformJobIf(local, hasDeferred),
+      environment: { name: environment.name },
+      concurrency: { group: "slipway-apply-${{ matrix.stack }}", cancelInProgress: false },
+      permissions: { contents: "read", idToken: "write", actions: "read" },
+      strategy: { failFast: false, include: first.stacks.map((s) => matrixEntry(s, s.applyRole, !usesGithub(s))) },
+      timeoutMinutes: 120,
+      env: terraformEnv,
+      steps: [
+        checkout,
+        setupNode,
+        downloadStacks,
+        downloadReviewed,
+        {
+          // Stacks of this job that the pull request did plan were applied by the apply job.
+          name: "Was the plan deferred?",
+          id: "reviewed-plan",
+          run: 'if [ -f reviewed/deferred.json ]; then echo "deferred=true" >> "$GITHUB_OUTPUT"; else echo "$STACK had a reviewed plan, applied by the apply job: nothing to do here."; fi',
+        },
+        { name: "Download the plan shown for approval", if: DEFERRED, uses: INFRA_ACTIONS.downloadArtifact, with: { name: "first-plan-${{ matrix.stack }}", path: "first-plan" } },
+        ...installSteps(DEFERRED),
+        withCondition(freshPlan, DEFERRED),
+        compareWith("first-plan/plan.json", DEFERRED),
+        terraformApply(DEFERRED),
+      ],
+    };
+  };
   for (const { id, stacks: members, needs, runsOn } of applyJobs) {
     const environment = members[0].environment;
+    const firstApply = firstApplyJobs.find((j) => j.applyJob === id)?.id;
+    // A stack applies after the first apply of each stack it reads, when that was deferred too.
+    const afterFirstApplies = [...new Set(members.flatMap((s) => s.dependsOn.flatMap((d) => firstApplyJobOf.get(d) ?? [])))];
     jobs[id] = {
       name: "apply ${{ matrix.stack }}",
       // GitHub-hosted, or the environment's ephemeral deploy runner (inside the VPC, for the cluster API).
       runsOn,
-      needs: ["reviewed", "synth", ...needs],
-      if: terraformJobIf(local),
+      needs: ["reviewed", "synth", ...needs, ...afterFirstApplies],
+      // A first-apply job that had nothing to do is skipped, which must not skip what follows it.
+      if: terraformJobIf(local, afterFirstApplies.length > 0 ? "${{ !cancelled() && !contains(needs.*.result, 'failure') }}" : undefined),
       // The GitHub environment: only the default branch may deploy to it, production waits for its
       // reviewers, and its apply role trusts nothing but jobs in it.
       environment: { name: environment },
@@ -590,51 +692,68 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
         checkout,
         setupNode,
         downloadStacks,
-        {
-          name: "Download the reviewed plan",
-          uses: INFRA_ACTIONS.downloadArtifact,
-          with: { name: "plan-${{ matrix.stack }}", path: "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}", "github-token": "${{ github.token }}" },
-        },
+        downloadReviewed,
         {
           // A stack the pull request could not plan (it waited for the first apply of a stack it
-          // reads) has no reviewed plan: it is not applied, and the summary says to review it in a
-          // pull request now that its upstream stacks exist. No role is assumed for it.
+          // reads) has no reviewed plan, so this job never applies it. Gated: it is planned here,
+          // after its upstream stacks, for a human to approve. Else: nothing more happens to it.
           name: "Was the plan deferred?",
           id: "reviewed-plan",
-          env: { PR: "${{ needs.reviewed.outputs.pull-request }}" },
+          env: { PR: "${{ needs.reviewed.outputs.pull-request }}", ...(firstApply ? { FIRST_APPLY_JOB: firstApply } : {}) },
           run: [
             "if [ -f reviewed/deferred.json ]; then",
-            '  node scripts/plan-summary.js deferred-note reviewed/deferred.json --pull-request "$PR" >> "$GITHUB_STEP_SUMMARY"',
+            `  node scripts/plan-summary.js deferred-note reviewed/deferred.json --pull-request "$PR"${firstApply ? ' --first-apply-job "$FIRST_APPLY_JOB"' : ""} >> "$GITHUB_STEP_SUMMARY"`,
             '  echo "deferred=true" >> "$GITHUB_OUTPUT"',
             "fi",
           ].join("\n"),
         },
-        ...([
-          setupTerraform,
-          awsCredentials("slipway-apply"),
-          githubAppToken(platform, appId, INFRA_SETTINGS.applyGithubAppKeySecret),
-          terraformInit,
-          {
-            name: "terraform plan",
-            workingDirectory: stackDir,
-            env: { ...githubProviderEnv, REFRESH: "${{ matrix.refresh }}" },
-            run: ['terraform plan -input=false -no-color -lock-timeout=10m -refresh="$REFRESH" -out=fresh.tfplan', 'terraform show -json fresh.tfplan > "$RUNNER_TEMP/fresh.json"'].join("\n"),
-          },
-          {
-            name: "Compare with the reviewed plan",
-            // Both redacted: the reviewed plan was uploaded so, the fresh one is redacted in memory.
-            run: 'node scripts/plan-summary.js compare reviewed/plan.json "$RUNNER_TEMP/fresh.json"',
-          },
-          {
-            name: "terraform apply",
-            workingDirectory: stackDir,
-            env: githubProviderEnv,
-            run: "terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan",
-          },
-        ] as Step[]).map((step): Step => ({ ...step, if: [step.if, NOT_DEFERRED].filter(Boolean).join(" && ") })),
+        ...installSteps(firstApply ? undefined : NOT_DEFERRED),
+        withCondition(freshPlan, firstApply ? undefined : NOT_DEFERRED),
+        compareWith("reviewed/plan.json", NOT_DEFERRED),
+        terraformApply(NOT_DEFERRED),
+        ...(firstApply
+          ? [
+              {
+                name: "Show the plan for approval",
+                if: DEFERRED,
+                workingDirectory: stackDir,
+                // The text goes to the job summary, where the approver reads it; the redacted JSON is
+                // what the first-apply job's fresh plan must match. The binary plan stays here.
+                run: [
+                  'mkdir -p "$RUNNER_TEMP/first-plan"',
+                  'node "$GITHUB_WORKSPACE/scripts/plan-summary.js" redact "$RUNNER_TEMP/fresh.json" "$RUNNER_TEMP/first-plan/plan.json"',
+                  'terraform show -no-color fresh.tfplan > "$RUNNER_TEMP/first-plan/plan.txt"',
+                  '{ echo; echo "<details open><summary>Plan of $STACK for approval</summary>"; echo; echo \'```\'; head -c 500000 "$RUNNER_TEMP/first-plan/plan.txt"; echo \'```\'; echo "</details>"; } >> "$GITHUB_STEP_SUMMARY"',
+                ].join("\n"),
+              },
+              {
+                name: "Upload the plan for approval",
+                if: DEFERRED,
+                uses: INFRA_ACTIONS.uploadArtifact,
+                with: { name: "first-plan-${{ matrix.stack }}", path: "${{ runner.temp }}/first-plan", "if-no-files-found": "error", "retention-days": PLAN_RETENTION_DAYS },
+              },
+            ]
+          : []),
       ],
     };
+    const first = firstApplyJobs.find((j) => j.applyJob === id);
+    if (first) addFirstApply(first);
   }
+  if (!local && firstApplyJobs.length > 0) {
+    // Which stacks the pull request deferred: its plan run's `deferred-<stack>` artifacts.
+    const detect = [
+      `deferred=$(gh api "repos/$GH_REPO/actions/runs/$run_id/artifacts" --paginate --jq '.artifacts[].name | select(startswith("deferred-")) | ltrimstr("deferred-")')`,
+      'has_deferred() { for stack in "$@"; do if grep -qxF -- "$stack" <<< "$deferred"; then echo true; return; fi; done; echo false; }',
+      ...firstApplyJobs.map((j) => `echo "${j.id}=$(has_deferred ${j.stacks.map((s) => s.name).join(" ")})" >> "$GITHUB_OUTPUT"`),
+      'if [ -n "$deferred" ]; then echo "Deferred in review, to be planned after their upstream stacks and applied once approved:" $deferred; fi',
+    ];
+    jobs.reviewed = {
+      ...jobs.reviewed,
+      outputs: { ...jobs.reviewed.outputs, ...Object.fromEntries(firstApplyJobs.map((j) => [j.id, `\${{ steps.find.outputs.${j.id} }}`])) },
+      steps: jobs.reviewed.steps.map((step) => (step.id === "find" ? { ...step, run: [step.run!, ...detect].join("\n") } : step)),
+    };
+  }
+
   return {
     name: "Slipway apply",
     on: { push: { branches: [settings.defaultBranch] } },

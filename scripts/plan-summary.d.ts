@@ -39,7 +39,7 @@ export interface ProtectedChange {
 export interface StackInfo {
   readonly name: string;
   readonly production: boolean;
-  readonly dependsOn?: string[];
+  readonly dependsOn?: readonly string[];
 }
 
 export interface StackPlan {

@@ -13,9 +13,10 @@
 //     After `terraform plan -json` failed (its output in PLAN.log): exit 0 and write OUT when the
 //     only errors are upstream stacks' missing state (never applied yet: the plan is deferred until
 //     their first apply), else exit 1 printing the errors.
-//   node scripts/plan-summary.js deferred-note deferred.json [--pull-request N]
-//     Markdown for an apply job's summary (stdout) and a warning annotation (stderr): the stack was
-//     not applied because its reviewed plan was deferred, and what to do.
+//   node scripts/plan-summary.js deferred-note deferred.json [--pull-request N] [--first-apply-job ID]
+//     Markdown for an apply job's summary (stdout): the stack is not applied by this job because its
+//     reviewed plan was deferred; with --first-apply-job, that job applies the plan shown below once
+//     approved, else (with a warning annotation on stderr) a pull request must review it.
 //   node scripts/plan-summary.js redact PLAN.json OUT.json
 //     The plan's changes with every value Terraform marks sensitive replaced by a marker, and the
 //     parts that may hold secrets unmarked (configuration literals, input variables, planned values,
@@ -531,7 +532,7 @@ class UsageError extends Error {}
 const USAGE = `usage:
   node scripts/plan-summary.js summarize --plans DIR --slipway cdktf.out/slipway.json [--out FILE] [--commit SHA] [--run-url URL] [--allow-destroy]
   node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json
-  node scripts/plan-summary.js deferred-note deferred.json [--pull-request N]
+  node scripts/plan-summary.js deferred-note deferred.json [--pull-request N] [--first-apply-job ID]
   node scripts/plan-summary.js redact PLAN.json OUT.json
   node scripts/plan-summary.js compare REVIEWED.json FRESH.json
   node scripts/plan-summary.js drift-report --dir DIR --slipway cdktf.out/slipway.json --out-dir OUT [--run-url URL]`;
@@ -584,6 +585,14 @@ function main(argv, io = {}) {
         if (json?.[DEFERRED_KEY] !== true || typeof json.stack !== "string" || !Array.isArray(json.waitsFor)) throw new Error(`${positionals[0]} is not a deferral`);
         const pr = optional(options["pull-request"]);
         const waits = waitsForText(json.waitsFor);
+        const firstApplyJob = optional(options["first-apply-job"]);
+        if (firstApplyJob) {
+          log(
+            `**\`${json.stack}\` is not applied by this job:** ${pr ? `pull request #${pr}` : "the pull request"} had no plan of it to review (it ${waits}). ` +
+              `Now that those are applied, its plan is below. Job \`${firstApplyJob}\` applies it once a reviewer approved, and only if a fresh plan makes exactly these changes.\n`,
+          );
+          return 0;
+        }
         error(`::warning title=Not applied: deferred plan::${json.stack} was not applied: ${pr ? `pull request #${pr}` : "the pull request"} had no plan of it to review (it ${waits.replace(/`/g, "")}). Open a pull request (an empty commit will do) to review its plan, and merge it.`);
         log(
           `**\`${json.stack}\` was not applied:** ${pr ? `pull request #${pr}` : "the pull request"} had no plan of it to review (it ${waits}). ` +

@@ -15,22 +15,36 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { InfraStack, infraStacks, infraWorkflows, INFRA_WORKFLOW_FILES } from "../../cli/infra-workflows";
+import { FIRST_APPLY_ENVIRONMENT } from "../../stacks";
 import { comparePlans, deferral, main as planSummary } from "../../scripts/plan-summary";
 import { examplePlatform, ROOT, synthAll, tempDir } from "../support/platform";
 import { terraformForTests } from "../support/terraform";
+import { gatedByTools } from "../support/tools";
 import { JobRun, runJob } from "../support/workflow-steps";
 
 type Json = Record<string, any>;
 
 const { plan: PLAN, apply: APPLY } = INFRA_WORKFLOW_FILES;
-const platform = examplePlatform((doc) => (doc.backend = { type: "s3", bucket: "acme-terraform-state", region: "eu-west-1" }));
+const S3 = { type: "s3", bucket: "acme-terraform-state", region: "eu-west-1" };
+/** The example with shared state: production has reviewers, so deferred stacks' first applies are gated. */
+const gatedPlatform = examplePlatform((doc) => (doc.backend = S3));
+/** …and with no environment that requires approval: nobody could approve a deferred plan. */
+const ungatedPlatform = examplePlatform((doc) => {
+  doc.backend = S3;
+  doc.environments[2].approval = { required: false };
+});
+/** The stacks (the same for both) and the workflows of the flavour under test. */
 let stacks: InfraStack[];
 let files: Record<string, string>;
+let gatedFiles: Record<string, string>;
+let ungatedFiles: Record<string, string>;
 let root: string;
 
 beforeAll(() => {
-  stacks = infraStacks(platform);
-  files = infraWorkflows(platform, {}, stacks);
+  stacks = infraStacks(gatedPlatform);
+  gatedFiles = infraWorkflows(gatedPlatform, {}, stacks);
+  ungatedFiles = infraWorkflows(ungatedPlatform, {}, stacks);
+  files = gatedFiles;
   root = tempDir("slipway-first-apply-");
 });
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -99,11 +113,13 @@ function terraformStandIn(world: string, genuineError = ""): string {
     '    printf "%s %s" "$STACK" "$(applied "$STACK")" > "$out" ;;',
     "  show)",
     '    file="${!#}"; read -r stack done < "$file"',
-    '    if [ "$2" = -json ]; then',
+    '    if [ "$2" = -json ] && [ "$(cat "$world/changed" 2> /dev/null)" = "$stack" ]; then',
+    `      echo ${quote(JSON.stringify(planJson("changed-meanwhile", false)))}`,
+    '    elif [ "$2" = -json ]; then',
     '      case "$stack $done" in',
     ...plans.map((l) => `  ${l}`),
     "      esac",
-    '    else echo "Plan of $stack"; fi ;;',
+    '    else echo "Plan of $stack: 1 to add"; fi ;;',
     '  apply) mkdir -p "$world/applied"; read -r stack _ < "${!#}"; touch "$world/applied/$stack" ;;',
     '  *) echo "unexpected terraform $*" >&2; exit 99 ;;',
     "esac",
@@ -156,7 +172,7 @@ function planStack(world: string, stack: string, genuineError = ""): PlanRun {
   try {
     const run = runJob(yaml, jobId, {
       standIns: { terraform: terraformStandIn(world, genuineError) },
-      contexts: { github: { token: "ghs_job_token" }, matrix: entries.find((x) => x.stack === stack) },
+      contexts: { github: { token: "ghs_job_token" }, matrix: entries.find((x) => x.stack === stack)! },
       workspace,
     });
     const upload = run.steps.find((s) => s.name === "Upload the plan")!;
@@ -196,42 +212,124 @@ function pullRequest(world: string): { plans: Record<string, PlanRun>; summary: 
   }
 }
 
-/** Every apply job in order, one matrix entry at a time, each with the reviewed artifact of its stack. */
-function merge(world: string, reviewed: Record<string, PlanRun>, options: { failCompareOf?: string } = {}): Record<string, JobRun> {
-  const runs: Record<string, JobRun> = {};
-  for (const [jobId, entries] of jobsWith(files[APPLY], "apply-")) {
+/** What one merge's apply run did. */
+interface MergeRun {
+  /** The reviewed job (finding the pull request, its plan run and its deferred stacks). */
+  readonly reviewed: JobRun;
+  /** Each stack's leg of its apply job. */
+  readonly apply: Record<string, JobRun>;
+  /** Each stack's leg of its first-apply job, when that job ran. */
+  readonly firstApply: Record<string, JobRun>;
+  /** Jobs that waited for approval before a first apply: `<job> in <environment>`. */
+  readonly approvals: string[];
+}
+
+const PR_HEAD = "b".repeat(40);
+
+/**
+ * `gh` as the reviewed job calls it: the merged pull request #12, its successful plan run 77, and
+ * that run's artifacts (`deferred-<stack>` for each deferred stack); each answer is filtered
+ * through the call's `--jq` by real jq, as gh does.
+ */
+function ghStandIn(deferred: string[]): string {
+  const artifacts = JSON.stringify({ artifacts: [...stacks.map((s) => ({ name: `plan-${s.name}` })), ...deferred.map((d) => ({ name: `deferred-${d}` })), { name: "cdktf-out" }] });
+  return [
+    'filter=""; for ((i = 1; i <= $#; i++)); do if [ "${!i}" = --jq ]; then j=$((i + 1)); filter="${!j}"; fi; done',
+    'case "$2" in',
+    `  repos/*/commits/*/pulls) json=${quote(JSON.stringify([{ number: 12, merged_at: "2026-12-06T15:00:00Z", base: { ref: "main" }, head: { sha: PR_HEAD } }]))} ;;`,
+    `  repos/*/actions/workflows/*) json=${quote(JSON.stringify({ workflow_runs: [{ id: 77 }] }))} ;;`,
+    `  repos/*/actions/runs/77/artifacts) json=${quote(artifacts)} ;;`,
+    '  *) echo "unexpected gh $*" >&2; exit 99 ;;',
+    "esac",
+    'printf %s "$json" | jq -r "$filter"',
+  ].join("\n");
+}
+
+/**
+ * The apply workflow after a merge, job by job in the order GitHub runs them (each job's `needs`
+ * are earlier in the file), one matrix entry at a time, each with the reviewed artifact of its
+ * stack; a first-apply job runs when its `if:` (the reviewed job's output) holds, after its gate.
+ */
+function merge(world: string, reviewed: Record<string, PlanRun>, options: { failCompareOf?: string; changeBeforeFirstApply?: string } = {}): MergeRun {
+  const workflow = parse(files[APPLY]);
+  const deferred = Object.entries(reviewed).filter(([, r]) => "deferred.json" in r.artifact).map(([name]) => name);
+  const reviewedRun = runJob(files[APPLY], "reviewed", {
+    standIns: { gh: ghStandIn(deferred) },
+    contexts: { github: { token: "ghs_job_token", repository: "acme-corp/acme-infrastructure", sha: "c".repeat(40) } },
+  });
+  expect(reviewedRun.result).toBe("success");
+  const contexts = (entry: Json, temp: string) => ({
+    github: { token: "ghs_job_token" },
+    matrix: entry,
+    needs: { reviewed: { outputs: reviewedRun.outputs } },
+    vars: { SLIPWAY_GITHUB_APP_ID: "123456" },
+    secrets: { SLIPWAY_GITHUB_APP_PRIVATE_KEY: "app-key" },
+    runner: { temp },
+  });
+  /** Artifacts of this run: name -> folder. */
+  const artifacts: Record<string, string> = {};
+  const leg = (jobId: string, entry: Json, extra: (workspace: string) => void): JobRun => {
     const { yaml } = oneEntryJob(files[APPLY], jobId);
-    for (const entry of entries) {
-      const workspace = checkout();
-      try {
-        fs.mkdirSync(path.join(workspace, "reviewed"));
-        for (const [file, content] of Object.entries(reviewed[entry.stack].artifact)) fs.writeFileSync(path.join(workspace, "reviewed", file), content);
-        if (options.failCompareOf === entry.stack) fs.writeFileSync(path.join(workspace, "reviewed", "plan.json"), JSON.stringify(planJson("something-else", false)));
-        runs[entry.stack] = runJob(yaml, jobId, {
-          standIns: { terraform: terraformStandIn(world) },
-          contexts: {
-            github: { token: "ghs_job_token" },
-            matrix: entry,
-            needs: { reviewed: { outputs: { "run-id": "77", "pull-request": "12" } } },
-            vars: { SLIPWAY_GITHUB_APP_ID: "123456" },
-            secrets: { SLIPWAY_GITHUB_APP_PRIVATE_KEY: "app-key" },
-          },
-          actions: { "github-app": { outputs: { token: "ghs_app_token" } } },
-          workspace,
-        });
-      } finally {
-        fs.rmSync(workspace, { recursive: true, force: true });
+    const workspace = checkout();
+    const temp = tempDir("slipway-runner-temp-");
+    try {
+      fs.mkdirSync(path.join(workspace, "reviewed"));
+      for (const [file, content] of Object.entries(reviewed[entry.stack].artifact)) fs.writeFileSync(path.join(workspace, "reviewed", file), content);
+      if (options.failCompareOf === entry.stack) fs.writeFileSync(path.join(workspace, "reviewed", "plan.json"), JSON.stringify(planJson("something-else", false)));
+      extra(workspace);
+      const run = runJob(yaml, jobId, { standIns: { terraform: terraformStandIn(world) }, contexts: contexts(entry, temp), actions: { "github-app": { outputs: { token: "ghs_app_token" } } }, workspace });
+      for (const step of run.steps.filter((x) => x.uses?.startsWith("actions/upload-artifact@") && x.outcome === "success")) {
+        const kept = tempDir("slipway-artifact-");
+        fs.cpSync(step.with!.path, kept, { recursive: true });
+        artifacts[step.with!.name] = kept;
       }
+      return run;
+    } finally {
+      fs.rmSync(workspace, { recursive: true, force: true });
+      fs.rmSync(temp, { recursive: true, force: true });
     }
+  };
+  const apply: Record<string, JobRun> = {};
+  const firstApply: Record<string, JobRun> = {};
+  const approvals: string[] = [];
+  const result: Record<string, "success" | "failure" | "skipped"> = {};
+  for (const [jobId, job] of Object.entries<Json>(workflow.jobs).filter(([id]) => /^(first-)?apply-/.test(id))) {
+    const entries: Json[] = job.strategy.matrix.include;
+    if (jobId.startsWith("apply-")) {
+      for (const entry of entries) apply[entry.stack] = leg(jobId, entry, () => {});
+      result[jobId] = entries.some((e) => apply[e.stack].result === "failure") ? "failure" : "success";
+      continue;
+    }
+    // first-apply-…: runs only when the reviewed job found a deferred stack of it, after its apply job (and gate) succeeded.
+    expect(job.if).toBe(`needs.reviewed.outputs.${jobId} == 'true'`);
+    const gate = (job.needs as string[]).find((n) => n.startsWith("approve-"));
+    if (reviewedRun.outputs[jobId] !== "true" || (job.needs as string[]).some((n) => result[n] === "failure")) {
+      result[jobId] = "skipped";
+      continue;
+    }
+    approvals.push(gate ? `${gate} in ${workflow.jobs[gate].environment.name}` : `${jobId} in ${job.environment.name}`);
+    // Something changes the stack's plan after it was shown for approval.
+    if (entries.some((e) => e.stack === options.changeBeforeFirstApply)) fs.writeFileSync(path.join(world, "changed"), options.changeBeforeFirstApply!);
+    for (const entry of entries) {
+      firstApply[entry.stack] = leg(jobId, entry, (workspace) => {
+        // download-artifact of this run's first-plan-<stack>, where the step puts it.
+        const plan = artifacts[`first-plan-${entry.stack}`];
+        if (plan) fs.cpSync(plan, path.join(workspace, "first-plan"), { recursive: true });
+      });
+    }
+    result[jobId] = entries.some((e) => firstApply[e.stack].result === "failure") ? "failure" : "success";
   }
-  return runs;
+  for (const folder of Object.values(artifacts)) fs.rmSync(folder, { recursive: true, force: true });
+  return { reviewed: reviewedRun, apply, firstApply, approvals };
 }
 
 const applied = (world: string) => (fs.existsSync(path.join(world, "applied")) ? fs.readdirSync(path.join(world, "applied")).sort() : []);
 const terraformCalls = (run: JobRun) => run.calls.filter((c) => c.command === "terraform").map((c) => c.args[0]);
 
-describe("a brand-new platform's first pull request and merge", () => {
-  test("the first pull request defers every stack whose upstream was never applied, green, with one line each in the comment; the others plan", () => {
+describe("a brand-new platform's first pull request", () => {
+  test("defers every stack whose upstream was never applied, green, with one line each in the comment; the others plan", () => {
+    // The pull-request workflow is the same whether or not the platform has reviewers.
+    expect(gatedFiles[PLAN]).toBe(ungatedFiles[PLAN]);
     const world = path.join(root, "first-pr");
     const { plans, summary, comment } = pullRequest(world);
     const deferred = stacks.filter((s) => s.dependsOn.length > 0).map((s) => s.name);
@@ -239,6 +337,7 @@ describe("a brand-new platform's first pull request and merge", () => {
     for (const s of stacks) {
       const { run, artifact } = plans[s.name];
       expect({ stack: s.name, result: run.result }).toEqual({ stack: s.name, result: "success" });
+      const marked = run.steps.find((x) => x.name === "Mark the plan deferred")!;
       if (deferred.includes(s.name)) {
         // No plan, no placeholder values: the deferral names the stacks it waits for.
         expect(Object.keys(artifact)).toEqual(["deferred.json"]);
@@ -246,9 +345,11 @@ describe("a brand-new platform's first pull request and merge", () => {
         expect(run.steps.find((x) => x.name === "Redact the plan")!.outcome).toBe("skipped");
         expect(terraformCalls(run)).toEqual(["init", "plan"]);
         expect(run.steps.find((x) => x.name === "terraform plan")!.stdout).toContain(`::notice title=Plan deferred::${s.name} waits for the first apply of`);
+        expect(marked).toMatchObject({ outcome: "success", with: { name: `deferred-${s.name}`, path: `cdktf.out/stacks/${s.name}/deferred.json` } });
       } else {
         expect(Object.keys(artifact).sort()).toEqual(["plan.json", "plan.txt"]);
         expect(JSON.parse(artifact["plan.json"])).toMatchObject({ slipway_redacted: true, resource_changes: [{ change: { actions: ["create"] } }] });
+        expect(marked.outcome).toBe("skipped");
       }
     }
     expect(summary.result).toBe("success");
@@ -263,34 +364,7 @@ describe("a brand-new platform's first pull request and merge", () => {
     expect(summary.calls.filter((c) => c.command === "gh").map((c) => c.args.slice(0, 3).join(" "))).toContain("api --method POST");
   });
 
-  test("the merge applies the reviewed stacks in dependency order and nothing deferred; the next pull request plans those, and its merge applies them", () => {
-    const world = path.join(root, "journey");
-    const first = pullRequest(world);
-    const runs = merge(world, first.plans);
-    // Bootstrap stacks are never applied by CI; the deferred ones are not applied either.
-    expect(applied(world)).toEqual(["hello-delivery", "platform-dev", "platform-prod", "platform-staging"]);
-    for (const name of ["hello-dev", "hello-staging", "hello-prod"]) {
-      const run = runs[name];
-      expect(run.result).toBe("success");
-      // Not even planned, and no role assumed or GitHub App token made for it.
-      expect(terraformCalls(run)).toEqual([]);
-      for (const step of ["AWS credentials (OIDC)", "GitHub App token for the GitHub provider", "terraform apply"]) expect(run.steps.find((s) => s.name === step)!.outcome).toBe("skipped");
-      expect(run.summary).toContain(`**\`${name}\` was not applied:** pull request #12 had no plan of it to review (it waits for the first apply of`);
-      expect(run.summary).toContain("open a pull request (an empty commit will do");
-      expect(run.steps.find((s) => s.id === "reviewed-plan")!.stderr).toContain(`::warning title=Not applied: deferred plan::${name} was not applied`);
-    }
-    for (const name of ["platform-dev", "hello-delivery"]) expect(terraformCalls(runs[name])).toEqual(["init", "plan", "show", "apply"]);
-
-    // The next pull request (an empty commit): every upstream exists now, so every stack plans.
-    const second = pullRequest(world);
-    for (const s of stacks) expect({ stack: s.name, files: Object.keys(second.plans[s.name].artifact).sort() }).toEqual({ stack: s.name, files: ["plan.json", "plan.txt"] });
-    expect(second.comment).not.toContain("waits for the first apply");
-    expect(second.comment).toContain("| `hello-dev` |  | 1 | 0 | 0 | 0 |  |");
-    merge(world, second.plans);
-    expect(applied(world)).toEqual(["hello-delivery", "hello-dev", "hello-prod", "hello-staging", "platform-dev", "platform-prod", "platform-staging"]);
-  });
-
-  test("a stack whose upstream exists plans normally; a genuine plan error fails its job and the check; a fresh plan that differs is not applied", () => {
+  test("a stack whose upstream exists plans normally; a genuine plan error fails its job and the check", () => {
     const world = path.join(root, "upstream-exists");
     fs.mkdirSync(path.join(world, "applied"), { recursive: true });
     for (const up of byName("hello-dev").dependsOn) fs.writeFileSync(path.join(world, "applied", up), "");
@@ -303,7 +377,7 @@ describe("a brand-new platform's first pull request and merge", () => {
     expect(broken.artifact).toEqual({});
     const planStep = broken.run.steps.find((s) => s.name === "terraform plan")!;
     expect(planStep.outcome).toBe("failure");
-    expect(planStep.stderr).toContain('::error title=terraform plan failed::hello-dev: 1 error');
+    expect(planStep.stderr).toContain("::error title=terraform plan failed::hello-dev: 1 error");
     expect(planStep.stderr).toContain("Error: Unsupported attribute (aws_eks_cluster.cluster)");
     // Its missing artifact fails the summary: "no plan".
     const dir = tempDir("slipway-plans-");
@@ -316,10 +390,6 @@ describe("a brand-new platform's first pull request and merge", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
-    // On merge, a fresh plan that differs from the reviewed one is compared and not applied.
-    const runs = merge(world, { ...Object.fromEntries(stacks.map((s) => [s.name, normal])), "hello-dev": normal }, { failCompareOf: "hello-dev" });
-    expect(runs["hello-dev"].result).toBe("failure");
-    expect(terraformCalls(runs["hello-dev"])).toEqual(["init", "plan", "show"]);
   });
 
   test("a deferral counts only the stack's own upstream stacks' missing state, and is never a plan the apply could match", () => {
@@ -338,6 +408,121 @@ describe("a brand-new platform's first pull request and merge", () => {
     expect(comparePlans({ slipway_deferred: true, stack: "hello-dev", waitsFor: ["platform-dev"] } as any, planJson("hello-dev", false))).toEqual([
       "hello-dev: the pull request deferred its plan (waits for the first apply of `platform-dev`), so no change of it was reviewed",
     ]);
+  });
+});
+
+const jq = spawnSync("jq", ["--version"], { encoding: "utf8" });
+const { describe: withJq } = gatedByTools("the apply workflow's gh --jq filters (run through jq)", jq.status === 0 ? undefined : "no jq on PATH");
+
+withJq("the merge, when the platform has reviewers: one merge, a human approves each deferred stack's real plan", () => {
+  beforeEach(() => (files = gatedFiles));
+
+  test("upstream stacks apply; each deferred stack is then planned, shown in the summary, approved (its environment's reviewers, else slipway-first-apply's) and applied exactly as shown", () => {
+    const world = path.join(root, "gated");
+    const pr = pullRequest(world);
+    const run = merge(world, pr.plans);
+    expect(run.reviewed.outputs).toMatchObject({ "run-id": "77", "pull-request": "12", "first-apply-level-1-dev": "true", "first-apply-level-1-staging": "true", "first-apply-level-1-prod": "true" });
+    // Everything but the bootstrap stacks (applied from a workstation) is applied, in one merge.
+    expect(applied(world)).toEqual(["hello-delivery", "hello-dev", "hello-prod", "hello-staging", "platform-dev", "platform-prod", "platform-staging"]);
+    // dev and staging have no reviewers of their own: production's approve in slipway-first-apply; prod's first apply waits in prod.
+    expect(run.approvals).toEqual([`approve-level-1-dev in ${FIRST_APPLY_ENVIRONMENT}`, `approve-level-1-staging in ${FIRST_APPLY_ENVIRONMENT}`, "first-apply-level-1-prod in prod"]);
+    for (const name of ["hello-dev", "hello-staging", "hello-prod"]) {
+      const apply = run.apply[name];
+      expect(apply.result).toBe("success");
+      // The apply job plans it after its upstream stacks, never applies it, and shows the plan.
+      expect(terraformCalls(apply)).toEqual(["init", "plan", "show", "show"]);
+      expect(apply.steps.find((s) => s.name === "terraform apply")!.outcome).toBe("skipped");
+      expect(apply.summary).toContain(`**\`${name}\` is not applied by this job:** pull request #12 had no plan of it to review`);
+      expect(apply.summary).toContain(`<details open><summary>Plan of ${name} for approval</summary>\n\n\`\`\`\nPlan of ${name}: 1 to add\n\`\`\``);
+      expect(apply.steps.find((s) => s.name === "Upload the plan for approval")!.with!.name).toBe(`first-plan-${name}`);
+      // The first-apply job plans again and applies only because that plan matches the one shown.
+      const first = run.firstApply[name];
+      expect(first.result).toBe("success");
+      expect(terraformCalls(first)).toEqual(["init", "plan", "show", "apply"]);
+      expect(first.steps.find((s) => s.name === "Compare with the reviewed plan")!.stdout).toContain("The fresh plan makes exactly the reviewed changes");
+    }
+    // Stacks the pull request did plan are applied by their apply job, and only there.
+    for (const name of ["platform-dev", "hello-delivery"]) expect(terraformCalls(run.apply[name])).toEqual(["init", "plan", "show", "apply"]);
+  });
+
+  test("a plan that changed between approval and the first apply is not applied; with nothing deferred no first-apply job runs", () => {
+    const world = path.join(root, "gated-changed");
+    const pr = pullRequest(world);
+    const run = merge(world, pr.plans, { changeBeforeFirstApply: "hello-staging" });
+    expect(run.firstApply["hello-staging"].result).toBe("failure");
+    expect(run.firstApply["hello-staging"].steps.find((s) => s.name === "terraform apply")!.outcome).toBe("skipped");
+    expect(run.firstApply["hello-staging"].steps.find((s) => s.name === "Compare with the reviewed plan")!.stderr).toContain("::error title=Plan differs from the reviewed one::");
+    expect(applied(world)).not.toContain("hello-staging");
+    // The next merge: every stack was planned in its pull request; nothing waits for approval.
+    fs.rmSync(path.join(world, "changed"));
+    const next = merge(world, pullRequest(world).plans);
+    expect(next.reviewed.outputs).toMatchObject({ "first-apply-level-1-dev": "false", "first-apply-level-1-staging": "false", "first-apply-level-1-prod": "false" });
+    expect(next.approvals).toEqual([]);
+    expect(next.firstApply).toEqual({});
+    expect(applied(world)).toContain("hello-staging");
+  });
+
+  test("the gate holds no secret and no role; the first-apply job runs in the stack's own environment after its apply job", () => {
+    const workflow = parse(gatedFiles[APPLY]);
+    const gate = workflow.jobs["approve-level-1-dev"];
+    expect(gate).toMatchObject({ environment: { name: FIRST_APPLY_ENVIRONMENT }, needs: ["reviewed", "apply-level-1-dev"], if: "needs.reviewed.outputs.first-apply-level-1-dev == 'true'", permissions: { contents: "read" } });
+    expect(JSON.stringify(gate)).not.toMatch(/secrets\.|vars\.|configure-aws-credentials|id-token/);
+    expect(workflow.jobs["first-apply-level-1-dev"]).toMatchObject({ environment: { name: "dev" }, needs: ["reviewed", "synth", "apply-level-1-dev", "approve-level-1-dev"] });
+    expect(workflow.jobs["first-apply-level-1-prod"]).toMatchObject({ environment: { name: "prod" }, needs: ["reviewed", "synth", "apply-level-1-prod"] });
+    expect(workflow.jobs["approve-level-1-prod"]).toBeUndefined();
+    // Only stacks that read another stack can be deferred.
+    expect(Object.keys(workflow.jobs).filter((id) => id.startsWith("first-apply-"))).toEqual(["first-apply-level-1-dev", "first-apply-level-1-staging", "first-apply-level-1-prod"]);
+  });
+
+  test("a stack that reads a deferred stack applies after that stack's first apply", () => {
+    const deeper: InfraStack = { ...byName("hello-dev"), name: "report-dev", dependsOn: ["hello-dev"], level: 2 };
+    const workflow = parse(infraWorkflows(gatedPlatform, {}, [...stacks, deeper])[APPLY]);
+    expect(workflow.jobs["apply-level-2-dev"].needs).toEqual(["reviewed", "synth", "apply-level-1-dev", "first-apply-level-1-dev"]);
+    // A skipped first apply (nothing deferred) does not skip it; a failed one does.
+    expect(workflow.jobs["apply-level-2-dev"].if).toBe("${{ !cancelled() && !contains(needs.*.result, 'failure') }}");
+  });
+});
+
+withJq("the merge, when no environment has reviewers: deferred stacks wait for the next pull request", () => {
+  beforeEach(() => (files = ungatedFiles));
+
+  test("the merge applies the reviewed stacks and nothing deferred; the next pull request plans those, and its merge applies them", () => {
+    expect(Object.keys(parse(ungatedFiles[APPLY]).jobs).filter((id) => /^(approve|first-apply)-/.test(id))).toEqual([]);
+    const world = path.join(root, "ungated");
+    const first = pullRequest(world);
+    const run = merge(world, first.plans);
+    // Bootstrap stacks are never applied by CI; the deferred ones are not applied either.
+    expect(applied(world)).toEqual(["hello-delivery", "platform-dev", "platform-prod", "platform-staging"]);
+    for (const name of ["hello-dev", "hello-staging", "hello-prod"]) {
+      const leg = run.apply[name];
+      expect(leg.result).toBe("success");
+      // Not even planned, and no role assumed or GitHub App token made for it.
+      expect(terraformCalls(leg)).toEqual([]);
+      for (const step of ["AWS credentials (OIDC)", "GitHub App token for the GitHub provider", "terraform apply"]) expect(leg.steps.find((s) => s.name === step)!.outcome).toBe("skipped");
+      expect(leg.summary).toContain(`**\`${name}\` was not applied:** pull request #12 had no plan of it to review (it waits for the first apply of`);
+      expect(leg.summary).toContain("open a pull request (an empty commit will do");
+      expect(leg.steps.find((s) => s.id === "reviewed-plan")!.stderr).toContain(`::warning title=Not applied: deferred plan::${name} was not applied`);
+    }
+    for (const name of ["platform-dev", "hello-delivery"]) expect(terraformCalls(run.apply[name])).toEqual(["init", "plan", "show", "apply"]);
+
+    // The next pull request (an empty commit): every upstream exists now, so every stack plans.
+    const second = pullRequest(world);
+    for (const s of stacks) expect({ stack: s.name, files: Object.keys(second.plans[s.name].artifact).sort() }).toEqual({ stack: s.name, files: ["plan.json", "plan.txt"] });
+    expect(second.comment).not.toContain("waits for the first apply");
+    expect(second.comment).toContain("| `hello-dev` |  | 1 | 0 | 0 | 0 |  |");
+    merge(world, second.plans);
+    expect(applied(world)).toEqual(["hello-delivery", "hello-dev", "hello-prod", "hello-staging", "platform-dev", "platform-prod", "platform-staging"]);
+  });
+
+  test("a fresh plan that differs from the reviewed one is not applied", () => {
+    const world = path.join(root, "ungated-differs");
+    fs.mkdirSync(path.join(world, "applied"), { recursive: true });
+    for (const up of byName("hello-dev").dependsOn) fs.writeFileSync(path.join(world, "applied", up), "");
+    const pr = pullRequest(world);
+    const run = merge(world, pr.plans, { failCompareOf: "hello-dev" });
+    expect(run.apply["hello-dev"].result).toBe("failure");
+    expect(terraformCalls(run.apply["hello-dev"])).toEqual(["init", "plan", "show"]);
+    expect(applied(world)).not.toContain("hello-dev");
   });
 });
 

@@ -288,10 +288,27 @@ describe("apply workflow", () => {
     expect(names.indexOf("terraform plan")).toBeLessThan(names.indexOf("Compare with the reviewed plan"));
     expect(names.indexOf("Compare with the reviewed plan")).toBeLessThan(names.indexOf("terraform apply"));
     expect(job.steps.find((s: Json) => s.name === "terraform apply").run).toBe("terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan");
-    // A deferred reviewed plan stops everything after the check: no role, no token, no plan, no apply.
+    // A deferred reviewed plan is never compared or applied by the apply job; stacks that may be
+    // deferred (they read another stack) are planned for approval instead, the others not at all.
+    const NOT_DEFERRED = "steps.reviewed-plan.outputs.deferred != 'true'";
+    const DEFERRED = "steps.reviewed-plan.outputs.deferred == 'true'";
     const check = names.indexOf("Was the plan deferred?");
     expect(check).toBe(names.indexOf("Download the reviewed plan") + 1);
-    for (const step of job.steps.slice(check + 1)) expect([step.name, step.if]).toEqual([step.name, expect.stringContaining("steps.reviewed-plan.outputs.deferred != 'true'")]);
+    const conditions = (j: Json) => Object.fromEntries(j.steps.slice(names.indexOf("Was the plan deferred?") + 1).map((s: Json) => [s.name, s.if]));
+    expect(conditions(job)).toEqual({
+      "Set up Terraform": undefined,
+      "AWS credentials (OIDC)": undefined,
+      "GitHub App token for the GitHub provider": "matrix.github",
+      "terraform init": undefined,
+      "terraform plan": undefined,
+      "Compare with the reviewed plan": NOT_DEFERRED,
+      "terraform apply": NOT_DEFERRED,
+      "Show the plan for approval": DEFERRED,
+      "Upload the plan for approval": DEFERRED,
+    });
+    for (const [name, condition] of Object.entries(conditions(multi[APPLY].jobs["apply-level-0-prod"]))) {
+      expect([name, condition]).toEqual([name, expect.stringContaining(NOT_DEFERRED)]);
+    }
   });
 
   test("uses the platform file's GitHub App id when it names one", () => {
@@ -422,7 +439,7 @@ describe("every workflow", () => {
         });
         expect({ where, issues: job.permissions.issues }).toEqual({ where, issues: id === "report" ? "write" : undefined });
         // actions: read only to fetch the reviewed plan run and its artifacts.
-        expect({ where, actions: job.permissions.actions }).toEqual({ where, actions: id === "reviewed" || id.startsWith("apply-") ? "read" : undefined });
+        expect({ where, actions: job.permissions.actions }).toEqual({ where, actions: id === "reviewed" || /^(first-)?apply-/.test(id) ? "read" : undefined });
         expect(Object.values(job.permissions).filter((level) => level === "write").length).toBeLessThanOrEqual(1);
       }
     }

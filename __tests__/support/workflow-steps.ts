@@ -115,6 +115,7 @@ export function runJob(yaml: string, jobId: string, options: RunJobOptions): Job
     }
 
     const contexts: Json = { ...(options.contexts ?? {}), runner: { temp: dirs.temp, os: "Linux", ...(options.contexts?.runner ?? {}) } };
+    fs.mkdirSync(contexts.runner.temp, { recursive: true });
     const stepsContext: Json = {};
     contexts.steps = stepsContext;
     const github: Json = contexts.github ?? {};
@@ -123,7 +124,8 @@ export function runJob(yaml: string, jobId: string, options: RunJobOptions): Job
       HOME: dirs.home,
       CI: "true",
       GITHUB_ACTIONS: "true",
-      RUNNER_TEMP: dirs.temp,
+      // As on GitHub, $RUNNER_TEMP is ${{ runner.temp }}: a folder the test gives survives the job.
+      RUNNER_TEMP: contexts.runner.temp,
       RUNNER_OS: "Linux",
       GITHUB_WORKSPACE: dirs.workspace,
       GITHUB_STEP_SUMMARY: summaryFile,
