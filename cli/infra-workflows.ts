@@ -398,12 +398,52 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
   const sameRepository = "github.event.pull_request.head.repo.full_name == github.repository";
   const planJobs = jobsPerRunner(stacks, (s) => perRunnerBase(`level-${s.level}`)(s), (s) => s.planRunsOn, "plan-");
   const jobs: Record<string, Job> = { synth: synthJob(settings, { test: true, localState: local ? settings.platformFile : undefined }) };
+  // The plan runners exist once their platform-<env> stack is applied (with its GitHub connection
+  // authorized). A job naming a runner that does not exist would wait in the queue for a day, so
+  // this job asks CodeBuild (the plan role may read projects) which runner projects have their
+  // webhook; an environment's stacks plan on GitHub-hosted runners until then. There a stack that
+  // reads platform-<env>'s state is deferred (the state is missing), and any other plan fails.
+  const vpcEnvironments = [...new Map(stacks.filter((s) => s.planRunsOn !== GITHUB_HOSTED_RUNNER).map((s) => [s.environment, s])).values()];
+  if (vpcEnvironments.length > 0) {
+    jobs.runners = {
+      name: "which plan runners exist",
+      runsOn: GITHUB_HOSTED_RUNNER,
+      if: terraformJobIf(local, sameRepository),
+      permissions: { contents: "read", idToken: "write" },
+      timeoutMinutes: 10,
+      outputs: Object.fromEntries(vpcEnvironments.map((s) => [s.environment, `\${{ steps.runner-${s.environment}.outputs.available }}`])),
+      steps: vpcEnvironments.flatMap((s): Step[] => [
+        {
+          name: `AWS credentials (OIDC) of ${s.environment}`,
+          uses: INFRA_ACTIONS.configureAwsCredentials,
+          with: { "role-to-assume": s.planRole, "aws-region": s.region, "role-session-name": "slipway-plan" },
+        },
+        {
+          name: `Is ${s.environment}'s plan runner there?`,
+          id: `runner-${s.environment}`,
+          env: { PROJECT: runnerProjects(platform, s.environment).plan, STACK: `platform-${s.environment}` },
+          run: [
+            `found=$(aws codebuild batch-get-projects --names "$PROJECT" --query 'length(projects[?webhook])' --output text)`,
+            'if [ "$found" = 1 ]; then echo "available=true" >> "$GITHUB_OUTPUT"; exit 0; fi',
+            'echo "available=false" >> "$GITHUB_OUTPUT"',
+            'echo "::notice title=No plan runner yet::$PROJECT has no webhook yet ($STACK not applied, or its GitHub connection not authorized): its stacks plan on GitHub-hosted runners, where those that read $STACK\'s state wait for its first apply."',
+          ].join("\n"),
+        },
+      ]),
+    };
+  }
+  /** runs-on of a plan job: its environment's plan runner once that exists, else GitHub-hosted. */
+  const planRunner = (members: readonly InfraStack[], runsOn: string): string => {
+    if (runsOn === GITHUB_HOSTED_RUNNER) return runsOn;
+    const project = runnerProjects(platform, members[0].environment).plan;
+    return `\${{ needs.runners.outputs.${members[0].environment} == 'true' && format('codebuild-${project}-{0}-{1}', github.run_id, github.run_attempt) || '${GITHUB_HOSTED_RUNNER}' }}`;
+  };
   for (const { id, stacks: members, needs, runsOn } of planJobs) {
     jobs[id] = {
       name: "plan ${{ matrix.stack }}",
       // GitHub-hosted, or the environment's ephemeral plan runner: never a runner apply or deploy jobs use.
-      runsOn,
-      needs: ["synth", ...needs],
+      runsOn: planRunner(members, runsOn),
+      needs: ["synth", ...(runsOn === GITHUB_HOSTED_RUNNER ? [] : ["runners"]), ...needs],
       // Pull requests from forks get no OIDC token; they are tested and synthesized only.
       if: terraformJobIf(local, sameRepository),
       permissions: { contents: "read", idToken: "write" },

@@ -364,6 +364,29 @@ describe("a brand-new platform's first pull request", () => {
     expect(summary.calls.filter((c) => c.command === "gh").map((c) => c.args.slice(0, 3).join(" "))).toContain("api --method POST");
   });
 
+  test("stacks that need a plan runner plan GitHub-hosted until their platform stack created it: a queued job never waits for a runner that does not exist", () => {
+    // CodeBuild says which plan runner projects have their webhook: staging's, not dev's or prod's.
+    const run = runJob(files[PLAN], "runners", {
+      standIns: { aws: 'case "$4" in acme-staging-plan-runner) echo 1 ;; *) echo 0 ;; esac' },
+      contexts: { github: {} },
+    });
+    expect(run.result).toBe("success");
+    expect(run.outputs).toEqual({ dev: "false", staging: "true", prod: "false" });
+    expect(run.calls.map((c) => c.args.join(" "))).toEqual(
+      ["dev", "staging", "prod"].map((e) => `codebuild batch-get-projects --names acme-${e}-plan-runner --query length(projects[?webhook]) --output text`),
+    );
+    expect(run.steps.find((s) => s.id === "runner-dev")!.stdout).toContain("::notice title=No plan runner yet::acme-dev-plan-runner has no webhook yet (platform-dev not applied");
+    // Each environment's credentials come from its account's read-only plan role.
+    expect(run.steps.filter((s) => s.uses).map((s) => s.with!["role-to-assume"])).toEqual(["arn:aws:iam::111111111111:role/acme-plan", "arn:aws:iam::111111111111:role/acme-plan", "arn:aws:iam::222222222222:role/acme-plan"]);
+    // runs-on as GitHub evaluates it: `a && b || c` is b when a holds, else c.
+    const runsOn = (jobId: string) => {
+      const [, env, project] = /outputs\.([a-z]+) == 'true' && format\('codebuild-([a-z0-9-]+)-\{0\}-\{1\}'/.exec(parse(files[PLAN]).jobs[jobId]["runs-on"])!;
+      return run.outputs[env] === "true" ? `codebuild-${project}-4242-1` : "ubuntu-24.04";
+    };
+    expect(["plan-level-1-dev", "plan-level-1-staging", "plan-level-1-prod"].map(runsOn)).toEqual(["ubuntu-24.04", "codebuild-acme-staging-plan-runner-4242-1", "ubuntu-24.04"]);
+    expect(parse(files[PLAN]).jobs["plan-level-1-dev"].needs).toEqual(["synth", "runners", "plan-level-0"]);
+  });
+
   test("a stack whose upstream exists plans normally; a genuine plan error fails its job and the check", () => {
     const world = path.join(root, "upstream-exists");
     fs.mkdirSync(path.join(world, "applied"), { recursive: true });

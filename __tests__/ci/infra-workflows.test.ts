@@ -169,7 +169,7 @@ describe("pull-request workflow", () => {
     expect(planJobs).toEqual(["plan-level-0", "plan-level-1-dev", "plan-level-1-staging", "plan-level-1-qa", "plan-level-1-prod"]);
     expect(planJobs.flatMap((id) => matrixStacks(jobs[id])).sort()).toEqual(multiStacks.map((s) => s.name).sort());
     expect(matrixStacks(jobs["plan-level-1-staging"])).toEqual(["hello-staging", "api-staging"]);
-    expect(jobs["plan-level-1-qa"].needs).toEqual(["synth", "plan-level-0"]);
+    expect(jobs["plan-level-1-qa"].needs).toEqual(["synth", "runners", "plan-level-0"]);
     expect(jobs["plan-level-0"].strategy["fail-fast"]).toBe(false);
   });
 
@@ -177,7 +177,17 @@ describe("pull-request workflow", () => {
     const job = multi[PLAN].jobs["plan-level-1-qa"];
     const qa = job.strategy.matrix.include.find((e: Json) => e.stack === "api-qa");
     expect(qa).toEqual({ stack: "api-qa", region: "us-east-1", role: "arn:aws:iam::333333333333:role/acme-plan", github: true, refresh: "false" });
-    expect(job["runs-on"]).toBe("codebuild-acme-qa-plan-runner-${{ github.run_id }}-${{ github.run_attempt }}");
+    // The environment's plan runner once the runners job found its webhook, else GitHub-hosted.
+    expect(job["runs-on"]).toBe("${{ needs.runners.outputs.qa == 'true' && format('codebuild-acme-qa-plan-runner-{0}-{1}', github.run_id, github.run_attempt) || 'ubuntu-24.04' }}");
+    const runners = multi[PLAN].jobs.runners;
+    expect(runners.outputs.qa).toBe("${{ steps.runner-qa.outputs.available }}");
+    expect(stepsUsing(runners, "aws-actions/configure-aws-credentials").map((s: Json) => s.with["role-to-assume"])).toEqual([
+      "arn:aws:iam::111111111111:role/acme-plan",
+      "arn:aws:iam::111111111111:role/acme-plan",
+      "arn:aws:iam::333333333333:role/acme-plan",
+      "arn:aws:iam::222222222222:role/acme-plan",
+    ]);
+    expect(runners.steps.find((s: Json) => s.id === "runner-qa").env.PROJECT).toBe("acme-qa-plan-runner");
     expect(stepsUsing(job, "aws-actions/configure-aws-credentials")[0].with).toEqual({
       "role-to-assume": "${{ matrix.role }}",
       "aws-region": "${{ matrix.region }}",
@@ -359,7 +369,12 @@ describe("trust boundaries of the generated workflows", () => {
 
   test("pull-request jobs run on GitHub-hosted or plan-runner labels only, never on a runner that apply or deploy jobs use", () => {
     for (const [which, files] of workflows()) {
-      const planLabels = Object.entries<Json>(files[PLAN].jobs).map(([id, job]) => [id, job["runs-on"]] as const);
+      // A plan job in a VPC names its plan runner once that exists, else GitHub-hosted: both labels are checked.
+      const CHOICE = /^\$\{\{ needs\.runners\.outputs\.[a-z0-9-]+ == 'true' && format\('codebuild-([a-z0-9-]+)-\{0\}-\{1\}', github\.run_id, github\.run_attempt\) \|\| 'ubuntu-24\.04' \}\}$/;
+      const planLabels = Object.entries<Json>(files[PLAN].jobs).flatMap(([id, job]) => {
+        const choice = CHOICE.exec(job["runs-on"]);
+        return (choice ? [`codebuild-${choice[1]}-\${{ github.run_id }}-\${{ github.run_attempt }}`, GITHUB_HOSTED_RUNNER] : [job["runs-on"]]).map((label) => [id, label] as const);
+      });
       for (const [id, label] of planLabels) {
         expect({ which, id, ok: label === GITHUB_HOSTED_RUNNER || PLAN_RUNNER.test(label) }).toEqual({ which, id, ok: true });
         expect({ which, id, label }).not.toEqual({ which, id, label: expect.stringContaining("deploy-runner") });
