@@ -463,7 +463,11 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
           workingDirectory: stackDir,
           // The job's own token (this repository, read-only, gone with the job) for the GitHub
           // provider's lookups; no GitHub App key is readable here.
-          env: { GITHUB_TOKEN: "${{ github.token }}", REFRESH: "${{ matrix.refresh }}" },
+          env: {
+            GITHUB_TOKEN: "${{ github.token }}",
+            REFRESH: "${{ matrix.refresh }}",
+            ...(runsOn === GITHUB_HOSTED_RUNNER ? {} : { RUNNER_AVAILABLE: `\${{ needs.runners.outputs.${members[0].environment} }}`, RUNNER_OF: `platform-${members[0].environment}` }),
+          },
           // No lock: a pull request's plan writes nothing to the state bucket and never holds up an apply.
           // -json gives the errors as data: a plan that fails only because an upstream stack's state
           // does not exist yet (never applied) is deferred (deferred.json instead of a plan, job
@@ -472,7 +476,9 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
             "status=0",
             'terraform plan -json -input=false -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.log" || status=$?',
             'if [ "$status" != 0 ]; then',
-            '  node "$GITHUB_WORKSPACE/scripts/plan-summary.js" defer --log "$RUNNER_TEMP/plan.log" --stack "$STACK" --slipway ../../slipway.json --out deferred.json',
+            // Without its plan runner the plan ran GitHub-hosted, away from the cluster's private API.
+            '  runner=(); if [ "${RUNNER_AVAILABLE:-true}" != true ]; then runner=(--missing-runner-of "$RUNNER_OF"); fi',
+            '  node "$GITHUB_WORKSPACE/scripts/plan-summary.js" defer --log "$RUNNER_TEMP/plan.log" --stack "$STACK" --slipway ../../slipway.json --out deferred.json "${runner[@]}"',
             '  echo "deferred=true" >> "$GITHUB_OUTPUT"',
             "  exit 0",
             "fi",

@@ -48,8 +48,8 @@ export interface StackPlan {
   readonly plan?: PlanJson;
   /** Why there is no usable plan. */
   readonly error?: string;
-  /** A deferred plan: the upstream stacks whose first apply it waits for. */
-  readonly deferred?: string[];
+  /** A deferred plan: the upstream stacks whose first apply it waits for, or the one whose plan runner it needs. */
+  readonly deferred?: { readonly waitsFor: string[]; readonly runnerOf?: string };
 }
 
 export interface DriftReport {
@@ -84,7 +84,11 @@ export function comparePlans(reviewed: PlanJson, fresh: PlanJson): string[];
  * Whether a failed `terraform plan -json` (its output) of `stack` is deferred: only upstream stacks'
  * missing state; else the errors, as text.
  */
-export function deferral(log: string, stack: StackInfo): { waitsFor: string[] } | { errors: string[] };
+export function deferral(
+  log: string,
+  stack: StackInfo,
+  options?: { missingRunnerOf?: string },
+): { waitsFor: string[]; runnerOf?: string; errors?: string[] } | { errors: string[] };
 export function driftIssueTitle(stack: string): string;
 export function driftReport(dir: string, stack: StackInfo, options?: { runUrl?: string }): DriftReport;
 export function readStacks(file: string): StackInfo[];

@@ -9,7 +9,7 @@
 //     The pull-request comment: adds, changes, replacements and destroys per stack, from
 //     DIR/plan-<stack>/plan.json (`terraform show -json`). Exit 1 when a stack has no plan or a plan
 //     destroys or replaces a protected resource (unless --allow-destroy), after writing the comment.
-//   node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json
+//   node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json [--missing-runner-of STACK]
 //     After `terraform plan -json` failed (its output in PLAN.log): exit 0 and write OUT when the
 //     only errors are upstream stacks' missing state (never applied yet: the plan is deferred until
 //     their first apply), else exit 1 printing the errors.
@@ -95,7 +95,8 @@ const CROSS_STACK_INPUT = "data.terraform_remote_state.cross-stack-reference-inp
  * @typedef {{ add: number, change: number, destroy: number, replace: number, forget: number }} Counts
  * @typedef {{ address: string, type: string, action: "destroy" | "replace", loses: string }} ProtectedChange
  * @typedef {{ name: string, production: boolean, dependsOn?: string[] }} StackInfo
- * @typedef {{ stack: string, production: boolean, plan?: any, error?: string, deferred?: string[] }} StackPlan
+ * @typedef {{ waitsFor: string[], runnerOf?: string }} Deferral
+ * @typedef {{ stack: string, production: boolean, plan?: any, error?: string, deferred?: Deferral }} StackPlan
  */
 
 /** The plan's resource changes that do something (no `no-op`, no data-source `read`). @returns {ResourceChange[]} */
@@ -159,7 +160,8 @@ function readPlans(dir, stacks) {
     if (fs.existsSync(deferredFile)) {
       if (fs.existsSync(file)) return { stack: s.name, production: s.production, error: "both a plan and a deferral: its job is broken" };
       try {
-        return { stack: s.name, production: s.production, deferred: readDeferral(deferredFile, s).waitsFor };
+        const { waitsFor, runnerOf } = readDeferral(deferredFile, s);
+        return { stack: s.name, production: s.production, deferred: { waitsFor, ...(runnerOf ? { runnerOf } : {}) } };
       } catch (error) {
         return { stack: s.name, production: s.production, error: /** @type {Error} */ (error).message };
       }
@@ -199,7 +201,7 @@ function summarize(plans, options = {}) {
       continue;
     }
     if (p.deferred !== undefined) {
-      rows.push(`| \`${p.stack}\` | ${production} | | | | | :hourglass_flowing_sand: ${waitsForText(p.deferred)} |`);
+      rows.push(`| \`${p.stack}\` | ${production} | | | | | :hourglass_flowing_sand: ${deferralText(p.deferred)} |`);
       continue;
     }
     const counts = countChanges(p.plan);
@@ -245,7 +247,7 @@ function summarize(plans, options = {}) {
   if (deferred.length > 0) {
     lines.push(
       `**${deferred.length} stack${deferred.length === 1 ? " waits" : "s wait"} for the first apply of stacks ${deferred.length === 1 ? "it reads" : "they read"}**, so ${deferred.length === 1 ? "it has" : "they have"} no plan to review yet, and merging applies nothing of ${deferred.length === 1 ? "it" : "theirs"}:`,
-      ...deferred.map((p) => `- \`${p.stack}\`: ${waitsForText(/** @type {string[]} */ (p.deferred))}`),
+      ...deferred.map((p) => `- \`${p.stack}\`: ${deferralText(/** @type {Deferral} */ (p.deferred))}`),
       "",
       "After the merge has applied those stacks, open a pull request (an empty commit will do) to review the plans of these; merging it applies them.",
       "",
@@ -288,7 +290,7 @@ function normalizedChanges(plan) {
  */
 function comparePlans(reviewed, fresh) {
   // A deferral is no plan: nothing was reviewed, so no fresh plan can match it.
-  if (reviewed?.[DEFERRED_KEY] === true) return [`${reviewed.stack ?? "the stack"}: the pull request deferred its plan (${waitsForText(reviewed.waitsFor ?? [])}), so no change of it was reviewed`];
+  if (reviewed?.[DEFERRED_KEY] === true) return [`${reviewed.stack ?? "the stack"}: the pull request deferred its plan (${deferralText({ waitsFor: reviewed.waitsFor ?? [], runnerOf: reviewed.runnerOf })}), so no change of it was reviewed`];
   const before = normalizedChanges(redacted(reviewed));
   const after = normalizedChanges(redacted(fresh));
   const differences = [];
@@ -452,6 +454,11 @@ function waitsForText(/** @type {string[]} */ upstream) {
   return `waits for the first apply of ${upstream.map((u) => `\`${u}\``).join(", ")}`;
 }
 
+/** What a deferred stack waits for: upstream stacks' first apply, or the plan runner one of them creates. */
+function deferralText(/** @type {Deferral} */ d) {
+  return d.runnerOf ? `waits for the plan runner of \`${d.runnerOf}\` (its webhook: applied, with its GitHub connection authorized)` : waitsForText(d.waitsFor);
+}
+
 /**
  * The error diagnostics of `terraform plan -json` output (one JSON object a line); a line that is
  * not JSON (Terraform failed before its JSON output started) becomes an error of its own.
@@ -476,10 +483,12 @@ function planErrors(/** @type {string} */ log) {
 /**
  * Whether a failed plan of `stack` is deferred: every error is {@link MISSING_STATE_SUMMARY} in the
  * data source that reads one of the stack's own upstream stacks (slipway.json's `dependsOn`).
- * Anything else, or no error at all, is a genuine failure.
- * @returns {{ waitsFor: string[] } | { errors: string[] }}
+ * Anything else, or no error at all, is a genuine failure, except that with `missingRunnerOf` (the
+ * upstream stack whose plan runner this stack needs does not have it yet, so the plan ran
+ * GitHub-hosted without the cluster's private API) any failure waits for that runner.
+ * @returns {{ waitsFor: string[], runnerOf?: string, errors?: string[] } | { errors: string[] }}
  */
-function deferral(/** @type {string} */ log, /** @type {StackInfo} */ stack) {
+function deferral(/** @type {string} */ log, /** @type {StackInfo} */ stack, /** @type {{ missingRunnerOf?: string }} */ options = {}) {
   const errors = planErrors(log);
   const waitsFor = new Set();
   let genuine = errors.length === 0;
@@ -490,7 +499,10 @@ function deferral(/** @type {string} */ log, /** @type {StackInfo} */ stack) {
   }
   if (genuine) {
     const text = errors.map((e) => (e.text ? e.summary : `Error: ${e.summary}${e.address ? ` (${e.address})` : ""}${e.detail ? `: ${e.detail}` : ""}`));
-    return { errors: text.length > 0 ? text : ["terraform plan failed without an error diagnostic; see its output"] };
+    const messages = text.length > 0 ? text : ["terraform plan failed without an error diagnostic; see its output"];
+    const runnerOf = options.missingRunnerOf;
+    if (runnerOf !== undefined && (stack.dependsOn ?? []).includes(runnerOf)) return { waitsFor: [runnerOf], runnerOf, errors: messages };
+    return { errors: messages };
   }
   return { waitsFor: [...waitsFor].sort() };
 }
@@ -499,10 +511,11 @@ function deferral(/** @type {string} */ log, /** @type {StackInfo} */ stack) {
 function readDeferral(/** @type {string} */ file, /** @type {StackInfo} */ stack) {
   const json = JSON.parse(fs.readFileSync(file, "utf8"));
   const waitsFor = json?.waitsFor;
-  if (json?.[DEFERRED_KEY] !== true || json.stack !== stack.name || !Array.isArray(waitsFor) || waitsFor.length === 0 || !waitsFor.every((u) => (stack.dependsOn ?? []).includes(u))) {
+  const reads = (/** @type {unknown} */ u) => typeof u === "string" && (stack.dependsOn ?? []).includes(u);
+  if (json?.[DEFERRED_KEY] !== true || json.stack !== stack.name || !Array.isArray(waitsFor) || waitsFor.length === 0 || !waitsFor.every(reads) || (json.runnerOf !== undefined && !reads(json.runnerOf))) {
     throw new Error(`invalid deferral ${path.basename(file)}: it must name stack ${stack.name} and upstream stacks it reads (${(stack.dependsOn ?? []).join(", ") || "none"})`);
   }
-  return { stack: stack.name, waitsFor: /** @type {string[]} */ (waitsFor) };
+  return { stack: stack.name, waitsFor: /** @type {string[]} */ (waitsFor), ...(json.runnerOf ? { runnerOf: /** @type {string} */ (json.runnerOf) } : {}) };
 }
 
 /** slipway.json's stacks (written by `npm run synth`). @returns {StackInfo[]} */
@@ -531,7 +544,7 @@ class UsageError extends Error {}
 
 const USAGE = `usage:
   node scripts/plan-summary.js summarize --plans DIR --slipway cdktf.out/slipway.json [--out FILE] [--commit SHA] [--run-url URL] [--allow-destroy]
-  node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json
+  node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json [--missing-runner-of STACK]
   node scripts/plan-summary.js deferred-note deferred.json [--pull-request N] [--first-apply-job ID]
   node scripts/plan-summary.js redact PLAN.json OUT.json
   node scripts/plan-summary.js compare REVIEWED.json FRESH.json
@@ -568,14 +581,19 @@ function main(argv, io = {}) {
         const name = required(options, "stack");
         const stack = readStacks(required(options, "slipway")).find((s) => s.name === name);
         if (!stack) throw new UsageError(`stack ${name} is not in ${options.slipway}`);
-        const result = deferral(fs.readFileSync(required(options, "log"), "utf8"), stack);
-        if ("errors" in result) {
+        const result = deferral(fs.readFileSync(required(options, "log"), "utf8"), stack, { missingRunnerOf: optional(options["missing-runner-of"]) });
+        if (!("waitsFor" in result)) {
           error(`::error title=terraform plan failed::${name}: ${result.errors.length} error${result.errors.length === 1 ? "" : "s"}`);
           for (const e of result.errors) error(`  ${e}`);
           return 1;
         }
-        fs.writeFileSync(required(options, "out"), `${JSON.stringify({ [DEFERRED_KEY]: true, stack: name, waitsFor: result.waitsFor })}\n`);
-        log(`::notice title=Plan deferred::${name} ${waitsForText(result.waitsFor).replace(/`/g, "")}: it reads their state, which does not exist yet. It is planned for review in a pull request after they are applied.`);
+        fs.writeFileSync(required(options, "out"), `${JSON.stringify({ [DEFERRED_KEY]: true, stack: name, waitsFor: result.waitsFor, ...(result.runnerOf ? { runnerOf: result.runnerOf } : {}) })}\n`);
+        if (result.runnerOf) {
+          log(`::notice title=Plan deferred::${name} ${deferralText(result).replace(/`/g, "")}: without it the plan cannot reach the cluster's private API. The plan's errors, for reference:`);
+          for (const e of result.errors ?? []) log(`  ${e}`);
+        } else {
+          log(`::notice title=Plan deferred::${name} ${waitsForText(result.waitsFor).replace(/`/g, "")}: it reads their state, which does not exist yet. It is planned for review after they are applied.`);
+        }
         return 0;
       }
       case "deferred-note": {
@@ -584,7 +602,7 @@ function main(argv, io = {}) {
         const json = JSON.parse(fs.readFileSync(positionals[0], "utf8"));
         if (json?.[DEFERRED_KEY] !== true || typeof json.stack !== "string" || !Array.isArray(json.waitsFor)) throw new Error(`${positionals[0]} is not a deferral`);
         const pr = optional(options["pull-request"]);
-        const waits = waitsForText(json.waitsFor);
+        const waits = deferralText(json);
         const firstApplyJob = optional(options["first-apply-job"]);
         if (firstApplyJob) {
           log(

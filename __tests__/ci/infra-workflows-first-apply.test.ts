@@ -164,15 +164,23 @@ interface PlanRun {
   readonly artifact: Record<string, string>;
 }
 
-/** One plan job's run for one stack of the pull request; the artifact is what its upload step names. */
-function planStack(world: string, stack: string, genuineError = ""): PlanRun {
+/**
+ * One plan job's run for one stack of the pull request; the artifact is what its upload step names.
+ * The runners job reports an environment's plan runner once its platform stack was applied, unless
+ * `runnerAvailable` says otherwise (a platform applied without its GitHub connection authorized).
+ */
+function planStack(world: string, stack: string, genuineError = "", runnerAvailable?: boolean): PlanRun {
   const [jobId, entries] = jobsWith(files[PLAN], "plan-").find(([, e]) => e.some((x) => x.stack === stack))!;
   const { yaml } = oneEntryJob(files[PLAN], jobId);
   const workspace = checkout();
   try {
     const run = runJob(yaml, jobId, {
       standIns: { terraform: terraformStandIn(world, genuineError) },
-      contexts: { github: { token: "ghs_job_token" }, matrix: entries.find((x) => x.stack === stack)! },
+      contexts: {
+        github: { token: "ghs_job_token" },
+        matrix: entries.find((x) => x.stack === stack)!,
+        needs: { runners: { outputs: Object.fromEntries(gatedPlatform.environments.map((e) => [e.name, String(runnerAvailable ?? fs.existsSync(path.join(world, "applied", `platform-${e.name}`)))])) } },
+      },
       workspace,
     });
     const upload = run.steps.find((s) => s.name === "Upload the plan")!;
@@ -410,6 +418,32 @@ describe("a brand-new platform's first pull request", () => {
       const errors: string[] = [];
       expect(planSummary(["summarize", "--plans", path.join(dir, "plans"), "--slipway", slipway, "--out", path.join(dir, "c.md")], { log: () => {}, error: (l) => errors.push(l) })).toBe(1);
       expect(errors.join("\n")).toContain("hello-dev: no plan");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a platform applied without its plan runner (GitHub connection not yet authorized): its app stacks wait for the runner instead of failing on the unreachable cluster", () => {
+    const world = path.join(root, "no-runner");
+    fs.mkdirSync(path.join(world, "applied"), { recursive: true });
+    for (const up of byName("hello-dev").dependsOn) fs.writeFileSync(path.join(world, "applied", up), "");
+    // Planned GitHub-hosted, the plan fails for want of the private API: deferred, the errors kept in the log.
+    const waiting = planStack(world, "hello-dev", "hello-dev", false);
+    expect(waiting.run.result).toBe("success");
+    expect(JSON.parse(waiting.artifact["deferred.json"])).toEqual({ slipway_deferred: true, stack: "hello-dev", waitsFor: ["platform-dev"], runnerOf: "platform-dev" });
+    const step = waiting.run.steps.find((s) => s.name === "terraform plan")!;
+    expect(step.stdout).toContain("::notice title=Plan deferred::hello-dev waits for the plan runner of platform-dev");
+    expect(step.stdout).toContain("Error: Unsupported attribute");
+    // The same failure with the runner there is a genuine one.
+    expect(planStack(world, "hello-dev", "hello-dev", true).run.result).toBe("failure");
+    // The comment says what it waits for.
+    const dir = tempDir("slipway-plans-");
+    try {
+      fs.mkdirSync(path.join(dir, "plans", "plan-hello-dev"), { recursive: true });
+      fs.writeFileSync(path.join(dir, "plans", "plan-hello-dev", "deferred.json"), waiting.artifact["deferred.json"]);
+      fs.writeFileSync(path.join(dir, "slipway.json"), JSON.stringify({ stacks: [{ name: "hello-dev", production: false, dependsOn: byName("hello-dev").dependsOn }] }));
+      expect(planSummary(["summarize", "--plans", path.join(dir, "plans"), "--slipway", path.join(dir, "slipway.json"), "--out", path.join(dir, "c.md")], { log: () => {}, error: () => {} })).toBe(0);
+      expect(fs.readFileSync(path.join(dir, "c.md"), "utf8")).toContain("- `hello-dev`: waits for the plan runner of `platform-dev` (its webhook: applied, with its GitHub connection authorized)");
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
