@@ -6,11 +6,15 @@
  *   -out` for every stack with the account's read-only plan role, one matrix job per dependency level
  *   (and, for stacks that reach a cluster, per environment, on its plan runner); every plan uploaded
  *   redacted; one comment summarizing the plans, updated in place; a plan that destroys a protected
- *   resource fails. No secret is read.
+ *   resource fails. A plan that fails only because an upstream stack was never applied (its state
+ *   does not exist) is deferred: green, with a line in the comment. No secret is read.
  * - `slipway-apply.yml` (push to the default branch): finds the merged pull request's reviewed plans,
  *   plans every stack again and applies only a plan that makes exactly the reviewed changes, in
  *   dependency order, one apply at a time per stack, each under its GitHub environment with that
- *   environment's apply role, on GitHub-hosted or deploy runners. Bootstrap stacks are not applied here.
+ *   environment's apply role, on GitHub-hosted or deploy runners. A deferred stack is planned once the
+ *   stacks it reads are applied, shown in the job summary, and applied by a `first-apply-…` job
+ *   after a reviewer approved, only if a fresh plan matches the one shown. Bootstrap stacks are not
+ *   applied here.
  * - `slipway-drift.yml` (nightly): `terraform plan -detailed-exitcode` per stack with the plan role, in
  *   the `slipway-drift` environment; drift opens or updates one issue per stack, no drift closes it.
  *
