@@ -6,11 +6,15 @@
  *   -out` for every stack with the account's read-only plan role, one matrix job per dependency level
  *   (and, for stacks that reach a cluster, per environment, on its plan runner); every plan uploaded
  *   redacted; one comment summarizing the plans, updated in place; a plan that destroys a protected
- *   resource fails. No secret is read.
+ *   resource fails. A plan that fails only because an upstream stack was never applied (its state
+ *   does not exist) is deferred: green, with a line in the comment. No secret is read.
  * - `slipway-apply.yml` (push to the default branch): finds the merged pull request's reviewed plans,
  *   plans every stack again and applies only a plan that makes exactly the reviewed changes, in
  *   dependency order, one apply at a time per stack, each under its GitHub environment with that
- *   environment's apply role, on GitHub-hosted or deploy runners. Bootstrap stacks are not applied here.
+ *   environment's apply role, on GitHub-hosted or deploy runners. A deferred stack is planned once the
+ *   stacks it reads are applied, shown in the job summary, and applied by a `first-apply-…` job
+ *   after a reviewer approved, only if a fresh plan matches the one shown. Bootstrap stacks are not
+ *   applied here.
  * - `slipway-drift.yml` (nightly): `terraform plan -detailed-exitcode` per stack with the plan role, in
  *   the `slipway-drift` environment; drift opens or updates one issue per stack, no drift closes it.
  *
@@ -33,7 +37,7 @@ import { Job, MAX_MATRIX_COMBINATIONS, MatrixValue, renderWorkflow, Step, Workfl
 import { EnvironmentConfig, loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform/model";
 import { COMMENT_MARKER, DRIFT_LABEL } from "../scripts/plan-summary";
 import { DNS_ACCESS_VARIABLE } from "../stacks/app-environment-stack";
-import { AppEnvironmentStack, applyRoleArn, BootstrapStack, buildPlatform, ciIdentities, DRIFT_ENVIRONMENT, PlatformStack, SlipwayStack } from "../stacks";
+import { AppEnvironmentStack, applyRoleArn, BootstrapStack, buildPlatform, ciIdentities, DRIFT_ENVIRONMENT, FIRST_APPLY_ENVIRONMENT, firstApplyReviewers, PlatformStack, SlipwayStack } from "../stacks";
 
 /** The actions the workflows use (`uses:` values), pinned to commits in the table of constructs/actions.ts. */
 export const INFRA_ACTIONS = {
@@ -399,12 +403,52 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
   const sameRepository = "github.event.pull_request.head.repo.full_name == github.repository";
   const planJobs = jobsPerRunner(stacks, (s) => perRunnerBase(`level-${s.level}`)(s), (s) => s.planRunsOn, "plan-");
   const jobs: Record<string, Job> = { synth: synthJob(settings, { test: true, localState: local ? settings.platformFile : undefined }) };
+  // The plan runners exist once their platform-<env> stack is applied (with its GitHub connection
+  // authorized). A job naming a runner that does not exist would wait in the queue for a day, so
+  // this job asks CodeBuild (the plan role may read projects) which runner projects have their
+  // webhook; an environment's stacks plan on GitHub-hosted runners until then. There a stack that
+  // reads platform-<env>'s state is deferred (the state is missing), and any other plan fails.
+  const vpcEnvironments = [...new Map(stacks.filter((s) => s.planRunsOn !== GITHUB_HOSTED_RUNNER).map((s) => [s.environment, s])).values()];
+  if (vpcEnvironments.length > 0) {
+    jobs.runners = {
+      name: "which plan runners exist",
+      runsOn: GITHUB_HOSTED_RUNNER,
+      if: terraformJobIf(local, sameRepository),
+      permissions: { contents: "read", idToken: "write" },
+      timeoutMinutes: 10,
+      outputs: Object.fromEntries(vpcEnvironments.map((s) => [s.environment, `\${{ steps.runner-${s.environment}.outputs.available }}`])),
+      steps: vpcEnvironments.flatMap((s): Step[] => [
+        {
+          name: `AWS credentials (OIDC) of ${s.environment}`,
+          uses: INFRA_ACTIONS.configureAwsCredentials,
+          with: { "role-to-assume": s.planRole, "aws-region": s.region, "role-session-name": "slipway-plan" },
+        },
+        {
+          name: `Is ${s.environment}'s plan runner there?`,
+          id: `runner-${s.environment}`,
+          env: { PROJECT: runnerProjects(platform, s.environment).plan, STACK: `platform-${s.environment}` },
+          run: [
+            `found=$(aws codebuild batch-get-projects --names "$PROJECT" --query 'length(projects[?webhook])' --output text)`,
+            'if [ "$found" = 1 ]; then echo "available=true" >> "$GITHUB_OUTPUT"; exit 0; fi',
+            'echo "available=false" >> "$GITHUB_OUTPUT"',
+            'echo "::notice title=No plan runner yet::$PROJECT has no webhook yet ($STACK not applied, or its GitHub connection not authorized): its stacks plan on GitHub-hosted runners, where those that read $STACK\'s state wait for its first apply."',
+          ].join("\n"),
+        },
+      ]),
+    };
+  }
+  /** runs-on of a plan job: its environment's plan runner once that exists, else GitHub-hosted. */
+  const planRunner = (members: readonly InfraStack[], runsOn: string): string => {
+    if (runsOn === GITHUB_HOSTED_RUNNER) return runsOn;
+    const project = runnerProjects(platform, members[0].environment).plan;
+    return `\${{ needs.runners.outputs.${members[0].environment} == 'true' && format('codebuild-${project}-{0}-{1}', github.run_id, github.run_attempt) || '${GITHUB_HOSTED_RUNNER}' }}`;
+  };
   for (const { id, stacks: members, needs, runsOn } of planJobs) {
     jobs[id] = {
       name: "plan ${{ matrix.stack }}",
       // GitHub-hosted, or the environment's ephemeral plan runner: never a runner apply or deploy jobs use.
-      runsOn,
-      needs: ["synth", ...needs],
+      runsOn: planRunner(members, runsOn),
+      needs: ["synth", ...(runsOn === GITHUB_HOSTED_RUNNER ? [] : ["runners"]), ...needs],
       // Pull requests from forks get no OIDC token; they are tested and synthesized only.
       if: terraformJobIf(local, sameRepository),
       permissions: { contents: "read", idToken: "write" },
@@ -420,27 +464,52 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
         terraformInit,
         {
           name: "terraform plan",
+          id: "plan",
           workingDirectory: stackDir,
           // The job's own token (this repository, read-only, gone with the job) for the GitHub
           // provider's lookups; no GitHub App key is readable here.
-          env: { GITHUB_TOKEN: "${{ github.token }}", REFRESH: "${{ matrix.refresh }}" },
+          env: {
+            GITHUB_TOKEN: "${{ github.token }}",
+            REFRESH: "${{ matrix.refresh }}",
+            ...(runsOn === GITHUB_HOSTED_RUNNER ? {} : { RUNNER_AVAILABLE: `\${{ needs.runners.outputs.${members[0].environment} }}`, RUNNER_OF: `platform-${members[0].environment}` }),
+          },
           // No lock: a pull request's plan writes nothing to the state bucket and never holds up an apply.
+          // -json gives the errors as data: a plan that fails only because an upstream stack's state
+          // does not exist yet (never applied) is deferred (deferred.json instead of a plan, job
+          // green); any other error fails the job. Nothing is planned against placeholder values.
           run: [
-            'terraform plan -input=false -no-color -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan"',
+            "status=0",
+            'terraform plan -json -input=false -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.log" || status=$?',
+            'if [ "$status" != 0 ]; then',
+            // Without its plan runner the plan ran GitHub-hosted, away from the cluster's private API.
+            '  runner=(); if [ "${RUNNER_AVAILABLE:-true}" != true ]; then runner=(--missing-runner-of "$RUNNER_OF"); fi',
+            '  node "$GITHUB_WORKSPACE/scripts/plan-summary.js" defer --log "$RUNNER_TEMP/plan.log" --stack "$STACK" --slipway ../../slipway.json --out deferred.json "${runner[@]}"',
+            '  echo "deferred=true" >> "$GITHUB_OUTPUT"',
+            "  exit 0",
+            "fi",
             'terraform show -json "$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.json"',
             'terraform show -no-color "$RUNNER_TEMP/tfplan" > plan.txt',
+            "cat plan.txt",
           ].join("\n"),
         },
-        redactStep("Redact the plan", "plan.json", "cdktf.out/stacks/$STACK/plan.json"),
+        { ...redactStep("Redact the plan", "plan.json", "cdktf.out/stacks/$STACK/plan.json"), if: "steps.plan.outputs.deferred != 'true'" },
         {
           name: "Upload the plan",
           uses: INFRA_ACTIONS.uploadArtifact,
           with: {
             name: "plan-${{ matrix.stack }}",
-            path: ["plan.json", "plan.txt"].map((f) => `${stackDir}/${f}`).join("\n"),
+            // The redacted plan and its text, or the deferral.
+            path: ["plan.json", "plan.txt", "deferred.json"].map((f) => `${stackDir}/${f}`).join("\n"),
             "if-no-files-found": "error",
             "retention-days": PLAN_RETENTION_DAYS,
           },
+        },
+        {
+          // Its name alone tells the merge's apply run which stacks wait for a first apply.
+          name: "Mark the plan deferred",
+          if: "steps.plan.outputs.deferred == 'true'",
+          uses: INFRA_ACTIONS.uploadArtifact,
+          with: { name: "deferred-${{ matrix.stack }}", path: `${stackDir}/deferred.json`, "if-no-files-found": "error", "retention-days": PLAN_RETENTION_DAYS },
         },
       ],
     };
@@ -511,6 +580,15 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
 // ---------------------------------------------------------------------------------------------
 // Merge: apply exactly what was reviewed
 
+/** The condition of an apply job's steps after the check for a deferred plan: they run only for a reviewed plan. */
+const NOT_DEFERRED = "steps.reviewed-plan.outputs.deferred != 'true'";
+/** …and only for a deferred one. */
+const DEFERRED = "steps.reviewed-plan.outputs.deferred == 'true'";
+/** Stacks that read another stack's state: their pull-request plan may be deferred. */
+const mayDefer = (s: InfraStack) => s.dependsOn.length > 0;
+/** The step, run only when its own condition and `condition` hold. */
+const withCondition = (step: Step, condition: string | undefined): Step => (condition ? { ...step, if: [step.if, condition].filter(Boolean).join(" && ") } : step);
+
 function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
   const local = platform.backend.type === "local";
   const promotion = platform.environments.map((e) => e.name);
@@ -554,14 +632,103 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
     synth: { ...synthJob(settings, { test: false, needs: ["reviewed"] }), if: terraformJobIf(local) },
   };
   const appId = platform.github.appId !== undefined ? String(platform.github.appId) : `\${{ vars.${INFRA_SETTINGS.applyGithubAppIdVariable} }}`;
+  // Design (see README, "From zero"): a stack whose pull-request plan was deferred is planned by its
+  // apply job once its upstream stacks are applied, shown in the job summary, and applied by a
+  // `first-apply-…` job only after a human approved: in its own environment when that has
+  // reviewers, else behind FIRST_APPLY_ENVIRONMENT's. Without any reviewers in the platform nobody
+  // could approve it, so the merge leaves it to the next pull request.
+  const gated = firstApplyReviewers(platform) !== undefined;
+  const firstApplyJobs = gated
+    ? applyJobs.filter((j) => j.stacks.some(mayDefer)).map((j) => ({ ...j, id: `first-${j.id}`, stacks: j.stacks.filter(mayDefer), applyJob: j.id }))
+    : [];
+  const firstApplyJobOf = new Map(firstApplyJobs.flatMap((j) => j.stacks.map((s) => [s.name, j.id] as const)));
+  const installSteps = (condition: string | undefined): Step[] =>
+    ([setupTerraform, awsCredentials("slipway-apply"), githubAppToken(platform, appId, INFRA_SETTINGS.applyGithubAppKeySecret), terraformInit] as Step[]).map((step) => withCondition(step, condition));
+  const freshPlan: Step = {
+    name: "terraform plan",
+    workingDirectory: stackDir,
+    env: { ...githubProviderEnv, REFRESH: "${{ matrix.refresh }}" },
+    run: ['terraform plan -input=false -no-color -lock-timeout=10m -refresh="$REFRESH" -out=fresh.tfplan', 'terraform show -json fresh.tfplan > "$RUNNER_TEMP/fresh.json"'].join("\n"),
+  };
+  const compareWith = (reviewedJson: string, condition: string): Step => ({
+    name: "Compare with the reviewed plan",
+    if: condition,
+    // Both redacted: the reviewed plan was uploaded so, the fresh one is redacted in memory.
+    run: `node scripts/plan-summary.js compare ${reviewedJson} "$RUNNER_TEMP/fresh.json"`,
+  });
+  const terraformApply = (condition: string): Step => ({
+    name: "terraform apply",
+    if: condition,
+    workingDirectory: stackDir,
+    env: githubProviderEnv,
+    run: "terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan",
+  });
+  const downloadReviewed: Step = {
+    name: "Download the reviewed plan",
+    uses: INFRA_ACTIONS.downloadArtifact,
+    with: { name: "plan-${{ matrix.stack }}", path: "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}", "github-token": "${{ github.token }}" },
+  };
+  // Right after its apply job, so every job comes after the jobs it needs.
+  const addFirstApply = (first: (typeof firstApplyJobs)[number]): void => {
+    const environment = platform.environments.find((e) => e.name === first.stacks[0].environment)!;
+    const hasDeferred = `needs.reviewed.outputs.${first.id} == 'true'`;
+    // An environment with reviewers gates the first apply itself; else a job in FIRST_APPLY_ENVIRONMENT does.
+    const gate = environment.approval.required ? undefined : `approve-${first.applyJob.replace(/^apply-/, "")}`;
+    if (gate) {
+      jobs[gate] = {
+        name: `approve the deferred plans of ${first.applyJob}`,
+        runsOn: GITHUB_HOSTED_RUNNER,
+        needs: ["reviewed", first.applyJob],
+        if: terraformJobIf(local, hasDeferred),
+        // Waits for the reviewers; holds no secret, and no role trusts this environment.
+        environment: { name: FIRST_APPLY_ENVIRONMENT },
+        permissions: { contents: "read" },
+        timeoutMinutes: 5,
+        steps: [{ name: "Approved", env: { JOB: first.applyJob }, run: 'echo "Approved: the plans shown in the summary of job $JOB are applied next, each only if a fresh plan matches it."' }],
+      };
+    }
+    jobs[first.id] = {
+      name: "first apply ${{ matrix.stack }}",
+      runsOn: first.runsOn,
+      needs: ["reviewed", "synth", first.applyJob, ...(gate ? [gate] : [])],
+      if: terraformJobIf(local, hasDeferred),
+      environment: { name: environment.name },
+      concurrency: { group: "slipway-apply-${{ matrix.stack }}", cancelInProgress: false },
+      permissions: { contents: "read", idToken: "write", actions: "read" },
+      strategy: { failFast: false, include: first.stacks.map((s) => matrixEntry(s, s.applyRole, !usesGithub(s))) },
+      timeoutMinutes: 120,
+      env: terraformEnv,
+      steps: [
+        checkout,
+        setupNode,
+        downloadStacks,
+        downloadReviewed,
+        {
+          // Stacks of this job that the pull request did plan were applied by the apply job.
+          name: "Was the plan deferred?",
+          id: "reviewed-plan",
+          run: 'if [ -f reviewed/deferred.json ]; then echo "deferred=true" >> "$GITHUB_OUTPUT"; else echo "$STACK had a reviewed plan, applied by the apply job: nothing to do here."; fi',
+        },
+        { name: "Download the plan shown for approval", if: DEFERRED, uses: INFRA_ACTIONS.downloadArtifact, with: { name: "first-plan-${{ matrix.stack }}", path: "first-plan" } },
+        ...installSteps(DEFERRED),
+        withCondition(freshPlan, DEFERRED),
+        compareWith("first-plan/plan.json", DEFERRED),
+        terraformApply(DEFERRED),
+      ],
+    };
+  };
   for (const { id, stacks: members, needs, runsOn } of applyJobs) {
     const environment = members[0].environment;
+    const firstApply = firstApplyJobs.find((j) => j.applyJob === id)?.id;
+    // A stack applies after the first apply of each stack it reads, when that was deferred too.
+    const afterFirstApplies = [...new Set(members.flatMap((s) => s.dependsOn.flatMap((d) => firstApplyJobOf.get(d) ?? [])))];
     jobs[id] = {
       name: "apply ${{ matrix.stack }}",
       // GitHub-hosted, or the environment's ephemeral deploy runner (inside the VPC, for the cluster API).
       runsOn,
-      needs: ["reviewed", "synth", ...needs],
-      if: terraformJobIf(local),
+      needs: ["reviewed", "synth", ...needs, ...afterFirstApplies],
+      // A first-apply job that had nothing to do is skipped, which must not skip what follows it.
+      if: terraformJobIf(local, afterFirstApplies.length > 0 ? "${{ !cancelled() && !contains(needs.*.result, 'failure') }}" : undefined),
       // The GitHub environment: only the default branch may deploy to it, production waits for its
       // reviewers, and its apply role trusts nothing but jobs in it.
       environment: { name: environment },
@@ -577,35 +744,68 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
         checkout,
         setupNode,
         downloadStacks,
+        downloadReviewed,
         {
-          name: "Download the reviewed plan",
-          uses: INFRA_ACTIONS.downloadArtifact,
-          with: { name: "plan-${{ matrix.stack }}", path: "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}", "github-token": "${{ github.token }}" },
+          // A stack the pull request could not plan (it waited for the first apply of a stack it
+          // reads) has no reviewed plan, so this job never applies it. Gated: it is planned here,
+          // after its upstream stacks, for a human to approve. Else: nothing more happens to it.
+          name: "Was the plan deferred?",
+          id: "reviewed-plan",
+          env: { PR: "${{ needs.reviewed.outputs.pull-request }}", ...(firstApply ? { FIRST_APPLY_JOB: firstApply } : {}) },
+          run: [
+            "if [ -f reviewed/deferred.json ]; then",
+            `  node scripts/plan-summary.js deferred-note reviewed/deferred.json --pull-request "$PR"${firstApply ? ' --first-apply-job "$FIRST_APPLY_JOB"' : ""} >> "$GITHUB_STEP_SUMMARY"`,
+            '  echo "deferred=true" >> "$GITHUB_OUTPUT"',
+            "fi",
+          ].join("\n"),
         },
-        setupTerraform,
-        awsCredentials("slipway-apply"),
-        githubAppToken(platform, appId, INFRA_SETTINGS.applyGithubAppKeySecret),
-        terraformInit,
-        {
-          name: "terraform plan",
-          workingDirectory: stackDir,
-          env: { ...githubProviderEnv, REFRESH: "${{ matrix.refresh }}" },
-          run: ['terraform plan -input=false -no-color -lock-timeout=10m -refresh="$REFRESH" -out=fresh.tfplan', 'terraform show -json fresh.tfplan > "$RUNNER_TEMP/fresh.json"'].join("\n"),
-        },
-        {
-          name: "Compare with the reviewed plan",
-          // Both redacted: the reviewed plan was uploaded so, the fresh one is redacted in memory.
-          run: 'node scripts/plan-summary.js compare reviewed/plan.json "$RUNNER_TEMP/fresh.json"',
-        },
-        {
-          name: "terraform apply",
-          workingDirectory: stackDir,
-          env: githubProviderEnv,
-          run: "terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan",
-        },
+        ...installSteps(firstApply ? undefined : NOT_DEFERRED),
+        withCondition(freshPlan, firstApply ? undefined : NOT_DEFERRED),
+        compareWith("reviewed/plan.json", NOT_DEFERRED),
+        terraformApply(NOT_DEFERRED),
+        ...(firstApply
+          ? [
+              {
+                name: "Show the plan for approval",
+                if: DEFERRED,
+                workingDirectory: stackDir,
+                // The text goes to the job summary, where the approver reads it; the redacted JSON is
+                // what the first-apply job's fresh plan must match. The binary plan stays here.
+                run: [
+                  'mkdir -p "$RUNNER_TEMP/first-plan"',
+                  'node "$GITHUB_WORKSPACE/scripts/plan-summary.js" redact "$RUNNER_TEMP/fresh.json" "$RUNNER_TEMP/first-plan/plan.json"',
+                  'terraform show -no-color fresh.tfplan > "$RUNNER_TEMP/first-plan/plan.txt"',
+                  '{ echo; echo "<details open><summary>Plan of $STACK for approval</summary>"; echo; echo \'```\'; head -c 500000 "$RUNNER_TEMP/first-plan/plan.txt"; echo \'```\'; echo "</details>"; } >> "$GITHUB_STEP_SUMMARY"',
+                ].join("\n"),
+              },
+              {
+                name: "Upload the plan for approval",
+                if: DEFERRED,
+                uses: INFRA_ACTIONS.uploadArtifact,
+                with: { name: "first-plan-${{ matrix.stack }}", path: "${{ runner.temp }}/first-plan", "if-no-files-found": "error", "retention-days": PLAN_RETENTION_DAYS },
+              },
+            ]
+          : []),
       ],
     };
+    const first = firstApplyJobs.find((j) => j.applyJob === id);
+    if (first) addFirstApply(first);
   }
+  if (!local && firstApplyJobs.length > 0) {
+    // Which stacks the pull request deferred: its plan run's `deferred-<stack>` artifacts.
+    const detect = [
+      `deferred=$(gh api "repos/$GH_REPO/actions/runs/$run_id/artifacts" --paginate --jq '.artifacts[].name | select(startswith("deferred-")) | ltrimstr("deferred-")')`,
+      'has_deferred() { for stack in "$@"; do if grep -qxF -- "$stack" <<< "$deferred"; then echo true; return; fi; done; echo false; }',
+      ...firstApplyJobs.map((j) => `echo "${j.id}=$(has_deferred ${j.stacks.map((s) => s.name).join(" ")})" >> "$GITHUB_OUTPUT"`),
+      'if [ -n "$deferred" ]; then echo "Deferred in review, to be planned after their upstream stacks and applied once approved:" $deferred; fi',
+    ];
+    jobs.reviewed = {
+      ...jobs.reviewed,
+      outputs: { ...jobs.reviewed.outputs, ...Object.fromEntries(firstApplyJobs.map((j) => [j.id, `\${{ steps.find.outputs.${j.id} }}`])) },
+      steps: jobs.reviewed.steps.map((step) => (step.id === "find" ? { ...step, run: [step.run!, ...detect].join("\n") } : step)),
+    };
+  }
+
   return {
     name: "Slipway apply",
     on: { push: { branches: [settings.defaultBranch] } },

@@ -39,7 +39,7 @@ export interface ProtectedChange {
 export interface StackInfo {
   readonly name: string;
   readonly production: boolean;
-  readonly dependsOn?: string[];
+  readonly dependsOn?: readonly string[];
 }
 
 export interface StackPlan {
@@ -48,6 +48,8 @@ export interface StackPlan {
   readonly plan?: PlanJson;
   /** Why there is no usable plan. */
   readonly error?: string;
+  /** A deferred plan: the upstream stacks whose first apply it waits for, or the one whose plan runner it needs. */
+  readonly deferred?: { readonly waitsFor: string[]; readonly runnerOf?: string };
 }
 
 export interface DriftReport {
@@ -78,6 +80,15 @@ export const SENSITIVE_CHANGED: string;
 export function redactPlan(plan: PlanJson): PlanJson;
 /** Differences between the redacted forms of both plans; `[]` when they make the same changes. */
 export function comparePlans(reviewed: PlanJson, fresh: PlanJson): string[];
+/**
+ * Whether a failed `terraform plan -json` (its output) of `stack` is deferred: only upstream stacks'
+ * missing state; else the errors, as text.
+ */
+export function deferral(
+  log: string,
+  stack: StackInfo,
+  options?: { missingRunnerOf?: string },
+): { waitsFor: string[]; runnerOf?: string; errors?: string[] } | { errors: string[] };
 export function driftIssueTitle(stack: string): string;
 export function driftReport(dir: string, stack: StackInfo, options?: { runUrl?: string }): DriftReport;
 export function readStacks(file: string): StackInfo[];

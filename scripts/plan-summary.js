@@ -9,6 +9,14 @@
 //     The pull-request comment: adds, changes, replacements and destroys per stack, from
 //     DIR/plan-<stack>/plan.json (`terraform show -json`). Exit 1 when a stack has no plan or a plan
 //     destroys or replaces a protected resource (unless --allow-destroy), after writing the comment.
+//   node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json [--missing-runner-of STACK]
+//     After `terraform plan -json` failed (its output in PLAN.log): exit 0 and write OUT when the
+//     only errors are upstream stacks' missing state (never applied yet: the plan is deferred until
+//     their first apply), else exit 1 printing the errors.
+//   node scripts/plan-summary.js deferred-note deferred.json [--pull-request N] [--first-apply-job ID]
+//     Markdown for an apply job's summary (stdout): the stack is not applied by this job because its
+//     reviewed plan was deferred; with --first-apply-job, that job applies the plan shown below once
+//     approved, else (with a warning annotation on stderr) a pull request must review it.
 //   node scripts/plan-summary.js redact PLAN.json OUT.json
 //     The plan's changes with every value Terraform marks sensitive replaced by a marker, and the
 //     parts that may hold secrets unmarked (configuration literals, input variables, planned values,
@@ -70,12 +78,25 @@ const REDACTED_KEY = "slipway_redacted";
  */
 const KEPT_KEYS = ["format_version", "terraform_version", "applyable", "complete", "errored", "timestamp", "relevant_attributes"];
 
+/** The top-level key that marks a deferred plan (`deferred.json`, uploaded instead of a plan). */
+const DEFERRED_KEY = "slipway_deferred";
+/**
+ * The error `terraform_remote_state` reports when the state it reads does not exist: a missing
+ * local file, a missing S3 object (the plan role may list the state bucket, so S3 answers 404, not
+ * 403), or an HCP Terraform workspace without a state version. Checked against Terraform 1.11's
+ * `terraform plan -json` by __tests__/ci/infra-workflows-first-apply.test.ts.
+ */
+const MISSING_STATE_SUMMARY = "Unable to find remote state";
+/** cdktf's address of the data source through which a stack reads stack `<name>`'s outputs. */
+const CROSS_STACK_INPUT = "data.terraform_remote_state.cross-stack-reference-input-";
+
 /**
  * @typedef {{ address: string, type: string, actions: string[], change: any }} ResourceChange
  * @typedef {{ add: number, change: number, destroy: number, replace: number, forget: number }} Counts
  * @typedef {{ address: string, type: string, action: "destroy" | "replace", loses: string }} ProtectedChange
  * @typedef {{ name: string, production: boolean, dependsOn?: string[] }} StackInfo
- * @typedef {{ stack: string, production: boolean, plan?: any, error?: string }} StackPlan
+ * @typedef {{ waitsFor: string[], runnerOf?: string }} Deferral
+ * @typedef {{ stack: string, production: boolean, plan?: any, error?: string, deferred?: Deferral }} StackPlan
  */
 
 /** The plan's resource changes that do something (no `no-op`, no data-source `read`). @returns {ResourceChange[]} */
@@ -135,6 +156,16 @@ function planErrored(plan) {
 function readPlans(dir, stacks) {
   return stacks.map((s) => {
     const file = path.join(dir, `plan-${s.name}`, "plan.json");
+    const deferredFile = path.join(dir, `plan-${s.name}`, "deferred.json");
+    if (fs.existsSync(deferredFile)) {
+      if (fs.existsSync(file)) return { stack: s.name, production: s.production, error: "both a plan and a deferral: its job is broken" };
+      try {
+        const { waitsFor, runnerOf } = readDeferral(deferredFile, s);
+        return { stack: s.name, production: s.production, deferred: { waitsFor, ...(runnerOf ? { runnerOf } : {}) } };
+      } catch (error) {
+        return { stack: s.name, production: s.production, error: /** @type {Error} */ (error).message };
+      }
+    }
     if (!fs.existsSync(file)) return { stack: s.name, production: s.production, error: "no plan: its job failed or was skipped" };
     try {
       const plan = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -169,6 +200,10 @@ function summarize(plans, options = {}) {
       blocked.push(`${p.stack}: ${p.error}`);
       continue;
     }
+    if (p.deferred !== undefined) {
+      rows.push(`| \`${p.stack}\` | ${production} | | | | | :hourglass_flowing_sand: ${deferralText(p.deferred)} |`);
+      continue;
+    }
     const counts = countChanges(p.plan);
     for (const key of /** @type {(keyof Counts)[]} */ (Object.keys(total))) total[key] += counts[key];
     const found = protectedChanges(p.plan, p.production).map((c) => ({ ...c, stack: p.stack }));
@@ -191,7 +226,8 @@ function summarize(plans, options = {}) {
     COMMENT_MARKER,
     title,
     "",
-    `**${total.add} to add, ${total.change} to change, ${total.destroy} to destroy** (${total.replace} of them replacements) across ${plans.length} stack${plans.length === 1 ? "" : "s"}.`,
+    `**${total.add} to add, ${total.change} to change, ${total.destroy} to destroy** (${total.replace} of them replacements) across ${plans.length} stack${plans.length === 1 ? "" : "s"}` +
+      `${plans.some((p) => p.deferred) ? ` (${plans.filter((p) => p.deferred).length} deferred)` : ""}.`,
     "",
     "| stack | production | add | change | replace | destroy | |",
     "| --- | --- | ---: | ---: | ---: | ---: | --- |",
@@ -204,6 +240,16 @@ function summarize(plans, options = {}) {
         ? "**Protected resources will be destroyed or replaced; the `slipway:allow-destroy` label allows it:**"
         : "**This plan destroys or replaces protected resources, so the check fails.** Keep them (undo the change, or use `terraform state mv` / `moved` blocks for renames), or, when losing them is intended, add the `slipway:allow-destroy` label:",
       ...allProtected.map((c) => `- \`${c.stack}\`: \`${c.address}\` ${c.action === "replace" ? "replaced" : "destroyed"}: loses ${c.loses}`),
+      "",
+    );
+  }
+  const deferred = plans.filter((p) => p.deferred !== undefined);
+  if (deferred.length > 0) {
+    lines.push(
+      `**${deferred.length} stack${deferred.length === 1 ? " waits" : "s wait"} for the first apply of stacks ${deferred.length === 1 ? "it reads" : "they read"}**, so ${deferred.length === 1 ? "it has" : "they have"} no plan to review yet, and merging applies nothing of ${deferred.length === 1 ? "it" : "theirs"}:`,
+      ...deferred.map((p) => `- \`${p.stack}\`: ${deferralText(/** @type {Deferral} */ (p.deferred))}`),
+      "",
+      "After the merge has applied those stacks, open a pull request (an empty commit will do) to review the plans of these; merging it applies them.",
       "",
     );
   }
@@ -243,6 +289,8 @@ function normalizedChanges(plan) {
  * @returns {string[]}
  */
 function comparePlans(reviewed, fresh) {
+  // A deferral is no plan: nothing was reviewed, so no fresh plan can match it.
+  if (reviewed?.[DEFERRED_KEY] === true) return [`${reviewed.stack ?? "the stack"}: the pull request deferred its plan (${deferralText({ waitsFor: reviewed.waitsFor ?? [], runnerOf: reviewed.runnerOf })}), so no change of it was reviewed`];
   const before = normalizedChanges(redacted(reviewed));
   const after = normalizedChanges(redacted(fresh));
   const differences = [];
@@ -401,6 +449,75 @@ function driftReport(/** @type {string} */ dir, /** @type {StackInfo} */ stack, 
   return { stack: stack.name, status: "drift", title, body };
 }
 
+/** "waits for the first apply of `a`, `b`" */
+function waitsForText(/** @type {string[]} */ upstream) {
+  return `waits for the first apply of ${upstream.map((u) => `\`${u}\``).join(", ")}`;
+}
+
+/** What a deferred stack waits for: upstream stacks' first apply, or the plan runner one of them creates. */
+function deferralText(/** @type {Deferral} */ d) {
+  return d.runnerOf ? `waits for the plan runner of \`${d.runnerOf}\` (its webhook: applied, with its GitHub connection authorized)` : waitsForText(d.waitsFor);
+}
+
+/**
+ * The error diagnostics of `terraform plan -json` output (one JSON object a line); a line that is
+ * not JSON (Terraform failed before its JSON output started) becomes an error of its own.
+ * @returns {Array<{ summary: string, detail: string, address?: string, text?: boolean }>}
+ */
+function planErrors(/** @type {string} */ log) {
+  const errors = [];
+  for (const line of log.split("\n").filter((l) => l.trim() !== "")) {
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      errors.push({ summary: line.trim(), detail: "", text: true });
+      continue;
+    }
+    const d = entry?.type === "diagnostic" ? entry.diagnostic : undefined;
+    if (d?.severity === "error") errors.push({ summary: String(d.summary ?? ""), detail: String(d.detail ?? ""), ...(typeof d.address === "string" ? { address: d.address } : {}) });
+  }
+  return errors;
+}
+
+/**
+ * Whether a failed plan of `stack` is deferred: every error is {@link MISSING_STATE_SUMMARY} in the
+ * data source that reads one of the stack's own upstream stacks (slipway.json's `dependsOn`).
+ * Anything else, or no error at all, is a genuine failure, except that with `missingRunnerOf` (the
+ * upstream stack whose plan runner this stack needs does not have it yet, so the plan ran
+ * GitHub-hosted without the cluster's private API) any failure waits for that runner.
+ * @returns {{ waitsFor: string[], runnerOf?: string, errors?: string[] } | { errors: string[] }}
+ */
+function deferral(/** @type {string} */ log, /** @type {StackInfo} */ stack, /** @type {{ missingRunnerOf?: string }} */ options = {}) {
+  const errors = planErrors(log);
+  const waitsFor = new Set();
+  let genuine = errors.length === 0;
+  for (const e of errors) {
+    const upstream = e.summary === MISSING_STATE_SUMMARY && e.address?.startsWith(CROSS_STACK_INPUT) ? e.address.slice(CROSS_STACK_INPUT.length) : undefined;
+    if (upstream !== undefined && (stack.dependsOn ?? []).includes(upstream)) waitsFor.add(upstream);
+    else genuine = true;
+  }
+  if (genuine) {
+    const text = errors.map((e) => (e.text ? e.summary : `Error: ${e.summary}${e.address ? ` (${e.address})` : ""}${e.detail ? `: ${e.detail}` : ""}`));
+    const messages = text.length > 0 ? text : ["terraform plan failed without an error diagnostic; see its output"];
+    const runnerOf = options.missingRunnerOf;
+    if (runnerOf !== undefined && (stack.dependsOn ?? []).includes(runnerOf)) return { waitsFor: [runnerOf], runnerOf, errors: messages };
+    return { errors: messages };
+  }
+  return { waitsFor: [...waitsFor].sort() };
+}
+
+/** A `deferred.json` of `stack`, checked: its own name, and only upstream stacks it reads. */
+function readDeferral(/** @type {string} */ file, /** @type {StackInfo} */ stack) {
+  const json = JSON.parse(fs.readFileSync(file, "utf8"));
+  const waitsFor = json?.waitsFor;
+  const reads = (/** @type {unknown} */ u) => typeof u === "string" && (stack.dependsOn ?? []).includes(u);
+  if (json?.[DEFERRED_KEY] !== true || json.stack !== stack.name || !Array.isArray(waitsFor) || waitsFor.length === 0 || !waitsFor.every(reads) || (json.runnerOf !== undefined && !reads(json.runnerOf))) {
+    throw new Error(`invalid deferral ${path.basename(file)}: it must name stack ${stack.name} and upstream stacks it reads (${(stack.dependsOn ?? []).join(", ") || "none"})`);
+  }
+  return { stack: stack.name, waitsFor: /** @type {string[]} */ (waitsFor), ...(json.runnerOf ? { runnerOf: /** @type {string} */ (json.runnerOf) } : {}) };
+}
+
 /** slipway.json's stacks (written by `npm run synth`). @returns {StackInfo[]} */
 function readStacks(/** @type {string} */ file) {
   const json = JSON.parse(fs.readFileSync(file, "utf8"));
@@ -427,6 +544,8 @@ class UsageError extends Error {}
 
 const USAGE = `usage:
   node scripts/plan-summary.js summarize --plans DIR --slipway cdktf.out/slipway.json [--out FILE] [--commit SHA] [--run-url URL] [--allow-destroy]
+  node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json [--missing-runner-of STACK]
+  node scripts/plan-summary.js deferred-note deferred.json [--pull-request N] [--first-apply-job ID]
   node scripts/plan-summary.js redact PLAN.json OUT.json
   node scripts/plan-summary.js compare REVIEWED.json FRESH.json
   node scripts/plan-summary.js drift-report --dir DIR --slipway cdktf.out/slipway.json --out-dir OUT [--run-url URL]`;
@@ -456,6 +575,48 @@ function main(argv, io = {}) {
         else log(result.markdown);
         for (const reason of result.blocked) error(`::error title=Plan check failed::${reason}`);
         return result.blocked.length > 0 ? 1 : 0;
+      }
+      case "defer": {
+        const { options } = parseOptions(rest, []);
+        const name = required(options, "stack");
+        const stack = readStacks(required(options, "slipway")).find((s) => s.name === name);
+        if (!stack) throw new UsageError(`stack ${name} is not in ${options.slipway}`);
+        const result = deferral(fs.readFileSync(required(options, "log"), "utf8"), stack, { missingRunnerOf: optional(options["missing-runner-of"]) });
+        if (!("waitsFor" in result)) {
+          error(`::error title=terraform plan failed::${name}: ${result.errors.length} error${result.errors.length === 1 ? "" : "s"}`);
+          for (const e of result.errors) error(`  ${e}`);
+          return 1;
+        }
+        fs.writeFileSync(required(options, "out"), `${JSON.stringify({ [DEFERRED_KEY]: true, stack: name, waitsFor: result.waitsFor, ...(result.runnerOf ? { runnerOf: result.runnerOf } : {}) })}\n`);
+        if (result.runnerOf) {
+          log(`::notice title=Plan deferred::${name} ${deferralText(result).replace(/`/g, "")}: without it the plan cannot reach the cluster's private API. The plan's errors, for reference:`);
+          for (const e of result.errors ?? []) log(`  ${e}`);
+        } else {
+          log(`::notice title=Plan deferred::${name} ${waitsForText(result.waitsFor).replace(/`/g, "")}: it reads their state, which does not exist yet. It is planned for review after they are applied.`);
+        }
+        return 0;
+      }
+      case "deferred-note": {
+        const { options, positionals } = parseOptions(rest, []);
+        if (positionals.length !== 1) throw new UsageError("deferred-note needs deferred.json");
+        const json = JSON.parse(fs.readFileSync(positionals[0], "utf8"));
+        if (json?.[DEFERRED_KEY] !== true || typeof json.stack !== "string" || !Array.isArray(json.waitsFor)) throw new Error(`${positionals[0]} is not a deferral`);
+        const pr = optional(options["pull-request"]);
+        const waits = deferralText(json);
+        const firstApplyJob = optional(options["first-apply-job"]);
+        if (firstApplyJob) {
+          log(
+            `**\`${json.stack}\` is not applied by this job:** ${pr ? `pull request #${pr}` : "the pull request"} had no plan of it to review (it ${waits}). ` +
+              `Now that those are applied, its plan is below. Job \`${firstApplyJob}\` applies it once a reviewer approved, and only if a fresh plan makes exactly these changes.\n`,
+          );
+          return 0;
+        }
+        error(`::warning title=Not applied: deferred plan::${json.stack} was not applied: ${pr ? `pull request #${pr}` : "the pull request"} had no plan of it to review (it ${waits.replace(/`/g, "")}). Open a pull request (an empty commit will do) to review its plan, and merge it.`);
+        log(
+          `**\`${json.stack}\` was not applied:** ${pr ? `pull request #${pr}` : "the pull request"} had no plan of it to review (it ${waits}). ` +
+            "Once this run has applied those stacks, open a pull request (an empty commit will do: `git commit --allow-empty -m 'Plan deferred stacks'`) to review its plan; merging it applies it.\n",
+        );
+        return 0;
       }
       case "redact": {
         const { positionals } = parseOptions(rest, []);
@@ -521,6 +682,7 @@ module.exports = {
   SENSITIVE_CHANGED,
   comparePlans,
   countChanges,
+  deferral,
   driftIssueTitle,
   driftReport,
   effectiveChanges,

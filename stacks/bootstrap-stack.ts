@@ -34,6 +34,27 @@ import { SlipwayStack, environmentAwsProvider } from "./common";
  */
 export const DRIFT_ENVIRONMENT = "slipway-drift";
 
+/**
+ * The GitHub environment of the infrastructure repository that gates the first apply of a stack
+ * whose pull-request plan was deferred (it read a stack that had never been applied): the merge's
+ * apply run plans it once its upstream stacks are applied, shows that plan in the job summary, and
+ * a job in this environment waits for {@link firstApplyReviewers} before the stack's own apply job
+ * applies exactly that plan. Used for environments without reviewers of their own (an environment
+ * that has them gates the apply itself). Holds no secret and no role trusts it; default branch only.
+ */
+export const FIRST_APPLY_ENVIRONMENT = "slipway-first-apply";
+
+/**
+ * Who approves a deferred stack's first plan in an environment without reviewers of its own: the
+ * reviewers of the last environment (in promotion order) that requires approval, usually
+ * production's. Undefined when no environment requires approval: then nobody could review such a
+ * plan before it is applied, so the merge leaves the stack to the next pull request instead.
+ */
+export function firstApplyReviewers(platform: PlatformConfig): EnvironmentConfig["approval"]["reviewers"] | undefined {
+  const gated = platform.environments.filter((e) => e.approval.required && e.approval.reviewers.users.length + e.approval.reviewers.teams.length > 0);
+  return gated.length > 0 ? gated[gated.length - 1].approval.reviewers : undefined;
+}
+
 const AUDIENCE = "sts.amazonaws.com";
 
 /**
@@ -504,7 +525,8 @@ function stateBucket(stack: BootstrapStack, platform: PlatformConfig, name: stri
 
 /**
  * The infrastructure repository's GitHub environments: one per platform environment (its apply
- * jobs run there) and {@link DRIFT_ENVIRONMENT}. Each deploys from the default branch only and no
+ * jobs run there), {@link DRIFT_ENVIRONMENT} and, when some environment has reviewers,
+ * {@link FIRST_APPLY_ENVIRONMENT}. Each deploys from the default branch only and no
  * admin can bypass it; production (and any environment asking for approval) waits for the
  * platform file's reviewers, who may not approve their own run. Teams come with their ids: a
  * pull request's plan runs with a GITHUB_TOKEN, which cannot look a team up.
@@ -522,6 +544,7 @@ function infrastructureEnvironments(stack: BootstrapStack, platform: PlatformCon
   const environments = [
     ...platform.environments.map((e) => ({ name: e.name, reviewers: e.approval.required ? e.approval.reviewers : { users: [], teams: [] } })),
     { name: DRIFT_ENVIRONMENT, reviewers: { users: [] as string[], teams: [] as GithubTeamReviewer[] } },
+    ...(firstApplyReviewers(platform) ? [{ name: FIRST_APPLY_ENVIRONMENT, reviewers: firstApplyReviewers(platform)! }] : []),
   ];
   for (const env of environments) {
     const hasReviewers = env.reviewers.users.length + env.reviewers.teams.length > 0;

@@ -183,28 +183,40 @@ describe("pull-request workflow", () => {
     expect(planJobs).toEqual(["plan-level-0", "plan-level-1-dev", "plan-level-1-staging", "plan-level-1-qa", "plan-level-1-prod"]);
     expect(planJobs.flatMap((id) => matrixStacks(jobs[id])).sort()).toEqual(multiStacks.map((s) => s.name).sort());
     expect(matrixStacks(jobs["plan-level-1-staging"])).toEqual(["kube-system-staging", "hello-staging", "api-staging"]);
-    expect(jobs["plan-level-1-qa"].needs).toEqual(["synth", "plan-level-0"]);
+    expect(jobs["plan-level-1-qa"].needs).toEqual(["synth", "runners", "plan-level-0"]);
     expect(jobs["plan-level-0"].strategy["fail-fast"]).toBe(false);
   });
 
-  test("each plan assumes its account's read-only plan role through OIDC, plans without the lock, and uploads only the redacted plan and its text", () => {
+  test("each plan assumes its account's read-only plan role through OIDC, plans without the lock, and uploads only the redacted plan and its text, or its deferral", () => {
     const job = multi[PLAN].jobs["plan-level-1-qa"];
     const qa = job.strategy.matrix.include.find((e: Json) => e.stack === "api-qa");
     expect(qa).toEqual({ stack: "api-qa", region: "us-east-1", role: "arn:aws:iam::333333333333:role/acme-plan", github: true, refresh: "false" });
-    expect(job["runs-on"]).toBe("codebuild-acme-qa-plan-runner-${{ github.run_id }}-${{ github.run_attempt }}");
+    // The environment's plan runner once the runners job found its webhook, else GitHub-hosted.
+    expect(job["runs-on"]).toBe("${{ needs.runners.outputs.qa == 'true' && format('codebuild-acme-qa-plan-runner-{0}-{1}', github.run_id, github.run_attempt) || 'ubuntu-24.04' }}");
+    const runners = multi[PLAN].jobs.runners;
+    expect(runners.outputs.qa).toBe("${{ steps.runner-qa.outputs.available }}");
+    expect(stepsUsing(runners, "aws-actions/configure-aws-credentials").map((s: Json) => s.with["role-to-assume"])).toEqual([
+      "arn:aws:iam::111111111111:role/acme-plan",
+      "arn:aws:iam::111111111111:role/acme-plan",
+      "arn:aws:iam::333333333333:role/acme-plan",
+      "arn:aws:iam::222222222222:role/acme-plan",
+    ]);
+    expect(runners.steps.find((s: Json) => s.id === "runner-qa").env.PROJECT).toBe("acme-qa-plan-runner");
     expect(stepsUsing(job, "aws-actions/configure-aws-credentials")[0].with).toEqual({
       "role-to-assume": "${{ matrix.role }}",
       "aws-region": "${{ matrix.region }}",
       "role-session-name": "slipway-plan",
     });
     const plan = job.steps.find((s: Json) => s.name === "terraform plan");
-    expect(plan.run).toContain('terraform plan -input=false -no-color -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan"');
+    expect(plan.run).toContain('terraform plan -json -input=false -lock=false -refresh="$REFRESH" -out="$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.log" || status=$?');
+    // A failed plan is deferred only by plan-summary.js's verdict on its errors (else the step fails).
+    expect(plan.run).toContain('node "$GITHUB_WORKSPACE/scripts/plan-summary.js" defer --log "$RUNNER_TEMP/plan.log" --stack "$STACK" --slipway ../../slipway.json --out deferred.json');
     // The unredacted JSON and the binary plan (which holds every value) stay in the runner's temporary folder.
     expect(plan.run).toContain('terraform show -json "$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.json"');
     expect(job.steps.find((s: Json) => s.name === "Redact the plan").run).toBe('node scripts/plan-summary.js redact "$RUNNER_TEMP/plan.json" "cdktf.out/stacks/$STACK/plan.json"');
     const upload = stepsUsing(job, "actions/upload-artifact")[0].with;
     expect(upload.name).toBe("plan-${{ matrix.stack }}");
-    expect(upload.path.split("\n")).toEqual(["plan.json", "plan.txt"].map((f) => `cdktf.out/stacks/\${{ matrix.stack }}/${f}`));
+    expect(upload.path.split("\n")).toEqual(["plan.json", "plan.txt", "deferred.json"].map((f) => `cdktf.out/stacks/\${{ matrix.stack }}/${f}`));
     expect(upload["retention-days"]).toBe(PLAN_RETENTION_DAYS);
     expect(PLAN_RETENTION_DAYS).toBeLessThanOrEqual(14);
     const names = job.steps.map((s: Json) => s.name);
@@ -300,6 +312,27 @@ describe("apply workflow", () => {
     expect(names.indexOf("terraform plan")).toBeLessThan(names.indexOf("Compare with the reviewed plan"));
     expect(names.indexOf("Compare with the reviewed plan")).toBeLessThan(names.indexOf("terraform apply"));
     expect(job.steps.find((s: Json) => s.name === "terraform apply").run).toBe("terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan");
+    // A deferred reviewed plan is never compared or applied by the apply job; stacks that may be
+    // deferred (they read another stack) are planned for approval instead, the others not at all.
+    const NOT_DEFERRED = "steps.reviewed-plan.outputs.deferred != 'true'";
+    const DEFERRED = "steps.reviewed-plan.outputs.deferred == 'true'";
+    const check = names.indexOf("Was the plan deferred?");
+    expect(check).toBe(names.indexOf("Download the reviewed plan") + 1);
+    const conditions = (j: Json) => Object.fromEntries(j.steps.slice(names.indexOf("Was the plan deferred?") + 1).map((s: Json) => [s.name, s.if]));
+    expect(conditions(job)).toEqual({
+      "Set up Terraform": undefined,
+      "AWS credentials (OIDC)": undefined,
+      "GitHub App token for the GitHub provider": "matrix.github",
+      "terraform init": undefined,
+      "terraform plan": undefined,
+      "Compare with the reviewed plan": NOT_DEFERRED,
+      "terraform apply": NOT_DEFERRED,
+      "Show the plan for approval": DEFERRED,
+      "Upload the plan for approval": DEFERRED,
+    });
+    for (const [name, condition] of Object.entries(conditions(multi[APPLY].jobs["apply-level-0-prod"]))) {
+      expect([name, condition]).toEqual([name, expect.stringContaining(NOT_DEFERRED)]);
+    }
   });
 
   test("uses the platform file's GitHub App id when it names one", () => {
@@ -350,7 +383,12 @@ describe("trust boundaries of the generated workflows", () => {
 
   test("pull-request jobs run on GitHub-hosted or plan-runner labels only, never on a runner that apply or deploy jobs use", () => {
     for (const [which, files] of workflows()) {
-      const planLabels = Object.entries<Json>(files[PLAN].jobs).map(([id, job]) => [id, job["runs-on"]] as const);
+      // A plan job in a VPC names its plan runner once that exists, else GitHub-hosted: both labels are checked.
+      const CHOICE = /^\$\{\{ needs\.runners\.outputs\.[a-z0-9-]+ == 'true' && format\('codebuild-([a-z0-9-]+)-\{0\}-\{1\}', github\.run_id, github\.run_attempt\) \|\| 'ubuntu-24\.04' \}\}$/;
+      const planLabels = Object.entries<Json>(files[PLAN].jobs).flatMap(([id, job]) => {
+        const choice = CHOICE.exec(job["runs-on"]);
+        return (choice ? [`codebuild-${choice[1]}-\${{ github.run_id }}-\${{ github.run_attempt }}`, GITHUB_HOSTED_RUNNER] : [job["runs-on"]]).map((label) => [id, label] as const);
+      });
       for (const [id, label] of planLabels) {
         expect({ which, id, ok: label === GITHUB_HOSTED_RUNNER || PLAN_RUNNER.test(label) }).toEqual({ which, id, ok: true });
         expect({ which, id, label }).not.toEqual({ which, id, label: expect.stringContaining("deploy-runner") });
@@ -430,7 +468,7 @@ describe("every workflow", () => {
         });
         expect({ where, issues: job.permissions.issues }).toEqual({ where, issues: id === "report" ? "write" : undefined });
         // actions: read only to fetch the reviewed plan run and its artifacts.
-        expect({ where, actions: job.permissions.actions }).toEqual({ where, actions: id === "reviewed" || id.startsWith("apply-") ? "read" : undefined });
+        expect({ where, actions: job.permissions.actions }).toEqual({ where, actions: id === "reviewed" || /^(first-)?apply-/.test(id) ? "read" : undefined });
         expect(Object.values(job.permissions).filter((level) => level === "write").length).toBeLessThanOrEqual(1);
       }
     }

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { App } from "cdktf";
-import { buildPlatform, DRIFT_ENVIRONMENT, PLAN_DENIED_ACTIONS } from "../../stacks";
+import { buildPlatform, DRIFT_ENVIRONMENT, FIRST_APPLY_ENVIRONMENT, PLAN_DENIED_ACTIONS } from "../../stacks";
 import { examplePlatform, resourceAt, resourcesByPath, synthAll, tempDir } from "../support/platform";
 import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
 
@@ -217,21 +217,26 @@ describe("the infrastructure repository's GitHub environments", () => {
   const stack = stacks["bootstrap-222222222222"];
   const environments = () => Object.values<Json>(resourcesByPath(stack, "github_repository_environment"));
 
-  test("one per platform environment and the drift environment, in the primary bootstrap stack only", () => {
-    expect(environments().map((e) => e.environment).sort()).toEqual(["dev", "staging", "qa", "prod", DRIFT_ENVIRONMENT].sort());
+  test("one per platform environment, the drift environment and the first-apply gate, in the primary bootstrap stack only", () => {
+    expect(environments().map((e) => e.environment).sort()).toEqual(["dev", "staging", "qa", "prod", DRIFT_ENVIRONMENT, FIRST_APPLY_ENVIRONMENT].sort());
     for (const e of environments()) expect(e).toMatchObject({ repository: "acme-infrastructure", can_admins_bypass: false, deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } });
     expect(stacks["bootstrap-111111111111"].resource.github_repository_environment).toBeUndefined();
   });
 
   test("deploy from the default branch only; production waits for the platform file's reviewers, who cannot approve their own run", () => {
     const policies = Object.values<Json>(stack.resource.github_repository_environment_deployment_policy);
-    expect(policies.map((p) => p.branch_pattern)).toEqual(["main", "main", "main", "main", "main"]);
+    expect(policies.map((p) => p.branch_pattern)).toEqual(["main", "main", "main", "main", "main", "main"]);
     const prod = environments().find((e) => e.environment === "prod");
     expect(prod.prevent_self_review).toBe(true);
     // The id as the platform file gives it: a pull request's plan cannot look a team up.
     expect(prod.reviewers).toEqual([{ teams: [4818261], users: [] }]);
     expect(prod["//"].reviewer_teams).toEqual({ "4818261": "platform" });
     expect(environments().find((e) => e.environment === "dev").reviewers).toBeUndefined();
+    // A deferred stack's first plan in an environment without reviewers waits for production's.
+    expect(environments().find((e) => e.environment === FIRST_APPLY_ENVIRONMENT)).toMatchObject({ reviewers: [{ teams: [4818261], users: [] }], prevent_self_review: true });
+    // No environment requires approval: no gate (the merge leaves deferred stacks to the next pull request).
+    const ungated = synthAll(examplePlatform((d) => (d.environments[2].approval = { required: false })))["bootstrap-222222222222"];
+    expect(Object.values<Json>(ungated.resource.github_repository_environment).map((e) => e.environment).sort()).toEqual(["dev", DRIFT_ENVIRONMENT, "prod", "staging"].sort());
   });
 
   test("github.infrastructureRepository names the repository", () => {

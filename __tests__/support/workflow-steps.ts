@@ -9,8 +9,10 @@
  *
  * Only what Slipway's workflows use is modelled, and anything else throws instead of being
  * guessed: expressions are context paths (`${{ steps.build.outputs.id }}`, `${{ vars.X }}`);
- * `if:` is `success()`, `failure()`, `always()`, `cancelled()` (and `!`) or
- * `steps.<id>.outcome == '<outcome>'`, joined with `&&`.
+ * `if:` is `success()`, `failure()`, `always()`, `cancelled()` (and `!`),
+ * `steps.<id>.outcome == '<outcome>'`, `steps.<id>.outputs.<name> (==|!=) '<value>'` or a bare
+ * context path (`matrix.github`, truthy as on GitHub), joined with `&&`.
+ * `$GITHUB_STEP_SUMMARY` is one file for the job, returned as {@link JobRun.summary}.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -55,6 +57,8 @@ export interface JobRun {
   readonly outputs: Record<string, string>;
   /** Steps and calls in the order they happened: `{ step }` for a step that ran, `{ call }` for a stand-in call. */
   readonly timeline: Array<{ readonly step: StepRecord } | { readonly call: StandInCall }>;
+  /** What the steps wrote to `$GITHUB_STEP_SUMMARY`. */
+  readonly summary: string;
 }
 
 /** Options of {@link runJob}. */
@@ -69,6 +73,8 @@ export interface RunJobOptions {
   readonly contexts?: Readonly<Record<string, Json>>;
   /** Action steps' results, by step id or else by action (`owner/repo`): default success with no outputs. */
   readonly actions?: Readonly<Record<string, { readonly outcome?: "success" | "failure"; readonly outputs?: Record<string, string> }>>;
+  /** A folder to run in as `$GITHUB_WORKSPACE` (e.g. a prepared checkout), kept afterwards. @default a fresh empty folder */
+  readonly workspace?: string;
 }
 
 /** GitHub's command lines for the shells of Linux runners (`{0}` is the script). */
@@ -90,8 +96,10 @@ export function runJob(yaml: string, jobId: string, options: RunJobOptions): Job
 
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-steps-"));
   try {
-    const dirs = { bin: path.join(root, "bin"), temp: path.join(root, "runner-temp"), workspace: path.join(root, "workspace"), state: path.join(root, "state"), home: path.join(root, "home") };
-    Object.values(dirs).forEach((d) => fs.mkdirSync(d));
+    const dirs = { bin: path.join(root, "bin"), temp: path.join(root, "runner-temp"), workspace: options.workspace ?? path.join(root, "workspace"), state: path.join(root, "state"), home: path.join(root, "home") };
+    Object.values(dirs).forEach((d) => fs.mkdirSync(d, { recursive: true }));
+    const summaryFile = path.join(root, "step-summary.md");
+    fs.writeFileSync(summaryFile, "");
     const log = path.join(root, "calls.log");
     fs.writeFileSync(log, "");
     for (const [command, body] of Object.entries(options.standIns)) {
@@ -107,6 +115,7 @@ export function runJob(yaml: string, jobId: string, options: RunJobOptions): Job
     }
 
     const contexts: Json = { ...(options.contexts ?? {}), runner: { temp: dirs.temp, os: "Linux", ...(options.contexts?.runner ?? {}) } };
+    fs.mkdirSync(contexts.runner.temp, { recursive: true });
     const stepsContext: Json = {};
     contexts.steps = stepsContext;
     const github: Json = contexts.github ?? {};
@@ -115,9 +124,11 @@ export function runJob(yaml: string, jobId: string, options: RunJobOptions): Job
       HOME: dirs.home,
       CI: "true",
       GITHUB_ACTIONS: "true",
-      RUNNER_TEMP: dirs.temp,
+      // As on GitHub, $RUNNER_TEMP is ${{ runner.temp }}: a folder the test gives survives the job.
+      RUNNER_TEMP: contexts.runner.temp,
       RUNNER_OS: "Linux",
       GITHUB_WORKSPACE: dirs.workspace,
+      GITHUB_STEP_SUMMARY: summaryFile,
       ...Object.fromEntries(Object.entries(github).filter(([, v]) => typeof v === "string" || typeof v === "number").map(([k, v]) => [`GITHUB_${k.toUpperCase()}`, String(v)])),
     };
     const evaluate = (text: unknown, where: string): string => interpolate(String(text), contexts, where);
@@ -136,7 +147,7 @@ export function runJob(yaml: string, jobId: string, options: RunJobOptions): Job
     (job.steps as Json[]).forEach((step, index) => {
       const where = `jobs.${jobId}.steps[${index}]`;
       if (step["continue-on-error"] !== undefined) throw new Error(`${where}: continue-on-error is not modelled`);
-      const runs = condition(step.if, failed, stepsContext, where);
+      const runs = condition(step.if, failed, stepsContext, where, contexts);
       const base = { index, name: step.name, id: step.id };
       if (!runs) {
         const record: StepRecord = { ...base, ...(step.uses ? { uses: step.uses } : {}), outcome: "skipped", stdout: "", stderr: "", outputs: {} };
@@ -183,7 +194,7 @@ export function runJob(yaml: string, jobId: string, options: RunJobOptions): Job
     });
 
     const outputs = Object.fromEntries(Object.entries(job.outputs ?? {}).map(([k, v]) => [k, evaluate(v, `jobs.${jobId}.outputs.${k}`)]));
-    return { result: failed ? "failure" : "success", steps, calls, outputs, timeline };
+    return { result: failed ? "failure" : "success", steps, calls, outputs, timeline, summary: fs.readFileSync(summaryFile, "utf8") };
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -208,7 +219,7 @@ function interpolate(text: string, contexts: Json, where: string): string {
 }
 
 /** Whether a step with this `if:` runs, given whether an earlier step failed. */
-function condition(expression: unknown, failed: boolean, steps: Json, where: string): boolean {
+function condition(expression: unknown, failed: boolean, steps: Json, where: string, contexts: Json = {}): boolean {
   if (expression === undefined) return !failed;
   const text = String(expression).replace(/^\s*\$\{\{\s*|\s*\}\}\s*$/g, "");
   const terms = text.split("&&").map((t) => t.trim());
@@ -218,11 +229,20 @@ function condition(expression: unknown, failed: boolean, steps: Json, where: str
     const bare = negated ? term.slice(1).trim() : term;
     let value: boolean;
     const outcome = /^steps\.([A-Za-z_][A-Za-z0-9_-]*)\.(outcome|conclusion)\s*(==|!=)\s*'([a-z]+)'$/.exec(bare);
+    const output = /^steps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*(==|!=)\s*'([^']*)'$/.exec(bare);
+    const contextPath = /^(matrix|vars|inputs)\.[A-Za-z_][A-Za-z0-9_-]*$/.test(bare) ? bare.split(".") : undefined;
     if (bare === "success()") [value, statusChecked] = [!failed, true];
     else if (bare === "failure()") [value, statusChecked] = [failed, true];
     else if (bare === "always()") [value, statusChecked] = [true, true];
     else if (bare === "cancelled()") [value, statusChecked] = [false, true];
     else if (outcome) value = ((steps[outcome[1]]?.[outcome[2]] ?? "") === outcome[4]) === (outcome[3] === "==");
+    else if (output) value = ((steps[output[1]]?.outputs?.[output[2]] ?? "") === output[4]) === (output[3] === "==");
+    else if (contextPath) {
+      if (!(contextPath[0] in contexts)) throw new Error(`${where}: the context ${JSON.stringify(contextPath[0])} of the condition ${JSON.stringify(text)} was not given to the harness`);
+      const v = contexts[contextPath[0]]?.[contextPath[1]];
+      // GitHub's truthiness: false, 0, "" and null are false; any other string, "false" too, is true.
+      value = typeof v === "string" ? v !== "" : Boolean(v);
+    }
     else throw new Error(`${where}: the condition ${JSON.stringify(text)} is not modelled by the harness`);
     return negated ? !value : value;
   });
