@@ -100,8 +100,8 @@ export class DeliveryStack extends SlipwayStack {
       testCommand: props.app.testCommand,
       migrateCommand: props.app.migrateCommand,
       integrationTestCommand: props.app.integrationTestCommand,
-      // Every app has a database: its roles are set up before each migration.
-      databaseSetupTemplateName: databaseSetupTemplateName(props.app.name),
+      // An app's database roles are set up before each migration; `database: none` has neither.
+      databaseSetupTemplateName: props.app.database === "none" ? undefined : databaseSetupTemplateName(props.app.name),
       staticPathPattern: props.app.staticPath,
       healthPath: props.app.healthPath,
       defaultBranch: props.platform.github.defaultBranch,

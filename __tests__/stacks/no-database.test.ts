@@ -109,11 +109,11 @@ describe("an <app>-<env> stack without a database", () => {
     }
     const cronJobs = (stack: Json) => resources(stack, "kubernetes_cron_job_v1").map((c) => c.metadata.name);
     expect(cronJobs(brochure)).toEqual(["brochure-integration-test"]);
-    expect(cronJobs(hello).sort()).toEqual(["hello-integration-test", "hello-migrate"]);
-    // The app's own secrets are still mounted; only the database's SecretProviderClass is gone.
+    expect(cronJobs(hello).sort()).toEqual(["hello-db-setup", "hello-integration-test", "hello-migrate"]);
+    // The app's own secrets are still mounted; only the setup Job's master-secret SecretProviderClass is gone.
     const providerClasses = (stack: Json) => resources(stack, "kubernetes_manifest").filter((m) => m.manifest.kind === "SecretProviderClass").map((m) => m.manifest.metadata.name);
     expect(providerClasses(brochure)).toEqual(["brochure-app-secrets"]);
-    expect(providerClasses(hello).sort()).toEqual(["hello-app-secrets", "hello-database"]);
+    expect(providerClasses(hello).sort()).toEqual(["hello-app-secrets", "hello-db-master"]);
   });
 
   test("no database egress: the network policies and the pod security group allow no PostgreSQL", () => {
@@ -166,6 +166,10 @@ describe("the pipeline of an app without a database", () => {
     const brochure = deliverWorkflow("brochure");
     expect(stepIds(brochure).filter((id) => /migrat/i.test(id))).toEqual([]);
     expect(brochure).not.toMatch(/MIGRATION_TEMPLATE|migrate/);
+    // No database roles to set up either: the setup step is hello's only.
+    expect(stepIds(brochure).filter((id) => id === "db-setup")).toEqual([]);
+    expect(brochure).not.toMatch(/DATABASE_SETUP_TEMPLATE/);
+    expect(stepIds(deliverWorkflow("hello")).filter((id) => id === "db-setup")).toHaveLength(ENVIRONMENTS.length);
     expect(stepIds(deliverWorkflow("hello")).filter((id) => id === "migrate")).toHaveLength(ENVIRONMENTS.length);
     expect(actionlint({ ".github/workflows/deliver.yml": brochure })).toEqual([]);
   });
