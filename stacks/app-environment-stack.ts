@@ -16,7 +16,7 @@ import { SourceRepository } from "../constructs/source-repository";
 import { terraformLiterals } from "../platform/literal";
 import { AppEnvironmentConfig, EnvironmentConfig, PlatformConfig, PolicySuppression } from "../platform/model";
 import { SlipwayStack, environmentAwsProvider } from "./common";
-import { DeliveryStack } from "./delivery-stack";
+import { DeliveryStack, deployRoleName } from "./delivery-stack";
 import { PlatformStack } from "./platform-stack";
 
 /** Props of {@link AppEnvironmentStack}. */
@@ -227,7 +227,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     this.workload.deployment.dependsOn = [...(this.workload.deployment.dependsOn ?? []), dependable(this.podSecurityGroup.policy)];
 
     this.deployRole = new GithubActionsRole(this, "DeployRole", {
-      name: `${name}-deploy`,
+      name: deployRoleName(app.name, environment.name),
       oidcProvider: platformStack.githubOidc,
       repository: deliveryStack.repository.fullName,
       allow: { environments: [environment.name] },
@@ -249,6 +249,8 @@ export class AppEnvironmentStack extends SlipwayStack {
     this.secrets.allowReadFrom(this.workload, { name: cluster.name, arn: cluster.cluster.arn });
     // The deploy job checks each secret has a value; it can never read one.
     this.secrets.grantDescribe(this.deployRole);
+    // The deploy job tags the digest it deploys (`deployed.<env>.…`) so the registry keeps it.
+    deliveryStack.registry.grantDeployTag(this.deployRole);
 
     // This environment's facts, as variables of its GitHub environment (never secrets: none is).
     const variables: Record<string, string> = {

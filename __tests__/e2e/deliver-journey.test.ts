@@ -40,6 +40,9 @@ const IMAGE = `${REPOSITORY}@${DIGEST}`;
 /** What runs in every environment before this delivery. */
 const RUNNING = `${REPOSITORY}@sha256:${"0".repeat(64)}`;
 const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+/** The pushed image's manifest as ECR returns it: pretty-printed, so only the exact bytes match {@link DIGEST}. */
+const MANIFEST = '{\n   "schemaVersion": 2,\n   "mediaType": "application/vnd.docker.distribution.manifest.v2+json"\n}';
+const MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json";
 type Environment = (typeof ENVIRONMENTS)[number];
 
 /** The static folder of the image: a fingerprinted stylesheet and script, and two files that keep their names. */
@@ -70,7 +73,7 @@ function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
 interface Scenario {
   /** The environment where it goes wrong. */
   readonly in?: Environment;
-  readonly failing?: "tests" | "secret" | "assets" | "migration" | "rollout" | "health" | "integration";
+  readonly failing?: "tests" | "secret" | "assets" | "expired" | "migration" | "rollout" | "health" | "integration";
   /** The image's static files (default {@link RELEASE_FILES}). */
   readonly files?: Record<string, string>;
   /** The artifact holds another image's files (its recorded digest differs). */
@@ -92,6 +95,8 @@ interface Journey {
   readonly buckets: Record<string, Record<string, string>>;
   /** The image each environment's Deployment runs at the end. */
   readonly running: Record<string, string>;
+  /** The tags each environment's deploy job put on images: `<digest> <tag>`. */
+  readonly registryTags: Record<string, string[]>;
   /** The Jobs created from templates per environment: `<template> <image>`. */
   readonly jobsRun: Record<string, string[]>;
   readonly yaml: string;
@@ -121,11 +126,18 @@ function dockerStandIn(s: Scenario): string {
  * `aws` of one environment: kubeconfig; Secrets Manager's version stages (none while the secret
  * has no value); S3 as the folder `buckets` (objects) plus `meta` (their Cache-Control).
  */
-function awsStandIn(world: string, failing: boolean, secretWithoutValue = false): string {
+function awsStandIn(world: string, failing: boolean, secretWithoutValue = false, expired = false): string {
   return [
-    `buckets=${quote(path.join(world, "buckets"))}; meta=${quote(path.join(world, "meta"))}`,
+    `buckets=${quote(path.join(world, "buckets"))}; meta=${quote(path.join(world, "meta"))}; tags=${quote(path.join(world, "registry-tags"))}`,
     'case "$1 $2" in',
     '  "eks update-kubeconfig") ;;',
+    // ECR: the pushed digest's manifest (none once expired); put-image adds a tag to that manifest only.
+    `  "ecr batch-get-image") if ${expired}; then echo None; elif [[ "$*" == *"imageManifestMediaType"* ]]; then echo ${quote(MANIFEST_TYPE)}; else printf '%s\\n' ${quote(MANIFEST)}; fi ;;`,
+    '  "ecr put-image")',
+    '    tag=""; digest=""; manifest=""; shift 2',
+    '    while [ $# -gt 0 ]; do case "$1" in --image-tag) tag="$2" ;; --image-digest) digest="$2" ;; --image-manifest) manifest="$2" ;; esac; shift; done',
+    `    if [ "$digest" != "\${IMAGE##*@}" ] || [ "$manifest" != ${quote(MANIFEST)} ]; then echo "ImageDigestDoesNotMatchException" >&2; exit 254; fi`,
+    '    echo "$digest $tag" >> "$tags" ;;',
     `  "secretsmanager describe-secret") if ${secretWithoutValue}; then echo "{}"; else echo '{"v1": ["AWSCURRENT"]}'; fi ;;`,
     '  "s3 sync" | "s3 cp")',
     '    sync=0; if [ "$2" = sync ]; then sync=1; fi',
@@ -212,6 +224,7 @@ function deliver(s: Scenario = {}): Journey {
 
     const running: Record<string, string> = {};
     const jobsRun: Record<string, string[]> = {};
+    const registryTags: Record<string, string[]> = {};
     const buckets: Record<string, Record<string, string>> = {};
     let previous = "build";
     let failed = build.result === "failure";
@@ -235,7 +248,7 @@ function deliver(s: Scenario = {}): Journey {
       const bucket = `hello-${environment}-assets-111111111111`;
       const run = runJob(yaml, id, {
         standIns: {
-          aws: awsStandIn(world, here && s.failing === "assets", here && s.failing === "secret"),
+          aws: awsStandIn(world, here && s.failing === "assets", here && s.failing === "secret", here && s.failing === "expired"),
           kubectl: kubectlStandIn(world, {
             failMigration: here && s.failing === "migration",
             failIntegration: here && s.failing === "integration",
@@ -264,6 +277,8 @@ function deliver(s: Scenario = {}): Journey {
       if (download.outcome !== "skipped") expect(download.with).toEqual({ name: build.outputs.assets, path: path.join(temp, "static-assets") });
 
       running[environment] = fs.readFileSync(path.join(world, "k8s", "current"), "utf8");
+      const tagsFile = path.join(world, "registry-tags");
+      registryTags[environment] = fs.existsSync(tagsFile) ? fs.readFileSync(tagsFile, "utf8").trim().split("\n") : [];
       const jobsFile = path.join(world, "k8s", "jobs-run");
       jobsRun[environment] = fs.existsSync(jobsFile) ? fs.readFileSync(jobsFile, "utf8").trim().split("\n") : [];
       const objects: Record<string, string> = {};
@@ -277,7 +292,7 @@ function deliver(s: Scenario = {}): Journey {
       buckets[environment] = objects;
       failed = run.result === "failure";
     }
-    return { jobs, events, buckets, running, jobsRun, yaml };
+    return { jobs, events, buckets, running, jobsRun, registryTags, yaml };
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -295,6 +310,7 @@ function phases(journey: Journey): string[] {
       : /^docker push /.test(line) ? "push"
       : /^docker (create|cp) /.test(line) || line === "actions/upload-artifact" ? "assets"
       : /^aws s3 /.test(line) ? "assets"
+      : /^aws ecr /.test(line) ? "keep"
       : / create job \S+ --from=cronjob\/hello-migrate$/.test(line) ? "migrate"
       : / set image deployment\//.test(line) ? "rollout"
       : /^curl /.test(line) ? "health"
@@ -309,10 +325,10 @@ function phases(journey: Journey): string[] {
 }
 
 const envPhases = (environment: string, ...list: string[]) => list.map((p) => `${environment}:${p}`);
-const FULL = ["migrate", "rollout", "health", "integration"];
+const FULL = ["keep", "migrate", "rollout", "health", "integration"];
 
 describe("deliver, from one commit to production, against recording stand-ins", () => {
-  test("in order: build -> test -> push -> assets, then per environment secrets -> assets -> migrate -> rollout -> health -> integration tests", () => {
+  test("in order: build -> test -> push -> assets, then per environment secrets -> assets -> keep (deployed tag) -> migrate -> rollout -> health -> integration tests", () => {
     const journey = deliver();
     expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
       ["build", "success"],
@@ -328,6 +344,8 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     ]);
     // Every environment runs the one pushed digest; migration and integration tests ran in it too.
     expect(journey.running).toEqual({ dev: IMAGE, staging: IMAGE, prod: IMAGE });
+    // Each environment tagged the digest it runs with its own deployed tag, which its lifecycle rule keeps.
+    expect(journey.registryTags).toEqual({ dev: [`${DIGEST} deployed.dev.4242.1`], staging: [`${DIGEST} deployed.staging.4242.1`], prod: [`${DIGEST} deployed.prod.4242.1`] });
     for (const environment of ENVIRONMENTS) {
       expect(journey.jobsRun[environment]).toEqual([`hello-migrate ${IMAGE}`, `hello-integration-test ${IMAGE}`]);
     }
@@ -452,6 +470,23 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     expect(journey.running.dev).toBe(RUNNING);
   });
 
+  test("the digest is no longer in the registry: a clear failure before the migration and the rollout; no promotion", () => {
+    const journey = deliver({ in: "prod", failing: "expired" });
+    expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
+      ["build", "success"],
+      ["deploy-dev", "success"],
+      ["deploy-staging", "success"],
+      ["deploy-prod", "failure"],
+    ]);
+    expect(phases(journey).slice(-3)).toEqual(["prod:secrets", "prod:assets", "prod:keep"]);
+    const prod = journey.jobs[3].run;
+    expect(prod.steps.find((s) => s.name === "Keep the image in the registry")!.stdout).toContain(`::error::${DIGEST} is no longer in hello (expired by its lifecycle policy?): nothing was deployed`);
+    expect(prod.calls.filter((c) => c.command === "kubectl" || (c.command === "aws" && c.args[1] === "put-image"))).toEqual([]);
+    expect(journey.registryTags.prod).toEqual([]);
+    expect(journey.running.prod).toBe(RUNNING);
+    expect(journey.jobsRun.prod).toEqual([]);
+  });
+
   test("the migration fails: no rollout, nothing to roll back, no promotion", () => {
     const journey = deliver({ in: "staging", failing: "migration" });
     expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
@@ -459,7 +494,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
       ["deploy-dev", "success"],
       ["deploy-staging", "failure"],
     ]);
-    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", "migrate")]);
+    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", "keep", "migrate")]);
     expect(journey.running).toEqual({ dev: IMAGE, staging: RUNNING });
     const migrate = journey.jobs[2].run.steps.find((s) => s.id === "migrate")!;
     expect(migrate.stdout).toMatch(/logs of job\/hello-migrate-4242-1[\s\S]*::error::Migration job hello-migrate-4242-1 failed/);
@@ -492,7 +527,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     expect(journey.yaml).not.toMatch(/integration|INTEGRATION_TEST_TEMPLATE/i);
     expect(phases(journey)).toEqual([
       "build", "test", "push", "assets",
-      ...ENVIRONMENTS.flatMap((e) => envPhases(e, "secrets", "assets", "migrate", "rollout", "health")),
+      ...ENVIRONMENTS.flatMap((e) => envPhases(e, "secrets", "assets", "keep", "migrate", "rollout", "health")),
     ]);
     expect(journey.jobsRun.prod).toEqual([`hello-migrate ${IMAGE}`]);
   });
