@@ -191,6 +191,7 @@ describe("DeliveryPipeline", () => {
         "Download the static assets",
         "Publish the static assets",
         "Connect to the cluster",
+        "Keep the image in the registry",
         "Roll out the image",
         "Wait for the rollout",
         "Smoke check",
@@ -207,9 +208,11 @@ describe("DeliveryPipeline", () => {
         with: { name: "${{ needs.build.outputs.assets }}", path: "${{ runner.temp }}/static-assets" },
       });
       expect(job.steps[3]).toMatchObject({ id: "kubeconfig", run: 'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"' });
-      expect(job.steps[4]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"' });
-      expect(job.steps[5].run).toBe('kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m');
-      expect(job.steps[6].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"');
+      // The environment's deployed tag (the same script everywhere; the prefix is the step's data).
+      expect(job.steps[4]).toMatchObject({ name: "Keep the image in the registry", env: { DEPLOYED_TAG_PREFIX: `deployed.${environment}.` } });
+      expect(job.steps[5]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"' });
+      expect(job.steps[6].run).toBe('kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m');
+      expect(job.steps[7].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"');
       // Scripts run under bash -eo pipefail.
       job.steps.filter((s: Json) => s.run).forEach((s: Json) => expect(s.shell).toBe("bash"));
     });
@@ -264,7 +267,8 @@ describe("DeliveryPipeline", () => {
     const { deliver } = synth({ migrateCommand: "npm run migrate" });
     deployJobs(deliver).forEach(([, job]) => {
       const names = job.steps.map((s: Json) => s.name);
-      expect(names.indexOf("Migrate the database")).toBe(names.indexOf("Connect to the cluster") + 1);
+      // After the image got its deployed tag (the migration is its first use).
+      expect(names.indexOf("Migrate the database")).toBe(names.indexOf("Keep the image in the registry") + 1);
       expect(names.indexOf("Migrate the database")).toBeLessThan(names.indexOf("Roll out the image"));
       const migrate = job.steps.find((s: Json) => s.id === "migrate");
       expect(migrate.shell).toBe("bash");
