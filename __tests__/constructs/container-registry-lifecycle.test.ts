@@ -18,7 +18,7 @@ type Json = Record<string, any>;
 const BASE: ContainerRegistryProps = { name: "shop/api", accountId: "222222222222", region: "eu-west-1" };
 const ENVIRONMENTS = ["dev", "staging", "prod"];
 
-function rules(overrides: Partial<ContainerRegistryProps> = {}): Json[] {
+function rules(overrides: Partial<ContainerRegistryProps> = {}): LifecycleRule[] {
   const stack = new TerraformStack(Testing.app(), "test");
   new ContainerRegistry(stack, "Registry", { ...BASE, ...overrides });
   const tf = JSON.parse(Testing.synth(stack));
@@ -149,7 +149,7 @@ describe("ContainerRegistry lifecycle: deployed images", () => {
 
   test("with dev's rule first, dev's count would expire production's image: the reverse promotion order is what protects it", () => {
     const images = repository(40, { dev: range(1, 40), staging: range(1, 40), prod: range(1, 5) });
-    const policy = rules({ deployEnvironments: ENVIRONMENTS }) as LifecycleRule[];
+    const policy = rules({ deployEnvironments: ENVIRONMENTS });
     const devFirst = policy.map((r) => (r.rulePriority === 1 ? { ...r, rulePriority: 3 } : r.rulePriority === 3 ? { ...r, rulePriority: 1 } : r));
     expect(expired(devFirst, images).has("build-5")).toBe(true);
     expect(expired(policy, images).has("build-5")).toBe(false);
@@ -170,7 +170,7 @@ describe("ContainerRegistry lifecycle: deployed images", () => {
       return seed % n;
     };
     const keep = 5;
-    const policy = rules({ deployEnvironments: ENVIRONMENTS, keepDeployedImages: keep }) as LifecycleRule[];
+    const policy = rules({ deployEnvironments: ENVIRONMENTS, keepDeployedImages: keep });
     for (let trial = 0; trial < 200; trial++) {
       const builds = 10 + random(60);
       // Every build reaches dev; a prefix of the builds that reached dev reaches staging, and so on (promotion order).
