@@ -15,6 +15,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { accountKeyPolicy } from "./aws-common";
+import { backupVaultRetentionDays } from "./validators";
 import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson } from "./util";
 
 /** The database to back up: its ARN (`PostgresDatabase.instance`, an `aws_db_instance`, has one). */
@@ -33,7 +34,7 @@ export interface BackupCopy {
   readonly provider?: TerraformProvider;
   /**
    * A second account to copy into instead (12 digits). Its vault, named like this construct's
-   * (`<name>-backups-copy`) in `region`, is created in that account (by that account's own stack
+   * (`<name>-backup`) in `region`, is created in that account (by that account's own stack
    * or by hand) with a vault policy allowing `backup:CopyIntoBackupVault` from this account, and
    * the two accounts share an AWS Organization with cross-account backup on.
    * @default the source account, with the vault created here through `provider`
@@ -48,7 +49,7 @@ export interface BackupCopy {
 
 /** Props of {@link DatabaseBackup}. `name`, `database`, `accountId` and `region` are required. */
 export interface DatabaseBackupProps {
-  /** Names the vaults (`<name>-backups`, `<name>-backups-copy`), the plan, the role and the keys' aliases: 1-40 lower-case letters, digits and `-`. */
+  /** Names the vaults (`<name>-backup`, in each region), the plan, the role and the keys' aliases: 2-43 lower-case letters, digits and `-` (a vault name holds 50). */
   readonly name: string;
   /** The database instance to back up. */
   readonly database: BackupSource;
@@ -105,7 +106,7 @@ export const BACKUP_VAULT_PROTECTED_ACTIONS = [
 
 /** Days of grace before a compliance-mode lock becomes immutable (AWS's minimum is 3). */
 const LOCK_GRACE_DAYS = 3;
-const NAME = /^[a-z][a-z0-9-]{0,38}[a-z0-9]$/;
+const NAME = /^[a-z][a-z0-9-]{0,41}[a-z0-9]$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
 
 /**
@@ -197,12 +198,12 @@ export class DatabaseBackup extends Construct {
       return vault;
     };
 
-    this.vault = protectedVault("Vault", `${name}-backups`, retentionDays);
+    this.vault = protectedVault("Vault", `${name}-backup`, retentionDays);
     const copy = props.copy;
     if (copy?.accountId !== undefined) {
-      this.copyVaultArn = `arn:${partitionOf(copy.region).partition}:backup:${copy.region}:${copy.accountId}:backup-vault:${name}-backups-copy`;
+      this.copyVaultArn = `arn:${partitionOf(copy.region).partition}:backup:${copy.region}:${copy.accountId}:backup-vault:${name}-backup`;
     } else if (copy !== undefined) {
-      this.copyVault = protectedVault("CopyVault", `${name}-backups-copy`, copyRetentionDays, copy.provider);
+      this.copyVault = protectedVault("CopyVault", `${name}-backup`, copyRetentionDays, copy.provider);
       this.copyVaultArn = this.copyVault.arn;
     }
 
@@ -252,11 +253,12 @@ export class DatabaseBackup extends Construct {
   }
 
   private validate(props: DatabaseBackupProps, v: { retentionDays: number; schedule: string; breakGlassRoleArns: readonly string[]; copyRetentionDays: number }): void {
-    if (isKnown(props.name) && !NAME.test(props.name)) invalid(this, "name", props.name, "2-40 lower-case letters, digits and '-', starting with a letter, e.g. shop-prod");
+    if (isKnown(props.name) && !NAME.test(props.name)) invalid(this, "name", props.name, "2-43 lower-case letters, digits and '-', starting with a letter, e.g. shop-prod");
     checkAccountId(this, "accountId", props.accountId);
     checkRegion(this, "region", props.region);
     const days = (field: string, value: number) => {
-      if (isKnown(value) && (!Number.isInteger(value) || value < 7 || value > 36500)) invalid(this, field, value, "a whole number of days from 7 to 36500");
+      const problem = isKnown(value) ? backupVaultRetentionDays.problem(value) : undefined;
+      if (problem !== undefined) invalid(this, field, value, problem);
     };
     days("retentionDays", v.retentionDays);
     days("copy.retentionDays", v.copyRetentionDays);

@@ -50,6 +50,10 @@ export interface EnvironmentConfig {
     readonly storageGiB: number;
     readonly maxStorageGiB: number;
     readonly engineVersion: string;
+    /** RDS automated backups: the point-in-time recovery window. */
+    readonly backupRetentionDays: number;
+    /** AWS Backup snapshots copied to a second region (account); unset: none. */
+    readonly backupCopy?: { readonly region: string; readonly account?: string; readonly retentionDays: number; readonly breakGlassRoleArns: string[] };
   };
   /** Replicas for every app here, unless an app overrides them. */
   readonly replicas?: Replicas;
@@ -130,7 +134,7 @@ export const PROFILE_DEFAULTS = {
     // The smallest current x86 type that trunks network interfaces (security groups for pods).
     nodeInstanceTypes: ["c6i.large"],
     nodes: { min: 1, desired: 2, max: 3 },
-    database: { instanceClass: "db.t4g.micro", storageGiB: 20, maxStorageGiB: 100 },
+    database: { instanceClass: "db.t4g.micro", storageGiB: 20, maxStorageGiB: 100, backupRetentionDays: 2 },
     replicas: { min: 1, max: 2 },
     priceClass: "PriceClass_100",
     approvalRequired: false,
@@ -142,7 +146,7 @@ export const PROFILE_DEFAULTS = {
     kubernetesVersion: "1.33",
     nodeInstanceTypes: ["m6i.large"],
     nodes: { min: 2, desired: 3, max: 6 },
-    database: { instanceClass: "db.m6g.large", storageGiB: 100, maxStorageGiB: 1000 },
+    database: { instanceClass: "db.m6g.large", storageGiB: 100, maxStorageGiB: 1000, backupRetentionDays: 7 },
     replicas: { min: 3, max: 10 },
     priceClass: "PriceClass_All",
     approvalRequired: true,
@@ -488,6 +492,17 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
       storageGiB: env.database.storageGiB ?? d.database.storageGiB,
       maxStorageGiB: env.database.maxStorageGiB ?? Math.max(d.database.maxStorageGiB, env.database.storageGiB ?? 0),
       engineVersion: env.database.engineVersion ?? DEFAULT_POSTGRES_VERSION,
+      backupRetentionDays: env.database.backupRetentionDays ?? d.database.backupRetentionDays,
+      ...(env.database.backupCopy
+        ? {
+            backupCopy: {
+              region: env.database.backupCopy.region,
+              account: env.database.backupCopy.account,
+              retentionDays: env.database.backupCopy.retentionDays ?? 35,
+              breakGlassRoleArns: env.database.backupCopy.breakGlassRoleArns ?? [],
+            },
+          }
+        : {}),
     },
     replicas: env.replicas,
     approval: { required: env.approval.required ?? d.approvalRequired, reviewers: { users: reviewers.users, teams: reviewers.teams } },
@@ -645,6 +660,15 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     const profile = env.profile ?? (typeof env.name === "string" ? defaultProfile(env.name) : "development");
     const required = typeof approval.required === "boolean" ? approval.required : profile === "production";
     const protection = isRecord(env.protection) ? env.protection : {};
+    if (profile === "production" && typeof protection.overrideReason !== "string" && !isRecord(database.backupCopy)) {
+      out.push({
+        at: ["environments", i, "database"],
+        message: "a production database's backups are copied to a second region: add database.backupCopy.region (e.g. eu-central-1), or say why not in protection.overrideReason",
+      });
+    }
+    if (isRecord(database.backupCopy) && database.backupCopy.region === env.region) {
+      out.push({ at: ["environments", i, "database", "backupCopy", "region"], message: `${printable(database.backupCopy.region)} is the environment's own region: the copy must survive a regional outage, so name another region` });
+    }
     if (profile === "production" && typeof protection.overrideReason !== "string") {
       for (const key of ["deletionProtection", "multiAz"]) {
         if (protection[key] === false) {

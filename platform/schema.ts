@@ -175,6 +175,23 @@ export const environmentSchema = z.strictObject({
         .regex(/^\d{2}(\.\d+)?$/, { error: "expected a PostgreSQL major version such as 16, or major.minor such as 16.8" })
         .optional()
         .describe("PostgreSQL version. A major alone lets RDS apply minor upgrades without Terraform planning a downgrade. @default 16"),
+      backupRetentionDays: intKind(kinds.rdsBackupRetentionDays, 1, 35)
+        .optional()
+        .describe("Days of RDS automated backups: the point-in-time recovery window. @default 7 in production, 2 otherwise"),
+      backupCopy: z
+        .strictObject({
+          region: kind(kinds.awsRegion).describe("The second region daily AWS Backup snapshots are copied to (not the environment's)."),
+          account: kind(kinds.awsAccountId)
+            .optional()
+            .describe("A second account to copy into: its vault <app>-<env>-backup in region is made there, with a vault policy allowing backup:CopyIntoBackupVault from this account. @default this account"),
+          retentionDays: intKind(kinds.backupVaultRetentionDays, 7, 36500).optional().describe("Days each snapshot and its copy are kept, locked. @default 35"),
+          breakGlassRoleArns: z
+            .array(kind(kinds.iamRoleArn))
+            .optional()
+            .describe("Roles still allowed to delete recovery points or the vaults; everyone else (deploy and apply roles too) is denied. @default none"),
+        })
+        .optional()
+        .describe("AWS Backup of the database, copied to a second region in locked vaults. Required in production (or a protection.overrideReason). @default none in development"),
     })
     .default({}),
   replicas: replicas.optional().describe("Instances of every app here, unless the app overrides them."),

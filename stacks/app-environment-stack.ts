@@ -5,6 +5,7 @@ import { dependable, Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { AppSecrets, appSecretPrefix, setSecretCommand } from "../constructs/app-secrets";
 import { Cdn } from "../constructs/cdn";
+import { DatabaseBackup } from "../constructs/database-backup";
 import { staticAssetsPrefix } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
 import { KubernetesWorkload } from "../constructs/kubernetes-workload";
@@ -44,6 +45,8 @@ export class AppEnvironmentStack extends SlipwayStack {
   readonly url: string;
   /** The app's Postgres in this environment, admitting only {@link podSecurityGroup}. */
   readonly database: PostgresDatabase;
+  /** The database's AWS Backup plan and locked vaults, copied off-region (`database.backupCopy`). */
+  readonly backup?: DatabaseBackup;
   /** The security group of this app's pods (and only theirs): the one peer the database admits. */
   readonly podSecurityGroup: WorkloadSecurityGroup;
   /**
@@ -111,11 +114,28 @@ export class AppEnvironmentStack extends SlipwayStack {
       maxStorageGiB: environment.database.maxStorageGiB,
       multiAz: environment.protection.multiAz,
       deletionProtection: environment.protection.deletionProtection,
-      backupRetentionDays: production ? 7 : 2,
+      backupRetentionDays: environment.database.backupRetentionDays,
       performanceInsights: production,
       preventDestroy: production,
       databaseName: app.name.replace(/-/g, "_"),
     });
+
+    // Daily AWS Backup snapshots in locked vaults, copied to a second region (required in production).
+    const backupCopy = environment.database.backupCopy;
+    if (backupCopy) {
+      const copyProvider = backupCopy.account ? undefined : environmentAwsProvider(this, "aws_backup_copy", platform, environment, tags, { alias: "backup-copy", region: backupCopy.region });
+      this.backup = new DatabaseBackup(this, "Backup", {
+        name,
+        database: this.database.instance,
+        accountId: environment.account,
+        region: environment.region,
+        retentionDays: backupCopy.retentionDays,
+        copy: { region: backupCopy.region, accountId: backupCopy.account, provider: copyProvider },
+        breakGlassRoleArns: backupCopy.breakGlassRoleArns,
+        compliance: production,
+        preventDestroy: production,
+      });
+    }
 
     this.loadBalancer = new LoadBalancer(this, "LoadBalancer", {
       name,
@@ -315,5 +335,6 @@ export function protectionOverrides(environment: EnvironmentConfig): PolicySuppr
           { rule: "SLW-ALB-002", path: "LoadBalancer", reason: because },
         ]),
     ...(environment.protection.multiAz ? [] : [{ rule: "SLW-RDS-007", path: "Database", reason: because }]),
+    ...(environment.database.backupCopy ? [] : [{ rule: "SLW-BAK-001", path: "Database", reason: because }]),
   ];
 }
