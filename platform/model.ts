@@ -463,6 +463,44 @@ export function defaultNodePort(name: string): number {
   return 30000 + (hash % 2768);
 }
 
+/**
+ * The region a production database's backups are copied to when the platform file names none: a
+ * second region of the same country or union, so the copy leaves the region but not the
+ * jurisdiction. Regions without such a partner must name one (`database.backupCopy.region`).
+ */
+export const DEFAULT_BACKUP_COPY_REGION: Readonly<Record<string, string>> = {
+  "us-east-1": "us-west-2",
+  "us-east-2": "us-west-2",
+  "us-west-1": "us-east-1",
+  "us-west-2": "us-east-1",
+  "ca-central-1": "ca-west-1",
+  "ca-west-1": "ca-central-1",
+  "eu-west-1": "eu-central-1",
+  "eu-west-3": "eu-central-1",
+  "eu-central-1": "eu-west-1",
+  "eu-central-2": "eu-central-1",
+  "eu-north-1": "eu-central-1",
+  "eu-south-1": "eu-central-1",
+  "eu-south-2": "eu-west-3",
+  "ap-northeast-1": "ap-northeast-3",
+  "ap-northeast-3": "ap-northeast-1",
+  "ap-south-1": "ap-south-2",
+  "ap-south-2": "ap-south-1",
+  "ap-southeast-2": "ap-southeast-4",
+  "ap-southeast-4": "ap-southeast-2",
+};
+
+/** The environment's backup copy: as the file says, else the production default, else none. */
+function backupCopyOf(env: ParsedEnvironment, profile: Profile): { backupCopy?: NonNullable<EnvironmentConfig["database"]["backupCopy"]> } {
+  const copy = env.database.backupCopy;
+  if (copy === false) return {};
+  if (copy === undefined) {
+    const region = DEFAULT_BACKUP_COPY_REGION[env.region];
+    return profile === "production" && region !== undefined ? { backupCopy: { region, retentionDays: 35, breakGlassRoleArns: [] } } : {};
+  }
+  return { backupCopy: { region: copy.region, account: copy.account, retentionDays: copy.retentionDays ?? 35, breakGlassRoleArns: copy.breakGlassRoleArns ?? [] } };
+}
+
 /** The profile an environment gets when its file does not name one. */
 export function defaultProfile(name: string): Profile {
   return name === "prod" || name === "production" ? "production" : "development";
@@ -493,16 +531,7 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
       maxStorageGiB: env.database.maxStorageGiB ?? Math.max(d.database.maxStorageGiB, env.database.storageGiB ?? 0),
       engineVersion: env.database.engineVersion ?? DEFAULT_POSTGRES_VERSION,
       backupRetentionDays: env.database.backupRetentionDays ?? d.database.backupRetentionDays,
-      ...(env.database.backupCopy
-        ? {
-            backupCopy: {
-              region: env.database.backupCopy.region,
-              account: env.database.backupCopy.account,
-              retentionDays: env.database.backupCopy.retentionDays ?? 35,
-              breakGlassRoleArns: env.database.backupCopy.breakGlassRoleArns ?? [],
-            },
-          }
-        : {}),
+      ...backupCopyOf(env, profile),
     },
     replicas: env.replicas,
     approval: { required: env.approval.required ?? d.approvalRequired, reviewers: { users: reviewers.users, teams: reviewers.teams } },
@@ -660,11 +689,15 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     const profile = env.profile ?? (typeof env.name === "string" ? defaultProfile(env.name) : "development");
     const required = typeof approval.required === "boolean" ? approval.required : profile === "production";
     const protection = isRecord(env.protection) ? env.protection : {};
-    if (profile === "production" && typeof protection.overrideReason !== "string" && !isRecord(database.backupCopy)) {
-      out.push({
-        at: ["environments", i, "database"],
-        message: "a production database's backups are copied to a second region: add database.backupCopy.region (e.g. eu-central-1), or say why not in protection.overrideReason",
-      });
+    if (profile === "production" && typeof protection.overrideReason !== "string") {
+      if (database.backupCopy === false) {
+        out.push({ at: ["environments", i, "database", "backupCopy"], message: 'turning backup copies off in a production environment needs a reason: add protection.overrideReason ("why, and until when"), or remove backupCopy: false' });
+      } else if (database.backupCopy === undefined && typeof env.region === "string" && DEFAULT_BACKUP_COPY_REGION[env.region] === undefined) {
+        out.push({
+          at: ["environments", i, "database"],
+          message: `a production database's backups are copied to a second region, and ${printable(env.region)} has no default partner in the same jurisdiction: add database.backupCopy.region, or backupCopy: false with a protection.overrideReason`,
+        });
+      }
     }
     if (isRecord(database.backupCopy) && database.backupCopy.region === env.region) {
       out.push({ at: ["environments", i, "database", "backupCopy", "region"], message: `${printable(database.backupCopy.region)} is the environment's own region: the copy must survive a regional outage, so name another region` });

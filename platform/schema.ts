@@ -179,7 +179,7 @@ export const environmentSchema = z.strictObject({
         .optional()
         .describe("Days of RDS automated backups: the point-in-time recovery window. @default 7 in production, 2 otherwise"),
       backupCopy: z
-        .strictObject({
+        .union([z.literal(false), z.strictObject({
           region: kind(kinds.awsRegion).describe("The second region daily AWS Backup snapshots are copied to (not the environment's)."),
           account: kind(kinds.awsAccountId)
             .optional()
@@ -189,9 +189,9 @@ export const environmentSchema = z.strictObject({
             .array(kind(kinds.iamRoleArn))
             .optional()
             .describe("Roles still allowed to delete recovery points or the vaults; everyone else (deploy and apply roles too) is denied. @default none"),
-        })
+        })])
         .optional()
-        .describe("AWS Backup of the database, copied to a second region in locked vaults. Required in production (or a protection.overrideReason). @default none in development"),
+        .describe("Daily AWS Backup snapshots of the database in locked vaults, copied to a second region; false: none (in production only with a protection.overrideReason). @default in production, a copy to the region's partner in the same jurisdiction (eu-west-1 -> eu-central-1, us-east-1 -> us-west-2, ...; other regions must name one); none otherwise"),
     })
     .default({}),
   replicas: replicas.optional().describe("Instances of every app here, unless the app overrides them."),

@@ -120,7 +120,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       databaseName: app.name.replace(/-/g, "_"),
     });
 
-    // Daily AWS Backup snapshots in locked vaults, copied to a second region (required in production).
+    // Daily AWS Backup snapshots in locked vaults, copied to a second region (production's default).
     const backupCopy = environment.database.backupCopy;
     if (backupCopy) {
       const copyProvider = backupCopy.account ? undefined : environmentAwsProvider(this, "aws_backup_copy", platform, environment, tags, { alias: "backup-copy", region: backupCopy.region });
