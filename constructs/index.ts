@@ -6,6 +6,7 @@ export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
 export * from "./ci-runners";
 export * from "./container-registry";
+export * from "./database-backup";
 export * from "./delivery-pipeline";
 export * from "./github-actions-role";
 export * from "./github-oidc-provider";
