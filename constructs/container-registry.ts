@@ -141,6 +141,8 @@ export class ContainerRegistry extends Construct {
   public readonly key: KmsKey;
   /** The repository policy for `pullAccountIds` and `deployRoleArns`, when there is one. */
   public readonly repositoryPolicy?: EcrRepositoryPolicy;
+  /** How many images deployed to each of `deployEnvironments` the lifecycle policy keeps: each can roll back one fewer. */
+  public readonly keepDeployedImages: number;
   /** The lifecycle policy's rules, in priority order, as ECR receives them. */
   public readonly lifecycleRules: readonly LifecycleRule[];
 
@@ -196,6 +198,7 @@ export class ContainerRegistry extends Construct {
     this.repositoryArn = this.repository.arn;
     this.repositoryName = this.repository.name;
 
+    this.keepDeployedImages = keepDeployedImages;
     this.lifecycleRules = lifecycleRules({ keepReleaseImages, untaggedExpiryDays, releaseTagPrefix, deployEnvironments, keepDeployedImages });
     new EcrLifecyclePolicy(this, "LifecyclePolicy", {
       repository: this.repository.name,

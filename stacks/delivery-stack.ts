@@ -130,6 +130,7 @@ export class DeliveryStack extends SlipwayStack {
       this.repository.addVariable(name, variables[name]);
     }
 
-    this.description = `${this.repository.fullName}: repository, ECR registry (${registryEnvironment.account}), build role, ${Object.keys(this.pipeline.workflows).length} workflows`;
+    const rollbacks = `keeps each environment's last ${this.registry.keepDeployedImages} deployed images: ${this.registry.keepDeployedImages - 1} releases to roll back to`;
+    this.description = `${this.repository.fullName}: repository, ECR registry (${registryEnvironment.account}; ${rollbacks}), build role, ${Object.keys(this.pipeline.workflows).length} workflows`;
   }
 }

@@ -4,7 +4,10 @@
  * tag on the app's repository, and deploy roles of other accounts are let in by the repository
  * policy under exactly the names the environments' stacks give them.
  */
-import { examplePlatform, resourceAt, synthAll } from "../support/platform";
+import * as fs from "node:fs";
+import { App } from "cdktf";
+import { buildPlatform } from "../../stacks";
+import { examplePlatform, resourceAt, synthAll, tempDir } from "../support/platform";
 
 const stacks = synthAll(examplePlatform());
 const ENVIRONMENTS = ["dev", "staging", "prod"];
@@ -24,6 +27,14 @@ describe("deployed images in the example platform", () => {
       [4, "untagged", undefined, 7],
       [5, "tagged", ["sha-"], 30],
     ]);
+  });
+
+  test("the synth summary says how many releases each environment can roll back to", () => {
+    const outdir = tempDir();
+    const built = buildPlatform(new App({ outdir }), examplePlatform());
+    fs.rmSync(outdir, { recursive: true, force: true });
+    const delivery = built.stacks.find((s) => s.stackName === "hello-delivery") as unknown as { description: string };
+    expect(delivery.description).toContain("ECR registry (222222222222; keeps each environment's last 30 deployed images: 29 releases to roll back to)");
   });
 
   test("dev and staging (another account) may tag through the repository policy, under their deploy roles' own names", () => {
