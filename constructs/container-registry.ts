@@ -373,8 +373,11 @@ export class ContainerRegistry extends Construct {
 
 /** One rule of an ECR lifecycle policy, as {@link ContainerRegistry} writes them. */
 export interface LifecycleRule {
+  /** Evaluation order, lowest first: an image is expired only by the first rule whose tags it matches. */
   readonly rulePriority: number;
+  /** What the rule keeps, in words. */
   readonly description: string;
+  /** Which images the rule counts (`tagStatus`, `tagPrefixList`) and how (`countType`, `countUnit`, `countNumber`). */
   readonly selection: {
     readonly tagStatus: "tagged" | "untagged";
     readonly tagPrefixList?: readonly string[];
@@ -382,6 +385,7 @@ export interface LifecycleRule {
     readonly countUnit?: "days";
     readonly countNumber: number;
   };
+  /** Always `expire`. */
   readonly action: { readonly type: "expire" };
 }
 

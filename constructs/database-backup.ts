@@ -20,6 +20,7 @@ import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson 
 
 /** The database to back up: its ARN (`PostgresDatabase.instance`, an `aws_db_instance`, has one). */
 export interface BackupSource {
+  /** The instance's ARN, what the backup selection names. */
   readonly arn: string;
 }
 
@@ -29,7 +30,8 @@ export interface BackupCopy {
   readonly region: string;
   /**
    * The stack's AWS provider for `region` (an alias), which creates the destination vault and its
-   * key there. Unused with `accountId`: that account's vault is made there.
+   * key there. Required without `accountId`; unused with it (that account's vault is made there).
+   * @default none (only with `accountId`)
    */
   readonly provider?: TerraformProvider;
   /**

@@ -490,15 +490,13 @@ export const DEFAULT_BACKUP_COPY_REGION: Readonly<Record<string, string>> = {
   "ap-southeast-4": "ap-southeast-2",
 };
 
-/** The environment's backup copy: as the file says, else the production default, else none. */
+/** The environment's backup copy: on in production unless `enabled: false`, elsewhere when `backupCopy` is given; its region as given, else the partner. */
 function backupCopyOf(env: ParsedEnvironment, profile: Profile): { backupCopy?: NonNullable<EnvironmentConfig["database"]["backupCopy"]> } {
   const copy = env.database.backupCopy;
-  if (copy === false) return {};
-  if (copy === undefined) {
-    const region = DEFAULT_BACKUP_COPY_REGION[env.region];
-    return profile === "production" && region !== undefined ? { backupCopy: { region, retentionDays: 35, breakGlassRoleArns: [] } } : {};
-  }
-  return { backupCopy: { region: copy.region, account: copy.account, retentionDays: copy.retentionDays ?? 35, breakGlassRoleArns: copy.breakGlassRoleArns ?? [] } };
+  const enabled = copy?.enabled ?? (copy !== undefined || profile === "production");
+  const region = copy?.region ?? DEFAULT_BACKUP_COPY_REGION[env.region];
+  if (!enabled || region === undefined) return {};
+  return { backupCopy: { region, account: copy?.account, retentionDays: copy?.retentionDays ?? 35, breakGlassRoleArns: copy?.breakGlassRoleArns ?? [] } };
 }
 
 /** The profile an environment gets when its file does not name one. */
@@ -689,15 +687,16 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     const profile = env.profile ?? (typeof env.name === "string" ? defaultProfile(env.name) : "development");
     const required = typeof approval.required === "boolean" ? approval.required : profile === "production";
     const protection = isRecord(env.protection) ? env.protection : {};
-    if (profile === "production" && typeof protection.overrideReason !== "string") {
-      if (database.backupCopy === false) {
-        out.push({ at: ["environments", i, "database", "backupCopy"], message: 'turning backup copies off in a production environment needs a reason: add protection.overrideReason ("why, and until when"), or remove backupCopy: false' });
-      } else if (database.backupCopy === undefined && typeof env.region === "string" && DEFAULT_BACKUP_COPY_REGION[env.region] === undefined) {
-        out.push({
-          at: ["environments", i, "database"],
-          message: `a production database's backups are copied to a second region, and ${printable(env.region)} has no default partner in the same jurisdiction: add database.backupCopy.region, or backupCopy: false with a protection.overrideReason`,
-        });
-      }
+    const copy = isRecord(database.backupCopy) ? database.backupCopy : undefined;
+    const copyEnabled = copy?.enabled ?? (copy !== undefined || profile === "production");
+    if (profile === "production" && typeof protection.overrideReason !== "string" && copy?.enabled === false) {
+      out.push({ at: ["environments", i, "database", "backupCopy", "enabled"], message: 'turning backup copies off in a production environment needs a reason: add protection.overrideReason ("why, and until when"), or remove enabled: false' });
+    }
+    if (copyEnabled && copy?.region === undefined && typeof env.region === "string" && DEFAULT_BACKUP_COPY_REGION[env.region] === undefined) {
+      out.push({
+        at: ["environments", i, "database", ...(copy ? ["backupCopy"] : [])],
+        message: `${profile === "production" ? "a production database's backups are copied to a second region, and " : "backups are copied to a second region, and "}${printable(env.region)} has no default partner in the same jurisdiction: add database.backupCopy.region${profile === "production" ? ", or backupCopy.enabled: false with a protection.overrideReason" : ""}`,
+      });
     }
     if (isRecord(database.backupCopy) && database.backupCopy.region === env.region) {
       out.push({ at: ["environments", i, "database", "backupCopy", "region"], message: `${printable(database.backupCopy.region)} is the environment's own region: the copy must survive a regional outage, so name another region` });

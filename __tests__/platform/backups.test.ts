@@ -42,21 +42,24 @@ describe("backup keys of the platform file", () => {
   test("set explicitly: retention, copy region, another account, break-glass roles; a development environment may copy too", () => {
     const platform = examplePlatform((d) => {
       d.environments[0].database = { backupRetentionDays: 3, backupCopy: { region: "eu-north-1" } };
+      d.environments[1].database = { backupCopy: {} };
       d.environments[2].database = {
         backupRetentionDays: 21,
         backupCopy: { region: "eu-west-3", account: "333333333333", retentionDays: 90, breakGlassRoleArns: ["arn:aws:iam::222222222222:role/break-glass"] },
       };
     });
     expect(platform.environments[0].database).toMatchObject({ backupRetentionDays: 3, backupCopy: { region: "eu-north-1", retentionDays: 35 } });
+    // An empty backupCopy switches the copy on, to the region's partner.
+    expect(platform.environments[1].database.backupCopy).toEqual({ region: "eu-central-1", retentionDays: 35, breakGlassRoleArns: [] });
     expect(platform.environments[2].database).toMatchObject({
       backupRetentionDays: 21,
       backupCopy: { region: "eu-west-3", account: "333333333333", retentionDays: 90, breakGlassRoleArns: ["arn:aws:iam::222222222222:role/break-glass"] },
     });
   });
 
-  test("backupCopy: false in production with a protection.overrideReason: no copy, and the stack accepts SLW-BAK-001 with that reason", () => {
+  test("backupCopy.enabled: false in production with a protection.overrideReason: no copy, and the stack accepts SLW-BAK-001 with that reason", () => {
     const platform = examplePlatform((d) => {
-      d.environments[2].database = { backupCopy: false };
+      d.environments[2].database = { backupCopy: { enabled: false } };
       d.environments[2].protection = { overrideReason: "copies live in the DR account's own backup plan (ticket OPS-42)" };
     });
     expect(platform.environments[2].database.backupCopy).toBeUndefined();
@@ -72,7 +75,8 @@ describe("backup keys of the platform file", () => {
   });
 
   test.each<[string, (doc: any) => void, RegExp]>([
-    ["backupCopy: false in production without a reason", (d) => (d.environments[2].database = { backupCopy: false }), /environments\[2\]\.database\.backupCopy: turning backup copies off in a production environment needs a reason: add protection\.overrideReason/],
+    ["backupCopy.enabled: false in production without a reason", (d) => (d.environments[2].database = { backupCopy: { enabled: false } }), /environments\[2\]\.database\.backupCopy\.enabled: turning backup copies off in a production environment needs a reason: add protection\.overrideReason/],
+    ["a copy asked for in a region without a partner", (d) => ((d.environments[0].region = "sa-east-1"), (d.environments[0].network.zones = ["sa-east-1a", "sa-east-1b"]), (d.environments[0].database = { backupCopy: { retentionDays: 14 } })), /environments\[0\]\.database\.backupCopy: backups are copied to a second region, and "sa-east-1" has no default partner/],
     ["a copy to the environment's own region", (d) => (d.environments[2].database = { backupCopy: { region: "eu-west-1" } }), /environments\[2\]\.database\.backupCopy\.region: "eu-west-1" is the environment's own region/],
     ["a production region without a default partner", (d) => (d.environments[2].region = "sa-east-1", d.environments[2].network.zones = ["sa-east-1a", "sa-east-1b"]), /environments\[2\]\.database: a production database's backups are copied to a second region, and "sa-east-1" has no default partner in the same jurisdiction/],
     ["a retention outside RDS's range", (d) => (d.environments[0].database = { backupRetentionDays: 36 }), /environments\[0\]\.database\.backupRetentionDays: received number 36; expected at most 35/],
