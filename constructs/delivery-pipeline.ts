@@ -10,6 +10,7 @@ import { stringify } from "yaml";
 import { terraformLiteral } from "../platform/literal";
 import { ACTIONS, usesOf } from "./actions";
 import { isCodebuildRunnerLabel } from "./ci-runners";
+import { deployedTagPrefix } from "./container-registry";
 import { invalid, isKnown } from "./util";
 import { Job, renderWorkflow, Step, Workflow } from "./workflow";
 
@@ -784,6 +785,7 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         shell: "bash",
         run: 'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"',
       },
+      protectImageStep(environment),
       ...databaseSetup,
       ...migrate,
       {
@@ -897,6 +899,50 @@ const BAKE_SCRIPT = [
   'echo "No alarm fired in the $BAKE_MINUTES-minute bake"',
   "",
 ].join("\n");
+
+/**
+ * Tags the digest about to run in this environment `deployed.<environment>.<run id>.<attempt>`
+ * (a new tag each run and re-run, so the immutable repository accepts it): the environment's
+ * lifecycle rule keeps its last deployed images, so what runs and what it may roll back to are
+ * never expired ({@link deployedTagPrefix}). Before the migration, the first use of the image. The
+ * manifest is read and put back by digest (`--image-digest`: ECR refuses a manifest that is not
+ * the deployed one); the registry, region and repository come from the image reference itself.
+ */
+function protectImageStep(environment: string): Step {
+  return {
+    name: "Keep the image in the registry",
+    shell: "bash",
+    env: { DEPLOYED_TAG_PREFIX: deployedTagPrefix(environment) },
+    run: [
+      'if [[ ! "$IMAGE" =~ ^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(\\.cn)?/([a-z0-9._/-]+)@(sha256:[0-9a-f]{64})$ ]]; then',
+      '  echo "::error::$IMAGE is not an ECR image reference by digest"',
+      "  exit 1",
+      "fi",
+      'registry="${BASH_REMATCH[1]}" region="${BASH_REMATCH[2]}" repository="${BASH_REMATCH[4]}" digest="${BASH_REMATCH[5]}"',
+      'tag="$DEPLOYED_TAG_PREFIX$GITHUB_RUN_ID.$GITHUB_RUN_ATTEMPT"',
+      'read_image() { aws ecr batch-get-image --registry-id "$registry" --region "$region" --repository-name "$repository" --image-ids "imageDigest=$digest" --accepted-media-types ' +
+        MANIFEST_MEDIA_TYPES.map((t) => `"${t}"`).join(" ") +
+        ' --query "images[0].$1" --output text; }',
+      'media_type="$(read_image imageManifestMediaType)"',
+      'manifest="$(read_image imageManifest)"',
+      'if [[ -z "$manifest" || "$manifest" == None ]]; then',
+      '  echo "::error::$digest is no longer in $repository (expired by its lifecycle policy?): nothing was deployed; deliver a newer commit"',
+      "  exit 1",
+      "fi",
+      'aws ecr put-image --registry-id "$registry" --region "$region" --repository-name "$repository" --image-tag "$tag" --image-digest "$digest" --image-manifest "$manifest" --image-manifest-media-type "$media_type" --query image.imageId --output text',
+      'echo "Tagged $digest $tag: kept while it is among the last images deployed here"',
+      "",
+    ].join("\n"),
+  };
+}
+
+/** The manifest types an image may have: Docker's and OCI's, single-platform or index. */
+const MANIFEST_MEDIA_TYPES = [
+  "application/vnd.docker.distribution.manifest.v2+json",
+  "application/vnd.docker.distribution.manifest.list.v2+json",
+  "application/vnd.oci.image.manifest.v1+json",
+  "application/vnd.oci.image.index.v1+json",
+];
 
 /**
  * Before anything changes: every app secret of the environment has a current value, else the job

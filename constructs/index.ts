@@ -10,6 +10,7 @@ export * from "./cluster-autoscaler";
 export * from "./cluster-autoscaler-role";
 export * from "./container-insights";
 export * from "./container-registry";
+export * from "./database-backup";
 export * from "./database-roles";
 export * from "./database-setup";
 export * from "./delivery-pipeline";

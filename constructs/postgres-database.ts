@@ -132,6 +132,15 @@ export interface PostgresDatabaseProps {
    * @default 365
    */
   readonly logRetentionDays?: number;
+  /**
+   * Create the instance from a backup instead of empty (a restore is always a new instance; see
+   * README "Restoring a database"): `snapshotIdentifier`, an RDS snapshot or an AWS Backup recovery
+   * point's snapshot ARN; or `pointInTime`, RDS's point-in-time recovery of
+   * `sourceInstanceIdentifier` to `restoreTime` (RFC 3339 UTC), or to its latest restorable time.
+   * The database name and master user come from the backup.
+   * @default none: a new, empty database
+   */
+  readonly restore?: { readonly snapshotIdentifier: string } | { readonly pointInTime: { readonly sourceInstanceIdentifier: string; readonly restoreTime?: string } };
 }
 
 /** A role that takes inline policies: `PodIdentityRole` and `GithubActionsRole` satisfy it. */
@@ -285,6 +294,16 @@ export class PostgresDatabase extends Construct {
       logRetentionDays,
     });
 
+    const restore = props.restore;
+    if (restore !== undefined && "snapshotIdentifier" in restore && isKnown(restore.snapshotIdentifier) && !/^(arn:aws[a-z-]*:rds:[a-z0-9-]+:\d{12}:snapshot:)?[A-Za-z][A-Za-z0-9:-]{0,254}$/.test(restore.snapshotIdentifier)) {
+      invalid(this, "restore.snapshotIdentifier", restore.snapshotIdentifier, "an RDS snapshot identifier or ARN, e.g. arn:aws:rds:eu-west-1:111111111111:snapshot:awsbackup:job-1234");
+    }
+    if (restore !== undefined && "pointInTime" in restore) {
+      const { sourceInstanceIdentifier, restoreTime } = restore.pointInTime;
+      if (isKnown(sourceInstanceIdentifier) && !/^[a-z][a-z0-9-]{0,62}$/.test(sourceInstanceIdentifier)) invalid(this, "restore.pointInTime.sourceInstanceIdentifier", sourceInstanceIdentifier, "a DB instance identifier, e.g. shop-prod");
+      if (restoreTime !== undefined && isKnown(restoreTime) && !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(restoreTime)) invalid(this, "restore.pointInTime.restoreTime", restoreTime, "a UTC time in RFC 3339, e.g. 2026-12-06T14:30:00Z");
+    }
+
     const { name, accountId, region } = props;
     const { partition, dnsSuffix } = partitionOf(region);
     const logGroupPrefix = `/aws/rds/instance/${name}`;
@@ -362,8 +381,17 @@ export class PostgresDatabase extends Construct {
       autoMinorVersionUpgrade: true,
       instanceClass,
       port: POSTGRES_PORT,
-      dbName: databaseName,
-      username: masterUsername,
+      // A restore takes the database and master user from the backup.
+      ...(props.restore === undefined ? { dbName: databaseName, username: masterUsername } : {}),
+      ...(props.restore !== undefined && "snapshotIdentifier" in props.restore ? { snapshotIdentifier: props.restore.snapshotIdentifier } : {}),
+      ...(props.restore !== undefined && "pointInTime" in props.restore
+        ? {
+            restoreToPointInTime: {
+              sourceDbInstanceIdentifier: props.restore.pointInTime.sourceInstanceIdentifier,
+              ...(props.restore.pointInTime.restoreTime !== undefined ? { restoreTime: props.restore.pointInTime.restoreTime } : { useLatestRestorableTime: true }),
+            },
+          }
+        : {}),
       // RDS generates the password into Secrets Manager, encrypted with this key: it never appears in
       // code, plans, state outputs or workflows.
       manageMasterUserPassword: true,

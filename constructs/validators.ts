@@ -185,6 +185,22 @@ export const rdsStorageGiB: ValueValidator<number> = {
   },
 };
 
+/** RDS automated backups (the point-in-time recovery window), in days. */
+export const rdsBackupRetentionDays: ValueValidator<number> = {
+  accepted: "a whole number of days from 1 to 35 (RDS's range for automated backups)",
+  problem(value) {
+    return Number.isInteger(value) && value >= 1 && value <= 35 ? undefined : this.accepted;
+  },
+};
+
+/** Days AWS Backup keeps a recovery point in a locked vault. */
+export const backupVaultRetentionDays: ValueValidator<number> = {
+  accepted: "a whole number of days from 7 to 36500",
+  problem(value) {
+    return Number.isInteger(value) && value >= 7 && value <= 36500 ? undefined : this.accepted;
+  },
+};
+
 // --- Networks ---------------------------------------------------------------------------------
 
 function formatIpv4(value: number): string {

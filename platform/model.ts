@@ -54,6 +54,10 @@ export interface EnvironmentConfig {
     readonly storageGiB: number;
     readonly maxStorageGiB: number;
     readonly engineVersion: string;
+    /** RDS automated backups: the point-in-time recovery window. */
+    readonly backupRetentionDays: number;
+    /** AWS Backup snapshots copied to a second region (account); unset: none. */
+    readonly backupCopy?: { readonly region: string; readonly account?: string; readonly retentionDays: number; readonly breakGlassRoleArns: string[] };
   };
   /** Replicas for every app here, unless an app overrides them. */
   readonly replicas?: Replicas;
@@ -160,7 +164,7 @@ export const PROFILE_DEFAULTS = {
     nodes: { min: 1, desired: 2, max: 3 },
     // A pod never waits for a node in another zone: development favours running over spreading.
     zoneSpread: "preferred",
-    database: { instanceClass: "db.t4g.micro", storageGiB: 20, maxStorageGiB: 100 },
+    database: { instanceClass: "db.t4g.micro", storageGiB: 20, maxStorageGiB: 100, backupRetentionDays: 2 },
     replicas: { min: 1, max: 2 },
     priceClass: "PriceClass_100",
     approvalRequired: false,
@@ -189,7 +193,7 @@ export const PROFILE_DEFAULTS = {
     nodes: { min: 2, desired: 3, max: 6 },
     // Replicas survive a zone's loss: no zone holds two more than another zone with nodes.
     zoneSpread: "required",
-    database: { instanceClass: "db.m6g.large", storageGiB: 100, maxStorageGiB: 1000 },
+    database: { instanceClass: "db.m6g.large", storageGiB: 100, maxStorageGiB: 1000, backupRetentionDays: 7 },
     replicas: { min: 3, max: 10 },
     priceClass: "PriceClass_All",
     approvalRequired: true,
@@ -523,6 +527,42 @@ export function defaultNodePort(name: string): number {
   return 30000 + (hash % 2768);
 }
 
+/**
+ * The region a production database's backups are copied to when the platform file names none: a
+ * second region of the same country or union, so the copy leaves the region but not the
+ * jurisdiction. Regions without such a partner must name one (`database.backupCopy.region`).
+ */
+export const DEFAULT_BACKUP_COPY_REGION: Readonly<Record<string, string>> = {
+  "us-east-1": "us-west-2",
+  "us-east-2": "us-west-2",
+  "us-west-1": "us-east-1",
+  "us-west-2": "us-east-1",
+  "ca-central-1": "ca-west-1",
+  "ca-west-1": "ca-central-1",
+  "eu-west-1": "eu-central-1",
+  "eu-west-3": "eu-central-1",
+  "eu-central-1": "eu-west-1",
+  "eu-central-2": "eu-central-1",
+  "eu-north-1": "eu-central-1",
+  "eu-south-1": "eu-central-1",
+  "eu-south-2": "eu-west-3",
+  "ap-northeast-1": "ap-northeast-3",
+  "ap-northeast-3": "ap-northeast-1",
+  "ap-south-1": "ap-south-2",
+  "ap-south-2": "ap-south-1",
+  "ap-southeast-2": "ap-southeast-4",
+  "ap-southeast-4": "ap-southeast-2",
+};
+
+/** The environment's backup copy: on in production unless `enabled: false`, elsewhere when `backupCopy` is given; its region as given, else the partner. */
+function backupCopyOf(env: ParsedEnvironment, profile: Profile): { backupCopy?: NonNullable<EnvironmentConfig["database"]["backupCopy"]> } {
+  const copy = env.database.backupCopy;
+  const enabled = copy?.enabled ?? (copy !== undefined || profile === "production");
+  const region = copy?.region ?? DEFAULT_BACKUP_COPY_REGION[env.region];
+  if (!enabled || region === undefined) return {};
+  return { backupCopy: { region, account: copy?.account, retentionDays: copy?.retentionDays ?? 35, breakGlassRoleArns: copy?.breakGlassRoleArns ?? [] } };
+}
+
 /** The profile an environment gets when its file does not name one. */
 export function defaultProfile(name: string): Profile {
   return name === "prod" || name === "production" ? "production" : "development";
@@ -553,6 +593,8 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
       storageGiB: env.database.storageGiB ?? d.database.storageGiB,
       maxStorageGiB: env.database.maxStorageGiB ?? Math.max(d.database.maxStorageGiB, env.database.storageGiB ?? 0),
       engineVersion: env.database.engineVersion ?? DEFAULT_POSTGRES_VERSION,
+      backupRetentionDays: env.database.backupRetentionDays ?? d.database.backupRetentionDays,
+      ...backupCopyOf(env, profile),
     },
     replicas: env.replicas,
     approval: { required: env.approval.required ?? d.approvalRequired, reviewers: { users: reviewers.users, teams: reviewers.teams } },
@@ -734,6 +776,20 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     const profile = env.profile ?? (typeof env.name === "string" ? defaultProfile(env.name) : "development");
     const required = typeof approval.required === "boolean" ? approval.required : profile === "production";
     const protection = isRecord(env.protection) ? env.protection : {};
+    const copy = isRecord(database.backupCopy) ? database.backupCopy : undefined;
+    const copyEnabled = copy?.enabled ?? (copy !== undefined || profile === "production");
+    if (profile === "production" && typeof protection.overrideReason !== "string" && copy?.enabled === false) {
+      out.push({ at: ["environments", i, "database", "backupCopy", "enabled"], message: 'turning backup copies off in a production environment needs a reason: add protection.overrideReason ("why, and until when"), or remove enabled: false' });
+    }
+    if (copyEnabled && copy?.region === undefined && typeof env.region === "string" && DEFAULT_BACKUP_COPY_REGION[env.region] === undefined) {
+      out.push({
+        at: ["environments", i, "database", ...(copy ? ["backupCopy"] : [])],
+        message: `${profile === "production" ? "a production database's backups are copied to a second region, and " : "backups are copied to a second region, and "}${printable(env.region)} has no default partner in the same jurisdiction: add database.backupCopy.region${profile === "production" ? ", or backupCopy.enabled: false with a protection.overrideReason" : ""}`,
+      });
+    }
+    if (isRecord(database.backupCopy) && database.backupCopy.region === env.region) {
+      out.push({ at: ["environments", i, "database", "backupCopy", "region"], message: `${printable(database.backupCopy.region)} is the environment's own region: the copy must survive a regional outage, so name another region` });
+    }
     if (profile === "production" && typeof protection.overrideReason !== "string") {
       for (const key of ["deletionProtection", "multiAz"]) {
         if (protection[key] === false) {

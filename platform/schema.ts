@@ -201,6 +201,26 @@ export const environmentSchema = z.strictObject({
         .regex(/^\d{2}(\.\d+)?$/, { error: "expected a PostgreSQL major version such as 16, or major.minor such as 16.8" })
         .optional()
         .describe("PostgreSQL version. A major alone lets RDS apply minor upgrades without Terraform planning a downgrade. @default 16"),
+      backupRetentionDays: intKind(kinds.rdsBackupRetentionDays, 1, 35)
+        .optional()
+        .describe("Days of RDS automated backups: the point-in-time recovery window. @default 7 in production, 2 otherwise"),
+      backupCopy: z
+        .strictObject({
+          enabled: z.boolean().optional().describe("false: no AWS Backup (in production only with a protection.overrideReason). @default true in production; true elsewhere once backupCopy is given"),
+          region: kind(kinds.awsRegion)
+            .optional()
+            .describe("The second region daily snapshots are copied to (not the environment's). @default the region's partner in the same country or the EU (eu-west-1 -> eu-central-1, us-east-1 -> us-west-2, ...); a region without one must name it"),
+          account: kind(kinds.awsAccountId)
+            .optional()
+            .describe("A second account to copy into: its vault <app>-<env>-backup in region is made there, with a vault policy allowing backup:CopyIntoBackupVault from this account. @default this account"),
+          retentionDays: intKind(kinds.backupVaultRetentionDays, 7, 36500).optional().describe("Days each snapshot and its copy are kept, locked. @default 35"),
+          breakGlassRoleArns: z
+            .array(kind(kinds.iamRoleArn))
+            .optional()
+            .describe("Roles still allowed to delete recovery points or the vaults; everyone else (deploy and apply roles too) is denied. @default none"),
+        })
+        .optional()
+        .describe("Daily AWS Backup snapshots of the database in locked vaults, copied to a second region. @default on in production, off otherwise"),
     })
     .default({}),
   replicas: replicas.optional().describe("Instances of every app here, unless the app overrides them."),

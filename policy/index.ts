@@ -1,5 +1,6 @@
 /** Slipway's policy-as-code: the engine and every rule. `ALL_RULES` is what `npm run check` runs. */
 import { EvaluateOptions, EvaluationResult, evaluate as evaluateRules, Rule, StackInput } from "./engine";
+import { BACKUP_RULES } from "./rules/aws-backup";
 import { CDN_RULES } from "./rules/aws-cdn";
 import { CAPACITY_RULES } from "./rules/capacity";
 import { CODEBUILD_RULES } from "./rules/aws-codebuild";
@@ -16,12 +17,13 @@ import { KUBERNETES_RULES } from "./rules/kubernetes";
 import { PRODUCTION_SAFETY_RULES } from "./rules/production-safety";
 
 export * from "./engine";
-export { CAPACITY_RULES, CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
+export { BACKUP_RULES, CAPACITY_RULES, CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
 
 /** The rules by area (one file in policy/rules/ each), in documentation order. */
 export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
   "S3 (aws-storage)": STORAGE_RULES,
   "RDS (aws-database)": DATABASE_RULES,
+  "AWS Backup (aws-backup)": BACKUP_RULES,
   "Network: security groups, VPC, load balancers (aws-network)": NETWORK_RULES,
   "CloudFront (aws-cdn)": CDN_RULES,
   "EKS and nodes (aws-compute)": COMPUTE_RULES,

@@ -6,6 +6,7 @@ import { dependable, Fn, TerraformOutput, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { AppSecrets, appSecretPrefix, setSecretCommand } from "../constructs/app-secrets";
 import { Cdn } from "../constructs/cdn";
+import { DatabaseBackup } from "../constructs/database-backup";
 import { DatabaseSetup } from "../constructs/database-setup";
 import { PodIdentityRole } from "../constructs/pod-identity-role";
 import { staticAssetsPrefix } from "../constructs/delivery-pipeline";
@@ -20,7 +21,7 @@ import { SourceRepository } from "../constructs/source-repository";
 import { terraformLiterals } from "../platform/literal";
 import { AppEnvironmentConfig, CrossAccountZone, EnvironmentConfig, PlatformConfig, PolicySuppression } from "../platform/model";
 import { defaultTags, SlipwayStack, environmentAwsProvider } from "./common";
-import { DeliveryStack } from "./delivery-stack";
+import { DeliveryStack, deployRoleName } from "./delivery-stack";
 import { PlatformStack } from "./platform-stack";
 
 /** The Terraform name of the server's Pod Identity association when AppSecrets made it (construct path `Secrets/PodIdentity`). */
@@ -51,6 +52,8 @@ export class AppEnvironmentStack extends SlipwayStack {
   readonly url: string;
   /** The app's Postgres in this environment, admitting only {@link podSecurityGroup}; undefined with `database: none`. */
   readonly database?: PostgresDatabase;
+  /** The database's AWS Backup plan and locked vaults, copied off-region (`database.backupCopy`). */
+  readonly backup?: DatabaseBackup;
   /** The security group of this app's pods (and only theirs): the one peer the database admits. */
   readonly podSecurityGroup: WorkloadSecurityGroup;
   /**
@@ -131,11 +134,28 @@ export class AppEnvironmentStack extends SlipwayStack {
       maxStorageGiB: environment.database.maxStorageGiB,
       multiAz: environment.protection.multiAz,
       deletionProtection: environment.protection.deletionProtection,
-      backupRetentionDays: production ? 7 : 2,
+      backupRetentionDays: environment.database.backupRetentionDays,
       performanceInsights: production,
       preventDestroy: production,
       databaseName: app.name.replace(/-/g, "_"),
     }));
+
+    // Daily AWS Backup snapshots in locked vaults, copied to a second region (production's default).
+    const backupCopy = environment.database.backupCopy;
+    if (backupCopy && database) {
+      const copyProvider = backupCopy.account ? undefined : environmentAwsProvider(this, "aws_backup_copy", platform, environment, tags, { alias: "backup-copy", region: backupCopy.region });
+      this.backup = new DatabaseBackup(this, "Backup", {
+        name,
+        database: database.instance,
+        accountId: environment.account,
+        region: environment.region,
+        retentionDays: backupCopy.retentionDays,
+        copy: { region: backupCopy.region, accountId: backupCopy.account, provider: copyProvider },
+        breakGlassRoleArns: backupCopy.breakGlassRoleArns,
+        compliance: production,
+        preventDestroy: production,
+      });
+    }
 
     this.loadBalancer = new LoadBalancer(this, "LoadBalancer", {
       name,
@@ -254,7 +274,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     this.workload.deployment.dependsOn = [...(this.workload.deployment.dependsOn ?? []), dependable(this.podSecurityGroup.policy)];
 
     this.deployRole = new GithubActionsRole(this, "DeployRole", {
-      name: `${name}-deploy`,
+      name: deployRoleName(app.name, environment.name),
       oidcProvider: platformStack.githubOidc,
       repository: deliveryStack.repository.fullName,
       allow: { environments: [environment.name] },
@@ -277,6 +297,8 @@ export class AppEnvironmentStack extends SlipwayStack {
     this.deployRole.allowEksGroup({ name: cluster.name, arn: cluster.cluster.arn }, deployGroup);
     // The deploy job checks each secret has a value; it can never read one.
     this.secrets.grantDescribe(this.deployRole);
+    // The deploy job tags the digest it deploys (`deployed.<env>.…`) so the registry keeps it.
+    deliveryStack.registry.grantDeployTag(this.deployRole);
 
     // Alarms and dashboard, thresholds from the app, the environment and its profile. The deploy
     // job watches these alarms while a release bakes, reading them and nothing else.
@@ -439,5 +461,6 @@ export function protectionOverrides(environment: EnvironmentConfig, hasDatabase 
           { rule: "SLW-ALB-002", path: "LoadBalancer", reason: because },
         ]),
     ...(environment.protection.multiAz || !hasDatabase ? [] : [{ rule: "SLW-RDS-007", path: "Database", reason: because }]),
+    ...(environment.database.backupCopy || !hasDatabase ? [] : [{ rule: "SLW-BAK-001", path: "Database", reason: because }]),
   ];
 }

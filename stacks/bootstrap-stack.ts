@@ -66,6 +66,7 @@ const AUDIENCE = "sts.amazonaws.com";
 export const PLAN_READ_ACTIONS: readonly string[] = [
   "acm:DescribeCertificate", "acm:ListCertificates", "acm:ListTagsForCertificate",
   "autoscaling:Describe*",
+  "backup:Describe*", "backup:Get*", "backup:List*",
   "cloudfront:Get*", "cloudfront:List*",
   "cloudwatch:Describe*", "cloudwatch:GetDashboard", "cloudwatch:List*",
   "codebuild:BatchGetProjects", "codebuild:BatchGetFleets", "codebuild:List*",
@@ -106,7 +107,7 @@ export const PLAN_DENIED_ACTIONS: readonly string[] = [
  * account administrator; what keeps it safe is who can assume it (docs/trust-model.md).
  */
 export const APPLY_SERVICES: readonly string[] = [
-  "acm", "autoscaling", "cloudfront", "cloudwatch", "codebuild", "ec2", "ecr", "eks", "elasticloadbalancing",
+  "acm", "autoscaling", "backup", "backup-storage", "cloudfront", "cloudwatch", "codebuild", "ec2", "ecr", "eks", "elasticloadbalancing",
   "iam", "kms", "logs", "rds", "route53", "s3", "secretsmanager", "sns",
 ];
 

@@ -9,8 +9,14 @@ import { DEFAULT_SKELETON_TEMPLATE, renderSkeleton } from "../constructs/skeleto
 import { SourceRepository } from "../constructs/source-repository";
 import { terraformLiterals } from "../platform/literal";
 import { AppConfig, EnvironmentConfig, PlatformConfig } from "../platform/model";
+import { partitionOf } from "../constructs/util";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 import { PlatformStack } from "./platform-stack";
+
+/** The IAM role name of an app's deploy role in one environment (the `<app>-<env>` stack creates it). */
+export function deployRoleName(app: string, environment: string): string {
+  return `${app}-${environment}-deploy`;
+}
 
 /** Props of {@link DeliveryStack}. */
 export interface DeliveryStackProps {
@@ -85,6 +91,11 @@ export class DeliveryStack extends SlipwayStack {
       region: registryEnvironment.region,
       // Every environment's nodes pull the same images, across accounts.
       pullAccountIds: [...new Set(platform.environments.map((e) => e.account))].filter((a) => a !== registryEnvironment.account),
+      // Each deploy job tags the digest it deploys; each environment's last deploys are kept.
+      deployEnvironments: props.platform.environments.map((e) => e.name),
+      deployRoleArns: props.platform.environments
+        .filter((e) => e.account !== props.registryPlatform.environment.account)
+        .map((e) => `arn:${partitionOf(e.region).partition}:iam::${e.account}:role/${deployRoleName(props.app.name, e.name)}`),
     });
     this.buildRole = new GithubActionsRole(this, "BuildRole", {
       name: `${app.name}-build`,
@@ -122,6 +133,7 @@ export class DeliveryStack extends SlipwayStack {
       this.repository.addVariable(name, variables[name]);
     }
 
-    this.description = `${this.repository.fullName}: repository, ECR registry (${registryEnvironment.account}), build role, ${Object.keys(this.pipeline.workflows).length} workflows`;
+    const rollbacks = `keeps each environment's last ${this.registry.keepDeployedImages} deployed images: ${this.registry.keepDeployedImages - 1} releases to roll back to`;
+    this.description = `${this.repository.fullName}: repository, ECR registry (${registryEnvironment.account}; ${rollbacks}), build role, ${Object.keys(this.pipeline.workflows).length} workflows`;
   }
 }

@@ -273,3 +273,41 @@ describe("ContainerRegistry", () => {
     expectInvalid({ pullAccountIds: ["210987654321", "210987654321"] }, "pullAccountIds[1]", "each account once");
   });
 });
+
+describe("ContainerRegistry deploy tags", () => {
+  test("grantDeployTag: read a manifest and put a tag on this repository only, no login, no layer upload", () => {
+    const { tf } = synth({}, (registry, stack) => {
+      const deploy = role(stack, "Deploy");
+      const first = registry.grantDeployTag(deploy);
+      expect(registry.grantDeployTag({ role: deploy })).toBe(first);
+    });
+    const policy = rolePolicies(tf)["Deploy_EcrDeployTag-test-Registry"];
+    expect(policy).toMatchObject({ name: "ecr-deploy-tag-shop-api", role: "${aws_iam_role.Deploy.name}" });
+    expect(doc(policy.policy).Statement).toEqual([{ Sid: "TagDeployedImages", Effect: "Allow", Action: ["ecr:BatchGetImage", "ecr:PutImage"], Resource: REPO_ARN }]);
+  });
+
+  test("deployRoleArns: the repository policy lets exactly those roles of other accounts read a manifest and put a tag", () => {
+    const arns = ["arn:aws:iam::111111111111:role/shop-dev-deploy", "arn:aws:iam::111111111111:role/shop-staging-deploy"];
+    const { tf } = synth({ pullAccountIds: ["111111111111"], deployRoleArns: arns });
+    expect(doc(one(tf, "aws_ecr_repository_policy", "RepositoryPolicy").policy).Statement).toEqual([
+      {
+        Sid: "CrossAccountPull",
+        Effect: "Allow",
+        Principal: { AWS: ["arn:aws:iam::111111111111:root"] },
+        Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+      },
+      {
+        Sid: "CrossAccountDeployTag",
+        Effect: "Allow",
+        Principal: { AWS: ["arn:aws:iam::111111111111:root"] },
+        Action: ["ecr:BatchGetImage", "ecr:PutImage"],
+        Condition: { ArnEquals: { "aws:PrincipalArn": arns } },
+      },
+    ]);
+  });
+
+  test("fails when a deploy role ARN is not a role ARN", () => {
+    expectInvalid({ deployRoleArns: ["arn:aws:iam::111111111111:user/someone"] }, "deployRoleArns[0]", "IAM role ARN");
+    expectInvalid({ deployRoleArns: ["*"] }, "deployRoleArns[0]", "IAM role ARN");
+  });
+});

@@ -192,6 +192,7 @@ describe("DeliveryPipeline", () => {
         "Download the static assets",
         "Publish the static assets",
         "Connect to the cluster",
+        "Keep the image in the registry",
         "Note the alarms already firing",
         "Roll out the image",
         "Wait for the rollout",
@@ -210,12 +211,14 @@ describe("DeliveryPipeline", () => {
         with: { name: "${{ needs.build.outputs.assets }}", path: "${{ runner.temp }}/static-assets" },
       });
       expect(job.steps[3]).toMatchObject({ id: "kubeconfig", run: 'aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "$AWS_REGION"' });
-      expect(job.steps[4]).toMatchObject({ id: "alarms-before" });
-      expect(job.steps[5]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"' });
-      expect(job.steps[6].run).toBe('kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m');
-      expect(job.steps[7].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"');
+      // The environment's deployed tag (the same script everywhere; the prefix is the step's data).
+      expect(job.steps[4]).toMatchObject({ name: "Keep the image in the registry", env: { DEPLOYED_TAG_PREFIX: `deployed.${environment}.` } });
+      expect(job.steps[5]).toMatchObject({ id: "alarms-before" });
+      expect(job.steps[6]).toMatchObject({ id: "deploy", run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"' });
+      expect(job.steps[7].run).toBe('kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m');
+      expect(job.steps[8].run).toBe('curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors "$APP_URL$HEALTH_PATH"');
       // The bake is the last gate before the rollback; without bakeMinutes, one look (0 minutes).
-      expect(job.steps[8]).toMatchObject({ id: "bake", env: { BAKE_MINUTES: "0", POLL_SECONDS: "30" }, "timeout-minutes": 10 });
+      expect(job.steps[9]).toMatchObject({ id: "bake", env: { BAKE_MINUTES: "0", POLL_SECONDS: "30" }, "timeout-minutes": 10 });
       // Scripts run under bash -eo pipefail.
       job.steps.filter((s: Json) => s.run).forEach((s: Json) => expect(s.shell).toBe("bash"));
     });
@@ -270,7 +273,8 @@ describe("DeliveryPipeline", () => {
     const { deliver } = synth({ migrateCommand: "npm run migrate" });
     deployJobs(deliver).forEach(([, job]) => {
       const names = job.steps.map((s: Json) => s.name);
-      expect(names.indexOf("Migrate the database")).toBe(names.indexOf("Connect to the cluster") + 1);
+      // After the image got its deployed tag (the migration is its first use).
+      expect(names.indexOf("Migrate the database")).toBe(names.indexOf("Keep the image in the registry") + 1);
       expect(names.indexOf("Migrate the database")).toBeLessThan(names.indexOf("Roll out the image"));
       const migrate = job.steps.find((s: Json) => s.id === "migrate");
       expect(migrate.shell).toBe("bash");

@@ -10,6 +10,7 @@ import { TerraformStack, Testing } from "cdktf";
 import { stringify } from "yaml";
 import { AlarmTopic } from "../../constructs/alarm-topic";
 import { Cdn } from "../../constructs/cdn";
+import { DatabaseBackup } from "../../constructs/database-backup";
 import { DeliveryPipeline } from "../../constructs/delivery-pipeline";
 import { KubernetesCluster } from "../../constructs/kubernetes-cluster";
 import { KubernetesWorkload } from "../../constructs/kubernetes-workload";
@@ -73,6 +74,11 @@ const network = (props: Record<string, unknown>) =>
   new Network(stack(), "Network", { name: "acme-dev", cidrBlock: "10.50.0.0/16", availabilityZones: ["eu-west-1a", "eu-west-1b"], accountId: "111111111111", region: "eu-west-1", ...props });
 const database = (props: Record<string, unknown>) =>
   new PostgresDatabase(stack(), "Database", { name: "hello-dev", network: { vpcId: "vpc-1", privateSubnetIds: ["subnet-a", "subnet-b"] }, accountId: "111111111111", region: "eu-west-1", ...props });
+const backup = (props: Record<string, unknown>) => {
+  const scope = stack();
+  const copyProvider = new AwsProvider(scope, "copy", { alias: "copy", region: "eu-central-1" });
+  return new DatabaseBackup(scope, "Backup", { name: "hello-prod", database: { arn: "arn:aws:rds:eu-west-1:111111111111:db:hello-prod" }, accountId: "111111111111", region: "eu-west-1", copy: { region: "eu-central-1", provider: copyProvider }, ...props });
+};
 const pipeline = (props: Record<string, unknown>) =>
   new DeliveryPipeline(stack(), "Pipeline", { appName: "hello", testCommand: "npm test", healthPath: "/healthz", repository: { name: "hello" }, environments: [{ name: "dev" }], ...props });
 const repository = (props: Record<string, unknown>) => new SourceRepository(stack(), "Repo", { name: "hello", owner: "acme-corp", ...props });
@@ -342,6 +348,22 @@ const KINDS: Kind[] = [
     constructs: { PostgresDatabase: (v) => database({ storageGiB: v, maxStorageGiB: 65536 }) },
     accepted: [20, 100, 65536],
     refused: [19, 65537, 20.5, 0],
+  },
+  {
+    name: "RDS automated backup retention",
+    validators: [validators.rdsBackupRetentionDays],
+    model: (d, v) => (d.environments[0].database = { backupRetentionDays: v }),
+    constructs: { PostgresDatabase: (v) => database({ backupRetentionDays: v }) },
+    accepted: [1, 7, 35],
+    refused: [0, 36, 2.5],
+  },
+  {
+    name: "AWS Backup retention",
+    validators: [validators.backupVaultRetentionDays],
+    model: (d, v) => (d.environments[2].database = { backupCopy: { retentionDays: v } }),
+    constructs: { DatabaseBackup: (v) => backup({ retentionDays: v }) },
+    accepted: [7, 35, 36500],
+    refused: [6, 36501, 7.5, 0],
   },
   {
     name: "RDS storage ceiling",

@@ -40,6 +40,9 @@ const IMAGE = `${REPOSITORY}@${DIGEST}`;
 /** What runs in every environment before this delivery. */
 const RUNNING = `${REPOSITORY}@sha256:${"0".repeat(64)}`;
 const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+/** The pushed image's manifest as ECR returns it: pretty-printed, so only the exact bytes match {@link DIGEST}. */
+const MANIFEST = '{\n   "schemaVersion": 2,\n   "mediaType": "application/vnd.docker.distribution.manifest.v2+json"\n}';
+const MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json";
 type Environment = (typeof ENVIRONMENTS)[number];
 
 /** The static folder of the image: a fingerprinted stylesheet and script, and two files that keep their names. */
@@ -72,7 +75,7 @@ function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
 interface Scenario {
   /** The environment where it goes wrong. */
   readonly in?: Environment;
-  readonly failing?: "tests" | "secret" | "assets" | "db-setup" | "migration" | "rollout" | "health" | "integration";
+  readonly failing?: "tests" | "secret" | "assets" | "expired" | "db-setup" | "migration" | "rollout" | "health" | "integration";
   /** The image's static files (default {@link RELEASE_FILES}). */
   readonly files?: Record<string, string>;
   /** The artifact holds another image's files (its recorded digest differs). */
@@ -99,6 +102,8 @@ interface Journey {
   readonly buckets: Record<string, Record<string, string>>;
   /** The image each environment's Deployment runs at the end. */
   readonly running: Record<string, string>;
+  /** The tags each environment's deploy job put on images: `<digest> <tag>`. */
+  readonly registryTags: Record<string, string[]>;
   /** The Jobs created from templates per environment: `<template> <image>`. */
   readonly jobsRun: Record<string, string[]>;
   readonly yaml: string;
@@ -128,12 +133,19 @@ function dockerStandIn(s: Scenario): string {
  * `aws` of one environment: kubeconfig; Secrets Manager's version stages (none while the secret
  * has no value); S3 as the folder `buckets` (objects) plus `meta` (their Cache-Control).
  */
-function awsStandIn(world: string, failing: boolean, secretWithoutValue = false, alarm?: { name: string; region: string; fromLook: number }): string {
+function awsStandIn(world: string, failing: boolean, secretWithoutValue = false, expired = false, alarm?: { name: string; region: string; fromLook: number }): string {
   return [
     `alarm=${quote(alarm?.name ?? "")}; alarm_region=${quote(alarm?.region ?? "")}; alarm_from=${alarm?.fromLook ?? 0}`,
-    `buckets=${quote(path.join(world, "buckets"))}; meta=${quote(path.join(world, "meta"))}`,
+    `buckets=${quote(path.join(world, "buckets"))}; meta=${quote(path.join(world, "meta"))}; tags=${quote(path.join(world, "registry-tags"))}`,
     'case "$1 $2" in',
     '  "eks update-kubeconfig") ;;',
+    // ECR: the pushed digest's manifest (none once expired); put-image adds a tag to that manifest only.
+    `  "ecr batch-get-image") if ${expired}; then echo None; elif [[ "$*" == *"imageManifestMediaType"* ]]; then echo ${quote(MANIFEST_TYPE)}; else printf '%s\\n' ${quote(MANIFEST)}; fi ;;`,
+    '  "ecr put-image")',
+    '    tag=""; digest=""; manifest=""; shift 2',
+    '    while [ $# -gt 0 ]; do case "$1" in --image-tag) tag="$2" ;; --image-digest) digest="$2" ;; --image-manifest) manifest="$2" ;; esac; shift; done',
+    `    if [ "$digest" != "\${IMAGE##*@}" ] || [ "$manifest" != ${quote(MANIFEST)} ]; then echo "ImageDigestDoesNotMatchException" >&2; exit 254; fi`,
+    '    echo "$digest $tag" >> "$tags" ;;',
     `  "secretsmanager describe-secret") if ${secretWithoutValue}; then echo "{}"; else echo '{"v1": ["AWSCURRENT"]}'; fi ;;`,
     '  "s3 sync" | "s3 cp")',
     '    sync=0; if [ "$2" = sync ]; then sync=1; fi',
@@ -235,6 +247,7 @@ function deliver(s: Scenario = {}): Journey {
 
     const running: Record<string, string> = {};
     const jobsRun: Record<string, string[]> = {};
+    const registryTags: Record<string, string[]> = {};
     const buckets: Record<string, Record<string, string>> = {};
     let previous = "build";
     let failed = build.result === "failure";
@@ -258,7 +271,7 @@ function deliver(s: Scenario = {}): Journey {
       const bucket = `hello-${environment}-assets-111111111111`;
       const run = runJob(yaml, id, {
         standIns: {
-          aws: awsStandIn(world, here && s.failing === "assets", here && s.failing === "secret", here && s.alarm ? { name: `hello-${environment}-${s.alarm.signal}`, region: s.alarm.region, fromLook: s.alarm.fromLook } : undefined),
+          aws: awsStandIn(world, here && s.failing === "assets", here && s.failing === "secret", here && s.failing === "expired", here && s.alarm ? { name: `hello-${environment}-${s.alarm.signal}`, region: s.alarm.region, fromLook: s.alarm.fromLook } : undefined),
           // The bake's waits return at once; each is recorded.
           sleep: "",
           kubectl: kubectlStandIn(world, {
@@ -291,6 +304,8 @@ function deliver(s: Scenario = {}): Journey {
       if (download.outcome !== "skipped") expect(download.with).toEqual({ name: build.outputs.assets, path: path.join(temp, "static-assets") });
 
       running[environment] = fs.readFileSync(path.join(world, "k8s", "current"), "utf8");
+      const tagsFile = path.join(world, "registry-tags");
+      registryTags[environment] = fs.existsSync(tagsFile) ? fs.readFileSync(tagsFile, "utf8").trim().split("\n") : [];
       const jobsFile = path.join(world, "k8s", "jobs-run");
       jobsRun[environment] = fs.existsSync(jobsFile) ? fs.readFileSync(jobsFile, "utf8").trim().split("\n") : [];
       const objects: Record<string, string> = {};
@@ -304,7 +319,7 @@ function deliver(s: Scenario = {}): Journey {
       buckets[environment] = objects;
       failed = run.result === "failure";
     }
-    return { jobs, events, buckets, running, jobsRun, yaml };
+    return { jobs, events, buckets, running, jobsRun, registryTags, yaml };
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
@@ -325,6 +340,7 @@ function phases(journey: Journey): string[] {
       : /^docker (create|cp) /.test(line) || line === "actions/upload-artifact" ? "assets"
       : /^aws s3 /.test(line) ? "assets"
       : / create job \S+ --from=cronjob\/hello-db-setup$/.test(line) ? "db-setup"
+      : /^aws ecr /.test(line) ? "keep"
       : / create job \S+ --from=cronjob\/hello-migrate$/.test(line) ? "migrate"
       : / set image deployment\//.test(line) ? "rollout"
       : /^curl /.test(line) ? "health"
@@ -340,12 +356,12 @@ function phases(journey: Journey): string[] {
 }
 
 const envPhases = (environment: string, ...list: string[]) => list.map((p) => `${environment}:${p}`);
-const FULL = ["db-setup", "migrate", "alarms", "rollout", "health", "integration", "bake"];
+const FULL = ["keep", "db-setup", "migrate", "alarms", "rollout", "health", "integration", "bake"];
 /** The database setup Job runs from its template as Terraform made it: never with the app's image. */
 const SETUP_RUN = "hello-db-setup as-made";
 
 describe("deliver, from one commit to production, against recording stand-ins", () => {
-  test("in order: build -> test -> push -> assets, then per environment secrets -> assets -> database setup -> migrate -> rollout -> health -> integration tests", () => {
+  test("in order: build -> test -> push -> assets, then per environment secrets -> assets -> keep (deployed tag) -> database setup -> migrate -> alarms -> rollout -> health -> integration tests -> bake", () => {
     const journey = deliver();
     expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
       ["build", "success"],
@@ -361,6 +377,8 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     ]);
     // Every environment runs the one pushed digest; migration and integration tests ran in it too.
     expect(journey.running).toEqual({ dev: IMAGE, staging: IMAGE, prod: IMAGE });
+    // Each environment tagged the digest it runs with its own deployed tag, which its lifecycle rule keeps.
+    expect(journey.registryTags).toEqual({ dev: [`${DIGEST} deployed.dev.4242.1`], staging: [`${DIGEST} deployed.staging.4242.1`], prod: [`${DIGEST} deployed.prod.4242.1`] });
     for (const environment of ENVIRONMENTS) {
       expect(journey.jobsRun[environment]).toEqual([SETUP_RUN, `hello-migrate ${IMAGE}`, `hello-integration-test ${IMAGE}`]);
     }
@@ -492,13 +510,30 @@ describe("deliver, from one commit to production, against recording stand-ins", 
       ["deploy-dev", "success"],
       ["deploy-staging", "failure"],
     ]);
-    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", "db-setup")]);
+    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", "keep", "db-setup")]);
     expect(journey.running).toEqual({ dev: IMAGE, staging: RUNNING });
     expect(journey.jobsRun.staging).toEqual([SETUP_RUN]);
     const setup = journey.jobs[2].run.steps.find((s) => s.id === "db-setup")!;
     expect(setup.stdout).toMatch(/logs of job\/hello-db-setup-4242-1[\s\S]*::error::Database setup job hello-db-setup-4242-1 failed/);
     // Its template's image was never touched.
     expect(journey.jobs[2].run.calls.map((c) => c.args.join(" ")).filter((a) => a.includes("cronjob/hello-db-setup") && a.includes("set image"))).toEqual([]);
+  });
+
+  test("the digest is no longer in the registry: a clear failure before the migration and the rollout; no promotion", () => {
+    const journey = deliver({ in: "prod", failing: "expired" });
+    expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
+      ["build", "success"],
+      ["deploy-dev", "success"],
+      ["deploy-staging", "success"],
+      ["deploy-prod", "failure"],
+    ]);
+    expect(phases(journey).slice(-3)).toEqual(["prod:secrets", "prod:assets", "prod:keep"]);
+    const prod = journey.jobs[3].run;
+    expect(prod.steps.find((s) => s.name === "Keep the image in the registry")!.stdout).toContain(`::error::${DIGEST} is no longer in hello (expired by its lifecycle policy?): nothing was deployed`);
+    expect(prod.calls.filter((c) => c.command === "kubectl" || (c.command === "aws" && c.args[1] === "put-image"))).toEqual([]);
+    expect(journey.registryTags.prod).toEqual([]);
+    expect(journey.running.prod).toBe(RUNNING);
+    expect(journey.jobsRun.prod).toEqual([]);
   });
 
   test("the migration fails: no rollout, nothing to roll back, no promotion", () => {
@@ -508,7 +543,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
       ["deploy-dev", "success"],
       ["deploy-staging", "failure"],
     ]);
-    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", "db-setup", "migrate")]);
+    expect(phases(journey)).toEqual(["build", "test", "push", "assets", ...envPhases("dev", "secrets", "assets", ...FULL), ...envPhases("staging", "secrets", "assets", "keep", "db-setup", "migrate")]);
     expect(journey.running).toEqual({ dev: IMAGE, staging: RUNNING });
     const migrate = journey.jobs[2].run.steps.find((s) => s.id === "migrate")!;
     expect(migrate.stdout).toMatch(/logs of job\/hello-migrate-4242-1[\s\S]*::error::Migration job hello-migrate-4242-1 failed/);
@@ -541,7 +576,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
     expect(journey.yaml).not.toMatch(/integration|INTEGRATION_TEST_TEMPLATE/i);
     expect(phases(journey)).toEqual([
       "build", "test", "push", "assets",
-      ...ENVIRONMENTS.flatMap((e) => envPhases(e, "secrets", "assets", "db-setup", "migrate", "alarms", "rollout", "health", "bake")),
+      ...ENVIRONMENTS.flatMap((e) => envPhases(e, "secrets", "assets", "keep", "db-setup", "migrate", "alarms", "rollout", "health", "bake")),
     ]);
     expect(journey.jobsRun.prod).toEqual([SETUP_RUN, `hello-migrate ${IMAGE}`]);
   });

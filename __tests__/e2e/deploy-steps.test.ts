@@ -21,6 +21,11 @@ type Json = any;
 /** A value no shell should ever run: each part would create a file if it did. */
 const hostile = (name: string) => `${name} $(touch pwned-a) \`touch pwned-b\`; touch pwned-c && echo "q" 'q' \\ $HOME\nline two`;
 
+const DIGEST = `sha256:${"d".repeat(64)}`;
+const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/hello@${DIGEST}`;
+/** A manifest as ECR returns it: pretty-printed JSON, with quotes, spaces and newlines, passed on as one argument. */
+const MANIFEST = '{\n   "schemaVersion": 2,\n   "mediaType": "application/vnd.docker.distribution.manifest.v2+json"\n}';
+
 /** Recording stand-ins: each call appends `[command, ...argv]` as one JSON line. */
 function standIns(dir: string): string {
   const bin = path.join(dir, "bin");
@@ -33,6 +38,8 @@ function standIns(dir: string): string {
         `"${process.execPath}" -e 'require("fs").appendFileSync(process.env.RECORD, JSON.stringify(process.argv.slice(1)) + "\\n")' ${command} "$@"`,
         // The migration's poll: the Job completed.
         `if [[ ${command} == kubectl && " $* " == *" get "* ]]; then echo Complete; fi`,
+        // The registry's answer for the deployed digest: its manifest (both queries get this text).
+        `if [[ ${command} == aws && " $* " == *" batch-get-image "* ]]; then printf '%s\\n' "$MANIFEST"; fi`,
         "",
       ].join("\n"),
       { mode: 0o755 },
@@ -72,6 +79,7 @@ function runSteps(job: Json, env: Record<string, string>, options: { skip?: (ste
             PATH: `${bin}:/usr/bin:/bin`,
             HOME: "/nonexistent-home",
             RECORD: record,
+            MANIFEST,
             GITHUB_RUN_ID: "4242",
             GITHUB_RUN_ATTEMPT: "1",
             RUNNER_TEMP: runnerTemp,
@@ -120,7 +128,8 @@ describe("the deploy job's scripts", () => {
       // Names the stack writes (checked by the script: see the next test for anything else).
       "vars.ALARMS": "eu-west-1:hello-dev-alb-5xx-rate us-east-1:hello-dev-cdn-5xx-rate eu-west-1:hello-dev-db-cpu",
       "vars.DEPLOY_ROLE_ARN": "unused by scripts",
-      "needs.build.outputs.image": hostile("registry/hello@sha256:abc"),
+      // The one value the job checks before using it: an ECR reference by digest (the build job's output).
+      "needs.build.outputs.image": IMAGE,
     };
     // The names and the health path are literal env values of the job; give them hostile text too.
     const env: Record<string, string> = { ...jobEnv(job, context), APP_NAME: hostile("hello"), DEPLOYMENT: hostile("web"), CONTAINER: hostile("app"), HEALTH_PATH: hostile("/healthz"), MIGRATION_TEMPLATE: hostile("hello-migrate"), ASSETS_PREFIX: hostile("static/") };
@@ -143,10 +152,22 @@ describe("the deploy job's scripts", () => {
     ];
     const target = `s3://${env.ASSETS_BUCKET}/${env.ASSETS_PREFIX}`;
     const job_ = `${env.APP_NAME}-migrate-4242-1`;
+    const manifestQuery = (field: string) => [
+      "aws", "ecr", "batch-get-image", "--registry-id", "123456789012", "--region", "eu-west-1", "--repository-name", "shop/hello", "--image-ids", `imageDigest=${DIGEST}`,
+      "--accepted-media-types", "application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json", "application/vnd.oci.image.manifest.v1+json", "application/vnd.oci.image.index.v1+json",
+      "--query", `images[0].${field}`, "--output", "text",
+    ];
     expect(calls).toEqual([
       ["aws", "s3", "sync", `${runnerTemp}/static-assets-by-cache/fingerprinted`, target, "--size-only", "--no-progress", "--cache-control", "public, max-age=31536000, immutable"],
       ["aws", "s3", "cp", `${runnerTemp}/static-assets-by-cache/short`, target, "--recursive", "--no-progress", "--cache-control", "public, max-age=300"],
       ["aws", "eks", "update-kubeconfig", "--name", env.CLUSTER_NAME, "--region", env.AWS_REGION],
+      // The digest gets this environment's deployed tag (run 4242, attempt 1) from its own manifest, byte for byte.
+      manifestQuery("imageManifestMediaType"),
+      manifestQuery("imageManifest"),
+      [
+        "aws", "ecr", "put-image", "--registry-id", "123456789012", "--region", "eu-west-1", "--repository-name", "shop/hello", "--image-tag", "deployed.dev.4242.1", "--image-digest", DIGEST,
+        "--image-manifest", MANIFEST, "--image-manifest-media-type", MANIFEST, "--query", "image.imageId", "--output", "text",
+      ],
       ["kubectl", "-n", env.NAMESPACE, "set", "image", `cronjob/${env.MIGRATION_TEMPLATE}`, `migrate=${env.IMAGE}`],
       ["kubectl", "-n", env.NAMESPACE, "create", "job", job_, `--from=cronjob/${env.MIGRATION_TEMPLATE}`],
       ["kubectl", "-n", env.NAMESPACE, "get", `job/${job_}`, "-o", "jsonpath={.status.conditions[?(@.status==\"True\")].type}"],
@@ -169,6 +190,15 @@ describe("the deploy job's scripts", () => {
         const result = runSteps({ steps: [step] }, { ALARMS: alarms, BAKE_MINUTES: "0", POLL_SECONDS: "30" });
         expect(result).toEqual({ calls: [], exitCode: 1 });
       }
+    }
+  });
+
+  test("an image that is not an ECR reference by digest stops the deploy at the registry step, before the cluster is touched; nothing in it runs", () => {
+    const job = deliverWorkflow("npm test")["jobs"]["deploy-dev"];
+    const tag = job.steps.filter((s: Json) => s.name === "Keep the image in the registry");
+    expect(tag).toHaveLength(1);
+    for (const image of [hostile(IMAGE), `${IMAGE}\nline two`, IMAGE.replace("@sha256:", ":sha-"), `evil.example/${IMAGE}`]) {
+      expect(runSteps({ steps: tag }, { IMAGE: image, DEPLOYED_TAG_PREFIX: "deployed.dev." })).toEqual({ calls: [], exitCode: 1 });
     }
   });
 

@@ -60,6 +60,8 @@ const LOGS = new Set(["aws_cloudwatch_log_group"]);
  */
 const REBUILDABLE = new Set([
   "aws_acm_certificate", "aws_acm_certificate_validation", "aws_autoscaling_attachment", "aws_cloudfront_distribution",
+  // The backup plan, its selection and the vaults' policy and lock are settings (the recovery points live in the vaults).
+  "aws_backup_plan", "aws_backup_selection", "aws_backup_vault_lock_configuration", "aws_backup_vault_policy",
   "aws_codebuild_project", "aws_codebuild_source_credential", "aws_codebuild_webhook",
   "aws_cloudfront_origin_access_control", "aws_cloudfront_response_headers_policy", "aws_cloudfront_vpc_origin",
   "aws_cloudwatch_log_delivery", "aws_cloudwatch_log_delivery_destination", "aws_cloudwatch_log_delivery_source",
@@ -188,7 +190,7 @@ describe("in the synthesized stacks", () => {
       "kube-system-prod": [],
       "platform-prod": ["aws_codeconnections_connection CiRunners/GithubConnection", "aws_kms_key AlarmTopic/Key", "aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey", "aws_kms_key UsEast1AlarmTopic/Key"],
       "hello-delivery": ["aws_ecr_repository Registry/Resource", "aws_kms_key Registry/Key"],
-      "hello-prod": ["aws_db_instance Database/Resource", "aws_kms_key Database/Key", "aws_kms_key Secrets/Key", "aws_s3_bucket Cdn/AssetsBucket", "aws_secretsmanager_secret Secrets/Secret-SESSION_KEY"],
+      "hello-prod": ["aws_backup_vault Backup/CopyVault", "aws_backup_vault Backup/Vault", "aws_db_instance Database/Resource", "aws_kms_key Backup/CopyVaultKey", "aws_kms_key Backup/VaultKey", "aws_kms_key Database/Key", "aws_kms_key Secrets/Key", "aws_s3_bucket Cdn/AssetsBucket", "aws_secretsmanager_secret Secrets/Secret-SESSION_KEY"],
     };
     const required = mustProtect(outputs.example);
     for (const [name, paths] of Object.entries(expected)) {

@@ -62,6 +62,9 @@ const DATABASE = {
   },
   // Admits nobody yet (SLW-RDS-015 wants only security groups of the stack).
   aws_security_group: { DatabaseSg: { name_prefix: "hello-db-", vpc_id: "vpc-1" } },
+  // Backed up and copied to another region's vault (SLW-BAK-001).
+  aws_backup_plan: { Plan: { name: "hello", rule: [{ rule_name: "daily", target_vault_name: "hello-backup", copy_action: [{ destination_vault_arn: "arn:aws:backup:eu-central-1:111111111111:backup-vault:hello-backup" }] }] } },
+  aws_backup_selection: { Selection: { name: "hello", plan_id: "${aws_backup_plan.Plan.id}", iam_role_arn: "arn:aws:iam::111111111111:role/backup", resources: ["${aws_db_instance.Database.arn}"] } },
 };
 const STACKS = { "hello-prod": DATABASE, "hello-dev": DATABASE, "hello-delivery": { github_repository_environment: { Prod: { environment: "prod", can_admins_bypass: false } } } };
 

@@ -950,6 +950,56 @@ pass("SLW-MON-002", "a customer-managed key", merge(key(), topic()));
 fail("SLW-MON-002", "no key", topic({ kms_master_key_id: undefined }), /no kms_master_key_id/);
 fail("SLW-MON-002", "the AWS-managed key", topic({ kms_master_key_id: "alias/aws/sns" }), /the AWS-managed key/);
 
+// --- AWS Backup ---------------------------------------------------------------------------------
+
+const denyLosingRecoveryPoints = { Sid: "DenyLosingRecoveryPoints", Effect: "Deny", Principal: { AWS: "*" }, Action: ["backup:DeleteRecoveryPoint", "backup:UpdateRecoveryPointLifecycle"], Resource: "*" };
+/** A locked, encrypted vault with its deny policy, as DatabaseBackup writes it (`provider` for the copy region's). */
+function vault(name: string, over: { vault?: Json; lock?: Json | null; policy?: string | null } = {}): Resources {
+  const vaultName = ref("aws_backup_vault", name, "name");
+  return merge(
+    r("aws_backup_vault", name, { name: `hello-prod-backup`, kms_key_arn: ref("aws_kms_key", `${name}Key`, "arn"), force_destroy: false, ...over.vault }),
+    over.lock === null ? null : r("aws_backup_vault_lock_configuration", `${name}Lock`, { backup_vault_name: vaultName, min_retention_days: 35, changeable_for_days: 3, ...over.lock }),
+    over.policy === null ? null : r("aws_backup_vault_policy", `${name}Policy`, { backup_vault_name: vaultName, policy: over.policy ?? policy(denyLosingRecoveryPoints) }),
+  );
+}
+/** The production database with a daily plan into Vault, copied to CopyVault (the copy region's provider), and its selection. */
+function backedUp(over: { copy?: Json[] | null; copyVault?: Json; selection?: boolean } = {}): Resources {
+  return merge(
+    db(),
+    vault("Vault"),
+    vault("CopyVault", { vault: { provider: "aws.backup-copy", ...over.copyVault } }),
+    r("aws_backup_plan", "Plan", {
+      name: "hello-prod-database",
+      rule: [
+        {
+          rule_name: "daily",
+          target_vault_name: ref("aws_backup_vault", "Vault", "name"),
+          schedule: "cron(0 5 * * ? *)",
+          lifecycle: { delete_after: 35 },
+          ...(over.copy === null ? {} : { copy_action: over.copy ?? [{ destination_vault_arn: ref("aws_backup_vault", "CopyVault", "arn"), lifecycle: { delete_after: 35 } }] }),
+        },
+      ],
+    }),
+    over.selection === false ? null : r("aws_backup_selection", "Selection", { name: "hello-prod-database", plan_id: ref("aws_backup_plan", "Plan"), iam_role_arn: ref("aws_iam_role", "BackupRole", "arn"), resources: [ref("aws_db_instance", "Db", "arn")] }),
+  );
+}
+
+pass("SLW-BAK-001", "daily plan copied to the copy region's vault", backedUp(), PROD);
+pass("SLW-BAK-001", "copied to another account's vault in another region", backedUp({ copy: [{ destination_vault_arn: "arn:aws:backup:eu-central-1:333333333333:backup-vault:hello-prod-backup" }] }), PROD);
+pass("SLW-BAK-001", "outside production (rule skipped)", db());
+fail("SLW-BAK-001", "no selection names the database", backedUp({ selection: false }), /no aws_backup_selection names this instance/, PROD);
+fail("SLW-BAK-001", "no backup at all", db(), /no aws_backup_selection names this instance/, PROD);
+fail("SLW-BAK-001", "no copy action", backedUp({ copy: null }), /no copy_action: every recovery point stays in the database's region/, PROD);
+fail("SLW-BAK-001", "copied to a vault of the same region", backedUp({ copyVault: { provider: undefined } }), /every copy_action .* stays in the database's region/, PROD);
+pass("SLW-BAK-002", "encrypted, locked, deleting denied", vault("Vault"));
+pass("SLW-BAK-002", "deleting denied to all but break-glass", vault("Vault", { policy: policy({ ...denyLosingRecoveryPoints, Condition: { ArnNotEquals: { "aws:PrincipalArn": ["arn:aws:iam::111111111111:role/break-glass"] } } }) }));
+fail("SLW-BAK-002", "no vault lock", vault("Vault", { lock: null }), /no aws_backup_vault_lock_configuration/);
+fail("SLW-BAK-002", "a lock without minimum retention", vault("Vault", { lock: { min_retention_days: undefined } }), /sets no min_retention_days/);
+fail("SLW-BAK-002", "no vault policy", vault("Vault", { policy: null }), /no aws_backup_vault_policy denies backup:DeleteRecoveryPoint/);
+fail("SLW-BAK-002", "a policy that allows instead of denying", vault("Vault", { policy: policy({ ...denyLosingRecoveryPoints, Effect: "Allow" }) }), /no aws_backup_vault_policy denies/);
+fail("SLW-BAK-002", "a deny for one principal only", vault("Vault", { policy: policy({ ...denyLosingRecoveryPoints, Principal: { AWS: "arn:aws:iam::111111111111:role/deploy" } }) }), /no aws_backup_vault_policy denies/);
+fail("SLW-BAK-002", "no customer-managed key", vault("Vault", { vault: { kms_key_arn: undefined } }), /kms_key_arn is not set/);
+
 // --------------------------------------------------------------------------------------------------
 
 const RULES = new Map<string, Rule>(ALL_RULES.map((rule) => [rule.id, rule]));

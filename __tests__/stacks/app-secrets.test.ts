@@ -75,6 +75,8 @@ describe("the deploy job's secrets check", () => {
   /** An `aws` whose describe-secret answers each id with its version stages (a current version or none) or an error. */
   function awsStandIn(stages: Record<string, "set" | "unset" | "error">): string {
     return [
+      // The deployed-tag step reads the image's manifest from ECR: some manifest text.
+      'if [[ "$1 $2" == "ecr batch-get-image" ]]; then echo "{}"; exit 0; fi',
       'if [[ "$1 $2" != "secretsmanager describe-secret" ]]; then exit 0; fi',
       'id=""; while [[ $# -gt 0 ]]; do if [[ "$1" == --secret-id ]]; then id="$2"; fi; shift; done',
       'case "$id" in',

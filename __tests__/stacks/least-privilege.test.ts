@@ -156,6 +156,8 @@ describe("the load balancer is reachable only through this app's CloudFront dist
       examplePlatform((d) => {
         d.environments[2].region = region;
         d.environments[2].network.zones = ["a", "b", "c"].map((zone) => `${region}${zone}`);
+        // São Paulo has no second Brazilian region to copy backups to by default: name one.
+        if (region === "sa-east-1") d.environments[2].database = { backupCopy: { region: "us-east-1" } };
       }),
     )["hello-prod"];
 

@@ -35,7 +35,8 @@ describe("providers", () => {
 
   test("the runtime stack adds a us-east-1 alias for CloudFront certificates", () => {
     const providers = example["hello-prod"].provider.aws;
-    expect(providers.map((p: any) => [p.alias, p.region])).toEqual([[undefined, "eu-west-1"], ["us-east-1", "us-east-1"]]);
+    // …and, in production, one for the region its database backups are copied to.
+    expect(providers.map((p: any) => [p.alias, p.region])).toEqual([[undefined, "eu-west-1"], ["us-east-1", "us-east-1"], ["backup-copy", "eu-central-1"]]);
     expect(providers[1].default_tags[0].tags).toMatchObject({ "slipway:app": "hello", "slipway:environment": "prod" });
   });
 
