@@ -368,8 +368,10 @@ export class AppEnvironmentStack extends SlipwayStack {
     const identity = (id: string, suffix: string, serviceAccountName: string, what: string) =>
       new PodIdentityRole(this, id, { roleName: `${name}-${suffix}`, description: `${what} of ${name} (EKS Pod Identity)`, accountId, cluster, namespace: workload.namespace, serviceAccountName });
     const server = identity("ServerIdentity", "server", workload.serviceAccountName, "Server pods");
-    // EKS allows one association per service account: the one AppSecrets made for it before is moved, not created twice.
-    server.association.moveFromId(`aws_eks_pod_identity_association.${PREVIOUS_SERVER_ASSOCIATION}`);
+    // EKS allows one association per service account: the one AppSecrets made for it before is moved,
+    // not created twice. A plain `moved` block: cdktf's moveFromId would run `terraform version` at synth.
+    const associationType = server.association.terraformResourceType;
+    this.addOverride("moved", [{ from: `${associationType}.${PREVIOUS_SERVER_ASSOCIATION}`, to: `${associationType}.${server.association.friendlyUniqueId}` }]);
     secrets.grantRead(server);
     // `database: none`: the server's identity reads the app's secrets only; no migration, no setup.
     if (!database) return { server };

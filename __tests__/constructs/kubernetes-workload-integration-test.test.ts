@@ -37,9 +37,11 @@ describe("KubernetesWorkload integration-test template", () => {
     expect(template.spec.job_template.spec).toMatchObject({ backoff_limit: 0, active_deadline_seconds: 600, ttl_seconds_after_finished: "86400" });
     const pod = template.spec.job_template.spec.template.spec;
     const migratePod = migrate.spec.job_template.spec.template.spec;
-    for (const field of ["security_context", "service_account_name", "automount_service_account_token", "enable_service_links", "volume", "restart_policy"]) {
+    for (const field of ["security_context", "automount_service_account_token", "enable_service_links", "volume", "restart_policy"]) {
       expect(pod[field]).toEqual(migratePod[field]);
     }
+    // The app's service account, not the migration's own (which is the schema owner's identity).
+    expect(pod.service_account_name).toMatch(/Workload_ServiceAccount_[0-9A-F]{8}/);
     const [container, ...others] = pod.container;
     expect(others).toEqual([]);
     expect(container).toMatchObject({ name: "integration-test", image: BASE.image, command: ["/bin/sh", "-c", "python -m pytest -q tests/integration"] });
