@@ -1,5 +1,7 @@
-/** The Cluster Autoscaler images Slipway pins (a module of its own, so the platform model checks versions against it cheaply). */
 /**
+ * A module of its own, so the platform model checks versions against it without loading the
+ * Kubernetes provider.
+ *
  * The Cluster Autoscaler release for each Kubernetes minor (its minor must match the cluster's),
  * pinned by the digest of its multi-architecture image index as registry.k8s.io publishes it
  * (the image promoter's manifest `registry.k8s.io/images/k8s-staging-autoscaling/images.yaml`
