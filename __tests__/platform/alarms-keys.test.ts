@@ -33,8 +33,8 @@ describe("defaults per profile", () => {
       expect(e.logs.retentionDays).toBe(30);
       expect(e.alarms.thresholds).toEqual(PROFILE_DEFAULTS.development.alarms);
     }
-    // Nobody is subscribed unless the file says so.
-    expect(platform.environments.map((e) => e.alarms.email)).toEqual([[], [], []]);
+    // Nobody is subscribed unless the file says so (the example subscribes on-call to prod's alarms).
+    expect(platform.environments.map((e) => e.alarms.email)).toEqual([[], [], ["oncall@acme.example"]]);
   });
 
   test("the app's thresholds over the environment's over the profile's, key by key", () => {
