@@ -250,6 +250,15 @@ const stackDir = "cdktf.out/stacks/${{ matrix.stack }}";
 const terraformInit: Step = { name: "terraform init", workingDirectory: stackDir, run: "terraform init -input=false -no-color" };
 /** The environment every Terraform job runs with. */
 const terraformEnv = { STACK: "${{ matrix.stack }}", TF_IN_AUTOMATION: "1", TF_INPUT: "0" };
+
+/**
+ * The environment of jobs that apply (and of the plans they apply): a zone in another account has
+ * the dns provider assume the zone account's DNS role that changes records; plans and drift keep
+ * the read-only default.
+ */
+function applyEnv(platform: PlatformConfig): Record<string, string> {
+  return platform.environments.some((e) => e.dns.crossAccount) ? { ...terraformEnv, [`TF_VAR_${DNS_ACCESS_VARIABLE}`]: "write" } : terraformEnv;
+}
 const runUrl = "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}";
 
 /** `npm ci`, optionally `npm test`, `npm run synth`, and the synthesized stacks as an artifact. */
@@ -697,7 +706,7 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
       permissions: { contents: "read", idToken: "write", actions: "read" },
       strategy: { failFast: false, include: first.stacks.map((s) => matrixEntry(s, s.applyRole, !usesGithub(s))) },
       timeoutMinutes: 120,
-      env: terraformEnv,
+      env: applyEnv(platform),
       steps: [
         checkout,
         setupNode,
@@ -738,8 +747,7 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
       // Never cancel a sibling's apply because another failed.
       strategy: { failFast: false, include: members.map((s) => matrixEntry(s, s.applyRole, !usesGithub(s))) },
       timeoutMinutes: 120,
-      // A zone in another account: the dns provider assumes the zone account's DNS role that changes records (plans keep the read-only default).
-      env: platform.environments.some((e) => e.dns.crossAccount) ? { ...terraformEnv, [`TF_VAR_${DNS_ACCESS_VARIABLE}`]: "write" } : terraformEnv,
+      env: applyEnv(platform),
       steps: [
         checkout,
         setupNode,

@@ -341,7 +341,8 @@ describe("a brand-new platform's first pull request", () => {
     const world = path.join(root, "first-pr");
     const { plans, summary, comment } = pullRequest(world);
     const deferred = stacks.filter((s) => s.dependsOn.length > 0).map((s) => s.name);
-    expect(deferred).toEqual(["hello-dev", "hello-staging", "hello-prod"]);
+    // The Cluster Autoscaler's kube-system-<env> reads its platform stack too.
+    expect(deferred).toEqual(["kube-system-dev", "kube-system-staging", "kube-system-prod", "hello-dev", "hello-staging", "hello-prod"]);
     for (const s of stacks) {
       const { run, artifact } = plans[s.name];
       expect({ stack: s.name, result: run.result }).toEqual({ stack: s.name, result: "success" });
@@ -365,8 +366,8 @@ describe("a brand-new platform's first pull request", () => {
     expect(summary.steps.find((x) => x.name === "Fail on missing plans or protected destroys")!.outcome).toBe("skipped");
     expect(comment).toContain("| `hello-dev` |  | | | | | :hourglass_flowing_sand: waits for the first apply of `hello-delivery`, `platform-dev` |");
     expect(comment).toContain("- `hello-prod`: waits for the first apply of `hello-delivery`, `platform-prod`");
-    expect(comment).toContain("**3 stacks wait for the first apply of stacks they read**");
-    expect(comment).toContain("across 9 stacks (3 deferred)");
+    expect(comment).toContain("**6 stacks wait for the first apply of stacks they read**");
+    expect(comment).toContain("across 12 stacks (6 deferred)");
     expect(summary.summary).toBe(comment);
     // The comment was posted.
     expect(summary.calls.filter((c) => c.command === "gh").map((c) => c.args.slice(0, 3).join(" "))).toContain("api --method POST");
@@ -480,7 +481,7 @@ withJq("the merge, when the platform has reviewers: one merge, a human approves 
     const run = merge(world, pr.plans);
     expect(run.reviewed.outputs).toMatchObject({ "run-id": "77", "pull-request": "12", "first-apply-level-1-dev": "true", "first-apply-level-1-staging": "true", "first-apply-level-1-prod": "true" });
     // Everything but the bootstrap stacks (applied from a workstation) is applied, in one merge.
-    expect(applied(world)).toEqual(["hello-delivery", "hello-dev", "hello-prod", "hello-staging", "platform-dev", "platform-prod", "platform-staging"]);
+    expect(applied(world)).toEqual(["hello-delivery", "hello-dev", "hello-prod", "hello-staging", "kube-system-dev", "kube-system-prod", "kube-system-staging", "platform-dev", "platform-prod", "platform-staging"]);
     // dev and staging have no reviewers of their own: production's approve in slipway-first-apply; prod's first apply waits in prod.
     expect(run.approvals).toEqual([`approve-level-1-dev in ${FIRST_APPLY_ENVIRONMENT}`, `approve-level-1-staging in ${FIRST_APPLY_ENVIRONMENT}`, "first-apply-level-1-prod in prod"]);
     for (const name of ["hello-dev", "hello-staging", "hello-prod"]) {
@@ -568,7 +569,7 @@ withJq("the merge, when no environment has reviewers: deferred stacks wait for t
     expect(second.comment).not.toContain("waits for the first apply");
     expect(second.comment).toContain("| `hello-dev` |  | 1 | 0 | 0 | 0 |  |");
     merge(world, second.plans);
-    expect(applied(world)).toEqual(["hello-delivery", "hello-dev", "hello-prod", "hello-staging", "platform-dev", "platform-prod", "platform-staging"]);
+    expect(applied(world)).toEqual(["hello-delivery", "hello-dev", "hello-prod", "hello-staging", "kube-system-dev", "kube-system-prod", "kube-system-staging", "platform-dev", "platform-prod", "platform-staging"]);
   });
 
   test("a fresh plan that differs from the reviewed one is not applied", () => {

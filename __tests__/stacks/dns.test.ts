@@ -101,7 +101,9 @@ describe("<app>-<env> with a zone in another account (hello-prod)", () => {
   test("a provider alias `dns` assumes the zone account's DNS roles: read-only by default, the write role with dns_access=write", () => {
     const prod = stacks["hello-prod"];
     const aliases = prod.provider.aws.map((p: Json) => p.alias ?? "(default)");
-    expect(aliases).toEqual(["(default)", "us-east-1", "dns"]);
+    // Production also copies its backups to a second region (backup-copy), which assumes nothing.
+    expect(aliases).toEqual(["(default)", "us-east-1", "dns", "backup-copy"]);
+    expect(prod.provider.aws[3].assume_role).toBeUndefined();
     const dns = prod.provider.aws[2];
     expect(dns.allowed_account_ids).toEqual(["111111111111"]);
     expect(dns.region).toBe("eu-west-1");
