@@ -448,9 +448,10 @@ export class KubernetesCluster extends Construct {
           // Security groups for pods (SecurityGroupPolicy): pods get branch network interfaces
           // with their own security groups (trunk-capable Nitro instance types; not the t family).
           ENABLE_POD_ENI: "true",
-          // "standard" keeps NodePort services with externalTrafficPolicy Local (the load
-          // balancer's instance targets) and kubelet probes working for such pods, and lets
-          // NetworkPolicies apply to them too; "strict" (the default) breaks both.
+          // "standard" keeps kubelet probes and node-forwarded NodePort traffic (the load
+          // balancer's instance targets) working for such pods, and lets NetworkPolicies apply
+          // to them too; "strict" (the default) sends all their traffic through the branch
+          // interface, which breaks the probes.
           POD_SECURITY_GROUP_ENFORCING_MODE: "standard",
         },
       }),
