@@ -1,7 +1,8 @@
 /**
  * `npm run new-app -- <name>`: adds an app to the platform file, ready for the pull request that
  * creates it. The new app gets a domain per environment (from the pattern the existing apps share,
- * or `--domain env=host`), its template's port, health path and commands, and nothing else.
+ * or `--domain env=host`), its template's port, health path and commands, and nothing else;
+ * `--database none` writes `database: none` and no `migrate`.
  *
  * The file keeps every byte outside the new app: the new item is built as a YAML node (so every
  * value is quoted as YAML needs) and inserted after the last app, indented like the others. Whole
@@ -58,6 +59,13 @@ export function templateNames(templatesDirectory?: string): string[] {
 
 export const DEFAULT_TEMPLATE = DEFAULT_SKELETON_TEMPLATE;
 
+/** An app's database, as the schema has it (`apps[].database`). */
+export type AppDatabase = PlatformConfig["apps"][number]["database"];
+/** The values `--database` takes: the schema's own, so a new kind of database needs no edit here. */
+export const DATABASE_CHOICES: readonly AppDatabase[] = appSchema.shape.database.unwrap().options;
+/** The schema's default (`postgres`); new-app writes the key only for another value. */
+export const DEFAULT_DATABASE: AppDatabase = appSchema.shape.database.parse(undefined);
+
 export interface NewAppOptions {
   /** The app's name, checked by the schema's own rule for app names. */
   readonly name: string;
@@ -65,6 +73,12 @@ export interface NewAppOptions {
   readonly template?: string;
   /** Domains by environment name; they win over the pattern the existing apps share. @default derived */
   readonly domains?: Readonly<Record<string, string>>;
+  /**
+   * `postgres` or `none` (checked here, as `--template` is: a bad value is a {@link NewAppProblem}).
+   * `none` writes `database: none` and no `migrate`, whatever the template's manifest says.
+   * @default "postgres" (the schema's default: the key is not written)
+   */
+  readonly database?: string;
   /** Where the templates are. @default this package's templates/ */
   readonly templatesDirectory?: string;
 }
@@ -84,6 +98,8 @@ export interface NewAppPlan {
   /** The app exactly as written into the file. */
   readonly app: Record<string, unknown>;
   readonly template: string;
+  /** The app's database (`postgres` when the key is not written). */
+  readonly database: AppDatabase;
   readonly domains: DomainChoice[];
   /** The stacks the app adds: `<app>-delivery`, then `<app>-<env>` in promotion order. */
   readonly stacks: { readonly name: string; readonly kind: "delivery" | "app"; readonly environment?: string }[];
@@ -95,7 +111,7 @@ export interface NewAppPlan {
 
 /** One reason the app was not added, located in the file or at the argument that caused it. */
 export interface NewAppProblem {
-  /** `platform.yaml:12:5`, or the argument (`<name>`, `--template`, `--domain`). */
+  /** `platform.yaml:12:5`, or the argument (`<name>`, `--template`, `--domain`, `--database`). */
   readonly where: string;
   readonly message: string;
 }
@@ -145,6 +161,11 @@ export function planNewApp(text: string, file: string, options: NewAppOptions): 
   if (!defaults) {
     problems.push({ where: "--template", message: `no template ${printable(template)}${suggest(template, templates)}; the templates are: ${templates.join(", ")}` });
   }
+  const database = DATABASE_CHOICES.find((d) => d === (options.database ?? DEFAULT_DATABASE));
+  if (!database) {
+    const given = options.database ?? "";
+    problems.push({ where: "--database", message: `${printable(given)} is not a database kind${suggest(given, [...DATABASE_CHOICES])}; expected one of: ${DATABASE_CHOICES.join(" | ")}` });
+  }
   const envNames = platform.environments.map((e) => e.name);
   for (const env of Object.keys(options.domains ?? {})) {
     if (!envNames.includes(env)) {
@@ -164,7 +185,7 @@ export function planNewApp(text: string, file: string, options: NewAppOptions): 
   if (!isSeq(apps) || apps.flow) {
     problems.push({ where: at(apps), message: "apps is written as a flow list ([...]); write it as a block list (one '- name: ...' item a line) so an app can be added without rewriting it" });
   }
-  if (problems.length > 0 || !defaults) throw new NewAppError(file, problems);
+  if (problems.length > 0 || !defaults || !database) throw new NewAppError(file, problems);
 
   const app: Record<string, unknown> = {
     name,
@@ -172,7 +193,9 @@ export function planNewApp(text: string, file: string, options: NewAppOptions): 
     healthPath: defaults.healthPath,
     domains: Object.fromEntries(domains.map((d) => [d.environment, d.domain])),
     test: defaults.test,
-    ...(defaults.migrate ? { migrate: defaults.migrate } : {}),
+    // Written only when it is not the default, in the schema's key order; no database, no migration.
+    ...(database !== DEFAULT_DATABASE ? { database } : {}),
+    ...(defaults.migrate && database !== "none" ? { migrate: defaults.migrate } : {}),
     // The key lands with the integration-test stage; until the schema has it, it is left out.
     ...(defaults.integrationTest && "integrationTest" in appSchema.shape ? { integrationTest: defaults.integrationTest } : {}),
   };
@@ -205,6 +228,7 @@ export function planNewApp(text: string, file: string, options: NewAppOptions): 
     text: next,
     app,
     template,
+    database,
     domains,
     stacks: [{ name: `${name}-delivery`, kind: "delivery" }, ...envNames.map((env) => ({ name: `${name}-${env}`, kind: "app" as const, environment: env }))],
     lines,
@@ -397,6 +421,11 @@ function nextSteps(plan: NewAppPlan, file: string): string[] {
     `Run ${synth}: it synthesizes the new stacks (${plan.stacks.map((s) => s.name).join(", ")}) and checks them against the policy rules.`,
     `Commit ${platformFile} and open a pull request on the infrastructure repository (${plan.platform.github.owner}/${plan.platform.github.infrastructureRepository}): its CI plans the new stacks and comments the plans on the pull request.`,
     `Merging applies exactly the reviewed plans: ${name}-delivery creates the repository ${plan.platform.github.owner}/${name} with the ${plan.template} skeleton (created once; later edits are the team's) and its workflows, and the first push to it runs the first delivery: build once, test, then ${environments.join(" -> ")}.`,
+    ...(plan.database === "none"
+      ? [
+          `No database (database: none): ${environments.map((env) => `${name}-${env}`).join(", ")} create no RDS instance, the pods get no DATABASE_* variables, and the pipeline runs no migration; the skeleton's health path answers without a database check. To add one later, remove database: none and add a migrate command in ${platformFile}.`,
+        ]
+      : []),
     `Secrets: the app declares none yet. Name them under its secrets: in ${platformFile}, then set each environment's value from a workstation, with no cluster access (README, "Setting an app's secrets"): ${secretCommand(name)}`,
   ];
 }
@@ -411,7 +440,7 @@ export function formatResult(result: NewAppResult, options: { readonly quiet?: b
   const paint = options.paint ?? painter(false);
   const name = result.app.name as string;
   const verb = result.written ? "added" : "would add";
-  const head = `${verb} app ${paint("bold", name)} to ${safeText(result.platformFile)} (lines ${result.lines.from}-${result.lines.to}, ${result.template} template): ${result.stacks.map((s) => s.name).join(", ")}`;
+  const head = `${verb} app ${paint("bold", name)} to ${safeText(result.platformFile)} (lines ${result.lines.from}-${result.lines.to}, ${result.template} template${result.database === "none" ? ", no database" : ""}): ${result.stacks.map((s) => s.name).join(", ")}`;
   if (options.quiet && !result.dryRun) return head;
   const lines: string[] = [];
   if (result.dryRun) {
@@ -435,6 +464,7 @@ export function resultJson(result: NewAppResult) {
     dryRun: result.dryRun,
     written: result.written,
     template: result.template,
+    database: result.database,
     app: result.app,
     domains: result.domains,
     stacks: result.stacks,
@@ -446,10 +476,12 @@ export function resultJson(result: NewAppResult) {
 
 /** The help text; it lists the templates found in templates/. */
 function usage(): string {
-  return `usage: npm run new-app -- <name> [--template NAME] [--domain ENV=HOST ...] [--platform FILE] [--dry-run] [--json] [--quiet]
+  return `usage: npm run new-app -- <name> [--template NAME] [--database ${DATABASE_CHOICES.join("|")}] [--domain ENV=HOST ...] [--platform FILE] [--dry-run] [--json] [--quiet]
   <name>             the app's name: a DNS label of at most 17 characters, e.g. orders
   --template NAME    the app skeleton (default: ${DEFAULT_TEMPLATE}); available:
 ${templateNames().map((t) => `                       ${t}: ${templateDefaults(t).description}`).join("\n")}
+  --database KIND    ${DATABASE_CHOICES.join(" | ")} (default: ${DEFAULT_DATABASE}): none writes database: none and no migrate
+                     (no RDS, no DATABASE_* variables, no migration)
   --domain ENV=HOST  the app's domain in an environment (repeatable); default: the pattern the other
                      apps' domains share there, e.g. hello.dev.acme.example -> <name>.dev.acme.example
   --platform FILE    the platform file (default: $SLIPWAY_PLATFORM_FILE or ${DEFAULT_PLATFORM_FILE})
@@ -468,6 +500,7 @@ export function main(argv: string[]): number {
       allowPositionals: true,
       options: {
         template: { type: "string", short: "t" },
+        database: { type: "string" },
         domain: { type: "string", multiple: true },
         platform: { type: "string", short: "p" },
         "dry-run": { type: "boolean" },
@@ -499,7 +532,13 @@ export function main(argv: string[]): number {
     domains[match[1]] = match[2];
   }
   try {
-    const result = addApp(platformFile, { name: positionals[0], template: values.template as string | undefined, domains, dryRun: values["dry-run"] === true });
+    const result = addApp(platformFile, {
+      name: positionals[0],
+      template: values.template as string | undefined,
+      database: values.database as string | undefined,
+      domains,
+      dryRun: values["dry-run"] === true,
+    });
     if (values.json) console.log(JSON.stringify(resultJson(result), null, 2));
     else console.log(formatResult(result, { quiet: values.quiet === true || isCI(), paint: painter(colourEnabled(process.stdout)) }));
     return 0;

@@ -6,9 +6,10 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { stringify } from "yaml";
-import { addApp, main, NEW_APP_DEFAULTS, planNewApp, templateDefaults, templateNames, unifiedDiff } from "../../cli/new-app";
+import { parse, stringify } from "yaml";
+import { addApp, DATABASE_CHOICES, DEFAULT_DATABASE, main, NEW_APP_DEFAULTS, planNewApp, templateDefaults, templateNames, unifiedDiff } from "../../cli/new-app";
 import { synthesize } from "../../cli/synth";
+import { parsePlatform } from "../../platform/model";
 import { appSchema } from "../../platform/schema";
 import { captureConsole, Captured, EnvChanges, PLAIN_ENV } from "../support/console";
 import { EXAMPLE_FILE, exampleDocument, ROOT, tempDir } from "../support/platform";
@@ -141,6 +142,109 @@ describe("adds an app", () => {
     expect(() => planNewApp(EXAMPLE, "p.yaml", { name: "orders", template: "nod", templatesDirectory: templates })).toThrow(
       `--template: no template "nod" (did you mean "node"?); the templates are: node, python`,
     );
+  });
+});
+
+describe("--database none", () => {
+  test("writes database: none after test and no migrate, field by field; the rest of the file is unchanged", () => {
+    const file = platformFile(EXAMPLE);
+    expect(run(["orders", "--database", "none", "--platform", file])).toMatchObject({ code: 0, err: "" });
+    const block = [
+      "  - name: orders",
+      "    port: 8080",
+      "    healthPath: /healthz",
+      "    domains:",
+      "      dev: orders.dev.acme.example",
+      "      staging: orders.staging.acme.example",
+      "      prod: orders.acme.example",
+      "    test: python -m pytest -q tests/unit",
+      "    database: none",
+      ...("integrationTest" in appSchema.shape ? ["    integrationTest: python -m pytest -q tests/integration"] : []),
+      "",
+    ].join("\n");
+    const written = fs.readFileSync(file, "utf8");
+    expect(written).toBe(insertedAfter(EXAMPLE, "        replicas: { min: 3, max: 12 }\n", block));
+    // Read back as YAML: each field of the new app, and no migrate.
+    const orders = (parse(written).apps as Record<string, unknown>[]).find((a) => a.name === "orders")!;
+    expect(Object.keys(orders)).toEqual(["name", "port", "healthPath", "domains", "test", "database", ...("integrationTest" in appSchema.shape ? ["integrationTest"] : [])]);
+    expect(orders.database).toBe("none");
+    expect(orders).not.toHaveProperty("migrate");
+    // The template's manifest does name a migration: --database none is why it is left out.
+    expect(templateDefaults("python").migrate).toBeDefined();
+  });
+
+  test("the result validates as synth validates it: the model sees no database and no migration, synth builds the new app's stacks without RDS, and the other app keeps its own", () => {
+    const plan = planNewApp(EXAMPLE, "p.yaml", { name: "orders", database: "none" });
+    expect(plan.database).toBe("none");
+    expect(plan.app).toMatchObject({ database: "none" });
+    expect(parsePlatform(plan.text, "p.yaml")).toEqual(plan.platform);
+    const orders = plan.platform.apps.find((a) => a.name === "orders")!;
+    expect(orders.database).toBe("none");
+    expect(orders.migrateCommand).toBeUndefined();
+    expect(plan.platform.apps.find((a) => a.name === "hello")!).toMatchObject({ database: "postgres", migrateCommand: "python -m migrate" });
+    // --database postgres is the schema's default: the key is not written, the migration is.
+    const postgres = planNewApp(EXAMPLE, "p.yaml", { name: "orders", database: "postgres" });
+    expect(postgres.app).toEqual(planNewApp(EXAMPLE, "p.yaml", { name: "orders" }).app);
+    expect(postgres.app).not.toHaveProperty("database");
+    expect(postgres.app.migrate).toBe("python -m migrate");
+    expect(postgres.database).toBe(DEFAULT_DATABASE);
+    expect(DEFAULT_DATABASE).toBe("postgres");
+
+    // And synth builds it: the new app's stacks hold no database, hello's still do.
+    const file = platformFile(plan.text);
+    const synth = synthesize({ platformFile: file, outdir: path.join(work, "synth-none") });
+    for (const env of ["dev", "staging", "prod"]) {
+      expect(synth.stacks.find((s) => s.name === `orders-${env}`)!.resourcesByType).not.toHaveProperty("aws_db_instance");
+      expect(synth.stacks.find((s) => s.name === `orders-${env}`)!.resourcesByType).toMatchObject({ kubernetes_deployment_v1: 1 });
+      expect(synth.stacks.find((s) => s.name === `hello-${env}`)!.resourcesByType).toMatchObject({ aws_db_instance: 1 });
+    }
+  });
+
+  test("prints that the app has no database: in the summary line and in the next steps", () => {
+    const file = platformFile(EXAMPLE);
+    const { code, out } = run(["orders", "--database", "none", "--platform", file]);
+    expect(code).toBe(0);
+    expect(out).toContain(`added app orders to ${file} (lines 31-`);
+    expect(out).toMatch(/, python template, no database\): orders-delivery, orders-dev, orders-staging, orders-prod/);
+    expect(out).toContain(
+      "4. No database (database: none): orders-dev, orders-staging, orders-prod create no RDS instance, the pods get no DATABASE_* variables, and the pipeline runs no migration; the skeleton's health path answers without a database check.",
+    );
+    expect(out).toMatch(/5\. Secrets: /);
+    // With a database, no such step.
+    const withDatabase = run(["shop", "--platform", platformFile(EXAMPLE)]).out;
+    expect(withDatabase).not.toMatch(/no database/i);
+    expect(withDatabase).toMatch(/4\. Secrets: /);
+    // --json: the database, and the step.
+    const json = JSON.parse(run(["orders", "--database", "none", "--json", "--dry-run", "--platform", platformFile(EXAMPLE)]).out);
+    expect(json.database).toBe("none");
+    expect(json.app.database).toBe("none");
+    expect(json.nextSteps).toHaveLength(5);
+  });
+
+  test("fails on a bad value for --database, listing postgres | none, and writes nothing", () => {
+    const file = platformFile(EXAMPLE);
+    for (const [value, hint] of [
+      ["mysql", ""],
+      ["nnoe", ` (did you mean "none"?)`],
+      ["Postgres", ` (did you mean "postgres"?)`],
+      ["", ""],
+    ]) {
+      const { code, out, err } = run(["orders", "--database", value, "--platform", file]);
+      expect({ code, out }).toEqual({ code: 1, out: "" });
+      expect(err).toContain(`--database: ${JSON.stringify(value)} is not a database kind${hint}; expected one of: postgres | none`);
+      expect(err).toMatch(/^new-app: 1 problem; nothing was written/);
+    }
+    expect(fs.readFileSync(file, "utf8")).toBe(EXAMPLE);
+    expect(DATABASE_CHOICES).toEqual(["postgres", "none"]);
+    // Reported with the other problems at once.
+    expect(() => planNewApp(EXAMPLE, "p.yaml", { name: "Orders", database: "sqlite" })).toThrow(/2 problems[\s\S]*<name>: "Orders"[\s\S]*--database: "sqlite" is not a database kind/);
+  });
+
+  test("the help lists the choices", () => {
+    const { code, out } = run(["--help"]);
+    expect(code).toBe(0);
+    expect(out).toContain("[--database postgres|none]");
+    expect(out).toContain("--database KIND    postgres | none (default: postgres)");
   });
 });
 
@@ -408,11 +512,12 @@ describe("--dry-run and --json", () => {
     const { code, out, err } = run(["orders", "--platform", file, "--json", "--dry-run"]);
     expect({ code, err }).toEqual({ code: 0, err: "" });
     const json = JSON.parse(out);
-    expect(Object.keys(json)).toEqual(["platformFile", "dryRun", "written", "template", "app", "domains", "stacks", "lines", "diff", "nextSteps"]);
+    expect(Object.keys(json)).toEqual(["platformFile", "dryRun", "written", "template", "database", "app", "domains", "stacks", "lines", "diff", "nextSteps"]);
     expect(json.platformFile).toBe(file);
     expect(json.dryRun).toBe(true);
     expect(json.written).toBe(false);
     expect(json.template).toBe("python");
+    expect(json.database).toBe("postgres");
     expect(json.app).toEqual(planNewApp(EXAMPLE, file, { name: "orders" }).app);
     expect(json.app).toMatchObject({ name: "orders", port: 8080, healthPath: "/healthz", domains: { dev: "orders.dev.acme.example", staging: "orders.staging.acme.example", prod: "orders.acme.example" } });
     expect(json.domains[0]).toEqual({ environment: "dev", domain: "orders.dev.acme.example", from: "pattern", pattern: "{app}.dev.acme.example" });

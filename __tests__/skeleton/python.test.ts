@@ -18,7 +18,7 @@
  *
  * Needs Debian's `postgresql`, `python3-flask`, `python3-psycopg`, `python3-pytest`, `gunicorn`
  * and `python3-botocore` (.ci/run installs them); without them it skips loudly, or fails under
- * SLIPWAY_REQUIRE_TOOLS=1.
+ * SLIPWAY_REQUIRE_TOOLS=1. A second part runs the same skeleton with no database at all (`database: none`).
  */
 import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -620,6 +620,115 @@ describeWithTools("the Python skeleton, run for real", () => {
   });
 
   test("nothing it ran wrote into the app's folder (the image's root filesystem is read-only)", () => {
+    expect(snapshot(appDir)).toEqual(before);
+  });
+});
+
+/**
+ * `database: none`: the same skeleton, as a pod of an app without a database gets it (no DATABASE_*
+ * variable at all, no PostgreSQL anywhere), served by gunicorn: healthy without a database check,
+ * the home page with its static greeting, its unit and integration tests green, and a warning in
+ * its log saying it runs without a database.
+ */
+describeWithTools("the Python skeleton without a database (database: none)", () => {
+  const tools = found as Tools;
+  const appUser = IS_ROOT ? { uid: POD_UID, gid: POD_UID } : undefined;
+  let base: string;
+  let appDir: string;
+  let before: string[];
+  let appUrl: string;
+  let gunicorn: ChildProcess | undefined;
+  let serverLog = "";
+
+  /** Debian's paths, a home and /tmp of its own, and no DATABASE_* variable. */
+  const env = (extra: Record<string, string> = {}) => pythonEnv({ HOME: path.join(base, "home"), TMPDIR: path.join(base, "tmp"), ...extra });
+  const python = (args: string[], extra: Record<string, string> = {}) => run(tools.python, args, { cwd: appDir, env: env(extra), user: appUser });
+
+  beforeAll(async () => {
+    base = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-skeleton-nodb-"));
+    fs.chmodSync(base, 0o755);
+    appDir = path.join(base, "app");
+    for (const [file, content] of Object.entries(renderSkeleton("python", { appName: APP, port: 8080, healthPath: HEALTH_PATH }))) {
+      fs.mkdirSync(path.dirname(path.join(appDir, file)), { recursive: true });
+      fs.writeFileSync(path.join(appDir, file), content);
+    }
+    for (const dir of ["home", "tmp"]) {
+      fs.mkdirSync(path.join(base, dir), { mode: 0o700 });
+      if (appUser) fs.chownSync(path.join(base, dir), appUser.uid, appUser.gid);
+    }
+    before = snapshot(appDir);
+
+    const port = await freePort();
+    appUrl = `http://127.0.0.1:${port}`;
+    const args = ["-m", "gunicorn", "--config", "gunicorn.conf.py", "--bind", `127.0.0.1:${port}`, "--workers", "1", "web:create_app()"];
+    const [file, argv] = appUser ? ["setpriv", [`--reuid=${appUser.uid}`, `--regid=${appUser.gid}`, "--clear-groups", "--", tools.python, ...args]] : [tools.python, args];
+    gunicorn = spawn(file, argv, { cwd: appDir, env: env(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    gunicorn.stdout!.on("data", (d) => (serverLog += d));
+    gunicorn.stderr!.on("data", (d) => (serverLog += d));
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        await httpGet(`${appUrl}${HEALTH_PATH}`);
+        break;
+      } catch {
+        if (Date.now() > deadline || gunicorn.exitCode !== null) throw new Error(`gunicorn did not answer within 30 s:\n${serverLog}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    if (gunicorn?.pid && gunicorn.exitCode === null && gunicorn.signalCode === null) {
+      const exited = new Promise((resolve) => gunicorn!.once("exit", resolve));
+      process.kill(-gunicorn.pid, "SIGTERM");
+      const timer = setTimeout(() => gunicorn?.pid && process.kill(-gunicorn.pid, "SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    if (base) fs.rmSync(base, { recursive: true, force: true });
+  }, 30_000);
+
+  test("the server's environment has no DATABASE_* variable, as a pod of an app with database: none", () => {
+    expect(Object.keys(env()).filter((name) => name.startsWith("DATABASE_") || name.startsWith("MIGRATE_"))).toEqual([]);
+  });
+
+  test("its unit tests pass, the no-database ones among them", async () => {
+    const result = await python(["-m", "pytest", "-v", "tests/unit/test_app.py"]);
+    expect(result.out).toMatch(/test_without_a_database_health_is_200_and_checks_none PASSED/);
+    expect(result.out).toMatch(/test_without_a_database_the_home_page_shows_a_static_greeting PASSED/);
+    expect(result.out).not.toMatch(/FAILED|ERROR/);
+    expect(result.code).toBe(0);
+  });
+
+  test("the health path answers 200 without checking a database, and says there is none", async () => {
+    const health = await httpGet(`${appUrl}${HEALTH_PATH}`);
+    expect(health.status).toBe(200);
+    expect(health.type).toMatch(/^application\/json/);
+    expect(JSON.parse(health.body)).toEqual({ status: "ok", database: "none" });
+  });
+
+  test("the home page renders with its static greeting and assets", async () => {
+    const page = await httpGet(`${appUrl}/`);
+    expect(page.status).toBe(200);
+    expect(page.type).toMatch(/^text\/html/);
+    expect(page.body).toContain(`<h1 id="greeting">Hello from ${APP}</h1>`);
+    const css = await httpGet(`${appUrl}/static/app.css`);
+    expect(css.status).toBe(200);
+    expect(css.body).toBe(fs.readFileSync(path.join(appDir, "static", "app.css"), "utf8"));
+  });
+
+  test("its own integration tests pass against APP_URL", async () => {
+    const result = await python(["-m", "pytest", "-q", "tests/integration"], { APP_URL: appUrl });
+    expect(result.out).toMatch(/\b3 passed\b/);
+    expect(result.code).toBe(0);
+  });
+
+  test("its log says once that it runs without a database; nothing failed", () => {
+    expect(serverLog.match(/no database configured \(no DATABASE_HOST, DATABASE_URL or DATABASE_URL_FILE\): running without one/g)).toHaveLength(1);
+    expect(serverLog).not.toMatch(/Traceback|health check failed|page failed/);
+  });
+
+  test("nothing it ran wrote into the app's folder", () => {
     expect(snapshot(appDir)).toEqual(before);
   });
 });

@@ -20,9 +20,17 @@ log = logging.getLogger(__name__)
 
 def create_app() -> Flask:
     app = Flask(__name__, static_folder=str(STATIC_DIR), static_url_path=STATIC_URL_PATH)
+    # `database: none` in the platform file: no DATABASE_* settings reach the pod, so there is
+    # nothing to check and nothing to read. With any database setting, the database is required.
+    has_database = db.configured()
+    if not has_database:
+        # A warning so it shows in the pod's log without logging setup: a lost setting is visible.
+        log.warning("no database configured (no DATABASE_HOST, DATABASE_URL or DATABASE_URL_FILE): running without one")
 
     @app.get(HEALTH_PATH)
     def health():
+        if not has_database:
+            return {"status": "ok", "database": "none"}, 200
         # Healthy means able to serve: the database answers now, on a fresh connection.
         try:
             db.ping()
@@ -33,6 +41,8 @@ def create_app() -> Flask:
 
     @app.get("/")
     def index():
+        if not has_database:
+            return render_template("index.html", app_name=APP_NAME, greeting=f"Hello from {APP_NAME}")
         try:
             with db.connect() as connection:
                 row = connection.execute("SELECT message FROM greetings ORDER BY id LIMIT 1").fetchone()

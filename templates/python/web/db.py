@@ -13,6 +13,9 @@ For local development DATABASE_URL (or DATABASE_URL_FILE, re-read for every conn
 when DATABASE_AUTH is not set. Migrations may use their own: MIGRATE_DATABASE_USER (with the
 MIGRATE_DATABASE_ settings, each falling back to the DATABASE_ one), MIGRATE_DATABASE_URL_FILE or
 MIGRATE_DATABASE_URL.
+
+An app with `database: none` in the platform file gets none of these: `configured()` is False and
+the app runs without a database (see web/__init__.py).
 """
 import functools
 import os
@@ -94,6 +97,13 @@ def database_url(variable: str = "DATABASE_URL") -> str:
         auth = variable.removesuffix("_URL") + "_AUTH"
         raise DatabaseNotConfigured(f"set {auth}=iam (with DATABASE_HOST, DATABASE_NAME, DATABASE_USER and DATABASE_REGION), or {variable} (or {variable}_FILE) to a postgresql:// URL")
     return url
+
+
+def configured() -> bool:
+    """True when the app has a database: DATABASE_HOST (the platform), DATABASE_URL or
+    DATABASE_URL_FILE (local) is set. DATABASE_AUTH counts too, so half the platform's settings
+    still fail the health check instead of passing it without a database."""
+    return any(os.environ.get(f"DATABASE_{name}") for name in ("HOST", "URL", "URL_FILE", "AUTH"))
 
 
 def has_settings(prefix: str) -> bool:

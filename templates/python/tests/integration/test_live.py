@@ -32,7 +32,7 @@ def test_health_answers_ok():
     assert json.loads(body)["status"] == "ok"
 
 
-def test_home_page_shows_the_greeting_from_the_database():
+def test_home_page_shows_the_greeting():
     status, headers, body = get("/")
     assert status == 200, body
     assert headers.get_content_type() == "text/html"

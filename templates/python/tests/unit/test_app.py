@@ -1,7 +1,11 @@
-"""The app without a database: what it serves, and that it reports an unreachable database."""
+"""The app without a database server: what it serves, that it reports an unreachable database,
+and that with no database configured at all (`database: none`) it serves without one."""
 import pytest
 
-from web import HEALTH_PATH, STATIC_URL_PATH, create_app, db
+from web import APP_NAME, HEALTH_PATH, STATIC_URL_PATH, create_app, db
+
+# Every setting that says the app has a database (web/db.py's configured()).
+DATABASE_SETTINGS = ("DATABASE_HOST", "DATABASE_URL", "DATABASE_URL_FILE", "DATABASE_AUTH")
 
 
 @pytest.fixture
@@ -19,9 +23,12 @@ def test_health_is_503_when_the_database_is_unreachable(client):
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
 
 
-def test_health_is_503_without_a_database_url(client, monkeypatch):
-    monkeypatch.delenv("DATABASE_URL")
-    assert client.get(HEALTH_PATH).status_code == 503
+def test_health_is_503_with_half_the_platforms_database_settings(monkeypatch):
+    # DATABASE_AUTH without DATABASE_HOST: a database is expected, so it is checked, and fails.
+    for name in DATABASE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_AUTH", "iam")
+    assert create_app().test_client().get(HEALTH_PATH).status_code == 503
 
 
 def test_health_is_200_when_the_database_answers(client, monkeypatch):
@@ -44,3 +51,29 @@ def test_static_assets_are_served_from_the_static_folder(client):
     assert response.status_code == 200
     assert response.mimetype == "text/css"
     response.close()
+
+
+@pytest.fixture
+def no_database(monkeypatch):
+    # As a pod of an app with `database: none`: no DATABASE_* setting at all.
+    for name in DATABASE_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("the app tried to use a database it does not have")
+
+    monkeypatch.setattr(db, "connect", fail)
+    monkeypatch.setattr(db, "ping", fail)
+    return create_app().test_client()
+
+
+def test_without_a_database_health_is_200_and_checks_none(no_database):
+    response = no_database.get(HEALTH_PATH)
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "none"}
+
+
+def test_without_a_database_the_home_page_shows_a_static_greeting(no_database):
+    response = no_database.get("/")
+    assert response.status_code == 200
+    assert f'<h1 id="greeting">Hello from {APP_NAME}</h1>'.encode() in response.data
