@@ -12,6 +12,7 @@ import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { Construct } from "constructs";
 import { accountKeyPolicy } from "./aws-common";
+import { podIdentityTrustPolicy } from "./pod-identity-role";
 import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson } from "./util";
 
 /** Props of {@link AppSecrets}. `name`, `namePrefix`, `secretNames`, `accountId` and `region` are required. */
@@ -196,27 +197,7 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
     const role = new IamRole(this, "ReaderRole", {
       name: `${this.props.name}-secrets`.slice(0, 64),
       description: `Pods of ${this.props.name} read its secrets (EKS Pod Identity)`,
-      assumeRolePolicy: policyJson({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "EksPodIdentity",
-            Effect: "Allow",
-            Principal: { Service: "pods.eks.amazonaws.com" },
-            Action: ["sts:AssumeRole", "sts:TagSession"],
-            // Only this cluster's Pod Identity, and only for this namespace and service account
-            // (EKS sets these session tags): no other association can borrow the role.
-            Condition: {
-              StringEquals: {
-                "aws:SourceAccount": accountId,
-                "aws:RequestTag/kubernetes-namespace": reader.namespace,
-                "aws:RequestTag/kubernetes-service-account": reader.serviceAccountName,
-              },
-              ArnEquals: { "aws:SourceArn": cluster.arn },
-            },
-          },
-        ],
-      }),
+      assumeRolePolicy: podIdentityTrustPolicy(accountId, cluster.arn, reader.namespace, reader.serviceAccountName),
       tags: { Name: `${this.props.name}-secrets` },
     });
     new IamRolePolicy(this, "ReaderPolicy", {

@@ -6,6 +6,7 @@ import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-ident
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
+import { podIdentityTrustPolicy } from "./pod-identity-role";
 import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
 
 /** The namespace and service account the Cluster Autoscaler runs as (see {@link ClusterAutoscaler}). */
@@ -85,26 +86,7 @@ export class ClusterAutoscalerRole extends Construct {
     this.role = new IamRole(this, "Resource", {
       name: `${resourceName([name], 64 - suffix.length - 1)}-${suffix}`,
       description: `Cluster Autoscaler of EKS cluster ${name}: resizes its node groups only`,
-      assumeRolePolicy: policyJson({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "EksPodIdentity",
-            Effect: "Allow",
-            Principal: { Service: "pods.eks.amazonaws.com" },
-            Action: ["sts:AssumeRole", "sts:TagSession"],
-            // Only this cluster's Pod Identity, for the autoscaler's own service account.
-            Condition: {
-              StringEquals: {
-                "aws:SourceAccount": accountId,
-                "aws:RequestTag/kubernetes-namespace": CLUSTER_AUTOSCALER_NAMESPACE,
-                "aws:RequestTag/kubernetes-service-account": CLUSTER_AUTOSCALER_NAME,
-              },
-              ArnEquals: { "aws:SourceArn": cluster.arn },
-            },
-          },
-        ],
-      }),
+      assumeRolePolicy: podIdentityTrustPolicy(accountId, cluster.arn, CLUSTER_AUTOSCALER_NAMESPACE, CLUSTER_AUTOSCALER_NAME),
     });
     new IamRolePolicy(this, "Policy", {
       name: "scale-own-node-groups",

@@ -11,7 +11,8 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
-import { checkAccountId, invalid, isKnown, LOG_RETENTION_DAYS, partitionOf, policyJson, resourceName } from "./util";
+import { podIdentityTrustPolicy } from "./pod-identity-role";
+import { checkAccountId, invalid, isKnown, LOG_RETENTION_DAYS, partitionOf, resourceName } from "./util";
 
 /** The service account the add-on's CloudWatch agent and Fluent Bit run as. */
 export const CONTAINER_INSIGHTS_SERVICE_ACCOUNT = { namespace: "amazon-cloudwatch", name: "cloudwatch-agent" } as const;
@@ -97,25 +98,7 @@ export class ContainerInsights extends Construct {
     this.role = new IamRole(this, "Role", {
       name: resourceName([clusterName, "container-insights"], 64),
       description: `The CloudWatch agent and Fluent Bit of cluster ${clusterName}: metrics and container logs`,
-      assumeRolePolicy: policyJson({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Effect: "Allow",
-            Principal: { Service: "pods.eks.amazonaws.com" },
-            Action: ["sts:AssumeRole", "sts:TagSession"],
-            // Only this cluster's Pod Identity, for the add-on's own service account (EKS sets these session tags).
-            Condition: {
-              StringEquals: {
-                "aws:SourceAccount": props.accountId,
-                "aws:RequestTag/kubernetes-namespace": CONTAINER_INSIGHTS_SERVICE_ACCOUNT.namespace,
-                "aws:RequestTag/kubernetes-service-account": CONTAINER_INSIGHTS_SERVICE_ACCOUNT.name,
-              },
-              ArnEquals: { "aws:SourceArn": props.cluster.arn },
-            },
-          },
-        ],
-      }),
+      assumeRolePolicy: podIdentityTrustPolicy(props.accountId, props.cluster.arn, CONTAINER_INSIGHTS_SERVICE_ACCOUNT.namespace, CONTAINER_INSIGHTS_SERVICE_ACCOUNT.name),
     });
     const policy = new IamRolePolicyAttachment(this, "AgentPolicy", {
       role: this.role.name,

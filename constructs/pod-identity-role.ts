@@ -28,6 +28,34 @@ export interface PodIdentityRoleProps {
 
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 
+/**
+ * The trust policy of a role for one service account through EKS Pod Identity: only the cluster's
+ * Pod Identity agent (`pods.eks.amazonaws.com` with that account and cluster as source), and only
+ * for that namespace and service account, which EKS sets as session tags: no other association
+ * can borrow the role.
+ */
+export function podIdentityTrustPolicy(accountId: string, clusterArn: string, namespace: string, serviceAccountName: string): string {
+  return policyJson({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "EksPodIdentity",
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+        Condition: {
+          StringEquals: {
+            "aws:SourceAccount": accountId,
+            "aws:RequestTag/kubernetes-namespace": namespace,
+            "aws:RequestTag/kubernetes-service-account": serviceAccountName,
+          },
+          ArnEquals: { "aws:SourceArn": clusterArn },
+        },
+      },
+    ],
+  });
+}
+
 /** The identity of one service account's pods (see the file comment). */
 export class PodIdentityRole extends Construct {
   /** The `aws_iam_role` (construct id `Resource`). */
@@ -44,27 +72,7 @@ export class PodIdentityRole extends Construct {
     this.role = new IamRole(this, "Resource", {
       name: props.roleName,
       description: props.description,
-      assumeRolePolicy: policyJson({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            Sid: "EksPodIdentity",
-            Effect: "Allow",
-            Principal: { Service: "pods.eks.amazonaws.com" },
-            Action: ["sts:AssumeRole", "sts:TagSession"],
-            // Only this cluster's Pod Identity, and only for this namespace and service account
-            // (EKS sets these session tags): no other association can borrow the role.
-            Condition: {
-              StringEquals: {
-                "aws:SourceAccount": props.accountId,
-                "aws:RequestTag/kubernetes-namespace": props.namespace,
-                "aws:RequestTag/kubernetes-service-account": props.serviceAccountName,
-              },
-              ArnEquals: { "aws:SourceArn": props.cluster.arn },
-            },
-          },
-        ],
-      }),
+      assumeRolePolicy: podIdentityTrustPolicy(props.accountId, props.cluster.arn, props.namespace, props.serviceAccountName),
       tags: { Name: props.roleName },
     });
     this.arn = this.role.arn;
