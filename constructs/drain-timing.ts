@@ -57,3 +57,21 @@ export const READINESS_PROBE = {
   failureThreshold: HEALTH_CHECK.unhealthyThreshold,
   successThreshold: 1,
 } as const;
+
+/**
+ * The health check of a target group of the nodes' NodePort on {@link HEALTH_CHECK}'s clock: the
+ * app's health path through the port the traffic uses.
+ */
+export function nodePortHealthCheck(healthPath: string) {
+  return {
+    enabled: true,
+    protocol: "HTTP",
+    port: "traffic-port",
+    path: healthPath,
+    matcher: "200-399",
+    interval: HEALTH_CHECK.intervalSeconds,
+    timeout: HEALTH_CHECK.timeoutSeconds,
+    healthyThreshold: HEALTH_CHECK.healthyThreshold,
+    unhealthyThreshold: HEALTH_CHECK.unhealthyThreshold,
+  };
+}

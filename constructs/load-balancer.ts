@@ -18,7 +18,7 @@ import { Fn, TerraformCount, TerraformProvider, Token } from "cdktf";
 import { Construct } from "constructs";
 import { accessLogBucket } from "./access-log-bucket";
 import { CertificateValidationRecord, dnsValidatedCertificate } from "./aws-common";
-import { DEREGISTRATION_DELAY_SECONDS, HEALTH_CHECK } from "./drain-timing";
+import { DEREGISTRATION_DELAY_SECONDS, nodePortHealthCheck } from "./drain-timing";
 import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, resourceName } from "./util";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
@@ -409,17 +409,7 @@ export class LoadBalancer extends Construct {
       port: props.targetPort,
       vpcId: props.network.vpcId,
       deregistrationDelay: isKnown(deregistrationDelaySeconds) ? String(deregistrationDelaySeconds) : Token.asString(deregistrationDelaySeconds),
-      healthCheck: {
-        enabled: true,
-        protocol: "HTTP",
-        port: "traffic-port",
-        path: props.healthPath,
-        matcher: "200-399",
-        interval: HEALTH_CHECK.intervalSeconds,
-        timeout: HEALTH_CHECK.timeoutSeconds,
-        healthyThreshold: HEALTH_CHECK.healthyThreshold,
-        unhealthyThreshold: HEALTH_CHECK.unhealthyThreshold,
-      },
+      healthCheck: nodePortHealthCheck(props.healthPath),
       tags: { Name: `${props.name}-tg` },
     });
 

@@ -7,7 +7,7 @@ import { AutoscalingAttachment } from "@cdktf/provider-aws/lib/autoscaling-attac
 import { EksNodeGroup } from "@cdktf/provider-aws/lib/eks-node-group";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { Construct } from "constructs";
-import { DEREGISTRATION_DELAY_SECONDS, HEALTH_CHECK } from "./drain-timing";
+import { DEREGISTRATION_DELAY_SECONDS, nodePortHealthCheck } from "./drain-timing";
 import { invalid, isKnown } from "./util";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
@@ -82,17 +82,7 @@ export class NodeTargetGroup extends Construct {
       port: props.targetPort,
       vpcId: props.vpcId,
       deregistrationDelay: String(DEREGISTRATION_DELAY_SECONDS),
-      healthCheck: {
-        enabled: true,
-        protocol: "HTTP",
-        port: "traffic-port",
-        path: props.healthPath,
-        matcher: "200-399",
-        interval: HEALTH_CHECK.intervalSeconds,
-        timeout: HEALTH_CHECK.timeoutSeconds,
-        healthyThreshold: HEALTH_CHECK.healthyThreshold,
-        unhealthyThreshold: HEALTH_CHECK.unhealthyThreshold,
-      },
+      healthCheck: nodePortHealthCheck(props.healthPath),
       tags: { ...props.tags, Name: this.targetGroupName },
     });
     this.arn = this.targetGroup.arn;
