@@ -23,6 +23,7 @@ export * from "./load-balancer";
 export * from "./monitoring";
 export * from "./network";
 export * from "./node-target-group";
+export * from "./plan-read-access";
 export * from "./pod-identity-role";
 export * from "./policy-suppression";
 export * from "./postgres-database";

@@ -166,6 +166,13 @@ const accessPolicyArn = (partition: string, policy: string) => `arn:${partition}
 const managedPolicyArn = (partition: string, policy: string) => `arn:${partition}:iam::aws:policy/${policy}`;
 
 /**
+ * The Kubernetes group of the cluster's read-only principals (`readOnlyPrincipalArns`), besides
+ * `AmazonEKSViewPolicy`: View, like Kubernetes' own `view` role, cannot read RBAC objects or
+ * custom resources, which a plan must refresh; `PlanReadAccess` binds this group to read those.
+ */
+export const READ_ONLY_GROUP = "slipway:read-only";
+
+/**
  * An EKS cluster that is private and audited by default: API endpoint inside the VPC (public access
  * only from listed CIDRs), Kubernetes secrets envelope-encrypted with a rotating KMS key, all five
  * control-plane log types kept for a year, access through EKS access entries only (no implicit
@@ -365,7 +372,8 @@ export class KubernetesCluster extends Construct {
       this.associate(grantIdOf("Admin", principalArn, i), principalArn, "AmazonEKSClusterAdminPolicy", { type: "cluster" });
     });
     readOnlyPrincipalArns.forEach((principalArn, i) => {
-      this.associate(grantIdOf("ReadOnly", principalArn, i), principalArn, "AmazonEKSViewPolicy", { type: "cluster" });
+      // View, plus the group READ_ONLY_GROUP that `PlanReadAccess` lets read what View leaves out.
+      this.associate(grantIdOf("ReadOnly", principalArn, i), principalArn, "AmazonEKSViewPolicy", { type: "cluster" }, [READ_ONLY_GROUP]);
     });
     this.terraformPrincipalArn = this.terraformAdmin(props.terraformPrincipalArn, adminPrincipalArns, readOnlyPrincipalArns);
 
@@ -607,6 +615,7 @@ export class KubernetesCluster extends Construct {
     principalArn: string,
     policy: string,
     accessScope: { type: string; namespaces?: string[] },
+    kubernetesGroups?: string[],
   ): EksAccessPolicyAssociation {
     const field = accessScope.type === "namespace" ? "grantNamespaceAccess.policy" : "adminPrincipalArns";
     if (isKnown(policy) && !/^AmazonEKS[A-Za-z0-9]+Policy$/.test(policy)) {
@@ -623,7 +632,7 @@ export class KubernetesCluster extends Construct {
     const grant = new Construct(this, id);
     let entry = isKnown(principalArn) ? this.accessEntries.get(principalArn) : undefined;
     if (!entry) {
-      entry = new EksAccessEntry(grant, "AccessEntry", { clusterName: this.cluster.name, principalArn, type: "STANDARD" });
+      entry = new EksAccessEntry(grant, "AccessEntry", { clusterName: this.cluster.name, principalArn, type: "STANDARD", ...(kubernetesGroups ? { kubernetesGroups } : {}) });
       if (isKnown(principalArn)) this.accessEntries.set(principalArn, entry);
     }
     return new EksAccessPolicyAssociation(grant, "AccessPolicy", {

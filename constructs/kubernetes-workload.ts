@@ -380,8 +380,11 @@ export class KubernetesWorkload extends Construct {
   public readonly integrationTestTemplate?: CronJobV1;
   /** The `<name>-config` ConfigMap holding `env`. */
   public readonly configMap: ConfigMapV1;
-  /** The `<name>-secrets` Secret holding `secretEnv`. */
-  public readonly secret: SecretV1;
+  /**
+   * The `<name>-secrets` Secret holding `secretEnv`, when it has any: no empty Secret that a
+   * read-only plan (which may not read Secrets) would have to refresh.
+   */
+  public readonly secret?: SecretV1;
   /** The `<name>-external` Secret whose values are set outside Terraform, when {@link KubernetesWorkloadProps.externalSecrets} names any. */
   public readonly externalSecret?: SecretV1;
   /** The `SecretProviderClass` (`kubernetes_manifest`) of {@link KubernetesWorkloadProps.secretStore}, when it names any secret. */
@@ -483,11 +486,13 @@ export class KubernetesWorkload extends Construct {
           : {}),
       },
     });
-    this.secret = new SecretV1(this, "Secrets", {
-      metadata: { name: `${name}-secrets`, namespace, labels: commonLabels },
-      type: "Opaque",
-      data: secretEnv,
-    });
+    if (!isKnown(secretEnv) || Object.keys(secretEnv).length > 0) {
+      this.secret = new SecretV1(this, "Secrets", {
+        metadata: { name: `${name}-secrets`, namespace, labels: commonLabels },
+        type: "Opaque",
+        data: secretEnv,
+      });
+    }
     const externalSecrets = props.externalSecrets ?? [];
     if (externalSecrets.length > 0) {
       this.externalSecret = new SecretV1(this, "ExternalSecrets", {
@@ -543,7 +548,7 @@ export class KubernetesWorkload extends Construct {
     // References (not literal names), so pods are created after their configuration exists.
     const envFrom: DeploymentV1SpecTemplateSpecContainerEnvFrom[] = [
       { configMapRef: { name: this.configMap.metadata.name } },
-      { secretRef: { name: this.secret.metadata.name } },
+      ...(this.secret ? [{ secretRef: { name: this.secret.metadata.name } }] : []),
     ];
     // Not optional: the kubelet refuses to start a pod whose declared secret is missing.
     const secretVariables: DeploymentV1SpecTemplateSpecContainerEnv[] = [

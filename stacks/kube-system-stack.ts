@@ -3,6 +3,7 @@ import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { ClusterAutoscaler } from "../constructs/cluster-autoscaler";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
+import { PlanReadAccess } from "../constructs/plan-read-access";
 import { terraformLiterals } from "../platform/literal";
 import { EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { SlipwayStack } from "./common";
@@ -43,6 +44,8 @@ export class KubeSystemStack extends SlipwayStack {
   readonly environment: EnvironmentConfig;
   /** The Cluster Autoscaler in `kube-system`. */
   readonly clusterAutoscaler: ClusterAutoscaler;
+  /** What the read-only plan and drift role may read beyond View (RBAC objects, the add-ons' custom resources). */
+  readonly planReadAccess: PlanReadAccess;
 
   constructor(scope: Construct, props: KubeSystemStackProps) {
     const { platformStack } = props;
@@ -52,6 +55,8 @@ export class KubeSystemStack extends SlipwayStack {
     const { cluster } = platformStack;
     clusterKubernetesProvider(this, cluster, environment.region);
 
+    // Plans refresh RBAC objects and custom resources, which View cannot read.
+    this.planReadAccess = new PlanReadAccess(this, "PlanReadAccess");
     this.clusterAutoscaler = new ClusterAutoscaler(this, "ClusterAutoscaler", {
       clusterName: cluster.name,
       region: environment.region,

@@ -88,7 +88,6 @@ describe("KubernetesWorkload", () => {
       kubernetes_namespace_v1: 1,
       kubernetes_service_account_v1: 1,
       kubernetes_config_map_v1: 1,
-      kubernetes_secret_v1: 1,
       kubernetes_deployment_v1: 1,
       kubernetes_service_v1: 1,
       kubernetes_horizontal_pod_autoscaler_v2: 1,
@@ -173,7 +172,6 @@ describe("KubernetesWorkload", () => {
     expect(container.liveness_probe).toEqual({ http_get: httpGet, period_seconds: 20, failure_threshold: 3, timeout_seconds: 3 });
     expect(container.env_from).toEqual([
       { config_map_ref: { name: "${kubernetes_config_map_v1.Workload_Config_7E1DA780.metadata[0].name}" } },
-      { secret_ref: { name: "${kubernetes_secret_v1.Workload_Secrets_CAC18A16.metadata[0].name}" } },
     ]);
     expect(container.env).toBeUndefined();
 
@@ -236,7 +234,9 @@ describe("KubernetesWorkload", () => {
 
     // Empty configuration, and no migration template.
     expect(one(tf, "kubernetes_config_map_v1")).toMatchObject({ metadata: { name: "shop-config", namespace: NAMESPACE_REF }, data: {} });
-    expect(one(tf, "kubernetes_secret_v1")).toMatchObject({ metadata: { name: "shop-secrets", namespace: NAMESPACE_REF }, type: "Opaque" });
+    // No secretEnv, no Secret (a read-only plan may not read one) and no secretRef to it.
+    expect(tf.resource.kubernetes_secret_v1).toBeUndefined();
+    expect(JSON.stringify(tf.resource.kubernetes_deployment_v1)).not.toContain("secret_ref");
     expect(tf.resource.kubernetes_cron_job_v1).toBeUndefined();
   });
 
@@ -304,7 +304,7 @@ describe("KubernetesWorkload", () => {
 
   test("no externalSecrets: no external Secret and no env entries", () => {
     const tf = synth();
-    expect(all(tf, "kubernetes_secret_v1").map((s) => s.metadata.name)).toEqual(["shop-secrets"]);
+    expect(all(tf, "kubernetes_secret_v1").map((s) => s.metadata.name)).toEqual([]);
     expect(appContainer(tf).env).toBeUndefined();
   });
 
@@ -512,7 +512,7 @@ describe("KubernetesWorkload", () => {
   });
 
   test("exposes typed attributes for other constructs and the pipeline", () => {
-    const { stack, workload } = build({ migrateCommand: "migrate" });
+    const { stack, workload } = build({ migrateCommand: "migrate", secretEnv: { API_KEY: "x" } });
     expect(workload.deploymentName).toBe("shop");
     expect(workload.containerName).toBe("app");
     expect(workload.serviceName).toBe("shop");
@@ -524,7 +524,7 @@ describe("KubernetesWorkload", () => {
     new TerraformOutput(stack, "deployment", { value: workload.deployment.metadata.name });
     new TerraformOutput(stack, "service", { value: workload.service.metadata.name });
     new TerraformOutput(stack, "config", { value: workload.configMap.metadata.name });
-    new TerraformOutput(stack, "secret", { value: workload.secret.metadata.name });
+    new TerraformOutput(stack, "secret", { value: workload.secret!.metadata.name });
     new TerraformOutput(stack, "account", { value: workload.serviceAccount.metadata.name });
     new TerraformOutput(stack, "namespace_id", { value: workload.namespaceResource.id });
     const tf = JSON.parse(Testing.synth(stack));
@@ -538,7 +538,7 @@ describe("KubernetesWorkload", () => {
   });
 
   test("construct ids are stable", () => {
-    const { workload } = build({ migrateCommand: "migrate" });
+    const { workload } = build({ migrateCommand: "migrate", secretEnv: { API_KEY: "x" } });
     expect(workload.node.children.map((c) => c.node.id).sort()).toEqual(
       [
         "Autoscaler",

@@ -101,9 +101,9 @@ describe("wiring", () => {
       DATABASE_REGION: "eu-west-1",
     });
     expect(Object.keys(config).filter((key) => /PASSWORD|CREDENTIALS|SECRET|TOKEN/.test(key))).toEqual([]);
-    // No DATABASE_URL anywhere, and the workload's Secret holds nothing Terraform made up.
+    // No DATABASE_URL anywhere, and no Kubernetes Secret at all: nothing Terraform made up.
     expect(JSON.stringify(prod.resource)).not.toContain("DATABASE_URL");
-    expect(resourceAt(prod, "kubernetes_secret_v1", "Workload/Secrets").data ?? {}).toEqual({});
+    expect(prod.resource.kubernetes_secret_v1).toBeUndefined();
     expect(prod.data?.aws_secretsmanager_secret_version).toBeUndefined();
     // The password never appears in an output.
     expect(JSON.stringify(prod.output)).not.toMatch(/secret|password/i);
