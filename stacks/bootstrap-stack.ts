@@ -4,6 +4,8 @@
  * are CI's own identities), planned by pull requests and checked nightly for drift like any stack.
  * See docs/trust-model.md.
  */
+import { CodebuildSourceCredential } from "@cdktf/provider-aws/lib/codebuild-source-credential";
+import { CodeconnectionsConnection } from "@cdktf/provider-aws/lib/codeconnections-connection";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
@@ -16,7 +18,7 @@ import { DataGithubUser } from "@cdktf/provider-github/lib/data-github-user";
 import { GithubProvider } from "@cdktf/provider-github/lib/provider";
 import { RepositoryEnvironment } from "@cdktf/provider-github/lib/repository-environment";
 import { RepositoryEnvironmentDeploymentPolicy } from "@cdktf/provider-github/lib/repository-environment-deployment-policy";
-import { Fn } from "cdktf";
+import { Fn, TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { GithubOidcProvider } from "../constructs/github-oidc-provider";
 import { suppressPolicy } from "../constructs/policy-suppression";
@@ -163,6 +165,19 @@ export function applyRoleArn(platform: PlatformConfig, environment: EnvironmentC
   return environment.assumeRoleArn ?? `arn:${partitionOf(environment.region).partition}:iam::${environment.account}:role/${platform.name}-${environment.name}-apply`;
 }
 
+/** The name of the GitHub connection each bootstrap stack creates in each region of its account's environments. */
+export function githubConnectionName(platform: PlatformConfig): string {
+  return `${platform.name}-github`.slice(0, 32);
+}
+
+/**
+ * What the CI runners of an environment name the account's GitHub connection in its region by: an
+ * ARN pattern, so `platform-<env>` never reads the bootstrap stack's state.
+ */
+export function githubConnectionArnPattern(environment: EnvironmentConfig): string {
+  return `arn:${partitionOf(environment.region).partition}:codeconnections:${environment.region}:${environment.account}:connection/*`;
+}
+
 /** Props of {@link BootstrapStack}. */
 export interface BootstrapStackProps {
   /** The validated platform file. */
@@ -194,6 +209,11 @@ export class BootstrapStack extends SlipwayStack {
   readonly applyRoles: Readonly<Record<string, IamRole>>;
   /** The state bucket, in the primary account with the s3 backend. */
   readonly stateBucket?: S3Bucket;
+  /**
+   * By region of the account's environments: the GitHub connection the CI runners there use (PENDING
+   * until a person authorizes it once in the console), registered as CodeBuild's source credential.
+   */
+  readonly githubConnections: Readonly<Record<string, { readonly connection: CodeconnectionsConnection; readonly sourceCredential: CodebuildSourceCredential }>>;
   /** By environment name: the DNS-only roles made here for environments of other accounts whose zone is in this one. */
   readonly dnsRoles: Readonly<Record<string, { readonly write: IamRole; readonly read: IamRole }>>;
 
@@ -316,11 +336,41 @@ export class BootstrapStack extends SlipwayStack {
     if (holdsState && backend.type === "s3" && state) this.stateBucket = stateBucket(this, platform, backend.bucket, state, partition);
     if (primary) infrastructureEnvironments(this, platform);
 
+    // The GitHub connection, here rather than in platform-<env>: a new one is PENDING until a person
+    // authorizes it, so it must exist (and be authorized) before CI's first apply creates the runners'
+    // webhooks. CodeBuild keeps one GitHub credential per account and region.
+    const regions = [...new Set(environments.map((e) => e.region))];
+    const connections: Record<string, { connection: CodeconnectionsConnection; sourceCredential: CodebuildSourceCredential }> = {};
+    for (const r of regions) {
+      const inRegion = environments.find((e) => e.region === r)!;
+      const provider = r === region ? undefined : environmentAwsProvider(this, `aws_${r.replace(/-/g, "_")}`, platform, inRegion, { "slipway:stack": "bootstrap" }, { alias: r, region: r });
+      const connection = new CodeconnectionsConnection(this, `GithubConnection-${r}`, {
+        provider,
+        name: githubConnectionName(platform),
+        providerType: "GitHub",
+        // A new connection stops every runner until a person authorizes it again.
+        ...(environments.some((e) => e.production) ? { lifecycle: { preventDestroy: true } } : {}),
+      });
+      const sourceCredential = new CodebuildSourceCredential(this, `SourceCredential-${r}`, {
+        provider,
+        authType: "CODECONNECTIONS",
+        serverType: "GITHUB",
+        token: connection.arn,
+      });
+      new TerraformOutput(this, `github_connection_${r.replace(/-/g, "_")}`, {
+        value: connection.arn,
+        description: `Authorize once, before the first pull request: AWS console, ${r}, Developer Tools > Settings > Connections > ${githubConnectionName(platform)} > Update pending connection`,
+      });
+      connections[r] = { connection, sourceCredential };
+    }
+    this.githubConnections = connections;
+
     this.description =
       `account ${account}: GitHub OIDC provider, read-only plan role, apply role${byRole.size === 1 ? "" : "s"} for ${environments.map((e) => e.name).join(", ")}` +
       (this.stateBucket ? `, state bucket ${backend.type === "s3" ? backend.bucket : ""}` : "") +
       (primary ? `, ${repository}'s GitHub environments` : "") +
-      (dnsHere.length > 0 ? `, DNS roles for ${dnsHere.map((z) => z.environment.name).join(", ")}` : "");
+      (dnsHere.length > 0 ? `, DNS roles for ${dnsHere.map((z) => z.environment.name).join(", ")}` : "") +
+      `, GitHub connection ${githubConnectionName(platform)} in ${regions.join(", ")} (authorize once in the console after applying)`;
   }
 }
 

@@ -7,10 +7,9 @@ import { ClusterAutoscalerRole } from "../constructs/cluster-autoscaler-role";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
 import { NodeTargetGroup } from "../constructs/node-target-group";
-import { partitionOf } from "../constructs/util";
 import { terraformLiterals } from "../platform/literal";
 import { EnvironmentConfig, PlatformConfig } from "../platform/model";
-import { BootstrapStack } from "./bootstrap-stack";
+import { BootstrapStack, githubConnectionArnPattern } from "./bootstrap-stack";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 
 /** Props of {@link PlatformStack}. */
@@ -29,7 +28,7 @@ export interface PlatformStackProps {
 
 /**
  * `platform-<env>`: the environment's network, its EKS cluster (with access for CI's plan and apply
- * roles), its CI runners and the account's GitHub connection in the region.
+ * roles) and its CI runners (using the GitHub connection of `bootstrap-<account>` in the region).
  */
 export class PlatformStack extends SlipwayStack {
   /** One line for the synth summary: the environment, its account, network and cluster version. */
@@ -122,11 +121,6 @@ export class PlatformStack extends SlipwayStack {
     // Node autoscaling, AWS side: the Cluster Autoscaler's role (kube-system-<env> runs it).
     this.clusterAutoscalerRole = new ClusterAutoscalerRole(this, "ClusterAutoscalerRole", { name: clusterName, cluster: this.cluster.cluster, accountId: environment.account, region: environment.region });
     this.githubOidc = { arn: props.bootstrap.ci.githubOidcProviderArn };
-    // CodeBuild keeps one GitHub credential per account and region: the first environment of each
-    // account and region creates the connection and registers it; the others name it by pattern,
-    // so platform stacks never read each other's state.
-    const firstInRegion = platform.environments.find((e) => e.account === environment.account && e.region === environment.region)?.name === environment.name;
-    const { partition } = partitionOf(environment.region);
     this.ciRunners = new CiRunners(this, "CiRunners", {
       name: clusterName,
       network: this.network,
@@ -136,8 +130,10 @@ export class PlatformStack extends SlipwayStack {
       // its applies and the apps' deploy jobs. No other repository of the organization starts one.
       planRepositories: [platform.github.infrastructureRepository],
       deployRepositories: [platform.github.infrastructureRepository, ...platform.apps.map((a) => a.name)],
-      githubConnectionArn: firstInRegion ? undefined : `arn:${partition}:codeconnections:${environment.region}:${environment.account}:connection/*`,
-      githubConnectionName: firstInRegion ? `${platform.name}-github` : undefined,
+      // Created and registered as CodeBuild's source credential by bootstrap-<account>, and authorized
+      // before CI's first apply; named by pattern so this stack never reads the bootstrap's state.
+      githubConnectionArn: githubConnectionArnPattern(environment),
+      registerSourceCredential: false,
       logKeyArn: this.network.logKey.arn,
       preventDestroy: environment.production,
     });
@@ -172,7 +168,6 @@ export class PlatformStack extends SlipwayStack {
       `${environment.name} (${environment.profile}) in ${environment.account}/${environment.region}: ` +
       `VPC ${environment.network.cidr} over ${zones} zones, EKS ${environment.cluster.version}` +
       `, CI runners ${this.ciRunners.plan.projectName} and ${this.ciRunners.deploy.projectName}` +
-      `, alarm topic ${this.alarmTopic.topicName} (${environment.alarms.email.length} email${environment.alarms.email.length === 1 ? "" : "s"}), container logs ${environment.logs.retentionDays} days` +
-      (firstInRegion ? ", the account's GitHub connection in this region" : "");
+      `, alarm topic ${this.alarmTopic.topicName} (${environment.alarms.email.length} email${environment.alarms.email.length === 1 ? "" : "s"}), container logs ${environment.logs.retentionDays} days`;
   }
 }

@@ -359,31 +359,34 @@ describe("the platform's runners", () => {
     }
   });
 
-  test("one GitHub connection and source credential per account and region; platform stacks read no other's state", () => {
+  test("no platform stack creates a GitHub connection or source credential: its runners name bootstrap-<account>'s by pattern and read no other's state", () => {
     const count = (s: Record<string, Json>, stack: string, type: string) => Object.keys(s[stack].resource[type] ?? {}).length;
     const connectionResource = (s: Record<string, Json>, stack: string) =>
-      JSON.parse(Object.values<Json>(s[stack].resource.aws_iam_role_policy).find((p) => p.name === "codebuild-runner")!.policy).Statement.find((x: Json) => x.Sid === "GithubConnection").Resource;
+      Object.values<Json>(s[stack].resource.aws_iam_role_policy)
+        .filter((p) => p.name === "codebuild-runner")
+        .map((p) => JSON.parse(p.policy).Statement.find((x: Json) => x.Sid === "GithubConnection").Resource);
     const platforms = ["platform-dev", "platform-staging", "platform-prod"];
+    for (const p of platforms) {
+      expect({ p, connections: count(stacks, p, "aws_codeconnections_connection"), credentials: count(stacks, p, "aws_codebuild_source_credential") }).toEqual({ p, connections: 0, credentials: 0 });
+      expect(JSON.stringify(stacks[p])).not.toContain("terraform_remote_state");
+    }
     // dev and staging share account 111111111111 in eu-west-1; prod is alone in 222222222222.
-    expect(platforms.map((p) => count(stacks, p, "aws_codeconnections_connection"))).toEqual([1, 0, 1]);
-    expect(platforms.map((p) => count(stacks, p, "aws_codebuild_source_credential"))).toEqual([1, 0, 1]);
-    const [devConnection] = Object.values<Json>(stacks["platform-dev"].resource.aws_codeconnections_connection);
-    expect(devConnection.name).toBe("acme-github");
-    expect(devConnection.lifecycle).toBeUndefined();
-    expect(Object.values<Json>(stacks["platform-prod"].resource.aws_codeconnections_connection)[0].lifecycle).toEqual({ prevent_destroy: true });
-    expect(connectionResource(stacks, "platform-staging")).toBe("arn:aws:codeconnections:eu-west-1:111111111111:connection/*");
-    expect(connectionResource(stacks, "platform-dev")).toMatch(/^\$\{aws_codeconnections_connection\.CiRunners_GithubConnection_/);
-    for (const p of platforms) expect(JSON.stringify(stacks[p])).not.toContain("terraform_remote_state");
+    expect(connectionResource(stacks, "platform-dev")).toEqual(Array(2).fill("arn:aws:codeconnections:eu-west-1:111111111111:connection/*"));
+    expect(connectionResource(stacks, "platform-staging")).toEqual(Array(2).fill("arn:aws:codeconnections:eu-west-1:111111111111:connection/*"));
+    expect(connectionResource(stacks, "platform-prod")).toEqual(Array(2).fill("arn:aws:codeconnections:eu-west-1:222222222222:connection/*"));
+    // ...each matched by exactly one connection of its account's bootstrap stack, in its region.
+    expect(count(stacks, "bootstrap-111111111111", "aws_codeconnections_connection")).toBe(1);
+    expect(count(stacks, "bootstrap-222222222222", "aws_codeconnections_connection")).toBe(1);
 
-    // Staging moved to another region of the same account: a connection and credential of its own there.
+    // Staging moved to another region of the same account: its pattern follows the region.
     const moved = synthAll(
       examplePlatform((d) => {
         d.environments[1].region = "us-east-1";
         d.environments[1].network.zones = ["us-east-1a", "us-east-1b"];
       }),
     );
-    expect(platforms.map((p) => count(moved, p, "aws_codebuild_source_credential"))).toEqual([1, 1, 1]);
-    expect(platforms.map((p) => count(moved, p, "aws_codeconnections_connection"))).toEqual([1, 1, 1]);
+    expect(connectionResource(moved, "platform-staging")).toEqual(Array(2).fill("arn:aws:codeconnections:us-east-1:111111111111:connection/*"));
+    expect(platforms.map((p) => count(moved, p, "aws_codeconnections_connection") + count(moved, p, "aws_codebuild_source_credential"))).toEqual([0, 0, 0]);
   });
 
   test("generated app deploy jobs run on the environment's deploy runner by default; an explicit deploy.runsOn wins", () => {

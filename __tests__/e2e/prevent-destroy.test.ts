@@ -184,11 +184,11 @@ describe("in the synthesized stacks", () => {
     const { stacks, production } = outputs.example;
     expect(Object.keys(production).filter((s) => production[s]).sort()).toEqual(["bootstrap-222222222222", "hello-delivery", "hello-prod", "kube-system-prod", "platform-prod"]);
     const expected = {
-      // With the local backend there is no state bucket: nothing stateful.
-      "bootstrap-222222222222": [],
+      // With the local backend there is no state bucket; the GitHub connection of prod's account (a new one stops the runners until a person authorizes it).
+      "bootstrap-222222222222": ["aws_codeconnections_connection GithubConnection-eu-west-1"],
       // The Cluster Autoscaler: nothing stateful either.
       "kube-system-prod": [],
-      "platform-prod": ["aws_codeconnections_connection CiRunners/GithubConnection", "aws_kms_key AlarmTopic/Key", "aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey", "aws_kms_key UsEast1AlarmTopic/Key"],
+      "platform-prod": ["aws_kms_key AlarmTopic/Key", "aws_kms_key Cluster/SecretsKey", "aws_kms_key Network/LogKey", "aws_kms_key UsEast1AlarmTopic/Key"],
       "hello-delivery": ["aws_ecr_repository Registry/Resource", "aws_kms_key Registry/Key"],
       "hello-prod": ["aws_backup_vault Backup/CopyVault", "aws_backup_vault Backup/Vault", "aws_db_instance Database/Resource", "aws_kms_key Backup/CopyVaultKey", "aws_kms_key Backup/VaultKey", "aws_kms_key Database/Key", "aws_kms_key Secrets/Key", "aws_s3_bucket Cdn/AssetsBucket", "aws_secretsmanager_secret Secrets/Secret-SESSION_KEY"],
     };

@@ -177,6 +177,70 @@ describe("the apply roles", () => {
   });
 });
 
+describe("the GitHub connection of the CI runners", () => {
+  const count = (stack: Json, type: string) => Object.keys(stack.resource?.[type] ?? {}).length;
+  const providerOf = (stack: Json, r: Json): Json => {
+    const alias = r.provider ? String(r.provider).replace(/^aws\./, "") : undefined;
+    return stack.provider.aws.find((p: Json) => p.alias === alias);
+  };
+
+  test("one connection and source credential per account and region of its environments, in bootstrap-<account> only", () => {
+    // Example: dev and staging share 111111111111 in eu-west-1; prod is alone in 222222222222.
+    for (const [name, stack] of Object.entries<Json>(local)) {
+      const want = name.startsWith("bootstrap-") ? 1 : 0;
+      expect({ name, connections: count(stack, "aws_codeconnections_connection"), credentials: count(stack, "aws_codebuild_source_credential") }).toEqual({ name, connections: want, credentials: want });
+    }
+    const [connection] = Object.values<Json>(local["bootstrap-111111111111"].resource.aws_codeconnections_connection);
+    expect(connection).toMatchObject({ name: "acme-github", provider_type: "GitHub" });
+    expect(Object.values<Json>(local["bootstrap-111111111111"].resource.aws_codebuild_source_credential)[0]).toEqual(
+      expect.objectContaining({ auth_type: "CODECONNECTIONS", server_type: "GITHUB", token: expect.stringMatching(/^\$\{aws_codeconnections_connection\.GithubConnection-eu-west-1\.arn\}$/) }),
+    );
+    // Protected where the account runs production, as the runners' connection was in platform-prod.
+    expect(connection.lifecycle).toBeUndefined();
+    expect(Object.values<Json>(local["bootstrap-222222222222"].resource.aws_codeconnections_connection)[0].lifecycle).toEqual({ prevent_destroy: true });
+  });
+
+  test("in each environment's region, through an aliased provider where that is not the stack's own region", () => {
+    // s3 backend: bootstrap-222222222222's provider is in the bucket's region (eu-central-1), prod in eu-west-1.
+    const primary = stacks["bootstrap-222222222222"];
+    const [connection] = Object.values<Json>(primary.resource.aws_codeconnections_connection);
+    const [credential] = Object.values<Json>(primary.resource.aws_codebuild_source_credential);
+    for (const r of [connection, credential]) expect(providerOf(primary, r)).toMatchObject({ alias: "eu-west-1", region: "eu-west-1", allowed_account_ids: ["222222222222"] });
+    // qa alone in 333333333333/us-east-1: the stack's own provider.
+    const qa = stacks["bootstrap-333333333333"];
+    expect(providerOf(qa, Object.values<Json>(qa.resource.aws_codeconnections_connection)[0])).toMatchObject({ region: "us-east-1", allowed_account_ids: ["333333333333"] });
+    expect(qa.provider.aws).toHaveLength(1);
+
+    // Staging moved to another region of dev's account: that bootstrap stack makes two, one per region.
+    const moved = synthAll(
+      examplePlatform((d) => {
+        d.environments[1].region = "us-east-1";
+        d.environments[1].network.zones = ["us-east-1a", "us-east-1b"];
+      }),
+    );
+    const two = moved["bootstrap-111111111111"];
+    const regions = (type: string) => Object.values<Json>(two.resource[type]).map((r) => providerOf(two, r).region).sort();
+    expect(regions("aws_codeconnections_connection")).toEqual(["eu-west-1", "us-east-1"]);
+    expect(regions("aws_codebuild_source_credential")).toEqual(["eu-west-1", "us-east-1"]);
+    expect(Object.keys(two.output).filter((o) => o.startsWith("github_connection_")).sort()).toEqual(["github_connection_eu-west-1", "github_connection_us-east-1"].map((o) => o.replace(/-/g, "_")));
+    for (const [name, stack] of Object.entries<Json>(moved)) if (!name.startsWith("bootstrap-")) expect({ name, connections: count(stack, "aws_codeconnections_connection") }).toEqual({ name, connections: 0 });
+  });
+
+  test("its ARN is an output with the console step, and the summary line names it", () => {
+    const stack = local["bootstrap-111111111111"];
+    expect(stack.output.github_connection_eu_west_1).toEqual({
+      value: expect.stringMatching(/^\$\{aws_codeconnections_connection\.GithubConnection-eu-west-1\.arn\}$/),
+      description: expect.stringContaining("Developer Tools > Settings > Connections > acme-github"),
+    });
+    const app = new App({ outdir: tempDir("slipway-bootstrap-summary-") });
+    const { bootstrapStacks } = buildPlatform(app, examplePlatform());
+    expect(bootstrapStacks.map((b) => b.description)).toEqual([
+      expect.stringMatching(/, GitHub connection acme-github in eu-west-1 \(authorize once in the console after applying\)$/),
+      expect.stringMatching(/, GitHub connection acme-github in eu-west-1 \(authorize once in the console after applying\)$/),
+    ]);
+  });
+});
+
 describe("the state bucket", () => {
   test("s3 backend: in the primary (last environment's) account only, in the backend's region", () => {
     const primary = stacks["bootstrap-222222222222"];
@@ -290,10 +354,11 @@ withTerraform("the bootstrap stacks' AWS part validates and plans with real Terr
     fs.writeFileSync(manifestFile, JSON.stringify(manifest));
     const checks = await checkSynthesizedStacks(outdir, tools!);
     const results = Object.fromEntries(checks.map((c) => [c.stack, { validate: c.validate.ok || c.validate.output, plan: c.plan.ok || c.plan.output, toAdd: c.plan.toAdd }]));
-    // OIDC provider, plan role and policy, and per environment an apply role and policy; the primary adds the bucket's six resources.
+    // OIDC provider, plan role and policy, per environment an apply role and policy, and the GitHub
+    // connection and source credential (in prod's region through an aliased provider); the primary adds the bucket's six resources.
     expect(results).toEqual({
-      "bootstrap-111111111111": { validate: true, plan: true, toAdd: 1 + 2 + 2 * 2 },
-      "bootstrap-222222222222": { validate: true, plan: true, toAdd: 1 + 2 + 2 + 6 },
+      "bootstrap-111111111111": { validate: true, plan: true, toAdd: 1 + 2 + 2 * 2 + 2 },
+      "bootstrap-222222222222": { validate: true, plan: true, toAdd: 1 + 2 + 2 + 6 + 2 },
     });
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
