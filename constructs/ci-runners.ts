@@ -121,9 +121,10 @@ export interface CiRunnersProps {
   readonly deployWorkflowNames?: string[];
   /**
    * The ARN of the AWS CodeConnections connection to GitHub that CodeBuild uses here (to create the
-   * webhooks and register each runner), created elsewhere: another CiRunners of the same account
-   * and region, which registered it as the region's source credential. An ARN pattern such as
-   * `arn:aws:codeconnections:<region>:<account>:connection/*` avoids reading that stack's state.
+   * webhooks and register each runner), created elsewhere (in Slipway, by `bootstrap-<account>`,
+   * which registers it as the region's source credential; or another CiRunners of the same account
+   * and region). An ARN pattern such as `arn:aws:codeconnections:<region>:<account>:connection/*`
+   * avoids reading that stack's state.
    * @default this construct creates the connection `githubConnectionName` (PENDING until authorized once in the console)
    */
   readonly githubConnectionArn?: string;
