@@ -369,8 +369,8 @@ export class BootstrapStack extends SlipwayStack {
       `account ${account}: GitHub OIDC provider, read-only plan role, apply role${byRole.size === 1 ? "" : "s"} for ${environments.map((e) => e.name).join(", ")}` +
       (this.stateBucket ? `, state bucket ${backend.type === "s3" ? backend.bucket : ""}` : "") +
       (primary ? `, ${repository}'s GitHub environments` : "") +
-      (dnsHere.length > 0 ? `, DNS roles for ${dnsHere.map((z) => z.environment.name).join(", ")}` : "") +
-      `, GitHub connection ${githubConnectionName(platform)} in ${regions.join(", ")} (authorize once in the console after applying)`;
+      `, GitHub connection ${githubConnectionName(platform)} in ${regions.join(", ")} (authorize once in the console after applying)` +
+      (dnsHere.length > 0 ? `, DNS roles for ${dnsHere.map((z) => z.environment.name).join(", ")}` : "");
   }
 }
 
