@@ -72,6 +72,8 @@ export const PLAN_READ_ACTIONS: readonly string[] = [
   "cloudfront:Get*", "cloudfront:List*",
   "cloudwatch:Describe*", "cloudwatch:GetDashboard", "cloudwatch:List*",
   "codebuild:BatchGetProjects", "codebuild:BatchGetFleets", "codebuild:List*",
+  // The runners' GitHub connection (bootstrap's): its state and tags, never GetConnectionToken.
+  "codeconnections:GetConnection", "codeconnections:ListConnections", "codeconnections:ListTagsForResource",
   "ec2:Describe*", "ec2:GetLaunchTemplateData",
   "ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:GetRepositoryPolicy", "ecr:ListTagsForResource", "ecr:DescribeRegistry", "ecr:GetRegistryPolicy",
   "eks:Describe*", "eks:List*",

@@ -364,3 +364,15 @@ withTerraform("the bootstrap stacks' AWS part validates and plans with real Terr
     fs.rmSync(outdir, { recursive: true, force: true });
   }
 }, 180_000);
+
+describe("the plan role reads the runners' GitHub connection, never its token", () => {
+  test("codeconnections Get/List of the connection and its tags; no GetConnectionToken, no UseConnection", () => {
+    const stacks = synthAll(examplePlatform());
+    for (const name of ["bootstrap-111111111111", "bootstrap-222222222222"]) {
+      const policies = Object.values<any>(stacks[name].resource.aws_iam_role_policy).map((p) => JSON.parse(p.policy));
+      const read = policies.flatMap((p) => p.Statement).find((s: any) => s.Sid === "DescribeResources");
+      const codeconnections = read.Action.filter((a: string) => a.startsWith("codeconnections:")).sort();
+      expect([name, codeconnections]).toEqual([name, ["codeconnections:GetConnection", "codeconnections:ListConnections", "codeconnections:ListTagsForResource"]]);
+    }
+  });
+});
