@@ -672,6 +672,20 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
     env: githubProviderEnv,
     run: "terraform apply -input=false -no-color -lock-timeout=10m fresh.tfplan",
   });
+  /**
+   * What every job that applies shares: its GitHub environment (only the default branch may deploy
+   * to it, production waits for its reviewers, and its apply role trusts nothing but jobs in it),
+   * one apply at a time per stack never cancelled halfway, siblings never cancelled because one
+   * failed, and the apply role of each stack.
+   */
+  const applyingJob = (environment: string, stacks: InfraStack[]) => ({
+    environment: { name: environment },
+    concurrency: { group: "slipway-apply-${{ matrix.stack }}", cancelInProgress: false },
+    permissions: { contents: "read", idToken: "write", actions: "read" } as const,
+    strategy: { failFast: false, include: stacks.map((s) => matrixEntry(s, s.applyRole, !usesGithub(s))) },
+    timeoutMinutes: 120,
+    env: applyEnv(platform),
+  });
   const downloadReviewed: Step = {
     name: "Download the reviewed plan",
     uses: INFRA_ACTIONS.downloadArtifact,
@@ -701,12 +715,7 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
       runsOn: first.runsOn,
       needs: ["reviewed", "synth", first.applyJob, ...(gate ? [gate] : [])],
       if: terraformJobIf(local, hasDeferred),
-      environment: { name: environment.name },
-      concurrency: { group: "slipway-apply-${{ matrix.stack }}", cancelInProgress: false },
-      permissions: { contents: "read", idToken: "write", actions: "read" },
-      strategy: { failFast: false, include: first.stacks.map((s) => matrixEntry(s, s.applyRole, !usesGithub(s))) },
-      timeoutMinutes: 120,
-      env: applyEnv(platform),
+      ...applyingJob(environment.name, first.stacks),
       steps: [
         checkout,
         setupNode,
@@ -738,16 +747,7 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
       needs: ["reviewed", "synth", ...needs, ...afterFirstApplies],
       // A first-apply job that had nothing to do is skipped, which must not skip what follows it.
       if: terraformJobIf(local, afterFirstApplies.length > 0 ? "${{ !cancelled() && !contains(needs.*.result, 'failure') }}" : undefined),
-      // The GitHub environment: only the default branch may deploy to it, production waits for its
-      // reviewers, and its apply role trusts nothing but jobs in it.
-      environment: { name: environment },
-      // One apply at a time per stack, never cancelled halfway.
-      concurrency: { group: "slipway-apply-${{ matrix.stack }}", cancelInProgress: false },
-      permissions: { contents: "read", idToken: "write", actions: "read" },
-      // Never cancel a sibling's apply because another failed.
-      strategy: { failFast: false, include: members.map((s) => matrixEntry(s, s.applyRole, !usesGithub(s))) },
-      timeoutMinutes: 120,
-      env: applyEnv(platform),
+      ...applyingJob(environment, members),
       steps: [
         checkout,
         setupNode,

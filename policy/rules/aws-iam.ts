@@ -3,6 +3,7 @@
  * GitHub Actions OIDC pinning, pull-request subjects), and whether policy documents can be read
  * at all (SLW-POLICY-001 covers every policy-bearing type, KMS, S3 and ECR included).
  */
+import { CLUSTER_AUTOSCALER_READ_ACTIONS } from "../../constructs/cluster-autoscaler-role";
 import { conditions, hasWildcardPrincipal, list, parsePolicy, PolicyStatement, ResourceView, Rule, StackView, values } from "../engine";
 
 const GITHUB_ISSUER = "token.actions.githubusercontent.com";
@@ -18,15 +19,7 @@ export const NO_RESOURCE_ACTIONS = [
   "ec2:DescribeSubnets",
   "ec2:DescribeVpcs",
   // What the Cluster Autoscaler reads its node groups with: no resource-level permissions either.
-  "autoscaling:DescribeAutoScalingGroups",
-  "autoscaling:DescribeAutoScalingInstances",
-  "autoscaling:DescribeLaunchConfigurations",
-  "autoscaling:DescribeScalingActivities",
-  "autoscaling:DescribeTags",
-  "ec2:DescribeImages",
-  "ec2:DescribeInstanceTypes",
-  "ec2:DescribeLaunchTemplateVersions",
-  "ec2:GetInstanceTypesFromInstanceRequirements",
+  ...CLUSTER_AUTOSCALER_READ_ACTIONS,
 ];
 
 const PERMISSION_TYPES = ["aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"];
