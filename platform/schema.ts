@@ -43,8 +43,8 @@ function intKind(validator: ValueValidator<number>, min: number, max: number) {
  */
 const teamReviewer = z
   .strictObject({
-    slug: kind(kinds.githubTeamSlug),
-    id: intKind(kinds.githubTeamId, 1, Number.MAX_SAFE_INTEGER),
+    slug: kind(kinds.githubTeamSlug).describe("The team's slug, as in its URL."),
+    id: intKind(kinds.githubTeamId, 1, Number.MAX_SAFE_INTEGER).describe("The team's numeric id: gh api orgs/<owner>/teams/<slug> --jq .id (a pull request's plan cannot look a team up)."),
   })
   .describe("A team that approves deploys: { slug, id }, the id printed by `gh api orgs/<owner>/teams/<slug> --jq .id`.");
 
@@ -62,13 +62,13 @@ const cidr = kind(kinds.ipv4Cidr);
 
 /** An accepted policy finding: the rule, where (relative to the stack), and why. */
 const suppression = z.strictObject({
-  rule: z.string().regex(/^SLW-[A-Z0-9]+-\d{3}$/, { error: "expected a policy rule id such as SLW-CF-006 (see docs/policy-rules.md)" }),
+  rule: z.string().regex(/^SLW-[A-Z0-9]+-\d{3}$/, { error: "expected a policy rule id such as SLW-CF-006 (see docs/policy-rules.md)" }).describe("The policy rule whose finding is accepted, e.g. SLW-CF-006 (listed in docs/policy-rules.md); an unknown id is an error."),
   path: z
     .string()
     .regex(/^[A-Za-z0-9_.\/-]+$/, { error: "expected a construct path inside the stack, such as Cdn or Database/Resource" })
     .optional()
     .describe("Construct path inside each stack it applies to, e.g. Cdn/Resource. @default the whole stack"),
-  reason: z.string().trim().min(10, { error: "give the reason in at least 10 characters: a suppression without a reason is not accepted" }),
+  reason: z.string().trim().min(10, { error: "give the reason in at least 10 characters: a suppression without a reason is not accepted" }).describe("Why the finding is accepted (at least 10 characters); the synth summary and npm run check show it with the finding."),
 });
 
 const nodeCount = intKind(kinds.nodeCount, 1, kinds.MAX_NODES_PER_NODE_GROUP);
@@ -101,32 +101,32 @@ const alarmThresholds = z
   .describe("Alarm thresholds; unset ones come from the app, the environment, then the profile.");
 
 export const appSchema = z.strictObject({
-  name: dnsName("an app name", 17).describe("The app's name: used for its repository, registry, namespace and stacks."),
+  name: dnsName("an app name", 17).describe("The app's name (a DNS label of at most 17 characters, so <app>-<env> fits AWS load balancer names): its repository, registry, namespace and stacks are named after it."),
   port: intKind(kinds.containerPort, kinds.FIRST_UNPRIVILEGED_PORT, 65535).describe("The port the container listens on (1024-65535: the container runs as a non-root user without capabilities)."),
   healthPath: kind(kinds.healthCheckPath)
-    .describe("HTTP path that answers 200 when the app is healthy."),
-  cpu: kubernetesQuantityCpu.default("250m").describe("CPU request per instance (the limit is twice it). @default 250m"),
-  memory: kubernetesQuantityMemory.default("256Mi").describe("Memory request and limit per instance. @default 256Mi"),
+    .describe("HTTP path that answers 200 when the app is healthy (probes, load balancer, the deploy's smoke check): letters, digits and ._~/-, optionally a query, at most 1024 characters."),
+  cpu: kubernetesQuantityCpu.default("250m").describe("CPU request per instance, a positive Kubernetes quantity (the limit is twice it). @default 250m"),
+  memory: kubernetesQuantityMemory.default("256Mi").describe("Memory request and limit per instance, a positive Kubernetes quantity. @default 256Mi"),
   replicas: replicas.optional().describe("Instances when the environment sets none. @default the environment profile's"),
   env: z
     .record(environmentVariableName, z.string())
     .default({})
-    .describe("Plain (non-secret) environment variables."),
+    .describe("Plain (non-secret) environment variables, in the app's ConfigMap: any text, kept as written (the DATABASE_ names are reserved)."),
   secrets: z
     .array(environmentVariableName)
     .default([])
-    .describe("Names of secrets the app reads from its environment; values never appear in this file."),
+    .describe("Names of secrets the app reads: each is a Secrets Manager secret <platform>/<app>/<env>/<NAME> per environment, mounted at /var/run/secrets/app/<NAME> and set as $NAME. Values never appear in this file nor in Terraform: set them with npm run secret -- set <app> <env> <NAME>."),
   domains: z
     .record(z.string(), z.string())
-    .describe("The app's public domain per environment, keyed by environment name."),
-  test: kind(kinds.workflowShellCommand).describe("Command that runs the app's tests inside its image."),
+    .describe("The app's public domain per environment, keyed by environment name: one for every environment, at most 64 characters (ACM's limit), each used once across all apps and environments."),
+  test: kind(kinds.workflowShellCommand).describe("Command that runs the app's tests inside its image (/bin/sh -c), before anything is pushed: any text but ${{, not blank."),
   database: z
     .enum(["postgres", "none"])
     .default("postgres")
     .describe(
       "The app's database in each environment: postgres (its own RDS PostgreSQL, DATABASE_* variables and credentials mounted, migrations) or none (no database, no DATABASE_* variables, no migration; migrate is refused). @default postgres",
     ),
-  migrate: kind(kinds.shellCommand).optional().describe("Command that migrates the database, run before each rollout; needs database: postgres. @default none"),
+  migrate: kind(kinds.shellCommand).optional().describe("Command that migrates the database (/bin/sh -c in the migration CronJob, same image digest), run before each rollout; needs database: postgres. @default none"),
   integrationTest: kind(kinds.shellCommand)
     .optional()
     .describe(
@@ -137,13 +137,13 @@ export const appSchema = z.strictObject({
     .describe("The Kubernetes NodePort the load balancer targets, unique per cluster. @default derived from the app's name"),
   staticPath: kind(kinds.cloudFrontPathPattern)
     .default("/static/*")
-    .describe("Paths the CDN serves from the static-assets bucket. @default /static/*"),
+    .describe("CloudFront path pattern the CDN serves from the static-assets bucket (not /*); the deploy uploads the image's /app/static there. @default /static/*"),
   egress: z
     .array(
       z.strictObject({
-        cidr: cidr,
-        port: intKind(kinds.port, 1, 65535),
-        protocol: z.enum(["TCP", "UDP"]).default("TCP"),
+        cidr: cidr.describe("Destination CIDR."),
+        port: intKind(kinds.port, 1, 65535).describe("Destination port."),
+        protocol: z.enum(["TCP", "UDP"]).default("TCP").describe("Protocol. @default TCP"),
       }),
     )
     .default([])
@@ -154,7 +154,7 @@ export const appSchema = z.strictObject({
     .describe("Policy findings accepted for this app's stacks (<app>-delivery and <app>-<env>), each with a reason."),
   alarms: alarmThresholds.default({}).describe("This app's alarm thresholds in every environment, over the environment's and the profile's. @default the environment's"),
   overrides: z
-    .record(z.string(), z.strictObject({ replicas: replicas.optional() }))
+    .record(z.string(), z.strictObject({ replicas: replicas.optional().describe("This app's instances in that environment, over every other setting.") }))
     .default({})
     .describe("Per-environment overrides, keyed by environment name."),
 });
@@ -173,29 +173,30 @@ export const environmentSchema = z.strictObject({
   network: z.strictObject({
     cidr: kind(kinds.vpcCidr).describe("VPC CIDR, /16 to /23."),
     zones: z.array(z.string()).min(2).max(4).describe("Availability zones in the region (2 to 4)."),
-    natGateways: z.enum(["one", "per-zone"]).optional().describe("@default per-zone in production, one otherwise"),
-  }),
+    natGateways: z.enum(["one", "per-zone"]).optional().describe("NAT gateways: one for the VPC, or one per zone (outbound traffic survives a zone's loss). @default per-zone in production, one otherwise"),
+  }).describe("The environment's VPC: private and public subnets in each zone, NAT, flow logs."),
   cluster: z
     .strictObject({
-      version: kind(kinds.kubernetesVersion).optional(),
-      nodeInstanceTypes: z.array(kind(kinds.ec2InstanceType)).min(1).optional().describe("EC2 instance types of the nodes, all of one CPU architecture."),
+      version: kind(kinds.kubernetesVersion).optional().describe("Pinned Kubernetes minor of the EKS cluster: 1.28 to 1.33, the minors with a pinned Cluster Autoscaler release."),
+      nodeInstanceTypes: z.array(kind(kinds.ec2InstanceType)).min(1).optional().describe("EC2 instance types of the nodes, all of one CPU architecture and able to trunk network interfaces (security groups for pods: not the t family); the Cluster Autoscaler adds the first. @default [m6i.large] in production, [c6i.large] otherwise"),
       nodes: z
-        .strictObject({ min: nodeCount, desired: nodeCount, max: nodeCount })
+        .strictObject({ min: nodeCount.describe("Fewest nodes: the Cluster Autoscaler never goes below."), desired: nodeCount.describe("Nodes at creation only: Terraform then leaves the live count to the Cluster Autoscaler (raise min to force a size)."), max: nodeCount.describe("Most nodes the Cluster Autoscaler adds as pods need them.") })
         .optional()
         .describe(`Nodes of the managed node group (1 to ${kinds.MAX_NODES_PER_NODE_GROUP}, EKS's quota).`),
       publicAccessCidrs: z
         .array(kind(kinds.publicAccessCidr))
         .optional()
-        .describe("CIDRs allowed to reach the cluster API publicly. @default none: the API endpoint is private"),
-      adminRoleArns: z.array(kind(kinds.iamRoleArn)).optional(),
+        .describe("CIDRs allowed to reach the cluster API publicly; refused when they cover the whole internet, alone or together. @default none: the API endpoint is private"),
+      adminRoleArns: z.array(kind(kinds.iamRoleArn)).optional().describe("IAM roles given cluster admin through EKS access entries (e.g. yours, to plan <app>-<env> from a workstation); nobody else is admin by creating the cluster."),
       zoneSpread: z.enum(["required", "preferred"]).optional().describe("Spread of each app's pods over zones: required (a pod waits for a node rather than leave a zone two pods ahead) or preferred. @default required in production, preferred otherwise"),
     })
-    .default({}),
+    .default({})
+    .describe("The environment's EKS cluster and its managed node group."),
   database: z
     .strictObject({
-      instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: "expected an RDS instance class such as db.t4g.micro" }).optional(),
-      storageGiB: intKind(kinds.rdsStorageGiB, kinds.RDS_STORAGE_GIB.min, kinds.RDS_STORAGE_GIB.max).optional(),
-      maxStorageGiB: intKind(kinds.rdsStorageGiB, kinds.RDS_STORAGE_GIB.min, kinds.RDS_STORAGE_GIB.max).optional(),
+      instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: "expected an RDS instance class such as db.t4g.micro" }).optional().describe("RDS instance class of each app's database. @default db.m6g.large in production, db.t4g.micro otherwise"),
+      storageGiB: intKind(kinds.rdsStorageGiB, kinds.RDS_STORAGE_GIB.min, kinds.RDS_STORAGE_GIB.max).optional().describe("Allocated gp3 storage in GiB. @default 100 in production, 20 otherwise"),
+      maxStorageGiB: intKind(kinds.rdsStorageGiB, kinds.RDS_STORAGE_GIB.min, kinds.RDS_STORAGE_GIB.max).optional().describe("Storage autoscaling ceiling in GiB, at least storageGiB (the file's or the profile's). @default 1000 in production, 100 otherwise"),
       engineVersion: z
         .string()
         .regex(/^\d{2}(\.\d+)?$/, { error: "expected a PostgreSQL major version such as 16, or major.minor such as 16.8" })
@@ -222,32 +223,35 @@ export const environmentSchema = z.strictObject({
         .optional()
         .describe("Daily AWS Backup snapshots of the database in locked vaults, copied to a second region. @default on in production, off otherwise"),
     })
-    .default({}),
+    .default({})
+    .describe("Each app's RDS PostgreSQL in this environment (apps with database: postgres)."),
   replicas: replicas.optional().describe("Instances of every app here, unless the app overrides them."),
   approval: z
     .strictObject({
-      required: z.boolean().optional(),
+      required: z.boolean().optional().describe("Deploys to this environment (and its first applies) wait for the reviewers. @default true in production, false otherwise"),
       reviewers: z
         .strictObject({
-          users: z.array(kind(kinds.githubLogin)).default([]),
-          teams: z.array(teamReviewer).default([]),
+          users: z.array(kind(kinds.githubLogin)).default([]).describe("GitHub logins of reviewers."),
+          teams: z.array(teamReviewer).default([]).describe("GitHub teams of reviewers, each { slug, id }."),
         })
-        .default({ users: [], teams: [] }),
+        .default({ users: [], teams: [] })
+        .describe("Who approves: users and teams, at most 6 together, each once; needed when approval is required."),
     })
     .default({ reviewers: { users: [], teams: [] } })
     .describe("Whether deploys wait for reviewers. @default required in production"),
   protection: z
     .strictObject({
-      deletionProtection: z.boolean().optional(),
-      multiAz: z.boolean().optional(),
+      deletionProtection: z.boolean().optional().describe("Deletion protection of the databases and load balancers; off in production only with overrideReason. @default true in production, false otherwise"),
+      multiAz: z.boolean().optional().describe("Multi-AZ databases (a standby in another zone); off in production only with overrideReason. @default true in production, false otherwise"),
       overrideReason: z
         .string()
         .trim()
         .min(10)
         .optional()
-        .describe("Why a production environment turns deletion protection or multi-AZ off; required to do so."),
+        .describe("Why a production environment runs without deletion protection, Multi-AZ or backup copies; required to turn any of them off there, and it accepts exactly the matching policy findings."),
     })
-    .default({}),
+    .default({})
+    .describe("Production protections of the data stores."),
   suppressions: z
     .array(suppression)
     .default([])
@@ -266,7 +270,8 @@ export const environmentSchema = z.strictObject({
         .optional()
         .describe("Minutes the deploy job watches the app's alarms after the rollout, health check and integration tests; an alarm that fires rolls back and stops the promotion. 0: one check at the end. @default 5 in production, 1 otherwise"),
     })
-    .default({}),
+    .default({})
+    .describe("How the apps' deploy jobs run in this environment."),
   dns: z
     .strictObject({
       hostedZoneId: kind(kinds.hostedZoneId)
@@ -282,12 +287,14 @@ export const environmentSchema = z.strictObject({
         .optional()
         .describe("Read-only role in the zone's account that plans (pull requests, drift) assume, trusted only by the environment's account's plan role. @default arn:aws:iam::<account>:role/<platform>-<env>-dns-read"),
     })
-    .default({}),
+    .default({})
+    .describe("The apps' DNS records: made in a Route 53 zone, or listed for you to create."),
   loadBalancer: z
     .strictObject({
-      allowFrom: z.enum(["cdn", "internet"]).default("cdn").describe("Who may reach the load balancer. @default cdn"),
+      allowFrom: z.enum(["cdn", "internet"]).default("cdn").describe("Who may reach the load balancer: cdn (internal, reached only through this app's CloudFront VPC origin) or internet (internet-facing; reported as an accepted SLW-ALB-007 finding). @default cdn"),
     })
-    .default({ allowFrom: "cdn" }),
+    .default({ allowFrom: "cdn" })
+    .describe("The apps' load balancers."),
   alarms: z
     .strictObject({
       email: z.array(kind(kinds.emailAddress)).default([]).describe("Who the environment's alarm topic emails (each confirms the subscription once). @default nobody: subscribe chat or paging to the topic yourself"),
@@ -302,27 +309,29 @@ export const environmentSchema = z.strictObject({
         .optional()
         .describe("Days the containers' logs (Container Insights log groups) are kept. @default 365 in production, 30 otherwise"),
     })
-    .default({}),
+    .default({})
+    .describe("The containers' logs."),
   cdn: z
     .strictObject({
-      priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]).optional().describe("@default PriceClass_All in production, PriceClass_100 otherwise"),
-      webAclArn: kind(kinds.cloudFrontWebAclArn).optional(),
+      priceClass: z.enum(["PriceClass_100", "PriceClass_200", "PriceClass_All"]).optional().describe("CloudFront price class: which edge locations serve the apps. @default PriceClass_All in production, PriceClass_100 otherwise"),
+      webAclArn: kind(kinds.cloudFrontWebAclArn).optional().describe("WAFv2 web ACL of scope CLOUDFRONT that filters requests: arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>. @default none: no WAF (a low SLW-CF-006 finding)"),
     })
-    .default({}),
+    .default({})
+    .describe("The apps' CloudFront distributions."),
 });
 
 const backendSchema = z.discriminatedUnion("type", [
-  z.strictObject({ type: z.literal("local") }),
+  z.strictObject({ type: z.literal("local").describe("State files beside the project (terraform.<stack>.tfstate, outside cdktf.out); works offline, but CI cannot plan or apply with it.") }),
   z.strictObject({
-    type: z.literal("s3"),
-    bucket: kind(kinds.s3BucketName),
-    region: kind(kinds.awsRegion),
-    keyPrefix: kind(kinds.s3KeyPrefix).default("slipway").describe("Prefix of the state files' keys: <keyPrefix>/<stack>.tfstate. @default slipway"),
+    type: z.literal("s3").describe("An S3 bucket: one encrypted state object per stack, locked with Terraform's native S3 lock file (use_lockfile, Terraform 1.10 or later)."),
+    bucket: kind(kinds.s3BucketName).describe("The state bucket; bootstrap-<account> of the last environment's account creates it."),
+    region: kind(kinds.awsRegion).describe("The state bucket's region."),
+    keyPrefix: kind(kinds.s3KeyPrefix).default("slipway").describe("Prefix of the state files' keys, <keyPrefix>/<stack>.tfstate: /-separated segments of letters, digits and !-_.*'(), no leading /, no . or .. segment. @default slipway"),
   }),
   z.strictObject({
-    type: z.literal("remote"),
-    organization: kind(kinds.hcpOrganizationName),
-    hostname: kind(kinds.domainName).default("app.terraform.io"),
+    type: z.literal("remote").describe("HCP Terraform (or Terraform Enterprise): a workspace <workspacePrefix><stack> per stack."),
+    organization: kind(kinds.hcpOrganizationName).describe("The HCP Terraform organization."),
+    hostname: kind(kinds.domainName).default("app.terraform.io").describe("The HCP Terraform or Terraform Enterprise host. @default app.terraform.io"),
     workspacePrefix: z
       .string()
       .regex(/^[A-Za-z0-9_-]*$/, { error: "expected letters, digits, '-' and '_' (HCP Terraform's workspace names)" })
@@ -334,15 +343,15 @@ const backendSchema = z.discriminatedUnion("type", [
 export const platformSchema = z.strictObject({
   name: dnsName("a platform name", 12).default("slipway").describe("Prefix of shared resources such as cluster names. @default slipway"),
   github: z.strictObject({
-    owner: kind(kinds.githubLogin),
+    owner: kind(kinds.githubLogin).describe("GitHub organization (or user) that owns the app repositories and the infrastructure repository; the CI runners need an organization (CodeBuild's organization webhooks)."),
     appId: z
       .int()
       .min(1)
       .optional()
-      .describe("The GitHub App Terraform authenticates as: the only actor that may bypass the default-branch ruleset, to update the generated workflows. @default none"),
+      .describe("The GitHub App Terraform authenticates as (else the variable SLIPWAY_GITHUB_APP_ID of the infrastructure repository): the only actor that may bypass the app repositories' default-branch ruleset, to update the generated workflows. @default none"),
     defaultBranch: kind(kinds.branchName)
       .default("main")
-      .describe("Default branch of the app repositories. @default main"),
+      .describe("Default branch of the app repositories: the pipeline delivers from it, and the infrastructure repository's workflows apply from it. @default main"),
     secretScanning: z
       .enum(["secret-protection", "advanced-security", "off"])
       .default("secret-protection")
@@ -354,9 +363,9 @@ export const platformSchema = z.strictObject({
       .regex(/^[A-Za-z0-9._-]{1,100}$/, { error: "expected a repository name (without the owner) such as acme-infrastructure" })
       .optional()
       .describe("The repository that holds this platform file and runs its CI (slipway-plan/apply/drift): its pull requests plan with the read-only role, its GitHub environments gate the apply roles. @default <name>-infrastructure"),
-  }),
+  }).describe("Where the repositories live and how the pipeline reaches GitHub."),
   backend: backendSchema.default({ type: "local" }).describe("Where Terraform keeps state. @default local"),
-  apps: z.array(appSchema).min(1, { error: "declare at least one app" }),
+  apps: z.array(appSchema).min(1, { error: "declare at least one app" }).describe("The apps: each gets a repository, a pipeline and, in every environment, its own stack."),
   environments: z
     .array(environmentSchema)
     .min(1, { error: "declare at least one environment" })
