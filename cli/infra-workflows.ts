@@ -68,7 +68,7 @@ export const DEFAULT_WORKFLOWS_DIR = path.join(".github", "workflows");
  * The GitHub Actions variables and secrets the workflows read; none holds a long-lived cloud key, and
  * no pull-request job reads any secret. The AWS roles need no setting: their ARNs follow the
  * bootstrap stack's naming rule and are written into the workflows. Set these before the first run
- * (see README, "The infrastructure repository's CI").
+ * (see docs/infrastructure-ci.md).
  */
 export const INFRA_SETTINGS = {
   /** Variable and secret of the `slipway-drift` GitHub environment: the read-only GitHub App the drift check uses. */
@@ -641,7 +641,7 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
     synth: { ...synthJob(settings, { test: false, needs: ["reviewed"] }), if: terraformJobIf(local) },
   };
   const appId = platform.github.appId !== undefined ? String(platform.github.appId) : `\${{ vars.${INFRA_SETTINGS.applyGithubAppIdVariable} }}`;
-  // Design (see README, "From zero"): a stack whose pull-request plan was deferred is planned by its
+  // Design (see docs/operations.md, "From zero"): a stack whose pull-request plan was deferred is planned by its
   // apply job once its upstream stacks are applied, shown in the job summary, and applied by a
   // `first-apply-…` job only after a human approved: in its own environment when that has
   // reviewers, else behind FIRST_APPLY_ENVIRONMENT's. Without any reviewers in the platform nobody

@@ -426,7 +426,7 @@ function nextSteps(plan: NewAppPlan, file: string): string[] {
           `No database (database: none): ${environments.map((env) => `${name}-${env}`).join(", ")} create no RDS instance, the pods get no DATABASE_* variables, and the pipeline runs no migration; the skeleton's health path answers without a database check. To add one later, remove database: none and add a migrate command in ${platformFile}.`,
         ]
       : []),
-    `Secrets: the app declares none yet. Name them under its secrets: in ${platformFile}, then set each environment's value from a workstation, with no cluster access (README, "Setting an app's secrets"): ${secretCommand(name)}`,
+    `Secrets: the app declares none yet. Name them under its secrets: in ${platformFile}, then set each environment's value from a workstation, with no cluster access (docs/operations.md, "Setting an app's secrets"): ${secretCommand(name)}`,
   ];
 }
 

@@ -252,7 +252,7 @@ function replaceDirectory(from: string, to: string): void {
 
 /**
  * What Terraform keeps in a stack's folder survives a synth: the dependency lock file
- * (`.terraform.lock.hcl`, which pins provider checksums: commit it, see README) and the
+ * (`.terraform.lock.hcl`, which pins provider checksums: commit it, see docs/guardrails.md) and the
  * `.terraform` folder of an initialised stack (moved, not copied: it holds provider binaries), for
  * every stack that is still synthesized. A stack that is gone keeps nothing.
  */

@@ -134,7 +134,7 @@ export interface PostgresDatabaseProps {
   readonly logRetentionDays?: number;
   /**
    * Create the instance from a backup instead of empty (a restore is always a new instance; see
-   * README "Restoring a database"): `snapshotIdentifier`, an RDS snapshot or an AWS Backup recovery
+   * docs/operations.md, "Restoring a database"): `snapshotIdentifier`, an RDS snapshot or an AWS Backup recovery
    * point's snapshot ARN; or `pointInTime`, RDS's point-in-time recovery of
    * `sourceInstanceIdentifier` to `restoreTime` (RFC 3339 UTC), or to its latest restorable time.
    * The database name and master user come from the backup.

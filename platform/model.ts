@@ -603,7 +603,7 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
       multiAz: env.protection.multiAz ?? d.multiAz,
       overrideReason: env.protection.overrideReason,
     },
-    // The environment's CodeBuild deploy runner inside the VPC reaches the private API endpoint; see README "Reaching the cluster".
+    // The environment's CodeBuild deploy runner inside the VPC reaches the private API endpoint; see docs/operations.md, "Reaching the cluster".
     deploy: { runsOn: env.deploy.runsOn ?? [codebuildRunnerLabel(ciRunnerProjectName(`${platformName}-${env.name}`, "deploy"))], bakeMinutes: env.deploy.bakeMinutes ?? d.bakeMinutes },
     alarms: { email: env.alarms.email, thresholds: { ...d.alarms, ...definedOnly(env.alarms.thresholds) } },
     logs: { retentionDays: env.logs.retentionDays ?? d.logRetentionDays },

@@ -432,7 +432,7 @@ export function dnsZoneAccess(platform: PlatformConfig): DnsZoneAccess[] {
 
 /**
  * The two DNS-only roles of one environment's zone, as policy documents: for this account's
- * bootstrap stack, and for a zone owner outside the platform to create by hand (README, "DNS").
+ * bootstrap stack, and for a zone owner outside the platform to create by hand (docs/operations.md, "DNS").
  * - write (`roleArn`): trusted only by the environment's apply role; reads the zone, and changes
  *   only A, AAAA and CNAME records named exactly an app domain or `_*.<domain>` (ACM's validation
  *   records), through the Route 53 condition keys on every change of a request.

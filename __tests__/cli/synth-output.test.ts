@@ -354,7 +354,7 @@ describe("Terraform's files in a stack's folder", () => {
   });
 });
 
-describe("github.appId, as README recommends", () => {
+describe("github.appId, as docs/infrastructure-ci.md recommends", () => {
   test("synthesizes: the ruleset's one bypass actor, Terraform's own App, passes SLW-GH-003", () => {
     const file = path.join(work, "with-app.yaml");
     fs.writeFileSync(file, fs.readFileSync(EXAMPLE_FILE, "utf8").replace("  owner: acme-corp\n", "  owner: acme-corp\n  appId: 123456\n"));

@@ -219,7 +219,7 @@ describeWithTerraform("real Terraform, offline", () => {
       const database = new PostgresDatabase(backupStack, "Database", DATABASE);
       new DatabaseBackup(backupStack, "Backup", { name: "shop-prod", database: database.instance, accountId: "123456789012", region: "eu-west-1", copy: { region: "eu-central-1", provider: copyProvider } });
 
-      // The restore runbook's two variants (README "Restoring a database"): a new instance beside the old.
+      // The restore runbook's two variants (docs/operations.md, "Restoring a database"): a new instance beside the old.
       const restores: Record<string, PostgresDatabaseProps["restore"]> = {
         "restore-recovery-point": { snapshotIdentifier: RECOVERY_POINT },
         "restore-point-in-time": { pointInTime: { sourceInstanceIdentifier: "shop-prod", restoreTime: "2026-12-06T14:30:00Z" } },

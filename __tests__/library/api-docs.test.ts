@@ -28,7 +28,7 @@ type Comment = { summary: { text: string }[]; blockTags?: { tag: string; content
 
 /** TypeDoc's ReflectionKind values that appear here. */
 const KIND = { Variable: 32, Function: 64, Class: 128, Interface: 256, Constructor: 512, Property: 1024, Method: 2048, Accessor: 262144, TypeAlias: 2097152 };
-/** Where the library's own declarations live (platform/ has its own reference: the README's platform-file tables). */
+/** Where the library's own declarations live (platform/ has its own reference: docs/platform-file.md, generated from the schema). */
 const DOCUMENTED_SOURCES = /^(constructs|stacks)\//;
 /** The GitHub Actions workflow model mirrors GitHub's keys: an optional field left out is a key left out, not a default. */
 const NO_DEFAULTS_SOURCES = /^constructs\/workflow\.ts$/;
