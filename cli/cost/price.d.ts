@@ -110,3 +110,4 @@ export function unpricedOf(priced: readonly PricedResource[]): UnpricedItem[];
 export function resourcesOfStackJson(stack: string, json: unknown): CostResource[];
 export function resourcesOfPlan(stack: string, plan: unknown, defaultRegion: string): { before: CostResource[]; after: CostResource[] };
 export function planDelta(stack: string, plan: unknown, options: { defaultRegion: string; assumptions?: Partial<CostAssumptions>; prices?: PriceSnapshot }): PlanDelta;
+export function defaultRegionOf(json: unknown): string | undefined;

@@ -331,6 +331,17 @@ function nodeVolume(/** @type {CostResource} */ r, /** @type {Record<string, any
   return diskSize !== undefined ? { gib: diskSize, type: "gp2", from: "disk_size" } : { gib: 20, type: "gp2", from: "EKS's default disk" };
 }
 
+/** The region of each AWS provider of a synthesized stack, by `aws` or `aws.<alias>`. @returns {Map<string, string>} */
+function providerRegions(/** @type {any} */ json) {
+  const providers = Array.isArray(json?.provider?.aws) ? json.provider.aws : json?.provider?.aws ? [json.provider.aws] : [];
+  return new Map(providers.filter((/** @type {any} */ p) => typeof p?.region === "string").map((/** @type {any} */ p) => [p.alias ? `aws.${p.alias}` : "aws", p.region]));
+}
+
+/** The default AWS provider's region of a synthesized stack; undefined without one. */
+function defaultRegionOf(/** @type {unknown} */ json) {
+  return providerRegions(json).get("aws");
+}
+
 /**
  * The resources of a synthesized stack (`cdk.tf.json`): each resource's region is its provider's
  * (an alias such as `aws.us-east-1`), else the default AWS provider's.
@@ -339,8 +350,7 @@ function nodeVolume(/** @type {CostResource} */ r, /** @type {Record<string, any
  * @returns {CostResource[]}
  */
 function resourcesOfStackJson(stack, json) {
-  const providers = Array.isArray(json?.provider?.aws) ? json.provider.aws : json?.provider?.aws ? [json.provider.aws] : [];
-  const regionOf = new Map(providers.map((/** @type {any} */ p) => [p.alias ? `aws.${p.alias}` : "aws", p.region]));
+  const regionOf = providerRegions(json);
   const defaultRegion = regionOf.get("aws") ?? "us-east-1";
   /** @type {CostResource[]} */
   const out = [];
@@ -426,4 +436,4 @@ function planDelta(stack, plan, options) {
   };
 }
 
-module.exports = { DEFAULT_ASSUMPTIONS, unpricedOf, KNOWN_UNPRICED, NO_CHARGE, PRICES, cents, planDelta, priceResources, resourcesOfPlan, resourcesOfStackJson };
+module.exports = { DEFAULT_ASSUMPTIONS, defaultRegionOf, unpricedOf, KNOWN_UNPRICED, NO_CHARGE, PRICES, cents, planDelta, priceResources, resourcesOfPlan, resourcesOfStackJson };
