@@ -102,7 +102,8 @@ export function costReport(stacks: ReadonlyArray<{ readonly name: string; readon
     snapshot: { date: PRICES.date, currency: PRICES.currency, hoursPerMonth: PRICES.hoursPerMonth },
     assumptions: { ...summary.assumptions },
     monthlyUsd: cents(costs.reduce((sum, s) => sum + s.monthlyUsd, 0)),
-    environments: sumBy((s) => s.environment ?? SHARED),
+    // Environments in the stacks' (promotion) order, the shared stacks last.
+    environments: sumBy((s) => s.environment ?? SHARED).sort((a, b) => Number(a.name === SHARED) - Number(b.name === SHARED)),
     apps: sumBy((s) => s.app),
     stacks: costs,
     unpriced: unpricedOf(priced),

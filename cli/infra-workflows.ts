@@ -497,6 +497,8 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
             "  exit 0",
             "fi",
             'terraform show -json "$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.json"',
+            // The monthly cost before and after (totals and addresses only); a failure costs the comment its cost line, not the plan.
+            'node "$GITHUB_WORKSPACE/scripts/plan-summary.js" cost --plan "$RUNNER_TEMP/plan.json" --stack "$STACK" --slipway ../../slipway.json --out cost.json || echo "::warning title=No cost estimate::$STACK: pricing the plan failed; the comment shows no cost for it"',
             'terraform show -no-color "$RUNNER_TEMP/tfplan" > plan.txt',
             "cat plan.txt",
           ].join("\n"),
@@ -507,8 +509,8 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
           uses: INFRA_ACTIONS.uploadArtifact,
           with: {
             name: "plan-${{ matrix.stack }}",
-            // The redacted plan and its text, or the deferral.
-            path: ["plan.json", "plan.txt", "deferred.json"].map((f) => `${stackDir}/${f}`).join("\n"),
+            // The redacted plan, its text and cost change, or the deferral.
+            path: ["plan.json", "plan.txt", "cost.json", "deferred.json"].map((f) => `${stackDir}/${f}`).join("\n"),
             "if-no-files-found": "error",
             "retention-days": PLAN_RETENTION_DAYS,
           },

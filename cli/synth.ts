@@ -187,7 +187,7 @@ export function synthesize(options: SynthOptions): SynthResult {
     const urls = built.appStacks.map((s) => ({ app: s.deployment.app.name, environment: s.deployment.environment.name, url: s.url }));
     const dns = built.appStacks.map((s) => dnsRecords(s.stackName, s.dns));
     replaceDirectory(staging, outdir);
-    return { platform, outdir, stacks, urls, workflows, dns, policy, cost: costReport(loaded.stacks, cost), durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
+    return { platform, outdir, stacks, urls, workflows, dns, policy, cost: costReport(built.stacks.map((s) => ({ name: s.stackName, json: synthesized.get(s.stackName) })), cost), durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw error;
