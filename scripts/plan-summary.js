@@ -38,8 +38,6 @@
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");
-// The one cost engine, also behind `npm run cost`: plain Node beside the snapshot it reads.
-const { planDelta, DEFAULT_ASSUMPTIONS } = require("../cli/cost/price.js");
 
 /** The hidden marker that finds the one summary comment of a pull request. */
 const COMMENT_MARKER = "<!-- slipway-plan-summary -->";
@@ -643,6 +641,9 @@ function main(argv, io = {}) {
         const scope = slipway?.cost?.stacks?.[name];
         if (!scope) throw new UsageError(`stack ${name} has no cost scope in ${options.slipway}`);
         const plan = JSON.parse(fs.readFileSync(required(options, "plan"), "utf8"));
+        // The one cost engine, also behind `npm run cost`: plain Node beside the snapshot it reads.
+        // Loaded here only, so the other commands need nothing but this file.
+        const { planDelta, DEFAULT_ASSUMPTIONS } = require("../cli/cost/price.js");
         const delta = planDelta(name, plan, { defaultRegion: scope.region, assumptions: { ...DEFAULT_ASSUMPTIONS, ...(slipway.cost.assumptions ?? {}) } });
         const { stack: _stack, ...rest } = delta;
         fs.writeFileSync(required(options, "out"), `${JSON.stringify({ [COST_KEY]: true, stack: name, ...rest, unpriced: delta.unpriced.map((u) => ({ address: u.address, reason: u.reason })) })}\n`);
