@@ -645,8 +645,8 @@ function main(argv, io = {}) {
         // Loaded here only, so the other commands need nothing but this file.
         const { planDelta, DEFAULT_ASSUMPTIONS } = require("../cli/cost/price.js");
         const delta = planDelta(name, plan, { defaultRegion: scope.region, assumptions: { ...DEFAULT_ASSUMPTIONS, ...(slipway.cost.assumptions ?? {}) } });
-        const { stack: _stack, ...rest } = delta;
-        fs.writeFileSync(required(options, "out"), `${JSON.stringify({ [COST_KEY]: true, stack: name, ...rest, unpriced: delta.unpriced.map((u) => ({ address: u.address, reason: u.reason })) })}\n`);
+        const { stack: _stack, ...totals } = delta;
+        fs.writeFileSync(required(options, "out"), `${JSON.stringify({ [COST_KEY]: true, stack: name, ...totals, unpriced: delta.unpriced.map((u) => ({ address: u.address, reason: u.reason })) })}\n`);
         log(`${name}: $${delta.beforeUsd.toFixed(2)} -> $${delta.afterUsd.toFixed(2)} a month (${signedUsd(delta.deltaUsd)})${delta.unpriced.length > 0 ? `; ${delta.unpriced.length} not counted` : ""}`);
         return 0;
       }
