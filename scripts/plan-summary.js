@@ -215,7 +215,12 @@ function costSection(plans) {
   if (priced.length === 0) return [];
   const costs = /** @type {CostChange[]} */ (priced.map((p) => p.cost));
   const sum = (/** @type {(c: CostChange) => number} */ f) => costs.reduce((total, c) => total + f(c), 0);
-  const unpriced = priced.flatMap((p) => /** @type {CostChange} */ (p.cost).unpriced.map((u) => `- \`${p.stack}\`: \`${u.address}\`: ${u.reason}`));
+  // Reasons may name a type or size from the pull request's configuration: plain text only.
+  const plain = (/** @type {unknown} */ text) => String(text).replace(/[`|<>[\]\r\n]/g, " ");
+  const unpriced = priced.flatMap((p) => /** @type {CostChange} */ (p.cost).unpriced.map((u) => `- \`${p.stack}\`: \`${plain(u.address)}\`: ${plain(u.reason)}`));
+  const changed = priced.flatMap((p) =>
+    /** @type {CostChange} */ (p.cost).changes.map((c) => `- \`${p.stack}\`: \`${plain(c.address)}\` $${Number(c.beforeUsd).toFixed(2)} -> $${Number(c.afterUsd).toFixed(2)} (${signedUsd(Number(c.deltaUsd))})`),
+  );
   const withoutEstimate = plans.filter((p) => p.plan !== undefined && p.cost === undefined).map((p) => `\`${p.stack}\``);
   return [
     `**Monthly cost: ${signedUsd(sum((c) => c.deltaUsd))}** (from $${sum((c) => c.beforeUsd).toFixed(2)} to $${sum((c) => c.afterUsd).toFixed(2)} a month across ${priced.length} stack${priced.length === 1 ? "" : "s"}; on-demand prices and stated usage assumptions: \`npm run cost\`).`,
@@ -229,6 +234,7 @@ function costSection(plans) {
     "",
     ...(withoutEstimate.length > 0 ? [`No cost estimate for ${withoutEstimate.join(", ")} (its job wrote no cost.json).`, ""] : []),
     ...(unpriced.length > 0 ? ["<details><summary>Not counted in the cost (unpriced)</summary>", "", ...unpriced, "", "</details>", ""] : []),
+    ...(changed.length > 0 ? ["<details><summary>Resources whose monthly cost changes</summary>", "", ...changed, "", "</details>", ""] : []),
   ];
 }
 

@@ -183,9 +183,25 @@ describe("plan-summary.js cost and the pull-request comment", () => {
         "",
         "- `platform-dev`: `aws_sagemaker_endpoint.model`: resource type aws_sagemaker_endpoint is not in Slipway's cost model",
       ]);
+      const changes = lines.slice(lines.indexOf("<details><summary>Resources whose monthly cost changes</summary>") + 2);
+      expect(changes.slice(0, 5)).toEqual([
+        `- \`platform-dev\`: \`aws_eip.nat1\` $0.00 -> $${round(H * P("vpc.ipv4")).toFixed(2)} (+$${round(H * P("vpc.ipv4")).toFixed(2)})`,
+        expect.stringMatching(/^- `platform-dev`: `aws_eks_node_group\.nodes` \$/),
+        "- `platform-dev`: `aws_kms_key.old` $1.00 -> $0.00 (-$1.00)",
+        expect.stringMatching(/^- `platform-dev`: `aws_nat_gateway\.nat1` \$0\.00 -> /),
+        `- \`hello-prod\`: \`aws_db_instance.db\` $${appBefore.toFixed(2)} -> $${appAfter.toFixed(2)} (-$${Math.abs(round(APP_DELTA)).toFixed(2)})`,
+      ]);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("an unpriced reason from the pull request's configuration stays plain text in the comment", () => {
+    const plan = { format_version: "1.2", resource_changes: [change("aws_eks_node_group.nodes", ["create"], null, { instance_types: ["big|[x](https://evil.example)`<img>"], scaling_config: [{ desired_size: 1 }], disk_size: 20 })] };
+    const [stackPlan] = [{ stack: "platform-dev", production: false, plan, cost: costJson("platform-dev", plan).json as any }];
+    const markdown = summarize([stackPlan]).markdown;
+    const line = markdown.split("\n").find((l) => l.startsWith("- `platform-dev`: `aws_eks_node_group.nodes`: partly"))!;
+    expect(line).toBe("- `platform-dev`: `aws_eks_node_group.nodes`: partly: no price ec2.instance.big  x (https://evil.example)  img  in eu-west-1 in the snapshot (2026-12-06)");
   });
 
   test("a cost.json of another stack, or not a cost file, is ignored", () => {
