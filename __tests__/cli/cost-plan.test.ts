@@ -10,7 +10,7 @@ import { parse, stringify } from "yaml";
 import { infraStacks, infraWorkflows, INFRA_WORKFLOW_FILES } from "../../cli/infra-workflows";
 import { synthesize } from "../../cli/synth";
 import { DEFAULT_ASSUMPTIONS, planDelta, PRICES, resourcesOfPlan } from "../../cli/cost/price";
-import { main as planSummary, readPlans, summarize } from "../../scripts/plan-summary";
+import { main as planSummary, PlanJson, readPlans, StackPlan, summarize } from "../../scripts/plan-summary";
 import { examplePlatform, ROOT, tempDir } from "../support/platform";
 import { runJob } from "../support/workflow-steps";
 
@@ -198,7 +198,7 @@ describe("plan-summary.js cost and the pull-request comment", () => {
 
   test("an unpriced reason from the pull request's configuration stays plain text in the comment", () => {
     const plan = { format_version: "1.2", resource_changes: [change("aws_eks_node_group.nodes", ["create"], null, { instance_types: ["big|[x](https://evil.example)`<img>"], scaling_config: [{ desired_size: 1 }], disk_size: 20 })] };
-    const [stackPlan] = [{ stack: "platform-dev", production: false, plan, cost: costJson("platform-dev", plan).json as any }];
+    const stackPlan: StackPlan = { stack: "platform-dev", production: false, plan: plan as PlanJson, cost: costJson("platform-dev", plan).json as StackPlan["cost"] };
     const markdown = summarize([stackPlan]).markdown;
     const line = markdown.split("\n").find((l) => l.startsWith("- `platform-dev`: `aws_eks_node_group.nodes`: partly"))!;
     expect(line).toBe("- `platform-dev`: `aws_eks_node_group.nodes`: partly: no price ec2.instance.big  x (https://evil.example)  img  in eu-west-1 in the snapshot (2026-12-06)");
