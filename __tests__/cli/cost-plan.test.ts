@@ -198,7 +198,7 @@ describe("plan-summary.js cost and the pull-request comment", () => {
 
   test("an unpriced reason from the pull request's configuration stays plain text in the comment", () => {
     const plan = { format_version: "1.2", resource_changes: [change("aws_eks_node_group.nodes", ["create"], null, { instance_types: ["big|[x](https://evil.example)`<img>"], scaling_config: [{ desired_size: 1 }], disk_size: 20 })] };
-    const stackPlan: StackPlan = { stack: "platform-dev", production: false, plan: plan as PlanJson, cost: costJson("platform-dev", plan).json as StackPlan["cost"] };
+    const stackPlan: StackPlan = { stack: "platform-dev", production: false, plan: plan as unknown as PlanJson, cost: costJson("platform-dev", plan).json as StackPlan["cost"] };
     const markdown = summarize([stackPlan]).markdown;
     const line = markdown.split("\n").find((l) => l.startsWith("- `platform-dev`: `aws_eks_node_group.nodes`: partly"))!;
     expect(line).toBe("- `platform-dev`: `aws_eks_node_group.nodes`: partly: no price ec2.instance.big  x (https://evil.example)  img  in eu-west-1 in the snapshot (2026-12-06)");
