@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { cents, CostAssumptions, DEFAULT_ASSUMPTIONS, defaultRegionOf, PricedResource, priceResources, PRICES, resourcesOfStackJson, UnpricedItem, unpricedOf } from "./cost/price";
 import { AppEnvironmentStack, BootstrapStack, DeliveryStack, KubeSystemStack, Platform, PlatformStack } from "../stacks";
+import { loadSynthesized } from "./check";
 import { columns } from "./output";
 
 /** Which environment and app a stack's cost belongs to; `slipway.json`'s `cost.stacks`. */
@@ -113,16 +114,11 @@ export function costReport(stacks: ReadonlyArray<{ readonly name: string; readon
 /** The cost of a synth output folder (`cdktf.out`), with the assumptions and scopes synth wrote. */
 export function costOfOutput(outdir: string): CostReport {
   const slipwayFile = path.join(outdir, "slipway.json");
-  const slipway = JSON.parse(fs.readFileSync(slipwayFile, "utf8"));
+  const slipway = fs.existsSync(slipwayFile) ? JSON.parse(fs.readFileSync(slipwayFile, "utf8")) : undefined;
   if (!slipway?.cost?.stacks) throw new CostInputError(`${slipwayFile} has no cost section: synthesize again with this version (npm run synth)`);
-  const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
-  const stacks = Object.entries<any>(manifest.stacks ?? {}).map(([name, entry]) => ({
-    name,
-    json: JSON.parse(fs.readFileSync(path.join(outdir, entry.synthesizedStackPath ?? path.join("stacks", name, "cdk.tf.json")), "utf8")),
-  }));
-  // slipway.json lists the stacks in dependency order: keep it.
+  // The one reader of synthesized output (cli/check.ts), in slipway.json's (dependency) order.
   const order: string[] = slipway.stacks.map((s: { name: string }) => s.name);
-  stacks.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  const stacks = [...loadSynthesized(outdir).stacks].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   return costReport(stacks, { assumptions: { ...DEFAULT_ASSUMPTIONS, ...slipway.cost.assumptions }, stacks: slipway.cost.stacks });
 }
 

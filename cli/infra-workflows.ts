@@ -5,7 +5,8 @@
  * - `slipway-plan.yml` (pull request): `npm ci`, `npm test`, `npm run synth`, then `terraform plan
  *   -out` for every stack with the account's read-only plan role, one matrix job per dependency level
  *   (and, for stacks that reach a cluster, per environment, on its plan runner); every plan uploaded
- *   redacted; one comment summarizing the plans, updated in place; a plan that destroys a protected
+ *   redacted and priced (its monthly cost change, `plan-summary.js cost`); one comment summarizing
+ *   the plans and their cost, updated in place; a plan that destroys a protected
  *   resource fails. A plan that fails only because an upstream stack was never applied (its state
  *   does not exist) is deferred: green, with a line in the comment. No secret is read.
  * - `slipway-apply.yml` (push to the default branch): finds the merged pull request's reviewed plans,
