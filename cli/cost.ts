@@ -114,7 +114,8 @@ export function costReport(stacks: ReadonlyArray<{ readonly name: string; readon
 /** The cost of a synth output folder (`cdktf.out`), with the assumptions and scopes synth wrote. */
 export function costOfOutput(outdir: string): CostReport {
   const slipwayFile = path.join(outdir, "slipway.json");
-  const slipway = fs.existsSync(slipwayFile) ? JSON.parse(fs.readFileSync(slipwayFile, "utf8")) : undefined;
+  if (!fs.existsSync(slipwayFile)) throw new CostInputError(`${slipwayFile} not found: ${outdir} is not synth output`);
+  const slipway = JSON.parse(fs.readFileSync(slipwayFile, "utf8"));
   if (!slipway?.cost?.stacks) throw new CostInputError(`${slipwayFile} has no cost section: synthesize again with this version (npm run synth)`);
   // The one reader of synthesized output (cli/check.ts), in slipway.json's (dependency) order.
   const order: string[] = slipway.stacks.map((s: { name: string }) => s.name);

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { App } from "cdktf";
 import { costOfOutput, costReport, CostReport, costScopes, formatCostReport, main, SHARED } from "../../cli/cost";
 import { DEFAULT_ASSUMPTIONS, priceResources, PRICES, unpricedOf } from "../../cli/cost/price";
-import { synthesize } from "../../cli/synth";
+import { formatSummary, synthesize } from "../../cli/synth";
 import { PlatformConfig, PlatformFileError } from "../../platform/model";
 import { buildPlatform } from "../../stacks";
 import { EXAMPLE_FILE, examplePlatform, exampleDocument, tempDir } from "../support/platform";
@@ -266,6 +266,16 @@ describe("npm run cost", () => {
     expect(out).toMatch(/^prod +\$\d+\.\d\d$/m);
     expect(out).toMatch(/^hello +\$\d+\.\d\d$/m);
     expect(out).toContain("Not counted (1): add the price to cli/cost/prices.json, or the type to cli/cost/price.js");
+  });
+
+  test("the synth summary shows the monthly total per environment", () => {
+    const result = synthesize({ platformFile: EXAMPLE_FILE, outdir: path.join(dir, "again") });
+    const report = costOfOutput(outdir);
+    const e = (name: string) => `$${report.environments.find((x) => x.name === name)!.monthlyUsd.toFixed(2)}`;
+    expect(result.cost).toEqual(report);
+    expect(formatSummary(result).split("\n")).toContain(
+      `monthly cost estimate $${report.monthlyUsd.toFixed(2)}: dev ${e("dev")}, staging ${e("staging")}, prod ${e("prod")}, shared ${e("shared")} (prices of 2026-12-06, stated assumptions: npm run cost)`,
+    );
   });
 
   test("fails when --from is not synth output, saying what to run", async () => {
