@@ -11,7 +11,7 @@ import { DEFAULT_ASSUMPTIONS, priceResources, PRICES, unpricedOf } from "../../c
 import { formatSummary, synthesize } from "../../cli/synth";
 import { PlatformConfig, PlatformFileError } from "../../platform/model";
 import { buildPlatform } from "../../stacks";
-import { EXAMPLE_FILE, examplePlatform, exampleDocument, tempDir } from "../support/platform";
+import { EXAMPLE_FILE, examplePlatform, exampleDocument, ROOT, tempDir } from "../support/platform";
 import { stringify } from "yaml";
 
 /** The platform synthesized in memory and priced, as `npm run cost` does. */
@@ -160,6 +160,17 @@ describe("unpriced, never silently zero", () => {
     expect(nodes.notPriced).toEqual(["no price ec2.instance.x2iedn.32xlarge in eu-west-1 in the snapshot (2026-12-06)"]);
     expect(nodes.lines.map((l) => l.what)).toEqual(["2 × 30 GiB gp2 node volumes"]);
     expect(cluster).toMatchObject({ status: "unpriced", reason: "no price eks.cluster in ap-southeast-7 in the snapshot (2026-12-06)", monthlyUsd: 0 });
+  });
+
+  test("every AWS resource type the constructs and stacks create has a verdict: priced, no charge, or a known reason", () => {
+    const files = ["constructs", "stacks"].flatMap((dir) => fs.readdirSync(path.join(ROOT, dir)).filter((f) => f.endsWith(".ts")).map((f) => path.join(ROOT, dir, f)));
+    const types = [...new Set(files.flatMap((f) => [...fs.readFileSync(f, "utf8").matchAll(/@cdktf\/provider-aws\/lib\/([a-z0-9-]+)/g)].map((m) => m[1])))]
+      .filter((lib) => lib !== "provider" && !lib.startsWith("data-"))
+      .map((lib) => `aws_${lib.replace(/-/g, "_")}`)
+      .sort();
+    expect(types.length).toBeGreaterThan(40);
+    const priced = priceResources(types.map((type) => ({ stack: "s", address: `${type}.r`, type, region: "eu-west-1", values: {} })));
+    expect(priced.filter((p) => p.reason?.includes("is not in Slipway's cost model")).map((p) => p.type)).toEqual([]);
   });
 
   test("free types say why; GitHub and Kubernetes objects cost AWS nothing", () => {
