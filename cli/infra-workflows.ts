@@ -5,7 +5,8 @@
  * - `slipway-plan.yml` (pull request): `npm ci`, `npm test`, `npm run synth`, then `terraform plan
  *   -out` for every stack with the account's read-only plan role, one matrix job per dependency level
  *   (and, for stacks that reach a cluster, per environment, on its plan runner); every plan uploaded
- *   redacted; one comment summarizing the plans, updated in place; a plan that destroys a protected
+ *   redacted and priced (its monthly cost change, `plan-summary.js cost`); one comment summarizing
+ *   the plans and their cost, updated in place; a plan that destroys a protected
  *   resource fails. A plan that fails only because an upstream stack was never applied (its state
  *   does not exist) is deferred: green, with a line in the comment. No secret is read.
  * - `slipway-apply.yml` (push to the default branch): finds the merged pull request's reviewed plans,
@@ -497,6 +498,8 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
             "  exit 0",
             "fi",
             'terraform show -json "$RUNNER_TEMP/tfplan" > "$RUNNER_TEMP/plan.json"',
+            // The monthly cost before and after (totals and addresses only); a failure costs the comment its cost line, not the plan.
+            'node "$GITHUB_WORKSPACE/scripts/plan-summary.js" cost --plan "$RUNNER_TEMP/plan.json" --stack "$STACK" --slipway ../../slipway.json --out cost.json || echo "::warning title=No cost estimate::$STACK: pricing the plan failed; the comment shows no cost for it"',
             'terraform show -no-color "$RUNNER_TEMP/tfplan" > plan.txt',
             "cat plan.txt",
           ].join("\n"),
@@ -507,8 +510,8 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
           uses: INFRA_ACTIONS.uploadArtifact,
           with: {
             name: "plan-${{ matrix.stack }}",
-            // The redacted plan and its text, or the deferral.
-            path: ["plan.json", "plan.txt", "deferred.json"].map((f) => `${stackDir}/${f}`).join("\n"),
+            // The redacted plan, its text and cost change, or the deferral.
+            path: ["plan.json", "plan.txt", "cost.json", "deferred.json"].map((f) => `${stackDir}/${f}`).join("\n"),
             "if-no-files-found": "error",
             "retention-days": PLAN_RETENTION_DAYS,
           },

@@ -17,6 +17,7 @@ import { AppDns, AppEnvironmentStack, BootstrapStack, buildPlatform, DeliverySta
 import { safeText, SlipwayValidationError } from "../constructs/util";
 import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
 import { loadSynthesized } from "./check";
+import { CostReport, costReport, costScopes, CostSummary, environmentTotalsLine } from "./cost";
 import { colourEnabled, columns, isCI, Painter, painter, progress as progressLine, visibleLength, wrap } from "./output";
 import { withoutTokenCreationStacks } from "./token-stacks";
 
@@ -68,6 +69,8 @@ export interface SynthResult {
   readonly dns: DnsRecords[];
   /** The policy rules' verdict: no unsuppressed high finding, or synth would have failed. */
   readonly policy: EvaluationResult;
+  /** The monthly cost estimate of the stacks (cli/cost.ts); the human summary shows its totals per environment. */
+  readonly cost: CostReport;
   /** Wall time of `synthesize`, for the human summary only (never in files or `--json`). */
   readonly durationMs: number;
 }
@@ -178,13 +181,13 @@ export function synthesize(options: SynthOptions): SynthResult {
       return platformStacks;
     });
     report({ phase: "policy", stacks: built.stacks.length });
-    const { workflows, loaded, policy } = completeSynthesizedOutput(staging, platform, built);
+    const { workflows, loaded, policy, cost } = completeSynthesizedOutput(staging, platform, built);
     const synthesized = new Map(loaded.stacks.map((s) => [s.name, s.json]));
     const stacks = built.stacks.map((stack) => summarizeStack(stack, synthesized.get(stack.stackName)));
     const urls = built.appStacks.map((s) => ({ app: s.deployment.app.name, environment: s.deployment.environment.name, url: s.url }));
     const dns = built.appStacks.map((s) => dnsRecords(s.stackName, s.dns));
     replaceDirectory(staging, outdir);
-    return { platform, outdir, stacks, urls, workflows, dns, policy, durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
+    return { platform, outdir, stacks, urls, workflows, dns, policy, cost: costReport(built.stacks.map((s) => ({ name: s.stackName, json: synthesized.get(s.stackName) })), cost), durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
   } catch (error) {
     fs.rmSync(staging, { recursive: true, force: true });
     throw error;
@@ -201,15 +204,19 @@ export function completeSynthesizedOutput(outdir: string, platform: PlatformConf
   // What `npm run check` and CI read besides the stacks: which are production, and what the
   // platform file accepts. No file paths, so the output stays the same in any folder.
   const productionEnvironments = platform.environments.filter((e) => e.production).map((e) => e.name);
+  // The cost estimate's assumptions and each stack's scope: CI prices plans with them (scripts/plan-summary.js cost).
+  const stackJson = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(outdir, "stacks", name, "cdk.tf.json"), "utf8"));
+  const cost: CostSummary = { assumptions: platform.cost.assumptions, stacks: costScopes(built, stackJson) };
   const summary = {
     stacks: built.stacks.map((s) => ({ name: s.stackName, description: s.description, production: s.production, dependsOn: s.dependencies.map((d) => d.node.id), suppressions: s.suppressions })),
     productionEnvironments,
+    cost,
   };
   fs.writeFileSync(path.join(outdir, "slipway.json"), `${JSON.stringify(summary, null, 2)}\n`);
   const loaded = loadSynthesized(outdir);
   const policy = evaluate(loaded.stacks, { suppressions: loaded.suppressions, productionEnvironments });
   enforce(policy);
-  return { workflows, loaded, policy };
+  return { workflows, loaded, policy, cost };
 }
 
 /** Reports each stack as cdktf prepares (resolves) and then writes it. */
@@ -460,6 +467,7 @@ export function formatSummary(result: SynthResult, options: FormatOptions = {}):
   const total = result.stacks.reduce((n, s) => n + s.resources, 0);
   const seconds = verbosity === "quiet" ? "" : ` in ${(result.durationMs / 1000).toFixed(1)} s`;
   lines.push(paint("bold", `${result.stacks.length} stacks, ${total} resources from ${result.platform.file} -> ${out}${seconds}`));
+  lines.push(environmentTotalsLine(result.cost));
   lines.push(...policySummary(result.policy, verbosity, paint));
   if (verbosity !== "quiet") lines.push(workflowSummary(result, out));
   return lines.join("\n");

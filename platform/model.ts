@@ -17,6 +17,7 @@ import { ALL_RULES } from "../policy";
 import { literalProblems } from "./literal";
 import {
   BackendConfig,
+  CostConfig,
   ParsedApp,
   ParsedEnvironment,
   ParsedPlatform,
@@ -152,6 +153,8 @@ export interface PlatformConfig {
   readonly apps: AppConfig[];
   /** In promotion order. */
   readonly environments: EnvironmentConfig[];
+  /** The cost estimate's usage assumptions (`cost.assumptions`). */
+  readonly cost: CostConfig;
 }
 
 /** The defaults each profile brings; every value can be set in the platform file. */
@@ -490,6 +493,7 @@ function resolve(parsed: ParsedPlatform, file: string): PlatformConfig {
     backend: parsed.backend,
     apps: parsed.apps.map(resolveApp),
     environments: parsed.environments.map((env) => resolveEnvironment(env, parsed.name)),
+    cost: parsed.cost,
   };
 }
 

@@ -340,6 +340,29 @@ const backendSchema = z.discriminatedUnion("type", [
   }),
 ]);
 
+/** A non-negative quantity a month, for a cost assumption. */
+const usage = (fallback: number, what: string) => z.number().min(0).default(fallback).describe(`${what} @default ${fallback}`);
+
+/** Usage the cost estimate (`npm run cost`, docs/cost.md) assumes where AWS bills by use. */
+const costSchema = z.strictObject({
+  assumptions: z
+    .strictObject({
+      natGatewayDataGiB: usage(100, "GiB a month processed by each NAT gateway."),
+      loadBalancerLcus: usage(1, "Average load balancer capacity units (LCU) each load balancer uses every hour."),
+      cdnDataOutGiB: usage(50, "GiB a month each CloudFront distribution sends to viewers."),
+      cdnRequestsMillions: usage(1, "Millions of HTTPS requests a month to each CloudFront distribution."),
+      bucketGiB: usage(5, "GiB stored in each S3 bucket (assets, access logs)."),
+      logIngestionGiB: usage(1, "GiB a month ingested into each CloudWatch log group (kept for the group's retention)."),
+      ciRunnerMinutes: usage(1000, "Minutes a month each CodeBuild runner project runs jobs."),
+      registryGiB: usage(10, "GiB of images in each container registry."),
+      databaseBackupGiB: usage(0, "GiB of each database's backups beyond the free allowance (equal to its provisioned storage)."),
+      backupVaultGiB: usage(20, "GiB of database recovery points in each AWS Backup vault (production copies them to a second region)."),
+      vpcEndpointDataGiB: usage(10, "GiB a month processed by each interface VPC endpoint."),
+    })
+    .prefault({})
+    .describe("Usage the estimate assumes, per resource and month; each line of `npm run cost` says which it uses."),
+});
+
 export const platformSchema = z.strictObject({
   name: dnsName("a platform name", 12).default("slipway").describe("Prefix of shared resources such as cluster names. @default slipway"),
   github: z.strictObject({
@@ -370,6 +393,7 @@ export const platformSchema = z.strictObject({
     .array(environmentSchema)
     .min(1, { error: "declare at least one environment" })
     .describe("In promotion order: the pipeline deploys to each in turn."),
+  cost: costSchema.prefault({}).describe("The cost estimate's usage assumptions (docs/cost.md). @default the assumptions' defaults"),
 });
 
 /** The platform file as written. */
@@ -379,6 +403,8 @@ export type ParsedPlatform = z.output<typeof platformSchema>;
 export type ParsedApp = z.output<typeof appSchema>;
 export type ParsedEnvironment = z.output<typeof environmentSchema>;
 export type BackendConfig = z.output<typeof backendSchema>;
+/** The cost estimate's usage assumptions, defaults filled. */
+export type CostConfig = z.output<typeof costSchema>;
 
 /** The JSON Schema editors use to complete and check the platform file. */
 export function platformJsonSchema(): object {

@@ -50,6 +50,14 @@ export interface StackPlan {
   readonly error?: string;
   /** A deferred plan: the upstream stacks whose first apply it waits for, or the one whose plan runner it needs. */
   readonly deferred?: { readonly waitsFor: string[]; readonly runnerOf?: string };
+  /** The monthly cost before and after the plan (`plan-<stack>/cost.json`, written by `plan-summary.js cost`). */
+  readonly cost?: {
+    readonly beforeUsd: number;
+    readonly afterUsd: number;
+    readonly deltaUsd: number;
+    readonly changes: Array<{ address: string; beforeUsd: number; afterUsd: number; deltaUsd: number }>;
+    readonly unpriced: Array<{ address: string; reason: string }>;
+  };
 }
 
 export interface DriftReport {

@@ -9,6 +9,10 @@
 //     The pull-request comment: adds, changes, replacements and destroys per stack, from
 //     DIR/plan-<stack>/plan.json (`terraform show -json`). Exit 1 when a stack has no plan or a plan
 //     destroys or replaces a protected resource (unless --allow-destroy), after writing the comment.
+//   node scripts/plan-summary.js cost --plan PLAN.json --stack NAME --slipway cdktf.out/slipway.json --out cost.json
+//     The monthly cost of the stack before and after the plan (`terraform show -json`), priced by
+//     cli/cost/price.js with the assumptions synth wrote into slipway.json: OUT holds totals and the
+//     addresses whose price changes, never a value. `summarize` shows it per stack and in total.
 //   node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json [--missing-runner-of STACK]
 //     After `terraform plan -json` failed (its output in PLAN.log): exit 0 and write OUT when the
 //     only errors are upstream stacks' missing state (never applied yet: the plan is deferred until
@@ -78,6 +82,9 @@ const REDACTED_KEY = "slipway_redacted";
  */
 const KEPT_KEYS = ["format_version", "terraform_version", "applyable", "complete", "errored", "timestamp", "relevant_attributes"];
 
+/** The top-level key that marks a stack's cost change (`cost.json`, uploaded beside its plan). */
+const COST_KEY = "slipway_cost";
+
 /** The top-level key that marks a deferred plan (`deferred.json`, uploaded instead of a plan). */
 const DEFERRED_KEY = "slipway_deferred";
 /**
@@ -96,7 +103,8 @@ const CROSS_STACK_INPUT = "data.terraform_remote_state.cross-stack-reference-inp
  * @typedef {{ address: string, type: string, action: "destroy" | "replace", loses: string }} ProtectedChange
  * @typedef {{ name: string, production: boolean, dependsOn?: string[] }} StackInfo
  * @typedef {{ waitsFor: string[], runnerOf?: string }} Deferral
- * @typedef {{ stack: string, production: boolean, plan?: any, error?: string, deferred?: Deferral }} StackPlan
+ * @typedef {{ beforeUsd: number, afterUsd: number, deltaUsd: number, changes: Array<{ address: string, beforeUsd: number, afterUsd: number, deltaUsd: number }>, unpriced: Array<{ address: string, reason: string }> }} CostChange
+ * @typedef {{ stack: string, production: boolean, plan?: any, error?: string, deferred?: Deferral, cost?: CostChange }} StackPlan
  */
 
 /** The plan's resource changes that do something (no `no-op`, no data-source `read`). @returns {ResourceChange[]} */
@@ -169,11 +177,65 @@ function readPlans(dir, stacks) {
     if (!fs.existsSync(file)) return { stack: s.name, production: s.production, error: "no plan: its job failed or was skipped" };
     try {
       const plan = JSON.parse(fs.readFileSync(file, "utf8"));
-      return planErrored(plan) ? { stack: s.name, production: s.production, error: "Terraform reported an errored plan" } : { stack: s.name, production: s.production, plan };
+      if (planErrored(plan)) return { stack: s.name, production: s.production, error: "Terraform reported an errored plan" };
+      const cost = readCost(path.join(dir, `plan-${s.name}`, "cost.json"), s.name);
+      return { stack: s.name, production: s.production, plan, ...(cost ? { cost } : {}) };
     } catch (error) {
       return { stack: s.name, production: s.production, error: `unreadable plan JSON (${/** @type {Error} */ (error).message})` };
     }
   });
+}
+
+/** A stack's `cost.json`, when its plan job wrote one for this stack; undefined otherwise. @returns {CostChange | undefined} */
+function readCost(/** @type {string} */ file, /** @type {string} */ stack) {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const json = JSON.parse(fs.readFileSync(file, "utf8"));
+    const isNumber = (/** @type {unknown} */ n) => typeof n === "number" && Number.isFinite(n);
+    if (json?.[COST_KEY] !== true || json.stack !== stack || !isNumber(json.beforeUsd) || !isNumber(json.afterUsd) || !isNumber(json.deltaUsd)) return undefined;
+    return { beforeUsd: json.beforeUsd, afterUsd: json.afterUsd, deltaUsd: json.deltaUsd, changes: Array.isArray(json.changes) ? json.changes : [], unpriced: Array.isArray(json.unpriced) ? json.unpriced : [] };
+  } catch {
+    return undefined;
+  }
+}
+
+/** "+$12.34", "-$5.00", "$0.00" */
+function signedUsd(/** @type {number} */ usd) {
+  const rounded = Math.round(usd * 100) / 100;
+  return `${rounded > 0 ? "+" : rounded < 0 ? "-" : ""}$${Math.abs(rounded).toFixed(2)}`;
+}
+
+/**
+ * The comment's cost section: the monthly change per stack that has a cost estimate, and in total.
+ * @param {StackPlan[]} plans
+ * @returns {string[]}
+ */
+function costSection(plans) {
+  const priced = plans.filter((p) => p.cost !== undefined);
+  if (priced.length === 0) return [];
+  const costs = /** @type {CostChange[]} */ (priced.map((p) => p.cost));
+  const sum = (/** @type {(c: CostChange) => number} */ f) => costs.reduce((total, c) => total + f(c), 0);
+  // Reasons may name a type or size from the pull request's configuration: plain text only.
+  const plain = (/** @type {unknown} */ text) => String(text).replace(/[`|<>[\]\r\n]/g, " ");
+  const unpriced = priced.flatMap((p) => /** @type {CostChange} */ (p.cost).unpriced.map((u) => `- \`${p.stack}\`: \`${plain(u.address)}\`: ${plain(u.reason)}`));
+  const changed = priced.flatMap((p) =>
+    /** @type {CostChange} */ (p.cost).changes.map((c) => `- \`${p.stack}\`: \`${plain(c.address)}\` $${Number(c.beforeUsd).toFixed(2)} -> $${Number(c.afterUsd).toFixed(2)} (${signedUsd(Number(c.deltaUsd))})`),
+  );
+  const withoutEstimate = plans.filter((p) => p.plan !== undefined && p.cost === undefined).map((p) => `\`${p.stack}\``);
+  return [
+    `**Monthly cost: ${signedUsd(sum((c) => c.deltaUsd))}** (from $${sum((c) => c.beforeUsd).toFixed(2)} to $${sum((c) => c.afterUsd).toFixed(2)} a month across ${priced.length} stack${priced.length === 1 ? "" : "s"}; on-demand prices and stated usage assumptions: \`npm run cost\`).`,
+    "",
+    "| stack | monthly before | monthly after | change |",
+    "| --- | ---: | ---: | ---: |",
+    ...priced.map((p) => {
+      const c = /** @type {CostChange} */ (p.cost);
+      return `| \`${p.stack}\` | $${c.beforeUsd.toFixed(2)} | $${c.afterUsd.toFixed(2)} | ${signedUsd(c.deltaUsd)} |`;
+    }),
+    "",
+    ...(withoutEstimate.length > 0 ? [`No cost estimate for ${withoutEstimate.join(", ")} (its job wrote no cost.json).`, ""] : []),
+    ...(unpriced.length > 0 ? ["<details><summary>Not counted in the cost (unpriced)</summary>", "", ...unpriced, "", "</details>", ""] : []),
+    ...(changed.length > 0 ? ["<details><summary>Resources whose monthly cost changes</summary>", "", ...changed, "", "</details>", ""] : []),
+  ];
 }
 
 /**
@@ -243,6 +305,7 @@ function summarize(plans, options = {}) {
       "",
     );
   }
+  lines.push(...costSection(plans));
   const deferred = plans.filter((p) => p.deferred !== undefined);
   if (deferred.length > 0) {
     lines.push(
@@ -544,6 +607,7 @@ class UsageError extends Error {}
 
 const USAGE = `usage:
   node scripts/plan-summary.js summarize --plans DIR --slipway cdktf.out/slipway.json [--out FILE] [--commit SHA] [--run-url URL] [--allow-destroy]
+  node scripts/plan-summary.js cost --plan PLAN.json --stack NAME --slipway cdktf.out/slipway.json --out cost.json
   node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json [--missing-runner-of STACK]
   node scripts/plan-summary.js deferred-note deferred.json [--pull-request N] [--first-apply-job ID]
   node scripts/plan-summary.js redact PLAN.json OUT.json
@@ -575,6 +639,22 @@ function main(argv, io = {}) {
         else log(result.markdown);
         for (const reason of result.blocked) error(`::error title=Plan check failed::${reason}`);
         return result.blocked.length > 0 ? 1 : 0;
+      }
+      case "cost": {
+        const { options } = parseOptions(rest, []);
+        const name = required(options, "stack");
+        const slipway = JSON.parse(fs.readFileSync(required(options, "slipway"), "utf8"));
+        const scope = slipway?.cost?.stacks?.[name];
+        if (!scope) throw new UsageError(`stack ${name} has no cost scope in ${options.slipway}`);
+        const plan = JSON.parse(fs.readFileSync(required(options, "plan"), "utf8"));
+        // The one cost engine, also behind `npm run cost`: plain Node beside the snapshot it reads.
+        // Loaded here only, so the other commands need nothing but this file.
+        const { planDelta, DEFAULT_ASSUMPTIONS } = require("../cli/cost/price.js");
+        const delta = planDelta(name, plan, { defaultRegion: scope.region, assumptions: { ...DEFAULT_ASSUMPTIONS, ...(slipway.cost.assumptions ?? {}) } });
+        const { stack: _stack, ...totals } = delta;
+        fs.writeFileSync(required(options, "out"), `${JSON.stringify({ [COST_KEY]: true, stack: name, ...totals, unpriced: delta.unpriced.map((u) => ({ address: u.address, reason: u.reason })) })}\n`);
+        log(`${name}: $${delta.beforeUsd.toFixed(2)} -> $${delta.afterUsd.toFixed(2)} a month (${signedUsd(delta.deltaUsd)})${delta.unpriced.length > 0 ? `; ${delta.unpriced.length} not counted` : ""}`);
+        return 0;
       }
       case "defer": {
         const { options } = parseOptions(rest, []);

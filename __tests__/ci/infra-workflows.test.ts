@@ -216,7 +216,7 @@ describe("pull-request workflow", () => {
     expect(job.steps.find((s: Json) => s.name === "Redact the plan").run).toBe('node scripts/plan-summary.js redact "$RUNNER_TEMP/plan.json" "cdktf.out/stacks/$STACK/plan.json"');
     const upload = stepsUsing(job, "actions/upload-artifact")[0].with;
     expect(upload.name).toBe("plan-${{ matrix.stack }}");
-    expect(upload.path.split("\n")).toEqual(["plan.json", "plan.txt", "deferred.json"].map((f) => `cdktf.out/stacks/\${{ matrix.stack }}/${f}`));
+    expect(upload.path.split("\n")).toEqual(["plan.json", "plan.txt", "cost.json", "deferred.json"].map((f) => `cdktf.out/stacks/\${{ matrix.stack }}/${f}`));
     expect(upload["retention-days"]).toBe(PLAN_RETENTION_DAYS);
     expect(PLAN_RETENTION_DAYS).toBeLessThanOrEqual(14);
     const names = job.steps.map((s: Json) => s.name);
