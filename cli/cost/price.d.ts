@@ -33,10 +33,26 @@ export interface Price {
   readonly source: string;
   /** When the figure was recorded (YYYY-MM-DD). */
   readonly date: string;
-  /** Where the figure is not confirmed, or what it leaves out. */
+  /** What confirms the figure, or that no stored source does; and what it leaves out. */
   readonly note?: string;
+  /** Stored copies that state the same figure (none: the figure is as recorded by hand). */
+  readonly confirmedBy?: readonly PriceConfirmation[];
   /** How cli/cost/regenerate.ts finds it in a Price List offer file. */
   readonly match?: PriceMatch;
+}
+
+/** A stored copy of a page or file that states a price's figure. */
+export interface PriceConfirmation {
+  /** `aws`: AWS's own price page, blog or Price List file; `third-party`: anyone else's page or file. */
+  readonly kind: "aws" | "third-party";
+  /** Whether it states the figure for the price's region (false: one figure with no region named). */
+  readonly namesRegion: boolean;
+  /** Where it is (a stored copy's address, or a repository file at a commit). */
+  readonly address: string;
+  /** Its own date (YYYY-MM or YYYY-MM-DD), where it has one. */
+  readonly date?: string;
+  /** What exactly it says. */
+  readonly says: string;
 }
 
 export interface PriceMatch {

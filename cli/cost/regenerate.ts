@@ -81,7 +81,8 @@ export function regenerate(snapshot: PriceSnapshot, readOffer: (offer: string, r
         kept.push({ region, key, reason: `${price.match.offer} ${region}: ${found.problem}` });
         continue;
       }
-      const { note: _note, ...rest } = price;
+      // The offer file is now the figure's source: the note and the stored copies that confirmed the old figure go.
+      const { note: _note, confirmedBy: _confirmedBy, ...rest } = price;
       regions[region][key] = { ...rest, usd: found.usd, source: offerUrl(price.match.offer, region), date: (offer.publicationDate ?? new Date().toISOString()).slice(0, 10) };
       updated.push({ region, key, fromUsd: price.usd, toUsd: found.usd });
     }
