@@ -226,3 +226,16 @@ export function canarySteps(alarmsFunctions: string): { start: Step; run: Step; 
     },
   };
 }
+
+/**
+ * The pipeline's canary of one app in one environment, from its rollout and alarm thresholds
+ * (structurally the platform model's `AppEnvironmentConfig`): undefined unless the strategy is canary.
+ * The thresholds are the app's alarm thresholds there, so the canary and the alarms judge alike.
+ */
+export function pipelineCanaryOf(deployment: {
+  readonly rollout: { readonly strategy: string; readonly steps: readonly CanaryStepConfig[] };
+  readonly alarmThresholds: { readonly target5xxPercent: number; readonly p99LatencyMs: number };
+}): PipelineCanary | undefined {
+  if (deployment.rollout.strategy !== "canary") return undefined;
+  return { steps: deployment.rollout.steps.map((s) => ({ ...s })), max5xxPercent: deployment.alarmThresholds.target5xxPercent, maxP99LatencyMs: deployment.alarmThresholds.p99LatencyMs };
+}
