@@ -37,6 +37,9 @@ export interface PipelineCanary {
  */
 export const CANARY_VARIABLES = ["CANARY_LISTENER_ARN", "STABLE_TARGET_GROUP_ARN", "CANARY_TARGET_GROUP_ARN"] as const;
 
+/** What the deploy role reads the target groups' metrics with: GetMetricData has no resource-level permissions, so `Resource: "*"`. */
+export const CANARY_METRICS_ACTIONS = ["cloudwatch:GetMetricData"];
+
 /** Seconds between two analyses of a step: one a minute. */
 export const CANARY_ANALYSIS_SECONDS = 60;
 /** The window each analysis reads: ALB metrics arrive about a minute late, so the last three minutes. */

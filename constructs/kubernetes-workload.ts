@@ -1168,7 +1168,7 @@ function deployRules(deploymentName: string, jobTemplateNames: string[], canary 
     // set image (get, patch), rollout status (get, then list and watch by name), rollout undo (get, patch).
     { apiGroups: ["apps"], resources: ["deployments"], resourceNames: canary ? [deploymentName, canaryName] : [deploymentName], verbs: ["get", "list", "watch", "patch"] },
     // kubectl scale of the canary only: the autoscaler owns the stable Deployment's replicas.
-    ...(canary ? [{ apiGroups: ["apps"], resources: ["deployments/scale"], resourceNames: [canaryName], verbs: ["get", "patch", "update"] }] : []),
+    ...(canary ? [{ apiGroups: ["apps"], resources: ["deployments/scale"], resourceNames: [canaryName], verbs: ["patch"] }] : []),
     // rollout undo finds the previous revision among the Deployment's ReplicaSets (generated names).
     { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
     // Logs of the migration Job's pod (found by listing, or watching until it exists), and of a failed rollout's pods.

@@ -5,6 +5,7 @@ import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { dependable, Fn, TerraformOutput, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { AppSecrets, appSecretPrefix, setSecretCommand } from "../constructs/app-secrets";
+import { CANARY_METRICS_ACTIONS } from "../constructs/canary";
 import { Cdn } from "../constructs/cdn";
 import { DatabaseBackup } from "../constructs/database-backup";
 import { DatabaseSetup } from "../constructs/database-setup";
@@ -329,8 +330,8 @@ export class AppEnvironmentStack extends SlipwayStack {
         // The weights of this app's HTTPS listener, and no other listener.
         { Sid: "ShiftCanaryWeights", Effect: "Allow", Action: "elasticloadbalancing:ModifyListener", Resource: this.loadBalancer.httpsListener.arn },
         // GetMetricData has no resource-level permissions: "*" is the only form IAM accepts. It reads metrics only.
-        { Sid: "ReadCanaryMetrics", Effect: "Allow", Action: "cloudwatch:GetMetricData", Resource: "*" },
-      ]);
+        { Sid: "ReadCanaryMetrics", Effect: "Allow", Action: CANARY_METRICS_ACTIONS, Resource: "*" },
+      ], { allowWildcardResourceFor: CANARY_METRICS_ACTIONS });
     }
 
     // This environment's facts, as variables of its GitHub environment (never secrets: none is).
