@@ -128,7 +128,7 @@ export class PlatformStack extends SlipwayStack {
       platform.apps.flatMap((app, i) => {
         const raw = props.platform.apps[i];
         if (appInEnvironment(raw, props.environment).rollout.strategy !== "canary") return [];
-        const group = new NodeTargetGroup(this, `CanaryTargets-${raw.name}`, {
+        const group = new NodeTargetGroup(this, `Canary-${raw.name}`, {
           name: `${app.name}-${environment.name}`,
           suffix: "cn",
           vpcId: this.network.vpcId,
