@@ -873,8 +873,11 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     nodePorts.set(port, app.name);
   });
   // Canary Services take a second NodePort per app: distinct from every other port of the cluster.
+  const canaryApps = new Set<string>();
   (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
-    if (!isRecord(app) || typeof app.name !== "string") return;
+    // A name given twice is reported once, as a duplicate.
+    if (!isRecord(app) || typeof app.name !== "string" || canaryApps.has(app.name)) return;
+    canaryApps.add(app.name);
     const port = typeof app.canaryNodePort === "number" ? app.canaryNodePort : defaultCanaryNodePort(app.name);
     const other = nodePorts.get(port);
     if (other !== undefined) {
