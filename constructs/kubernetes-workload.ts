@@ -722,7 +722,7 @@ export class KubernetesWorkload extends Construct {
         lifecycle: { ignoreChanges: ["spec[0].template[0].spec[0].container[0].image", "spec[0].replicas"] },
       });
       this.canaryService = new ServiceV1(this, "CanaryService", {
-        metadata: { name: canaryName, namespace, labels: commonLabels },
+        metadata: { name: canaryName, namespace, labels: { ...commonLabels, ...canaryLabels } },
         spec: {
           type: "NodePort",
           selector: canaryLabels,
