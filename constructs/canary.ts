@@ -13,7 +13,9 @@ import { Step } from "./workflow";
 
 /** One canary step: the canary's percent of the requests (1-99), for so many minutes (1-60). */
 export interface CanaryStepConfig {
+  /** The canary's percent of the requests during the step, 1-99. */
   readonly weight: number;
+  /** How long the step lasts, analysed every minute, 1-60. */
   readonly minutes: number;
 }
 

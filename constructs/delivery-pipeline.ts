@@ -86,7 +86,10 @@ export interface PipelineVariables {
   readonly repository: readonly string[];
   /** Variables set on each GitHub environment, read by that environment's deploy job. */
   readonly environment: readonly string[];
-  /** Variables also set on each GitHub environment whose deploy job runs a canary; unset when none does. */
+  /**
+   * Variables also set on each GitHub environment whose deploy job runs a canary ({@link CANARY_VARIABLES}).
+   * @default unset: no environment runs a canary
+   */
   readonly canary?: readonly string[];
 }
 

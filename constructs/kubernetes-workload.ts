@@ -198,7 +198,10 @@ export interface KubernetesWorkloadProps {
    * as they are, so an existing Deployment is never replaced, and neither selects canary pods.
    * @default none
    */
-  readonly canary?: { readonly nodePort: number };
+  readonly canary?: {
+    /** The canary Service's NodePort (30000-32767), not `nodePort`. */
+    readonly nodePort: number;
+  };
   /**
    * IPv4 CIDRs the load balancer's traffic comes from once a node has forwarded it (the Service is
    * `externalTrafficPolicy: Cluster`, so the source is the forwarding node: the nodes' subnets'

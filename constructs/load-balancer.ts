@@ -157,7 +157,12 @@ export interface LoadBalancerProps {
    * Requires `targetGroupArn`. See `constructs/canary.ts`.
    * @default none: the listener forwards to the one target group
    */
-  readonly canaryTarget?: { readonly targetGroupArn: string; readonly port: number };
+  readonly canaryTarget?: {
+    /** The canary's target group, e.g. a second `NodeTargetGroup` (suffix `cn`). */
+    readonly targetGroupArn: string;
+    /** The canary Service's NodePort (30000-32767): the load balancer's security group reaches it too. */
+    readonly port: number;
+  };
 }
 
 /** The path of the weighted forward's target groups in `aws_lb_listener`, which Terraform leaves to the deploy job. */
