@@ -53,6 +53,8 @@ interface Scenario {
   readonly alarm?: { readonly name: string; readonly from: number };
   /** The canary's pods never get ready. */
   readonly canaryNeverReady?: boolean;
+  /** describe-alarms fails (AccessDenied) from the n-th look on. */
+  readonly alarmsUnreadableFrom?: number;
 }
 
 interface Outcome {
@@ -116,6 +118,7 @@ function deployProd(s: Scenario = {}, yaml = deliverYaml()): Outcome {
       '    printf "se\\t2.0\\nsr\\t1000.0\\nsl\\t0.2\\nce\\t%s\\ncr\\t1000.0\\ncl\\t%s\\n" "$ce" "$cl" ;;',
       '  "cloudwatch describe-alarms")',
       '    n=$(( $(cat "$w/looks" 2> /dev/null || echo 0) + 1 )); echo "$n" > "$w/looks"',
+      `    if [ "$n" -ge ${s.alarmsUnreadableFrom ?? 999999} ]; then echo "An error occurred (AccessDenied) when calling the DescribeAlarms operation" >&2; exit 254; fi`,
       `    if [ "$n" -ge ${s.alarm?.from ?? 999999} ]; then echo ${quote(s.alarm?.name ?? "none")}; fi ;;`,
       '  *) echo "unexpected aws $*" >&2; exit 99 ;;',
       "esac",
@@ -305,6 +308,15 @@ describe("canary deploy job", () => {
     const { run, weights } = deployProd({ alarm: { name: "hello-prod-pods-not-ready", from: 1 } });
     expect(weights).toEqual(["100/0", "90/10", "50/50", "100/0"]);
     expect(outcome(run, "Canary steps")).toBe("success");
+  });
+
+  test("alarms that cannot be read stop the canary: never taken for none firing", () => {
+    const { run, weights, stableImage, canaryReplicas } = deployProd({ alarmsUnreadableFrom: 2 });
+    expect(run.result).toBe("failure");
+    expect(outcome(run, "Canary steps")).toBe("failure");
+    expect(weights).toEqual(["100/0", "90/10", "100/0"]);
+    expect(stableImage).toBe(RUNNING);
+    expect(canaryReplicas).toBe("0");
   });
 
   test("canary pods that never get ready: traffic never moved to them, the canary is scaled back to 0", () => {
