@@ -380,7 +380,7 @@ export class AppEnvironmentStack extends SlipwayStack {
         .map(([id]) => `${id}_certificate_validation`),
     };
 
-    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}; ${this.monitoring.alarms.length} alarms (${this.monitoring.alarms.map((a) => a.name.slice(name.length + 1)).join(", ")}), bake ${environment.deploy.bakeMinutes} min${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
+    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}; ${this.monitoring.alarms.length} alarms (${this.monitoring.alarms.map((a) => a.name.slice(name.length + 1)).join(", ")}), bake ${environment.deploy.bakeMinutes} min${canary ? `, canary ${raw.rollout.steps.map((s) => `${s.weight}% ${s.minutes} min`).join(" → ")}` : ""}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
   }
 
   /** The pods' identities, their database and secret grants, and the setup Job (see {@link databaseAccess}). */

@@ -9,7 +9,9 @@ import { stringify } from "yaml";
 import { CANARY_WEIGHTS_PATH } from "../../constructs/load-balancer";
 import { TRACK_LABEL } from "../../constructs/kubernetes-workload";
 import { appInEnvironment, defaultCanaryNodePort, parsePlatform, PlatformFileError, PROFILE_DEFAULTS } from "../../platform/model";
+import { Testing } from "cdktf";
 import { CANARY_RULES, evaluate } from "../../policy";
+import { buildPlatform } from "../../stacks";
 import { exampleDocument, examplePlatform, resourceAt, resourcesByPath, synthAll } from "../support/platform";
 
 type Json = any;
@@ -76,6 +78,13 @@ describe("the platform file's rollout", () => {
     expect(problem!.line).toBeGreaterThan(0);
     expect(error.message).toContain(`bad.yaml:${problem!.line}:${problem!.column}: ${at}: `);
   });
+});
+
+test("the synth summary's line of a canary environment states its steps", () => {
+  const built = buildPlatform(Testing.app(), platform);
+  const line = (name: string) => built.stacks.find((s) => s.stackName === name)!.description;
+  expect(line("hello-prod")).toContain(", bake 5 min, canary 10% 5 min → 50% 5 min");
+  expect(line("hello-dev")).not.toContain("canary");
 });
 
 describe("platform-prod: a canary target group beside the stable one", () => {
