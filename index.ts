@@ -34,6 +34,7 @@ export {
 export type {
   AppConfig,
   AppEnvironmentConfig,
+  CanaryStep,
   CrossAccountZone,
   EnvironmentConfig,
   PlatformConfig,
@@ -41,6 +42,7 @@ export type {
   PolicySuppression,
   Profile,
   Replicas,
+  Rollout,
 } from "./platform/model";
 export type { BackendConfig } from "./platform/schema";
 // Text from outside made a Terraform literal: what the stacks do to the platform file's values.

@@ -9,6 +9,7 @@ import * as kinds from "./validators";
 import { stringify } from "yaml";
 import { terraformLiteral } from "../platform/literal";
 import { ACTIONS, usesOf } from "./actions";
+import { CANARY_VARIABLES, canaryJobEnv, canaryMinutes, canaryProblems, canarySteps, PipelineCanary } from "./canary";
 import { isCodebuildRunnerLabel } from "./ci-runners";
 import { deployedTagPrefix } from "./container-registry";
 import { invalid, isKnown } from "./util";
@@ -85,6 +86,11 @@ export interface PipelineVariables {
   readonly repository: readonly string[];
   /** Variables set on each GitHub environment, read by that environment's deploy job. */
   readonly environment: readonly string[];
+  /**
+   * Variables also set on each GitHub environment whose deploy job runs a canary ({@link CANARY_VARIABLES}).
+   * @default unset: no environment runs a canary
+   */
+  readonly canary?: readonly string[];
 }
 
 /** Where the workflows are committed in the app's repository. */
@@ -123,6 +129,13 @@ export interface PipelineEnvironment {
    * @default 0
    */
   readonly bakeMinutes?: number;
+  /**
+   * A canary rollout (`constructs/canary.ts`): the new digest first runs as `<deploymentName>-canary`
+   * and takes each step's share of the requests through the listener's weights, analysed every
+   * minute; the job then also reads {@link CANARY_VARIABLES} from the environment.
+   * @default none: the Deployment rolls to the new digest at once
+   */
+  readonly canary?: PipelineCanary;
 }
 
 /**
@@ -284,6 +297,7 @@ export class DeliveryPipeline extends Construct {
         name: environment.name,
         runsOn: environment.runsOn ?? "ubuntu-latest",
         bakeMinutes: environment.bakeMinutes ?? 0,
+        canary: environment.canary,
       })),
       deploymentName: props.deploymentName ?? props.appName,
       containerName: props.containerName ?? "app",
@@ -303,7 +317,11 @@ export class DeliveryPipeline extends Construct {
     };
     this.requiredStatusChecks = [PR_JOB];
     this.jobNames = Object.keys(deliver.jobs);
-    this.variables = { repository: [...PIPELINE_VARIABLES.repository], environment: [...PIPELINE_VARIABLES.environment] };
+    this.variables = {
+      repository: [...PIPELINE_VARIABLES.repository],
+      environment: [...PIPELINE_VARIABLES.environment],
+      ...(settings.environments.some((e) => e.canary) ? { canary: [...CANARY_VARIABLES] } : {}),
+    };
 
     const labels = [settings.buildRunsOn, ...settings.environments.map((e) => e.runsOn)].flat();
     // A CodeBuild runner label carries expressions, which actionlint does not check: nothing to declare.
@@ -398,6 +416,10 @@ export class DeliveryPipeline extends Construct {
       if (!Number.isInteger(environment.bakeMinutes) || environment.bakeMinutes < 0 || environment.bakeMinutes > 60) {
         invalid(this, `environments[${i}].bakeMinutes`, environment.bakeMinutes, "whole minutes from 0 to 60");
       }
+      if (environment.canary !== undefined) {
+        literal(`environments[${i}].canary`, environment.canary, "a canary rollout");
+        for (const [field, value, accepted] of canaryProblems(environment.canary)) invalid(this, `environments[${i}].canary.${field}`, value, accepted);
+      }
     });
 
     label("deploymentName", s.deploymentName, 63, "a Kubernetes Deployment name");
@@ -441,7 +463,7 @@ interface Settings {
   readonly staticPathPattern: string;
   readonly healthPath: string;
   readonly defaultBranch: string;
-  readonly environments: ReadonlyArray<{ readonly name: string; readonly runsOn: string | readonly string[]; readonly bakeMinutes: number }>;
+  readonly environments: ReadonlyArray<{ readonly name: string; readonly runsOn: string | readonly string[]; readonly bakeMinutes: number; readonly canary?: PipelineCanary }>;
   readonly deploymentName: string;
   readonly containerName: string;
   readonly migrationTemplateName: string;
@@ -578,7 +600,7 @@ function deliverWorkflow(s: Settings): Workflow {
   let previous: string | undefined;
   for (const environment of s.environments) {
     const id = `deploy-${environment.name}`;
-    jobs[id] = deployJob(s, environment.name, environment.runsOn, environment.bakeMinutes, previous);
+    jobs[id] = deployJob(s, environment.name, environment.runsOn, environment.bakeMinutes, previous, environment.canary);
     previous = id;
   }
 
@@ -695,7 +717,9 @@ function staticAssetsSteps(): Step[] {
  * job (names and the health path, validated above, as literal `env` values; account facts from
  * `vars`), read quoted (`"$DEPLOYMENT"`): the `run:` scripts are the same text for every app.
  */
-function deployJob(s: Settings, environment: string, runsOn: string | readonly string[], bakeMinutes: number, previous: string | undefined): Job {
+function deployJob(s: Settings, environment: string, runsOn: string | readonly string[], bakeMinutes: number, previous: string | undefined, canary?: PipelineCanary): Job {
+  // With a canary: after the migration, the canary's steps; the stable Deployment takes the digest only once they pass.
+  const canaryParts = canary && canarySteps(ALARMS_FUNCTIONS);
   // The app's database roles, idempotently, before the migration connects as the schema owner.
   const databaseSetup: Step[] =
     s.databaseSetupTemplateName === undefined
@@ -740,8 +764,8 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
     environment: { name: environment, url: "${{ vars.APP_URL }}" },
     concurrency: { group: `deploy-${s.appName}-${environment}`, cancelInProgress: false },
     permissions: { contents: "read", idToken: "write" },
-    // The bake waits on top of the rest.
-    timeoutMinutes: 45 + bakeMinutes,
+    // The bake (and the canary's steps) wait on top of the rest.
+    timeoutMinutes: 45 + bakeMinutes + (canary ? canaryMinutes(canary) : 0),
     env: {
       IMAGE: "${{ needs.build.outputs.image }}",
       AWS_REGION: "${{ vars.AWS_REGION }}",
@@ -758,6 +782,7 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
       ...(s.migrate ? { MIGRATION_TEMPLATE: s.migrationTemplateName } : {}),
       ...(s.databaseSetupTemplateName !== undefined ? { DATABASE_SETUP_TEMPLATE: s.databaseSetupTemplateName } : {}),
       ...(s.integrationTest ? { INTEGRATION_TEST_TEMPLATE: s.integrationTestTemplateName } : {}),
+      ...(canary ? canaryJobEnv(canary, s.deploymentName) : {}),
     },
     steps: [
       {
@@ -795,8 +820,9 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         shell: "bash",
         run: `${ALARMS_FUNCTIONS}firing > "$RUNNER_TEMP/alarms-before"\nwhile IFS= read -r alarm; do echo "::warning::Alarm $alarm is already firing before this rollout: the bake will not blame the release for it"; done < "$RUNNER_TEMP/alarms-before"\n`,
       },
+      ...(canaryParts ? [canaryParts.start, canaryParts.run] : []),
       {
-        name: "Roll out the image",
+        name: canary ? "Roll out the image to the stable Deployment" : "Roll out the image",
         id: "deploy",
         shell: "bash",
         run: 'kubectl -n "$NAMESPACE" set image "deployment/$DEPLOYMENT" "$CONTAINER=$IMAGE"',
@@ -806,6 +832,7 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         shell: "bash",
         run: 'kubectl -n "$NAMESPACE" rollout status "deployment/$DEPLOYMENT" --timeout=10m',
       },
+      ...(canaryParts ? [canaryParts.finish] : []),
       {
         name: "Smoke check",
         shell: "bash",
@@ -821,6 +848,7 @@ function deployJob(s: Settings, environment: string, runsOn: string | readonly s
         env: { BAKE_MINUTES: String(bakeMinutes), POLL_SECONDS: String(BAKE_POLL_SECONDS) },
         run: BAKE_SCRIPT,
       },
+      ...(canaryParts ? [canaryParts.abort] : []),
       {
         // Only once the Deployment was changed: undoing an untouched Deployment would roll the
         // running, healthy version back to the one before it.

@@ -3,6 +3,7 @@ export * from "./access-log-bucket";
 export * from "./actions";
 export * from "./alarm-topic";
 export * from "./app-secrets";
+export * from "./canary";
 export type { CertificateValidationRecord } from "./aws-common";
 export * from "./cdn";
 export * from "./ci-runners";

@@ -190,6 +190,19 @@ export interface KubernetesWorkloadProps {
    */
   readonly nodePort: number;
   /**
+   * A canary beside the Deployment (canary releases, `constructs/canary.ts`): a Deployment
+   * `<name>-canary` with the same pod template, 0 replicas at rest (the pipeline scales it), its
+   * pods labelled `app.kubernetes.io/component: canary` and `slipway.dev/track: canary` (the
+   * Deployment's own pods get `slipway.dev/track: stable`), behind its own NodePort Service on
+   * `nodePort` (30000-32767, unique in the cluster). The Deployment's selector and Service stay
+   * as they are, so an existing Deployment is never replaced, and neither selects canary pods.
+   * @default none
+   */
+  readonly canary?: {
+    /** The canary Service's NodePort (30000-32767), not `nodePort`. */
+    readonly nodePort: number;
+  };
+  /**
    * IPv4 CIDRs the load balancer's traffic comes from once a node has forwarded it (the Service is
    * `externalTrafficPolicy: Cluster`, so the source is the forwarding node: the nodes' subnets'
    * CIDRs): the only sources admitted to the pods, on the container port. At least one; `0.0.0.0/0` is refused.
@@ -333,6 +346,8 @@ const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A schedule that never comes (31 February): the CronJob is a template, run only by the pipeline. */
 const NEVER = "0 0 31 2 *";
+/** The label that tells stable pods from canary pods (`stable`, `canary`), for people and dashboards. */
+export const TRACK_LABEL = "slipway.dev/track";
 
 /**
  * An app's Kubernetes runtime, secure by default: a namespace enforcing the `restricted` Pod Security
@@ -366,6 +381,10 @@ export class KubernetesWorkload extends Construct {
   public readonly serviceName: string;
   /** The node port the load balancer targets. */
   public readonly nodePort: number;
+  /** The canary Deployment `<name>-canary` (`canary` prop), 0 replicas until the pipeline scales it. */
+  public readonly canaryDeployment?: DeploymentV1;
+  /** The canary's NodePort Service `<name>-canary` (`canary` prop). */
+  public readonly canaryService?: ServiceV1;
   /** The `kubernetes_service_account_v1` the pods run as. */
   public readonly serviceAccount: ServiceAccountV1;
   /** The service account's name, known at synth (IAM trust: `system:serviceaccount:<namespace>:<name>`). */
@@ -600,17 +619,57 @@ export class KubernetesWorkload extends Construct {
     // autoscaler adds a node), a preference otherwise. No `minDomains`: it would count zones
     // without nodes as holding none, so a zone outage would cap each surviving zone at one pod
     // when the app needs them most. Nodes: always a preference (packing beats pending).
-    const spread = (topologyKey: string, whenUnsatisfiable: string) => ({
+    const spread = (topologyKey: string, whenUnsatisfiable: string, labels: Record<string, string>) => ({
       topologyKey,
       maxSkew: 1,
       whenUnsatisfiable,
-      labelSelector: [{ matchLabels: serverLabels }],
+      labelSelector: [{ matchLabels: labels }],
       // Spread each rollout's new pods, not old and new together.
       matchLabelKeys: ["pod-template-hash"],
     });
     const zoneSpread = props.zoneSpread ?? "required";
     if (zoneSpread !== "required" && zoneSpread !== "preferred") invalid(this, "zoneSpread", zoneSpread, "required or preferred");
 
+    // The pod template of the Deployment and, with a canary, of the canary Deployment: the same
+    // pods, told apart by their selector labels (and a `slipway.dev/track` label).
+    const podTemplate = (selectorLabels: Record<string, string>, podLabels: Record<string, string>) => ({
+      metadata: {
+        labels: { ...commonLabels, ...podLabels },
+        // Rolls the pods when the plain configuration changes (a hash, never the values).
+        annotations: { "slipway.dev/config-sha256": configHash(env) },
+      },
+      spec: {
+        ...podBasics,
+        // The preStop delay, then the app's 30 s to finish after SIGTERM (drain-timing.ts).
+        terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
+        topologySpreadConstraint: [
+          spread(ZONE_LABEL, zoneSpread === "required" ? "DoNotSchedule" : "ScheduleAnyway", selectorLabels),
+          spread("kubernetes.io/hostname", "ScheduleAnyway", selectorLabels),
+        ],
+        container: [
+          {
+            name: CONTAINER_NAME,
+            image: props.image,
+            imagePullPolicy: "IfNotPresent",
+            port: [{ name: "http", containerPort: props.port, protocol: "TCP" }],
+            envFrom,
+            env: externalEnv,
+            resources,
+            // Up to 150 s to start before liveness applies, so slow starts are not killed.
+            startupProbe: probe(5, 30),
+            // On the load balancer's health-check clock (drain-timing.ts).
+            readinessProbe: { ...probe(READINESS_PROBE.periodSeconds, READINESS_PROBE.failureThreshold), timeoutSeconds: READINESS_PROBE.timeoutSeconds, successThreshold: READINESS_PROBE.successThreshold },
+            livenessProbe: probe(20, 3),
+            // Keeps serving until no path routes to the pod any more (kube-proxy on every node,
+            // a load balancer deregistering or failing the node), and only then lets the kubelet
+            // send SIGTERM: a fixed delay from drain-timing.ts, a number, never data.
+            lifecycle: { preStop: [{ exec: { command: ["/bin/sh", "-c", `sleep ${PRE_STOP_DELAY_SECONDS}`] } }] },
+            securityContext: containerSecurityContext,
+            volumeMount: volumeMounts,
+          },
+        ],
+      },
+    });
     this.deployment = new DeploymentV1(this, "Resource", {
       metadata: { name, namespace, labels: { ...commonLabels, ...serverLabels } },
       // The first apply runs before the pipeline has pushed an image: do not wait for healthy pods.
@@ -623,44 +682,7 @@ export class KubernetesWorkload extends Construct {
         selector: { matchLabels: serverLabels },
         // One extra pod at a time and never one fewer than desired: a rollout never reduces capacity.
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "0", maxSurge: "25%" } },
-        template: {
-          metadata: {
-            labels: { ...commonLabels, ...serverLabels },
-            // Rolls the pods when the plain configuration changes (a hash, never the values).
-            annotations: { "slipway.dev/config-sha256": configHash(env) },
-          },
-          spec: {
-            ...podBasics,
-            // The preStop delay, then the app's 30 s to finish after SIGTERM (drain-timing.ts).
-            terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
-            topologySpreadConstraint: [
-              spread(ZONE_LABEL, zoneSpread === "required" ? "DoNotSchedule" : "ScheduleAnyway"),
-              spread("kubernetes.io/hostname", "ScheduleAnyway"),
-            ],
-            container: [
-              {
-                name: CONTAINER_NAME,
-                image: props.image,
-                imagePullPolicy: "IfNotPresent",
-                port: [{ name: "http", containerPort: props.port, protocol: "TCP" }],
-                envFrom,
-                env: externalEnv,
-                resources,
-                // Up to 150 s to start before liveness applies, so slow starts are not killed.
-                startupProbe: probe(5, 30),
-                // On the load balancer's health-check clock (drain-timing.ts).
-                readinessProbe: { ...probe(READINESS_PROBE.periodSeconds, READINESS_PROBE.failureThreshold), timeoutSeconds: READINESS_PROBE.timeoutSeconds, successThreshold: READINESS_PROBE.successThreshold },
-                livenessProbe: probe(20, 3),
-                // Keeps serving until no path routes to the pod any more (kube-proxy on every node,
-                // a load balancer deregistering or failing the node), and only then lets the kubelet
-                // send SIGTERM: a fixed delay from drain-timing.ts, a number, never data.
-                lifecycle: { preStop: [{ exec: { command: ["/bin/sh", "-c", `sleep ${PRE_STOP_DELAY_SECONDS}`] } }] },
-                securityContext: containerSecurityContext,
-                volumeMount: volumeMounts,
-              },
-            ],
-          },
-        },
+        template: podTemplate(serverLabels, props.canary ? { ...serverLabels, [TRACK_LABEL]: "stable" } : serverLabels),
       },
       lifecycle: {
         // The pipeline sets the image (`kubectl set image`); the autoscaler sets the replicas.
@@ -681,6 +703,45 @@ export class KubernetesWorkload extends Construct {
         port: [{ name: "http", port: 80, targetPort: "http", nodePort: props.nodePort, protocol: "TCP" }],
       },
     });
+
+    if (props.canary) {
+      checkValue(this, "canary.nodePort", props.canary.nodePort, kinds.nodePort);
+      if (isKnown(props.canary.nodePort) && props.canary.nodePort === props.nodePort) invalid(this, "canary.nodePort", props.canary.nodePort, `a node port other than nodePort (${props.nodePort})`);
+      // Selects canary pods only, and the stable selector (component: server) never selects them.
+      const canaryLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "canary" };
+      const canaryName = `${name}-canary`;
+      this.canaryDeployment = new DeploymentV1(this, "CanaryDeployment", {
+        metadata: { name: canaryName, namespace, labels: { ...commonLabels, ...canaryLabels } },
+        waitForRollout: false,
+        dependsOn: secretProviderClasses.length > 0 ? secretProviderClasses : undefined,
+        spec: {
+          // At rest no canary runs: the pipeline scales it up for a release and back to 0 after.
+          replicas: "0",
+          revisionHistoryLimit: 2,
+          selector: { matchLabels: canaryLabels },
+          strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: "0", maxSurge: "25%" } },
+          template: podTemplate(canaryLabels, { ...canaryLabels, [TRACK_LABEL]: "canary" }),
+        },
+        lifecycle: { ignoreChanges: ["spec[0].template[0].spec[0].container[0].image", "spec[0].replicas"] },
+      });
+      this.canaryService = new ServiceV1(this, "CanaryService", {
+        metadata: { name: canaryName, namespace, labels: { ...commonLabels, ...canaryLabels } },
+        spec: {
+          type: "NodePort",
+          selector: canaryLabels,
+          externalTrafficPolicy: "Cluster",
+          port: [{ name: "http", port: 80, targetPort: "http", nodePort: props.canary.nodePort, protocol: "TCP" }],
+        },
+      });
+      new NetworkPolicyV1(this, "CanaryIngressPolicy", {
+        metadata: { name: `${canaryName}-ingress`, namespace, labels: commonLabels },
+        spec: {
+          podSelector: { matchLabels: canaryLabels },
+          policyTypes: ["Ingress"],
+          ingress: [{ from: props.ingressFromCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: String(props.port), protocol: "TCP" }] }],
+        },
+      });
+    }
 
     this.autoscaler = new HorizontalPodAutoscalerV2(this, "Autoscaler", {
       metadata: { name, namespace, labels: commonLabels },
@@ -870,7 +931,7 @@ export class KubernetesWorkload extends Construct {
         },
       });
     }
-    this.deployRules = deployRules(this.deploymentName, [this.migrationTemplateName, this.integrationTestTemplateName].filter((t): t is string => t !== undefined));
+    this.deployRules = deployRules(this.deploymentName, [this.migrationTemplateName, this.integrationTestTemplateName].filter((t): t is string => t !== undefined), props.canary !== undefined);
   }
 
   /**
@@ -1104,10 +1165,13 @@ export class KubernetesWorkload extends Construct {
  * Names are narrowed where the object's name is known; `list`/`watch` on the Deployment work with
  * its name because `kubectl rollout status` lists and watches with a `metadata.name` field selector.
  */
-function deployRules(deploymentName: string, jobTemplateNames: string[]): DeployRule[] {
+function deployRules(deploymentName: string, jobTemplateNames: string[], canary = false): DeployRule[] {
+  const canaryName = `${deploymentName}-canary`;
   return [
     // set image (get, patch), rollout status (get, then list and watch by name), rollout undo (get, patch).
-    { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [deploymentName], verbs: ["get", "list", "watch", "patch"] },
+    { apiGroups: ["apps"], resources: ["deployments"], resourceNames: canary ? [deploymentName, canaryName] : [deploymentName], verbs: ["get", "list", "watch", "patch"] },
+    // kubectl scale of the canary only: the autoscaler owns the stable Deployment's replicas.
+    ...(canary ? [{ apiGroups: ["apps"], resources: ["deployments/scale"], resourceNames: [canaryName], verbs: ["patch"] }] : []),
     // rollout undo finds the previous revision among the Deployment's ReplicaSets (generated names).
     { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
     // Logs of the migration Job's pod (found by listing, or watching until it exists), and of a failed rollout's pods.

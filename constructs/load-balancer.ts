@@ -149,7 +149,24 @@ export interface LoadBalancerProps {
    * @default true
    */
   readonly accessLogs?: boolean;
+  /**
+   * A canary's target group beside the stable one (`targetGroupArn`) and its NodePort: the HTTPS
+   * listener forwards with weights, stable 100 and canary 0, which the deploy job shifts during a
+   * canary release. Terraform ignores the weights after creating the listener
+   * (`lifecycle.ignore_changes` on the forward's target groups), so an apply never moves traffic.
+   * Requires `targetGroupArn`. See `constructs/canary.ts`.
+   * @default none: the listener forwards to the one target group
+   */
+  readonly canaryTarget?: {
+    /** The canary's target group, e.g. a second `NodeTargetGroup` (suffix `cn`). */
+    readonly targetGroupArn: string;
+    /** The canary Service's NodePort (30000-32767): the load balancer's security group reaches it too. */
+    readonly port: number;
+  };
 }
+
+/** The path of the weighted forward's target groups in `aws_lb_listener`, which Terraform leaves to the deploy job. */
+export const CANARY_WEIGHTS_PATH = "default_action[0].forward[0].target_group";
 
 const DEFAULT_DEREGISTRATION_DELAY_SECONDS = DEREGISTRATION_DELAY_SECONDS;
 const DEFAULT_IDLE_TIMEOUT_SECONDS = 60;
@@ -229,6 +246,8 @@ export class LoadBalancer extends Construct {
   public readonly targetGroup?: LbTargetGroup;
   /** The ARN of the target group the HTTPS listener forwards to: `targetGroupArn`, or the created group's. */
   public readonly targetGroupArn: string;
+  /** The canary's target group ARN (`canaryTarget`), when the listener forwards with weights. */
+  public readonly canaryTargetGroupArn?: string;
   /** The ARN of the certificate the HTTPS listener serves: the one given, or the created one once issued. */
   public readonly certificateArn: string;
   /** The access-log bucket, when `accessLogs` is on. */
@@ -296,27 +315,7 @@ export class LoadBalancer extends Construct {
       }
     }
 
-    if (props.targetSecurityGroupId !== undefined) {
-      new VpcSecurityGroupEgressRule(this, "EgressToTargets", {
-        securityGroupId: this.securityGroup.id,
-        // Rule descriptions allow only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* (no apostrophes).
-        description: "Requests and health checks to the target NodePort",
-        ipProtocol: "tcp",
-        fromPort: targetPort,
-        toPort: targetPort,
-        referencedSecurityGroupId: props.targetSecurityGroupId,
-        tags: { Name: `${name}-alb-to-targets` },
-      });
-      new VpcSecurityGroupIngressRule(this, "TargetIngressFromLoadBalancer", {
-        securityGroupId: props.targetSecurityGroupId,
-        description: `Requests and health checks from load balancer ${name}`,
-        ipProtocol: "tcp",
-        fromPort: targetPort,
-        toPort: targetPort,
-        referencedSecurityGroupId: this.securityGroup.id,
-        tags: { Name: `${name}-targets-from-alb` },
-      });
-    }
+    if (props.targetSecurityGroupId !== undefined) this.allowTargetPort(props.targetSecurityGroupId, targetPort, "");
 
     const logs = accessLogs ? this.createAccessLogsBucket(name, accountId, region, partition) : undefined;
     const subnets = this.internal ? props.network.privateSubnetIds! : props.network.publicSubnetIds;
@@ -356,14 +355,25 @@ export class LoadBalancer extends Construct {
       this.certificateValidation = created.pendingRecord;
     }
 
+    const canary = props.canaryTarget;
+    if (canary) {
+      if (props.targetGroupArn === undefined) invalid(this, "canaryTarget", canary.targetGroupArn, "a canary target group beside a given targetGroupArn (the stable one)");
+      checkValue(this, "canaryTarget.port", canary.port, kinds.nodePort);
+      if (props.targetSecurityGroupId !== undefined) this.allowTargetPort(props.targetSecurityGroupId, canary.port, "Canary");
+    }
+    this.canaryTargetGroupArn = canary?.targetGroupArn;
     this.httpsListener = new LbListener(this, "HttpsListener", {
       loadBalancerArn: this.loadBalancer.arn,
       port: 443,
       protocol: "HTTPS",
       sslPolicy: SSL_POLICY,
       certificateArn: this.certificateArn,
-      defaultAction: [{ type: "forward", targetGroupArn: this.targetGroupArn }],
+      defaultAction: canary
+        ? [{ type: "forward", forward: { targetGroup: [{ arn: this.targetGroupArn, weight: 100 }, { arn: canary.targetGroupArn, weight: 0 }] } }]
+        : [{ type: "forward", targetGroupArn: this.targetGroupArn }],
       tags: { Name: `${name}-https` },
+      // The deploy job owns the weights during a canary; Terraform never moves traffic back or forth.
+      ...(canary ? { lifecycle: { ignoreChanges: [CANARY_WEIGHTS_PATH] } } : {}),
     });
 
     this.httpListener = new LbListener(this, "HttpListener", {
@@ -397,6 +407,34 @@ export class LoadBalancer extends Construct {
       referencedSecurityGroupId: peer.securityGroupId,
       // IngressHttpsFromVpcOrigin -> <name>-ingress-https-from-vpc-origin
       tags: { Name: `${this.name}-${id.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase()}` },
+    });
+  }
+
+  /**
+   * The load balancer's egress to the targets' security group on `port`, and that group's ingress
+   * from it. `prefix` keeps the ids of a second port (the canary's) apart: "" for the main one.
+   */
+  private allowTargetPort(targetSecurityGroupId: string, port: number, prefix: "" | "Canary"): void {
+    const what = prefix ? "canary " : "";
+    const tag = prefix ? "-canary" : "";
+    new VpcSecurityGroupEgressRule(this, `${prefix}EgressToTargets`, {
+      securityGroupId: this.securityGroup.id,
+      // Rule descriptions allow only a-zA-Z0-9. _-:/()#,@[]+=&;{}!$* (no apostrophes).
+      description: `Requests and health checks to the ${what}target NodePort`,
+      ipProtocol: "tcp",
+      fromPort: port,
+      toPort: port,
+      referencedSecurityGroupId: targetSecurityGroupId,
+      tags: { Name: `${this.name}-alb-to-${prefix ? "canary-" : ""}targets` },
+    });
+    new VpcSecurityGroupIngressRule(this, `${prefix}TargetIngressFromLoadBalancer`, {
+      securityGroupId: targetSecurityGroupId,
+      description: `Requests and health checks from load balancer ${this.name}${prefix ? " to its canary" : ""}`,
+      ipProtocol: "tcp",
+      fromPort: port,
+      toPort: port,
+      referencedSecurityGroupId: this.securityGroup.id,
+      tags: { Name: `${this.name}-targets${tag}-from-alb` },
     });
   }
 

@@ -40,6 +40,12 @@ export interface NodeTargetGroupProps {
    * @default only `Name`
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The suffix of the target group's name, `<name>-<suffix>`: 2 lower-case letters, e.g. `cn` for
+   * an app's canary group beside its stable one.
+   * @default "np"
+   */
+  readonly suffix?: string;
 }
 
 const NAME_PATTERN = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -61,7 +67,7 @@ export class NodeTargetGroup extends Construct {
   public readonly targetGroup: LbTargetGroup;
   /** The target group's ARN, for a listener's forward action. */
   public readonly arn: string;
-  /** The target group's name, `<name>-np`. */
+  /** The target group's name, `<name>-<suffix>` (`<name>-np` by default). */
   public readonly targetGroupName: string;
   /** The `aws_autoscaling_attachment` of the node group's Auto Scaling group. */
   public readonly attachment: AutoscalingAttachment;
@@ -73,8 +79,10 @@ export class NodeTargetGroup extends Construct {
     }
     checkValue(this, "healthPath", props.healthPath, kinds.healthCheckPath);
     checkValue(this, "targetPort", props.targetPort, kinds.nodePort);
+    const suffix = props.suffix ?? "np";
+    if (!/^[a-z]{2}$/.test(suffix)) invalid(this, "suffix", suffix, "2 lower-case letters, e.g. cn");
 
-    this.targetGroupName = `${props.name}-np`;
+    this.targetGroupName = `${props.name}-${suffix}`;
     this.targetGroup = new LbTargetGroup(this, "Resource", {
       name: this.targetGroupName,
       targetType: "instance",

@@ -26,6 +26,18 @@ import {
 
 export type Profile = "development" | "production";
 
+/** One step of a canary rollout: the canary's percent of the requests, for so many minutes. */
+export interface CanaryStep {
+  readonly weight: number;
+  readonly minutes: number;
+}
+
+/** How a release reaches users: all at once, or a canary's steps (empty for all-at-once). */
+export interface Rollout {
+  readonly strategy: "all-at-once" | "canary";
+  readonly steps: readonly CanaryStep[];
+}
+
 export interface Replicas {
   readonly min: number;
   readonly max: number;
@@ -62,6 +74,8 @@ export interface EnvironmentConfig {
   };
   /** Replicas for every app here, unless an app overrides them. */
   readonly replicas?: Replicas;
+  /** How releases reach users here, unless an app overrides it. */
+  readonly rollout: Rollout;
   readonly approval: { readonly required: boolean; readonly reviewers: { readonly users: string[]; readonly teams: kinds.GithubTeamReviewer[] } };
   /** `overrideReason`: why a production environment turns either off (required then). */
   readonly protection: { readonly deletionProtection: boolean; readonly multiAz: boolean; readonly overrideReason?: string };
@@ -116,9 +130,11 @@ export interface AppConfig {
   readonly integrationTestCommand?: string;
   readonly replicas?: Replicas;
   readonly domains: Record<string, string>;
-  readonly overrides: Record<string, { readonly replicas?: Replicas }>;
+  readonly overrides: Record<string, { readonly replicas?: Replicas; readonly rollout?: { readonly strategy: Rollout["strategy"]; readonly steps?: readonly CanaryStep[] } }>;
   /** The NodePort the load balancer targets: set, or derived from the name. */
   readonly nodePort: number;
+  /** The NodePort of the canary Service (environments with a canary rollout): set, or derived from the name. */
+  readonly canaryNodePort: number;
   readonly staticPath: string;
   readonly egress: { readonly cidr: string; readonly port: number; readonly protocol: "TCP" | "UDP" }[];
   /** Accepted policy findings for this app's stacks; paths are relative to each stack. */
@@ -133,6 +149,8 @@ export interface AppEnvironmentConfig {
   readonly environment: EnvironmentConfig;
   readonly domain: string;
   readonly replicas: Replicas;
+  /** How a release reaches users here: the app's override, else the environment's. */
+  readonly rollout: Rollout;
   /** The alarm thresholds here: the app's, then the environment's (which hold the profile's). */
   readonly alarmThresholds: AlarmThresholds;
 }
@@ -176,6 +194,7 @@ export const PROFILE_DEFAULTS = {
     // A short bake still catches a release that fails at once; development alarms page nobody unless subscribed.
     bakeMinutes: 1,
     logRetentionDays: 30,
+    rollout: { strategy: "all-at-once", steps: [] },
     alarms: {
       loadBalancer5xxPercent: 5,
       target5xxPercent: 5,
@@ -205,6 +224,8 @@ export const PROFILE_DEFAULTS = {
     // Five minutes: 3 bad minutes of 5 fire the request alarms within the bake.
     bakeMinutes: 5,
     logRetentionDays: 365,
+    // A release meets a tenth of the users, then half, each for five minutes, before it takes all.
+    rollout: { strategy: "canary", steps: [{ weight: 10, minutes: 5 }, { weight: 50, minutes: 5 }] },
     alarms: {
       loadBalancer5xxPercent: 1,
       target5xxPercent: 1,
@@ -514,6 +535,7 @@ function resolveApp(app: ParsedApp): AppConfig {
     domains: app.domains,
     overrides: app.overrides,
     nodePort: app.nodePort ?? defaultNodePort(app.name),
+    canaryNodePort: app.canaryNodePort ?? defaultCanaryNodePort(app.name),
     staticPath: app.staticPath,
     egress: app.egress,
     suppressions: app.suppressions,
@@ -529,6 +551,21 @@ export function defaultNodePort(name: string): number {
   let hash = 0x811c9dc5;
   for (const ch of name) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193) >>> 0;
   return 30000 + (hash % 2768);
+}
+
+/** The canary Service's NodePort derived from the app's name, as {@link defaultNodePort}. */
+export function defaultCanaryNodePort(name: string): number {
+  return defaultNodePort(`${name}.canary`);
+}
+
+/** The canary steps of `rollout: { strategy: canary }` without steps: the production profile's. */
+export const DEFAULT_CANARY_STEPS: readonly CanaryStep[] = PROFILE_DEFAULTS.production.rollout.steps;
+
+/** A rollout as written (steps optional), over `fallback` when none is written. */
+function resolveRollout(written: { readonly strategy: Rollout["strategy"]; readonly steps?: readonly CanaryStep[] } | undefined, fallback: Rollout): Rollout {
+  if (written === undefined) return { strategy: fallback.strategy, steps: fallback.steps.map((s) => ({ ...s })) };
+  if (written.strategy === "all-at-once") return { strategy: "all-at-once", steps: [] };
+  return { strategy: "canary", steps: (written.steps ?? DEFAULT_CANARY_STEPS).map((s) => ({ ...s })) };
 }
 
 /**
@@ -601,6 +638,7 @@ function resolveEnvironment(env: ParsedEnvironment, platformName: string): Envir
       ...backupCopyOf(env, profile),
     },
     replicas: env.replicas,
+    rollout: resolveRollout(env.rollout, d.rollout),
     approval: { required: env.approval.required ?? d.approvalRequired, reviewers: { users: reviewers.users, teams: reviewers.teams } },
     protection: {
       deletionProtection: env.protection.deletionProtection ?? d.deletionProtection,
@@ -644,7 +682,8 @@ export function appInEnvironment(app: AppConfig, environment: EnvironmentConfig)
     environment.replicas ??
     app.replicas ??
     PROFILE_DEFAULTS[environment.profile].replicas;
-  return { app, environment, domain: app.domains[environment.name], replicas: { ...replicas }, alarmThresholds: { ...environment.alarms.thresholds, ...definedOnly(app.alarms) } };
+  const rollout = resolveRollout(app.overrides[environment.name]?.rollout, environment.rollout);
+  return { app, environment, domain: app.domains[environment.name], replicas: { ...replicas }, rollout, alarmThresholds: { ...environment.alarms.thresholds, ...definedOnly(app.alarms) } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -684,6 +723,7 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
         seen.add(zone);
       });
     }
+    rolloutProblems(env.rollout, ["environments", i, "rollout"], out);
     const cluster = isRecord(env.cluster) ? env.cluster : {};
     const nodes = isRecord(cluster.nodes) ? cluster.nodes : undefined;
     if (nodes && typeof nodes.min === "number" && typeof nodes.desired === "number" && typeof nodes.max === "number") {
@@ -836,6 +876,19 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     }
     nodePorts.set(port, app.name);
   });
+  // Canary Services take a second NodePort per app: distinct from every other port of the cluster.
+  const canaryApps = new Set<string>();
+  (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
+    // A name given twice is reported once, as a duplicate.
+    if (!isRecord(app) || typeof app.name !== "string" || canaryApps.has(app.name)) return;
+    canaryApps.add(app.name);
+    const port = typeof app.canaryNodePort === "number" ? app.canaryNodePort : defaultCanaryNodePort(app.name);
+    const other = nodePorts.get(port);
+    if (other !== undefined) {
+      out.push({ at: ["apps", i, ...(typeof app.canaryNodePort === "number" ? ["canaryNodePort"] : [])], message: `canary node port ${port} is also ${printable(other)}'s: set a distinct canaryNodePort (30000-32767)` });
+    }
+    nodePorts.set(port, `${app.name} (canary)`);
+  });
 
   const domainsSeen = new Map<string, string>();
   (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
@@ -868,6 +921,7 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
           out.push({ at: ["apps", i, "overrides", envName], message: `names no declared environment${suggest(envName, envNames)}; declared: ${envNames.join(", ")}` });
         } else if (isRecord(override)) {
           replicasProblem(override.replicas, ["apps", i, "overrides", envName, "replicas"], out);
+          rolloutProblems(override.rollout, ["apps", i, "overrides", envName, "rollout"], out);
         }
       }
     }
@@ -990,6 +1044,21 @@ function suppressionProblems(value: unknown, at: PropertyKey[], out: LocatedProb
   value.forEach((s: unknown, k: number) => {
     if (isRecord(s) && typeof s.rule === "string" && /^SLW-[A-Z0-9]+-\d{3}$/.test(s.rule) && !ids.includes(s.rule)) {
       out.push({ at: [...at, k, "rule"], message: `no policy rule ${printable(s.rule)}${suggest(s.rule, ids)}; the rules are listed in docs/policy-rules.md` });
+    }
+  });
+}
+
+/** Canary steps only with strategy canary, each step's weight above the one before. */
+function rolloutProblems(value: unknown, at: PropertyKey[], out: LocatedProblem[]): void {
+  if (!isRecord(value) || !Array.isArray(value.steps)) return;
+  if (value.strategy === "all-at-once") {
+    out.push({ at: [...at, "steps"], message: "steps need strategy: canary (all-at-once has no steps): remove steps, or set strategy: canary" });
+    return;
+  }
+  value.steps.forEach((step: unknown, k: number) => {
+    const before = k > 0 && isRecord(value.steps[k - 1]) ? value.steps[k - 1].weight : undefined;
+    if (isRecord(step) && typeof step.weight === "number" && typeof before === "number" && step.weight <= before) {
+      out.push({ at: [...at, "steps", k, "weight"], message: `weight ${step.weight} is not above the step before (${before}): each step's weight must be strictly greater, from 1 to 99` });
     }
   });
 }

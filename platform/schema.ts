@@ -100,6 +100,30 @@ const alarmThresholds = z
   })
   .describe("Alarm thresholds; unset ones come from the app, the environment, then the profile.");
 
+/**
+ * How a release reaches users in an environment (issue 14): all at once, or through a canary whose
+ * share of the traffic the deploy job raises step by step while it compares the canary with the
+ * stable version. Rules across steps (weights strictly increasing) are in platform/model.ts.
+ */
+const rollout = z
+  .strictObject({
+    strategy: z
+      .enum(["all-at-once", "canary"])
+      .describe("all-at-once: the Deployment rolls to the new image and takes all traffic. canary: the new image first runs beside the stable one and takes each step's share of the requests, analysed every minute; any breach sends all traffic back to the stable version and fails the deploy. See docs/canary.md"),
+    steps: z
+      .array(
+        z.strictObject({
+          weight: z.int().min(1).max(99).describe("Percent of requests (1-99) the canary takes during this step; strictly more than the step before."),
+          minutes: z.int().min(1).max(60).describe("Minutes (1-60) the step lasts, analysed every minute."),
+        }),
+      )
+      .min(1)
+      .max(5)
+      .optional()
+      .describe("The canary's steps (1 to 5), in order; after the last one the stable Deployment takes the new image and all traffic. Only with strategy: canary. @default [{ weight: 10, minutes: 5 }, { weight: 50, minutes: 5 }]"),
+  })
+  .describe("How a release reaches users: all-at-once, or canary steps. @default canary in production (10% for 5 minutes, 50% for 5 minutes), all-at-once otherwise");
+
 export const appSchema = z.strictObject({
   name: dnsName("an app name", 17).describe("The app's name (a DNS label of at most 17 characters, so <app>-<env> fits AWS load balancer names): its repository, registry, namespace and stacks are named after it."),
   port: intKind(kinds.containerPort, kinds.FIRST_UNPRIVILEGED_PORT, 65535).describe("The port the container listens on (1024-65535: the container runs as a non-root user without capabilities)."),
@@ -135,6 +159,9 @@ export const appSchema = z.strictObject({
   nodePort: intKind(kinds.nodePort, 30000, 32767)
     .optional()
     .describe("The Kubernetes NodePort the load balancer targets, unique per cluster. @default derived from the app's name"),
+  canaryNodePort: intKind(kinds.nodePort, 30000, 32767)
+    .optional()
+    .describe("The NodePort of the app's canary Service (environments whose rollout is canary), unique per cluster. @default derived from the app's name"),
   staticPath: kind(kinds.cloudFrontPathPattern)
     .default("/static/*")
     .describe("CloudFront path pattern the CDN serves from the static-assets bucket (not /*); the deploy uploads the image's /app/static there. @default /static/*"),
@@ -154,7 +181,13 @@ export const appSchema = z.strictObject({
     .describe("Policy findings accepted for this app's stacks (<app>-delivery and <app>-<env>), each with a reason."),
   alarms: alarmThresholds.default({}).describe("This app's alarm thresholds in every environment, over the environment's and the profile's. @default the environment's"),
   overrides: z
-    .record(z.string(), z.strictObject({ replicas: replicas.optional().describe("This app's instances in that environment, over every other setting.") }))
+    .record(
+      z.string(),
+      z.strictObject({
+        replicas: replicas.optional().describe("This app's instances in that environment, over every other setting."),
+        rollout: rollout.optional().describe("This app's rollout in the environment, over the environment's. @default the environment's"),
+      }),
+    )
     .default({})
     .describe("Per-environment overrides, keyed by environment name."),
 });
@@ -226,6 +259,7 @@ export const environmentSchema = z.strictObject({
     .default({})
     .describe("Each app's RDS PostgreSQL in this environment (apps with database: postgres)."),
   replicas: replicas.optional().describe("Instances of every app here, unless the app overrides them."),
+  rollout: rollout.optional(),
   approval: z
     .strictObject({
       required: z.boolean().optional().describe("Deploys to this environment (and its first applies) wait for the reviewers. @default true in production, false otherwise"),

@@ -2,6 +2,7 @@
 import { EvaluateOptions, EvaluationResult, evaluate as evaluateRules, Rule, StackInput } from "./engine";
 import { BACKUP_RULES } from "./rules/aws-backup";
 import { CDN_RULES } from "./rules/aws-cdn";
+import { CANARY_RULES } from "./rules/canary";
 import { CAPACITY_RULES } from "./rules/capacity";
 import { CODEBUILD_RULES } from "./rules/aws-codebuild";
 import { COMPUTE_RULES } from "./rules/aws-compute";
@@ -17,7 +18,7 @@ import { KUBERNETES_RULES } from "./rules/kubernetes";
 import { PRODUCTION_SAFETY_RULES } from "./rules/production-safety";
 
 export * from "./engine";
-export { BACKUP_RULES, CAPACITY_RULES, CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
+export { BACKUP_RULES, CANARY_RULES, CAPACITY_RULES, CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
 
 /** The rules by area (one file in policy/rules/ each), in documentation order. */
 export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
@@ -36,6 +37,7 @@ export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
   "GitHub (github)": GITHUB_RULES,
   "Production safety (production-safety)": PRODUCTION_SAFETY_RULES,
   "Capacity: zone spread, node autoscaling (capacity)": CAPACITY_RULES,
+  "Canary releases (canary)": CANARY_RULES,
 };
 
 /** Every rule. */

@@ -5,6 +5,7 @@ import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { dependable, Fn, TerraformOutput, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { AppSecrets, appSecretPrefix, setSecretCommand } from "../constructs/app-secrets";
+import { CANARY_METRICS_ACTIONS } from "../constructs/canary";
 import { Cdn } from "../constructs/cdn";
 import { DatabaseBackup } from "../constructs/database-backup";
 import { DatabaseSetup } from "../constructs/database-setup";
@@ -123,6 +124,8 @@ export class AppEnvironmentStack extends SlipwayStack {
     });
 
     const production = environment.production;
+    // Canary releases (constructs/canary.ts): a canary Deployment and Service, a second target group, weighted forward.
+    const canary = raw.rollout.strategy === "canary";
     const database = (this.database = app.database === "none" ? undefined : new PostgresDatabase(this, "Database", {
       name,
       network,
@@ -170,6 +173,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       // The app's target group lives with the node group in platform-<env>, which re-attaches it
       // whenever the node group is replaced: this stack never names a node group.
       targetGroupArn: platformStack.targetGroups[raw.app.name].arn,
+      canaryTarget: canary ? { targetGroupArn: platformStack.canaryTargetGroups[raw.app.name].arn, port: app.canaryNodePort } : undefined,
       targetSecurityGroupId: cluster.clusterSecurityGroupId,
       allowFrom: environment.loadBalancer.allowFrom,
       deletionProtection: environment.protection.deletionProtection,
@@ -238,6 +242,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       },
       secretStore: this.secrets,
       nodePort: app.nodePort,
+      canary: canary ? { nodePort: app.canaryNodePort } : undefined,
       // Requests reach the pods from the nodes (externalTrafficPolicy Cluster: any node forwards to
       // any ready pod), which live in the private subnets. The pod security group narrows this to
       // the nodes' group.
@@ -320,6 +325,15 @@ export class AppEnvironmentStack extends SlipwayStack {
       { Sid: "DescribeOwnAlarms", Effect: "Allow", Action: "cloudwatch:DescribeAlarms", Resource: this.monitoring.alarms.map((a) => a.resource.arn) },
     ]);
 
+    if (canary) {
+      this.deployRole.addPolicy("canary-release", [
+        // The weights of this app's HTTPS listener, and no other listener.
+        { Sid: "ShiftCanaryWeights", Effect: "Allow", Action: "elasticloadbalancing:ModifyListener", Resource: this.loadBalancer.httpsListener.arn },
+        // GetMetricData has no resource-level permissions: "*" is the only form IAM accepts. It reads metrics only.
+        { Sid: "ReadCanaryMetrics", Effect: "Allow", Action: CANARY_METRICS_ACTIONS, Resource: "*" },
+      ], { allowWildcardResourceFor: CANARY_METRICS_ACTIONS });
+    }
+
     // This environment's facts, as variables of its GitHub environment (never secrets: none is).
     const variables: Record<string, string> = {
       AWS_REGION: environment.region,
@@ -329,8 +343,15 @@ export class AppEnvironmentStack extends SlipwayStack {
       APP_URL: this.url,
       ASSETS_BUCKET: this.cdn.assetsBucketName,
       ALARMS: this.monitoring.pipelineAlarms,
+      ...(canary
+        ? {
+            CANARY_LISTENER_ARN: this.loadBalancer.httpsListener.arn,
+            STABLE_TARGET_GROUP_ARN: platformStack.targetGroups[raw.app.name].arn,
+            CANARY_TARGET_GROUP_ARN: platformStack.canaryTargetGroups[raw.app.name].arn,
+          }
+        : {}),
     };
-    for (const variable of deliveryStack.pipeline.variables.environment) {
+    for (const variable of [...deliveryStack.pipeline.variables.environment, ...(canary ? (deliveryStack.pipeline.variables.canary ?? []) : [])]) {
       if (variables[variable] === undefined) throw new Error(`${this.node.path}: the pipeline reads vars.${variable}, which this stack does not set`);
       SourceRepository.environmentVariable(this, `Variable-${variable}`, {
         repository: deliveryStack.repository.name,
@@ -359,7 +380,7 @@ export class AppEnvironmentStack extends SlipwayStack {
         .map(([id]) => `${id}_certificate_validation`),
     };
 
-    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}; ${this.monitoring.alarms.length} alarms (${this.monitoring.alarms.map((a) => a.name.slice(name.length + 1)).join(", ")}), bake ${environment.deploy.bakeMinutes} min${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
+    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}; ${this.monitoring.alarms.length} alarms (${this.monitoring.alarms.map((a) => a.name.slice(name.length + 1)).join(", ")}), bake ${environment.deploy.bakeMinutes} min${canary ? `, canary ${raw.rollout.steps.map((s) => `${s.weight}% ${s.minutes} min`).join(" → ")}` : ""}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
   }
 
   /** The pods' identities, their database and secret grants, and the setup Job (see {@link databaseAccess}). */

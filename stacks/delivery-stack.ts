@@ -3,12 +3,13 @@ import { Construct } from "constructs";
 import { ContainerRegistry } from "../constructs/container-registry";
 import { appSecretPrefix } from "../constructs/app-secrets";
 import { databaseSetupTemplateName } from "../constructs/database-setup";
+import { pipelineCanaryOf } from "../constructs/canary";
 import { DeliveryPipeline, PIPELINE_REQUIRED_CHECKS } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
 import { DEFAULT_SKELETON_TEMPLATE, renderSkeleton } from "../constructs/skeleton";
 import { SourceRepository } from "../constructs/source-repository";
 import { terraformLiterals } from "../platform/literal";
-import { AppConfig, EnvironmentConfig, PlatformConfig } from "../platform/model";
+import { AppConfig, appInEnvironment, EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { partitionOf } from "../constructs/util";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 import { PlatformStack } from "./platform-stack";
@@ -117,7 +118,7 @@ export class DeliveryStack extends SlipwayStack {
       healthPath: props.app.healthPath,
       defaultBranch: props.platform.github.defaultBranch,
       repository: this.repository,
-      environments: props.platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn, bakeMinutes: env.deploy.bakeMinutes })),
+      environments: props.platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn, bakeMinutes: env.deploy.bakeMinutes, canary: pipelineCanaryOf(appInEnvironment(props.app, env)) })),
       secretIds: Object.fromEntries(props.platform.environments.map((env) => [env.name, props.app.secrets.map((secret) => `${appSecretPrefix(props.platform.name, props.app.name, env.name)}/${secret}`)])),
     });
     // The workflows are committed before the ruleset starts requiring pull requests.

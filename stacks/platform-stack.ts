@@ -8,7 +8,7 @@ import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
 import { NodeTargetGroup } from "../constructs/node-target-group";
 import { terraformLiterals } from "../platform/literal";
-import { EnvironmentConfig, PlatformConfig } from "../platform/model";
+import { appInEnvironment, EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { BootstrapStack, githubConnectionArnPattern } from "./bootstrap-stack";
 import { SlipwayStack, environmentAwsProvider } from "./common";
 
@@ -52,6 +52,11 @@ export class PlatformStack extends SlipwayStack {
    * (in `<app>-<env>`) forwards to it.
    */
   readonly targetGroups: Readonly<Record<string, NodeTargetGroup>>;
+  /**
+   * The canary target group of the nodes (`<app>-<env>-cn`, on the app's canary NodePort) of each
+   * app whose rollout here is canary, by app name; attached like {@link targetGroups}.
+   */
+  readonly canaryTargetGroups: Readonly<Record<string, NodeTargetGroup>>;
   /** The environment's alarm topic (`<platform>-<env>-alarms`, KMS-encrypted) in its region: every app alarm there notifies it. */
   readonly alarmTopic: AlarmTopic;
   /**
@@ -117,6 +122,23 @@ export class PlatformStack extends SlipwayStack {
           tags: { "slipway:app": app.name },
         }),
       ]),
+    );
+    // Canary releases: a second group per app, on the canary Service's NodePort (constructs/canary.ts).
+    this.canaryTargetGroups = Object.fromEntries(
+      platform.apps.flatMap((app, i) => {
+        const raw = props.platform.apps[i];
+        if (appInEnvironment(raw, props.environment).rollout.strategy !== "canary") return [];
+        const group = new NodeTargetGroup(this, `Canary-${raw.name}`, {
+          name: `${app.name}-${environment.name}`,
+          suffix: "cn",
+          vpcId: this.network.vpcId,
+          cluster: this.cluster,
+          targetPort: app.canaryNodePort,
+          healthPath: app.healthPath,
+          tags: { "slipway:app": app.name, "slipway:track": "canary" },
+        });
+        return [[raw.name, group]];
+      }),
     );
     // Node autoscaling, AWS side: the Cluster Autoscaler's role (kube-system-<env> runs it).
     this.clusterAutoscalerRole = new ClusterAutoscalerRole(this, "ClusterAutoscalerRole", { name: clusterName, cluster: this.cluster.cluster, accountId: environment.account, region: environment.region });

@@ -78,7 +78,8 @@ describe("adds an app", () => {
       expect(fs.existsSync(path.join(work, "synth-out", "stacks", stack, "cdk.tf.json"))).toBe(true);
     }
     expect(synth.stacks.find((s) => s.name === "orders-delivery")!.resourcesByType).toMatchObject({ github_repository: 1, aws_ecr_repository: 1 });
-    expect(synth.stacks.find((s) => s.name === "orders-prod")!.resourcesByType).toMatchObject({ aws_db_instance: 1, aws_cloudfront_distribution: 1, kubernetes_deployment_v1: 1 });
+    // Two Deployments in prod: the app's and its canary's (prod releases through a canary).
+    expect(synth.stacks.find((s) => s.name === "orders-prod")!.resourcesByType).toMatchObject({ aws_db_instance: 1, aws_cloudfront_distribution: 1, kubernetes_deployment_v1: 2 });
     expect(synth.urls.filter((u) => u.app === "orders")).toEqual([
       { app: "orders", environment: "dev", url: "https://orders.dev.acme.example" },
       { app: "orders", environment: "staging", url: "https://orders.staging.acme.example" },
@@ -195,7 +196,8 @@ describe("--database none", () => {
     const synth = synthesize({ platformFile: file, outdir: path.join(work, "synth-none") });
     for (const env of ["dev", "staging", "prod"]) {
       expect(synth.stacks.find((s) => s.name === `orders-${env}`)!.resourcesByType).not.toHaveProperty("aws_db_instance");
-      expect(synth.stacks.find((s) => s.name === `orders-${env}`)!.resourcesByType).toMatchObject({ kubernetes_deployment_v1: 1 });
+      // prod releases through a canary: a second Deployment there.
+      expect(synth.stacks.find((s) => s.name === `orders-${env}`)!.resourcesByType).toMatchObject({ kubernetes_deployment_v1: env === "prod" ? 2 : 1 });
       expect(synth.stacks.find((s) => s.name === `hello-${env}`)!.resourcesByType).toMatchObject({ aws_db_instance: 1 });
     }
   });

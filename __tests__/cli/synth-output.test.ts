@@ -72,7 +72,8 @@ describe("the summary's facts", () => {
     expect(stack("platform-dev").resourcesByType).toMatchObject({ aws_vpc: 1, aws_subnet: 4, aws_nat_gateway: 1, aws_eks_cluster: 1 });
     expect(stack("platform-prod").resourcesByType).toMatchObject({ aws_subnet: 6, aws_nat_gateway: 3 });
     expect(stack("hello-delivery").resourcesByType).toMatchObject({ github_repository: 1, aws_ecr_repository: 1, github_repository_environment: 3 });
-    expect(stack("hello-prod").resourcesByType).toMatchObject({ aws_db_instance: 1, aws_lb: 1, aws_cloudfront_distribution: 1, kubernetes_deployment_v1: 1 });
+    // Two Deployments in prod: the app's and its canary's (prod releases through a canary).
+    expect(stack("hello-prod").resourcesByType).toMatchObject({ aws_db_instance: 1, aws_lb: 1, aws_cloudfront_distribution: 1, kubernetes_deployment_v1: 2 });
     expect(Object.keys(stack("hello-prod").resourcesByType)).toEqual(Object.keys(stack("hello-prod").resourcesByType).sort());
   });
 

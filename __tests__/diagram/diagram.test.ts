@@ -91,8 +91,12 @@ describe("the example platform's graphs", () => {
       ["hello_assets", "bucket", "S3 bucket assets"],
       ["hello_lb", "load-balancer", "Load balancer hello-prod"],
       ["hello_tg", "target-group", "Target group hello-prod-np"],
+      // prod releases through a canary: its own target group, Service and Deployment beside the app's.
+      ["hello_tg_canary", "target-group", "Target group hello-prod-cn"],
       ["hello_service", "service", "Service hello"],
+      ["hello_service_canary", "service", "Service hello-canary"],
       ["hello_deployment", "deployment", "Deployment hello"],
+      ["hello_deployment_canary", "deployment", "Deployment hello-canary"],
       ["hello_db", "database", "Postgres hello-prod"],
       ["hello_registry", "registry", "ECR hello"],
       ["hello_wf_deliver", "workflow", "deliver.yml"],
@@ -102,7 +106,7 @@ describe("the example platform's graphs", () => {
       ["alarms_acme_prod_alarms", "alarm-topic", "Alarm topic acme-prod-alarms"],
       ["alarms_acme_prod_global_alarms", "alarm-topic", "Alarm topic acme-prod-global-alarms"],
     ]);
-    expect(diagram("dev").nodes.map((n) => n.id)).toEqual(diagram("prod").nodes.map((n) => n.id.replace("env_prod", "env_dev").replace("acme_prod", "acme_dev")));
+    expect(diagram("dev").nodes.map((n) => n.id)).toEqual(diagram("prod").nodes.filter((n) => !n.id.endsWith("_canary")).map((n) => n.id.replace("env_prod", "env_dev").replace("acme_prod", "acme_dev")));
     expect(node(diagram("dev"), "hello_cdn").title).toBe("CloudFront hello.dev.acme.example");
   });
 
@@ -125,12 +129,18 @@ describe("the example platform's graphs", () => {
       "hello_db -> alarms_acme_prod_alarms: alarms hello-prod-db-connections, hello-prod-db-cpu, hello-prod-db-free-storage",
       "hello_deployment -> alarms_acme_prod_alarms: alarms hello-prod-pod-restarts, hello-prod-pods-not-ready",
       "hello_deployment -> hello_db: DATABASE_HOST",
+      "hello_deployment_canary -> hello_db: DATABASE_HOST",
       "hello_env_prod -> hello_deployment: deploys as hello-prod-deploy",
+      "hello_env_prod -> hello_deployment_canary: deploys as hello-prod-deploy",
       "hello_lb -> alarms_acme_prod_alarms: alarms hello-prod-alb-5xx-rate, hello-prod-p99-latency, hello-prod-target-5xx-rate, hello-prod-unhealthy-targets",
       "hello_lb -> hello_tg: HTTPS :443",
+      "hello_lb -> hello_tg_canary: HTTPS :443",
       "hello_registry -> hello_deployment: image",
+      "hello_registry -> hello_deployment_canary: image",
       "hello_service -> hello_deployment: :80 → http",
+      "hello_service_canary -> hello_deployment_canary: :80 → http",
       "hello_tg -> hello_service: NodePort :30459",
+      "hello_tg_canary -> hello_service_canary: NodePort :30175",
       "hello_wf_deliver -> hello_env_prod: job deploy-prod",
       "hello_wf_deliver -> hello_registry: push image",
     ]);
@@ -175,9 +185,12 @@ describe("the example platform's graphs", () => {
       hello_registry: undefined,
       hello_lb: "g_vpc_acme_prod",
       hello_tg: "g_vpc_acme_prod",
+      hello_tg_canary: "g_vpc_acme_prod",
       hello_db: "g_vpc_acme_prod",
       hello_service: "g_ns_hello_hello",
+      hello_service_canary: "g_ns_hello_hello",
       hello_deployment: "g_ns_hello_hello",
+      hello_deployment_canary: "g_ns_hello_hello",
       hello_wf_deliver: "g_repo_hello",
       hello_wf_pull_request: "g_repo_hello",
       hello_env_prod: "g_repo_hello",
@@ -223,8 +236,9 @@ describe("edges follow the references, not the names", () => {
   test("a target group on another port reaches no Service", () => {
     // The target group lives with the node group, in platform-prod.
     const d = changed("platform-prod", (json) => {
-      only(json, "aws_lb_target_group").port = 31999;
+      for (const group of Object.values<any>(json.resource.aws_lb_target_group)) group.port = 31999;
     });
+    expect(d.edges.filter((e) => e.from === "hello_tg_canary")).toEqual([]);
     expect(d.edges.filter((e) => e.from === "hello_tg")).toEqual([]);
   });
 
@@ -238,7 +252,7 @@ describe("edges follow the references, not the names", () => {
 
   test("a Service whose selector matches no pod template selects no Deployment", () => {
     const d = changed("hello-prod", (json) => {
-      only(json, "kubernetes_service_v1").spec.selector = { "app.kubernetes.io/name": "other" };
+      for (const service of Object.values<any>(json.resource.kubernetes_service_v1)) service.spec.selector = { "app.kubernetes.io/name": "other" };
     });
     expect(d.edges.filter((e) => e.from === "hello_service")).toEqual([]);
   });
@@ -421,7 +435,8 @@ describe("the Markdown files", () => {
 describe("npm run diagram", () => {
   test("synthesized the missing cdktf.out first, then wrote a Markdown and an SVG per environment and the index", () => {
     expect(cliLog[0]).toMatch(/^synthesizing platform\.yaml into .*example\.out \(.*does not exist yet\)$/);
-    expect(cliLog).toContainEqual(expect.stringMatching(/^prod: 14 boxes, 15 arrows from platform-prod, hello-prod, hello-delivery -> /));
+    // prod has 3 boxes and 6 arrows more: its canary.
+    expect(cliLog).toContainEqual(expect.stringMatching(/^prod: 17 boxes, 21 arrows from platform-prod, hello-prod, hello-delivery -> /));
     expect(fs.readdirSync(path.join(work, "docs")).sort()).toEqual(["README.md", "dev.md", "dev.svg", "prod.md", "prod.svg", "staging.md", "staging.svg"]);
     for (const [name, content] of files) expect(fs.readFileSync(path.join(work, "docs", name), "utf8")).toBe(content);
   });

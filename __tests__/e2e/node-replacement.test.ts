@@ -178,12 +178,13 @@ describe("real Terraform, offline: an instance-type change over a state holding 
     expect(nodeGroup.change.replace_paths).toEqual([["instance_types"]]);
     expect(nodeGroup.change.before.resources[0].autoscaling_groups[0].name).toBe(OLD_ASG);
     expect(nodeGroup.change.after_unknown.resources).toBe(true);
-    expect(output).toMatch(/Plan: 2 to add, 0 to change, 2 to destroy\./);
+    // The node group and the two attachments (the app's target group and its canary's: prod releases through a canary).
+    expect(output).toMatch(/Plan: 3 to add, 0 to change, 3 to destroy\./);
   });
 
   withTerraform("every app's attachment is replaced create-before-destroy: the new group is attached before the old one is detached", () => {
     const attachments = changesOf(plan, "aws_autoscaling_attachment");
-    expect(attachments.map((a: Json) => a.address.replace(/_[0-9A-F]{8}$/, ""))).toEqual(["aws_autoscaling_attachment.Targets-hello_NodeGroupAttachment"]);
+    expect(attachments.map((a: Json) => a.address.replace(/_[0-9A-F]{8}$/, ""))).toEqual(["aws_autoscaling_attachment.Canary-hello_NodeGroupAttachment", "aws_autoscaling_attachment.Targets-hello_NodeGroupAttachment"]);
     for (const attachment of attachments) {
       expect(attachment.change.actions).toEqual(["create", "delete"]);
       expect(attachment.change.before.autoscaling_group_name).toBe(OLD_ASG);
@@ -193,12 +194,18 @@ describe("real Terraform, offline: an instance-type change over a state holding 
     }
     // Without its own create_before_destroy, Terraform would detach the old group first: the
     // target group would be empty until the new attachment exists.
-    expect(changesOf(withoutCreateBeforeDestroy, "aws_autoscaling_attachment").map((a: Json) => a.change.actions)).toEqual([["delete", "create"]]);
+    expect(changesOf(withoutCreateBeforeDestroy, "aws_autoscaling_attachment").map((a: Json) => a.change.actions)).toEqual([
+      ["delete", "create"],
+      ["delete", "create"],
+    ]);
   });
 
   withTerraform("the target groups stay as they are: the listeners of the app stacks keep forwarding to the same ARN", () => {
     const groups = changesOf(plan, "aws_lb_target_group");
-    expect(groups.map((g: Json) => [g.change.before.name, g.change.actions])).toEqual([["hello-prod-np", ["no-op"]]]);
+    expect(groups.map((g: Json) => [g.change.before.name, g.change.actions])).toEqual([
+      ["hello-prod-cn", ["no-op"]],
+      ["hello-prod-np", ["no-op"]],
+    ]);
     expect(changesOf(plan, "aws_launch_template").map((c: Json) => c.change.actions)).toEqual([["no-op"]]);
   });
 

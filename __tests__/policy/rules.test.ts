@@ -275,6 +275,21 @@ const listener = (over: Json) => merge(lb(), r("aws_lb_listener", "Listener", { 
 const redirect = { type: "redirect", redirect: { port: "443", protocol: "HTTPS", status_code: "HTTP_301" } };
 const forward = { type: "forward", target_group_arn: ref("aws_lb_target_group", "Tg", "arn") };
 
+// Canary releases: a weighted forward belongs to the deploy job.
+const weighted = (weights: number[], lifecycle?: Json) =>
+  listener({
+    port: 443,
+    protocol: "HTTPS",
+    ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    default_action: [{ type: "forward", forward: { target_group: weights.map((weight, i) => ({ arn: ref("aws_lb_target_group", `Tg${i}`, "arn"), weight })) } }],
+    ...(lifecycle ? { lifecycle } : {}),
+  });
+pass("SLW-CAN-001", "weights ignored", weighted([100, 0], { ignore_changes: ["default_action[0].forward[0].target_group"] }));
+pass("SLW-CAN-001", "one target group (not weighted)", listener({ port: 443, protocol: "HTTPS", ssl_policy: "ELBSecurityPolicy-TLS13-1-2-2021-06", default_action: [forward] }));
+fail("SLW-CAN-001", "weights Terraform would move back", weighted([100, 0]), /default_action\[0\] forwards to 2 weighted target groups, and ignore_changes is \[\]/);
+pass("SLW-CAN-002", "all on the stable group", weighted([100, 0], { ignore_changes: ["default_action"] }));
+fail("SLW-CAN-002", "created with traffic on the canary", weighted([90, 10], { ignore_changes: ["default_action"] }), /weights are \[90,10\]: expected \[100, 0\]/);
+
 pass("SLW-ALB-001", "drops invalid headers", lb());
 pass("SLW-ALB-001", "network load balancer (not applicable)", lb({ load_balancer_type: "network", drop_invalid_header_fields: undefined }));
 fail("SLW-ALB-001", "keeps invalid headers", lb({ drop_invalid_header_fields: false }), /drop_invalid_header_fields is false/);

@@ -136,7 +136,8 @@ describe("repository", () => {
     expect(repoVars).toEqual(["AWS_REGION", "BUILD_ROLE_ARN", "ECR_REPOSITORY_URL"]);
     expect(delivery.resource.github_actions_secret).toBeUndefined();
     const prodVars = Object.values<any>(stacks["hello-prod"].resource.github_actions_environment_variable);
-    expect(prodVars.map((v) => v.variable_name).sort()).toEqual(["ALARMS", "APP_URL", "ASSETS_BUCKET", "AWS_REGION", "CLUSTER_NAME", "DEPLOY_ROLE_ARN", "NAMESPACE"]);
+    // prod releases through a canary: its listener and target groups too.
+    expect(prodVars.map((v) => v.variable_name).sort()).toEqual(["ALARMS", "APP_URL", "ASSETS_BUCKET", "AWS_REGION", "CANARY_LISTENER_ARN", "CANARY_TARGET_GROUP_ARN", "CLUSTER_NAME", "DEPLOY_ROLE_ARN", "NAMESPACE", "STABLE_TARGET_GROUP_ARN"]);
     expect(prodVars.find((v) => v.variable_name === "APP_URL").value).toBe("https://hello.acme.example");
     for (const v of prodVars) expect(v.environment).toMatch(/cross-stack-reference-input-hello-delivery/);
   });

@@ -82,8 +82,13 @@ describe("the deploy identity's Kubernetes rights", () => {
     expect(exec.flatMap((i) => rbacRequests(i.words)).filter((r) => !allows(rules, r)).map((r) => `${r.resource} ${r.verb}`)).toEqual(["pods/exec create"]);
     const forward = kubectlInvocations('kubectl -n "$NAMESPACE" port-forward pod/hello-1 5432');
     expect(forward.flatMap((i) => rbacRequests(i.words)).filter((r) => !allows(rules, r)).map((r) => `${r.resource} ${r.verb}`)).toEqual(["pods/portforward create"]);
+    // Only the canary may be scaled (production runs a canary): the stable Deployment's replicas are the autoscaler's.
     const scale = kubectlInvocations('kubectl -n "$NAMESPACE" scale deployment/hello --replicas=0');
-    expect(() => scale.flatMap((i) => rbacRequests(i.words))).toThrow(/does not know what 'kubectl scale' asks the API for/);
+    expect(scale.flatMap((i) => rbacRequests(i.words)).filter((r) => !allows(rules, r)).map((r) => `${r.resource} ${r.verb}`)).toEqual(["deployments/scale patch"]);
+    const canary = kubectlInvocations('kubectl -n "$NAMESPACE" scale deployment/hello-canary --replicas=0');
+    expect(canary.flatMap((i) => rbacRequests(i.words)).filter((r) => !allows(rules, r))).toEqual([]);
+    const annotate = kubectlInvocations('kubectl -n "$NAMESPACE" annotate deployment/hello a=b');
+    expect(() => annotate.flatMap((i) => rbacRequests(i.words))).toThrow(/does not know what 'kubectl annotate' asks the API for/);
     const secret = kubectlInvocations('value="$(kubectl -n "$NAMESPACE" get secret/hello-secrets -o json)"');
     expect(secret.flatMap((i) => rbacRequests(i.words)).filter((r) => !allows(rules, r)).map((r) => `${r.resource} ${r.verb}`)).toEqual(["secrets get"]);
   });

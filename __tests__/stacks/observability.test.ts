@@ -282,10 +282,12 @@ describe("the deploy pipeline reads exactly these alarms", () => {
     expect(deliver.match(/BAKE_MINUTES: "(\d+)"/g)).toEqual(['BAKE_MINUTES: "3"', 'BAKE_MINUTES: "1"', 'BAKE_MINUTES: "5"']);
   });
 
-  test("the deploy role may describe exactly its own alarms, in both regions, and nothing else of CloudWatch", () => {
+  test("the deploy role may describe exactly its own alarms, in both regions, and nothing else of CloudWatch but the canary's metrics", () => {
     const policies = Object.values<any>(prod.resource.aws_iam_role_policy ?? {}).concat(Object.values<any>(prod.resource.aws_iam_policy ?? {}));
     const statements = policies.flatMap((p) => JSON.parse(p.policy).Statement);
-    const cloudwatch = statements.filter((s: any) => JSON.stringify(s.Action).includes("cloudwatch:"));
+    const cloudwatch = statements.filter((s: any) => JSON.stringify(s.Action).includes("cloudwatch:") && s.Sid !== "ReadCanaryMetrics");
+    // prod's canary reads its target groups' metrics: GetMetricData, which has no resource-level permissions.
+    expect(statements.filter((s: any) => s.Sid === "ReadCanaryMetrics")).toEqual([{ Sid: "ReadCanaryMetrics", Effect: "Allow", Action: ["cloudwatch:GetMetricData"], Resource: "*" }]);
     expect(cloudwatch).toHaveLength(1);
     expect(cloudwatch[0].Action).toBe("cloudwatch:DescribeAlarms");
     const alarmArns = Object.keys(prod.resource.aws_cloudwatch_metric_alarm).map((k) => `\${aws_cloudwatch_metric_alarm.${k}.arn}`);

@@ -46,7 +46,8 @@ describe("wiring", () => {
     });
     const listener = resourceAt(prod, "aws_lb_listener", "LoadBalancer/HttpsListener");
     const tgKey = Object.keys(platform.resource.aws_lb_target_group).find((k) => k.startsWith("Targets-hello_"));
-    expect(listener.default_action[0].target_group_arn).toBe(`\${data.terraform_remote_state.cross-stack-reference-input-platform-prod.outputs.cross-stack-output-aws_lb_target_group${tgKey}arn}`);
+    // prod releases through a canary: the stable group takes all traffic (weights: __tests__/constructs/canary.test.ts).
+    expect(listener.default_action[0].forward.target_group[0]).toEqual({ arn: `\${data.terraform_remote_state.cross-stack-reference-input-platform-prod.outputs.cross-stack-output-aws_lb_target_group${tgKey}arn}`, weight: 100 });
     expect(alb(prod)).toMatchObject({ internal: true });
     const lbGroup = `\${${Object.keys(prod.resource.aws_security_group).map((k) => `aws_security_group.${k}`).find((a) => a.includes("LoadBalancer"))}.id}`;
     const ingress = Object.values<any>(prod.resource.aws_vpc_security_group_ingress_rule).filter((r) => r.security_group_id === lbGroup);

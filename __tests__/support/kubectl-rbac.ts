@@ -174,6 +174,11 @@ export function rbacRequests(words: readonly string[]): RbacRequest[] {
       if (rest[0] === "restart") return [req(t, "get"), req(t, "patch")];
       throw new Error(`${command}: only 'rollout status', 'undo' and 'restart' are known`);
     }
+    case "scale": {
+      // No precondition (--current-replicas, --resource-version): kubectl patches the scale subresource.
+      const t = target(rest[0], command);
+      return [req({ ...t, resource: `${t.resource}/scale` }, "patch")];
+    }
     case "exec":
     case "attach": {
       const t = target(rest[0].includes("/") ? rest[0] : `pod/${rest[0]}`, command);

@@ -77,6 +77,11 @@ export interface EnvironmentDiagram {
 }
 
 const DEPLOYMENT_TYPES = ["kubernetes_deployment_v1", "kubernetes_deployment"];
+/** `_canary` for a canary's target group, Service or Deployment (constructs/canary.ts), so its boxes keep stable ids beside the app's. */
+function canaryOf(body: any): string {
+  const labels = asArray(body.metadata)[0]?.labels ?? {};
+  return body.tags?.["slipway:track"] === "canary" || labels["app.kubernetes.io/component"] === "canary" ? "_canary" : "";
+}
 const SERVICE_TYPES = ["kubernetes_service_v1", "kubernetes_service"];
 const NAMESPACE_TYPES = ["kubernetes_namespace_v1", "kubernetes_namespace"];
 const HPA_TYPES = ["kubernetes_horizontal_pod_autoscaler_v2", "kubernetes_horizontal_pod_autoscaler"];
@@ -237,7 +242,7 @@ function buildEnvironmentDiagram(index: ResourceIndex, environment: string): Env
   for (const tg of index.resources(envStacks, "aws_lb_target_group")) {
     const body = index.body(tg);
     const health = asArray(body.health_check)[0];
-    b.node(`${appOf(tg) ?? "tg"}_tg`, "target-group", `Target group ${body.name ?? tg.name}`, [
+    b.node(`${appOf(tg) ?? "tg"}_tg${canaryOf(body)}`, "target-group", `Target group ${body.name ?? tg.name}`, [
       `${body.protocol ?? ""} :${body.port ?? "?"} on ${body.target_type ?? "instance"}s`.trim(),
       health?.path ? `health ${health.path}` : "",
     ], { resource: tg, app: appOf(tg), group: vpcOf(tg) });
@@ -246,7 +251,7 @@ function buildEnvironmentDiagram(index: ResourceIndex, environment: string): Env
     const body = index.body(service);
     const spec = asArray(body.spec)[0] ?? {};
     const ports = asArray(spec.port).map((p: any) => [p.node_port ? `:${p.node_port}` : "", `:${p.port}`, p.target_port ? `${p.target_port}` : ""].filter(Boolean).join(" → "));
-    b.node(`${appOf(service) ?? "svc"}_service`, "service", `Service ${asArray(body.metadata)[0]?.name ?? service.name}`, [
+    b.node(`${appOf(service) ?? "svc"}_service${canaryOf(body)}`, "service", `Service ${asArray(body.metadata)[0]?.name ?? service.name}`, [
       [spec.type ?? "ClusterIP", ports.join(", ")].filter(Boolean).join(" "),
     ], { resource: service, app: appOf(service), group: namespaceOf(service) });
   }
@@ -262,7 +267,7 @@ function buildEnvironmentDiagram(index: ResourceIndex, environment: string): Env
       : `${spec.replicas ?? 1} replicas`;
     const container = asArray(asArray(asArray(spec.template)[0]?.spec)[0]?.container)[0] ?? {};
     const requests = asArray(container.resources)[0]?.requests ?? {};
-    b.node(`${appOf(deployment) ?? "app"}_deployment`, "deployment", `Deployment ${asArray(body.metadata)[0]?.name ?? deployment.name}`, [
+    b.node(`${appOf(deployment) ?? "app"}_deployment${canaryOf(body)}`, "deployment", `Deployment ${asArray(body.metadata)[0]?.name ?? deployment.name}`, [
       replicas,
       [requests.cpu ? `${requests.cpu} CPU` : "", requests.memory ?? ""].filter(Boolean).join(" · "),
     ], { resource: deployment, app: appOf(deployment), group: namespaceOf(deployment) });

@@ -3,6 +3,7 @@
  * GitHub Actions OIDC pinning, pull-request subjects), and whether policy documents can be read
  * at all (SLW-POLICY-001 covers every policy-bearing type, KMS, S3 and ECR included).
  */
+import { CANARY_METRICS_ACTIONS } from "../../constructs/canary";
 import { CLUSTER_AUTOSCALER_READ_ACTIONS } from "../../constructs/cluster-autoscaler-role";
 import { conditions, hasWildcardPrincipal, list, parsePolicy, PolicyStatement, ResourceView, Rule, StackView, values } from "../engine";
 
@@ -20,6 +21,8 @@ export const NO_RESOURCE_ACTIONS = [
   "ec2:DescribeVpcs",
   // What the Cluster Autoscaler reads its node groups with: no resource-level permissions either.
   ...CLUSTER_AUTOSCALER_READ_ACTIONS,
+  // What a canary deploy job reads its target groups' metrics with: no resource-level permissions.
+  ...CANARY_METRICS_ACTIONS,
 ];
 
 const PERMISSION_TYPES = ["aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"];
