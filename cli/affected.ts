@@ -7,8 +7,10 @@
  *   normalised away (cdktf's `//` metadata: construct paths, unique ids, stack name, cdktf version;
  *   key order and formatting);
  * - it is new (no base stack of that name);
- * - it reads (`terraform_remote_state`) the outputs of a planned stack, transitively: a producer's
- *   change may change the values it reads;
+ * - it reads (`terraform_remote_state`) an output that may change, transitively: an output whose
+ *   expression differs, or that refers (within its stack, or through another remote state) to a
+ *   resource whose configuration differs. A reader of a changed stack that reads none of those is
+ *   left out: a new app adds target groups to `platform-<env>`, which no other app's stack reads;
  * - or everything is planned: a changed file outside the platform file (shared code: constructs/,
  *   stacks/, package-lock.json, cdktf.json, a `.terraform.lock.hcl`, …), a change to the platform
  *   file outside its `apps[i]` entries, or no base to compare with.
@@ -21,13 +23,13 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
-import { DiagramInputError, loadSynthesizedOutput, ResourceIndex, SynthesizedOutput } from "./diagram/terraform-json";
+import { DiagramInputError, expressions, loadSynthesizedOutput, ResourceIndex, SynthesizedOutput } from "./diagram/terraform-json";
 
 /** Why a stack is planned. */
 export type AffectedReason =
   | { readonly kind: "changed" }
   | { readonly kind: "new" }
-  /** It reads the outputs of these planned stacks (directly). */
+  /** It reads outputs of these stacks (directly) that may change. */
   | { readonly kind: "reads"; readonly stacks: readonly string[] }
   /** Everything is planned; `why` says what made it so. */
   | { readonly kind: "all"; readonly why: string };
@@ -73,31 +75,118 @@ export function affectedStacks(base: SynthesizedOutput | undefined, head: Synthe
   const why = base ? everythingBecause(options) : "there is no base to compare with";
   if (why !== undefined) return { all: true, why, plan: head.stacks.map((s) => ({ stack: s.name, reasons: [{ kind: "all", why }] })), skipped: [], removed };
 
-  const baseJson = new Map(base!.stacks.map((s) => [s.name, planRelevantJson(s.json)]));
-  const reasons = new Map<string, AffectedReason[]>();
+  const changes = possiblyChanged(base!, head);
+  const plan: AffectedStack[] = [];
   for (const stack of head.stacks) {
-    if (!baseNames.has(stack.name)) reasons.set(stack.name, [{ kind: "new" }]);
-    else if (baseJson.get(stack.name) !== planRelevantJson(stack.json)) reasons.set(stack.name, [{ kind: "changed" }]);
+    const found: AffectedReason[] = [];
+    if (!baseNames.has(stack.name)) found.push({ kind: "new" });
+    else if (changes.differs.has(stack.name)) found.push({ kind: "changed" });
+    const read = changes.reads.get(stack.name) ?? [];
+    if (read.length > 0) found.push({ kind: "reads", stacks: read });
+    if (found.length > 0) plan.push({ stack: stack.name, reasons: found });
   }
-  // Readers of planned stacks, to a fixed point: a reader planned for a producer is a producer too.
-  const producers = producersOf(head);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const stack of head.stacks) {
-      const read = (producers.get(stack.name) ?? []).filter((p) => reasons.has(p));
-      const own = reasons.get(stack.name) ?? [];
-      const known = own.find((r): r is Extract<AffectedReason, { kind: "reads" }> => r.kind === "reads");
-      if (read.length === 0 || (known && known.stacks.length === read.length)) continue;
-      reasons.set(stack.name, [...own.filter((r) => r.kind !== "reads"), { kind: "reads", stacks: read }]);
-      grew = true;
+  const planned = new Set(plan.map((p) => p.stack));
+  return { all: false, plan, skipped: head.stacks.filter((s) => !planned.has(s.name)).map((s) => s.name), removed };
+}
+
+/** A stack's parts a plan is made of: each resource, data source and output, and the rest (`#stack`: providers, backend, locals, …). */
+function parts(json: any): Map<string, unknown> {
+  const found = new Map<string, unknown>();
+  const { resource = {}, data = {}, output = {}, ["//"]: _metadata, ...rest } = json ?? {};
+  found.set("#stack", rest);
+  for (const [type, byName] of Object.entries<any>(resource)) for (const [name, body] of Object.entries(byName ?? {})) found.set(`${type}.${name}`, body);
+  for (const [type, byName] of Object.entries<any>(data)) for (const [name, body] of Object.entries(byName ?? {})) found.set(`data.${type}.${name}`, body);
+  for (const [name, body] of Object.entries(output)) found.set(`output.${name}`, body);
+  return found;
+}
+
+/** `data.?<type>.<name>` and `data.terraform_remote_state.<name>.outputs.<output>` inside an expression or a `depends_on` entry. */
+const REFERENCE = /(?<![A-Za-z0-9_.-])(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)(\.outputs\.([A-Za-z0-9_-]+))?/g;
+
+/**
+ * Which parts of the head may plan differently from the base, and so which stacks to plan: a part
+ * whose configuration differs (or is new) may change; so may every part that refers to one that may
+ * change — within its stack, and across stacks through a remote state output. A reader of a changed
+ * stack that reads only outputs of parts that cannot change is left out: a new app adds target
+ * groups to `platform-<env>`, which no other app's stack reads.
+ */
+function possiblyChanged(base: SynthesizedOutput, head: SynthesizedOutput): { differs: Set<string>; reads: Map<string, string[]> } {
+  const index = new ResourceIndex(head);
+  const baseStacks = new Map(base.stacks.map((s) => [s.name, s.json]));
+  // Each part's dependents (the parts that refer to it), by `<stack>/<part>`.
+  const dependents = new Map<string, Set<string>>();
+  const edge = (from: string, to: string) => dependents.set(from, (dependents.get(from) ?? new Set()).add(to));
+  const changed = new Set<string>();
+  const differs = new Set<string>();
+  for (const stack of head.stacks) {
+    const headParts = parts(stack.json);
+    const baseJson = baseStacks.get(stack.name);
+    const baseParts = baseJson === undefined ? new Map<string, unknown>() : parts(baseJson);
+    let stackDiffers = [...baseParts.keys()].some((k) => !headParts.has(k));
+    for (const [key, body] of headParts) {
+      const id = `${stack.name}/${key}`;
+      if (!baseParts.has(key) || planRelevantJson(baseParts.get(key)) !== planRelevantJson(body)) {
+        changed.add(id);
+        stackDiffers = true;
+      }
+      // Providers, backend and locals reach every part of the stack.
+      if (key !== "#stack") edge(`${stack.name}/#stack`, id);
+      // Every output of a stack feeds a read of its whole remote state.
+      if (key.startsWith("output.")) edge(id, `${stack.name}/output.*`);
+      walkStrings(body, (text, isDependsOn) => {
+        for (const expression of isDependsOn ? [text] : expressions(text)) {
+          for (const [, dataPrefix, type, name, outputs, output] of expression.matchAll(REFERENCE)) {
+            if (dataPrefix && type === "terraform_remote_state") {
+              edge(`${stack.name}/data.terraform_remote_state.${name}`, id);
+              const producer = index.producerOf(stack.name, name);
+              if (producer && producer.name !== stack.name) edge(`${producer.name}/${outputs ? `output.${output}` : "output.*"}`, id);
+            } else if (headParts.has(`${dataPrefix ?? ""}${type}.${name}`)) {
+              edge(`${stack.name}/${dataPrefix ?? ""}${type}.${name}`, id);
+            } else if (type === "var" || type === "local" || type === "module") {
+              edge(`${stack.name}/#stack`, id);
+            }
+          }
+        }
+      });
+    }
+    // A part gone from the stack is a change of it (a destroy) too.
+    if (stackDiffers) differs.add(stack.name);
+  }
+  // Everything downstream of a change may change too.
+  const queue = [...changed];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    for (const dependent of dependents.get(next) ?? []) {
+      if (!changed.has(dependent)) {
+        changed.add(dependent);
+        queue.push(dependent);
+      }
     }
   }
-  return {
-    all: false,
-    plan: head.stacks.filter((s) => reasons.has(s.name)).map((s) => ({ stack: s.name, reasons: reasons.get(s.name)! })),
-    skipped: head.stacks.filter((s) => !reasons.has(s.name)).map((s) => s.name),
-    removed,
-  };
+  // A stack reads a producer's change when one of its parts refers to an output of it that may change.
+  const reads = new Map<string, string[]>();
+  for (const [from, to] of dependents) {
+    const [producer, part] = splitId(from);
+    if (!part.startsWith("output.") || !changed.has(from)) continue;
+    for (const dependent of to) {
+      const [reader] = splitId(dependent);
+      if (reader !== producer && !(reads.get(reader) ?? []).includes(producer)) reads.set(reader, [...(reads.get(reader) ?? []), producer]);
+    }
+  }
+  const order = new Map(head.stacks.map((s, i) => [s.name, i]));
+  for (const list of reads.values()) list.sort((a, b) => order.get(a)! - order.get(b)!);
+  return { differs, reads };
+}
+
+function splitId(id: string): [string, string] {
+  const slash = id.indexOf("/");
+  return [id.slice(0, slash), id.slice(slash + 1)];
+}
+
+/** Visits every string of a JSON value; `depends_on` entries are bare addresses, not templates. */
+function walkStrings(value: unknown, visit: (text: string, isDependsOn: boolean) => void, dependsOn = false): void {
+  if (typeof value === "string") visit(value, dependsOn);
+  else if (Array.isArray(value)) value.forEach((v) => walkStrings(v, visit, dependsOn));
+  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) if (k !== "//") walkStrings(v, visit, k === "depends_on");
 }
 
 /** Why every stack must be planned, from the changed files and the platform file; undefined when the configurations decide. */
@@ -144,18 +233,6 @@ export function topLevelChanges(baseText: string, headText: string): string[] | 
  */
 export function planRelevantJson(json: unknown): string {
   return stableJson(json, (key) => key === "//");
-}
-
-/** For each head stack, the stacks whose outputs it reads through `terraform_remote_state`. */
-export function producersOf(output: SynthesizedOutput): Map<string, string[]> {
-  const index = new ResourceIndex(output);
-  return new Map(
-    output.stacks.map((stack) => {
-      const names = Object.keys(stack.json.data?.terraform_remote_state ?? {});
-      const producers = names.map((n) => index.producerOf(stack.name, n)?.name).filter((n): n is string => n !== undefined && n !== stack.name);
-      return [stack.name, [...new Set(producers)]];
-    }),
-  );
 }
 
 /** One line of reasons, e.g. `configuration differs; reads platform-dev`. */
