@@ -21,6 +21,7 @@
  * The engine ({@link affectedStacks}) takes loaded outputs, so CI, the bench and tests share it.
  */
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
 import { DiagramInputError, expressions, loadSynthesizedOutput, ResourceIndex, SynthesizedOutput } from "./diagram/terraform-json";
@@ -351,8 +352,12 @@ export function main(argv: string[]): number {
       if (!fs.existsSync(file)) throw new DiagramInputError(`--${option} ${file}: no such file`);
       return fs.readFileSync(file, "utf8");
     };
+    const load = (option: "base" | "head", dir: string) => {
+      if (!fs.existsSync(path.join(dir, "manifest.json"))) throw new DiagramInputError(`--${option} ${dir}: no synthesized output there (no manifest.json): synthesize it first (slipway synth --out ${dir})`);
+      return loadSynthesizedOutput(dir);
+    };
     const changed = read("changed-files");
-    const result = affectedStacks(typeof values.base === "string" ? loadSynthesizedOutput(values.base) : undefined, loadSynthesizedOutput(values.head), {
+    const result = affectedStacks(typeof values.base === "string" ? load("base", values.base) : undefined, load("head", values.head), {
       changedFiles: changed?.split("\n").filter((line) => line.trim() !== ""),
       platformFile: typeof values.platform === "string" ? values.platform : undefined,
       basePlatform: read("base-platform"),

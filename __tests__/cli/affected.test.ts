@@ -252,7 +252,8 @@ describe("the command", () => {
     };
     fails(["--base", baseDir], "slipway affected needs --head DIR");
     const missing = path.join(tempDir(), "nothing");
-    fails(["--head", missing], `${path.join(missing, "manifest.json")} not found`);
+    fails(["--head", missing], `--head ${missing}: no synthesized output there (no manifest.json): synthesize it first (slipway synth --out ${missing})`);
+    fails(["--head", baseDir, "--base", missing], `--base ${missing}: no synthesized output there`);
     fails(["--head", baseDir, "--changed-files", missing], `--changed-files ${missing}: no such file`);
     fails(["--head", baseDir, "--bogus"], "Unknown option '--bogus'");
   });
