@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
+import { renderWorkflow } from "../../constructs/workflow";
 import { InfraStack, infraStacks, infraWorkflows, INFRA_WORKFLOW_FILES, matrixVariable } from "../../cli/infra-workflows";
 import { parsePlatform } from "../../platform/model";
 import { main as planSummary } from "../../scripts/plan-summary";
@@ -269,5 +270,18 @@ describe("the merge's apply of a stack the pull request did not plan", () => {
     expect(drifted.result).toBe("failure");
     expect(drifted.steps.find((s) => s.name === "Compare with the reviewed plan")!.stderr).toContain("aws_vpc.v: reviewed no change, fresh plan update");
     expect(drifted.calls.some((c) => c.command === "terraform" && c.args[0] === "apply")).toBe(false);
+  });
+});
+
+describe("the workflow model's computed matrix", () => {
+  const render = (strategy: any) =>
+    renderWorkflow({ name: "T", on: { workflowDispatch: {} }, permissions: { contents: "read" }, jobs: { a: { runsOn: "ubuntu-24.04", strategy, steps: [{ run: "true" }] } } });
+  it("renders the expression as the whole matrix", () => {
+    expect(parse(render({ failFast: false, matrix: "${{ fromJSON(needs.select.outputs.a) }}" })).jobs.a.strategy).toEqual({ "fail-fast": false, matrix: "${{ fromJSON(needs.select.outputs.a) }}" });
+  });
+  it("fails when a strategy has both include and matrix, neither, or a matrix that is not one expression", () => {
+    expect(() => render({ include: [{ stack: "x" }], matrix: "${{ fromJSON(x) }}" })).toThrow('renderWorkflow("T"): jobs.a.strategy must have exactly one of include and matrix');
+    expect(() => render({ failFast: false })).toThrow("jobs.a.strategy must have exactly one of include and matrix");
+    expect(() => render({ matrix: "fromJSON(x)" })).toThrow('jobs.a.strategy matrix "fromJSON(x)" must be one ${{ … }} expression');
   });
 });
