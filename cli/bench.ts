@@ -14,13 +14,20 @@
  *
  * `--cpu-prof DIR` adds one profiled run of the largest size (`node --cpu-prof`) and prints where
  * its CPU time went, by package.
+ *
+ * A one-app pull request (`--pull-request 10,100`): the pull-request workflow synthesizes the head
+ * and the merge base, then `slipway affected` picks the stacks to plan. For each size, one app's
+ * entry is changed; reported are the synth times of head and base, the time of `slipway affected`,
+ * and the plan jobs (matrix runs) selected out of every stack the workflow planned before.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
+import { affectedStacks } from "./affected";
+import { loadSynthesizedOutput } from "./diagram/terraform-json";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -107,10 +114,25 @@ export interface Goal {
   readonly met: boolean;
 }
 
+/** What one one-app pull request costs on a generated platform. */
+export interface PullRequestMeasurement {
+  readonly apps: number;
+  /** Every stack: one plan job run each before the selection. */
+  readonly stacks: number;
+  /** The plan job runs (matrix entries) `slipway affected` selects. */
+  readonly planJobs: number;
+  readonly headSynthMs: number;
+  readonly baseSynthMs: number;
+  /** `slipway affected` as the select job runs it (a fresh process). */
+  readonly affectedMs: number;
+}
+
 export interface BenchReport {
   readonly node: string;
   readonly cpus: number;
   readonly measurements: Measurement[];
+  /** One-app pull requests, when `--pull-request` named sizes. */
+  readonly pullRequests?: PullRequestMeasurement[];
   readonly goals: Goal[];
   /** CPU time by package of one profiled run, when `--cpu-prof` was given. */
   readonly profile?: { readonly case: string; readonly file: string; readonly totalMs: number; readonly byPackage: { readonly name: string; readonly ms: number; readonly share: number }[] };
@@ -244,6 +266,7 @@ export function main(argv: string[]): number {
       sizes: { type: "string", default: "1,10,50" },
       "no-example": { type: "boolean" },
       "cpu-prof": { type: "string" },
+      "pull-request": { type: "string", default: "10,100" },
       json: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -255,16 +278,21 @@ export function main(argv: string[]): number {
   --sizes LIST    apps per generated platform, each in dev, staging and production (default 1,10,50; "" for none)
   --no-example    skip the example platform cases
   --cpu-prof DIR  one more run of the largest size under node --cpu-prof; prints CPU time by package
+  --pull-request LIST
+                  apps per generated platform for a one-app pull request: head and base synth times, the
+                  time of slipway affected, plan jobs selected of all stacks (default 10,100; "" for none)
   --json          the report as JSON
-Quick look: npm run bench -- --runs 3 --size-runs 1 --sizes 1,10`);
+Quick look: npm run bench -- --runs 3 --size-runs 1 --sizes 1,10 --pull-request ""`);
     return 0;
   }
   const runs = Number(values.runs);
   const sizeRuns = Number(values["size-runs"]);
   const sizes = (values.sizes ?? "").split(",").filter(Boolean).map(Number);
-  for (const [flag, n] of [["--runs", runs], ["--size-runs", sizeRuns], ...sizes.map((s) => ["--sizes", s] as const)] as const) {
+  const pullRequestSizes = (values["pull-request"] ?? "").split(",").filter(Boolean).map(Number);
+  for (const [flag, n] of [["--runs", runs], ["--size-runs", sizeRuns], ...sizes.map((s) => ["--sizes", s] as const), ...pullRequestSizes.map((s) => ["--pull-request", s] as const)] as const) {
     if (!Number.isInteger(n) || n < 1) {
-      console.error(`${flag}: expected positive integers, received ${JSON.stringify(flag === "--sizes" ? values.sizes : flag === "--runs" ? values.runs : values["size-runs"])}`);
+      const given = { "--sizes": values.sizes, "--runs": values.runs, "--size-runs": values["size-runs"], "--pull-request": values["pull-request"] }[flag];
+      console.error(`${flag}: expected positive integers, received ${JSON.stringify(given)}`);
       return 2;
     }
   }
@@ -338,12 +366,65 @@ Quick look: npm run bench -- --runs 3 --size-runs 1 --sizes 1,10`);
       }
     }
 
-    const report: BenchReport = { node: process.version, cpus: os.cpus().length, measurements, goals: judgeGoals(measurements), ...(profile ? { profile } : {}) };
+    const pullRequests = pullRequestSizes.map((apps) => {
+      log(`one-app pull request, ${apps} apps`);
+      return measurePullRequest(apps, work, npm);
+    });
+    const report: BenchReport = {
+      node: process.version,
+      cpus: os.cpus().length,
+      measurements,
+      ...(pullRequests.length > 0 ? { pullRequests } : {}),
+      goals: judgeGoals(measurements),
+      ...(profile ? { profile } : {}),
+    };
     console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
     return 0;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * A one-app pull request on a generated platform of `apps` apps, as the pull-request workflow runs
+ * it: `npm run synth` of the base and of the head (the first app's log level changed), then
+ * `slipway affected` between them; its selection is checked against the engine's in this process.
+ */
+function measurePullRequest(apps: number, work: string, npm: string): PullRequestMeasurement {
+  const dir = path.join(work, `pull-request-${apps}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const baseText = generatedPlatform(apps);
+  const headDoc = parse(baseText);
+  headDoc.apps[0].env = { ...headDoc.apps[0].env, LOG_LEVEL: "debug" };
+  const headText = stringify(headDoc);
+  const files = { base: path.join(dir, "base.yaml"), head: path.join(dir, "head.yaml"), changed: path.join(dir, "changed.txt") };
+  fs.writeFileSync(files.base, baseText);
+  fs.writeFileSync(files.head, headText);
+  fs.writeFileSync(files.changed, "platform.yaml\n");
+  const timed = (command: string, args: string[]): { ms: number; stdout: string } => {
+    const start = process.hrtime.bigint();
+    const result = spawnSync(command, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (exit ${result.status}):\n${result.stderr}`);
+    return { ms, stdout: result.stdout };
+  };
+  const synth = (platform: string, out: string) => timed(npm, ["run", "--silent", "synth", "--", "--platform", platform, "--out", out, "--quiet"]).ms;
+  const baseSynthMs = synth(files.base, path.join(dir, "base.out"));
+  const headSynthMs = synth(files.head, path.join(dir, "head.out"));
+  const affected = timed(process.execPath, [
+    path.join(ROOT, "scripts", "slipway.js"),
+    "affected",
+    ...["--base", path.join(dir, "base.out"), "--head", path.join(dir, "head.out"), "--changed-files", files.changed],
+    ...["--base-platform", files.base, "--head-platform", files.head, "--json"],
+  ]);
+  const selected = JSON.parse(affected.stdout);
+  const [base, head] = [path.join(dir, "base.out"), path.join(dir, "head.out")].map(loadSynthesizedOutput);
+  const expected = affectedStacks(base, head, { changedFiles: ["platform.yaml"], basePlatform: baseText, headPlatform: headText });
+  if (JSON.stringify(selected.plan.map((p: { stack: string }) => p.stack)) !== JSON.stringify(expected.plan.map((p) => p.stack))) {
+    throw new Error(`slipway affected selected ${selected.plan.length} stacks, the engine ${expected.plan.length}`);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { apps, stacks: head.stacks.length, planJobs: selected.counts.plan, headSynthMs, baseSynthMs, affectedMs: affected.ms };
 }
 
 /** The report as a table, the cost per app, the goals and the profile. */
@@ -362,6 +443,15 @@ export function formatReport(report: BenchReport): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const lines = [`node ${report.node}, ${report.cpus} CPUs`, ""];
   for (const row of [header, ...rows]) lines.push(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  "));
+  if (report.pullRequests && report.pullRequests.length > 0) {
+    lines.push("", "one-app pull request (select job: synth head and base, slipway affected; then the plan jobs):");
+    for (const p of report.pullRequests) {
+      lines.push(
+        `  ${p.apps} apps: ${p.planJobs} of ${p.stacks} stacks planned; synth head ${(p.headSynthMs / 1000).toFixed(2)} s + base ${(p.baseSynthMs / 1000).toFixed(2)} s` +
+          ` = ${((p.headSynthMs + p.baseSynthMs) / 1000).toFixed(2)} s, slipway affected ${(p.affectedMs / 1000).toFixed(2)} s`,
+      );
+    }
+  }
   if (report.goals.length > 0) {
     lines.push("", "goals:");
     for (const g of report.goals) lines.push(`  ${g.met ? "met    " : "MISSED "} ${g.goal}: ${g.measured}`);

@@ -158,8 +158,9 @@ export function generateRulesDoc(rulesByArea: Readonly<Record<string, readonly R
 
 // ------------------------------------------------------------------------------------------------
 
-const USAGE = `usage: npm run check -- [--out DIR] [--json] [--write-rules-doc]
-  --out DIR           the synthesized folder to check (default: ${DEFAULT_OUTDIR}); run \`npm run synth\` first
+const USAGE = `usage: slipway check [DIR] [--json] [--write-rules-doc]   (npm run check -- …)
+  DIR, --out DIR      the synthesized folder to check (default: ${DEFAULT_OUTDIR}): Slipway's (run \`slipway synth\`
+                      first) or any cdktf app's output (its manifest.json and stacks)
   --json              print the findings as JSON
   --no-color          plain text even on a terminal
   --write-rules-doc   regenerate ${RULES_DOC_FILE} from the rules and exit
@@ -167,9 +168,11 @@ exit code: 0 when no unsuppressed high finding remains, 1 when one does, 2 for b
 
 export function main(argv: string[]): number {
   let values: { out?: string; json?: boolean; help?: boolean; "no-color"?: boolean; "write-rules-doc"?: boolean };
+  let positionals: string[];
   try {
-    values = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: argv,
+      allowPositionals: true,
       options: {
         out: { type: "string", short: "o" },
         json: { type: "boolean" },
@@ -177,7 +180,8 @@ export function main(argv: string[]): number {
         "write-rules-doc": { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
-    }).values;
+    }));
+    if (positionals.length > 1 || (positionals.length === 1 && values.out !== undefined)) throw new Error(`one synthesized folder, as DIR or --out DIR: received ${[...positionals, values.out].filter(Boolean).join(", ")}`);
   } catch (error) {
     console.error(`${(error as Error).message}\n${USAGE}`);
     return 2;
@@ -193,7 +197,7 @@ export function main(argv: string[]): number {
     return 0;
   }
 
-  const outdir = values.out ?? DEFAULT_OUTDIR;
+  const outdir = positionals[0] ?? values.out ?? DEFAULT_OUTDIR;
   let loaded: LoadedOutput;
   let result: EvaluationResult;
   try {

@@ -49,6 +49,7 @@ export const INFRA_ACTIONS = {
   uploadArtifact: usesOf(ACTIONS.uploadArtifact),
   downloadArtifact: usesOf(ACTIONS.downloadArtifact),
   createGithubAppToken: usesOf(ACTIONS.createGithubAppToken),
+  cache: usesOf(ACTIONS.cache),
 } as const;
 
 /** The Terraform CLI the jobs install (the version the offline checks here run). */
@@ -134,6 +135,8 @@ export interface InfraWorkflowOptions {
 
 const DEFAULT_DRIFT_CRON = "17 4 * * *";
 const CDKTF_OUT_ARTIFACT = "cdktf-out";
+/** The pull request's stack selection (`slipway affected --json`): read by the plan summary and, on merge, by apply. */
+export const AFFECTED_ARTIFACT = "affected";
 /**
  * How long reviewed plans are kept: long enough for a pull request to be reviewed and merged (its
  * apply downloads them), short enough that a stale plan is never what is compared; a pull request
@@ -319,6 +322,33 @@ function githubAppToken(platform: PlatformConfig, appId: string, keySecret: stri
 /** `GITHUB_TOKEN` for the GitHub provider, empty for stacks without it. */
 const githubProviderEnv = { GITHUB_TOKEN: "${{ steps.github-app.outputs.token }}" };
 
+const PLUGIN_CACHE_KEY = "terraform-providers-${{ runner.os }}-${{ runner.arch }}-";
+
+/**
+ * Terraform's provider plugin cache, kept by actions/cache, so a plan or drift job does not download
+ * the providers (hundreds of MB) again. Keyed on the lock files that pin them: package-lock.json (the
+ * prebuilt provider packages decide the versions in every stack) and any committed
+ * `.terraform.lock.hcl`. A synthesized stack has no lock file in CI, and Terraform uses a cached
+ * provider only when a lock file lists its checksum unless told it may: the cache is written only
+ * by this repository's own plan and drift jobs (a pull request's entries stay in its own scope; the
+ * default branch's come from the nightly drift run), and apply jobs never use it.
+ */
+const pluginCacheSteps: Step[] = [
+  {
+    name: "Terraform provider cache folder",
+    run: [
+      'mkdir -p "$RUNNER_TEMP/terraform-plugin-cache"',
+      'echo "TF_PLUGIN_CACHE_DIR=$RUNNER_TEMP/terraform-plugin-cache" >> "$GITHUB_ENV"',
+      'echo "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE=true" >> "$GITHUB_ENV"',
+    ].join("\n"),
+  },
+  {
+    name: "Cache Terraform providers",
+    uses: INFRA_ACTIONS.cache,
+    with: { path: "${{ runner.temp }}/terraform-plugin-cache", key: `${PLUGIN_CACHE_KEY}\${{ hashFiles('package-lock.json', 'cdktf.out/stacks/*/.terraform.lock.hcl') }}`, "restore-keys": PLUGIN_CACHE_KEY },
+  },
+];
+
 /** Stacks that share one matrix job. */
 export interface StackGroup {
   readonly key: string;
@@ -406,13 +436,88 @@ const redactStep = (name: string, raw: string, out: string): Step => ({
 });
 
 // ---------------------------------------------------------------------------------------------
-// Pull request: test, synthesize, plan every stack read-only, summarize
+// Pull request: test, synthesize, select the stacks the change affects, plan them read-only, summarize
+
+/** The environment variable of the select step that holds plan job `id`'s whole matrix (JSON). */
+export const matrixVariable = (id: string): string => `MATRIX_${id.toUpperCase().replace(/-/g, "_")}`;
+
+/**
+ * `slipway affected` between the pull request and its merge base: synthesizes both (the base in a
+ * `git worktree`, its `npm ci` from the same npm cache) and outputs, per plan job, the matrix of
+ * its selected stacks (`{"include":[…]}`), or nothing when it has none. Each plan job's whole
+ * matrix is data in the step's environment; `jq` keeps the selected entries. The selection is
+ * uploaded for the plan summary and for the merge's apply. When the base cannot be synthesized (no
+ * platform file there, or its synth fails), every stack is planned.
+ */
+function selectJob(settings: Settings, planJobs: ReadonlyArray<{ id: string; stacks: InfraStack[] }>, condition: string | undefined): Job {
+  const synthArgs = settings.platformFile === "platform.yaml" ? "" : ' --platform "$PLATFORM"';
+  return {
+    name: "which stacks to plan",
+    runsOn: GITHUB_HOSTED_RUNNER,
+    if: condition,
+    permissions: { contents: "read" },
+    timeoutMinutes: 30,
+    outputs: Object.fromEntries(planJobs.map((j) => [j.id, `\${{ steps.select.outputs.${j.id} }}`])),
+    steps: [
+      // The whole history: the merge base and the files changed since.
+      { ...checkout, with: { ...checkout.with, "fetch-depth": 0 } },
+      { ...setupNode, with: { ...setupNode.with, cache: "npm" } },
+      { name: "npm ci", run: "npm ci --no-audit --no-fund" },
+      { name: "npm run synth", env: { PLATFORM: settings.platformFile }, run: `npm run synth --${synthArgs} --quiet` },
+      {
+        name: "Synthesize the base",
+        env: { BASE_REF: "${{ github.base_ref }}", PLATFORM: settings.platformFile },
+        run: [
+          'if ! base=$(git merge-base HEAD "origin/$BASE_REF"); then',
+          '  echo "::warning title=No merge base::no common commit with $BASE_REF: every stack is planned"',
+          "  exit 0",
+          "fi",
+          'git diff --name-only "$base" HEAD > "$RUNNER_TEMP/changed-files.txt"',
+          // Indented: a file name is never read as a workflow command.
+          'echo "Files changed since $base:"; sed "s/^/  /" "$RUNNER_TEMP/changed-files.txt"',
+          'git worktree add --detach "$RUNNER_TEMP/base" "$base"',
+          'cd "$RUNNER_TEMP/base"',
+          'if [ ! -f "$PLATFORM" ]; then echo "::notice title=No base to compare with::$PLATFORM is not on $BASE_REF: every stack is planned"; exit 0; fi',
+          'if ! { npm ci --no-audit --no-fund && npm run synth -- --platform "$PLATFORM" --out "$RUNNER_TEMP/base.out" --quiet; }; then',
+          '  echo "::warning title=Base not synthesized::$BASE_REF ($base) does not synthesize: every stack is planned"',
+          '  rm -rf "$RUNNER_TEMP/base.out"',
+          "fi",
+        ].join("\n"),
+      },
+      {
+        name: "Select the stacks to plan",
+        id: "select",
+        env: { PLATFORM: settings.platformFile, ...Object.fromEntries(planJobs.map((j) => [matrixVariable(j.id), JSON.stringify(j.stacks.map((s) => matrixEntry(s, s.planRole, !usesGithub(s))))])) },
+        run: [
+          'args=(affected --head cdktf.out --platform "$PLATFORM" --head-platform "$PLATFORM" --json)',
+          'if [ -f "$RUNNER_TEMP/changed-files.txt" ]; then args+=(--changed-files "$RUNNER_TEMP/changed-files.txt"); fi',
+          'if [ -f "$RUNNER_TEMP/base.out/manifest.json" ]; then args+=(--base "$RUNNER_TEMP/base.out"); fi',
+          'if [ -f "$RUNNER_TEMP/base/$PLATFORM" ]; then args+=(--base-platform "$RUNNER_TEMP/base/$PLATFORM"); fi',
+          'node scripts/slipway.js "${args[@]}" > affected.json',
+          `jq -r '"\\(.counts.plan) stacks to plan, \\(.counts.skipped) unchanged\\(if .all then " (everything: \\(.why))" else "" end):", (.plan[] | "  \\(.stack): \\(.why)"), (if .counts.removed > 0 then "removed, not planned: \\(.removed | join(", "))" else empty end)' affected.json`,
+          "planned=$(jq -c '[.plan[].stack]' affected.json)",
+          // A job's entries for the selected stacks as a matrix, or nothing: GitHub refuses an empty matrix.
+          `matrix() { jq -c --argjson planned "$planned" '[.[] | select(.stack | IN($planned[]))] | if length == 0 then empty else {include: .} end' <<< "$1"; }`,
+          ...planJobs.map((j) => `echo "${j.id}=$(matrix "$${matrixVariable(j.id)}")" >> "$GITHUB_OUTPUT"`),
+        ].join("\n"),
+      },
+      {
+        name: "Upload the selection",
+        uses: INFRA_ACTIONS.uploadArtifact,
+        with: { name: AFFECTED_ARTIFACT, path: "affected.json", "if-no-files-found": "error", "retention-days": PLAN_RETENTION_DAYS },
+      },
+    ],
+  };
+}
 
 function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: Settings): Workflow {
   const local = platform.backend.type === "local";
   const sameRepository = "github.event.pull_request.head.repo.full_name == github.repository";
   const planJobs = jobsPerRunner(stacks, (s) => perRunnerBase(`level-${s.level}`)(s), (s) => s.planRunsOn, "plan-");
-  const jobs: Record<string, Job> = { synth: synthJob(settings, { test: true, localState: local ? settings.platformFile : undefined }) };
+  const jobs: Record<string, Job> = {
+    synth: synthJob(settings, { test: true, localState: local ? settings.platformFile : undefined }),
+    select: selectJob(settings, planJobs, terraformJobIf(local, sameRepository)),
+  };
   // The plan runners exist once their platform-<env> stack is applied (with its GitHub connection
   // authorized). A job naming a runner that does not exist would wait in the queue for a day, so
   // this job asks CodeBuild (the plan role may read projects) which runner projects have their
@@ -458,11 +563,13 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
       name: "plan ${{ matrix.stack }}",
       // GitHub-hosted, or the environment's ephemeral plan runner: never a runner apply or deploy jobs use.
       runsOn: planRunner(members, runsOn),
-      needs: ["synth", ...(runsOn === GITHUB_HOSTED_RUNNER ? [] : ["runners"]), ...needs],
-      // Pull requests from forks get no OIDC token; they are tested and synthesized only.
-      if: terraformJobIf(local, sameRepository),
+      needs: ["synth", "select", ...(runsOn === GITHUB_HOSTED_RUNNER ? [] : ["runners"]), ...needs],
+      // Only when the select job chose some of its stacks (GitHub refuses an empty matrix); after
+      // earlier plan jobs that had none. Pull requests from forks get no OIDC token; they are tested
+      // and synthesized only.
+      if: terraformJobIf(local, `\${{ !cancelled() && !contains(needs.*.result, 'failure') && needs.select.outputs.${id} != '' && ${sameRepository} }}`),
       permissions: { contents: "read", idToken: "write" },
-      strategy: { failFast: false, include: members.map((s) => matrixEntry(s, s.planRole, !usesGithub(s))) },
+      strategy: { failFast: false, matrix: `\${{ fromJSON(needs.select.outputs.${id}) }}` },
       timeoutMinutes: 30,
       env: terraformEnv,
       steps: [
@@ -471,6 +578,7 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
         downloadStacks,
         setupTerraform,
         awsCredentials("slipway-plan"),
+        ...pluginCacheSteps,
         terraformInit,
         {
           name: "terraform plan",
@@ -529,9 +637,9 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
   jobs.summary = {
     name: "plan summary",
     runsOn: GITHUB_HOSTED_RUNNER,
-    needs: ["synth", ...planJobs.map((j) => j.id)],
+    needs: ["synth", "select", ...planJobs.map((j) => j.id)],
     // After failed plans too: the comment says which stacks have no plan.
-    if: terraformJobIf(local, `\${{ !cancelled() && needs.synth.result == 'success' && ${sameRepository} }}`),
+    if: terraformJobIf(local, `\${{ !cancelled() && needs.synth.result == 'success' && needs.select.result == 'success' && ${sameRepository} }}`),
     permissions: { contents: "read", pullRequests: "write" },
     timeoutMinutes: 10,
     env: {
@@ -544,6 +652,7 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
       setupNode,
       downloadStacks,
       { name: "Download the plans", uses: INFRA_ACTIONS.downloadArtifact, with: { pattern: "plan-*", path: "plans" } },
+      { name: "Download the stack selection", uses: INFRA_ACTIONS.downloadArtifact, with: { name: AFFECTED_ARTIFACT, path: AFFECTED_ARTIFACT } },
       {
         name: "Summarize the plans",
         id: "summary",
@@ -551,7 +660,7 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
         // The label is read now, not from the event, so re-running this job after labelling counts it.
         run: [
           `allow=$(gh pr view "$PR" --json labels --jq "[.labels[].name] | index(\\"$LABEL\\") != null")`,
-          'args=(summarize --plans plans --slipway cdktf.out/slipway.json --out comment.md --commit "$COMMIT" --run-url "$RUN_URL")',
+          'args=(summarize --plans plans --slipway cdktf.out/slipway.json --affected affected/affected.json --out comment.md --commit "$COMMIT" --run-url "$RUN_URL")',
           'if [ "$allow" = "true" ]; then args+=(--allow-destroy); fi',
           "status=0",
           'node scripts/plan-summary.js "${args[@]}" || status=$?',
@@ -596,6 +705,8 @@ function planWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings: 
 const NOT_DEFERRED = "steps.reviewed-plan.outputs.deferred != 'true'";
 /** …and only for a deferred one. */
 const DEFERRED = "steps.reviewed-plan.outputs.deferred == 'true'";
+/** The stack was left out of the pull request's plans (`slipway affected`). */
+const NOT_PLANNED = "contains(fromJSON(needs.reviewed.outputs.skipped), matrix.stack)";
 /** Stacks that read another stack's state: their pull-request plan may be deferred. */
 const mayDefer = (s: InfraStack) => s.dependsOn.length > 0;
 /** The step, run only when its own condition and `condition` hold. */
@@ -614,7 +725,7 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
       runsOn: GITHUB_HOSTED_RUNNER,
       permissions: { contents: "read", pullRequests: "read", actions: "read" },
       timeoutMinutes: 10,
-      outputs: { "run-id": "${{ steps.find.outputs.run-id }}", "pull-request": "${{ steps.find.outputs.pull-request }}" },
+      outputs: { "run-id": "${{ steps.find.outputs.run-id }}", "pull-request": "${{ steps.find.outputs.pull-request }}", skipped: "${{ steps.find.outputs.skipped }}" },
       // With the local backend the notice stands in for the search (same id, no outputs: nothing runs after it).
       steps: local
         ? [{ ...localStateNotice(settings.platformFile), id: "find" }]
@@ -637,6 +748,14 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
             "fi",
             'echo "Applying what pull request #$number reviewed in run $run_id"',
             '{ echo "pull-request=$number"; echo "run-id=$run_id"; } >> "$GITHUB_OUTPUT"',
+            // The stacks the pull request left unplanned (unchanged, and reading nothing that changes);
+            // a run from before the selection planned every stack.
+            "skipped='[]'",
+            `if gh api "repos/$GH_REPO/actions/runs/$run_id/artifacts" --paginate --jq '.artifacts[].name' | grep -qxF ${AFFECTED_ARTIFACT}; then`,
+            `  gh run download "$run_id" --name ${AFFECTED_ARTIFACT} --dir "$RUNNER_TEMP/${AFFECTED_ARTIFACT}"`,
+            `  skipped=$(jq -c '.skipped' "$RUNNER_TEMP/${AFFECTED_ARTIFACT}/affected.json")`,
+            "fi",
+            'echo "skipped=$skipped" >> "$GITHUB_OUTPUT"',
           ].join("\n"),
         },
       ],
@@ -691,6 +810,7 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
   });
   const downloadReviewed: Step = {
     name: "Download the reviewed plan",
+    if: `!${NOT_PLANNED}`,
     uses: INFRA_ACTIONS.downloadArtifact,
     with: { name: "plan-${{ matrix.stack }}", path: "reviewed", "run-id": "${{ needs.reviewed.outputs.run-id }}", "github-token": "${{ github.token }}" },
   };
@@ -756,6 +876,17 @@ function applyWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
         setupNode,
         downloadStacks,
         downloadReviewed,
+        {
+          // What the pull request reviewed of a stack it left unplanned: no change. The fresh plan
+          // below must change nothing (drift, or an upstream change, stops here), like any other.
+          name: "Not planned in review",
+          if: NOT_PLANNED,
+          run: [
+            'echo "$STACK was not planned in review: its configuration and every output it reads were unchanged, so its fresh plan must change nothing."',
+            "mkdir -p reviewed",
+            `echo '{"resource_changes":[]}' > reviewed/plan.json`,
+          ].join("\n"),
+        },
         {
           // A stack the pull request could not plan (it waited for the first apply of a stack it
           // reads) has no reviewed plan, so this job never applies it. Gated: it is planned here,
@@ -857,6 +988,7 @@ function driftWorkflow(platform: PlatformConfig, stacks: InfraStack[], settings:
         setupTerraform,
         awsCredentials("slipway-drift"),
         githubAppToken(platform, `\${{ vars.${INFRA_SETTINGS.driftGithubAppIdVariable} }}`, INFRA_SETTINGS.driftGithubAppKeySecret),
+        ...pluginCacheSteps,
         terraformInit,
         {
           name: "terraform plan -detailed-exitcode",

@@ -112,6 +112,15 @@ export const ACTIONS = {
     "node24",
     "name artifact-ids path pattern merge-multiple github-token repository run-id skip-decompress digest-mismatch",
   ),
+  // Terraform's provider plugin cache across the infrastructure repository's plan jobs.
+  cache: pin(
+    "actions/cache",
+    "v5.0.5",
+    "27d5ce7f107fe9357f9df03efb73ab90386fccae",
+    "node24",
+    "path key restore-keys upload-chunk-size enableCrossOsArchive fail-on-cache-miss lookup-only save-always",
+    "path key",
+  ),
   // `app-id` is deprecated in v3 in favour of `client-id` but still accepted.
   createGithubAppToken: pin(
     "actions/create-github-app-token",

@@ -110,12 +110,18 @@ export interface JobEnvironment {
 export type MatrixValue = string | number | boolean | readonly string[];
 
 /**
- * `strategy`: run the job once per matrix combination. Only `include` is modelled: each entry is
- * one combination, spelled out, so what runs is plain to read.
+ * `strategy`: run the job once per matrix combination. Either `include`, each entry one
+ * combination spelled out so what runs is plain to read, or `matrix`, computed by an earlier job.
  */
 export interface Strategy {
-  /** `matrix.include`: one entry per job run (GitHub allows at most 256), read as `matrix.<key>`. */
-  readonly include: readonly Readonly<Record<string, MatrixValue>>[];
+  /** `matrix.include`: one entry per job run (GitHub allows at most 256), read as `matrix.<key>`. Exactly one of `include` and `matrix`. */
+  readonly include?: readonly Readonly<Record<string, MatrixValue>>[];
+  /**
+   * The whole matrix as an expression an earlier job computed, e.g.
+   * `${{ fromJSON(needs.select.outputs.plan) }}` (an object with `include`); the job's `if` must
+   * skip it when that matrix would be empty, which GitHub refuses. Exactly one of `include` and `matrix`.
+   */
+  readonly matrix?: string;
   /** `fail-fast`: cancel the other combinations when one fails. @default GitHub's, true */
   readonly failFast?: boolean;
   /** `max-parallel`: at most this many combinations at once. @default GitHub's, as many as runners allow */
@@ -295,7 +301,7 @@ function jobToGithub(job: Job): Record<string, unknown> {
       compact({
         "fail-fast": job.strategy.failFast,
         "max-parallel": job.strategy.maxParallel,
-        matrix: { include: job.strategy.include.map((entry) => Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]))) },
+        matrix: job.strategy.matrix ?? { include: (job.strategy.include ?? []).map((entry) => Object.fromEntries(Object.entries(entry).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v]))) },
       }),
     "timeout-minutes": job.timeoutMinutes,
     outputs: job.outputs && { ...job.outputs },
@@ -357,7 +363,9 @@ function validate(workflow: Workflow): void {
     });
     checkTimeout(where, job.timeoutMinutes);
     if (job.strategy !== undefined) {
-      const combinations = job.strategy.include.length;
+      if ((job.strategy.include === undefined) === (job.strategy.matrix === undefined)) fail(`${where}.strategy`, "must have exactly one of include and matrix");
+      if (job.strategy.matrix !== undefined && !/^\$\{\{[^]*\}\}$/.test(job.strategy.matrix.trim())) fail(`${where}.strategy`, `matrix ${JSON.stringify(job.strategy.matrix)} must be one \${{ … }} expression`);
+      const combinations = job.strategy.include?.length ?? 1;
       if (combinations === 0) fail(`${where}.strategy`, "has an empty matrix: list at least one combination");
       if (combinations > MAX_MATRIX_COMBINATIONS) fail(`${where}.strategy`, `has ${combinations} matrix combinations; GitHub runs at most ${MAX_MATRIX_COMBINATIONS}: split the job`);
       const maxParallel = job.strategy.maxParallel;

@@ -76,9 +76,18 @@ export function effectiveChanges(plan: PlanJson | undefined): ResourceChange[];
 export function countChanges(plan: PlanJson | undefined): Counts;
 export function protectedChanges(plan: PlanJson | undefined, production: boolean): ProtectedChange[];
 export function readPlans(dir: string, stacks: StackInfo[]): StackPlan[];
+/** `slipway affected --json`: the stacks a pull request plans (each with why), the skipped and the removed. */
+export interface Selection {
+  readonly all: boolean;
+  readonly why?: string;
+  readonly plan: ReadonlyArray<{ readonly stack: string; readonly why: string }>;
+  readonly skipped: readonly string[];
+  readonly removed: readonly string[];
+}
+export function readSelection(file: string): Selection;
 export function summarize(
   plans: StackPlan[],
-  options?: { commit?: string; runUrl?: string; allowDestroy?: boolean },
+  options?: { commit?: string; runUrl?: string; allowDestroy?: boolean; selection?: Selection },
 ): { markdown: string; blocked: string[]; protected: Array<ProtectedChange & { stack: string }> };
 /** What a sensitive value becomes in a redacted plan. */
 export const SENSITIVE: string;

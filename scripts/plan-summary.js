@@ -4,8 +4,8 @@
 // `npm run workflows`) does with Terraform plans, as plain Node with no dependencies, so a job runs it
 // right after checking out, without `npm ci`:
 //
-//   node scripts/plan-summary.js summarize --plans DIR --slipway cdktf.out/slipway.json [--out FILE]
-//        [--commit SHA] [--run-url URL] [--allow-destroy]
+//   node scripts/plan-summary.js summarize --plans DIR --slipway cdktf.out/slipway.json [--affected affected.json]
+//        [--out FILE] [--commit SHA] [--run-url URL] [--allow-destroy]
 //     The pull-request comment: adds, changes, replacements and destroys per stack, from
 //     DIR/plan-<stack>/plan.json (`terraform show -json`). Exit 1 when a stack has no plan or a plan
 //     destroys or replaces a protected resource (unless --allow-destroy), after writing the comment.
@@ -13,6 +13,8 @@
 //     The monthly cost of the stack before and after the plan (`terraform show -json`), priced by
 //     cli/cost/price.js with the assumptions synth wrote into slipway.json: OUT holds totals and the
 //     addresses whose price changes, never a value. `summarize` shows it per stack and in total.
+//     With --affected (`slipway affected --json`), only the selected stacks need a plan; the comment
+//     says how many were skipped, why each was planned, and which stacks were removed.
 //   node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json [--missing-runner-of STACK]
 //     After `terraform plan -json` failed (its output in PLAN.log): exit 0 and write OUT when the
 //     only errors are upstream stacks' missing state (never applied yet: the plan is deferred until
@@ -105,6 +107,7 @@ const CROSS_STACK_INPUT = "data.terraform_remote_state.cross-stack-reference-inp
  * @typedef {{ waitsFor: string[], runnerOf?: string }} Deferral
  * @typedef {{ beforeUsd: number, afterUsd: number, deltaUsd: number, changes: Array<{ address: string, beforeUsd: number, afterUsd: number, deltaUsd: number }>, unpriced: Array<{ address: string, reason: string }> }} CostChange
  * @typedef {{ stack: string, production: boolean, plan?: any, error?: string, deferred?: Deferral, cost?: CostChange }} StackPlan
+ * @typedef {{ all: boolean, why?: string, plan: Array<{ stack: string, why: string }>, skipped: string[], removed: string[] }} Selection
  */
 
 /** The plan's resource changes that do something (no `no-op`, no data-source `read`). @returns {ResourceChange[]} */
@@ -243,7 +246,7 @@ function costSection(plans) {
  * `blocked` lists why the check fails: missing or errored plans, and protected destroys unless
  * `allowDestroy`.
  * @param {StackPlan[]} plans
- * @param {{ commit?: string, runUrl?: string, allowDestroy?: boolean }} [options]
+ * @param {{ commit?: string, runUrl?: string, allowDestroy?: boolean, selection?: Selection }} [options]
  * @returns {{ markdown: string, blocked: string[], protected: Array<ProtectedChange & { stack: string }> }}
  */
 function summarize(plans, options = {}) {
@@ -295,6 +298,7 @@ function summarize(plans, options = {}) {
     "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ...rows,
     "",
+    ...selectionLines(options.selection),
   ];
   if (allProtected.length > 0) {
     lines.push(
@@ -321,9 +325,58 @@ function summarize(plans, options = {}) {
   if (destroyed.length > 0) lines.push("<details><summary>Every destroyed or replaced resource</summary>", "", ...destroyed, "", "</details>", "");
   lines.push(
     `Each stack's plan (binary and \`terraform show -json\`) is attached to ${options.runUrl ? `[the run](${options.runUrl})` : "the run"} as artifact \`plan-<stack>\`. ` +
-      "On merge, each stack is planned again and applied only when that plan makes exactly these changes.",
+      "On merge, each stack is planned again and applied only when that plan makes exactly these changes" +
+      `${options.selection && options.selection.skipped.length > 0 ? " (a stack not planned here: only when it changes nothing)" : ""}.`,
   );
   return { markdown: `${lines.join("\n")}\n`, blocked, protected: allProtected };
+}
+
+/** Text from the selection (stack names, reasons naming changed files) made inert in Markdown: no markup, links or HTML. */
+function inert(/** @type {string} */ text) {
+  return text.replace(/[^A-Za-z0-9 .,:;()/'+=@#_-]/g, "?");
+}
+
+/**
+ * The comment's lines about the stack selection: how many stacks were skipped and why the others
+ * were planned (folded), and the removed stacks, which CI never destroys.
+ * @param {Selection | undefined} selection
+ * @returns {string[]}
+ */
+function selectionLines(selection) {
+  if (!selection) return [];
+  const lines = [];
+  const skipped = selection.skipped.length;
+  if (selection.all) lines.push(`Every stack is planned: ${inert(selection.why ?? "")}.`, "");
+  else {
+    lines.push(
+      `${skipped} unchanged stack${skipped === 1 ? " is" : "s are"} not planned: ${skipped === 1 ? "its" : "their"} configuration and every output ${skipped === 1 ? "it reads are" : "they read are"} the same as on the base branch.`,
+      "",
+      "<details><summary>Why these stacks are planned</summary>",
+      "",
+      ...selection.plan.map((p) => `- \`${inert(p.stack)}\`: ${inert(p.why)}`),
+      "",
+      "</details>",
+      "",
+    );
+  }
+  if (selection.removed.length > 0) {
+    lines.push(
+      `**${selection.removed.length} stack${selection.removed.length === 1 ? " is" : "s are"} removed and not planned:** ${selection.removed.map((s) => `\`${inert(s)}\``).join(", ")}. ` +
+        "CI destroys nothing: their resources stay until destroyed deliberately (`terraform destroy` with the base branch's configuration).",
+      "",
+    );
+  }
+  return lines;
+}
+
+/** `slipway affected --json`, checked. @returns {Selection} */
+function readSelection(/** @type {string} */ file) {
+  const json = JSON.parse(fs.readFileSync(file, "utf8"));
+  const names = (/** @type {unknown} */ list) => Array.isArray(list) && list.every((n) => typeof n === "string");
+  if (typeof json?.all !== "boolean" || !Array.isArray(json.plan) || !json.plan.every((/** @type {any} */ p) => typeof p?.stack === "string" && typeof p?.why === "string") || !names(json.skipped) || !names(json.removed)) {
+    throw new Error(`${file}: not the output of slipway affected --json (all, plan[].stack and .why, skipped, removed)`);
+  }
+  return { all: json.all, why: typeof json.why === "string" ? json.why : undefined, plan: json.plan.map((/** @type {any} */ p) => ({ stack: p.stack, why: p.why })), skipped: json.skipped, removed: json.removed };
 }
 
 /**
@@ -606,7 +659,7 @@ function parseOptions(/** @type {string[]} */ argv, /** @type {string[]} */ flag
 class UsageError extends Error {}
 
 const USAGE = `usage:
-  node scripts/plan-summary.js summarize --plans DIR --slipway cdktf.out/slipway.json [--out FILE] [--commit SHA] [--run-url URL] [--allow-destroy]
+  node scripts/plan-summary.js summarize --plans DIR --slipway cdktf.out/slipway.json [--affected affected.json] [--out FILE] [--commit SHA] [--run-url URL] [--allow-destroy]
   node scripts/plan-summary.js cost --plan PLAN.json --stack NAME --slipway cdktf.out/slipway.json --out cost.json
   node scripts/plan-summary.js defer --log PLAN.log --stack NAME --slipway cdktf.out/slipway.json --out deferred.json [--missing-runner-of STACK]
   node scripts/plan-summary.js deferred-note deferred.json [--pull-request N] [--first-apply-job ID]
@@ -633,8 +686,12 @@ function main(argv, io = {}) {
     switch (command) {
       case "summarize": {
         const { options } = parseOptions(rest, ["allow-destroy"]);
-        const plans = readPlans(required(options, "plans"), readStacks(required(options, "slipway")));
-        const result = summarize(plans, { commit: optional(options.commit), runUrl: optional(options["run-url"]), allowDestroy: options["allow-destroy"] === true });
+        const selection = typeof options.affected === "string" ? readSelection(options.affected) : undefined;
+        const selected = selection && new Set(selection.plan.map((p) => p.stack));
+        // Only the selected stacks have plans to read; the others were left out on purpose.
+        const stacks = readStacks(required(options, "slipway")).filter((s) => !selected || selected.has(s.name));
+        const plans = readPlans(required(options, "plans"), stacks);
+        const result = summarize(plans, { commit: optional(options.commit), runUrl: optional(options["run-url"]), allowDestroy: options["allow-destroy"] === true, selection });
         if (typeof options.out === "string") fs.writeFileSync(options.out, result.markdown);
         else log(result.markdown);
         for (const reason of result.blocked) error(`::error title=Plan check failed::${reason}`);
@@ -769,6 +826,7 @@ module.exports = {
   main,
   protectedChanges,
   readPlans,
+  readSelection,
   readStacks,
   redactPlan,
   summarize,

@@ -14,7 +14,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { InfraStack, infraStacks, infraWorkflows, INFRA_WORKFLOW_FILES } from "../../cli/infra-workflows";
+import { affectedJson, affectedStacks } from "../../cli/affected";
+import { InfraStack, infraStacks, infraWorkflows, INFRA_WORKFLOW_FILES, matrixVariable } from "../../cli/infra-workflows";
 import { FIRST_APPLY_ENVIRONMENT } from "../../stacks";
 import { comparePlans, deferral, main as planSummary } from "../../scripts/plan-summary";
 import { examplePlatform, ROOT, synthAll, tempDir } from "../support/platform";
@@ -152,11 +153,14 @@ function oneEntryJob(yaml: string, jobId: string): { yaml: string; entries: Json
   return { yaml: stringify(workflow), entries };
 }
 
-/** The jobs of a workflow whose id starts with `prefix`, in file order (dependency order), with their matrix entries. */
-const jobsWith = (yaml: string, prefix: string): Array<[string, Json[]]> =>
-  Object.entries<Json>(parse(yaml).jobs)
-    .filter(([id]) => id.startsWith(prefix))
-    .map(([id, job]) => [id, job.strategy.matrix.include]);
+/** The plan jobs, in file order (dependency order), each with every matrix entry the select job may give it. */
+const planJobsOf = (yaml: string): Array<[string, Json[]]> => {
+  const jobs = parse(yaml).jobs;
+  const select = jobs.select.steps.find((s: Json) => s.id === "select");
+  return Object.keys(jobs)
+    .filter((id) => id.startsWith("plan-"))
+    .map((id) => [id, JSON.parse(select.env[matrixVariable(id)])]);
+};
 
 interface PlanRun {
   readonly run: JobRun;
@@ -170,7 +174,7 @@ interface PlanRun {
  * `runnerAvailable` says otherwise (a platform applied without its GitHub connection authorized).
  */
 function planStack(world: string, stack: string, genuineError = "", runnerAvailable?: boolean): PlanRun {
-  const [jobId, entries] = jobsWith(files[PLAN], "plan-").find(([, e]) => e.some((x) => x.stack === stack))!;
+  const [jobId, entries] = planJobsOf(files[PLAN]).find(([, e]) => e.some((x) => x.stack === stack))!;
   const { yaml } = oneEntryJob(files[PLAN], jobId);
   const workspace = checkout();
   try {
@@ -207,6 +211,10 @@ function pullRequest(world: string): { plans: Record<string, PlanRun>; summary: 
       fs.mkdirSync(path.join(workspace, "plans", `plan-${stack}`), { recursive: true });
       for (const [file, content] of Object.entries(artifact)) fs.writeFileSync(path.join(workspace, "plans", `plan-${stack}`, file), content);
     }
+    // The select job's artifact: a first pull request has no base to compare with, so every stack is planned.
+    const selection = affectedStacks(undefined, { stacks: stacks.map((s) => ({ name: s.name, json: {} })), environments: [], workflowFiles: new Map(), productionEnvironments: [] });
+    fs.mkdirSync(path.join(workspace, "affected"));
+    fs.writeFileSync(path.join(workspace, "affected", "affected.json"), JSON.stringify(affectedJson(selection)));
     const summary = runJob(files[PLAN], "summary", {
       standIns: { gh: 'if [ "$1" = pr ]; then echo false; fi' },
       contexts: {
@@ -368,6 +376,7 @@ describe("a brand-new platform's first pull request", () => {
     expect(comment).toContain("- `hello-prod`: waits for the first apply of `hello-delivery`, `platform-prod`");
     expect(comment).toContain("**6 stacks wait for the first apply of stacks they read**");
     expect(comment).toContain("across 12 stacks (6 deferred)");
+    expect(comment).toContain("Every stack is planned: there is no base to compare with.");
     expect(summary.summary).toBe(comment);
     // The comment was posted.
     expect(summary.calls.filter((c) => c.command === "gh").map((c) => c.args.slice(0, 3).join(" "))).toContain("api --method POST");
@@ -393,7 +402,7 @@ describe("a brand-new platform's first pull request", () => {
       return run.outputs[env] === "true" ? `codebuild-${project}-4242-1` : "ubuntu-24.04";
     };
     expect(["plan-level-1-dev", "plan-level-1-staging", "plan-level-1-prod"].map(runsOn)).toEqual(["ubuntu-24.04", "codebuild-acme-staging-plan-runner-4242-1", "ubuntu-24.04"]);
-    expect(parse(files[PLAN]).jobs["plan-level-1-dev"].needs).toEqual(["synth", "runners", "plan-level-0"]);
+    expect(parse(files[PLAN]).jobs["plan-level-1-dev"].needs).toEqual(["synth", "select", "runners", "plan-level-0"]);
   });
 
   test("a stack whose upstream exists plans normally; a genuine plan error fails its job and the check", () => {

@@ -13,6 +13,7 @@ import {
   infraWorkflows,
   jobsInDependencyOrder,
   main,
+  matrixVariable,
   PLAN_RETENTION_DAYS,
   staleFiles,
   TERRAFORM_VERSION,
@@ -64,6 +65,8 @@ beforeAll(() => {
 const jobsOf = (workflow: Json): Array<[string, Json]> => Object.entries(workflow.jobs);
 const stepsUsing = (job: Json, action: string): Json[] => job.steps.filter((s: Json) => typeof s.uses === "string" && s.uses.startsWith(`${action}@`));
 const matrixStacks = (job: Json): string[] => (job.strategy?.matrix?.include ?? []).map((e: Json) => e.stack);
+/** Every matrix entry a plan job may get: the select job filters these to the stacks it selects. */
+const planEntries = (workflow: Json, jobId: string): Json[] => JSON.parse(workflow.jobs.select.steps.find((s: Json) => s.id === "select").env[matrixVariable(jobId)]);
 
 describe("committed workflows", () => {
   test("equal what the generator makes from platform.yaml (run `npm run workflows` when this fails)", () => {
@@ -181,15 +184,21 @@ describe("pull-request workflow", () => {
     const jobs = multi[PLAN].jobs;
     const planJobs = Object.keys(jobs).filter((id) => id.startsWith("plan-"));
     expect(planJobs).toEqual(["plan-level-0", "plan-level-1-dev", "plan-level-1-staging", "plan-level-1-qa", "plan-level-1-prod"]);
-    expect(planJobs.flatMap((id) => matrixStacks(jobs[id])).sort()).toEqual(multiStacks.map((s) => s.name).sort());
-    expect(matrixStacks(jobs["plan-level-1-staging"])).toEqual(["kube-system-staging", "hello-staging", "api-staging"]);
-    expect(jobs["plan-level-1-qa"].needs).toEqual(["synth", "runners", "plan-level-0"]);
+    expect(planJobs.flatMap((id) => planEntries(multi[PLAN], id).map((e) => e.stack)).sort()).toEqual(multiStacks.map((s) => s.name).sort());
+    expect(planEntries(multi[PLAN], "plan-level-1-staging").map((e) => e.stack)).toEqual(["kube-system-staging", "hello-staging", "api-staging"]);
+    expect(jobs["plan-level-1-qa"].needs).toEqual(["synth", "select", "runners", "plan-level-0"]);
     expect(jobs["plan-level-0"].strategy["fail-fast"]).toBe(false);
+    // The matrix is the select job's choice, and a job it chose nothing for does not run (GitHub refuses an empty matrix).
+    for (const id of planJobs) {
+      expect(jobs[id].strategy.matrix).toBe(`\${{ fromJSON(needs.select.outputs.${id}) }}`);
+      expect(jobs[id].if).toBe(`\${{ !cancelled() && !contains(needs.*.result, 'failure') && needs.select.outputs.${id} != '' && github.event.pull_request.head.repo.full_name == github.repository }}`);
+      expect(jobs.select.outputs[id]).toBe(`\${{ steps.select.outputs.${id} }}`);
+    }
   });
 
   test("each plan assumes its account's read-only plan role through OIDC, plans without the lock, and uploads only the redacted plan and its text, or its deferral", () => {
     const job = multi[PLAN].jobs["plan-level-1-qa"];
-    const qa = job.strategy.matrix.include.find((e: Json) => e.stack === "api-qa");
+    const qa = planEntries(multi[PLAN], "plan-level-1-qa").find((e: Json) => e.stack === "api-qa");
     expect(qa).toEqual({ stack: "api-qa", region: "us-east-1", role: "arn:aws:iam::333333333333:role/acme-plan", github: true, refresh: "false" });
     // The environment's plan runner once the runners job found its webhook, else GitHub-hosted.
     expect(job["runs-on"]).toBe("${{ needs.runners.outputs.qa == 'true' && format('codebuild-acme-qa-plan-runner-{0}-{1}', github.run_id, github.run_attempt) || 'ubuntu-24.04' }}");
@@ -229,15 +238,16 @@ describe("pull-request workflow", () => {
     expect(stepsUsing(multi[PLAN].jobs["plan-level-0"], "actions/create-github-app-token")).toEqual([]);
     const plan = multi[PLAN].jobs["plan-level-0"].steps.find((s: Json) => s.name === "terraform plan");
     expect(plan.env).toEqual({ GITHUB_TOKEN: "${{ github.token }}", REFRESH: "${{ matrix.refresh }}" });
-    for (const entry of Object.values<Json>(multi[PLAN].jobs).flatMap((j) => j.strategy?.matrix?.include ?? [])) {
+    const planJobs = Object.keys(multi[PLAN].jobs).filter((id) => id.startsWith("plan-"));
+    for (const entry of planJobs.flatMap((id) => planEntries(multi[PLAN], id))) {
       expect({ stack: entry.stack, refresh: entry.refresh }).toEqual({ stack: entry.stack, refresh: entry.github ? "false" : "true" });
     }
-    expect(multi[PLAN].jobs["plan-level-0"].strategy.matrix.include.find((e: Json) => e.stack === "platform-dev")).toMatchObject({ github: false, refresh: "true" });
+    expect(planEntries(multi[PLAN], "plan-level-0").find((e: Json) => e.stack === "platform-dev")).toMatchObject({ github: false, refresh: "true" });
   });
 
   test("one job posts the summary comment, found again by its marker, and fails the check on protected destroys", () => {
     const summary = multi[PLAN].jobs.summary;
-    expect(summary.needs).toEqual(["synth", "plan-level-0", "plan-level-1-dev", "plan-level-1-staging", "plan-level-1-qa", "plan-level-1-prod"]);
+    expect(summary.needs).toEqual(["synth", "select", "plan-level-0", "plan-level-1-dev", "plan-level-1-staging", "plan-level-1-qa", "plan-level-1-prod"]);
     expect(summary.if).toContain("!cancelled()");
     const script = summary.steps.map((s: Json) => s.run ?? "").join("\n");
     expect(script).toContain("node scripts/plan-summary.js");
@@ -317,7 +327,9 @@ describe("apply workflow", () => {
     const NOT_DEFERRED = "steps.reviewed-plan.outputs.deferred != 'true'";
     const DEFERRED = "steps.reviewed-plan.outputs.deferred == 'true'";
     const check = names.indexOf("Was the plan deferred?");
-    expect(check).toBe(names.indexOf("Download the reviewed plan") + 1);
+    // Between them: a stack the pull request did not plan (slipway affected) was reviewed as "no change".
+    expect(check).toBe(names.indexOf("Download the reviewed plan") + 2);
+    expect(names[check - 1]).toBe("Not planned in review");
     const conditions = (j: Json) => Object.fromEntries(j.steps.slice(names.indexOf("Was the plan deferred?") + 1).map((s: Json) => [s.name, s.if]));
     expect(conditions(job)).toEqual({
       "Set up Terraform": undefined,

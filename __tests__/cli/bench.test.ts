@@ -121,7 +121,7 @@ describe("the report", () => {
     const out: string[] = [];
     const log = jest.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
     try {
-      expect(main(["--runs", "1", "--sizes", "", "--no-example", "--json"])).toBe(0);
+      expect(main(["--runs", "1", "--sizes", "", "--no-example", "--pull-request", "", "--json"])).toBe(0);
     } finally {
       log.mockRestore();
     }
@@ -166,4 +166,19 @@ describe("the report", () => {
       err.mockRestore();
     }
   });
+});
+
+test("a one-app pull request: head and base synthesized, the plan jobs slipway affected selects of all stacks", () => {
+  const out: string[] = [];
+  const log = jest.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
+  try {
+    expect(main(["--runs", "1", "--sizes", "", "--no-example", "--pull-request", "2", "--json"])).toBe(0);
+  } finally {
+    log.mockRestore();
+  }
+  const report: BenchReport = JSON.parse(out.join("\n"));
+  // 2 bootstrap (two accounts), 3 platform and 3 kube-system stacks, 4 per app; the changed app's
+  // environment variable reaches its three environment stacks only.
+  expect(report.pullRequests).toEqual([{ apps: 2, stacks: 16, planJobs: 3, headSynthMs: expect.any(Number), baseSynthMs: expect.any(Number), affectedMs: expect.any(Number) }]);
+  expect(formatReport(report)).toMatch(/\n {2}2 apps: 3 of 16 stacks planned; synth head \d+\.\d\d s \+ base \d+\.\d\d s = \d+\.\d\d s, slipway affected \d+\.\d\d s$/);
 });

@@ -120,9 +120,10 @@ describe("the built package", () => {
     const dist = packed.files.filter((f) => f.startsWith("dist/"));
     expect(dist).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "dist/constructs/index.js", "dist/stacks/index.js", "dist/platform/model.js"]));
     for (const file of dist.filter((f) => f.endsWith(".js"))) expect(dist).toContain(file.replace(/\.js$/, ".d.ts"));
-    expect(packed.files.filter((f) => /(^|\/)(__tests__|cli|examples|scripts)\//.test(f))).toEqual([]);
+    // npm always packs a `bin` file: scripts/slipway.js, which says the commands need a checkout (no cli/ here).
+    expect(packed.files.filter((f) => /(^|\/)(__tests__|cli|examples|scripts)\//.test(f))).toEqual(["scripts/slipway.js"]);
     expect(packed.files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
-    expect(packed.files.filter((f) => !f.startsWith("dist/") && !f.startsWith("templates/")).sort()).toEqual(["README.md", "package.json", "platform.yaml", "schema/platform.schema.json"]);
+    expect(packed.files.filter((f) => !f.startsWith("dist/") && !f.startsWith("templates/")).sort()).toEqual(["README.md", "package.json", "platform.yaml", "schema/platform.schema.json", "scripts/slipway.js"]);
     // The app skeletons the delivery stack commits (__tests__/skeleton checks their files).
     for (const file of ["slipway-template.json", "gitignore", ".dockerignore", "Dockerfile"]) expect(packed.files).toContain(`templates/python/${file}`);
   });

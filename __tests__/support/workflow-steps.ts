@@ -10,11 +10,13 @@
  * Only what Slipway's workflows use is modelled, and anything else throws instead of being
  * guessed: expressions are context paths (`${{ steps.build.outputs.id }}`, `${{ vars.X }}`);
  * `if:` is `success()`, `failure()`, `always()`, `cancelled()` (and `!`),
- * `steps.<id>.outcome == '<outcome>'`, `steps.<id>.outputs.<name> (==|!=) '<value>'` or a bare
- * context path (`matrix.github`, truthy as on GitHub), joined with `&&`.
+ * `steps.<id>.outcome == '<outcome>'`, `steps.<id>.outputs.<name> (==|!=) '<value>'`, a bare
+ * context path (`matrix.github`, truthy as on GitHub) or `contains(fromJSON(<path>), <path>)` (a
+ * JSON list holding a value, e.g. `needs.reviewed.outputs.skipped` and `matrix.stack`), joined with `&&`.
  * `$GITHUB_STEP_SUMMARY` is one file for the job, returned as {@link JobRun.summary}.
  */
 import { spawnSync } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -114,7 +116,12 @@ export function runJob(yaml: string, jobId: string, options: RunJobOptions): Job
       fs.writeFileSync(path.join(dirs.bin, command), script, { mode: 0o755 });
     }
 
-    const contexts: Json = { ...(options.contexts ?? {}), runner: { temp: dirs.temp, os: "Linux", ...(options.contexts?.runner ?? {}) } };
+    const contexts: Json = {
+      ...(options.contexts ?? {}),
+      runner: { temp: dirs.temp, os: "Linux", arch: "X64", ...(options.contexts?.runner ?? {}) },
+      // hashFiles() reads the workspace, as on GitHub.
+      github: { workspace: dirs.workspace, ...(options.contexts?.github ?? {}) },
+    };
     fs.mkdirSync(contexts.runner.temp, { recursive: true });
     const stepsContext: Json = {};
     contexts.steps = stepsContext;
@@ -200,9 +207,34 @@ export function runJob(yaml: string, jobId: string, options: RunJobOptions): Job
   }
 }
 
-/** `text` with each `${{ <context path> }}` replaced by its value. */
+/**
+ * GitHub's `hashFiles('<pattern>', …)` in `workspace`: one SHA-256 over the SHA-256 of each matched
+ * file, in path order; "" when nothing matches. Patterns here are paths with `*` within a segment.
+ */
+function hashFiles(expression: string, workspace: string): string | undefined {
+  const call = /^hashFiles\(((?:\s*'[^']*'\s*,?)+)\)$/.exec(expression);
+  if (!call) return undefined;
+  const patterns = [...call[1].matchAll(/'([^']*)'/g)].map((m) => new RegExp(`^${m[1].split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*")}$`));
+  const files: string[] = [];
+  const visit = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) visit(full);
+      else if (patterns.some((p) => p.test(path.relative(workspace, full)))) files.push(full);
+    }
+  };
+  visit(workspace);
+  if (files.length === 0) return "";
+  const hash = crypto.createHash("sha256");
+  for (const file of files.sort()) hash.update(crypto.createHash("sha256").update(fs.readFileSync(file)).digest());
+  return hash.digest("hex");
+}
+
+/** `text` with each `${{ <context path> }}` (or `hashFiles(…)`) replaced by its value. */
 function interpolate(text: string, contexts: Json, where: string): string {
   return text.replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_, expression: string) => {
+    const hashed = hashFiles(expression, contexts.github?.workspace ?? process.cwd());
+    if (hashed !== undefined) return hashed;
     if (!/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z_][A-Za-z0-9_-]*)+$/.test(expression)) {
       throw new Error(`${where}: the expression ${JSON.stringify(expression)} is not a context path; the harness does not evaluate it`);
     }
@@ -231,13 +263,19 @@ function condition(expression: unknown, failed: boolean, steps: Json, where: str
     const outcome = /^steps\.([A-Za-z_][A-Za-z0-9_-]*)\.(outcome|conclusion)\s*(==|!=)\s*'([a-z]+)'$/.exec(bare);
     const output = /^steps\.([A-Za-z_][A-Za-z0-9_-]*)\.outputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*(==|!=)\s*'([^']*)'$/.exec(bare);
     const contextPath = /^(matrix|vars|inputs)\.[A-Za-z_][A-Za-z0-9_-]*$/.test(bare) ? bare.split(".") : undefined;
+    const contains = /^contains\(fromJSON\(([A-Za-z_][A-Za-z0-9_.-]*)\),\s*([A-Za-z_][A-Za-z0-9_.-]*)\)$/.exec(bare);
     if (bare === "success()") [value, statusChecked] = [!failed, true];
     else if (bare === "failure()") [value, statusChecked] = [failed, true];
     else if (bare === "always()") [value, statusChecked] = [true, true];
     else if (bare === "cancelled()") [value, statusChecked] = [false, true];
     else if (outcome) value = ((steps[outcome[1]]?.[outcome[2]] ?? "") === outcome[4]) === (outcome[3] === "==");
     else if (output) value = ((steps[output[1]]?.outputs?.[output[2]] ?? "") === output[4]) === (output[3] === "==");
-    else if (contextPath) {
+    else if (contains) {
+      const at = (p: string) => p.split(".").reduce<any>((v, key) => v?.[key], contexts);
+      const list = JSON.parse(String(at(contains[1]) ?? "")); // fromJSON('') fails on GitHub too
+      if (!Array.isArray(list)) throw new Error(`${where}: ${contains[1]} is not a JSON list in the condition ${JSON.stringify(text)}`);
+      value = list.includes(at(contains[2]));
+    } else if (contextPath) {
       if (!(contextPath[0] in contexts)) throw new Error(`${where}: the context ${JSON.stringify(contextPath[0])} of the condition ${JSON.stringify(text)} was not given to the harness`);
       const v = contexts[contextPath[0]]?.[contextPath[1]];
       // GitHub's truthiness: false, 0, "" and null are false; any other string, "false" too, is true.

@@ -200,8 +200,11 @@ export class ResourceIndex {
     return this.references(producer.name, value).map(({ target, attribute }) => ({ target, attribute }));
   }
 
-  /** cdktf names a cross-stack input `cross-stack-reference-input-<stack>`; else match the state path. */
-  private producerOf(stack: string, remoteName: string): SynthesizedStack | undefined {
+  /**
+   * The stack whose state the remote state data source `remoteName` of `stack` reads. cdktf names a
+   * cross-stack input `cross-stack-reference-input-<stack>`; else match the state path.
+   */
+  producerOf(stack: string, remoteName: string): SynthesizedStack | undefined {
     const named = this.byName.get(remoteName.replace(/^cross-stack-reference-input-/, ""));
     if (named) return named;
     const config = this.stack(stack).json.data?.terraform_remote_state?.[remoteName]?.config ?? {};
