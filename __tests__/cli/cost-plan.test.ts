@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
-import { infraStacks, infraWorkflows, INFRA_WORKFLOW_FILES } from "../../cli/infra-workflows";
+import { infraStacks, infraWorkflows, INFRA_WORKFLOW_FILES, matrixVariable } from "../../cli/infra-workflows";
 import { synthesize } from "../../cli/synth";
 import { DEFAULT_ASSUMPTIONS, planDelta, PRICES, resourcesOfPlan } from "../../cli/cost/price";
 import { main as planSummary, PlanJson, readPlans, StackPlan, summarize } from "../../scripts/plan-summary";
@@ -225,8 +225,10 @@ describe("the plan job prices its plan", () => {
     const stacks = infraStacks(platform);
     const yaml = infraWorkflows(platform, {}, stacks)[INFRA_WORKFLOW_FILES.plan];
     const workflow = parse(yaml);
-    const [jobId, job] = Object.entries<Json>(workflow.jobs).find(([id, j]) => id.startsWith("plan-") && j.strategy.matrix.include.some((e: Json) => e.stack === "platform-dev"))!;
-    const entry = job.strategy.matrix.include.find((e: Json) => e.stack === "platform-dev");
+    // Each plan job's entries sit in the select step's environment; the select job keeps the chosen ones.
+    const entries = (id: string): Json[] => JSON.parse(workflow.jobs.select.steps.find((s: Json) => s.id === "select").env[matrixVariable(id)]);
+    const [jobId, job] = Object.entries<Json>(workflow.jobs).find(([id]) => id.startsWith("plan-") && entries(id).some((e: Json) => e.stack === "platform-dev"))!;
+    const entry = entries(jobId).find((e: Json) => e.stack === "platform-dev");
     delete job.strategy;
     // A checkout of the infrastructure repository: the scripts, the cost engine and snapshot, and the synthesized output.
     const workspace = tempDir("slipway-cost-checkout-");
