@@ -21,14 +21,13 @@ import { Fn, TerraformCount, Token } from "cdktf";
 import { Construct } from "constructs";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
-import { accountKeyPolicy } from "./aws-common";
+import { accountKeyPolicy, stackPartition, WithAccountAndRegion, withAccountAndRegion } from "./aws-common";
 import {
   checkAccountId,
   checkRegion,
   invalid,
   isKnown,
   LOG_RETENTION_DAYS,
-  partitionOf,
   policyJson,
   resourceName,
 } from "./util";
@@ -53,10 +52,16 @@ export interface KubernetesClusterProps {
   readonly name: string;
   /** Where the control plane's network interfaces and the nodes live (the private subnets). */
   readonly network: ClusterNetwork;
-  /** The 12-digit AWS account id the cluster is created in; scopes the key policy and role trust. */
-  readonly accountId: string;
-  /** The AWS region the cluster is created in, e.g. `eu-west-1`; scopes the key policy. */
-  readonly region: string;
+  /**
+   * The 12-digit AWS account id the cluster is created in; scopes the key policy and role trust.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The AWS region the cluster is created in, e.g. `eu-west-1`; scopes the key policy.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * The Kubernetes version, `1.NN`. Pinned so upgrades are deliberate: change it to upgrade the
    * control plane, then the node group follows.
@@ -230,8 +235,10 @@ export class KubernetesCluster extends Construct {
   /** The ARN partition of the cluster's region (`aws`, `aws-cn`, `aws-us-gov`). */
   private readonly partition: string;
 
-  constructor(scope: Construct, id: string, props: KubernetesClusterProps) {
+  constructor(scope: Construct, id: string, given: KubernetesClusterProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
 
     const kubernetesVersion = props.kubernetesVersion ?? DEFAULT_VERSION;
     const publicAccessCidrs = props.publicAccessCidrs ?? [];
@@ -269,7 +276,7 @@ export class KubernetesCluster extends Construct {
     }
 
     const { name, accountId, region } = props;
-    const { partition, dnsSuffix } = partitionOf(region);
+    const { partition, dnsSuffix } = stackPartition(this, region);
     this.partition = partition;
     const logGroupName = `/aws/eks/${name}/cluster`;
     const named = (suffix: string, maxLength: number) => `${resourceName([name], maxLength - suffix.length - 1)}-${suffix}`;
@@ -645,7 +652,7 @@ export class KubernetesCluster extends Construct {
   }
 
   private validate(
-    props: KubernetesClusterProps,
+    props: WithAccountAndRegion<KubernetesClusterProps>,
     v: {
       kubernetesVersion: string;
       publicAccessCidrs: string[];

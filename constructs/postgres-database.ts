@@ -15,7 +15,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Construct } from "constructs";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
-import { accountKeyPolicy } from "./aws-common";
+import { accountKeyPolicy, stackPartition, WithAccountAndRegion, withAccountAndRegion } from "./aws-common";
 import { DatabaseRoleNames, databaseRoleNames } from "./database-roles";
 import type { PolicyStatement } from "./github-actions-role";
 import {
@@ -24,8 +24,7 @@ import {
   invalid,
   isKnown,
   LOG_RETENTION_DAYS,
-  partitionOf,
-} from "./util";
+  } from "./util";
 
 /** The part of a network a database needs; `Network` satisfies it. */
 export interface DatabaseNetwork {
@@ -51,10 +50,16 @@ export interface PostgresDatabaseProps {
   readonly name: string;
   /** Where the instance lives: its VPC and at least two private subnets in different zones. */
   readonly network: DatabaseNetwork;
-  /** The 12-digit AWS account id the database is created in; scopes the key policy. */
-  readonly accountId: string;
-  /** The AWS region the database is created in, e.g. `eu-west-1`; scopes the key policy. */
-  readonly region: string;
+  /**
+   * The 12-digit AWS account id the database is created in; scopes the key policy.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The AWS region the database is created in, e.g. `eu-west-1`; scopes the key policy.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * The PostgreSQL version, `MAJOR.MINOR` (e.g. `"16.8"`) or `MAJOR` alone (e.g. `"16"`), with a major
    * from 13 to 17. The major picks the parameter group family (`postgres<major>`); changing it is a
@@ -265,8 +270,10 @@ export class PostgresDatabase extends Construct {
   private readonly ingressIds = new Set<string>();
   private readonly peers = new Set<string>();
 
-  constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
+  constructor(scope: Construct, id: string, given: PostgresDatabaseProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
 
     const engineVersion = props.engineVersion ?? DEFAULT_ENGINE_VERSION;
     const instanceClass = props.instanceClass ?? "db.t4g.micro";
@@ -305,7 +312,7 @@ export class PostgresDatabase extends Construct {
     }
 
     const { name, accountId, region } = props;
-    const { partition, dnsSuffix } = partitionOf(region);
+    const { partition, dnsSuffix } = stackPartition(this, region);
     const logGroupPrefix = `/aws/rds/instance/${name}`;
 
     this.key = new KmsKey(this, "Key", {
@@ -470,7 +477,7 @@ export class PostgresDatabase extends Construct {
    */
   public grantMasterSecretRead(grantee: DatabaseGrantee): void {
     const { region } = this.arnParts;
-    const { dnsSuffix } = partitionOf(region);
+    const { dnsSuffix } = stackPartition(this, region);
     grantee.addPolicy("read-database-master-secret", [
       { Sid: "ReadMasterSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: this.masterUserSecretArn },
       {
@@ -525,7 +532,7 @@ export class PostgresDatabase extends Construct {
 
   /** Validates the props; returns the engine's major version. */
   private validate(
-    props: PostgresDatabaseProps,
+    props: WithAccountAndRegion<PostgresDatabaseProps>,
     v: {
       engineVersion: string;
       instanceClass: string;
