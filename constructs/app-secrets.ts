@@ -15,7 +15,7 @@ import { accountKeyPolicy, stackPartition, WithAccountAndRegion, withAccountAndR
 import { podIdentityTrustPolicy } from "./pod-identity-role";
 import { checkAccountId, checkRegion, invalid, isKnown, policyJson } from "./util";
 
-/** Props of {@link AppSecrets}. `name`, `namePrefix`, `secretNames`, `accountId` and `region` are required. */
+/** Props of {@link AppSecrets}. `name`, `namePrefix` and `secretNames` are required. */
 export interface AppSecretsProps {
   /** Names the key alias and the reader role, e.g. `shop-prod`: letters, digits and `-`, at most 50 characters. */
   readonly name: string;

@@ -81,7 +81,7 @@ export interface CdnLoadBalancer {
   allowHttpsFrom(peer: { readonly securityGroupId: string }, description?: string, id?: string): unknown;
 }
 
-/** Props of {@link Cdn}. `name`, `accountId`, `domain`, `certificateProvider` and one of `loadBalancer` or `loadBalancerDnsName` are required. */
+/** Props of {@link Cdn}. `name`, `domain`, `certificateProvider` and one of `loadBalancer` or `loadBalancerDnsName` are required. */
 export interface CdnProps {
   /**
    * Prefix of resource names, e.g. `shop-prod`: 1 to 40 lower-case letters, digits and `-`,

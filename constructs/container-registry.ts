@@ -13,7 +13,7 @@ import { Construct } from "constructs";
 import { accountKeyPolicy, stackPartition, WithAccountAndRegion, withAccountAndRegion } from "./aws-common";
 import { checkAccountId, checkRegion, invalid, isKnown, policyJson, resourceName } from "./util";
 
-/** Props of {@link ContainerRegistry}. Only `name`, `accountId` and `region` are required. */
+/** Props of {@link ContainerRegistry}. Only `name` is required. */
 export interface ContainerRegistryProps {
   /**
    * The ECR repository name, e.g. `shop/api`: 2-256 characters, lower-case letters and digits in

@@ -49,7 +49,7 @@ export interface BackupCopy {
   readonly retentionDays?: number;
 }
 
-/** Props of {@link DatabaseBackup}. `name`, `database`, `accountId` and `region` are required. */
+/** Props of {@link DatabaseBackup}. `name` and `database` are required. */
 export interface DatabaseBackupProps {
   /** Names the vaults (`<name>-backup`, in each region), the plan, the role and the keys' aliases: 2-43 lower-case letters, digits and `-` (a vault name holds 50). */
   readonly name: string;

@@ -43,7 +43,7 @@ export interface ClusterNetwork {
 /** The EKS add-ons this construct installs and manages. */
 export type CoreAddonName = "vpc-cni" | "kube-proxy" | "coredns" | "eks-pod-identity-agent";
 
-/** Props of {@link KubernetesCluster}. Only `name`, `network`, `accountId` and `region` are required. */
+/** Props of {@link KubernetesCluster}. Only `name` and `network` are required. */
 export interface KubernetesClusterProps {
   /**
    * The EKS cluster name: 1-100 characters, letters, digits, `_` and `-`, starting with a letter or

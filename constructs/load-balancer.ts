@@ -49,7 +49,7 @@ export interface LoadBalancerPeer {
 export type LoadBalancerAllowFrom = "cdn" | "internet";
 
 /**
- * Props of {@link LoadBalancer}. `name`, `network`, `accountId`, `region`, `domain`, `healthPath` and
+ * Props of {@link LoadBalancer}. `name`, `network`, `domain`, `healthPath` and
  * `targetPort` are required.
  */
 export interface LoadBalancerProps {

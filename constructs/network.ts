@@ -37,7 +37,7 @@ export type NatGatewayMode = "one" | "per-zone";
 /** The flow-log retention periods offered: CloudWatch's, without 0 (never expire), so flow logs always expire. */
 const FLOW_LOG_RETENTION_DAYS: readonly number[] = LOG_RETENTION_DAYS.filter((days) => days !== 0);
 
-/** Props of {@link Network}. Only `name`, `cidrBlock`, `availabilityZones`, `accountId` and `region` are required. */
+/** Props of {@link Network}. Only `name`, `cidrBlock` and `availabilityZones` are required. */
 export interface NetworkProps {
   /**
    * Prefix of the Name tags and resource names, e.g. `slipway-prod`: a DNS label (lower-case

@@ -11,7 +11,7 @@ import type { PolicyStatement } from "./github-actions-role";
 import { withAccountId } from "./aws-common";
 import { checkAccountId, invalid, isKnown, policyJson } from "./util";
 
-/** Props of {@link PodIdentityRole}; all are required. */
+/** Props of {@link PodIdentityRole}; all but `accountId` are required. */
 export interface PodIdentityRoleProps {
   /** The IAM role's name, e.g. `shop-prod-server`: 1-64 letters, digits and `+=,.@_-`. */
   readonly roleName: string;

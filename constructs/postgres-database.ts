@@ -40,7 +40,7 @@ export interface DatabasePeer {
   readonly securityGroupId: string;
 }
 
-/** Props of {@link PostgresDatabase}. Only `name`, `network`, `accountId` and `region` are required. */
+/** Props of {@link PostgresDatabase}. Only `name` and `network` are required. */
 export interface PostgresDatabaseProps {
   /**
    * The DB instance identifier, e.g. `shop-prod`: lower-case letters, digits and single `-`,
