@@ -26,6 +26,16 @@ export function containerInsightsLogGroupName(clusterName: string, kind: (typeof
   return `/aws/containerinsights/${clusterName}/${kind}`;
 }
 
+/** The cluster {@link ContainerInsights} runs on; `KubernetesCluster` satisfies it. */
+export interface ContainerInsightsCluster {
+  /** The cluster name (a reference is fine). */
+  readonly name: string;
+  /** The cluster ARN: the only cluster whose Pod Identity may hand out the agent's role. */
+  readonly arn: string;
+  /** What an add-on with pods waits for: the nodes for its DaemonSets, the Pod Identity agent. */
+  readonly workloadDependencies: readonly ITerraformDependable[];
+}
+
 /** Props of {@link ContainerInsights}. */
 export interface ContainerInsightsProps {
   /**
@@ -33,8 +43,11 @@ export interface ContainerInsightsProps {
    * names the role, `<name>-container-insights`.
    */
   readonly name: string;
-  /** The cluster: its name, and what the add-on waits for (nodes for its DaemonSets, the Pod Identity agent). */
-  readonly cluster: { readonly clusterName: string; readonly arn: string; readonly dependsOn: readonly ITerraformDependable[] };
+  /**
+   * The cluster: a `KubernetesCluster` itself. (The older form `{ clusterName, arn, dependsOn }` is
+   * still accepted; deprecated.)
+   */
+  readonly cluster: ContainerInsightsCluster | { readonly clusterName: string; readonly arn: string; readonly dependsOn: readonly ITerraformDependable[] };
   /**
    * The cluster's account: only its Pod Identity may assume the role.
    * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
@@ -79,6 +92,7 @@ export class ContainerInsights extends Construct {
     super(scope, id);
     // Account and region default from the stack, so the rest reads them as given.
     const props = withAccountAndRegion(this, given);
+    const cluster = "clusterName" in props.cluster ? { name: props.cluster.clusterName, arn: props.cluster.arn, workloadDependencies: props.cluster.dependsOn } : props.cluster;
     this.retentionDays = props.retentionDays ?? 365;
     if (!LOG_RETENTION_DAYS.includes(this.retentionDays as (typeof LOG_RETENTION_DAYS)[number]) || this.retentionDays === 0) {
       invalid(this, "retentionDays", this.retentionDays, `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.filter((d) => d !== 0).join(", ")}`);
@@ -107,7 +121,7 @@ export class ContainerInsights extends Construct {
     this.role = new IamRole(this, "Role", {
       name: resourceName([clusterName, "container-insights"], 64),
       description: `The CloudWatch agent and Fluent Bit of cluster ${clusterName}: metrics and container logs`,
-      assumeRolePolicy: podIdentityTrustPolicy(props.accountId, props.cluster.arn, CONTAINER_INSIGHTS_SERVICE_ACCOUNT.namespace, CONTAINER_INSIGHTS_SERVICE_ACCOUNT.name),
+      assumeRolePolicy: podIdentityTrustPolicy(props.accountId, cluster.arn, CONTAINER_INSIGHTS_SERVICE_ACCOUNT.namespace, CONTAINER_INSIGHTS_SERVICE_ACCOUNT.name),
     });
     const policy = new IamRolePolicyAttachment(this, "AgentPolicy", {
       role: this.role.name,
@@ -115,7 +129,7 @@ export class ContainerInsights extends Construct {
     });
 
     this.addon = new EksAddon(this, "Resource", {
-      clusterName: props.cluster.clusterName,
+      clusterName: cluster.name,
       addonName: "amazon-cloudwatch-observability",
       addonVersion: props.addonVersion,
       resolveConflictsOnCreate: "OVERWRITE",
@@ -123,7 +137,7 @@ export class ContainerInsights extends Construct {
       // The association is the add-on's own (EKS creates it for the add-on's service account).
       podIdentityAssociation: [{ roleArn: this.role.arn, serviceAccount: CONTAINER_INSIGHTS_SERVICE_ACCOUNT.name }],
       // Its log groups exist first (else Fluent Bit creates them unencrypted, kept forever).
-      dependsOn: [...props.cluster.dependsOn, ...Object.values(groups), policy],
+      dependsOn: [...cluster.workloadDependencies, ...Object.values(groups), policy],
     });
   }
 }

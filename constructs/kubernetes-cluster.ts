@@ -17,7 +17,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
-import { Fn, TerraformCount, Token } from "cdktf";
+import { Fn, ITerraformDependable, TerraformCount, Token } from "cdktf";
 import { Construct } from "constructs";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
@@ -30,6 +30,7 @@ import {
   LOG_RETENTION_DAYS,
   policyJson,
   resourceName,
+  stableIdFragment,
 } from "./util";
 
 /** The part of a network a cluster needs; `Network` satisfies it. */
@@ -42,6 +43,18 @@ export interface ClusterNetwork {
 
 /** The EKS add-ons this construct installs and manages. */
 export type CoreAddonName = "vpc-cni" | "kube-proxy" | "coredns" | "eks-pod-identity-agent";
+
+/** An IAM principal a cluster lets in: `GithubActionsRole` and `PodIdentityRole` satisfy it. */
+export interface ClusterAccessGrantee {
+  /** The principal's ARN, e.g. an IAM role's (a reference is fine). */
+  readonly arn: string;
+}
+
+/** A role that joins Kubernetes groups on a cluster: `GithubActionsRole` satisfies it. */
+export interface ClusterGroupGrantee extends ClusterAccessGrantee {
+  /** Maps the role into `group` on `cluster` through an access entry without access policies. */
+  allowEksGroup(cluster: { readonly name: string; readonly arn: string }, group: string): EksAccessEntry;
+}
 
 /** Props of {@link KubernetesCluster}. Only `name` and `network` are required. */
 export interface KubernetesClusterProps {
@@ -209,6 +222,18 @@ export class KubernetesCluster extends Construct {
   public readonly nodeRole: IamRole;
   /** The security group EKS creates for the control plane and nodes. */
   public readonly clusterSecurityGroupId: string;
+  /**
+   * The cluster's ARN. With {@link name} it makes the cluster itself what `PodIdentityRole`,
+   * `AppSecrets.allowReadFrom`, `ClusterAutoscalerRole`, `ContainerInsights` and
+   * `GithubActionsRole.allowEksGroup` take: no `{ name, arn }` wrapper.
+   */
+  public readonly arn: string;
+  /**
+   * {@link clusterSecurityGroupId} under the name a peer carries, so the cluster is a
+   * `DatabasePeer`: `database.allowConnectionsFrom(cluster)` admits the nodes and every pod that
+   * uses the node's network identity (not pods with their own security group).
+   */
+  public readonly securityGroupId: string;
   /** The Kubernetes version running (a reference to the cluster's). */
   public readonly version: string;
   /** The managed add-ons, by name. */
@@ -372,6 +397,8 @@ export class KubernetesCluster extends Construct {
     this.endpoint = this.cluster.endpoint;
     this.certificateAuthorityData = this.cluster.certificateAuthority.get(0).data;
     this.clusterSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
+    this.arn = this.cluster.arn;
+    this.securityGroupId = this.clusterSecurityGroupId;
 
     const grantIdOf = (prefix: string, principalArn: string, i: number) =>
       isKnown(principalArn) ? `${prefix}-${principalArn.split(":").slice(4).join("-").replace(/[^A-Za-z0-9_-]/g, "-")}` : `${prefix}${i}`;
@@ -566,20 +593,48 @@ export class KubernetesCluster extends Construct {
   }
 
   /**
+   * What an add-on or workload with pods waits for: the node group and the Pod Identity agent
+   * (what `ContainerInsights` takes from its `cluster`).
+   */
+  public get workloadDependencies(): readonly ITerraformDependable[] {
+    return [this.nodeGroup, this.addons["eks-pod-identity-agent"]];
+  }
+
+  /**
    * Lets an IAM principal (a deploy role, say) act in one namespace only: an access entry for the
-   * principal and an access policy scoped to `namespace`.
-   * @param id construct id of the grant, unique in this cluster
-   * @param principalArn an IAM role or user ARN
+   * principal and an access policy scoped to `namespace`. The grant's construct id is
+   * `Namespace-<principal>-<namespace>`, from the principal's ARN (or the reference it is), so
+   * reordering grants renames nothing.
+   * @param grantee the principal: `GithubActionsRole`, `PodIdentityRole`, or anything with its role's `arn`
    * @param namespace the Kubernetes namespace
    * @param policy an EKS access policy name
    * @returns the access policy association
    */
-  public grantNamespaceAccess(
-    id: string,
-    principalArn: string,
-    namespace: string,
-    policy = "AmazonEKSEditPolicy",
-  ): EksAccessPolicyAssociation {
+  public grantNamespaceAccess(grantee: ClusterAccessGrantee, namespace: string, policy?: string): EksAccessPolicyAssociation;
+  /**
+   * The older form, with an explicit id and a principal ARN string.
+   * @deprecated pass the grantee object: `grantNamespaceAccess(role, namespace, policy)`
+   */
+  public grantNamespaceAccess(id: string, principalArn: string, namespace: string, policy?: string): EksAccessPolicyAssociation;
+  public grantNamespaceAccess(first: ClusterAccessGrantee | string, second: string, third?: string, fourth?: string): EksAccessPolicyAssociation {
+    if (typeof first === "string") return this.namespaceAccess(first, second, third!, fourth);
+    const id = `Namespace-${stableIdFragment(this, first.arn)}-${stableIdFragment(this, second)}`;
+    return this.namespaceAccess(id, first.arn, second, third);
+  }
+
+  /**
+   * Lets a role sign in as a member of the Kubernetes group `group` and nothing more: what it may
+   * do is what the group's RBAC bindings allow (e.g. `KubernetesWorkload.grantDeploy(group)`).
+   * The same grant as `role.allowEksGroup(cluster, group)`, in the cluster's `grantXxx(grantee)` form.
+   * @param grantee the role, e.g. a `GithubActionsRole`
+   * @param group a Kubernetes group name, e.g. `slipway-deploy:shop-prod`
+   * @returns the role's access entry on this cluster
+   */
+  public grantGroupAccess(grantee: ClusterGroupGrantee, group: string): EksAccessEntry {
+    return grantee.allowEksGroup(this, group);
+  }
+
+  private namespaceAccess(id: string, principalArn: string, namespace: string, policy = "AmazonEKSEditPolicy"): EksAccessPolicyAssociation {
     this.validatePrincipal("grantNamespaceAccess.principalArn", principalArn);
     if (isKnown(namespace) && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
       invalid(this, "grantNamespaceAccess.namespace", namespace, "a Kubernetes namespace name: 1-63 lower-case letters, digits and '-'");

@@ -24,7 +24,8 @@ import {
   invalid,
   isKnown,
   LOG_RETENTION_DAYS,
-  } from "./util";
+  stableIdFragment,
+} from "./util";
 
 /** The part of a network a database needs; `Network` satisfies it. */
 export interface DatabaseNetwork {
@@ -496,15 +497,18 @@ export class PostgresDatabase extends Construct {
    * @param peer anything with a `securityGroupId`, e.g. a workload or a cluster's node security group
    * @param description the rule's description (up to 255 of AWS's allowed characters)
    * @param id construct id of the rule, unique in this database; keep it stable, renaming it replaces
-   *   the rule. Defaults to `AllowFrom<n>`, n counting calls from 0, so reordering calls renames rules.
+   *   the rule. Defaults to `AllowFrom-<peer>`, `<peer>` being the security group id, or the
+   *   expression it references (e.g. `AllowFrom-aws_security_group-Workers-id`): reordering calls
+   *   renames nothing.
    * @returns the ingress rule
    */
   public allowConnectionsFrom(
     peer: DatabasePeer,
     description = "PostgreSQL from an allowed security group",
-    id = `AllowFrom${this.ingressIds.size}`,
+    id?: string,
   ): VpcSecurityGroupIngressRule {
     const groupId = peer.securityGroupId;
+    id ??= `AllowFrom-${stableIdFragment(this, groupId)}`;
     if (isKnown(groupId) && !/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/.test(groupId)) {
       invalid(this, "allowConnectionsFrom.peer.securityGroupId", groupId, "a security group id such as sg-0123456789abcdef0");
     }

@@ -289,12 +289,13 @@ export class AppEnvironmentStack extends SlipwayStack {
       { Sid: "ListStaticAssets", Effect: "Allow", Action: "s3:ListBucket", Resource: this.cdn.assetsBucket.arn, Condition: { StringLike: { "s3:prefix": [`${assetsPrefix}*`] } } },
     ]);
     // The pods' own identities and the database setup Job (the only reader of the master secret).
-    this.databaseAccess = this.connectDatabase(name, environment.account, { name: cluster.name, arn: cluster.cluster.arn });
+    this.databaseAccess = this.connectDatabase(name, environment.account, cluster);
     // The deploy role's only rights in the cluster: the workload's namespaced deploy Role, bound to
     // a group of this app and environment that the role's access entry (no access policy) maps it into.
     const deployGroup = `slipway-deploy:${name}`;
     this.workload.grantDeploy(deployGroup);
-    this.deployRole.allowEksGroup({ name: cluster.name, arn: cluster.cluster.arn }, deployGroup);
+    // `Eks0`: the id these grants have always had (the cluster's name is a reference here).
+    this.deployRole.allowEksGroup(cluster, deployGroup, "Eks0");
     // The deploy job checks each secret has a value; it can never read one.
     this.secrets.grantDescribe(this.deployRole);
     // The deploy job tags the digest it deploys (`deployed.<env>.…`) so the registry keeps it.
