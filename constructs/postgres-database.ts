@@ -229,6 +229,8 @@ export const POSTGRES_INSTANCE_CLASSES: Readonly<Record<string, readonly string[
 export class PostgresDatabase extends Construct {
   /** The `aws_db_instance` (construct id `Resource`). */
   public readonly instance: DbInstance;
+  /** The instance's ARN: what makes the database itself a `DatabaseBackup`'s `database`. */
+  public readonly arn: string;
   /** The instance identifier (a reference, so users wait for the instance). */
   public readonly identifier: string;
   /** The host name clients connect to (the instance's `address`, without the port). */
@@ -435,6 +437,7 @@ export class PostgresDatabase extends Construct {
       dependsOn: logGroups,
       ...(preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
     });
+    this.arn = this.instance.arn;
 
     this.identifier = this.instance.identifier;
     this.endpoint = this.instance.address;

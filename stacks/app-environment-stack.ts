@@ -146,7 +146,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       const copyProvider = backupCopy.account ? undefined : environmentAwsProvider(this, "aws_backup_copy", platform, environment, tags, { alias: "backup-copy", region: backupCopy.region });
       this.backup = new DatabaseBackup(this, "Backup", {
         name,
-        database: database.instance,
+        database,
         accountId: environment.account,
         region: environment.region,
         retentionDays: backupCopy.retentionDays,

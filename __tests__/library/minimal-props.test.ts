@@ -10,8 +10,14 @@ import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider
 import { App, TerraformStack, Testing, Token } from "cdktf";
 import { AlarmTopic } from "../../constructs/alarm-topic";
 import { AppSecrets } from "../../constructs/app-secrets";
+import { CiRunners } from "../../constructs/ci-runners";
+import { ClusterAutoscalerRole } from "../../constructs/cluster-autoscaler-role";
+import { ContainerInsights } from "../../constructs/container-insights";
 import { ContainerRegistry } from "../../constructs/container-registry";
+import { DatabaseBackup } from "../../constructs/database-backup";
 import { GithubActionsRole } from "../../constructs/github-actions-role";
+import { LoadBalancer } from "../../constructs/load-balancer";
+import { PodIdentityRole } from "../../constructs/pod-identity-role";
 import { KubernetesCluster } from "../../constructs/kubernetes-cluster";
 import { KubernetesWorkload } from "../../constructs/kubernetes-workload";
 import { Network } from "../../constructs/network";
@@ -42,6 +48,28 @@ function at(tf: Json, type: string, constructPath: string): Json {
 const IDENTITY = "${data.aws_caller_identity.SlipwayCallerIdentity.account_id}";
 const REGION = "${data.aws_region.SlipwayRegion.name}";
 const PARTITION = "${data.aws_partition.SlipwayPartition.partition}";
+const DNS_SUFFIX = "${data.aws_partition.SlipwayPartition.dns_suffix}";
+
+/**
+ * Every AWS construct whose props other than account and region have sensible defaults or are
+ * other constructs, built with only those props, the cluster and database passed as themselves.
+ */
+function everyConstruct(stack: TerraformStack) {
+  const network = new Network(stack, "Network", { name: "orders", cidrBlock: "10.0.0.0/16", availabilityZones: ["eu-west-1a", "eu-west-1b"] });
+  const cluster = new KubernetesCluster(stack, "Cluster", { name: "orders", network });
+  const database = new PostgresDatabase(stack, "Database", { name: "orders", network });
+  const registry = new ContainerRegistry(stack, "Registry", { name: "orders" });
+  const secrets = new AppSecrets(stack, "Secrets", { name: "orders", namePrefix: "acme/orders/dev", secretNames: ["API_KEY"] });
+  new AlarmTopic(stack, "Alarms", { name: "orders" });
+  new LoadBalancer(stack, "LoadBalancer", { name: "orders", network, domain: "orders.example.com", healthPath: "/healthz", targetPort: 30080 });
+  new DatabaseBackup(stack, "Backup", { name: "orders", database });
+  new ContainerInsights(stack, "ContainerInsights", { name: "orders", cluster, logKeyArn: network.logKey.arn });
+  new ClusterAutoscalerRole(stack, "ClusterAutoscalerRole", { name: "orders", cluster });
+  new PodIdentityRole(stack, "ServerRole", { roleName: "orders-server", description: "The orders pods", cluster, namespace: "orders", serviceAccountName: "orders" });
+  new CiRunners(stack, "CiRunners", { name: "orders", network, cluster, githubOwner: "acme" });
+  database.allowConnectionsFrom(cluster);
+  return { network, cluster, database, registry, secrets };
+}
 
 describe("ContainerRegistry with only a name", () => {
   test("synthesizes; the region is the provider's and the account the caller identity's, read once", () => {
@@ -72,8 +100,7 @@ describe("ContainerRegistry with only a name", () => {
     const secrets = new AppSecrets(stack, "Secrets", { name: "orders", namePrefix: "acme/orders/dev", secretNames: ["API_KEY"] });
     const tf = synth(stack);
     expect(Token.isUnresolved(secrets.region)).toBe(true);
-    expect(tf.data.aws_region.SlipwayRegion).toBeDefined();
-    expect(JSON.stringify(at(tf, "aws_kms_key", "Secrets/Key"))).not.toContain(REGION.slice(2, -1) + "X");
+    expect(tf.data.aws_region.SlipwayRegion["//"].metadata.path).toBe("orders/SlipwayRegion");
     const keyPolicy = JSON.parse(at(tf, "aws_kms_key", "Secrets/Key").policy);
     expect(keyPolicy.Statement[0].Principal).toEqual({ AWS: `arn:${PARTITION}:iam::${IDENTITY}:root` });
     expect(Object.keys(tf.data.aws_caller_identity)).toEqual(["SlipwayCallerIdentity"]);
@@ -108,6 +135,42 @@ describe("ContainerRegistry with only a name", () => {
 });
 
 describe("every construct whose other props allow it synthesizes with minimal props", () => {
+  test("from a provider with a region and one allowed account: literals, no data source", () => {
+    const stack = freshStack({ region: "eu-west-1", allowedAccountIds: ["123456789012"] });
+    everyConstruct(stack);
+    const tf = synth(stack);
+    // (The cluster reads the identity running Terraform for its admin entry, as it always has.)
+    expect(Object.keys(tf.data).sort()).toEqual(["aws_caller_identity", "aws_iam_session_context"]);
+    expect(Object.keys(tf.data.aws_caller_identity)).toEqual([expect.stringMatching(/^Cluster_TerraformCaller_/)]);
+    const trust = JSON.parse(at(tf, "aws_iam_role", "ServerRole/Resource").assume_role_policy);
+    expect(trust.Statement[0].Condition.StringEquals["aws:SourceAccount"]).toBe("123456789012");
+    expect(at(tf, "aws_s3_bucket", "LoadBalancer/AccessLogsBucket").bucket).toBe("orders-logs-123456789012-eu-west-1");
+    const backupKey = JSON.parse(at(tf, "aws_kms_key", "Backup/VaultKey").policy);
+    expect(backupKey.Statement[0].Principal).toEqual({ AWS: "arn:aws:iam::123456789012:root" });
+  });
+
+  test("from a provider with neither: account, region and partition fall back to one data source each", () => {
+    const stack = freshStack({});
+    const { secrets } = everyConstruct(stack);
+    const tf = synth(stack);
+    expect(Object.keys(tf.data)).toEqual(expect.arrayContaining(["aws_caller_identity", "aws_region", "aws_partition"]));
+    expect(Object.keys(tf.data.aws_region)).toEqual(["SlipwayRegion"]);
+    expect(Object.keys(tf.data.aws_partition)).toEqual(["SlipwayPartition"]);
+    expect(Object.keys(tf.data.aws_caller_identity).filter((k) => k.startsWith("Slipway"))).toEqual(["SlipwayCallerIdentity"]);
+    const flowLogKey = JSON.parse(at(tf, "aws_kms_key", "Network/LogKey").policy);
+    expect(flowLogKey.Statement[0].Principal).toEqual({ AWS: `arn:${PARTITION}:iam::${IDENTITY}:root` });
+    expect(flowLogKey.Statement[1].Principal).toEqual({ Service: `logs.${REGION}.${DNS_SUFFIX}` });
+    const trust = JSON.parse(at(tf, "aws_iam_role", "ServerRole/Resource").assume_role_policy);
+    expect(trust.Statement[0].Condition.StringEquals["aws:SourceAccount"]).toBe(IDENTITY);
+    expect(at(tf, "aws_s3_bucket", "LoadBalancer/AccessLogsBucket").bucket).toBe(`orders-logs-${IDENTITY}-${REGION}`);
+    // Read only through Secrets Manager of the stack's region, whatever partition it is in.
+    const reader = new GithubActionsRole(stack, "Reader", { name: "orders-reader", oidcProvider: { arn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }, repository: "acme/orders", allow: { branches: ["main"] } });
+    secrets.grantRead(reader);
+    const policies = Object.values(synth(stack).resource.aws_iam_role_policy) as Json[];
+    const read = JSON.parse(policies.find((p) => p.name === "read-app-secrets")!.policy);
+    expect(read.Statement[1].Condition).toEqual({ StringEquals: { "kms:ViaService": `secretsmanager.${REGION}.${DNS_SUFFIX}` } });
+  });
+
   test("Network, KubernetesCluster, PostgresDatabase, AlarmTopic and AppSecrets take account and region from the provider", () => {
     const stack = freshStack({ region: "eu-west-1", allowedAccountIds: ["123456789012"] });
     const network = new Network(stack, "Network", { name: "orders", cidrBlock: "10.0.0.0/16", availabilityZones: ["eu-west-1a", "eu-west-1b"] });
