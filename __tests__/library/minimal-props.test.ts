@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { AwsProvider, AwsProviderConfig } from "@cdktf/provider-aws/lib/provider";
-import { App, TerraformStack, Testing, Token } from "cdktf";
+import { App, TerraformStack, TerraformVariable, Testing, Token } from "cdktf";
 import { AlarmTopic } from "../../constructs/alarm-topic";
 import { AppSecrets } from "../../constructs/app-secrets";
 import { CiRunners } from "../../constructs/ci-runners";
@@ -213,6 +213,31 @@ describe("every construct whose other props allow it synthesizes with minimal pr
   });
 });
 
+describe("constructs take each other as they are", () => {
+  test("the cluster, the workload and the database need no wrapper", () => {
+    const stack = freshStack({ region: "eu-west-1", allowedAccountIds: ["123456789012"] });
+    const { cluster, secrets } = everyConstruct(stack);
+    const workload = new KubernetesWorkload(stack, "Workload", { name: "orders", image: "registry.example/orders:1", port: 8080, healthPath: "/healthz", replicas: { min: 2, max: 4 } });
+    secrets.allowReadFrom(workload, cluster);
+    const tf = synth(stack);
+    const clusterKey = Object.keys(tf.resource.aws_eks_cluster)[0];
+    const association = at(tf, "aws_eks_pod_identity_association", "Secrets/PodIdentity");
+    expect(association.cluster_name).toBe(`\${aws_eks_cluster.${clusterKey}.name}`);
+    expect(association.namespace).toMatch(/^\$\{kubernetes_namespace_v1\.Workload_Namespace_[0-9A-F]{8}\.metadata\[0\]\.name\}$/);
+    expect(association.service_account).toBe("orders");
+    const trust = JSON.parse(at(tf, "aws_iam_role", "ServerRole/Resource").assume_role_policy);
+    expect(trust.Statement[0].Condition.ArnEquals).toEqual({ "aws:SourceArn": `\${aws_eks_cluster.${clusterKey}.arn}` });
+    const databaseKey = Object.keys(tf.resource.aws_db_instance)[0];
+    expect(at(tf, "aws_backup_selection", "Backup/Selection").resources).toEqual([`\${aws_db_instance.${databaseKey}.arn}`]);
+    const insights = at(tf, "aws_eks_addon", "ContainerInsights/Resource");
+    expect(insights.cluster_name).toBe(`\${aws_eks_cluster.${clusterKey}.name}`);
+    expect(insights.depends_on.slice(0, 2)).toEqual([
+      `aws_eks_node_group.${Object.keys(tf.resource.aws_eks_node_group)[0]}`,
+      expect.stringMatching(/^aws_eks_addon\.Cluster_.*[Pp]od.*[Ii]dentity.*_[0-9A-F]{8}$/),
+    ]);
+  });
+});
+
 describe("one form of EKS grant: cluster.grantXxx(grantee)", () => {
   function clusterStack() {
     const stack = freshStack({ region: "eu-west-1", allowedAccountIds: ["123456789012"] });
@@ -266,5 +291,21 @@ describe("default construct ids do not depend on call order", () => {
     const ab = peersIn("ab");
     expect(ab).toEqual({ "orders/Database/AllowFrom-sg-0aaaaaaaaaaaaaaaa": "sg-0aaaaaaaaaaaaaaaa", "orders/Database/AllowFrom-sg-0bbbbbbbbbbbbbbbb": "sg-0bbbbbbbbbbbbbbbb" });
     expect(peersIn("ba")).toEqual(ab);
+  });
+
+  test("a role's grants on two clusters known only by reference keep their ids in either order", () => {
+    const grantsIn = (order: string[]) => {
+      const stack = freshStack({ region: "eu-west-1", allowedAccountIds: ["123456789012"] });
+      const role = new GithubActionsRole(stack, "DeployRole", { name: "orders-deploy", oidcProvider: { arn: "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }, repository: "acme/orders", allow: { environments: ["dev"] } });
+      const clusters = Object.fromEntries(
+        ["blue", "green"].map((c) => [c, { name: new TerraformVariable(stack, `${c}_name`, { type: "string" }).stringValue, arn: new TerraformVariable(stack, `${c}_arn`, { type: "string" }).stringValue }]),
+      );
+      for (const c of order) role.allowEksGroup(clusters[c], `slipway-deploy:${c}`);
+      const tf = synth(stack);
+      return Object.fromEntries(Object.values(tf.resource.aws_eks_access_entry).map((e: any) => [e["//"].metadata.path, e.cluster_name]));
+    };
+    const blueFirst = grantsIn(["blue", "green"]);
+    expect(blueFirst).toEqual({ "orders/DeployRole/Eks-var-blue_name/AccessEntry": "${var.blue_name}", "orders/DeployRole/Eks-var-green_name/AccessEntry": "${var.green_name}" });
+    expect(grantsIn(["green", "blue"])).toEqual(blueFirst);
   });
 });
