@@ -369,6 +369,8 @@ export class KubernetesWorkload extends Construct {
   public readonly serviceName: string;
   /** The node port the load balancer targets, when `nodePort` is set. */
   public readonly nodePort?: number;
+  /** The label every pod of the app carries (server, migration, integration test): `app.kubernetes.io/name: <name>`. */
+  public readonly podLabels: Readonly<Record<string, string>>;
   /** The `kubernetes_service_account_v1` the pods run as. */
   public readonly serviceAccount: ServiceAccountV1;
   /** The service account's name, known at synth (IAM trust: `system:serviceaccount:<namespace>:<name>`). */
@@ -441,6 +443,7 @@ export class KubernetesWorkload extends Construct {
     const serverLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "server" };
     const migrateLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "migrate" };
     const anyPodOfApp = { "app.kubernetes.io/name": name };
+    this.podLabels = anyPodOfApp;
     this.labels = commonLabels;
 
     this.namespaceResource = new NamespaceV1(this, "Namespace", {

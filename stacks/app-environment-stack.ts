@@ -254,13 +254,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     // The app's own pods (server and migration alike) carry their own security group (EKS security
     // groups for pods): the database admits that group only, not the cluster's, so no other pod of
     // the cluster reaches it; and the pods reach no other database (5432 only to their own).
-    this.podSecurityGroup = new WorkloadSecurityGroup(this, "PodSecurityGroup", {
-      name,
-      vpcId: network.vpcId,
-      namespace: this.workload.namespace,
-      podLabels: { "app.kubernetes.io/name": app.name },
-      clusterSecurityGroupId: cluster.clusterSecurityGroupId,
-    });
+    this.podSecurityGroup = new WorkloadSecurityGroup(this, "PodSecurityGroup", { name, network, workload: this.workload, cluster });
     if (database) {
       this.podSecurityGroup.allowEgressTo(database, database.port, `PostgreSQL to the database of ${app.name} only`, "EgressDatabase");
       database.allowConnectionsFrom(this.podSecurityGroup, `PostgreSQL from the pods of ${app.name} only`, "AllowFromPods");

@@ -22,6 +22,7 @@ import { KubernetesCluster } from "../../constructs/kubernetes-cluster";
 import { KubernetesWorkload } from "../../constructs/kubernetes-workload";
 import { Network } from "../../constructs/network";
 import { PostgresDatabase } from "../../constructs/postgres-database";
+import { WorkloadSecurityGroup } from "../../constructs/workload-security-group";
 import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
 
 type Json = Record<string, any>;
@@ -235,6 +236,33 @@ describe("constructs take each other as they are", () => {
       `aws_eks_node_group.${Object.keys(tf.resource.aws_eks_node_group)[0]}`,
       expect.stringMatching(/^aws_eks_addon\.Cluster_.*[Pp]od.*[Ii]dentity.*_[0-9A-F]{8}$/),
     ]);
+  });
+});
+
+describe("the pods' security group takes the network, workload and cluster as they are", () => {
+  test("WorkloadSecurityGroup({ network, workload, cluster }) reads the same values as the old props", () => {
+    const stack = freshStack({ region: "eu-west-1", allowedAccountIds: ["123456789012"] });
+    const { network, cluster, database } = everyConstruct(stack);
+    const workload = new KubernetesWorkload(stack, "Workload", { name: "orders", image: "registry.example/orders:1", port: 8080, healthPath: "/healthz", replicas: { min: 2, max: 4 } });
+    const pods = new WorkloadSecurityGroup(stack, "PodSecurityGroup", { name: "orders", network, workload, cluster });
+    database.allowConnectionsFrom(pods, "PostgreSQL from the orders pods", "AllowFromPods");
+    const tf = synth(stack);
+    const vpcKey = Object.keys(tf.resource.aws_vpc)[0];
+    const clusterKey = Object.keys(tf.resource.aws_eks_cluster)[0];
+    expect(at(tf, "aws_security_group", "PodSecurityGroup/Resource").vpc_id).toBe(`\${aws_vpc.${vpcKey}.id}`);
+    expect(at(tf, "aws_vpc_security_group_ingress_rule", "PodSecurityGroup/ClusterIngressDnsUDP").security_group_id).toBe(
+      `\${aws_eks_cluster.${clusterKey}.vpc_config[0].cluster_security_group_id}`,
+    );
+    const policy = at(tf, "kubernetes_manifest", "PodSecurityGroup/SecurityGroupPolicy").manifest;
+    expect(policy.metadata.namespace).toMatch(/^\$\{kubernetes_namespace_v1\.Workload_Namespace_[0-9A-F]{8}\.metadata\[0\]\.name\}$/);
+    expect(policy.spec.podSelector).toEqual({ matchLabels: { "app.kubernetes.io/name": "orders" } });
+  });
+
+  test("fails when neither the workload nor its namespace is given", () => {
+    const stack = freshStack();
+    expect(() => new WorkloadSecurityGroup(stack, "Pods", { name: "orders", vpcId: "vpc-0123456789abcdef0", podLabels: { app: "orders" }, clusterSecurityGroupId: "sg-0123456789abcdef0" })).toThrow(
+      /orders\/Pods: namespace \(missing\) is invalid: a value, or `workload` \(a KubernetesWorkload\)/,
+    );
   });
 });
 
