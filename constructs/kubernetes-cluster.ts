@@ -239,6 +239,11 @@ export class KubernetesCluster extends Construct {
   /** The managed add-ons, by name. */
   public readonly addons: Readonly<Record<CoreAddonName, EksAddon>>;
   /**
+   * What an add-on or workload with pods waits for: the node group and the Pod Identity agent
+   * (what `ContainerInsights` takes from its `cluster`).
+   */
+  public readonly workloadDependencies: readonly ITerraformDependable[];
+  /**
    * The role the VPC CNI (`kube-system/aws-node`) runs as, through IAM roles for service accounts,
    * holding `AmazonEKS_CNI_Policy`; the node role does not.
    */
@@ -553,6 +558,7 @@ export class KubernetesCluster extends Construct {
     addon("coredns", { dependsOn: [this.nodeGroup] });
     addon("eks-pod-identity-agent");
     this.addons = addons as Record<CoreAddonName, EksAddon>;
+    this.workloadDependencies = [this.nodeGroup, this.addons["eks-pod-identity-agent"]];
 
     // App secrets: the Secrets Store CSI driver and its AWS provider mount Secrets Manager secrets
     // into pods with the pods' own EKS Pod Identity, so values never pass through Terraform or
@@ -590,14 +596,6 @@ export class KubernetesCluster extends Construct {
       // A Deployment: it needs nodes to become active.
       dependsOn: [this.nodeGroup],
     });
-  }
-
-  /**
-   * What an add-on or workload with pods waits for: the node group and the Pod Identity agent
-   * (what `ContainerInsights` takes from its `cluster`).
-   */
-  public get workloadDependencies(): readonly ITerraformDependable[] {
-    return [this.nodeGroup, this.addons["eks-pod-identity-agent"]];
   }
 
   /**
