@@ -11,6 +11,7 @@ import { App, TerraformStack, TerraformVariable, Testing, Token } from "cdktf";
 import { AlarmTopic } from "../../constructs/alarm-topic";
 import { AppSecrets } from "../../constructs/app-secrets";
 import { CiRunners } from "../../constructs/ci-runners";
+import { ClusterAutoscaler } from "../../constructs/cluster-autoscaler";
 import { ClusterAutoscalerRole } from "../../constructs/cluster-autoscaler-role";
 import { ContainerInsights } from "../../constructs/container-insights";
 import { ContainerRegistry } from "../../constructs/container-registry";
@@ -191,6 +192,13 @@ describe("every construct whose other props allow it synthesizes with minimal pr
     const rule: any = Object.entries(tf.resource.aws_vpc_security_group_ingress_rule).find(([, r]: any) => r["//"].metadata.path.startsWith("orders/Database/AllowFrom-"));
     expect(rule![1].referenced_security_group_id).toMatch(/^\$\{aws_eks_cluster\.Cluster_[0-9A-F]{8}\.vpc_config\[0\]\.cluster_security_group_id\}$/);
     expect(tf.data?.aws_caller_identity && Object.keys(tf.data.aws_caller_identity)).not.toContain("SlipwayCallerIdentity");
+  });
+
+  test("ClusterAutoscaler (Kubernetes-side) reads the region of the stack's AWS provider", () => {
+    const stack = freshStack({ region: "eu-central-1" });
+    new ClusterAutoscaler(stack, "ClusterAutoscaler", { clusterName: "orders", kubernetesVersion: "1.33" });
+    const deployment = at(synth(stack), "kubernetes_deployment_v1", "ClusterAutoscaler/Resource");
+    expect(deployment.spec.template.spec.container[0].env).toEqual([{ name: "AWS_REGION", value: "eu-central-1" }]);
   });
 
   test("KubernetesWorkload without a node port: a ClusterIP Service, and only the namespace's pods admitted", () => {
