@@ -405,14 +405,15 @@ export class KubernetesCluster extends Construct {
     this.arn = this.cluster.arn;
     this.securityGroupId = this.clusterSecurityGroupId;
 
-    const grantIdOf = (prefix: string, principalArn: string, i: number) =>
-      isKnown(principalArn) ? `${prefix}-${principalArn.split(":").slice(4).join("-").replace(/[^A-Za-z0-9_-]/g, "-")}` : `${prefix}${i}`;
-    adminPrincipalArns.forEach((principalArn, i) => {
-      this.associate(grantIdOf("Admin", principalArn, i), principalArn, "AmazonEKSClusterAdminPolicy", { type: "cluster" });
+    // Named by the principal (its ARN after the account, or the reference it is), not its place in the list.
+    const grantIdOf = (prefix: string, principalArn: string) =>
+      isKnown(principalArn) ? `${prefix}-${principalArn.split(":").slice(4).join("-").replace(/[^A-Za-z0-9_-]/g, "-")}` : `${prefix}-${stableIdFragment(this, principalArn)}`;
+    adminPrincipalArns.forEach((principalArn) => {
+      this.associate(grantIdOf("Admin", principalArn), principalArn, "AmazonEKSClusterAdminPolicy", { type: "cluster" });
     });
-    readOnlyPrincipalArns.forEach((principalArn, i) => {
+    readOnlyPrincipalArns.forEach((principalArn) => {
       // View, plus the group READ_ONLY_GROUP that `PlanReadAccess` lets read what View leaves out.
-      this.associate(grantIdOf("ReadOnly", principalArn, i), principalArn, "AmazonEKSViewPolicy", { type: "cluster" }, [READ_ONLY_GROUP]);
+      this.associate(grantIdOf("ReadOnly", principalArn), principalArn, "AmazonEKSViewPolicy", { type: "cluster" }, [READ_ONLY_GROUP]);
     });
     this.terraformPrincipalArn = this.terraformAdmin(props.terraformPrincipalArn, adminPrincipalArns, readOnlyPrincipalArns);
 

@@ -344,4 +344,22 @@ describe("default construct ids do not depend on call order", () => {
     expect(blueFirst).toEqual({ "orders/DeployRole/Eks-var-blue_name/AccessEntry": "${var.blue_name}", "orders/DeployRole/Eks-var-green_name/AccessEntry": "${var.green_name}" });
     expect(grantsIn(["green", "blue"])).toEqual(blueFirst);
   });
+
+  test("a cluster's admin and read-only entries for referenced roles keep their ids when the lists are reordered", () => {
+    const entriesIn = (reversed: boolean) => {
+      const stack = freshStack({ region: "eu-west-1", allowedAccountIds: ["123456789012"] });
+      const network = new Network(stack, "Network", { name: "orders", cidrBlock: "10.0.0.0/16", availabilityZones: ["eu-west-1a", "eu-west-1b"] });
+      const admins = ["ops", "oncall"].map((n) => new TerraformVariable(stack, `${n}_arn`, { type: "string" }).stringValue);
+      new KubernetesCluster(stack, "Cluster", { name: "orders", network, adminPrincipalArns: reversed ? [...admins].reverse() : admins, terraformPrincipalArn: "arn:aws:iam::123456789012:role/terraform" });
+      const tf = synth(stack);
+      return Object.fromEntries(Object.values(tf.resource.aws_eks_access_entry).map((e: any) => [e["//"].metadata.path, e.principal_arn]));
+    };
+    const inOrder = entriesIn(false);
+    expect(inOrder).toEqual({
+      "orders/Cluster/Admin-var-ops_arn/AccessEntry": "${var.ops_arn}",
+      "orders/Cluster/Admin-var-oncall_arn/AccessEntry": "${var.oncall_arn}",
+      "orders/Cluster/TerraformAdmin/AccessEntry": "arn:aws:iam::123456789012:role/terraform",
+    });
+    expect(entriesIn(true)).toEqual(inOrder);
+  });
 });
