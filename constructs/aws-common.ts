@@ -62,7 +62,7 @@ export function stackRegion(scope: IConstruct, given?: string): string {
 }
 
 /**
- * The partition and service DNS suffix of `region`: {@link partitionOf} when the region is known,
+ * The partition and service DNS suffix of `region`: read from its name when the region is known,
  * else the `aws_partition` data source's (tokens), so ARNs are right in China and GovCloud too.
  */
 export function stackPartition(scope: IConstruct, region: string): AwsPartition {

@@ -4,6 +4,8 @@ export * from "./actions";
 export * from "./alarm-topic";
 export * from "./app-secrets";
 export type { CertificateValidationRecord } from "./aws-common";
+/** Account, region and partition as Slipway's constructs default them, for constructs of your own. */
+export { stackAccountId, stackPartition, stackRegion } from "./aws-common";
 export * from "./cdn";
 export * from "./ci-runners";
 export * from "./cluster-autoscaler";
@@ -32,5 +34,6 @@ export * from "./source-repository";
 export * from "./workflow";
 export * from "./workload-security-group";
 export { SlipwayValidationError } from "./util";
+export type { AwsPartition } from "./util";
 /** One validator per kind of value, shared by the platform file's model and the constructs. */
 export * as validators from "./validators";
