@@ -11,7 +11,8 @@ import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
 import { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
-import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
+import { withAccountAndRegion, stackPartition } from "./aws-common";
+import { checkAccountId, checkRegion, invalid, isKnown, policyJson, resourceName } from "./util";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
 
@@ -19,10 +20,16 @@ import { checkValue } from "./validators";
 export interface AlarmTopicProps {
   /** Names the topic (`<name>-alarms`) and the key's alias; lower-case letters, digits and '-'. */
   readonly name: string;
-  /** The account whose alarms may publish; the key's administrators are its IAM policies. */
-  readonly accountId: string;
-  /** The topic's region: the region of the alarms that notify it. */
-  readonly region: string;
+  /**
+   * The account whose alarms may publish; the key's administrators are its IAM policies.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The topic's region: the region of the alarms that notify it.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * The provider of that region, when it is not the stack's default (e.g. a us-east-1 alias for
    * CloudFront's alarms).
@@ -60,8 +67,10 @@ export class AlarmTopic extends Construct {
   /** The email subscriptions, in the order given. */
   public readonly subscriptions: SnsTopicSubscription[];
 
-  constructor(scope: Construct, id: string, props: AlarmTopicProps) {
+  constructor(scope: Construct, id: string, given: AlarmTopicProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
     const emails = props.emails ?? [];
     checkAccountId(this, "accountId", props.accountId);
     checkRegion(this, "region", props.region);
@@ -72,7 +81,7 @@ export class AlarmTopic extends Construct {
     const duplicate = emails.find((e, i) => isKnown(e) && emails.indexOf(e) !== i);
     if (duplicate !== undefined) invalid(this, "emails", emails, `each address once; ${duplicate} is repeated`);
 
-    const { partition } = partitionOf(props.region);
+    const { partition } = stackPartition(this, props.region);
     const { accountId, region, provider } = props;
     this.topicName = resourceName([props.name, "alarms"], 256);
     const alarmsOfThisAccount = `arn:${partition}:cloudwatch:${region}:${accountId}:alarm:*`;

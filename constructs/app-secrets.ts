@@ -11,11 +11,11 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { Construct } from "constructs";
-import { accountKeyPolicy } from "./aws-common";
+import { accountKeyPolicy, stackPartition, WithAccountAndRegion, withAccountAndRegion } from "./aws-common";
 import { podIdentityTrustPolicy } from "./pod-identity-role";
-import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson } from "./util";
+import { checkAccountId, checkRegion, invalid, isKnown, policyJson } from "./util";
 
-/** Props of {@link AppSecrets}. `name`, `namePrefix`, `secretNames`, `accountId` and `region` are required. */
+/** Props of {@link AppSecrets}. `name`, `namePrefix` and `secretNames` are required. */
 export interface AppSecretsProps {
   /** Names the key alias and the reader role, e.g. `shop-prod`: letters, digits and `-`, at most 50 characters. */
   readonly name: string;
@@ -27,10 +27,16 @@ export interface AppSecretsProps {
   readonly namePrefix: string;
   /** The secrets' names, as the app reads them: environment variable names (`API_KEY`), each once. */
   readonly secretNames: readonly string[];
-  /** The AWS account the secrets live in (12 digits). */
-  readonly accountId: string;
-  /** The secrets' region, e.g. `eu-west-1`: the CSI provider reads them there. */
-  readonly region: string;
+  /**
+   * The AWS account the secrets live in (12 digits).
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The secrets' region, e.g. `eu-west-1`: the CSI provider reads them there.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * Days Secrets Manager keeps a deleted secret (and its value) recoverable, 7-30.
    * @default 30
@@ -128,14 +134,16 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
   /** The role the pods read the secrets with, once {@link allowReadFrom} was called. */
   public readerRole?: IamRole;
 
-  private readonly props: AppSecretsProps;
+  private readonly props: WithAccountAndRegion<AppSecretsProps>;
   private readonly dnsSuffix: string;
 
-  constructor(scope: Construct, id: string, props: AppSecretsProps) {
+  constructor(scope: Construct, id: string, given: AppSecretsProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
     this.props = props;
     this.validate(props);
-    const { partition, dnsSuffix } = partitionOf(props.region);
+    const { partition, dnsSuffix } = stackPartition(this, props.region);
     this.dnsSuffix = dnsSuffix;
     this.region = props.region;
     const preventDestroy = props.preventDestroy ?? true;
@@ -272,7 +280,7 @@ export class AppSecrets extends Construct implements WorkloadSecretStore {
     role.addPolicy("DescribeAppSecrets", [{ Sid: "DescribeAppSecrets", Effect: "Allow", Action: "secretsmanager:DescribeSecret", Resource: [...this.arns] }]);
   }
 
-  private validate(props: AppSecretsProps): void {
+  private validate(props: WithAccountAndRegion<AppSecretsProps>): void {
     if (isKnown(props.name) && !NAME.test(props.name)) invalid(this, "name", props.name, "1-50 letters, digits and '-', e.g. shop-prod");
     if (isKnown(props.namePrefix) && !SECRET_NAME.test(props.namePrefix)) {
       invalid(this, "namePrefix", props.namePrefix, "a Secrets Manager name path: letters, digits and /_+=.@-, not starting or ending with '/', e.g. slipway/shop/prod");

@@ -23,7 +23,7 @@ import { Construct } from "constructs";
 import { accessLogBucket } from "./access-log-bucket";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
-import { blockAllPublicAccess, CertificateValidationRecord, denyInsecureTransport, dnsValidatedCertificate } from "./aws-common";
+import { blockAllPublicAccess, CertificateValidationRecord, denyInsecureTransport, dnsValidatedCertificate, withAccountId, WithAccountId } from "./aws-common";
 import { checkAccountId, invalid, isKnown, policyJson } from "./util";
 
 /** CloudFront price classes: which edge locations serve the distribution. */
@@ -81,7 +81,7 @@ export interface CdnLoadBalancer {
   allowHttpsFrom(peer: { readonly securityGroupId: string }, description?: string, id?: string): unknown;
 }
 
-/** Props of {@link Cdn}. `name`, `accountId`, `domain`, `certificateProvider` and one of `loadBalancer` or `loadBalancerDnsName` are required. */
+/** Props of {@link Cdn}. `name`, `domain`, `certificateProvider` and one of `loadBalancer` or `loadBalancerDnsName` are required. */
 export interface CdnProps {
   /**
    * Prefix of resource names, e.g. `shop-prod`: 1 to 40 lower-case letters, digits and `-`,
@@ -89,8 +89,11 @@ export interface CdnProps {
    * `<name>-cdn-logs-<accountId>`), the origin access control and the response headers policy.
    */
   readonly name: string;
-  /** The 12-digit AWS account id; makes the bucket names globally unique. */
-  readonly accountId: string;
+  /**
+   * The 12-digit AWS account id; makes the bucket names globally unique.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
   /**
    * The app's public domain, e.g. `app.example.com` (lower-case, no trailing dot): the
    * distribution's alias and the certificate's name. Point it at {@link Cdn.domainName} /
@@ -211,8 +214,10 @@ export class Cdn extends Construct {
    */
   public readonly certificateValidation?: CertificateValidationRecord;
 
-  constructor(scope: Construct, id: string, props: CdnProps) {
+  constructor(scope: Construct, id: string, given: CdnProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountId(this, given);
 
     const staticPathPattern = props.staticPathPattern ?? "/static/*";
     const priceClass = props.priceClass ?? "PriceClass_100";
@@ -471,7 +476,7 @@ export class Cdn extends Construct {
     return { bucket, delivery };
   }
 
-  private validate(props: CdnProps, staticPathPattern: string, priceClass: string): void {
+  private validate(props: WithAccountId<CdnProps>, staticPathPattern: string, priceClass: string): void {
     const { name, domain } = props;
     if (isKnown(name) && !(typeof name === "string" && NAME_PATTERN.test(name) && name.length <= NAME_MAX_LENGTH)) {
       invalid(

@@ -10,14 +10,12 @@ import { CodeconnectionsConnection } from "@cdktf/provider-aws/lib/codeconnectio
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { TerraformStack } from "cdktf";
 import { Construct } from "constructs";
-import { accountKeyPolicy } from "./aws-common";
-import { checkAccountId, checkRegion, invalid, isKnown, LOG_RETENTION_DAYS, parseCidr, partitionOf, policyJson } from "./util";
+import { accountKeyPolicy, stackPartition, withAccountAndRegion } from "./aws-common";
+import { checkAccountId, checkRegion, invalid, isKnown, LOG_RETENTION_DAYS, parseCidr, policyJson } from "./util";
 
 /** The two runner projects of an environment: pull-request plans, and trusted apply/deploy jobs. */
 export type CiRunnerKind = "plan" | "deploy";
@@ -189,12 +187,12 @@ export interface CiRunnersProps {
   readonly logKeyArn?: string;
   /**
    * The AWS account the runners live in (ARNs in the role's policy).
-   * @default the single allowed account of the stack's AWS provider
+   * @default the single allowed account of the stack's AWS provider, else the caller identity's at plan
    */
   readonly accountId?: string;
   /**
    * The region the runners live in.
-   * @default the region of the stack's AWS provider
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
    */
   readonly region?: string;
 }
@@ -265,11 +263,7 @@ export class CiRunners extends Construct {
 
   constructor(scope: Construct, id: string, props: CiRunnersProps) {
     super(scope, id);
-    const location = stackLocation(this);
-    const accountId = props.accountId ?? location.accountId;
-    const region = props.region ?? location.region;
-    if (accountId === undefined) invalid(this, "accountId", accountId, "an AWS account id; the stack's AWS provider names no single allowed account to take it from");
-    if (region === undefined) invalid(this, "region", region, "an AWS region; the stack's AWS provider names none to take it from");
+    const { accountId, region } = withAccountAndRegion(this, props);
     const settings = {
       computeType: props.computeType ?? DEFAULTS.computeType,
       image: props.image ?? DEFAULTS.image,
@@ -279,7 +273,7 @@ export class CiRunners extends Construct {
       logRetentionDays: props.logRetentionDays ?? DEFAULTS.logRetentionDays,
     };
     this.validate(props, accountId, region, settings);
-    const { partition, dnsSuffix } = partitionOf(region);
+    const { partition, dnsSuffix } = stackPartition(this, region);
     const arn = (service: string, resource: string) => `arn:${partition}:${service}:${region}:${accountId}:${resource}`;
 
     if (props.githubConnectionArn === undefined) {
@@ -557,13 +551,4 @@ function resolverAddress(cidr: string): string | undefined {
   if (!parsed || parsed.prefix > 28) return undefined;
   const address = (parsed.network & (parsed.prefix === 0 ? 0 : (~0 << (32 - parsed.prefix)) >>> 0)) + 2;
   return `${[24, 16, 8, 0].map((shift) => (address >>> shift) & 255).join(".")}/32`;
-}
-
-/** The region and single allowed account of the stack's default AWS provider. */
-function stackLocation(scope: Construct): { accountId?: string; region?: string } {
-  const provider = TerraformStack.of(scope)
-    .node.findAll()
-    .find((c): c is AwsProvider => c instanceof AwsProvider && c.alias === undefined);
-  const accounts = provider?.allowedAccountIds;
-  return { region: provider?.region, accountId: accounts?.length === 1 ? accounts[0] : undefined };
 }

@@ -6,8 +6,9 @@ import { EksPodIdentityAssociation } from "@cdktf/provider-aws/lib/eks-pod-ident
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
+import { withAccountAndRegion, stackPartition } from "./aws-common";
 import { podIdentityTrustPolicy } from "./pod-identity-role";
-import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
+import { checkAccountId, checkRegion, invalid, isKnown, policyJson, resourceName } from "./util";
 
 /** The namespace and service account the Cluster Autoscaler runs as (see {@link ClusterAutoscaler}). */
 export const CLUSTER_AUTOSCALER_NAMESPACE = "kube-system";
@@ -52,10 +53,16 @@ export interface ClusterAutoscalerRoleProps {
   readonly name: string;
   /** The cluster whose Auto Scaling groups the autoscaler may resize. */
   readonly cluster: AutoscaledCluster;
-  /** The 12-digit AWS account id of the cluster. */
-  readonly accountId: string;
-  /** The cluster's region, e.g. `eu-west-1`. */
-  readonly region: string;
+  /**
+   * The 12-digit AWS account id of the cluster.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The cluster's region, e.g. `eu-west-1`.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
 }
 
 /**
@@ -74,13 +81,15 @@ export class ClusterAutoscalerRole extends Construct {
   /** The Pod Identity association of `kube-system/cluster-autoscaler` with {@link role}. */
   public readonly podIdentity: EksPodIdentityAssociation;
 
-  constructor(scope: Construct, id: string, props: ClusterAutoscalerRoleProps) {
+  constructor(scope: Construct, id: string, given: ClusterAutoscalerRoleProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
     const { name, cluster, accountId, region } = props;
     if (isKnown(name) && !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name)) invalid(this, "name", name, "letters, digits, '_' and '-', e.g. acme-prod");
     checkAccountId(this, "accountId", accountId);
     checkRegion(this, "region", region);
-    const { partition } = partitionOf(region);
+    const { partition } = stackPartition(this, region);
     const suffix = CLUSTER_AUTOSCALER_NAME;
 
     this.role = new IamRole(this, "Resource", {

@@ -10,6 +10,7 @@ import { RoleBindingV1 } from "@cdktf/provider-kubernetes/lib/role-binding-v1";
 import { RoleV1 } from "@cdktf/provider-kubernetes/lib/role-v1";
 import { ServiceAccountV1 } from "@cdktf/provider-kubernetes/lib/service-account-v1";
 import { Construct } from "constructs";
+import { withRegion } from "./aws-common";
 import { CLUSTER_AUTOSCALER_IMAGES } from "./cluster-autoscaler-images";
 import { CLUSTER_AUTOSCALER_NAME, CLUSTER_AUTOSCALER_NAMESPACE, clusterAutoscalerTagKey } from "./cluster-autoscaler-role";
 import { suppressPolicy } from "./policy-suppression";
@@ -34,8 +35,11 @@ export interface ClusterAutoscalerProps {
    * tags EKS puts on every managed node group's group. Each group's own minimum and maximum bound it.
    */
   readonly clusterName: string;
-  /** The cluster's region, e.g. `eu-west-1` (pods cannot reach the instance metadata service to find it). */
-  readonly region: string;
+  /**
+   * The cluster's region, e.g. `eu-west-1` (pods cannot reach the instance metadata service to find it).
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * The cluster's Kubernetes minor version, `1.NN`: picks the autoscaler release of the same minor
    * from {@link CLUSTER_AUTOSCALER_IMAGES}.
@@ -72,8 +76,10 @@ export class ClusterAutoscaler extends Construct {
   /** The image running, pinned by digest. */
   public readonly image: string;
 
-  constructor(scope: Construct, id: string, props: ClusterAutoscalerProps) {
+  constructor(scope: Construct, id: string, given: ClusterAutoscalerProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withRegion(this, given);
     checkRegion(this, "region", props.region);
     checkValue(this, "kubernetesVersion", props.kubernetesVersion, kinds.kubernetesVersion);
     const image = props.image ?? CLUSTER_AUTOSCALER_IMAGES[props.kubernetesVersion];

@@ -11,8 +11,9 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
+import { withAccountAndRegion, stackPartition } from "./aws-common";
 import { podIdentityTrustPolicy } from "./pod-identity-role";
-import { checkAccountId, invalid, isKnown, LOG_RETENTION_DAYS, partitionOf, resourceName } from "./util";
+import { checkAccountId, invalid, isKnown, LOG_RETENTION_DAYS, resourceName } from "./util";
 
 /** The service account the add-on's CloudWatch agent and Fluent Bit run as. */
 export const CONTAINER_INSIGHTS_SERVICE_ACCOUNT = { namespace: "amazon-cloudwatch", name: "cloudwatch-agent" } as const;
@@ -25,6 +26,16 @@ export function containerInsightsLogGroupName(clusterName: string, kind: (typeof
   return `/aws/containerinsights/${clusterName}/${kind}`;
 }
 
+/** The cluster {@link ContainerInsights} runs on; `KubernetesCluster` satisfies it. */
+export interface ContainerInsightsCluster {
+  /** The cluster name (a reference is fine). */
+  readonly name: string;
+  /** The cluster ARN: the only cluster whose Pod Identity may hand out the agent's role. */
+  readonly arn: string;
+  /** What an add-on with pods waits for: the nodes for its DaemonSets, the Pod Identity agent. */
+  readonly workloadDependencies: readonly ITerraformDependable[];
+}
+
 /** Props of {@link ContainerInsights}. */
 export interface ContainerInsightsProps {
   /**
@@ -32,12 +43,21 @@ export interface ContainerInsightsProps {
    * names the role, `<name>-container-insights`.
    */
   readonly name: string;
-  /** The cluster: its name, and what the add-on waits for (nodes for its DaemonSets, the Pod Identity agent). */
-  readonly cluster: { readonly clusterName: string; readonly arn: string; readonly dependsOn: readonly ITerraformDependable[] };
-  /** The cluster's account: only its Pod Identity may assume the role. */
-  readonly accountId: string;
-  /** Where the cluster runs, for the role's ARNs. */
-  readonly region: string;
+  /**
+   * The cluster: a `KubernetesCluster` itself. (The older form `{ clusterName, arn, dependsOn }` is
+   * still accepted; deprecated.)
+   */
+  readonly cluster: ContainerInsightsCluster | { readonly clusterName: string; readonly arn: string; readonly dependsOn: readonly ITerraformDependable[] };
+  /**
+   * The cluster's account: only its Pod Identity may assume the role.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * Where the cluster runs, for the role's ARNs.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /** A KMS key whose policy lets CloudWatch Logs of this account and region use it (e.g. `Network`'s `logKey`). */
   readonly logKeyArn: string;
   /**
@@ -68,8 +88,11 @@ export class ContainerInsights extends Construct {
   /** Days the log groups keep events. */
   public readonly retentionDays: number;
 
-  constructor(scope: Construct, id: string, props: ContainerInsightsProps) {
+  constructor(scope: Construct, id: string, given: ContainerInsightsProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
+    const cluster = "clusterName" in props.cluster ? { name: props.cluster.clusterName, arn: props.cluster.arn, workloadDependencies: props.cluster.dependsOn } : props.cluster;
     this.retentionDays = props.retentionDays ?? 365;
     if (!LOG_RETENTION_DAYS.includes(this.retentionDays as (typeof LOG_RETENTION_DAYS)[number]) || this.retentionDays === 0) {
       invalid(this, "retentionDays", this.retentionDays, `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.filter((d) => d !== 0).join(", ")}`);
@@ -78,7 +101,7 @@ export class ContainerInsights extends Construct {
       invalid(this, "addonVersion", props.addonVersion, "an EKS add-on version such as v4.1.0-eksbuild.1");
     }
     checkAccountId(this, "accountId", props.accountId);
-    const { partition } = partitionOf(props.region);
+    const { partition } = stackPartition(this, props.region);
     // The literal name: log group and role names are written into the plan, not read from the cluster.
     const clusterName = props.name;
     if (!isKnown(clusterName) || !/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(clusterName)) {
@@ -98,7 +121,7 @@ export class ContainerInsights extends Construct {
     this.role = new IamRole(this, "Role", {
       name: resourceName([clusterName, "container-insights"], 64),
       description: `The CloudWatch agent and Fluent Bit of cluster ${clusterName}: metrics and container logs`,
-      assumeRolePolicy: podIdentityTrustPolicy(props.accountId, props.cluster.arn, CONTAINER_INSIGHTS_SERVICE_ACCOUNT.namespace, CONTAINER_INSIGHTS_SERVICE_ACCOUNT.name),
+      assumeRolePolicy: podIdentityTrustPolicy(props.accountId, cluster.arn, CONTAINER_INSIGHTS_SERVICE_ACCOUNT.namespace, CONTAINER_INSIGHTS_SERVICE_ACCOUNT.name),
     });
     const policy = new IamRolePolicyAttachment(this, "AgentPolicy", {
       role: this.role.name,
@@ -106,7 +129,7 @@ export class ContainerInsights extends Construct {
     });
 
     this.addon = new EksAddon(this, "Resource", {
-      clusterName: props.cluster.clusterName,
+      clusterName: cluster.name,
       addonName: "amazon-cloudwatch-observability",
       addonVersion: props.addonVersion,
       resolveConflictsOnCreate: "OVERWRITE",
@@ -114,7 +137,7 @@ export class ContainerInsights extends Construct {
       // The association is the add-on's own (EKS creates it for the add-on's service account).
       podIdentityAssociation: [{ roleArn: this.role.arn, serviceAccount: CONTAINER_INSIGHTS_SERVICE_ACCOUNT.name }],
       // Its log groups exist first (else Fluent Bit creates them unencrypted, kept forever).
-      dependsOn: [...props.cluster.dependsOn, ...Object.values(groups), policy],
+      dependsOn: [...cluster.workloadDependencies, ...Object.values(groups), policy],
     });
   }
 }

@@ -10,20 +10,26 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
-import { accountKeyPolicy } from "./aws-common";
-import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson, resourceName } from "./util";
+import { accountKeyPolicy, stackPartition, WithAccountAndRegion, withAccountAndRegion } from "./aws-common";
+import { checkAccountId, checkRegion, invalid, isKnown, policyJson, resourceName } from "./util";
 
-/** Props of {@link ContainerRegistry}. Only `name`, `accountId` and `region` are required. */
+/** Props of {@link ContainerRegistry}. Only `name` is required. */
 export interface ContainerRegistryProps {
   /**
    * The ECR repository name, e.g. `shop/api`: 2-256 characters, lower-case letters and digits in
    * components separated by `.`, `_` or `-`, optionally in `/`-separated namespaces.
    */
   readonly name: string;
-  /** The 12-digit AWS account id the registry lives in; scopes the key policy. */
-  readonly accountId: string;
-  /** The AWS region the registry lives in, e.g. `eu-west-1`; picks the ARN partition. */
-  readonly region: string;
+  /**
+   * The 12-digit AWS account id the registry lives in; scopes the key policy.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The AWS region the registry lives in, e.g. `eu-west-1`; picks the ARN partition.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * How many release images (tagged with `releaseTagPrefix`) to keep, 1-1000; older ones expire.
    * @default 30 - the last 30 releases stay available for rollback
@@ -151,8 +157,10 @@ export class ContainerRegistry extends Construct {
   /** The repository name as given, to name grant policies. */
   private readonly name: string;
 
-  constructor(scope: Construct, id: string, props: ContainerRegistryProps) {
+  constructor(scope: Construct, id: string, given: ContainerRegistryProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
 
     const keepReleaseImages = props.keepReleaseImages ?? 30;
     const untaggedExpiryDays = props.untaggedExpiryDays ?? 7;
@@ -165,7 +173,7 @@ export class ContainerRegistry extends Construct {
     this.validate(props, { keepReleaseImages, untaggedExpiryDays, releaseTagPrefix, pullAccountIds, deployEnvironments, keepDeployedImages, deployRoleArns });
 
     const { name, accountId, region } = props;
-    const { partition } = partitionOf(region);
+    const { partition } = stackPartition(this, region);
     this.name = name;
 
     this.key = new KmsKey(this, "Key", {
@@ -308,7 +316,7 @@ export class ContainerRegistry extends Construct {
   }
 
   private validate(
-    props: ContainerRegistryProps,
+    props: WithAccountAndRegion<ContainerRegistryProps>,
     v: {
       keepReleaseImages: number;
       untaggedExpiryDays: number;

@@ -14,7 +14,7 @@ import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
-import { accountKeyPolicy } from "./aws-common";
+import { accountKeyPolicy, stackPartition, WithAccountAndRegion, withAccountAndRegion } from "./aws-common";
 import { backupVaultRetentionDays } from "./validators";
 import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, policyJson } from "./util";
 
@@ -49,16 +49,22 @@ export interface BackupCopy {
   readonly retentionDays?: number;
 }
 
-/** Props of {@link DatabaseBackup}. `name`, `database`, `accountId` and `region` are required. */
+/** Props of {@link DatabaseBackup}. `name` and `database` are required. */
 export interface DatabaseBackupProps {
   /** Names the vaults (`<name>-backup`, in each region), the plan, the role and the keys' aliases: 2-43 lower-case letters, digits and `-` (a vault name holds 50). */
   readonly name: string;
   /** The database instance to back up. */
   readonly database: BackupSource;
-  /** The account of the database (and of the vault): scopes the key policy. */
-  readonly accountId: string;
-  /** The region of the database (and of the vault). */
-  readonly region: string;
+  /**
+   * The account of the database (and of the vault): scopes the key policy.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The region of the database (and of the vault).
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * Days AWS Backup keeps each daily recovery point, 7-36500; the vault lock's minimum too.
    * @default 35
@@ -140,8 +146,10 @@ export class DatabaseBackup extends Construct {
   /** The role AWS Backup runs the plan as. */
   public readonly role: IamRole;
 
-  constructor(scope: Construct, id: string, props: DatabaseBackupProps) {
+  constructor(scope: Construct, id: string, given: DatabaseBackupProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
     const retentionDays = props.retentionDays ?? 35;
     const schedule = props.schedule ?? "cron(0 5 * * ? *)";
     const breakGlassRoleArns = props.breakGlassRoleArns ?? [];
@@ -151,7 +159,7 @@ export class DatabaseBackup extends Construct {
     this.validate(props, { retentionDays, schedule, breakGlassRoleArns, copyRetentionDays });
 
     const { name, accountId, region } = props;
-    const { partition } = partitionOf(region);
+    const { partition } = stackPartition(this, region);
 
     const protectedVault = (prefix: string, vaultName: string, minRetentionDays: number, provider?: TerraformProvider) => {
       const key = new KmsKey(this, `${prefix}Key`, {
@@ -254,7 +262,7 @@ export class DatabaseBackup extends Construct {
     });
   }
 
-  private validate(props: DatabaseBackupProps, v: { retentionDays: number; schedule: string; breakGlassRoleArns: readonly string[]; copyRetentionDays: number }): void {
+  private validate(props: WithAccountAndRegion<DatabaseBackupProps>, v: { retentionDays: number; schedule: string; breakGlassRoleArns: readonly string[]; copyRetentionDays: number }): void {
     if (isKnown(props.name) && !NAME.test(props.name)) invalid(this, "name", props.name, "2-43 lower-case letters, digits and '-', starting with a letter, e.g. shop-prod");
     checkAccountId(this, "accountId", props.accountId);
     checkRegion(this, "region", props.region);

@@ -8,7 +8,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Lazy } from "cdktf";
 import { Construct } from "constructs";
 import { GithubOidcProvider } from "./github-oidc-provider";
-import { invalid, isKnown, policyJson } from "./util";
+import { invalid, isKnown, policyJson, stableIdFragment } from "./util";
 
 /** The GitHub Actions contexts whose jobs may assume the role. */
 export interface GithubActionsRoleAllow {
@@ -172,11 +172,15 @@ export class GithubActionsRole extends Construct {
    * access policy association. What the role may do is exactly what Kubernetes RBAC bindings of
    * `group` allow, e.g. the namespaced deploy Role of `KubernetesWorkload.grantDeploy(group)`.
    * Further groups on the same cluster join the same access entry.
-   * @param cluster the cluster (`KubernetesCluster.cluster`)
+   * `cluster.grantGroupAccess(role, group)` is the same grant in the cluster's form.
+   * @param cluster the cluster: a `KubernetesCluster`, or its `name` and `arn`
    * @param group a Kubernetes group name, e.g. `slipway-deploy:shop-prod`
+   * @param id construct id of the cluster's grants in this role (the first call on a cluster
+   *   fixes it). Defaults to `Eks-<cluster name>`, or `Eks-<the reference>` (e.g.
+   *   `Eks-var-cluster_name`) when the name is not known at synth: reordering calls renames nothing.
    * @returns the access entry
    */
-  public allowEksGroup(cluster: EksClusterRef, group: string): EksAccessEntry {
+  public allowEksGroup(cluster: EksClusterRef, group: string, id?: string): EksAccessEntry {
     if (!isKnown(group) || !GROUP.test(group) || RESERVED_GROUP.test(group)) {
       invalid(
         this,
@@ -185,7 +189,7 @@ export class GithubActionsRole extends Construct {
         "a literal Kubernetes group name of 1-253 printable characters without spaces, not starting with system:, eks:, aws:, amazon: or iam: (EKS keeps those), e.g. slipway-deploy:shop-prod",
       );
     }
-    const grants = this.clusterGrants(cluster);
+    const grants = this.clusterGrants(cluster, id);
     if (grants.groups.includes(group)) invalid(this, "allowEksGroup.group", group, "a group not yet granted on this cluster");
     grants.groups.push(group);
     return grants.entry;
@@ -230,13 +234,13 @@ export class GithubActionsRole extends Construct {
   }
 
   /** The grant scope of a cluster: created with its DescribeCluster policy and access entry on first use. */
-  private clusterGrants(cluster: EksClusterRef) {
+  private clusterGrants(cluster: EksClusterRef, id?: string) {
     const clusterName = cluster.name;
     const key = isKnown(clusterName) ? clusterName : cluster;
     const found = this.clusters.get(key);
     if (found) return found;
 
-    const scope = new Construct(this, isKnown(clusterName) ? `Eks-${clusterName}` : `Eks${this.clusters.size}`);
+    const scope = new Construct(this, id ?? `Eks-${stableIdFragment(this, clusterName)}`);
     new IamRolePolicy(scope, "DescribeCluster", {
       name: isKnown(clusterName) ? `eks-describe-${clusterName}`.slice(0, 128) : undefined,
       namePrefix: isKnown(clusterName) ? undefined : "eks-describe-",

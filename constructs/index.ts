@@ -5,6 +5,8 @@ export * from "./alarm-topic";
 export * from "./app-secrets";
 export * from "./canary";
 export type { CertificateValidationRecord } from "./aws-common";
+/** Account, region and partition as Slipway's constructs default them, for constructs of your own. */
+export { stackAccountId, stackPartition, stackRegion } from "./aws-common";
 export * from "./cdn";
 export * from "./ci-runners";
 export * from "./cluster-autoscaler";
@@ -33,5 +35,6 @@ export * from "./source-repository";
 export * from "./workflow";
 export * from "./workload-security-group";
 export { SlipwayValidationError } from "./util";
+export type { AwsPartition } from "./util";
 /** One validator per kind of value, shared by the platform file's model and the constructs. */
 export * as validators from "./validators";

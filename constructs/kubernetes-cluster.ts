@@ -17,20 +17,20 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
 import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LaunchTemplate } from "@cdktf/provider-aws/lib/launch-template";
-import { Fn, TerraformCount, Token } from "cdktf";
+import { Fn, ITerraformDependable, TerraformCount, Token } from "cdktf";
 import { Construct } from "constructs";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
-import { accountKeyPolicy } from "./aws-common";
+import { accountKeyPolicy, stackPartition, WithAccountAndRegion, withAccountAndRegion } from "./aws-common";
 import {
   checkAccountId,
   checkRegion,
   invalid,
   isKnown,
   LOG_RETENTION_DAYS,
-  partitionOf,
   policyJson,
   resourceName,
+  stableIdFragment,
 } from "./util";
 
 /** The part of a network a cluster needs; `Network` satisfies it. */
@@ -44,7 +44,19 @@ export interface ClusterNetwork {
 /** The EKS add-ons this construct installs and manages. */
 export type CoreAddonName = "vpc-cni" | "kube-proxy" | "coredns" | "eks-pod-identity-agent";
 
-/** Props of {@link KubernetesCluster}. Only `name`, `network`, `accountId` and `region` are required. */
+/** An IAM principal a cluster lets in: `GithubActionsRole` and `PodIdentityRole` satisfy it. */
+export interface ClusterAccessGrantee {
+  /** The principal's ARN, e.g. an IAM role's (a reference is fine). */
+  readonly arn: string;
+}
+
+/** A role that joins Kubernetes groups on a cluster: `GithubActionsRole` satisfies it. */
+export interface ClusterGroupGrantee extends ClusterAccessGrantee {
+  /** Maps the role into `group` on `cluster` through an access entry without access policies. */
+  allowEksGroup(cluster: { readonly name: string; readonly arn: string }, group: string): EksAccessEntry;
+}
+
+/** Props of {@link KubernetesCluster}. Only `name` and `network` are required. */
 export interface KubernetesClusterProps {
   /**
    * The EKS cluster name: 1-100 characters, letters, digits, `_` and `-`, starting with a letter or
@@ -53,10 +65,16 @@ export interface KubernetesClusterProps {
   readonly name: string;
   /** Where the control plane's network interfaces and the nodes live (the private subnets). */
   readonly network: ClusterNetwork;
-  /** The 12-digit AWS account id the cluster is created in; scopes the key policy and role trust. */
-  readonly accountId: string;
-  /** The AWS region the cluster is created in, e.g. `eu-west-1`; scopes the key policy. */
-  readonly region: string;
+  /**
+   * The 12-digit AWS account id the cluster is created in; scopes the key policy and role trust.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The AWS region the cluster is created in, e.g. `eu-west-1`; scopes the key policy.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * The Kubernetes version, `1.NN`. Pinned so upgrades are deliberate: change it to upgrade the
    * control plane, then the node group follows.
@@ -204,10 +222,27 @@ export class KubernetesCluster extends Construct {
   public readonly nodeRole: IamRole;
   /** The security group EKS creates for the control plane and nodes. */
   public readonly clusterSecurityGroupId: string;
+  /**
+   * The cluster's ARN. With {@link name} it makes the cluster itself what `PodIdentityRole`,
+   * `AppSecrets.allowReadFrom`, `ClusterAutoscalerRole`, `ContainerInsights` and
+   * `GithubActionsRole.allowEksGroup` take: no `{ name, arn }` wrapper.
+   */
+  public readonly arn: string;
+  /**
+   * {@link clusterSecurityGroupId} under the name a peer carries, so the cluster is a
+   * `DatabasePeer`: `database.allowConnectionsFrom(cluster)` admits the nodes and every pod that
+   * uses the node's network identity (not pods with their own security group).
+   */
+  public readonly securityGroupId: string;
   /** The Kubernetes version running (a reference to the cluster's). */
   public readonly version: string;
   /** The managed add-ons, by name. */
   public readonly addons: Readonly<Record<CoreAddonName, EksAddon>>;
+  /**
+   * What an add-on or workload with pods waits for: the node group and the Pod Identity agent
+   * (what `ContainerInsights` takes from its `cluster`).
+   */
+  public readonly workloadDependencies: readonly ITerraformDependable[];
   /**
    * The role the VPC CNI (`kube-system/aws-node`) runs as, through IAM roles for service accounts,
    * holding `AmazonEKS_CNI_Policy`; the node role does not.
@@ -230,8 +265,10 @@ export class KubernetesCluster extends Construct {
   /** The ARN partition of the cluster's region (`aws`, `aws-cn`, `aws-us-gov`). */
   private readonly partition: string;
 
-  constructor(scope: Construct, id: string, props: KubernetesClusterProps) {
+  constructor(scope: Construct, id: string, given: KubernetesClusterProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
 
     const kubernetesVersion = props.kubernetesVersion ?? DEFAULT_VERSION;
     const publicAccessCidrs = props.publicAccessCidrs ?? [];
@@ -269,7 +306,7 @@ export class KubernetesCluster extends Construct {
     }
 
     const { name, accountId, region } = props;
-    const { partition, dnsSuffix } = partitionOf(region);
+    const { partition, dnsSuffix } = stackPartition(this, region);
     this.partition = partition;
     const logGroupName = `/aws/eks/${name}/cluster`;
     const named = (suffix: string, maxLength: number) => `${resourceName([name], maxLength - suffix.length - 1)}-${suffix}`;
@@ -365,15 +402,18 @@ export class KubernetesCluster extends Construct {
     this.endpoint = this.cluster.endpoint;
     this.certificateAuthorityData = this.cluster.certificateAuthority.get(0).data;
     this.clusterSecurityGroupId = this.cluster.vpcConfig.clusterSecurityGroupId;
+    this.arn = this.cluster.arn;
+    this.securityGroupId = this.clusterSecurityGroupId;
 
-    const grantIdOf = (prefix: string, principalArn: string, i: number) =>
-      isKnown(principalArn) ? `${prefix}-${principalArn.split(":").slice(4).join("-").replace(/[^A-Za-z0-9_-]/g, "-")}` : `${prefix}${i}`;
-    adminPrincipalArns.forEach((principalArn, i) => {
-      this.associate(grantIdOf("Admin", principalArn, i), principalArn, "AmazonEKSClusterAdminPolicy", { type: "cluster" });
+    // Named by the principal (its ARN after the account, or the reference it is), not its place in the list.
+    const grantIdOf = (prefix: string, principalArn: string) =>
+      isKnown(principalArn) ? `${prefix}-${principalArn.split(":").slice(4).join("-").replace(/[^A-Za-z0-9_-]/g, "-")}` : `${prefix}-${stableIdFragment(this, principalArn)}`;
+    adminPrincipalArns.forEach((principalArn) => {
+      this.associate(grantIdOf("Admin", principalArn), principalArn, "AmazonEKSClusterAdminPolicy", { type: "cluster" });
     });
-    readOnlyPrincipalArns.forEach((principalArn, i) => {
+    readOnlyPrincipalArns.forEach((principalArn) => {
       // View, plus the group READ_ONLY_GROUP that `PlanReadAccess` lets read what View leaves out.
-      this.associate(grantIdOf("ReadOnly", principalArn, i), principalArn, "AmazonEKSViewPolicy", { type: "cluster" }, [READ_ONLY_GROUP]);
+      this.associate(grantIdOf("ReadOnly", principalArn), principalArn, "AmazonEKSViewPolicy", { type: "cluster" }, [READ_ONLY_GROUP]);
     });
     this.terraformPrincipalArn = this.terraformAdmin(props.terraformPrincipalArn, adminPrincipalArns, readOnlyPrincipalArns);
 
@@ -519,6 +559,7 @@ export class KubernetesCluster extends Construct {
     addon("coredns", { dependsOn: [this.nodeGroup] });
     addon("eks-pod-identity-agent");
     this.addons = addons as Record<CoreAddonName, EksAddon>;
+    this.workloadDependencies = [this.nodeGroup, this.addons["eks-pod-identity-agent"]];
 
     // App secrets: the Secrets Store CSI driver and its AWS provider mount Secrets Manager secrets
     // into pods with the pods' own EKS Pod Identity, so values never pass through Terraform or
@@ -560,19 +601,39 @@ export class KubernetesCluster extends Construct {
 
   /**
    * Lets an IAM principal (a deploy role, say) act in one namespace only: an access entry for the
-   * principal and an access policy scoped to `namespace`.
-   * @param id construct id of the grant, unique in this cluster
-   * @param principalArn an IAM role or user ARN
+   * principal and an access policy scoped to `namespace`. The grant's construct id is
+   * `Namespace-<principal>-<namespace>`, from the principal's ARN (or the reference it is), so
+   * reordering grants renames nothing.
+   * @param grantee the principal: `GithubActionsRole`, `PodIdentityRole`, or anything with its role's `arn`
    * @param namespace the Kubernetes namespace
    * @param policy an EKS access policy name
    * @returns the access policy association
    */
-  public grantNamespaceAccess(
-    id: string,
-    principalArn: string,
-    namespace: string,
-    policy = "AmazonEKSEditPolicy",
-  ): EksAccessPolicyAssociation {
+  public grantNamespaceAccess(grantee: ClusterAccessGrantee, namespace: string, policy?: string): EksAccessPolicyAssociation;
+  /**
+   * The older form, with an explicit id and a principal ARN string.
+   * @deprecated pass the grantee object: `grantNamespaceAccess(role, namespace, policy)`
+   */
+  public grantNamespaceAccess(id: string, principalArn: string, namespace: string, policy?: string): EksAccessPolicyAssociation;
+  public grantNamespaceAccess(first: ClusterAccessGrantee | string, second: string, third?: string, fourth?: string): EksAccessPolicyAssociation {
+    if (typeof first === "string") return this.namespaceAccess(first, second, third!, fourth);
+    const id = `Namespace-${stableIdFragment(this, first.arn)}-${stableIdFragment(this, second)}`;
+    return this.namespaceAccess(id, first.arn, second, third);
+  }
+
+  /**
+   * Lets a role sign in as a member of the Kubernetes group `group` and nothing more: what it may
+   * do is what the group's RBAC bindings allow (e.g. `KubernetesWorkload.grantDeploy(group)`).
+   * The same grant as `role.allowEksGroup(cluster, group)`, in the cluster's `grantXxx(grantee)` form.
+   * @param grantee the role, e.g. a `GithubActionsRole`
+   * @param group a Kubernetes group name, e.g. `slipway-deploy:shop-prod`
+   * @returns the role's access entry on this cluster
+   */
+  public grantGroupAccess(grantee: ClusterGroupGrantee, group: string): EksAccessEntry {
+    return grantee.allowEksGroup(this, group);
+  }
+
+  private namespaceAccess(id: string, principalArn: string, namespace: string, policy = "AmazonEKSEditPolicy"): EksAccessPolicyAssociation {
     this.validatePrincipal("grantNamespaceAccess.principalArn", principalArn);
     if (isKnown(namespace) && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
       invalid(this, "grantNamespaceAccess.namespace", namespace, "a Kubernetes namespace name: 1-63 lower-case letters, digits and '-'");
@@ -645,7 +706,7 @@ export class KubernetesCluster extends Construct {
   }
 
   private validate(
-    props: KubernetesClusterProps,
+    props: WithAccountAndRegion<KubernetesClusterProps>,
     v: {
       kubernetesVersion: string;
       publicAccessCidrs: string[];

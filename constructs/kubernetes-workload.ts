@@ -91,8 +91,8 @@ export interface WorkloadEgressRule {
 }
 
 /**
- * Props of {@link KubernetesWorkload}. `name`, `image`, `port`, `healthPath`, `replicas`, `nodePort`
- * and `ingressFromCidrs` are required.
+ * Props of {@link KubernetesWorkload}. `name`, `image`, `port`, `healthPath` and `replicas` are
+ * required; `ingressFromCidrs` too when `nodePort` is set.
  */
 export interface KubernetesWorkloadProps {
   /**
@@ -186,9 +186,10 @@ export interface KubernetesWorkloadProps {
   readonly secretStore?: WorkloadSecretStore;
   /**
    * The node port (30000-32767, unique in the cluster) the load balancer's instance target group
-   * sends traffic to.
+   * sends traffic to; the Service is then of type `NodePort`.
+   * @default none - a `ClusterIP` Service, reachable only inside the cluster
    */
-  readonly nodePort: number;
+  readonly nodePort?: number;
   /**
    * A canary beside the Deployment (canary releases, `constructs/canary.ts`): a Deployment
    * `<name>-canary` with the same pod template, 0 replicas at rest (the pipeline scales it), its
@@ -205,9 +206,11 @@ export interface KubernetesWorkloadProps {
   /**
    * IPv4 CIDRs the load balancer's traffic comes from once a node has forwarded it (the Service is
    * `externalTrafficPolicy: Cluster`, so the source is the forwarding node: the nodes' subnets'
-   * CIDRs): the only sources admitted to the pods, on the container port. At least one; `0.0.0.0/0` is refused.
+   * CIDRs): the only sources admitted to the pods, on the container port. At least one when given;
+   * `0.0.0.0/0` is refused. Required with `nodePort`.
+   * @default none - only pods of the workload's own namespace may connect
    */
-  readonly ingressFromCidrs: string[];
+  readonly ingressFromCidrs?: string[];
   /**
    * The database the pods may connect to.
    * @default none - no database egress
@@ -375,12 +378,14 @@ export class KubernetesWorkload extends Construct {
   public readonly deploymentName: string;
   /** The app container's name in the Deployment, `app`. */
   public readonly containerName: string = CONTAINER_NAME;
-  /** The NodePort `kubernetes_service_v1`. */
+  /** The `kubernetes_service_v1`: `NodePort` when `nodePort` is set, else `ClusterIP`. */
   public readonly service: ServiceV1;
   /** The Service's name, known at synth. */
   public readonly serviceName: string;
-  /** The node port the load balancer targets. */
-  public readonly nodePort: number;
+  /** The node port the load balancer targets, when `nodePort` is set. */
+  public readonly nodePort?: number;
+  /** The label every pod of the app carries (server, migration, integration test): `app.kubernetes.io/name: <name>`. */
+  public readonly podLabels: Readonly<Record<string, string>>;
   /** The canary Deployment `<name>-canary` (`canary` prop), 0 replicas until the pipeline scales it. */
   public readonly canaryDeployment?: DeploymentV1;
   /** The canary's NodePort Service `<name>-canary` (`canary` prop). */
@@ -457,6 +462,7 @@ export class KubernetesWorkload extends Construct {
     const serverLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "server" };
     const migrateLabels = { "app.kubernetes.io/name": name, "app.kubernetes.io/component": "migrate" };
     const anyPodOfApp = { "app.kubernetes.io/name": name };
+    this.podLabels = anyPodOfApp;
     this.labels = commonLabels;
 
     this.namespaceResource = new NamespaceV1(this, "Namespace", {
@@ -693,13 +699,14 @@ export class KubernetesWorkload extends Construct {
     this.service = new ServiceV1(this, "Service", {
       metadata: { name, namespace, labels: commonLabels },
       spec: {
-        type: "NodePort",
+        type: props.nodePort === undefined ? "ClusterIP" : "NodePort",
         selector: serverLabels,
         // Every node forwards to every ready pod: a node without a pod of the app (new nodes of a
         // replaced node group, a node whose last pod is terminating) keeps serving, so neither a
         // rollout nor a node drain leaves the load balancer sending to a node that drops requests.
         // Pods see the forwarding node's address; the client's is in X-Forwarded-For.
-        externalTrafficPolicy: "Cluster",
+        // (Only a NodePort or LoadBalancer Service takes one.)
+        externalTrafficPolicy: props.nodePort === undefined ? undefined : "Cluster",
         port: [{ name: "http", port: 80, targetPort: "http", nodePort: props.nodePort, protocol: "TCP" }],
       },
     });
@@ -738,7 +745,7 @@ export class KubernetesWorkload extends Construct {
         spec: {
           podSelector: { matchLabels: canaryLabels },
           policyTypes: ["Ingress"],
-          ingress: [{ from: props.ingressFromCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: String(props.port), protocol: "TCP" }] }],
+          ingress: [{ from: (props.ingressFromCidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })), ports: [{ port: String(props.port), protocol: "TCP" }] }],
         },
       });
     }
@@ -777,7 +784,8 @@ export class KubernetesWorkload extends Construct {
         // forwarding node), and policies see the pod's port after the node port is translated.
         ingress: [
           {
-            from: props.ingressFromCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+            // Without CIDRs (no node port), only the namespace's own pods: `podSelector: {}`.
+            from: props.ingressFromCidrs ? props.ingressFromCidrs.map((cidr) => ({ ipBlock: { cidr } })) : [{ podSelector: {} }],
             ports: [{ port: String(props.port), protocol: "TCP" }],
           },
         ],
@@ -1089,12 +1097,15 @@ export class KubernetesWorkload extends Construct {
       const ca = props.database.sslRootCertFile;
       if (isKnown(ca) && !/^\/[A-Za-z0-9._\/-]+$/.test(ca)) invalid(this, "database.sslRootCertFile", ca, "an absolute file path in the pods, e.g. /etc/ssl/rds/global-bundle.pem");
     }
-    checkValue(this, "nodePort", props.nodePort, kinds.nodePort);
+    if (props.nodePort !== undefined) checkValue(this, "nodePort", props.nodePort, kinds.nodePort);
     // One `ip_block` per CIDR: the lists must be known at synth (their CIDRs may be references).
     const listKnown = "a list known at synth, e.g. Network.publicSubnetCidrs (its items may be references)";
-    const ingressFrom = props.ingressFromCidrs;
+    const ingressFrom = props.ingressFromCidrs ?? [];
+    if ((props.nodePort !== undefined || props.canary !== undefined) && props.ingressFromCidrs === undefined) {
+      invalid(this, "ingressFromCidrs", undefined, "the load balancer's subnets' IPv4 CIDRs, e.g. Network.publicSubnetCidrs: a node port is reachable from the VPC, so the pods admit only those");
+    }
     if (!isKnown(ingressFrom)) invalid(this, "ingressFromCidrs", ingressFrom, listKnown);
-    if (ingressFrom.length === 0) invalid(this, "ingressFromCidrs", ingressFrom, "at least one IPv4 CIDR: the load balancer's subnets");
+    if (props.ingressFromCidrs !== undefined && ingressFrom.length === 0) invalid(this, "ingressFromCidrs", ingressFrom, "at least one IPv4 CIDR: the load balancer's subnets");
     ingressFrom.forEach((cidr, i) => {
       this.validateCidr(`ingressFromCidrs[${i}]`, cidr);
       if (isKnown(cidr) && parseCidr(cidr)!.prefix === 0) {

@@ -17,9 +17,9 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Fn, TerraformCount, TerraformProvider, Token } from "cdktf";
 import { Construct } from "constructs";
 import { accessLogBucket } from "./access-log-bucket";
-import { CertificateValidationRecord, dnsValidatedCertificate } from "./aws-common";
+import { CertificateValidationRecord, dnsValidatedCertificate, stackPartition, withAccountAndRegion, WithAccountAndRegion } from "./aws-common";
 import { DEREGISTRATION_DELAY_SECONDS, nodePortHealthCheck } from "./drain-timing";
-import { checkAccountId, checkRegion, invalid, isKnown, partitionOf, resourceName } from "./util";
+import { checkAccountId, checkRegion, invalid, isKnown, resourceName } from "./util";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
 
@@ -49,7 +49,7 @@ export interface LoadBalancerPeer {
 export type LoadBalancerAllowFrom = "cdn" | "internet";
 
 /**
- * Props of {@link LoadBalancer}. `name`, `network`, `accountId`, `region`, `domain`, `healthPath` and
+ * Props of {@link LoadBalancer}. `name`, `network`, `domain`, `healthPath` and
  * `targetPort` are required.
  */
 export interface LoadBalancerProps {
@@ -61,10 +61,16 @@ export interface LoadBalancerProps {
   readonly name: string;
   /** Where the load balancer lives: the VPC and at least two of its public subnets. */
   readonly network: LoadBalancerNetwork;
-  /** The 12-digit AWS account id; scopes the log bucket's policy and names the bucket. */
-  readonly accountId: string;
-  /** The AWS region, e.g. `eu-west-1`; picks the ELB log-delivery account. */
-  readonly region: string;
+  /**
+   * The 12-digit AWS account id; scopes the log bucket's policy and names the bucket.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The AWS region, e.g. `eu-west-1`; picks the ELB log-delivery account.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * The domain name clients (or CloudFront) ask for, e.g. `app.example.com`; the certificate
    * created (when no `certificateArn`) is for this name. A leading `*.` makes it a wildcard.
@@ -261,8 +267,10 @@ export class LoadBalancer extends Construct {
   /** The `name` prop, for the Name tags of rules added later. */
   private readonly name: string;
 
-  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+  constructor(scope: Construct, id: string, given: LoadBalancerProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
 
     const deregistrationDelaySeconds = props.deregistrationDelaySeconds ?? DEFAULT_DEREGISTRATION_DELAY_SECONDS;
     const idleTimeoutSeconds = props.idleTimeoutSeconds ?? DEFAULT_IDLE_TIMEOUT_SECONDS;
@@ -277,7 +285,7 @@ export class LoadBalancer extends Construct {
     this.vpcId = props.network.vpcId;
 
     const { name, accountId, region, targetPort } = props;
-    const { partition } = partitionOf(region);
+    const { partition } = stackPartition(this, region);
 
     // Rules are separate resources, never inline, so they do not fight each other. Terraform
     // removes the default allow-all egress rule AWS adds: the only egress is the one to the targets.
@@ -439,7 +447,7 @@ export class LoadBalancer extends Construct {
   }
 
   /** The target group of the nodes' NodePort with its attachments, when no `targetGroupArn` is given. */
-  private createTargetGroup(props: LoadBalancerProps, deregistrationDelaySeconds: number, targetAutoscalingGroupNames: string[]): LbTargetGroup {
+  private createTargetGroup(props: WithAccountAndRegion<LoadBalancerProps>, deregistrationDelaySeconds: number, targetAutoscalingGroupNames: string[]): LbTargetGroup {
     const targetGroup = new LbTargetGroup(this, "TargetGroup", {
       name: `${props.name}-tg`,
       targetType: "instance",
@@ -514,7 +522,7 @@ export class LoadBalancer extends Construct {
   }
 
   private validate(
-    props: LoadBalancerProps,
+    props: WithAccountAndRegion<LoadBalancerProps>,
     v: { deregistrationDelaySeconds: number; idleTimeoutSeconds: number; allowFrom: string },
   ): void {
     if (isKnown(props.name) && !(NAME_PATTERN.test(props.name) && props.name.length <= NAME_MAX_LENGTH && !props.name.startsWith("internal-"))) {

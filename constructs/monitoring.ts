@@ -9,6 +9,7 @@ import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboar
 import { CloudwatchMetricAlarm, CloudwatchMetricAlarmConfig } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
+import { withRegion } from "./aws-common";
 import { checkRegion, invalid, isKnown } from "./util";
 
 /** The thresholds of an app's alarms in one environment. */
@@ -37,8 +38,11 @@ export interface AlarmThresholds {
 export interface MonitoringProps {
   /** Prefixes every alarm (`<name>-<signal>`) and names the dashboard, e.g. `hello-prod`. */
   readonly name: string;
-  /** The region of the app (load balancer, database, cluster): the dashboard's widgets read it. */
-  readonly region: string;
+  /**
+   * The region of the app (load balancer, database, cluster): the dashboard's widgets read it.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /** The app's load balancer and its target group (`LoadBalancer` satisfies this). */
   readonly loadBalancer: { readonly loadBalancer: { readonly arnSuffix: string }; readonly targetGroup: { readonly arnSuffix: string } };
   /**
@@ -104,8 +108,10 @@ export class Monitoring extends Construct {
   /** The alarms as `<region>:<name>` separated by spaces: the deploy pipeline's `ALARMS` variable. */
   public readonly pipelineAlarms: string;
 
-  constructor(scope: Construct, id: string, props: MonitoringProps) {
+  constructor(scope: Construct, id: string, given: MonitoringProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withRegion(this, given);
     checkRegion(this, "region", props.region);
     if (isKnown(props.name) && !/^[a-z0-9]([a-z0-9-]{0,200}[a-z0-9])?$/.test(props.name)) {
       invalid(this, "name", props.name, "lower-case letters, digits and '-' (it prefixes the alarms' names and names the dashboard)");

@@ -19,7 +19,7 @@ import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { Construct } from "constructs";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
-import { accountKeyPolicy } from "./aws-common";
+import { accountKeyPolicy, stackPartition, WithAccountAndRegion, withAccountAndRegion } from "./aws-common";
 import {
   checkAccountId,
   checkRegion,
@@ -27,7 +27,6 @@ import {
   invalid,
   isKnown,
   LOG_RETENTION_DAYS,
-  partitionOf,
   policyJson,
   resourceName,
 } from "./util";
@@ -38,7 +37,7 @@ export type NatGatewayMode = "one" | "per-zone";
 /** The flow-log retention periods offered: CloudWatch's, without 0 (never expire), so flow logs always expire. */
 const FLOW_LOG_RETENTION_DAYS: readonly number[] = LOG_RETENTION_DAYS.filter((days) => days !== 0);
 
-/** Props of {@link Network}. Only `name`, `cidrBlock`, `availabilityZones`, `accountId` and `region` are required. */
+/** Props of {@link Network}. Only `name`, `cidrBlock` and `availabilityZones` are required. */
 export interface NetworkProps {
   /**
    * Prefix of the Name tags and resource names, e.g. `slipway-prod`: a DNS label (lower-case
@@ -54,10 +53,16 @@ export interface NetworkProps {
   readonly cidrBlock: string;
   /** 2 to 4 distinct availability zones of `region`, e.g. `["eu-west-1a", "eu-west-1b"]`. Order fixes each zone's subnets. */
   readonly availabilityZones: readonly string[];
-  /** The 12-digit AWS account id; scopes the flow-log key policy and role trust to this account. */
-  readonly accountId: string;
-  /** The AWS region, e.g. `eu-west-1`; used in the log key policy's service principal and ARNs. */
-  readonly region: string;
+  /**
+   * The 12-digit AWS account id; scopes the flow-log key policy and role trust to this account.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The AWS region, e.g. `eu-west-1`; used in the log key policy's service principal and ARNs.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * `"per-zone"`: an Elastic IP and NAT gateway in every zone, so one zone failing does not cut
    * the others' egress. `"one"`: a single NAT gateway in the first zone shared by all (cheaper, for dev).
@@ -122,8 +127,10 @@ export class Network extends Construct {
   /** The KMS key encrypting the flow log group; its policy lets CloudWatch Logs use it for any log group of this account and region. */
   public readonly logKey: KmsKey;
 
-  constructor(scope: Construct, id: string, props: NetworkProps) {
+  constructor(scope: Construct, id: string, given: NetworkProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
 
     const natMode = props.natGateways ?? "per-zone";
     const retentionDays = props.flowLogRetentionDays ?? 365;
@@ -131,7 +138,7 @@ export class Network extends Construct {
 
     const name = props.name;
     const zones = [...props.availabilityZones];
-    const { partition, dnsSuffix } = partitionOf(props.region);
+    const { partition, dnsSuffix } = stackPartition(this, props.region);
     const clusterTags: Record<string, string> =
       props.clusterName === undefined ? {} : { [`kubernetes.io/cluster/${props.clusterName}`]: "shared" };
 
@@ -306,7 +313,7 @@ export class Network extends Construct {
     });
   }
 
-  private validate(props: NetworkProps, natMode: string, retentionDays: number): void {
+  private validate(props: WithAccountAndRegion<NetworkProps>, natMode: string, retentionDays: number): void {
     if (isKnown(props.name) && !(/^[a-z]([a-z0-9-]*[a-z0-9])?$/.test(props.name) && props.name.length <= 32)) {
       invalid(this, "name", props.name, "a DNS label of at most 32 characters: lower-case letters, digits and '-', starting with a letter");
     }

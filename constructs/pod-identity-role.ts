@@ -8,16 +8,20 @@ import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Construct } from "constructs";
 import type { PolicyStatement } from "./github-actions-role";
+import { withAccountId } from "./aws-common";
 import { checkAccountId, invalid, isKnown, policyJson } from "./util";
 
-/** Props of {@link PodIdentityRole}; all are required. */
+/** Props of {@link PodIdentityRole}; all but `accountId` are required. */
 export interface PodIdentityRoleProps {
   /** The IAM role's name, e.g. `shop-prod-server`: 1-64 letters, digits and `+=,.@_-`. */
   readonly roleName: string;
   /** What the role is for, in IAM's description. */
   readonly description: string;
-  /** The account the cluster is in (12 digits): only its Pod Identity may assume the role. */
-  readonly accountId: string;
+  /**
+   * The account the cluster is in (12 digits): only its Pod Identity may assume the role.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
   /** The cluster whose Pod Identity agent hands the role out. */
   readonly cluster: { readonly name: string; readonly arn: string };
   /** The pods' namespace (a reference, so the association waits for it). */
@@ -65,8 +69,10 @@ export class PodIdentityRole extends Construct {
   /** The Pod Identity association of the service account with the role. */
   public readonly association: EksPodIdentityAssociation;
 
-  constructor(scope: Construct, id: string, props: PodIdentityRoleProps) {
+  constructor(scope: Construct, id: string, given: PodIdentityRoleProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountId(this, given);
     if (isKnown(props.roleName) && !ROLE_NAME.test(props.roleName)) invalid(this, "roleName", props.roleName, "1-64 letters, digits and '+=,.@_-'");
     checkAccountId(this, "accountId", props.accountId);
     this.role = new IamRole(this, "Resource", {

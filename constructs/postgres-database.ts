@@ -15,7 +15,7 @@ import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-securit
 import { Construct } from "constructs";
 import * as kinds from "./validators";
 import { checkValue } from "./validators";
-import { accountKeyPolicy } from "./aws-common";
+import { accountKeyPolicy, stackPartition, WithAccountAndRegion, withAccountAndRegion } from "./aws-common";
 import { DatabaseRoleNames, databaseRoleNames } from "./database-roles";
 import type { PolicyStatement } from "./github-actions-role";
 import {
@@ -24,7 +24,7 @@ import {
   invalid,
   isKnown,
   LOG_RETENTION_DAYS,
-  partitionOf,
+  stableIdFragment,
 } from "./util";
 
 /** The part of a network a database needs; `Network` satisfies it. */
@@ -41,7 +41,7 @@ export interface DatabasePeer {
   readonly securityGroupId: string;
 }
 
-/** Props of {@link PostgresDatabase}. Only `name`, `network`, `accountId` and `region` are required. */
+/** Props of {@link PostgresDatabase}. Only `name` and `network` are required. */
 export interface PostgresDatabaseProps {
   /**
    * The DB instance identifier, e.g. `shop-prod`: lower-case letters, digits and single `-`,
@@ -51,10 +51,16 @@ export interface PostgresDatabaseProps {
   readonly name: string;
   /** Where the instance lives: its VPC and at least two private subnets in different zones. */
   readonly network: DatabaseNetwork;
-  /** The 12-digit AWS account id the database is created in; scopes the key policy. */
-  readonly accountId: string;
-  /** The AWS region the database is created in, e.g. `eu-west-1`; scopes the key policy. */
-  readonly region: string;
+  /**
+   * The 12-digit AWS account id the database is created in; scopes the key policy.
+   * @default the single allowed account of the stack's AWS provider (`allowedAccountIds`), else the caller identity's at plan
+   */
+  readonly accountId?: string;
+  /**
+   * The AWS region the database is created in, e.g. `eu-west-1`; scopes the key policy.
+   * @default the region of the stack's AWS provider, else the `aws_region` data source's at plan
+   */
+  readonly region?: string;
   /**
    * The PostgreSQL version, `MAJOR.MINOR` (e.g. `"16.8"`) or `MAJOR` alone (e.g. `"16"`), with a major
    * from 13 to 17. The major picks the parameter group family (`postgres<major>`); changing it is a
@@ -223,6 +229,8 @@ export const POSTGRES_INSTANCE_CLASSES: Readonly<Record<string, readonly string[
 export class PostgresDatabase extends Construct {
   /** The `aws_db_instance` (construct id `Resource`). */
   public readonly instance: DbInstance;
+  /** The instance's ARN: what makes the database itself a `DatabaseBackup`'s `database`. */
+  public readonly arn: string;
   /** The instance identifier (a reference, so users wait for the instance). */
   public readonly identifier: string;
   /** The host name clients connect to (the instance's `address`, without the port). */
@@ -265,8 +273,10 @@ export class PostgresDatabase extends Construct {
   private readonly ingressIds = new Set<string>();
   private readonly peers = new Set<string>();
 
-  constructor(scope: Construct, id: string, props: PostgresDatabaseProps) {
+  constructor(scope: Construct, id: string, given: PostgresDatabaseProps) {
     super(scope, id);
+    // Account and region default from the stack, so the rest reads them as given.
+    const props = withAccountAndRegion(this, given);
 
     const engineVersion = props.engineVersion ?? DEFAULT_ENGINE_VERSION;
     const instanceClass = props.instanceClass ?? "db.t4g.micro";
@@ -305,7 +315,7 @@ export class PostgresDatabase extends Construct {
     }
 
     const { name, accountId, region } = props;
-    const { partition, dnsSuffix } = partitionOf(region);
+    const { partition, dnsSuffix } = stackPartition(this, region);
     const logGroupPrefix = `/aws/rds/instance/${name}`;
 
     this.key = new KmsKey(this, "Key", {
@@ -427,6 +437,7 @@ export class PostgresDatabase extends Construct {
       dependsOn: logGroups,
       ...(preventDestroy ? { lifecycle: { preventDestroy: true } } : {}),
     });
+    this.arn = this.instance.arn;
 
     this.identifier = this.instance.identifier;
     this.endpoint = this.instance.address;
@@ -470,7 +481,7 @@ export class PostgresDatabase extends Construct {
    */
   public grantMasterSecretRead(grantee: DatabaseGrantee): void {
     const { region } = this.arnParts;
-    const { dnsSuffix } = partitionOf(region);
+    const { dnsSuffix } = stackPartition(this, region);
     grantee.addPolicy("read-database-master-secret", [
       { Sid: "ReadMasterSecret", Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: this.masterUserSecretArn },
       {
@@ -489,15 +500,18 @@ export class PostgresDatabase extends Construct {
    * @param peer anything with a `securityGroupId`, e.g. a workload or a cluster's node security group
    * @param description the rule's description (up to 255 of AWS's allowed characters)
    * @param id construct id of the rule, unique in this database; keep it stable, renaming it replaces
-   *   the rule. Defaults to `AllowFrom<n>`, n counting calls from 0, so reordering calls renames rules.
+   *   the rule. Defaults to `AllowFrom-<peer>`, `<peer>` being the security group id, or the
+   *   expression it references (e.g. `AllowFrom-aws_security_group-Workers-id`): reordering calls
+   *   renames nothing.
    * @returns the ingress rule
    */
   public allowConnectionsFrom(
     peer: DatabasePeer,
     description = "PostgreSQL from an allowed security group",
-    id = `AllowFrom${this.ingressIds.size}`,
+    id?: string,
   ): VpcSecurityGroupIngressRule {
     const groupId = peer.securityGroupId;
+    id ??= `AllowFrom-${stableIdFragment(this, groupId)}`;
     if (isKnown(groupId) && !/^sg-[0-9a-f]{8}([0-9a-f]{9})?$/.test(groupId)) {
       invalid(this, "allowConnectionsFrom.peer.securityGroupId", groupId, "a security group id such as sg-0123456789abcdef0");
     }
@@ -525,7 +539,7 @@ export class PostgresDatabase extends Construct {
 
   /** Validates the props; returns the engine's major version. */
   private validate(
-    props: PostgresDatabaseProps,
+    props: WithAccountAndRegion<PostgresDatabaseProps>,
     v: {
       engineVersion: string;
       instanceClass: string;

@@ -3,7 +3,7 @@
  * the field, the value received and what is accepted; resource naming; AWS partitions, identifier
  * patterns and policy documents; and IPv4 CIDR arithmetic.
  */
-import { Fn, Token } from "cdktf";
+import { DefaultTokenResolver, Fn, StringConcat, Token, Tokenization } from "cdktf";
 import { IConstruct } from "constructs";
 
 /** Thrown when a construct receives a prop it cannot build from. */
@@ -99,6 +99,22 @@ export function safeText(text: string): string {
     .split("\n")
     .map((line) => line.replace(/^(\s*)(::|##\[)/, "$1\\$2"))
     .join("\n");
+}
+
+/**
+ * A construct-id fragment that names `value` and does not depend on call order: the value itself
+ * when known at synth, else the Terraform expression it stands for (`aws_security_group.Workers.id`
+ * for a reference), with every character an id should not hold replaced by `-`. Default ids built
+ * from it stay the same when calls are reordered; a counter's would not.
+ * @param value e.g. a security group id, a principal ARN or a cluster name
+ */
+export function stableIdFragment(scope: IConstruct, value: string): string {
+  // Resolved as the synthesized configuration will hold it: a reference resolves to its address.
+  const text = isKnown(value) ? value : String(Tokenization.resolve(value, { scope, resolver: new DefaultTokenResolver(new StringConcat()), preparing: true }));
+  return text
+    .replace(/^\$\{|\}$/g, "")
+    .replace(/[^A-Za-z0-9_-]+/g, "-")
+    .replace(/^-+|-+$/g, "");
 }
 
 /**

@@ -16,21 +16,50 @@ export interface SecurityGroupPeer {
   readonly securityGroupId: string;
 }
 
-/** Props of {@link WorkloadSecurityGroup}. */
+/**
+ * Props of {@link WorkloadSecurityGroup}: `name`, and the network, workload and cluster, either as
+ * the constructs (`network`, `workload`, `cluster`) or as their values (`vpcId`, `namespace` and
+ * `podLabels`, `clusterSecurityGroupId`).
+ */
 export interface WorkloadSecurityGroupProps {
   /** Names the group (`<name>-pods-…`) and the SecurityGroupPolicy (`<name>-pods`), e.g. `shop-prod`. */
   readonly name: string;
-  /** The VPC of the cluster's nodes. */
-  readonly vpcId: string;
-  /** The Kubernetes namespace of the pods (a reference to the namespace resource, so the policy waits for it). */
-  readonly namespace: string;
-  /** Labels every pod to carry the group has, e.g. `{ "app.kubernetes.io/name": "shop" }`. */
-  readonly podLabels: Record<string, string>;
+  /**
+   * The network of the cluster's nodes: a `Network`.
+   * @default none - `vpcId` is required instead
+   */
+  readonly network?: { readonly vpcId: string };
+  /**
+   * The VPC of the cluster's nodes.
+   * @default `network.vpcId`
+   */
+  readonly vpcId?: string;
+  /**
+   * The workload whose pods get the group: a `KubernetesWorkload` (its namespace and `podLabels`).
+   * @default none - `namespace` and `podLabels` are required instead
+   */
+  readonly workload?: { readonly namespace: string; readonly podLabels: Readonly<Record<string, string>> };
+  /**
+   * The Kubernetes namespace of the pods (a reference to the namespace resource, so the policy waits for it).
+   * @default `workload.namespace`
+   */
+  readonly namespace?: string;
+  /**
+   * Labels every pod to carry the group has, e.g. `{ "app.kubernetes.io/name": "shop" }`.
+   * @default `workload.podLabels`
+   */
+  readonly podLabels?: Readonly<Record<string, string>>;
+  /**
+   * The cluster: a `KubernetesCluster` (its `clusterSecurityGroupId`).
+   * @default none - `clusterSecurityGroupId` is required instead
+   */
+  readonly cluster?: { readonly clusterSecurityGroupId: string };
   /**
    * The cluster security group (what the nodes and CoreDNS pods carry): the pods may reach DNS
    * there (TCP and UDP 53), and the construct adds the matching ingress rule to that group.
+   * @default `cluster.clusterSecurityGroupId`
    */
-  readonly clusterSecurityGroupId: string;
+  readonly clusterSecurityGroupId?: string;
 }
 
 const DNS_PORT = 53;
@@ -59,8 +88,17 @@ export class WorkloadSecurityGroup extends Construct {
 
   private readonly ruleIds = new Set<string>();
 
-  constructor(scope: Construct, id: string, props: WorkloadSecurityGroupProps) {
+  constructor(scope: Construct, id: string, given: WorkloadSecurityGroupProps) {
     super(scope, id);
+    // The constructs, or their values: one set of names below.
+    const required = <T>(field: string, value: T | undefined, from: string): T => value ?? invalid(this, field, value, `a value, or ${from}`);
+    const props = {
+      name: given.name,
+      vpcId: required("vpcId", given.vpcId ?? given.network?.vpcId, "`network` (a Network)"),
+      namespace: required("namespace", given.namespace ?? given.workload?.namespace, "`workload` (a KubernetesWorkload)"),
+      podLabels: required("podLabels", given.podLabels ?? given.workload?.podLabels, "`workload` (a KubernetesWorkload)"),
+      clusterSecurityGroupId: required("clusterSecurityGroupId", given.clusterSecurityGroupId ?? given.cluster?.clusterSecurityGroupId, "`cluster` (a KubernetesCluster)"),
+    };
     if (isKnown(props.name) && !/^[a-z][a-z0-9-]{0,62}$/.test(props.name)) {
       invalid(this, "name", props.name, "up to 63 lower-case letters, digits and '-', starting with a letter");
     }

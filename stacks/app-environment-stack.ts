@@ -149,7 +149,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       const copyProvider = backupCopy.account ? undefined : environmentAwsProvider(this, "aws_backup_copy", platform, environment, tags, { alias: "backup-copy", region: backupCopy.region });
       this.backup = new DatabaseBackup(this, "Backup", {
         name,
-        database: database.instance,
+        database,
         accountId: environment.account,
         region: environment.region,
         retentionDays: backupCopy.retentionDays,
@@ -259,13 +259,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     // The app's own pods (server and migration alike) carry their own security group (EKS security
     // groups for pods): the database admits that group only, not the cluster's, so no other pod of
     // the cluster reaches it; and the pods reach no other database (5432 only to their own).
-    this.podSecurityGroup = new WorkloadSecurityGroup(this, "PodSecurityGroup", {
-      name,
-      vpcId: network.vpcId,
-      namespace: this.workload.namespace,
-      podLabels: { "app.kubernetes.io/name": app.name },
-      clusterSecurityGroupId: cluster.clusterSecurityGroupId,
-    });
+    this.podSecurityGroup = new WorkloadSecurityGroup(this, "PodSecurityGroup", { name, network, workload: this.workload, cluster });
     if (database) {
       this.podSecurityGroup.allowEgressTo(database, database.port, `PostgreSQL to the database of ${app.name} only`, "EgressDatabase");
       database.allowConnectionsFrom(this.podSecurityGroup, `PostgreSQL from the pods of ${app.name} only`, "AllowFromPods");
@@ -294,12 +288,13 @@ export class AppEnvironmentStack extends SlipwayStack {
       { Sid: "ListStaticAssets", Effect: "Allow", Action: "s3:ListBucket", Resource: this.cdn.assetsBucket.arn, Condition: { StringLike: { "s3:prefix": [`${assetsPrefix}*`] } } },
     ]);
     // The pods' own identities and the database setup Job (the only reader of the master secret).
-    this.databaseAccess = this.connectDatabase(name, environment.account, { name: cluster.name, arn: cluster.cluster.arn });
+    this.databaseAccess = this.connectDatabase(name, environment.account, cluster);
     // The deploy role's only rights in the cluster: the workload's namespaced deploy Role, bound to
     // a group of this app and environment that the role's access entry (no access policy) maps it into.
     const deployGroup = `slipway-deploy:${name}`;
     this.workload.grantDeploy(deployGroup);
-    this.deployRole.allowEksGroup({ name: cluster.name, arn: cluster.cluster.arn }, deployGroup);
+    // `Eks0`: the id these grants have always had (the cluster's name is a reference here).
+    this.deployRole.allowEksGroup(cluster, deployGroup, "Eks0");
     // The deploy job checks each secret has a value; it can never read one.
     this.secrets.grantDescribe(this.deployRole);
     // The deploy job tags the digest it deploys (`deployed.<env>.…`) so the registry keeps it.

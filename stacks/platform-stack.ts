@@ -141,7 +141,7 @@ export class PlatformStack extends SlipwayStack {
       }),
     );
     // Node autoscaling, AWS side: the Cluster Autoscaler's role (kube-system-<env> runs it).
-    this.clusterAutoscalerRole = new ClusterAutoscalerRole(this, "ClusterAutoscalerRole", { name: clusterName, cluster: this.cluster.cluster, accountId: environment.account, region: environment.region });
+    this.clusterAutoscalerRole = new ClusterAutoscalerRole(this, "ClusterAutoscalerRole", { name: clusterName, cluster: this.cluster, accountId: environment.account, region: environment.region });
     this.githubOidc = { arn: props.bootstrap.ci.githubOidcProviderArn };
     this.ciRunners = new CiRunners(this, "CiRunners", {
       name: clusterName,
@@ -175,7 +175,7 @@ export class PlatformStack extends SlipwayStack {
           });
     this.containerInsights = new ContainerInsights(this, "ContainerInsights", {
       name: clusterName,
-      cluster: { clusterName: this.cluster.name, arn: this.cluster.cluster.arn, dependsOn: [this.cluster.nodeGroup, this.cluster.addons["eks-pod-identity-agent"]] },
+      cluster: this.cluster,
       accountId: environment.account,
       region: environment.region,
       logKeyArn: this.network.logKey.arn,

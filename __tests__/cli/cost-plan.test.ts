@@ -251,7 +251,7 @@ describe("the plan job prices its plan", () => {
             "esac",
           ].join("\n"),
         },
-        contexts: { github: { token: "ghs_job_token" }, matrix: entry },
+        contexts: { github: { token: "ghs_job_token" }, matrix: entry! },
         workspace,
       });
       expect(run.steps.find((s) => s.name === "terraform plan")!.outcome).toBe("success");

@@ -75,7 +75,7 @@ describe("LoadBalancer canaryTarget", () => {
 
 describe("KubernetesWorkload canary", () => {
   test("fails when the canary's node port is the workload's own", () => {
-    expectValidationError(() => workload({ canary: { nodePort: WORKLOAD_PROPS.nodePort } }), "test/Workload", "canary.nodePort", "a node port other than nodePort (30080)");
+    expectValidationError(() => workload({ canary: { nodePort: WORKLOAD_PROPS.nodePort! } }), "test/Workload", "canary.nodePort", "a node port other than nodePort (30080)");
   });
 
   test("fails when the canary's node port is out of range", () => {

@@ -257,9 +257,15 @@ describe("CiRunners", () => {
     expect(policy.find((s) => s.Sid === "DeleteBuildNetworkInterface")!.Resource).toBe("arn:aws-cn:ec2:cn-north-1:222222222222:network-interface/*");
   });
 
-  test("fails when the stack's provider names no account and none is given", () => {
-    expectValidationError(() => synth({}, { region: "eu-west-1" }), "test/CiRunners", "accountId", "the stack's AWS provider names no single allowed account");
-    expectValidationError(() => synth({}, null), "test/CiRunners", "accountId", "an AWS account id");
+  test("takes the account (and region) read at plan time when the stack's provider names none", () => {
+    const keyPolicy = (tf: Json) => JSON.parse((Object.entries(tf.resource.aws_kms_key).find(([k]) => /^CiRunners_LogKey_[0-9A-F]{8}$/.test(k))![1] as Json).policy);
+    const noAccount = synth({}, { region: "eu-west-1" }).tf;
+    expect(keyPolicy(noAccount).Statement[0].Principal).toEqual({ AWS: "arn:aws:iam::${data.aws_caller_identity.SlipwayCallerIdentity.account_id}:root" });
+    expect(keyPolicy(noAccount).Statement[1].Principal).toEqual({ Service: "logs.eu-west-1.amazonaws.com" });
+    expect(Object.keys(noAccount.data)).toEqual(["aws_caller_identity"]);
+    const noProvider = synth({}, null).tf;
+    expect(keyPolicy(noProvider).Statement[1].Principal).toEqual({ Service: "logs.${data.aws_region.SlipwayRegion.name}.${data.aws_partition.SlipwayPartition.dns_suffix}" });
+    expect(Object.keys(noProvider.data).sort()).toEqual(["aws_caller_identity", "aws_partition", "aws_region"]);
   });
 
   test("fails on bad props, naming the field and what is valid", () => {

@@ -175,8 +175,19 @@ describe("GithubActionsRole", () => {
       role.allowEksGroup(cluster, "slipway-deploy:shop-prod");
     });
     expect(countByType(tf)).toEqual({ aws_iam_role: 1, aws_iam_role_policy: 1, aws_eks_access_entry: 1 });
-    expect(byId(tf, "aws_eks_access_entry").Role_Eks0_AccessEntry).toMatchObject({ cluster_name: "${var.cluster_name}", kubernetes_groups: ["slipway-deploy:shop-prod"] });
-    expect(byId(tf, "aws_iam_role_policy").Role_Eks0_DescribeCluster).toMatchObject({ name_prefix: "eks-describe-" });
+    // Named by the reference, not by how many clusters came before.
+    expect(byId(tf, "aws_eks_access_entry")["Role_Eks-var-cluster_name_AccessEntry"]).toMatchObject({ cluster_name: "${var.cluster_name}", kubernetes_groups: ["slipway-deploy:shop-prod"] });
+    expect(byId(tf, "aws_iam_role_policy")["Role_Eks-var-cluster_name_DescribeCluster"]).toMatchObject({ name_prefix: "eks-describe-" });
+  });
+
+  test("allowEksGroup: an explicit id names the cluster's grants (existing state keeps its addresses)", () => {
+    const { tf } = synth({}, (role, stack) => {
+      const name = new TerraformVariable(stack, "cluster_name", { type: "string" });
+      const arn = new TerraformVariable(stack, "cluster_arn", { type: "string" });
+      role.allowEksGroup({ name: name.stringValue, arn: arn.stringValue }, "slipway-deploy:shop-prod", "Eks0");
+    });
+    expect(Object.keys(byId(tf, "aws_eks_access_entry"))).toEqual(["Role_Eks0_AccessEntry"]);
+    expect(Object.keys(byId(tf, "aws_iam_role_policy"))).toEqual(["Role_Eks0_DescribeCluster"]);
   });
 
   test("addPolicy: an inline policy with the given statements", () => {

@@ -296,8 +296,9 @@ describe("PostgresDatabase", () => {
       const rule = database.allowConnectionsFrom({ securityGroupId: peer.stringValue });
       const tf = JSON.parse(Testing.synth(stack)) as Json;
 
-      expect(rule.node.id).toBe("AllowFrom0");
-      const ingress = one(tf, "aws_vpc_security_group_ingress_rule", "AllowFrom0");
+      // Named by the reference it admits, not by call order.
+      expect(rule.node.id).toBe("AllowFrom-var-peer");
+      const ingress = one(tf, "aws_vpc_security_group_ingress_rule", "AllowFrom-var-peer");
       expect(ingress).toMatchObject({
         security_group_id: ref(tf, "aws_security_group", "SecurityGroup"),
         referenced_security_group_id: "${var.peer}",
@@ -312,7 +313,7 @@ describe("PostgresDatabase", () => {
       expect(JSON.stringify(tf)).not.toMatch(/cidr/);
     });
 
-    test("takes a description and a stable id, and numbers unnamed rules in call order", () => {
+    test("takes a description and a stable id, and names unnamed rules by their peer, not call order", () => {
       const { database, synth: run } = build();
       database.allowConnectionsFrom({ securityGroupId: "sg-0123456789abcdef0" });
       database.allowConnectionsFrom({ securityGroupId: "sg-0123456789abcdef1" }, "Migrations job", "AllowFromMigrations");
@@ -323,8 +324,8 @@ describe("PostgresDatabase", () => {
         referenced_security_group_id: "sg-0123456789abcdef1",
         description: "Migrations job",
       });
-      expect(one(tf, "aws_vpc_security_group_ingress_rule", "AllowFrom0").referenced_security_group_id).toBe("sg-0123456789abcdef0");
-      expect(one(tf, "aws_vpc_security_group_ingress_rule", "AllowFrom2").referenced_security_group_id).toBe("sg-01234567");
+      expect(one(tf, "aws_vpc_security_group_ingress_rule", "AllowFrom-sg-0123456789abcdef0").referenced_security_group_id).toBe("sg-0123456789abcdef0");
+      expect(one(tf, "aws_vpc_security_group_ingress_rule", "AllowFrom-sg-01234567").referenced_security_group_id).toBe("sg-01234567");
     });
 
     test("fails when the peer is not a security group id", () => {
@@ -402,7 +403,7 @@ describe("PostgresDatabase", () => {
         "PostgresqlLogGroup",
         "UpgradeLogGroup",
         "Resource",
-        "AllowFrom0",
+        "AllowFrom-sg-0123456789abcdef0",
       ].sort(),
     );
   });

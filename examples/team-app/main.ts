@@ -38,7 +38,8 @@ export class OrdersStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: OrdersStackProps) {
     super(scope, id);
     const { accountId, region } = props;
-    // Providers and backends are configured by the app, never inside a construct.
+    // Providers and backends are configured by the app, never inside a construct. The constructs
+    // take their account and region from this provider (its region and single allowed account).
     new AwsProvider(this, "aws", { region, allowedAccountIds: [accountId], defaultTags: [{ tags: { team: "orders" } }] });
     const backend = new S3Backend(this, { bucket: props.stateBucket, key: `${id}.tfstate`, region, encrypt: true });
     // Terraform's native S3 lock file (Terraform 1.10+); cdktf 0.21's typed config predates it.
@@ -48,8 +49,6 @@ export class OrdersStack extends TerraformStack {
       name: id,
       cidrBlock: "10.42.0.0/16",
       availabilityZones: props.availabilityZones,
-      accountId,
-      region,
       // Non-default: one shared NAT gateway (default "per-zone"); a zone outage cuts the others' egress, fine for dev.
       natGateways: "one",
       // Non-default: flow logs kept 90 days (default 365).
@@ -72,8 +71,6 @@ export class OrdersStack extends TerraformStack {
     this.database = new PostgresDatabase(this, "Database", {
       name: id,
       network: this.network,
-      accountId,
-      region,
       // Non-default: memory-optimised, more storage (defaults db.t4g.micro, 20 GiB growing to 100 GiB).
       instanceClass: "db.r6g.large",
       storageGiB: 100,
@@ -88,8 +85,6 @@ export class OrdersStack extends TerraformStack {
 
     this.registry = new ContainerRegistry(this, "Registry", {
       name: "orders/worker",
-      accountId,
-      region,
       // Non-default: keep the last 50 releases for rollback (default 30).
       keepReleaseImages: 50,
     });
