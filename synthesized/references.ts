@@ -1,6 +1,6 @@
 /**
- * References inside a synthesized Terraform JSON stack (`cdk.tf.json`), and whether each resolves
- * to something the same stack declares.
+ * The one reference scanner for synthesized Terraform JSON (`cdk.tf.json`): every reader of
+ * `cdktf.out` (policy rules, diagrams, plan-integrity tests, affected stacks) finds references here.
  *
  * Terraform's JSON syntax evaluates most strings as templates: `${ expr }` interpolations and
  * `%{ if / for }` directives, with `$${` and `%%{` as escapes. This module reads those templates
@@ -23,24 +23,21 @@ export interface Traversal {
   readonly text: string;
 }
 
+export type ReferenceKind = "resource" | "data" | "var" | "local" | "module" | "each" | "count" | "self" | "path" | "terraform" | "unknown";
+
 /** A reference found in a stack, with where it was found. */
 export interface Reference {
   /** What it must resolve to: `aws_vpc.main`, `data.aws_iam_policy_document.x`, `var.x`, `local.x`, `module.x`. */
   readonly target: string;
-  readonly kind: "resource" | "data" | "var" | "local" | "module" | "each" | "count" | "self" | "unknown";
+  readonly kind: ReferenceKind;
   /** The whole traversal, e.g. `data.terraform_remote_state.x.outputs.y`. */
   readonly traversal: Traversal;
-  /** JSON path of the string it was found in, e.g. `resource.aws_subnet.a.vpc_id`. */
+  /** JSON path of the string it was found in, as keys and indexes: `["resource", "aws_subnet", "a", "vpc_id"]`. */
+  readonly path: readonly (string | number)[];
+  /** The same path as text, e.g. `resource.aws_subnet.a.vpc_id`, `...origin[0].domain_name`. */
   readonly at: string;
 }
 
-/** A reference that does not resolve within its stack. */
-export interface DanglingReference extends Reference {
-  readonly why: string;
-}
-
-/** Roots that are Terraform's own and need no declaration. */
-const BUILTIN_ROOTS = new Set(["path", "terraform"]);
 const LITERALS = new Set(["true", "false", "null"]);
 
 // ---------------------------------------------------------------------------------------------
@@ -401,9 +398,10 @@ export function traversalsInExpression(text: string, bound: string[] = []): Trav
 }
 
 // ---------------------------------------------------------------------------------------------
-// Stacks
+// References in JSON values
 
 type Json = any;
+export type JsonPath = readonly (string | number)[];
 
 /** What a traversal must resolve to. */
 export function targetOf(t: Traversal): Pick<Reference, "target" | "kind"> {
@@ -417,255 +415,136 @@ export function targetOf(t: Traversal): Pick<Reference, "target" | "kind"> {
     case "each":
     case "count":
     case "self":
+    case "path":
+    case "terraform":
       return { kind: t.root, target: t.root };
     default:
       return t.steps.length >= 1 && /^[A-Za-z_]/.test(t.steps[0]) ? { kind: "resource", target: `${t.root}.${t.steps[0]}` } : { kind: "unknown", target: t.text };
   }
 }
 
-/** Everything a stack declares that an expression can name: `type.name`, `data.type.name`, `var.x`, `local.x`, `module.x`. */
-export function declarations(stack: Json): Set<string> {
-  const out = new Set<string>();
-  for (const [type, byName] of Object.entries<Json>(stack.resource ?? {})) for (const name of Object.keys(byName)) out.add(`${type}.${name}`);
-  for (const [type, byName] of Object.entries<Json>(stack.data ?? {})) for (const name of Object.keys(byName)) out.add(`data.${type}.${name}`);
-  for (const name of Object.keys(stack.variable ?? {})) out.add(`var.${name}`);
-  for (const locals of [stack.locals ?? []].flat()) for (const name of Object.keys(locals)) out.add(`local.${name}`);
-  for (const name of Object.keys(stack.module ?? {})) out.add(`module.${name}`);
-  return out;
+/** `["resource", "aws_x", "y", "origin", 0, "domain_name"]` as `resource.aws_x.y.origin[0].domain_name`. */
+export function formatPath(path: JsonPath): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
 }
 
-/** The provider configurations a stack declares: `aws`, `aws.us-east-1`, ... */
-export function providerConfigurations(stack: Json): Set<string> {
-  const out = new Set<string>();
-  for (const [name, configs] of Object.entries<Json>(stack.provider ?? {})) {
-    for (const config of [configs].flat()) out.add(config?.alias ? `${name}.${config.alias}` : name);
-  }
+/** True when a string can hold a reference at all: most strings in a stack are plain literals. */
+function mayReference(text: string): boolean {
+  return text.includes("${") || text.includes("%{");
+}
+
+/** The references in one JSON string (a template), found at `path`. `bound` are names in scope. */
+export function referencesInTemplate(text: string, path: JsonPath = [], bound: string[] = []): Reference[] {
+  if (!mayReference(text)) return [];
+  const at = formatPath(path);
+  return traversalsInTemplate(text, bound).map((traversal) => ({ ...targetOf(traversal), traversal, path, at }));
+}
+
+/** The references in a bare expression (a `depends_on` or `replace_triggered_by` entry, with or without `${}`). */
+export function referencesInExpression(text: string, path: JsonPath = []): Reference[] {
+  const at = formatPath(path);
+  return traversalsInExpression(text.replace(/^\$\{(.*)\}$/s, "$1")).map((traversal) => ({ ...targetOf(traversal), traversal, path, at }));
+}
+
+/**
+ * The references anywhere inside a JSON value (a whole block or part of one), each string read as
+ * a template; `path` is where `value` sits. `dynamic` blocks bind their iterator inside `content`.
+ */
+export function referencesIn(value: unknown, path: JsonPath = [], bound: string[] = []): Reference[] {
+  const out: Reference[] = [];
+  const visit = (node: Json, at: (string | number)[], names: string[]): void => {
+    if (typeof node === "string") {
+      if (mayReference(node)) out.push(...referencesInTemplate(node, at, names));
+    } else if (Array.isArray(node)) node.forEach((n, i) => visit(n, [...at, i], names));
+    else if (node && typeof node === "object") {
+      for (const [key, v] of Object.entries<Json>(node)) {
+        if (key === "//") continue;
+        if (key === "dynamic" && v && typeof v === "object") {
+          for (const [label, blocks] of Object.entries<Json>(v)) {
+            const list = Array.isArray(blocks) ? blocks : [blocks];
+            list.forEach((b: Json, i: number) => {
+              const where = Array.isArray(blocks) ? [...at, key, label, i] : [...at, key, label];
+              const { iterator, content, ...rest } = b ?? {};
+              visit(rest, where, names);
+              visit(content, [...where, "content"], [...names, iterator ?? label]);
+            });
+          }
+        } else visit(v, [...at, key], names);
+      }
+    }
+  };
+  visit(value, [...path], bound);
   return out;
 }
 
 /** Meta-arguments of a block that hold no template. */
 const NOT_TEMPLATES = new Set(["//", "provider", "provisioner", "connection"]);
 
-interface Context {
-  /** Names bound by dynamic-block iterators. */
-  readonly bound: string[];
-  /** The enclosing resource, data source or module uses for_each (so `each` is defined) or count. */
-  readonly forEach: boolean;
-  readonly count: boolean;
-}
-
-/** Every reference in a synthesized stack, with where it was found. */
-export function stackReferences(stack: Json): Reference[] {
+/** The references of one block body (resource, data source, module, output, provider configuration). */
+function blockReferences(body: Json, path: (string | number)[]): Reference[] {
   const out: Reference[] = [];
-  const add = (traversals: Traversal[], at: string) => {
-    for (const traversal of traversals) out.push({ ...targetOf(traversal), traversal, at });
-  };
-  /** Strings in a value are templates (JSON syntax); `dynamic` blocks bind their iterator. */
-  const values = (node: Json, at: string, ctx: Context): void => {
-    if (typeof node === "string") add(traversalsInTemplate(node, ctx.bound), at);
-    else if (Array.isArray(node)) node.forEach((n, i) => values(n, `${at}[${i}]`, ctx));
-    else if (node && typeof node === "object") {
-      for (const [key, value] of Object.entries<Json>(node)) {
-        if (key === "//") continue;
-        if (key === "dynamic") {
-          for (const [label, blocks] of Object.entries<Json>(value)) {
-            for (const block of [blocks].flat()) {
-              const { iterator, content, ...rest } = block;
-              values(rest, `${at}.dynamic.${label}`, ctx);
-              values(content, `${at}.dynamic.${label}.content`, { ...ctx, bound: [...ctx.bound, iterator ?? label] });
-            }
-          }
-        } else values(value, `${at}.${key}`, ctx);
+  for (const [key, value] of Object.entries<Json>(body ?? {})) {
+    if (NOT_TEMPLATES.has(key)) continue;
+    if (key === "depends_on") {
+      for (const [i, entry] of (value as string[]).entries()) out.push(...referencesInExpression(entry, [...path, key, i]));
+    } else if (key === "lifecycle") {
+      // ignore_changes lists attribute paths of this resource, not references.
+      const { ignore_changes: _ignored, replace_triggered_by: replaceTriggeredBy, ...rest } = value ?? {};
+      out.push(...referencesIn(rest, [...path, key]));
+      for (const [i, entry] of ((replaceTriggeredBy as string[] | undefined) ?? []).entries()) {
+        out.push(...referencesInExpression(entry, [...path, key, "replace_triggered_by", i]));
       }
-    }
-  };
-  const block = (body: Json, at: string, meta: { forEach?: boolean; count?: boolean } = {}) => {
-    const ctx: Context = { bound: [], forEach: !!meta.forEach, count: !!meta.count };
-    for (const [key, value] of Object.entries<Json>(body ?? {})) {
-      if (NOT_TEMPLATES.has(key)) continue;
-      if (key === "depends_on") {
-        for (const [i, entry] of (value as string[]).entries()) {
-          const bare = entry.replace(/^\$\{(.*)\}$/s, "$1");
-          add(traversalsInExpression(bare), `${at}.depends_on[${i}]`);
-        }
-      } else if (key === "lifecycle") {
-        // ignore_changes lists attribute paths of this resource, not references.
-        const { ignore_changes: _ignored, replace_triggered_by: replaceTriggeredBy, ...rest } = value ?? {};
-        values(rest, `${at}.lifecycle`, ctx);
-        for (const [i, entry] of ((replaceTriggeredBy as string[] | undefined) ?? []).entries()) {
-          add(traversalsInExpression(entry.replace(/^\$\{(.*)\}$/s, "$1")), `${at}.lifecycle.replace_triggered_by[${i}]`);
-        }
-      } else values(value, `${at}.${key}`, ctx);
-    }
-  };
-  for (const kind of ["resource", "data"] as const) {
-    for (const [type, byName] of Object.entries<Json>(stack[kind] ?? {})) {
-      for (const [name, body] of Object.entries<Json>(byName)) {
-        block(body, `${kind}.${type}.${name}`, { forEach: body.for_each !== undefined, count: body.count !== undefined });
-      }
-    }
-  }
-  for (const [name, body] of Object.entries<Json>(stack.module ?? {})) {
-    const { source: _source, version: _version, providers: _providers, ...rest } = body;
-    block(rest, `module.${name}`, { forEach: rest.for_each !== undefined, count: rest.count !== undefined });
-  }
-  for (const [name, body] of Object.entries<Json>(stack.output ?? {})) block(body, `output.${name}`);
-  for (const locals of [stack.locals ?? []].flat()) {
-    for (const [name, value] of Object.entries<Json>(locals)) values(value, `locals.${name}`, { bound: [], forEach: false, count: false });
-  }
-  for (const [name, configs] of Object.entries<Json>(stack.provider ?? {})) {
-    [configs].flat().forEach((config: Json, i: number) => block(config, `provider.${name}[${i}]`));
-  }
-  // Variables' defaults and types, the terraform block (backend, required providers) and
-  // variable validation hold no references to other blocks.
-  return out;
-}
-
-/** The blocks whose `each` / `count` / `self` are defined, by JSON path prefix. */
-function metaAllowed(stack: Json, at: string, kind: "each" | "count" | "self"): boolean {
-  const [block, type, name] = at.split(".");
-  const body = block === "module" ? stack.module?.[type] : stack[block]?.[type]?.[name];
-  if (!body) return false;
-  if (kind === "each") return body.for_each !== undefined || /\.dynamic\.[^.]+\.content/.test(at);
-  if (kind === "count") return body.count !== undefined;
-  return /\.(provisioner|connection)\b/.test(at);
-}
-
-/** References in `stack` that resolve to nothing it declares, with why. */
-export function danglingReferences(stack: Json): DanglingReference[] {
-  const declared = declarations(stack);
-  const providers = providerConfigurations(stack);
-  const out: DanglingReference[] = [];
-  for (const ref of stackReferences(stack)) {
-    if (BUILTIN_ROOTS.has(ref.traversal.root)) continue;
-    if (ref.kind === "each" || ref.kind === "count" || ref.kind === "self") {
-      if (!metaAllowed(stack, ref.at, ref.kind)) out.push({ ...ref, why: `${ref.kind} is only defined in a block that sets ${ref.kind === "self" ? "a provisioner" : ref.kind === "each" ? "for_each" : "count"}` });
-      continue;
-    }
-    if (ref.kind === "unknown") {
-      out.push({ ...ref, why: `${JSON.stringify(ref.traversal.text)} names no resource, data source, variable, local or module` });
-      continue;
-    }
-    if (!declared.has(ref.target)) out.push({ ...ref, why: `${ref.target} is not declared in this stack` });
-  }
-  // A resource's provider meta-argument must name a configuration the stack declares.
-  for (const kind of ["resource", "data"] as const) {
-    for (const [type, byName] of Object.entries<Json>(stack[kind] ?? {})) {
-      for (const [name, body] of Object.entries<Json>(byName)) {
-        const provider = body.provider as string | undefined;
-        const at = `${kind}.${type}.${name}.provider`;
-        const traversal = { root: provider ?? "", steps: [], text: provider ?? "" };
-        if (provider !== undefined && !providers.has(provider)) {
-          out.push({ kind: "unknown", target: provider, traversal, at, why: `provider ${provider} is not configured in this stack` });
-        } else if (provider !== undefined && provider.split(".")[0] !== type.split("_")[0]) {
-          out.push({ kind: "unknown", target: provider, traversal, at, why: `provider ${provider} does not serve ${type}` });
-        }
-        // A resource without `provider` uses the default configuration of its type's provider.
-        if (provider === undefined && !type.startsWith("terraform_") && kind === "resource") {
-          const local = type.split("_")[0];
-          if (!providers.has(local) && ![...providers].some((p) => p.startsWith(`${local}.`))) {
-            out.push({ kind: "unknown", target: local, traversal: { root: local, steps: [], text: local }, at, why: `no ${local} provider is configured in this stack` });
-          }
-        }
-      }
-    }
+    } else out.push(...referencesIn(value, [...path, key]));
   }
   return out;
-}
-
-/** A remote state a stack reads, and the outputs it reads from it. */
-export interface RemoteStateRead {
-  /** The data source's name (`cross-stack-reference-input-platform-dev`). */
-  readonly name: string;
-  readonly backend: string;
-  readonly config: Json;
-  /** Output names read (`data.terraform_remote_state.<name>.outputs.<output>`). */
-  readonly outputs: string[];
-}
-
-/** Every `terraform_remote_state` a stack declares, with the outputs it reads from each. */
-export function remoteStateReads(stack: Json): RemoteStateRead[] {
-  const refs = stackReferences(stack).filter((r) => r.kind === "data" && r.traversal.steps[0] === "terraform_remote_state");
-  return Object.entries<Json>(stack.data?.terraform_remote_state ?? {}).map(([name, body]) => ({
-    name,
-    backend: body.backend,
-    config: body.config,
-    outputs: [
-      ...new Set(
-        refs.filter((r) => r.traversal.steps[1] === name && r.traversal.steps[2] === "outputs" && r.traversal.steps[3] !== undefined).map((r) => r.traversal.steps[3]),
-      ),
-    ].sort(),
-  }));
-}
-
-/** Where a stack keeps its state, as a remote state data source would address it. */
-export function stateLocation(stack: Json): { backend: string; config: Record<string, unknown> } | undefined {
-  const terraform = stack.terraform ?? {};
-  if (terraform.cloud) {
-    const { hostname, organization, workspaces } = terraform.cloud;
-    return { backend: "remote", config: { hostname, organization, workspaces: { name: workspaces?.name } } };
-  }
-  const [backend, config] = Object.entries<Json>(terraform.backend ?? {})[0] ?? [];
-  if (!backend) return undefined;
-  if (backend === "local") return { backend, config: { path: config.path } };
-  if (backend === "s3") return { backend, config: { bucket: config.bucket, key: config.key, region: config.region } };
-  if (backend === "remote") return { backend, config: { hostname: config.hostname, organization: config.organization, workspaces: { name: config.workspaces?.name } } };
-  return { backend, config };
-}
-
-/** True when a remote state data source's settings point at `location`. */
-function pointsAt(read: RemoteStateRead, location: { backend: string; config: Record<string, unknown> }): boolean {
-  if (read.backend !== location.backend) return false;
-  return Object.entries(location.config).every(([key, value]) => JSON.stringify(read.config?.[key]) === JSON.stringify(value));
 }
 
 /**
- * Problems with how the stacks of one synthesized platform refer to each other: a stack reaches
- * another only through a `terraform_remote_state` that points at that stack's own state (same
- * backend, same location), reads only outputs that stack declares, and lists it among its
- * dependencies (so it is applied first); no two stacks share a state location; a reference to a
- * resource another stack declares is named as such.
+ * Every reference in a synthesized stack (`cdk.tf.json`), with where it was found: resources,
+ * data sources, modules, outputs, locals and provider configurations. Variables' defaults and
+ * types and the `terraform` block (backend, required providers) hold no references.
  */
-export function crossStackProblems(stacks: Record<string, Json>, dependencies: Record<string, string[]>): string[] {
-  const problems: string[] = [];
-  const locations = Object.entries(stacks).map(([name, stack]) => ({ name, location: stateLocation(stack) }));
-  for (const { name, location } of locations) {
-    if (!location) problems.push(`${name}: declares no backend`);
-    const same = locations.filter((l) => l.name !== name && l.location && JSON.stringify(l.location) === JSON.stringify(location));
-    if (same.length > 0) problems.push(`${name}: keeps its state where ${same.map((s) => s.name).join(", ")} keep theirs`);
-  }
-  const declaredIn = new Map<string, string[]>();
-  for (const [name, stack] of Object.entries(stacks)) {
-    for (const target of declarations(stack)) declaredIn.set(target, [...(declaredIn.get(target) ?? []), name]);
-  }
-  for (const [name, stack] of Object.entries(stacks)) {
-    const producers: string[] = [];
-    for (const read of remoteStateReads(stack)) {
-      const producer = locations.find((l) => l.location && pointsAt(read, l.location))?.name;
-      if (!producer) {
-        problems.push(`${name}: remote state ${read.name} (${read.backend} ${JSON.stringify(read.config)}) points at no stack's state`);
-        continue;
-      }
-      producers.push(producer);
-      if (producer === name) problems.push(`${name}: remote state ${read.name} reads the stack's own state`);
-      if (read.outputs.length === 0) problems.push(`${name}: remote state ${read.name} is declared but never read`);
-      const outputs = stacks[producer].output ?? {};
-      for (const output of read.outputs) {
-        if (!(output in outputs)) problems.push(`${name}: reads output ${output} of ${producer} through ${read.name}, but ${producer} has no such output`);
-      }
-    }
-    const declared = [...(dependencies[name] ?? [])].sort();
-    const read = [...new Set(producers)].sort();
-    if (JSON.stringify(declared) !== JSON.stringify(read)) {
-      problems.push(`${name}: reads the state of [${read.join(", ")}] but depends on [${declared.join(", ")}]`);
-    }
-    const own = declarations(stack);
-    for (const ref of stackReferences(stack)) {
-      const elsewhere = declaredIn.get(ref.target)?.filter((s) => s !== name);
-      if (!own.has(ref.target) && elsewhere?.length) {
-        problems.push(`${name}: ${ref.at} refers to ${ref.target} of ${elsewhere.join(", ")} directly, not through remote state`);
-      }
+export function stackReferences(stack: Json): Reference[] {
+  const out: Reference[] = [];
+  for (const kind of ["resource", "data"] as const) {
+    for (const [type, byName] of Object.entries<Json>(stack?.[kind] ?? {})) {
+      for (const [name, body] of Object.entries<Json>(byName ?? {})) out.push(...blockReferences(body, [kind, type, name]));
     }
   }
-  return problems;
+  for (const [name, body] of Object.entries<Json>(stack?.module ?? {})) {
+    const { source: _source, version: _version, providers: _providers, ...rest } = body ?? {};
+    out.push(...blockReferences(rest, ["module", name]));
+  }
+  for (const [name, body] of Object.entries<Json>(stack?.output ?? {})) out.push(...blockReferences(body, ["output", name]));
+  const locals = stack?.locals;
+  for (const [i, block] of (Array.isArray(locals) ? locals : locals ? [locals] : []).entries()) {
+    for (const [name, value] of Object.entries<Json>(block)) out.push(...referencesIn(value, Array.isArray(locals) ? ["locals", i, name] : ["locals", name]));
+  }
+  for (const [name, configs] of Object.entries<Json>(stack?.provider ?? {})) {
+    (Array.isArray(configs) ? configs : [configs]).forEach((config: Json, i: number) => out.push(...blockReferences(config, ["provider", name, i])));
+  }
+  return out;
+}
+
+/**
+ * The resource a whole-value reference names: `${aws_kms_key.Key_1234.arn}`, `${aws_iam_role.R.name}`.
+ * Literals such as `my.bucket.name`, text around the reference, data sources, variables and other
+ * stacks' outputs give undefined.
+ */
+export function wholeResourceReference(value: unknown): { type: string; name: string; attribute: string } | undefined {
+  if (typeof value !== "string") return undefined;
+  const text = value.trim();
+  if (!text.startsWith("${") || !text.endsWith("}")) return undefined;
+  let traversals: Traversal[];
+  try {
+    traversals = traversalsInTemplate(text);
+  } catch {
+    return undefined;
+  }
+  if (traversals.length !== 1) return undefined;
+  const [t] = traversals;
+  if (`\${${t.text}}` !== text.replace(/^\$\{\s*/, "${").replace(/\s*\}$/, "}")) return undefined;
+  if (targetOf(t).kind !== "resource") return undefined;
+  const rest = t.text.slice(`${t.root}.${t.steps[0]}`.length);
+  return { type: t.root, name: t.steps[0], attribute: rest.replace(/^\./, "") };
 }
