@@ -16,7 +16,7 @@ import { loadPlatformFile, PlatformConfig, PlatformFileError } from "../platform
 import { AppDns, AppEnvironmentStack, BootstrapStack, buildPlatform, DeliveryStack, KubeSystemStack, Platform, PlatformStack, SlipwayStack, StackValidationError, writeWorkflowFiles } from "../stacks";
 import { safeText, SlipwayValidationError } from "../constructs/util";
 import { EvaluationResult, PolicyConfigurationError, PolicyViolationError, enforce, evaluate } from "../policy";
-import { loadSynthesized } from "./check";
+import { loadSynthesizedOutput } from "../synthesized";
 import { colourEnabled, columns, isCI, Painter, painter, progress as progressLine, visibleLength, wrap } from "./output";
 import { withoutTokenCreationStacks } from "./token-stacks";
 
@@ -206,7 +206,7 @@ export function completeSynthesizedOutput(outdir: string, platform: PlatformConf
     productionEnvironments,
   };
   fs.writeFileSync(path.join(outdir, "slipway.json"), `${JSON.stringify(summary, null, 2)}\n`);
-  const loaded = loadSynthesized(outdir);
+  const loaded = loadSynthesizedOutput(outdir);
   const policy = evaluate(loaded.stacks, { suppressions: loaded.suppressions, productionEnvironments });
   enforce(policy);
   return { workflows, loaded, policy };

@@ -4,7 +4,9 @@
  * at all (SLW-POLICY-001 covers every policy-bearing type, KMS, S3 and ECR included).
  */
 import { CLUSTER_AUTOSCALER_READ_ACTIONS } from "../../constructs/cluster-autoscaler-role";
-import { conditions, hasWildcardPrincipal, list, parsePolicy, PolicyStatement, ResourceView, Rule, StackView, values } from "../engine";
+import { list } from "../accessors";
+import { conditions, hasWildcardPrincipal, parsePolicy, PolicyStatement, values } from "../documents";
+import { ResourceView, Rule, StackView } from "../types";
 
 const GITHUB_ISSUER = "token.actions.githubusercontent.com";
 const AUDIENCE = "sts.amazonaws.com";
