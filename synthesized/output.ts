@@ -84,7 +84,7 @@ export class SynthesizedOutput {
   constructor(
     /** The folder it was read from. */
     readonly dir: string,
-    /** Every stack, in platform order (the order of `slipway.json`, else the manifest's, by name). */
+    /** Every stack, in platform order (the order of `slipway.json`; else, and for stacks it does not list, the manifest's). */
     readonly stacks: readonly SynthesizedStack[],
     /** `slipway.json`, or undefined when there is none. */
     readonly summary: SlipwaySummary | undefined,
@@ -241,7 +241,8 @@ export function loadSynthesizedOutput(dir: string, options: LoadOptions = {}): S
   const described = new Map((summary?.stacks ?? []).filter((s) => typeof s?.name === "string").map((s) => [s.name, s]));
   const order = [...described.keys()];
   const rank = (name: string) => (order.includes(name) ? order.indexOf(name) : order.length);
-  entries.sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
+  // Stable: stacks slipway.json does not list keep the manifest's (construct-tree) order, after the rest.
+  entries.sort(([a], [b]) => rank(a) - rank(b));
 
   const stacks = entries.map(([name, entry]) => {
     const file = path.resolve(dir, entry?.synthesizedStackPath ?? path.join("stacks", name, "cdk.tf.json"));

@@ -122,13 +122,13 @@ describe("loadSynthesizedOutput", () => {
     ]);
   });
 
-  test("without slipway.json: stacks by name, production by a -prod/-production name, environments derived from those", () => {
+  test("without slipway.json: stacks in the manifest's order, production by a -prod/-production name, environments derived from those", () => {
     const tf = stacks();
     tf["hello-prod"] = tf["hello-dev"];
     tf["platform-production"] = tf["platform-dev"];
     const out = output({}, tf);
     expect(out.summaryFound).toBe(false);
-    expect(out.stacks.map((s) => s.name)).toEqual(["hello-delivery", "hello-dev", "hello-prod", "platform-dev", "platform-production"]);
+    expect(out.stacks.map((s) => s.name)).toEqual(["platform-dev", "hello-delivery", "hello-dev", "hello-prod", "platform-production"]);
     expect(out.stacks.filter((s) => s.production).map((s) => s.name)).toEqual(["hello-prod", "platform-production"]);
     expect(out.productionEnvironments).toEqual(["prod", "production"]);
     expect(out.suppressions).toEqual([]);
@@ -153,7 +153,7 @@ describe("loadSynthesizedOutput", () => {
   });
 
   test("stack() names the stacks there are when asked for one that is not", () => {
-    expect(() => output().stack("nope")).toThrow(/has no stack nope; its stacks: hello-delivery, hello-dev, platform-dev$/);
+    expect(() => output().stack("nope")).toThrow(/has no stack nope; its stacks: platform-dev, hello-delivery, hello-dev$/);
     expect(output().find("nope")).toBeUndefined();
   });
 });
