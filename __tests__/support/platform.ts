@@ -50,9 +50,11 @@ export function synthAll(platform: PlatformConfig): Record<string, any> {
   const outdir = tempDir();
   try {
     const app = new App({ outdir });
-    buildPlatform(app, platform);
+    const built = buildPlatform(app, platform);
     app.synth();
-    return Object.fromEntries(loadSynthesizedOutput(outdir).stacks.map((s) => [s.name, s.json]));
+    // In the platform's order (no slipway.json here to give it).
+    const output = loadSynthesizedOutput(outdir);
+    return Object.fromEntries(built.stacks.map((s) => [s.stackName, output.stack(s.stackName).json]));
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
