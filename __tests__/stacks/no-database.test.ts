@@ -43,7 +43,7 @@ const stacks: Record<string, Json> = {};
 
 beforeAll(() => {
   result = synthesize({ platformFile, outdir });
-  for (const s of result.stacks) stacks[s.name] = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s.name, "cdk.tf.json"), "utf8"));
+  for (const s of loadSynthesizedOutput(outdir).stacks) stacks[s.name] = s.json;
 }, 120_000);
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
