@@ -170,7 +170,9 @@ export function createStackView(input: StackInput, context: StackContext = { pro
     views.set(entry, view);
     entries.set(view, entry);
     byAddress.set(view.address, view);
-    byType.set(view.type, [...(byType.get(view.type) ?? []), view]);
+    const list = byType.get(view.type);
+    if (list) list.push(view);
+    else byType.set(view.type, [view]);
     all.push(view);
   }
   return {

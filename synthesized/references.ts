@@ -526,6 +526,8 @@ export function stackReferences(stack: Json): Reference[] {
   return out;
 }
 
+const SIMPLE_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_-]*)((?:\.[A-Za-z_][A-Za-z0-9_-]*|\[[0-9]+\])*)\}$/;
+
 /**
  * The resource a whole-value reference names: `${aws_kms_key.Key_1234.arn}`, `${aws_iam_role.R.name}`.
  * Literals such as `my.bucket.name`, text around the reference, data sources, variables and other
@@ -535,6 +537,12 @@ export function wholeResourceReference(value: unknown): { type: string; name: st
   if (typeof value !== "string") return undefined;
   const text = value.trim();
   if (!text.startsWith("${") || !text.endsWith("}")) return undefined;
+  // The common shape, `${type.name.attr[0].more}`, needs no scanning (rules ask this very often).
+  const simple = SIMPLE_REFERENCE.exec(text);
+  if (simple) {
+    const kind = targetOf({ root: simple[1], steps: [simple[2]], text: "" }).kind;
+    return kind === "resource" ? { type: simple[1], name: simple[2], attribute: simple[3].replace(/^\./, "") } : undefined;
+  }
   let traversals: Traversal[];
   try {
     traversals = traversalsInTemplate(text);

@@ -69,6 +69,7 @@ export class StackModel {
   private entries?: { all: BlockEntry[]; byAddress: Map<string, BlockEntry>; byType: Map<string, BlockEntry[]> };
   private stackRefs?: Reference[];
   private readonly refsOf = new Map<BlockEntry, Reference[]>();
+  private readonly texts = new Map<BlockEntry, string>();
 
   constructor(
     /** The stack's name (its folder under `cdktf.out/stacks`). */
@@ -189,7 +190,18 @@ export class StackModel {
   /** The resources of `types` (all when none) that refer to `target` (`${target.address}.…`, also inside `jsonencode`). */
   referencing(target: BlockEntry, ...types: string[]): BlockEntry[] {
     const candidates = target.data ? [...this.resources(...types), ...this.dataSources(...types)] : this.resources(...types);
-    return candidates.filter((e) => e !== target && this.referencesOf(e).some((r) => r.target === target.address));
+    // A block whose text does not hold the address cannot refer to it: only the rest are scanned
+    // (the policy rules ask this for many pairs; scanning every block halves their speed).
+    return candidates.filter((e) => e !== target && this.textOf(e).includes(target.address) && this.referencesOf(e).some((r) => r.target === target.address));
+  }
+
+  private textOf(entry: BlockEntry): string {
+    let text = this.texts.get(entry);
+    if (text === undefined) {
+      text = JSON.stringify(entry.config);
+      this.texts.set(entry, text);
+    }
+    return text;
   }
 
   /** Every `terraform_remote_state` the stack declares, with the outputs it reads from each. */
