@@ -24,7 +24,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse } from "yaml";
-import { DiagramInputError, expressions, loadSynthesizedOutput, ResourceIndex, SynthesizedOutput } from "./diagram/terraform-json";
+import { asArray, loadSynthesizedOutput, Reference, referencesIn, referencesInExpression, SynthesizedOutput, SynthesizedOutputError } from "../synthesized";
 
 /** Why a stack is planned. */
 export type AffectedReason =
@@ -102,7 +102,6 @@ function parts(json: any): Map<string, unknown> {
 }
 
 /** `data.?<type>.<name>` and `data.terraform_remote_state.<name>.outputs.<output>` inside an expression or a `depends_on` entry. */
-const REFERENCE = /(?<![A-Za-z0-9_.-])(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]+)(\.outputs\.([A-Za-z0-9_-]+))?/g;
 
 /**
  * Which parts of the head may plan differently from the base, and so which stacks to plan: a part
@@ -112,7 +111,6 @@ const REFERENCE = /(?<![A-Za-z0-9_.-])(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z0-9_-]
  * groups to `platform-<env>`, which no other app's stack reads.
  */
 function possiblyChanged(base: SynthesizedOutput, head: SynthesizedOutput): { differs: Set<string>; reads: Map<string, string[]> } {
-  const index = new ResourceIndex(head);
   const baseStacks = new Map(base.stacks.map((s) => [s.name, s.json]));
   // Each part's dependents (the parts that refer to it), by `<stack>/<part>`.
   const dependents = new Map<string, Set<string>>();
@@ -134,21 +132,19 @@ function possiblyChanged(base: SynthesizedOutput, head: SynthesizedOutput): { di
       if (key !== "#stack") edge(`${stack.name}/#stack`, id);
       // Every output of a stack feeds a read of its whole remote state.
       if (key.startsWith("output.")) edge(id, `${stack.name}/output.*`);
-      walkStrings(body, (text, isDependsOn) => {
-        for (const expression of isDependsOn ? [text] : expressions(text)) {
-          for (const [, dataPrefix, type, name, outputs, output] of expression.matchAll(REFERENCE)) {
-            if (dataPrefix && type === "terraform_remote_state") {
-              edge(`${stack.name}/data.terraform_remote_state.${name}`, id);
-              const producer = index.producerOf(stack.name, name);
-              if (producer && producer.name !== stack.name) edge(`${producer.name}/${outputs ? `output.${output}` : "output.*"}`, id);
-            } else if (headParts.has(`${dataPrefix ?? ""}${type}.${name}`)) {
-              edge(`${stack.name}/${dataPrefix ?? ""}${type}.${name}`, id);
-            } else if (type === "var" || type === "local" || type === "module") {
-              edge(`${stack.name}/#stack`, id);
-            }
-          }
+      for (const ref of partReferences(body)) {
+        const steps = ref.traversal.steps;
+        if (ref.kind === "data" && steps[0] === "terraform_remote_state" && steps[1] !== undefined) {
+          edge(`${stack.name}/data.terraform_remote_state.${steps[1]}`, id);
+          const producer = head.producerOf(stack.name, steps[1]);
+          const output = steps[2] === "outputs" ? steps[3] : undefined;
+          if (producer && producer.name !== stack.name) edge(`${producer.name}/${output !== undefined ? `output.${output}` : "output.*"}`, id);
+        } else if ((ref.kind === "resource" || ref.kind === "data") && headParts.has(ref.target)) {
+          edge(`${stack.name}/${ref.target}`, id);
+        } else if (ref.kind === "var" || ref.kind === "local" || ref.kind === "module") {
+          edge(`${stack.name}/#stack`, id);
         }
-      });
+      }
     }
     // A part gone from the stack is a change of it (a destroy) too.
     if (stackDiffers) differs.add(stack.name);
@@ -183,11 +179,13 @@ function splitId(id: string): [string, string] {
   return [id.slice(0, slash), id.slice(slash + 1)];
 }
 
-/** Visits every string of a JSON value; `depends_on` entries are bare addresses, not templates. */
-function walkStrings(value: unknown, visit: (text: string, isDependsOn: boolean) => void, dependsOn = false): void {
-  if (typeof value === "string") visit(value, dependsOn);
-  else if (Array.isArray(value)) value.forEach((v) => walkStrings(v, visit, dependsOn));
-  else if (isRecord(value)) for (const [k, v] of Object.entries(value)) if (k !== "//") walkStrings(v, visit, k === "depends_on");
+/** The references of one part, by the one scanner: strings are templates, `depends_on` entries bare addresses. */
+function partReferences(body: unknown): Reference[] {
+  if (!isRecord(body)) return referencesIn(body);
+  const { depends_on: dependsOn, "//": _metadata, ...rest } = body;
+  const refs = referencesIn(rest);
+  for (const entry of asArray(dependsOn)) if (typeof entry === "string") refs.push(...referencesInExpression(entry));
+  return refs;
 }
 
 /** Why every stack must be planned, from the changed files and the platform file; undefined when the configurations decide. */
@@ -349,11 +347,11 @@ export function main(argv: string[]): number {
     const read = (option: string): string | undefined => {
       const file = values[option];
       if (typeof file !== "string") return undefined;
-      if (!fs.existsSync(file)) throw new DiagramInputError(`--${option} ${file}: no such file`);
+      if (!fs.existsSync(file)) throw new SynthesizedOutputError(`--${option} ${file}: no such file`);
       return fs.readFileSync(file, "utf8");
     };
     const load = (option: "base" | "head", dir: string) => {
-      if (!fs.existsSync(path.join(dir, "manifest.json"))) throw new DiagramInputError(`--${option} ${dir}: no synthesized output there (no manifest.json): synthesize it first (slipway synth --out ${dir})`);
+      if (!fs.existsSync(path.join(dir, "manifest.json"))) throw new SynthesizedOutputError(`--${option} ${dir}: no synthesized output there (no manifest.json): synthesize it first (slipway synth --out ${dir})`);
       return loadSynthesizedOutput(dir);
     };
     const changed = read("changed-files");
@@ -366,7 +364,7 @@ export function main(argv: string[]): number {
     console.log(values.json ? JSON.stringify(affectedJson(result), null, 2) : formatAffected(result));
     return 0;
   } catch (error) {
-    if (error instanceof DiagramInputError) {
+    if (error instanceof SynthesizedOutputError) {
       console.error(error.message);
       return 2;
     }

@@ -27,7 +27,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
 import { affectedStacks } from "./affected";
-import { loadSynthesizedOutput } from "./diagram/terraform-json";
+import { loadSynthesizedOutput } from "../synthesized";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -418,7 +418,7 @@ function measurePullRequest(apps: number, work: string, npm: string): PullReques
     ...["--base-platform", files.base, "--head-platform", files.head, "--json"],
   ]);
   const selected = JSON.parse(affected.stdout);
-  const [base, head] = [path.join(dir, "base.out"), path.join(dir, "head.out")].map(loadSynthesizedOutput);
+  const [base, head] = [path.join(dir, "base.out"), path.join(dir, "head.out")].map((dir) => loadSynthesizedOutput(dir));
   const expected = affectedStacks(base, head, { changedFiles: ["platform.yaml"], basePlatform: baseText, headPlatform: headText });
   if (JSON.stringify(selected.plan.map((p: { stack: string }) => p.stack)) !== JSON.stringify(expected.plan.map((p) => p.stack))) {
     throw new Error(`slipway affected selected ${selected.plan.length} stacks, the engine ${expected.plan.length}`);

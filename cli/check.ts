@@ -11,81 +11,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { ALL_RULES, EvaluationResult, evaluate, blockingFindings, formatReport, PolicyConfigurationError, Rule, RULES_BY_AREA, StackInput, Suppression } from "../policy";
+import { ALL_RULES, EvaluationResult, evaluate, blockingFindings, formatReport, PolicyConfigurationError, Rule, RULES_BY_AREA } from "../policy";
+import { loadSynthesizedOutput, SynthesizedOutput, SynthesizedOutputError } from "../synthesized";
+import { colourEnabled, painter } from "./output";
 
 export const DEFAULT_OUTDIR = "cdktf.out";
 export const RULES_DOC_FILE = path.join("docs", "policy-rules.md");
-const PRODUCTION_NAME = /-(prod|production)$/;
-
-/** What `slipway.json` may hold; every field optional. */
-export interface SlipwaySummary {
-  readonly stacks?: { readonly name: string; readonly production?: boolean; readonly suppressions?: Suppression[] }[];
-  readonly productionEnvironments?: string[];
-  readonly suppressions?: Suppression[];
-}
-
-export interface LoadedOutput {
-  readonly stacks: StackInput[];
-  readonly suppressions: Suppression[];
-  readonly productionEnvironments: string[];
-  /** True when `slipway.json` was found; otherwise production came from stack names. */
-  readonly summaryFound: boolean;
-}
-
-/** Thrown for a missing or unreadable synthesized folder. */
-export class CheckInputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "CheckInputError";
-  }
-}
-
-/** Reads the stacks of a synthesized folder, with their production flags and suppressions. */
-export function loadSynthesized(outdir: string): LoadedOutput {
-  const manifestFile = path.join(outdir, "manifest.json");
-  if (!fs.existsSync(manifestFile)) throw new CheckInputError(`${manifestFile} not found: run \`npm run synth\` first (or pass --out DIR)`);
-  const manifest = readJson(manifestFile);
-  const summaryFile = path.join(outdir, "slipway.json");
-  const summaryFound = fs.existsSync(summaryFile);
-  const summary: SlipwaySummary = summaryFound ? readJson(summaryFile) : {};
-  const described = new Map((summary.stacks ?? []).map((s) => [s.name, s]));
-
-  const stacks: StackInput[] = [];
-  const suppressions: Suppression[] = [...(summary.suppressions ?? [])];
-  for (const [name, entry] of Object.entries<any>(manifest.stacks ?? {})) {
-    const file = path.join(outdir, entry.synthesizedStackPath ?? path.join("stacks", name, "cdk.tf.json"));
-    if (!fs.existsSync(file)) throw new CheckInputError(`${file} (stack ${name} in ${manifestFile}) not found: synthesize again`);
-    const description = described.get(name);
-    const production = typeof description?.production === "boolean" ? description.production : PRODUCTION_NAME.test(name);
-    stacks.push({ name, production, json: readJson(file) });
-    for (const s of description?.suppressions ?? []) {
-      const relative = typeof s?.path === "string" && s.path !== name && !s.path.startsWith(`${name}/`);
-      suppressions.push(relative ? { ...s, path: `${name}/${s.path.replace(/^\/+/, "")}` } : s);
-    }
-  }
-  const productionEnvironments = summary.productionEnvironments ?? deriveProductionEnvironments(stacks);
-  return { stacks, suppressions, productionEnvironments, summaryFound };
-}
-
-/** The environment names of production stacks: `platform-<env>` and `<app>-<env>` give `<env>`. */
-function deriveProductionEnvironments(stacks: StackInput[]): string[] {
-  const names = new Set<string>();
-  for (const s of stacks.filter((s) => s.production)) {
-    names.add(s.name.startsWith("platform-") ? s.name.slice("platform-".length) : s.name.slice(s.name.lastIndexOf("-") + 1));
-  }
-  return [...names].sort();
-}
-
-function readJson(file: string): any {
-  try {
-    return JSON.parse(fs.readFileSync(file, "utf8"));
-  } catch (error) {
-    throw new CheckInputError(`${file} is not readable JSON: ${(error as Error).message}`);
-  }
-}
 
 /** The findings as plain JSON (rule objects replaced by their id, title, fix and references). */
-export function resultToJson(result: EvaluationResult, loaded: Pick<LoadedOutput, "productionEnvironments" | "stacks">): object {
+export function resultToJson(
+  result: EvaluationResult,
+  loaded: { readonly productionEnvironments: readonly string[]; readonly stacks: readonly { readonly name: string; readonly production: boolean }[] },
+): object {
   return {
     stats: result.stats,
     productionStacks: loaded.stacks.filter((s) => s.production).map((s) => s.name),
@@ -198,13 +135,13 @@ export function main(argv: string[]): number {
   }
 
   const outdir = positionals[0] ?? values.out ?? DEFAULT_OUTDIR;
-  let loaded: LoadedOutput;
+  let loaded: SynthesizedOutput;
   let result: EvaluationResult;
   try {
-    loaded = loadSynthesized(outdir);
+    loaded = loadSynthesizedOutput(outdir, { missingHint: "run `npm run synth` first (or pass --out DIR)" });
     result = evaluate(loaded.stacks, { rules: ALL_RULES, suppressions: loaded.suppressions, productionEnvironments: loaded.productionEnvironments });
   } catch (error) {
-    if (error instanceof CheckInputError || error instanceof PolicyConfigurationError) {
+    if (error instanceof SynthesizedOutputError || error instanceof PolicyConfigurationError) {
       console.error(error.message);
       return 2;
     }
@@ -219,7 +156,7 @@ export function main(argv: string[]): number {
       `Checking ${outdir}: production stacks ${production.join(", ") || "none"}` +
         ` (${loaded.summaryFound ? "from slipway.json" : "no slipway.json: by name"}); production environments ${loaded.productionEnvironments.join(", ") || "none"}\n`,
     );
-    console.log(formatReport(result, { color: !values["no-color"] && process.stdout.isTTY === true && !process.env.NO_COLOR }));
+    console.log(formatReport(result, { paint: painter(!values["no-color"] && colourEnabled(process.stdout)) }));
   }
   return blockingFindings(result).length > 0 ? 1 : 0;
 }

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { cents, CostAssumptions, DEFAULT_ASSUMPTIONS, defaultRegionOf, PricedResource, priceResources, PRICES, resourcesOfStackJson, UnpricedItem, unpricedOf } from "./cost/price";
 import { AppEnvironmentStack, BootstrapStack, DeliveryStack, KubeSystemStack, Platform, PlatformStack } from "../stacks";
-import { loadSynthesized } from "./check";
+import { loadSynthesizedOutput } from "../synthesized";
 import { columns } from "./output";
 
 /** Which environment and app a stack's cost belongs to; `slipway.json`'s `cost.stacks`. */
@@ -119,7 +119,7 @@ export function costOfOutput(outdir: string): CostReport {
   if (!slipway?.cost?.stacks) throw new CostInputError(`${slipwayFile} has no cost section: synthesize again with this version (npm run synth)`);
   // The one reader of synthesized output (cli/check.ts), in slipway.json's (dependency) order.
   const order: string[] = slipway.stacks.map((s: { name: string }) => s.name);
-  const stacks = [...loadSynthesized(outdir).stacks].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+  const stacks = [...loadSynthesizedOutput(outdir).stacks].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   return costReport(stacks, { assumptions: { ...DEFAULT_ASSUMPTIONS, ...slipway.cost.assumptions }, stacks: slipway.cost.stacks });
 }
 

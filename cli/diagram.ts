@@ -16,12 +16,20 @@ import { instance } from "@viz-js/viz";
 import { DEFAULT_OUTDIR, DEFAULT_PLATFORM_FILE, isSynthFailure, synthesize } from "./synth";
 import { buildDiagrams, EnvironmentDiagram } from "./diagram/graph";
 import { GENERATED_MARKER, toDot, toIndex, toMarkdown } from "./diagram/render";
-import { DiagramInputError, loadSynthesizedOutput, SynthesizedOutput } from "./diagram/terraform-json";
+import { loadSynthesizedOutput, SynthesizedOutput, SynthesizedOutputError } from "../synthesized";
 
 export { buildDiagrams, parseWorkflow, safeId } from "./diagram/graph";
 export type { DiagramEdge, DiagramGroup, DiagramNode, EnvironmentDiagram } from "./diagram/graph";
 export { caption, escapeDotHtml, escapeMarkdown, escapeMermaid, GENERATED_MARKER, quoteDot, toDot, toIndex, toMarkdown, toMermaid } from "./diagram/render";
-export { DiagramInputError, expressions, loadSynthesizedOutput, ResourceIndex } from "./diagram/terraform-json";
+export { ResourceIndex } from "./diagram/resources";
+
+/** Thrown when the synthesized output has nothing to draw. */
+export class DiagramInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DiagramInputError";
+  }
+}
 
 export const DEFAULT_DIAGRAM_DIR = path.join("docs", "diagrams");
 export const INDEX_FILE = "README.md";
@@ -115,7 +123,7 @@ export async function main(argv: string[]): Promise<number> {
       if (!quiet && !values.json) console.log(`synthesizing ${platformFile} into ${scratch ? "a temporary folder" : inDir}${fs.existsSync(inDir) || values.synth || values.platform !== undefined ? "" : ` (${inDir} does not exist yet)`}`);
       synthesize({ platformFile, outdir: inDir });
     }
-    const { diagrams, files } = await generateDiagramFiles(loadSynthesizedOutput(inDir));
+    const { diagrams, files } = await generateDiagramFiles(loadSynthesizedOutput(inDir, { missingHint: "run `npm run synth` first, or `npm run diagram -- --synth`" }));
     const differences = staleDiagramFiles(outDir, files);
     const stale = differences.filter((d) => d.problem === "extra").map((d) => d.name);
     const changed = differences.filter((d) => d.problem !== "extra").map((d) => d.name);
@@ -139,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   } catch (error) {
-    if (error instanceof DiagramInputError) {
+    if (error instanceof DiagramInputError || error instanceof SynthesizedOutputError) {
       console.error(safeText(`${error.message}\nNothing was written to ${outDir}.`));
       return 1;
     }

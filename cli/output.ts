@@ -1,11 +1,15 @@
 /**
- * Output conventions shared by Slipway's commands:
+ * Output conventions shared by Slipway's commands, and the one terminal-style helper:
  * - colour only on a terminal, never with `NO_COLOR` (https://no-color.org) or `TERM=dumb`;
+ *   `FORCE_COLOR` decides when set (`0`/`false` off, anything else on), as it does for Node itself;
  * - quiet by default in CI (`CI` set to anything but empty, `0` or `false`): just the essential lines;
  * - progress on stderr, only on a terminal and never in CI, overwritten in place and cleared at the end;
  * - machine-readable JSON on stdout with `--json` (each command defines its shape).
- * No dependency: a handful of ANSI codes (`util.styleText` exists only from Node 20.12).
+ * Styles come from Node's `util.styleText` (Node 20.12+); on an older Node 20, from the same
+ * handful of ANSI codes. Whether to style is decided here, once, by {@link colourEnabled}.
  */
+import * as util from "node:util";
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** The stream facts the conventions depend on (a `tty.WriteStream` has them; a pipe has no `isTTY`). */
@@ -21,11 +25,18 @@ export function isCI(env: Env = process.env): boolean {
   return value !== undefined && value !== "" && value !== "0" && value !== "false";
 }
 
-/** Colour on a terminal only, and never with `NO_COLOR` (any non-empty value) or `TERM=dumb`. */
+/**
+ * Whether to style what goes to `stream`: `FORCE_COLOR` decides when set (`0` or `false`: never;
+ * anything else, empty included: always, even through a pipe, as Node and most tools read it);
+ * otherwise on a terminal only, and never with `NO_COLOR` (any non-empty value) or `TERM=dumb`.
+ */
 export function colourEnabled(stream: OutputStream, env: Env = process.env): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return !["0", "false"].includes(force.trim().toLowerCase());
   return stream.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb";
 }
 
+/** ANSI codes for the styles, for a Node 20 older than 20.12 (no `util.styleText`). */
 const CODES = {
   bold: [1, 22],
   dim: [2, 22],
@@ -43,11 +54,16 @@ export interface Painter {
   (style: Style | readonly Style[], text: string): string;
 }
 
-export function painter(enabled: boolean): Painter {
+/** `util.styleText` where Node has it; its stream check is off (Node 22.13+), as {@link colourEnabled} already decided. */
+type StyleText = (format: Style | Style[], text: string, options?: { validateStream?: boolean }) => string;
+
+/** Styles with `styleText` (default: Node's, when it exists) if `enabled`; plain text otherwise. */
+export function painter(enabled: boolean, styleText: StyleText | undefined = (util as { styleText?: StyleText }).styleText): Painter {
   const paint = (style: Style | readonly Style[], text: string): string => {
     if (!enabled || text === "") return text;
-    const styles: readonly Style[] = typeof style === "string" ? [style] : style;
-    return styles.reduce((t, s) => `\u001b[${CODES[s][0]}m${t}\u001b[${CODES[s][1]}m`, text);
+    const styles: Style[] = typeof style === "string" ? [style] : [...style];
+    if (styleText) return styleText(styles, text, { validateStream: false });
+    return styles.reduceRight((t, s) => `\u001b[${CODES[s][0]}m${t}\u001b[${CODES[s][1]}m`, text);
   };
   return Object.assign(paint, { enabled });
 }

@@ -14,6 +14,7 @@ import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
 import { cidrsOverlap, parseCidr, partitionOf, printable, safeText } from "../constructs/util";
 import * as kinds from "../constructs/validators";
 import { ALL_RULES } from "../policy";
+import { closest } from "./edit-distance";
 import { literalProblems } from "./literal";
 import {
   BackendConfig,
@@ -1178,25 +1179,8 @@ function unwrap(schema: unknown): unknown {
 
 /** ` (did you mean "x"?)` when a candidate is within a small edit distance. */
 export function suggest(word: string, candidates: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? ` (did you mean ${printable(best)}?)` : "";
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
+  const best = closest(word, candidates);
+  return best !== undefined ? ` (did you mean ${printable(best)}?)` : "";
 }
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {

@@ -1,5 +1,10 @@
-/** Slipway's policy-as-code: the engine and every rule. `ALL_RULES` is what `npm run check` runs. */
-import { EvaluateOptions, EvaluationResult, evaluate as evaluateRules, Rule, StackInput } from "./engine";
+/**
+ * Slipway's policy-as-code, its public surface: the engine (engine.ts: evaluation; report.ts:
+ * printing; types.ts), the helpers rules share (accessors.ts, documents.ts, hcl.ts) and every
+ * rule. `ALL_RULES` is what `npm run check` runs.
+ */
+import { evaluate as evaluateRules } from "./engine";
+import { EvaluateOptions, EvaluationResult, Rule, StackInput } from "./types";
 import { BACKUP_RULES } from "./rules/aws-backup";
 import { CDN_RULES } from "./rules/aws-cdn";
 import { CANARY_RULES } from "./rules/canary";
@@ -17,7 +22,12 @@ import { MONITORING_RULES } from "./rules/aws-monitoring";
 import { KUBERNETES_RULES } from "./rules/kubernetes";
 import { PRODUCTION_SAFETY_RULES } from "./rules/production-safety";
 
+export * from "./accessors";
+export * from "./documents";
 export * from "./engine";
+export * from "./hcl";
+export * from "./report";
+export * from "./types";
 export { BACKUP_RULES, CANARY_RULES, CAPACITY_RULES, CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
 
 /** The rules by area (one file in policy/rules/ each), in documentation order. */

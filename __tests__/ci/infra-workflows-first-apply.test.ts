@@ -15,6 +15,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { affectedJson, affectedStacks } from "../../cli/affected";
+import { SynthesizedOutput } from "../../synthesized";
 import { InfraStack, infraStacks, infraWorkflows, INFRA_WORKFLOW_FILES, matrixVariable } from "../../cli/infra-workflows";
 import { FIRST_APPLY_ENVIRONMENT } from "../../stacks";
 import { comparePlans, deferral, main as planSummary } from "../../scripts/plan-summary";
@@ -212,7 +213,7 @@ function pullRequest(world: string): { plans: Record<string, PlanRun>; summary: 
       for (const [file, content] of Object.entries(artifact)) fs.writeFileSync(path.join(workspace, "plans", `plan-${stack}`, file), content);
     }
     // The select job's artifact: a first pull request has no base to compare with, so every stack is planned.
-    const selection = affectedStacks(undefined, { stacks: stacks.map((s) => ({ name: s.name, json: {} })), environments: [], workflowFiles: new Map(), productionEnvironments: [] });
+    const selection = affectedStacks(undefined, SynthesizedOutput.fromStacks(stacks.map((s) => ({ name: s.name, json: {} }))));
     fs.mkdirSync(path.join(workspace, "affected"));
     fs.writeFileSync(path.join(workspace, "affected", "affected.json"), JSON.stringify(affectedJson(selection)));
     const summary = runJob(files[PLAN], "summary", {

@@ -23,6 +23,7 @@ import { loadPlatformFile } from "../../platform/model";
 import { buildPlatform, DRIFT_ENVIRONMENT, REQUIRED_TERRAFORM_VERSION } from "../../stacks";
 import { actionlint } from "../support/actionlint";
 import { EXAMPLE_FILE, ROOT, examplePlatform, tempDir } from "../support/platform";
+import { loadSynthesizedOutput } from "../../synthesized";
 
 type Json = Record<string, any>;
 
@@ -162,8 +163,7 @@ describe("infraStacks", () => {
       const app = new App({ outdir });
       buildPlatform(app, example);
       app.synth();
-      const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
-      const recorded = Object.fromEntries(Object.entries<any>(manifest.stacks).map(([name, s]) => [name, [...s.dependencies].sort()]));
+      const recorded = Object.fromEntries(loadSynthesizedOutput(outdir).stacks.map((s) => [s.name, [...s.dependencies].sort()]));
       expect(Object.fromEntries(exampleStacks.map((s) => [s.name, [...s.dependsOn].sort()]))).toEqual(recorded);
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });

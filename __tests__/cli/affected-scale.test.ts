@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import { stringify } from "yaml";
 import { affectedStacks } from "../../cli/affected";
-import { loadSynthesizedOutput } from "../../cli/diagram/terraform-json";
+import { loadSynthesizedOutput } from "../../synthesized";
 import { variantDocument } from "../support/variants";
 import { synthDocument } from "../support/synth-output";
 
@@ -32,7 +32,7 @@ it("a one-app change in a 100-app, 3-environment platform plans at most 4 stacks
   app.replicas = { min: 3, max: 6 };
   const dirs = [synthDocument(baseDoc), synthDocument(headDoc)];
   try {
-    const [base, head] = dirs.map(loadSynthesizedOutput);
+    const [base, head] = dirs.map((dir) => loadSynthesizedOutput(dir));
     expect(head.stacks).toHaveLength(2 + 3 * 2 + 100 * 4);
     const result = affectedStacks(base, head, { changedFiles: ["platform.yaml", ".github/workflows/slipway-plan.yml"], basePlatform: stringify(baseDoc), headPlatform: stringify(headDoc) });
     expect(result.all).toBe(false);

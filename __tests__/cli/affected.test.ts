@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { affectedJson, AffectedResult, affectedStacks, everythingBecause, formatAffected, main, planRelevantJson } from "../../cli/affected";
-import { loadSynthesizedOutput, SynthesizedOutput } from "../../cli/diagram/terraform-json";
+import { loadSynthesizedOutput, SynthesizedOutput } from "../../synthesized";
 import { captureConsole } from "../support/console";
 import { exampleDocument, tempDir } from "../support/platform";
 import { synthDocument } from "../support/synth-output";
@@ -130,12 +130,8 @@ describe("which stacks a change plans", () => {
 
 describe("readers, transitively", () => {
   /** A synthesized output made by hand: stack name -> cdk.tf.json. */
-  const output = (stacks: Record<string, any>): SynthesizedOutput => ({
-    stacks: Object.entries(stacks).map(([name, json]) => ({ name, json })),
-    environments: [],
-    workflowFiles: new Map(),
-    productionEnvironments: [],
-  });
+  const output = (stacks: Record<string, any>): SynthesizedOutput =>
+    SynthesizedOutput.fromStacks(Object.entries(stacks).map(([name, json]) => ({ name, json: { terraform: { backend: { local: { path: `../../terraform.${name}.tfstate` } } }, ...json } })));
   const remote = (producer: string) => ({ [`cross-stack-reference-input-${producer}`]: { backend: "local", config: { path: `../../terraform.${producer}.tfstate` } } });
   const chain = (vpcCidr: string, tagOfB = "b") =>
     output({

@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { synthesize } from "../../cli/synth";
 import { EXAMPLE_FILE, exampleDocument, readTree, ROOT, tempDir } from "../support/platform";
+import { loadSynthesizedOutput } from "../../synthesized";
 
 let work: string;
 beforeAll(() => {
@@ -76,7 +77,7 @@ describe("protection.overrideReason", () => {
       ["SLW-RDS-007", "hello-prod/Database/Resource", because],
     ]);
     expect(result.policy.unusedSuppressions).toEqual([]);
-    const db = Object.values<any>(JSON.parse(fs.readFileSync(path.join(result.outdir, "stacks", "hello-prod", "cdk.tf.json"), "utf8")).resource.aws_db_instance)[0];
+    const db = Object.values<any>(loadSynthesizedOutput(result.outdir).stack("hello-prod").json.resource.aws_db_instance)[0];
     expect([db.deletion_protection, db.multi_az]).toEqual([false, false]);
   });
 

@@ -4,8 +4,15 @@
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as nodeModule from "node:module";
 import * as path from "node:path";
 import { ROOT, tempDir } from "../support/platform";
+
+// Node 22.1+ has its own compile cache, which scripts/code-cache.js uses instead of the hand-made one.
+const NODE_COMPILE_CACHE = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === "function";
+const { enableCodeCache } = require("../../scripts/code-cache.js") as {
+  enableCodeCache(file: string, root: string, module?: unknown): "node" | "slipway" | false;
+};
 
 const work = tempDir("slipway-run-cache-");
 const name = `run-cache-test-${process.pid}`;
@@ -35,7 +42,8 @@ test("the bundle is rebuilt exactly when an input changes (same size too), and t
   const record = JSON.parse(fs.readFileSync(outputs[1], "utf8"));
   expect(Object.keys(record.inputs)).toEqual(expect.arrayContaining([path.relative(ROOT, entry), path.relative(ROOT, helper)]));
   expect(Object.keys(record.inputs).some((f) => f.includes("node_modules"))).toBe(false);
-  expect(fs.existsSync(outputs[2])).toBe(true); // yaml's compiled code
+  if (NODE_COMPILE_CACHE) expect(fs.readdirSync(path.join(build, "compile-cache")).length).toBeGreaterThan(0);
+  else expect(fs.existsSync(outputs[2])).toBe(true); // yaml's compiled code
 
   const second = run();
   expect(second.out).toBe(first.out);
@@ -50,7 +58,12 @@ test("the bundle is rebuilt exactly when an input changes (same size too), and t
   expect(run({ SLIPWAY_CODE_CACHE: "0" }).out).toBe("word: omega argv: - arg1");
 });
 
-test("a code cache from other dependencies (another lock file) is ignored, not used", () => {
+test("a code cache from other dependencies (another lock file) is ignored, not used; none is written where Node has its own", () => {
+  if (NODE_COMPILE_CACHE) {
+    // Node keys and checks its own cache; the hand-made one is never written.
+    expect(fs.existsSync(outputs[2])).toBe(false);
+    return;
+  }
   const cache = fs.readFileSync(outputs[2]);
   const headerLength = cache.readUInt32LE(0);
   const header = JSON.parse(cache.subarray(4, 4 + headerLength).toString("utf8"));
@@ -82,4 +95,33 @@ test("a new file that changes what an import resolves to rebuilds the bundle", (
   expect(after.bundleMtime).not.toBe(before.bundleMtime);
   fs.rmSync(path.join(work, "greeting.ts"));
   expect(run().out).toBe("from the folder");
+});
+
+describe("which cache", () => {
+  const STATUS = { FAILED: 0, ENABLED: 1, ALREADY_ENABLED: 2, DISABLED: 3 };
+  /** A stand-in for node:module with Node 22's enableCompileCache, recording the folder it was given. */
+  const nodeWithCompileCache = (status: number) => {
+    const dirs: string[] = [];
+    return { dirs, module: { constants: { compileCacheStatus: STATUS }, enableCompileCache: (dir: string) => (dirs.push(dir), { status }) } };
+  };
+  const file = path.join(build, "synth.code-cache");
+
+  test("Node's compile cache where Node has one (22.1+), in .build/compile-cache, and not the hand-made one", () => {
+    const node = nodeWithCompileCache(STATUS.ENABLED);
+    expect(enableCodeCache(file, ROOT, node.module)).toBe("node");
+    expect(node.dirs).toEqual([path.join(build, "compile-cache")]);
+    expect(enableCodeCache(file, ROOT, nodeWithCompileCache(STATUS.ALREADY_ENABLED).module)).toBe("node");
+    expect(enableCodeCache(file, ROOT, nodeWithCompileCache(STATUS.FAILED).module)).toBe(false);
+  });
+
+  test("SLIPWAY_CODE_CACHE=0 turns either off", () => {
+    const node = nodeWithCompileCache(STATUS.ENABLED);
+    process.env.SLIPWAY_CODE_CACHE = "0";
+    try {
+      expect(enableCodeCache(file, ROOT, node.module)).toBe(false);
+      expect(node.dirs).toEqual([]);
+    } finally {
+      delete process.env.SLIPWAY_CODE_CACHE;
+    }
+  });
 });

@@ -12,6 +12,7 @@ import { formatSummary, main, summaryJson, SynthProgress, SynthResult, synthesiz
 import { tokenStacksRequested, withoutTokenCreationStacks } from "../../cli/token-stacks";
 import { captureConsole, Captured, EnvChanges } from "../support/console";
 import { EXAMPLE_FILE, tempDir } from "../support/platform";
+import { loadSynthesizedOutput } from "../../synthesized";
 
 type Json = Record<string, any>;
 const ANSI = /\u001b\[/;
@@ -360,7 +361,7 @@ describe("github.appId, as docs/infrastructure-ci.md recommends", () => {
     const file = path.join(work, "with-app.yaml");
     fs.writeFileSync(file, fs.readFileSync(EXAMPLE_FILE, "utf8").replace("  owner: acme-corp\n", "  owner: acme-corp\n  appId: 123456\n"));
     const withApp = synthesize({ platformFile: file, outdir: path.join(work, "with-app-out") });
-    const ruleset = JSON.parse(fs.readFileSync(path.join(withApp.outdir, "stacks", "hello-delivery", "cdk.tf.json"), "utf8")).resource.github_repository_ruleset;
+    const ruleset = loadSynthesizedOutput(withApp.outdir).stack("hello-delivery").json.resource.github_repository_ruleset;
     expect(Object.values<any>(ruleset)[0].bypass_actors).toEqual([{ actor_id: 123456, actor_type: "Integration", bypass_mode: "always" }]);
     expect(withApp.policy.findings.filter((f) => f.rule.id === "SLW-GH-003")).toEqual([]);
   });

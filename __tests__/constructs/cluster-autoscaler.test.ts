@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { KubernetesProvider } from "@cdktf/provider-kubernetes/lib/provider";
 import { TerraformStack, TerraformVariable, Testing } from "cdktf";
 import { CLUSTER_AUTOSCALER_IMAGES, ClusterAutoscaler, ClusterAutoscalerProps } from "../../constructs/cluster-autoscaler";
 import { evaluate } from "../../policy";
 import { constructResources, expectValidationError } from "../support/synthesized";
+import { loadSynthesizedOutput } from "../../synthesized";
 
 type Json = Record<string, any>;
 
@@ -153,7 +153,7 @@ describe("ClusterAutoscaler", () => {
     const { stack } = build();
     new KubernetesProvider(stack, "kubernetes", {});
     const outdir = Testing.fullSynth(stack);
-    const tf = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "test", "cdk.tf.json"), "utf8"));
+    const tf = loadSynthesizedOutput(outdir).stack("test").json;
     fs.rmSync(outdir, { recursive: true, force: true });
     const result = evaluate([{ name: "test", production: true, json: tf }]);
     const open = result.findings.filter((f) => !f.suppressed);

@@ -12,7 +12,6 @@ import {
   escapeMarkdown,
   escapeMermaid,
   generateDiagramFiles,
-  loadSynthesizedOutput,
   main,
   parseWorkflow,
   quoteDot,
@@ -21,7 +20,7 @@ import {
   toMermaid,
 } from "../../cli/diagram";
 import { synthesize } from "../../cli/synth";
-import { SynthesizedOutput } from "../../cli/diagram/terraform-json";
+import { loadSynthesizedOutput, SynthesizedOutput, SynthesizedStack } from "../../synthesized";
 import { captureConsole, Captured } from "../support/console";
 import { exampleDocument, ROOT, tempDir } from "../support/platform";
 
@@ -219,8 +218,12 @@ describe("the example platform's graphs", () => {
 describe("edges follow the references, not the names", () => {
   /** The example's stacks with `change` applied to a deep copy of one stack's JSON. */
   const changed = (stack: string, change: (json: any) => void): EnvironmentDiagram => {
-    const copy: SynthesizedOutput = { ...example, stacks: example.stacks.map((s) => (s.name === stack ? { ...s, json: structuredClone(s.json) } : s)) };
-    change(copy.stacks.find((s) => s.name === stack)!.json);
+    const edit = (s: SynthesizedStack) => {
+      const json = structuredClone(s.json);
+      change(json);
+      return new SynthesizedStack(s.name, json, s.file, s.dependencies, s.production, s.suppressions);
+    };
+    const copy = new SynthesizedOutput(example.dir, example.stacks.map((s) => (s.name === stack ? edit(s) : s)), example.summary, example.workflowFiles);
     return diagram("prod", buildDiagrams(copy));
   };
   const only = (json: any, type: string) => Object.values<any>(json.resource[type])[0];

@@ -10,7 +10,6 @@
  *   as a policy suppression's reason. Real Terraform evaluates those attributes back, byte for byte.
  */
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { App, Lazy, Token } from "cdktf";
 import { parse, stringify } from "yaml";
 import { SlipwayValidationError } from "../../constructs/util";
@@ -20,6 +19,7 @@ import { buildPlatform } from "../../stacks";
 import { exampleDocument, tempDir } from "../support/platform";
 import { terraformForTests } from "../support/terraform";
 import { evaluateWithTerraform, readTemplate } from "../support/terraform-eval";
+import { loadSynthesizedOutput } from "../../synthesized";
 
 type Json = any;
 type Segment = string | number | { readonly key: true } | { readonly value: true } | { readonly variant: string };
@@ -167,7 +167,8 @@ function synthesize(text: string): Synthesized {
     const app = new App({ outdir });
     const built = buildPlatform(app, parsePlatform(text, "platform.yaml"));
     app.synth();
-    const stacks = Object.fromEntries(built.stacks.map((s) => [s.stackName, JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s.stackName, "cdk.tf.json"), "utf8"))]));
+    const output = loadSynthesizedOutput(outdir);
+    const stacks = Object.fromEntries(built.stacks.map((s) => [s.stackName, output.stack(s.stackName).json]));
     const workflows: Record<string, string> = {};
     for (const d of built.deliveryStacks) for (const [file, yaml] of Object.entries({ ...d.pipeline.workflows, ...d.pipeline.configFiles })) workflows[`${d.app.name}/${file}`] = yaml;
     return { stacks, workflows, reasons: built.stacks.flatMap((s) => s.suppressions.map((x) => x.reason)) };

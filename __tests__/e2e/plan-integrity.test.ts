@@ -4,7 +4,8 @@
  * `depends_on` entry names one, and stacks reach each other only through a remote state that
  * points at the producing stack's own state and reads outputs it has. Checked on the example
  * platform and on larger generated ones with the s3 and remote backends; negative cases prove the
- * checker catches what it claims to.
+ * checker catches what it claims to. The scanner itself (synthesized/references.ts) has its own
+ * edge cases in __tests__/synthesized/references.test.ts.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,14 +15,7 @@ import { synthesize } from "../../cli/synth";
 import { parsePlatform } from "../../platform/model";
 import { buildPlatform } from "../../stacks";
 import { EXAMPLE_FILE, tempDir } from "../support/platform";
-import {
-  crossStackProblems,
-  danglingReferences,
-  remoteStateReads,
-  stackReferences,
-  traversalsInExpression,
-  traversalsInTemplate,
-} from "../support/references";
+import { loadSynthesizedOutput, StackModel, stackReferences, SynthesizedOutput } from "../../synthesized";
 import { variantDocument } from "../support/variants";
 
 type Json = any;
@@ -31,16 +25,20 @@ interface Synthesized {
   readonly dependencies: Record<string, string[]>;
 }
 
+/** The stacks as plain JSON, so the negative cases below can break a copy of them. */
 function readOutput(outdir: string): Synthesized {
-  const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
-  const stacks: Record<string, Json> = {};
-  const dependencies: Record<string, string[]> = {};
-  for (const [name, entry] of Object.entries<Json>(manifest.stacks)) {
-    stacks[name] = JSON.parse(fs.readFileSync(path.join(outdir, entry.synthesizedStackPath), "utf8"));
-    dependencies[name] = entry.dependencies ?? [];
-  }
-  return { stacks, dependencies };
+  const output = loadSynthesizedOutput(outdir);
+  return {
+    stacks: Object.fromEntries(output.stacks.map((s) => [s.name, s.json])),
+    dependencies: Object.fromEntries(output.stacks.map((s) => [s.name, [...s.dependencies]])),
+  };
 }
+
+// The synthesized-output model over (possibly edited) JSON, built fresh for each question.
+const danglingReferences = (stack: Json) => new StackModel("stack", stack).danglingReferences();
+const remoteStateReads = (stack: Json) => new StackModel("stack", stack).remoteStateReads();
+const crossStackProblems = (stacks: Record<string, Json>, dependencies: Record<string, string[]>) =>
+  SynthesizedOutput.fromStacks(Object.entries(stacks).map(([name, json]) => ({ name, json, dependencies: dependencies[name] ?? [] }))).crossStackProblems();
 
 const APPS = ["hello", "api", "web"];
 const ENVIRONMENTS = ["dev", "staging", "qa", "prod", "prod-us"];
@@ -70,46 +68,6 @@ beforeAll(() => {
   });
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
-
-describe("the reference reader", () => {
-  const targets = (template: string) => traversalsInTemplate(template).map((t) => t.text);
-
-  test.each<[string, string, string[]]>([
-    ["an attribute and index chain", "${aws_x.y[0].id}", ["aws_x.y[0].id"]],
-    ["a function around a reference, indexed after the call", "${tolist(aws_acm_certificate.c.domain_validation_options)[0].resource_record_name}", ["aws_acm_certificate.c.domain_validation_options"]],
-    ["a legacy .0 index after a call", "${tolist(aws_x.y.opts).0.name}", ["aws_x.y.opts"]],
-    ["an object constructor: keys are not references", '${jsonencode({ a = var.b, "c" = local.d, e: module.m.out })}', ["var.b", "local.d", "module.m.out"]],
-    ["a for-expression binds its names", '${[for s in aws_subnet.p : s.id if s.id != ""]}', ["aws_subnet.p"]],
-    ["a for-object with key and value", "${{for k, v in var.m : k => upper(v)}}", ["var.m"]],
-    ["a conditional inside a for's collection", "${[for x in var.on ? var.a : var.b : x]}", ["var.on", "var.a", "var.b"]],
-    ["a bound name inside a nested string", '${[for i, s in var.l : i == 0 ? s : "${s},${local.sep}"]}', ["var.l", "local.sep"]],
-    ["a template inside a string literal inside an interpolation", '${upper("${var.a}-b")}-${local.c}', ["var.a", "local.c"]],
-    ["string literals with dots are not references", '${lookup(var.m, "aws_x.y", "data.a.b")}', ["var.m"]],
-    ["escapes", "$${aws_x.y} %%{ if var.z } ${var.real}", ["var.real"]],
-    ["a template for-directive binds its name", "%{ for n in var.names ~}${n}-${local.suffix}%{ endfor ~}", ["var.names", "local.suffix"]],
-    ["a template if-directive", "%{ if var.enabled }on%{ else }${local.off}%{ endif }", ["var.enabled", "local.off"]],
-    ["a provider function", "${provider::aws::arn_parse(var.arn).account_id}", ["var.arn"]],
-    ["splats", "${aws_x.y[*].id} ${aws_x.z.*.arn}", ["aws_x.y[*].id", "aws_x.z.*.arn"]],
-    ["an index expression is read too", "${aws_x.y[var.i].id} ${var.m[local.k]}", ["aws_x.y", "var.i", "var.m", "local.k"]],
-    ["arithmetic and comparison", "${length(var.a) > 0 ? var.a[length(var.a) - 1] : null}", ["var.a", "var.a", "var.a"]],
-    ["hyphens belong to HCL identifiers", "${data.terraform_remote_state.input-platform-dev.outputs.out-1}", ["data.terraform_remote_state.input-platform-dev.outputs.out-1"]],
-    ["each, count, path and terraform are roots like the others", "${each.value}-${count.index}-${path.module}-${terraform.workspace}", ["each.value", "count.index", "path.module", "terraform.workspace"]],
-    ["no interpolation at all", "arn:aws:s3:::bucket/*", []],
-  ])("%s", (_what, template, expected) => {
-    expect(targets(template)).toEqual(expected);
-  });
-
-  test("depends_on entries are bare expressions", () => {
-    expect(traversalsInExpression("aws_s3_bucket_policy.p").map((t) => t.text)).toEqual(["aws_s3_bucket_policy.p"]);
-    expect(traversalsInExpression("data.aws_iam_policy_document.d").map((t) => t.text)).toEqual(["data.aws_iam_policy_document.d"]);
-  });
-
-  test("fails loudly on text it cannot read, rather than skipping it", () => {
-    expect(() => traversalsInTemplate("${var.a")).toThrow(/cannot read/);
-    expect(() => traversalsInTemplate("${(var.a]}")).toThrow(/cannot read/);
-    expect(() => traversalsInTemplate("%{ for x in var.l }${x}")).toThrow(/without %\{ endfor \}/);
-  });
-});
 
 describe.each(Object.keys(PLATFORMS))("%s", (label) => {
   const get = () => synthesized[label];
@@ -286,7 +244,7 @@ describe("fails when stacks are wired to each other wrongly", () => {
     const sg = Object.keys(stacks["hello-dev"].resource.aws_security_group)[0];
     stacks["hello-dev"].resource.aws_security_group[sg].vpc_id = `\${aws_vpc.${vpc}.id}`;
     expect(crossStackProblems(stacks, dependencies)).toEqual([
-      `hello-dev: resource.aws_security_group.${sg}.vpc_id refers to aws_vpc.${vpc} of platform-dev, platform-prod, platform-staging directly, not through remote state`,
+      `hello-dev: resource.aws_security_group.${sg}.vpc_id refers to aws_vpc.${vpc} of platform-dev, platform-staging, platform-prod directly, not through remote state`,
     ]);
     expect(danglingReferences(stacks["hello-dev"]).map((d) => d.target)).toEqual([`aws_vpc.${vpc}`]);
   });

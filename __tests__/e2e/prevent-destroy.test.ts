@@ -21,7 +21,7 @@ import { evaluate } from "../../policy";
 import { ContainerRegistry } from "../../constructs/container-registry";
 import { PostgresDatabase } from "../../constructs/postgres-database";
 import { EXAMPLE_FILE, tempDir } from "../support/platform";
-import { stackReferences } from "../support/references";
+import { loadSynthesizedOutput, stackReferences } from "../../synthesized";
 import { awsPartOf, terraformForTests } from "../support/terraform";
 import { OfflineTerraform, PlanResult, stateFile, StateInstance } from "../support/terraform-state";
 import { variantDocument } from "../support/variants";
@@ -92,14 +92,9 @@ interface Output {
 }
 
 function readOutput(outdir: string): Output {
-  const summary = JSON.parse(fs.readFileSync(path.join(outdir, "slipway.json"), "utf8"));
-  const stacks: Record<string, Json> = {};
-  const production: Record<string, boolean> = {};
-  for (const s of summary.stacks) {
-    stacks[s.name] = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s.name, "cdk.tf.json"), "utf8"));
-    production[s.name] = s.production;
-  }
-  return { stacks, production };
+  const output = loadSynthesizedOutput(outdir);
+  expect(output.summaryFound).toBe(true); // production comes from slipway.json, not from names
+  return { stacks: Object.fromEntries(output.stacks.map((s) => [s.name, s.json])), production: Object.fromEntries(output.stacks.map((s) => [s.name, s.production])) };
 }
 
 /**

@@ -2,7 +2,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { generateRulesDoc, loadSynthesized, main } from "../../cli/check";
+import { generateRulesDoc, main } from "../../cli/check";
+import { loadSynthesizedOutput } from "../../synthesized";
 import { synthesize } from "../../cli/synth";
 import { ALL_RULES, evaluate } from "../../policy";
 import { captureConsole, Captured } from "../support/console";
@@ -105,7 +106,7 @@ describe("npm run check", () => {
       ],
       productionEnvironments: ["production"],
     });
-    const loaded = loadSynthesized(outdir);
+    const loaded = loadSynthesizedOutput(outdir);
     expect(loaded.stacks.map((s) => [s.name, s.production])).toEqual([
       ["hello-prod", false],
       ["hello-dev", true],
@@ -158,7 +159,7 @@ describe("the example platform", () => {
   test("every rule evaluates every synthesized stack without failing to read a resource", () => {
     const outdir = path.join(tempDir(), "cdktf.out");
     synthesize({ platformFile: EXAMPLE_FILE, outdir });
-    const loaded = loadSynthesized(outdir);
+    const loaded = loadSynthesizedOutput(outdir);
     expect(loaded.stacks.length).toBeGreaterThan(0);
     const result = evaluate(loaded.stacks, { rules: ALL_RULES, productionEnvironments: loaded.productionEnvironments });
     expect(result.findings.filter((f) => f.message.startsWith("the rule could not evaluate"))).toEqual([]);

@@ -15,10 +15,11 @@ import {
   parseReference,
   PolicyConfigurationError,
   PolicyViolationError,
-  referencedAddresses,
   Rule,
   StackInput,
 } from "../../policy";
+import { painter } from "../../cli/output";
+import { referencesIn } from "../../synthesized";
 
 type Json = Record<string, any>;
 
@@ -181,10 +182,14 @@ describe("formatReport", () => {
     expect(lines).toContain("  LOW SLW-TEST-003 hello-dev hello-dev/Good: note on Good (fix: rename the bucket)");
   });
 
-  test("colours severities only when asked", () => {
+  test("colours severities only when given a painter that paints", () => {
     const result = evaluate([TWO_BAD], { rules: [BAD_BUCKET] });
     expect(formatReport(result)).not.toContain("\u001b[");
-    expect(formatReport(result, { color: true })).toContain("\u001b[31mHIGH (2)\u001b[0m");
+    expect(formatReport(result, { paint: painter(false) })).toBe(formatReport(result));
+    const coloured = formatReport(result, { paint: painter(true) });
+    expect(coloured).toContain("\u001b[31mHIGH (2)\u001b[39m");
+    expect(coloured.split("\n")[0]).toBe("\u001b[1mPolicy: 1 rules, 3 checks over 3 resources in 1 stacks\u001b[22m");
+    expect(coloured.replace(/\u001b\[[0-9;]*m/g, "")).toBe(formatReport(result));
   });
 
   test("says so when nothing is open", () => {
@@ -282,7 +287,9 @@ describe("helpers", () => {
     expect(parseReference("${aws_s3_bucket.B.arn}/*")).toBeUndefined();
     expect(parseReference("${data.terraform_remote_state.x.outputs.y}")).toBeUndefined();
     expect(parseReference("arn:aws:iam::1:root")).toBeUndefined();
-    expect(referencedAddresses({ a: "${aws_vpc.V.id}", b: ["x ${aws_subnet.S-1.id} y"], c: "${data.aws_caller_identity.c.id}" })).toEqual(["aws_vpc.V", "aws_subnet.S-1"]);
+    // Everything a value refers to comes from the one scanner (synthesized/references.ts).
+    const refs = referencesIn({ a: "${aws_vpc.V.id}", b: ["x ${aws_subnet.S-1.id} y"], c: "${data.aws_caller_identity.c.id}" });
+    expect(refs.filter((r) => r.kind === "resource").map((r) => r.target)).toEqual(["aws_vpc.V", "aws_subnet.S-1"]);
   });
 
   test("referencing finds resources that mention the target, not ones whose name merely starts the same", () => {

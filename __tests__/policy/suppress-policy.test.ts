@@ -10,6 +10,7 @@ import { suppressPolicy } from "../../constructs";
 import { SlipwayValidationError } from "../../constructs/util";
 import { evaluate, PolicyConfigurationError } from "../../policy";
 import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
+import { loadSynthesizedOutput } from "../../synthesized";
 
 const REASON = "scratch bucket for a load test, recreated every run";
 
@@ -29,7 +30,7 @@ function synth(suppress?: (scratch: Construct) => void) {
   build(stack, suppress);
   const outdir = Testing.fullSynth(stack);
   try {
-    return JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "demo", "cdk.tf.json"), "utf8"));
+    return loadSynthesizedOutput(outdir).stack("demo").json;
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }

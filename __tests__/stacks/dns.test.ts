@@ -15,6 +15,7 @@ import { parsePlatform, PlatformConfig } from "../../platform/model";
 import { actionlint } from "../support/actionlint";
 import { exampleDocument, tempDir } from "../support/platform";
 import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
+import { loadSynthesizedOutput } from "../../synthesized";
 
 type Json = any;
 
@@ -51,7 +52,7 @@ const stacks: Record<string, Json> = {};
 
 beforeAll(() => {
   result = synthesize({ platformFile, outdir });
-  for (const s of result.stacks) stacks[s.name] = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s.name, "cdk.tf.json"), "utf8"));
+  for (const s of loadSynthesizedOutput(outdir).stacks) stacks[s.name] = s.json;
 }, 120_000);
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 

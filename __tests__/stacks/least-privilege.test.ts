@@ -8,7 +8,7 @@
 import { createHash, X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { loadSynthesized } from "../../cli/check";
+import { loadSynthesizedOutput } from "../../synthesized";
 import { synthesize } from "../../cli/synth";
 import { evaluate } from "../../policy";
 import { RDS_CA_BUNDLE_FILE, RDS_CA_BUNDLE_PEM, RDS_CA_BUNDLE_SHA256, rdsCaBundleFor } from "../../constructs/rds-ca-bundle";
@@ -208,7 +208,7 @@ describe("loadBalancer.allowFrom: internet keeps working, as an accepted and rep
       fs.writeFileSync(file, stringify(doc));
       // Synth enforces the policy: an unaccepted high finding would throw here.
       synthesize({ platformFile: file, outdir: path.join(work, "out") });
-      const loaded = loadSynthesized(path.join(work, "out"));
+      const loaded = loadSynthesizedOutput(path.join(work, "out"));
       const findings = evaluate(loaded.stacks, { suppressions: loaded.suppressions, productionEnvironments: loaded.productionEnvironments }).findings.filter(
         (f) => f.rule.id === "SLW-ALB-007",
       );

@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { parse, stringify } from "yaml";
-import { buildDiagrams, loadSynthesizedOutput } from "../../cli/diagram";
+import { buildDiagrams } from "../../cli/diagram";
+import { loadSynthesizedOutput } from "../../synthesized";
 import { SynthResult, synthesize } from "../../cli/synth";
 import { parsePlatform, PlatformFileError } from "../../platform/model";
 import { buildPlatform } from "../../stacks";
@@ -42,7 +43,7 @@ const stacks: Record<string, Json> = {};
 
 beforeAll(() => {
   result = synthesize({ platformFile, outdir });
-  for (const s of result.stacks) stacks[s.name] = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s.name, "cdk.tf.json"), "utf8"));
+  for (const s of loadSynthesizedOutput(outdir).stacks) stacks[s.name] = s.json;
 }, 120_000);
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));

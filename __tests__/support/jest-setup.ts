@@ -6,3 +6,7 @@
 import { disableTokenCreationStacks } from "../../cli/token-stacks";
 
 disableTokenCreationStacks();
+
+// Colour is decided per test from the environment each names (support/console.ts); a FORCE_COLOR
+// inherited from the shell or jest's workers would turn it on everywhere.
+delete process.env.FORCE_COLOR;

@@ -6,6 +6,7 @@ import { App } from "cdktf";
 import { parse, stringify } from "yaml";
 import { parsePlatform, PlatformConfig } from "../../platform/model";
 import { buildPlatform } from "../../stacks";
+import { loadSynthesizedOutput, StackModel } from "../../synthesized";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const EXAMPLE_FILE = path.join(ROOT, "platform.yaml");
@@ -51,9 +52,9 @@ export function synthAll(platform: PlatformConfig): Record<string, any> {
     const app = new App({ outdir });
     const built = buildPlatform(app, platform);
     app.synth();
-    return Object.fromEntries(
-      built.stacks.map((s) => [s.stackName, JSON.parse(fs.readFileSync(path.join(outdir, "stacks", s.stackName, "cdk.tf.json"), "utf8"))]),
-    );
+    // In the platform's order (no slipway.json here to give it).
+    const output = loadSynthesizedOutput(outdir);
+    return Object.fromEntries(built.stacks.map((s) => [s.stackName, output.stack(s.stackName).json]));
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
@@ -61,7 +62,7 @@ export function synthAll(platform: PlatformConfig): Record<string, any> {
 
 /** The resources of `type` in a synthesized stack, by construct path (`"//".metadata.path`). */
 export function resourcesByPath(stack: any, type: string): Record<string, any> {
-  return Object.fromEntries(Object.values<any>(stack.resource?.[type] ?? {}).map((r) => [r["//"]?.metadata?.path, r]));
+  return Object.fromEntries(new StackModel("stack", stack).resources(type).map((r) => [r.constructPath, r.body]));
 }
 
 /** The one resource of `type` whose construct path ends with `suffix`. */

@@ -1,9 +1,11 @@
 /**
  * Queries on a stack synthesized with `Testing.synth`, for construct tests: resources by the
  * construct id they were created with under one construct, Terraform addresses and references to
- * them, counts per type; and the shape every construct validation error must have.
+ * them, counts per type (through the one model of the synthesized output, synthesized/); and the
+ * shape every construct validation error must have.
  */
 import { SlipwayValidationError } from "../../constructs/util";
+import { StackModel } from "../../synthesized";
 
 type Json = any;
 type Block = "resource" | "data";
@@ -24,14 +26,22 @@ export function constructResources(constructId: string) {
     nameOf,
     address,
     /** All resources of a Terraform type, in synth order. */
-    all: (tf: Json, type: string, block: Block = "resource"): Json[] => Object.values(tf[block]?.[type] ?? {}),
+    all: (tf: Json, type: string, block: Block = "resource"): Json[] => {
+      const stack = new StackModel("test", tf);
+      return (block === "data" ? stack.dataSources(type) : stack.resources(type)).map((e) => e.body);
+    },
     /** The resource of `type` created with construct id `id`. */
     one: (tf: Json, type: string, id = "Resource", block: Block = "resource"): Json => tf[block][type][nameOf(tf, type, id, block)],
     /** The Terraform reference to an attribute of that resource. */
     ref: (tf: Json, type: string, id: string, attribute = "id", block: Block = "resource"): string => `\${${address(tf, type, id, block)}.${attribute}}`,
     /** How many resources of each type. */
-    countByType: (tf: Json, block: Block = "resource"): Record<string, number> =>
-      Object.fromEntries(Object.entries((tf[block] ?? {}) as Json).map(([type, byName]) => [type, Object.keys(byName as object).length])),
+    countByType: (tf: Json, block: Block = "resource"): Record<string, number> => {
+      const stack = new StackModel("test", tf);
+      if (block === "resource") return stack.countByType();
+      const counts: Record<string, number> = {};
+      for (const d of stack.dataSources()) counts[d.type] = (counts[d.type] ?? 0) + 1;
+      return counts;
+    },
   };
 }
 

@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { loadSynthesizedOutput, StackModel } from "../../synthesized";
 import { gatedByTools } from "./tools";
 
 export const AWS_PROVIDER_VERSION = "5.100.0";
@@ -178,13 +179,10 @@ export interface StackCheck {
  * (and validates it again: plan includes validate's checks).
  */
 export async function checkSynthesizedStacks(outdir: string, tools: TerraformTools, concurrency = 2, options: { plan?: boolean } = {}): Promise<StackCheck[]> {
-  const manifest = JSON.parse(fs.readFileSync(path.join(outdir, "manifest.json"), "utf8"));
-  const names: string[] = Object.keys(manifest.stacks);
+  const output = loadSynthesizedOutput(outdir);
+  const names = output.stacks.map((s) => s.name);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-tf-"));
-  const stacks: Record<string, Json> = {};
-  for (const name of names) {
-    stacks[name] = JSON.parse(fs.readFileSync(path.join(outdir, manifest.stacks[name].synthesizedStackPath), "utf8"));
-  }
+  const stacks: Record<string, Json> = Object.fromEntries(output.stacks.map((s) => [s.name, s.json]));
   // Same layout as cdktf.out, so the relative paths of local state and remote state hold.
   const dirOf = (name: string) => path.join(work, "cdktf.out", "stacks", name);
   // Several stacks may read one producer's state: seed each state file once, with every output
@@ -304,14 +302,13 @@ async function validateAsModules(
 function remoteStateSeeds(stack: Json, stackDir: string, allStacks: Record<string, Json>): Map<string, Record<string, Json>> {
   const seeds = new Map<string, Record<string, Json>>();
   const remotes: Record<string, Json> = stack.data?.terraform_remote_state ?? {};
-  const text = JSON.stringify(stack);
+  // The outputs each remote state is read for, by the one reference scanner (synthesized/).
+  const reads = new Map(new StackModel("stack", stack).remoteStateReads().map((r) => [r.name, r.outputs]));
   for (const [id, remote] of Object.entries(remotes)) {
     const producerName = id.replace(/^cross-stack-reference-input-/, "");
     const producerOutputs: Record<string, Json> = allStacks[producerName]?.output ?? {};
     const outputs: Record<string, Json> = {};
-    for (const m of text.matchAll(new RegExp(`data\\.terraform_remote_state\\.${escape(id)}\\.outputs\\.([A-Za-z0-9_-]+)`, "g"))) {
-      outputs[m[1]] = placeholderFor(m[1], producerOutputs[m[1]]?.value);
-    }
+    for (const name of reads.get(id) ?? []) outputs[name] = placeholderFor(name, producerOutputs[name]?.value);
     if (remote.backend !== "local" || !remote.config?.path) {
       remote.backend = "local";
       remote.config = { path: `../../../terraform.${producerName}.tfstate` };
@@ -319,10 +316,6 @@ function remoteStateSeeds(stack: Json, stackDir: string, allStacks: Record<strin
     seeds.set(path.resolve(stackDir, remote.config.path), outputs);
   }
   return seeds;
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
 }
 
 function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {

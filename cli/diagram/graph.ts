@@ -7,7 +7,8 @@
  * selector, a workflow's `vars.*`) and records how, so the diagram cannot drift from the stacks.
  */
 import { parse as parseYaml } from "yaml";
-import { address, asArray, Reference, ResourceId, ResourceIndex, resourceKey, sameResource, SynthesizedOutput, SynthesizedStack, unique } from "./terraform-json";
+import { asArray, SynthesizedOutput, SynthesizedStack } from "../../synthesized";
+import { address, Reference, ResourceId, ResourceIndex, resourceKey, sameResource, unique } from "./resources";
 
 export type NodeKind =
   | "browser"
@@ -460,10 +461,8 @@ function buildEnvironmentDiagram(index: ResourceIndex, environment: string): Env
 /** The stacks a stack reads through cross-stack references. */
 function referencedStacks(index: ResourceIndex, stack: SynthesizedStack): string[] {
   const names = new Set<string>();
-  for (const [type, instances] of Object.entries<Record<string, unknown>>(stack.json.resource ?? {})) {
-    for (const name of Object.keys(instances)) {
-      for (const ref of index.referencesOf({ stack: stack.name, type, name, data: false })) if (ref.target.stack !== stack.name) names.add(ref.target.stack);
-    }
+  for (const { type, name } of stack.resources()) {
+    for (const ref of index.referencesOf({ stack: stack.name, type, name, data: false })) if (ref.target.stack !== stack.name) names.add(ref.target.stack);
   }
   return [...names];
 }
@@ -498,7 +497,7 @@ function workloadReferences(index: ResourceIndex, deployment: ResourceId): { ref
 }
 
 /** The name of the value at `path`: an `env { name, value }` entry's name, else the last key. */
-function keyAt(body: any, at: (string | number)[]): string | undefined {
+function keyAt(body: any, at: readonly (string | number)[]): string | undefined {
   const last = at[at.length - 1];
   if (last === "value") {
     let parent = body;

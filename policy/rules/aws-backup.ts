@@ -2,7 +2,9 @@
  * AWS Backup: production databases are copied out of their region, and the vaults they are copied
  * through keep recovery points from everyone (the deploy and apply identities included).
  */
-import { list, parsePolicy, ResourceView, Rule, StackView, toNumber, values } from "../engine";
+import { list, toNumber } from "../accessors";
+import { parsePolicy, values } from "../documents";
+import { ResourceView, Rule, StackView } from "../types";
 
 /** Ways to lose a recovery point that a vault policy must deny (deleting it is the one that matters most). */
 const DELETE_RECOVERY_POINT = "backup:DeleteRecoveryPoint";

@@ -1,5 +1,6 @@
 /** CloudFront distributions. */
-import { block, dig, isTrue, list, parseReference, ResourceView, Rule, show, StackView } from "../engine";
+import { block, dig, isTrue, list, parseReference, show } from "../accessors";
+import { ResourceView, Rule, StackView } from "../types";
 
 const TYPES = ["aws_cloudfront_distribution"];
 const SECURE_VIEWER_POLICIES = ["redirect-to-https", "https-only"];

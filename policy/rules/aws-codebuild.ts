@@ -3,7 +3,9 @@
  * in an encrypted log group that expires, runners inside a VPC, and a service role only CodeBuild
  * can assume for that project.
  */
-import { block, conditions, dig, isTrue, list, parsePolicy, ResourceView, Rule, show, StackView, values } from "../engine";
+import { block, dig, isTrue, list, show } from "../accessors";
+import { conditions, parsePolicy, values } from "../documents";
+import { ResourceView, Rule, StackView } from "../types";
 
 const PROJECT = ["aws_codebuild_project"];
 

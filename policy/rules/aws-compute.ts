@@ -1,5 +1,7 @@
 /** EKS clusters, node groups, add-ons, the launch templates nodes boot from, and EKS access policy associations. */
-import { block, dig, isFalse, isTrue, list, parsePolicy, ResourceView, Rule, show, StackView, toNumber } from "../engine";
+import { block, dig, isFalse, isTrue, list, show, toNumber } from "../accessors";
+import { parsePolicy } from "../documents";
+import { ResourceView, Rule, StackView } from "../types";
 import { isGithubOidcStatement } from "./aws-iam";
 
 const CLUSTER = ["aws_eks_cluster"];

@@ -2,7 +2,8 @@
  * RDS instances (`aws_db_instance`) and the parameter group they use. `lifecycle.prevent_destroy`
  * on production databases is SLW-PROD-001 (production-safety.ts).
  */
-import { isFalse, isTrue, list, parseReference, ResourceView, Rule, show, StackView, toNumber } from "../engine";
+import { isFalse, isTrue, list, parseReference, show, toNumber } from "../accessors";
+import { ResourceView, Rule, StackView } from "../types";
 
 const TYPES = ["aws_db_instance"];
 

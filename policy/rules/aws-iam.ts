@@ -5,7 +5,9 @@
  */
 import { CANARY_METRICS_ACTIONS } from "../../constructs/canary";
 import { CLUSTER_AUTOSCALER_READ_ACTIONS } from "../../constructs/cluster-autoscaler-role";
-import { conditions, hasWildcardPrincipal, list, parsePolicy, PolicyStatement, ResourceView, Rule, StackView, values } from "../engine";
+import { list } from "../accessors";
+import { conditions, hasWildcardPrincipal, parsePolicy, PolicyStatement, values } from "../documents";
+import { ResourceView, Rule, StackView } from "../types";
 
 const GITHUB_ISSUER = "token.actions.githubusercontent.com";
 const AUDIENCE = "sts.amazonaws.com";

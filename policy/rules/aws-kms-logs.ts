@@ -1,5 +1,7 @@
 /** KMS keys, CloudWatch log groups, and ECR repositories. */
-import { block, dig, hasWildcardPrincipal, isTrue, list, parsePolicy, Rule, show, toNumber } from "../engine";
+import { block, dig, isTrue, list, show, toNumber } from "../accessors";
+import { hasWildcardPrincipal, parsePolicy } from "../documents";
+import { Rule } from "../types";
 
 const ECR = ["aws_ecr_repository"];
 

@@ -1,5 +1,6 @@
 /** CloudWatch alarms and their SNS topics: production is watched, and notifications are encrypted. */
-import { isFalse, list, Rule, show } from "../engine";
+import { isFalse, list, show } from "../accessors";
+import { Rule } from "../types";
 
 /** What each watched type is, for the message. */
 const WATCHED: Record<string, string> = {

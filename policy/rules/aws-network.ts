@@ -1,5 +1,6 @@
 /** Security groups and their rules, VPCs (flow logs, default security group, subnets), and application load balancers. */
-import { block, dig, isFalse, isTrue, list, parseReference, ResourceView, Rule, show, StackView, toNumber } from "../engine";
+import { block, dig, isFalse, isTrue, list, parseReference, show, toNumber } from "../accessors";
+import { ResourceView, Rule, StackView } from "../types";
 
 // --- Security group rules ---------------------------------------------------------------------
 

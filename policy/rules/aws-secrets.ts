@@ -1,5 +1,6 @@
 /** Secrets Manager: app secrets whose values never pass through Terraform. */
-import { isReference, Rule, show } from "../engine";
+import { isReference, show } from "../accessors";
+import { Rule } from "../types";
 
 export const SECRETS_RULES: Rule[] = [
   {

@@ -1,6 +1,8 @@
 /** S3 buckets and their companion resources (public access block, encryption, versioning, policy, ownership). */
 import { ACCESS_LOG_BUCKET_TAG } from "../../constructs/access-log-bucket";
-import { block, dig, hasWildcardPrincipal, isTrue, list, parsePolicy, parseReference, ResourceView, Rule, show, StackView, tagsOf, values } from "../engine";
+import { block, dig, isTrue, list, parseReference, show, tagsOf } from "../accessors";
+import { hasWildcardPrincipal, parsePolicy, values } from "../documents";
+import { ResourceView, Rule, StackView } from "../types";
 
 /** The companion resources of `type` (`aws_s3_bucket_versioning`, ...) whose `bucket` is this bucket. */
 export function bucketCompanions(stack: StackView, bucket: ResourceView, type: string): ResourceView[] {

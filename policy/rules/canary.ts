@@ -4,7 +4,8 @@
  * listener with all traffic on the stable group.
  */
 import { CANARY_WEIGHTS_PATH } from "../../constructs/load-balancer";
-import { block, list, ResourceView, Rule, show } from "../engine";
+import { block, list, show } from "../accessors";
+import { ResourceView, Rule } from "../types";
 
 const LISTENER_TYPES = ["aws_lb_listener", "aws_alb_listener"];
 

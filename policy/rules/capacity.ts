@@ -2,7 +2,8 @@
  * Capacity in production: replicas spread over zones as a requirement, and node groups that can
  * grow have something that grows them.
  */
-import { block, dig, list, ResourceView, Rule, show, StackView, toNumber } from "../engine";
+import { block, dig, list, show, toNumber } from "../accessors";
+import { ResourceView, Rule, StackView } from "../types";
 
 const DEPLOYMENTS = ["kubernetes_deployment_v1", "kubernetes_deployment"];
 const AUTOSCALERS = ["kubernetes_horizontal_pod_autoscaler_v2", "kubernetes_horizontal_pod_autoscaler_v2beta2", "kubernetes_horizontal_pod_autoscaler_v1", "kubernetes_horizontal_pod_autoscaler"];

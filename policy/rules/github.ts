@@ -1,5 +1,6 @@
 /** GitHub repositories, their default-branch rules, and deployment environments. */
-import { block, dig, isFalse, isTrue, list, parseReference, ResourceView, Rule, show, StackView, toNumber } from "../engine";
+import { block, dig, isFalse, isTrue, list, parseReference, show, toNumber } from "../accessors";
+import { ResourceView, Rule, StackView } from "../types";
 
 const REPOSITORY = ["github_repository"];
 

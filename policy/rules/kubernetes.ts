@@ -3,7 +3,8 @@
  * network policies and service accounts. The provider writes nested blocks as lists or objects:
  * every read goes through `dig`/`block`/`list`.
  */
-import { block, dig, isFalse, isTrue, list, parseReference, ResourceView, Rule, show, StackView, toNumber } from "../engine";
+import { block, dig, isFalse, isTrue, list, parseReference, show, toNumber } from "../accessors";
+import { ResourceView, Rule, StackView } from "../types";
 
 /** Workload types and where their pod spec lives. */
 const POD_SPEC_PATHS: Record<string, string[]> = {

@@ -1,5 +1,6 @@
 /** Production safety: Terraform must refuse any plan that would destroy or replace a production data store. */
-import { preventsDestroy, Rule } from "../engine";
+import { preventsDestroy } from "../accessors";
+import { Rule } from "../types";
 import { isAccessLogBucket } from "./aws-storage";
 
 /** What each type holds, for the message. */
