@@ -183,7 +183,13 @@ BEGIN
 ${checks(`
   IF password IS NULL OR password !~ '^[A-Za-z0-9]{32,}$' THEN RAISE EXCEPTION 'a preview password is at least 32 letters and digits'; END IF;`)}
   IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = preview) THEN EXECUTE format('CREATE ROLE %I', preview); END IF;
-  EXECUTE format('ALTER ROLE %I WITH LOGIN CREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS PASSWORD %L', preview, password);
+  EXECUTE format('ALTER ROLE %I WITH LOGIN CREATEDB NOCREATEROLE', preview);
+  -- An error here would print the statement, password included: say what failed, not the statement.
+  BEGIN
+    EXECUTE format('ALTER ROLE %I WITH PASSWORD %L', preview, password);
+  EXCEPTION WHEN OTHERS THEN
+    RAISE EXCEPTION 'setting the password of % failed (SQLSTATE %)', preview, SQLSTATE;
+  END;
   EXECUTE format('GRANT CONNECT ON DATABASE ${PREVIEW_MAINTENANCE_DATABASE} TO %I', preview);
   RETURN preview;
 END`,
@@ -241,7 +247,7 @@ export const PREVIEW_DATABASE_SCRIPT = [
   `PREVIEW_PASSWORD="$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | cut -c1-40)"`,
   "export PREVIEW_PASSWORD",
   'manager() { PGUSER="$MANAGER_ROLE" PGDATABASE="$APP_DATABASE" PGPASSWORD="$(cat "$TOKEN_FILE")" psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --set pr="$PR"; }',
-  `preview() { PGUSER="$PREVIEW_ROLE" PGDATABASE="${PREVIEW_MAINTENANCE_DATABASE}" PGPASSWORD="$PREVIEW_PASSWORD" psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --set db="$PREVIEW_ROLE"; }`,
+  `preview() { PGUSER="$PREVIEW_ROLE" PGDATABASE="${PREVIEW_MAINTENANCE_DATABASE}" PGPASSWORD="$PREVIEW_PASSWORD" PGOPTIONS="-c client_min_messages=warning" psql --no-psqlrc --quiet --set ON_ERROR_STOP=1 --set db="$PREVIEW_ROLE"; }`,
   "manager <<'SQL'",
   "\\getenv pw PREVIEW_PASSWORD",
   "SELECT slipway_previews.slipway_preview_create(:'pr', :'pw');",
