@@ -236,13 +236,14 @@ END`,
  * with a password it generates itself (never in an argument, never printed). `create` then
  * writes the preview's Secret `database` as a manifest to `$SECRET_FILE` (the next container
  * applies it). Host, port and TLS settings come from libpq's own variables (`PGHOST`, ...).
+ * No `${` nor `%{` anywhere: the text reaches Terraform as a literal.
  */
 export const PREVIEW_DATABASE_SCRIPT = [
   "set -eu",
   `case "$PR" in ''|0*|*[!0-9]*) echo "PR: expected a pull request number (digits, not starting with 0)" >&2; exit 2;; esac`,
-  `if [ "\${#PR}" -gt 9 ]; then echo "PR: at most 9 digits" >&2; exit 2; fi`,
+  `case "$PR" in ??????????*) echo "PR: at most 9 digits" >&2; exit 2;; esac`,
   `case "$ACTION" in create|drop) ;; *) echo "ACTION: expected create or drop" >&2; exit 2;; esac`,
-  'PREVIEW_ROLE="${DATABASE_PREFIX}_pr_${PR}"',
+  'PREVIEW_ROLE="$DATABASE_PREFIX"_pr_"$PR"',
   // 40 letters and digits from the kernel's random source: generated here, never leaves the cluster.
   `PREVIEW_PASSWORD="$(head -c 96 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | cut -c1-40)"`,
   "export PREVIEW_PASSWORD",
@@ -269,14 +270,14 @@ export const PREVIEW_DATABASE_SCRIPT = [
   "SELECT slipway_previews.slipway_preview_seal(:'pr');",
   "SQL",
   `b64() { printf '%s' "$1" | base64 | tr -d '\\n'; }`,
-  'URL="postgresql://${PREVIEW_ROLE}:${PREVIEW_PASSWORD}@${PGHOST}:${PGPORT}/${PREVIEW_ROLE}?sslmode=verify-full&sslrootcert=${PREVIEW_CA_FILE}"',
+  'URL="postgresql://$PREVIEW_ROLE:$PREVIEW_PASSWORD@$PGHOST:$PGPORT/$PREVIEW_ROLE?sslmode=verify-full&sslrootcert=$PREVIEW_CA_FILE"',
   "umask 077",
   'cat > "$SECRET_FILE" <<EOF',
   "apiVersion: v1",
   "kind: Secret",
   "metadata:",
   "  name: database",
-  "  namespace: ${PREVIEW_NAMESPACE}",
+  "  namespace: $PREVIEW_NAMESPACE",
   "  labels: { app.kubernetes.io/managed-by: slipway-previews }",
   "type: Opaque",
   "data:",
