@@ -40,6 +40,12 @@ export interface NodeTargetGroupProps {
    * @default only `Name`
    */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * The suffix of the target group's name, `<name>-<suffix>` (32 characters at most in all), e.g.
+   * `pv` for an app's preview router.
+   * @default np
+   */
+  readonly nameSuffix?: string;
 }
 
 const NAME_PATTERN = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
@@ -68,13 +74,16 @@ export class NodeTargetGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: NodeTargetGroupProps) {
     super(scope, id);
-    if (isKnown(props.name) && !(typeof props.name === "string" && NAME_PATTERN.test(props.name) && props.name.length <= NAME_MAX_LENGTH)) {
-      invalid(this, "name", props.name, `1-${NAME_MAX_LENGTH} lower-case letters, digits and '-', starting with a letter and not ending with '-'`);
+    const suffix = props.nameSuffix ?? "np";
+    if (!/^[a-z0-9]{1,4}$/.test(suffix)) invalid(this, "nameSuffix", suffix, "1-4 lower-case letters and digits");
+    const maxLength = NAME_MAX_LENGTH + 2 - suffix.length;
+    if (isKnown(props.name) && !(typeof props.name === "string" && NAME_PATTERN.test(props.name) && props.name.length <= maxLength)) {
+      invalid(this, "name", props.name, `1-${maxLength} lower-case letters, digits and '-', starting with a letter and not ending with '-'`);
     }
     checkValue(this, "healthPath", props.healthPath, kinds.healthCheckPath);
     checkValue(this, "targetPort", props.targetPort, kinds.nodePort);
 
-    this.targetGroupName = `${props.name}-np`;
+    this.targetGroupName = `${props.name}-${suffix}`;
     this.targetGroup = new LbTargetGroup(this, "Resource", {
       name: this.targetGroupName,
       targetType: "instance",

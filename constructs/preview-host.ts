@@ -8,6 +8,7 @@
  * ClusterRoles only, the preview security group only, and the database Job's pods exactly as
  * Slipway renders them. The per-preview objects are the templates of `preview-templates.ts`.
  */
+import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { ClusterRoleBindingV1 } from "@cdktf/provider-kubernetes/lib/cluster-role-binding-v1";
 import { ClusterRoleV1, ClusterRoleV1Rule } from "@cdktf/provider-kubernetes/lib/cluster-role-v1";
 import { ConfigMapV1 } from "@cdktf/provider-kubernetes/lib/config-map-v1";
@@ -193,6 +194,17 @@ export class PreviewHost extends Construct {
       });
       // The router (on the nodes) reaches the preview pods, which carry this group too.
       this.podSecurityGroup.allowIngressFrom({ securityGroupId: db.clusterSecurityGroupId }, props.port, `Requests from the preview router of ${app}`, "IngressFromRouter");
+      // The database Job writes the preview's Secret through the Kubernetes API (its endpoints carry the cluster group).
+      this.podSecurityGroup.allowEgressTo({ securityGroupId: db.clusterSecurityGroupId }, 443, "The Kubernetes API", "EgressKubernetesApi");
+      new VpcSecurityGroupIngressRule(this, "ClusterIngressKubernetesApi", {
+        securityGroupId: db.clusterSecurityGroupId,
+        referencedSecurityGroupId: this.podSecurityGroup.securityGroupId,
+        ipProtocol: "tcp",
+        fromPort: 443,
+        toPort: 443,
+        description: `The Kubernetes API from the preview database Job of ${app}`,
+        tags: { Name: `${app}-previews-pods-api` },
+      });
       new NetworkPolicyV1(this, "DatabaseJobPolicy", {
         metadata: { name: "preview-db", namespace, labels: common },
         spec: {
