@@ -112,7 +112,7 @@ function containerSecurity() {
  */
 function yamlDocuments(documents: readonly object[]): string {
   return documents
-    .map((d) => stringify(d, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN", lineWidth: 0 }))
+    .map((d) => stringify(d, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN", lineWidth: 0, aliasDuplicateObjects: false }))
     .join("---\n")
     .replace(new RegExp(`"${COMMAND}"`, "g"), COMMAND);
 }

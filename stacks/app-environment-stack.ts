@@ -97,7 +97,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     const raw = props.deployment;
     super(scope, name, platform, {
       production: environment.production,
-      suppressions: [...raw.environment.suppressions, ...raw.app.suppressions, ...protectionOverrides(raw.environment, raw.app.database !== "none"), ...exposureOverrides(raw.environment)],
+      suppressions: [...raw.environment.suppressions, ...raw.app.suppressions, ...protectionOverrides(raw.environment, raw.app.database !== "none"), ...exposureOverrides(raw.environment), ...previewOverrides(raw)],
     });
     this.deployment = raw;
     this.url = `https://${deployment.domain}`;
@@ -555,6 +555,23 @@ export function dnsZoneProvider(stack: SlipwayStack, platform: PlatformConfig, e
 export function exposureOverrides(environment: EnvironmentConfig): PolicySuppression[] {
   if (environment.loadBalancer.allowFrom !== "internet") return [];
   return [{ rule: "SLW-ALB-007", path: "LoadBalancer", reason: "loadBalancer.allowFrom: internet: the platform file opens the load balancer to the internet on purpose" }];
+}
+
+/**
+ * An environment hosting an app's previews grants the preview identity what SLW-K8S-015 flags by
+ * design: it creates each preview namespace's RoleBindings, binding the preview ClusterRoles. The
+ * admission policy `slipway-<app>-preview-objects` (checked by SLW-PRV-002) admits only those
+ * bindings, only in namespaces `<app>-pr-<n>`; the synth summary lists this reason.
+ */
+export function previewOverrides(deployment: AppEnvironmentConfig): PolicySuppression[] {
+  if (deployment.app.previews?.environment !== deployment.environment.name) return [];
+  return [
+    {
+      rule: "SLW-K8S-015",
+      path: "Previews/ManagerRole",
+      reason: `previews: the preview identity binds only the preview ClusterRoles, only in namespaces ${deployment.app.name}-pr-<n> (admission policy slipway-${deployment.app.name}-preview-objects)`,
+    },
+  ];
 }
 
 /** Where pods find the RDS CA bundle (read-only); `DATABASE_SSLROOTCERT` names the file in it. */
