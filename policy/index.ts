@@ -15,9 +15,10 @@ import { GITHUB_RULES } from "./rules/github";
 import { MONITORING_RULES } from "./rules/aws-monitoring";
 import { KUBERNETES_RULES } from "./rules/kubernetes";
 import { PRODUCTION_SAFETY_RULES } from "./rules/production-safety";
+import { PREVIEW_RULES } from "./rules/previews";
 
 export * from "./engine";
-export { BACKUP_RULES, CAPACITY_RULES, CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
+export { BACKUP_RULES, CAPACITY_RULES, CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PREVIEW_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
 
 /** The rules by area (one file in policy/rules/ each), in documentation order. */
 export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
@@ -36,6 +37,7 @@ export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
   "GitHub (github)": GITHUB_RULES,
   "Production safety (production-safety)": PRODUCTION_SAFETY_RULES,
   "Capacity: zone spread, node autoscaling (capacity)": CAPACITY_RULES,
+  "Pull-request previews (previews)": PREVIEW_RULES,
 };
 
 /** Every rule. */
