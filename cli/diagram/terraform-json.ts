@@ -126,6 +126,16 @@ export function asArray<T = any>(value: unknown): T[] {
   return Array.isArray(value) ? (value as T[]) : [value as T];
 }
 
+/**
+ * The resources the pull-request previews add once per host environment (router, RBAC, preview
+ * identity and environment, the router's target group, the wildcard records): the diagram draws
+ * the app's own request path and pipeline, not the previews' (yet).
+ */
+function isPreviewMachinery(body: any): boolean {
+  const top = String(body?.["//"]?.metadata?.path ?? "").split("/")[1] ?? "";
+  return /^(Previews|PreviewAccess|PreviewDatabaseIdentity|PreviewDomain(A|AAAA)|PreviewTargets-.+)$/.test(top);
+}
+
 /** Every resource and data source of the synthesized output, with reference resolution. */
 export class ResourceIndex {
   private readonly byName: Map<string, SynthesizedStack>;
@@ -146,11 +156,13 @@ export class ResourceIndex {
     return (id.data ? stack?.json.data : stack?.json.resource)?.[id.type]?.[id.name];
   }
 
-  /** The resources of `types` in `stacks`, in file order. */
+  /** The resources of `types` in `stacks`, in file order (the pull-request previews' machinery left out: see {@link isPreviewMachinery}). */
   resources(stacks: SynthesizedStack[], ...types: string[]): ResourceId[] {
     const ids: ResourceId[] = [];
     for (const stack of stacks) {
-      for (const type of types) for (const name of Object.keys(stack.json.resource?.[type] ?? {})) ids.push({ stack: stack.name, type, name, data: false });
+      for (const type of types) {
+        for (const [name, body] of Object.entries<any>(stack.json.resource?.[type] ?? {})) if (!isPreviewMachinery(body)) ids.push({ stack: stack.name, type, name, data: false });
+      }
     }
     return ids;
   }
