@@ -383,7 +383,7 @@ export class AppEnvironmentStack extends SlipwayStack {
         .map(([id]) => `${id}_certificate_validation`),
     };
 
-    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}; ${this.monitoring.alarms.length} alarms (${this.monitoring.alarms.map((a) => a.name.slice(name.length + 1)).join(", ")}), bake ${environment.deploy.bakeMinutes} min${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
+    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}; ${this.monitoring.alarms.length} alarms (${this.monitoring.alarms.map((a) => a.name.slice(name.length + 1)).join(", ")}), bake ${environment.deploy.bakeMinutes} min${previews ? `; previews https://pr-<n>.${deployment.domain} (at most ${previews.maxConcurrent}, removed after ${previews.ttlHours} h idle${database ? ", each with its own database" : ""})` : ""}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
   }
 
   /**

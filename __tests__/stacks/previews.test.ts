@@ -5,14 +5,17 @@
  * identity, and the GitHub `preview` environment with each variable; then the templates, an app
  * without a database, and the policy rules that guard all of it.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { synthesize } from "../../cli/synth";
 import { DATABASE_SETUP_IMAGE } from "../../constructs/database-setup";
 import { PREVIEW_ROUTER_HEALTH_PATH, PREVIEW_ROUTER_IMAGE } from "../../constructs/preview-host";
 import { PREVIEW_AWS_CLI_IMAGE } from "../../constructs/preview-templates";
 import { previewRouterNodePort } from "../../platform/model";
 import { evaluate } from "../../policy";
 import { PREVIEW_RULES } from "../../policy/rules/previews";
-import { examplePlatform, synthAll } from "../support/platform";
+import { EXAMPLE_FILE, examplePlatform, synthAll, tempDir } from "../support/platform";
 
 type Json = any;
 
@@ -101,6 +104,19 @@ describe("routing made once: wildcard certificate, alias, listener rule, target 
       });
     }
   });
+});
+
+describe("the synth summary", () => {
+  test("hello-dev's line names the previews' URL, cap, idle time to live and database", () => {
+    const out = tempDir("slipway-previews-summary-");
+    try {
+      const result = synthesize({ platformFile: EXAMPLE_FILE, outdir: path.join(out, "out") });
+      expect(result.stacks.find((st) => st.name === "hello-dev")!.description).toContain("; previews https://pr-<n>.hello.dev.acme.example (at most 3, removed after 72 h idle, each with its own database)");
+      expect(result.stacks.find((st) => st.name === "hello-staging")!.description).not.toContain("previews");
+    } finally {
+      fs.rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 describe("the cluster side: <app>-previews, router, RBAC, admission", () => {
