@@ -241,7 +241,8 @@ export class PreviewHost extends Construct {
       rule: [
         { apiGroups: [""], resources: ["namespaces"], verbs: ["create", "delete", "get", "list", "watch"] },
         { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: ["create", "delete", "get", "list"] },
-        { apiGroups: [""], resources: ["resourcequotas", "limitranges"], verbs: ["create", "delete", "get", "list", "update", "patch"] },
+        // No delete: a preview's quota goes only with its namespace.
+        { apiGroups: [""], resources: ["resourcequotas", "limitranges"], verbs: ["create", "get", "list", "update", "patch"] },
         // Binding is not granting: the preview namespaces bind these ClusterRoles, and only these.
         { apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: [roles.deployer, ...(databaseWriter ? [roles.databaseWriter] : [])] },
       ],

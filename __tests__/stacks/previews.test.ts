@@ -171,7 +171,7 @@ describe("the cluster side: <app>-previews, router, RBAC, admission", () => {
     expect(one(dev, "kubernetes_cluster_role_v1", "Previews/ManagerRole").rule).toEqual([
       { api_groups: [""], resources: ["namespaces"], verbs: ["create", "delete", "get", "list", "watch"] },
       { api_groups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: ["create", "delete", "get", "list"] },
-      { api_groups: [""], resources: ["resourcequotas", "limitranges"], verbs: ["create", "delete", "get", "list", "update", "patch"] },
+      { api_groups: [""], resources: ["resourcequotas", "limitranges"], verbs: ["create", "get", "list", "update", "patch"] },
       { api_groups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resource_names: ["slipway:hello-preview-deployer", "slipway:hello-preview-database-writer"] },
     ]);
     const binding = one(dev, "kubernetes_cluster_role_binding_v1", "Previews/ManagerBinding");
