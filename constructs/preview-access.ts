@@ -43,7 +43,9 @@ export const PREVIEW_VARIABLES = [
   "PREVIEW_DB_JOB",
   "PREVIEW_TASK_JOB",
   "PREVIEW_SECRETS",
-  "PREVIEW_COMMANDS",
+  "PREVIEW_MIGRATE",
+  "PREVIEW_SEED",
+  "PREVIEW_INTEGRATION_TEST",
 ] as const;
 
 /** Props of {@link PreviewAccess}. */
@@ -73,8 +75,11 @@ export interface PreviewAccessProps {
   readonly database: boolean;
   /** The rendered templates (`PreviewHost.templates`). */
   readonly templates: { readonly manifest: string; readonly taskJob: string; readonly databaseJob?: string };
-  /** Commands the workflow runs as tasks, each as a container command (JSON array), e.g. `{ migrate: [...] }`. */
-  readonly commands: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The shell commands the workflow runs as tasks (`PREVIEW_TASK_JOB`'s `__COMMAND__` is
+   * `["/bin/sh", "-c", <command>]`, built with jq): each as given, a variable only when set.
+   */
+  readonly commands: { readonly migrate?: string; readonly seed?: string; readonly integrationTest?: string };
 }
 
 /** The preview identity, its registry and secrets, and the `preview` environment (see the file comment). */
@@ -158,7 +163,9 @@ export class PreviewAccess extends Construct {
       PREVIEW_TASK_JOB: props.templates.taskJob,
       // Secret name -> its Secrets Manager id: the workflow reads each and makes Secret app-secrets.
       PREVIEW_SECRETS: JSON.stringify(Object.fromEntries(Object.keys(this.secrets.names).map((k) => [k, this.secrets.names[k]]))),
-      PREVIEW_COMMANDS: JSON.stringify(props.commands),
+      PREVIEW_MIGRATE: props.commands.migrate,
+      PREVIEW_SEED: props.commands.seed,
+      PREVIEW_INTEGRATION_TEST: props.commands.integrationTest,
     };
     const variables: Record<string, ActionsEnvironmentVariable> = {};
     for (const name of PREVIEW_VARIABLES) {

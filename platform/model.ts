@@ -886,8 +886,11 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     nodePorts.set(port, app.name);
   });
   // Each app's preview router takes a port of its own (reserved whether previews are on or not, so turning them on moves nothing).
+  const routed = new Set<string>();
   (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
-    if (!isRecord(app) || typeof app.name !== "string") return;
+    // A name given twice is reported as such, not as a port clash.
+    if (!isRecord(app) || typeof app.name !== "string" || routed.has(app.name)) return;
+    routed.add(app.name);
     const port = previewRouterNodePort(app.name);
     const other = nodePorts.get(port);
     if (other !== undefined) out.push({ at: ["apps", i, "name"], message: `the preview router's node port ${port} (derived from ${printable(`${app.name}-previews`)}) is also ${printable(other)}'s: set a distinct nodePort on ${printable(other)}` });

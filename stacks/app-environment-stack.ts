@@ -441,11 +441,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       database.allowConnectionsFrom(host.podSecurityGroup, `PostgreSQL from the previews of ${app.name}`, "AllowFromPreviews");
       host.podSecurityGroup.allowEgressTo(database, database.port, `PostgreSQL to the database server of ${app.name} only`, "EgressDatabase");
     }
-    const commands: Record<string, string[]> = {};
-    const shell = (command: string) => ["/bin/sh", "-c", command];
-    if (database && app.migrateCommand) commands.migrate = shell(app.migrateCommand);
-    if (previews.seed) commands.seed = shell(previews.seed);
-    if (app.integrationTestCommand) commands.integrationTest = shell(app.integrationTestCommand);
+    const commands = { migrate: database ? app.migrateCommand : undefined, seed: previews.seed, integrationTest: app.integrationTestCommand };
     const access = new PreviewAccess(this, "PreviewAccess", {
       app: app.name,
       environment: environment.name,

@@ -72,7 +72,7 @@ describe("PreviewAccess", () => {
   test("the role is trusted from the preview environment only, and its registry is <app>-previews", () => {
     const access = new PreviewAccess(stack(), "PreviewAccess", props);
     expect(access.role.subjects).toEqual(["repo:acme/shop:environment:preview"]);
-    expect(Object.keys(access.variables)).toEqual(["PREVIEW_ROLE_ARN", "PREVIEW_REGION", "PREVIEW_CLUSTER", "PREVIEW_REGISTRY", "PREVIEW_DOMAIN", "PREVIEW_MAX", "PREVIEW_TTL_HOURS", "PREVIEW_DATABASE", "PREVIEW_MANIFEST", "PREVIEW_TASK_JOB", "PREVIEW_SECRETS", "PREVIEW_COMMANDS"]);
+    expect(Object.keys(access.variables)).toEqual(["PREVIEW_ROLE_ARN", "PREVIEW_REGION", "PREVIEW_CLUSTER", "PREVIEW_REGISTRY", "PREVIEW_DOMAIN", "PREVIEW_MAX", "PREVIEW_TTL_HOURS", "PREVIEW_DATABASE", "PREVIEW_MANIFEST", "PREVIEW_TASK_JOB", "PREVIEW_SECRETS"]);
   });
 
   test("fails when the time to live is out of range", () => {

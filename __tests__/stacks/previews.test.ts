@@ -307,14 +307,16 @@ describe("the GitHub preview environment and its variables", () => {
     expect(variable(dev, "PREVIEW_TTL_HOURS")).toBe("72");
     expect(variable(dev, "PREVIEW_DATABASE")).toBe("postgres");
     expect(variable(dev, "PREVIEW_SECRETS")).toBe("{}");
-    expect(JSON.parse(variable(dev, "PREVIEW_COMMANDS")!)).toEqual({ migrate: ["/bin/sh", "-c", "python -m migrate"], integrationTest: ["/bin/sh", "-c", "python -m pytest -q tests/integration"] });
+    expect(variable(dev, "PREVIEW_MIGRATE")).toBe("python -m migrate");
+    expect(variable(dev, "PREVIEW_INTEGRATION_TEST")).toBe("python -m pytest -q tests/integration");
+    expect(variable(dev, "PREVIEW_SEED")).toBeUndefined();
     for (const name of ["PREVIEW_MANIFEST", "PREVIEW_DB_JOB", "PREVIEW_TASK_JOB"]) expect(variable(dev, name)!.length).toBeGreaterThan(500);
     expect(byPath(dev, "github_actions_environment_secret")).toEqual({});
   });
 
-  test("a seed command joins PREVIEW_COMMANDS; ttl and cap follow the platform file", () => {
+  test("a seed command is PREVIEW_SEED, as given; ttl and cap follow the platform file", () => {
     const seeded = synthAll(examplePlatform((d) => (d.apps[0].previews = { seed: "python -m seed --small", ttlHours: 12, maxConcurrent: 5 })))["hello-dev"];
-    expect(JSON.parse(variable(seeded, "PREVIEW_COMMANDS")!).seed).toEqual(["/bin/sh", "-c", "python -m seed --small"]);
+    expect(variable(seeded, "PREVIEW_SEED")).toBe("python -m seed --small");
     expect(variable(seeded, "PREVIEW_TTL_HOURS")).toBe("12");
     expect(variable(seeded, "PREVIEW_MAX")).toBe("5");
   });
@@ -472,7 +474,8 @@ describe("an app with database: none gets previews without the database parts", 
   test("no database Job, identity, security group or writer role; PREVIEW_DATABASE none", () => {
     expect(variable(none, "PREVIEW_DATABASE")).toBe("none");
     expect(variable(none, "PREVIEW_DB_JOB")).toBeUndefined();
-    expect(JSON.parse(variable(none, "PREVIEW_COMMANDS")!)).toEqual({ integrationTest: ["/bin/sh", "-c", "python -m pytest -q tests/integration"] });
+    expect(variable(none, "PREVIEW_MIGRATE")).toBeUndefined();
+    expect(variable(none, "PREVIEW_INTEGRATION_TEST")).toBe("python -m pytest -q tests/integration");
     expect(byPath(none, "aws_iam_role", "PreviewDatabaseIdentity")).toEqual({});
     expect(byPath(none, "aws_security_group", "Previews")).toEqual({});
     expect(byPath(none, "kubernetes_cluster_role_v1", "Previews/DatabaseWriterRole")).toEqual({});
