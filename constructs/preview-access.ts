@@ -171,7 +171,8 @@ export class PreviewAccess extends Construct {
     for (const name of PREVIEW_VARIABLES) {
       const value = values[name];
       if (value === undefined) continue;
-      variables[name] = SourceRepository.environmentVariable(this, `Variable-${name}`, { repository: props.repository.name, environment: this.environment.environment, name, value });
+      // Construct ids in kebab case (`Variable-preview-role-arn`).
+      variables[name] = SourceRepository.environmentVariable(this, `Variable-${name.toLowerCase().replace(/_/g, "-")}`, { repository: props.repository.name, environment: this.environment.environment, name, value });
     }
     this.variables = variables;
   }
