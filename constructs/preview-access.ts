@@ -88,8 +88,8 @@ export class PreviewAccess extends Construct {
   public readonly role: GithubActionsRole;
   /** `<app>-previews`: immutable tags `pr-<n>-<sha>`, expired after the time to live. */
   public readonly registry: ContainerRegistry;
-  /** The preview-specific secrets (no values in Terraform). */
-  public readonly secrets: AppSecrets;
+  /** The preview-specific secrets (no values in Terraform); undefined without any (no key to pay for). */
+  public readonly secrets?: AppSecrets;
   /** The app repository's `preview` environment. */
   public readonly environment: RepositoryEnvironment;
   /** Each variable of the environment by name. */
@@ -130,16 +130,19 @@ export class PreviewAccess extends Construct {
     // eks:DescribeCluster on this cluster, and the access entry into the previews' group.
     this.role.allowEksGroup(props.cluster, props.group);
 
-    this.secrets = new AppSecrets(this, "Secrets", {
-      name: `${app}-previews`,
-      namePrefix: appSecretPrefix(props.platform, app, PREVIEW_ENVIRONMENT),
-      secretNames: props.secretNames ?? [],
-      accountId: props.accountId,
-      region: props.region,
-      recoveryWindowInDays: 7,
-      preventDestroy: false,
-    });
-    this.secrets.grantRead(this.role);
+    const secretNames = props.secretNames ?? [];
+    if (secretNames.length > 0) {
+      this.secrets = new AppSecrets(this, "Secrets", {
+        name: `${app}-previews`,
+        namePrefix: appSecretPrefix(props.platform, app, PREVIEW_ENVIRONMENT),
+        secretNames,
+        accountId: props.accountId,
+        region: props.region,
+        recoveryWindowInDays: 7,
+        preventDestroy: false,
+      });
+      this.secrets.grantRead(this.role);
+    }
 
     // Any branch, no reviewers: a pull request deploys its own preview. Forks get no OIDC token
     // (and the workflow does not run for them), so the trust on this environment is enough.
@@ -162,7 +165,7 @@ export class PreviewAccess extends Construct {
       PREVIEW_DB_JOB: props.templates.databaseJob,
       PREVIEW_TASK_JOB: props.templates.taskJob,
       // Secret name -> its Secrets Manager id: the workflow reads each and makes Secret app-secrets.
-      PREVIEW_SECRETS: JSON.stringify(Object.fromEntries(Object.keys(this.secrets.names).map((k) => [k, this.secrets.names[k]]))),
+      PREVIEW_SECRETS: JSON.stringify({ ...this.secrets?.names }),
       PREVIEW_MIGRATE: props.commands.migrate,
       PREVIEW_SEED: props.commands.seed,
       PREVIEW_INTEGRATION_TEST: props.commands.integrationTest,

@@ -258,6 +258,9 @@ describe("the preview identity and the database Job's identity", () => {
     const entry = one(dev, "aws_eks_access_entry", "PreviewAccess/Role/Eks0/AccessEntry");
     expect(entry.kubernetes_groups).toEqual(["slipway:hello-previews"]);
     expect(byPath(dev, "aws_eks_access_policy_association", "PreviewAccess")).toEqual({});
+    // No preview secrets, so no key or secret to pay for.
+    expect(byPath(dev, "aws_kms_key", "PreviewAccess/Secrets")).toEqual({});
+    expect(byPath(dev, "aws_secretsmanager_secret", "PreviewAccess")).toEqual({});
   });
 
   test("with preview secrets: read exactly <platform>/<app>/preview/<NAME>, through Secrets Manager only", () => {
