@@ -373,6 +373,10 @@ export class AppEnvironmentStack extends SlipwayStack {
       if (record) new TerraformOutput(this, `${id}_certificate_validation`, { value: record, description: "Add this DNS record to validate the certificate" });
     }
     new TerraformOutput(this, "deploy_role_arn", { value: this.deployRole.arn });
+    // Without a Route 53 zone the previews' wildcard is yours to make, like the domain's record.
+    if (previewDomains && !environment.dns.hostedZoneId) {
+      new TerraformOutput(this, "preview_domain", { value: previewDomains[0], description: "Point this wildcard at cdn_domain_name too (CNAME): each pull request's preview is pr-<n> under it" });
+    }
     const hostedZoneId = raw.environment.dns.hostedZoneId;
     this.dns = {
       domain: raw.domain,

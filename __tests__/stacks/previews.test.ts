@@ -92,6 +92,11 @@ describe("routing made once: wildcard certificate, alias, listener rule, target 
     expect(attachment.lifecycle).toEqual({ create_before_destroy: true });
   });
 
+  test("without a zone: an output names the wildcard to point at the distribution", () => {
+    expect(dev.output.preview_domain).toEqual({ value: `*.${DOMAIN}`, description: "Point this wildcard at cdn_domain_name too (CNAME): each pull request's preview is pr-<n> under it" });
+    expect(stacks["hello-staging"].output.preview_domain).toBeUndefined();
+  });
+
   test("with a Route 53 zone: one wildcard record *.<domain> (A and AAAA) aliased to the distribution", () => {
     const zoned = synthAll(examplePlatform((d) => (d.environments[0].dns = { hostedZoneId: "Z0123456789ABCDEFGHIJ" })))["hello-dev"];
     for (const type of ["A", "AAAA"]) {
