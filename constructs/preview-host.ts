@@ -28,6 +28,7 @@ import {
   previewClusterRoleNames,
   previewDatabaseJob,
   previewDatabaseJobContainers,
+  previewDatabaseJobFixedEnv,
   previewDatabaseServiceAccountName,
   previewHostNamespaceName,
   previewManifest,
@@ -230,7 +231,7 @@ export class PreviewHost extends Construct {
       policies.databaseJob = this.guard("DatabaseJobGuard", `slipway-${app}-preview-db`, {
         matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods"] }], namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": hostNamespace } } },
         matchConditions: [{ name: "runs-as-the-preview-database-account", expression: `has(object.spec.serviceAccountName) && object.spec.serviceAccountName == ${cel(serviceAccount.metadata.name)}` }],
-        validations: databaseJobValidations(previewDatabaseJobContainers(props.databaseJobImage ?? DATABASE_SETUP_IMAGE)),
+        validations: databaseJobValidations(previewDatabaseJobContainers(props.databaseJobImage ?? DATABASE_SETUP_IMAGE), app, previewDatabaseJobFixedEnv({ ...props, database: templateDatabase })),
       });
     }
 
@@ -378,8 +379,22 @@ export function objectValidations(o: {
   ];
 }
 
-/** The database Job's pods: exactly the containers Slipway renders (images and scripts), no others. */
-function databaseJobValidations(containers: readonly { name: string; image: string; command: string[] }[]): { expression: string; message: string }[] {
+/**
+ * The database Job's pods: exactly the containers Slipway renders (images and scripts), no others,
+ * with Slipway's settings (the database host among them: its IAM token goes nowhere else); only
+ * the pull request's number, the action and the namespace they make vary.
+ */
+function databaseJobValidations(containers: readonly { name: string; image: string; command: string[] }[], app: string, fixedEnv: Record<string, string>): { expression: string; message: string }[] {
+  const fixed = `{${Object.entries(fixedEnv).map(([k, v]) => `${cel(k)}: ${cel(v)}`).join(", ")}}`;
+  const variable = [
+    `(e.name == "PR" && has(e.value) && e.value.matches("^[1-9][0-9]{0,8}$"))`,
+    `(e.name == "ACTION" && has(e.value) && e.value in ["create", "drop"])`,
+    `(e.name == "PREVIEW_NAMESPACE" && has(e.value) && e.value.matches(${cel(`^${app}-pr-[1-9][0-9]{0,8}$`)}))`,
+  ].join(" || ");
+  const settings = {
+    expression: `(object.spec.initContainers + object.spec.containers).all(c, has(c.env) && ${fixed}.all(k, c.env.exists(e, e.name == k)) && c.env.all(e, e.name.startsWith("AWS_") || (e.name in ${fixed} && has(e.value) && e.value == ${fixed}[e.name]) || ${variable}))`,
+    message: "the preview database Job keeps Slipway's settings; only the pull request number, action and namespace vary",
+  };
   const spec = (c: { name: string; image: string; command: string[] }, at: string) => `${at}.name == ${cel(c.name)} && ${at}.image == ${cel(c.image)} && ${at}.command == [${c.command.map(cel).join(", ")}] && !has(${at}.args) && !has(${at}.envFrom)`;
   const [token, database, secret] = containers;
   return [
@@ -388,6 +403,7 @@ function databaseJobValidations(containers: readonly { name: string; image: stri
       message: "the preview database Job runs only Slipway's token and SQL steps",
     },
     { expression: `object.spec.containers.size() == 1 && ${spec(secret, "object.spec.containers[0]")} && !has(object.spec.ephemeralContainers)`, message: "the preview database Job runs only Slipway's Secret step" },
+    settings,
   ];
 }
 

@@ -397,23 +397,11 @@ export function previewDatabaseJobContainers(image: string): { readonly name: st
   ];
 }
 
-/** Seconds a preview's database Job may run. */
-export const PREVIEW_DATABASE_JOB_TIMEOUT_SECONDS = 300;
-
-/**
- * `PREVIEW_DB_JOB`: creates (`__ACTION__` create) or drops (drop) pull request `__PR__`'s database
- * and role, as the manager role `<db>_previews` (IAM, Pod Identity of `<app>-preview-db`).
- * @param image the image with `/bin/sh` and `psql` 15+ (the setup Job's)
- */
-export function previewDatabaseJob(p: PreviewTemplateProps, image: string): string {
+/** The database Job's environment that never changes per pull request (its guard admits exactly these values). */
+export function previewDatabaseJobFixedEnv(p: PreviewTemplateProps): Record<string, string> {
   if (!p.database) throw new Error(`${p.app}: a preview database Job needs a database`);
   const db = p.database;
-  const hostNamespace = previewHostNamespaceName(p.app);
-  const jobLabels = { "app.kubernetes.io/name": p.app, "app.kubernetes.io/component": "preview-db", "app.kubernetes.io/managed-by": "slipway-previews", [PREVIEW_PR_LABEL]: PR };
-  const env = {
-    PR,
-    ACTION,
-    PREVIEW_NAMESPACE: previewNamespaceName(p.app, PR),
+  return {
     DATABASE_PREFIX: db.databaseName,
     MANAGER_ROLE: previewRoleNames(db.databaseName).manager,
     APP_DATABASE: db.databaseName,
@@ -429,6 +417,22 @@ export function previewDatabaseJob(p: PreviewTemplateProps, image: string): stri
     SECRET_FILE: `${WORK}/secret.yaml`,
     HOME: "/tmp",
   };
+}
+
+/** Seconds a preview's database Job may run. */
+export const PREVIEW_DATABASE_JOB_TIMEOUT_SECONDS = 300;
+
+/**
+ * `PREVIEW_DB_JOB`: creates (`__ACTION__` create) or drops (drop) pull request `__PR__`'s database
+ * and role, as the manager role `<db>_previews` (IAM, Pod Identity of `<app>-preview-db`).
+ * @param image the image with `/bin/sh` and `psql` 15+ (the setup Job's)
+ */
+export function previewDatabaseJob(p: PreviewTemplateProps, image: string): string {
+  if (!p.database) throw new Error(`${p.app}: a preview database Job needs a database`);
+  const db = p.database;
+  const hostNamespace = previewHostNamespaceName(p.app);
+  const jobLabels = { "app.kubernetes.io/name": p.app, "app.kubernetes.io/component": "preview-db", "app.kubernetes.io/managed-by": "slipway-previews", [PREVIEW_PR_LABEL]: PR };
+  const env = { PR, ACTION, PREVIEW_NAMESPACE: previewNamespaceName(p.app, PR), ...previewDatabaseJobFixedEnv(p) };
   const mounts = [
     { name: "work", mountPath: WORK },
     { name: "tmp", mountPath: "/tmp" },

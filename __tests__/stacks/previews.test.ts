@@ -231,7 +231,13 @@ describe("the cluster side: <app>-previews, router, RBAC, admission", () => {
   test("the database Job's guard: pods of hello-preview-db run exactly Slipway's three steps", () => {
     const [policy] = manifests(dev, "Previews/DatabaseJobGuardPolicy");
     expect(policy.spec.matchConditions).toEqual([{ name: "runs-as-the-preview-database-account", expression: 'has(object.spec.serviceAccountName) && object.spec.serviceAccountName == "${kubernetes_service_account_v1.Previews_DatabaseServiceAccount_BDAEACDA.metadata[0].name}"' }]);
-    const [init, main] = policy.spec.validations.map((v: Json) => v.expression);
+    const [init, main, settings] = policy.spec.validations.map((v: Json) => v.expression);
+    // Slipway's settings, the database's address among them (its IAM token goes nowhere else); PR, action and namespace checked.
+    expect(settings).toContain('"PGHOST": "${aws_db_instance.Database_B269D8BB.address}"');
+    expect(settings).toContain('"MANAGER_ROLE": "hello_previews"');
+    expect(settings).toContain('(e.name == "PR" && has(e.value) && e.value.matches("^[1-9][0-9]{0,8}$"))');
+    expect(settings).toContain('(e.name == "ACTION" && has(e.value) && e.value in ["create", "drop"])');
+    expect(settings).toContain('(e.name == "PREVIEW_NAMESPACE" && has(e.value) && e.value.matches("^hello-pr-[1-9][0-9]{0,8}$"))');
     expect(init).toContain(`object.spec.initContainers[0].image == ${JSON.stringify(PREVIEW_AWS_CLI_IMAGE)}`);
     expect(init).toContain(`object.spec.initContainers[1].image == ${JSON.stringify(DATABASE_SETUP_IMAGE)}`);
     expect(main).toContain(`object.spec.containers[0].image == ${JSON.stringify(PREVIEW_AWS_CLI_IMAGE)}`);
