@@ -114,11 +114,13 @@ export interface CertificateValidationRecord {
  */
 export function dnsValidatedCertificate(
   scope: Construct,
-  props: { readonly domain: string; readonly hostedZoneId?: string; readonly provider?: TerraformProvider; readonly recordProvider?: TerraformProvider; readonly nameTag: string; readonly keyAlgorithm?: string },
+  props: { readonly domain: string; readonly alternativeNames?: readonly string[]; readonly hostedZoneId?: string; readonly provider?: TerraformProvider; readonly recordProvider?: TerraformProvider; readonly nameTag: string; readonly keyAlgorithm?: string },
 ): { arn: string; pendingRecord?: CertificateValidationRecord } {
   const certificate = new AcmCertificate(scope, "Certificate", {
     provider: props.provider,
     domainName: props.domain,
+    // Only `*.<domain>` (the previews') is expected here: ACM validates it with the domain's own record.
+    subjectAlternativeNames: props.alternativeNames?.length ? [...props.alternativeNames] : undefined,
     validationMethod: "DNS",
     keyAlgorithm: props.keyAlgorithm,
     tags: { Name: props.nameTag },
@@ -126,7 +128,8 @@ export function dnsValidatedCertificate(
     // in use, is deleted.
     lifecycle: { createBeforeDestroy: true },
   });
-  // One domain, so exactly one validation record: no for_each over the (unknown) options.
+  // One domain (and at most its own wildcard, validated by the same record), so exactly one
+  // validation record: no for_each over the (unknown) options.
   const option = certificate.domainValidationOptions.get(0);
   const record: CertificateValidationRecord = { name: option.resourceRecordName, type: option.resourceRecordType, value: option.resourceRecordValue };
   let validationRecordFqdns: string[] | undefined;

@@ -101,6 +101,13 @@ export interface CdnProps {
    */
   readonly domain: string;
   /**
+   * Further names the distribution answers for, e.g. `*.app.example.com` for pull-request previews:
+   * aliases of the distribution and names of the certificate created (the domain's own wildcard
+   * is validated by the domain's record).
+   * @default none
+   */
+  readonly alternativeDomains?: readonly string[];
+  /**
    * The app's load balancer, the origin of every request but static assets. When it is internal
    * (the `LoadBalancer` default), the construct creates a CloudFront VPC origin for it and admits
    * CloudFront's VPC-origin security group on its 443, so only distributions of this account using
@@ -234,6 +241,7 @@ export class Cdn extends Construct {
       // In us-east-1 (the provider alias), where CloudFront looks for certificates.
       const created = dnsValidatedCertificate(this, {
         domain,
+        alternativeNames: props.alternativeDomains,
         hostedZoneId: props.hostedZoneId,
         provider: props.certificateProvider,
         recordProvider: props.dnsProvider,
@@ -341,7 +349,7 @@ export class Cdn extends Construct {
       comment: name,
       isIpv6Enabled: true,
       httpVersion: "http2and3",
-      aliases: [domain],
+      aliases: [domain, ...(props.alternativeDomains ?? [])],
       priceClass,
       webAclId: props.webAclArn,
       viewerCertificate: {

@@ -51,6 +51,12 @@ export interface DatabaseSetupProps {
   /** The CA bundle to verify the server with: a ConfigMap of the namespace, and the file in it. */
   readonly caBundle: { readonly configMapName: string; readonly file: string };
   /**
+   * Also the previews' manager role and functions (`previewFunctionsSql`): this database's server
+   * hosts the app's pull-request previews.
+   * @default false
+   */
+  readonly previews?: boolean;
+  /**
    * The image with `/bin/sh` and `psql`.
    * @default {@link DATABASE_SETUP_IMAGE}
    */
@@ -121,7 +127,7 @@ export class DatabaseSetup extends Construct {
     });
     const sql = new ConfigMapV1(this, "Sql", {
       metadata: { name: setupName, namespace, labels },
-      data: { "setup.sql": databaseRolesSql(database.databaseName, database.roles) },
+      data: { "setup.sql": databaseRolesSql(database.databaseName, database.roles, { previews: props.previews ?? false }) },
     });
 
     const image = props.image ?? DATABASE_SETUP_IMAGE;

@@ -345,6 +345,28 @@ export const DATABASE_VARIABLES = [
 export const ZONE_LABEL = "topology.kubernetes.io/zone";
 /** UID and GID the pods run as: non-root, and outside the range images usually assign. */
 const RUN_AS_ID = "10001";
+/** The restricted Pod Security Standard, enforced (and audited, warned) on a namespace: shared with the previews' namespaces. */
+export const RESTRICTED_NAMESPACE_LABELS = {
+  "pod-security.kubernetes.io/enforce": "restricted",
+  "pod-security.kubernetes.io/enforce-version": "latest",
+  "pod-security.kubernetes.io/audit": "restricted",
+  "pod-security.kubernetes.io/warn": "restricted",
+} as const;
+/** Every app pod's security context (ids as the provider takes them: strings): shared with the previews' pods. */
+export const POD_SECURITY_CONTEXT = { runAsNonRoot: true, runAsUser: RUN_AS_ID, runAsGroup: RUN_AS_ID, fsGroup: RUN_AS_ID, seccompProfile: { type: "RuntimeDefault" } } as const;
+/** Every app container's security context: no privileges, no capabilities, read-only root filesystem. */
+export const CONTAINER_SECURITY_CONTEXT = {
+  allowPrivilegeEscalation: false,
+  privileged: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ["ALL"] },
+  seccompProfile: { type: "RuntimeDefault" },
+} as const;
+/** The CPU limit of a request: twice it (a burst, never a whole node). */
+export function defaultCpuLimit(quantity: string): string {
+  return doubleCpu(quantity);
+}
 const NAME_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const NAMESPACE_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** A schedule that never comes (31 February): the CronJob is a template, run only by the pipeline. */
@@ -471,10 +493,7 @@ export class KubernetesWorkload extends Construct {
         labels: {
           ...commonLabels,
           // The restricted Pod Security Standard: the API server refuses any pod that could escalate.
-          "pod-security.kubernetes.io/enforce": "restricted",
-          "pod-security.kubernetes.io/enforce-version": "latest",
-          "pod-security.kubernetes.io/audit": "restricted",
-          "pod-security.kubernetes.io/warn": "restricted",
+          ...RESTRICTED_NAMESPACE_LABELS,
         },
       },
     });
@@ -555,20 +574,11 @@ export class KubernetesWorkload extends Construct {
     const secretProviderClasses = [this.secretProviderClass].filter((c): c is Manifest => c !== undefined);
 
     // Shared by the app and migration pods: same identity, same hardening, same configuration.
-    const podSecurityContext: DeploymentV1SpecTemplateSpecSecurityContext = {
-      runAsNonRoot: true,
-      runAsUser: RUN_AS_ID,
-      runAsGroup: RUN_AS_ID,
-      fsGroup: RUN_AS_ID,
-      seccompProfile: { type: "RuntimeDefault" },
-    };
+    const podSecurityContext: DeploymentV1SpecTemplateSpecSecurityContext = { ...POD_SECURITY_CONTEXT, seccompProfile: { ...POD_SECURITY_CONTEXT.seccompProfile } };
     const containerSecurityContext: DeploymentV1SpecTemplateSpecContainerSecurityContext = {
-      allowPrivilegeEscalation: false,
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      runAsNonRoot: true,
-      capabilities: { drop: ["ALL"] },
-      seccompProfile: { type: "RuntimeDefault" },
+      ...CONTAINER_SECURITY_CONTEXT,
+      capabilities: { drop: [...CONTAINER_SECURITY_CONTEXT.capabilities.drop] },
+      seccompProfile: { ...CONTAINER_SECURITY_CONTEXT.seccompProfile },
     };
     // References (not literal names), so pods are created after their configuration exists.
     const envFrom: DeploymentV1SpecTemplateSpecContainerEnvFrom[] = [

@@ -8,6 +8,7 @@
 import { AutoscalingAttachment } from "@cdktf/provider-aws/lib/autoscaling-attachment";
 import { Lb } from "@cdktf/provider-aws/lib/lb";
 import { LbListener } from "@cdktf/provider-aws/lib/lb-listener";
+import { LbListenerRule } from "@cdktf/provider-aws/lib/lb-listener-rule";
 import { LbTargetGroup } from "@cdktf/provider-aws/lib/lb-target-group";
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
@@ -76,6 +77,12 @@ export interface LoadBalancerProps {
    * created (when no `certificateArn`) is for this name. A leading `*.` makes it a wildcard.
    */
   readonly domain: string;
+  /**
+   * Further names of the certificate created, e.g. `*.app.example.com` for pull-request previews
+   * (ACM validates a domain's own wildcard with the domain's record).
+   * @default none
+   */
+  readonly alternativeDomains?: readonly string[];
   /**
    * An existing ACM certificate for `domain` in `region`, already issued.
    * @default a new ACM certificate for `domain`, validated through DNS (see `hostedZoneId`)
@@ -266,6 +273,8 @@ export class LoadBalancer extends Construct {
 
   /** The `name` prop, for the Name tags of rules added later. */
   private readonly name: string;
+  /** The targets' security group, when given: {@link forwardHosts} opens its port there too. */
+  private readonly targetSecurityGroupId?: string;
 
   constructor(scope: Construct, id: string, given: LoadBalancerProps) {
     super(scope, id);
@@ -282,6 +291,7 @@ export class LoadBalancer extends Construct {
     this.allowFrom = allowFrom;
     this.internal = allowFrom === "cdn";
     this.name = props.name;
+    this.targetSecurityGroupId = props.targetSecurityGroupId;
     this.vpcId = props.network.vpcId;
 
     const { name, accountId, region, targetPort } = props;
@@ -358,7 +368,7 @@ export class LoadBalancer extends Construct {
     if (props.certificateArn !== undefined) {
       this.certificateArn = props.certificateArn;
     } else {
-      const created = dnsValidatedCertificate(this, { domain: props.domain, hostedZoneId: props.hostedZoneId, recordProvider: props.dnsProvider, nameTag: props.name });
+      const created = dnsValidatedCertificate(this, { domain: props.domain, alternativeNames: props.alternativeDomains, hostedZoneId: props.hostedZoneId, recordProvider: props.dnsProvider, nameTag: props.name });
       this.certificateArn = created.arn;
       this.certificateValidation = created.pendingRecord;
     }
@@ -390,6 +400,47 @@ export class LoadBalancer extends Construct {
       protocol: "HTTP",
       defaultAction: [{ type: "redirect", redirect: { protocol: "HTTPS", port: "443", statusCode: "HTTP_301" } }],
       tags: { Name: `${name}-http` },
+    });
+  }
+
+  /**
+   * Sends requests for some hosts to another target group: a rule of the HTTPS listener (host
+   * header patterns, e.g. `pr-*.app.example.com`, at `priority`), and, with a
+   * `targetSecurityGroupId`, the egress to and ingress on the targets' port for it.
+   * @param id construct id of the rule (its security group rules take it as a prefix)
+   * @returns the listener rule
+   */
+  public forwardHosts(id: string, rule: { readonly hostPatterns: readonly string[]; readonly targetGroupArn: string; readonly targetPort: number; readonly priority: number }): LbListenerRule {
+    if (this.node.tryFindChild(id)) invalid(this, "forwardHosts.id", id, "a construct id not yet used in this load balancer");
+    if (rule.hostPatterns.length < 1 || rule.hostPatterns.length > 5) invalid(this, `${id}.hostPatterns`, rule.hostPatterns, "1 to 5 host header patterns (an ALB condition's limit)");
+    if (!Number.isInteger(rule.priority) || rule.priority < 1 || rule.priority > 50000) invalid(this, `${id}.priority`, rule.priority, "a whole number from 1 to 50000");
+    checkValue(this, `${id}.targetPort`, rule.targetPort, kinds.nodePort);
+    if (this.targetSecurityGroupId !== undefined) {
+      new VpcSecurityGroupEgressRule(this, `${id}EgressToTargets`, {
+        securityGroupId: this.securityGroup.id,
+        description: `Requests and health checks to the NodePort of ${id}`,
+        ipProtocol: "tcp",
+        fromPort: rule.targetPort,
+        toPort: rule.targetPort,
+        referencedSecurityGroupId: this.targetSecurityGroupId,
+        tags: { Name: `${this.name}-alb-to-${id.toLowerCase()}` },
+      });
+      new VpcSecurityGroupIngressRule(this, `${id}TargetIngress`, {
+        securityGroupId: this.targetSecurityGroupId,
+        description: `Requests and health checks from load balancer ${this.name} to ${id}`,
+        ipProtocol: "tcp",
+        fromPort: rule.targetPort,
+        toPort: rule.targetPort,
+        referencedSecurityGroupId: this.securityGroup.id,
+        tags: { Name: `${this.name}-${id.toLowerCase()}-from-alb` },
+      });
+    }
+    return new LbListenerRule(this, id, {
+      listenerArn: this.httpsListener.arn,
+      priority: rule.priority,
+      condition: [{ hostHeader: { values: [...rule.hostPatterns] } }],
+      action: [{ type: "forward", targetGroupArn: rule.targetGroupArn }],
+      tags: { Name: `${this.name}-${id.toLowerCase()}` },
     });
   }
 

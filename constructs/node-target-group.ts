@@ -41,8 +41,8 @@ export interface NodeTargetGroupProps {
    */
   readonly tags?: Readonly<Record<string, string>>;
   /**
-   * The suffix of the target group's name, `<name>-<suffix>`: 2 lower-case letters, e.g. `cn` for
-   * an app's canary group beside its stable one.
+   * The suffix of the target group's name, `<name>-<suffix>` (32 characters at most in all): 1-4
+   * lower-case letters and digits, e.g. `cn` for an app's canary group, `pv` for its preview router.
    * @default "np"
    */
   readonly suffix?: string;
@@ -74,13 +74,14 @@ export class NodeTargetGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: NodeTargetGroupProps) {
     super(scope, id);
-    if (isKnown(props.name) && !(typeof props.name === "string" && NAME_PATTERN.test(props.name) && props.name.length <= NAME_MAX_LENGTH)) {
-      invalid(this, "name", props.name, `1-${NAME_MAX_LENGTH} lower-case letters, digits and '-', starting with a letter and not ending with '-'`);
+    const suffix = props.suffix ?? "np";
+    if (!/^[a-z0-9]{1,4}$/.test(suffix)) invalid(this, "suffix", suffix, "1-4 lower-case letters and digits, e.g. cn");
+    const maxLength = NAME_MAX_LENGTH + 2 - suffix.length;
+    if (isKnown(props.name) && !(typeof props.name === "string" && NAME_PATTERN.test(props.name) && props.name.length <= maxLength)) {
+      invalid(this, "name", props.name, `1-${maxLength} lower-case letters, digits and '-', starting with a letter and not ending with '-'`);
     }
     checkValue(this, "healthPath", props.healthPath, kinds.healthCheckPath);
     checkValue(this, "targetPort", props.targetPort, kinds.nodePort);
-    const suffix = props.suffix ?? "np";
-    if (!/^[a-z]{2}$/.test(suffix)) invalid(this, "suffix", suffix, "2 lower-case letters, e.g. cn");
 
     this.targetGroupName = `${props.name}-${suffix}`;
     this.targetGroup = new LbTargetGroup(this, "Resource", {

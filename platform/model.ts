@@ -142,7 +142,31 @@ export interface AppConfig {
   readonly suppressions: PolicySuppression[];
   /** The app's own alarm thresholds, over each environment's. */
   readonly alarms: Partial<AlarmThresholds>;
+  /** Pull-request previews, resolved (the app's over the platform's); undefined when off. */
+  readonly previews?: PreviewsConfig;
 }
+
+/** An app's pull-request previews with every default resolved. */
+export interface PreviewsConfig {
+  /** The host environment's name: a development-profile environment. */
+  readonly environment: string;
+  /** Hours an idle preview lives before the sweep removes it. */
+  readonly ttlHours: number;
+  /** Command loading sample data after the migration; unset: none. */
+  readonly seed?: string;
+  /** Most previews of the app at once. */
+  readonly maxConcurrent: number;
+  /** The preview-specific secrets' names (`<platform>/<app>/preview/<NAME>`). */
+  readonly secrets: string[];
+  /** The NodePort of the previews' router in the host cluster: derived from `<app>-previews`. */
+  readonly routerNodePort: number;
+}
+
+/** Previews' defaults when neither the app nor the platform sets them. */
+export const PREVIEW_DEFAULTS = { ttlHours: 72, maxConcurrent: 3 } as const;
+
+/** The environment name preview secrets use in their Secrets Manager names (`<platform>/<app>/preview/<NAME>`): no environment may take it. */
+export const PREVIEW_SECRETS_ENVIRONMENT = "preview";
 
 /** One app in one environment, with the sizing that applies there. */
 export interface AppEnvironmentConfig {
@@ -194,6 +218,8 @@ export const PROFILE_DEFAULTS = {
     multiAz: false,
     // A short bake still catches a release that fails at once; development alarms page nobody unless subscribed.
     bakeMinutes: 1,
+    // Pull-request previews run here: code nobody has reviewed yet never shares a production cluster or database server.
+    hostsPreviews: true,
     logRetentionDays: 30,
     rollout: { strategy: "all-at-once", steps: [] },
     alarms: {
@@ -224,6 +250,7 @@ export const PROFILE_DEFAULTS = {
     multiAz: true,
     // Five minutes: 3 bad minutes of 5 fire the request alarms within the bake.
     bakeMinutes: 5,
+    hostsPreviews: false,
     logRetentionDays: 365,
     // A release meets a tenth of the users, then half, each for five minutes, before it takes all.
     rollout: { strategy: "canary", steps: [{ weight: 10, minutes: 5 }, { weight: 50, minutes: 5 }] },
@@ -513,13 +540,33 @@ function resolve(parsed: ParsedPlatform, file: string): PlatformConfig {
     name: parsed.name,
     github: { ...parsed.github, infrastructureRepository: parsed.github.infrastructureRepository ?? `${parsed.name}-infrastructure` },
     backend: parsed.backend,
-    apps: parsed.apps.map(resolveApp),
+    apps: parsed.apps.map((app) => resolveApp(app, parsed)),
     environments: parsed.environments.map((env) => resolveEnvironment(env, parsed.name)),
     cost: parsed.cost,
   };
 }
 
-function resolveApp(app: ParsedApp): AppConfig {
+/** The first environment that may host previews (its profile's `hostsPreviews`), in promotion order. */
+function defaultPreviewEnvironment(environments: readonly { readonly name: string; readonly profile?: string }[]): string | undefined {
+  return environments.find((e) => PROFILE_DEFAULTS[(e.profile as Profile | undefined) ?? defaultProfile(e.name)].hostsPreviews)?.name;
+}
+
+/** The app's previews: its own keys over the platform's, then {@link PREVIEW_DEFAULTS}; undefined when off or nowhere to host them. */
+function resolvePreviews(app: ParsedApp, parsed: ParsedPlatform): PreviewsConfig | undefined {
+  const merged = { ...definedOnly(parsed.previews ?? {}), ...definedOnly(app.previews ?? {}) };
+  const environment = merged.environment ?? defaultPreviewEnvironment(parsed.environments);
+  if (merged.enabled === false || environment === undefined) return undefined;
+  return {
+    environment,
+    ttlHours: merged.ttlHours ?? PREVIEW_DEFAULTS.ttlHours,
+    ...(merged.seed !== undefined ? { seed: merged.seed } : {}),
+    maxConcurrent: merged.maxConcurrent ?? PREVIEW_DEFAULTS.maxConcurrent,
+    secrets: merged.secrets ?? [],
+    routerNodePort: previewRouterNodePort(app.name),
+  };
+}
+
+function resolveApp(app: ParsedApp, parsed: ParsedPlatform): AppConfig {
   return {
     name: app.name,
     port: app.port,
@@ -541,7 +588,13 @@ function resolveApp(app: ParsedApp): AppConfig {
     egress: app.egress,
     suppressions: app.suppressions,
     alarms: app.alarms,
+    previews: resolvePreviews(app, parsed),
   };
+}
+
+/** The NodePort of an app's preview router: derived like the app's own, from `<app>-previews`. */
+export function previewRouterNodePort(app: string): number {
+  return defaultNodePort(`${app}-previews`);
 }
 
 /**
@@ -890,6 +943,17 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     }
     nodePorts.set(port, `${app.name} (canary)`);
   });
+  // Each app's preview router takes a port of its own (reserved whether previews are on or not, so turning them on moves nothing).
+  const routed = new Set<string>();
+  (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
+    // A name given twice is reported as such, not as a port clash.
+    if (!isRecord(app) || typeof app.name !== "string" || routed.has(app.name)) return;
+    routed.add(app.name);
+    const port = previewRouterNodePort(app.name);
+    const other = nodePorts.get(port);
+    if (other !== undefined) out.push({ at: ["apps", i, "name"], message: `the preview router's node port ${port} (derived from ${printable(`${app.name}-previews`)}) is also ${printable(other)}'s: set a distinct nodePort on ${printable(other)}` });
+    nodePorts.set(port, `${app.name}'s preview router`);
+  });
 
   const domainsSeen = new Map<string, string>();
   (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
@@ -955,8 +1019,58 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
       });
     }
   });
+  previewProblems(raw, envs, out);
   backendProblems(raw, envs, out);
   return out;
+}
+
+/**
+ * Previews: the host is a declared environment whose profile may host them (never production),
+ * one exists when previews are on, preview secrets are named once and not as plain variables,
+ * and no environment takes the name preview secrets use.
+ */
+function previewProblems(raw: Record<string, any>, envs: Record<string, any>[], out: LocatedProblem[]): void {
+  const envNames = envs.map((e) => e.name).filter((n): n is string => typeof n === "string");
+  const profileOf = (e: Record<string, any>): Profile => (e.profile === "production" || e.profile === "development" ? e.profile : typeof e.name === "string" ? defaultProfile(e.name) : "development");
+  const hosts = envs.filter((e) => typeof e.name === "string" && PROFILE_DEFAULTS[profileOf(e)].hostsPreviews).map((e) => e.name as string);
+  const platformPreviews = isRecord(raw.previews) ? raw.previews : {};
+  const check = (previews: Record<string, any>, at: PropertyKey[]) => {
+    const environment = previews.environment;
+    if (typeof environment !== "string" || envNames.length === 0) return;
+    const env = envs.find((e) => e.name === environment);
+    if (env === undefined) {
+      out.push({ at: [...at, "environment"], message: `names no declared environment${suggest(environment, envNames)}; previews can be hosted by: ${hosts.join(", ") || "none (no development-profile environment)"}` });
+    } else if (!PROFILE_DEFAULTS[profileOf(env)].hostsPreviews) {
+      out.push({ at: [...at, "environment"], message: `${printable(environment)} has the ${profileOf(env)} profile: previews run unreviewed code and never share a production environment; expected one of: ${hosts.join(", ") || "none (declare a development-profile environment)"}` });
+    }
+  };
+  if (isRecord(raw.previews)) check(raw.previews, ["previews"]);
+  (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
+    if (!isRecord(app)) return;
+    const own = isRecord(app.previews) ? app.previews : {};
+    if (isRecord(app.previews)) check(app.previews, ["apps", i, "previews"]);
+    const enabled = own.enabled ?? platformPreviews.enabled;
+    const environment = own.environment ?? platformPreviews.environment;
+    if (enabled === true && environment === undefined && hosts.length === 0 && envNames.length > 0) {
+      out.push({ at: ["apps", i, "previews", ...(own.enabled === true ? ["enabled"] : [])], message: `previews are on, but no environment can host them (every one has the production profile): declare a development-profile environment, or set enabled: false` });
+    }
+    if (Array.isArray(own.secrets)) {
+      const plain = isRecord(app.env) ? app.env : {};
+      const seen = new Set<unknown>();
+      own.secrets.forEach((s: unknown, k: number) => {
+        if (typeof s !== "string") return;
+        if (seen.has(s)) out.push({ at: ["apps", i, "previews", "secrets", k], message: `${s} is listed twice: name each secret once` });
+        else if (s in plain) out.push({ at: ["apps", i, "previews", "secrets", k], message: `${s} is also a plain variable in env: name it in one place only` });
+        else if (RESERVED_VARIABLES.includes(s)) out.push({ at: ["apps", i, "previews", "secrets", k], message: `${s} is set by Slipway from the preview's own database: choose another name` });
+        seen.add(s);
+      });
+    }
+  });
+  envs.forEach((e, j) => {
+    if (e.name === PREVIEW_SECRETS_ENVIRONMENT) {
+      out.push({ at: ["environments", j, "name"], message: `${PREVIEW_SECRETS_ENVIRONMENT} is the name preview secrets take in Secrets Manager (<platform>/<app>/preview/<NAME>) and the app repository's preview environment: choose another environment name` });
+    }
+  });
 }
 
 /**

@@ -124,6 +124,26 @@ const rollout = z
   })
   .describe("How a release reaches users: all-at-once, or canary steps. @default canary in production (10% for 5 minutes, 50% for 5 minutes), all-at-once otherwise");
 
+/**
+ * Pull-request previews: the platform-wide defaults (top-level `previews`) and an app's own
+ * (`apps[].previews`, merged over them). Unset keys resolve in platform/model.ts.
+ */
+export const previewsSchema = z
+  .strictObject({
+    enabled: z.boolean().optional().describe("Whether each pull request of the app gets its own preview (namespace, database, URL pr-<n>.<domain>). @default true when an environment can host previews (a development-profile one)"),
+    environment: dnsName("an environment name", 10)
+      .optional()
+      .describe("The environment whose cluster, database server and domain host the previews; never a production-profile one. @default the first development-profile environment in order"),
+    ttlHours: z.int().min(1).max(720).optional().describe("Hours a preview may sit idle (no push) before the sweep removes it, 1-720. @default 72"),
+    seed: kind(kinds.shellCommand).optional().describe("Command run in the preview's image after the migration, to load sample data. @default none"),
+    maxConcurrent: z.int().min(1).max(20).optional().describe("Most previews of the app at once (1-20): protects the host cluster; a pull request beyond it waits for another to close. @default 3"),
+    secrets: z
+      .array(environmentVariableName)
+      .optional()
+      .describe("Names of the secrets previews read (a preview-specific set in Secrets Manager, <platform>/<app>/preview/<NAME>); readable by every same-repository pull request, so keep them low-value. @default none"),
+  })
+  .describe("Pull-request previews: each pull request gets its own namespace, database and URL on a non-production environment, removed on close or when idle.");
+
 export const appSchema = z.strictObject({
   name: dnsName("an app name", 17).describe("The app's name (a DNS label of at most 17 characters, so <app>-<env> fits AWS load balancer names): its repository, registry, namespace and stacks are named after it."),
   port: intKind(kinds.containerPort, kinds.FIRST_UNPRIVILEGED_PORT, 65535).describe("The port the container listens on (1024-65535: the container runs as a non-root user without capabilities)."),
@@ -190,6 +210,7 @@ export const appSchema = z.strictObject({
     )
     .default({})
     .describe("Per-environment overrides, keyed by environment name."),
+  previews: previewsSchema.optional().describe("This app's pull-request previews, over the platform's previews. @default the platform's"),
 });
 
 export const environmentSchema = z.strictObject({
@@ -422,6 +443,7 @@ export const platformSchema = z.strictObject({
       .describe("The repository that holds this platform file and runs its CI (slipway-plan/apply/drift): its pull requests plan with the read-only role, its GitHub environments gate the apply roles. @default <name>-infrastructure"),
   }).describe("Where the repositories live and how the pipeline reaches GitHub."),
   backend: backendSchema.default({ type: "local" }).describe("Where Terraform keeps state. @default local"),
+  previews: previewsSchema.optional().describe("Pull-request previews of every app, unless an app says otherwise. @default on, hosted by the first development-profile environment"),
   apps: z.array(appSchema).min(1, { error: "declare at least one app" }).describe("The apps: each gets a repository, a pipeline and, in every environment, its own stack."),
   environments: z
     .array(environmentSchema)

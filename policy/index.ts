@@ -21,6 +21,7 @@ import { GITHUB_RULES } from "./rules/github";
 import { MONITORING_RULES } from "./rules/aws-monitoring";
 import { KUBERNETES_RULES } from "./rules/kubernetes";
 import { PRODUCTION_SAFETY_RULES } from "./rules/production-safety";
+import { PREVIEW_RULES } from "./rules/previews";
 
 export * from "./accessors";
 export * from "./documents";
@@ -28,7 +29,7 @@ export * from "./engine";
 export * from "./hcl";
 export * from "./report";
 export * from "./types";
-export { BACKUP_RULES, CANARY_RULES, CAPACITY_RULES, CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
+export { BACKUP_RULES, CANARY_RULES, CAPACITY_RULES, CDN_RULES, CODEBUILD_RULES, COMPUTE_RULES, DATABASE_RULES, GITHUB_RULES, IAM_RULES, KMS_LOGS_RULES, KUBERNETES_RULES, MONITORING_RULES, NETWORK_RULES, PREVIEW_RULES, PRODUCTION_SAFETY_RULES, SECRETS_RULES, STORAGE_RULES };
 
 /** The rules by area (one file in policy/rules/ each), in documentation order. */
 export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
@@ -48,6 +49,7 @@ export const RULES_BY_AREA: Readonly<Record<string, readonly Rule[]>> = {
   "Production safety (production-safety)": PRODUCTION_SAFETY_RULES,
   "Capacity: zone spread, node autoscaling (capacity)": CAPACITY_RULES,
   "Canary releases (canary)": CANARY_RULES,
+  "Pull-request previews (previews)": PREVIEW_RULES,
 };
 
 /** Every rule. */

@@ -16,6 +16,8 @@ import { KubernetesWorkload } from "../constructs/kubernetes-workload";
 import { LoadBalancer } from "../constructs/load-balancer";
 import { Monitoring } from "../constructs/monitoring";
 import { PostgresDatabase } from "../constructs/postgres-database";
+import { PreviewAccess } from "../constructs/preview-access";
+import { PreviewHost } from "../constructs/preview-host";
 import { RDS_CA_BUNDLE_FILE, rdsCaBundleFor } from "../constructs/rds-ca-bundle";
 import { WorkloadSecurityGroup } from "../constructs/workload-security-group";
 import { SourceRepository } from "../constructs/source-repository";
@@ -80,6 +82,11 @@ export class AppEnvironmentStack extends SlipwayStack {
   readonly databaseAccess: { readonly server: PodIdentityRole; readonly migration?: PodIdentityRole; readonly setup?: DatabaseSetup; readonly setupIdentity?: PodIdentityRole };
   /** The app's alarms (notifying the environment's alarm topic) and dashboard here; the deploy job bakes on the alarms. */
   readonly monitoring: Monitoring;
+  /**
+   * The app's pull-request previews, when this environment hosts them: the cluster side (router,
+   * RBAC, admission) and the identity, registry, secrets and GitHub `preview` environment.
+   */
+  readonly previews?: { readonly host: PreviewHost; readonly access: PreviewAccess; readonly databaseIdentity?: PodIdentityRole };
 
   constructor(scope: Construct, props: AppEnvironmentStackProps) {
     const { platformStack, deliveryStack } = props;
@@ -91,7 +98,7 @@ export class AppEnvironmentStack extends SlipwayStack {
     const raw = props.deployment;
     super(scope, name, platform, {
       production: environment.production,
-      suppressions: [...raw.environment.suppressions, ...raw.app.suppressions, ...protectionOverrides(raw.environment, raw.app.database !== "none"), ...exposureOverrides(raw.environment)],
+      suppressions: [...raw.environment.suppressions, ...raw.app.suppressions, ...protectionOverrides(raw.environment, raw.app.database !== "none"), ...exposureOverrides(raw.environment), ...previewOverrides(raw)],
     });
     this.deployment = raw;
     this.url = `https://${deployment.domain}`;
@@ -126,6 +133,9 @@ export class AppEnvironmentStack extends SlipwayStack {
     const production = environment.production;
     // Canary releases (constructs/canary.ts): a canary Deployment and Service, a second target group, weighted forward.
     const canary = raw.rollout.strategy === "canary";
+    // Pull-request previews of this app run here (never in a production-profile environment: the model refuses it).
+    const previews = raw.app.previews?.environment === raw.environment.name ? app.previews : undefined;
+    const previewDomains = previews ? [`*.${deployment.domain}`] : undefined;
     const database = (this.database = app.database === "none" ? undefined : new PostgresDatabase(this, "Database", {
       name,
       network,
@@ -175,6 +185,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       targetGroupArn: platformStack.targetGroups[raw.app.name].arn,
       canaryTarget: canary ? { targetGroupArn: platformStack.canaryTargetGroups[raw.app.name].arn, port: app.canaryNodePort } : undefined,
       targetSecurityGroupId: cluster.clusterSecurityGroupId,
+      alternativeDomains: previewDomains,
       allowFrom: environment.loadBalancer.allowFrom,
       deletionProtection: environment.protection.deletionProtection,
       accessLogs: production,
@@ -186,6 +197,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       domain: deployment.domain,
       loadBalancer: this.loadBalancer,
       certificateProvider: usEast1,
+      alternativeDomains: previewDomains,
       hostedZoneId: environment.dns.hostedZoneId,
       dnsProvider,
       staticPathPattern: app.staticPath,
@@ -203,6 +215,16 @@ export class AppEnvironmentStack extends SlipwayStack {
           type,
           alias: { name: this.cdn.domainName, zoneId: this.cdn.hostedZoneId, evaluateTargetHealth: false },
         });
+        // One wildcard for every preview: no record per pull request.
+        if (previewDomains) {
+          new Route53Record(this, `PreviewDomain${type}`, {
+            provider: dnsProvider,
+            zoneId: environment.dns.hostedZoneId,
+            name: previewDomains[0],
+            type,
+            alias: { name: this.cdn.domainName, zoneId: this.cdn.hostedZoneId, evaluateTargetHealth: false },
+          });
+        }
       }
     }
 
@@ -356,6 +378,8 @@ export class AppEnvironmentStack extends SlipwayStack {
       });
     }
 
+    if (previews) this.previews = this.hostPreviews(name, previews, { platformStack, deliveryStack, platformName: platform.name });
+
     new TerraformOutput(this, "url", { value: this.url, description: `${app.name}'s URL in ${environment.name}` });
     new TerraformOutput(this, "cdn_domain_name", {
       value: this.cdn.domainName,
@@ -365,6 +389,10 @@ export class AppEnvironmentStack extends SlipwayStack {
       if (record) new TerraformOutput(this, `${id}_certificate_validation`, { value: record, description: "Add this DNS record to validate the certificate" });
     }
     new TerraformOutput(this, "deploy_role_arn", { value: this.deployRole.arn });
+    // Without a Route 53 zone the previews' wildcard is yours to make, like the domain's record.
+    if (previewDomains && !environment.dns.hostedZoneId) {
+      new TerraformOutput(this, "preview_domain", { value: previewDomains[0], description: "Point this wildcard at cdn_domain_name too (CNAME): each pull request's preview is pr-<n> under it" });
+    }
     const hostedZoneId = raw.environment.dns.hostedZoneId;
     this.dns = {
       domain: raw.domain,
@@ -375,7 +403,84 @@ export class AppEnvironmentStack extends SlipwayStack {
         .map(([id]) => `${id}_certificate_validation`),
     };
 
-    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}; ${this.monitoring.alarms.length} alarms (${this.monitoring.alarms.map((a) => a.name.slice(name.length + 1)).join(", ")}), bake ${environment.deploy.bakeMinutes} min${canary ? `, canary ${raw.rollout.steps.map((s) => `${s.weight}% ${s.minutes} min`).join(" → ")}` : ""}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
+    this.description = `${app.name} in ${environment.name}: ${this.url}, ${deployment.replicas.min}-${deployment.replicas.max} replicas, ${database ? `Postgres ${environment.database.engineVersion} on ${environment.database.instanceClass}${environment.protection.multiAz ? " multi-AZ" : ""}` : "no database"}; ${this.monitoring.alarms.length} alarms (${this.monitoring.alarms.map((a) => a.name.slice(name.length + 1)).join(", ")}), bake ${environment.deploy.bakeMinutes} min${canary ? `, canary ${raw.rollout.steps.map((s) => `${s.weight}% ${s.minutes} min`).join(" → ")}` : ""}${previews ? `; previews https://pr-<n>.${deployment.domain} (at most ${previews.maxConcurrent}, removed after ${previews.ttlHours} h idle${database ? ", each with its own database" : ""})` : ""}${app.secrets.length > 0 ? `; secrets ${app.secrets.join(", ")}: ${setSecretCommand(app.name, environment.name, "<NAME>")}` : ""}`;
+  }
+
+  /**
+   * The app's previews in this (their host) environment: the cluster side, the load balancer's
+   * `pr-*` rule to the router's target group (in platform-<env>), the database Job's identity
+   * (`<db>_previews` only) and network path, the preview identity and its GitHub environment.
+   */
+  private hostPreviews(name: string, previews: NonNullable<AppEnvironmentConfig["app"]["previews"]>, stacks: PreviewStacks): NonNullable<AppEnvironmentStack["previews"]> {
+    const { app, environment, domain } = terraformLiterals({ deployment: this.deployment }).deployment;
+    const { network, cluster } = stacks.platformStack;
+    const database = this.database;
+    const group = `slipway:${app.name}-previews`;
+    const host = new PreviewHost(this, "Previews", {
+      app: app.name,
+      domain,
+      port: app.port,
+      healthPath: app.healthPath,
+      cpu: app.cpu,
+      memory: app.memory,
+      env: app.env,
+      secrets: previews.secrets,
+      group,
+      egress: app.egress,
+      routerNodePort: previews.routerNodePort,
+      ingressFromCidrs: network.privateSubnetCidrs,
+      database: database && {
+        host: database.endpoint,
+        port: database.port,
+        databaseName: database.databaseName,
+        region: environment.region,
+        cidrs: network.privateSubnetCidrs,
+        caBundlePem: rdsCaBundleFor(environment.region),
+        vpcId: network.vpcId,
+        clusterSecurityGroupId: cluster.clusterSecurityGroupId,
+      },
+    });
+    this.loadBalancer.forwardHosts("PreviewRule", {
+      hostPatterns: [`pr-*.${domain}`],
+      targetGroupArn: stacks.platformStack.previewTargetGroups[this.deployment.app.name].arn,
+      targetPort: previews.routerNodePort,
+      priority: 100,
+    });
+    let databaseIdentity: PodIdentityRole | undefined;
+    if (database && host.podSecurityGroup && host.databaseServiceAccountName) {
+      const managerRole = `${database.databaseName}_previews`;
+      databaseIdentity = new PodIdentityRole(this, "PreviewDatabaseIdentity", {
+        roleName: `${name}-preview-db`,
+        description: `The preview database Job of ${name} (EKS Pod Identity): connects as ${managerRole} only`,
+        accountId: environment.account,
+        cluster: { name: cluster.name, arn: cluster.cluster.arn },
+        namespace: host.namespace,
+        serviceAccountName: host.databaseServiceAccountName,
+      });
+      database.grantConnect(databaseIdentity, managerRole);
+      database.allowConnectionsFrom(host.podSecurityGroup, `PostgreSQL from the previews of ${app.name}`, "AllowFromPreviews");
+      host.podSecurityGroup.allowEgressTo(database, database.port, `PostgreSQL to the database server of ${app.name} only`, "EgressDatabase");
+    }
+    const commands = { migrate: database ? app.migrateCommand : undefined, seed: previews.seed, integrationTest: app.integrationTestCommand };
+    const access = new PreviewAccess(this, "PreviewAccess", {
+      app: app.name,
+      environment: environment.name,
+      platform: stacks.platformName,
+      accountId: environment.account,
+      region: environment.region,
+      oidcProvider: stacks.platformStack.githubOidc,
+      repository: { fullName: stacks.deliveryStack.repository.fullName, name: stacks.deliveryStack.repository.name },
+      cluster: { name: cluster.name, arn: cluster.cluster.arn },
+      group,
+      domain,
+      maxConcurrent: previews.maxConcurrent,
+      ttlHours: previews.ttlHours,
+      secretNames: previews.secrets,
+      database: database !== undefined,
+      templates: host.templates,
+      commands,
+    });
+    return { host, access, databaseIdentity };
   }
 
   /** The pods' identities, their database and secret grants, and the setup Job (see {@link databaseAccess}). */
@@ -402,6 +507,8 @@ export class AppEnvironmentStack extends SlipwayStack {
       namespace: workload.namespace,
       database: { host: database.endpoint, port: database.port, databaseName: database.databaseName, masterUserSecretArn: database.masterUserSecretArn, region: this.deployment.environment.region, roles: database.roles },
       caBundle: { configMapName: workload.filesConfigMap!.metadata.name, file: RDS_CA_BUNDLE_FILE },
+      // The previews' manager role and functions, when this environment hosts the app's previews.
+      previews: this.deployment.app.previews?.environment === this.deployment.environment.name,
     });
     // The pipeline runs it before each migration, as is: deploy may read the template, never change it.
     workload.allowDeployToRun(setup.templateName);
@@ -409,6 +516,14 @@ export class AppEnvironmentStack extends SlipwayStack {
     database.grantMasterSecretRead(setupIdentity);
     return { server, migration, setup, setupIdentity };
   }
+}
+
+/** Props of {@link AppEnvironmentStack.hostPreviews}'s helpers: what comes from the other stacks. */
+interface PreviewStacks {
+  readonly platformStack: PlatformStack;
+  readonly deliveryStack: DeliveryStack;
+  /** The platform's name (a Terraform literal): the preview secrets' prefix. */
+  readonly platformName: string;
 }
 
 /** Where an app's domain is served from, for the synth summary. */
@@ -456,6 +571,23 @@ export function dnsZoneProvider(stack: SlipwayStack, platform: PlatformConfig, e
 export function exposureOverrides(environment: EnvironmentConfig): PolicySuppression[] {
   if (environment.loadBalancer.allowFrom !== "internet") return [];
   return [{ rule: "SLW-ALB-007", path: "LoadBalancer", reason: "loadBalancer.allowFrom: internet: the platform file opens the load balancer to the internet on purpose" }];
+}
+
+/**
+ * An environment hosting an app's previews grants the preview identity what SLW-K8S-015 flags by
+ * design: it creates each preview namespace's RoleBindings, binding the preview ClusterRoles. The
+ * admission policy `slipway-<app>-preview-objects` (checked by SLW-PRV-002) admits only those
+ * bindings, only in namespaces `<app>-pr-<n>`; the synth summary lists this reason.
+ */
+export function previewOverrides(deployment: AppEnvironmentConfig): PolicySuppression[] {
+  if (deployment.app.previews?.environment !== deployment.environment.name) return [];
+  return [
+    {
+      rule: "SLW-K8S-015",
+      path: "Previews/ManagerRole",
+      reason: `previews: the preview identity binds only the preview ClusterRoles, only in namespaces ${deployment.app.name}-pr-<n> (admission policy slipway-${deployment.app.name}-preview-objects)`,
+    },
+  ];
 }
 
 /** Where pods find the RDS CA bundle (read-only); `DATABASE_SSLROOTCERT` names the file in it. */

@@ -7,6 +7,7 @@ import { ClusterAutoscalerRole } from "../constructs/cluster-autoscaler-role";
 import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
 import { NodeTargetGroup } from "../constructs/node-target-group";
+import { PREVIEW_ROUTER_HEALTH_PATH } from "../constructs/preview-host";
 import { terraformLiterals } from "../platform/literal";
 import { appInEnvironment, EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { BootstrapStack, githubConnectionArnPattern } from "./bootstrap-stack";
@@ -57,6 +58,11 @@ export class PlatformStack extends SlipwayStack {
    * app whose rollout here is canary, by app name; attached like {@link targetGroups}.
    */
   readonly canaryTargetGroups: Readonly<Record<string, NodeTargetGroup>>;
+  /**
+   * The target groups (`<app>-<env>-pv`) of the preview routers of the apps whose previews this
+   * environment hosts, by app name: the router's NodePort, attached to the node group like the apps'.
+   */
+  readonly previewTargetGroups: Readonly<Record<string, NodeTargetGroup>>;
   /** The environment's alarm topic (`<platform>-<env>-alarms`, KMS-encrypted) in its region: every app alarm there notifies it. */
   readonly alarmTopic: AlarmTopic;
   /**
@@ -139,6 +145,24 @@ export class PlatformStack extends SlipwayStack {
         });
         return [[raw.name, group]];
       }),
+    );
+    // The preview routers' target groups, for the same reason as the apps' (the load balancers' pr-* rules forward there).
+    this.previewTargetGroups = Object.fromEntries(
+      props.platform.apps
+        .map((app, i) => [app, platform.apps[i]] as const)
+        .filter(([raw]) => raw.previews?.environment === props.environment.name)
+        .map(([raw, app]) => [
+          raw.name,
+          new NodeTargetGroup(this, `PreviewTargets-${raw.name}`, {
+            name: `${app.name}-${environment.name}`,
+            suffix: "pv",
+            vpcId: this.network.vpcId,
+            cluster: this.cluster,
+            targetPort: raw.previews!.routerNodePort,
+            healthPath: PREVIEW_ROUTER_HEALTH_PATH,
+            tags: { "slipway:app": app.name, "slipway:purpose": "previews" },
+          }),
+        ]),
     );
     // Node autoscaling, AWS side: the Cluster Autoscaler's role (kube-system-<env> runs it).
     this.clusterAutoscalerRole = new ClusterAutoscalerRole(this, "ClusterAutoscalerRole", { name: clusterName, cluster: this.cluster, accountId: environment.account, region: environment.region });

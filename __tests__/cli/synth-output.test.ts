@@ -112,8 +112,9 @@ describe("formatSummary", () => {
     expect(types).toContain("subnet×4");
     expect(types).toMatch(/eks_cluster,/);
     expect(types).not.toMatch(/eks_cluster×/);
-    const staging = all.findIndex((l) => l.startsWith("hello-staging "));
-    expect(all[staging + 1]).toBe("    same types as hello-dev");
+    // hello-dev hosts hello's previews, so hello-staging has types of its own; the kube-system stacks stay alike.
+    const staging = all.findIndex((l) => l.startsWith("kube-system-staging "));
+    expect(all[staging + 1]).toBe("    same types as kube-system-dev");
     const prod = all.findIndex((l) => l.startsWith("hello-prod "));
     expect(all.slice(prod + 1).some((l) => /^ {4}kubernetes: .*deployment_v1/.test(l))).toBe(true);
   });

@@ -103,8 +103,9 @@ describe("NodeTargetGroup suffix", () => {
     expect(Object.values<Json>(group("cn").resource.aws_lb_target_group)[0].name).toBe("shop-prod-cn");
     expect(Object.values<Json>(group().resource.aws_lb_target_group)[0].name).toBe("shop-prod-np");
   });
-  test("fails when the suffix is not two lower-case letters", () => {
-    expectValidationError(() => group("canary"), "test/Targets", "suffix", "2 lower-case letters, e.g. cn");
+  test("fails when the suffix is not 1-4 lower-case letters and digits", () => {
+    expectValidationError(() => group("canary"), "test/Targets", "suffix", "1-4 lower-case letters and digits, e.g. cn");
+    expectValidationError(() => group("Cn"), "test/Targets", "suffix", "1-4 lower-case letters and digits, e.g. cn");
   });
 });
 

@@ -125,7 +125,7 @@ const CASES: BadCase[] = [
     },
     problems: [
       ["environments", "is required (expected array)"],
-      ["", 'unknown key "enviroments" (did you mean "environments"?); valid keys here: name, github, backend, apps, environments'],
+      ["", 'unknown key "enviroments" (did you mean "environments"?); valid keys here: name, github, backend, previews, apps, environments'],
     ],
   },
   {

@@ -76,6 +76,9 @@ const ELEMENT_INDEX: Record<string, number> = { environments: 2 };
 const CONTEXT: Record<string, (doc: Json) => void> = {
   // The reason is recorded (as the suppression of the policy findings) only when protection is off.
   "environments[].protection.overrideReason": (doc) => (doc.environments[2].protection = { ...doc.environments[2].protection, deletionProtection: false }),
+  // The platform-wide seed reaches an app without a seed of its own (hello's own wins over it).
+  "previews.seed": (doc) =>
+    doc.apps.push({ name: "seedless", port: 8080, healthPath: "/healthz", test: "true", database: "none", domains: Object.fromEntries(doc.environments.map((e: Json) => [e.name, `seedless.${e.name}.acme.example`])) }),
 };
 /**
  * Fields that only a construct checks today, at synth, without a line (issue 10 §4 moves every
@@ -343,7 +346,9 @@ describe("every string field of the platform schema, every hostile payload", () 
         const asReason = synthesized.reasons.filter((r) => r.includes(c.value));
         expect({ where, arrives: asTerraform.length + asWorkflowValue.length + asReason.length > 0 }).toEqual({ where, arrives: true });
         // The attributes that carry it, for real Terraform below (those without live parts evaluate offline).
-        for (const r of asTerraform.filter((r) => r.live.length === 0).slice(0, 2)) terraformChecks.push({ attribute: r.s, expected: r.literal, where, original: c.value });
+        // Attributes that are the value whole first (a preview template also carries env values, inside YAML).
+        const offline = asTerraform.filter((r) => r.live.length === 0).sort((a, b) => Number(b.literal === c.value) - Number(a.literal === c.value));
+        for (const r of offline.slice(0, 2)) terraformChecks.push({ attribute: r.s, expected: r.literal, where, original: c.value });
       }
     }
     expect(terraformChecks.length).toBeGreaterThan(0);

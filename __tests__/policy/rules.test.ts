@@ -1015,6 +1015,31 @@ fail("SLW-BAK-002", "a policy that allows instead of denying", vault("Vault", { 
 fail("SLW-BAK-002", "a deny for one principal only", vault("Vault", { policy: policy({ ...denyLosingRecoveryPoints, Principal: { AWS: "arn:aws:iam::111111111111:role/deploy" } }) }), /no aws_backup_vault_policy denies/);
 fail("SLW-BAK-002", "no customer-managed key", vault("Vault", { vault: { kms_key_arn: undefined } }), /kms_key_arn is not set/);
 
+// --- Pull-request previews ------------------------------------------------------------------------
+
+const previewTrust = (...subjects: string[]) =>
+  policy({ Effect: "Allow", Principal: { Federated: "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com" }, Action: "sts:AssumeRoleWithWebIdentity", Condition: { StringEquals: { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": subjects } } });
+const previewRole = (...subjects: string[]) => r("aws_iam_role", "PreviewRole", { name: "shop-preview-dev", assume_role_policy: previewTrust(...(subjects.length ? subjects : ["repo:acme/shop:environment:preview"])) });
+const previewRegistry = r("aws_ecr_repository", "PreviewRegistry", { name: "shop-previews" });
+const previewPolicy = (...statements: Json[]) => r("aws_iam_role_policy", "PreviewPolicy", { role: ref("aws_iam_role", "PreviewRole", "name"), policy: policy(...statements) });
+const pushPreviews = { Effect: "Allow", Action: ["ecr:PutImage", "ecr:BatchDeleteImage"], Resource: ref("aws_ecr_repository", "PreviewRegistry", "arn") };
+pass("SLW-PRV-001", "push and delete in <app>-previews, describe the cluster", merge(previewRole(), previewRegistry, previewPolicy(pushPreviews, { Effect: "Allow", Action: "eks:DescribeCluster", Resource: "arn:aws:eks:eu-west-1:111111111111:cluster/acme-dev" })));
+fail("SLW-PRV-001", "push to the released registry", merge(previewRole(), r("aws_ecr_repository", "Released", { name: "shop" }), previewPolicy({ ...pushPreviews, Resource: ref("aws_ecr_repository", "Released", "arn") })), /only the previews' registry <app>-previews/);
+fail("SLW-PRV-001", "any other action", merge(previewRole(), previewPolicy({ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::data/*" })), /s3:GetObject: the preview identity pushes, pulls and deletes preview images/);
+fail("SLW-PRV-001", "trusted from a branch too", previewRole("repo:acme/shop:environment:preview", "repo:acme/shop:ref:refs/heads/main"), /also trusted from repo:acme\/shop:ref:refs\/heads\/main/);
+const previewGroupBinding = r("kubernetes_cluster_role_binding_v1", "ManagerBinding", { metadata: { name: "slipway:shop-preview-manager" }, subject: [{ kind: "Group", name: "slipway:shop-previews" }] });
+const vap = (name: string, expressions: string[], failurePolicy = "Fail") => r("kubernetes_manifest", `${name}Policy`, { manifest: { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name }, spec: { failurePolicy, validations: expressions.map((expression) => ({ expression })) } } });
+const vapBinding = (name: string, actions = ["Deny"]) => r("kubernetes_manifest", `${name}Binding`, { manifest: { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding", metadata: { name }, spec: { policyName: name, validationActions: actions } } });
+const namespaceRules = ['object.metadata.name.matches("^shop-pr-[1-9][0-9]{0,8}$")', 'object.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"'];
+const guarded = merge(previewGroupBinding, vap("slipway-shop-preview-namespaces", namespaceRules), vapBinding("slipway-shop-preview-namespaces"), vap("slipway-shop-preview-objects", ["true"]), vapBinding("slipway-shop-preview-objects"));
+pass("SLW-PRV-002", "both admission policies, failing closed and denying", guarded);
+fail("SLW-PRV-002", "no namespace policy", without(merge(previewGroupBinding), "kubernetes_manifest"), /no ValidatingAdmissionPolicy slipway-shop-preview-namespaces/);
+fail("SLW-PRV-002", "a policy that only warns", merge(guarded, vapBinding("slipway-shop-preview-objects", ["Warn"])), /slipway-shop-preview-objects is not enforced/);
+fail("SLW-PRV-002", "names not held to <app>-pr-<n>", merge(guarded, vap("slipway-shop-preview-namespaces", [namespaceRules[1]])), /does not hold names to shop-pr-<n>/);
+pass("SLW-PRV-003", "no preview environment in production", r("github_repository_environment", "Prod", { environment: "prod" }), PROD);
+fail("SLW-PRV-003", "the preview environment in a production stack", r("github_repository_environment", "Preview", { environment: "preview" }), /the preview environment is made in a production stack/, PROD);
+fail("SLW-PRV-003", "a preview role in a production stack", previewRole(), /a role trusted from the preview environment is made in a production stack/, PROD);
+
 // --------------------------------------------------------------------------------------------------
 
 const RULES = new Map<string, Rule>(ALL_RULES.map((rule) => [rule.id, rule]));

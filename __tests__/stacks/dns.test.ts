@@ -145,7 +145,8 @@ describe("<app>-<env> with a zone in another account (hello-prod)", () => {
     expect(dev.provider.aws.map((p: Json) => p.alias ?? "(default)")).toEqual(["(default)", "us-east-1"]);
     expect(dev.variable).toBeUndefined();
     const records = resources(dev, "aws_route53_record").map(([, r]) => r);
-    expect(records).toHaveLength(4);
+    // The domain's A and AAAA, two certificate validations, and the previews' wildcard A and AAAA (dev hosts hello's previews).
+    expect(records).toHaveLength(6);
     for (const r of records) expect([r.zone_id, r.provider]).toEqual([DEV_ZONE, undefined]);
   });
 

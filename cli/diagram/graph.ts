@@ -279,7 +279,8 @@ function buildEnvironmentDiagram(index: ResourceIndex, environment: string): Env
   const browser = distributions.length ? b.node("browser", "browser", "Browser", ["the app's users"]) : undefined;
   for (const cdn of distributions) {
     const body = index.body(cdn);
-    const aliases = asArray<string>(body.aliases);
+    // The previews' wildcard alias (`*.<domain>`) is not an address a browser is sent to.
+    const aliases = asArray<string>(body.aliases).filter((a) => !a.startsWith("*."));
     const id = b.node(`${appOf(cdn) ?? "cdn"}_cdn`, "cdn", `CloudFront ${aliases[0] ?? body.comment ?? cdn.name}`, [
       aliases.length > 1 ? aliases.slice(1).join(", ") : "",
       [body.price_class, asArray(body.viewer_certificate)[0]?.minimum_protocol_version, body.web_acl_id ? "WAF" : ""].filter(Boolean).join(" · "),

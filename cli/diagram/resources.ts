@@ -45,9 +45,9 @@ export class ResourceIndex {
     return this.output.find(id.stack)?.block(address(id))?.body;
   }
 
-  /** The resources of `types` in `stacks`, stack by stack, in file order. */
+  /** The resources of `types` in `stacks`, stack by stack, in file order (the pull-request previews' machinery left out: see {@link isPreviewMachinery}). */
   resources(stacks: readonly SynthesizedStack[], ...types: string[]): ResourceId[] {
-    return stacks.flatMap((s) => s.resources(...types).map((e) => ({ stack: s.name, type: e.type, name: e.name, data: false })));
+    return stacks.flatMap((s) => s.resources(...types).filter((e) => !isPreviewMachinery(e.constructPath)).map((e) => ({ stack: s.name, type: e.type, name: e.name, data: false })));
   }
 
   /**
@@ -109,4 +109,14 @@ export function unique(ids: ResourceId[]): ResourceId[] {
 
 export function sameResource(a: ResourceId | undefined, b: ResourceId | undefined): boolean {
   return Boolean(a && b && resourceKey(a) === resourceKey(b));
+}
+
+/**
+ * The resources the pull-request previews add once per host environment (router, RBAC, preview
+ * identity and environment, the router's target group, the wildcard records): the diagram draws
+ * the app's own request path and pipeline, not the previews' (yet).
+ */
+function isPreviewMachinery(constructPath: string): boolean {
+  const top = constructPath.split("/")[1] ?? "";
+  return /^(Previews|PreviewAccess|PreviewDatabaseIdentity|PreviewDomain(A|AAAA)|PreviewTargets-.+)$/.test(top);
 }
