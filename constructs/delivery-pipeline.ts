@@ -12,6 +12,7 @@ import { ACTIONS, usesOf } from "./actions";
 import { isCodebuildRunnerLabel } from "./ci-runners";
 import { deployedTagPrefix } from "./container-registry";
 import { invalid, isKnown } from "./util";
+import { PREVIEW_VARIABLES, PREVIEW_WORKFLOW_PATHS, previewSweepWorkflow, previewWorkflow } from "./preview-workflow";
 import { Job, renderWorkflow, Step, Workflow } from "./workflow";
 
 /** The actions the workflows use (`uses:` values), pinned to commits in the table of constructs/actions.ts. */
@@ -85,6 +86,30 @@ export interface PipelineVariables {
   readonly repository: readonly string[];
   /** Variables set on each GitHub environment, read by that environment's deploy job. */
   readonly environment: readonly string[];
+  /** Variables of the `preview` GitHub environment, read by the preview workflows; empty without previews. */
+  readonly preview: readonly string[];
+}
+
+/** Pull-request previews ({@link DeliveryPipelineProps.previews}); the host environment is the `preview` GitHub environment's variables. */
+export interface PipelinePreviews {
+  /**
+   * The runner of the jobs that reach the host cluster's API (deploy, remove, sweep): a label or a
+   * list of labels. It must reach the cluster's API endpoint; it should be none an apply or deploy job uses.
+   * @default "ubuntu-latest"
+   */
+  readonly runsOn?: string | readonly string[];
+  /**
+   * Run once in a new preview, after the migration, with `/bin/sh -c` in the pull request's image
+   * (e.g. `python -m seed`). Literal text: it reaches the script as an environment variable.
+   * @default no seed
+   */
+  readonly seedCommand?: string;
+  /**
+   * The preview-specific secrets' full Secrets Manager names (`<platform>/<app>/preview/<NAME>`):
+   * each deploy copies their values into Secret `app-secrets` of the preview namespace.
+   * @default [] - no secrets
+   */
+  readonly secretIds?: readonly string[];
 }
 
 /** Where the workflows are committed in the app's repository. */
@@ -225,6 +250,14 @@ export interface DeliveryPipelineProps {
    * @default {} - no secrets check
    */
   readonly secretIds?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * A preview per same-repository pull request (`.github/workflows/preview.yml`) and an hourly
+   * sweep of closed and idle ones (`.github/workflows/preview-sweep.yml`); see docs/previews.md.
+   * The migration, integration-test and seed commands then also enter a workflow (as `env`), so
+   * `${{` is refused in them.
+   * @default no previews
+   */
+  readonly previews?: PipelinePreviews;
 }
 
 /**
@@ -297,15 +330,34 @@ export class DeliveryPipeline extends Construct {
     this.validate(props, settings);
 
     const deliver = deliverWorkflow(settings);
+    const previews =
+      props.previews === undefined
+        ? undefined
+        : {
+            appName: settings.appName,
+            defaultBranch: settings.defaultBranch,
+            buildRunsOn: settings.buildRunsOn,
+            runsOn: props.previews.runsOn ?? "ubuntu-latest",
+            buildSteps: buildAndTestSteps(settings),
+            healthPath: settings.healthPath,
+            migrateCommand: props.migrateCommand,
+            seedCommand: props.previews.seedCommand,
+            integrationTestCommand: props.integrationTestCommand,
+            secretIds: props.previews.secretIds ?? [],
+          };
+    if (previews !== undefined) this.validatePreviews(props, previews.runsOn);
     this.workflows = {
       [PIPELINE_WORKFLOW_PATHS.pullRequest]: renderWorkflow(pullRequestWorkflow(settings)),
       [PIPELINE_WORKFLOW_PATHS.deliver]: renderWorkflow(deliver),
+      ...(previews === undefined
+        ? {}
+        : { [PREVIEW_WORKFLOW_PATHS.preview]: renderWorkflow(previewWorkflow(previews)), [PREVIEW_WORKFLOW_PATHS.sweep]: renderWorkflow(previewSweepWorkflow(previews)) }),
     };
     this.requiredStatusChecks = [PR_JOB];
     this.jobNames = Object.keys(deliver.jobs);
-    this.variables = { repository: [...PIPELINE_VARIABLES.repository], environment: [...PIPELINE_VARIABLES.environment] };
+    this.variables = { repository: [...PIPELINE_VARIABLES.repository], environment: [...PIPELINE_VARIABLES.environment], preview: previews === undefined ? [] : [...PREVIEW_VARIABLES] };
 
-    const labels = [settings.buildRunsOn, ...settings.environments.map((e) => e.runsOn)].flat();
+    const labels = [settings.buildRunsOn, ...settings.environments.map((e) => e.runsOn), ...(previews === undefined ? [] : [previews.runsOn])].flat();
     // A CodeBuild runner label carries expressions, which actionlint does not check: nothing to declare.
     this.selfHostedRunnerLabels = [...new Set(labels.filter((l) => !STANDARD_RUNNER_LABEL.test(l) && !isCodebuildRunnerLabel(l)))].sort();
     this.configFiles =
@@ -317,6 +369,8 @@ export class DeliveryPipeline extends Construct {
       [PIPELINE_WORKFLOW_PATHS.pullRequest]: "PullRequestWorkflow",
       [PIPELINE_WORKFLOW_PATHS.deliver]: "DeliverWorkflow",
       [ACTIONLINT_CONFIG_PATH]: "ActionlintConfig",
+      [PREVIEW_WORKFLOW_PATHS.preview]: "PreviewWorkflow",
+      [PREVIEW_WORKFLOW_PATHS.sweep]: "PreviewSweepWorkflow",
     };
     this.files = Object.fromEntries(
       Object.entries({ ...this.workflows, ...this.configFiles }).map(([path, yaml]) => [
@@ -336,6 +390,34 @@ export class DeliveryPipeline extends Construct {
         }),
       ]),
     );
+  }
+
+  /** The previews' props; the commands that now also enter a workflow must not hold `${{`. */
+  private validatePreviews(props: DeliveryPipelineProps, runsOn: string | readonly string[]): void {
+    const previews = props.previews!;
+    const command = (field: string, value: string | undefined) => {
+      if (value === undefined) return;
+      if (!isKnown(value)) invalid(this, field, value, "a shell command (a literal: it is written into the workflow YAML)");
+      const problem = kinds.workflowShellCommand.problem(value);
+      if (problem !== undefined) invalid(this, field, value, problem);
+    };
+    command("previews.seedCommand", previews.seedCommand);
+    command("migrateCommand", props.migrateCommand);
+    command("integrationTestCommand", props.integrationTestCommand);
+    if (!isKnown(runsOn)) invalid(this, "previews.runsOn", runsOn, "a runner label or a non-empty list of labels (a literal)");
+    const labels = typeof runsOn === "string" ? [runsOn] : runsOn;
+    if (!Array.isArray(labels) || labels.length === 0) invalid(this, "previews.runsOn", runsOn, "a runner label such as ubuntu-latest, or a non-empty list of labels");
+    labels.forEach((l, i) => {
+      if (isCodebuildRunnerLabel(l)) return;
+      const problem = kinds.runnerLabel.problem(l);
+      if (problem !== undefined) invalid(this, typeof runsOn === "string" ? "previews.runsOn" : `previews.runsOn[${i}]`, l, problem);
+    });
+    (previews.secretIds ?? []).forEach((id, i) => {
+      // Letters, digits and /_+=.@- (Secrets Manager's names): no newline, quote or `${{` reaches the step.
+      if (typeof id !== "string" || !/^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/.test(id)) {
+        invalid(this, `previews.secretIds[${i}]`, id, "a Secrets Manager secret name such as slipway/shop/preview/API_KEY");
+      }
+    });
   }
 
   private validate(props: DeliveryPipelineProps, s: Settings): void {
