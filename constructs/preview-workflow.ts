@@ -246,7 +246,7 @@ const connectStep: Step = {
   name: "Connect to the cluster",
   id: "kubeconfig",
   shell: "bash",
-  run: 'aws eks update-kubeconfig --name "$PREVIEW_CLUSTER" --region "$PREVIEW_REGION"',
+  run: script("Connect to the cluster", 'aws eks update-kubeconfig --name "$PREVIEW_CLUSTER" --region "$PREVIEW_REGION"\n'),
 };
 
 /** Job env of every job that reaches the cluster: the variables as env, never spliced into scripts. */
@@ -428,7 +428,7 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
       clusterStep(
         "Apply the preview",
         "apply",
-        ["# Everything but the Deployment: it rolls out after the migration, as in the deliver workflow.", 'documents Deployment except < "$work/manifest.yaml" | kubectl apply -f -', ""].join("\n"),
+        ["# Everything but the namespace (applied) and the Deployment: it rolls out after the migration, as in the deliver workflow.", 'documents "Namespace|Deployment" except < "$work/manifest.yaml" | kubectl apply -f -', ""].join("\n"),
       ),
       ...(s.migrateCommand !== undefined ? [taskStep("Migrate the database", "migrate", "MIGRATE_COMMAND", "Migration")] : []),
       ...(s.seedCommand !== undefined
@@ -607,7 +607,7 @@ export function previewSweepWorkflow(s: PreviewWorkflowSettings): Workflow {
             'if [[ ! "$PREVIEW_TTL_HOURS" =~ ^[1-9][0-9]*$ ]]; then echo "::error::PREVIEW_TTL_HOURS ${PREVIEW_TTL_HOURS@Q} is not a positive number"; exit 1; fi',
             "now=$(date -u +%s) failed=0 removed='[]'",
             `namespaces="$(kubectl get namespaces -l "${PREVIEW_LABEL}=$APP_NAME" -o name)"`,
-            "while IFS= read -r name; do",
+            "while IFS= read -r name <&3; do",
             '  name="${name#namespace/}"',
             '  [[ -n "$name" ]] || continue',
             '  pr="${name#"$APP_NAME-pr-"}"',
