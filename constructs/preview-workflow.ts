@@ -415,7 +415,7 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
                 "  local id",
                 "  while IFS= read -r id; do",
                 '    [[ -n "$id" ]] || continue',
-                '    aws secretsmanager get-secret-value --secret-id "$id" --region "$PREVIEW_REGION" --query SecretString --output json | jq -c --arg name "${id##*/}" \'{($name): (. | @base64)}\' || { echo "::error::Could not read secret $id: set it with npm run secret -- set $APP_NAME preview ${id##*/}"; return 1; }',
+                '    aws secretsmanager get-secret-value --secret-id "$id" --region "$PREVIEW_REGION" --query SecretString --output json | jq -c --arg name "${id##*/}" \'{($name): (. | @base64)}\' || { echo "::error::Could not read secret $id: give it a value with aws secretsmanager put-secret-value --secret-id $id --secret-string file://<file>"; return 1; }',
                 '  done <<< "$PREVIEW_SECRET_IDS"',
                 "}",
                 'kubectl -n "$namespace" delete secret app-secrets --ignore-not-found',
