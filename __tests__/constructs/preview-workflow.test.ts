@@ -10,7 +10,9 @@ import { PREVIEW_VARIABLES, PREVIEW_WORKFLOW_PATHS } from "../../constructs/prev
 import { ACTIONS, usesOf } from "../../constructs/actions";
 import { codebuildRunnerLabel } from "../../constructs/ci-runners";
 import { actionlint } from "../support/actionlint";
+import { examplePlatform, synthAll } from "../support/platform";
 import { expectValidationError } from "../support/synthesized";
+import { PlatformConfig } from "../../platform/model";
 
 type Json = Record<string, any>;
 
@@ -176,5 +178,23 @@ describe("preview workflows", () => {
   test("fails when previews.runsOn is empty or a label carries an expression", () => {
     expectValidationError(() => synth({ previews: { runsOn: [] } }), "test/Pipeline", "previews.runsOn", "non-empty list");
     expectValidationError(() => synth({ previews: { runsOn: ["${{ github.head_ref }}"] } }), "test/Pipeline", "previews.runsOn[0]", "runner label");
+  });
+});
+
+describe("the <app>-delivery stack", () => {
+  test("commits the preview workflows when the model's app has previews, reading the preview-specific secrets", () => {
+    const platform = examplePlatform();
+    const app = platform.apps[0];
+    // The model's resolved previews for the app (platform/model.ts: app.previews).
+    const withPreviews = { ...platform, apps: [{ ...app, previews: { environment: "dev", ttlHours: 72, maxConcurrent: 3, seed: "python -m seed", secrets: ["API_KEY"] } }, ...platform.apps.slice(1)] };
+    const delivery = synthAll(withPreviews as PlatformConfig)[`${app.name}-delivery`];
+    const files = Object.values<Json>(delivery.resource.github_repository_file);
+    const previewFile = files.find((f) => f.file === PREVIEW_WORKFLOW_PATHS.preview);
+    expect(previewFile).toBeDefined();
+    expect(files.some((f) => f.file === PREVIEW_WORKFLOW_PATHS.sweep)).toBe(true);
+    const workflow = parse(previewFile!.content.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{"));
+    expect(workflow.jobs.deploy.env.SEED_COMMAND).toBe("python -m seed");
+    const secrets = workflow.jobs.deploy.steps.find((s: Json) => s.name === "Copy the preview secrets");
+    expect(secrets.env.PREVIEW_SECRET_IDS).toBe(`${platform.name}/${app.name}/preview/API_KEY`);
   });
 });
