@@ -1,7 +1,8 @@
 /**
  * An app's CI/CD as two generated GitHub Actions workflows committed to its repository: pull
  * requests build and test; pushes to the default branch build once, test, push an immutable image
- * and promote that same digest through every environment in turn.
+ * and promote that same digest through every environment in turn. With previews, two more give
+ * each pull request its own copy of the app (constructs/preview-workflow.ts).
  */
 import { RepositoryFile } from "@cdktf/provider-github/lib/repository-file";
 import { Construct } from "constructs";
@@ -276,11 +277,18 @@ export interface DeliveryPipelineProps {
  *   ({@link DeliveryPipelineProps.integrationTestCommand}) and rolls back on failure. One deploy
  *   at a time per environment; nothing is cancelled midway.
  *
- * Account-specific values come from GitHub Actions variables ({@link PIPELINE_VARIABLES}), so the
- * YAML holds no account, role, cluster or URL and is the same for every deployment of Slipway.
+ * With {@link DeliveryPipelineProps.previews}, two more (constructs/preview-workflow.ts,
+ * docs/previews.md): `.github/workflows/preview.yml` deploys each same-repository pull request into
+ * its own namespace of the host environment and removes it on close; `.github/workflows/preview-sweep.yml`
+ * removes closed and idle previews every hour.
  *
- * Construct ids: `PullRequestWorkflow` and `DeliverWorkflow` (one `github_repository_file` each;
- * neither is the primary one, so neither is `Resource`).
+ * Account-specific values come from GitHub Actions variables ({@link PIPELINE_VARIABLES}, and the
+ * `preview` environment's `PREVIEW_VARIABLES`), so the YAML holds no account, role, cluster or URL
+ * and is the same for every deployment of Slipway.
+ *
+ * Construct ids: `PullRequestWorkflow` and `DeliverWorkflow`, and `PreviewWorkflow` and
+ * `PreviewSweepWorkflow` with previews (one `github_repository_file` each; none is the primary
+ * one, so none is `Resource`).
  */
 export class DeliveryPipeline extends Construct {
   /** The workflow files' YAML by path in the repository (e.g. `.github/workflows/deliver.yml`). */
