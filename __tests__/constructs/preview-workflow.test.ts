@@ -152,6 +152,13 @@ describe("preview workflows", () => {
     expect(sweep.jobs.sweep.env.PREVIEW_TTL_HOURS).toBe("${{ vars.PREVIEW_TTL_HOURS }}");
   });
 
+  test("secure default runner: GitHub-hosted for every preview job, never an environment's deploy runner", () => {
+    const withDeployRunners = synth({ environments: [{ name: "dev", runsOn: ["self-hosted", "acme-dev-deploy"] }, { name: "prod" }] });
+    for (const workflow of [withDeployRunners.preview, withDeployRunners.sweep]) {
+      for (const [id, job] of Object.entries(workflow.jobs as Json)) expect([id, job["runs-on"]]).toEqual([id, "ubuntu-latest"]);
+    }
+  });
+
   test("previews.runsOn: the cluster jobs' runner, declared for actionlint; a CodeBuild runner label is accepted", () => {
     const custom = synth({ previews: { runsOn: ["self-hosted", "previews"] } });
     for (const id of ["deploy", "teardown"]) expect(custom.preview.jobs[id]["runs-on"]).toEqual(["self-hosted", "previews"]);
