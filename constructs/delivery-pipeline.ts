@@ -99,18 +99,6 @@ export interface PipelinePreviews {
    * @default "ubuntu-latest"
    */
   readonly runsOn?: string | readonly string[];
-  /**
-   * Run once in a new preview, after the migration, with `/bin/sh -c` in the pull request's image
-   * (e.g. `python -m seed`). Literal text: it reaches the script as an environment variable.
-   * @default no seed
-   */
-  readonly seedCommand?: string;
-  /**
-   * The preview-specific secrets' full Secrets Manager names (`<platform>/<app>/preview/<NAME>`):
-   * each deploy copies their values into Secret `app-secrets` of the preview namespace.
-   * @default [] - no secrets
-   */
-  readonly secretIds?: readonly string[];
 }
 
 /** Where the workflows are committed in the app's repository. */
@@ -254,8 +242,8 @@ export interface DeliveryPipelineProps {
   /**
    * A preview per same-repository pull request (`.github/workflows/preview.yml`) and an hourly
    * sweep of closed and idle ones (`.github/workflows/preview-sweep.yml`); see docs/previews.md.
-   * The migration, integration-test and seed commands then also enter a workflow (as `env`), so
-   * `${{` is refused in them.
+   * The commands (migrate, seed, integration tests) and the preview secrets' names come from the
+   * `preview` environment's variables, never from this file.
    * @default no previews
    */
   readonly previews?: PipelinePreviews;
@@ -348,12 +336,8 @@ export class DeliveryPipeline extends Construct {
             runsOn: props.previews.runsOn ?? "ubuntu-latest",
             buildSteps: buildAndTestSteps(settings),
             healthPath: settings.healthPath,
-            migrateCommand: props.migrateCommand,
-            seedCommand: props.previews.seedCommand,
-            integrationTestCommand: props.integrationTestCommand,
-            secretIds: props.previews.secretIds ?? [],
           };
-    if (previews !== undefined) this.validatePreviews(props, previews.runsOn);
+    if (previews !== undefined) this.validatePreviews(previews.runsOn);
     this.workflows = {
       [PIPELINE_WORKFLOW_PATHS.pullRequest]: renderWorkflow(pullRequestWorkflow(settings)),
       [PIPELINE_WORKFLOW_PATHS.deliver]: renderWorkflow(deliver),
@@ -400,18 +384,8 @@ export class DeliveryPipeline extends Construct {
     );
   }
 
-  /** The previews' props; the commands that now also enter a workflow must not hold `${{`. */
-  private validatePreviews(props: DeliveryPipelineProps, runsOn: string | readonly string[]): void {
-    const previews = props.previews!;
-    const command = (field: string, value: string | undefined) => {
-      if (value === undefined) return;
-      if (!isKnown(value)) invalid(this, field, value, "a shell command (a literal: it is written into the workflow YAML)");
-      const problem = kinds.workflowShellCommand.problem(value);
-      if (problem !== undefined) invalid(this, field, value, problem);
-    };
-    command("previews.seedCommand", previews.seedCommand);
-    command("migrateCommand", props.migrateCommand);
-    command("integrationTestCommand", props.integrationTestCommand);
+  /** The previews' props. */
+  private validatePreviews(runsOn: string | readonly string[]): void {
     if (!isKnown(runsOn)) invalid(this, "previews.runsOn", runsOn, "a runner label or a non-empty list of labels (a literal)");
     const labels = typeof runsOn === "string" ? [runsOn] : runsOn;
     if (!Array.isArray(labels) || labels.length === 0) invalid(this, "previews.runsOn", runsOn, "a runner label such as ubuntu-latest, or a non-empty list of labels");
@@ -419,12 +393,6 @@ export class DeliveryPipeline extends Construct {
       if (isCodebuildRunnerLabel(l)) return;
       const problem = kinds.runnerLabel.problem(l);
       if (problem !== undefined) invalid(this, typeof runsOn === "string" ? "previews.runsOn" : `previews.runsOn[${i}]`, l, problem);
-    });
-    (previews.secretIds ?? []).forEach((id, i) => {
-      // Letters, digits and /_+=.@- (Secrets Manager's names): no newline, quote or `${{` reaches the step.
-      if (typeof id !== "string" || !/^[A-Za-z0-9_+=.@-]+(\/[A-Za-z0-9_+=.@-]+)*$/.test(id)) {
-        invalid(this, `previews.secretIds[${i}]`, id, "a Secrets Manager secret name such as slipway/shop/preview/API_KEY");
-      }
     });
   }
 

@@ -29,7 +29,8 @@ export const PREVIEW_ENVIRONMENT = "preview";
  * registry URL, the app's domain in the host environment, the cap, the idle time to live in hours,
  * `postgres` or `none`, and the three templates: the preview namespace's objects (`__PR__`,
  * `__IMAGE__`), the database Job (`__PR__`, `__ACTION__`) and the task Job (`__PR__`, `__IMAGE__`,
- * `__COMMAND__`, a JSON array).
+ * `__COMMAND__`, a JSON array), the preview secrets as `{"<NAME>": "<Secrets Manager name>"}` and the
+ * commands as `{"migrate"?, "seed"?, "integrationTest"?: [argument, ...]}`.
  */
 export const PREVIEW_VARIABLES = [
   "PREVIEW_ROLE_ARN",
@@ -43,6 +44,8 @@ export const PREVIEW_VARIABLES = [
   "PREVIEW_MANIFEST",
   "PREVIEW_DB_JOB",
   "PREVIEW_TASK_JOB",
+  "PREVIEW_SECRETS",
+  "PREVIEW_COMMANDS",
 ] as const;
 
 /** The label every preview namespace carries, `<label>=<app>`: the cap counts and the sweep lists by it. */
@@ -66,11 +69,6 @@ export interface PreviewWorkflowSettings {
   /** The checkout, build and in-image test steps of the pull-request workflow; the build step has id `build` and output `id`. */
   readonly buildSteps: readonly Step[];
   readonly healthPath: string;
-  readonly migrateCommand?: string;
-  readonly seedCommand?: string;
-  readonly integrationTestCommand?: string;
-  /** Full Secrets Manager names of the preview-specific secrets (`<platform>/<app>/preview/<NAME>`). */
-  readonly secretIds: readonly string[];
 }
 
 const FORK_GUARD = "github.event.pull_request.head.repo.full_name == github.repository";
@@ -117,7 +115,7 @@ const SHELL_FUNCTIONS: Readonly<Record<string, { readonly needs: readonly string
       "  awk -v kinds=\"^($1)\\$\" -v mode=\"$2\" '",
       '    function flush() { if (doc != "" && ((kind ~ kinds) == (mode == "only"))) printf "---\\n%s", doc; doc = ""; kind = "" }',
       "    /^---/ { flush(); next }",
-      '    { doc = doc $0 "\\n"; if ($0 ~ /^kind: /) kind = substr($0, 7) }',
+      '    { doc = doc $0 "\\n"; if ($0 ~ /^kind: /) { kind = substr($0, 7); gsub(/["\\047 ]/, "", kind) } }',
       "    END { flush() }'",
       "}",
       "",
@@ -128,7 +126,8 @@ const SHELL_FUNCTIONS: Readonly<Record<string, { readonly needs: readonly string
     text: [
       "run_job() {",
       '  local ns="$1" file="$2" what="$3" deadline=$((SECONDS + $4 * 60)) job conditions',
-      '  kubectl -n "$ns" delete -f "$file" --ignore-not-found --wait=true || return 1',
+      "  # A Job with a fixed name replaces the last one (kept an hour after it ends); one with generateName is always new.",
+      '  if ! grep -q "^  generateName: " "$file"; then kubectl -n "$ns" delete -f "$file" --ignore-not-found --wait=true || return 1; fi',
       '  job="$(kubectl -n "$ns" create -f "$file" -o name)" || return 1',
       "  while (( SECONDS < deadline )); do",
       `    conditions="$(kubectl -n "$ns" get "$job" -o jsonpath='{.status.conditions[?(@.status=="True")].type}' || true)"`,
@@ -312,18 +311,23 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
     ],
   };
 
-  const taskStep = (name: string, id: string, variable: string, what: string, extraBody = "", guard = ""): Step =>
+  // The commands come from PREVIEW_COMMANDS (`{"migrate": [...], "seed": [...], "integrationTest": [...]}`,
+  // each an argument list): they never enter this file, so no platform-file text is ever YAML here.
+  const taskStep = (name: string, id: string, key: string, what: string, extraBody = "", guard = ""): Step =>
     clusterStep(
       name,
       id,
       [
+        `if ! COMMAND_JSON="$(jq -ce --arg key ${key} '.[$key] // empty | select(type == "array" and length > 0 and all(.[]; type == "string"))' <<< "\${PREVIEW_COMMANDS:-"{}"}")"; then echo "No ${key} command: nothing to run"; exit 0; fi`,
         guard,
-        `COMMAND_JSON="$(jq -cn --arg command "$${variable}" '["/bin/sh", "-c", $command]')"`,
         `render "$PREVIEW_TASK_JOB" "$work/${id}.yaml"`,
         `run_job "$namespace" "$work/${id}.yaml" ${shellQuote(what)} 15`,
         extraBody,
         "",
-      ].join("\n"),
+      ]
+        .filter((line) => line !== "")
+        .concat("")
+        .join("\n"),
       { timeoutMinutes: 20 },
     );
 
@@ -345,10 +349,9 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
       PREVIEW_MAX: vars("PREVIEW_MAX"),
       PREVIEW_MANIFEST: vars("PREVIEW_MANIFEST"),
       PREVIEW_TASK_JOB: vars("PREVIEW_TASK_JOB"),
+      PREVIEW_SECRETS: vars("PREVIEW_SECRETS"),
+      PREVIEW_COMMANDS: vars("PREVIEW_COMMANDS"),
       HEALTH_PATH: s.healthPath,
-      ...(s.migrateCommand !== undefined ? { MIGRATE_COMMAND: s.migrateCommand } : {}),
-      ...(s.seedCommand !== undefined ? { SEED_COMMAND: s.seedCommand } : {}),
-      ...(s.integrationTestCommand !== undefined ? { INTEGRATION_TEST_COMMAND: s.integrationTestCommand } : {}),
     },
     steps: [
       credentialsStep(),
@@ -383,11 +386,14 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
         "Create the namespace",
         "namespace",
         [
-          "# The namespace alone first: the database Job writes its Secret there before anything starts.",
+          "# The namespace first, then what lives in it but the Deployment (its RoleBindings let the",
+          "# database Job write the Secret the app reads): the Deployment rolls out after the migration.",
           'documents Namespace only < "$work/manifest.yaml" > "$work/namespace.yaml"',
-          'if ! grep -q "^kind: Namespace$" "$work/namespace.yaml"; then echo "::error::PREVIEW_MANIFEST has no Namespace"; exit 1; fi',
+          'if [[ ! -s "$work/namespace.yaml" ]]; then echo "::error::PREVIEW_MANIFEST has no Namespace"; exit 1; fi',
           'kubectl apply -f "$work/namespace.yaml"',
           `kubectl annotate --overwrite namespace "$namespace" "${PREVIEW_ACTIVITY_ANNOTATION}=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
+          'documents "Namespace|Deployment" except < "$work/manifest.yaml" > "$work/objects.yaml"',
+          'kubectl apply -f "$work/objects.yaml"',
           "",
         ].join("\n"),
       ),
@@ -403,47 +409,35 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
         ].join("\n"),
         { timeoutMinutes: 15 },
       ),
-      ...(s.secretIds.length === 0
-        ? []
-        : [
-            clusterStep(
-              "Copy the preview secrets",
-              "secrets",
-              [
-                "# Each value goes from aws to jq to kubectl through pipes: never echoed, never an argument.",
-                "secret_data() {",
-                "  local id",
-                "  while IFS= read -r id; do",
-                '    [[ -n "$id" ]] || continue',
-                '    aws secretsmanager get-secret-value --secret-id "$id" --region "$PREVIEW_REGION" --query SecretString --output json | jq -c --arg name "${id##*/}" \'{($name): (. | @base64)}\' || { echo "::error::Could not read secret $id: give it a value with aws secretsmanager put-secret-value --secret-id $id --secret-string file://<file>"; return 1; }',
-                '  done <<< "$PREVIEW_SECRET_IDS"',
-                "}",
-                'kubectl -n "$namespace" delete secret app-secrets --ignore-not-found',
-                'secret_data | jq -s --arg namespace "$namespace" \'{apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: {name: "app-secrets", namespace: $namespace}, data: add}\' | kubectl -n "$namespace" create -f -',
-                "",
-              ].join("\n"),
-              { env: { PREVIEW_SECRET_IDS: s.secretIds.join("\n") } },
-            ),
-          ]),
       clusterStep(
-        "Apply the preview",
-        "apply",
-        ["# Everything but the namespace (applied) and the Deployment: it rolls out after the migration, as in the deliver workflow.", 'documents "Namespace|Deployment" except < "$work/manifest.yaml" | kubectl apply -f -', ""].join("\n"),
+        "Copy the preview secrets",
+        "secrets",
+        [
+          "# PREVIEW_SECRETS: {\"<NAME>\": \"<platform>/<app>/preview/<NAME>\"}. Each value goes from aws to jq to",
+          "# kubectl through pipes: never echoed, never an argument.",
+          `if ! jq -e 'type == "object" and all(to_entries[]; (.key | test("^[A-Za-z_][A-Za-z0-9_]*$")) and (.value | test("^[A-Za-z0-9_+=.@/-]+$")))' <<< "\${PREVIEW_SECRETS:-"{}"}" > /dev/null; then echo "::error::PREVIEW_SECRETS is not {\"<NAME>\": \"<secret name>\"}: the preview environment's variables are not Slipway's"; exit 1; fi`,
+          `if ! ids="$(jq -er 'to_entries[] | select((.key | test("^[A-Za-z_][A-Za-z0-9_]*$")) and (.value | test("^[A-Za-z0-9_+=.@/-]+$"))) | "\\(.key) \\(.value)"' <<< "\${PREVIEW_SECRETS:-"{}"}")"; then echo "No preview secrets"; exit 0; fi`,
+          "secret_data() {",
+          "  local name id",
+          "  while read -r name id <&3; do",
+          '    aws secretsmanager get-secret-value --secret-id "$id" --region "$PREVIEW_REGION" --query SecretString --output json | jq -c --arg name "$name" \'{($name): (. | @base64)}\' || { echo "::error::Could not read secret $name ($id): give it a value with aws secretsmanager put-secret-value --secret-id $id --secret-string file://<file>"; return 1; }',
+          '  done 3<<< "$ids"',
+          "}",
+          'kubectl -n "$namespace" delete secret app-secrets --ignore-not-found',
+          'secret_data | jq -s --arg namespace "$namespace" \'{apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: {name: "app-secrets", namespace: $namespace}, data: add}\' | kubectl -n "$namespace" create -f -',
+          "",
+        ].join("\n"),
       ),
-      ...(s.migrateCommand !== undefined ? [taskStep("Migrate the database", "migrate", "MIGRATE_COMMAND", "Migration")] : []),
-      ...(s.seedCommand !== undefined
-        ? [
-            taskStep(
-              "Seed the database",
-              "seed",
-              "SEED_COMMAND",
-              "Seed",
-              `kubectl annotate --overwrite namespace "$namespace" "${PREVIEW_SEEDED_ANNOTATION}=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
-              // Once per preview: a later push keeps the data it has.
-              `if [[ -n "$(kubectl get namespace "$namespace" -o jsonpath='{.metadata.annotations.${PREVIEW_SEEDED_ANNOTATION.replace(/\./g, "\\.")}}')" ]]; then echo "Seeded before: not again"; exit 0; fi`,
-            ),
-          ]
-        : []),
+      taskStep("Migrate the database", "migrate", "migrate", "Migration"),
+      taskStep(
+        "Seed the database",
+        "seed",
+        "seed",
+        "Seed",
+        `kubectl annotate --overwrite namespace "$namespace" "${PREVIEW_SEEDED_ANNOTATION}=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
+        // Once per preview: a later push keeps the data it has.
+        `if [[ -n "$(kubectl get namespace "$namespace" -o jsonpath='{.metadata.annotations.${PREVIEW_SEEDED_ANNOTATION.replace(/\./g, "\\.")}}')" ]]; then echo "Seeded before: not again"; exit 0; fi`,
+      ),
       clusterStep(
         "Roll out",
         "rollout",
@@ -466,7 +460,7 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
           "",
         ].join("\n"),
       ),
-      ...(s.integrationTestCommand !== undefined ? [taskStep("Integration tests", "integration-test", "INTEGRATION_TEST_COMMAND", "Integration tests")] : []),
+      taskStep("Integration tests", "integration-test", "integrationTest", "Integration tests"),
       clusterStep(
         "Record the activity",
         "activity",

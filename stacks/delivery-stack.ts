@@ -5,7 +5,6 @@ import { appSecretPrefix } from "../constructs/app-secrets";
 import { databaseSetupTemplateName } from "../constructs/database-setup";
 import { DeliveryPipeline, PIPELINE_REQUIRED_CHECKS } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
-import { PREVIEW_ENVIRONMENT } from "../constructs/preview-workflow";
 import { DEFAULT_SKELETON_TEMPLATE, renderSkeleton } from "../constructs/skeleton";
 import { SourceRepository } from "../constructs/source-repository";
 import { terraformLiterals } from "../platform/literal";
@@ -107,7 +106,7 @@ export class DeliveryStack extends SlipwayStack {
     });
     this.registry.grantPush(this.buildRole);
 
-    const previews = (props.app as AppConfig & { readonly previews?: { readonly seed?: string; readonly secrets: readonly string[] } }).previews;
+    const previews = (props.app as AppConfig & { readonly previews?: object }).previews;
     this.pipeline = new DeliveryPipeline(this, "Pipeline", {
       appName: props.app.name,
       testCommand: props.app.testCommand,
@@ -121,11 +120,8 @@ export class DeliveryStack extends SlipwayStack {
       repository: this.repository,
       environments: props.platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn, bakeMinutes: env.deploy.bakeMinutes })),
       secretIds: Object.fromEntries(props.platform.environments.map((env) => [env.name, props.app.secrets.map((secret) => `${appSecretPrefix(props.platform.name, props.app.name, env.name)}/${secret}`)])),
-      // The model's resolved previews (undefined when off); their secrets are the preview-specific set.
-      previews: previews && {
-        seedCommand: previews.seed,
-        secretIds: previews.secrets.map((secret) => `${appSecretPrefix(props.platform.name, props.app.name, PREVIEW_ENVIRONMENT)}/${secret}`),
-      },
+      // The model's resolved previews (undefined when off): the workflows read the rest from the `preview` environment.
+      previews: previews === undefined ? undefined : {},
     });
     // The workflows are committed before the ruleset starts requiring pull requests.
     this.repository.ruleset.dependsOn = [...(this.repository.ruleset.dependsOn ?? []), ...Object.values(this.pipeline.files).map((file) => `${file.terraformResourceType}.${file.friendlyUniqueId}`)];

@@ -24,7 +24,7 @@ const BASE: DeliveryPipelineProps = {
   healthPath: "/healthz",
   repository: { name: "hello" },
   environments: [{ name: "dev" }, { name: "prod" }],
-  previews: { seedCommand: "./bin/seed", secretIds: ["acme/hello/preview/API_KEY", "acme/hello/preview/SMTP_URL"] },
+  previews: {},
 };
 
 function synth(overrides: Partial<DeliveryPipelineProps> = {}) {
@@ -113,36 +113,31 @@ describe("preview workflows", () => {
     expect(preview.jobs.build.steps.filter((s: Json) => s.id === "build")).toHaveLength(1);
   });
 
-  test("the platform file's commands and secret names reach the scripts as env only", () => {
-    expect(preview.jobs.deploy.env).toMatchObject({ MIGRATE_COMMAND: "./bin/migrate", SEED_COMMAND: "./bin/seed", INTEGRATION_TEST_COMMAND: "./bin/itest", HEALTH_PATH: "/healthz", APP_NAME: "hello" });
-    const secrets = preview.jobs.deploy.steps.find((s: Json) => s.name === "Copy the preview secrets");
-    expect(secrets.env).toEqual({ PREVIEW_SECRET_IDS: "acme/hello/preview/API_KEY\nacme/hello/preview/SMTP_URL" });
-    for (const workflow of [preview, sweep]) {
-      for (const job of Object.values(workflow.jobs as Json)) {
-        for (const step of job.steps as Json[]) {
-          if (step.run === undefined) continue;
-          expect(step.run).not.toContain("./bin/");
-          expect(step.run).not.toContain("acme/hello/preview");
-        }
-      }
-    }
+  test("the commands and the preview secrets' names come from the preview environment, never from the workflow file", () => {
+    expect(preview.jobs.deploy.env).toMatchObject({ PREVIEW_COMMANDS: "${{ vars.PREVIEW_COMMANDS }}", PREVIEW_SECRETS: "${{ vars.PREVIEW_SECRETS }}", HEALTH_PATH: "/healthz", APP_NAME: "hello" });
+    const text = pipeline.workflows[PREVIEW_WORKFLOW_PATHS.preview] + pipeline.workflows[PREVIEW_WORKFLOW_PATHS.sweep];
+    expect(text).not.toContain("./bin/");
+    // So a migration may hold any text, `${{` too: it never becomes part of a workflow.
+    const odd = synth({ migrateCommand: "migrate ${{ github.actor }}" });
+    expect(odd.pipeline.workflows[PREVIEW_WORKFLOW_PATHS.preview]).not.toContain("github.actor");
   });
 
-  test("no seed, no migration, no integration tests, no secrets: no such steps", () => {
-    const bare = synth({ migrateCommand: undefined, integrationTestCommand: undefined, previews: {} });
-    expect(bare.preview.jobs.deploy.steps.map((s: Json) => s.name)).toEqual([
+  test("the deploy job's steps, in order: every step is there, a step without its command or secrets says so and passes", () => {
+    expect(preview.jobs.deploy.steps.map((s: Json) => s.name)).toEqual([
       "Configure AWS credentials",
       "Connect to the cluster",
       "Render the preview",
       "Check the preview cap",
       "Create the namespace",
       "Create the database",
-      "Apply the preview",
+      "Copy the preview secrets",
+      "Migrate the database",
+      "Seed the database",
       "Roll out",
       "Health check",
+      "Integration tests",
       "Record the activity",
     ]);
-    expect(Object.keys(bare.preview.jobs.deploy.env)).not.toEqual(expect.arrayContaining(["SEED_COMMAND"]));
   });
 
   test("preview-sweep.yml: hourly and by hand", () => {
@@ -169,19 +164,6 @@ describe("preview workflows", () => {
     expect(synth({ previews: { runsOn: [label] } }).preview.jobs.deploy["runs-on"]).toEqual([label]);
   });
 
-  test("fails when the seed command holds a GitHub expression", () => {
-    expectValidationError(() => synth({ previews: { seedCommand: "echo ${{ secrets.X }}" } }), "test/Pipeline", "previews.seedCommand", "without '${{'");
-  });
-
-  test("fails when the migration holds a GitHub expression and previews carry it into a workflow", () => {
-    expect(() => synth({ previews: undefined, migrateCommand: "migrate ${{ github.actor }}" })).not.toThrow();
-    expectValidationError(() => synth({ migrateCommand: "migrate ${{ github.actor }}" }), "test/Pipeline", "migrateCommand", "without '${{'");
-  });
-
-  test("fails when a preview secret id is not a Secrets Manager name", () => {
-    expectValidationError(() => synth({ previews: { secretIds: ["acme/hello/preview/A\nB"] } }), "test/Pipeline", "previews.secretIds[0]", "a Secrets Manager secret name");
-  });
-
   test("fails when previews.runsOn is empty or a label carries an expression", () => {
     expectValidationError(() => synth({ previews: { runsOn: [] } }), "test/Pipeline", "previews.runsOn", "non-empty list");
     expectValidationError(() => synth({ previews: { runsOn: ["${{ github.head_ref }}"] } }), "test/Pipeline", "previews.runsOn[0]", "runner label");
@@ -189,19 +171,21 @@ describe("preview workflows", () => {
 });
 
 describe("the <app>-delivery stack", () => {
-  test("commits the preview workflows when the model's app has previews, reading the preview-specific secrets", () => {
+  test("commits the preview workflows when the model's app has previews", () => {
     const platform = examplePlatform();
     const app = platform.apps[0];
     // The model's resolved previews for the app (platform/model.ts: app.previews).
-    const withPreviews = { ...platform, apps: [{ ...app, previews: { environment: "dev", ttlHours: 72, maxConcurrent: 3, seed: "python -m seed", secrets: ["API_KEY"] } }, ...platform.apps.slice(1)] };
+    const withPreviews = { ...platform, apps: [{ ...app, previews: { environment: "dev", ttlHours: 72, maxConcurrent: 3, seed: "python -m seed", secrets: ["API_KEY"], routerNodePort: 31000 } }, ...platform.apps.slice(1)] };
     const delivery = synthAll(withPreviews as PlatformConfig)[`${app.name}-delivery`];
     const files = Object.values<Json>(delivery.resource.github_repository_file);
     const previewFile = files.find((f) => f.file === PREVIEW_WORKFLOW_PATHS.preview);
     expect(previewFile).toBeDefined();
     expect(files.some((f) => f.file === PREVIEW_WORKFLOW_PATHS.sweep)).toBe(true);
     const workflow = parse(previewFile!.content.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{"));
-    expect(workflow.jobs.deploy.env.SEED_COMMAND).toBe("python -m seed");
-    const secrets = workflow.jobs.deploy.steps.find((s: Json) => s.name === "Copy the preview secrets");
-    expect(secrets.env.PREVIEW_SECRET_IDS).toBe(`${platform.name}/${app.name}/preview/API_KEY`);
+    expect(workflow.jobs.deploy.env.PREVIEW_COMMANDS).toBe("${{ vars.PREVIEW_COMMANDS }}");
+    expect(workflow.jobs.deploy.env.APP_NAME).toBe(app.name);
+    // Without previews in the model: none.
+    const without = synthAll({ ...platform, apps: [{ ...app, previews: undefined }, ...platform.apps.slice(1)] } as PlatformConfig)[`${app.name}-delivery`];
+    expect(Object.values<Json>(without.resource.github_repository_file).map((f) => f.file)).not.toContain(PREVIEW_WORKFLOW_PATHS.preview);
   });
 });

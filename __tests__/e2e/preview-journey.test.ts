@@ -26,94 +26,121 @@ const MERGE = "a".repeat(40);
 const DOMAIN = "hello.dev.acme.example";
 const SEED = "python -m seed --fixtures 'demo & more'";
 
-const MANIFEST = `apiVersion: v1
-kind: Namespace
+/** The templates as the `<app>-<host env>` stack renders them: every string double-quoted, `__COMMAND__` bare. */
+const MANIFEST = `apiVersion: "v1"
+kind: "Namespace"
 metadata:
-  name: hello-pr-__PR__
+  name: "hello-pr-__PR__"
   labels:
-    pod-security.kubernetes.io/enforce: restricted
-    pod-security.kubernetes.io/enforce-version: latest
-    slipway.dev/preview: hello
+    pod-security.kubernetes.io/enforce: "restricted"
+    pod-security.kubernetes.io/enforce-version: "latest"
+    slipway.dev/preview: "hello"
+    slipway.dev/pull-request: "__PR__"
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
+apiVersion: "rbac.authorization.k8s.io/v1"
+kind: "RoleBinding"
 metadata:
-  name: preview-deployer
-  namespace: hello-pr-__PR__
+  name: "preview-deployer"
+  namespace: "hello-pr-__PR__"
 roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: slipway:hello-preview-deployer
+  apiGroup: "rbac.authorization.k8s.io"
+  kind: "ClusterRole"
+  name: "slipway:hello-preview-deployer"
 subjects:
-  - kind: Group
-    name: slipway:hello-previews
+  - apiGroup: "rbac.authorization.k8s.io"
+    kind: "Group"
+    name: "slipway:hello-previews"
 ---
-apiVersion: v1
-kind: ResourceQuota
+apiVersion: "rbac.authorization.k8s.io/v1"
+kind: "RoleBinding"
 metadata:
-  name: preview
-  namespace: hello-pr-__PR__
+  name: "database-writer"
+  namespace: "hello-pr-__PR__"
+roleRef:
+  apiGroup: "rbac.authorization.k8s.io"
+  kind: "ClusterRole"
+  name: "slipway:hello-preview-database-writer"
+subjects:
+  - kind: "ServiceAccount"
+    name: "hello-preview-db"
+    namespace: "hello-previews"
+---
+apiVersion: "v1"
+kind: "ResourceQuota"
+metadata:
+  name: "preview"
+  namespace: "hello-pr-__PR__"
 spec:
   hard:
     limits.cpu: "2"
 ---
-apiVersion: v1
-kind: ServiceAccount
+apiVersion: "v1"
+kind: "ServiceAccount"
 metadata:
-  name: app
-  namespace: hello-pr-__PR__
+  name: "app"
+  namespace: "hello-pr-__PR__"
+automountServiceAccountToken: false
 ---
-apiVersion: apps/v1
-kind: Deployment
+apiVersion: "apps/v1"
+kind: "Deployment"
 metadata:
-  name: app
-  namespace: hello-pr-__PR__
+  name: "app"
+  namespace: "hello-pr-__PR__"
 spec:
   template:
     spec:
-      serviceAccountName: app
+      serviceAccountName: "app"
       containers:
-        - name: app
-          image: __IMAGE__
+        - name: "app"
+          image: "__IMAGE__"
           env:
-            - name: DATABASE_PASSWORD
+            - name: "DATABASE_USER"
               valueFrom:
                 secretKeyRef:
-                  name: database
-                  key: password
+                  name: "database"
+                  key: "DATABASE_USER"
 ---
-apiVersion: v1
-kind: Service
+apiVersion: "v1"
+kind: "Service"
 metadata:
-  name: app
-  namespace: hello-pr-__PR__
+  name: "app"
+  namespace: "hello-pr-__PR__"
 `;
-const DB_JOB = `apiVersion: batch/v1
-kind: Job
+const DB_JOB = `apiVersion: "batch/v1"
+kind: "Job"
 metadata:
-  name: hello-db-__ACTION__-pr-__PR__
-  namespace: hello-previews
+  name: "database-__ACTION__-__PR__"
+  namespace: "hello-previews"
 spec:
+  backoffLimit: 0
+  ttlSecondsAfterFinished: 3600
   template:
     spec:
       containers:
-        - name: database
-          image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/slipway-db@sha256:${"b".repeat(64)}
+        - name: "database"
+          image: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/slipway-db@sha256:${"b".repeat(64)}"
           args: ["__ACTION__", "__PR__"]
 `;
-const TASK_JOB = `apiVersion: batch/v1
-kind: Job
+const TASK_JOB = `apiVersion: "batch/v1"
+kind: "Job"
 metadata:
-  name: hello-task-pr-__PR__
-  namespace: hello-pr-__PR__
+  generateName: "task-"
+  namespace: "hello-pr-__PR__"
 spec:
+  backoffLimit: 0
+  ttlSecondsAfterFinished: 3600
   template:
     spec:
       containers:
-        - name: task
-          image: __IMAGE__
+        - name: "task"
+          image: "__IMAGE__"
           command: __COMMAND__
 `;
+const COMMANDS = {
+  migrate: ["/bin/sh", "-c", "python -m migrate"],
+  seed: ["/bin/sh", "-c", SEED],
+  integrationTest: ["/bin/sh", "-c", "python -m pytest -q tests/integration"],
+};
 
 const VARS = {
   PREVIEW_ROLE_ARN: "arn:aws:iam::123456789012:role/hello-preview-dev",
@@ -127,6 +154,8 @@ const VARS = {
   PREVIEW_MANIFEST: MANIFEST,
   PREVIEW_DB_JOB: DB_JOB,
   PREVIEW_TASK_JOB: TASK_JOB,
+  PREVIEW_SECRETS: JSON.stringify({ API_KEY: "acme/hello/preview/API_KEY" }),
+  PREVIEW_COMMANDS: JSON.stringify(COMMANDS),
 };
 
 const synthesized = new Map<string, Record<string, string>>();
@@ -147,7 +176,7 @@ function synthesize(overrides: Partial<DeliveryPipelineProps>): Record<string, s
     healthPath: "/healthz",
     repository: { name: "hello" },
     environments: [{ name: "dev" }, { name: "prod" }],
-    previews: { seedCommand: SEED, secretIds: ["acme/hello/preview/API_KEY"] },
+    previews: {},
     ...overrides,
   }).workflows;
 }
@@ -362,16 +391,19 @@ describe("preview journey", () => {
     const order = [
       "aws eks update-kubeconfig --name acme-dev --region eu-west-1",
       "kubectl get namespaces -l slipway.dev/preview=hello -o name",
-      `kubectl apply -f ${"" /* the namespace file */}`,
+      "kubectl apply -f /", // the namespace
+      "kubectl annotate --overwrite namespace hello-pr-7 slipway.dev/last-activity=",
+      "kubectl apply -f /", // what lives in it but the Deployment
+      "kubectl -n hello-previews delete -f", // the last database Job of that name
       "kubectl -n hello-previews create -f",
       // The secret's aws and kubectl run in one pipeline: their order is not fixed.
       "kubectl -n hello-pr-7 delete secret app-secrets --ignore-not-found",
-      "kubectl apply -f -",
-      "kubectl -n hello-pr-7 create -f", // migrate
-      "kubectl -n hello-pr-7 create -f", // seed
+      "kubectl -n hello-pr-7 create -f /", // migrate
+      "kubectl -n hello-pr-7 create -f /", // seed
+      "kubectl apply -f /", // the Deployment
       "kubectl -n hello-pr-7 rollout status deployment/app --timeout=10m",
       `curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --output /dev/null https://pr-7.${DOMAIN}/healthz`,
-      "kubectl -n hello-pr-7 create -f", // integration tests
+      "kubectl -n hello-pr-7 create -f /", // integration tests
       "kubectl annotate --overwrite namespace hello-pr-7 slipway.dev/last-activity=",
     ];
     expect(deploy).toContain("aws secretsmanager get-secret-value --secret-id acme/hello/preview/API_KEY --region eu-west-1 --query SecretString --output json");
@@ -383,11 +415,11 @@ describe("preview journey", () => {
       at = found;
     }
     const w = stage.world;
-    expect(w.namespaces["hello-pr-7"].labels).toEqual({ "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest", "slipway.dev/preview": "hello" });
+    expect(w.namespaces["hello-pr-7"].labels).toEqual({ "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest", "slipway.dev/preview": "hello", "slipway.dev/pull-request": "7" });
     expect(w.namespaces["hello-pr-7"].annotations["slipway.dev/last-activity"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(w.namespaces["hello-pr-7"].annotations["slipway.dev/seeded"]).toMatch(/^\d{4}-\d\d-\d\dT/);
     // The Jobs, in order, with the values filled in and the commands as JSON arrays.
-    expect(w.jobRuns.map((j) => `${j.namespace}/${j.name}`)).toEqual(["hello-previews/hello-db-create-pr-7", "hello-pr-7/hello-task-pr-7", "hello-pr-7/hello-task-pr-7", "hello-pr-7/hello-task-pr-7"]);
+    expect(w.jobRuns.map((j) => `${j.namespace}/${j.name}`)).toEqual(["hello-previews/database-create-7", "hello-pr-7/task-1", "hello-pr-7/task-2", "hello-pr-7/task-3"]);
     expect(w.jobRuns[0].spec.template.spec.containers[0].args).toEqual(["create", "7"]);
     expect(w.jobRuns.slice(1).map(commandOf)).toEqual([
       ["/bin/sh", "-c", "python -m migrate"],
@@ -395,8 +427,9 @@ describe("preview journey", () => {
       ["/bin/sh", "-c", "python -m pytest -q tests/integration"],
     ]);
     expect(w.jobRuns.slice(1).map((j) => j.spec.template.spec.containers[0].image)).toEqual([IMAGE, IMAGE, IMAGE]);
-    // Everything but the Deployment before the migration; the Deployment with the pushed digest after it.
-    expect(w.applied).toEqual(["Namespace/hello-pr-7", "RoleBinding/preview-deployer", "ResourceQuota/preview", "ServiceAccount/app", "Service/app", "Deployment/app"]);
+    // Everything but the Deployment before the database Job and the migration; the Deployment with the pushed digest after them.
+    expect(w.applied).toEqual(["Namespace/hello-pr-7", "RoleBinding/preview-deployer", "RoleBinding/database-writer", "ResourceQuota/preview", "ServiceAccount/app", "Service/app", "Deployment/app"]);
+    expect(w.namespaces["hello-pr-7"].labels["slipway.dev/pull-request"]).toBe("7");
     expect(w.rollouts).toEqual([{ namespace: "hello-pr-7", image: IMAGE }]);
     // The preview secret, byte for byte, never on a command line or in the log.
     expect(w.secrets["hello-pr-7/app-secrets"]).toEqual({ API_KEY: "k3y with 'quotes' & $dollars\nand a second line" });
@@ -470,7 +503,7 @@ describe("preview journey", () => {
     expect(w.namespaces["hello-pr-7"]).toBeUndefined();
     expect(w.deletedNamespaces).toEqual(["hello-pr-7"]);
     const drop = w.jobRuns[w.jobRuns.length - 1];
-    expect(`${drop.namespace}/${drop.name}`).toBe("hello-previews/hello-db-drop-pr-7");
+    expect(`${drop.namespace}/${drop.name}`).toBe("hello-previews/database-drop-7");
     expect(drop.spec.template.spec.containers[0].args).toEqual(["drop", "7"]);
     // The namespace goes before the database (its pods hold connections).
     const teardown = calls(closed, "teardown");
@@ -519,7 +552,7 @@ describe("preview sweep", () => {
     const w = stage.world;
     expect(Object.keys(w.namespaces).sort()).toEqual(["hello-pr-10", "hello-pr-7", "hello-previews", "other-pr-1"]);
     expect(w.deletedNamespaces).toEqual(["hello-pr-8", "hello-pr-9"]);
-    expect(w.jobRuns.map((j) => `${j.name} ${j.spec.template.spec.containers[0].args.join(" ")}`)).toEqual(["hello-db-drop-pr-8 drop 8", "hello-db-drop-pr-9 drop 9"]);
+    expect(w.jobRuns.map((j) => `${j.name} ${j.spec.template.spec.containers[0].args.join(" ")}`)).toEqual(["database-drop-8 drop 8", "database-drop-9 drop 9"]);
     expect(Object.keys(w.registry)).toEqual([`pr-7-${MERGE}`]);
     expect(JSON.parse(result.jobs.sweep.run!.outputs.removed)).toEqual([
       { pr: 8, reason: "closed" },
@@ -573,10 +606,13 @@ describe("what does not get a preview", () => {
 
   it("an app without a database: no database Job", () => {
     const stage = new Stage();
-    const result = preview(stage, { number: 7, action: "opened" }, { migrateCommand: undefined, databaseSetupTemplateName: undefined }, { ...VARS, PREVIEW_DATABASE: "none" });
+    const { migrate, ...withoutMigration } = COMMANDS;
+    expect(migrate).toBeDefined();
+    const result = preview(stage, { number: 7, action: "opened" }, { migrateCommand: undefined, databaseSetupTemplateName: undefined }, { ...VARS, PREVIEW_DATABASE: "none", PREVIEW_DB_JOB: "", PREVIEW_COMMANDS: JSON.stringify(withoutMigration) });
     expect(result.jobs.deploy.result).toBe("success");
-    expect(stage.world.jobRuns.map((j) => j.name)).toEqual(["hello-task-pr-7", "hello-task-pr-7"]);
+    expect(stage.world.jobRuns.map((j) => commandOf(j)[2])).toEqual([SEED, "python -m pytest -q tests/integration"]);
     expect(output(result, "deploy")).toContain("The app has no database");
+    expect(output(result, "deploy")).toContain("No migrate command: nothing to run");
   });
 });
 
@@ -589,7 +625,8 @@ describe("every failing step fails the job and says which", () => {
     ["deploy", "Create the namespace", (w) => w.fail.push({ command: "kubectl", match: "apply -f /" })],
     ["deploy", "Create the database", (w) => w.failJobs.push("hello-db-create")],
     ["deploy", "Copy the preview secrets", (w) => (w.secretValues = {})],
-    ["deploy", "Apply the preview", (w) => w.fail.push({ command: "kubectl", match: "apply -f -" })],
+    // The objects after the namespace: the second apply.
+    ["deploy", "Create the namespace", (w) => w.fail.push({ command: "kubectl", match: "apply -f /", skip: 1 })],
     ["deploy", "Migrate the database", (w) => w.failJobs.push("python -m migrate")],
     ["deploy", "Seed the database", (w) => w.failJobs.push("python -m seed")],
     ["deploy", "Roll out", (w) => (w.brokenImage = DIGEST)],
@@ -599,7 +636,7 @@ describe("every failing step fails the job and says which", () => {
     ["deploy", "Record the activity", (w) => w.fail.push({ command: "kubectl", match: "slipway.dev/last-activity=", skip: 1 })],
   ];
 
-  it.each(cases)("%s: %s", (job, name, breakIt) => {
+  it.each(cases)("%s: %s (%#)", (job, name, breakIt) => {
     const world = newWorld();
     breakIt(world);
     const stage = new Stage(world);

@@ -93,6 +93,7 @@ const run = {
         const objectNamespace = doc.metadata.namespace ?? namespace;
         if (verb === "delete") {
           if (doc.kind !== "Job") return unexpected();
+          if (!doc.metadata.name) fail("error: resource name may not be empty");
           delete world.jobs[`${objectNamespace}/${doc.metadata.name}`];
           continue;
         }
@@ -110,6 +111,7 @@ const run = {
         }
         if (!ns[objectNamespace] && !(world.fixedNamespaces ?? []).includes(objectNamespace)) fail(`Error from server (NotFound): namespaces "${objectNamespace}" not found`);
         if (doc.kind === "Job" && verb === "create") {
+          if (doc.metadata.generateName) doc.metadata.name = `${doc.metadata.generateName}${(world.generated = (world.generated ?? 0) + 1)}`;
           const key = `${objectNamespace}/${doc.metadata.name}`;
           if (world.jobs[key]) fail(`Error from server (AlreadyExists): jobs.batch "${doc.metadata.name}" already exists`);
           const text = JSON.stringify(doc);
