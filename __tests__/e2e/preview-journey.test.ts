@@ -623,7 +623,7 @@ describe("every failing step fails the job and says which", () => {
     ["deploy", "Connect to the cluster", (w) => w.fail.push({ command: "aws", match: "eks update-kubeconfig" })],
     ["deploy", "Check the preview cap", (w) => w.fail.push({ command: "kubectl", match: "get namespaces" })],
     ["deploy", "Create the namespace", (w) => w.fail.push({ command: "kubectl", match: "apply -f /" })],
-    ["deploy", "Create the database", (w) => w.failJobs.push("hello-db-create")],
+    ["deploy", "Create the database", (w) => w.failJobs.push("database-create")],
     ["deploy", "Copy the preview secrets", (w) => (w.secretValues = {})],
     // The objects after the namespace: the second apply.
     ["deploy", "Create the namespace", (w) => w.fail.push({ command: "kubectl", match: "apply -f /", skip: 1 })],
