@@ -50,10 +50,19 @@ export const PREVIEW_VARIABLES = [
 
 /** The label every preview namespace carries, `<label>=<app>`: the cap counts and the sweep lists by it. */
 export const PREVIEW_LABEL = "slipway.dev/preview";
-/** The namespace annotation holding the last deploy's time (UTC, `YYYY-MM-DDTHH:MM:SSZ`), which the sweep compares with the time to live. */
-export const PREVIEW_ACTIVITY_ANNOTATION = "slipway.dev/last-activity";
-/** The namespace annotation set once the seed command succeeded: later pushes do not seed again. */
-export const PREVIEW_SEEDED_ANNOTATION = "slipway.dev/seeded";
+/**
+ * The ConfigMaps of a preview namespace that hold, in `data.at` (UTC, `YYYY-MM-DDTHH:MM:SSZ`), the
+ * last deploy's time, which the sweep compares with the time to live, and the time the seed ran
+ * (later pushes do not seed again). ConfigMaps, not namespace annotations: the preview identity
+ * may change objects inside a preview namespace, never the namespace itself.
+ */
+export const PREVIEW_MARKERS = { activity: "preview-activity", seeded: "preview-seeded" } as const;
+
+/** Writes marker ConfigMap `$1` in `$namespace` with the current time (JSON is YAML: built by jq, applied). */
+const mark = (configMap: string) =>
+  `jq -n --arg namespace "$namespace" --arg at "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '{apiVersion: "v1", kind: "ConfigMap", metadata: {name: "${configMap}", namespace: $namespace}, data: {at: $at}}' | kubectl apply -f -`;
+/** Prints marker ConfigMap `configMap`'s time in namespace `$<namespaceVariable>`, nothing when there is none. */
+const markedAt = (configMap: string, namespaceVariable: string) => `kubectl -n "$${namespaceVariable}" get configmap ${configMap} --ignore-not-found -o jsonpath='{.data.at}'`;
 /** The first line of the one pull-request comment the preview keeps up to date (found again by it). */
 export const PREVIEW_COMMENT_MARKER = "<!-- slipway-preview -->";
 
@@ -391,9 +400,10 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
           'documents Namespace only < "$work/manifest.yaml" > "$work/namespace.yaml"',
           'if [[ ! -s "$work/namespace.yaml" ]]; then echo "::error::PREVIEW_MANIFEST has no Namespace"; exit 1; fi',
           'kubectl apply -f "$work/namespace.yaml"',
-          `kubectl annotate --overwrite namespace "$namespace" "${PREVIEW_ACTIVITY_ANNOTATION}=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
           'documents "Namespace|Deployment" except < "$work/manifest.yaml" > "$work/objects.yaml"',
           'kubectl apply -f "$work/objects.yaml"',
+          "# From now on the sweep counts this preview's idle time, even if a later step fails.",
+          mark(PREVIEW_MARKERS.activity),
           "",
         ].join("\n"),
       ),
@@ -434,9 +444,9 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
         "seed",
         "seed",
         "Seed",
-        `kubectl annotate --overwrite namespace "$namespace" "${PREVIEW_SEEDED_ANNOTATION}=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`,
+        mark(PREVIEW_MARKERS.seeded),
         // Once per preview: a later push keeps the data it has.
-        `if [[ -n "$(kubectl get namespace "$namespace" -o jsonpath='{.metadata.annotations.${PREVIEW_SEEDED_ANNOTATION.replace(/\./g, "\\.")}}')" ]]; then echo "Seeded before: not again"; exit 0; fi`,
+        `if [[ -n "$(${markedAt(PREVIEW_MARKERS.seeded, "namespace")})" ]]; then echo "Seeded before: not again"; exit 0; fi`,
       ),
       clusterStep(
         "Roll out",
@@ -464,7 +474,7 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
       clusterStep(
         "Record the activity",
         "activity",
-        ["# The sweep removes a preview idle past PREVIEW_TTL_HOURS from this time.", `kubectl annotate --overwrite namespace "$namespace" "${PREVIEW_ACTIVITY_ANNOTATION}=$(date -u +%Y-%m-%dT%H:%M:%SZ)"`, ""].join("\n"),
+        ["# The sweep removes a preview idle past PREVIEW_TTL_HOURS from this time.", mark(PREVIEW_MARKERS.activity), ""].join("\n"),
       ),
     ],
   };
@@ -611,7 +621,7 @@ export function previewSweepWorkflow(s: PreviewWorkflowSettings): Workflow {
             '  if [[ "$state" == closed ]]; then',
             "    reason=closed",
             "  else",
-            `    last="$(kubectl get namespace "$name" -o jsonpath='{.metadata.annotations.${PREVIEW_ACTIVITY_ANNOTATION.replace(/\./g, "\\.")}}')"`,
+            `    last="$(${markedAt(PREVIEW_MARKERS.activity, "name")})"`,
             '    [[ -n "$last" ]] || last="$(kubectl get namespace "$name" -o jsonpath=\'{.metadata.creationTimestamp}\')"',
             '    if ! at="$(date -u -d "$last" +%s)"; then echo "::warning::$name: last activity ${last@Q} is not a time: left alone"; continue; fi',
             '    if (( now - at > PREVIEW_TTL_HOURS * 3600 )); then reason=idle; fi',

@@ -392,8 +392,8 @@ describe("preview journey", () => {
       "aws eks update-kubeconfig --name acme-dev --region eu-west-1",
       "kubectl get namespaces -l slipway.dev/preview=hello -o name",
       "kubectl apply -f /", // the namespace
-      "kubectl annotate --overwrite namespace hello-pr-7 slipway.dev/last-activity=",
       "kubectl apply -f /", // what lives in it but the Deployment
+      "kubectl apply -f -", // the activity marker
       "kubectl -n hello-previews delete -f", // the last database Job of that name
       "kubectl -n hello-previews create -f",
       // The secret's aws and kubectl run in one pipeline: their order is not fixed.
@@ -404,7 +404,7 @@ describe("preview journey", () => {
       "kubectl -n hello-pr-7 rollout status deployment/app --timeout=10m",
       `curl --fail --silent --show-error --retry 10 --retry-delay 6 --retry-all-errors --output /dev/null https://pr-7.${DOMAIN}/healthz`,
       "kubectl -n hello-pr-7 create -f /", // integration tests
-      "kubectl annotate --overwrite namespace hello-pr-7 slipway.dev/last-activity=",
+      "kubectl apply -f -", // the activity marker again
     ];
     expect(deploy).toContain("aws secretsmanager get-secret-value --secret-id acme/hello/preview/API_KEY --region eu-west-1 --query SecretString --output json");
     expect(deploy).toContain("kubectl -n hello-pr-7 create -f -");
@@ -416,8 +416,11 @@ describe("preview journey", () => {
     }
     const w = stage.world;
     expect(w.namespaces["hello-pr-7"].labels).toEqual({ "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/enforce-version": "latest", "slipway.dev/preview": "hello", "slipway.dev/pull-request": "7" });
-    expect(w.namespaces["hello-pr-7"].annotations["slipway.dev/last-activity"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    expect(w.namespaces["hello-pr-7"].annotations["slipway.dev/seeded"]).toMatch(/^\d{4}-\d\d-\d\dT/);
+    const marker = (name: string) => w.objects.find((o) => o.namespace === "hello-pr-7" && o.kind === "ConfigMap" && o.name === name)?.doc;
+    expect(marker("preview-activity")).toEqual({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "preview-activity", namespace: "hello-pr-7" }, data: { at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) } });
+    expect(marker("preview-seeded").data.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    // The preview identity never changes the namespace itself (its RBAC has no patch on namespaces).
+    expect(deploy.filter((c) => c.startsWith("kubectl annotate"))).toEqual([]);
     // The Jobs, in order, with the values filled in and the commands as JSON arrays.
     expect(w.jobRuns.map((j) => `${j.namespace}/${j.name}`)).toEqual(["hello-previews/database-create-7", "hello-pr-7/task-1", "hello-pr-7/task-2", "hello-pr-7/task-3"]);
     expect(w.jobRuns[0].spec.template.spec.containers[0].args).toEqual(["create", "7"]);
@@ -428,7 +431,18 @@ describe("preview journey", () => {
     ]);
     expect(w.jobRuns.slice(1).map((j) => j.spec.template.spec.containers[0].image)).toEqual([IMAGE, IMAGE, IMAGE]);
     // Everything but the Deployment before the database Job and the migration; the Deployment with the pushed digest after them.
-    expect(w.applied).toEqual(["Namespace/hello-pr-7", "RoleBinding/preview-deployer", "RoleBinding/database-writer", "ResourceQuota/preview", "ServiceAccount/app", "Service/app", "Deployment/app"]);
+    expect(w.applied).toEqual([
+      "Namespace/hello-pr-7",
+      "RoleBinding/preview-deployer",
+      "RoleBinding/database-writer",
+      "ResourceQuota/preview",
+      "ServiceAccount/app",
+      "Service/app",
+      "ConfigMap/preview-activity",
+      "ConfigMap/preview-seeded",
+      "Deployment/app",
+      "ConfigMap/preview-activity",
+    ]);
     expect(w.namespaces["hello-pr-7"].labels["slipway.dev/pull-request"]).toBe("7");
     expect(w.rollouts).toEqual([{ namespace: "hello-pr-7", image: IMAGE }]);
     // The preview secret, byte for byte, never on a command line or in the log.
@@ -525,16 +539,19 @@ describe("preview sweep", () => {
   it("removes only the previews whose pull request is closed or that were idle past the time to live", () => {
     const world = newWorld();
     world.pulls = { "7": "open", "8": "closed", "9": "open", "10": "open" };
+    const ns = (creationTimestamp: string, labels: Record<string, string> = label) => ({ labels, annotations: {}, creationTimestamp });
     world.namespaces = {
-      "hello-pr-7": { labels: label, annotations: { "slipway.dev/last-activity": hoursAgo(2) }, creationTimestamp: hoursAgo(200) },
-      "hello-pr-8": { labels: label, annotations: { "slipway.dev/last-activity": hoursAgo(1) }, creationTimestamp: hoursAgo(3) },
-      "hello-pr-9": { labels: label, annotations: { "slipway.dev/last-activity": hoursAgo(100) }, creationTimestamp: hoursAgo(300) },
-      // No annotation: its creation time counts.
-      "hello-pr-10": { labels: label, annotations: {}, creationTimestamp: hoursAgo(5) },
+      "hello-pr-7": ns(hoursAgo(200)),
+      "hello-pr-8": ns(hoursAgo(3)),
+      "hello-pr-9": ns(hoursAgo(300)),
+      // No activity marker: its creation time counts.
+      "hello-pr-10": ns(hoursAgo(5)),
       // Carries the label but is no preview namespace: left alone.
-      "hello-previews": { labels: label, annotations: {}, creationTimestamp: hoursAgo(900) },
-      "other-pr-1": { labels: { "slipway.dev/preview": "other" }, annotations: {}, creationTimestamp: hoursAgo(900) },
+      "hello-previews": ns(hoursAgo(900)),
+      "other-pr-1": ns(hoursAgo(900), { "slipway.dev/preview": "other" }),
     };
+    const activity = (namespace: string, at: string) => ({ namespace, kind: "ConfigMap", name: "preview-activity", doc: { data: { at } } });
+    world.objects = [activity("hello-pr-7", hoursAgo(2)), activity("hello-pr-8", hoursAgo(1)), activity("hello-pr-9", hoursAgo(100))];
     world.registry = { [`pr-8-${MERGE}`]: DIGEST, [`pr-9-${MERGE}`]: DIGEST, [`pr-7-${MERGE}`]: DIGEST };
     world.comments = [
       { id: 1, issue: 8, user: "github-actions[bot]", body: `${PREVIEW_COMMENT_MARKER}\nPreview: https://pr-8.${DOMAIN}` },
@@ -597,11 +614,13 @@ describe("what does not get a preview", () => {
 
   it("cap reached, but this pull request already has a preview: it is updated", () => {
     const world = newWorld();
-    for (const n of [1, 2, 7]) world.namespaces[`hello-pr-${n}`] = { labels: { "slipway.dev/preview": "hello" }, annotations: { "slipway.dev/seeded": "2026-12-01T00:00:00Z" }, creationTimestamp: "2026-12-01T00:00:00Z" };
+    for (const n of [1, 2, 7]) world.namespaces[`hello-pr-${n}`] = { labels: { "slipway.dev/preview": "hello" }, annotations: {}, creationTimestamp: "2026-12-01T00:00:00Z" };
+    world.objects = [{ namespace: "hello-pr-7", kind: "ConfigMap", name: "preview-seeded", doc: { data: { at: "2026-12-01T00:00:00Z" } } }];
     const stage = new Stage(world);
     const result = preview(stage, { number: 7, action: "synchronize" });
     expect(result.jobs.deploy.result).toBe("success");
     expect(stage.world.rollouts).toHaveLength(1);
+    expect(output(result, "deploy")).toContain("Seeded before: not again");
   });
 
   it("an app without a database: no database Job", () => {
@@ -632,8 +651,8 @@ describe("every failing step fails the job and says which", () => {
     ["deploy", "Roll out", (w) => (w.brokenImage = DIGEST)],
     ["deploy", "Health check", (w) => (w.healthy = false)],
     ["deploy", "Integration tests", (w) => w.failJobs.push("tests/integration")],
-    // The second annotation: the namespace step's goes through.
-    ["deploy", "Record the activity", (w) => w.fail.push({ command: "kubectl", match: "slipway.dev/last-activity=", skip: 1 })],
+    // The third marker written (activity, seeded, activity): the last step's.
+    ["deploy", "Record the activity", (w) => w.fail.push({ command: "kubectl", match: "apply -f -", skip: 2 })],
   ];
 
   it.each(cases)("%s: %s (%#)", (job, name, breakIt) => {

@@ -64,6 +64,12 @@ const run = {
       if (jsonpath === "jsonpath={.metadata.creationTimestamp}") return process.stdout.write(ns[name].creationTimestamp);
       return unexpected();
     }
+    if (verb === "get" && what === "configmap") {
+      const configMap = world.objects.find((o) => o.namespace === namespace && o.kind === "ConfigMap" && o.name === name);
+      if (!configMap && !args.includes("--ignore-not-found")) fail(`Error from server (NotFound): configmaps "${name}" not found`);
+      if (flag("-o") !== "jsonpath={.data.at}") return unexpected();
+      return process.stdout.write(configMap?.doc.data.at ?? "");
+    }
     if (verb === "annotate") {
       const [, , target, pair] = positional;
       if (what !== "namespace" || !args.includes("--overwrite")) return unexpected();
