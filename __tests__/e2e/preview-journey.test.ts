@@ -623,15 +623,17 @@ describe("what does not get a preview", () => {
     expect(output(result, "deploy")).toContain("Seeded before: not again");
   });
 
-  it("an app without a database: no database Job", () => {
+  it("an app without a database, migration or preview secrets: those steps say so and pass", () => {
     const stage = new Stage();
     const { migrate, ...withoutMigration } = COMMANDS;
     expect(migrate).toBeDefined();
-    const result = preview(stage, { number: 7, action: "opened" }, { migrateCommand: undefined, databaseSetupTemplateName: undefined }, { ...VARS, PREVIEW_DATABASE: "none", PREVIEW_DB_JOB: "", PREVIEW_COMMANDS: JSON.stringify(withoutMigration) });
+    const result = preview(stage, { number: 7, action: "opened" }, { migrateCommand: undefined, databaseSetupTemplateName: undefined }, { ...VARS, PREVIEW_DATABASE: "none", PREVIEW_DB_JOB: "", PREVIEW_COMMANDS: JSON.stringify(withoutMigration), PREVIEW_SECRETS: "{}" });
     expect(result.jobs.deploy.result).toBe("success");
     expect(stage.world.jobRuns.map((j) => commandOf(j)[2])).toEqual([SEED, "python -m pytest -q tests/integration"]);
     expect(output(result, "deploy")).toContain("The app has no database");
     expect(output(result, "deploy")).toContain("No migrate command: nothing to run");
+    expect(output(result, "deploy")).toContain("No preview secrets");
+    expect(stage.world.secrets).toEqual({});
   });
 });
 
