@@ -1,7 +1,8 @@
 /**
  * An app's CI/CD as two generated GitHub Actions workflows committed to its repository: pull
  * requests build and test; pushes to the default branch build once, test, push an immutable image
- * and promote that same digest through every environment in turn.
+ * and promote that same digest through every environment in turn. With previews, two more give
+ * each pull request its own copy of the app (constructs/preview-workflow.ts).
  */
 import { RepositoryFile } from "@cdktf/provider-github/lib/repository-file";
 import { Construct } from "constructs";
@@ -13,6 +14,7 @@ import { CANARY_VARIABLES, canaryJobEnv, canaryMinutes, canaryProblems, canarySt
 import { isCodebuildRunnerLabel } from "./ci-runners";
 import { deployedTagPrefix } from "./container-registry";
 import { invalid, isKnown } from "./util";
+import { PREVIEW_VARIABLES, PREVIEW_WORKFLOW_PATHS, previewSweepWorkflow, previewWorkflow } from "./preview-workflow";
 import { Job, renderWorkflow, Step, Workflow } from "./workflow";
 
 /** The actions the workflows use (`uses:` values), pinned to commits in the table of constructs/actions.ts. */
@@ -91,6 +93,18 @@ export interface PipelineVariables {
    * @default unset: no environment runs a canary
    */
   readonly canary?: readonly string[];
+  /** Variables of the `preview` GitHub environment, read by the preview workflows; empty without previews. */
+  readonly preview: readonly string[];
+}
+
+/** Pull-request previews ({@link DeliveryPipelineProps.previews}); the host environment is the `preview` GitHub environment's variables. */
+export interface PipelinePreviews {
+  /**
+   * The runner of the jobs that reach the host cluster's API (deploy, remove, sweep): a label or a
+   * list of labels. It must reach the cluster's API endpoint; it should be none an apply or deploy job uses.
+   * @default "ubuntu-latest"
+   */
+  readonly runsOn?: string | readonly string[];
 }
 
 /** Where the workflows are committed in the app's repository. */
@@ -238,6 +252,14 @@ export interface DeliveryPipelineProps {
    * @default {} - no secrets check
    */
   readonly secretIds?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * A preview per same-repository pull request (`.github/workflows/preview.yml`) and an hourly
+   * sweep of closed and idle ones (`.github/workflows/preview-sweep.yml`); see docs/previews.md.
+   * The commands (migrate, seed, integration tests) and the preview secrets' names come from the
+   * `preview` environment's variables, never from this file.
+   * @default no previews
+   */
+  readonly previews?: PipelinePreviews;
 }
 
 /**
@@ -256,11 +278,18 @@ export interface DeliveryPipelineProps {
  *   ({@link DeliveryPipelineProps.integrationTestCommand}) and rolls back on failure. One deploy
  *   at a time per environment; nothing is cancelled midway.
  *
- * Account-specific values come from GitHub Actions variables ({@link PIPELINE_VARIABLES}), so the
- * YAML holds no account, role, cluster or URL and is the same for every deployment of Slipway.
+ * With {@link DeliveryPipelineProps.previews}, two more (constructs/preview-workflow.ts,
+ * docs/previews.md): `.github/workflows/preview.yml` deploys each same-repository pull request into
+ * its own namespace of the host environment and removes it on close; `.github/workflows/preview-sweep.yml`
+ * removes closed and idle previews every hour.
  *
- * Construct ids: `PullRequestWorkflow` and `DeliverWorkflow` (one `github_repository_file` each;
- * neither is the primary one, so neither is `Resource`).
+ * Account-specific values come from GitHub Actions variables ({@link PIPELINE_VARIABLES}, and the
+ * `preview` environment's `PREVIEW_VARIABLES`), so the YAML holds no account, role, cluster or URL
+ * and is the same for every deployment of Slipway.
+ *
+ * Construct ids: `PullRequestWorkflow` and `DeliverWorkflow`, and `PreviewWorkflow` and
+ * `PreviewSweepWorkflow` with previews (one `github_repository_file` each; none is the primary
+ * one, so none is `Resource`).
  */
 export class DeliveryPipeline extends Construct {
   /** The workflow files' YAML by path in the repository (e.g. `.github/workflows/deliver.yml`). */
@@ -311,9 +340,24 @@ export class DeliveryPipeline extends Construct {
     this.validate(props, settings);
 
     const deliver = deliverWorkflow(settings);
+    const previews =
+      props.previews === undefined
+        ? undefined
+        : {
+            appName: settings.appName,
+            defaultBranch: settings.defaultBranch,
+            buildRunsOn: settings.buildRunsOn,
+            runsOn: props.previews.runsOn ?? "ubuntu-latest",
+            buildSteps: buildAndTestSteps(settings),
+            healthPath: settings.healthPath,
+          };
+    if (previews !== undefined) this.validatePreviews(previews.runsOn);
     this.workflows = {
       [PIPELINE_WORKFLOW_PATHS.pullRequest]: renderWorkflow(pullRequestWorkflow(settings)),
       [PIPELINE_WORKFLOW_PATHS.deliver]: renderWorkflow(deliver),
+      ...(previews === undefined
+        ? {}
+        : { [PREVIEW_WORKFLOW_PATHS.preview]: renderWorkflow(previewWorkflow(previews)), [PREVIEW_WORKFLOW_PATHS.sweep]: renderWorkflow(previewSweepWorkflow(previews)) }),
     };
     this.requiredStatusChecks = [PR_JOB];
     this.jobNames = Object.keys(deliver.jobs);
@@ -321,9 +365,10 @@ export class DeliveryPipeline extends Construct {
       repository: [...PIPELINE_VARIABLES.repository],
       environment: [...PIPELINE_VARIABLES.environment],
       ...(settings.environments.some((e) => e.canary) ? { canary: [...CANARY_VARIABLES] } : {}),
+      preview: previews === undefined ? [] : [...PREVIEW_VARIABLES],
     };
 
-    const labels = [settings.buildRunsOn, ...settings.environments.map((e) => e.runsOn)].flat();
+    const labels = [settings.buildRunsOn, ...settings.environments.map((e) => e.runsOn), ...(previews === undefined ? [] : [previews.runsOn])].flat();
     // A CodeBuild runner label carries expressions, which actionlint does not check: nothing to declare.
     this.selfHostedRunnerLabels = [...new Set(labels.filter((l) => !STANDARD_RUNNER_LABEL.test(l) && !isCodebuildRunnerLabel(l)))].sort();
     this.configFiles =
@@ -335,6 +380,8 @@ export class DeliveryPipeline extends Construct {
       [PIPELINE_WORKFLOW_PATHS.pullRequest]: "PullRequestWorkflow",
       [PIPELINE_WORKFLOW_PATHS.deliver]: "DeliverWorkflow",
       [ACTIONLINT_CONFIG_PATH]: "ActionlintConfig",
+      [PREVIEW_WORKFLOW_PATHS.preview]: "PreviewWorkflow",
+      [PREVIEW_WORKFLOW_PATHS.sweep]: "PreviewSweepWorkflow",
     };
     this.files = Object.fromEntries(
       Object.entries({ ...this.workflows, ...this.configFiles }).map(([path, yaml]) => [
@@ -354,6 +401,18 @@ export class DeliveryPipeline extends Construct {
         }),
       ]),
     );
+  }
+
+  /** The previews' props. */
+  private validatePreviews(runsOn: string | readonly string[]): void {
+    if (!isKnown(runsOn)) invalid(this, "previews.runsOn", runsOn, "a runner label or a non-empty list of labels (a literal)");
+    const labels = typeof runsOn === "string" ? [runsOn] : runsOn;
+    if (!Array.isArray(labels) || labels.length === 0) invalid(this, "previews.runsOn", runsOn, "a runner label such as ubuntu-latest, or a non-empty list of labels");
+    labels.forEach((l, i) => {
+      if (isCodebuildRunnerLabel(l)) return;
+      const problem = kinds.runnerLabel.problem(l);
+      if (problem !== undefined) invalid(this, typeof runsOn === "string" ? "previews.runsOn" : `previews.runsOn[${i}]`, l, problem);
+    });
   }
 
   private validate(props: DeliveryPipelineProps, s: Settings): void {

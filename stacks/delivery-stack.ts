@@ -107,6 +107,7 @@ export class DeliveryStack extends SlipwayStack {
     });
     this.registry.grantPush(this.buildRole);
 
+    const previews = (props.app as AppConfig & { readonly previews?: object }).previews;
     this.pipeline = new DeliveryPipeline(this, "Pipeline", {
       appName: props.app.name,
       testCommand: props.app.testCommand,
@@ -120,6 +121,8 @@ export class DeliveryStack extends SlipwayStack {
       repository: this.repository,
       environments: props.platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn, bakeMinutes: env.deploy.bakeMinutes, canary: pipelineCanaryOf(appInEnvironment(props.app, env)) })),
       secretIds: Object.fromEntries(props.platform.environments.map((env) => [env.name, props.app.secrets.map((secret) => `${appSecretPrefix(props.platform.name, props.app.name, env.name)}/${secret}`)])),
+      // The model's resolved previews (undefined when off): the workflows read the rest from the `preview` environment.
+      previews: previews === undefined ? undefined : {},
     });
     // The workflows are committed before the ruleset starts requiring pull requests.
     this.repository.ruleset.dependsOn = [...(this.repository.ruleset.dependsOn ?? []), ...Object.values(this.pipeline.files).map((file) => `${file.terraformResourceType}.${file.friendlyUniqueId}`)];

@@ -332,6 +332,8 @@ describe("DeliveryPipeline", () => {
     expect(pipeline.variables).toEqual({
       repository: ["AWS_REGION", "ECR_REPOSITORY_URL", "BUILD_ROLE_ARN"],
       environment: ["AWS_REGION", "DEPLOY_ROLE_ARN", "CLUSTER_NAME", "NAMESPACE", "APP_URL", "ASSETS_BUCKET", "ALARMS"],
+      // Without previews the preview workflows, and their variables, are absent.
+      preview: [],
     });
   });
 
