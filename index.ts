@@ -41,6 +41,7 @@ export type {
   PlatformProblem,
   PolicySuppression,
   Profile,
+  PreviewsConfig,
   Replicas,
   Rollout,
 } from "./platform/model";
