@@ -128,7 +128,7 @@ export class PreviewAccess extends Construct {
       { Sid: "DeletePreviewImages", Effect: "Allow", Action: ["ecr:BatchDeleteImage", "ecr:ListImages", "ecr:DescribeImages"], Resource: this.registry.repositoryArn },
     ]);
     // eks:DescribeCluster on this cluster, and the access entry into the previews' group.
-    this.role.allowEksGroup(props.cluster, props.group);
+    this.role.allowEksGroup(props.cluster, props.group, "Eks");
 
     const secretNames = props.secretNames ?? [];
     if (secretNames.length > 0) {

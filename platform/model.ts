@@ -562,7 +562,7 @@ function resolvePreviews(app: ParsedApp, parsed: ParsedPlatform): PreviewsConfig
     ...(merged.seed !== undefined ? { seed: merged.seed } : {}),
     maxConcurrent: merged.maxConcurrent ?? PREVIEW_DEFAULTS.maxConcurrent,
     secrets: merged.secrets ?? [],
-    routerNodePort: previewRouterNodePort(app.name),
+    routerNodePort: appNodePorts(parsed.apps).get(app.name)!.router,
   };
 }
 
@@ -583,7 +583,7 @@ function resolveApp(app: ParsedApp, parsed: ParsedPlatform): AppConfig {
     domains: app.domains,
     overrides: app.overrides,
     nodePort: app.nodePort ?? defaultNodePort(app.name),
-    canaryNodePort: app.canaryNodePort ?? defaultCanaryNodePort(app.name),
+    canaryNodePort: appNodePorts(parsed.apps).get(app.name)!.canary,
     staticPath: app.staticPath,
     egress: app.egress,
     suppressions: app.suppressions,
@@ -592,9 +592,52 @@ function resolveApp(app: ParsedApp, parsed: ParsedPlatform): AppConfig {
   };
 }
 
-/** The NodePort of an app's preview router: derived like the app's own, from `<app>-previews`. */
+/** The NodePort of an app's preview router when nothing else holds it: derived like the app's own, from `<app>-previews`. */
 export function previewRouterNodePort(app: string): number {
   return defaultNodePort(`${app}-previews`);
+}
+
+/** The NodePorts of one app: its Service's, its canary Service's and its preview router's. */
+export interface AppNodePorts {
+  readonly app: number;
+  readonly canary: number;
+  readonly router: number;
+}
+
+/**
+ * Every app's NodePorts, decided in one place for the model and its checks. The app's own port is
+ * `nodePort` or derived from its name ({@link defaultNodePort}); a clash between those is the
+ * user's to settle (cross-field check). The canary's (unless `canaryNodePort` pins it) and the
+ * preview router's are derived too ({@link defaultCanaryNodePort}, {@link previewRouterNodePort})
+ * but step past every port already taken (`<seed>#1`, `#2`, …), apps in file order, so a platform
+ * of many apps never asks for ports it has no key for. Appending an app never moves another's.
+ */
+export function appNodePorts(apps: readonly unknown[]): Map<string, AppNodePorts> {
+  const named = apps.filter((a): a is Record<string, unknown> & { name: string } => isRecord(a) && typeof a.name === "string");
+  const taken = new Set<number>();
+  const own = new Map<string, number>();
+  for (const app of named) {
+    const port = typeof app.nodePort === "number" ? app.nodePort : defaultNodePort(app.name);
+    if (!own.has(app.name)) own.set(app.name, port);
+    taken.add(port);
+  }
+  for (const app of named) if (typeof app.canaryNodePort === "number") taken.add(app.canaryNodePort);
+  const free = (seed: string): number => {
+    for (let k = 0; ; k++) {
+      const port = defaultNodePort(k === 0 ? seed : `${seed}#${k}`);
+      if (!taken.has(port)) {
+        taken.add(port);
+        return port;
+      }
+    }
+  };
+  const out = new Map<string, AppNodePorts>();
+  for (const app of named) {
+    if (out.has(app.name)) continue;
+    const canary = typeof app.canaryNodePort === "number" ? app.canaryNodePort : free(`${app.name}.canary`);
+    out.set(app.name, { app: own.get(app.name)!, canary, router: free(`${app.name}-previews`) });
+  }
+  return out;
 }
 
 /**
@@ -930,29 +973,15 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     }
     nodePorts.set(port, app.name);
   });
-  // Canary Services take a second NodePort per app: distinct from every other port of the cluster.
-  const canaryApps = new Set<string>();
+  // A pinned canary port must be free; derived canary and preview-router ports step past taken ones (appNodePorts).
+  const canaryPinned = new Set<string>();
   (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
     // A name given twice is reported once, as a duplicate.
-    if (!isRecord(app) || typeof app.name !== "string" || canaryApps.has(app.name)) return;
-    canaryApps.add(app.name);
-    const port = typeof app.canaryNodePort === "number" ? app.canaryNodePort : defaultCanaryNodePort(app.name);
-    const other = nodePorts.get(port);
-    if (other !== undefined) {
-      out.push({ at: ["apps", i, ...(typeof app.canaryNodePort === "number" ? ["canaryNodePort"] : [])], message: `canary node port ${port} is also ${printable(other)}'s: set a distinct canaryNodePort (30000-32767)` });
-    }
-    nodePorts.set(port, `${app.name} (canary)`);
-  });
-  // Each app's preview router takes a port of its own (reserved whether previews are on or not, so turning them on moves nothing).
-  const routed = new Set<string>();
-  (Array.isArray(raw.apps) ? raw.apps : []).forEach((app: unknown, i: number) => {
-    // A name given twice is reported as such, not as a port clash.
-    if (!isRecord(app) || typeof app.name !== "string" || routed.has(app.name)) return;
-    routed.add(app.name);
-    const port = previewRouterNodePort(app.name);
-    const other = nodePorts.get(port);
-    if (other !== undefined) out.push({ at: ["apps", i, "name"], message: `the preview router's node port ${port} (derived from ${printable(`${app.name}-previews`)}) is also ${printable(other)}'s: set a distinct nodePort on ${printable(other)}` });
-    nodePorts.set(port, `${app.name}'s preview router`);
+    if (!isRecord(app) || typeof app.name !== "string" || typeof app.canaryNodePort !== "number" || canaryPinned.has(app.name)) return;
+    canaryPinned.add(app.name);
+    const other = nodePorts.get(app.canaryNodePort);
+    if (other !== undefined) out.push({ at: ["apps", i, "canaryNodePort"], message: `canary node port ${app.canaryNodePort} is also ${printable(other)}'s: set a distinct canaryNodePort (30000-32767)` });
+    nodePorts.set(app.canaryNodePort, `${app.name} (canary)`);
   });
 
   const domainsSeen = new Map<string, string>();

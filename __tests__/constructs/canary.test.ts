@@ -8,7 +8,7 @@
 import { stringify } from "yaml";
 import { CANARY_WEIGHTS_PATH } from "../../constructs/load-balancer";
 import { TRACK_LABEL } from "../../constructs/kubernetes-workload";
-import { appInEnvironment, defaultCanaryNodePort, parsePlatform, PlatformFileError, PROFILE_DEFAULTS } from "../../platform/model";
+import { appInEnvironment, defaultCanaryNodePort, defaultNodePort, parsePlatform, PlatformFileError, PROFILE_DEFAULTS } from "../../platform/model";
 import { Testing } from "cdktf";
 import { CANARY_RULES, evaluate } from "../../policy";
 import { buildPlatform } from "../../stacks";
@@ -69,7 +69,7 @@ describe("the platform file's rollout", () => {
     ["steps without a canary", (d) => (d.environments[0].rollout = { strategy: "all-at-once", steps: [{ weight: 10, minutes: 5 }] }), "environments[0].rollout.steps", /steps need strategy: canary/],
     ["an unknown strategy", (d) => (d.environments[0].rollout = { strategy: "blue-green" }), "environments[0].rollout.strategy", /expected one of: "all-at-once", "canary"/],
     ["an app override whose weights do not increase", (d) => (d.apps[0].overrides.prod.rollout = { strategy: "canary", steps: [{ weight: 30, minutes: 5 }, { weight: 30, minutes: 5 }] }), "apps[0].overrides.prod.rollout.steps[1].weight", /weight 30 is not above the step before \(30\)/],
-    ["a canary node port taken by another app", (d) => d.apps.push({ ...d.apps[0], name: "api", nodePort: CANARY_PORT, overrides: {}, domains: { dev: "api.dev.acme.example", staging: "api.staging.acme.example", prod: "api.acme.example" } }), "apps[0]", new RegExp(`canary node port ${CANARY_PORT} is also "api"'s: set a distinct canaryNodePort`)],
+    ["a pinned canary node port taken by another app", (d) => { d.apps[0].canaryNodePort = 30555; d.apps.push({ ...d.apps[0], name: "api", nodePort: 30555, canaryNodePort: undefined, overrides: {}, domains: { dev: "api.dev.acme.example", staging: "api.staging.acme.example", prod: "api.acme.example" } }); }, "apps[0].canaryNodePort", /canary node port 30555 is also "api"'s: set a distinct canaryNodePort/],
   ])("fails on %s, naming file, line and path", (_what, change, at, message) => {
     const error = problemsAfter(change);
     const problem = error.problems.find((p) => p.path === at);
@@ -78,6 +78,23 @@ describe("the platform file's rollout", () => {
     expect(problem!.line).toBeGreaterThan(0);
     expect(error.message).toContain(`bad.yaml:${problem!.line}:${problem!.column}: ${at}: `);
   });
+});
+
+test("a derived canary or preview-router port steps past a port another app takes; a platform of 100 apps needs no port by hand", () => {
+  const api = (nodePort: number) => ({ name: "api", port: 8080, healthPath: "/healthz", test: "true", nodePort, domains: { dev: "api.dev.acme.example", staging: "api.staging.acme.example", prod: "api.acme.example" } });
+  const doc = exampleDocument();
+  doc.apps.push(api(CANARY_PORT));
+  const hello = parsePlatform(stringify(doc), "two.yaml").apps[0];
+  expect(hello.canaryNodePort).not.toBe(CANARY_PORT);
+  expect(hello.canaryNodePort).toBe(defaultNodePort("hello.canary#1"));
+  // Appending an app never moves the ports of those before it.
+  const alone = parsePlatform(stringify(exampleDocument()), "one.yaml").apps[0];
+  const many = exampleDocument();
+  for (let i = 0; i < 100; i++) many.apps.push({ ...api(30000 + i), name: `app${String(i).padStart(3, "0")}`, domains: { dev: `a${i}.dev.acme.example`, staging: `a${i}.staging.acme.example`, prod: `a${i}.acme.example` } });
+  const apps = parsePlatform(stringify(many), "many.yaml").apps;
+  expect([apps[0].canaryNodePort, apps[0].previews!.routerNodePort]).toEqual([alone.canaryNodePort, alone.previews!.routerNodePort]);
+  const ports = apps.flatMap((a) => [a.nodePort, a.canaryNodePort, a.previews!.routerNodePort]);
+  expect(new Set(ports).size).toBe(ports.length);
 });
 
 test("the synth summary's line of a canary environment states its steps", () => {
@@ -114,7 +131,8 @@ describe("platform-prod: a canary target group beside the stable one", () => {
   });
 
   test("an all-at-once environment has no canary group", () => {
-    expect(Object.keys(resourcesByPath(stacks["platform-dev"], "aws_lb_target_group"))).toEqual(["platform-dev/Targets-hello/Resource"]);
+    expect(Object.keys(resourcesByPath(stacks["platform-dev"], "aws_lb_target_group")).filter((p) => p.includes("Canary"))).toEqual([]);
+    expect(Object.keys(resourcesByPath(stacks["platform-dev"], "aws_lb_target_group"))).toContain("platform-dev/Targets-hello/Resource");
   });
 });
 

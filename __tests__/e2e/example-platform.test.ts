@@ -36,7 +36,7 @@ test("every generated workflow is written under cdktf.out/workflows, is what the
   const files = Object.fromEntries(
     fs.readdirSync(dir).map((f) => [f === "actionlint.yaml" ? `.github/${f}` : `.github/workflows/${f}`, fs.readFileSync(path.join(dir, f), "utf8")]),
   );
-  expect(Object.keys(files).sort()).toEqual([".github/workflows/deliver.yml", ".github/workflows/pull-request.yml"]);
+  expect(Object.keys(files).sort()).toEqual([".github/workflows/deliver.yml", ".github/workflows/preview-sweep.yml", ".github/workflows/preview.yml", ".github/workflows/pull-request.yml"]);
   // The deploy jobs run on each environment's CodeBuild deploy runner inside its VPC.
   expect(files[".github/workflows/deliver.yml"]).toContain("- codebuild-acme-dev-deploy-runner-${{ github.run_id }}-${{ github.run_attempt }}\n");
   const delivery = JSON.parse(fs.readFileSync(path.join(outdir, "stacks", "hello-delivery", "cdk.tf.json"), "utf8"));

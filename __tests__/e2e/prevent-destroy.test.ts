@@ -69,7 +69,7 @@ const REBUILDABLE = new Set([
   "aws_default_security_group", "aws_ecr_lifecycle_policy", "aws_ecr_repository_policy", "aws_eip", "aws_eks_access_entry",
   "aws_eks_access_policy_association", "aws_eks_addon", "aws_eks_pod_identity_association", "aws_eks_cluster", "aws_eks_node_group", "aws_flow_log",
   "aws_iam_openid_connect_provider", "aws_iam_role", "aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_internet_gateway",
-  "aws_kms_alias", "aws_launch_template", "aws_lb", "aws_lb_listener", "aws_lb_target_group", "aws_nat_gateway", "aws_route",
+  "aws_kms_alias", "aws_launch_template", "aws_lb", "aws_lb_listener", "aws_lb_listener_rule", "aws_lb_target_group", "aws_nat_gateway", "aws_route",
   "aws_route53_record", "aws_route_table", "aws_route_table_association", "aws_s3_bucket_lifecycle_configuration",
   "aws_s3_bucket_ownership_controls", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
   "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_versioning", "aws_security_group", "aws_subnet", "aws_vpc",

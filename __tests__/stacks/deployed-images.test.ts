@@ -53,7 +53,7 @@ describe("deployed images in the example platform", () => {
 
   test.each(ENVIRONMENTS)("the deploy role of %s may read a manifest and put a tag on the app's repository, nothing else in ECR", (env) => {
     const stack = stacks[`hello-${env}`];
-    const policies = Object.values(stack.resource.aws_iam_role_policy as Record<string, any>).filter((p) => String(p.policy).includes("ecr:"));
+    const policies = Object.values(stack.resource.aws_iam_role_policy as Record<string, any>).filter((p) => String(p.policy).includes("ecr:") && String(p.role).startsWith("${aws_iam_role.DeployRole_"));
     expect(policies).toHaveLength(1);
     expect(policies[0].name).toBe("ecr-deploy-tag-hello");
     const [statement, ...rest] = statements(policies[0].policy.replace(/^\$\{jsonencode\(/, "").replace(/\)\}$/, "")) ?? [];
