@@ -10,6 +10,7 @@
 import { ActionsEnvironmentVariable } from "@cdktf/provider-github/lib/actions-environment-variable";
 import { RepositoryEnvironment } from "@cdktf/provider-github/lib/repository-environment";
 import { Construct } from "constructs";
+import { withAccountAndRegion } from "./aws-common";
 import { AppSecrets, appSecretPrefix } from "./app-secrets";
 import { ContainerRegistry } from "./container-registry";
 import { EksClusterRef, GithubActionsRole } from "./github-actions-role";
@@ -56,18 +57,29 @@ export interface PreviewAccessProps {
   readonly environment: string;
   /** The platform's name: the preview secrets are `<platform>/<app>/preview/<NAME>`. */
   readonly platform: string;
-  readonly accountId: string;
-  readonly region: string;
+  /**
+   * The host environment's AWS account (ARNs in the role's policies).
+   * @default the stack's: its AWS provider's single allowed account, else the caller identity at plan time
+   */
+  readonly accountId?: string;
+  /**
+   * The host environment's region (the registry, the secrets, `PREVIEW_REGION`).
+   * @default the stack's AWS provider's region, else the region at plan time
+   */
+  readonly region?: string;
   /** The account's GitHub OIDC provider. */
   readonly oidcProvider: { readonly arn: string };
   /** The app repository: `owner/name` (the trust's subject) and its name (the environment's repository). */
   readonly repository: { readonly fullName: string; readonly name: string };
   /** The host cluster, and the Kubernetes group the identity is mapped into (its RBAC is `PreviewHost`'s). */
   readonly cluster: EksClusterRef;
+  /** The Kubernetes group the preview identity is mapped into, e.g. `slipway:<app>-previews`. */
   readonly group: string;
   /** The app's domain in the host environment: previews are `pr-<n>.<domain>`. */
   readonly domain: string;
+  /** Most previews at once (1-20), `PREVIEW_MAX`: the workflow refuses a new preview beyond it. */
   readonly maxConcurrent: number;
+  /** Hours a preview may sit idle before the sweep removes it (1-720), `PREVIEW_TTL_HOURS`. */
   readonly ttlHours: number;
   /** The preview-specific secrets' names. @default none */
   readonly secretNames?: readonly string[];
@@ -95,8 +107,9 @@ export class PreviewAccess extends Construct {
   /** Each variable of the environment by name. */
   public readonly variables: Readonly<Record<string, ActionsEnvironmentVariable>>;
 
-  constructor(scope: Construct, id: string, props: PreviewAccessProps) {
+  constructor(scope: Construct, id: string, given: PreviewAccessProps) {
     super(scope, id);
+    const props = withAccountAndRegion(this, given);
     const { app } = props;
     if (isKnown(props.maxConcurrent) && !(Number.isInteger(props.maxConcurrent) && props.maxConcurrent >= 1 && props.maxConcurrent <= 20)) invalid(this, "maxConcurrent", props.maxConcurrent, "a whole number from 1 to 20");
     if (isKnown(props.ttlHours) && !(Number.isInteger(props.ttlHours) && props.ttlHours >= 1 && props.ttlHours <= 720)) invalid(this, "ttlHours", props.ttlHours, "a whole number of hours from 1 to 720");

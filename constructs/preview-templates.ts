@@ -61,7 +61,9 @@ export interface PreviewTemplateProps {
   readonly app: string;
   /** The app's domain in the host environment: previews are `pr-<n>.<domain>`. */
   readonly domain: string;
+  /** The port the app listens on in its container. */
   readonly port: number;
+  /** The app's health path, for its probes and the workflow's health check. */
   readonly healthPath: string;
   /** CPU request; the limit is twice it, as the app's. */
   readonly cpu: string;

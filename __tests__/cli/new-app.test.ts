@@ -196,8 +196,8 @@ describe("--database none", () => {
     const synth = synthesize({ platformFile: file, outdir: path.join(work, "synth-none") });
     for (const env of ["dev", "staging", "prod"]) {
       expect(synth.stacks.find((s) => s.name === `orders-${env}`)!.resourcesByType).not.toHaveProperty("aws_db_instance");
-      // prod releases through a canary: a second Deployment there.
-      expect(synth.stacks.find((s) => s.name === `orders-${env}`)!.resourcesByType).toMatchObject({ kubernetes_deployment_v1: env === "prod" ? 2 : 1 });
+      // prod releases through a canary (a second Deployment); dev hosts the previews (their router's Deployment).
+      expect(synth.stacks.find((s) => s.name === `orders-${env}`)!.resourcesByType).toMatchObject({ kubernetes_deployment_v1: env === "staging" ? 1 : 2 });
       expect(synth.stacks.find((s) => s.name === `hello-${env}`)!.resourcesByType).toMatchObject({ aws_db_instance: 1 });
     }
   });

@@ -99,6 +99,8 @@ describe("the example platform's graphs", () => {
       ["hello_db", "database", "Postgres hello-prod"],
       ["hello_registry", "registry", "ECR hello"],
       ["hello_wf_deliver", "workflow", "deliver.yml"],
+      ["hello_wf_preview", "workflow", "preview.yml"],
+      ["hello_wf_preview_sweep", "workflow", "preview-sweep.yml"],
       ["hello_wf_pull_request", "workflow", "pull-request.yml"],
       ["hello_env_prod", "github-environment", "environment prod"],
       // Where the alarms go: the environment's topic, and its us-east-1 twin for CloudFront's.
