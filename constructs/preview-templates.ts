@@ -75,9 +75,15 @@ export interface PreviewTemplateProps {
   readonly secrets: readonly string[];
   /** The Kubernetes group the preview identity is mapped into. */
   readonly group: string;
-  /** The app's declared egress (besides the database and DNS). */
+  /**
+   * The app's declared egress (besides the database and DNS).
+   * @default none: previews reach only DNS (and their database)
+   */
   readonly egress?: readonly { readonly cidr: string; readonly port: number; readonly protocol?: "TCP" | "UDP" }[];
-  /** The preview databases' server; undefined with `database: none`. */
+  /**
+   * The preview databases' server.
+   * @default none (`database: none`): no `PREVIEW_DB_JOB`, no `database` Secret
+   */
   readonly database?: {
     readonly host: string;
     readonly port: number;

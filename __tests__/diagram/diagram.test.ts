@@ -193,8 +193,12 @@ describe("the example platform's graphs", () => {
       hello_deployment: "g_ns_hello_hello",
       hello_deployment_canary: "g_ns_hello_hello",
       hello_wf_deliver: "g_repo_hello",
+      hello_wf_preview: "g_repo_hello",
+      hello_wf_preview_sweep: "g_repo_hello",
       hello_wf_pull_request: "g_repo_hello",
       hello_env_prod: "g_repo_hello",
+      alarms_acme_prod_alarms: undefined,
+      alarms_acme_prod_global_alarms: undefined,
     });
   });
 
@@ -440,8 +444,8 @@ describe("the Markdown files", () => {
 describe("npm run diagram", () => {
   test("synthesized the missing cdktf.out first, then wrote a Markdown and an SVG per environment and the index", () => {
     expect(cliLog[0]).toMatch(/^synthesizing platform\.yaml into .*example\.out \(.*does not exist yet\)$/);
-    // prod has 3 boxes and 6 arrows more: its canary.
-    expect(cliLog).toContainEqual(expect.stringMatching(/^prod: 17 boxes, 21 arrows from platform-prod, hello-prod, hello-delivery -> /));
+    // prod has 3 boxes and 6 arrows more: its canary (and every environment shows the app's four workflows).
+    expect(cliLog).toContainEqual(expect.stringMatching(/^prod: 19 boxes, 21 arrows from platform-prod, hello-prod, hello-delivery -> /));
     expect(fs.readdirSync(path.join(work, "docs")).sort()).toEqual(["README.md", "dev.md", "dev.svg", "prod.md", "prod.svg", "staging.md", "staging.svg"]);
     for (const [name, content] of files) expect(fs.readFileSync(path.join(work, "docs", name), "utf8")).toBe(content);
   });
