@@ -75,7 +75,9 @@ describe("the example platform's monthly cost", () => {
     "kube-system-staging": 0,
     "kube-system-prod": 0,
     "hello-delivery": 10 * P("ecr.storage") + P("kms.key"),
-    "hello-dev": appStack(H * P("rds.postgres.db.t4g.micro") + 20 * P("rds.storage.gp3")) + 1 * 5 * P("s3.standard") + 2 * P("kms.key"),
+    "hello-dev":
+      appStack(H * P("rds.postgres.db.t4g.micro") + 20 * P("rds.storage.gp3")) + 1 * 5 * P("s3.standard") + 2 * P("kms.key") +
+      10 * P("ecr.storage") + P("kms.key"), // dev hosts the previews: their registry's images and its key
     "hello-staging": appStack(H * P("rds.postgres.db.t4g.micro") + 20 * P("rds.storage.gp3")) + 1 * 5 * P("s3.standard") + 2 * P("kms.key"),
     "hello-prod":
       appStack(2 * H * P("rds.postgres.db.m6g.large") + 2 * 100 * P("rds.storage.gp3")) + // Multi-AZ: primary and standby, 100 GiB each

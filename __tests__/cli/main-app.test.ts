@@ -66,8 +66,8 @@ describe("protection.overrideReason", () => {
     prod.protection = { deletionProtection: false, multiAz: false, overrideReason: "load test week, restored on 2026-12-01" };
     fs.writeFileSync(file, stringify(doc));
     const result = synthesize({ platformFile: file, outdir: path.join(work, "override-out") });
-    // The suppressions Slipway carries in code (CI identities: bootstrap stacks, the apply role's cluster access; the Cluster Autoscaler) aside.
-    const ciIdentity = (p: string) => p.startsWith("bootstrap-") || p.includes("/ApplyRoleAdmin/") || p.includes("/ClusterAutoscaler/");
+    // The suppressions Slipway carries in code (CI identities: bootstrap stacks, the apply role's cluster access; the Cluster Autoscaler; the previews' manager role) aside.
+    const ciIdentity = (p: string) => p.startsWith("bootstrap-") || p.includes("/ApplyRoleAdmin/") || p.includes("/ClusterAutoscaler/") || p.includes("/Previews/ManagerRole");
     const suppressed = result.policy.findings.filter((f) => f.suppressed && !ciIdentity(f.path)).map((f) => [f.rule.id, f.path, f.suppressed!.reason]);
     const because = "protection.overrideReason: load test week, restored on 2026-12-01";
     expect(result.policy.findings.filter((f) => f.suppressed && ciIdentity(f.path) && f.suppressed.reason === because)).toEqual([]);
@@ -87,6 +87,6 @@ describe("protection.overrideReason", () => {
     doc.environments.find((e: any) => e.name === "prod").protection = { multiAz: false, overrideReason: "single-AZ while the region is migrated" };
     fs.writeFileSync(file, stringify(doc));
     const result = synthesize({ platformFile: file, outdir: path.join(work, "multiaz-out") });
-    expect(result.policy.findings.filter((f) => f.suppressed && !f.path.startsWith("bootstrap-") && !f.path.includes("/ApplyRoleAdmin/") && !f.path.includes("/ClusterAutoscaler/")).map((f) => f.rule.id)).toEqual(["SLW-RDS-007"]);
+    expect(result.policy.findings.filter((f) => f.suppressed && !f.path.startsWith("bootstrap-") && !f.path.includes("/ApplyRoleAdmin/") && !f.path.includes("/ClusterAutoscaler/") && !f.path.includes("/Previews/ManagerRole")).map((f) => f.rule.id)).toEqual(["SLW-RDS-007"]);
   });
 });

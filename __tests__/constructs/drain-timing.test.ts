@@ -16,7 +16,7 @@ const environments = ["dev", "staging", "prod"];
 
 /** The values that decide whether a request can still reach a stopping pod, read from the output. */
 function synthesized(env: string) {
-  const tg = resourceAt(stacks[`platform-${env}`], "aws_lb_target_group", "Targets-hello/Resource");
+  const tg = resourceAt(stacks[`platform-${env}`], "aws_lb_target_group", "/Targets-hello/Resource");
   const deployment = resourceAt(stacks[`hello-${env}`], "kubernetes_deployment_v1", "Workload/Resource");
   const service = resourceAt(stacks[`hello-${env}`], "kubernetes_service_v1", "Workload/Service");
   const pod = deployment.spec.template.spec;

@@ -88,7 +88,10 @@ describe.each(appStacks.map(([name]) => name))("%s: each pod connects as its own
     expect(all["ServerIdentity/Policy-connect-as-hello_app"]).toEqual([{ Sid: "ConnectWithIamAuthentication", Effect: "Allow", Action: "rds-db:connect", Resource: connectArn("hello_app") }]);
     expect(all["MigrationIdentity/Policy-connect-as-hello_owner"]).toEqual([{ Sid: "ConnectWithIamAuthentication", Effect: "Allow", Action: "rds-db:connect", Resource: connectArn("hello_owner") }]);
     const connecting = Object.entries(all).filter(([, statements]) => JSON.stringify(statements).includes("rds-db"));
-    expect(connecting.map(([p]) => p).sort()).toEqual(["MigrationIdentity/Policy-connect-as-hello_owner", "ServerIdentity/Policy-connect-as-hello_app"]);
+    // dev hosts the previews: their database Job may connect as the manager role only (it can only run Slipway's preview functions).
+    const previews = name === "hello-dev" ? ["PreviewDatabaseIdentity/Policy-connect-as-hello_previews"] : [];
+    if (previews.length) expect(all[previews[0]]).toEqual([{ Sid: "ConnectWithIamAuthentication", Effect: "Allow", Action: "rds-db:connect", Resource: connectArn("hello_previews") }]);
+    expect(connecting.map(([p]) => p).sort()).toEqual(["MigrationIdentity/Policy-connect-as-hello_owner", ...previews, "ServerIdentity/Policy-connect-as-hello_app"]);
   });
 
   test("each identity is bound by Pod Identity to its own service account in the app's namespace", () => {
@@ -102,7 +105,14 @@ describe.each(appStacks.map(([name]) => name))("%s: each pod connects as its own
       }),
     );
     expect(bound).toEqual({ ServerIdentity: "hello", MigrationIdentity: "hello-migrate", DatabaseSetupIdentity: "hello-db-setup" });
-    expect(Object.keys(resourcesByPath(stack, "aws_eks_pod_identity_association"))).toHaveLength(3);
+    // In dev, which hosts the previews, a fourth: the previews' database Job, in the previews' own namespace.
+    expect(Object.keys(resourcesByPath(stack, "aws_eks_pod_identity_association"))).toHaveLength(name === "hello-dev" ? 4 : 3);
+    if (name === "hello-dev") {
+      expect(resourceAt(stack, "aws_eks_pod_identity_association", "PreviewDatabaseIdentity/Association")).toMatchObject({
+        namespace: expect.stringMatching(/^\$\{kubernetes_namespace_v1\.Previews_Namespace_\w+\.metadata\[0\]\.name\}$/),
+        service_account: expect.stringMatching(/^\$\{kubernetes_service_account_v1\.Previews_DatabaseServiceAccount_\w+\.metadata\[0\]\.name\}$/),
+      });
+    }
   });
 
   test("only the setup Job's role may read the master secret: GetSecretValue on exactly it, decrypting with the database's key through Secrets Manager only", () => {
