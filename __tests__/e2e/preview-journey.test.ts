@@ -136,11 +136,6 @@ spec:
           image: "__IMAGE__"
           command: __COMMAND__
 `;
-const COMMANDS = {
-  migrate: ["/bin/sh", "-c", "python -m migrate"],
-  seed: ["/bin/sh", "-c", SEED],
-  integrationTest: ["/bin/sh", "-c", "python -m pytest -q tests/integration"],
-};
 
 const VARS = {
   PREVIEW_ROLE_ARN: "arn:aws:iam::123456789012:role/hello-preview-dev",
@@ -155,7 +150,9 @@ const VARS = {
   PREVIEW_DB_JOB: DB_JOB,
   PREVIEW_TASK_JOB: TASK_JOB,
   PREVIEW_SECRETS: JSON.stringify({ API_KEY: "acme/hello/preview/API_KEY" }),
-  PREVIEW_COMMANDS: JSON.stringify(COMMANDS),
+  PREVIEW_MIGRATE: "python -m migrate",
+  PREVIEW_SEED: SEED,
+  PREVIEW_INTEGRATION_TEST: "python -m pytest -q tests/integration",
 };
 
 const synthesized = new Map<string, Record<string, string>>();
@@ -625,13 +622,11 @@ describe("what does not get a preview", () => {
 
   it("an app without a database, migration or preview secrets: those steps say so and pass", () => {
     const stage = new Stage();
-    const { migrate, ...withoutMigration } = COMMANDS;
-    expect(migrate).toBeDefined();
-    const result = preview(stage, { number: 7, action: "opened" }, { migrateCommand: undefined, databaseSetupTemplateName: undefined }, { ...VARS, PREVIEW_DATABASE: "none", PREVIEW_DB_JOB: "", PREVIEW_COMMANDS: JSON.stringify(withoutMigration), PREVIEW_SECRETS: "{}" });
+    const result = preview(stage, { number: 7, action: "opened" }, { migrateCommand: undefined, databaseSetupTemplateName: undefined }, { ...VARS, PREVIEW_DATABASE: "none", PREVIEW_DB_JOB: "", PREVIEW_MIGRATE: "", PREVIEW_SECRETS: "{}" });
     expect(result.jobs.deploy.result).toBe("success");
     expect(stage.world.jobRuns.map((j) => commandOf(j)[2])).toEqual([SEED, "python -m pytest -q tests/integration"]);
     expect(output(result, "deploy")).toContain("The app has no database");
-    expect(output(result, "deploy")).toContain("No migrate command: nothing to run");
+    expect(output(result, "deploy")).toContain("No PREVIEW_MIGRATE: nothing to run");
     expect(output(result, "deploy")).toContain("No preview secrets");
     expect(stage.world.secrets).toEqual({});
   });
