@@ -20,6 +20,9 @@ import { Job, Step, Workflow } from "./workflow";
 
 export { PREVIEW_COMMENT_MARKER, PREVIEW_ENVIRONMENT };
 
+/** The preview workflows' `name:`s: the preview runner's webhook takes only their jobs (constructs/ci-runners.ts). */
+export const PREVIEW_WORKFLOW_NAMES = { preview: "Preview", sweep: "Preview sweep" } as const;
+
 /** Where the preview workflows are committed in the app's repository. */
 export const PREVIEW_WORKFLOW_PATHS = {
   preview: ".github/workflows/preview.yml",
@@ -399,7 +402,7 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
   };
 
   return {
-    name: "Preview",
+    name: PREVIEW_WORKFLOW_NAMES.preview,
     on: { pullRequest: { branches: [s.defaultBranch], types: ["opened", "reopened", "synchronize", "closed"] } },
     permissions: {},
     jobs: { build, deploy, report, teardown: teardownJob, "report-teardown": teardownReport },
@@ -498,7 +501,7 @@ export function previewSweepWorkflow(s: PreviewWorkflowSettings): Workflow {
   };
 
   return {
-    name: "Preview sweep",
+    name: PREVIEW_WORKFLOW_NAMES.sweep,
     on: { schedule: [{ cron: "23 * * * *" }], workflowDispatch: {} },
     permissions: {},
     concurrency: { group: `preview-sweep-${s.appName}`, cancelInProgress: false },
