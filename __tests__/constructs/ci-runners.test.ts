@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
@@ -5,7 +7,7 @@ import { CiRunners, CiRunnersProps, ciRunnerProjectName, codebuildRunnerLabel, i
 import { DeliveryPipeline, DeliveryPipelineProps } from "../../constructs/delivery-pipeline";
 import { SlipwayValidationError } from "../../constructs/util";
 import { actionlint } from "../support/actionlint";
-import { examplePlatform, synthAll } from "../support/platform";
+import { examplePlatform, ROOT, synthAll } from "../support/platform";
 import { constructResources, expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
@@ -498,9 +500,12 @@ describe("the platform's runners", () => {
     expect(sweepYml.jobs.sweep["runs-on"]).toEqual(label);
     // The jobs that reach only GitHub stay GitHub-hosted; the build is the pull request's.
     expect([previewYml.jobs.build["runs-on"], previewYml.jobs.report["runs-on"], previewYml.jobs["report-teardown"]["runs-on"], sweepYml.jobs.report["runs-on"]]).toEqual(["ubuntu-latest", "ubuntu-latest", "ubuntu-latest", "ubuntu-latest"]);
-    // No deploy job uses the preview runner; no preview job a deploy runner.
+    // No deploy or apply job uses the preview runner; no preview job a deploy runner.
     const deliverText = JSON.stringify(deliver(stacks));
     expect(deliverText).not.toContain("preview-runner");
+    const infraWorkflows = ["slipway-plan.yml", "slipway-apply.yml", "slipway-drift.yml"].map((f) => fs.readFileSync(path.join(ROOT, ".github", "workflows", f), "utf8"));
+    expect(infraWorkflows.map((text) => text.includes("deploy-runner"))).toEqual([false, true, false]);
+    expect(infraWorkflows.filter((text) => text.includes("preview-runner"))).toEqual([]);
     expect(JSON.stringify([previewYml, sweepYml])).not.toContain("deploy-runner");
     // Previews hosted by staging instead: the runner moves there.
     const moved = synthAll(examplePlatform((d) => (d.previews = { environment: "staging" })));
