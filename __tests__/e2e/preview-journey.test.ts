@@ -15,6 +15,7 @@ import { parse } from "yaml";
 import { DeliveryPipeline, DeliveryPipelineProps } from "../../constructs/delivery-pipeline";
 import { PREVIEW_COMMENT_MARKER, PREVIEW_WORKFLOW_PATHS } from "../../constructs/preview-workflow";
 import { PREVIEW_ENVIRONMENT, PREVIEW_VARIABLES } from "../../constructs/preview-access";
+import { actionlint } from "../support/actionlint";
 import { examplePlatform, synthAll, tempDir } from "../support/platform";
 import { JobRun, runJob } from "../support/workflow-steps";
 
@@ -752,6 +753,9 @@ describe("the real stacks: hello-delivery's preview.yml with hello-dev's preview
     const read = new Set([...yaml.matchAll(/\$\{\{ vars\.([A-Z_]+) \}\}/g)].map((m) => m[1]));
     expect([...read].sort()).toEqual([...PREVIEW_VARIABLES].sort());
     expect(parse(workflowFile(PREVIEW_WORKFLOW_PATHS.preview)).jobs.deploy.environment).toEqual({ name: PREVIEW_ENVIRONMENT });
+    // As committed: the cluster jobs on the host's preview runner, and actionlint-clean.
+    expect(parse(workflowFile(PREVIEW_WORKFLOW_PATHS.preview)).jobs.deploy["runs-on"]).toEqual(["codebuild-acme-dev-preview-runner-${{ github.run_id }}-${{ github.run_attempt }}"]);
+    expect(actionlint({ [PREVIEW_WORKFLOW_PATHS.preview]: workflowFile(PREVIEW_WORKFLOW_PATHS.preview), [PREVIEW_WORKFLOW_PATHS.sweep]: workflowFile(PREVIEW_WORKFLOW_PATHS.sweep) })).toEqual([]);
   });
 
   it("deploy: the real templates create the namespace, the database, the secrets, run migrate, seed and tests, roll out the pushed digest", () => {
@@ -802,6 +806,22 @@ describe("the real stacks: hello-delivery's preview.yml with hello-dev's preview
     expect([dbEnv.PR, dbEnv.ACTION]).toEqual(["7", "drop"]);
     expect(w.deletedTags).toEqual([`pr-7-${HEAD}`]);
     expect(Object.keys(w.registry)).toEqual([`pr-70-${HEAD}`]);
+  });
+
+  it("sweep: the real preview-sweep.yml removes the closed pull request's preview with the real drop Job, keeps the open one", () => {
+    const world = newWorld();
+    world.pulls = { "7": "closed", "8": "open" };
+    const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    for (const n of ["7", "8"]) world.namespaces[`hello-pr-${n}`] = { labels: { "slipway.dev/preview": "hello" }, annotations: {}, creationTimestamp: now };
+    world.registry = { [`pr-7-${HEAD}`]: DIGEST, [`pr-8-${HEAD}`]: DIGEST };
+    const stage = new Stage(world);
+    const result = runWorkflow(workflowFile(PREVIEW_WORKFLOW_PATHS.sweep), stage, { repository: "acme/hello", server_url: "https://github.com", run_id: 5, token: "ghs_job_token", event_name: "schedule" }, variables, { jobs: ["sweep"], given: {} });
+    expect(result.jobs.sweep.result).toBe("success");
+    const w = stage.world;
+    expect(w.deletedNamespaces).toEqual(["hello-pr-7"]);
+    expect(w.jobRuns.map((j) => `${j.namespace}/${j.name}`)).toEqual(["hello-previews/database-drop-7"]);
+    expect(Object.keys(w.registry)).toEqual([`pr-8-${HEAD}`]);
+    expect(JSON.parse(result.jobs.sweep.run!.outputs.removed)).toEqual([{ pr: 7, reason: "closed" }]);
   });
 
   it("an app with database: none: no PREVIEW_DB_JOB, and deploy and teardown pass without a database Job", () => {
