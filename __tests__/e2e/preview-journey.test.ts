@@ -6,7 +6,9 @@
  * the previews registry, Secrets Manager, the pull requests, their comments and deployments.
  * `sed`, `jq`, `awk` and `date` are the real ones. Jobs run in the order GitHub schedules them, each
  * only when its `if:` (evaluated here for the forms the workflows use) and its `needs` allow.
- * The templates are shaped as the `preview` environment's variables are (docs/previews.md).
+ * Most tests use small hand-made templates shaped as the `preview` environment's variables are
+ * (docs/previews.md); the last block runs the real synthesized workflows with the variables the
+ * real `hello-dev` stack writes, so the two halves cannot drift apart.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
