@@ -1,6 +1,7 @@
 /**
- * Ephemeral GitHub Actions runners inside an environment's VPC: two AWS CodeBuild projects whose
- * webhooks start one build (one runner, one job) for every queued workflow job that names them.
+ * Ephemeral GitHub Actions runners inside an environment's VPC: AWS CodeBuild projects (plan,
+ * deploy and, where the environment hosts previews, preview) whose webhooks start one build (one
+ * runner, one job) for every queued workflow job that names them.
  */
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { CodebuildProject } from "@cdktf/provider-aws/lib/codebuild-project";
@@ -17,17 +18,20 @@ import { Construct } from "constructs";
 import { accountKeyPolicy, stackPartition, withAccountAndRegion } from "./aws-common";
 import { checkAccountId, checkRegion, invalid, isKnown, LOG_RETENTION_DAYS, parseCidr, policyJson } from "./util";
 
-/** The two runner projects of an environment: pull-request plans, and trusted apply/deploy jobs. */
-export type CiRunnerKind = "plan" | "deploy";
+/**
+ * The runner projects of an environment: pull-request plans, trusted apply/deploy jobs, and the
+ * pull-request previews' cluster jobs (only where the environment hosts previews).
+ */
+export type CiRunnerKind = "plan" | "deploy" | "preview";
 
 /** The runner kinds, in the order the projects are created. */
-export const CI_RUNNER_KINDS: readonly CiRunnerKind[] = ["plan", "deploy"];
+export const CI_RUNNER_KINDS: readonly CiRunnerKind[] = ["plan", "deploy", "preview"];
 
 /** A CodeBuild project name: 2 to 150 characters, a letter or digit first, then letters, digits, `-` and `_`. */
 const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{1,149}$/;
 
 /**
- * The CodeBuild project of one runner kind: `<prefix>-plan-runner` or `<prefix>-deploy-runner`,
+ * The CodeBuild project of one runner kind: `<prefix>-plan-runner`, `<prefix>-deploy-runner` or `<prefix>-preview-runner`,
  * e.g. `acme-dev-deploy-runner` for the prefix `acme-dev` (`<platform>-<env>`).
  */
 export function ciRunnerProjectName(prefix: string, kind: CiRunnerKind): string {
@@ -77,7 +81,7 @@ export interface CiRunnersCluster {
 /** Props of {@link CiRunners}. `name`, `network` and `githubOwner` are required. */
 export interface CiRunnersProps {
   /**
-   * Prefix of the two CodeBuild projects, `<name>-plan-runner` and `<name>-deploy-runner`, and of
+   * Prefix of the CodeBuild projects, `<name>-plan-runner`, `<name>-deploy-runner` (and `<name>-preview-runner`), and of
    * their roles, security groups and log groups; Slipway's stacks use `<platform>-<env>`.
    */
   readonly name: string;
@@ -117,6 +121,21 @@ export interface CiRunnersProps {
    * @default any workflow
    */
   readonly deployWorkflowNames?: string[];
+  /**
+   * Repositories (names, without the owner) whose pull-request previews this environment hosts:
+   * given, a third project `<name>-preview-runner` takes their preview jobs that reach the cluster
+   * (deploy, teardown, sweep), so unreviewed pull-request code never shares a runner project with
+   * an apply or deploy job. Same network reach as the others (HTTPS out, DNS, the cluster API);
+   * no database. A REPOSITORY_NAME webhook filter.
+   * @default no preview runner
+   */
+  readonly previewRepositories?: string[];
+  /**
+   * Workflow names the preview runner serves: a WORKFLOW_NAME filter (routing, not a boundary).
+   * Only with `previewRepositories`.
+   * @default any workflow of those repositories
+   */
+  readonly previewWorkflowNames?: string[];
   /**
    * The ARN of the AWS CodeConnections connection to GitHub that CodeBuild uses here (to create the
    * webhooks and register each runner), created elsewhere (in Slipway, by `bootstrap-<account>`,
@@ -199,7 +218,7 @@ export interface CiRunnersProps {
 
 /** One runner project and what it is built from. */
 export interface CiRunner {
-  /** `plan` (pull-request plans) or `deploy` (apply and deploy jobs). */
+  /** `plan` (pull-request plans), `deploy` (apply and deploy jobs) or `preview` (pull-request previews' cluster jobs). */
   readonly kind: CiRunnerKind;
   /** `<name>-<kind>-runner`. */
   readonly projectName: string;
@@ -243,7 +262,7 @@ const REPOSITORY_NAME = /^[A-Za-z0-9._-]{1,100}$/;
  * their roles through GitHub's OIDC token. Their security groups admit nothing and reach only
  * HTTPS (through NAT), the VPC resolver and the cluster API.
  *
- * Construct ids: `PlanRunner/*` and `DeployRunner/*` (`Project`, `Webhook`, `Role`, `RolePolicy`,
+ * Construct ids: `PlanRunner/*`, `DeployRunner/*` and, with `previewRepositories`, `PreviewRunner/*` (`Project`, `Webhook`, `Role`, `RolePolicy`,
  * `SecurityGroup`, its rules, `LogGroup`), plus `LogKey`, `GithubConnection` and
  * `SourceCredential` when this construct creates them.
  */
@@ -252,6 +271,8 @@ export class CiRunners extends Construct {
   public readonly plan: CiRunner;
   /** The deploy runner (`<name>-deploy-runner`): infrastructure apply and app deploy jobs. */
   public readonly deploy: CiRunner;
+  /** The preview runner (`<name>-preview-runner`), with `previewRepositories`: the previews' cluster jobs, never an apply or deploy. */
+  public readonly preview?: CiRunner;
   /** The GitHub connection's ARN (created here or given). */
   public readonly githubConnectionArn: string;
   /** The connection, when this construct created it (status PENDING until authorized in the console). */
@@ -307,9 +328,9 @@ export class CiRunners extends Construct {
     const subnetArns = props.network.privateSubnetIds.map((subnetId) => arn("ec2", `subnet/${subnetId}`));
 
     const runner = (kind: CiRunnerKind, repositories: string[] | undefined, workflowNames: string[] | undefined): CiRunner => {
-      const scope = new Construct(this, kind === "plan" ? "PlanRunner" : "DeployRunner");
+      const scope = new Construct(this, { plan: "PlanRunner", deploy: "DeployRunner", preview: "PreviewRunner" }[kind]);
       const projectName = ciRunnerProjectName(props.name, kind);
-      const what = kind === "plan" ? "pull-request plans (read-only jobs)" : "infrastructure apply and app deploy jobs";
+      const what = { plan: "pull-request plans (read-only jobs)", deploy: "infrastructure apply and app deploy jobs", preview: "pull-request previews' cluster jobs (deploy, teardown, sweep)" }[kind];
 
       const logGroup = new CloudwatchLogGroup(scope, "LogGroup", {
         name: `/aws/codebuild/${projectName}`,
@@ -424,6 +445,7 @@ export class CiRunners extends Construct {
 
     this.plan = runner("plan", props.planRepositories, props.planWorkflowNames);
     this.deploy = runner("deploy", props.deployRepositories, props.deployWorkflowNames);
+    if (props.previewRepositories !== undefined) this.preview = runner("preview", props.previewRepositories, props.previewWorkflowNames);
   }
 
   private validate(props: CiRunnersProps, accountId: string, region: string, s: { buildTimeoutMinutes: number; queuedTimeoutMinutes: number; logRetentionDays: number }): void {
@@ -432,7 +454,7 @@ export class CiRunners extends Construct {
     if (isKnown(props.name)) {
       for (const kind of CI_RUNNER_KINDS) {
         if (typeof props.name !== "string" || !PROJECT_NAME.test(ciRunnerProjectName(props.name, kind))) {
-          invalid(this, "name", props.name, "letters, digits, '-' and '_', starting with a letter or digit, so that <name>-deploy-runner is a CodeBuild project name (at most 150 characters)");
+          invalid(this, "name", props.name, "letters, digits, '-' and '_', starting with a letter or digit, so that <name>-preview-runner is a CodeBuild project name (at most 150 characters)");
         }
       }
     }
@@ -445,13 +467,16 @@ export class CiRunners extends Construct {
     if (isKnown(props.network.privateSubnetIds) && props.network.privateSubnetIds.length === 0) {
       invalid(this, "network.privateSubnetIds", props.network.privateSubnetIds, "at least one private subnet");
     }
-    for (const field of ["planRepositories", "deployRepositories"] as const) {
+    for (const field of ["planRepositories", "deployRepositories", "previewRepositories"] as const) {
       const names = props[field];
       if (names !== undefined && (names.length === 0 || names.some((n) => !isKnown(n) || !REPOSITORY_NAME.test(n)))) {
         invalid(this, field, names, "a non-empty list of GitHub repository names (letters, digits, '.', '_', '-'), without the owner");
       }
     }
-    for (const field of ["planWorkflowNames", "deployWorkflowNames"] as const) {
+    if (props.previewWorkflowNames !== undefined && props.previewRepositories === undefined) {
+      invalid(this, "previewWorkflowNames", props.previewWorkflowNames, "no workflow names without previewRepositories (the preview runner exists only for them)");
+    }
+    for (const field of ["planWorkflowNames", "deployWorkflowNames", "previewWorkflowNames"] as const) {
       const names = props[field];
       if (names !== undefined && (names.length === 0 || names.some((n) => !isKnown(n) || typeof n !== "string" || n.trim() === "" || /[\r\n]/.test(n)))) {
         invalid(this, field, names, "a non-empty list of workflow names, each one line, e.g. [\"Deliver\"]");

@@ -14,7 +14,8 @@ import { CANARY_VARIABLES, canaryJobEnv, canaryMinutes, canaryProblems, canarySt
 import { isCodebuildRunnerLabel } from "./ci-runners";
 import { deployedTagPrefix } from "./container-registry";
 import { invalid, isKnown } from "./util";
-import { PREVIEW_VARIABLES, PREVIEW_WORKFLOW_PATHS, previewSweepWorkflow, previewWorkflow } from "./preview-workflow";
+import { PREVIEW_VARIABLES } from "./preview-access";
+import { PREVIEW_WORKFLOW_PATHS, previewSweepWorkflow, previewWorkflow } from "./preview-workflow";
 import { Job, renderWorkflow, Step, Workflow } from "./workflow";
 
 /** The actions the workflows use (`uses:` values), pinned to commits in the table of constructs/actions.ts. */

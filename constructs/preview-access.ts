@@ -141,7 +141,8 @@ export class PreviewAccess extends Construct {
       { Sid: "DeletePreviewImages", Effect: "Allow", Action: ["ecr:BatchDeleteImage", "ecr:ListImages", "ecr:DescribeImages"], Resource: this.registry.repositoryArn },
     ]);
     // eks:DescribeCluster on this cluster, and the access entry into the previews' group.
-    this.role.allowEksGroup(props.cluster, props.group, "Eks");
+    // One host cluster: a fixed id, as the deploy role's, so no cross-stack reference becomes part of the address.
+    this.role.allowEksGroup(props.cluster, props.group, "Eks0");
 
     const secretNames = props.secretNames ?? [];
     if (secretNames.length > 0) {

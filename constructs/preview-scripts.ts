@@ -5,8 +5,10 @@
  * error annotation, and the marker ConfigMaps. Text only: values reach it as environment variables.
  */
 
-/** The GitHub environment whose OIDC subject the preview role trusts, and whose variables the preview jobs read. */
-export const PREVIEW_ENVIRONMENT = "preview";
+// The GitHub environment whose OIDC subject the preview role trusts: one constant, the infra's.
+import { PREVIEW_ENVIRONMENT } from "./preview-access";
+
+export { PREVIEW_ENVIRONMENT };
 
 /** The first line of the one pull-request comment the preview keeps up to date (found again by it). */
 export const PREVIEW_COMMENT_MARKER = "<!-- slipway-preview -->";

@@ -12,10 +12,16 @@
  * checking each value's shape: the pull request number is digits, the image an ECR digest reference.
  */
 import { ACTIONS, usesOf } from "./actions";
+// One list of the `preview` environment's variables and one label, the infra's: the two halves cannot drift.
+import { PREVIEW_VARIABLES } from "./preview-access";
 import { functionsFor, GITHUB_FUNCTIONS, mark, markedAt, PR_CHECK, PREVIEW_COMMENT_MARKER, PREVIEW_ENVIRONMENT, script, shellQuote } from "./preview-scripts";
+import { PREVIEW_LABEL } from "./preview-templates";
 import { Job, Step, Workflow } from "./workflow";
 
 export { PREVIEW_COMMENT_MARKER, PREVIEW_ENVIRONMENT };
+
+/** The preview workflows' `name:`s: the preview runner's webhook takes only their jobs (constructs/ci-runners.ts). */
+export const PREVIEW_WORKFLOW_NAMES = { preview: "Preview", sweep: "Preview sweep" } as const;
 
 /** Where the preview workflows are committed in the app's repository. */
 export const PREVIEW_WORKFLOW_PATHS = {
@@ -23,33 +29,6 @@ export const PREVIEW_WORKFLOW_PATHS = {
   sweep: ".github/workflows/preview-sweep.yml",
 } as const;
 
-/**
- * The Actions variables of the {@link PREVIEW_ENVIRONMENT} environment the preview workflows read
- * (none is secret): the role to assume, the host cluster and its region, the `<app>-previews`
- * registry URL, the app's domain in the host environment, the cap, the idle time to live in hours,
- * `postgres` or `none`, and the three templates: the preview namespace's objects (`__PR__`,
- * `__IMAGE__`), the database Job (`__PR__`, `__ACTION__`) and the task Job (`__PR__`, `__IMAGE__`,
- * `__COMMAND__`, a JSON array), the preview secrets as `{"<NAME>": "<Secrets Manager name>"}` and the
- * commands as `{"migrate"?, "seed"?, "integrationTest"?: [argument, ...]}`.
- */
-export const PREVIEW_VARIABLES = [
-  "PREVIEW_ROLE_ARN",
-  "PREVIEW_REGION",
-  "PREVIEW_CLUSTER",
-  "PREVIEW_REGISTRY",
-  "PREVIEW_DOMAIN",
-  "PREVIEW_MAX",
-  "PREVIEW_TTL_HOURS",
-  "PREVIEW_DATABASE",
-  "PREVIEW_MANIFEST",
-  "PREVIEW_DB_JOB",
-  "PREVIEW_TASK_JOB",
-  "PREVIEW_SECRETS",
-  "PREVIEW_COMMANDS",
-] as const;
-
-/** The label every preview namespace carries, `<label>=<app>`: the cap counts and the sweep lists by it. */
-export const PREVIEW_LABEL = "slipway.dev/preview";
 /**
  * The ConfigMaps of a preview namespace that hold, in `data.at` (UTC, `YYYY-MM-DDTHH:MM:SSZ`), the
  * last deploy's time, which the sweep compares with the time to live, and the time the seed ran
@@ -161,15 +140,17 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
     ],
   };
 
-  // The commands come from PREVIEW_COMMANDS (`{"migrate": [...], "seed": [...], "integrationTest": [...]}`,
-  // each an argument list): they never enter this file, so no platform-file text is ever YAML here.
-  const taskStep = (name: string, id: string, key: string, what: string, extraBody = "", guard = ""): Step =>
+  // Each command is its own variable (PREVIEW_MIGRATE, PREVIEW_SEED, PREVIEW_INTEGRATION_TEST, set
+  // only when the app has it): it never enters this file, and jq makes it the one argument of
+  // `/bin/sh -c` in __COMMAND__'s JSON array, so no platform-file text is ever YAML or shell here.
+  const taskStep = (name: string, id: string, variable: (typeof PREVIEW_VARIABLES)[number], what: string, extraBody = "", guard = ""): Step =>
     clusterStep(
       name,
       id,
       [
-        `if ! COMMAND_JSON="$(jq -ce --arg key ${key} '.[$key] // empty | select(type == "array" and length > 0 and all(.[]; type == "string"))' <<< "\${PREVIEW_COMMANDS:-"{}"}")"; then echo "No ${key} command: nothing to run"; exit 0; fi`,
+        `if [[ -z "\${${variable}:-}" ]]; then echo "No ${variable}: nothing to run"; exit 0; fi`,
         guard,
+        `COMMAND_JSON="$(jq -nc --arg c "$${variable}" '["/bin/sh", "-c", $c]')"`,
         `render "$PREVIEW_TASK_JOB" "$work/${id}.yaml"`,
         `run_job "$namespace" "$work/${id}.yaml" ${shellQuote(what)} 15`,
         extraBody,
@@ -200,7 +181,9 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
       PREVIEW_MANIFEST: vars("PREVIEW_MANIFEST"),
       PREVIEW_TASK_JOB: vars("PREVIEW_TASK_JOB"),
       PREVIEW_SECRETS: vars("PREVIEW_SECRETS"),
-      PREVIEW_COMMANDS: vars("PREVIEW_COMMANDS"),
+      PREVIEW_MIGRATE: vars("PREVIEW_MIGRATE"),
+      PREVIEW_SEED: vars("PREVIEW_SEED"),
+      PREVIEW_INTEGRATION_TEST: vars("PREVIEW_INTEGRATION_TEST"),
       HEALTH_PATH: s.healthPath,
     },
     steps: [
@@ -279,11 +262,11 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
           "",
         ].join("\n"),
       ),
-      taskStep("Migrate the database", "migrate", "migrate", "Migration"),
+      taskStep("Migrate the database", "migrate", "PREVIEW_MIGRATE", "Migration"),
       taskStep(
         "Seed the database",
         "seed",
-        "seed",
+        "PREVIEW_SEED",
         "Seed",
         mark(PREVIEW_MARKERS.seeded),
         // Once per preview: a later push keeps the data it has.
@@ -311,7 +294,7 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
           "",
         ].join("\n"),
       ),
-      taskStep("Integration tests", "integration-test", "integrationTest", "Integration tests"),
+      taskStep("Integration tests", "integration-test", "PREVIEW_INTEGRATION_TEST", "Integration tests"),
       clusterStep(
         "Record the activity",
         "activity",
@@ -419,7 +402,7 @@ export function previewWorkflow(s: PreviewWorkflowSettings): Workflow {
   };
 
   return {
-    name: "Preview",
+    name: PREVIEW_WORKFLOW_NAMES.preview,
     on: { pullRequest: { branches: [s.defaultBranch], types: ["opened", "reopened", "synchronize", "closed"] } },
     permissions: {},
     jobs: { build, deploy, report, teardown: teardownJob, "report-teardown": teardownReport },
@@ -518,7 +501,7 @@ export function previewSweepWorkflow(s: PreviewWorkflowSettings): Workflow {
   };
 
   return {
-    name: "Preview sweep",
+    name: PREVIEW_WORKFLOW_NAMES.sweep,
     on: { schedule: [{ cron: "23 * * * *" }], workflowDispatch: {} },
     permissions: {},
     concurrency: { group: `preview-sweep-${s.appName}`, cancelInProgress: false },

@@ -4,6 +4,7 @@ import { ContainerRegistry } from "../constructs/container-registry";
 import { appSecretPrefix } from "../constructs/app-secrets";
 import { databaseSetupTemplateName } from "../constructs/database-setup";
 import { pipelineCanaryOf } from "../constructs/canary";
+import { ciRunnerProjectName, codebuildRunnerLabel } from "../constructs/ci-runners";
 import { DeliveryPipeline, PIPELINE_REQUIRED_CHECKS } from "../constructs/delivery-pipeline";
 import { GithubActionsRole } from "../constructs/github-actions-role";
 import { DEFAULT_SKELETON_TEMPLATE, renderSkeleton } from "../constructs/skeleton";
@@ -107,7 +108,7 @@ export class DeliveryStack extends SlipwayStack {
     });
     this.registry.grantPush(this.buildRole);
 
-    const previews = (props.app as AppConfig & { readonly previews?: object }).previews;
+    const previews = props.app.previews;
     this.pipeline = new DeliveryPipeline(this, "Pipeline", {
       appName: props.app.name,
       testCommand: props.app.testCommand,
@@ -121,8 +122,9 @@ export class DeliveryStack extends SlipwayStack {
       repository: this.repository,
       environments: props.platform.environments.map((env) => ({ name: env.name, runsOn: env.deploy.runsOn, bakeMinutes: env.deploy.bakeMinutes, canary: pipelineCanaryOf(appInEnvironment(props.app, env)) })),
       secretIds: Object.fromEntries(props.platform.environments.map((env) => [env.name, props.app.secrets.map((secret) => `${appSecretPrefix(props.platform.name, props.app.name, env.name)}/${secret}`)])),
-      // The model's resolved previews (undefined when off): the workflows read the rest from the `preview` environment.
-      previews: previews === undefined ? undefined : {},
+      // The model's resolved previews (undefined when off): their cluster jobs run on the host
+      // environment's preview runner (the API is private); the rest comes from the `preview` environment.
+      previews: previews === undefined ? undefined : { runsOn: [codebuildRunnerLabel(ciRunnerProjectName(`${props.platform.name}-${previews.environment}`, "preview"))] },
     });
     // The workflows are committed before the ruleset starts requiring pull requests.
     this.repository.ruleset.dependsOn = [...(this.repository.ruleset.dependsOn ?? []), ...Object.values(this.pipeline.files).map((file) => `${file.terraformResourceType}.${file.friendlyUniqueId}`)];

@@ -8,6 +8,7 @@ import { KubernetesCluster } from "../constructs/kubernetes-cluster";
 import { Network } from "../constructs/network";
 import { NodeTargetGroup } from "../constructs/node-target-group";
 import { PREVIEW_ROUTER_HEALTH_PATH } from "../constructs/preview-host";
+import { PREVIEW_WORKFLOW_NAMES } from "../constructs/preview-workflow";
 import { terraformLiterals } from "../platform/literal";
 import { appInEnvironment, EnvironmentConfig, PlatformConfig } from "../platform/model";
 import { BootstrapStack, githubConnectionArnPattern } from "./bootstrap-stack";
@@ -167,6 +168,7 @@ export class PlatformStack extends SlipwayStack {
     // Node autoscaling, AWS side: the Cluster Autoscaler's role (kube-system-<env> runs it).
     this.clusterAutoscalerRole = new ClusterAutoscalerRole(this, "ClusterAutoscalerRole", { name: clusterName, cluster: this.cluster, accountId: environment.account, region: environment.region });
     this.githubOidc = { arn: props.bootstrap.ci.githubOidcProviderArn };
+    const previewApps = platform.apps.filter((_, i) => props.platform.apps[i].previews?.environment === props.environment.name).map((a) => a.name);
     this.ciRunners = new CiRunners(this, "CiRunners", {
       name: clusterName,
       network: this.network,
@@ -176,6 +178,9 @@ export class PlatformStack extends SlipwayStack {
       // its applies and the apps' deploy jobs. No other repository of the organization starts one.
       planRepositories: [platform.github.infrastructureRepository],
       deployRepositories: [platform.github.infrastructureRepository, ...platform.apps.map((a) => a.name)],
+      // The apps whose previews this environment hosts get a runner of their own for the preview
+      // jobs that reach the cluster: pull-request code never runs on the deploy runner.
+      ...(previewApps.length > 0 ? { previewRepositories: previewApps, previewWorkflowNames: [PREVIEW_WORKFLOW_NAMES.preview, PREVIEW_WORKFLOW_NAMES.sweep] } : {}),
       // Created and registered as CodeBuild's source credential by bootstrap-<account>, and authorized
       // before CI's first apply; named by pattern so this stack never reads the bootstrap's state.
       githubConnectionArn: githubConnectionArnPattern(environment),
@@ -213,7 +218,7 @@ export class PlatformStack extends SlipwayStack {
     this.description =
       `${environment.name} (${environment.profile}) in ${environment.account}/${environment.region}: ` +
       `VPC ${environment.network.cidr} over ${zones} zones, EKS ${environment.cluster.version}` +
-      `, CI runners ${this.ciRunners.plan.projectName} and ${this.ciRunners.deploy.projectName}` +
+      `, CI runners ${this.ciRunners.plan.projectName}${this.ciRunners.preview ? `, ${this.ciRunners.deploy.projectName} and ${this.ciRunners.preview.projectName}` : ` and ${this.ciRunners.deploy.projectName}`}` +
       `, alarm topic ${this.alarmTopic.topicName} (${environment.alarms.email.length} email${environment.alarms.email.length === 1 ? "" : "s"}), container logs ${environment.logs.retentionDays} days`;
   }
 }

@@ -48,15 +48,15 @@ describe("the example platform's monthly cost", () => {
   // group, 100 GiB per NAT gateway, 1 LCU, 50 GiB and 1 million requests per distribution, 5 GiB
   // per bucket, 1000 runner minutes, 10 GiB of images, 20 GiB per backup vault, no extra backups).
   const logGroups = (...retentionDays: number[]) => retentionDays.length * 1 * P("logs.ingest") + retentionDays.reduce((sum, d) => sum + (1 * d) / 30, 0) * P("logs.storage");
-  const platformStack = (nodes: number, type: string, natGateways: number, containerLogDays: number) =>
+  const platformStack = (nodes: number, type: string, natGateways: number, containerLogDays: number, runners = 2) =>
     H * P("eks.cluster") +
     nodes * H * P(`ec2.instance.${type}`) +
     nodes * 50 * P("ebs.gp3") + // the launch template's 50 GiB gp3 volume per node
     natGateways * (H * P("vpc.nat.hour") + 100 * P("vpc.nat.data")) +
     natGateways * H * P("vpc.ipv4") + // each NAT gateway's Elastic IP
-    2 * 1000 * P("codebuild.linux.BUILD_GENERAL1_SMALL") + // plan and deploy runners
+    runners * 1000 * P("codebuild.linux.BUILD_GENERAL1_SMALL") + // plan and deploy runners (and the previews' host's preview runner)
     3 * P("kms.key") + P("kms.key", "us-east-1") + // logs, cluster secrets, alarm topic; the us-east-1 alarm topic
-    logGroups(90, 90, 365, 365, containerLogDays, containerLogDays, containerLogDays, containerLogDays); // runners x2, control plane, flow logs, Container Insights x4
+    logGroups(...Array(runners).fill(90), 365, 365, containerLogDays, containerLogDays, containerLogDays, containerLogDays); // runners, control plane, flow logs, Container Insights x4
   const appStack = (database: number) =>
     database +
     H * P("elb.application.hour") + 1 * H * P("elb.application.lcu") +
@@ -68,16 +68,15 @@ describe("the example platform's monthly cost", () => {
   const expected: Record<string, number> = {
     "bootstrap-111111111111": 0,
     "bootstrap-222222222222": 0,
-    "platform-dev": platformStack(2, "c6i.large", 1, 30),
+    "platform-dev": platformStack(2, "c6i.large", 1, 30, 3), // dev hosts hello's previews: a preview runner too
     "platform-staging": platformStack(2, "c6i.large", 1, 30),
     "platform-prod": platformStack(3, "m6i.large", 3, 365),
     "kube-system-dev": 0,
     "kube-system-staging": 0,
     "kube-system-prod": 0,
     "hello-delivery": 10 * P("ecr.storage") + P("kms.key"),
-    "hello-dev":
-      appStack(H * P("rds.postgres.db.t4g.micro") + 20 * P("rds.storage.gp3")) + 1 * 5 * P("s3.standard") + 2 * P("kms.key") +
-      10 * P("ecr.storage") + P("kms.key"), // dev hosts the previews: their registry's images and its key
+    // dev hosts hello's previews: their registry (10 GiB of images) and its key.
+    "hello-dev": appStack(H * P("rds.postgres.db.t4g.micro") + 20 * P("rds.storage.gp3")) + 1 * 5 * P("s3.standard") + 2 * P("kms.key") + 10 * P("ecr.storage") + P("kms.key"),
     "hello-staging": appStack(H * P("rds.postgres.db.t4g.micro") + 20 * P("rds.storage.gp3")) + 1 * 5 * P("s3.standard") + 2 * P("kms.key"),
     "hello-prod":
       appStack(2 * H * P("rds.postgres.db.m6g.large") + 2 * 100 * P("rds.storage.gp3")) + // Multi-AZ: primary and standby, 100 GiB each

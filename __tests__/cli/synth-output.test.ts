@@ -187,6 +187,7 @@ describe("--json", () => {
     });
     expect(json.stacks.map((s: Json) => s.resourcesByType)).toEqual(result.stacks.map((s) => s.resourcesByType));
     expect(json.urls).toEqual(result.urls);
+    // hello's previews are on (dev hosts them): their two workflows too.
     expect(json.workflows).toEqual(["workflows/hello/pull-request.yml", "workflows/hello/deliver.yml", "workflows/hello/preview.yml", "workflows/hello/preview-sweep.yml"]);
   });
 

@@ -1,3 +1,5 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
@@ -5,7 +7,7 @@ import { CiRunners, CiRunnersProps, ciRunnerProjectName, codebuildRunnerLabel, i
 import { DeliveryPipeline, DeliveryPipelineProps } from "../../constructs/delivery-pipeline";
 import { SlipwayValidationError } from "../../constructs/util";
 import { actionlint } from "../support/actionlint";
-import { examplePlatform, synthAll } from "../support/platform";
+import { examplePlatform, ROOT, synthAll } from "../support/platform";
 import { constructResources, expectValidationError } from "../support/synthesized";
 
 type Json = Record<string, any>;
@@ -31,7 +33,15 @@ function synth(overrides: Partial<CiRunnersProps> = {}, provider: { region?: str
 
 const plan = constructResources("CiRunners_PlanRunner");
 const deploy = constructResources("CiRunners_DeployRunner");
+const preview = constructResources("CiRunners_PreviewRunner");
 const top = constructResources("CiRunners");
+/** Resources of the preview runner by type: those whose Terraform name is CiRunners_PreviewRunner_*. */
+const previewCounts = (tf: Json): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries<Json>(tf.resource)
+      .map(([type, byName]) => [type, Object.keys(byName).filter((k) => k.startsWith("CiRunners_PreviewRunner_")).length] as const)
+      .filter(([, n]) => n > 0),
+  );
 const RUNNERS = [
   ["plan", plan],
   ["deploy", deploy],
@@ -180,6 +190,80 @@ describe("CiRunners", () => {
     expect(clusterIngress.map((x) => ({ ...rule(x), target: x.security_group_id }))).toEqual([
       { protocol: "tcp", from: 443, to: 443, cidr: undefined, sg: sgId, target: "sg-0cluster000000000" },
     ]);
+  });
+
+  test("no preview runner unless previewRepositories names the repositories whose previews it serves", () => {
+    const { tf, runners } = synth();
+    expect(runners.preview).toBeUndefined();
+    expect(previewCounts(tf)).toEqual({});
+    expect(Object.values<Json>(tf.resource.aws_codebuild_project).map((p) => p.name).sort()).toEqual(["acme-dev-deploy-runner", "acme-dev-plan-runner"]);
+  });
+
+  test("the preview runner: its own project, role, log group and security group (HTTPS, the resolver and the cluster API; no database), its webhook filtered to the preview repositories and workflows", () => {
+    const { tf, runners } = synth({ previewRepositories: ["hello", "my.app"], previewWorkflowNames: ["Preview", "Preview sweep"] });
+    expect(runners.preview!.projectName).toBe("acme-dev-preview-runner");
+    expect(runners.preview!.runsOn).toBe("codebuild-acme-dev-preview-runner-${{ github.run_id }}-${{ github.run_attempt }}");
+    expect(previewCounts(tf)).toEqual({
+      aws_cloudwatch_log_group: 1,
+      aws_security_group: 1,
+      aws_vpc_security_group_egress_rule: 4,
+      aws_vpc_security_group_ingress_rule: 1,
+      aws_iam_role: 1,
+      aws_iam_role_policy: 1,
+      aws_codebuild_project: 1,
+      aws_codebuild_webhook: 1,
+    });
+    const project = preview.one(tf, "aws_codebuild_project", "Project");
+    expect(project.name).toBe("acme-dev-preview-runner");
+    expect(project.vpc_config).toEqual({ vpc_id: "vpc-0123456789abcdef0", subnets: SUBNETS, security_group_ids: [preview.ref(tf, "aws_security_group", "SecurityGroup")] });
+    expect(project.environment.privileged_mode).toBe(false);
+    expect(project.service_role).toBe(preview.ref(tf, "aws_iam_role", "Role", "arn"));
+    expect(project.tags).toEqual({ Name: "acme-dev-preview-runner", "slipway:runner": "preview" });
+    // Never the deploy runner's role, security group or project.
+    expect(project.service_role).not.toBe(deploy.one(tf, "aws_codebuild_project", "Project").service_role);
+    expect(preview.ref(tf, "aws_security_group", "SecurityGroup")).not.toBe(deploy.ref(tf, "aws_security_group", "SecurityGroup"));
+    expect(statements(preview.one(tf, "aws_iam_role", "Role").assume_role_policy)[0].Condition).toEqual({ StringEquals: { "aws:SourceAccount": "111111111111", "aws:SourceArn": "arn:aws:codebuild:eu-west-1:111111111111:project/acme-dev-preview-runner" } });
+    const actions = statements(preview.one(tf, "aws_iam_role_policy", "RolePolicy").policy).flatMap((x) => [x.Action].flat());
+    expect(actions.filter((a) => /^(sts|iam|eks|ecr|s3|secretsmanager|ssm|kms|rds|rds-db):/.test(a) || a.includes("*"))).toEqual([]);
+    expect(preview.one(tf, "aws_cloudwatch_log_group", "LogGroup")).toMatchObject({ name: "/aws/codebuild/acme-dev-preview-runner", retention_in_days: 90 });
+
+    const sgId = preview.ref(tf, "aws_security_group", "SecurityGroup");
+    const rule = (x: Json) => ({ protocol: x.ip_protocol, from: x.from_port, to: x.to_port, cidr: x.cidr_ipv4, sg: x.referenced_security_group_id });
+    const byText = (a: Json, b: Json) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+    const egress = Object.values<Json>(tf.resource.aws_vpc_security_group_egress_rule).filter((x) => x.security_group_id === sgId);
+    expect(egress.map(rule).sort(byText)).toEqual(
+      [
+        { protocol: "tcp", from: 443, to: 443, cidr: "0.0.0.0/0", sg: undefined },
+        { protocol: "udp", from: 53, to: 53, cidr: "10.10.0.2/32", sg: undefined },
+        { protocol: "tcp", from: 53, to: 53, cidr: "10.10.0.2/32", sg: undefined },
+        { protocol: "tcp", from: 443, to: 443, cidr: undefined, sg: "sg-0cluster000000000" },
+      ].sort(byText),
+    );
+    const ingress = Object.values<Json>(tf.resource.aws_vpc_security_group_ingress_rule);
+    expect(ingress.filter((x) => x.security_group_id === sgId)).toEqual([]);
+    expect(ingress.filter((x) => x.referenced_security_group_id === sgId).map((x) => ({ ...rule(x), target: x.security_group_id }))).toEqual([{ protocol: "tcp", from: 443, to: 443, cidr: undefined, sg: sgId, target: "sg-0cluster000000000" }]);
+
+    expect(preview.one(tf, "aws_codebuild_webhook", "Webhook")).toMatchObject({
+      project_name: preview.ref(tf, "aws_codebuild_project", "Project", "name"),
+      build_type: "BUILD",
+      filter_group: [
+        {
+          filter: [
+            { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" },
+            { type: "REPOSITORY_NAME", pattern: "^(hello|my\\.app)$" },
+            { type: "WORKFLOW_NAME", pattern: "^(Preview|Preview sweep)$" },
+          ],
+        },
+      ],
+      scope_configuration: { name: "acme-corp", scope: "GITHUB_ORGANIZATION" },
+    });
+  });
+
+  test("fails when the preview runner's repositories or workflow names are not valid", () => {
+    expectInvalid({ previewRepositories: [] }, "previewRepositories", /non-empty list of GitHub repository names/);
+    expectInvalid({ previewRepositories: ["acme/hello"] }, "previewRepositories", /without the owner/);
+    expectInvalid({ previewWorkflowNames: ["Preview"] }, "previewWorkflowNames", /without previewRepositories/);
+    expectInvalid({ previewRepositories: ["hello"], previewWorkflowNames: ["Pre\nview"] }, "previewWorkflowNames", /each one line/);
   });
 
   test("the account's GitHub connection is created PENDING-capable for GitHub and registered as the region's source credential", () => {
@@ -342,15 +426,14 @@ describe("the platform's runners", () => {
     return parse(file.content.replace(/\$\$\{/g, "${"));
   };
 
-  test("each platform stack has <platform>-<env>-plan-runner and -deploy-runner in its private subnets", () => {
+  test("each platform stack has <platform>-<env>-plan-runner and -deploy-runner in its private subnets; the previews' host (dev) also -preview-runner", () => {
     for (const env of ["dev", "staging", "prod"]) {
       const projects = Object.values<Json>(stacks[`platform-${env}`].resource.aws_codebuild_project);
-      expect(projects.map((p) => p.name).sort()).toEqual([`acme-${env}-deploy-runner`, `acme-${env}-plan-runner`]);
+      expect(projects.map((p) => p.name).sort()).toEqual([`acme-${env}-deploy-runner`, `acme-${env}-plan-runner`, ...(env === "dev" ? [`acme-${env}-preview-runner`] : [])]);
       for (const p of projects) expect(p.vpc_config.subnets).toEqual([0, 1, 2].slice(0, p.vpc_config.subnets.length).map((i) => expect.stringMatching(new RegExp(`^\\$\\{aws_subnet\\.Network_PrivateSubnet${i}_`))));
       // Pull-request plans and trusted jobs never share a project, a role or a security group.
-      const [a, b] = projects;
-      expect(a.service_role).not.toBe(b.service_role);
-      expect(a.vpc_config.security_group_ids).not.toEqual(b.vpc_config.security_group_ids);
+      expect(new Set(projects.map((p) => p.service_role)).size).toBe(projects.length);
+      expect(new Set(projects.map((p) => JSON.stringify(p.vpc_config.security_group_ids))).size).toBe(projects.length);
     }
   });
 
@@ -377,7 +460,7 @@ describe("the platform's runners", () => {
       expect(JSON.stringify(stacks[p])).not.toContain("terraform_remote_state");
     }
     // dev and staging share account 111111111111 in eu-west-1; prod is alone in 222222222222.
-    expect(connectionResource(stacks, "platform-dev")).toEqual(Array(2).fill("arn:aws:codeconnections:eu-west-1:111111111111:connection/*"));
+    expect(connectionResource(stacks, "platform-dev")).toEqual(Array(3).fill("arn:aws:codeconnections:eu-west-1:111111111111:connection/*"));
     expect(connectionResource(stacks, "platform-staging")).toEqual(Array(2).fill("arn:aws:codeconnections:eu-west-1:111111111111:connection/*"));
     expect(connectionResource(stacks, "platform-prod")).toEqual(Array(2).fill("arn:aws:codeconnections:eu-west-1:222222222222:connection/*"));
     // ...each matched by exactly one connection of its account's bootstrap stack, in its region.
@@ -393,6 +476,45 @@ describe("the platform's runners", () => {
     );
     expect(connectionResource(moved, "platform-staging")).toEqual(Array(2).fill("arn:aws:codeconnections:us-east-1:111111111111:connection/*"));
     expect(platforms.map((p) => count(moved, p, "aws_codeconnections_connection") + count(moved, p, "aws_codebuild_source_credential"))).toEqual([0, 0, 0]);
+  });
+
+  test("the previews' host environment's preview runner takes only the preview workflows of the apps it hosts; their cluster jobs run on it, never on a deploy runner", () => {
+    const webhook = Object.values<Json>(stacks["platform-dev"].resource.aws_codebuild_webhook).find((w) => String(w.project_name).includes("CiRunners_PreviewRunner"))!;
+    expect(webhook.filter_group).toEqual([
+      {
+        filter: [
+          { type: "EVENT", pattern: "WORKFLOW_JOB_QUEUED" },
+          { type: "REPOSITORY_NAME", pattern: "^(hello)$" },
+          { type: "WORKFLOW_NAME", pattern: "^(Preview|Preview sweep)$" },
+        ],
+      },
+    ]);
+    const file = (s: Record<string, Json>, path: string) => parse(Object.values<Json>(s["hello-delivery"].resource.github_repository_file).find((f) => f.file === path)!.content.replace(/\$\$\{/g, "${"));
+    const previewYml = file(stacks, ".github/workflows/preview.yml");
+    const sweepYml = file(stacks, ".github/workflows/preview-sweep.yml");
+    const label = [codebuildRunnerLabel("acme-dev-preview-runner")];
+    expect(previewYml.name).toBe("Preview");
+    expect(sweepYml.name).toBe("Preview sweep");
+    expect(previewYml.jobs.deploy["runs-on"]).toEqual(label);
+    expect(previewYml.jobs.teardown["runs-on"]).toEqual(label);
+    expect(sweepYml.jobs.sweep["runs-on"]).toEqual(label);
+    // The jobs that reach only GitHub stay GitHub-hosted; the build is the pull request's.
+    expect([previewYml.jobs.build["runs-on"], previewYml.jobs.report["runs-on"], previewYml.jobs["report-teardown"]["runs-on"], sweepYml.jobs.report["runs-on"]]).toEqual(["ubuntu-latest", "ubuntu-latest", "ubuntu-latest", "ubuntu-latest"]);
+    // No deploy or apply job uses the preview runner; no preview job a deploy runner.
+    const deliverText = JSON.stringify(deliver(stacks));
+    expect(deliverText).not.toContain("preview-runner");
+    const infraWorkflows = ["slipway-plan.yml", "slipway-apply.yml", "slipway-drift.yml"].map((f) => fs.readFileSync(path.join(ROOT, ".github", "workflows", f), "utf8"));
+    expect(infraWorkflows.map((text) => text.includes("deploy-runner"))).toEqual([false, true, false]);
+    expect(infraWorkflows.filter((text) => text.includes("preview-runner"))).toEqual([]);
+    expect(JSON.stringify([previewYml, sweepYml])).not.toContain("deploy-runner");
+    // Previews hosted by staging instead: the runner moves there.
+    const moved = synthAll(examplePlatform((d) => (d.previews = { environment: "staging" })));
+    const names = (env: string) => Object.values<Json>(moved[`platform-${env}`].resource.aws_codebuild_project).map((p) => p.name).sort();
+    expect([names("dev"), names("staging")]).toEqual([
+      ["acme-dev-deploy-runner", "acme-dev-plan-runner"],
+      ["acme-staging-deploy-runner", "acme-staging-plan-runner", "acme-staging-preview-runner"],
+    ]);
+    expect(file(moved, ".github/workflows/preview.yml").jobs.deploy["runs-on"]).toEqual([codebuildRunnerLabel("acme-staging-preview-runner")]);
   });
 
   test("generated app deploy jobs run on the environment's deploy runner by default; an explicit deploy.runsOn wins", () => {

@@ -6,7 +6,8 @@
 import { TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
 import { DeliveryPipeline, DeliveryPipelineProps, PIPELINE_WORKFLOW_PATHS } from "../../constructs/delivery-pipeline";
-import { PREVIEW_VARIABLES, PREVIEW_WORKFLOW_PATHS } from "../../constructs/preview-workflow";
+import { PREVIEW_VARIABLES } from "../../constructs/preview-access";
+import { PREVIEW_WORKFLOW_PATHS } from "../../constructs/preview-workflow";
 import { ACTIONS, usesOf } from "../../constructs/actions";
 import { codebuildRunnerLabel } from "../../constructs/ci-runners";
 import { actionlint } from "../support/actionlint";
@@ -114,7 +115,7 @@ describe("preview workflows", () => {
   });
 
   test("the commands and the preview secrets' names come from the preview environment, never from the workflow file", () => {
-    expect(preview.jobs.deploy.env).toMatchObject({ PREVIEW_COMMANDS: "${{ vars.PREVIEW_COMMANDS }}", PREVIEW_SECRETS: "${{ vars.PREVIEW_SECRETS }}", HEALTH_PATH: "/healthz", APP_NAME: "hello" });
+    expect(preview.jobs.deploy.env).toMatchObject({ PREVIEW_MIGRATE: "${{ vars.PREVIEW_MIGRATE }}", PREVIEW_SEED: "${{ vars.PREVIEW_SEED }}", PREVIEW_INTEGRATION_TEST: "${{ vars.PREVIEW_INTEGRATION_TEST }}", PREVIEW_SECRETS: "${{ vars.PREVIEW_SECRETS }}", HEALTH_PATH: "/healthz", APP_NAME: "hello" });
     const text = pipeline.workflows[PREVIEW_WORKFLOW_PATHS.preview] + pipeline.workflows[PREVIEW_WORKFLOW_PATHS.sweep];
     expect(text).not.toContain("./bin/");
     // So a migration may hold any text, `${{` too: it never becomes part of a workflow.
@@ -182,7 +183,7 @@ describe("the <app>-delivery stack", () => {
     expect(previewFile).toBeDefined();
     expect(files.some((f) => f.file === PREVIEW_WORKFLOW_PATHS.sweep)).toBe(true);
     const workflow = parse(previewFile!.content.replace(/\$\$\{/g, "${").replace(/%%\{/g, "%{"));
-    expect(workflow.jobs.deploy.env.PREVIEW_COMMANDS).toBe("${{ vars.PREVIEW_COMMANDS }}");
+    expect(workflow.jobs.deploy.env.PREVIEW_SEED).toBe("${{ vars.PREVIEW_SEED }}");
     expect(workflow.jobs.deploy.env.APP_NAME).toBe(app.name);
     // Without previews in the model: none.
     const without = synthAll({ ...platform, apps: [{ ...app, previews: undefined }, ...platform.apps.slice(1)] } as PlatformConfig)[`${app.name}-delivery`];

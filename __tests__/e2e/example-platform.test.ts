@@ -136,7 +136,9 @@ describe("real Terraform, offline, on the AWS part of every stack", () => {
   withTerraform("each platform stack plans its CI runners in the VPC, never a GitHub connection (bootstrap-<account> makes it)", () => {
     const created = (stack: string) =>
       [...checks.find((c) => c.stack === stack)!.plan.output.matchAll(/# (aws_(?:codebuild|codeconnections)_[a-z_]+)\.CiRunners_\S+ will be created/g)].map((m) => m[1]).sort();
-    const runners = ["aws_codebuild_project", "aws_codebuild_project", "aws_codebuild_webhook", "aws_codebuild_webhook"];
-    for (const stack of ["platform-dev", "platform-staging", "platform-prod"]) expect({ stack, created: created(stack) }).toEqual({ stack, created: runners });
+    // Plan and deploy runners everywhere; dev hosts hello's previews, so it also has the preview runner.
+    const runners = (n: number) => [...Array(n).fill("aws_codebuild_project"), ...Array(n).fill("aws_codebuild_webhook")];
+    const expected: Record<string, string[]> = { "platform-dev": runners(3), "platform-staging": runners(2), "platform-prod": runners(2) };
+    for (const stack of ["platform-dev", "platform-staging", "platform-prod"]) expect({ stack, created: created(stack) }).toEqual({ stack, created: expected[stack] });
   });
 });

@@ -6,7 +6,9 @@
  * the previews registry, Secrets Manager, the pull requests, their comments and deployments.
  * `sed`, `jq`, `awk` and `date` are the real ones. Jobs run in the order GitHub schedules them, each
  * only when its `if:` (evaluated here for the forms the workflows use) and its `needs` allow.
- * The templates are shaped as the `preview` environment's variables are (docs/previews.md).
+ * Most tests use small hand-made templates shaped as the `preview` environment's variables are
+ * (docs/previews.md); the last block runs the real synthesized workflows with the variables the
+ * real `hello-dev` stack writes, so the two halves cannot drift apart.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,7 +16,9 @@ import { TerraformStack, Testing } from "cdktf";
 import { parse } from "yaml";
 import { DeliveryPipeline, DeliveryPipelineProps } from "../../constructs/delivery-pipeline";
 import { PREVIEW_COMMENT_MARKER, PREVIEW_WORKFLOW_PATHS } from "../../constructs/preview-workflow";
-import { tempDir } from "../support/platform";
+import { PREVIEW_ENVIRONMENT, PREVIEW_VARIABLES } from "../../constructs/preview-access";
+import { actionlint } from "../support/actionlint";
+import { examplePlatform, synthAll, tempDir } from "../support/platform";
 import { JobRun, runJob } from "../support/workflow-steps";
 
 const FAKES = path.resolve(__dirname, "..", "support", "preview-fakes.js");
@@ -136,11 +140,6 @@ spec:
           image: "__IMAGE__"
           command: __COMMAND__
 `;
-const COMMANDS = {
-  migrate: ["/bin/sh", "-c", "python -m migrate"],
-  seed: ["/bin/sh", "-c", SEED],
-  integrationTest: ["/bin/sh", "-c", "python -m pytest -q tests/integration"],
-};
 
 const VARS = {
   PREVIEW_ROLE_ARN: "arn:aws:iam::123456789012:role/hello-preview-dev",
@@ -155,7 +154,9 @@ const VARS = {
   PREVIEW_DB_JOB: DB_JOB,
   PREVIEW_TASK_JOB: TASK_JOB,
   PREVIEW_SECRETS: JSON.stringify({ API_KEY: "acme/hello/preview/API_KEY" }),
-  PREVIEW_COMMANDS: JSON.stringify(COMMANDS),
+  PREVIEW_MIGRATE: "python -m migrate",
+  PREVIEW_SEED: SEED,
+  PREVIEW_INTEGRATION_TEST: "python -m pytest -q tests/integration",
 };
 
 const synthesized = new Map<string, Record<string, string>>();
@@ -625,13 +626,11 @@ describe("what does not get a preview", () => {
 
   it("an app without a database, migration or preview secrets: those steps say so and pass", () => {
     const stage = new Stage();
-    const { migrate, ...withoutMigration } = COMMANDS;
-    expect(migrate).toBeDefined();
-    const result = preview(stage, { number: 7, action: "opened" }, { migrateCommand: undefined, databaseSetupTemplateName: undefined }, { ...VARS, PREVIEW_DATABASE: "none", PREVIEW_DB_JOB: "", PREVIEW_COMMANDS: JSON.stringify(withoutMigration), PREVIEW_SECRETS: "{}" });
+    const result = preview(stage, { number: 7, action: "opened" }, { migrateCommand: undefined, databaseSetupTemplateName: undefined }, { ...VARS, PREVIEW_DATABASE: "none", PREVIEW_DB_JOB: "", PREVIEW_MIGRATE: "", PREVIEW_SECRETS: "{}" });
     expect(result.jobs.deploy.result).toBe("success");
     expect(stage.world.jobRuns.map((j) => commandOf(j)[2])).toEqual([SEED, "python -m pytest -q tests/integration"]);
     expect(output(result, "deploy")).toContain("The app has no database");
-    expect(output(result, "deploy")).toContain("No migrate command: nothing to run");
+    expect(output(result, "deploy")).toContain("No PREVIEW_MIGRATE: nothing to run");
     expect(output(result, "deploy")).toContain("No preview secrets");
     expect(stage.world.secrets).toEqual({});
   });
@@ -704,5 +703,146 @@ describe("data stays data", () => {
     expect(step(refused, "build", "Push the tested image").stdout).toContain("::error::The pull request number");
     expect(fs.existsSync(canary)).toBe(false);
     expect(bad.world.pushes).toEqual([]);
+  });
+});
+
+/**
+ * The two halves together: preview.yml as the real `hello-delivery` stack commits it, run with the
+ * `preview` environment's variables as the real `hello-dev` stack writes them (Terraform's
+ * references filled in as apply would, every other byte as synthesized). A variable the stack does
+ * not set reads as empty, as in GitHub.
+ */
+describe("the real stacks: hello-delivery's preview.yml with hello-dev's preview variables", () => {
+  const ACCOUNT_REGISTRY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com/hello-previews";
+  const ROLE_ARN = "arn:aws:iam::111111111111:role/hello-preview-dev";
+  const DB_HOST = "hello-dev.c0ffee.eu-west-1.rds.amazonaws.com";
+  /** What apply puts where a reference stands; a reference not listed fails the test (a new one needs a look). */
+  const APPLIED: Array<[RegExp, string]> = [
+    [/^aws_ecr_repository\.PreviewAccess_Registry_[0-9A-F]+\.repository_url$/, ACCOUNT_REGISTRY],
+    [/^aws_iam_role\.PreviewAccess_Role_[0-9A-F]+\.arn$/, ROLE_ARN],
+    [/^data\.terraform_remote_state\.cross-stack-reference-input-platform-dev\.outputs\.cross-stack-output-aws_eks_clusterCluster_[0-9A-F]+name$/, "acme-dev"],
+    [/^aws_db_instance\.Database_[0-9A-F]+\.address$/, DB_HOST],
+    [/^kubernetes_config_map_v1\.Previews_DatabaseCa_[0-9A-F]+\.metadata\[0\]\.name$/, "rds-ca"],
+    [/^aws_security_group\.Previews_PodSecurityGroup_[0-9A-F]+\.id$/, "sg-0123456789abcdef0"],
+  ];
+  const applied = (text: string): string =>
+    text
+      .split("$${")
+      .map((part) =>
+        part.replace(/\$\{([^}]*)\}/g, (_, ref: string) => {
+          const found = APPLIED.find(([pattern]) => pattern.test(ref));
+          if (!found) throw new Error(`a reference the test does not fill in: \${${ref}}`);
+          return found[1];
+        }),
+      )
+      .join("${")
+      .replace(/%%\{/g, "%{");
+
+  const platform = examplePlatform((d) => (d.apps[0].previews = { seed: SEED, secrets: ["API_KEY"] }));
+  const stacks = synthAll(platform);
+  const written = Object.values<any>(stacks["hello-dev"].resource.github_actions_environment_variable).filter((v) => String(v["//"].metadata.path).includes("/PreviewAccess/"));
+  const variables: Record<string, string> = Object.fromEntries(PREVIEW_VARIABLES.map((name) => [name, ""]));
+  for (const v of written) variables[v.variable_name] = applied(v.value);
+  const files = Object.values<any>(stacks["hello-delivery"].resource.github_repository_file);
+  const workflowFile = (file: string) => applied(files.find((f) => f.file === file)!.content);
+  const IMAGE = `${ACCOUNT_REGISTRY}@${DIGEST}`;
+  const built = { build: { result: "success" as const, outputs: { image: IMAGE } } };
+
+  it("the stack writes exactly the listed variables into the preview environment, and the workflow reads no other", () => {
+    expect(written.map((v) => v.variable_name).sort()).toEqual([...PREVIEW_VARIABLES].sort());
+    expect(written.every((v) => v.environment.startsWith("${github_repository_environment.PreviewAccess_Environment_"))).toBe(true);
+    const yaml = workflowFile(PREVIEW_WORKFLOW_PATHS.preview) + workflowFile(PREVIEW_WORKFLOW_PATHS.sweep);
+    const read = new Set([...yaml.matchAll(/\$\{\{ vars\.([A-Z_]+) \}\}/g)].map((m) => m[1]));
+    expect([...read].sort()).toEqual([...PREVIEW_VARIABLES].sort());
+    expect(parse(workflowFile(PREVIEW_WORKFLOW_PATHS.preview)).jobs.deploy.environment).toEqual({ name: PREVIEW_ENVIRONMENT });
+    // As committed: the cluster jobs on the host's preview runner, and actionlint-clean.
+    expect(parse(workflowFile(PREVIEW_WORKFLOW_PATHS.preview)).jobs.deploy["runs-on"]).toEqual(["codebuild-acme-dev-preview-runner-${{ github.run_id }}-${{ github.run_attempt }}"]);
+    expect(actionlint({ [PREVIEW_WORKFLOW_PATHS.preview]: workflowFile(PREVIEW_WORKFLOW_PATHS.preview), [PREVIEW_WORKFLOW_PATHS.sweep]: workflowFile(PREVIEW_WORKFLOW_PATHS.sweep) })).toEqual([]);
+  });
+
+  it("deploy: the real templates create the namespace, the database, the secrets, run migrate, seed and tests, roll out the pushed digest", () => {
+    const world = newWorld();
+    world.secretValues = { "acme/hello/preview/API_KEY": "t3st key & 'more'" };
+    const stage = new Stage(world);
+    const result = runWorkflow(workflowFile(PREVIEW_WORKFLOW_PATHS.preview), stage, pullRequestEvent({ number: 7, action: "opened" }), variables, { jobs: ["deploy"], given: built });
+    expect([result.jobs.deploy.result, output(result, "deploy").match(/::error::.*/g)]).toEqual(["success", null]);
+    const w = stage.world;
+    expect(calls(result, "deploy")[0]).toBe("aws eks update-kubeconfig --name acme-dev --region eu-west-1");
+    // The namespace the admission policy admits: its name, the restricted labels and the preview label.
+    expect(w.namespaces["hello-pr-7"].labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "restricted", "slipway.dev/preview": "hello", "slipway.dev/pull-request": "7" });
+    expect(w.applied[0]).toBe("Namespace/hello-pr-7");
+    expect(w.applied).toEqual(expect.arrayContaining(["RoleBinding/preview-deployer", "ResourceQuota/preview", "LimitRange/preview", "ServiceAccount/app", "Service/app", "Deployment/app"]));
+    expect(w.applied.filter((a) => a.startsWith("NetworkPolicy/")).length).toBeGreaterThan(0);
+    // Nothing of the templates is left unfilled.
+    expect(JSON.stringify(w.objects) + JSON.stringify(w.jobRuns)).not.toMatch(/__(PR|IMAGE|ACTION|COMMAND)__/);
+    // The database Job (fixed name) in hello-previews, then the three tasks (generateName) in the preview namespace.
+    expect(w.jobRuns.map((j) => `${j.namespace}/${j.name}`)).toEqual(["hello-previews/database-create-7", "hello-pr-7/task-1", "hello-pr-7/task-2", "hello-pr-7/task-3"]);
+    const dbEnv = Object.fromEntries(w.jobRuns[0].spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    expect([dbEnv.PR, dbEnv.ACTION, dbEnv.PREVIEW_NAMESPACE]).toEqual(["7", "create", "hello-pr-7"]);
+    expect(w.jobRuns.slice(1).map(commandOf)).toEqual([
+      ["/bin/sh", "-c", "python -m migrate"],
+      ["/bin/sh", "-c", SEED],
+      ["/bin/sh", "-c", "python -m pytest -q tests/integration"],
+    ]);
+    expect(w.jobRuns.slice(1).map((j) => j.spec.template.spec.containers[0].image)).toEqual([IMAGE, IMAGE, IMAGE]);
+    expect(w.rollouts).toEqual([{ namespace: "hello-pr-7", image: IMAGE }]);
+    // PREVIEW_SECRETS names the Secrets Manager id the stack made; the value arrives byte for byte, never in argv.
+    expect(JSON.parse(variables.PREVIEW_SECRETS)).toEqual({ API_KEY: "acme/hello/preview/API_KEY" });
+    expect(w.secrets["hello-pr-7/app-secrets"]).toEqual({ API_KEY: "t3st key & 'more'" });
+    expect(JSON.stringify(result.jobs.deploy.run!.calls)).not.toContain("t3st");
+    expect(w.healthChecks).toEqual(["https://pr-7.hello.dev.acme.example/healthz"]);
+    expect(result.jobs.deploy.run!.outputs.url).toBe("https://pr-7.hello.dev.acme.example");
+  });
+
+  it("teardown: the namespace, the database (the real drop Job) and the pull request's images go", () => {
+    const world = newWorld();
+    world.namespaces["hello-pr-7"] = { labels: { "slipway.dev/preview": "hello" }, annotations: {}, creationTimestamp: "2026-12-01T00:00:00Z" };
+    world.registry = { [`pr-7-${HEAD}`]: DIGEST, [`pr-70-${HEAD}`]: DIGEST };
+    const stage = new Stage(world);
+    const result = runWorkflow(workflowFile(PREVIEW_WORKFLOW_PATHS.preview), stage, pullRequestEvent({ number: 7, action: "closed" }), variables, { jobs: ["teardown"], given: {} });
+    expect(result.jobs.teardown.result).toBe("success");
+    const w = stage.world;
+    expect(w.deletedNamespaces).toEqual(["hello-pr-7"]);
+    expect(w.jobRuns.map((j) => `${j.namespace}/${j.name}`)).toEqual(["hello-previews/database-drop-7"]);
+    const dbEnv = Object.fromEntries(w.jobRuns[0].spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    expect([dbEnv.PR, dbEnv.ACTION]).toEqual(["7", "drop"]);
+    expect(w.deletedTags).toEqual([`pr-7-${HEAD}`]);
+    expect(Object.keys(w.registry)).toEqual([`pr-70-${HEAD}`]);
+  });
+
+  it("sweep: the real preview-sweep.yml removes the closed pull request's preview with the real drop Job, keeps the open one", () => {
+    const world = newWorld();
+    world.pulls = { "7": "closed", "8": "open" };
+    const now = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+    for (const n of ["7", "8"]) world.namespaces[`hello-pr-${n}`] = { labels: { "slipway.dev/preview": "hello" }, annotations: {}, creationTimestamp: now };
+    world.registry = { [`pr-7-${HEAD}`]: DIGEST, [`pr-8-${HEAD}`]: DIGEST };
+    const stage = new Stage(world);
+    const result = runWorkflow(workflowFile(PREVIEW_WORKFLOW_PATHS.sweep), stage, { repository: "acme/hello", server_url: "https://github.com", run_id: 5, token: "ghs_job_token", event_name: "schedule" }, variables, { jobs: ["sweep"], given: {} });
+    expect(result.jobs.sweep.result).toBe("success");
+    const w = stage.world;
+    expect(w.deletedNamespaces).toEqual(["hello-pr-7"]);
+    expect(w.jobRuns.map((j) => `${j.namespace}/${j.name}`)).toEqual(["hello-previews/database-drop-7"]);
+    expect(Object.keys(w.registry)).toEqual([`pr-8-${HEAD}`]);
+    expect(JSON.parse(result.jobs.sweep.run!.outputs.removed)).toEqual([{ pr: 7, reason: "closed" }]);
+  });
+
+  it("an app with database: none: no PREVIEW_DB_JOB, and deploy and teardown pass without a database Job", () => {
+    const none = synthAll(examplePlatform((d) => {
+      d.apps[0].database = "none";
+      delete d.apps[0].migrate;
+    }));
+    const vars: Record<string, string> = Object.fromEntries(PREVIEW_VARIABLES.map((name) => [name, ""]));
+    for (const v of Object.values<any>(none["hello-dev"].resource.github_actions_environment_variable).filter((v) => String(v["//"].metadata.path).includes("/PreviewAccess/"))) vars[v.variable_name] = applied(v.value);
+    expect([vars.PREVIEW_DATABASE, vars.PREVIEW_DB_JOB, vars.PREVIEW_MIGRATE]).toEqual(["none", "", ""]);
+    const yaml = applied(Object.values<any>(none["hello-delivery"].resource.github_repository_file).find((f) => f.file === PREVIEW_WORKFLOW_PATHS.preview)!.content);
+    const stage = new Stage();
+    const deployed = runWorkflow(yaml, stage, pullRequestEvent({ number: 7, action: "opened" }), vars, { jobs: ["deploy"], given: built });
+    expect(deployed.jobs.deploy.result).toBe("success");
+    expect(stage.world.jobRuns.map((j) => `${j.namespace}/${j.name}`)).toEqual(["hello-pr-7/task-1"]);
+    expect(commandOf(stage.world.jobRuns[0])).toEqual(["/bin/sh", "-c", "python -m pytest -q tests/integration"]);
+    const removed = runWorkflow(yaml, stage, pullRequestEvent({ number: 7, action: "closed" }), vars, { jobs: ["teardown"], given: {} });
+    expect(removed.jobs.teardown.result).toBe("success");
+    expect(stage.world.jobRuns).toHaveLength(1);
+    expect(stage.world.deletedNamespaces).toEqual(["hello-pr-7"]);
   });
 });

@@ -147,6 +147,7 @@ describe("pipeline", () => {
   test("the workflow files are committed to the default branch; the CodeBuild runner labels need no actionlint config", () => {
     // The managed files; the skeleton's created-once files ignore all changes.
     const files = Object.values<any>(delivery.resource.github_repository_file).filter((f) => f.lifecycle?.ignore_changes !== "all");
+    // hello's previews are on (dev hosts them): their two workflows too.
     expect(files.map((f) => f.file).sort()).toEqual([".github/workflows/deliver.yml", ".github/workflows/preview-sweep.yml", ".github/workflows/preview.yml", ".github/workflows/pull-request.yml"]);
     for (const f of files) expect(f.branch).toBe("main");
     const custom = synthAll(examplePlatform((d) => (d.environments[0].deploy = { runsOn: ["self-hosted", "acme-dev"] })));

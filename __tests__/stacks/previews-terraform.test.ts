@@ -37,7 +37,7 @@ withTerraform("hello-dev and platform-dev validate and plan, creating the previe
       "aws_lb_listener_rule.LoadBalancer_PreviewRule_",
       "aws_iam_role.PreviewAccess_Role_",
       "aws_ecr_repository.PreviewAccess_Registry_",
-      "aws_eks_access_entry.PreviewAccess_Role_Eks_AccessEntry_",
+      "aws_eks_access_entry.PreviewAccess_Role_Eks0_AccessEntry_",
       "aws_iam_role.PreviewDatabaseIdentity_",
       "aws_security_group.Previews_PodSecurityGroup_",
       "aws_route53_record.PreviewDomainA will be created",
