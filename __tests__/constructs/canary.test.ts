@@ -8,11 +8,11 @@
 import { stringify } from "yaml";
 import { CANARY_WEIGHTS_PATH } from "../../constructs/load-balancer";
 import { TRACK_LABEL } from "../../constructs/kubernetes-workload";
-import { appInEnvironment, defaultCanaryNodePort, defaultNodePort, parsePlatform, PlatformFileError, PROFILE_DEFAULTS } from "../../platform/model";
+import { appInEnvironment, defaultCanaryNodePort, defaultNodePort, parsePlatform, PROFILE_DEFAULTS } from "../../platform/model";
 import { Testing } from "cdktf";
 import { CANARY_RULES, evaluate } from "../../policy";
 import { buildPlatform } from "../../stacks";
-import { exampleDocument, examplePlatform, resourceAt, resourcesByPath, synthAll } from "../support/platform";
+import { exampleDocument, examplePlatform, resourceAt, resourcesByPath, synthAll, problemsAfter } from "../support/platform";
 
 type Json = any;
 
@@ -23,17 +23,6 @@ const dev = stacks["hello-dev"];
 const CANARY_PORT = defaultCanaryNodePort("hello");
 
 /** The problems of the example document after `change`, as `path: message` with their lines. */
-function problemsAfter(change: (doc: Json) => void): PlatformFileError {
-  const doc = exampleDocument();
-  change(doc);
-  try {
-    parsePlatform(stringify(doc), "bad.yaml");
-  } catch (error) {
-    if (error instanceof PlatformFileError) return error;
-    throw error;
-  }
-  throw new Error("expected the platform file to be rejected");
-}
 
 describe("the platform file's rollout", () => {
   test("production's profile default is a canary of 10% then 50%, five minutes each; development's all-at-once", () => {

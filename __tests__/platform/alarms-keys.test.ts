@@ -3,21 +3,8 @@
  * `environments[].logs.retentionDays`, `environments[].deploy.bakeMinutes` and `apps[].alarms`,
  * with their profile defaults, and the clear errors bad values get.
  */
-import { stringify } from "yaml";
-import { appInEnvironment, parsePlatform, PlatformFileError, PROFILE_DEFAULTS } from "../../platform/model";
-import { exampleDocument, examplePlatform, synthAll } from "../support/platform";
-
-function problemsAfter(change: (doc: any) => void): PlatformFileError {
-  const doc = exampleDocument();
-  change(doc);
-  try {
-    parsePlatform(stringify(doc), "bad.yaml");
-  } catch (error) {
-    if (error instanceof PlatformFileError) return error;
-    throw error;
-  }
-  throw new Error("expected the platform file to be rejected");
-}
+import { appInEnvironment, PROFILE_DEFAULTS } from "../../platform/model";
+import { examplePlatform, synthAll, problemsAfter } from "../support/platform";
 
 describe("defaults per profile", () => {
   const platform = examplePlatform();

@@ -3,22 +3,11 @@
  * window, per profile) and `database.backupCopy` (AWS Backup copies to a second region: production's
  * default, off only with a reason), and what the app stacks make of them.
  */
-import { stringify } from "yaml";
 import { protectionOverrides } from "../../stacks/app-environment-stack";
-import { DEFAULT_BACKUP_COPY_REGION, parsePlatform, PlatformFileError } from "../../platform/model";
-import { exampleDocument, examplePlatform, resourceAt, synthAll } from "../support/platform";
+import { DEFAULT_BACKUP_COPY_REGION } from "../../platform/model";
+import { examplePlatform, resourceAt, synthAll, problemsAfter } from "../support/platform";
 
-function problemsAfter(change: (doc: any) => void): string {
-  const doc = exampleDocument();
-  change(doc);
-  try {
-    parsePlatform(stringify(doc), "bad.yaml");
-  } catch (error) {
-    if (error instanceof PlatformFileError) return error.message;
-    throw error;
-  }
-  throw new Error("expected the platform file to be rejected");
-}
+const messageAfter = (change: (doc: any) => void): string => problemsAfter(change).message;
 
 describe("backup keys of the platform file", () => {
   test("profile defaults: 7 days of point-in-time recovery and a copy to the region's partner in production; 2 days and no copy elsewhere", () => {
@@ -83,7 +72,7 @@ describe("backup keys of the platform file", () => {
     ["a copy kept less than a week", (d) => (d.environments[2].database = { backupCopy: { region: "eu-central-1", retentionDays: 3 } }), /backupCopy\.retentionDays: received number 3; expected at least 7/],
     ["a copy region that is not a region", (d) => (d.environments[2].database = { backupCopy: { region: "europe" } }), /backupCopy\.region: received string "europe"/],
   ])("fails: %s", (_what, change, message) => {
-    const text = problemsAfter(change);
+    const text = messageAfter(change);
     expect(text).toMatch(message);
     expect(text).toMatch(/^bad\.yaml: /);
   });

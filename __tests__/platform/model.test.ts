@@ -1,21 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { stringify } from "yaml";
-import { appInEnvironment, loadPlatformFile, parsePlatform, PlatformFileError } from "../../platform/model";
-import { EXAMPLE_FILE, exampleDocument, examplePlatform, tempDir } from "../support/platform";
+import { appInEnvironment, loadPlatformFile, parsePlatform } from "../../platform/model";
+import { EXAMPLE_FILE, examplePlatform, tempDir, problemsAfter } from "../support/platform";
 
 /** The problems reported for the example document after `change`. */
-function problemsAfter(change: (doc: any) => void): PlatformFileError {
-  const doc = exampleDocument();
-  change(doc);
-  try {
-    parsePlatform(stringify(doc), "bad.yaml");
-  } catch (error) {
-    if (error instanceof PlatformFileError) return error;
-    throw error;
-  }
-  throw new Error("expected the platform file to be rejected");
-}
 
 describe("the example platform file", () => {
   const platform = loadPlatformFile(EXAMPLE_FILE);

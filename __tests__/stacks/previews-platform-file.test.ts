@@ -1,19 +1,6 @@
 /** The `previews` keys of the platform file: defaults, merging, and errors naming file, line and path. */
-import { stringify } from "yaml";
-import { parsePlatform, PlatformFileError, previewRouterNodePort } from "../../platform/model";
-import { exampleDocument, examplePlatform } from "../support/platform";
-
-function problemsAfter(change: (doc: any) => void): PlatformFileError {
-  const doc = exampleDocument();
-  change(doc);
-  try {
-    parsePlatform(stringify(doc), "bad.yaml");
-  } catch (error) {
-    if (error instanceof PlatformFileError) return error;
-    throw error;
-  }
-  throw new Error("expected the platform file to be rejected");
-}
+import { previewRouterNodePort } from "../../platform/model";
+import { examplePlatform, problemsAfter } from "../support/platform";
 
 describe("previews: defaults", () => {
   test("the example app gets previews on dev (its first development-profile environment) by default", () => {

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { App } from "cdktf";
 import { parse, stringify } from "yaml";
-import { parsePlatform, PlatformConfig } from "../../platform/model";
+import { parsePlatform, PlatformConfig, PlatformFileError } from "../../platform/model";
 import { buildPlatform } from "../../stacks";
 import { loadSynthesizedOutput, StackModel } from "../../synthesized";
 
@@ -70,4 +70,17 @@ export function resourceAt(stack: any, type: string, suffix: string): any {
   const matches = Object.entries(resourcesByPath(stack, type)).filter(([p]) => p.endsWith(suffix));
   if (matches.length !== 1) throw new Error(`expected one ${type} at *${suffix}, found ${matches.map(([p]) => p).join(", ") || "none"}`);
   return matches[0][1];
+}
+
+/** The error parsing the example platform file gives after `change` (written as `bad.yaml`); fails the test when it parses. */
+export function problemsAfter(change: (doc: any) => void): PlatformFileError {
+  const doc = exampleDocument();
+  change(doc);
+  try {
+    parsePlatform(stringify(doc), "bad.yaml");
+  } catch (error) {
+    if (error instanceof PlatformFileError) return error;
+    throw error;
+  }
+  throw new Error("expected the platform file to be rejected");
 }
