@@ -412,6 +412,12 @@ export interface DnsZoneAccess {
   readonly hostedZoneId: string;
   /** The apps' domains in this environment, normalized as Route 53's condition keys compare them. */
   readonly domains: string[];
+  /**
+   * The domains of the apps whose pull-request previews this environment hosts (normalized): their
+   * wildcard records `*.<domain>` (stored as `\052.<domain>`) are the apply role's to change too.
+   * @default none
+   */
+  readonly previewDomains?: string[];
   /** Trusted by the write role: the environment's apply role. */
   readonly applyRoleArn: string;
   /** Trusted by the read role: the plan role of the environment's account. */
@@ -425,8 +431,10 @@ export function dnsZoneAccess(platform: PlatformConfig): DnsZoneAccess[] {
     const hostedZoneId = environment.dns.hostedZoneId;
     if (!zone || !hostedZoneId) return [];
     // Route 53 compares lower-case names without the trailing dot.
-    const domains = platform.apps.map((a) => a.domains[environment.name].toLowerCase().replace(/\.$/, ""));
-    return [{ environment, zone, hostedZoneId, domains, applyRoleArn: applyRoleArn(platform, environment), planRoleArn: ciIdentities(platform, environment.account).planRoleArn }];
+    const normalized = (d: string) => d.toLowerCase().replace(/\.$/, "");
+    const domains = platform.apps.map((a) => normalized(a.domains[environment.name]));
+    const previewDomains = platform.apps.filter((a) => a.previews?.environment === environment.name).map((a) => normalized(a.domains[environment.name]));
+    return [{ environment, zone, hostedZoneId, domains, previewDomains, applyRoleArn: applyRoleArn(platform, environment), planRoleArn: ciIdentities(platform, environment.account).planRoleArn }];
   });
 }
 
@@ -435,7 +443,8 @@ export function dnsZoneAccess(platform: PlatformConfig): DnsZoneAccess[] {
  * bootstrap stack, and for a zone owner outside the platform to create by hand (docs/operations.md, "DNS").
  * - write (`roleArn`): trusted only by the environment's apply role; reads the zone, and changes
  *   only A, AAAA and CNAME records named exactly an app domain or `_*.<domain>` (ACM's validation
- *   records), through the Route 53 condition keys on every change of a request.
+ *   records), and `*.<domain>` where the environment hosts the app's previews, through the Route 53
+ *   condition keys on every change of a request.
  * - read (`readRoleArn`): trusted only by the plan role of the environment's account; reads the zone.
  */
 export function dnsRoleDocuments(access: DnsZoneAccess): { write: { trust: object; policy: object }; read: { trust: object; policy: object } } {
@@ -471,7 +480,8 @@ export function dnsRoleDocuments(access: DnsZoneAccess): { write: { trust: objec
             Action: "route53:ChangeResourceRecordSets",
             Resource: zoneArn,
             Condition: {
-              "ForAllValues:StringLike": { "route53:ChangeResourceRecordSetsNormalizedRecordNames": access.domains.flatMap((d) => [d, `_*.${d}`]) },
+              // A preview host's wildcard: `*` matches the label Route 53 normalizes to `\052`, so any name under that domain.
+              "ForAllValues:StringLike": { "route53:ChangeResourceRecordSetsNormalizedRecordNames": [...access.domains.flatMap((d) => [d, `_*.${d}`]), ...(access.previewDomains ?? []).map((d) => `*.${d}`)] },
               "ForAllValues:StringEquals": {
                 "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "CNAME"],
                 "route53:ChangeResourceRecordSetsActions": ["CREATE", "UPSERT", "DELETE"],

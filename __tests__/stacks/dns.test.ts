@@ -12,6 +12,7 @@ import { parse, stringify } from "yaml";
 import { infraWorkflows } from "../../cli/infra-workflows";
 import { formatSummary, SynthResult, synthesize, summaryJson } from "../../cli/synth";
 import { parsePlatform, PlatformConfig } from "../../platform/model";
+import { dnsRoleDocuments, dnsZoneAccess } from "../../stacks";
 import { actionlint } from "../support/actionlint";
 import { exampleDocument, tempDir } from "../support/platform";
 import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
@@ -187,6 +188,17 @@ describe("the DNS roles, made by the zone account's bootstrap stack (bootstrap-1
       "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "CNAME"],
       "route53:ChangeResourceRecordSetsActions": ["CREATE", "UPSERT", "DELETE"],
     });
+  });
+
+  test("where the environment hosts previews, the write role may also change the app domain's wildcard (and only there)", () => {
+    const dev = dnsDocument((doc) => (doc.environments[0].dns = { hostedZoneId: DEV_ZONE, account: "222222222222" }));
+    const accesses = dnsZoneAccess(load(dev));
+    const access = accesses.find((a) => a.environment.name === "dev")!;
+    expect([access.domains, access.previewDomains]).toEqual([["hello.dev.acme.example"], ["hello.dev.acme.example"]]);
+    const change = (dnsRoleDocuments(access).write.policy as Json).Statement.find((s: Json) => s.Sid === "ChangeOnlyTheAppsRecords");
+    expect(change.Condition["ForAllValues:StringLike"]).toEqual({ "route53:ChangeResourceRecordSetsNormalizedRecordNames": ["hello.dev.acme.example", "_*.hello.dev.acme.example", "*.hello.dev.acme.example"] });
+    // prod never hosts previews: no wildcard there.
+    expect(accesses.find((a) => a.environment.name === "prod")!.previewDomains).toEqual([]);
   });
 
   test("the read role: trusted only by the plan role of prod's account; reads the zone and nothing else", () => {
