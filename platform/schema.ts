@@ -136,7 +136,7 @@ export const previewsSchema = z
       .describe("The environment whose cluster, database server and domain host the previews; never a production-profile one. @default the first development-profile environment in order"),
     ttlHours: z.int().min(1).max(720).optional().describe("Hours a preview may sit idle (no push) before the sweep removes it, 1-720. @default 72"),
     seed: kind(kinds.shellCommand).optional().describe("Command run in the preview's image after the migration, to load sample data. @default none"),
-    maxConcurrent: z.int().min(1).max(20).optional().describe("Most previews of the app at once (1-20): protects the host cluster; a pull request beyond it waits for another to close. @default 3"),
+    maxConcurrent: z.int().min(1).max(20).optional().describe("Most previews of the app at once (1-20): protects the host cluster; beyond it a pull request gets no preview (its preview check fails, naming the cap) until another closes. @default 3"),
     secrets: z
       .array(environmentVariableName)
       .optional()
