@@ -3,7 +3,9 @@
  * HTTPS listener (the example platform's production canary) is planned once from nothing, then
  * over a state in which the deploy job has shifted the weights to stable 60 / canary 40 (a canary
  * under way). The plan shows no change. The control, the same listener without its
- * `lifecycle.ignore_changes`, plans an update that would put the weights back to 100/0.
+ * `lifecycle.ignore_changes`, plans an update that would put the weights back to 100/0. And the
+ * upgrade: over an all-at-once listener's state (forward by target group ARN, no weights), the
+ * canary configuration is applied in place, all traffic still on the stable group.
  */
 import { awsPartOf, terraformForTests } from "../support/terraform";
 import { OfflineTerraform, stateFile } from "../support/terraform-state";
@@ -39,6 +41,15 @@ function listenerOnly(withIgnoreChanges = true): Json {
   return { terraform: { required_providers: aws.terraform.required_providers }, provider: { aws: aws.provider.aws }, resource: { aws_lb_listener: { [name]: resolved } } };
 }
 
+/** The state an all-at-once listener (before its environment switched to canary) left: forward by `target_group_arn`, no weights. */
+function allAtOnceState(first: Json): Json {
+  const [change] = first.resource_changes;
+  const values: Json = { ...change.change.after, id: LISTENER, arn: LISTENER };
+  values.default_action = values.default_action.map((action: Json) => ({ ...action, order: 1, target_group_arn: STABLE, forward: [] }));
+  const resource = first.planned_values.root_module.resources[0];
+  return stateFile([{ address: `aws_lb_listener.${resource.name}`, schemaVersion: resource.schema_version, attributes: values }]);
+}
+
 /** The state an apply of the first plan leaves, after the deploy job set the weights to stable/canary. */
 function shiftedState(first: Json, weights: [number, number]): Json {
   const [change] = first.resource_changes;
@@ -66,6 +77,7 @@ describe("real Terraform, offline: an apply while (or after) the deploy job shif
   let first: Json;
   let shifted: { json?: Json; output: string; code: number };
   let control: { json?: Json; output: string; code: number };
+  let upgrade: { json?: Json; output: string; code: number };
 
   beforeAll(async () => {
     if (!tools) return;
@@ -75,6 +87,7 @@ describe("real Terraform, offline: an apply while (or after) the deploy job shif
     first = planned.json;
     shifted = await terraform.planWithDetail(listenerOnly(), shiftedState(first, [60, 40]));
     control = await terraform.planWithDetail(listenerOnly(false), shiftedState(first, [60, 40]));
+    upgrade = await terraform.planWithDetail(listenerOnly(), allAtOnceState(first));
   }, 600_000);
   afterAll(() => terraform?.dispose());
 
@@ -107,5 +120,14 @@ describe("real Terraform, offline: an apply while (or after) the deploy job shif
     expect(weights(change.change.before)).toEqual(["hello-prod-cn 40", "hello-prod-np 60"]);
     expect(weights(change.change.after)).toEqual(["hello-prod-cn 0", "hello-prod-np 100"]);
     expect(control.output).toMatch(/Plan: 0 to add, 1 to change, 0 to destroy\./);
+  });
+
+  withTerraform("an environment switched from all-at-once to canary: the listener is updated in place to the weighted forward, all traffic still on the stable group", () => {
+    if (!upgrade.json) throw new Error(`the plan over an all-at-once listener failed:\n${upgrade.output}`);
+    const [change] = upgrade.json.resource_changes;
+    expect(change.change.actions).toEqual(["update"]);
+    expect(change.change.before.default_action[0].target_group_arn).toBe(STABLE);
+    const weights = change.change.after.default_action[0].forward[0].target_group.map((g: Json) => `${g.arn.split("/")[1]} ${g.weight}`).sort();
+    expect(weights).toEqual(["hello-prod-cn 0", "hello-prod-np 100"]);
   });
 });
