@@ -6,36 +6,20 @@
  * may signal backends (rds_superuser's pg_signal_backend). IAM authentication is stood in for by
  * trust for `rds_iam` members (the Python skeleton's test proves the token path).
  */
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { databaseRolesSql, PREVIEW_DATABASE_SCRIPT, previewDatabaseName, previewRoleNames } from "../../constructs/database-roles";
+import { findPostgres, freePort, PostgresTools } from "../support/postgres";
 import { gatedByTools } from "../support/tools";
 
 const DB = "hello";
 const MASTER = "app_admin";
 const MASTER_PASSWORD = "master-password-for-the-test";
-const IS_ROOT = process.getuid?.() === 0;
 
-function findTools(): { pgBin: string; pgUser?: { uid: number; gid: number } } | { missing: string } {
-  const root = "/usr/lib/postgresql";
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
-  const pgBin = process.env.SLIPWAY_PG_BIN ?? versions.map((v) => path.join(root, v, "bin")).find((bin) => ["initdb", "pg_ctl", "psql"].every((t) => fs.existsSync(path.join(bin, t))));
-  if (!pgBin) return { missing: `no PostgreSQL 15+ binaries (initdb, pg_ctl, psql) in ${root}/*/bin (apt-get install postgresql)` };
-  if (!IS_ROOT) return { pgBin };
-  try {
-    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
-    return { pgBin, pgUser: { uid, gid } };
-  } catch {
-    return { missing: "running as root needs the `postgres` user (Debian's postgresql package creates it)" };
-  }
-}
-
-const found = findTools();
+const found = findPostgres();
 const { describe: describeWithTools } = gatedByTools("the previews' SQL against a real PostgreSQL", "missing" in found ? found.missing : undefined);
 
 interface Result {
@@ -57,19 +41,9 @@ function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describeWithTools("the previews' SQL against a real PostgreSQL", () => {
-  const tools = found as { pgBin: string; pgUser?: { uid: number; gid: number } };
+  const tools = found as PostgresTools;
   const pg = (tool: string) => path.join(tools.pgBin, tool);
   let base: string;
   let pgData: string;

@@ -23,12 +23,12 @@
 import { ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DATABASE_SETUP_SCRIPT, databaseRolesSql } from "../../constructs/database-roles";
 import { loadSkeletonTemplate, renderSkeleton } from "../../constructs/skeleton";
 import { FakeAccessKey, FakeIam, FakePodIdentityAgent, RdsIamProxy, signRdsToken } from "../support/rds-iam";
+import { findPostgres, freePort, PostgresTools } from "../support/postgres";
 import { gatedByTools } from "../support/tools";
 
 const APP = "hello";
@@ -37,11 +37,8 @@ const HEALTH_PATH = "/healthz";
 const POD_UID = 10001;
 const IS_ROOT = process.getuid?.() === 0;
 
-interface Tools {
-  python: string;
-  pgBin: string;
-  /** As root: the `postgres` user's uid and gid (initdb refuses root). */
-  pgUser?: { uid: number; gid: number };
+interface Tools extends PostgresTools {
+  readonly python: string;
 }
 
 function findTools(): Tools | { missing: string } {
@@ -54,21 +51,8 @@ function findTools(): Tools | { missing: string } {
     const detail = String((error as { stderr?: Buffer }).stderr ?? error).trim().split("\n").pop();
     return { missing: `${python} cannot import flask, psycopg, pytest, gunicorn and botocore (${detail}; ${packages})` };
   }
-  const root = "/usr/lib/postgresql";
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
-  const pgBin =
-    process.env.SLIPWAY_PG_BIN ??
-    versions.map((v) => path.join(root, v, "bin")).find((bin) => ["initdb", "pg_ctl", "postgres", "psql"].every((tool) => fs.existsSync(path.join(bin, tool))));
-  if (!pgBin) return { missing: `no PostgreSQL server binaries (initdb, pg_ctl, postgres, psql) in ${root}/*/bin (${packages})` };
-  if (!IS_ROOT) return { python, pgBin };
-  try {
-    const uid = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());
-    const gid = Number(execFileSync("id", ["-g", "postgres"]).toString().trim());
-    execFileSync("setpriv", ["--version"], { stdio: "pipe" });
-    return { python, pgBin, pgUser: { uid, gid } };
-  } catch {
-    return { missing: "running as root needs the `postgres` user (Debian's postgresql package creates it) and setpriv (util-linux)" };
-  }
+  const postgres = findPostgres(packages);
+  return "missing" in postgres ? postgres : { python, ...postgres };
 }
 
 /** The environment of every Python process: Debian's paths only, no bytecode written. */
@@ -95,16 +79,6 @@ function run(command: string, args: string[], options: { cwd?: string; env?: Nod
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function httpGet(url: string): Promise<{ status: number; type: string; body: string }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
