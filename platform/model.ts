@@ -535,12 +535,13 @@ function yamlMessage(e: { code: string; message: string }): string {
 }
 
 function resolve(parsed: ParsedPlatform, file: string): PlatformConfig {
+  const nodePorts = appNodePorts(parsed.apps);
   return {
     file,
     name: parsed.name,
     github: { ...parsed.github, infrastructureRepository: parsed.github.infrastructureRepository ?? `${parsed.name}-infrastructure` },
     backend: parsed.backend,
-    apps: parsed.apps.map((app) => resolveApp(app, parsed)),
+    apps: parsed.apps.map((app) => resolveApp(app, parsed, nodePorts)),
     environments: parsed.environments.map((env) => resolveEnvironment(env, parsed.name)),
     cost: parsed.cost,
   };
@@ -552,7 +553,7 @@ function defaultPreviewEnvironment(environments: readonly { readonly name: strin
 }
 
 /** The app's previews: its own keys over the platform's, then {@link PREVIEW_DEFAULTS}; undefined when off or nowhere to host them. */
-function resolvePreviews(app: ParsedApp, parsed: ParsedPlatform): PreviewsConfig | undefined {
+function resolvePreviews(app: ParsedApp, parsed: ParsedPlatform, ports: AppNodePorts): PreviewsConfig | undefined {
   const merged = { ...definedOnly(parsed.previews ?? {}), ...definedOnly(app.previews ?? {}) };
   const environment = merged.environment ?? defaultPreviewEnvironment(parsed.environments);
   if (merged.enabled === false || environment === undefined) return undefined;
@@ -562,11 +563,12 @@ function resolvePreviews(app: ParsedApp, parsed: ParsedPlatform): PreviewsConfig
     ...(merged.seed !== undefined ? { seed: merged.seed } : {}),
     maxConcurrent: merged.maxConcurrent ?? PREVIEW_DEFAULTS.maxConcurrent,
     secrets: merged.secrets ?? [],
-    routerNodePort: appNodePorts(parsed.apps).get(app.name)!.router,
+    routerNodePort: ports.router,
   };
 }
 
-function resolveApp(app: ParsedApp, parsed: ParsedPlatform): AppConfig {
+function resolveApp(app: ParsedApp, parsed: ParsedPlatform, nodePorts: ReadonlyMap<string, AppNodePorts>): AppConfig {
+  const ports = nodePorts.get(app.name)!;
   return {
     name: app.name,
     port: app.port,
@@ -583,12 +585,12 @@ function resolveApp(app: ParsedApp, parsed: ParsedPlatform): AppConfig {
     domains: app.domains,
     overrides: app.overrides,
     nodePort: app.nodePort ?? defaultNodePort(app.name),
-    canaryNodePort: appNodePorts(parsed.apps).get(app.name)!.canary,
+    canaryNodePort: ports.canary,
     staticPath: app.staticPath,
     egress: app.egress,
     suppressions: app.suppressions,
     alarms: app.alarms,
-    previews: resolvePreviews(app, parsed),
+    previews: resolvePreviews(app, parsed, ports),
   };
 }
 
@@ -610,7 +612,8 @@ export interface AppNodePorts {
  * user's to settle (cross-field check). The canary's (unless `canaryNodePort` pins it) and the
  * preview router's are derived too ({@link defaultCanaryNodePort}, {@link previewRouterNodePort})
  * but step past every port already taken (`<seed>#1`, `#2`, …), apps in file order, so a platform
- * of many apps never asks for ports it has no key for. Appending an app never moves another's.
+ * of many apps never asks for ports it has no key for. Appending an app moves no other app's derived
+ * port, unless the new app's own port lands on one (1 in 2,768 per port).
  */
 export function appNodePorts(apps: readonly unknown[]): Map<string, AppNodePorts> {
   const named = apps.filter((a): a is Record<string, unknown> & { name: string } => isRecord(a) && typeof a.name === "string");
