@@ -28,15 +28,21 @@ export {
   loadPlatformFile,
   parsePlatform,
   PlatformFileError,
+  PREVIEW_DEFAULTS,
   PROFILE_DEFAULTS,
 } from "./platform/model";
+// How profile defaults are laid under the platform file, and the types that follow from it.
+export { withDefaults } from "./platform/defaults";
+export type { DefaultsOf, Simplify, WithDefaults } from "./platform/defaults";
 // The validated model's types; listed (not `export type *`) so internal helpers stay out of the API.
 export type {
   AppConfig,
   AppEnvironmentConfig,
+  BackupCopyConfig,
   CanaryStep,
   CrossAccountZone,
   EnvironmentConfig,
+  EnvironmentDefaults,
   PlatformConfig,
   PlatformProblem,
   PolicySuppression,
@@ -45,6 +51,7 @@ export type {
   Replicas,
   Rollout,
 } from "./platform/model";
-export type { BackendConfig } from "./platform/schema";
+// The platform file as the schema parses it: the model's types are derived from these.
+export type { BackendConfig, CostConfig, ParsedApp, ParsedEnvironment, ParsedPlatform } from "./platform/schema";
 // Text from outside made a Terraform literal: what the stacks do to the platform file's values.
 export { terraformLiteral, terraformLiterals } from "./platform/literal";

@@ -14,11 +14,10 @@ import { POSTGRES_INSTANCE_CLASSES } from "../constructs/postgres-database";
 import { cidrsOverlap, parseCidr, partitionOf, printable, safeText } from "../constructs/util";
 import * as kinds from "../constructs/validators";
 import { ALL_RULES } from "../policy";
+import { DefaultsOf, Simplify, withDefaults, WithDefaults } from "./defaults";
 import { closest } from "./edit-distance";
 import { literalProblems } from "./literal";
 import {
-  BackendConfig,
-  CostConfig,
   ParsedApp,
   ParsedEnvironment,
   ParsedPlatform,
@@ -28,74 +27,55 @@ import {
 export type Profile = "development" | "production";
 
 /** One step of a canary rollout: the canary's percent of the requests, for so many minutes. */
-export interface CanaryStep {
-  readonly weight: number;
-  readonly minutes: number;
-}
+export type CanaryStep = NonNullable<NonNullable<ParsedEnvironment["rollout"]>["steps"]>[number];
 
 /** How a release reaches users: all at once, or a canary's steps (empty for all-at-once). */
-export interface Rollout {
-  readonly strategy: "all-at-once" | "canary";
-  readonly steps: readonly CanaryStep[];
-}
+export type Rollout = WithDefaults<NonNullable<ParsedEnvironment["rollout"]>, { steps: readonly CanaryStep[] }>;
 
-export interface Replicas {
-  readonly min: number;
-  readonly max: number;
-}
+/** Fewest and most running instances of an app. */
+export type Replicas = NonNullable<ParsedApp["replicas"]>;
 
-/** An environment with every default resolved from its profile. */
-export interface EnvironmentConfig {
-  readonly name: string;
-  readonly profile: Profile;
-  readonly production: boolean;
-  readonly account: string;
+/**
+ * The environment keys a profile decides, in the platform file's own shape: what an environment
+ * of that profile gets for each key its file leaves unset ({@link PROFILE_DEFAULTS}).
+ */
+export type EnvironmentDefaults = (typeof PROFILE_DEFAULTS)[Profile]["environment"];
+
+/** An AWS Backup copy of the databases, resolved: on, with its region. */
+export interface BackupCopyConfig {
   readonly region: string;
-  /** The role CI's apply jobs assume here (created by the bootstrap stack); unset: `<platform>-<env>-apply`. */
-  readonly assumeRoleArn?: string;
-  readonly network: { readonly cidr: string; readonly zones: string[]; readonly natGateways: "one" | "per-zone" };
-  readonly cluster: {
-    readonly version: string;
-    readonly nodeInstanceTypes: string[];
-    readonly nodes: { readonly min: number; readonly desired: number; readonly max: number };
-    readonly publicAccessCidrs: string[];
-    readonly adminRoleArns: string[];
-    /** Zone spread of every app's pods: a scheduling requirement, or a preference. */
-    readonly zoneSpread: "required" | "preferred";
-  };
-  readonly database: {
-    readonly instanceClass: string;
-    readonly storageGiB: number;
-    readonly maxStorageGiB: number;
-    readonly engineVersion: string;
-    /** RDS automated backups: the point-in-time recovery window. */
-    readonly backupRetentionDays: number;
-    /** AWS Backup snapshots copied to a second region (account); unset: none. */
-    readonly backupCopy?: { readonly region: string; readonly account?: string; readonly retentionDays: number; readonly breakGlassRoleArns: string[] };
-  };
-  /** Replicas for every app here, unless an app overrides them. */
-  readonly replicas?: Replicas;
-  /** How releases reach users here, unless an app overrides it. */
-  readonly rollout: Rollout;
-  readonly approval: { readonly required: boolean; readonly reviewers: { readonly users: string[]; readonly teams: kinds.GithubTeamReviewer[] } };
-  /** `overrideReason`: why a production environment turns either off (required then). */
-  readonly protection: { readonly deletionProtection: boolean; readonly multiAz: boolean; readonly overrideReason?: string };
-  /** Runner labels of the deploy jobs; minutes each deploy watches the app's alarms after its checks. */
-  readonly deploy: { readonly runsOn: string[]; readonly bakeMinutes: number };
-  /** Who the alarm topic emails; the thresholds over the profile's (an app's own override them). */
-  readonly alarms: { readonly email: string[]; readonly thresholds: AlarmThresholds };
-  /** Days the containers' logs are kept. */
-  readonly logs: { readonly retentionDays: number };
-  /**
-   * The apps' Route 53 zone. `crossAccount`: the zone is in another account, reached through a
-   * provider that assumes `roleArn` (applies) or `readRoleArn` (plans) there.
-   */
-  readonly dns: { readonly hostedZoneId?: string; readonly crossAccount?: CrossAccountZone };
-  readonly loadBalancer: { readonly allowFrom: "cdn" | "internet" };
-  readonly cdn: { readonly priceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All"; readonly webAclArn?: string };
-  /** Accepted policy findings for this environment's stacks; paths are relative to each stack. */
-  readonly suppressions: PolicySuppression[];
+  /** A second account to copy into; unset: the environment's own. */
+  readonly account?: string;
+  readonly retentionDays: number;
+  readonly breakGlassRoleArns: string[];
 }
+
+/**
+ * An environment with every default resolved from its profile: the schema's parsed type
+ * (`platform/schema.ts`) with each key {@link PROFILE_DEFAULTS} decides made required, plus what
+ * the model computes (`production`, the deploy runner, the DNS zone's account, the backup copy).
+ * The keys' meaning is in their schema descriptions (docs/platform-file.md).
+ */
+export type EnvironmentConfig = Simplify<
+  Omit<WithDefaults<ParsedEnvironment, EnvironmentDefaults>, "profile" | "database" | "deploy" | "dns" | "rollout"> & {
+    readonly profile: Profile;
+    /** The profile is production: production's policy rules apply, and stacks refuse to be destroyed. */
+    readonly production: boolean;
+    readonly database: Simplify<Omit<WithDefaults<ParsedEnvironment["database"], EnvironmentDefaults["database"]>, "backupCopy"> & {
+      /** AWS Backup snapshots copied to a second region (account); unset: none. */
+      readonly backupCopy?: BackupCopyConfig;
+    }>;
+    /** Runner labels of the deploy jobs (default: the environment's CodeBuild deploy runner); minutes each deploy watches the app's alarms. */
+    readonly deploy: { readonly runsOn: string[]; readonly bakeMinutes: number };
+    /**
+     * The apps' Route 53 zone. `crossAccount`: the zone is in another account, reached through a
+     * provider that assumes `roleArn` (applies) or `readRoleArn` (plans) there.
+     */
+    readonly dns: { readonly hostedZoneId?: string; readonly crossAccount?: CrossAccountZone };
+    /** How releases reach users here, unless an app overrides it. */
+    readonly rollout: Rollout;
+  }
+>;
 
 /** A Route 53 zone in an account other than the environment's, and the DNS-only roles that reach it. */
 export interface CrossAccountZone {
@@ -106,64 +86,47 @@ export interface CrossAccountZone {
   readonly readRoleArn: string;
 }
 
-/** An accepted policy finding, as the platform file states it. */
-export interface PolicySuppression {
-  readonly rule: string;
-  /** Construct path inside the stack; undefined for the whole stack. */
-  readonly path?: string;
-  readonly reason: string;
-}
+/** An accepted policy finding, as the platform file states it (`path`: inside the stack; unset: the whole stack). */
+export type PolicySuppression = ParsedEnvironment["suppressions"][number];
 
-export interface AppConfig {
-  readonly name: string;
-  readonly port: number;
-  readonly healthPath: string;
-  readonly cpu: string;
-  readonly memory: string;
-  readonly env: Record<string, string>;
-  readonly secrets: string[];
-  readonly testCommand: string;
-  /** `postgres`: its own RDS PostgreSQL per environment; `none`: no database, no DATABASE_* variables, no migration. */
-  readonly database: "postgres" | "none";
-  /** Only with `database: postgres` (the model refuses it otherwise). */
-  readonly migrateCommand?: string;
-  /** `integrationTest`: run in the deployed image against the environment's URL after each rollout. */
-  readonly integrationTestCommand?: string;
-  readonly replicas?: Replicas;
-  readonly domains: Record<string, string>;
-  readonly overrides: Record<string, { readonly replicas?: Replicas; readonly rollout?: { readonly strategy: Rollout["strategy"]; readonly steps?: readonly CanaryStep[] } }>;
-  /** The NodePort the load balancer targets: set, or derived from the name. */
-  readonly nodePort: number;
-  /** The NodePort of the canary Service (environments with a canary rollout): set, or derived from the name. */
-  readonly canaryNodePort: number;
-  readonly staticPath: string;
-  readonly egress: { readonly cidr: string; readonly port: number; readonly protocol: "TCP" | "UDP" }[];
-  /** Accepted policy findings for this app's stacks; paths are relative to each stack. */
-  readonly suppressions: PolicySuppression[];
-  /** The app's own alarm thresholds, over each environment's. */
-  readonly alarms: Partial<AlarmThresholds>;
-  /** Pull-request previews, resolved (the app's over the platform's); undefined when off. */
-  readonly previews?: PreviewsConfig;
-}
+/**
+ * An app as the model resolves it: the schema's parsed type (`platform/schema.ts`), its commands
+ * named for what they are (`test` → `testCommand`, …), its NodePorts settled and its previews
+ * resolved. The keys' meaning is in their schema descriptions (docs/platform-file.md).
+ */
+export type AppConfig = Simplify<
+  Omit<ParsedApp, "test" | "migrate" | "integrationTest" | "nodePort" | "canaryNodePort" | "previews"> & {
+    /** `test`: the app's tests, run in its image before anything is pushed. */
+    readonly testCommand: string;
+    /** `migrate`: only with `database: postgres` (the model refuses it otherwise). */
+    readonly migrateCommand?: string;
+    /** `integrationTest`: run in the deployed image against the environment's URL after each rollout. */
+    readonly integrationTestCommand?: string;
+    /** The NodePort the load balancer targets: set, or derived from the name. */
+    readonly nodePort: number;
+    /** The NodePort of the canary Service (environments with a canary rollout): set, or derived from the name. */
+    readonly canaryNodePort: number;
+    /** Pull-request previews, resolved (the app's over the platform's); undefined when off. */
+    readonly previews?: PreviewsConfig;
+  }
+>;
 
-/** An app's pull-request previews with every default resolved. */
-export interface PreviewsConfig {
-  /** The host environment's name: a development-profile environment. */
-  readonly environment: string;
-  /** Hours an idle preview lives before the sweep removes it. */
-  readonly ttlHours: number;
-  /** Command loading sample data after the migration; unset: none. */
-  readonly seed?: string;
-  /** Most previews of the app at once. */
-  readonly maxConcurrent: number;
-  /** The preview-specific secrets' names (`<platform>/<app>/preview/<NAME>`). */
-  readonly secrets: string[];
-  /** The NodePort of the previews' router in the host cluster: derived from `<app>-previews`. */
-  readonly routerNodePort: number;
-}
+/**
+ * An app's pull-request previews with every default resolved ({@link PREVIEW_DEFAULTS}): the
+ * schema's `previews` without `enabled` (off is no previews at all), with the host environment
+ * settled and the router's NodePort.
+ */
+export type PreviewsConfig = Simplify<
+  Omit<WithDefaults<NonNullable<ParsedPlatform["previews"]>, typeof PREVIEW_DEFAULTS>, "enabled" | "environment"> & {
+    /** The host environment's name: a development-profile environment. */
+    readonly environment: string;
+    /** The NodePort of the previews' router in the host cluster: derived from `<app>-previews`. */
+    readonly routerNodePort: number;
+  }
+>;
 
 /** Previews' defaults when neither the app nor the platform sets them. */
-export const PREVIEW_DEFAULTS = { ttlHours: 72, maxConcurrent: 3 } as const;
+export const PREVIEW_DEFAULTS = { ttlHours: 72, maxConcurrent: 3, secrets: [] as string[] };
 
 /** The environment name preview secrets use in their Secrets Manager names (`<platform>/<app>/preview/<NAME>`): no environment may take it. */
 export const PREVIEW_SECRETS_ENVIRONMENT = "preview";
@@ -180,100 +143,132 @@ export interface AppEnvironmentConfig {
   readonly alarmThresholds: AlarmThresholds;
 }
 
-export interface PlatformConfig {
-  /** The platform file this was read from, as given (relative paths stay relative). */
-  readonly file: string;
-  readonly name: string;
-  /** `infrastructureRepository`: the repository (name only) of this platform file and its CI. */
-  readonly github: {
-    readonly owner: string;
-    readonly appId?: number;
-    readonly defaultBranch: string;
-    readonly infrastructureRepository: string;
-    readonly secretScanning: "secret-protection" | "advanced-security" | "off";
-  };
-  readonly backend: BackendConfig;
-  readonly apps: AppConfig[];
-  /** In promotion order. */
-  readonly environments: EnvironmentConfig[];
-  /** The cost estimate's usage assumptions (`cost.assumptions`). */
-  readonly cost: CostConfig;
-}
-
-/** The defaults each profile brings; every value can be set in the platform file. */
-export const PROFILE_DEFAULTS = {
-  development: {
-    natGateways: "one",
-    kubernetesVersion: "1.33",
-    // The smallest current x86 type that trunks network interfaces (security groups for pods).
-    nodeInstanceTypes: ["c6i.large"],
-    nodes: { min: 1, desired: 2, max: 3 },
-    // A pod never waits for a node in another zone: development favours running over spreading.
-    zoneSpread: "preferred",
-    database: { instanceClass: "db.t4g.micro", storageGiB: 20, maxStorageGiB: 100, backupRetentionDays: 2 },
-    replicas: { min: 1, max: 2 },
-    priceClass: "PriceClass_100",
-    approvalRequired: false,
-    deletionProtection: false,
-    multiAz: false,
-    // A short bake still catches a release that fails at once; development alarms page nobody unless subscribed.
-    bakeMinutes: 1,
-    // Pull-request previews run here: code nobody has reviewed yet never shares a production cluster or database server.
-    hostsPreviews: true,
-    logRetentionDays: 30,
-    rollout: { strategy: "all-at-once", steps: [] },
-    alarms: {
-      loadBalancer5xxPercent: 5,
-      target5xxPercent: 5,
-      unhealthyTargets: 1,
-      p99LatencyMs: 3000,
-      databaseCpuPercent: 90,
-      databaseFreeStorageGiB: 2,
-      // db.t4g.micro allows about 80 connections.
-      databaseConnections: 60,
-      cdn5xxPercent: 5,
-      containerRestarts: 5,
-    },
-  },
-  production: {
-    natGateways: "per-zone",
-    kubernetesVersion: "1.33",
-    nodeInstanceTypes: ["m6i.large"],
-    nodes: { min: 2, desired: 3, max: 6 },
-    // Replicas survive a zone's loss: no zone holds two more than another zone with nodes.
-    zoneSpread: "required",
-    database: { instanceClass: "db.m6g.large", storageGiB: 100, maxStorageGiB: 1000, backupRetentionDays: 7 },
-    replicas: { min: 3, max: 10 },
-    priceClass: "PriceClass_All",
-    approvalRequired: true,
-    deletionProtection: true,
-    multiAz: true,
-    // Five minutes: 3 bad minutes of 5 fire the request alarms within the bake.
-    bakeMinutes: 5,
-    hostsPreviews: false,
-    logRetentionDays: 365,
-    // A release meets a tenth of the users, then half, each for five minutes, before it takes all.
-    rollout: { strategy: "canary", steps: [{ weight: 10, minutes: 5 }, { weight: 50, minutes: 5 }] },
-    alarms: {
-      loadBalancer5xxPercent: 1,
-      target5xxPercent: 1,
-      unhealthyTargets: 1,
-      p99LatencyMs: 1500,
-      databaseCpuPercent: 80,
-      databaseFreeStorageGiB: 10,
-      // db.m6g.large allows about 800 connections.
-      databaseConnections: 600,
-      cdn5xxPercent: 1,
-      containerRestarts: 3,
-    },
-  },
-} as const;
+/**
+ * The whole platform, resolved: the schema's parsed type with its apps and environments resolved
+ * and the infrastructure repository named. `file`: the platform file this was read from, as given.
+ */
+export type PlatformConfig = Simplify<
+  Omit<ParsedPlatform, "github" | "apps" | "environments" | "previews"> & {
+    readonly file: string;
+    /** `infrastructureRepository`: the repository (name only) of this platform file and its CI. */
+    readonly github: WithDefaults<ParsedPlatform["github"], { infrastructureRepository: string }>;
+    readonly apps: AppConfig[];
+    /** In promotion order. */
+    readonly environments: EnvironmentConfig[];
+  }
+>;
 
 /**
- * The pinned major: RDS applies minor upgrades itself (auto minor version upgrade), and a pinned
- * minor would make Terraform plan a downgrade after each one.
+ * Every decision a profile makes, and only here: `environment` holds what an environment of the
+ * profile gets for each key its file leaves unset, in the platform file's own shape (laid under
+ * the file by {@link withDefaults}); `replicas` is an app's instances when neither the app nor the
+ * environment sets them; `hostsPreviews` whether pull-request previews may run there. Every
+ * environment value can be set in the platform file; docs/platform-file.md shows them per profile.
  */
-export const DEFAULT_POSTGRES_VERSION = "16";
+export const PROFILE_DEFAULTS = {
+  development: {
+    environment: {
+      network: { natGateways: "one" },
+      cluster: {
+        version: "1.33",
+        // The smallest current x86 type that trunks network interfaces (security groups for pods).
+        nodeInstanceTypes: ["c6i.large"],
+        nodes: { min: 1, desired: 2, max: 3 },
+        publicAccessCidrs: [],
+        adminRoleArns: [],
+        // A pod never waits for a node in another zone: development favours running over spreading.
+        zoneSpread: "preferred",
+      },
+      database: {
+        instanceClass: "db.t4g.micro",
+        storageGiB: 20,
+        maxStorageGiB: 100,
+        // The pinned major: RDS applies minor upgrades itself (auto minor version upgrade), and a
+        // pinned minor would make Terraform plan a downgrade after each one.
+        engineVersion: "16",
+        backupRetentionDays: 2,
+        performanceInsights: false,
+      },
+      rollout: { strategy: "all-at-once", steps: [] },
+      approval: { required: false },
+      protection: { deletionProtection: false, multiAz: false },
+      // A short bake still catches a release that fails at once; development alarms page nobody unless subscribed.
+      deploy: { bakeMinutes: 1 },
+      loadBalancer: { accessLogs: false },
+      alarms: {
+        thresholds: {
+          loadBalancer5xxPercent: 5,
+          target5xxPercent: 5,
+          unhealthyTargets: 1,
+          p99LatencyMs: 3000,
+          databaseCpuPercent: 90,
+          databaseFreeStorageGiB: 2,
+          // db.t4g.micro allows about 80 connections.
+          databaseConnections: 60,
+          cdn5xxPercent: 5,
+          containerRestarts: 5,
+        },
+      },
+      secrets: { recoveryWindowDays: 7 },
+      logs: { retentionDays: 30 },
+      cdn: { priceClass: "PriceClass_100" },
+    },
+    replicas: { min: 1, max: 2 },
+    // Pull-request previews run here: code nobody has reviewed yet never shares a production cluster or database server.
+    hostsPreviews: true,
+  },
+  production: {
+    environment: {
+      network: { natGateways: "per-zone" },
+      cluster: {
+        version: "1.33",
+        nodeInstanceTypes: ["m6i.large"],
+        nodes: { min: 2, desired: 3, max: 6 },
+        publicAccessCidrs: [],
+        adminRoleArns: [],
+        // Replicas survive a zone's loss: no zone holds two more than another zone with nodes.
+        zoneSpread: "required",
+      },
+      database: {
+        instanceClass: "db.m6g.large",
+        storageGiB: 100,
+        maxStorageGiB: 1000,
+        engineVersion: "16",
+        backupRetentionDays: 7,
+        performanceInsights: true,
+      },
+      // A release meets a tenth of the users, then half, each for five minutes, before it takes all.
+      rollout: { strategy: "canary", steps: [{ weight: 10, minutes: 5 }, { weight: 50, minutes: 5 }] },
+      approval: { required: true },
+      protection: { deletionProtection: true, multiAz: true },
+      // Five minutes: 3 bad minutes of 5 fire the request alarms within the bake.
+      deploy: { bakeMinutes: 5 },
+      loadBalancer: { accessLogs: true },
+      alarms: {
+        thresholds: {
+          loadBalancer5xxPercent: 1,
+          target5xxPercent: 1,
+          unhealthyTargets: 1,
+          p99LatencyMs: 1500,
+          databaseCpuPercent: 80,
+          databaseFreeStorageGiB: 10,
+          // db.m6g.large allows about 800 connections.
+          databaseConnections: 600,
+          cdn5xxPercent: 1,
+          containerRestarts: 3,
+        },
+      },
+      secrets: { recoveryWindowDays: 30 },
+      logs: { retentionDays: 365 },
+      cdn: { priceClass: "PriceClass_All" },
+    },
+    replicas: { min: 3, max: 10 },
+    hostsPreviews: false,
+  },
+} as const satisfies Record<Profile, { environment: DefaultsOf<ParsedEnvironment>; replicas: Replicas; hostsPreviews: boolean }>;
+
+/** The PostgreSQL major every profile defaults to. */
+export const DEFAULT_POSTGRES_VERSION: string = PROFILE_DEFAULTS.production.environment.database.engineVersion;
 
 /** One problem in a platform file. */
 export interface PlatformProblem {
@@ -557,14 +552,8 @@ function resolvePreviews(app: ParsedApp, parsed: ParsedPlatform, ports: AppNodeP
   const merged = { ...definedOnly(parsed.previews ?? {}), ...definedOnly(app.previews ?? {}) };
   const environment = merged.environment ?? defaultPreviewEnvironment(parsed.environments);
   if (merged.enabled === false || environment === undefined) return undefined;
-  return {
-    environment,
-    ttlHours: merged.ttlHours ?? PREVIEW_DEFAULTS.ttlHours,
-    ...(merged.seed !== undefined ? { seed: merged.seed } : {}),
-    maxConcurrent: merged.maxConcurrent ?? PREVIEW_DEFAULTS.maxConcurrent,
-    secrets: merged.secrets ?? [],
-    routerNodePort: ports.router,
-  };
+  const { enabled: _enabled, ...resolved } = withDefaults(merged, PREVIEW_DEFAULTS);
+  return { ...resolved, environment, routerNodePort: ports.router };
 }
 
 function resolveApp(app: ParsedApp, parsed: ParsedPlatform, nodePorts: ReadonlyMap<string, AppNodePorts>): AppConfig {
@@ -659,10 +648,10 @@ export function defaultCanaryNodePort(name: string): number {
 }
 
 /** The canary steps of `rollout: { strategy: canary }` without steps: the production profile's. */
-export const DEFAULT_CANARY_STEPS: readonly CanaryStep[] = PROFILE_DEFAULTS.production.rollout.steps;
+export const DEFAULT_CANARY_STEPS: readonly CanaryStep[] = PROFILE_DEFAULTS.production.environment.rollout.steps;
 
 /** A rollout as written (steps optional), over `fallback` when none is written. */
-function resolveRollout(written: { readonly strategy: Rollout["strategy"]; readonly steps?: readonly CanaryStep[] } | undefined, fallback: Rollout): Rollout {
+function resolveRollout(written: { readonly strategy: Rollout["strategy"]; readonly steps?: readonly CanaryStep[] } | undefined, fallback: { readonly strategy: Rollout["strategy"]; readonly steps: readonly CanaryStep[] }): Rollout {
   if (written === undefined) return { strategy: fallback.strategy, steps: fallback.steps.map((s) => ({ ...s })) };
   if (written.strategy === "all-at-once") return { strategy: "all-at-once", steps: [] };
   return { strategy: "canary", steps: (written.steps ?? DEFAULT_CANARY_STEPS).map((s) => ({ ...s })) };
@@ -696,7 +685,7 @@ export const DEFAULT_BACKUP_COPY_REGION: Readonly<Record<string, string>> = {
 };
 
 /** The environment's backup copy: on in production unless `enabled: false`, elsewhere when `backupCopy` is given; its region as given, else the partner. */
-function backupCopyOf(env: ParsedEnvironment, profile: Profile): { backupCopy?: NonNullable<EnvironmentConfig["database"]["backupCopy"]> } {
+function backupCopyOf(env: ParsedEnvironment, profile: Profile): { backupCopy?: BackupCopyConfig } {
   const copy = env.database.backupCopy;
   const enabled = copy?.enabled ?? (copy !== undefined || profile === "production");
   const region = copy?.region ?? DEFAULT_BACKUP_COPY_REGION[env.region];
@@ -709,50 +698,38 @@ export function defaultProfile(name: string): Profile {
   return name === "prod" || name === "production" ? "production" : "development";
 }
 
+/**
+ * An environment's file over its profile's defaults ({@link environmentDefaults}), then what the
+ * model computes: whether it is production, the rollout's steps, the DNS zone's roles and the
+ * backup copy.
+ */
 function resolveEnvironment(env: ParsedEnvironment, platformName: string): EnvironmentConfig {
   const profile = env.profile ?? defaultProfile(env.name);
-  const d = PROFILE_DEFAULTS[profile];
-  const reviewers = env.approval.reviewers;
+  const defaults = environmentDefaults(env, profile, platformName);
+  const resolved = withDefaults(env, defaults);
+  const { backupCopy: _asWritten, ...database } = resolved.database;
   return {
-    name: env.name,
+    ...resolved,
     profile,
     production: profile === "production",
-    account: env.account,
-    region: env.region,
-    assumeRoleArn: env.assumeRoleArn,
-    network: { cidr: env.network.cidr, zones: env.network.zones, natGateways: env.network.natGateways ?? d.natGateways },
-    cluster: {
-      version: env.cluster.version ?? d.kubernetesVersion,
-      nodeInstanceTypes: env.cluster.nodeInstanceTypes ?? [...d.nodeInstanceTypes],
-      nodes: env.cluster.nodes ?? { ...d.nodes },
-      publicAccessCidrs: env.cluster.publicAccessCidrs ?? [],
-      adminRoleArns: env.cluster.adminRoleArns ?? [],
-      zoneSpread: env.cluster.zoneSpread ?? d.zoneSpread,
-    },
-    database: {
-      instanceClass: env.database.instanceClass ?? d.database.instanceClass,
-      storageGiB: env.database.storageGiB ?? d.database.storageGiB,
-      maxStorageGiB: env.database.maxStorageGiB ?? Math.max(d.database.maxStorageGiB, env.database.storageGiB ?? 0),
-      engineVersion: env.database.engineVersion ?? DEFAULT_POSTGRES_VERSION,
-      backupRetentionDays: env.database.backupRetentionDays ?? d.database.backupRetentionDays,
-      ...backupCopyOf(env, profile),
-    },
-    replicas: env.replicas,
-    rollout: resolveRollout(env.rollout, d.rollout),
-    approval: { required: env.approval.required ?? d.approvalRequired, reviewers: { users: reviewers.users, teams: reviewers.teams } },
-    protection: {
-      deletionProtection: env.protection.deletionProtection ?? d.deletionProtection,
-      multiAz: env.protection.multiAz ?? d.multiAz,
-      overrideReason: env.protection.overrideReason,
-    },
-    // The environment's CodeBuild deploy runner inside the VPC reaches the private API endpoint; see docs/operations.md, "Reaching the cluster".
-    deploy: { runsOn: env.deploy.runsOn ?? [codebuildRunnerLabel(ciRunnerProjectName(`${platformName}-${env.name}`, "deploy"))], bakeMinutes: env.deploy.bakeMinutes ?? d.bakeMinutes },
-    alarms: { email: env.alarms.email, thresholds: { ...d.alarms, ...definedOnly(env.alarms.thresholds) } },
-    logs: { retentionDays: env.logs.retentionDays ?? d.logRetentionDays },
+    database: { ...database, ...backupCopyOf(env, profile) },
+    rollout: resolveRollout(env.rollout, defaults.rollout),
     dns: { hostedZoneId: env.dns.hostedZoneId, crossAccount: crossAccountZone(env, platformName) },
-    loadBalancer: { allowFrom: env.loadBalancer.allowFrom },
-    cdn: { priceClass: env.cdn.priceClass ?? d.priceClass, webAclArn: env.cdn.webAclArn },
-    suppressions: env.suppressions,
+  };
+}
+
+/**
+ * The defaults an environment's file is laid over: its profile's, plus the two that depend on
+ * the file: storage autoscaling reaches at least the storage set, and the deploy jobs run on the
+ * environment's CodeBuild deploy runner inside the VPC, which reaches the private API endpoint
+ * (docs/operations.md, "Reaching the cluster").
+ */
+function environmentDefaults(env: ParsedEnvironment, profile: Profile, platformName: string) {
+  const d = PROFILE_DEFAULTS[profile].environment;
+  return {
+    ...d,
+    database: { ...d.database, maxStorageGiB: Math.max(d.database.maxStorageGiB, env.database.storageGiB ?? 0) },
+    deploy: { ...d.deploy, runsOn: [codebuildRunnerLabel(ciRunnerProjectName(`${platformName}-${env.name}`, "deploy"))] },
   };
 }
 
@@ -889,7 +866,7 @@ function crossFieldProblems(raw: unknown): LocatedProblem[] {
     }
     // Against the storage in force: the file's, or the profile's default.
     const envProfile: Profile = env.profile === "production" || env.profile === "development" ? env.profile : typeof env.name === "string" ? defaultProfile(env.name) : "development";
-    const storage = typeof database.storageGiB === "number" ? database.storageGiB : PROFILE_DEFAULTS[envProfile].database.storageGiB;
+    const storage = typeof database.storageGiB === "number" ? database.storageGiB : PROFILE_DEFAULTS[envProfile].environment.database.storageGiB;
     if (typeof database.maxStorageGiB === "number" && database.maxStorageGiB < storage) {
       out.push({
         at: ["environments", i, "database", "maxStorageGiB"],

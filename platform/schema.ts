@@ -259,6 +259,7 @@ export const environmentSchema = z.strictObject({
       backupRetentionDays: intKind(kinds.rdsBackupRetentionDays, 1, 35)
         .optional()
         .describe("Days of RDS automated backups: the point-in-time recovery window. @default 7 in production, 2 otherwise"),
+      performanceInsights: z.boolean().optional().describe("Performance Insights on each app's database: query-level load and waits, 7 days free, encrypted with the database's key. @default true in production, false otherwise"),
       backupCopy: z
         .strictObject({
           enabled: z.boolean().optional().describe("false: no AWS Backup (in production only with a protection.overrideReason). @default true in production; true elsewhere once backupCopy is given"),
@@ -347,6 +348,7 @@ export const environmentSchema = z.strictObject({
   loadBalancer: z
     .strictObject({
       allowFrom: z.enum(["cdn", "internet"]).default("cdn").describe("Who may reach the load balancer: cdn (internal, reached only through this app's CloudFront VPC origin) or internet (internet-facing; reported as an accepted SLW-ALB-007 finding). @default cdn"),
+      accessLogs: z.boolean().optional().describe("Access logs of each app's load balancer, in an encrypted bucket of their own kept 365 days. @default true in production, false otherwise"),
     })
     .default({ allowFrom: "cdn" })
     .describe("The apps' load balancers."),
@@ -357,6 +359,12 @@ export const environmentSchema = z.strictObject({
     })
     .default({ email: [], thresholds: {} })
     .describe("The environment's alarms: who is notified, and thresholds over the profile's."),
+  secrets: z
+    .strictObject({
+      recoveryWindowDays: z.int().min(7).max(30).optional().describe("Days a deleted app secret can still be restored (Secrets Manager's recovery window, 7-30). @default 30 in production, 7 otherwise"),
+    })
+    .default({})
+    .describe("The apps' secrets here (<platform>/<app>/<env>/<NAME>; their values are set with npm run secret, never in this file)."),
   logs: z
     .strictObject({
       retentionDays: z

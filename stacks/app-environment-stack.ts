@@ -148,7 +148,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       multiAz: environment.protection.multiAz,
       deletionProtection: environment.protection.deletionProtection,
       backupRetentionDays: environment.database.backupRetentionDays,
-      performanceInsights: production,
+      performanceInsights: environment.database.performanceInsights,
       preventDestroy: production,
       databaseName: app.name.replace(/-/g, "_"),
     }));
@@ -188,7 +188,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       alternativeDomains: previewDomains,
       allowFrom: environment.loadBalancer.allowFrom,
       deletionProtection: environment.protection.deletionProtection,
-      accessLogs: production,
+      accessLogs: environment.loadBalancer.accessLogs,
     });
 
     this.cdn = new Cdn(this, "Cdn", {
@@ -203,7 +203,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       staticPathPattern: app.staticPath,
       priceClass: environment.cdn.priceClass,
       webAclArn: environment.cdn.webAclArn,
-      accessLogs: production,
+      accessLogs: environment.loadBalancer.accessLogs,
       preventDestroy: production,
     });
     if (environment.dns.hostedZoneId) {
@@ -236,7 +236,7 @@ export class AppEnvironmentStack extends SlipwayStack {
       secretNames: app.secrets,
       accountId: environment.account,
       region: environment.region,
-      recoveryWindowInDays: production ? 30 : 7,
+      recoveryWindowInDays: environment.secrets.recoveryWindowDays,
       preventDestroy: production,
     });
 

@@ -26,8 +26,8 @@ const CANARY_PORT = defaultCanaryNodePort("hello");
 
 describe("the platform file's rollout", () => {
   test("production's profile default is a canary of 10% then 50%, five minutes each; development's all-at-once", () => {
-    expect(PROFILE_DEFAULTS.production.rollout).toEqual({ strategy: "canary", steps: [{ weight: 10, minutes: 5 }, { weight: 50, minutes: 5 }] });
-    expect(PROFILE_DEFAULTS.development.rollout).toEqual({ strategy: "all-at-once", steps: [] });
+    expect(PROFILE_DEFAULTS.production.environment.rollout).toEqual({ strategy: "canary", steps: [{ weight: 10, minutes: 5 }, { weight: 50, minutes: 5 }] });
+    expect(PROFILE_DEFAULTS.development.environment.rollout).toEqual({ strategy: "all-at-once", steps: [] });
     expect(platform.environments.map((e) => [e.name, e.rollout.strategy])).toEqual([
       ["dev", "all-at-once"],
       ["staging", "all-at-once"],

@@ -20,7 +20,7 @@ function stack() {
   return { stack: s, usEast1: new AwsProvider(s, "aws_us_east_1", { region: "us-east-1", alias: "us-east-1" }) };
 }
 
-const THRESHOLDS: AlarmThresholds = PROFILE_DEFAULTS.production.alarms;
+const THRESHOLDS: AlarmThresholds = PROFILE_DEFAULTS.production.environment.alarms.thresholds;
 function monitoring(overrides: Partial<MonitoringProps> = {}) {
   const { stack: s, usEast1 } = stack();
   const m = new Monitoring(s, "Monitoring", {

@@ -13,12 +13,12 @@ describe("defaults per profile", () => {
   test("production bakes 5 minutes, keeps container logs a year and alarms at tighter thresholds; development 1 minute, 30 days", () => {
     expect(prod.deploy.bakeMinutes).toBe(5);
     expect(prod.logs.retentionDays).toBe(365);
-    expect(prod.alarms.thresholds).toEqual(PROFILE_DEFAULTS.production.alarms);
-    expect(PROFILE_DEFAULTS.production.alarms).toMatchObject({ loadBalancer5xxPercent: 1, p99LatencyMs: 1500, databaseCpuPercent: 80, databaseFreeStorageGiB: 10 });
+    expect(prod.alarms.thresholds).toEqual(PROFILE_DEFAULTS.production.environment.alarms.thresholds);
+    expect(PROFILE_DEFAULTS.production.environment.alarms.thresholds).toMatchObject({ loadBalancer5xxPercent: 1, p99LatencyMs: 1500, databaseCpuPercent: 80, databaseFreeStorageGiB: 10 });
     for (const e of [dev, staging]) {
       expect(e.deploy.bakeMinutes).toBe(1);
       expect(e.logs.retentionDays).toBe(30);
-      expect(e.alarms.thresholds).toEqual(PROFILE_DEFAULTS.development.alarms);
+      expect(e.alarms.thresholds).toEqual(PROFILE_DEFAULTS.development.environment.alarms.thresholds);
     }
     // Nobody is subscribed unless the file says so (the example subscribes on-call to prod's alarms).
     expect(platform.environments.map((e) => e.alarms.email)).toEqual([[], [], ["oncall@acme.example"]]);
@@ -32,9 +32,9 @@ describe("defaults per profile", () => {
     const prod2 = changed.environments[2];
     expect(prod2.alarms.email).toEqual(["oncall@acme.example"]);
     const here = appInEnvironment(changed.apps[0], prod2).alarmThresholds;
-    expect(here).toEqual({ ...PROFILE_DEFAULTS.production.alarms, p99LatencyMs: 900, cdn5xxPercent: 0.5 });
+    expect(here).toEqual({ ...PROFILE_DEFAULTS.production.environment.alarms.thresholds, p99LatencyMs: 900, cdn5xxPercent: 0.5 });
     // Another environment keeps its profile's, with the app's own.
-    expect(appInEnvironment(changed.apps[0], changed.environments[0]).alarmThresholds).toEqual({ ...PROFILE_DEFAULTS.development.alarms, cdn5xxPercent: 0.5 });
+    expect(appInEnvironment(changed.apps[0], changed.environments[0]).alarmThresholds).toEqual({ ...PROFILE_DEFAULTS.development.environment.alarms.thresholds, cdn5xxPercent: 0.5 });
   });
 });
 

@@ -59,7 +59,7 @@ test("the walk reaches list items, map values and every variant of the backend",
 test("a key that differs by profile shows both defaults, as the model resolves them", () => {
   expect(row("Environments", "network.natGateways")[2]).toBe("*development:* `one`<br>*production:* `per-zone`");
   expect(row("Environments", "database.backupRetentionDays")[2]).toBe(
-    `*development:* \`${PROFILE_DEFAULTS.development.database.backupRetentionDays}\`<br>*production:* \`${PROFILE_DEFAULTS.production.database.backupRetentionDays}\``,
+    `*development:* \`${PROFILE_DEFAULTS.development.environment.database.backupRetentionDays}\`<br>*production:* \`${PROFILE_DEFAULTS.production.environment.database.backupRetentionDays}\``,
   );
   expect(row("Environments", "cluster.nodes")[2]).toBe('*development:* `{"min":1,"desired":2,"max":3}`<br>*production:* `{"min":2,"desired":3,"max":6}`');
   expect(row("Environments", "alarms.thresholds.p99LatencyMs")[2]).toBe("*development:* `3000`<br>*production:* `1500`");
@@ -75,7 +75,7 @@ test("each row has the key's type, default, allowed values and description", () 
   expect(row("Environments", "network.zones")[3]).toBe("at least 2, at most 4 items");
   expect(row("Environments", "logs.retentionDays")[3]).toMatch(/^one of `1`, `3`, .*`3653`$/);
   // A same-for-every-profile default the schema leaves to the model is read from the model.
-  expect(row("Environments", "cluster.version")[2]).toBe(`\`${PROFILE_DEFAULTS.production.kubernetesVersion}\``);
+  expect(row("Environments", "cluster.version")[2]).toBe(`\`${PROFILE_DEFAULTS.production.environment.cluster.version}\``);
   // A one-word default is code; angle brackets in prose stay text in Markdown (not an HTML tag).
   expect(row("Environments", "assumeRoleArn")[2]).toBe("`arn:aws:iam::<account>:role/<platform>-<env>-apply`");
   expect(row("Apps", "suppressions")[4]).toContain("(&lt;app&gt;-delivery and &lt;app&gt;-&lt;env&gt;)");
