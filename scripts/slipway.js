@@ -43,16 +43,32 @@ if (command === undefined || command === "--help" || command === "-h" || command
   process.exitCode = command === undefined ? 2 : 0;
 } else if (Object.prototype.hasOwnProperty.call(COMMANDS, command)) {
   const { module } = COMMANDS[command];
-  if (!fs.existsSync(path.join(ROOT, module))) {
+  // The installed library package has no cli/: it brings the commands that work on any cdktf
+  // output, bundled at build time (scripts/build-commands.js).
+  const packaged = path.join(ROOT, "dist", "commands", `${command}.js`);
+  if (fs.existsSync(path.join(ROOT, module))) {
+    run(module, args);
+  } else if (fs.existsSync(packaged)) {
+    Promise.resolve(require(packaged).main(args)).then(
+      (code) => (process.exitCode = code ?? 0),
+      (error) => {
+        console.error(error);
+        process.exitCode = 1;
+      },
+    );
+  } else {
     const why = fs.existsSync(path.join(ROOT, "cli"))
       ? "this version of Slipway does not have that command yet"
-      : "this copy is the library package, which ships no commands: run them from a checkout of Slipway";
+      : "the library package brings only `slipway check` and `slipway affected` (they work on any cdktf output): run the others from a checkout of Slipway";
     console.error(`slipway ${command}: ${module} is not in ${ROOT}: ${why}`);
     process.exitCode = 2;
-  } else {
-    run(module, args);
   }
 } else {
-  // The suggestion comes from the platform file's own edit-distance helper (cli/unknown-command.ts).
-  run("cli/unknown-command.ts", [command, ...Object.keys(COMMANDS)]);
+  // The suggestion comes from the platform file's own edit-distance helper (cli/unknown-command.ts);
+  // the library package, without cli/, lists the commands.
+  if (fs.existsSync(path.join(ROOT, "cli"))) run("cli/unknown-command.ts", [command, ...Object.keys(COMMANDS)]);
+  else {
+    console.error(`slipway: no command "${command}"\n\n${help()}`);
+    process.exitCode = 2;
+  }
 }

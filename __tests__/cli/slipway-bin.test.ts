@@ -57,9 +57,15 @@ it("a command whose module is missing fails clearly", () => {
   folders.push(copy);
   fs.mkdirSync(path.join(copy, "scripts"));
   fs.copyFileSync(BIN, path.join(copy, "scripts", "slipway.js"));
-  const packaged = slipway(["check"], copy, path.join(copy, "scripts", "slipway.js"));
+  const packaged = slipway(["synth"], copy, path.join(copy, "scripts", "slipway.js"));
   expect(packaged.code).toBe(2);
-  expect(packaged.err).toBe(`slipway check: cli/check.ts is not in ${copy}: this copy is the library package, which ships no commands: run them from a checkout of Slipway\n`);
+  expect(packaged.err).toBe(
+    `slipway synth: cli/synth.ts is not in ${copy}: the library package brings only \`slipway check\` and \`slipway affected\` (they work on any cdktf output): run the others from a checkout of Slipway\n`,
+  );
+  // Without cli/, an unknown command lists the commands (the suggestion needs cli/unknown-command.ts).
+  const unknown = slipway(["chekc"], copy, path.join(copy, "scripts", "slipway.js"));
+  expect(unknown.code).toBe(2);
+  expect(unknown.err).toMatch(/^slipway: no command "chekc"\n\nusage: slipway <command>/);
   fs.mkdirSync(path.join(copy, "cli"));
   const partial = slipway(["cost"], copy, path.join(copy, "scripts", "slipway.js"));
   expect(partial.code).toBe(2);

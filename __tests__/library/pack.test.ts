@@ -117,11 +117,12 @@ function ref(type: string, idPrefix: string, attribute = "id"): string {
 
 describe("the built package", () => {
   test("holds the JavaScript and declarations of every library module, and no tests, CLI or sources", () => {
-    const dist = packed.files.filter((f) => f.startsWith("dist/"));
+    const dist = packed.files.filter((f) => f.startsWith("dist/") && !f.startsWith("dist/commands/"));
     expect(dist).toEqual(expect.arrayContaining(["dist/index.js", "dist/index.d.ts", "dist/constructs/index.js", "dist/stacks/index.js", "dist/platform/model.js"]));
     for (const file of dist.filter((f) => f.endsWith(".js"))) expect(dist).toContain(file.replace(/\.js$/, ".d.ts"));
-    // npm always packs a `bin` file: scripts/slipway.js, which says the commands need a checkout (no cli/ here).
+    // The `bin`, scripts/slipway.js, runs the bundled commands (dist/commands) and says the others need a checkout.
     expect(packed.files.filter((f) => /(^|\/)(__tests__|cli|examples|scripts)\//.test(f))).toEqual(["scripts/slipway.js"]);
+    expect(packed.files.filter((f) => f.startsWith("dist/commands/")).sort()).toEqual(["dist/commands/affected.js", "dist/commands/check.js"]);
     expect(packed.files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
     expect(packed.files.filter((f) => !f.startsWith("dist/") && !f.startsWith("templates/")).sort()).toEqual(["README.md", "package.json", "platform.yaml", "schema/platform.schema.json", "scripts/slipway.js"]);
     // The app skeletons the delivery stack commits (__tests__/skeleton checks their files).
@@ -181,6 +182,33 @@ describe("the built package", () => {
     const tsc = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, env: childEnv(), encoding: "utf8" });
     const errors = tsc.stdout.split("\n").filter((line) => line.includes("error TS"));
     expect(errors).toEqual(["wrong.ts(2,14): error TS2322: Type 'string' is not assignable to type 'number'."]);
+  });
+});
+
+describe("the commands the package brings, run in the consumer app on its own cdktf output", () => {
+  const slipway = (args: string[]) => spawnSync(path.join(app, "node_modules", ".bin", "slipway"), args, { cwd: app, env: childEnv(), encoding: "utf8" });
+
+  test("slipway check runs the policy rules over the app's stacks; --json gives each finding", () => {
+    const result = slipway(["check", "cdktf.out", "--json"]);
+    const report = JSON.parse(result.stdout);
+    expect(report.findings.length).toBeGreaterThan(0);
+    for (const finding of report.findings) expect(finding).toEqual(expect.objectContaining({ stack: "team", rule: expect.stringMatching(/^SLW-[A-Z0-9]+-\d{3}$/) }));
+    // Exit 1 exactly when a high or medium finding is not suppressed.
+    const blocking = report.findings.filter((f: Json) => ["high", "medium"].includes(f.severity) && !f.suppressed);
+    expect(report.blocking).toBe(blocking.length);
+    expect(result.status).toBe(blocking.length > 0 ? 1 : 0);
+  });
+
+  test("slipway affected compares two outputs: the same output plans nothing", () => {
+    const result = slipway(["affected", "--base", "cdktf.out", "--head", "cdktf.out", "--json"]);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ all: false, plan: [] });
+  });
+
+  test("a command that needs the platform file says it runs from a checkout, and which ones the package brings", () => {
+    const result = slipway(["synth"]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("the library package brings only `slipway check` and `slipway affected`");
   });
 });
 
