@@ -6,6 +6,10 @@ module.exports = {
   // esbuild strips types only; `tsc --noEmit` in `npm test` does the type-checking once.
   transform: { "^.+\\.ts$": "<rootDir>/scripts/jest-transform.js" },
   setupFilesAfterEnv: ["<rootDir>/__tests__/support/jest-setup.ts"],
+  // The run's Terraform slots: how many commands holding the aws provider run at once across the
+  // workers (__tests__/support/terraform-run.ts).
+  globalSetup: "<rootDir>/__tests__/support/terraform-slots-setup.ts",
+  globalTeardown: "<rootDir>/__tests__/support/terraform-slots-teardown.ts",
   // Two workers on two cores (jest's default would be one): the Terraform-heavy files overlap with
   // the rest. A worker that has grown past the limit is replaced between files, keeping the whole
   // run near 2 GB.

@@ -20,12 +20,16 @@ const CERTIFICATE = `arn:aws:acm:eu-west-1:${ACCOUNT}:certificate/01234567-89ab-
 const STABLE = `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:targetgroup/hello-prod-np/1111111111111111`;
 const CANARY = `arn:aws:elasticloadbalancing:eu-west-1:${ACCOUNT}:targetgroup/hello-prod-cn/2222222222222222`;
 
+/** hello-prod's AWS part, synthesized once for the file: every configuration below is cut from it. */
+let helloProd: Json | undefined;
+
 /**
  * hello-prod's AWS part reduced to its HTTPS listener, its references (load balancer, certificate,
  * the two target groups of platform-prod) replaced by the ARNs they have once applied.
  */
 function listenerOnly(withIgnoreChanges = true): Json {
-  const aws = awsPartOf(synthAll(examplePlatform())["hello-prod"]);
+  helloProd ??= awsPartOf(synthAll(examplePlatform())["hello-prod"]);
+  const aws: Json = structuredClone(helloProd);
   const [name, listener] = Object.entries<Json>(aws.resource.aws_lb_listener).find(([, l]) => String(l.tags?.Name).endsWith("-https"))!;
   const { depends_on: _dependsOn, lifecycle, ...body } = listener;
   const [stable, canary] = body.default_action[0].forward.target_group;

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { synthesize } from "../../cli/synth";
 import { exampleDocument, tempDir } from "../support/platform";
-import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
+import { checkStacks, terraformForTests } from "../support/terraform";
+import { loadSynthesizedOutput } from "../../synthesized";
 
 const { tools, test: withTerraform } = terraformForTests("validate and plan of the previews' stacks");
 
@@ -23,11 +24,8 @@ withTerraform("hello-dev and platform-dev validate and plan, creating the previe
     fs.writeFileSync(platformFile, stringify(doc));
     const outdir = path.join(work, "out");
     synthesize({ platformFile, outdir });
-    const manifestFile = path.join(outdir, "manifest.json");
-    const manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8"));
-    manifest.stacks = { "platform-dev": manifest.stacks["platform-dev"], "hello-dev": manifest.stacks["hello-dev"] };
-    fs.writeFileSync(manifestFile, JSON.stringify(manifest));
-    const checks = await checkSynthesizedStacks(outdir, tools!, 1);
+    const output = loadSynthesizedOutput(outdir);
+    const checks = await checkStacks({ "platform-dev": output.stack("platform-dev").json, "hello-dev": output.stack("hello-dev").json }, tools!, 1);
     const byName = Object.fromEntries(checks.map((c) => [c.stack, c]));
     for (const name of ["platform-dev", "hello-dev"]) {
       expect({ name, validate: byName[name].validate.ok || byName[name].validate.output, plan: byName[name].plan.ok || byName[name].plan.output }).toEqual({ name, validate: true, plan: true });

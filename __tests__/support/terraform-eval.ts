@@ -9,8 +9,19 @@ import * as path from "node:path";
 import { tempDir } from "./platform";
 import { TerraformTools } from "./terraform";
 
-/** The value Terraform evaluates each JSON-syntax attribute string to, in order. */
+/**
+ * The value Terraform evaluates each JSON-syntax attribute string to, in order. Each distinct
+ * string is evaluated once (the same text evaluates to the same value): Terraform's template
+ * evaluation of large strings full of escapes is most of the command's CPU.
+ */
 export function evaluateWithTerraform(tools: TerraformTools, attributes: readonly string[]): string[] {
+  const distinct = [...new Set(attributes)];
+  const values = evaluateDistinct(tools, distinct);
+  const valueOf = new Map(distinct.map((attribute, i) => [attribute, values[i]]));
+  return attributes.map((attribute) => valueOf.get(attribute)!);
+}
+
+function evaluateDistinct(tools: TerraformTools, attributes: readonly string[]): string[] {
   const dir = tempDir("slipway-tf-eval-");
   try {
     const output = Object.fromEntries(attributes.map((value, i) => [`v${i}`, { value }]));

@@ -4,11 +4,10 @@
  * prove what Terraform would refuse to do to them. Uses the same Terraform CLI and provider mirror
  * as `terraform.ts`.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AWS_PROVIDER_VERSION, TerraformTools } from "./terraform";
+import { CommandResult, initProviders, runTerraform, terraformEnv, TerraformTools, useProviders } from "./terraform-run";
 
 type Json = any;
 
@@ -57,14 +56,12 @@ export function stateFile(instances: StateInstance[]): Json {
   };
 }
 
-export interface PlanResult {
-  readonly code: number;
-  readonly output: string;
-}
+export type PlanResult = CommandResult;
 
 /**
  * A Terraform working area initialised once against the provider mirror; each `plan` runs in a
- * fresh folder with its own configuration and state (a copy of the initialised providers).
+ * fresh folder with its own configuration and state, sharing the installed provider (see
+ * `useProviders` in ./terraform-run.ts).
  */
 export class OfflineTerraform {
   private readonly work: string;
@@ -74,22 +71,11 @@ export class OfflineTerraform {
 
   constructor(private readonly tools: TerraformTools) {
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-tfstate-"));
-    const rc = path.join(this.work, "terraformrc");
-    fs.writeFileSync(rc, "");
-    this.env = { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", TF_INPUT: "0" };
+    this.env = terraformEnv(this.work);
   }
 
   private init(): Promise<void> {
-    this.initialised ??= (async () => {
-      const dir = path.join(this.work, "init");
-      fs.mkdirSync(dir);
-      fs.writeFileSync(
-        path.join(dir, "main.tf.json"),
-        JSON.stringify({ terraform: { required_providers: { aws: { source: "hashicorp/aws", version: AWS_PROVIDER_VERSION } } } }),
-      );
-      const init = await run(this.tools.terraform, ["init", "-input=false", "-no-color", "-backend=false", `-plugin-dir=${this.tools.pluginDir}`], dir, this.env);
-      if (init.code !== 0) throw new Error(`terraform init against ${this.tools.pluginDir} failed:\n${init.output}`);
-    })();
+    this.initialised ??= initProviders(this.tools, path.join(this.work, "init"), this.env);
     return this.initialised;
   }
 
@@ -100,16 +86,13 @@ export class OfflineTerraform {
   async plan(config: Json, state: Json, args: string[] = []): Promise<PlanResult> {
     await this.init();
     const dir = path.join(this.work, `run-${++this.runs}`);
-    fs.mkdirSync(dir);
-    const initDir = path.join(this.work, "init");
-    fs.cpSync(path.join(initDir, ".terraform"), path.join(dir, ".terraform"), { recursive: true, verbatimSymlinks: true });
-    fs.copyFileSync(path.join(initDir, ".terraform.lock.hcl"), path.join(dir, ".terraform.lock.hcl"));
+    useProviders(path.join(this.work, "init"), dir);
     // No backend block: the default local backend reads terraform.tfstate here, and needs no
     // `init` of its own once the providers are in place.
     const { backend: _backend, cloud: _cloud, ...terraform } = config.terraform ?? {};
     fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ ...config, terraform }, null, 2));
     fs.writeFileSync(path.join(dir, "terraform.tfstate"), JSON.stringify(state, null, 2));
-    return run(this.tools.terraform, ["plan", "-input=false", "-refresh=false", "-lock=false", "-no-color", ...args], dir, this.env);
+    return runTerraform(this.tools, ["plan", "-input=false", "-refresh=false", "-lock=false", "-no-color", ...args], dir, this.env);
   }
 
   /**
@@ -122,8 +105,8 @@ export class OfflineTerraform {
     const planned = await this.plan(config, state, ["-out=tfplan"]);
     if (planned.code !== 0) return planned;
     const dir = path.join(this.work, `run-${this.runs}`);
-    const show = await run(this.tools.terraform, ["show", "-json", "-no-color", "tfplan"], dir, this.env);
-    const graph = options.graph ? await run(this.tools.terraform, ["graph", "-plan=tfplan"], dir, this.env) : undefined;
+    const show = await runTerraform(this.tools, ["show", "-json", "-no-color", "tfplan"], dir, this.env);
+    const graph = options.graph ? await runTerraform(this.tools, ["graph", "-plan=tfplan"], dir, this.env) : undefined;
     if (show.code !== 0 || (graph && graph.code !== 0)) return { code: show.code || graph!.code, output: `${planned.output}${show.output}${graph?.output ?? ""}` };
     return { ...planned, json: JSON.parse(show.output), graph: graph?.output };
   }
@@ -131,13 +114,4 @@ export class OfflineTerraform {
   dispose(): void {
     fs.rmSync(this.work, { recursive: true, force: true });
   }
-}
-
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<PlanResult> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
-  });
 }

@@ -5,19 +5,14 @@
  * left out and references to them become placeholders; upstream remote states are seeded with
  * placeholder outputs so downstream stacks plan too.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { loadSynthesizedOutput, StackModel } from "../../synthesized";
+import { AWS_PROVIDER_VERSION, CommandResult, initProviders, runTerraform, terraformEnv, TerraformTools, useProviders } from "./terraform-run";
 import { gatedByTools } from "./tools";
 
-export const AWS_PROVIDER_VERSION = "5.100.0";
-
-export interface TerraformTools {
-  readonly terraform: string;
-  readonly pluginDir: string;
-}
+export { AWS_PROVIDER_VERSION, TerraformTools };
 
 /** The Terraform CLI and the aws provider mirror, or why they are missing. */
 export function findTerraform(): TerraformTools | { missing: string } {
@@ -92,8 +87,13 @@ export function awsPartOf(stack: Json): Json {
   for (const name of Object.keys(out.provider ?? {})) {
     if (name !== "aws") delete out.provider[name];
   }
+  // A stack with no AWS provider and nothing of AWS left (a kube-system-<env> stack: Kubernetes
+  // objects and the remote state they read) is planned as it is, without one: Terraform would
+  // start the 700 MB plugin for nothing, 2 s of CPU.
+  const usesAws = out.provider?.aws || ["resource", "data"].some((block) => Object.keys(out[block] ?? {}).some((type) => type.startsWith("aws_")));
   out.provider = out.provider ?? {};
-  out.provider.aws = (out.provider.aws ?? [{ region: "us-east-1" }]).map((p: Json) => {
+  if (!usesAws) delete out.provider;
+  else out.provider.aws = (out.provider.aws ?? [{ region: "us-east-1" }]).map((p: Json) => {
     const { assume_role: _assumeRole, allowed_account_ids: _allowed, ...rest } = p;
     return {
       ...rest,
@@ -168,87 +168,106 @@ export interface StackCheck {
 }
 
 /**
- * Runs `terraform init` (against the mirror), `validate` and `plan` on the AWS part of every stack
- * in a synthesized cdktf output folder. Stacks run a few at a time; returns one result per stack.
+ * Runs `terraform validate` and `plan` on the AWS part of every stack in a synthesized cdktf output
+ * folder, offline; returns one result per stack. `concurrency` stacks are planned at a time, as
+ * far as the run's Terraform slots allow (see ./terraform-run.ts).
  *
- * `validate` runs once for all the stacks, each called as a module of one root (without its
- * backend block, which only a root may have): every Terraform command starts the 700 MB aws
- * provider and loads its schema, about 2.3 s of CPU, and one start serves them all. Each
- * diagnostic goes to the stack whose file it is in; one that names no stack's file makes each
- * stack validate on its own. `plan` then runs per stack, as a root with its backend and state
- * (and validates it again: plan includes validate's checks).
+ * Every Terraform command starts the 700 MB aws provider and loads its schema (about 2 s of CPU),
+ * so each stack costs exactly one command:
+ * - with a plan (the default), `terraform plan` of the stack as its own root, with its state.
+ *   Plan runs validate's checks first and fails on any error they find, so a plan that succeeds
+ *   is also the stack's validation; only a stack whose plan fails is validated on its own, for
+ *   validate's exact result and output. Warnings are in the plan's output.
+ * - with `plan: false`, one `terraform validate` for all the stacks, each called as a module of
+ *   one root (without its backend block, which only a root may have). Each diagnostic goes to the
+ *   stack whose file it is in; one that names no stack's file makes each stack validate on its own.
+ *
+ * `terraform init` runs once, against the mirror; every working folder reuses what it installed
+ * (see {@link useProviders}), so a stack is planned without its backend block: Terraform keeps
+ * its (empty) state in the stack's folder. The remote states it reads are seeded as before.
  */
 export async function checkSynthesizedStacks(outdir: string, tools: TerraformTools, concurrency = 2, options: { plan?: boolean } = {}): Promise<StackCheck[]> {
-  const output = loadSynthesizedOutput(outdir);
-  const names = output.stacks.map((s) => s.name);
-  const work = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-tf-"));
-  const stacks: Record<string, Json> = Object.fromEntries(output.stacks.map((s) => [s.name, s.json]));
-  // Same layout as cdktf.out, so the relative paths of local state and remote state hold.
-  const dirOf = (name: string) => path.join(work, "cdktf.out", "stacks", name);
-  // Several stacks may read one producer's state: seed each state file once, with every output
-  // any reader uses.
-  const seeds = new Map<string, Record<string, Json>>();
-  const awsParts: Record<string, Json> = {};
-  for (const name of names) {
-    fs.mkdirSync(dirOf(name), { recursive: true });
-    const aws = (awsParts[name] = awsPartOf(stacks[name]));
-    for (const [file, outputs] of remoteStateSeeds(aws, dirOf(name), stacks)) seeds.set(file, { ...seeds.get(file), ...outputs });
-    fs.writeFileSync(path.join(dirOf(name), "main.tf.json"), JSON.stringify(aws, null, 2));
-  }
-  for (const [file, outputs] of seeds) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify({ version: 4, terraform_version: "1.11.0", serial: 1, lineage: "slipway-placeholder", outputs, resources: [] }));
-  }
-  const rc = path.join(work, "terraformrc");
-  fs.writeFileSync(rc, "");
-  const env = { ...process.env, TF_CLI_CONFIG_FILE: rc, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", TF_INPUT: "0" };
-
-  // Every stack needs the same single provider: initialise once, then share the result.
-  const initDir = path.join(work, "init");
-  fs.mkdirSync(initDir);
-  fs.writeFileSync(
-    path.join(initDir, "main.tf.json"),
-    JSON.stringify({ terraform: { required_providers: { aws: { source: "hashicorp/aws", version: AWS_PROVIDER_VERSION } } } }),
-  );
-  const init = await run(tools.terraform, ["init", "-input=false", "-no-color", "-backend=false", `-plugin-dir=${tools.pluginDir}`], initDir, env);
-  if (init.code !== 0) throw new Error(`terraform init against ${tools.pluginDir} failed:\n${init.output}`);
-
-  const validated = await validateAsModules(path.join(work, "validate"), awsParts, tools, env);
-
-  const results: StackCheck[] = [];
-  const queue = [...names];
-  const worker = async () => {
-    for (let name = queue.shift(); name; name = queue.shift()) {
-      const dir = dirOf(name);
-      fs.cpSync(path.join(initDir, ".terraform"), path.join(dir, ".terraform"), { recursive: true, verbatimSymlinks: true });
-      fs.copyFileSync(path.join(initDir, ".terraform.lock.hcl"), path.join(dir, ".terraform.lock.hcl"));
-      const reinit = await run(tools.terraform, ["init", "-input=false", "-no-color", `-plugin-dir=${tools.pluginDir}`], dir, env);
-      if (reinit.code !== 0) {
-        results.push({ stack: name, validate: { ok: false, output: reinit.output }, plan: { ok: false, output: "not run: init failed" } });
-        continue;
-      }
-      const validate = validated?.get(name) ?? (await run(tools.terraform, ["validate", "-no-color"], dir, env));
-      // `plan: false` when validate proves the point: a plan costs another provider start.
-      const plan = options.plan === false ? { code: 1, output: "not run: plan: false" } : await run(tools.terraform, ["plan", "-input=false", "-refresh=false", "-lock=false", "-no-color"], dir, env);
-      const counts = /Plan: (\d+) to add, (\d+) to change, (\d+) to destroy/.exec(plan.output);
-      const noChanges = /No changes\./.test(plan.output);
-      results.push({
-        stack: name,
-        validate: { ok: validate.code === 0, output: validate.output },
-        plan: {
-          ok: plan.code === 0,
-          output: plan.output,
-          toAdd: counts ? Number(counts[1]) : noChanges ? 0 : undefined,
-          toChange: counts ? Number(counts[2]) : noChanges ? 0 : undefined,
-          toDestroy: counts ? Number(counts[3]) : noChanges ? 0 : undefined,
-        },
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  fs.rmSync(work, { recursive: true, force: true });
-  return names.map((n) => results.find((r) => r.stack === n)!);
+  return checkStacks(Object.fromEntries(loadSynthesizedOutput(outdir).stacks.map((s) => [s.name, s.json])), tools, concurrency, options);
 }
+
+/**
+ * {@link checkSynthesizedStacks} of synthesized stacks already read (`cdk.tf.json` contents by
+ * stack name, in order), such as a few stacks of a platform a test has synthesized: the same
+ * checks, without writing them out as a cdktf output folder first. A remote state of a stack not
+ * given is seeded with placeholders shaped as strings.
+ */
+export async function checkStacks(stacks: Record<string, Json>, tools: TerraformTools, concurrency = 2, options: { plan?: boolean } = {}): Promise<StackCheck[]> {
+  const names = Object.keys(stacks);
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-tf-"));
+  try {
+    // Same layout as cdktf.out, so the relative paths of remote state hold.
+    const dirOf = (name: string) => path.join(work, "cdktf.out", "stacks", name);
+    // Several stacks may read one producer's state: seed each state file once, with every output
+    // any reader uses.
+    const seeds = new Map<string, Record<string, Json>>();
+    const awsParts: Record<string, Json> = {};
+    for (const name of names) {
+      const aws = (awsParts[name] = awsPartOf(stacks[name]));
+      for (const [file, outputs] of remoteStateSeeds(aws, dirOf(name), stacks)) seeds.set(file, { ...seeds.get(file), ...outputs });
+    }
+    for (const [file, outputs] of seeds) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify({ version: 4, terraform_version: "1.11.0", serial: 1, lineage: "slipway-placeholder", outputs, resources: [] }));
+    }
+    const env = terraformEnv(work);
+    // Every stack needs the same single provider: installed once (with the modules of the
+    // validate root when there is one), then shared.
+    let initDir = path.join(work, "init");
+    let validated: Map<string, CommandResult> | undefined;
+    if (options.plan === false) validated = await validateAsModules(path.join(work, "validate"), awsParts, tools, env);
+    if (validated) initDir = path.join(work, "validate");
+    else await initProviders(tools, initDir, env);
+
+    const results = new Map<string, StackCheck>();
+    const queue = [...names];
+    const worker = async () => {
+      for (let name = queue.shift(); name; name = queue.shift()) {
+        const dir = dirOf(name);
+        const alone = () => runTerraform(tools, ["validate", "-no-color"], dir, env);
+        if (options.plan === false && validated) {
+          const validate = validated.get(name)!;
+          results.set(name, { stack: name, validate: { ok: validate.code === 0, output: validate.output }, plan: { ok: false, output: "not run: plan: false" } });
+          continue;
+        }
+        const { backend: _backend, ...settings } = awsParts[name].terraform ?? {};
+        useProviders(initDir, dir);
+        fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ ...awsParts[name], terraform: settings }, null, 2));
+        if (options.plan === false) {
+          const validate = await alone();
+          results.set(name, { stack: name, validate: { ok: validate.code === 0, output: validate.output }, plan: { ok: false, output: "not run: plan: false" } });
+          continue;
+        }
+        const plan = await runTerraform(tools, ["plan", "-input=false", "-refresh=false", "-lock=false", "-no-color"], dir, env);
+        const validate = plan.code === 0 ? { code: 0, output: VALIDATED_BY_PLAN } : await alone();
+        const counts = /Plan: (\d+) to add, (\d+) to change, (\d+) to destroy/.exec(plan.output);
+        const noChanges = /No changes\./.test(plan.output);
+        results.set(name, {
+          stack: name,
+          validate: { ok: validate.code === 0, output: validate.output },
+          plan: {
+            ok: plan.code === 0,
+            output: plan.output,
+            toAdd: counts ? Number(counts[1]) : noChanges ? 0 : undefined,
+            toChange: counts ? Number(counts[2]) : noChanges ? 0 : undefined,
+            toDestroy: counts ? Number(counts[3]) : noChanges ? 0 : undefined,
+          },
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    return names.map((n) => results.get(n)!);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** A stack's validate output when its plan succeeded (plan validates first): no `terraform validate` of its own ran. */
+export const VALIDATED_BY_PLAN = "Success! The configuration is valid (validated by `terraform plan`, which runs validate's checks first).\n";
 
 /**
  * `terraform validate` of every stack in one run, each stack a module of one root. Each stack's
@@ -261,7 +280,7 @@ async function validateAsModules(
   stacks: Record<string, Json>,
   tools: TerraformTools,
   env: NodeJS.ProcessEnv,
-): Promise<Map<string, { code: number; output: string }> | undefined> {
+): Promise<Map<string, CommandResult> | undefined> {
   for (const [name, stack] of Object.entries(stacks)) {
     const { backend: _backend, ...settings } = stack.terraform ?? {};
     fs.mkdirSync(path.join(root, name), { recursive: true });
@@ -269,9 +288,13 @@ async function validateAsModules(
   }
   const modules = Object.fromEntries(Object.keys(stacks).map((name) => [name, { source: `./${name}` }]));
   fs.writeFileSync(path.join(root, "main.tf.json"), JSON.stringify({ module: modules }, null, 2));
-  const init = await run(tools.terraform, ["init", "-input=false", "-no-color", "-backend=false", `-plugin-dir=${tools.pluginDir}`], root, env);
-  if (init.code !== 0) return undefined;
-  const validate = await run(tools.terraform, ["validate", "-json", "-no-color"], root, env);
+  // The one `init` of the check: the provider, and the modules' manifest.
+  try {
+    await initProviders(tools, root, env);
+  } catch {
+    return undefined;
+  }
+  const validate = await runTerraform(tools, ["validate", "-json", "-no-color"], root, env);
   let report: { diagnostics: { severity: string; summary: string; detail?: string; range?: { filename: string; start: { line: number } } }[] };
   try {
     report = JSON.parse(validate.output);
@@ -316,13 +339,4 @@ function remoteStateSeeds(stack: Json, stackDir: string, allStacks: Record<strin
     seeds.set(path.resolve(stackDir, remote.config.path), outputs);
   }
   return seeds;
-}
-
-function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(command, args, { cwd, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
-  });
 }
