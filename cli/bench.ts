@@ -9,8 +9,8 @@
  * and production. Cases run in rounds (every case once per round), so a burst of load elsewhere
  * hits all of them alike. Reported per case: median wall time, the largest peak RSS of any Node
  * process it started (npm included), stacks, resources, ratio to the bare app; per size, the cost
- * per app; and the goals: the example within 4x the bare app, 50 apps under 12 s and 1 GiB, and a
- * cost per app at 50 apps no higher than at 10.
+ * per app; and the goals: the example within 4x the bare app, 50 apps under 12 s and 1 GiB, a
+ * cost per app at 50 apps no higher than at 10, and the one-app pull request's bound (below).
  *
  * `--cpu-prof DIR` adds one profiled run of the largest size (`node --cpu-prof`) and prints where
  * its CPU time went, by package.
@@ -18,7 +18,11 @@
  * A one-app pull request (`--pull-request 10,100`): the pull-request workflow synthesizes the head
  * and the merge base, then `slipway affected` picks the stacks to plan. For each size, one app's
  * entry is changed; reported are the synth times of head and base, the time of `slipway affected`,
- * and the plan jobs (matrix runs) selected out of every stack the workflow planned before.
+ * and the plan jobs (matrix runs) selected out of every stack the workflow planned before. Its goal
+ * is issue 15's bound, a property rather than a timing: a one-app change plans at most 4 stacks,
+ * all of that app (judged at every size measured; the issue's is 100 apps x 3 environments). A
+ * miss prints FAILED and the bench exits 1. `__tests__/cli/affected-scale.test.ts` proves the same
+ * on a smaller platform, in the test suite.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -112,11 +116,17 @@ export interface Goal {
   readonly goal: string;
   readonly measured: string;
   readonly met: boolean;
+  /** A property, not a timing: missing it prints FAILED (not MISSED) and the bench exits 1. */
+  readonly required?: boolean;
 }
 
 /** What one one-app pull request costs on a generated platform. */
 export interface PullRequestMeasurement {
   readonly apps: number;
+  /** The app whose entry the pull request changes. */
+  readonly changedApp: string;
+  /** The stacks `slipway affected` selected, in plan order. */
+  readonly planned: string[];
   /** Every stack: one plan job run each before the selection. */
   readonly stacks: number;
   /** The plan job runs (matrix entries) `slipway affected` selects. */
@@ -198,9 +208,21 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** Issue 15's bound on a one-app pull request: a one-app change plans at most this many stacks. */
+export const PULL_REQUEST_MAX_PLANNED = 4;
+
 /** The issue's goals, judged on the measurements that exist. */
-export function judgeGoals(measurements: readonly Measurement[]): Goal[] {
+export function judgeGoals(measurements: readonly Measurement[], pullRequests: readonly PullRequestMeasurement[] = []): Goal[] {
   const goals: Goal[] = [];
+  for (const p of pullRequests) {
+    const others = p.planned.filter((s) => !s.startsWith(`${p.changedApp}-`));
+    goals.push({
+      goal: `a one-app change in ${p.apps} apps x ${BENCH_ENVIRONMENTS.length} environments plans at most ${PULL_REQUEST_MAX_PLANNED} stacks, all of that app`,
+      measured: `${p.planned.length} of ${p.stacks} stacks planned${others.length > 0 ? `, ${others.length} of another: ${others.join(", ")}` : ""}`,
+      met: p.planned.length <= PULL_REQUEST_MAX_PLANNED && others.length === 0,
+      required: true,
+    });
+  }
   const example = measurements.find((m) => m.name === EXAMPLE_CASE);
   if (example) goals.push({ goal: "example platform within 4x the bare app", measured: `${example.ratioToBare.toFixed(2)}x`, met: example.ratioToBare <= 4 });
   const sized = measurements.filter((m) => m.apps !== undefined);
@@ -280,7 +302,8 @@ export function main(argv: string[]): number {
   --cpu-prof DIR  one more run of the largest size under node --cpu-prof; prints CPU time by package
   --pull-request LIST
                   apps per generated platform for a one-app pull request: head and base synth times, the
-                  time of slipway affected, plan jobs selected of all stacks (default 10,100; "" for none)
+                  time of slipway affected, plan jobs selected of all stacks (default 10,100; "" for none);
+                  fails (exit 1) unless the change plans at most 4 stacks, all of the changed app
   --json          the report as JSON
 Quick look: npm run bench -- --runs 3 --size-runs 1 --sizes 1,10 --pull-request ""`);
     return 0;
@@ -375,11 +398,13 @@ Quick look: npm run bench -- --runs 3 --size-runs 1 --sizes 1,10 --pull-request 
       cpus: os.cpus().length,
       measurements,
       ...(pullRequests.length > 0 ? { pullRequests } : {}),
-      goals: judgeGoals(measurements),
+      goals: judgeGoals(measurements, pullRequests),
       ...(profile ? { profile } : {}),
     };
     console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
-    return 0;
+    const failed = report.goals.filter((g) => g.required && !g.met);
+    for (const g of failed) console.error(`FAILED: ${g.goal}: ${g.measured}`);
+    return failed.length > 0 ? 1 : 0;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
@@ -395,6 +420,7 @@ function measurePullRequest(apps: number, work: string, npm: string): PullReques
   fs.mkdirSync(dir, { recursive: true });
   const baseText = generatedPlatform(apps);
   const headDoc = parse(baseText);
+  const changedApp: string = headDoc.apps[0].name;
   headDoc.apps[0].env = { ...headDoc.apps[0].env, LOG_LEVEL: "debug" };
   const headText = stringify(headDoc);
   const files = { base: path.join(dir, "base.yaml"), head: path.join(dir, "head.yaml"), changed: path.join(dir, "changed.txt") };
@@ -424,7 +450,7 @@ function measurePullRequest(apps: number, work: string, npm: string): PullReques
     throw new Error(`slipway affected selected ${selected.plan.length} stacks, the engine ${expected.plan.length}`);
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  return { apps, stacks: head.stacks.length, planJobs: selected.counts.plan, headSynthMs, baseSynthMs, affectedMs: affected.ms };
+  return { apps, changedApp, planned: selected.plan.map((p: { stack: string }) => p.stack), stacks: head.stacks.length, planJobs: selected.counts.plan, headSynthMs, baseSynthMs, affectedMs: affected.ms };
 }
 
 /** The report as a table, the cost per app, the goals and the profile. */
@@ -454,7 +480,7 @@ export function formatReport(report: BenchReport): string {
   }
   if (report.goals.length > 0) {
     lines.push("", "goals:");
-    for (const g of report.goals) lines.push(`  ${g.met ? "met    " : "MISSED "} ${g.goal}: ${g.measured}`);
+    for (const g of report.goals) lines.push(`  ${g.met ? "met    " : g.required ? "FAILED " : "MISSED "} ${g.goal}: ${g.measured}`);
   }
   if (report.profile) {
     lines.push("", `CPU time of one profiled run of ${report.profile.case}: ${report.profile.totalMs.toFixed(0)} ms (${report.profile.file})`);

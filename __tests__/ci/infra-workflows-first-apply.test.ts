@@ -146,22 +146,40 @@ function checkout(): string {
   return dir;
 }
 
-/** The workflow with job `jobId`'s matrix taken out (the harness runs one entry at a time), and that job's matrix entries. */
-function oneEntryJob(yaml: string, jobId: string): { yaml: string; entries: Json[] } {
+/**
+ * `compute(key)`, computed once per key for the file. The workflows are fixed per flavour, and
+ * parsing and re-rendering them for every matrix entry of every job run was most of this file's own
+ * CPU; callers only read what they get.
+ */
+function once<T>(compute: (key: string) => T): (key: string) => T {
+  const known = new Map<string, T>();
+  return (key) => {
+    if (!known.has(key)) known.set(key, compute(key));
+    return known.get(key)!;
+  };
+}
+
+const oneEntryJobs = once((key) => {
+  const [jobId, yaml] = JSON.parse(key);
   const workflow = parse(yaml);
   const entries = workflow.jobs[jobId].strategy.matrix.include;
   delete workflow.jobs[jobId].strategy;
   return { yaml: stringify(workflow), entries };
+});
+
+/** The workflow with job `jobId`'s matrix taken out (the harness runs one entry at a time), and that job's matrix entries. */
+function oneEntryJob(yaml: string, jobId: string): { yaml: string; entries: Json[] } {
+  return oneEntryJobs(JSON.stringify([jobId, yaml]));
 }
 
 /** The plan jobs, in file order (dependency order), each with every matrix entry the select job may give it. */
-const planJobsOf = (yaml: string): Array<[string, Json[]]> => {
+const planJobsOf = once((yaml: string): Array<[string, Json[]]> => {
   const jobs = parse(yaml).jobs;
   const select = jobs.select.steps.find((s: Json) => s.id === "select");
   return Object.keys(jobs)
     .filter((id) => id.startsWith("plan-"))
     .map((id) => [id, JSON.parse(select.env[matrixVariable(id)])]);
-};
+});
 
 interface PlanRun {
   readonly run: JobRun;
@@ -228,6 +246,15 @@ function pullRequest(world: string): { plans: Record<string, PlanRun>; summary: 
     fs.rmSync(workspace, { recursive: true, force: true });
   }
 }
+
+/**
+ * A brand-new platform's first pull request: {@link pullRequest} in a world where nothing was
+ * applied. Its runs depend only on the plan workflow and that empty world, so the tests that start
+ * from nothing share one run of it (per plan workflow: both flavours have the same one, which the
+ * first test asserts), each then merging it into a world of its own.
+ */
+let emptyWorlds = 0;
+const firstPullRequest = once(() => pullRequest(path.join(root, `nothing-applied-${emptyWorlds++}`)));
 
 /** What one merge's apply run did. */
 interface MergeRun {
@@ -347,8 +374,7 @@ describe("a brand-new platform's first pull request", () => {
   test("defers every stack whose upstream was never applied, green, with one line each in the comment; the others plan", () => {
     // The pull-request workflow is the same whether or not the platform has reviewers.
     expect(gatedFiles[PLAN]).toBe(ungatedFiles[PLAN]);
-    const world = path.join(root, "first-pr");
-    const { plans, summary, comment } = pullRequest(world);
+    const { plans, summary, comment } = firstPullRequest(files[PLAN]);
     const deferred = stacks.filter((s) => s.dependsOn.length > 0).map((s) => s.name);
     // The Cluster Autoscaler's kube-system-<env> reads its platform stack too.
     expect(deferred).toEqual(["kube-system-dev", "kube-system-staging", "kube-system-prod", "hello-dev", "hello-staging", "hello-prod"]);
@@ -487,7 +513,7 @@ withJq("the merge, when the platform has reviewers: one merge, a human approves 
 
   test("upstream stacks apply; each deferred stack is then planned, shown in the summary, approved (its environment's reviewers, else slipway-first-apply's) and applied exactly as shown", () => {
     const world = path.join(root, "gated");
-    const pr = pullRequest(world);
+    const pr = firstPullRequest(files[PLAN]);
     const run = merge(world, pr.plans);
     expect(run.reviewed.outputs).toMatchObject({ "run-id": "77", "pull-request": "12", "first-apply-level-1-dev": "true", "first-apply-level-1-staging": "true", "first-apply-level-1-prod": "true" });
     // Everything but the bootstrap stacks (applied from a workstation) is applied, in one merge.
@@ -515,7 +541,7 @@ withJq("the merge, when the platform has reviewers: one merge, a human approves 
 
   test("a plan that changed between approval and the first apply is not applied; with nothing deferred no first-apply job runs", () => {
     const world = path.join(root, "gated-changed");
-    const pr = pullRequest(world);
+    const pr = firstPullRequest(files[PLAN]);
     const run = merge(world, pr.plans, { changeBeforeFirstApply: "hello-staging" });
     expect(run.firstApply["hello-staging"].result).toBe("failure");
     expect(run.firstApply["hello-staging"].steps.find((s) => s.name === "terraform apply")!.outcome).toBe("skipped");
@@ -557,7 +583,7 @@ withJq("the merge, when no environment has reviewers: deferred stacks wait for t
   test("the merge applies the reviewed stacks and nothing deferred; the next pull request plans those, and its merge applies them", () => {
     expect(Object.keys(parse(ungatedFiles[APPLY]).jobs).filter((id) => /^(approve|first-apply)-/.test(id))).toEqual([]);
     const world = path.join(root, "ungated");
-    const first = pullRequest(world);
+    const first = firstPullRequest(files[PLAN]);
     const run = merge(world, first.plans);
     // Bootstrap stacks are never applied by CI; the deferred ones are not applied either.
     expect(applied(world)).toEqual(["hello-delivery", "platform-dev", "platform-prod", "platform-staging"]);

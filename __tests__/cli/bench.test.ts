@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { BARE_CASE, BENCH_ENVIRONMENTS, BenchReport, EXAMPLE_CASE, formatReport, generatedPlatform, judgeGoals, main, Measurement, median, profileByPackage } from "../../cli/bench";
+import { BARE_CASE, BENCH_ENVIRONMENTS, BenchReport, EXAMPLE_CASE, formatReport, generatedPlatform, judgeGoals, main, Measurement, median, profileByPackage, PullRequestMeasurement } from "../../cli/bench";
 import { parsePlatform } from "../../platform/model";
 import { tempDir } from "../support/platform";
 
@@ -73,6 +73,27 @@ describe("judgeGoals", () => {
 
   test("only the goals whose cases were measured", () => {
     expect(judgeGoals([measurement({ name: BARE_CASE, medianMs: 150 })])).toEqual([]);
+  });
+
+  const pullRequest = (apps: number, planned: string[]): PullRequestMeasurement => ({ apps, changedApp: "app001", planned, stacks: 408, planJobs: planned.length, headSynthMs: 1, baseSynthMs: 1, affectedMs: 1 });
+  const mine = ["app001-dev", "app001-staging", "app001-production"];
+
+  test("a one-app pull request: at most 4 stacks, all of the changed app, judged at every size; a property, so required", () => {
+    const goals = judgeGoals([], [pullRequest(10, mine), pullRequest(100, [...mine, "app001-delivery"])]);
+    expect(goals).toEqual([
+      { goal: "a one-app change in 10 apps x 3 environments plans at most 4 stacks, all of that app", measured: "3 of 408 stacks planned", met: true, required: true },
+      { goal: "a one-app change in 100 apps x 3 environments plans at most 4 stacks, all of that app", measured: "4 of 408 stacks planned", met: true, required: true },
+    ]);
+  });
+
+  test("a one-app pull request that plans a fifth stack, or another app's, fails", () => {
+    const goals = judgeGoals([], [pullRequest(100, [...mine, "app001-delivery", "platform-dev"]), pullRequest(100, ["app001-dev", "app0010-dev"]), pullRequest(100, ["app001-dev", "app002-dev"])]);
+    expect(goals.map((g) => [g.measured, g.met])).toEqual([
+      ["5 of 408 stacks planned, 1 of another: platform-dev", false],
+      ["2 of 408 stacks planned, 1 of another: app0010-dev", false],
+      ["2 of 408 stacks planned, 1 of another: app002-dev", false],
+    ]);
+    expect(formatReport({ node: "v20", cpus: 2, measurements: [], goals })).toContain("goals:\n  FAILED  a one-app change in 100 apps x 3 environments plans at most 4 stacks, all of that app: 5 of 408 stacks planned, 1 of another: platform-dev");
   });
 });
 
@@ -179,6 +200,10 @@ test("a one-app pull request: head and base synthesized, the plan jobs slipway a
   const report: BenchReport = JSON.parse(out.join("\n"));
   // 2 bootstrap (two accounts), 3 platform and 3 kube-system stacks, 4 per app; the changed app's
   // environment variable reaches its three environment stacks only.
-  expect(report.pullRequests).toEqual([{ apps: 2, stacks: 16, planJobs: 3, headSynthMs: expect.any(Number), baseSynthMs: expect.any(Number), affectedMs: expect.any(Number) }]);
-  expect(formatReport(report)).toMatch(/\n {2}2 apps: 3 of 16 stacks planned; synth head \d+\.\d\d s \+ base \d+\.\d\d s = \d+\.\d\d s, slipway affected \d+\.\d\d s$/);
+  expect(report.pullRequests).toEqual([
+    { apps: 2, changedApp: "app01", planned: ["app01-dev", "app01-staging", "app01-production"], stacks: 16, planJobs: 3, headSynthMs: expect.any(Number), baseSynthMs: expect.any(Number), affectedMs: expect.any(Number) },
+  ]);
+  expect(report.goals).toEqual([{ goal: "a one-app change in 2 apps x 3 environments plans at most 4 stacks, all of that app", measured: "3 of 16 stacks planned", met: true, required: true }]);
+  expect(formatReport(report)).toMatch(/\n {2}2 apps: 3 of 16 stacks planned; synth head \d+\.\d\d s \+ base \d+\.\d\d s = \d+\.\d\d s, slipway affected \d+\.\d\d s\n/);
+  expect(formatReport(report)).toContain("goals:\n  met     a one-app change in 2 apps x 3 environments plans at most 4 stacks");
 });

@@ -3,7 +3,8 @@
  * preview workflows' jobs run in bash (`__tests__/support/workflow-steps.ts`) against stateful
  * stand-ins of `docker`, `aws`, `kubectl`, `gh` and `curl` (`__tests__/support/preview-fakes.js`)
  * that share one world: the cluster's namespaces and objects, the Jobs created from the templates,
- * the previews registry, Secrets Manager, the pull requests, their comments and deployments.
+ * the previews registry, Secrets Manager, the pull requests, their comments and deployments (one
+ * server of those fakes for the file, which the bash stand-ins call: see preview-fakes.js).
  * `sed`, `jq`, `awk` and `date` are the real ones. Jobs run in the order GitHub schedules them, each
  * only when its `if:` (evaluated here for the forms the workflows use) and its `needs` allow.
  * Most tests use small hand-made templates shaped as the `preview` environment's variables are
@@ -19,9 +20,9 @@ import { PREVIEW_COMMENT_MARKER, PREVIEW_WORKFLOW_PATHS } from "../../constructs
 import { PREVIEW_ENVIRONMENT, PREVIEW_VARIABLES } from "../../constructs/preview-access";
 import { actionlint } from "../support/actionlint";
 import { examplePlatform, synthAll, tempDir } from "../support/platform";
+import { standIn, startServer } from "../support/preview-fakes";
 import { JobRun, runJob } from "../support/workflow-steps";
 
-const FAKES = path.resolve(__dirname, "..", "support", "preview-fakes.js");
 const REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello-previews";
 const IMAGE_ID = `sha256:${"1".repeat(64)}`;
 const DIGEST = `sha256:${"d".repeat(64)}`;
@@ -257,10 +258,16 @@ class Stage {
     this.write(world);
   }
   standIns(): Record<string, string> {
-    const quote = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
-    return Object.fromEntries(["kubectl", "aws", "docker", "gh", "curl"].map((c) => [c, `exec node ${quote(FAKES)} ${c} ${quote(this.dir)} "$@"`]));
+    return Object.fromEntries(["kubectl", "aws", "docker", "gh", "curl"].map((c) => [c, standIn(fakes.port, c, this.dir)]));
   }
 }
+
+/** The fakes' server, for the whole file. */
+let fakes: { port: number; stop: () => void };
+beforeAll(async () => {
+  fakes = await startServer();
+});
+afterAll(() => fakes?.stop());
 
 interface PullRequest {
   readonly number: number | string;

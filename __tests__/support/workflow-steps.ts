@@ -89,9 +89,26 @@ const SHELLS: Record<string, string[]> = {
 const UNIT = "\x1f";
 const RECORD = "\x1e";
 
+/**
+ * The parsed workflows of the last few texts run. A test runs many jobs of one workflow (a job per
+ * matrix entry, per event, per failure injected); parsing a large workflow again for each was most
+ * of the CPU some journeys spent in this process. `runJob` only reads the parsed document.
+ */
+const parsedWorkflows = new Map<string, Json>();
+
+function parseWorkflow(yaml: string): Json {
+  let workflow = parsedWorkflows.get(yaml);
+  if (workflow === undefined) {
+    workflow = parse(yaml) as Json;
+    if (parsedWorkflows.size >= 16) parsedWorkflows.delete(parsedWorkflows.keys().next().value!);
+    parsedWorkflows.set(yaml, workflow);
+  }
+  return workflow;
+}
+
 /** Runs job `jobId` of the workflow `yaml` (as rendered) against the stand-ins of `options`. */
 export function runJob(yaml: string, jobId: string, options: RunJobOptions): JobRun {
-  const workflow: Json = parse(yaml);
+  const workflow: Json = parseWorkflow(yaml);
   const job: Json | undefined = workflow.jobs?.[jobId];
   if (job === undefined) throw new Error(`workflow has no job ${JSON.stringify(jobId)}; jobs: ${Object.keys(workflow.jobs ?? {}).join(", ")}`);
   if (job.strategy !== undefined) throw new Error(`job ${jobId}: matrix jobs are not modelled; give the matrix values as contexts.matrix of a single run`);
