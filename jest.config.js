@@ -9,6 +9,9 @@ module.exports = {
   // (scripts/jest-runtime.js says why): loading cdktf and the providers cost 0.35 s a file.
   runtime: "<rootDir>/scripts/jest-runtime.js",
   setupFilesAfterEnv: ["<rootDir>/__tests__/support/jest-setup.ts"],
+  // The run's synth cache: each platform synthesized once per run (synthAll, __tests__/support/platform.ts).
+  globalSetup: "<rootDir>/__tests__/support/global-setup.ts",
+  globalTeardown: "<rootDir>/__tests__/support/global-teardown.ts",
   // Two workers on two cores (jest's default would be one): the Terraform-heavy files overlap with
   // the rest. A worker that has grown past the limit is replaced between files, keeping the whole
   // run near 2 GB.
