@@ -53,7 +53,16 @@ const RELEASE_FILES: Record<string, string> = {
   "favicon.ico": "icon",
 };
 
+/** The deliver workflows synthesized so far, by their overrides: most journeys run the same one. */
+const deliverYamls = new Map<string, string>();
+
 function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
+  const key = JSON.stringify(overrides, (_, v) => (v === undefined ? "<undefined>" : v));
+  if (!deliverYamls.has(key)) deliverYamls.set(key, synthesizeDeliverYaml(overrides));
+  return deliverYamls.get(key)!;
+}
+
+function synthesizeDeliverYaml(overrides: Partial<DeliveryPipelineProps>): string {
   const stack = new TerraformStack(Testing.app(), "test");
   return new DeliveryPipeline(stack, "Pipeline", {
     appName: "hello",
@@ -204,6 +213,16 @@ function kubectlStandIn(world: string, s: { failDbSetup?: boolean; failMigration
 /** `curl` against one environment: unhealthy while the scenario's broken image runs there. */
 function curlStandIn(world: string, unhealthyImage: string): string {
   return `if [ "$(cat ${quote(path.join(world, "k8s", "current"))})" = ${quote(unhealthyImage)} ]; then echo "curl: (22) The requested URL returned error: 503" >&2; exit 22; fi; echo ok`;
+}
+
+let undisturbed: Journey | undefined;
+
+/**
+ * The journey where nothing goes wrong: the same for every test that reads it (a journey is data
+ * once it ran), so it runs once for the file.
+ */
+function deliverUndisturbed(): Journey {
+  return (undisturbed ??= deliver());
 }
 
 /** Runs the build and then each environment's deploy job in order, stopping at the first failed job. */
@@ -362,7 +381,7 @@ const SETUP_RUN = "hello-db-setup as-made";
 
 describe("deliver, from one commit to production, against recording stand-ins", () => {
   test("in order: build -> test -> push -> assets, then per environment secrets -> assets -> keep (deployed tag) -> database setup -> migrate -> alarms -> rollout -> health -> integration tests -> bake", () => {
-    const journey = deliver();
+    const journey = deliverUndisturbed();
     expect(journey.jobs.map((j) => [j.id, j.run.result])).toEqual([
       ["build", "success"],
       ["deploy-dev", "success"],
@@ -390,7 +409,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
   });
 
   test("the static files published are the tested image's, copied out of it by id, with long-lived caching only for fingerprinted names", () => {
-    const journey = deliver();
+    const journey = deliverUndisturbed();
     const build = journey.events.filter((e) => e.job === "build").map((e) => e.line);
     // Copied out of the image that was tested and pushed (the stand-in refuses any other id), after the push; never rebuilt.
     expect(build.filter((l) => l.startsWith("docker build"))).toHaveLength(1);
@@ -587,7 +606,7 @@ describe("deliver, from one commit to production, against recording stand-ins", 
   });
 
   test("the bake watches every alarm for the environment's bake time, every 30 seconds, then promotes", () => {
-    const journey = deliver();
+    const journey = deliverUndisturbed();
     for (const [environment, minutes] of [["dev", 1], ["staging", 1], ["prod", 5]] as const) {
       const run = journey.jobs.find((j) => j.id === `deploy-${environment}`)!.run;
       const bake = run.steps.find((s) => s.id === "bake")!;

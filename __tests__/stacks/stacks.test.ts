@@ -110,7 +110,8 @@ describe("backends", () => {
     // cdktf's cloud backend otherwise runs `terraform version` per stack and fails where there is none.
     const execSync = jest.spyOn(childProcess, "execSync");
     try {
-      const remote = synthAll(examplePlatform((d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: "acme-" })));
+      // Synthesized here, under the spy, never read from the run's synth cache.
+      const remote = synthAll(examplePlatform((d) => (d.backend = { type: "remote", organization: "acme", workspacePrefix: "acme-" })), { fresh: true });
       expect(Object.keys(remote)).toHaveLength(12);
       expect(remote["platform-prod"].terraform.cloud.workspaces).toEqual({ name: "acme-platform-prod" });
       expect(execSync).not.toHaveBeenCalled();
