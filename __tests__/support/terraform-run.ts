@@ -9,7 +9,7 @@
  * between concurrent ones) and keeps a core busy for seconds. Two jest workers each running a
  * check with two stacks at a time put four of them side by side, over 2 GiB, on a 2-core machine
  * with a 1.5 GB budget for the whole `npm test` tree. The slots live in a folder that jest's
- * global setup (`terraform-slots-setup.ts`) creates for the run and names in
+ * global setup (`global-setup.ts`) creates for the run and names in
  * SLIPWAY_TERRAFORM_SLOTS_DIR, so every worker sees the same ones; SLIPWAY_TERRAFORM_SLOTS sets
  * how many (default 1). Without that variable (a file run outside this jest config) the limit is
  * per process.
