@@ -5,21 +5,41 @@
 //   node scripts/peak-memory.js [--interval MS] [--json FILE] -- npm test
 //
 // Runs the command (its output untouched), samples every process of its tree every ~100 ms and
-// sums their proportional set size (Pss from /proc/<pid>/smaps_rollup: pages shared between
-// processes, such as the 700 MB Terraform provider binary mapped by several provider processes
-// or Node's code in jest's workers, are counted once in total; RSS would count them once per
-// process), falling back to VmRSS where smaps_rollup cannot be read. At the end it prints to
-// stderr the peak, when it happened, and which processes were alive then with their share, and
-// exits with the command's exit code (128 + signal when a signal ended it).
+// sums their proportional set size (PSS: pages shared between processes, such as the 700 MB
+// Terraform provider binary mapped by several provider processes or Node's code in jest's workers,
+// count once in the total, where RSS would count them once per process). At the end it prints to
+// stderr the peak, when it happened and which processes were alive then with their share, and
+// exits with the command's exit code (128 + signal when a signal ended it). `--json FILE` also
+// writes that report as JSON.
 //
-// The tree is every process descending from the command, plus every process carrying the
-// marker variable this script puts into the command's environment: a daemon that detaches and
-// is re-parented to init (pg_ctl's postgres, say) still counts.
+// The tree is every process descending from the command, plus every process carrying the marker
+// variable this script puts into the command's environment: a daemon that detaches and is
+// re-parented to init (pg_ctl's postgres, say) still counts.
+//
+// How PSS is read, cheaply. /proc/<pid>/smaps_rollup gives it exactly, but reading it makes the
+// kernel walk the process's page tables: 50 ms for a 1.3 GB jest worker, so reading every process
+// at every sample would take half a core from the run being measured. A process's PSS is its
+// anonymous pages (private to it, /proc/<pid>/status's RssAnon, cheap to read) plus its share of
+// the file and shmem pages it maps, which cannot exceed its RssFile + RssShmem. So a process whose
+// mapped file and shmem pages are more than its anonymous ones (a Terraform provider, 430 MB of
+// shared binary) or that is small (under 64 MiB) is read from smaps_rollup at every sample. A
+// large one that is mostly its own memory (a jest worker: 50 MB of Node's binary beside up to a
+// gigabyte of heap) counts its RssAnon at every sample plus its file and shmem share as
+// smaps_rollup last gave it, read again when its file and shmem pages changed by 2 MiB, when the
+// number of processes on the machine with its command name changed (its likeliest sharers; at
+// most once a second, as node processes come and go all the time), and at least every 5 s: its
+// share moves by a few MiB at most meanwhile. Where smaps_rollup cannot be read (no permission,
+// kernels before 4.14) the process counts with its RSS, and the report says so.
 "use strict";
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
+const os = require("node:os");
 
 const MARKER = "SLIPWAY_PEAK_MEMORY_RUN";
+const SHARE_DRIFT_KIB = 2 * 1024;
+const SHARERS_MIN_AGE_MS = 1000;
+const SHARE_MAX_AGE_MS = 5000;
+const SHARE_DOMINATED_MAX_AGE_MS = 500;
 
 function usage(message) {
   if (message) process.stderr.write(`peak-memory: ${message}\n`);
@@ -47,7 +67,7 @@ function parseArgs(argv) {
   return options;
 }
 
-/** `/proc/<pid>/stat`: parent pid and start time (clock ticks after boot, to tell reused pids apart). */
+/** `/proc/<pid>/stat`: command name, parent pid and start time (clock ticks after boot, to tell reused pids apart). */
 function readStat(pid) {
   try {
     const text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -69,22 +89,38 @@ function hasMarker(pid, value) {
   }
 }
 
-/** Proportional set size in KiB (smaps_rollup), else the resident set size (status). */
-function memoryOf(pid) {
+/** /proc/<pid>/status's counters in KiB: resident, anonymous, and file plus shmem. */
+function countersOf(pid) {
+  let text;
   try {
-    const match = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8"));
-    if (match) return { kib: Number(match[1]), kind: "pss" };
+    text = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   } catch {
-    // older kernels, or no permission: fall back to RSS
+    return undefined; // gone
   }
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
-    if (match) return { kib: Number(match[1]), kind: "rss" };
-  } catch {
-    // gone
-  }
-  return undefined;
+  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? 0);
+  return { rss: field("VmRSS"), anon: field("RssAnon"), shared: field("RssFile") + field("RssShmem") };
 }
+
+/**
+ * smaps_rollup's PSS and its file and shmem part, in KiB; `{ pss: 0 }` for a process exiting (no
+ * mappings left); undefined where it cannot be read.
+ */
+function readRollup(pid) {
+  let text;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  } catch (error) {
+    return error.code === "ESRCH" || error.code === "ENOENT" ? (HAS_SMAPS_ROLLUP ? { pss: 0, share: 0 } : undefined) : undefined;
+  }
+  const field = (name) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
+  const pss = field("Pss");
+  if (!Number.isFinite(pss)) return { pss: 0, share: 0 };
+  const anon = field("Pss_Anon");
+  // Kernels before 5.x give no Pss_Anon: the share is then what RssAnon does not account for.
+  return { pss, share: Number.isFinite(anon) ? pss - anon : undefined };
+}
+
+const HAS_SMAPS_ROLLUP = fs.existsSync("/proc/self/smaps_rollup");
 
 function commandLine(pid, comm) {
   try {
@@ -114,11 +150,15 @@ function main() {
   // parent exits, and a reused pid is not mistaken for it.
   const members = new Map([[child.pid, undefined]]);
   const markerChecked = new Map(); // pid -> start time, processes already checked for the marker
+  // pid -> the file and shmem share of a large process as smaps_rollup last gave it.
+  const shares = new Map();
   let peak = { kib: 0, at: 0, processes: [] };
   let samples = 0;
-  let kinds = new Set();
+  let rollups = 0;
+  let rssOnly = false;
 
   const sample = () => {
+    const now = Date.now();
     const stats = [];
     for (const entry of fs.readdirSync("/proc")) {
       if (!/^\d+$/.test(entry)) continue;
@@ -126,11 +166,14 @@ function main() {
       if (stat) stats.push(stat);
     }
     const byPid = new Map(stats.map((s) => [s.pid, s]));
+    const sameName = new Map();
+    for (const s of stats) sameName.set(s.comm, (sameName.get(s.comm) ?? 0) + 1);
     // Forget members that are gone or whose pid now belongs to another process.
     for (const [pid, start] of members) {
       const stat = byPid.get(pid);
       if (!stat || (start !== undefined && stat.start !== start)) {
         if (pid !== child.pid) members.delete(pid);
+        shares.delete(pid);
       } else if (start === undefined) members.set(pid, stat.start);
     }
     // Descendants, to a fixed point (a child may be listed before its parent).
@@ -149,22 +192,43 @@ function main() {
       markerChecked.set(s.pid, s.start);
       if (hasMarker(s.pid, marker)) members.set(s.pid, s.start);
     }
+
     let total = 0;
     const alive = [];
     for (const pid of members.keys()) {
       const stat = byPid.get(pid);
-      if (!stat) continue;
-      const memory = memoryOf(pid);
-      if (!memory) continue;
-      kinds.add(memory.kind);
-      total += memory.kib;
-      alive.push({ pid, kib: memory.kib, stat });
+      const counters = stat && countersOf(pid);
+      if (!counters) continue;
+      // A share-dominated process (a provider) moves fast: its share is read again twice a second,
+      // and in between follows its file and shmem pages at the ratio last read.
+      const shareDominated = counters.shared >= counters.anon;
+      const last = shares.get(pid);
+      const age = last ? now - last.at : Infinity;
+      const stale =
+        !last ||
+        last.start !== stat.start ||
+        age >= (shareDominated ? SHARE_DOMINATED_MAX_AGE_MS : SHARE_MAX_AGE_MS) ||
+        (!shareDominated && Math.abs(counters.shared - last.shared) >= SHARE_DRIFT_KIB) ||
+        (sameName.get(stat.comm) !== last.sameName && age >= SHARERS_MIN_AGE_MS);
+      if (stale) {
+        rollups++;
+        const rollup = readRollup(pid);
+        if (!rollup) rssOnly = true;
+        const share = rollup ? (rollup.share ?? Math.max(0, rollup.pss - counters.anon)) : counters.shared;
+        shares.set(pid, { start: stat.start, share, shared: counters.shared, sameName: sameName.get(stat.comm), at: now });
+      }
+      const { share, shared } = shares.get(pid);
+      // Between readings, the share scales with the process's own file and shmem pages (all of them
+      // count when it had none at the last reading).
+      const kib = counters.anon + (stale ? share : shared > 0 ? Math.round((share * counters.shared) / shared) : counters.shared);
+      total += kib;
+      alive.push({ pid, kib, stat });
     }
     samples++;
     if (total > peak.kib) {
       peak = {
         kib: total,
-        at: Date.now() - started,
+        at: now - started,
         processes: alive.map((p) => ({ pid: p.pid, kib: p.kib, command: commandLine(p.pid, p.stat.comm) })).sort((a, b) => b.kib - a.kib),
       };
     }
@@ -175,21 +239,21 @@ function main() {
   child.on("exit", (code, signal) => {
     clearInterval(timer);
     const wall = Date.now() - started;
-    const measure = kinds.has("rss") ? (kinds.has("pss") ? "PSS, RSS where PSS was unreadable" : "RSS") : "PSS";
+    const cost = process.cpuUsage();
+    const measure = rssOnly ? "PSS, RSS where smaps_rollup was unreadable" : "PSS";
     const lines = [
       "",
-      `peak memory of the whole process tree: ${mib(peak.kib)} (${measure}), ${(peak.at / 1000).toFixed(1)} s into a run of ${(wall / 1000).toFixed(1)} s (${samples} samples every ${options.interval} ms)`,
+      `peak memory of the whole process tree: ${mib(peak.kib)} (${measure}), ${(peak.at / 1000).toFixed(1)} s into a run of ${(wall / 1000).toFixed(1)} s`,
+      `(${samples} samples every ${options.interval} ms, ${rollups} smaps_rollup reads, ${((cost.user + cost.system) / 1e6).toFixed(1)} s of CPU for the sampling, outside the tree)`,
       `${peak.processes.length} processes alive at the peak:`,
       ...peak.processes.map((p) => `  ${mib(p.kib).padStart(9)}  ${String(p.pid).padStart(7)}  ${p.command.length > 110 ? `${p.command.slice(0, 107)}...` : p.command}`),
     ];
     process.stderr.write(`${lines.join("\n")}\n`);
     if (options.json) {
-      fs.writeFileSync(
-        options.json,
-        `${JSON.stringify({ command: options.command, exitCode: code, signal, wallMs: wall, measure, peakKiB: peak.kib, peakAtMs: peak.at, samples, processes: peak.processes }, null, 2)}\n`,
-      );
+      const report = { command: options.command, exitCode: code, signal, wallMs: wall, measure, peakKiB: peak.kib, peakAtMs: peak.at, samples, processes: peak.processes };
+      fs.writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
     }
-    process.exitCode = code ?? 128 + (require("node:os").constants.signals[signal] ?? 0);
+    process.exitCode = code ?? 128 + (os.constants.signals[signal] ?? 0);
   });
 }
 
