@@ -14,9 +14,13 @@
 // jest's own compilation, since a dynamic import needs jest's callback.
 //
 // Files below node_modules do not change during a run: their text is read once per worker.
+const path = require("node:path");
 const vm = require("node:vm");
 const Runtime = require("jest-runtime").default;
 
+/** A dynamic `import(` (or anything that reads like one: such a module keeps jest's compilation). */
+const DYNAMIC_IMPORT = /\bimport\s*\(/;
+const NODE_MODULES = `${path.sep}node_modules${path.sep}`;
 /** node_modules file -> its text, for the worker's lifetime. */
 const dependencyText = new Map();
 /** file -> the script compiled from its (transformed) code, for the worker's lifetime. */
@@ -24,7 +28,7 @@ const compiled = new Map();
 
 class ReusingRuntime extends Runtime {
   readFile(filename) {
-    if (!filename.includes("/node_modules/")) return super.readFile(filename);
+    if (!filename.includes(NODE_MODULES)) return super.readFile(filename);
     let text = dependencyText.get(filename);
     if (text === undefined) {
       text = super.readFile(filename);
@@ -36,7 +40,7 @@ class ReusingRuntime extends Runtime {
   createScriptFromCode(scriptSource, filename) {
     let entry = compiled.get(filename);
     if (entry === undefined || entry.source !== scriptSource) {
-      const dynamicImport = scriptSource.includes("import(");
+      const dynamicImport = DYNAMIC_IMPORT.test(scriptSource);
       const wrapped = `(function (${this.constructInjectedModuleParameters().join(", ")}) {\n${scriptSource}\n})`;
       entry = { source: scriptSource, script: dynamicImport ? undefined : new vm.Script(wrapped, { filename, lineOffset: -1 }) };
       compiled.set(filename, entry);

@@ -2,7 +2,8 @@
  * `npm run synth`'s success output (cli/synth.ts, cli/output.ts): the summary per stack with
  * resources per provider and per type, the app URLs, quiet CI mode, colour only on a terminal and
  * never with NO_COLOR, the progress line, and the `--json` shape. One synthesis of the example
- * platform serves the formatting tests; `main` runs three more times for the conventions.
+ * platform serves the formatting tests and the progress events (and its output is the earlier synth
+ * a later one runs over); `main` runs three more times for the conventions.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -21,8 +22,10 @@ const work = tempDir("slipway-synth-output-");
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 let result: SynthResult;
+/** What that synthesis reported as it went (`onProgress`). */
+const progressEvents: SynthProgress[] = [];
 beforeAll(() => {
-  result = synthesize({ platformFile: EXAMPLE_FILE, outdir: path.join(work, "out") });
+  result = synthesize({ platformFile: EXAMPLE_FILE, outdir: path.join(work, "out"), onProgress: (e) => progressEvents.push(e) });
 });
 
 /** Runs `main` in-process with `env` and `process.stdout.isTTY` set, capturing what it prints. */
@@ -213,8 +216,8 @@ describe("--json", () => {
 });
 
 test("onProgress: the construct phase, each stack as it is resolved and written, then the policy", () => {
-  const events: SynthProgress[] = [];
-  synthesize({ platformFile: EXAMPLE_FILE, outdir: path.join(work, "progress-out"), onProgress: (e) => events.push(e) });
+  // The events of the one synthesis above.
+  const events = progressEvents;
   expect(events[0]).toEqual({ phase: "construct", stacks: 12 });
   for (const phase of ["prepare", "write"] as const) {
     const of = events.filter((e): e is Extract<SynthProgress, { phase: "prepare" | "write" }> => e.phase === phase);
@@ -339,7 +342,8 @@ describe("cdktf token creation stacks", () => {
 describe("Terraform's files in a stack's folder", () => {
   test("survive the next synth: the lock file is kept and an initialised .terraform folder moves along; a stack that is gone keeps nothing", () => {
     const outdir = path.join(work, "lock-out");
-    synthesize({ platformFile: EXAMPLE_FILE, outdir });
+    // An earlier synth's output: the one above, copied.
+    fs.cpSync(result.outdir, outdir, { recursive: true });
     const stack = path.join(outdir, "stacks", "platform-dev");
     const lock = '# This file is maintained automatically by "terraform init".\nprovider "registry.terraform.io/hashicorp/aws" {\n  version = "5.100.0"\n}\n';
     fs.writeFileSync(path.join(stack, ".terraform.lock.hcl"), lock);

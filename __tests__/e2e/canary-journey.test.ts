@@ -26,7 +26,16 @@ const STABLE_TG = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgro
 const CANARY_TG = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/hello-prod-cn/2222222222222222";
 const MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json";
 
+/** The deliver workflows synthesized so far, by their overrides: most scenarios run the same one. */
+const deliverYamls = new Map<string, string>();
+
 function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
+  const key = JSON.stringify(overrides, (_, v) => (v === undefined ? "<undefined>" : v));
+  if (!deliverYamls.has(key)) deliverYamls.set(key, synthesizeDeliverYaml(overrides));
+  return deliverYamls.get(key)!;
+}
+
+function synthesizeDeliverYaml(overrides: Partial<DeliveryPipelineProps>): string {
   const stack = new TerraformStack(Testing.app(), "test");
   return new DeliveryPipeline(stack, "Pipeline", {
     appName: "hello",
