@@ -445,11 +445,12 @@ describe("trust boundaries of the generated workflows", () => {
 
 describe("the platform file's path", () => {
   test("fails when it is outside the repository: CI's checkout would not have it", () => {
+    // The example's stacks, built once above: only the path differs here.
     for (const outside of ["../platform.yaml", "infra/../../platform.yaml", path.resolve(process.cwd(), "..", "elsewhere", "platform.yaml")]) {
-      expect(() => infraWorkflows(examplePlatform(), { platformFile: outside })).toThrow(/is outside the repository/);
+      expect(() => infraWorkflows(examplePlatform(), { platformFile: outside }, exampleStacks)).toThrow(/is outside the repository/);
     }
     // Inside the repository, relative or absolute, it is written relative to the root.
-    const inside = infraWorkflows(examplePlatform(), { platformFile: path.resolve(process.cwd(), "platforms", "acme.yaml") });
+    const inside = infraWorkflows(examplePlatform(), { platformFile: path.resolve(process.cwd(), "platforms", "acme.yaml") }, exampleStacks);
     expect(inside[PLAN]).toContain("npm run synth -- --platform platforms/acme.yaml");
   });
 });
