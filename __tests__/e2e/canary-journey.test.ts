@@ -16,6 +16,7 @@ import { DeliveryPipeline, DeliveryPipelineProps, PIPELINE_WORKFLOW_PATHS } from
 import { actionlint } from "../support/actionlint";
 import { tempDir } from "../support/platform";
 import { JobRun, runJob } from "../support/workflow-steps";
+import { oncePerArgument } from "../support/memo";
 
 const REPOSITORY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello";
 const DIGEST = `sha256:${"d".repeat(64)}`;
@@ -26,14 +27,9 @@ const STABLE_TG = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgro
 const CANARY_TG = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/hello-prod-cn/2222222222222222";
 const MANIFEST_TYPE = "application/vnd.docker.distribution.manifest.v2+json";
 
-/** The deliver workflows synthesized so far, by their overrides: most scenarios run the same one. */
-const deliverYamls = new Map<string, string>();
-
-function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
-  const key = JSON.stringify(overrides, (_, v) => (v === undefined ? "<undefined>" : v));
-  if (!deliverYamls.has(key)) deliverYamls.set(key, synthesizeDeliverYaml(overrides));
-  return deliverYamls.get(key)!;
-}
+/** The deliver workflow for these overrides, synthesized once per file: most scenarios run the same one. */
+const deliverYamlOnce = oncePerArgument(synthesizeDeliverYaml);
+const deliverYaml = (overrides: Partial<DeliveryPipelineProps> = {}): string => deliverYamlOnce(overrides);
 
 function synthesizeDeliverYaml(overrides: Partial<DeliveryPipelineProps>): string {
   const stack = new TerraformStack(Testing.app(), "test");

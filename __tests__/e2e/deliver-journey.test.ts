@@ -31,6 +31,7 @@ import {
 import { actionlint } from "../support/actionlint";
 import { tempDir } from "../support/platform";
 import { JobRun, runJob } from "../support/workflow-steps";
+import { oncePerArgument } from "../support/memo";
 
 const REPOSITORY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/hello";
 const COMMIT = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c";
@@ -53,14 +54,9 @@ const RELEASE_FILES: Record<string, string> = {
   "favicon.ico": "icon",
 };
 
-/** The deliver workflows synthesized so far, by their overrides: most journeys run the same one. */
-const deliverYamls = new Map<string, string>();
-
-function deliverYaml(overrides: Partial<DeliveryPipelineProps> = {}): string {
-  const key = JSON.stringify(overrides, (_, v) => (v === undefined ? "<undefined>" : v));
-  if (!deliverYamls.has(key)) deliverYamls.set(key, synthesizeDeliverYaml(overrides));
-  return deliverYamls.get(key)!;
-}
+/** The deliver workflow for these overrides, synthesized once per file: most journeys run the same one. */
+const deliverYamlOnce = oncePerArgument(synthesizeDeliverYaml);
+const deliverYaml = (overrides: Partial<DeliveryPipelineProps> = {}): string => deliverYamlOnce(overrides);
 
 function synthesizeDeliverYaml(overrides: Partial<DeliveryPipelineProps>): string {
   const stack = new TerraformStack(Testing.app(), "test");
