@@ -11,9 +11,13 @@ module.exports = {
   globalSetup: "<rootDir>/__tests__/support/terraform-slots-setup.ts",
   globalTeardown: "<rootDir>/__tests__/support/terraform-slots-teardown.ts",
   // Two workers on two cores (jest's default would be one): the Terraform-heavy files overlap with
-  // the rest. A worker that has grown past the limit is replaced between files, keeping the whole
-  // run near 2 GB.
+  // the rest. A worker whose heap (jest compares `heapUsed`, garbage included) has grown past the
+  // limit after a file is replaced before the next one: a worker's heap only grows from file to
+  // file (each file loads cdktf and the providers' bindings anew), and one started afresh costs
+  // about 0.6 s of CPU. 250 MB replaces a worker after the heaviest files only (1 of 15 in the
+  // Terraform-heavy files), which keeps it near 300 MiB instead of 500 beside a Terraform plan
+  // (docs/CONTRIBUTING.md, "The test suite").
   maxWorkers: 2,
-  workerIdleMemoryLimit: "700MB",
+  workerIdleMemoryLimit: "250MB",
   testTimeout: 120000,
 };
