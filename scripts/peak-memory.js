@@ -2,15 +2,15 @@
 // The peak memory of a command's whole process tree, from /proc (Linux), plain Node with no
 // dependency:
 //
-//   node scripts/peak-memory.js [--interval MS] [--json FILE] -- npm test
+//   node scripts/peak-memory.js [--interval MS] [--budget MIB] [--json FILE] -- npm test
 //
 // Runs the command (its output untouched), samples every process of its tree every ~100 ms and
 // sums their proportional set size (PSS: pages shared between processes, such as the 700 MB
 // Terraform provider binary mapped by several provider processes or Node's code in jest's workers,
 // count once in the total, where RSS would count them once per process). At the end it prints to
 // stderr the peak, when it happened and which processes were alive then with their share, and
-// exits with the command's exit code (128 + signal when a signal ended it). `--json FILE` also
-// writes that report as JSON.
+// exits with the command's exit code (128 + signal when a signal ended it). `--budget MIB` adds
+// how long the tree spent above that many MiB; `--json FILE` also writes the report as JSON.
 //
 // The tree is every process descending from the command, plus every process carrying the marker
 // variable this script puts into the command's environment: a daemon that detaches and is
@@ -43,12 +43,12 @@ const SHARE_DOMINATED_MAX_AGE_MS = 500;
 
 function usage(message) {
   if (message) process.stderr.write(`peak-memory: ${message}\n`);
-  process.stderr.write("usage: node scripts/peak-memory.js [--interval MS] [--json FILE] -- <command> [args...]\n");
+  process.stderr.write("usage: node scripts/peak-memory.js [--interval MS] [--budget MIB] [--json FILE] -- <command> [args...]\n");
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const options = { interval: 100, json: undefined, command: [] };
+  const options = { interval: 100, budget: undefined, json: undefined, command: [] };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--") {
@@ -56,6 +56,7 @@ function parseArgs(argv) {
       break;
     } else if (arg === "--interval") options.interval = Number(argv[++i]);
     else if (arg === "--json") options.json = argv[++i];
+    else if (arg === "--budget") options.budget = Number(argv[++i]);
     else if (arg === "--help" || arg === "-h") usage();
     else {
       options.command = argv.slice(i);
@@ -64,6 +65,7 @@ function parseArgs(argv) {
   }
   if (!options.command.length) usage("no command given");
   if (!(options.interval >= 10)) usage("--interval takes milliseconds, at least 10");
+  if (options.budget !== undefined && !(options.budget > 0)) usage("--budget takes MiB");
   return options;
 }
 
@@ -156,6 +158,9 @@ function main() {
   let samples = 0;
   let rollups = 0;
   let rssOnly = false;
+  // Time above the budget: each sample over it counts until the next sample.
+  let overMs = 0;
+  let lastSample;
 
   const sample = () => {
     const now = Date.now();
@@ -225,6 +230,8 @@ function main() {
       alive.push({ pid, kib, stat });
     }
     samples++;
+    if (lastSample?.over) overMs += now - lastSample.at;
+    lastSample = { at: now, over: options.budget !== undefined && total > options.budget * 1024 };
     if (total > peak.kib) {
       peak = {
         kib: total,
@@ -245,12 +252,15 @@ function main() {
       "",
       `peak memory of the whole process tree: ${mib(peak.kib)} (${measure}), ${(peak.at / 1000).toFixed(1)} s into a run of ${(wall / 1000).toFixed(1)} s`,
       `(${samples} samples every ${options.interval} ms, ${rollups} smaps_rollup reads, ${((cost.user + cost.system) / 1e6).toFixed(1)} s of CPU for the sampling, outside the tree)`,
+      ...(options.budget !== undefined
+        ? [`budget ${options.budget} MiB: ${overMs ? `exceeded for ${(overMs / 1000).toFixed(1)} s of the run` : "never exceeded"}`]
+        : []),
       `${peak.processes.length} processes alive at the peak:`,
       ...peak.processes.map((p) => `  ${mib(p.kib).padStart(9)}  ${String(p.pid).padStart(7)}  ${p.command.length > 110 ? `${p.command.slice(0, 107)}...` : p.command}`),
     ];
     process.stderr.write(`${lines.join("\n")}\n`);
     if (options.json) {
-      const report = { command: options.command, exitCode: code, signal, wallMs: wall, measure, peakKiB: peak.kib, peakAtMs: peak.at, samples, processes: peak.processes };
+      const report = { command: options.command, exitCode: code, signal, wallMs: wall, measure, peakKiB: peak.kib, peakAtMs: peak.at, samples, budgetMiB: options.budget, overBudgetMs: options.budget === undefined ? undefined : overMs, processes: peak.processes };
       fs.writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
     }
     process.exitCode = code ?? 128 + (os.constants.signals[signal] ?? 0);

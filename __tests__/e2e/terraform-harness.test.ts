@@ -1,12 +1,13 @@
 /**
- * The offline Terraform harness itself (__tests__/support/terraform.ts): it validates all stacks in
- * one run as modules of one root, so it must still fail a broken stack, name it, and pass the
- * others. A harness that said "valid" to everything would make every Terraform test worthless.
+ * The offline Terraform harness itself (__tests__/support/terraform.ts): without a plan it validates
+ * all stacks in one run as modules of one root, and with one it takes a stack's successful plan as
+ * its validation; either way it must still fail a broken stack, name it, and pass the others. A
+ * harness that said "valid" to everything would make every Terraform test worthless.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { tempDir } from "../support/platform";
-import { checkSynthesizedStacks, terraformForTests } from "../support/terraform";
+import { checkStacks, checkSynthesizedStacks, terraformForTests, VALIDATED_BY_PLAN } from "../support/terraform";
 
 const { tools, test: withTerraform } = terraformForTests("harness check");
 
@@ -47,4 +48,20 @@ withTerraform("a stack with an unknown attribute fails validate under its own na
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });
   }
+});
+
+withTerraform("with a plan: the broken stack fails validate under its own name, with validate's own output; the valid stack validates through its plan", async () => {
+  // Stacks without a provider to start (outputs only): the harness's logic is the same, and
+  // Terraform answers in a tenth of a second instead of two.
+  const outputsOnly = (value: string) => ({ terraform: { backend: { local: { path: "state.tfstate" } } }, output: { value: { value } } });
+  const checks = await checkStacks({ good: outputsOnly("fine"), broken: outputsOnly("${aws_s3_bucket.missing.id}") }, tools!, 2);
+  expect(checks.map((c) => [c.stack, c.validate.ok, c.plan.ok])).toEqual([
+    ["good", true, true],
+    ["broken", false, false],
+  ]);
+  expect(checks[0].validate.output).toBe(VALIDATED_BY_PLAN);
+  expect(checks[0].plan.output).toMatch(/Changes to Outputs:[\s\S]*\+ value = "fine"/);
+  expect(checks[1].validate.output).toMatch(/^\s*Error: Reference to undeclared resource\n\n {2}on main\.tf\.json line \d+/m);
+  expect(checks[1].validate.output).toMatch(/A managed resource "aws_s3_bucket" "missing" has not been declared in\s+the\s+root module\./);
+  expect(checks[0].validate.output + checks[0].plan.output).not.toMatch(/missing/);
 });
