@@ -10,14 +10,16 @@ module.exports = {
   runtime: "<rootDir>/scripts/jest-runtime.js",
   setupFilesAfterEnv: ["<rootDir>/__tests__/support/jest-setup.ts"],
   // The run's shared folders: the synth cache (synthAll, __tests__/support/platform.ts) and the
-  // Terraform slots, how many commands holding the aws provider run at once across the workers
-  // (__tests__/support/terraform-run.ts).
+  // slots, how many memory-heavy commands (Terraform holding the aws provider, TypeDoc, the
+  // TypeScript builds) run at once across the workers (__tests__/support/slots.ts).
   globalSetup: "<rootDir>/__tests__/support/global-setup.ts",
   globalTeardown: "<rootDir>/__tests__/support/global-teardown.ts",
   // Two workers on two cores (jest's default would be one): the Terraform-heavy files overlap with
-  // the rest. A worker that has grown past the limit is replaced between files, keeping the whole
-  // run near 2 GB.
+  // the rest. A worker whose heap has grown past the limit is replaced between files. With one slot
+  // for the memory-heavy commands, 250 MB took the whole run's peak from 1,836 MiB (700 MB) to
+  // 1,406, under the 1.5 GB budget, for the same CPU and wall time (docs/CONTRIBUTING.md, "The
+  // test suite").
   maxWorkers: 2,
-  workerIdleMemoryLimit: "700MB",
+  workerIdleMemoryLimit: "250MB",
   testTimeout: 120000,
 };

@@ -8,7 +8,8 @@
 // sums their proportional set size (PSS: pages shared between processes, such as the 700 MB
 // Terraform provider binary mapped by several provider processes or Node's code in jest's workers,
 // count once in the total, where RSS would count them once per process). At the end it prints to
-// stderr the peak, when it happened and which processes were alive then with their share, and
+// stderr the peak, when it happened and which processes were alive then with their share, the
+// run's largest processes (each at its own peak: what to look at first to lower the peak), and
 // exits with the command's exit code (128 + signal when a signal ended it). `--budget MIB` adds
 // how long the tree spent above that many MiB; `--json FILE` also writes the report as JSON.
 //
@@ -37,6 +38,9 @@ const os = require("node:os");
 
 const MARKER = "SLIPWAY_PEAK_MEMORY_RUN";
 const SHARE_DRIFT_KIB = 2 * 1024;
+// The report lists the run's largest processes (each at its own peak): this many, from this size.
+const LARGEST_LISTED = 12;
+const LARGEST_MIN_KIB = 64 * 1024;
 const SHARERS_MIN_AGE_MS = 1000;
 const SHARE_MAX_AGE_MS = 5000;
 const SHARE_DOMINATED_MAX_AGE_MS = 500;
@@ -136,6 +140,11 @@ function commandLine(pid, comm) {
 
 const mib = (kib) => `${(kib / 1024).toFixed(0)} MiB`;
 
+/** One process of the report: its share, pid and command line (cut at 110 characters). */
+function line(p) {
+  return `  ${mib(p.kib).padStart(9)}  ${String(p.pid).padStart(7)}  ${p.command.length > 110 ? `${p.command.slice(0, 107)}...` : p.command}`;
+}
+
 function main() {
   const options = parseArgs(process.argv.slice(2));
   const marker = `${process.pid}-${Date.now()}`;
@@ -155,6 +164,8 @@ function main() {
   // pid -> the file and shmem share of a large process as smaps_rollup last gave it.
   const shares = new Map();
   let peak = { kib: 0, at: 0, processes: [] };
+  // pid -> the largest this process got, for the report's list of the run's largest processes.
+  const largest = new Map();
   let samples = 0;
   let rollups = 0;
   let rssOnly = false;
@@ -228,6 +239,12 @@ function main() {
       const kib = counters.anon + (stale ? share : shared > 0 ? Math.round((share * counters.shared) / shared) : counters.shared);
       total += kib;
       alive.push({ pid, kib, stat });
+      const own = largest.get(pid);
+      if (!own || own.start !== stat.start) largest.set(pid, { start: stat.start, kib, command: undefined });
+      else if (kib > own.kib) Object.assign(own, { kib, command: undefined });
+      // Its command line as of its largest (a forked child may exec after its first sample).
+      const record = largest.get(pid);
+      if (record.command === undefined && kib >= LARGEST_MIN_KIB) record.command = commandLine(pid, stat.comm);
     }
     samples++;
     if (lastSample?.over) overMs += now - lastSample.at;
@@ -245,6 +262,11 @@ function main() {
   const timer = setInterval(sample, options.interval);
   child.on("exit", (code, signal) => {
     clearInterval(timer);
+    const biggest = [...largest.entries()]
+      .filter(([, p]) => p.command !== undefined)
+      .map(([pid, p]) => ({ pid, kib: p.kib, command: p.command }))
+      .sort((a, b) => b.kib - a.kib)
+      .slice(0, LARGEST_LISTED);
     const wall = Date.now() - started;
     const cost = process.cpuUsage();
     const measure = rssOnly ? "PSS, RSS where smaps_rollup was unreadable" : "PSS";
@@ -256,11 +278,13 @@ function main() {
         ? [`budget ${options.budget} MiB: ${overMs ? `exceeded for ${(overMs / 1000).toFixed(1)} s of the run` : "never exceeded"}`]
         : []),
       `${peak.processes.length} processes alive at the peak:`,
-      ...peak.processes.map((p) => `  ${mib(p.kib).padStart(9)}  ${String(p.pid).padStart(7)}  ${p.command.length > 110 ? `${p.command.slice(0, 107)}...` : p.command}`),
+      ...peak.processes.map(line),
+      `the run's ${biggest.length} largest processes, each at its own peak:`,
+      ...biggest.map(line),
     ];
     process.stderr.write(`${lines.join("\n")}\n`);
     if (options.json) {
-      const report = { command: options.command, exitCode: code, signal, wallMs: wall, measure, peakKiB: peak.kib, peakAtMs: peak.at, samples, budgetMiB: options.budget, overBudgetMs: options.budget === undefined ? undefined : overMs, processes: peak.processes };
+      const report = { command: options.command, exitCode: code, signal, wallMs: wall, measure, peakKiB: peak.kib, peakAtMs: peak.at, samples, budgetMiB: options.budget, overBudgetMs: options.budget === undefined ? undefined : overMs, processes: peak.processes, largest: biggest };
       fs.writeFileSync(options.json, `${JSON.stringify(report, null, 2)}\n`);
     }
     process.exitCode = code ?? 128 + (os.constants.signals[signal] ?? 0);

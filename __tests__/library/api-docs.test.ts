@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readTree, ROOT, tempDir } from "../support/platform";
+import { withSlot } from "../support/slots";
 
 type Reflection = {
   id: number;
@@ -37,13 +38,14 @@ let work: string;
 let typedoc: { status: number | null; output: string };
 let project: Reflection & { symbolIdMap: Record<string, { packagePath: string; qualifiedName: string }> };
 
-beforeAll(() => {
+beforeAll(async () => {
   work = tempDir("slipway-docs-");
-  const result = spawnSync(
+  // TypeDoc compiles the whole project (about 350 MiB): one of the run's memory-heavy commands.
+  const result = await withSlot("typedoc", () => spawnSync(
     process.execPath,
     [path.join(ROOT, "node_modules", "typedoc", "bin", "typedoc"), "--out", path.join(work, "api"), "--json", path.join(work, "api.json")],
     { cwd: ROOT, encoding: "utf8" },
-  );
+  ));
   typedoc = { status: result.status, output: `${result.stdout}${result.stderr}`.replace(/\x1b\[[0-9;]*m/g, "") };
   if (fs.existsSync(path.join(work, "api.json"))) project = JSON.parse(fs.readFileSync(path.join(work, "api.json"), "utf8"));
 }, 120_000);

@@ -16,6 +16,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildSync } from "esbuild";
 import { ROOT, tempDir } from "../support/platform";
+import { withSlot } from "../support/slots";
 
 type Json = Record<string, any>;
 
@@ -40,9 +41,12 @@ let work: string;
 let tsc: { status: number | null; output: string };
 let tf: Json;
 
-beforeAll(() => {
+beforeAll(async () => {
   work = tempDir("slipway-examples-");
-  const result = spawnSync(process.execPath, ["-e", TYPE_CHECK, path.join(ROOT, "examples", "tsconfig.json")], { cwd: ROOT, encoding: "utf8" });
+  // A type-check of the examples and the library they import: one of the run's memory-heavy commands.
+  const result = await withSlot("examples type-check", () =>
+    spawnSync(process.execPath, ["-e", TYPE_CHECK, path.join(ROOT, "examples", "tsconfig.json")], { cwd: ROOT, encoding: "utf8" }),
+  );
   tsc = { status: result.status, output: `${result.stdout}${result.stderr}` };
 
   // As examples/team-app/cdktf.json does, with "slipway" taken from this repository's source.

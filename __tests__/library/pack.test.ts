@@ -15,6 +15,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ROOT, tempDir } from "../support/platform";
+import { withSlot } from "../support/slots";
 
 type Json = Record<string, any>;
 
@@ -76,9 +77,10 @@ let app: string;
 let packed: { filename: string; files: string[] };
 let tf: Json;
 
-beforeAll(() => {
+beforeAll(async () => {
   // The build here; `npm pack --ignore-scripts` then skips the prepack that rebuilds for `npm publish`.
-  run("npm", ["run", "build", "--silent"], ROOT);
+  // It compiles the whole library: one of the run's memory-heavy commands.
+  await withSlot("npm run build", () => run("npm", ["run", "build", "--silent"], ROOT));
   work = tempDir("slipway-pack-");
   const [pack] = JSON.parse(run("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", work], ROOT)) as { filename: string; files: { path: string }[] }[];
   packed = { filename: pack.filename, files: pack.files.map((f) => f.path) };
@@ -173,13 +175,15 @@ describe("the built package", () => {
     expect(fs.lstatSync(path.join(app, "node_modules", "slipway")).isSymbolicLink()).toBe(false);
   });
 
-  test("type-checks a TypeScript consumer (examples/team-app) against the installed declarations", () => {
+  test("type-checks a TypeScript consumer (examples/team-app) against the installed declarations", async () => {
     fs.copyFileSync(path.join(ROOT, "examples", "team-app", "main.ts"), path.join(app, "team-app.ts"));
     // A wrong type, caught only through the installed .d.ts: proves the check is real.
     fs.writeFileSync(path.join(app, "wrong.ts"), `import { PostgresDatabase } from "slipway";\nexport const port: PostgresDatabase["port"] = "5432";\n`);
     const compilerOptions = { target: "ES2022", module: "node16", moduleResolution: "node16", strict: true, noEmit: true, skipLibCheck: true, types: [] };
     fs.writeFileSync(path.join(app, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["team-app.ts", "wrong.ts"] }));
-    const tsc = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, env: childEnv(), encoding: "utf8" });
+    const tsc = await withSlot("tsc (consumer)", () =>
+      spawnSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"], { cwd: app, env: childEnv(), encoding: "utf8" }),
+    );
     const errors = tsc.stdout.split("\n").filter((line) => line.includes("error TS"));
     expect(errors).toEqual(["wrong.ts(2,14): error TS2322: Type 'string' is not assignable to type 'number'."]);
   });

@@ -3,15 +3,15 @@
  * starts, so every worker inherits them; global-teardown.ts removes them.
  * - `SLIPWAY_TEST_SYNTH_CACHE`: the synth cache (each platform synthesized once per run: `synthAll`
  *   in platform.ts).
- * - the Terraform slots (how many commands holding the aws provider run at once across the
- *   workers: terraform-run.ts).
+ * - `SLIPWAY_SLOTS_DIR`: the slots (how many memory-heavy commands, Terraform with the aws provider,
+ *   TypeDoc, a TypeScript build, run at once across the workers: slots.ts).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { SLOTS_DIR_VARIABLE } from "./terraform-run";
+import { SLOTS_DIR_VARIABLE } from "./slots";
 
 export default function globalSetup(): void {
   process.env.SLIPWAY_TEST_SYNTH_CACHE = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-synth-cache-"));
-  process.env[SLOTS_DIR_VARIABLE] = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-terraform-slots-"));
+  process.env[SLOTS_DIR_VARIABLE] = fs.mkdtempSync(path.join(os.tmpdir(), "slipway-slots-"));
 }
