@@ -13,6 +13,9 @@ module.exports = {
   // slots, how many memory-heavy commands (Terraform holding the aws provider, TypeDoc, the
   // TypeScript builds) run at once across the workers (__tests__/support/slots.ts).
   globalSetup: "<rootDir>/__tests__/support/global-setup.ts",
+  // Jest's order, with the files that take a slot spread among the others, so the two workers
+  // seldom wait for the slot at the same time (scripts/jest-sequencer.js).
+  testSequencer: "<rootDir>/scripts/jest-sequencer.js",
   globalTeardown: "<rootDir>/__tests__/support/global-teardown.ts",
   // Two workers on two cores (jest's default would be one): the Terraform-heavy files overlap with
   // the rest. A worker whose heap has grown past the limit is replaced between files. With one slot
