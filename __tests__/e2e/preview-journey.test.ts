@@ -206,6 +206,8 @@ interface World {
   brokenImage?: string;
   failJobs: string[];
   fail: Array<{ command: string; match: string; message?: string; skip?: number }>;
+  /** Namespaces another pull request's job creates just before this one's namespace is applied. */
+  appearOnApply?: World["namespaces"];
   imageId: string;
   pushDigest: string;
   nextId: number;
@@ -399,7 +401,9 @@ describe("preview journey", () => {
     const order = [
       "aws eks update-kubeconfig --name acme-dev --region eu-west-1",
       "kubectl get namespaces -l slipway.dev/preview=hello -o name",
+      "kubectl get namespace hello-pr-7 --ignore-not-found -o name",
       "kubectl apply -f /", // the namespace
+      'kubectl get namespaces -l slipway.dev/preview=hello -o jsonpath={range .items[*]}{.metadata.creationTimestamp}{" "}{.metadata.name}{"\\n"}{end}',
       "kubectl apply -f /", // what lives in it but the Deployment
       "kubectl apply -f -", // the activity marker
       "kubectl -n hello-previews delete -f", // the last database Job of that name
@@ -631,6 +635,68 @@ describe("what does not get a preview", () => {
     expect(output(result, "deploy")).toContain("Seeded before: not again");
   });
 
+  describe("two pull requests passing the cap check at once: counted again after the namespace is created", () => {
+    const racing = (other: string, createdAt: string) => {
+      const world = newWorld();
+      for (const n of [1, 2]) world.namespaces[`hello-pr-${n}`] = { labels: { "slipway.dev/preview": "hello" }, annotations: {}, creationTimestamp: "2026-12-01T00:00:00Z" };
+      world.appearOnApply = { [other]: { labels: { "slipway.dev/preview": "hello" }, annotations: {}, creationTimestamp: createdAt } };
+      return new Stage(world);
+    };
+
+    it("the other's namespace is older: this one is beyond the cap, removes its namespace and fails, naming the cap", () => {
+      const stage = racing("hello-pr-8", "2026-12-01T00:00:00Z");
+      const result = preview(stage, { number: 7, action: "opened" });
+      expect(step(result, "deploy", "Check the preview cap").outcome).toBe("success");
+      expect(step(result, "deploy", "Create the namespace").outcome).toBe("failure");
+      expect(output(result, "deploy")).toContain(
+        "::error::No preview for pull request #7: another pull request's preview took the last of the 3 places meanwhile. Close a pull request with a preview, or raise apps[].previews.maxConcurrent in the platform file",
+      );
+      expect(calls(result, "deploy")).toContain("kubectl delete namespace hello-pr-7 --wait=false");
+      expect(stage.world.deletedNamespaces).toEqual(["hello-pr-7"]);
+      expect(Object.keys(stage.world.namespaces).sort()).toEqual(["hello-pr-1", "hello-pr-2", "hello-pr-8"]);
+      // Nothing but the namespace was applied, and no database Job ran.
+      expect(stage.world.applied).toEqual(["Namespace/hello-pr-7"]);
+      expect(stage.world.jobRuns).toEqual([]);
+      expect(result.jobs.report.result).toBe("failure");
+    });
+
+    it("created in the same second: the name decides, the same way for both jobs (hello-pr-10 sorts before hello-pr-7)", () => {
+      const stage = racing("hello-pr-10", new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+      // The fake gives this one the clock's second too; a test started just before a second ends
+      // may see them a second apart, which orders them the same way.
+      const result = preview(stage, { number: 7, action: "opened" });
+      expect(step(result, "deploy", "Create the namespace").outcome).toBe("failure");
+      expect(stage.world.deletedNamespaces).toEqual(["hello-pr-7"]);
+    });
+
+    it("the other's namespace is newer: this one keeps its place and deploys (the other job steps back)", () => {
+      const stage = racing("hello-pr-8", "2099-01-01T00:00:00Z");
+      const result = preview(stage, { number: 7, action: "opened" });
+      expect(result.jobs.deploy.result).toBe("success");
+      expect(stage.world.deletedNamespaces).toEqual([]);
+      expect(stage.world.rollouts).toHaveLength(1);
+    });
+
+    it("an existing preview beyond a lowered cap is updated, never removed", () => {
+      const world = newWorld();
+      for (const n of [1, 2, 3, 7]) world.namespaces[`hello-pr-${n}`] = { labels: { "slipway.dev/preview": "hello" }, annotations: {}, creationTimestamp: `2026-12-0${n === 7 ? 5 : n}T00:00:00Z` };
+      world.objects = [{ namespace: "hello-pr-7", kind: "ConfigMap", name: "preview-seeded", doc: { data: { at: "2026-12-05T00:00:00Z" } } }];
+      const stage = new Stage(world);
+      const result = preview(stage, { number: 7, action: "synchronize" });
+      expect(result.jobs.deploy.result).toBe("success");
+      expect(stage.world.deletedNamespaces).toEqual([]);
+      expect(calls(result, "deploy").filter((c) => c.includes("jsonpath={range"))).toEqual([]);
+    });
+
+    it("a namespace the manifest does not label as a preview of the app is not counted: the job fails, saying so", () => {
+      const stage = new Stage();
+      const unlabelled = { ...VARS, PREVIEW_MANIFEST: VARS.PREVIEW_MANIFEST.replace('    slipway.dev/preview: "hello"\n', "") };
+      const result = preview(stage, { number: 7, action: "opened" }, {}, unlabelled);
+      expect(step(result, "deploy", "Create the namespace").outcome).toBe("failure");
+      expect(output(result, "deploy")).toContain("::error::The namespace hello-pr-7 is not among the previews of hello (label slipway.dev/preview=hello) after its creation");
+    });
+  });
+
   it("an app without a database, migration or preview secrets: those steps say so and pass", () => {
     const stage = new Stage();
     const result = preview(stage, { number: 7, action: "opened" }, { migrateCommand: undefined, databaseSetupTemplateName: undefined }, { ...VARS, PREVIEW_DATABASE: "none", PREVIEW_DB_JOB: "", PREVIEW_MIGRATE: "", PREVIEW_SECRETS: "{}" });
@@ -649,7 +715,9 @@ describe("every failing step fails the job and says which", () => {
     ["build", "Push the tested image", (w) => w.fail.push({ command: "docker", match: "push" })],
     ["deploy", "Connect to the cluster", (w) => w.fail.push({ command: "aws", match: "eks update-kubeconfig" })],
     ["deploy", "Check the preview cap", (w) => w.fail.push({ command: "kubectl", match: "get namespaces" })],
+    ["deploy", "Create the namespace", (w) => w.fail.push({ command: "kubectl", match: "get namespace hello-pr-7 --ignore-not-found" })],
     ["deploy", "Create the namespace", (w) => w.fail.push({ command: "kubectl", match: "apply -f /" })],
+    ["deploy", "Create the namespace", (w) => w.fail.push({ command: "kubectl", match: "-o jsonpath={range" })],
     ["deploy", "Create the database", (w) => w.failJobs.push("database-create")],
     ["deploy", "Copy the preview secrets", (w) => (w.secretValues = {})],
     // The objects after the namespace: the second apply.

@@ -90,10 +90,17 @@ function play(command, stateDir, args, stdin, cwd, out, err) {
       const ns = world.namespaces;
       if (verb === "get" && what === "namespaces") {
         const [key, value] = flag("-l").split("=");
-        for (const [n, o] of Object.entries(ns)) if (o.labels[key] === value) log(`namespace/${n}`);
+        const output = flag("-o");
+        for (const [n, o] of Object.entries(ns)) {
+          if (o.labels[key] !== value) continue;
+          if (output === "name") log(`namespace/${n}`);
+          else if (output === 'jsonpath={range .items[*]}{.metadata.creationTimestamp}{" "}{.metadata.name}{"\\n"}{end}') log(`${o.creationTimestamp} ${n}`);
+          else return unexpected();
+        }
         return;
       }
       if (verb === "get" && what === "namespace") {
+        if (flag("-o") === "name" && args.includes("--ignore-not-found")) return ns[name] ? log(`namespace/${name}`) : undefined;
         if (!ns[name]) fail(`Error from server (NotFound): namespaces "${name}" not found`);
         const jsonpath = flag("-o");
         const annotation = /^jsonpath=\{\.metadata\.annotations\.(.+)\}$/.exec(jsonpath);
@@ -143,6 +150,9 @@ function play(command, stateDir, args, stdin, cwd, out, err) {
           if (doc.kind === "Namespace") {
             // The admission policy's shape: the name and the labels the preview identity must set.
             if (!/^hello-pr-[0-9]+$/.test(doc.metadata.name)) fail(`admission denied: namespace ${doc.metadata.name}`);
+            // Another pull request's job creating its namespace meanwhile (`world.appearOnApply`).
+            for (const [other, o] of Object.entries(world.appearOnApply ?? {})) ns[other] ??= o;
+            world.appearOnApply = {};
             const existing = ns[doc.metadata.name];
             ns[doc.metadata.name] = {
               labels: { ...doc.metadata.labels },
