@@ -90,6 +90,9 @@ function bundle(settings) {
   fs.renameSync(temporaryInputs, inputsFile);
 }
 
+// Without the one deprecation warning cdktf causes on Node 22+ (scripts/quiet-cdktf.js).
+require("./quiet-cdktf").dropCdktfDeprecation();
+
 const settings = settingsHash();
 if (process.env.SLIPWAY_REBUNDLE === "1" || !upToDate(settings)) bundle(settings);
 

@@ -1,6 +1,7 @@
 /**
  * scripts/run.js reuses its esbuild bundle while the bundle's inputs are unchanged, and
  * scripts/code-cache.js reuses the dependencies' compiled code: neither may ever run stale code.
+ * It also drops the one deprecation warning cdktf causes on Node 22+ (DEP0044), and only that one.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -124,4 +125,27 @@ describe("which cache", () => {
       delete process.env.SLIPWAY_CODE_CACHE;
     }
   });
+});
+
+test("cdktf's util.isArray deprecation (DEP0044, Node 22+) is dropped in either call form; every other warning still prints", () => {
+  const warnings = path.join(work, `run-warnings-test-${process.pid}.ts`);
+  const outputsOf = ["js", "inputs.json", "code-cache"].map((ext) => path.join(build, `run-warnings-test-${process.pid}.${ext}`));
+  fs.writeFileSync(
+    warnings,
+    [
+      'process.emitWarning("The `util.isArray` API is deprecated.", "DeprecationWarning", "DEP0044");',
+      'process.emitWarning("The `util.isArray` API is deprecated.", { type: "DeprecationWarning", code: "DEP0044" });',
+      'process.emitWarning("The `Buffer()` constructor is deprecated.", "DeprecationWarning", "DEP0005");',
+      'process.emitWarning("a plain warning");',
+      "",
+    ].join("\n"),
+  );
+  try {
+    const result = spawnSync(process.execPath, ["scripts/run.js", warnings], { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+    expect(result.status).toBe(0);
+    const printed = result.stderr.split("\n").filter((line) => /Warning/.test(line));
+    expect(printed).toEqual([expect.stringMatching(/\[DEP0005\] DeprecationWarning: The `Buffer\(\)` constructor is deprecated\.$/), expect.stringMatching(/Warning: a plain warning$/)]);
+  } finally {
+    for (const f of outputsOf) fs.rmSync(f, { force: true });
+  }
 });
