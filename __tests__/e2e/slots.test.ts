@@ -88,3 +88,12 @@ test("a profiled run gets a line per command: its name, the file, how long it wa
   expect(lines[0].waited).toBeGreaterThanOrEqual(0.1);
   expect(lines[0].wall).toBeGreaterThanOrEqual(0.09);
 });
+
+test("a slot asked for while holding one throws at once, naming both, instead of waiting for itself; side by side is fine", async () => {
+  await expect(withSlot("outer", () => withSlot("inner", () => "never"))).rejects.toThrow(
+    'withSlot("inner") inside withSlot("outer"): with one slot it would wait for itself forever; take the slot once, around both',
+  );
+  expect(fs.readdirSync(dir)).toEqual([]);
+  // Two callers of one process waiting side by side (as a check planning two stacks does) are not nested.
+  await expect(Promise.all([withSlot("a", () => 1), withSlot("b", () => 2)])).resolves.toEqual([1, 2]);
+});

@@ -18,6 +18,7 @@
  * With SLIPWAY_TEST_PROFILE set, each slotted command writes a line: how long it waited and ran
  * (support/profile.ts).
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -29,6 +30,8 @@ export const SLOTS_VARIABLE = "SLIPWAY_SLOTS";
 
 const SLOT_POLL_MS = 50;
 let localSlotsDir: string | undefined;
+/** The command holding a slot in the current async context: a slot asked for inside it would wait for itself. */
+const holding = new AsyncLocalStorage<string>();
 
 function slotsDir(): string {
   const shared = process.env[SLOTS_DIR_VARIABLE];
@@ -83,9 +86,12 @@ function tryTake(dir: string): string | undefined {
 
 /**
  * Runs `f`, a memory-heavy command named `command` (`terraform plan`, `typedoc`, …), once a slot
- * is free, and frees the slot when it settles.
+ * is free, and frees the slot when it settles. Asking for a slot inside `f` throws: with one slot it
+ * would wait for itself.
  */
 export async function withSlot<T>(command: string, f: () => T | Promise<T>): Promise<T> {
+  const outer = holding.getStore();
+  if (outer !== undefined) throw new Error(`withSlot("${command}") inside withSlot("${outer}"): with one slot it would wait for itself forever; take the slot once, around both`);
   const dir = slotsDir();
   const asked = performance.now();
   let slot = tryTake(dir);
@@ -95,7 +101,7 @@ export async function withSlot<T>(command: string, f: () => T | Promise<T>): Pro
   }
   const started = performance.now();
   try {
-    return await f();
+    return await holding.run(command, f);
   } finally {
     fs.rmSync(slot, { force: true });
     if (profiling()) {
