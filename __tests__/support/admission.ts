@@ -110,3 +110,41 @@ export function admission(policy: Json, request: AdmissionRequest, values: Recor
   const denied = (policy.spec.validations ?? []).filter((v: Json) => evaluate(v.expression) !== true).map((v: Json) => v.message);
   return { matched: true, denied, errors };
 }
+
+/** Terraform kubernetes-provider block names that are Kubernetes list fields of another name. */
+const LIST_FIELDS: Record<string, string> = {
+  container: "containers",
+  init_container: "initContainers",
+  ephemeral_container: "ephemeralContainers",
+  volume: "volumes",
+  volume_mount: "volumeMounts",
+  env_from: "envFrom",
+  toleration: "tolerations",
+  image_pull_secrets: "imagePullSecrets",
+};
+/** Attributes whose keys are data (labels, CSI attributes, quantities), never renamed. */
+const MAP_FIELDS = new Set(["labels", "annotations", "volume_attributes", "limits", "requests", "node_selector"]);
+/** Attributes the provider writes as strings that Kubernetes holds as numbers. */
+const NUMBER_FIELDS = new Set(["fs_group", "run_as_user", "run_as_group"]);
+
+/**
+ * A pod spec as the Terraform kubernetes provider writes it in a synthesized stack (snake_case,
+ * singular block names, `container` for `containers`) in Kubernetes' own shape, as the API server
+ * admits the pod a Job made from it: what an admission policy sees. The fields Slipway's pod
+ * templates use are mapped; `values` fills the Terraform references.
+ */
+export function podSpecFromTerraform(spec: Json, values: Record<string, string>): Json {
+  const convert = (value: Json, key?: string): Json => {
+    if (typeof value === "string") {
+      const filled = fillReferences(value, values);
+      return key !== undefined && NUMBER_FIELDS.has(key) ? Number(filled) : filled;
+    }
+    if (Array.isArray(value)) return value.map((v) => convert(v));
+    if (value === null || typeof value !== "object") return value;
+    if (key !== undefined && MAP_FIELDS.has(key)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, convert(v)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [LIST_FIELDS[k] ?? k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()), convert(v, k)]),
+    );
+  };
+  return convert(spec);
+}
