@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { BARE_CASE, BENCH_ENVIRONMENTS, BenchReport, EXAMPLE_CASE, formatReport, generatedPlatform, judgeGoals, main, Measurement, median, profileByPackage, PullRequestMeasurement } from "../../cli/bench";
 import { parsePlatform } from "../../platform/model";
 import { tempDir } from "../support/platform";
+import { withSlot } from "../support/slots";
 
 describe("generatedPlatform", () => {
   test.each([1, 10, 50])("%i apps: a valid platform file, every app in dev, staging and production", (apps) => {
@@ -189,11 +190,12 @@ describe("the report", () => {
   });
 });
 
-test("a one-app pull request: head and base synthesized, the plan jobs slipway affected selects of all stacks", () => {
+test("a one-app pull request: head and base synthesized, the plan jobs slipway affected selects of all stacks", async () => {
   const out: string[] = [];
   const log = jest.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
   try {
-    expect(main(["--runs", "1", "--sizes", "", "--no-example", "--pull-request", "2", "--json"])).toBe(0);
+    // Two synths in their own processes: memory-heavy commands, one slot.
+    expect(await withSlot("npm run bench --pull-request 2", () => main(["--runs", "1", "--sizes", "", "--no-example", "--pull-request", "2", "--json"]))).toBe(0);
   } finally {
     log.mockRestore();
   }

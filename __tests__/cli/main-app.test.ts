@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { synthesize } from "../../cli/synth";
 import { EXAMPLE_FILE, exampleDocument, readTree, ROOT, tempDir } from "../support/platform";
+import { withSlot } from "../support/slots";
 import { loadSynthesizedOutput } from "../../synthesized";
 
 let work: string;
@@ -18,13 +19,16 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 describe("main.ts, the cdktf app", () => {
-  test("writes the same stacks, workflows and slipway.json as npm run synth", () => {
+  test("writes the same stacks, workflows and slipway.json as npm run synth", async () => {
     const viaCdktf = path.join(work, "cdktf-app");
-    execFileSync(process.execPath, [path.join(ROOT, "scripts", "run.js"), "main.ts"], {
-      cwd: ROOT,
-      env: { ...process.env, CDKTF_OUTDIR: viaCdktf, SLIPWAY_PLATFORM_FILE: EXAMPLE_FILE },
-      stdio: "pipe",
-    });
+    // A whole synth in its own process (about 200 MiB): one of the run's memory-heavy commands.
+    await withSlot("synth (main.ts)", () =>
+      execFileSync(process.execPath, [path.join(ROOT, "scripts", "run.js"), "main.ts"], {
+        cwd: ROOT,
+        env: { ...process.env, CDKTF_OUTDIR: viaCdktf, SLIPWAY_PLATFORM_FILE: EXAMPLE_FILE },
+        stdio: "pipe",
+      }),
+    );
     const viaSynth = path.join(work, "npm-synth");
     synthesize({ platformFile: EXAMPLE_FILE, outdir: viaSynth });
     const a = readTree(viaCdktf);
