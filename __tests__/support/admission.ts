@@ -49,6 +49,21 @@ export function fillReferences(text: string, values: Record<string, string>): st
   });
 }
 
+/**
+ * A value for each Terraform reference in `json` (policies, templates), from the first of `fills`
+ * whose pattern matches it. A reference no pattern matches fails loudly, so one added to a policy
+ * or template is seen here rather than left unfilled.
+ */
+export function referenceValues(json: unknown, fills: readonly (readonly [RegExp, string])[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [, reference] of JSON.stringify(json).matchAll(/\$\{([^}]+)\}/g)) {
+    const fill = fills.find(([pattern]) => pattern.test(reference));
+    if (!fill) throw new Error(`no value given for the Terraform reference \${${reference}}: add a pattern for it`);
+    values[reference] = fill[1];
+  }
+  return values;
+}
+
 /** A JSON value as the CEL evaluator takes it: objects as maps, whole numbers as CEL ints. */
 function toCel(value: Json): CelInput {
   if (Array.isArray(value)) return value.map(toCel);
